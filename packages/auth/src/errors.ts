@@ -1,0 +1,82 @@
+// Every HTTP error code authgate answers with, in one place (DESIGN.md "HTTP contract"). Codes are a public
+// contract: once published, a code is never reused for another meaning.
+//
+// 401 means missing or invalid credentials; 403 means authenticated but not allowed. "Expired, try refresh"
+// (AUTH_TOKEN_EXPIRED) is kept apart from "invalid" so a client knows when a refresh can help.
+
+export const AUTH_ERRORS = {
+  AUTH_TOKEN_MISSING: { statusCode: 401, message: 'An access token is required' },
+  AUTH_TOKEN_INVALID: { statusCode: 401, message: 'The access token is invalid' },
+  AUTH_TOKEN_EXPIRED: { statusCode: 401, message: 'The access token has expired' },
+  AUTH_SESSION_REVOKED: { statusCode: 401, message: 'The session has been revoked' },
+  AUTH_FORBIDDEN: { statusCode: 403, message: 'You are not allowed to access this resource' },
+  AUTH_INVALID_CREDENTIALS: { statusCode: 401, message: 'Invalid email or password' },
+  AUTH_REFRESH_INVALID: { statusCode: 401, message: 'The refresh token is invalid or expired' },
+  AUTH_REFRESH_REUSED: { statusCode: 401, message: 'The refresh token was already used; the session has been revoked' },
+  AUTH_RATE_LIMITED: { statusCode: 429, message: 'Too many requests, retry later' },
+  AUTH_STORE_UNAVAILABLE: { statusCode: 503, message: 'The session store is unavailable, retry later' },
+  // Signing/verification keys cannot be loaded or a kid is unknown to every source: an outage, not a logout.
+  AUTH_KEYS_UNAVAILABLE: { statusCode: 503, message: 'Token verification keys are unavailable, retry later' },
+  AUTH_BAD_REQUEST: { statusCode: 400, message: 'The request is malformed' },
+  AUTH_EMAIL_TAKEN: { statusCode: 409, message: 'That email cannot be registered' },
+  AUTH_NOT_FOUND: { statusCode: 404, message: 'Not found' },
+  AUTH_CROSS_SITE: { statusCode: 403, message: 'Cross-site request refused' }
+} as const satisfies Record<string, { statusCode: number, message: string }>
+
+export type AuthErrorCode = keyof typeof AUTH_ERRORS
+
+/** RFC 6750 §3 error values for the WWW-Authenticate header of each 401. */
+const BEARER_ERROR: Partial<Record<AuthErrorCode, string>> = {
+  AUTH_TOKEN_INVALID: 'invalid_token',
+  AUTH_TOKEN_EXPIRED: 'invalid_token',
+  AUTH_SESSION_REVOKED: 'invalid_token'
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict',
+  429: 'Too Many Requests', 503: 'Service Unavailable'
+}
+
+export interface AuthErrorBody {
+  statusCode: number
+  code: AuthErrorCode
+  error: string
+  message: string
+}
+
+/** An error that maps one-to-one onto an HTTP answer. `cause` keeps the library error for logs, never for bodies. */
+export class AuthError extends Error {
+  readonly code: AuthErrorCode
+  readonly statusCode: number
+  /** Seconds, for 429 and 503 answers. */
+  readonly retryAfter: number | undefined
+
+  constructor (code: AuthErrorCode, options: { message?: string, cause?: unknown, retryAfter?: number } = {}) {
+    super(options.message ?? AUTH_ERRORS[code].message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'AuthError'
+    this.code = code
+    this.statusCode = AUTH_ERRORS[code].statusCode
+    this.retryAfter = options.retryAfter
+  }
+
+  toJSON (): AuthErrorBody {
+    return { statusCode: this.statusCode, code: this.code, error: STATUS_TEXT[this.statusCode] ?? 'Error', message: this.message }
+  }
+
+  /** Headers that must accompany this answer (RFC 6750 WWW-Authenticate on 401, Retry-After on 429/503). */
+  headers (realm = 'authgate'): Record<string, string> {
+    const headers: Record<string, string> = {}
+    if (this.statusCode === 401) {
+      const bearerError = BEARER_ERROR[this.code]
+      headers['www-authenticate'] = bearerError === undefined
+        ? `Bearer realm="${realm}"`
+        : `Bearer realm="${realm}", error="${bearerError}", error_description="${this.code}"`
+    }
+    if (this.retryAfter !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(this.retryAfter)))
+    return headers
+  }
+}
+
+export function isAuthError (value: unknown): value is AuthError {
+  return value instanceof AuthError
+}
