@@ -15,7 +15,7 @@ const tapPackage = require.resolve('tap/package.json', { paths: [process.cwd()] 
 const tapBin = join(dirname(tapPackage), require(tapPackage).bin.tap)
 
 const db = await startTestDatabase()
-console.log(`# test database: ${db.kind} at ${db.url}`)
+console.log(`# test database: ${db.kind} at ${db.url}` + (db.pid ? ` (pid ${db.pid})` : ''))
 
 let stopping = null
 const stopDatabase = () => (stopping ??= db.stop())
