@@ -123,6 +123,7 @@ export async function startTestDatabase ({ log = console.error } = {}) {
   if (mongod) {
     kind = `mongod (${mongod})`
     child = spawn(mongod, ['--dbpath', dir, '--bind_ip', '127.0.0.1', '--port', String(port), '--quiet'], {
+      cwd: dir,
       stdio: ['ignore', 'ignore', 'inherit']
     })
   } else {
@@ -138,6 +139,8 @@ export async function startTestDatabase ({ log = console.error } = {}) {
     ], {
       // DO_NOT_TRACK: FerretDB's telemetry would otherwise call a public address; only loopback is allowed here.
       env: { ...process.env, DO_NOT_TRACK: '1' },
+      // FerretDB writes its state.json to the working directory: keep it in the temporary folder, not the repo.
+      cwd: dir,
       stdio: ['ignore', 'ignore', 'inherit']
     })
   }
