@@ -1,1 +1,27 @@
+// @authgate/fastify: the plugin, its options and events, the stores, password hashing, and the access-token half
+// (signing, verification, keys, JWKS) that the gateway and its CLI (`authgate token`, `authgate user add`) use.
+import { authgate } from './plugin.js'
+
+export default authgate
+export { authgate, fastifyAuth } from './plugin.js'
 export * from './errors.js'
+export type {
+  AuthgateOptions, NormalisedOptions, TokensInput, CookieInput, RateLimitInput, RateLimitRule, Duration, VerifiedUser, VerifyCredentials
+} from './options.js'
+export { normaliseOptions, parseDuration } from './options.js'
+export type {
+  AuthgateEvents, AuthgateEventMap, AuthgateEventName, AuthgateEventHooks, AuthgateListener, LoginEvent, LogoutEvent,
+  NewDeviceEvent, RefreshReuseEvent, ReuseClassification
+} from './events.js'
+export { createEvents } from './events.js'
+export { createStore, isSessionStore, MemorySessionStore, MongoSessionStore, MAX_PREVIOUS_HASHES, addUser, normaliseEmail, type AddUserInput } from './stores/index.js'
+export type {
+  StoreOption, MongoStoreOptions, SessionStore, SessionRecord, NewSession, UserRecord, NewUser, DeviceRecord, DeviceSeen, GraceEntry, RotateInput
+} from './stores/index.js'
+export { hashPassword, verifyPassword, normalisePassword, MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, PASSWORD_HASH_OPTIONS } from './passwords.js'
+export type { SessionUser, IssuedSession } from './sessions/service.js'
+export * from './tokens/index.js'
+export { readBearerToken, createAuthenticator, createAuthPreHandler, checkRoles, sendAuthError } from './authenticate.js'
+export type { Authenticator, AuthenticatorOptions, AuthOutcome, AuthHeaders } from './authenticate.js'
+export { createRevocationList, type RevocationListOptions, type PollingRevocationList } from './revocation-list.js'
+export type { AuthgateClaims, AuthClaims, AuthgateDecorator, RouteAuthMode } from './types.js'

@@ -1,0 +1,105 @@
+// Security and lifecycle events: option hooks (`events: { newDevice, … }`) and listeners on `app.authgate.events`.
+// A listener that throws or rejects is logged and forgotten: an event must never break the request that caused it.
+// Events carry ids, addresses and classifications, never tokens, hashes, passwords or cookies.
+
+export interface LoginEvent {
+  userId: string
+  sessionId: string
+  deviceId: string
+  ip: string
+  userAgent: string
+  at: Date
+}
+
+export interface LogoutEvent {
+  userId: string
+  /** Ids of the sessions ended. */
+  sessionIds: string[]
+  /** `logout` (the refresh cookie), `logout-all`, `revoke-session`, `revoke-others`. */
+  reason: 'logout' | 'logout-all' | 'revoke-session' | 'revoke-others'
+  ip: string
+  at: Date
+}
+
+export interface NewDeviceEvent {
+  userId: string
+  deviceId: string
+  sessionId: string
+  ip: string
+  userAgent: string
+  at: Date
+}
+
+/**
+ * `race`: the same client (same IP and user agent) shortly after the rotation: most likely a lost response or a
+ * slow tab. `stale`: the same client long after (a restored backup, a sleeping tab). `theft`: another IP or user
+ * agent presented a token its rightful holder had already rotated. A heuristic: all three are reuse.
+ */
+export type ReuseClassification = 'race' | 'stale' | 'theft'
+
+export interface RefreshReuseEvent {
+  userId: string
+  sessionId: string
+  familyId: string
+  classification: ReuseClassification
+  /** Ms since the presented token was retired (a lower bound when it is not the most recently retired one). */
+  sinceRotationMs: number
+  ipChanged: boolean
+  userAgentChanged: boolean
+  /** Whether the session was revoked (`reuseDetection: 'revoke'`). */
+  revoked: boolean
+  ip: string
+  userAgent: string
+  at: Date
+}
+
+export interface AuthgateEventMap {
+  login: LoginEvent
+  logout: LogoutEvent
+  newDevice: NewDeviceEvent
+  refreshReuse: RefreshReuseEvent
+}
+
+export type AuthgateEventName = keyof AuthgateEventMap
+export type AuthgateListener<K extends AuthgateEventName> = (event: AuthgateEventMap[K]) => void | Promise<void>
+export type AuthgateEventHooks = { [K in AuthgateEventName]?: AuthgateListener<K> }
+
+export interface EventLogger {
+  warn: (object: Record<string, unknown>, message: string) => void
+}
+
+export interface AuthgateEvents {
+  on: <K extends AuthgateEventName>(name: K, listener: AuthgateListener<K>) => void
+  off: <K extends AuthgateEventName>(name: K, listener: AuthgateListener<K>) => void
+  emit: <K extends AuthgateEventName>(name: K, event: AuthgateEventMap[K]) => void
+}
+
+export function createEvents (hooks: AuthgateEventHooks, logger: EventLogger): AuthgateEvents {
+  const listeners = new Map<AuthgateEventName, Set<AuthgateListener<AuthgateEventName>>>()
+  const report = (name: AuthgateEventName, error: unknown): void => {
+    logger.warn({ event: name, err: error }, 'authgate: an event listener failed')
+  }
+  const call = <K extends AuthgateEventName>(name: K, listener: AuthgateListener<K>, event: AuthgateEventMap[K]): void => {
+    try {
+      const result = listener(event)
+      if (result instanceof Promise) result.catch((error: unknown) => { report(name, error) })
+    } catch (error) {
+      report(name, error)
+    }
+  }
+  return {
+    on (name, listener) {
+      let set = listeners.get(name)
+      if (set === undefined) listeners.set(name, set = new Set())
+      set.add(listener as AuthgateListener<AuthgateEventName>)
+    },
+    off (name, listener) {
+      listeners.get(name)?.delete(listener as AuthgateListener<AuthgateEventName>)
+    },
+    emit (name, event) {
+      const hook = hooks[name]
+      if (hook !== undefined) call(name, hook, event)
+      for (const listener of listeners.get(name) ?? []) call(name, listener as AuthgateListener<typeof name>, event)
+    }
+  }
+}

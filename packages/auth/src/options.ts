@@ -1,0 +1,300 @@
+// AuthgateOptions → NormalisedOptions, once, at registration (before anything is decorated). Every error names the
+// option path, so a misconfigured app fails `app.ready()` with a message that says what to fix. Defaults are the
+// safe ones of DESIGN.md: 15 min access tokens, 30 day refresh sessions, 10 s reuse grace, Secure + SameSite=Strict.
+import type { FastifyRequest } from 'fastify'
+import { loadKeysDir } from './tokens/keys.js'
+import { checkAlgorithm } from './tokens/key-material.js'
+import { isRoleList } from './tokens/claims.js'
+import type { AccessAlgorithm, KeyInput, TokenOptions } from './tokens/types.js'
+import type { StoreOption } from './stores/index.js'
+import type { AuthgateEventHooks } from './events.js'
+
+/** Seconds, or a string like `'15m'`, `'30d'`, `'10s'`, `'500ms'`. */
+export type Duration = number | string
+
+export interface TokensInput {
+  /** Default: the algorithm of the first key (the signing key of a keysDir), else EdDSA. */
+  algorithm?: AccessAlgorithm
+  /** The key set (see KeyInput); or `keysDir`, a directory written by `authgate keygen` / writeKeysDir. */
+  keys?: KeyInput[]
+  keysDir?: string
+  signingKid?: string
+  issuer?: string
+  audience?: string
+  /** Access-token lifetime. Default 15m. */
+  accessTtl?: Duration
+  /** Absolute lifetime of a refresh session. Default 30d. */
+  refreshTtl?: Duration
+  /** A session unused this long ends. Default: refreshTtl (no separate idle limit). */
+  idleTimeout?: Duration
+  /** How long a just-retired refresh token still gets its successor back (0–60 s). Default 10s. */
+  reuseGrace?: Duration
+  /** Upper bound for a revocation to reach every instance (the revocation poll interval). Default 5s. */
+  revocationDelay?: Duration
+  /** Allowed clock skew for access tokens (0–300 s). Default 30s. */
+  clockTolerance?: Duration
+  /** Longest lifetime a token may be minted with (`authgate token --ttl`). Default accessTtl. */
+  maxTtl?: Duration
+}
+
+export interface CookieInput {
+  /** Refresh cookie name. Default `authgate_rt`. */
+  name?: string
+  /** Device-id cookie name. Default `authgate_did`. */
+  deviceName?: string
+  /** Default true. Only turn off for plain-HTTP local development: the refresh token would travel in clear. */
+  secure?: boolean
+  /** Default 'strict'. 'none' requires `secure`. */
+  sameSite?: 'strict' | 'lax' | 'none'
+}
+
+export interface RateLimitRule {
+  max: number
+  /** Window length. */
+  timeWindow: Duration
+}
+
+export interface RateLimitInput {
+  /** Login attempts per client IP. Default 30 per minute. */
+  login?: RateLimitRule
+  /** Refresh calls per client IP. Default 300 per minute. */
+  refresh?: RateLimitRule
+  /** Registrations per client IP. Default 10 per minute. */
+  register?: RateLimitRule
+  /**
+   * Failed logins per account before it is locked (from every IP, also for the right password), with a lockout
+   * that doubles on each repeat up to `timeWindow`. Default 5 per 15 minutes.
+   */
+  accountFailures?: RateLimitRule
+}
+
+export interface VerifiedUser {
+  id: string
+  email?: string
+  roles?: string[]
+}
+
+/**
+ * Replaces the built-in users collection (e.g. a legacy login). Resolve the user, or null for wrong credentials;
+ * throw AuthError AUTH_STORE_UNAVAILABLE (or anything else: also a 503) when the user source cannot answer.
+ */
+export type VerifyCredentials = (email: string, password: string, request: FastifyRequest) => Promise<VerifiedUser | null>
+
+export interface AuthgateOptions {
+  /** `{ mongodb: { url | client, database } }`, `{ memory: true }` (default, with a warning) or a SessionStore. */
+  store?: StoreOption
+  tokens: TokensInput
+  cookie?: CookieInput
+  /** Route prefix of the auth endpoints and the Path of the refresh cookie. Default `/auth`. */
+  prefix?: string
+  /** Where the JWKS is served; false to not serve it. Default `/.well-known/jwks.json`. */
+  jwksPath?: string | false
+  /** POST /auth/register. Default true. */
+  registration?: boolean
+  /** Roles of a newly registered user. Default `['user']`. */
+  defaultRoles?: string[]
+  /** Origins (scheme://host[:port]) allowed to call the cookie endpoints cross-origin. Default none. */
+  allowedOrigins?: string[]
+  /** 'revoke' (default) ends the session on refresh-token reuse; 'report' only emits `refreshReuse`. */
+  reuseDetection?: 'revoke' | 'report'
+  /** false disables the built-in limits (only when something in front of the app limits instead). */
+  rateLimit?: RateLimitInput | false
+  verifyCredentials?: VerifyCredentials
+  events?: AuthgateEventHooks
+  /** When set, Bearer checks answer 503 once the revocation list has been unable to sync for this long. */
+  revocationFailClosedAfter?: Duration
+}
+
+export interface NormalisedRule { max: number, timeWindowMs: number }
+
+export interface NormalisedOptions {
+  store: StoreOption | undefined
+  tokens: TokenOptions
+  /** Set when `tokens.keysDir` could not be read: the app starts, and signing and verifying answer 503. */
+  keysError: string | undefined
+  refreshTtlMs: number
+  idleTimeoutMs: number
+  reuseGraceMs: number
+  revocationDelayMs: number
+  cookie: { name: string, deviceName: string, secure: boolean, sameSite: 'strict' | 'lax' | 'none', path: string }
+  prefix: string
+  jwksPath: string | false
+  registration: boolean
+  defaultRoles: string[]
+  allowedOrigins: ReadonlySet<string>
+  reuseDetection: 'revoke' | 'report'
+  rateLimit: { login: NormalisedRule, refresh: NormalisedRule, register: NormalisedRule, accountFailures: NormalisedRule } | false
+  verifyCredentials: VerifyCredentials | undefined
+  events: AuthgateEventHooks
+  revocationFailClosedAfterMs: number | undefined
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/
+
+/** Milliseconds of a Duration (numbers are seconds). */
+export function parseDuration (value: unknown, path: string): number {
+  let ms: number
+  if (typeof value === 'number') ms = value * 1000
+  else if (typeof value === 'string' && DURATION.test(value.trim())) {
+    const [, amount, unit] = DURATION.exec(value.trim()) as unknown as [string, string, string]
+    ms = Number(amount) * (UNITS[unit] ?? Number.NaN)
+  } else throw new Error(`${path} must be a number of seconds or a string like '15m', '30d', '10s'`)
+  if (!Number.isFinite(ms) || ms < 0) throw new Error(`${path} must be a finite, non-negative duration`)
+  return Math.round(ms)
+}
+
+function duration (value: unknown, fallback: Duration, path: string, min: number, max: number): number {
+  const ms = parseDuration(value ?? fallback, path)
+  if (ms < min || ms > max) throw new Error(`${path} must be between ${min / 1000} s and ${max / 1000} s`)
+  return ms
+}
+
+function wholeSeconds (ms: number, path: string): number {
+  if (ms % 1000 !== 0) throw new Error(`${path} must be a whole number of seconds`)
+  return ms / 1000
+}
+
+function bool (value: unknown, fallback: boolean, path: string): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new Error(`${path} must be a boolean`)
+  return value
+}
+
+function text (value: unknown, fallback: string, path: string): string {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || value.length === 0) throw new Error(`${path} must be a non-empty string`)
+  return value
+}
+
+function rule (value: RateLimitRule | undefined, fallback: RateLimitRule, path: string): NormalisedRule {
+  const input = value ?? fallback
+  if (typeof input !== 'object') throw new Error(`${path} must be an object { max, timeWindow }`)
+  if (!Number.isSafeInteger(input.max) || input.max < 1) throw new Error(`${path}.max must be a whole number, at least 1`)
+  return { max: input.max, timeWindowMs: duration(input.timeWindow, fallback.timeWindow, `${path}.timeWindow`, 1000, 86_400_000) }
+}
+
+function normalisePrefix (value: unknown): string {
+  const prefix = text(value, '/auth', 'prefix')
+  if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) throw new Error('prefix must be a path like /auth (no trailing slash)')
+  return prefix
+}
+
+function normaliseOrigins (value: unknown): Set<string> {
+  if (value === undefined) return new Set()
+  if (!Array.isArray(value)) throw new Error('allowedOrigins must be an array of origins')
+  return new Set(value.map((origin: unknown, index) => {
+    if (typeof origin !== 'string') throw new Error(`allowedOrigins[${index}] must be a string`)
+    let url: URL
+    try {
+      url = new URL(origin)
+    } catch {
+      throw new Error(`allowedOrigins[${index}] must be an origin like https://app.example.com`)
+    }
+    if (url.origin !== origin.replace(/\/$/, '')) throw new Error(`allowedOrigins[${index}] must be an origin (scheme://host[:port]), without a path`)
+    return url.origin
+  }))
+}
+
+interface NormalisedTokens {
+  tokens: TokenOptions
+  keysError: string | undefined
+  refreshTtlMs: number
+  idleTimeoutMs: number
+  reuseGraceMs: number
+  revocationDelayMs: number
+}
+
+function normaliseTokens (input: TokensInput): NormalisedTokens {
+  if (typeof input !== 'object') throw new Error('tokens must be an object')
+  let keys: KeyInput[]
+  let keysError: string | undefined
+  if (input.keys !== undefined && input.keysDir !== undefined) throw new Error('tokens.keys and tokens.keysDir are exclusive: give one')
+  if (input.keysDir !== undefined) {
+    if (typeof input.keysDir !== 'string' || input.keysDir.length === 0) throw new Error('tokens.keysDir must be a directory path')
+    try {
+      keys = loadKeysDir(input.keysDir)
+    } catch (error) {
+      // DESIGN.md: keys that cannot be loaded make verification answer 503, not 401 (an outage is not a logout).
+      keys = []
+      keysError = `tokens.keysDir: ${(error as Error).message}`
+    }
+  } else if (Array.isArray(input.keys)) {
+    keys = input.keys
+  } else throw new Error('tokens.keys (an array of keys) or tokens.keysDir is required')
+  // Without an explicit algorithm, the signing key decides (the first key, as loadKeysDir puts the signing key first).
+  const algorithm = checkAlgorithm(input.algorithm ?? keys[0]?.algorithm ?? 'EdDSA', 'tokens.algorithm')
+  const accessTtlMs = duration(input.accessTtl, '15m', 'tokens.accessTtl', 1000, 86_400_000)
+  const refreshTtlMs = duration(input.refreshTtl, '30d', 'tokens.refreshTtl', 60_000, 400 * 86_400_000)
+  const idleTimeoutMs = duration(input.idleTimeout, refreshTtlMs / 1000, 'tokens.idleTimeout', 60_000, refreshTtlMs)
+  const tokens: TokenOptions = {
+    algorithm,
+    keys,
+    issuer: text(input.issuer, 'authgate', 'tokens.issuer'),
+    audience: text(input.audience, 'authgate', 'tokens.audience'),
+    accessTtl: wholeSeconds(accessTtlMs, 'tokens.accessTtl'),
+    clockTolerance: duration(input.clockTolerance, '30s', 'tokens.clockTolerance', 0, 300_000) / 1000
+  }
+  if (input.signingKid !== undefined) tokens.signingKid = input.signingKid
+  if (input.maxTtl !== undefined) tokens.maxTtl = wholeSeconds(duration(input.maxTtl, '15m', 'tokens.maxTtl', 1000, 366 * 86_400_000), 'tokens.maxTtl')
+  return {
+    tokens,
+    keysError,
+    refreshTtlMs,
+    idleTimeoutMs,
+    reuseGraceMs: duration(input.reuseGrace, '10s', 'tokens.reuseGrace', 0, 60_000),
+    revocationDelayMs: duration(input.revocationDelay, '5s', 'tokens.revocationDelay', 100, 300_000)
+  }
+}
+
+export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
+  // Options may come from untyped configuration (YAML, JSON): every check holds at run time too.
+  if (typeof input !== 'object' || (input as unknown) === null) throw new Error('@authgate/fastify options must be an object')
+  const prefix = normalisePrefix(input.prefix)
+  const cookie = input.cookie ?? {}
+  const secure = bool(cookie.secure, true, 'cookie.secure')
+  const sameSite = cookie.sameSite ?? 'strict'
+  if (!['strict', 'lax', 'none'].includes(sameSite)) throw new Error('cookie.sameSite must be "strict" | "lax" | "none"')
+  if (sameSite === 'none' && !secure) throw new Error('cookie.sameSite "none" requires cookie.secure')
+  const name = text(cookie.name, 'authgate_rt', 'cookie.name')
+  const deviceName = text(cookie.deviceName, 'authgate_did', 'cookie.deviceName')
+  if (!COOKIE_NAME.test(name)) throw new Error('cookie.name must be a cookie token (letters, digits, !#$%&\'*+-.^_`|~)')
+  if (!COOKIE_NAME.test(deviceName) || deviceName === name) throw new Error('cookie.deviceName must be a cookie token other than cookie.name')
+  const reuseDetection = input.reuseDetection ?? 'revoke'
+  if (!(['revoke', 'report'] as unknown[]).includes(reuseDetection)) throw new Error('reuseDetection must be "revoke" | "report"')
+  const jwksPath = input.jwksPath === false ? false : text(input.jwksPath, '/.well-known/jwks.json', 'jwksPath')
+  if (jwksPath !== false && !jwksPath.startsWith('/')) throw new Error('jwksPath must start with /')
+  const roles = input.defaultRoles ?? ['user']
+  if (!isRoleList(roles)) throw new Error('defaultRoles must be an array of role names (no commas or control characters)')
+  if (input.verifyCredentials !== undefined && typeof input.verifyCredentials !== 'function') throw new Error('verifyCredentials must be a function')
+  const events = input.events ?? {}
+  for (const [key, hook] of Object.entries(events)) {
+    if (!['newDevice', 'refreshReuse', 'login', 'logout'].includes(key)) throw new Error(`events.${key} is not an event (newDevice, refreshReuse, login, logout)`)
+    if (typeof hook !== 'function') throw new Error(`events.${key} must be a function`)
+  }
+  const limits = input.rateLimit
+  if (limits !== undefined && limits !== false && typeof limits !== 'object') throw new Error('rateLimit must be an object or false')
+  return {
+    store: input.store,
+    ...normaliseTokens(input.tokens),
+    cookie: { name, deviceName, secure, sameSite, path: prefix },
+    prefix,
+    jwksPath,
+    registration: bool(input.registration, true, 'registration'),
+    defaultRoles: [...roles],
+    allowedOrigins: normaliseOrigins(input.allowedOrigins),
+    reuseDetection,
+    rateLimit: limits === false
+      ? false
+      : {
+          login: rule(limits?.login, { max: 30, timeWindow: '1m' }, 'rateLimit.login'),
+          refresh: rule(limits?.refresh, { max: 300, timeWindow: '1m' }, 'rateLimit.refresh'),
+          register: rule(limits?.register, { max: 10, timeWindow: '1m' }, 'rateLimit.register'),
+          accountFailures: rule(limits?.accountFailures, { max: 5, timeWindow: '15m' }, 'rateLimit.accountFailures')
+        },
+    verifyCredentials: input.verifyCredentials,
+    events,
+    revocationFailClosedAfterMs: input.revocationFailClosedAfter === undefined ? undefined : parseDuration(input.revocationFailClosedAfter, 'revocationFailClosedAfter')
+  }
+}

@@ -1,0 +1,96 @@
+// Wiring only: options → store, access tokens, revocation list, sessions, events; decorators, the auth hook,
+// the routes. Each concern lives in its own module.
+import fastifyCookie from '@fastify/cookie'
+import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from 'fastify'
+import fp from 'fastify-plugin'
+import { createAuthenticator, createAuthPreHandler } from './authenticate.js'
+import { createCookieJar } from './cookies.js'
+import { createEvents } from './events.js'
+import { normaliseOptions, type AuthgateOptions } from './options.js'
+import { warmDummyHash } from './passwords.js'
+import { createRevocationList } from './revocation-list.js'
+import { authRoutes, createAccountLockout, type RouteContext } from './routes/index.js'
+import { createSessionService } from './sessions/service.js'
+import { createStore, isSessionStore } from './stores/index.js'
+import { createAccessTokenService } from './tokens/service.js'
+import type { AuthgateDecorator } from './types.js'
+
+const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authgatePlugin (app: FastifyInstance, input: AuthgateOptions) {
+  const options = normaliseOptions(input)
+  const tokens = createAccessTokenService(options.tokens)
+  if (options.keysError !== undefined) app.log.error({ event: 'keys_unavailable' }, `authgate: ${options.keysError}; tokens answer 503 until fixed`)
+  if (options.store === undefined) app.log.warn('authgate: no store configured, sessions are kept in memory and lost on restart')
+  const store = createStore(options.store)
+  const ownsStore = !isSessionStore(options.store)
+  const revocations = createRevocationList({
+    source: store,
+    pollIntervalMs: options.revocationDelayMs,
+    retentionMs: ((options.tokens.maxTtl ?? options.tokens.accessTtl) + options.tokens.clockTolerance) * 1000,
+    failClosedAfterMs: options.revocationFailClosedAfterMs,
+    logger: app.log
+  })
+  const authenticator = createAuthenticator({ tokens, revocations })
+  const events = createEvents(options.events, app.log)
+  const sessions = createSessionService({
+    store, tokens, revocations, events, logger: app.log,
+    refreshTtlMs: options.refreshTtlMs,
+    idleTimeoutMs: options.idleTimeoutMs,
+    reuseGraceMs: options.reuseGraceMs,
+    reuseDetection: options.reuseDetection,
+    usersInStore: options.verifyCredentials === undefined
+  })
+
+  if (!app.hasReplyDecorator('setCookie')) await app.register(fastifyCookie)
+  if (!app.hasRequestDecorator('user')) app.decorateRequest('user', null)
+
+  const preHandler = createAuthPreHandler(authenticator)
+  app.decorate('authenticate', preHandler)
+  // Routes opt in with `config: { auth: 'required' | 'optional', roles }`; without it a route is public here
+  // (`app.authenticate` as a preHandler requires a token whatever the config says).
+  const onRequest: onRequestHookHandler = function authgateOnRequest (request, reply, done) {
+    const { auth, roles } = request.routeOptions.config
+    if (auth === 'none' || (auth === undefined && roles === undefined)) {
+      done()
+      return
+    }
+    preHandler.call(this, request, reply, done)
+  }
+  app.addHook('onRequest', onRequest)
+
+  const decorator: AuthgateDecorator = {
+    tokens,
+    authenticate: (headers, rawHeaders) => authenticator.authenticate(headers, rawHeaders),
+    revocations,
+    store,
+    events,
+    storeReady: async () => store.ping().then(() => true, () => false)
+  }
+  app.decorate('authgate', decorator)
+
+  const context: RouteContext = {
+    options, store, tokens, sessions, events,
+    cookies: createCookieJar(options.cookie),
+    lockout: options.rateLimit === false ? undefined : createAccountLockout(options.rateLimit.accountFailures)
+  }
+  await app.register(async (child) => authRoutes(child, context), { prefix: options.prefix })
+  const jwksPath = options.jwksPath
+  if (jwksPath !== false) {
+    app.get(jwksPath, { config: { auth: 'none' } }, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(tokens.jwks()))
+  }
+
+  app.addHook('onReady', async () => {
+    // A database down at boot must not stop the process: indexes are created by the first operation that works.
+    store.init().catch((error: unknown) => { app.log.warn({ err: error }, 'authgate: session store not reachable at start-up') })
+    revocations.start()
+    await warmDummyHash()
+  })
+  app.addHook('onClose', async () => {
+    revocations.stop()
+    if (ownsStore) await store.close()
+  })
+}
+
+/** `app.register(authgate, options)`. */
+export const authgate = fp(authgatePlugin, { fastify: '5.x', name: '@authgate/fastify' })
+export const fastifyAuth = authgate
+export default authgate

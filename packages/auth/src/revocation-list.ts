@@ -1,0 +1,141 @@
+// Revoked session ids, known to every instance within one poll interval, checked without a database round trip
+// per request (DESIGN.md "Token model"). Polling rather than change streams: FerretDB has none, and polling works
+// on every server.
+//
+// An entry only matters while an access token of that session can still be valid: every such token was issued
+// before the revocation, so after `retentionMs` (the longest token lifetime plus the clock tolerance) it is dropped.
+// Memory is therefore bounded by the revocations of one token lifetime: a Map of sid → expiry, ~100 bytes each.
+import type { RevocationList, RevocationSource } from './tokens/types.js'
+
+export const DEFAULT_POLL_INTERVAL_MS = 5000
+const DEFAULT_OVERLAP_MS = 30_000
+
+export interface RevocationLogger {
+  warn: (object: Record<string, unknown>, message: string) => void
+}
+
+export interface RevocationListOptions {
+  source: RevocationSource
+  pollIntervalMs?: number
+  /** How long an entry is kept: the longest access-token lifetime (`maxTtl`) plus the clock tolerance. */
+  retentionMs: number
+  /**
+   * Each poll asks again for this much time before the newest revocation seen, so a revocation written late by
+   * another instance (clock skew, a slow write) is not missed. Default 30 s.
+   */
+  overlapMs?: number
+  /** When set, `stale` turns true once no poll has succeeded for this long: the authenticator then answers 503. */
+  failClosedAfterMs?: number
+  logger?: RevocationLogger
+  /** Clock, for tests. */
+  now?: () => number
+}
+
+export interface PollingRevocationList extends RevocationList {
+  /** Polls once now; resolves when done. Never rejects: failures are logged and retried on the next tick. */
+  poll: () => Promise<void>
+  /** Time of the last successful poll (ms since the epoch), or undefined before the first one. */
+  readonly lastSyncAt: number | undefined
+}
+
+export function createRevocationList (options: RevocationListOptions): PollingRevocationList {
+  const { source, logger } = options
+  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS
+  const overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS
+  const { retentionMs, failClosedAfterMs } = options
+  const now = options.now ?? Date.now
+  if (!Number.isFinite(pollIntervalMs) || pollIntervalMs < 10) throw new Error('revocation pollIntervalMs must be at least 10 ms')
+  if (!Number.isFinite(retentionMs) || retentionMs <= 0) throw new Error('revocation retentionMs must be a positive number of ms')
+  if (!Number.isFinite(overlapMs) || overlapMs < 0) throw new Error('revocation overlapMs must be a non-negative number of ms')
+  if (failClosedAfterMs !== undefined && !(failClosedAfterMs > 0)) throw new Error('revocation failClosedAfterMs must be a positive number of ms')
+
+  // sid → time (ms) after which no token of that session can still be valid. Insertion order is close to expiry
+  // order (revocations arrive roughly in time order), which lets prune stop at the first live entry.
+  const entries = new Map<string, number>()
+  let newestSeen: number | undefined
+  let lastSyncAt: number | undefined
+  let startedAt: number | undefined
+  let timer: NodeJS.Timeout | undefined
+  let running = false
+  let inFlight: Promise<void> | undefined
+
+  function remember (sid: string, revokedAtMs: number): void {
+    const expiresAt = revokedAtMs + retentionMs
+    if (expiresAt <= now()) return
+    const current = entries.get(sid)
+    if (current !== undefined && current >= expiresAt) return
+    // Re-insert so the entry moves to the end, keeping the map roughly ordered by expiry.
+    entries.delete(sid)
+    entries.set(sid, expiresAt)
+  }
+
+  function prune (): void {
+    const time = now()
+    // Entries slightly out of order stay until those before them expire: kept a little longer, never dropped early.
+    for (const [sid, expiresAt] of entries) {
+      if (expiresAt > time) break
+      entries.delete(sid)
+    }
+  }
+
+  async function pollOnce (): Promise<void> {
+    const since = newestSeen === undefined ? now() - retentionMs : Math.max(newestSeen - overlapMs, now() - retentionMs)
+    try {
+      const revoked = await source.listRevokedSince(new Date(since))
+      for (const { id, revokedAt } of revoked) {
+        const time = revokedAt.getTime()
+        if (typeof id !== 'string' || !Number.isFinite(time)) continue
+        remember(id, time)
+        if (newestSeen === undefined || time > newestSeen) newestSeen = time
+      }
+      // Nothing revoked yet: next time, ask from here rather than the whole retention window again.
+      newestSeen ??= since
+      lastSyncAt = now()
+    } catch (error) {
+      logger?.warn({ event: 'revocation_poll_failed', err: error }, 'revocation list: polling the session store failed; retrying')
+    }
+    prune()
+  }
+
+  function poll (): Promise<void> {
+    inFlight ??= pollOnce().finally(() => { inFlight = undefined })
+    return inFlight
+  }
+
+  function schedule (): void {
+    if (!running) return
+    // A quick stop()/start() can leave two poll chains racing here: only one timer may survive.
+    if (timer !== undefined) clearTimeout(timer)
+    timer = setTimeout(() => {
+      void poll().finally(schedule)
+    }, pollIntervalMs)
+    // Never keeps the process alive on its own.
+    timer.unref()
+  }
+
+  return {
+    isRevoked: (sid) => entries.has(sid),
+    add (sid, revokedAt) {
+      const time = revokedAt?.getTime() ?? Number.NaN
+      remember(sid, Number.isFinite(time) ? time : now())
+    },
+    start () {
+      if (running) return
+      running = true
+      startedAt = now()
+      void poll().finally(schedule)
+    },
+    stop () {
+      running = false
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+    },
+    poll,
+    get size () { return entries.size },
+    get lastSyncAt () { return lastSyncAt },
+    get stale () {
+      if (failClosedAfterMs === undefined || !running) return false
+      return now() - (lastSyncAt ?? startedAt ?? 0) > failClosedAfterMs
+    }
+  }
+}

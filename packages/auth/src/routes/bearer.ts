@@ -1,0 +1,66 @@
+// The Bearer-authenticated endpoints: logout-all, the session list and its revocations, and /me. `config.auth`
+// makes the plugin's onRequest hook verify the access token (and the revocation list) before these run.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { AuthError } from '../errors.js'
+import type { AuthClaims } from '../types.js'
+import type { RouteContext } from './context.js'
+import { revokeSessionsQuery, sessionIdParams } from './schemas.js'
+
+const required = { auth: 'required' as const }
+
+function claimsOf (request: FastifyRequest): AuthClaims {
+  // The onRequest hook answered 401 already when there is no valid token; this guards a misconfiguration.
+  if (request.user === null) throw new AuthError('AUTH_TOKEN_MISSING')
+  return request.user
+}
+
+export function bearerRoutes (app: FastifyInstance, context: RouteContext): void {
+  const { options, store, sessions, cookies, events } = context
+
+  app.post('/logout-all', { config: required, bodyLimit: 1024 }, async (request, reply) => {
+    const claims = claimsOf(request)
+    const ids = await sessions.revokeAll(claims.sub)
+    events.emit('logout', { userId: claims.sub, sessionIds: ids, reason: 'logout-all', ip: request.ip, at: new Date() })
+    cookies.clearRefresh(reply)
+    return reply.code(204).send()
+  })
+
+  app.get('/sessions', { config: required }, async (request, reply) => {
+    const claims = claimsOf(request)
+    const list = await sessions.list(claims.sub)
+    return reply.header('cache-control', 'no-store').send(list.map((session) => ({
+      id: session.id,
+      device: session.device,
+      ip: session.ip,
+      userAgent: session.userAgent,
+      createdAt: session.createdAt.toISOString(),
+      lastUsedAt: session.lastUsedAt.toISOString(),
+      current: session.id === claims.sid
+    })))
+  })
+
+  app.delete<{ Params: { id: string } }>('/sessions/:id', { config: required, schema: { params: sessionIdParams } }, async (request, reply) => {
+    const claims = claimsOf(request)
+    if (!await sessions.revokeOne(claims.sub, request.params.id)) throw new AuthError('AUTH_NOT_FOUND')
+    events.emit('logout', { userId: claims.sub, sessionIds: [request.params.id], reason: 'revoke-session', ip: request.ip, at: new Date() })
+    return reply.code(204).send()
+  })
+
+  app.delete('/sessions', { config: required, schema: { querystring: revokeSessionsQuery } }, async (request, reply) => {
+    const claims = claimsOf(request)
+    const ids = await sessions.revokeAll(claims.sub, claims.sid)
+    events.emit('logout', { userId: claims.sub, sessionIds: ids, reason: 'revoke-others', ip: request.ip, at: new Date() })
+    return reply.code(204).send()
+  })
+
+  app.get('/me', { config: required }, async (request, reply) => {
+    const claims = claimsOf(request)
+    let user: { id: string, email: string | null, roles: string[] } = { id: claims.sub, email: null, roles: claims.roles }
+    if (options.verifyCredentials === undefined) {
+      // Bearer routes keep working while the store is down: fall back to what the token says.
+      const stored = await store.findUserById(claims.sub).catch(() => null)
+      if (stored !== null) user = { id: stored.id, email: stored.email, roles: stored.roles }
+    }
+    return reply.header('cache-control', 'no-store').send({ user, claims })
+  })
+}

@@ -1,0 +1,28 @@
+// What the auth routes share: options, services and the helpers that shape their answers.
+import type { FastifyReply } from 'fastify'
+import type { CookieJar } from '../cookies.js'
+import type { AuthgateEvents } from '../events.js'
+import type { NormalisedOptions } from '../options.js'
+import type { IssuedSession, SessionService } from '../sessions/service.js'
+import type { SessionStore } from '../stores/store.js'
+import type { AccessTokenService } from '../tokens/types.js'
+import type { AccountLockout } from './account-lockout.js'
+
+export interface RouteContext {
+  options: NormalisedOptions
+  store: SessionStore
+  tokens: AccessTokenService
+  sessions: SessionService
+  cookies: CookieJar
+  events: AuthgateEvents
+  /** Undefined when rate limits are off. */
+  lockout: AccountLockout | undefined
+}
+
+/** The login/refresh answer (DESIGN.md): the access token in the body, the refresh token in the cookie only. */
+export function sendSession (context: RouteContext, reply: FastifyReply, issued: IssuedSession): FastifyReply {
+  context.cookies.setRefresh(reply, issued.refreshToken, issued.session.expiresAt)
+  return reply
+    .header('cache-control', 'no-store')
+    .send({ accessToken: issued.access.token, tokenType: 'Bearer', expiresIn: issued.access.expiresIn, user: issued.user })
+}

@@ -1,0 +1,55 @@
+// POST /refresh and POST /logout: the two endpoints authenticated by the refresh cookie, hence guarded against
+// cross-site requests. A refused refresh (401) clears the cookie; an outage (503) never does, or a database blip
+// would log every user out.
+import type { FastifyInstance, onRequestHookHandler } from 'fastify'
+import { AuthError } from '../errors.js'
+import { assertSameSite } from '../csrf.js'
+import { clientInfo } from '../sessions/client-info.js'
+import { sendSession, type RouteContext } from './context.js'
+
+export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext): void {
+  const { options, sessions, cookies, events } = context
+  const limits = options.rateLimit
+  const sameSite: onRequestHookHandler = (request, _reply, done) => {
+    try {
+      assertSameSite(request, options.allowedOrigins)
+      done()
+    } catch (error) {
+      done(error as AuthError)
+    }
+  }
+
+  app.post('/refresh', {
+    onRequest: sameSite,
+    bodyLimit: 1024,
+    config: limits === false ? {} : { rateLimit: { max: limits.refresh.max, timeWindow: limits.refresh.timeWindowMs } }
+  }, async (request, reply) => {
+    try {
+      const issued = await sessions.refresh(cookies.readRefresh(request), clientInfo(request))
+      return await sendSession(context, reply, issued)
+    } catch (error) {
+      if (error instanceof AuthError && error.statusCode === 401) cookies.clearRefresh(reply)
+      throw error
+    }
+  })
+
+  app.post('/logout', { onRequest: sameSite, bodyLimit: 1024 }, async (request, reply) => {
+    // A failed revoke write rejects (503): the client must not believe the session ended.
+    const session = await sessions.logout(cookies.readRefresh(request))
+    if (session !== null) {
+      events.emit('logout', { userId: session.userId, sessionIds: [session.id], reason: 'logout', ip: request.ip, at: new Date() })
+    }
+    cookies.clearRefresh(reply)
+    return reply.code(204).send()
+  })
+
+  // State-changing endpoints answer other methods with 405, so a GET link or image cannot trigger them.
+  for (const url of ['/refresh', '/logout', '/login', '/register', '/logout-all']) {
+    app.route({
+      method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+      url,
+      handler: async (_request, reply) => reply.code(405).header('allow', 'POST')
+        .send({ statusCode: 405, code: 'AUTH_BAD_REQUEST', error: 'Method Not Allowed', message: 'Use POST' })
+    })
+  }
+}

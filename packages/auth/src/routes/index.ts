@@ -1,0 +1,42 @@
+// The auth routes under the prefix, in their own encapsulated context: its error handler and rate limiter apply
+// to these routes only, never to the application's.
+import rateLimit from '@fastify/rate-limit'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { AuthError } from '../errors.js'
+import { bearerRoutes } from './bearer.js'
+import type { RouteContext } from './context.js'
+import { cookieSessionRoutes } from './cookie-session.js'
+import { credentialRoutes } from './credentials.js'
+import { installErrorHandler } from './error-handler.js'
+
+export { createAccountLockout, type AccountLockout } from './account-lockout.js'
+export type { RouteContext } from './context.js'
+export { installErrorHandler } from './error-handler.js'
+
+type JsonParser = (request: FastifyRequest, body: string, done: (error: Error | null, body?: unknown) => void) => void
+
+export async function authRoutes (app: FastifyInstance, context: RouteContext): Promise<void> {
+  installErrorHandler(app)
+  // Clients often send `content-type: application/json` with no body to refresh/logout: read that as no body
+  // instead of Fastify's 400. Non-empty bodies go through Fastify's own parser (prototype-poisoning safe).
+  // Fastify's default parser is the callback form; its declared type also admits a promise form.
+  const json = app.getDefaultJsonParser('error', 'error') as unknown as JsonParser
+  app.removeContentTypeParser('application/json')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined)
+      return
+    }
+    json(request, body.toString(), done)
+  })
+  if (context.options.rateLimit !== false) {
+    // Keyed on request.ip: the socket address unless the app's trustProxy names the proxies in front.
+    await app.register(rateLimit, {
+      global: false,
+      errorResponseBuilder: (_request, limit) => new AuthError('AUTH_RATE_LIMITED', { retryAfter: Math.ceil(limit.ttl / 1000) })
+    })
+  }
+  credentialRoutes(app, context)
+  cookieSessionRoutes(app, context)
+  bearerRoutes(app, context)
+}

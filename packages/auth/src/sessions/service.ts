@@ -1,0 +1,172 @@
+// Refresh sessions (DESIGN.md "Token model"): issue on login, rotate on refresh with one atomic conditional update,
+// hand the same successor to every request presenting the just-retired token within the grace window, and treat a
+// retired token presented later as reuse (revoke the whole family, report a classified `refreshReuse` event).
+import { randomBytes } from 'node:crypto'
+import { AuthError } from '../errors.js'
+import type { AuthgateEvents } from '../events.js'
+import type { SessionRecord, SessionStore } from '../stores/store.js'
+import type { AccessTokenService, RevocationList, SignedAccessToken } from '../tokens/types.js'
+import type { ClientInfo } from './client-info.js'
+import { generateRefreshToken, hashRefreshToken, isRefreshTokenFormat } from './refresh-token.js'
+import { classifyReuse } from './reuse.js'
+import { openSuccessor, sealSuccessor } from './successor.js'
+
+export interface SessionUser {
+  id: string
+  email: string | null
+  roles: string[]
+}
+
+export interface IssuedSession {
+  /** The refresh token: for the cookie only, never a body, URL or log line. */
+  refreshToken: string
+  session: SessionRecord
+  access: SignedAccessToken
+  user: SessionUser
+}
+
+export interface SessionLogger {
+  warn: (object: Record<string, unknown>, message: string) => void
+}
+
+export interface SessionServiceOptions {
+  store: SessionStore
+  tokens: AccessTokenService
+  revocations: RevocationList
+  events: AuthgateEvents
+  refreshTtlMs: number
+  idleTimeoutMs: number
+  reuseGraceMs: number
+  reuseDetection: 'revoke' | 'report'
+  /** False with `verifyCredentials`: users are not in the store, roles come from the session. */
+  usersInStore: boolean
+  logger: SessionLogger
+}
+
+export interface SessionService {
+  issue: (user: SessionUser, client: ClientInfo, deviceId: string) => Promise<IssuedSession>
+  /** Rejects with AuthError AUTH_REFRESH_INVALID / AUTH_REFRESH_REUSED (401) or AUTH_STORE_UNAVAILABLE (503). */
+  refresh: (presented: string | undefined, client: ClientInfo) => Promise<IssuedSession>
+  /** Ends the session of the presented token; null when there was none to end. */
+  logout: (presented: string | undefined) => Promise<SessionRecord | null>
+  revokeAll: (userId: string, exceptId?: string) => Promise<string[]>
+  /** False when the session is not one of the user's. */
+  revokeOne: (userId: string, sessionId: string) => Promise<boolean>
+  list: (userId: string) => Promise<SessionRecord[]>
+}
+
+export function createSessionService (options: SessionServiceOptions): SessionService {
+  const { store, tokens, revocations, events, logger } = options
+  const idleSince = (now: Date): Date => new Date(now.getTime() - options.idleTimeoutMs)
+
+  function markRevoked (ids: string[], now: Date): void {
+    // This instance knows at once; other instances within the revocation delay.
+    for (const id of ids) revocations.add(id, now)
+  }
+
+  /** Roles are read again at every refresh, so a role change reaches the next access token. */
+  async function currentUser (session: SessionRecord, now: Date): Promise<SessionUser> {
+    if (!options.usersInStore) return { id: session.userId, email: session.email, roles: session.roles }
+    const user = await store.findUserById(session.userId)
+    if (user === null) {
+      markRevoked(await store.revokeFamily(session.familyId, now), now)
+      throw new AuthError('AUTH_REFRESH_INVALID')
+    }
+    return { id: user.id, email: user.email, roles: user.roles }
+  }
+
+  function answer (refreshToken: string, session: SessionRecord, user: SessionUser): IssuedSession {
+    const access = tokens.sign({ sub: user.id, sid: session.id, roles: user.roles })
+    return { refreshToken, session, access, user }
+  }
+
+  async function reuse (session: SessionRecord, hash: string, client: ClientInfo, now: Date): Promise<never> {
+    const facts = classifyReuse(session, hash, client, now, options.reuseGraceMs)
+    const revoke = options.reuseDetection === 'revoke'
+    if (revoke) markRevoked(await store.revokeFamily(session.familyId, now), now)
+    else if (session.grace?.hash === hash) await store.clearGrace(session.id, hash)
+    logger.warn({ event: 'refresh_reuse', sessionId: session.id, userId: session.userId, classification: facts.classification, revoked: revoke },
+      'authgate: refresh token reuse')
+    events.emit('refreshReuse', {
+      userId: session.userId, sessionId: session.id, familyId: session.familyId, ...facts, revoked: revoke, ip: client.ip, userAgent: client.userAgent, at: now
+    })
+    // In report mode the session lives on for its rightful holder; the replayed token still gets nothing.
+    throw new AuthError(revoke ? 'AUTH_REFRESH_REUSED' : 'AUTH_REFRESH_INVALID')
+  }
+
+  return {
+    async issue (user, client, deviceId) {
+      const now = new Date()
+      const id = randomBytes(16).toString('base64url')
+      const refreshToken = generateRefreshToken()
+      // Signed before anything is stored: with keys unavailable (503) no orphan session is left behind.
+      const access = tokens.sign({ sub: user.id, sid: id, roles: user.roles })
+      const session = await store.createSession({
+        id, userId: user.id, familyId: id, tokenHash: hashRefreshToken(refreshToken), roles: user.roles, email: user.email,
+        device: deviceId, ip: client.ip, userAgent: client.userAgent, createdAt: now, lastUsedAt: now,
+        expiresAt: new Date(now.getTime() + options.refreshTtlMs)
+      })
+      try {
+        const { isNew } = await store.recordDevice({ userId: user.id, deviceId, userAgent: client.userAgent, ip: client.ip, now })
+        if (isNew) events.emit('newDevice', { userId: user.id, deviceId, sessionId: id, ip: client.ip, userAgent: client.userAgent, at: now })
+      } catch (error) {
+        // Device tracking is advisory: the session exists, the login stands.
+        logger.warn({ event: 'device_record_failed', userId: user.id, err: error }, 'authgate: could not record the device')
+      }
+      events.emit('login', { userId: user.id, sessionId: id, deviceId, ip: client.ip, userAgent: client.userAgent, at: now })
+      return { refreshToken, session, access, user }
+    },
+
+    async refresh (presented, client) {
+      if (!isRefreshTokenFormat(presented)) throw new AuthError('AUTH_REFRESH_INVALID')
+      const now = new Date()
+      const hash = hashRefreshToken(presented)
+      const next = generateRefreshToken()
+      const rotated = await store.rotateSession({
+        currentHash: hash, nextHash: hashRefreshToken(next), now, idleSince: idleSince(now), ip: client.ip, userAgent: client.userAgent,
+        grace: { hash, retiredAt: now, sealed: sealSuccessor(presented, hash, next) }
+      })
+      if (rotated !== null) return answer(next, rotated, await currentUser(rotated, now))
+
+      const session = await store.findByPreviousHash(hash)
+      if (session === null) throw new AuthError('AUTH_REFRESH_INVALID')
+      // A revoked (logged out) or expired session is over: replaying one of its tokens is not theft.
+      if (session.revokedAt !== null || session.expiresAt <= now || session.lastUsedAt <= idleSince(now)) {
+        throw new AuthError('AUTH_REFRESH_INVALID')
+      }
+      const grace = session.grace
+      if (grace !== null && grace.hash === hash && now.getTime() - grace.retiredAt.getTime() < options.reuseGraceMs) {
+        const successor = openSuccessor(presented, hash, grace.sealed)
+        if (successor !== undefined) return answer(successor, session, await currentUser(session, now))
+      }
+      return reuse(session, hash, client, now)
+    },
+
+    async logout (presented) {
+      if (!isRefreshTokenFormat(presented)) return null
+      const now = new Date()
+      const session = await store.revokeByTokenHash(hashRefreshToken(presented), now)
+      if (session !== null) markRevoked([session.id], now)
+      return session
+    },
+
+    async revokeAll (userId, exceptId) {
+      const now = new Date()
+      const ids = await store.revokeUserSessions(userId, now, exceptId)
+      markRevoked(ids, now)
+      return ids
+    },
+
+    async revokeOne (userId, sessionId) {
+      const now = new Date()
+      const { found, revoked } = await store.revokeUserSession(userId, sessionId, now)
+      if (revoked) markRevoked([sessionId], now)
+      return found
+    },
+
+    async list (userId) {
+      const now = new Date()
+      return store.listUserSessions(userId, now, idleSince(now))
+    }
+  }
+}

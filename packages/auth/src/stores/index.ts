@@ -1,0 +1,35 @@
+// Store selection: `{ mongodb: {...} }`, `{ memory: true }`, or any object implementing SessionStore.
+import { MemorySessionStore } from './memory.js'
+import { MongoSessionStore, type MongoStoreOptions } from './mongo.js'
+import type { SessionStore } from './store.js'
+
+export type StoreOption = { mongodb: MongoStoreOptions } | { memory: true } | SessionStore
+
+export function isSessionStore (value: unknown): value is SessionStore {
+  if (typeof value !== 'object' || value === null) return false
+  const candidate = value as Record<string, unknown>
+  return ['init', 'ping', 'close', 'rotateSession', 'createSession', 'listRevokedSince'].every((name) => typeof candidate[name] === 'function')
+}
+
+/** Builds the store named by `option` (the in-memory store when absent). Throws an Error naming the option path. */
+export function createStore (option?: StoreOption, path = 'store'): SessionStore {
+  if (option === undefined) return new MemorySessionStore()
+  if (isSessionStore(option)) return option
+  if (typeof option !== 'object') throw new Error(`${path} must be an object`)
+  if ('memory' in option) return new MemorySessionStore()
+  if ('mongodb' in option) {
+    const mongo = option.mongodb as Partial<MongoStoreOptions> | undefined
+    if (typeof mongo !== 'object') throw new Error(`${path}.mongodb must be an object`)
+    if (typeof mongo.database !== 'string' || mongo.database.length === 0) throw new Error(`${path}.mongodb.database must be a non-empty string`)
+    if (mongo.client === undefined && (typeof mongo.url !== 'string' || mongo.url.length === 0)) {
+      throw new Error(`${path}.mongodb needs a url (a non-empty string) or a client`)
+    }
+    return new MongoSessionStore(mongo as MongoStoreOptions)
+  }
+  throw new Error(`${path} must be { mongodb: { url | client, database } }, { memory: true } or a SessionStore`)
+}
+
+export { MemorySessionStore } from './memory.js'
+export { MongoSessionStore, type MongoStoreOptions } from './mongo.js'
+export * from './store.js'
+export { addUser, normaliseEmail, MAX_EMAIL_LENGTH, type AddUserInput } from './users.js'

@@ -1,0 +1,178 @@
+/* eslint-disable @typescript-eslint/require-await -- the SessionStore interface is async; this store answers at once */
+// In-memory SessionStore for tests and development: one process, nothing survives a restart. Each method reads and
+// writes without an `await` in between, so the rotation compare-and-swap is atomic on the event loop just as
+// findOneAndUpdate is on the server. Records are copied in and out so callers never share mutable state with it.
+import { AuthError } from '../errors.js'
+import {
+  MAX_PREVIOUS_HASHES, type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
+  type SessionRecord, type SessionStore, type UserRecord
+} from './store.js'
+
+function isLive (session: SessionRecord, now: Date, idleSince?: Date): boolean {
+  return session.revokedAt === null && session.expiresAt > now && (idleSince === undefined || session.lastUsedAt > idleSince)
+}
+
+export class MemorySessionStore implements SessionStore {
+  readonly #users = new Map<string, UserRecord>()
+  readonly #emails = new Map<string, string>()
+  readonly #sessions = new Map<string, SessionRecord>()
+  readonly #byToken = new Map<string, string>()
+  readonly #byPrevious = new Map<string, string>()
+  readonly #devices = new Map<string, DeviceRecord>()
+
+  async init (): Promise<void> {}
+  async ping (): Promise<void> {}
+  async close (): Promise<void> {}
+
+  async createUser (user: NewUser): Promise<UserRecord> {
+    if (this.#emails.has(user.emailNormalized) || this.#users.has(user.id)) throw new AuthError('AUTH_EMAIL_TAKEN')
+    const now = user.createdAt ?? new Date()
+    const record: UserRecord = { ...structuredClone(user), createdAt: now, updatedAt: now }
+    this.#users.set(record.id, record)
+    this.#emails.set(record.emailNormalized, record.id)
+    return structuredClone(record)
+  }
+
+  async findUserByEmail (emailNormalized: string): Promise<UserRecord | null> {
+    const id = this.#emails.get(emailNormalized)
+    return id === undefined ? null : this.#copyUser(id)
+  }
+
+  async findUserById (id: string): Promise<UserRecord | null> {
+    return this.#copyUser(id)
+  }
+
+  async setUserRoles (id: string, roles: string[]): Promise<boolean> {
+    const user = this.#users.get(id)
+    if (user === undefined) return false
+    user.roles = [...roles]
+    user.updatedAt = new Date()
+    return true
+  }
+
+  #copyUser (id: string): UserRecord | null {
+    const user = this.#users.get(id)
+    return user === undefined ? null : structuredClone(user)
+  }
+
+  async createSession (session: NewSession): Promise<SessionRecord> {
+    if (this.#sessions.has(session.id) || this.#byToken.has(session.tokenHash)) throw new AuthError('AUTH_STORE_UNAVAILABLE', { message: 'duplicate session' })
+    const record: SessionRecord = { ...structuredClone(session), previousHashes: [], grace: null, revokedAt: null }
+    this.#sessions.set(record.id, record)
+    this.#byToken.set(record.tokenHash, record.id)
+    return structuredClone(record)
+  }
+
+  async rotateSession (input: RotateInput): Promise<SessionRecord | null> {
+    const id = this.#byToken.get(input.currentHash)
+    const session = id === undefined ? undefined : this.#sessions.get(id)
+    if (session === undefined || !isLive(session, input.now, input.idleSince)) return null
+    this.#byToken.delete(input.currentHash)
+    this.#byToken.set(input.nextHash, session.id)
+    session.previousHashes.push(input.currentHash)
+    this.#byPrevious.set(input.currentHash, session.id)
+    if (session.previousHashes.length > MAX_PREVIOUS_HASHES) {
+      const dropped = session.previousHashes.splice(0, session.previousHashes.length - MAX_PREVIOUS_HASHES)
+      for (const hash of dropped) this.#byPrevious.delete(hash)
+    }
+    session.tokenHash = input.nextHash
+    session.grace = structuredClone(input.grace)
+    session.lastUsedAt = input.now
+    session.ip = input.ip
+    session.userAgent = input.userAgent
+    return structuredClone(session)
+  }
+
+  async findByPreviousHash (hash: string): Promise<SessionRecord | null> {
+    const id = this.#byPrevious.get(hash)
+    const session = id === undefined ? undefined : this.#sessions.get(id)
+    return session === undefined ? null : structuredClone(session)
+  }
+
+  async findActiveSession (id: string, now: Date, idleSince: Date): Promise<SessionRecord | null> {
+    const session = this.#sessions.get(id)
+    return session !== undefined && isLive(session, now, idleSince) ? structuredClone(session) : null
+  }
+
+  async revokeByTokenHash (hash: string, now: Date): Promise<SessionRecord | null> {
+    let session = this.#sessions.get(this.#byToken.get(hash) ?? '')
+    if (session === undefined) {
+      const previous = this.#sessions.get(this.#byPrevious.get(hash) ?? '')
+      if (previous?.grace?.hash === hash) session = previous
+    }
+    if (session === undefined || !isLive(session, now)) return null
+    this.#revoke(session, now)
+    return structuredClone(session)
+  }
+
+  #revoke (session: SessionRecord, now: Date): void {
+    session.revokedAt = now
+    session.grace = null
+  }
+
+  async revokeFamily (familyId: string, now: Date): Promise<string[]> {
+    return this.#revokeWhere((session) => session.familyId === familyId, now)
+  }
+
+  async revokeUserSession (userId: string, id: string, now: Date): Promise<{ found: boolean, revoked: boolean }> {
+    const session = this.#sessions.get(id)
+    if (session?.userId !== userId) return { found: false, revoked: false }
+    if (session.revokedAt !== null) return { found: true, revoked: false }
+    this.#revoke(session, now)
+    return { found: true, revoked: true }
+  }
+
+  async revokeUserSessions (userId: string, now: Date, exceptId?: string): Promise<string[]> {
+    return this.#revokeWhere((session) => session.userId === userId && session.id !== exceptId, now)
+  }
+
+  #revokeWhere (match: (session: SessionRecord) => boolean, now: Date): string[] {
+    const ids: string[] = []
+    for (const session of this.#sessions.values()) {
+      if (session.revokedAt === null && match(session)) {
+        this.#revoke(session, now)
+        ids.push(session.id)
+      }
+    }
+    return ids
+  }
+
+  async listUserSessions (userId: string, now: Date, idleSince: Date): Promise<SessionRecord[]> {
+    return [...this.#sessions.values()]
+      .filter((session) => session.userId === userId && isLive(session, now, idleSince))
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .map((session) => structuredClone(session))
+  }
+
+  async clearGrace (id: string, hash: string): Promise<void> {
+    const session = this.#sessions.get(id)
+    if (session?.grace?.hash === hash) session.grace = null
+  }
+
+  async listRevokedSince (since: Date): Promise<Array<{ id: string, revokedAt: Date }>> {
+    const revoked: Array<{ id: string, revokedAt: Date }> = []
+    for (const session of this.#sessions.values()) {
+      if (session.revokedAt !== null && session.revokedAt >= since) revoked.push({ id: session.id, revokedAt: session.revokedAt })
+    }
+    return revoked.sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime())
+  }
+
+  async recordDevice (seen: DeviceSeen): Promise<{ isNew: boolean }> {
+    const key = `${seen.userId}\u0000${seen.deviceId}`
+    const device = this.#devices.get(key)
+    if (device !== undefined) {
+      device.lastSeenAt = seen.now
+      device.lastIp = seen.ip
+      device.userAgent = seen.userAgent
+      return { isNew: false }
+    }
+    this.#devices.set(key, {
+      userId: seen.userId, deviceId: seen.deviceId, userAgent: seen.userAgent, firstSeenAt: seen.now, lastSeenAt: seen.now, lastIp: seen.ip
+    })
+    return { isNew: true }
+  }
+
+  async listDevices (userId: string): Promise<DeviceRecord[]> {
+    return [...this.#devices.values()].filter((device) => device.userId === userId).map((device) => structuredClone(device))
+  }
+}

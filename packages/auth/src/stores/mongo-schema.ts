@@ -1,0 +1,79 @@
+// The MongoDB documents of MongoSessionStore, their indexes, and the mapping of driver errors at the boundary.
+import { MongoServerError, type Collection } from 'mongodb'
+import { AuthError } from '../errors.js'
+import type { DeviceRecord, SessionRecord, UserRecord } from './store.js'
+
+export type UserDoc = Omit<UserRecord, 'id'> & { _id: string }
+export type SessionDoc = Omit<SessionRecord, 'id'> & { _id: string }
+export type DeviceDoc = DeviceRecord
+/** A rotation claim: the retired hash is the unique `_id`, so only one rotation of a given token can proceed. */
+/**
+ * A revocation, insert-only. Written BEFORE the session's revokedAt: on servers whose updates are read-modify-write
+ * (FerretDB v1), a rotation racing the revocation could write the session back unrevoked; the rotation then finds
+ * this record and revokes again (see mongo-rotation.ts). Also the revocation list's source: it is never overwritten.
+ */
+export interface TombstoneDoc { _id: string, revokedAt: Date, expiresAt: Date }
+export interface ClaimDoc { _id: string, at: Date, expiresAt: Date }
+
+export const DUPLICATE_KEY = 11000
+const NOT_IMPLEMENTED = 238
+/** Claims only need to outlive the longest refresh session; MongoDB's TTL monitor removes them after that. */
+export const CLAIM_RETENTION_MS = 400 * 86_400_000
+export const CLAIM_WAIT_ATTEMPTS = 40
+/** A claim whose rotation has not landed after this long is abandoned and may be taken over. */
+export const CLAIM_STALE_MS = 5000
+export const CLAIM_WAIT_STEP_MS = 25
+/** Seconds a client should wait before retrying after a 503. */
+const RETRY_AFTER = 5
+
+export function toUser ({ _id, ...rest }: UserDoc): UserRecord {
+  return { id: _id, ...rest }
+}
+
+export function toSession ({ _id, ...rest }: SessionDoc): SessionRecord {
+  return { id: _id, ...rest }
+}
+
+export function liveFilter (now: Date, idleSince?: Date): Record<string, unknown> {
+  const filter: Record<string, unknown> = { revokedAt: null, expiresAt: { $gt: now } }
+  if (idleSince !== undefined) filter.lastUsedAt = { $gt: idleSince }
+  return filter
+}
+
+export function unavailable (cause: unknown): AuthError {
+  return cause instanceof AuthError ? cause : new AuthError('AUTH_STORE_UNAVAILABLE', { cause, retryAfter: RETRY_AFTER })
+}
+
+/** Creates every index (idempotent: createIndex with an identical spec is a no-op). */
+export interface Collections {
+  users: Collection<UserDoc>
+  sessions: Collection<SessionDoc>
+  devices: Collection<DeviceDoc>
+  claims: Collection<ClaimDoc>
+  tombstones: Collection<TombstoneDoc>
+}
+
+export async function createIndexes ({ users, sessions, devices, claims, tombstones }: Collections): Promise<void> {
+  await users.createIndex({ emailNormalized: 1 }, { unique: true, name: 'emailNormalized_unique' }, undefined)
+  await sessions.createIndex({ tokenHash: 1 }, { unique: true, name: 'tokenHash_unique' }, undefined)
+  await sessions.createIndex({ previousHashes: 1 }, { name: 'previousHashes' }, undefined)
+  await sessions.createIndex({ userId: 1 }, { name: 'userId' }, undefined)
+  await sessions.createIndex({ familyId: 1 }, { name: 'familyId' }, undefined)
+  await sessions.createIndex({ revokedAt: 1 }, { name: 'revokedAt' }, undefined)
+  // Housekeeping only (MongoDB's monitor runs every 60 s; FerretDB v1 never expires): queries filter themselves.
+  await ttlIndex(sessions)
+  await ttlIndex(claims)
+  await ttlIndex(tombstones)
+  await tombstones.createIndex({ revokedAt: 1 }, { name: 'revokedAt' }, undefined)
+  await devices.createIndex({ userId: 1, deviceId: 1 }, { unique: true, name: 'userId_deviceId_unique' }, undefined)
+}
+
+async function ttlIndex (collection: Collection<SessionDoc> | Collection<ClaimDoc> | Collection<TombstoneDoc>): Promise<void> {
+  try {
+    await collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' }, undefined)
+  } catch (error) {
+    // FerretDB v1 refuses TTL options (NotImplemented): a plain index still serves the expiry filters.
+    if (!(error instanceof MongoServerError && error.code === NOT_IMPLEMENTED)) throw error
+    await collection.createIndex({ expiresAt: 1 }, { name: 'expiresAt' }, undefined)
+  }
+}

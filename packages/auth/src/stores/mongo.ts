@@ -1,0 +1,249 @@
+// MongoDB SessionStore (official driver). Works on MongoDB and on FerretDB v1: no transactions, change streams or
+// TTL expiry are relied on; the TTL index on `expiresAt` only tidies up where the server runs it.
+//
+// A dead or slow database must answer fast (503), not hang requests: short server selection and connect timeouts,
+// `maxTimeMS` on every operation, and every driver error mapped to AuthError AUTH_STORE_UNAVAILABLE at this boundary
+// (with the driver error as `cause`, for logs only).
+import { MongoClient, MongoServerError, type Collection, type Db, type MongoClientOptions } from 'mongodb'
+import { AuthError } from '../errors.js'
+import {
+  createIndexes, DUPLICATE_KEY, liveFilter, toSession, toUser, unavailable,
+  type ClaimDoc, type DeviceDoc, type SessionDoc, type TombstoneDoc, type UserDoc
+} from './mongo-schema.js'
+import { recordTombstones, rotateWithClaim } from './mongo-rotation.js'
+import {
+  type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
+  type SessionRecord, type SessionStore, type UserRecord
+} from './store.js'
+
+export interface MongoStoreOptions {
+  /** A connection string; the store creates, owns and closes its client. */
+  url?: string
+  /** An existing client; the store neither connects nor closes it. */
+  client?: MongoClient
+  database: string
+  /** Default 3000 ms: how long an operation waits for a reachable server before answering 503. */
+  serverSelectionTimeoutMS?: number
+  /** Default 3000 ms: server-side time limit of each operation. */
+  maxTimeMS?: number
+  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`). */
+  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string }
+}
+
+export class MongoSessionStore implements SessionStore {
+  readonly #client: MongoClient
+  readonly #ownsClient: boolean
+  readonly #db: Db
+  readonly #maxTimeMS: number
+  readonly #users: Collection<UserDoc>
+  readonly #sessions: Collection<SessionDoc>
+  readonly #devices: Collection<DeviceDoc>
+  readonly #claims: Collection<ClaimDoc>
+  readonly #tombstones: Collection<TombstoneDoc>
+  #indexes: Promise<void> | undefined
+
+  constructor (options: MongoStoreOptions) {
+    if (options.client !== undefined) {
+      this.#client = options.client
+      this.#ownsClient = false
+    } else {
+      if (options.url === undefined) throw new Error('store.mongodb needs a url or a client')
+      const timeout = options.serverSelectionTimeoutMS ?? 3000
+      const clientOptions: MongoClientOptions = {
+        serverSelectionTimeoutMS: timeout,
+        connectTimeoutMS: timeout,
+        retryWrites: true,
+        // An acknowledged rotation or revocation must survive a primary failover.
+        writeConcern: { w: 'majority', journal: true }
+      }
+      this.#client = new MongoClient(options.url, clientOptions)
+      this.#ownsClient = true
+    }
+    this.#db = this.#client.db(options.database)
+    this.#maxTimeMS = options.maxTimeMS ?? 3000
+    this.#users = this.#db.collection<UserDoc>(options.collections?.users ?? 'users')
+    this.#sessions = this.#db.collection<SessionDoc>(options.collections?.sessions ?? 'sessions')
+    this.#devices = this.#db.collection<DeviceDoc>(options.collections?.devices ?? 'devices')
+    this.#claims = this.#db.collection<ClaimDoc>(options.collections?.rotations ?? 'rotations')
+    this.#tombstones = this.#db.collection<TombstoneDoc>(options.collections?.revocations ?? 'revocations')
+  }
+
+  /** Indexes are created once per store; a failure (database down at boot) is retried by the next operation. */
+  async init (): Promise<void> {
+    this.#indexes ??= createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones }).catch((error: unknown) => {
+      this.#indexes = undefined
+      throw unavailable(error)
+    })
+    return this.#indexes
+  }
+
+  /** Runs `operation` once indexes exist, mapping every failure to AUTH_STORE_UNAVAILABLE. */
+  async #run<T> (operation: () => Promise<T>): Promise<T> {
+    try {
+      await this.init()
+      return await operation()
+    } catch (error) {
+      throw unavailable(error)
+    }
+  }
+
+  async ping (): Promise<void> {
+    try {
+      await this.#db.command({ ping: 1 }, { timeoutMS: this.#maxTimeMS })
+    } catch (error) {
+      throw unavailable(error)
+    }
+  }
+
+  async close (): Promise<void> {
+    if (this.#ownsClient) await this.#client.close()
+  }
+
+  async createUser (user: NewUser): Promise<UserRecord> {
+    const now = user.createdAt ?? new Date()
+    const { id, ...rest } = user
+    const doc: UserDoc = { _id: id, ...rest, createdAt: now, updatedAt: now }
+    return this.#run(async () => {
+      try {
+        await this.#users.insertOne(doc, { maxTimeMS: this.#maxTimeMS })
+      } catch (error) {
+        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) throw new AuthError('AUTH_EMAIL_TAKEN')
+        throw error
+      }
+      return toUser(doc)
+    })
+  }
+
+  async findUserByEmail (emailNormalized: string): Promise<UserRecord | null> {
+    const doc = await this.#run(() => this.#users.findOne({ emailNormalized }, { maxTimeMS: this.#maxTimeMS }))
+    return doc === null ? null : toUser(doc)
+  }
+
+  async findUserById (id: string): Promise<UserRecord | null> {
+    const doc = await this.#run(() => this.#users.findOne({ _id: id }, { maxTimeMS: this.#maxTimeMS }))
+    return doc === null ? null : toUser(doc)
+  }
+
+  async setUserRoles (id: string, roles: string[]): Promise<boolean> {
+    const result = await this.#run(() => this.#users.updateOne({ _id: id }, { $set: { roles: [...roles], updatedAt: new Date() } }, { maxTimeMS: this.#maxTimeMS }))
+    return result.matchedCount === 1
+  }
+
+  async createSession (session: NewSession): Promise<SessionRecord> {
+    const { id, ...rest } = session
+    const doc: SessionDoc = { _id: id, ...rest, previousHashes: [], grace: null, revokedAt: null }
+    await this.#run(() => this.#sessions.insertOne(doc, { maxTimeMS: this.#maxTimeMS }))
+    return toSession(doc)
+  }
+
+  async rotateSession (input: RotateInput): Promise<SessionRecord | null> {
+    return this.#run(() => rotateWithClaim(this.#sessions, this.#claims, this.#tombstones, input, this.#maxTimeMS))
+  }
+
+  async findByPreviousHash (hash: string): Promise<SessionRecord | null> {
+    const doc = await this.#run(() => this.#sessions.findOne({ previousHashes: hash }, { maxTimeMS: this.#maxTimeMS }))
+    return doc === null ? null : toSession(doc)
+  }
+
+  async findActiveSession (id: string, now: Date, idleSince: Date): Promise<SessionRecord | null> {
+    const doc = await this.#run(() => this.#sessions.findOne({ _id: id, ...liveFilter(now, idleSince) }, { maxTimeMS: this.#maxTimeMS }))
+    return doc === null ? null : toSession(doc)
+  }
+
+  // Every revocation writes its tombstone first, then the session (see TombstoneDoc for why the order matters).
+
+  async revokeByTokenHash (hash: string, now: Date): Promise<SessionRecord | null> {
+    return this.#run(async () => {
+      const found = await this.#sessions.findOne({ $or: [{ tokenHash: hash }, { 'grace.hash': hash }], ...liveFilter(now) }, { projection: { _id: 1 }, maxTimeMS: this.#maxTimeMS })
+      if (found === null) return null
+      await recordTombstones(this.#tombstones, [found._id], now, this.#maxTimeMS)
+      const doc = await this.#sessions.findOneAndUpdate(
+        { _id: found._id, revokedAt: null },
+        { $set: { revokedAt: now, grace: null } },
+        { returnDocument: 'after', maxTimeMS: this.#maxTimeMS }
+      )
+      return doc === null ? null : toSession(doc)
+    })
+  }
+
+  async revokeFamily (familyId: string, now: Date): Promise<string[]> {
+    return this.#revokeMany({ familyId }, now)
+  }
+
+  async revokeUserSession (userId: string, id: string, now: Date): Promise<{ found: boolean, revoked: boolean }> {
+    return this.#run(async () => {
+      const exists = await this.#sessions.countDocuments({ _id: id, userId }, { limit: 1, maxTimeMS: this.#maxTimeMS })
+      if (exists === 0) return { found: false, revoked: false }
+      await recordTombstones(this.#tombstones, [id], now, this.#maxTimeMS)
+      const result = await this.#sessions.updateOne({ _id: id, userId, revokedAt: null }, { $set: { revokedAt: now, grace: null } }, { maxTimeMS: this.#maxTimeMS })
+      return { found: true, revoked: result.modifiedCount === 1 }
+    })
+  }
+
+  async revokeUserSessions (userId: string, now: Date, exceptId?: string): Promise<string[]> {
+    return this.#revokeMany(exceptId === undefined ? { userId } : { userId, _id: { $ne: exceptId } }, now)
+  }
+
+  /** Revokes every matching unrevoked session and returns their ids (no transactions: ids first, then update). */
+  async #revokeMany (filter: Record<string, unknown>, now: Date): Promise<string[]> {
+    return this.#run(async () => {
+      const docs = await this.#sessions.find({ ...filter, revokedAt: null }, { projection: { _id: 1 }, maxTimeMS: this.#maxTimeMS }).toArray()
+      const ids = docs.map((doc) => doc._id)
+      if (ids.length === 0) return []
+      await recordTombstones(this.#tombstones, ids, now, this.#maxTimeMS)
+      await this.#sessions.updateMany({ _id: { $in: ids }, revokedAt: null }, { $set: { revokedAt: now, grace: null } }, { maxTimeMS: this.#maxTimeMS })
+      return ids
+    })
+  }
+
+  async listUserSessions (userId: string, now: Date, idleSince: Date): Promise<SessionRecord[]> {
+    const docs = await this.#run(() => this.#sessions
+      .find({ userId, ...liveFilter(now, idleSince) }, { maxTimeMS: this.#maxTimeMS })
+      .sort({ createdAt: -1 })
+      .limit(1000)
+      .toArray())
+    return docs.map(toSession)
+  }
+
+  async clearGrace (id: string, hash: string): Promise<void> {
+    await this.#run(() => this.#sessions.updateOne({ _id: id, 'grace.hash': hash }, { $set: { grace: null } }, { maxTimeMS: this.#maxTimeMS }))
+  }
+
+  async listRevokedSince (since: Date): Promise<Array<{ id: string, revokedAt: Date }>> {
+    // From the insert-only tombstones: a revocation is listed even if a racing write un-revoked its session.
+    const docs = await this.#run(() => this.#tombstones
+      .find({ revokedAt: { $gte: since } }, { projection: { _id: 1, revokedAt: 1 }, maxTimeMS: this.#maxTimeMS })
+      .sort({ revokedAt: 1 })
+      .limit(100_000)
+      .toArray())
+    return docs.map((doc) => ({ id: doc._id, revokedAt: doc.revokedAt }))
+  }
+
+  async recordDevice (seen: DeviceSeen): Promise<{ isNew: boolean }> {
+    return this.#run(async () => {
+      const filter = { userId: seen.userId, deviceId: seen.deviceId }
+      const update = {
+        $set: { lastSeenAt: seen.now, lastIp: seen.ip, userAgent: seen.userAgent },
+        $setOnInsert: { firstSeenAt: seen.now }
+      }
+      try {
+        const before = await this.#devices.findOneAndUpdate(filter, update, { upsert: true, returnDocument: 'before', maxTimeMS: this.#maxTimeMS })
+        return { isNew: before === null }
+      } catch (error) {
+        // Two concurrent first logins from one device: one upsert inserts, the other hits the unique index.
+        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {
+          await this.#devices.updateOne(filter, { $set: update.$set }, { maxTimeMS: this.#maxTimeMS })
+          return { isNew: false }
+        }
+        throw error
+      }
+    })
+  }
+
+  async listDevices (userId: string): Promise<DeviceRecord[]> {
+    const docs = await this.#run(() => this.#devices.find({ userId }, { projection: { _id: 0 }, maxTimeMS: this.#maxTimeMS }).toArray())
+    return docs.map((doc) => ({
+      userId: doc.userId, deviceId: doc.deviceId, userAgent: doc.userAgent, firstSeenAt: doc.firstSeenAt, lastSeenAt: doc.lastSeenAt, lastIp: doc.lastIp
+    }))
+  }
+}

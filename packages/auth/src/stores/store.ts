@@ -1,0 +1,135 @@
+// The storage contract of the session half: users, refresh sessions and devices. Two implementations (MongoDB and
+// in-memory) pass one contract suite (test/store-contract.ts). Every method is async and, for the MongoDB store,
+// fails with AuthError AUTH_STORE_UNAVAILABLE (cause: the driver error) when the database cannot answer.
+//
+// Correctness never depends on TTL expiry: every query that could return an expired session filters on
+// `expiresAt` (absolute lifetime) and `lastUsedAt` (idle timeout) itself.
+import type { RevocationSource } from '../tokens/types.js'
+
+export interface UserRecord {
+  id: string
+  /** As given at registration (trimmed, NFC). */
+  email: string
+  /** Lower-cased form, unique: the lookup key. */
+  emailNormalized: string
+  /** PHC string ($argon2id$…); absent for users whose credentials are checked elsewhere. */
+  passwordHash?: string
+  roles: string[]
+  createdAt: Date
+  updatedAt: Date
+}
+
+export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt'> & { createdAt?: Date }
+
+/**
+ * The successor handed back to a request presenting the token retired last, within the grace window.
+ * `sealed` is the successor encrypted under a key derived from the retired token (see sessions/successor.ts).
+ */
+export interface GraceEntry {
+  /** SHA-256 hex of the retired token. */
+  hash: string
+  retiredAt: Date
+  sealed: string
+}
+
+/** One login on one device (DESIGN.md "Token model"). A session is its own refresh family. */
+export interface SessionRecord {
+  id: string
+  userId: string
+  familyId: string
+  /** SHA-256 hex of the current refresh token. The token itself is never stored. */
+  tokenHash: string
+  /** Hashes of retired tokens of this family, newest last (bounded): presenting one again is reuse. */
+  previousHashes: string[]
+  grace: GraceEntry | null
+  /** Roles at login: used when the user is not in the users collection (`verifyCredentials`). */
+  roles: string[]
+  email: string | null
+  device: string | null
+  ip: string
+  userAgent: string
+  createdAt: Date
+  lastUsedAt: Date
+  /** Absolute end of the session (refreshTtl after login). */
+  expiresAt: Date
+  revokedAt: Date | null
+}
+
+export type NewSession = Omit<SessionRecord, 'previousHashes' | 'grace' | 'revokedAt'>
+
+export interface RotateInput {
+  currentHash: string
+  nextHash: string
+  now: Date
+  /** Sessions not used since this instant are idle-expired and do not rotate. */
+  idleSince: Date
+  grace: GraceEntry
+  ip: string
+  userAgent: string
+}
+
+export interface DeviceRecord {
+  userId: string
+  deviceId: string
+  userAgent: string
+  firstSeenAt: Date
+  lastSeenAt: Date
+  lastIp: string
+}
+
+export interface DeviceSeen {
+  userId: string
+  deviceId: string
+  userAgent: string
+  ip: string
+  now: Date
+}
+
+/** How many retired hashes a session remembers for reuse detection; older ones just read as unknown. */
+export const MAX_PREVIOUS_HASHES = 100
+
+export interface SessionStore extends RevocationSource {
+  /** Creates indexes (idempotent). Safe to call again after a failure. */
+  init (): Promise<void>
+  /** Resolves when the store answers, else rejects with AuthError AUTH_STORE_UNAVAILABLE. */
+  ping (): Promise<void>
+  close (): Promise<void>
+
+  /** Rejects with AuthError AUTH_EMAIL_TAKEN when `emailNormalized` is taken. */
+  createUser (user: NewUser): Promise<UserRecord>
+  findUserByEmail (emailNormalized: string): Promise<UserRecord | null>
+  findUserById (id: string): Promise<UserRecord | null>
+  /** Replaces the user's roles (they reach access tokens at the next refresh). False when there is no such user. */
+  setUserRoles (id: string, roles: string[]): Promise<boolean>
+
+  createSession (session: NewSession): Promise<SessionRecord>
+  /**
+   * The rotation compare-and-swap: ONE atomic conditional update of the session whose current token is
+   * `currentHash`, not revoked, not expired, not idle. Returns the updated session, or null when no session
+   * matched (another request rotated first, or the token is retired, revoked, expired or unknown).
+   */
+  rotateSession (input: RotateInput): Promise<SessionRecord | null>
+  /** The session that once held `hash` (retired), whatever its state: the caller classifies. */
+  findByPreviousHash (hash: string): Promise<SessionRecord | null>
+  /** A live session (not revoked, not expired, not idle since `idleSince`) by id. */
+  findActiveSession (id: string, now: Date, idleSince: Date): Promise<SessionRecord | null>
+  /** Revokes the live session holding `hash` as current token or as its grace entry. Returns its id, or null. */
+  revokeByTokenHash (hash: string, now: Date): Promise<SessionRecord | null>
+  /** Revokes every session of the family (reuse). Returns the ids newly revoked. */
+  revokeFamily (familyId: string, now: Date): Promise<string[]>
+  /**
+   * Revokes session `id` if it belongs to `userId`. `found` is false when no such session of that user exists;
+   * `revoked` is false when it was already revoked.
+   */
+  revokeUserSession (userId: string, id: string, now: Date): Promise<{ found: boolean, revoked: boolean }>
+  /** Revokes every live session of the user except `exceptId`. Returns the ids newly revoked. */
+  revokeUserSessions (userId: string, now: Date, exceptId?: string): Promise<string[]>
+  /** Live sessions of the user, newest first. */
+  listUserSessions (userId: string, now: Date, idleSince: Date): Promise<SessionRecord[]>
+  /** Drops the sealed successor once the grace window is over (housekeeping; reads check the time anyway). */
+  clearGrace (id: string, hash: string): Promise<void>
+
+  /** Records a sighting of a device; `isNew` when the device was unknown for that user. */
+  recordDevice (seen: DeviceSeen): Promise<{ isNew: boolean }>
+  listDevices (userId: string): Promise<DeviceRecord[]>
+}

@@ -1,0 +1,77 @@
+// Picks the configured key a token claims to be signed with, from its header, before any cryptography.
+// The header is attacker-controlled: it may only *select* among configured keys (RFC 8725 §3.10), never supply one
+// (`jku`, `jwk`, `x5u`, `x5c` are never read), and its `alg` must be the one that key was configured with.
+import type { AccessAlgorithm } from './types.js'
+
+export const ACCESS_TYP = 'at+jwt'
+export const ASSERTION_TYP = 'authgate-assertion+jwt'
+
+// Far larger than any header authgate signs; bounds the work done on a forged one.
+const MAX_HEADER_SEGMENT = 1024
+const BASE64URL = /^[A-Za-z0-9_-]+$/
+// Invalid UTF-8 is a malformed token, not text to repair with U+FFFD.
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true })
+
+export interface KeySlot {
+  kid: string
+  algorithm: AccessAlgorithm
+}
+
+/** The header segment authgate's signer emits for a key (fast-jwt writes `alg`, `typ`, `kid`, in that order). */
+export function canonicalHeaderSegment (slot: KeySlot, typ: string): string {
+  return Buffer.from(JSON.stringify({ alg: slot.algorithm, typ, kid: slot.kid }), 'utf8').toString('base64url')
+}
+
+/**
+ * The bytes of a canonical base64url segment, or undefined. Buffer.from is lenient (it skips stray characters and
+ * ignores the spare bits of the last character), which would let one token be spelled several ways: refuse any
+ * spelling but the one that re-encodes to itself.
+ */
+export function canonicalBytes (segment: string): Buffer | undefined {
+  if (!BASE64URL.test(segment)) return undefined
+  const bytes = Buffer.from(segment, 'base64url')
+  return bytes.toString('base64url') === segment ? bytes : undefined
+}
+
+/** Decodes one base64url JSON segment strictly into a plain object, or undefined. */
+export function decodeJsonObject (segment: string): Record<string, unknown> | undefined {
+  const bytes = canonicalBytes(segment)
+  if (bytes === undefined) return undefined
+  let value: unknown
+  try {
+    value = JSON.parse(STRICT_UTF8.decode(bytes))
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  return value as Record<string, unknown>
+}
+
+/**
+ * Returns `(headerSegment) => slot | undefined`. Headers authgate itself signs are recognised by an exact string
+ * match (no decoding on the hot path); any other header is parsed strictly and checked.
+ */
+export function createKeySelector<T extends KeySlot> (slots: readonly T[]): (headerSegment: string) => T | undefined {
+  const byKid = new Map<string, T>()
+  const canonical = new Map<string, T>()
+  for (const slot of slots) {
+    byKid.set(slot.kid, slot)
+    canonical.set(canonicalHeaderSegment(slot, ACCESS_TYP), slot)
+  }
+
+  return function selectKey (headerSegment) {
+    const known = canonical.get(headerSegment)
+    if (known !== undefined) return known
+    if (headerSegment.length > MAX_HEADER_SEGMENT) return undefined
+    const header = decodeJsonObject(headerSegment)
+    if (header === undefined) return undefined
+    // No extension is understood, so any `crit` fails (RFC 7515 §4.1.11); `b64: false` (RFC 7797) would change what
+    // the signature covers.
+    if (Object.hasOwn(header, 'crit') || Object.hasOwn(header, 'b64')) return undefined
+    const { kid, alg } = header
+    if (typeof kid !== 'string') return undefined
+    const slot = byKid.get(kid)
+    if (slot === undefined || alg !== slot.algorithm) return undefined
+    return slot
+  }
+}

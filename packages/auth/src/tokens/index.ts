@@ -1,0 +1,10 @@
+// Access-token half of @authgate/fastify: signing, verification, key sets, JWKS.
+export * from './types.js'
+export { createAccessTokenService } from './service.js'
+export { fastifyJwtOptions, FASTIFY_JWT_DECORATOR } from './fastify-jwt.js'
+export { generateKey, writeKeysDir, loadKeysDir, KEYS_MANIFEST } from './keys.js'
+export { keyIdFor } from './jwks.js'
+export { normaliseTokenOptions, MAX_CLOCK_TOLERANCE, type NormalisedTokenOptions } from './options.js'
+export { MAX_TOKEN_LENGTH } from './verify.js'
+export { ACCESS_TYP, ASSERTION_TYP } from './header.js'
+export { DEFAULT_ASSERTION_TTL } from './sign.js'

@@ -1,0 +1,61 @@
+// Fastify type augmentation for @authgate/fastify: what the plugin decorates, and the route config it honours.
+import type { preHandlerHookHandler } from 'fastify'
+import type { AuthHeaders, AuthOutcome } from './authenticate.js'
+import type { AccessClaims, AccessTokenService, RevocationList } from './tokens/types.js'
+
+/**
+ * Augment to type claims of your own (as @fastify/jwt's `FastifyJWT`):
+ * `declare module '@authgate/fastify' { interface AuthgateClaims { tenant: string } }`.
+ * Typing only: authgate signs and forwards the AccessClaims members, nothing else.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- empty on purpose: a declaration-merging hook
+export interface AuthgateClaims {}
+
+export type AuthClaims = AccessClaims & AuthgateClaims
+
+/**
+ * `app.authgate`. The session half adds its members (store, events…) to this interface, here or by declaration
+ * merging; keep it small.
+ */
+export interface AuthgateDecorator {
+  tokens: AccessTokenService
+  /** Synchronous; see Authenticator.authenticate. */
+  authenticate: (headers: AuthHeaders, rawHeaders?: readonly string[]) => AuthOutcome
+  revocations: RevocationList
+
+  // ── Session half (stores/, sessions/, routes/, plugin.ts) ──────────────────────────────────────────────────
+  /** The session store (users, refresh sessions, devices). */
+  store: import('./stores/store.js').SessionStore
+  /** `on('newDevice' | 'refreshReuse' | 'login' | 'logout', listener)`: the same events as the option hooks. */
+  events: import('./events.js').AuthgateEvents
+  /** True when the session store answers a ping: for readiness probes (`/readyz`). Never rejects. */
+  storeReady: () => Promise<boolean>
+}
+
+export type RouteAuthMode = 'required' | 'optional' | 'none'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Verified claims of the bearer token; null when the route lets anonymous requests through. */
+    user: AuthClaims | null
+  }
+  interface FastifyInstance {
+    /** preHandler that requires a valid access token (and the route's `config.roles`, if any). */
+    authenticate: preHandlerHookHandler
+    authgate: AuthgateDecorator
+  }
+  interface FastifyContextConfig {
+    /** Default 'required' where the authgate preHandler runs. */
+    auth?: RouteAuthMode
+    /** The user must hold at least one of these roles (any-of), else 403 AUTH_FORBIDDEN. */
+    roles?: string[]
+  }
+}
+
+// @fastify/jwt declares `FastifyRequest.user` as its own UserType: pin that type to ours so both declarations
+// agree (authgate configures @fastify/jwt to write its payloads to `request.jwtPayload` instead).
+declare module '@fastify/jwt' {
+  interface FastifyJWT {
+    user: AuthClaims | null
+  }
+}

@@ -1,0 +1,104 @@
+// Unit tests of the session building blocks: token format and hashing, successor sealing, reuse classification,
+// the account lockout, events.
+import t from 'tap'
+import { createEvents } from '../src/events.js'
+import { createAccountLockout } from '../src/routes/account-lockout.js'
+import { generateRefreshToken, hashRefreshToken, isRefreshTokenFormat } from '../src/sessions/refresh-token.js'
+import { classifyReuse } from '../src/sessions/reuse.js'
+import { openSuccessor, sealSuccessor } from '../src/sessions/successor.js'
+import type { SessionRecord } from '../src/stores/store.js'
+import { hashPassword, verifyPassword } from '../src/passwords.js'
+
+t.test('refresh tokens: 256 bits, base64url, hashed to SHA-256 hex', async (t) => {
+  const tokens = new Set(Array.from({ length: 100 }, generateRefreshToken))
+  t.equal(tokens.size, 100)
+  for (const token of tokens) t.ok(isRefreshTokenFormat(token))
+  const [token] = [...tokens]
+  t.match(hashRefreshToken(token!), /^[0-9a-f]{64}$/)
+  for (const bad of ['', 'A'.repeat(42), 'A'.repeat(44), 'A'.repeat(42) + '=', { $ne: '' }, null, 42]) t.notOk(isRefreshTokenFormat(bad))
+})
+
+t.test('successor sealing: only the retired token opens it', async (t) => {
+  const retired = generateRefreshToken()
+  const successor = generateRefreshToken()
+  const binding = hashRefreshToken(retired)
+  const sealed = sealSuccessor(retired, binding, successor)
+  t.notOk(sealed.includes(successor))
+  t.equal(openSuccessor(retired, binding, sealed), successor)
+  t.equal(openSuccessor(generateRefreshToken(), binding, sealed), undefined, 'another token cannot open it')
+  t.equal(openSuccessor(retired, hashRefreshToken(successor), sealed), undefined, 'bound to its entry')
+  const parts = sealed.split('.')
+  parts[2] = Buffer.from('tampered').toString('base64url')
+  t.equal(openSuccessor(retired, binding, parts.join('.')), undefined, 'tampering is detected')
+  t.equal(openSuccessor(retired, binding, 'garbage'), undefined)
+  t.equal(openSuccessor(retired, binding, `${sealed}.extra`), undefined)
+})
+
+t.test('reuse classification', async (t) => {
+  const now = new Date()
+  const session = {
+    ip: '1.1.1.1', userAgent: 'ua', lastUsedAt: now, grace: { hash: 'h1', retiredAt: new Date(now.getTime() - 20_000), sealed: '' }
+  } as unknown as SessionRecord
+  t.match(classifyReuse(session, 'h1', { ip: '1.1.1.1', userAgent: 'ua' }, now, 10_000), { classification: 'race', ipChanged: false, userAgentChanged: false, sinceRotationMs: 20_000 })
+  t.match(classifyReuse(session, 'h1', { ip: '2.2.2.2', userAgent: 'ua' }, now, 10_000), { classification: 'theft', ipChanged: true })
+  t.match(classifyReuse(session, 'h1', { ip: '1.1.1.1', userAgent: 'other' }, now, 10_000), { classification: 'theft', userAgentChanged: true })
+  t.match(classifyReuse(session, 'h0', { ip: '1.1.1.1', userAgent: 'ua' }, now, 10_000), { classification: 'stale' }, 'an older token')
+  const later = new Date(now.getTime() + 3_600_000)
+  t.match(classifyReuse(session, 'h1', { ip: '1.1.1.1', userAgent: 'ua' }, later, 10_000), { classification: 'stale' })
+})
+
+t.test('account lockout: doubles, expires, success resets', async (t) => {
+  let clock = 1_000_000
+  const lockout = createAccountLockout({ max: 3, timeWindowMs: 900_000 }, () => clock)
+  t.equal(lockout.retryAfter('a'), 0)
+  lockout.recordFailure('a')
+  lockout.recordFailure('a')
+  t.equal(lockout.retryAfter('a'), 0, 'under the limit')
+  lockout.recordFailure('a')
+  t.equal(lockout.retryAfter('a'), 30, 'first lockout 30 s')
+  t.equal(lockout.retryAfter('b'), 0, 'other accounts unaffected')
+  clock += 31_000
+  t.equal(lockout.retryAfter('a'), 0, 'not permanent')
+  for (let i = 0; i < 3; i++) lockout.recordFailure('a')
+  t.equal(lockout.retryAfter('a'), 60, 'the second lockout doubles')
+  clock += 61_000
+  lockout.recordSuccess('a')
+  for (let i = 0; i < 3; i++) lockout.recordFailure('a')
+  t.equal(lockout.retryAfter('a'), 30, 'success forgives')
+})
+
+t.test('events: hooks and listeners, failures contained', async (t) => {
+  const warnings: unknown[] = []
+  const got: string[] = []
+  const events = createEvents({ login: (event) => { got.push(`hook:${event.userId}`) } }, { warn: (object) => { warnings.push(object) } })
+  const listener = (): void => { throw new Error('boom') }
+  events.on('login', listener)
+  events.on('login', async (event) => { got.push(`listener:${event.userId}`) })
+  events.emit('login', { userId: 'u1', sessionId: 's', deviceId: 'd', ip: 'i', userAgent: 'a', at: new Date() })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.same(got, ['hook:u1', 'listener:u1'])
+  t.equal(warnings.length, 1)
+  events.off('login', listener)
+  events.emit('login', { userId: 'u2', sessionId: 's', deviceId: 'd', ip: 'i', userAgent: 'a', at: new Date() })
+  t.equal(warnings.length, 1)
+})
+
+t.test('passwords: argon2id with the OWASP parameters', async (t) => {
+  const hash = await hashPassword('a password')
+  t.match(hash, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/)
+  t.equal(await verifyPassword(hash, 'a password'), true)
+  t.equal(await verifyPassword(hash, 'another'), false)
+  t.equal(await verifyPassword('not a hash', 'a password'), false, 'a malformed hash is a mismatch')
+})
+
+t.test('addUser validates, normalises and hashes', async (t) => {
+  const { MemorySessionStore } = await import('../src/stores/memory.js')
+  const { addUser } = await import('../src/stores/users.js')
+  const store = new MemorySessionStore()
+  const user = await addUser(store, { email: ' Admin@Example.com ', password: 'long enough', roles: ['admin'] })
+  t.match(user, { email: 'Admin@Example.com', emailNormalized: 'admin@example.com', roles: ['admin'], passwordHash: /^\$argon2id\$/ })
+  t.equal(await verifyPassword(user.passwordHash!, 'long enough'), true)
+  await t.rejects(addUser(store, { email: 'admin@example.com', password: 'long enough' }), { code: 'AUTH_EMAIL_TAKEN' })
+  await t.rejects(addUser(store, { email: 'nope', password: 'long enough' }), { code: 'AUTH_BAD_REQUEST' })
+  await t.rejects(addUser(store, { email: 'a@b.c', password: 'short' }), { code: 'AUTH_BAD_REQUEST' })
+})

@@ -1,0 +1,147 @@
+// The one contract every SessionStore passes (run by store-memory.test.ts and store-mongo.test.ts).
+import { createHash, randomBytes, randomUUID } from 'node:crypto'
+import type { Test } from 'tap'
+import { AuthError } from '../src/errors.js'
+import type { NewSession, SessionStore } from '../src/stores/store.js'
+
+export type StoreFactory = (t: Test) => Promise<SessionStore>
+
+const hash = (): string => createHash('sha256').update(randomBytes(32)).digest('hex')
+const DAY = 86_400_000
+
+function newSession (overrides: Partial<NewSession> = {}): NewSession {
+  const now = new Date()
+  const id = randomUUID()
+  return {
+    id, userId: 'u1', familyId: id, tokenHash: hash(), roles: ['user'], email: 'a@example.com', device: 'd1',
+    ip: '127.0.0.1', userAgent: 'ua', createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + DAY), ...overrides
+  }
+}
+
+function rotateInput (currentHash: string, nextHash = hash(), now = new Date()) {
+  return {
+    currentHash, nextHash, now, idleSince: new Date(now.getTime() - DAY), ip: '10.0.0.1', userAgent: 'ua2',
+    grace: { hash: currentHash, retiredAt: now, sealed: 'sealed-' + nextHash.slice(0, 8) }
+  }
+}
+
+export function storeContract (t: Test, factory: StoreFactory): void {
+  t.test('users: create, find, duplicate email refused', async (t) => {
+    const store = await factory(t)
+    const user = await store.createUser({ id: 'user-1', email: 'Ann@Example.com', emailNormalized: 'ann@example.com', passwordHash: '$argon2id$x', roles: ['user'] })
+    t.equal(user.id, 'user-1')
+    t.ok(user.createdAt instanceof Date)
+    t.equal((await store.findUserByEmail('ann@example.com'))?.id, 'user-1')
+    t.equal((await store.findUserById('user-1'))?.email, 'Ann@Example.com')
+    t.equal(await store.findUserByEmail('nobody@example.com'), null)
+    t.equal(await store.findUserById('nope'), null)
+    const duplicate = await store.createUser({ id: 'user-2', email: 'ANN@example.com', emailNormalized: 'ann@example.com', roles: [] })
+      .then(() => null, (error: unknown) => error)
+    t.ok(duplicate instanceof AuthError && duplicate.code === 'AUTH_EMAIL_TAKEN', 'duplicate email is AUTH_EMAIL_TAKEN')
+    t.equal(await store.findUserById('user-2'), null, 'the duplicate was not stored')
+    t.equal(await store.setUserRoles('user-1', ['user', 'admin']), true)
+    t.same((await store.findUserById('user-1'))?.roles, ['user', 'admin'])
+    t.equal(await store.setUserRoles('nope', ['admin']), false)
+  })
+
+  t.test('rotation is a compare-and-swap: 50 concurrent callers, exactly one wins', async (t) => {
+    const store = await factory(t)
+    const session = await store.createSession(newSession())
+    const results = await Promise.all(Array.from({ length: 50 }, async () => store.rotateSession(rotateInput(session.tokenHash))))
+    const winners = results.filter((result) => result !== null)
+    t.equal(winners.length, 1, 'exactly one rotation applied')
+    const winner = winners[0]!
+    t.not(winner.tokenHash, session.tokenHash)
+    t.same(winner.previousHashes, [session.tokenHash])
+    t.equal(winner.grace?.hash, session.tokenHash)
+    t.equal(winner.ip, '10.0.0.1')
+    t.equal((await store.findByPreviousHash(session.tokenHash))?.id, session.id)
+    t.equal(await store.rotateSession(rotateInput(session.tokenHash)), null, 'the retired hash never rotates again')
+    const next = await store.rotateSession(rotateInput(winner.tokenHash))
+    t.same(next?.previousHashes, [session.tokenHash, winner.tokenHash], 'history grows newest last')
+  })
+
+  t.test('expired, idle and revoked sessions are filtered although their documents remain', async (t) => {
+    const store = await factory(t)
+    const now = new Date()
+    const expired = await store.createSession(newSession({ expiresAt: new Date(now.getTime() - 1000) }))
+    const idle = await store.createSession(newSession({ lastUsedAt: new Date(now.getTime() - 2 * DAY) }))
+    const live = await store.createSession(newSession())
+    t.equal(await store.rotateSession(rotateInput(expired.tokenHash)), null, 'past expiresAt does not rotate')
+    t.equal(await store.rotateSession(rotateInput(idle.tokenHash)), null, 'idle past the timeout does not rotate')
+    t.equal(await store.findActiveSession(expired.id, now, new Date(now.getTime() - DAY)), null)
+    t.equal(await store.findActiveSession(idle.id, now, new Date(now.getTime() - DAY)), null)
+    t.equal((await store.findActiveSession(live.id, now, new Date(now.getTime() - DAY)))?.id, live.id)
+    const listed = await store.listUserSessions('u1', now, new Date(now.getTime() - DAY))
+    t.same(listed.map((session) => session.id), [live.id])
+    t.equal(await store.revokeByTokenHash(expired.tokenHash, now), null, 'an expired session is not revocable by token')
+  })
+
+  t.test('revocations', async (t) => {
+    const store = await factory(t)
+    const since = new Date(Date.now() - 1000)
+    const a = await store.createSession(newSession())
+    const b = await store.createSession(newSession())
+    const c = await store.createSession(newSession())
+    const other = await store.createSession(newSession({ userId: 'u2' }))
+
+    const revoked = await store.revokeByTokenHash(a.tokenHash, new Date())
+    t.equal(revoked?.id, a.id)
+    t.ok(revoked?.revokedAt instanceof Date)
+    t.equal(await store.revokeByTokenHash(a.tokenHash, new Date()), null, 'a second revoke finds nothing')
+
+    t.same(await store.revokeUserSession('u1', other.id, new Date()), { found: false, revoked: false }, 'not the caller\'s')
+    t.same(await store.revokeUserSession('u1', 'missing', new Date()), { found: false, revoked: false })
+    t.same(await store.revokeUserSession('u1', b.id, new Date()), { found: true, revoked: true })
+    t.same(await store.revokeUserSession('u1', b.id, new Date()), { found: true, revoked: false })
+
+    const d = await store.createSession(newSession())
+    t.same((await store.revokeUserSessions('u1', new Date(), d.id)).sort(), [c.id].sort(), 'all but the current')
+    t.same(await store.revokeUserSessions('u1', new Date()), [d.id])
+    t.same(await store.revokeUserSessions('u1', new Date()), [])
+
+    const list = await store.listRevokedSince(since)
+    t.same(new Set(list.map((entry) => entry.id)), new Set([a.id, b.id, c.id, d.id]))
+    t.ok(list.every((entry, index) => index === 0 || entry.revokedAt >= list[index - 1]!.revokedAt), 'oldest first')
+    t.same(await store.listRevokedSince(new Date(Date.now() + 60_000)), [])
+    t.equal((await store.findActiveSession(other.id, new Date(), new Date(0)))?.id, other.id, 'other users untouched')
+  })
+
+  t.test('grace entry: revocable by the retired hash, cleared on demand, family revocation', async (t) => {
+    const store = await factory(t)
+    const session = await store.createSession(newSession())
+    const rotated = (await store.rotateSession(rotateInput(session.tokenHash)))!
+    await store.clearGrace(session.id, 'not-the-hash')
+    t.equal((await store.findByPreviousHash(session.tokenHash))?.grace?.hash, session.tokenHash, 'wrong hash clears nothing')
+    await store.clearGrace(session.id, session.tokenHash)
+    t.equal((await store.findByPreviousHash(session.tokenHash))?.grace, null)
+
+    const second = (await store.rotateSession(rotateInput(rotated.tokenHash)))!
+    const byGrace = await store.revokeByTokenHash(rotated.tokenHash, new Date())
+    t.equal(byGrace?.id, session.id, 'logout with the token retired in the grace window ends the session')
+    t.equal(await store.rotateSession(rotateInput(second.tokenHash)), null)
+
+    const family = await store.createSession(newSession())
+    t.same(await store.revokeFamily(family.familyId, new Date()), [family.id])
+    t.same(await store.revokeFamily(family.familyId, new Date()), [])
+  })
+
+  t.test('devices: first sighting is new, exactly once under concurrency', async (t) => {
+    const store = await factory(t)
+    const seen = { userId: 'u1', deviceId: 'dev-1', userAgent: 'ua', ip: '127.0.0.1', now: new Date() }
+    const results = await Promise.all(Array.from({ length: 10 }, async () => store.recordDevice(seen)))
+    t.equal(results.filter((result) => result.isNew).length, 1)
+    t.same(await store.recordDevice({ ...seen, ip: '::1' }), { isNew: false })
+    t.same(await store.recordDevice({ ...seen, userId: 'u2' }), { isNew: true }, 'known device, other user: new')
+    const devices = await store.listDevices('u1')
+    t.equal(devices.length, 1)
+    t.equal(devices[0]?.lastIp, '::1')
+  })
+
+  t.test('ping answers', async (t) => {
+    const store = await factory(t)
+    await store.ping()
+    await store.init()
+    t.pass('ping and a second init resolve')
+  })
+}

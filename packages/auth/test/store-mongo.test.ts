@@ -1,0 +1,82 @@
+import t from 'tap'
+import { AuthError } from '../src/errors.js'
+import { MongoSessionStore } from '../src/stores/mongo.js'
+import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { storeContract } from './store-contract.js'
+
+const { client, name } = await useTestDatabase(t, 'store')
+let count = 0
+
+storeContract(t, async () => {
+  // A fresh set of collections per subtest, on the file's own database.
+  const suffix = String(++count)
+  const store = new MongoSessionStore({ client, database: name, collections: { users: `users${suffix}`, sessions: `sessions${suffix}`, devices: `devices${suffix}` } })
+  await store.init()
+  return store
+})
+
+t.test('documents hold hashes only and a sealed successor', async (t) => {
+  const store = new MongoSessionStore({ url: process.env.MONGODB_URL, database: name })
+  t.teardown(() => store.close())
+  await store.init()
+  await store.init()
+  const indexes = await client.db(name).collection('sessions').indexes()
+  t.ok(indexes.some((index) => index.name === 'tokenHash_unique' && index.unique === true))
+  t.ok(indexes.some((index) => index.name === 'expiresAt_ttl' || index.name === 'expiresAt'))
+  const userIndexes = await client.db(name).collection('users').indexes()
+  t.ok(userIndexes.some((index) => index.name === 'emailNormalized_unique' && index.unique === true))
+})
+
+t.test('a dead server answers AUTH_STORE_UNAVAILABLE quickly', async (t) => {
+  const store = new MongoSessionStore({ url: 'mongodb://127.0.0.1:1/?directConnection=true', database: 'x', serverSelectionTimeoutMS: 300 })
+  t.teardown(() => store.close())
+  const started = Date.now()
+  const error = await store.findUserById('x').then(() => null, (e: unknown) => e)
+  t.ok(error instanceof AuthError && error.code === 'AUTH_STORE_UNAVAILABLE')
+  t.ok(error instanceof AuthError && error.cause !== undefined, 'the driver error is the cause')
+  t.ok(Date.now() - started < 2000, 'fails within the selection budget')
+  const ping = await store.ping().then(() => null, (e: unknown) => e)
+  t.ok(ping instanceof AuthError && ping.code === 'AUTH_STORE_UNAVAILABLE')
+})
+
+t.test('a revocation overwritten by a racing rotation is caught by its tombstone', async (t) => {
+  const store = new MongoSessionStore({ client, database: name, collections: { users: 'u_t', sessions: 's_t', devices: 'd_t', rotations: 'r_t', revocations: 'v_t' } })
+  await store.init()
+  const now = new Date()
+  const session = await store.createSession({
+    id: 'race-1', userId: 'u1', familyId: 'race-1', tokenHash: 'a'.repeat(64), roles: [], email: null, device: null, ip: '', userAgent: '',
+    createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + 86_400_000)
+  })
+  t.same(await store.revokeUserSession('u1', session.id, now), { found: true, revoked: true })
+  // What a read-modify-write server can do: the racing rotation writes the session back as it read it, unrevoked.
+  await client.db(name).collection('s_t').updateOne({ _id: session.id as unknown as never }, { $set: { revokedAt: null } })
+  const rotated = await store.rotateSession({
+    currentHash: session.tokenHash, nextHash: 'b'.repeat(64), now: new Date(), idleSince: new Date(0), ip: '', userAgent: '',
+    grace: { hash: session.tokenHash, retiredAt: new Date(), sealed: 'x' }
+  })
+  t.equal(rotated, null, 'the rotation is refused')
+  const doc = await client.db(name).collection('s_t').findOne({ _id: session.id as unknown as never })
+  t.ok(doc?.revokedAt instanceof Date, 'and the session is revoked again')
+  t.same((await store.listRevokedSince(new Date(0))).map((entry) => entry.id), [session.id], 'the revocation list reads the tombstone')
+})
+
+t.test('an abandoned rotation claim: 503 while young, taken over once stale', async (t) => {
+  const store = new MongoSessionStore({ client, database: name, collections: { users: 'u_c', sessions: 's_c', devices: 'd_c', rotations: 'r_c', revocations: 'v_c' } })
+  await store.init()
+  const now = new Date()
+  const session = await store.createSession({
+    id: 'claim-1', userId: 'u1', familyId: 'claim-1', tokenHash: 'c'.repeat(64), roles: [], email: null, device: null, ip: '', userAgent: '',
+    createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + 86_400_000)
+  })
+  const input = () => ({
+    currentHash: session.tokenHash, nextHash: 'd'.repeat(64), now: new Date(), idleSince: new Date(0), ip: '', userAgent: '',
+    grace: { hash: session.tokenHash, retiredAt: new Date(), sealed: 'x' }
+  })
+  // A process that claimed the token and died before (or while) updating the session.
+  await client.db(name).collection('r_c').insertOne({ _id: session.tokenHash as unknown as never, at: new Date(), expiresAt: new Date(Date.now() + 86_400_000) })
+  const young = await store.rotateSession(input()).then(() => null, (error: unknown) => error)
+  t.ok(young instanceof AuthError && young.code === 'AUTH_STORE_UNAVAILABLE', 'a young claim is an outage (retry), not a 401')
+  await client.db(name).collection('r_c').updateOne({ _id: session.tokenHash as unknown as never }, { $set: { at: new Date(Date.now() - 60_000) } })
+  const rotated = await store.rotateSession(input())
+  t.equal(rotated?.tokenHash, 'd'.repeat(64), 'a stale claim is taken over and the rotation proceeds')
+})
