@@ -1,6 +1,7 @@
 // Wiring only: options → store, access tokens, revocation list, sessions, events; decorators, the auth hook,
 // the routes. Each concern lives in its own module.
 import fastifyCookie from '@fastify/cookie'
+import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { createAuthenticator, createAuthPreHandler } from './authenticate.js'
@@ -12,6 +13,7 @@ import { createRevocationList } from './revocation-list.js'
 import { authRoutes, createAccountLockout, type RouteContext } from './routes/index.js'
 import { createSessionService } from './sessions/service.js'
 import { createStore, isSessionStore } from './stores/index.js'
+import { fastifyJwtOptions } from './tokens/fastify-jwt.js'
 import { createAccessTokenService } from './tokens/service.js'
 import type { AuthgateDecorator } from './types.js'
 
@@ -66,6 +68,13 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     storeReady: async () => store.ping().then(() => true, () => false)
   }
   app.decorate('authgate', decorator)
+
+  // @fastify/jwt with the current signing key, for applications that want `request.jwtVerify()`/`app.jwt.sign`;
+  // its verification runs authgate's authenticator first (tokens/fastify-jwt.ts). Skipped when the application
+  // registered @fastify/jwt itself, or when no signing key could be loaded (tokens answer 503 then).
+  if (!app.hasDecorator('jwt') && options.keysError === undefined && options.tokens.keys.length > 0) {
+    await app.register(fastifyJwt, fastifyJwtOptions(options.tokens, decorator.authenticate))
+  }
 
   const context: RouteContext = {
     options, store, tokens, sessions, events,
