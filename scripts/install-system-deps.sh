@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Debian packages the tests and benchmarks need, installed only when missing (CI machines start bare).
-# Everything comes from Debian's own archive: no tool downloads a browser or binary from elsewhere.
+# Debian packages the tests need, installed only when missing (CI machines start bare). Everything comes from
+# Debian's own archive: no tool downloads a browser or a binary from anywhere else.
+#   go        builds the FerretDB test database (test/mongo/test-database.mjs) when no MongoDB is available
+#   chromium  the browser test of the demo page (test/e2e/browser.test.ts), driven by playwright-core
+# (The benchmarks install nginx themselves when they run: test/bench.)
 set -euo pipefail
 need=()
-command -v go >/dev/null 2>&1 || need+=(golang-go)
-# Add here what later test suites need (chromium, nginx, redis-server): one list, one apt-get call.
-for pkg in "${AUTHGATE_EXTRA_DEBS[@]:-}"; do [ -n "$pkg" ] && need+=("$pkg"); done
+command -v go >/dev/null 2>&1 || [ -n "${MONGODB_URL:-}" ] || command -v mongod >/dev/null 2>&1 || need+=(golang-go)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -eq 0 ]; then echo "system packages: all present"; exit 0; fi
 echo "system packages: installing ${need[*]}"
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
