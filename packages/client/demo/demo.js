@@ -1,0 +1,139 @@
+// The authgate demo page: everything here goes through @authgate/client, served by the gateway as ./client.js.
+// Plain browser JS, no build step. `?proactive=0` turns proactive refresh off, so the refresh-on-401 path shows.
+/* global document, location, URLSearchParams */
+import { createAuthClient } from './client.js'
+
+const $ = (id) => document.getElementById(id)
+const params = new URLSearchParams(location.search)
+
+const client = createAuthClient({
+  baseUrl: location.origin,
+  proactiveRefresh: params.get('proactive') !== '0',
+  onSessionExpired: () => { showLogin('Your session has ended (revoked or expired). Please sign in again.') }
+})
+// True while this page itself is signing in (startup resume, login form): its own token events are not news.
+let signingIn = true
+// Another tab logged out: follow it. Another tab logged in: pick its session up.
+client.on('logout', ({ reason }) => { if (reason === 'remote') showLogin('Logged out in another tab.') })
+client.on('token', ({ accessToken }) => {
+  if (accessToken !== null && !signingIn && $('app-view').hidden) showApp().catch((err) => { setStatus(`Error: ${err.message}`) })
+})
+
+function setStatus (text) { $('status').textContent = text }
+
+function showLogin (message) {
+  $('app-view').hidden = true
+  $('login-view').hidden = false
+  $('whoami-output').textContent = ''
+  $('whoami-status').textContent = ''
+  $('sessions-list').replaceChildren()
+  setStatus(message ?? 'Signed out.')
+  $('email').focus()
+}
+
+async function showApp () {
+  $('login-view').hidden = true
+  $('app-view').hidden = false
+  $('user-email').textContent = client.user?.email ?? client.user?.id ?? '?'
+  setStatus('Signed in.')
+  await loadSessions()
+}
+
+/** Runs an action with its button disabled, reporting failures in the status line instead of as unhandled errors. */
+function action (button, run) {
+  button.addEventListener('click', async () => {
+    button.disabled = true
+    try {
+      await run()
+    } catch (err) {
+      setStatus(`Error: ${err?.message ?? String(err)}`)
+    } finally {
+      button.disabled = false
+    }
+  })
+}
+
+$('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault()
+  $('login-error').textContent = ''
+  $('login-button').disabled = true
+  signingIn = true
+  try {
+    await client.login($('email').value, $('password').value)
+    $('password').value = ''
+    await showApp()
+  } catch (err) {
+    $('login-error').textContent = err?.serverCode === 'AUTH_INVALID_CREDENTIALS'
+      ? 'Wrong email or password.'
+      : `Sign-in failed: ${err?.message ?? String(err)}`
+  } finally {
+    $('login-button').disabled = false
+    signingIn = false
+  }
+})
+
+action($('whoami-button'), async () => {
+  const started = Date.now()
+  const response = await client.fetch('/api/whoami')
+  const text = await response.text()
+  if ($('app-view').hidden) return // the session ended during the call: the login form has taken over
+  $('whoami-status').textContent = `${response.status} ${response.statusText} in ${Date.now() - started} ms`
+  $('whoami-output').textContent = prettyJson(text)
+})
+
+action($('sessions-reload'), loadSessions)
+action($('revoke-others'), async () => { await client.revokeOtherSessions(); await loadSessions() })
+action($('logout'), async () => { await client.logout(); showLogin('Logged out.') })
+action($('logout-all'), async () => { await client.logoutAll(); showLogin('Logged out on every device.') })
+
+async function loadSessions () {
+  const sessions = await client.sessions()
+  $('sessions-list').replaceChildren(...sessions.map(sessionRow))
+}
+
+function sessionRow (session) {
+  const row = document.createElement('tr')
+  row.dataset.sessionId = session.id
+  if (session.current) row.className = 'current'
+  const cells = [describeDevice(session), session.ip ?? '', formatTime(session.createdAt), formatTime(session.lastUsedAt)]
+  for (const text of cells) {
+    const cell = document.createElement('td')
+    cell.textContent = text // textContent, never innerHTML: user agents are attacker-controlled strings
+    row.append(cell)
+  }
+  row.cells[0].className = 'agent'
+  const revoke = document.createElement('button')
+  revoke.type = 'button'
+  revoke.className = 'danger'
+  revoke.textContent = session.current ? 'Sign out here' : 'Revoke'
+  revoke.dataset.revoke = session.id
+  action(revoke, async () => {
+    if (session.current) { await client.logout(); showLogin('Logged out.'); return }
+    await client.revokeSession(session.id)
+    await loadSessions()
+  })
+  const cell = document.createElement('td')
+  cell.append(revoke)
+  row.append(cell)
+  return row
+}
+
+function describeDevice (session) {
+  if (typeof session.userAgent === 'string' && session.userAgent !== '') return session.userAgent
+  return typeof session.device === 'string' ? session.device : 'unknown device'
+}
+
+function formatTime (value) {
+  const date = new Date(value ?? '')
+  return Number.isNaN(date.getTime()) ? '' : date.toLocaleString()
+}
+
+function prettyJson (text) {
+  try { return JSON.stringify(JSON.parse(text), null, 2) } catch { return text }
+}
+
+// A reload loses the in-memory access token but not the HttpOnly refresh cookie: try to resume the session.
+setStatus('Resuming session…')
+if (await client.refresh()) await showApp()
+else showLogin('Please sign in.')
+signingIn = false
