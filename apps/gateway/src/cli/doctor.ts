@@ -1,0 +1,84 @@
+// `authgate doctor --config FILE [--url URL]`: audits the settings (cookies, CSRF/CORS origins, trustProxy, store,
+// routes), then fires forged identity headers and path-bypass spellings at every route of the running gateway
+// and reports any that reached an upstream. Exit 1 when a problem (not a mere warning) is found.
+import { loadConfig, type GatewayConfig } from '../config.js'
+import { runProbes } from './doctor-probes.js'
+import { UsageError, flag, out, parseArgs, requiredFlag } from './args.js'
+
+export const DOCTOR_HELP = `Usage: authgate doctor --config FILE [--url http://127.0.0.1:8080] [--offline]
+
+Checks the configuration's security settings, then probes the running gateway (at --url, default the
+configured server.host:server.port): forged X-User-Id & co. on every route, and path spellings such as
+/public/../admin, %2e%2e, //admin, /ADMIN on every protected route. The forged-header probe is conclusive when
+the upstream echoes request headers (like the demo upstream); path probes fail on any 2xx/3xx without a token.
+
+Options:
+  --config FILE   gateway configuration
+  --url URL       where the gateway listens (loopback or your own host)
+  --offline       only audit the settings`
+
+interface Finding { level: 'problem' | 'warning' | 'ok', text: string }
+
+export function auditSettings (config: GatewayConfig): Finding[] {
+  const findings: Finding[] = []
+  const add = (level: Finding['level'], text: string): void => { findings.push({ level, text }) }
+  if (!config.cookie.secure) add('warning', 'cookie.secure is false: the refresh token travels in clear over plain HTTP (acceptable on loopback only)')
+  if (config.cookie.sameSite === 'none') add('warning', 'cookie.sameSite is none: the refresh cookie is sent on cross-site requests; only the Origin check (auth.allowedOrigins) stands against CSRF')
+  else add('ok', `cookie.sameSite ${config.cookie.sameSite}`)
+  for (const origin of config.allowedOrigins) {
+    if (origin === '*' || origin === 'null') add('problem', `auth.allowedOrigins contains ${origin}: any site could use the refresh cookie`)
+    else if (origin.startsWith('http://') && !/^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|$)/.test(origin)) add('warning', `auth.allowedOrigins contains the plain-HTTP origin ${origin}`)
+  }
+  if (config.server.trustProxy === true) add('warning', 'server.trustProxy is true: every client can choose its X-Forwarded-For (rate-limit keys, logs); name the load balancer\'s addresses instead')
+  else add('ok', `server.trustProxy ${JSON.stringify(config.server.trustProxy)}`)
+  if (config.store === undefined) add('warning', 'no store.mongodb: sessions live in memory and vanish on restart')
+  if (config.store === undefined && config.server.workers > 1) add('problem', 'server.workers > 1 with the in-memory store: each worker has its own sessions')
+  if (!['127.0.0.1', '::1', 'localhost'].includes(config.server.host) && !config.cookie.secure) add('problem', `server.host ${config.server.host} is reachable from other machines while cookie.secure is false`)
+  for (const route of config.routes) {
+    if (route.forwardAuthorization) add('warning', `route ${route.prefix}: forwardAuthorization sends the bearer token to the upstream`)
+    if (route.auth === 'none') add('ok', `route ${route.prefix}: anonymous (identity headers are stripped, none are set)`)
+    if (route.prefix === '/' && route.auth !== 'required') add('warning', 'route /: a catch-all anonymous route proxies every path no other route claims')
+    if (route.upstream.startsWith('http://') && !/^http:\/\/(localhost|127\.|\[::1\])/.test(route.upstream)) {
+      add('warning', `route ${route.prefix}: the upstream ${new URL(route.upstream).host} is reached over plain HTTP; the identity headers can be read or forged on that network (upstreams can verify x-authgate-assertion)`)
+    }
+  }
+  if (config.routes.every((route) => route.auth !== 'none')) add('ok', 'no anonymous routes')
+  return findings
+}
+
+export async function doctorCommand (argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, ['config', 'url'], ['offline'])
+  if (args.flags.has('help')) {
+    out(DOCTOR_HELP)
+    return 0
+  }
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0] ?? ''}`)
+  const config = loadConfig(requiredFlag(args, 'config'))
+  let failed = false
+  out('settings:')
+  for (const finding of auditSettings(config)) {
+    if (finding.level === 'problem') failed = true
+    out(`  ${finding.level === 'ok' ? 'ok     ' : finding.level === 'warning' ? 'WARNING' : 'PROBLEM'} ${finding.text}`)
+  }
+  if (args.flags.has('offline')) return failed ? 1 : 0
+  const urlText = flag(args, 'url') ?? `http://${config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host}:${config.server.port}`
+  let url: URL
+  try {
+    url = new URL(urlText)
+  } catch {
+    throw new UsageError(`--url ${urlText} is not a URL`)
+  }
+  if (url.protocol !== 'http:') throw new UsageError('--url must be an http:// URL (probes are sent as raw HTTP/1.1)')
+  out(`probes against ${url.origin}:`)
+  const results = await runProbes({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) }, config.routes)
+  if (results.length > 0 && results.every((result) => result.status === 0)) {
+    out(`  PROBLEM no answer from ${url.origin}: is the gateway running there?`)
+    return 1
+  }
+  for (const result of results) {
+    if (!result.ok) failed = true
+    out(`  ${result.ok ? 'ok     ' : 'FAILED '} ${result.route}: ${result.probe}: ${result.detail}`)
+  }
+  out(failed ? 'doctor: problems found' : 'doctor: no problems found')
+  return failed ? 1 : 0
+}

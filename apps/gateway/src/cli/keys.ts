@@ -1,0 +1,101 @@
+// `authgate keygen` and `authgate token`: key material and access tokens from the command line.
+import { randomUUID } from 'node:crypto'
+import { resolve } from 'node:path'
+import {
+  ACCESS_ALGORITHMS, createAccessTokenService, generateKey, loadKeysDir, parseDuration, writeKeysDir, type AccessAlgorithm, type KeyInput
+} from '@authgate/fastify'
+import { loadConfig, type GatewayConfig } from '../config.js'
+import { UsageError, flag, list, out, parseArgs, requiredFlag } from './args.js'
+
+export const KEYGEN_HELP = `Usage: authgate keygen [--alg EdDSA] [--out DIR]
+
+Writes a new signing key to DIR (default ./keys) as PEM files (private ones mode 0600) plus keys.json, the
+manifest that tokens.keysDir points at. Keys already in DIR are kept, for verification only, so tokens they
+signed stay valid while you rotate; remove them from keys.json once those tokens have expired.
+
+Options:
+  --alg ALG   ${ACCESS_ALGORITHMS.join(', ')} (default EdDSA; HS* write a random 64-byte secret)
+  --out DIR   key directory (default ./keys)`
+
+export const TOKEN_HELP = `Usage: authgate token --config FILE --sub ID [--roles a,b] [--ttl 1h]
+
+Prints an access token signed with the configuration's signing key (nothing else, so it fits in
+$(...)), e.g. autocannon -H "authorization: Bearer $(authgate token --config authgate.yaml --sub u1)".
+
+Options:
+  --config FILE   gateway configuration (its tokens.keysDir, issuer, audience)
+  --sub ID        the user id (x-user-id upstream)
+  --roles a,b     roles (default none)
+  --ttl DURATION  lifetime, e.g. 15m, 1h (default tokens.accessTtl; at most tokens.maxTtl)`
+
+export function keygenCommand (argv: readonly string[]): number {
+  const args = parseArgs(argv, ['alg', 'out'])
+  if (args.flags.has('help')) {
+    out(KEYGEN_HELP)
+    return 0
+  }
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0] ?? ''}`)
+  const algorithm = flag(args, 'alg') ?? 'EdDSA'
+  if (!(ACCESS_ALGORITHMS as readonly string[]).includes(algorithm)) throw new UsageError(`--alg must be one of ${ACCESS_ALGORITHMS.join(', ')}`)
+  const dir = resolve(flag(args, 'out') ?? 'keys')
+  let previous: KeyInput[] = []
+  try {
+    previous = loadKeysDir(dir)
+  } catch {
+    // No key set there yet (or an unreadable one, which writeKeysDir replaces).
+  }
+  const key = generateKey(algorithm as AccessAlgorithm)
+  writeKeysDir(dir, [key, ...previous.filter((old) => old.kid !== key.kid)], key.kid)
+  out(`wrote ${algorithm} key ${key.kid} to ${dir} (signing key)` + (previous.length > 0 ? `; ${previous.length} earlier key(s) kept for verification` : ''))
+  return 0
+}
+
+/** The key set of a configuration, or a message saying why it cannot be used. */
+export function configKeys (config: GatewayConfig): KeyInput[] {
+  if (config.tokens.keys !== undefined) return [...config.tokens.keys]
+  const dir = config.tokens.keysDir ?? ''
+  try {
+    return loadKeysDir(dir)
+  } catch (error) {
+    throw new Error(`tokens.keysDir: ${(error as Error).message}`)
+  }
+}
+
+export function tokenCommand (argv: readonly string[]): number {
+  const args = parseArgs(argv, ['config', 'sub', 'roles', 'ttl', 'sid'])
+  if (args.flags.has('help')) {
+    out(TOKEN_HELP)
+    return 0
+  }
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0] ?? ''}`)
+  const config = loadConfig(requiredFlag(args, 'config'))
+  const sub = requiredFlag(args, 'sub')
+  const ttlText = flag(args, 'ttl')
+  let ttlSeconds: number | undefined
+  if (ttlText !== undefined) {
+    try {
+      ttlSeconds = Math.round(parseDuration(ttlText, '--ttl') / 1000)
+    } catch (error) {
+      throw new UsageError((error as Error).message)
+    }
+  }
+  const accessTtl = config.tokens.accessTtlMs / 1000
+  const maxTtl = (config.tokens.maxTtlMs ?? config.tokens.accessTtlMs) / 1000
+  // The gateway refuses tokens that live longer than tokens.maxTtl: minting one would only produce 401s.
+  if (ttlSeconds !== undefined && ttlSeconds > maxTtl) {
+    throw new Error(`--ttl ${ttlText ?? ''} is longer than this configuration accepts (${maxTtl} s); raise tokens.maxTtl in the config`)
+  }
+  const service = createAccessTokenService({
+    algorithm: config.tokens.algorithm ?? configKeys(config)[0]?.algorithm ?? 'EdDSA',
+    keys: configKeys(config),
+    issuer: config.tokens.issuer,
+    audience: config.tokens.audience,
+    accessTtl,
+    clockTolerance: (config.tokens.clockToleranceMs ?? 30_000) / 1000,
+    maxTtl
+  })
+  const roles = list(flag(args, 'roles'))
+  const { token } = service.sign({ sub, sid: flag(args, 'sid') ?? `cli-${randomUUID()}`, roles, ...(ttlSeconds === undefined ? {} : { ttlSeconds }) })
+  out(token)
+  return 0
+}

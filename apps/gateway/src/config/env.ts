@@ -1,0 +1,29 @@
+// `${VAR}` in configuration values: read from the environment given (process.env by the CLI), so secrets and
+// per-machine values stay out of the file. A missing variable is an error naming it: an empty string where a
+// database URL was meant would fail far from its cause.
+import { ConfigError } from './types.js'
+
+const REFERENCE = /\$\{([^}]*)\}/g
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+function substitute (value: string, env: Readonly<Record<string, string | undefined>>, path: string, where: string): string {
+  if (!value.includes('${')) return value
+  return value.replace(REFERENCE, (_match, name: string) => {
+    if (!NAME.test(name)) throw new ConfigError(`${where}: ${path}: \${${name}} is not a valid environment variable reference`)
+    const found = env[name]
+    if (found === undefined) throw new ConfigError(`${where}: ${path}: environment variable ${name} is not set`)
+    return found
+  })
+}
+
+/** A copy of `value` with every `${VAR}` in its strings replaced. Keys are never substituted. */
+export function expandEnv (value: unknown, env: Readonly<Record<string, string | undefined>>, where: string, path = ''): unknown {
+  if (typeof value === 'string') return substitute(value, env, path === '' ? '(root)' : path, where)
+  if (Array.isArray(value)) return value.map((item: unknown, index) => expandEnv(item, env, where, `${path}[${index}]`))
+  if (typeof value === 'object' && value !== null) {
+    const result: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(value)) result[key] = expandEnv(item, env, where, path === '' ? key : `${path}.${key}`)
+    return result
+  }
+  return value
+}

@@ -1,0 +1,49 @@
+// Reading a configuration file: YAML (.yaml/.yml, and anything else) or JSON (.json), then parseConfig().
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { parseConfig } from './parse.js'
+import { ConfigError, type GatewayConfig } from './types.js'
+
+export interface LoadOptions {
+  /** Source of `${VAR}`; default process.env (the CLI's case). */
+  env?: Readonly<Record<string, string | undefined>>
+}
+
+// `url: ${MONGODB_URL}` inside a YAML flow mapping (`{ ... }`) is not a valid plain scalar: `{` and `}` are flow
+// indicators. References are swapped for inert placeholders before parsing and back afterwards, so they work in
+// every YAML position, and values from the environment are never parsed as YAML (no injection through a variable).
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
+const PLACEHOLDER = /__AUTHGATE_ENV-([A-Za-z_][A-Za-z0-9_]*)-__/g
+
+function shieldReferences (text: string): string {
+  return text.replace(REFERENCE, '__AUTHGATE_ENV-$1-__')
+}
+
+function restoreReferences (value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(PLACEHOLDER, '$${$1}')
+  if (Array.isArray(value)) return value.map(restoreReferences)
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, restoreReferences(item)]))
+  }
+  return value
+}
+
+/** Reads, parses and validates the configuration file at `path`. Throws ConfigError naming the file and key. */
+export function loadConfig (path: string, options: LoadOptions = {}): GatewayConfig {
+  const file = resolve(path)
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    throw new ConfigError(`${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error })
+  }
+  let raw: unknown
+  try {
+    // YAML 1.2 is a superset of JSON; parse .json strictly so a JSON file gets JSON's error messages.
+    raw = file.endsWith('.json') ? JSON.parse(text) : restoreReferences(parseYaml(shieldReferences(text), { prettyErrors: true, uniqueKeys: true }))
+  } catch (error) {
+    throw new ConfigError(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0] ?? ''}`, { cause: error })
+  }
+  return parseConfig(raw, { file, env: options.env ?? process.env })
+}

@@ -1,0 +1,152 @@
+// Untyped configuration (parsed YAML/JSON, or an object built in code) → a validated, frozen GatewayConfig.
+import { isAbsolute, resolve } from 'node:path'
+import { ACCESS_ALGORITHMS, type AccessAlgorithm, type KeyInput } from '@authgate/fastify'
+import { expandEnv } from './env.js'
+import { Reader } from './reader.js'
+import { readRoutes } from './routes.js'
+import type { GatewayConfig, IdentityHeaderNames, UsersConfig } from './types.js'
+
+const TOP_KEYS = ['server', 'log', 'store', 'tokens', 'cookie', 'notifications', 'routes', 'users', 'headers', 'auth'] as const
+const TOKEN_KEYS = ['algorithm', 'keysDir', 'keys', 'issuer', 'audience', 'accessTtl', 'refreshTtl', 'reuseGrace', 'revocationDelay', 'clockTolerance', 'maxTtl'] as const
+const HEADER_NAME = /^[a-z0-9-]{1,64}$/
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/
+/** The plugin's auth prefix: the gateway keeps the default, so routes know what to stay clear of. */
+export const AUTH_PREFIX = '/auth'
+
+export interface ParseOptions {
+  /** File the value came from (for messages; relative paths resolve against its directory). */
+  file?: string
+  /** Directory relative paths resolve against (default: the file's directory, else the working directory). */
+  baseDir?: string
+  /** Source of `${VAR}` (default: none — a `${VAR}` without an env is an error). */
+  env?: Readonly<Record<string, string | undefined>>
+}
+
+function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
+  const server = reader.object(value, 'server', ['host', 'port', 'trustProxy', 'workers', 'bodyLimit'])
+  const trust = server.trustProxy
+  let trustProxy: GatewayConfig['server']['trustProxy'] = false
+  if (typeof trust === 'boolean' || (typeof trust === 'number' && Number.isSafeInteger(trust) && trust >= 0)) trustProxy = trust
+  else if (typeof trust === 'string' && trust.length > 0) trustProxy = trust === 'true' ? true : trust === 'false' ? false : trust
+  else if (Array.isArray(trust)) trustProxy = Object.freeze(reader.stringList(trust, 'server.trustProxy'))
+  else if (trust !== undefined && trust !== null) reader.fail('server.trustProxy', 'must be false, true, a hop count, or the proxy addresses (list or comma-separated)')
+  return Object.freeze({
+    host: reader.string(server.host, 'server.host', '127.0.0.1'),
+    port: reader.integer(server.port, 'server.port', 8080, 0, 65535),
+    trustProxy,
+    workers: reader.integer(server.workers, 'server.workers', 1, 1, 64),
+    bodyLimit: reader.integer(server.bodyLimit, 'server.bodyLimit', 1_048_576, 1024, 1_073_741_824)
+  })
+}
+
+function readStore (reader: Reader, value: unknown): GatewayConfig['store'] {
+  if (value === undefined || value === null) return undefined
+  const store = reader.object(value, 'store', ['mongodb'])
+  const mongo = reader.object(store.mongodb, 'store.mongodb', ['url', 'database'])
+  const url = reader.string(mongo.url, 'store.mongodb.url')
+  if (!/^mongodb(\+srv)?:\/\//.test(url)) reader.fail('store.mongodb.url', 'must be a mongodb:// or mongodb+srv:// URL')
+  return Object.freeze({ mongodb: Object.freeze({ url, database: reader.string(mongo.database, 'store.mongodb.database', 'authgate') }) })
+}
+
+function readTokens (reader: Reader, value: unknown, baseDir: string): GatewayConfig['tokens'] {
+  const tokens = reader.object(value, 'tokens', TOKEN_KEYS)
+  const keysDirText = reader.optionalString(tokens.keysDir, 'tokens.keysDir')
+  const keys = tokens.keys === undefined ? undefined : tokens.keys as KeyInput[]
+  if (keys !== undefined && !Array.isArray(keys)) reader.fail('tokens.keys', 'must be a list of keys (programmatic configurations only)')
+  if (keys !== undefined && keysDirText !== undefined) reader.fail('tokens.keys', 'and tokens.keysDir are exclusive: give one')
+  if (keys === undefined && keysDirText === undefined) reader.fail('tokens.keysDir', 'is required (a directory written by `authgate keygen`; key material never goes in the file)')
+  const algorithm = tokens.algorithm === undefined
+    ? undefined
+    : reader.oneOf<AccessAlgorithm>(tokens.algorithm, 'tokens.algorithm', ACCESS_ALGORITHMS, 'EdDSA')
+  return Object.freeze({
+    algorithm,
+    keysDir: keysDirText === undefined ? undefined : (isAbsolute(keysDirText) ? keysDirText : resolve(baseDir, keysDirText)),
+    keys: keys === undefined ? undefined : Object.freeze([...keys]),
+    issuer: reader.string(tokens.issuer, 'tokens.issuer', 'authgate'),
+    audience: reader.string(tokens.audience, 'tokens.audience', 'upstream'),
+    accessTtlMs: reader.duration(tokens.accessTtl, 'tokens.accessTtl', '15m', 1000, 86_400_000),
+    refreshTtlMs: reader.duration(tokens.refreshTtl, 'tokens.refreshTtl', '30d', 60_000, 400 * 86_400_000),
+    reuseGraceMs: reader.duration(tokens.reuseGrace, 'tokens.reuseGrace', '10s', 0, 60_000),
+    revocationDelayMs: reader.duration(tokens.revocationDelay, 'tokens.revocationDelay', '5s', 100, 300_000),
+    clockToleranceMs: tokens.clockTolerance === undefined ? undefined : reader.duration(tokens.clockTolerance, 'tokens.clockTolerance', '30s', 0, 300_000),
+    maxTtlMs: tokens.maxTtl === undefined ? undefined : reader.duration(tokens.maxTtl, 'tokens.maxTtl', '15m', 1000, 366 * 86_400_000)
+  })
+}
+
+function readCookie (reader: Reader, value: unknown): GatewayConfig['cookie'] {
+  const cookie = reader.object(value, 'cookie', ['name', 'deviceName', 'secure', 'sameSite'])
+  const name = reader.string(cookie.name, 'cookie.name', 'authgate_rt')
+  const deviceName = reader.string(cookie.deviceName, 'cookie.deviceName', 'authgate_did')
+  if (!COOKIE_NAME.test(name)) reader.fail('cookie.name', 'must be a cookie name (letters, digits, !#$%&\'*+-.^_`|~)')
+  if (!COOKIE_NAME.test(deviceName) || deviceName === name) reader.fail('cookie.deviceName', 'must be a cookie name other than cookie.name')
+  const secure = reader.boolean(cookie.secure, 'cookie.secure', true)
+  const sameSite = reader.oneOf(cookie.sameSite, 'cookie.sameSite', ['strict', 'lax', 'none'] as const, 'strict')
+  if (sameSite === 'none' && !secure) reader.fail('cookie.sameSite', 'none requires cookie.secure: true')
+  return Object.freeze({ name, deviceName, secure, sameSite })
+}
+
+function readUsers (reader: Reader, value: unknown): UsersConfig {
+  const users = reader.object(value, 'users', ['source', 'url', 'map', 'timeout'])
+  const source = reader.oneOf(users.source, 'users.source', ['builtin', 'upstream'] as const, 'builtin')
+  if (source === 'builtin') {
+    for (const key of ['url', 'map', 'timeout']) if (users[key] !== undefined) reader.fail(`users.${key}`, 'is only for users.source: upstream')
+    return Object.freeze({ source })
+  }
+  const map = reader.object(users.map, 'users.map', ['id', 'roles', 'email'])
+  const path = (item: unknown, key: string): string | undefined => {
+    const text = reader.optionalString(item, `users.map.${key}`)
+    if (text !== undefined && !/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/.test(text)) reader.fail(`users.map.${key}`, 'must be a dot path like user.id')
+    return text
+  }
+  return Object.freeze({
+    source,
+    url: reader.httpUrl(users.url, 'users.url'),
+    map: Object.freeze({ id: path(map.id, 'id') ?? 'id', roles: path(map.roles, 'roles'), email: path(map.email, 'email') }),
+    timeoutMs: reader.duration(users.timeout, 'users.timeout', '5s', 100, 60_000)
+  })
+}
+
+function readHeaders (reader: Reader, value: unknown): IdentityHeaderNames {
+  const headers = reader.object(value, 'headers', ['userId', 'roles', 'sessionId', 'assertion'])
+  const name = (item: unknown, key: string, fallback: string): string => {
+    const text = reader.string(item, `headers.${key}`, fallback).toLowerCase()
+    if (!HEADER_NAME.test(text)) reader.fail(`headers.${key}`, 'must be a header name (letters, digits, dashes)')
+    return text
+  }
+  const names = {
+    userId: name(headers.userId, 'userId', 'x-user-id'),
+    roles: name(headers.roles, 'roles', 'x-user-roles'),
+    sessionId: name(headers.sessionId, 'sessionId', 'x-session-id'),
+    assertion: name(headers.assertion, 'assertion', 'x-authgate-assertion')
+  }
+  if (new Set(Object.values(names)).size !== 4) reader.fail('headers', 'must name four different headers')
+  return Object.freeze(names)
+}
+
+/** Validates `raw` into a frozen GatewayConfig; throws ConfigError naming the file and the key. */
+export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayConfig {
+  const where = options.file ?? 'configuration'
+  const reader = new Reader(where)
+  const expanded = expandEnv(raw, options.env ?? {}, where)
+  if (typeof expanded !== 'object' || expanded === null || Array.isArray(expanded)) reader.fail('(root)', 'must be an object (a YAML mapping)')
+  const top = reader.object(expanded, '', TOP_KEYS)
+  const baseDir = options.baseDir ?? (options.file === undefined ? process.cwd() : resolve(options.file, '..'))
+  const log = reader.object(top.log, 'log', ['level'])
+  const notifications = reader.object(top.notifications, 'notifications', ['newDeviceWebhook'])
+  const auth = reader.object(top.auth, 'auth', ['registration', 'allowedOrigins'])
+  const webhook = notifications.newDeviceWebhook
+  return Object.freeze({
+    file: options.file,
+    server: readServer(reader, top.server),
+    log: Object.freeze({ level: reader.oneOf(log.level, 'log.level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info') }),
+    store: readStore(reader, top.store),
+    tokens: readTokens(reader, top.tokens, baseDir),
+    cookie: readCookie(reader, top.cookie),
+    notifications: Object.freeze({ newDeviceWebhook: webhook === undefined || webhook === null ? undefined : reader.httpUrl(webhook, 'notifications.newDeviceWebhook') }),
+    routes: readRoutes(reader, top.routes, AUTH_PREFIX),
+    users: readUsers(reader, top.users),
+    headers: readHeaders(reader, top.headers),
+    registration: reader.boolean(auth.registration, 'auth.registration', true),
+    allowedOrigins: Object.freeze(reader.stringList(auth.allowedOrigins, 'auth.allowedOrigins'))
+  })
+}

@@ -1,0 +1,59 @@
+// `routes:` of the gateway configuration: one entry per upstream prefix.
+import { Reader } from './reader.js'
+import type { RouteAuth, RouteConfig } from './types.js'
+
+const ROUTE_KEYS = ['prefix', 'upstream', 'auth', 'roles', 'timeout', 'websocket', 'rewritePrefix', 'forwardAuthorization'] as const
+// A prefix is plain path segments: whatever the normaliser would refuse or rewrite can never match, so refuse it here.
+const PREFIX = /^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]+(?:\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*)?$/
+const ROLE = /^[^,\s\p{Cc}]{1,128}$/u
+/** Paths the gateway answers itself. The auth prefix is checked separately. */
+export const RESERVED_PREFIXES = ['/healthz', '/readyz', '/metrics', '/_authgate', '/.well-known']
+
+function overlaps (prefix: string, reserved: string): boolean {
+  return prefix === reserved || prefix.startsWith(`${reserved}/`)
+}
+
+function readRoute (reader: Reader, value: unknown, path: string, authPrefix: string): RouteConfig {
+  const route = reader.object(value, path, ROUTE_KEYS)
+  if (Object.keys(route).length === 0) reader.fail(path, 'must be an object with prefix and upstream')
+  const prefix = reader.string(route.prefix, `${path}.prefix`)
+  if (!PREFIX.test(prefix) || prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
+    reader.fail(`${path}.prefix`, 'must be a path like /api (plain segments, no trailing slash, no dot segments)')
+  }
+  for (const reserved of [...RESERVED_PREFIXES, authPrefix]) {
+    if (overlaps(prefix, reserved)) reader.fail(`${path}.prefix`, `must not be ${reserved} or under it: the gateway answers there itself`)
+  }
+  const roles = reader.stringList(route.roles, `${path}.roles`)
+  roles.forEach((role, index) => { if (!ROLE.test(role)) reader.fail(`${path}.roles[${index}]`, 'must be a role name (no commas, spaces or control characters)') })
+  let auth: RouteAuth = reader.oneOf(route.auth, `${path}.auth`, ['none', 'optional', 'required'] as const, 'required')
+  if (roles.length > 0 && auth !== 'required') {
+    if (route.auth !== undefined) reader.fail(`${path}.roles`, `needs auth: required (got auth: ${auth})`)
+    auth = 'required'
+  }
+  const rewritePrefix = reader.optionalString(route.rewritePrefix, `${path}.rewritePrefix`)
+  if (rewritePrefix !== undefined && !(rewritePrefix === '/' || PREFIX.test(rewritePrefix))) {
+    reader.fail(`${path}.rewritePrefix`, 'must be a path like / or /v1')
+  }
+  return Object.freeze({
+    prefix,
+    upstream: reader.httpUrl(route.upstream, `${path}.upstream`),
+    auth,
+    roles: Object.freeze(roles),
+    timeoutMs: reader.duration(route.timeout, `${path}.timeout`, '30s', 100, 3_600_000),
+    websocket: reader.boolean(route.websocket, `${path}.websocket`, false),
+    rewritePrefix,
+    forwardAuthorization: reader.boolean(route.forwardAuthorization, `${path}.forwardAuthorization`, false)
+  })
+}
+
+export function readRoutes (reader: Reader, value: unknown, authPrefix: string): readonly RouteConfig[] {
+  if (value === undefined || value === null) reader.fail('routes', 'is required (a list of { prefix, upstream, auth })')
+  if (!Array.isArray(value)) reader.fail('routes', 'must be a list')
+  const routes = value.map((item: unknown, index) => readRoute(reader, item, `routes[${index}]`, authPrefix))
+  const seen = new Set<string>()
+  routes.forEach((route, index) => {
+    if (seen.has(route.prefix)) reader.fail(`routes[${index}].prefix`, `${route.prefix} is listed twice`)
+    seen.add(route.prefix)
+  })
+  return Object.freeze(routes)
+}

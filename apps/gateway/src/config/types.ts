@@ -1,0 +1,93 @@
+// The validated, frozen gateway configuration (DESIGN.md "Gateway"). Built by parseConfig()/loadConfig(); buildApp()
+// reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
+import type { AccessAlgorithm, KeyInput } from '@authgate/fastify'
+
+export type RouteAuth = 'none' | 'optional' | 'required'
+
+export interface RouteConfig {
+  /** Path prefix, case-sensitive, matched on segment boundaries on the normalised path; `/` catches everything. */
+  readonly prefix: string
+  /** `http(s)://host:port[/base]` of the upstream service. */
+  readonly upstream: string
+  readonly auth: RouteAuth
+  /** Any-of: the user needs one of these roles (implies a token). Empty: no role needed. */
+  readonly roles: readonly string[]
+  /** Time allowed for the upstream's response headers and between body chunks; then 504. */
+  readonly timeoutMs: number
+  readonly websocket: boolean
+  /** Path the prefix is replaced with upstream (default: the prefix is kept). */
+  readonly rewritePrefix: string | undefined
+  /** Forward the client's Authorization header upstream (default false: the upstream gets the identity headers). */
+  readonly forwardAuthorization: boolean
+}
+
+export interface IdentityHeaderNames {
+  readonly userId: string
+  readonly roles: string
+  readonly sessionId: string
+  readonly assertion: string
+}
+
+export type UsersConfig =
+  | { readonly source: 'builtin' }
+  | {
+    readonly source: 'upstream'
+    readonly url: string
+    /** Dot paths into the legacy login's JSON answer. */
+    readonly map: { readonly id: string, readonly roles: string | undefined, readonly email: string | undefined }
+    readonly timeoutMs: number
+  }
+
+export interface GatewayConfig {
+  /** The file the configuration came from, for messages; undefined for a programmatic one. */
+  readonly file: string | undefined
+  readonly server: {
+    readonly host: string
+    readonly port: number
+    /** false: forwarding headers come from the socket. true / addresses / hop count: as Fastify's trustProxy. */
+    readonly trustProxy: boolean | string | readonly string[] | number
+    readonly workers: number
+    readonly bodyLimit: number
+  }
+  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
+  /** undefined: the in-memory store (sessions vanish on restart). */
+  readonly store: { readonly mongodb: { readonly url: string, readonly database: string } } | undefined
+  readonly tokens: {
+    readonly algorithm: AccessAlgorithm | undefined
+    /** Absolute; resolved against the config file's directory. Exclusive with `keys`. */
+    readonly keysDir: string | undefined
+    /** Programmatic configurations only (tests, the embedded default): keys in memory. */
+    readonly keys: readonly KeyInput[] | undefined
+    readonly issuer: string
+    readonly audience: string
+    readonly accessTtlMs: number
+    readonly refreshTtlMs: number
+    readonly reuseGraceMs: number
+    readonly revocationDelayMs: number
+    readonly clockToleranceMs: number | undefined
+    /** Longest lifetime `authgate token --ttl` may mint (default accessTtl). */
+    readonly maxTtlMs: number | undefined
+  }
+  readonly cookie: {
+    readonly name: string
+    readonly deviceName: string
+    readonly secure: boolean
+    readonly sameSite: 'strict' | 'lax' | 'none'
+  }
+  readonly notifications: { readonly newDeviceWebhook: string | undefined }
+  readonly routes: readonly RouteConfig[]
+  readonly users: UsersConfig
+  readonly headers: IdentityHeaderNames
+  /** POST /auth/register on or off (default on). */
+  readonly registration: boolean
+  readonly allowedOrigins: readonly string[]
+}
+
+/** A configuration that cannot be used: `message` names the file and the key. */
+export class ConfigError extends Error {
+  readonly code = 'AUTHGATE_CONFIG_INVALID'
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ConfigError'
+  }
+}

@@ -1,0 +1,99 @@
+// Request-target normalisation: the one place that decides which path a request is about. It runs before routing
+// (Fastify's rewriteUrl), so the route policy is chosen on the canonical path and the canonical path is what goes
+// upstream: the path the policy evaluated and the path the upstream receives are the same bytes
+// (SECURITY-CASES B.29; cf. http-proxy-middleware #1168, fast-uri GHSA-q3j6-qgpj-74h6).
+//
+// Rules: origin-form only (`/…`; absolute-form, authority-form and `*` are refused, B.30); no fragment; only visible
+// ASCII; no backslash; no empty segment (`//`); percent-escapes decoded exactly once; refused when decoding yields
+// `/`, `\`, NUL or control characters, when the decoded path still holds an escape (double encoding), or when a
+// segment is `.`/`..` before or after decoding (also `..;param`, the servlet matrix-parameter spelling).
+
+/** Where a refused request target is routed: a route that answers 400 (clients may call it too: it only says 400). */
+export const BAD_PATH_ROUTE = '/_authgate/bad-request'
+
+// Visible ASCII except `\` (0x5c) and `#` (0x23); `%` is handled separately.
+function isPlainPathChar (code: number): boolean {
+  return code > 0x20 && code < 0x7f && code !== 0x5c && code !== 0x23
+}
+
+const ENCODED_FORBIDDEN = /%(?:2f|5c|0[0-9a-f]|1[0-9a-f]|7f)/i
+const ESCAPE = /%[0-9a-f]{2}/i
+
+function isDotSegment (segment: string): boolean {
+  if (segment.charCodeAt(0) !== 0x2e) return false
+  const semicolon = segment.indexOf(';')
+  const bare = semicolon === -1 ? segment : segment.slice(0, semicolon)
+  return bare === '.' || bare === '..'
+}
+
+/** True when every segment between slashes is non-empty (the last may be: a trailing slash) and no dot segment. */
+function segmentsAreClean (path: string): boolean {
+  let start = 1
+  for (;;) {
+    const slash = path.indexOf('/', start)
+    const end = slash === -1 ? path.length : slash
+    if (end === start) {
+      if (slash !== -1) return false
+    } else if (path.charCodeAt(start) === 0x2e && isDotSegment(path.slice(start, end))) {
+      return false
+    }
+    if (slash === -1) return true
+    start = slash + 1
+  }
+}
+
+function encodeSegment (segment: string): string {
+  // encodeURI keeps the sub-delims, `:` and `@` of RFC 3986 pchar; `?` and `#` would end the path, so encode them.
+  return encodeURI(segment).replace(/[?#]/g, (character) => character === '?' ? '%3F' : '%23')
+}
+
+/** The canonical path for a path holding escapes, or null when it must be refused. */
+function canonicalEscapedPath (path: string): string | null {
+  if (ENCODED_FORBIDDEN.test(path)) return null
+  let decoded: string
+  try {
+    decoded = decodeURIComponent(path)
+  } catch {
+    return null
+  }
+  // `%252e` decodes to `%2e`: an upstream that decodes again would see a dot. Double encoding is refused outright.
+  if (ESCAPE.test(decoded) || decoded.includes('\\')) return null
+  for (let index = 0; index < decoded.length; index++) {
+    const code = decoded.charCodeAt(index)
+    if (code < 0x20 || code === 0x7f) return null
+  }
+  if (!segmentsAreClean(decoded)) return null
+  return decoded.split('/').map(encodeSegment).join('/')
+}
+
+/**
+ * The canonical request target (path plus the untouched query), or null when the target must be answered 400.
+ * Paths without escapes are returned as they are (the common case allocates nothing).
+ */
+export function normaliseTarget (raw: string): string | null {
+  if (raw.charCodeAt(0) !== 0x2f) return null
+  const query = raw.indexOf('?')
+  const pathEnd = query === -1 ? raw.length : query
+  let escaped = false
+  for (let index = 1; index < pathEnd; index++) {
+    const code = raw.charCodeAt(index)
+    if (code === 0x25) escaped = true
+    else if (!isPlainPathChar(code)) return null
+  }
+  // The query is passed on as sent, but a fragment or a control character has no place in a request target.
+  for (let index = pathEnd + 1; index < raw.length; index++) {
+    const code = raw.charCodeAt(index)
+    if (code <= 0x20 || code >= 0x7f || code === 0x23) return null
+  }
+  const path = query === -1 ? raw : raw.slice(0, query)
+  if (!escaped) return segmentsAreClean(path) ? raw : null
+  const canonical = canonicalEscapedPath(path)
+  if (canonical === null) return null
+  return query === -1 ? canonical : canonical + raw.slice(query)
+}
+
+/** Whether `path` falls under `prefix` on a segment boundary (`/api` covers `/api`, `/api/x`, not `/apix`). */
+export function underPrefix (path: string, prefix: string): boolean {
+  if (prefix === '/') return true
+  return path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 0x2f)
+}

@@ -1,0 +1,83 @@
+// Running the gateway: listen, graceful shutdown on SIGTERM/SIGINT (stop accepting, let in-flight requests finish,
+// then exit; a second signal or the grace period ends it at once), and `server.workers` processes via node:cluster
+// (the primary forks workers that each run their own app on the shared port).
+import cluster from 'node:cluster'
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { buildApp, type BuildOptions } from './app.js'
+import type { GatewayConfig } from './config.js'
+
+/** Longest a shutdown waits for in-flight requests before the process exits anyway. */
+export const SHUTDOWN_GRACE_MS = 25_000
+
+export interface RunningGateway {
+  app: FastifyInstance
+  /** `http://host:port` it listens on. */
+  url: string
+  port: number
+}
+
+export async function startServer (config: GatewayConfig, options: BuildOptions = {}): Promise<RunningGateway> {
+  const app = await buildApp(config, options)
+  await app.listen({ host: config.server.host, port: config.server.port })
+  const { port } = app.server.address() as AddressInfo
+  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
+  return { app, url: `http://${host}:${port}`, port }
+}
+
+/** Closes `app` on the first SIGTERM/SIGINT and exits; `onClosed` runs after the app closed (e.g. stop the demo). */
+export function closeOnSignals (app: FastifyInstance, onClosed?: () => Promise<void>): void {
+  let closingSince = 0
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (closingSince !== 0) {
+      // A worker gets Ctrl-C both from the terminal (process group) and from the primary: only a signal sent
+      // well after the first means "stop now".
+      if (Date.now() - closingSince < 1000) return
+      app.log.warn({ signal }, 'second signal: exiting now')
+      process.exit(1)
+    }
+    closingSince = Date.now()
+    app.log.info({ signal }, 'shutting down: no new connections, finishing requests in flight')
+    const timer = setTimeout(() => {
+      app.log.error('shutdown grace period over: exiting with requests still in flight')
+      process.exit(1)
+    }, SHUTDOWN_GRACE_MS)
+    timer.unref()
+    app.close()
+      .then(async () => { await onClosed?.() })
+      .then(() => { process.exit(0) }, (error: unknown) => {
+        app.log.error({ err: error }, 'error while shutting down')
+        process.exit(1)
+      })
+  }
+  process.on('SIGTERM', shutdown)
+  process.on('SIGINT', shutdown)
+}
+
+/**
+ * The primary of a multi-worker gateway: forks `workers` processes running the same command (node:cluster
+ * re-executes this entry point with the same arguments), restarts one that dies unexpectedly, and passes
+ * SIGTERM/SIGINT on so each worker shuts down gracefully. Resolves when every worker has exited.
+ */
+export async function runPrimary (workers: number, log: (message: string) => void): Promise<number> {
+  let stopping = false
+  for (let index = 0; index < workers; index++) cluster.fork()
+  const stop = (signal: NodeJS.Signals): void => {
+    stopping = true
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill(signal)
+  }
+  process.on('SIGTERM', stop)
+  process.on('SIGINT', stop)
+  return new Promise((resolve) => {
+    cluster.on('exit', (worker, code, signal) => {
+      if (!stopping) {
+        log(`worker ${String(worker.process.pid)} exited (code ${code}, signal ${signal}); starting another`)
+        cluster.fork()
+        return
+      }
+      if (Object.keys(cluster.workers ?? {}).length === 0) resolve(0)
+    })
+  })
+}
+
+export { cluster }

@@ -1,0 +1,50 @@
+// `authgate user add`: the password comes from stdin, the user lands in the configured MongoDB store, and the
+// gateway then logs that user in. Without a persistent store the command refuses (exit 1).
+import t from 'tap'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { AddressInfo } from 'node:net'
+import { generateKey, writeKeysDir } from '@authgate/fastify'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { runCli } from './cli-helpers.js'
+
+t.test('user add creates a user the gateway can log in', async (t) => {
+  const db = await useTestDatabase(t, 'cli_user')
+  const dir = mkdtempSync(join(tmpdir(), 'authgate-user-'))
+  writeKeysDir(join(dir, 'keys'), [generateKey('EdDSA')])
+  const file = join(dir, 'authgate.yaml')
+  writeFileSync(file, `store: { mongodb: { url: \${TEST_MONGO_URL}, database: ${db.name} } }\ntokens: { keysDir: ./keys }\ncookie: { secure: false }\nroutes:\n  - { prefix: /api, upstream: http://127.0.0.1:1 }\n`)
+  const password = 'a long enough password'
+  const created = await runCli(['user', 'add', '--email', 'ops@example.com', '--roles', 'admin,ops', '--config', file], { stdin: `${password}\n`, env: { TEST_MONGO_URL: db.url } })
+  t.equal(created.code, 0, created.stderr)
+  t.match(created.stdout, /created user \S+ \(ops@example\.com\)/)
+  t.notMatch(created.stdout + created.stderr, password, 'the password is never printed')
+  const stored = await db.db.collection('users').findOne({ emailNormalized: 'ops@example.com' })
+  t.ok(stored)
+  t.notMatch(JSON.stringify(stored), password, 'only a hash is stored')
+
+  const again = await runCli(['user', 'add', '--email', 'ops@example.com', '--config', file], { stdin: password, env: { TEST_MONGO_URL: db.url } })
+  t.equal(again.code, 1)
+  t.match(again.stderr, /already registered/)
+
+  const app = await buildApp(loadConfig(file, { env: { TEST_MONGO_URL: db.url } }), { logger: false })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const login = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ops@example.com', password })
+  })
+  t.equal(login.status, 200)
+  t.match(await login.json(), { user: { email: 'ops@example.com', roles: ['admin', 'ops'] } })
+})
+
+t.test('user add refuses a configuration without a persistent store', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'authgate-user-'))
+  const file = join(dir, 'memory.json')
+  writeFileSync(file, JSON.stringify({ tokens: { keysDir: './keys' }, routes: [] }))
+  const result = await runCli(['user', 'add', '--email', 'x@example.com', '--config', file], { stdin: 'whatever password' })
+  t.equal(result.code, 1)
+  t.match(result.stderr, /has no store\.mongodb/)
+})

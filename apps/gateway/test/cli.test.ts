@@ -1,0 +1,89 @@
+// The real `authgate` command in child processes (TypeScript source through tap's loader): exit codes as a shell
+// sees them, `token` output a running gateway accepts, and a graceful SIGTERM that lets a slow request finish.
+// In-process coverage of every option is in cli-commands.test.ts.
+import t from 'tap'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createServer, type AddressInfo } from 'node:net'
+import { generateKey, writeKeysDir } from '@authgate/fastify'
+import { runCli, spawnCli, waitForLine } from './cli-helpers.js'
+import { startUpstream } from './helpers.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'authgate-cli-'))
+const keys = join(dir, 'keys')
+writeKeysDir(keys, [generateKey('EdDSA')])
+
+function writeConfig (name: string, config: Record<string, unknown> | string): string {
+  const path = join(dir, name)
+  writeFileSync(path, typeof config === 'string' ? config : JSON.stringify(config))
+  return path
+}
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  await new Promise<void>((resolve) => server.close(() => { resolve() }))
+  return port
+}
+
+t.test('config check exit codes: 0 valid, 1 invalid, 2 usage', async (t) => {
+  const good = writeConfig('good.yaml', `tokens: { keysDir: ${keys} }\nroutes:\n  - { prefix: /api, upstream: http://127.0.0.1:1 }\n`)
+  const ok = await runCli(['config', 'check', good])
+  t.equal(ok.code, 0, ok.stderr)
+  t.match(ok.stdout, /: ok \(/)
+  const bad = await runCli(['config', 'check', writeConfig('bad.yaml', `tokens: { keysDir: ${keys} }\nrouts: []\n`)])
+  t.equal(bad.code, 1)
+  t.match(bad.stderr, /routs is not a known key/)
+  t.equal((await runCli(['config'])).code, 2)
+})
+
+t.test('token: the printed token is accepted by a gateway started with `authgate start`', async (t) => {
+  const upstream = await startUpstream(t)
+  const port = await freePort()
+  const file = writeConfig('token.json', { server: { port }, log: { level: 'warn' }, tokens: { keysDir: keys }, routes: [{ prefix: '/api', upstream: upstream.url, auth: 'required' }] })
+  const minted = await runCli(['token', '--config', file, '--sub', 'u42', '--roles', 'admin,ops'])
+  t.equal(minted.code, 0, minted.stderr)
+  t.match(minted.stdout, /^[\w-]+\.[\w-]+\.[\w-]+\n$/)
+  t.equal((await runCli(['token', '--config', file])).code, 2, 'missing --sub')
+
+  const child = spawnCli(['start', '--config', file])
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  await waitForLine(child, /authgate listening on http:\/\/127\.0\.0\.1:\d+/)
+  const answer = await fetch(`http://127.0.0.1:${port}/api/x`, { headers: { authorization: `Bearer ${minted.stdout.trim()}` } })
+  t.equal(answer.status, 200)
+  t.equal(upstream.seen[0]?.headers['x-user-id'], 'u42')
+  t.equal(upstream.seen[0]?.headers['x-user-roles'], 'admin,ops')
+  t.equal((await fetch(`http://127.0.0.1:${port}/api/x`)).status, 401)
+
+  // While it runs: doctor's probes find nothing reaching the upstream.
+  const doctor = await runCli(['doctor', '--config', file])
+  t.match(doctor.stdout, /probes against http:\/\/127\.0\.0\.1/)
+  t.notMatch(doctor.stdout, /FAILED/)
+  t.equal(upstream.seen.length, 1, 'no probe reached the upstream')
+  child.kill('SIGTERM')
+})
+
+t.test('SIGTERM during a slow request: the request completes, then the process exits 0', async (t) => {
+  const upstream = await startUpstream(t)
+  upstream.handle((request, response) => {
+    request.resume()
+    setTimeout(() => { response.end('slow but complete') }, 1500)
+  })
+  const port = await freePort()
+  const file = writeConfig('sigterm.json', { server: { port }, log: { level: 'warn' }, tokens: { keysDir: keys }, routes: [{ prefix: '/slow', upstream: upstream.url, auth: 'none' }] })
+  const child = spawnCli(['start', '--config', file])
+  t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+  await waitForLine(child, /authgate listening on http:\/\/127\.0\.0\.1:\d+/)
+  const pending = fetch(`http://127.0.0.1:${port}/slow/x`)
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  t.equal(upstream.seen.length, 1, 'the request is in flight')
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code) }))
+  child.kill('SIGTERM')
+  const answer = await pending
+  t.equal(answer.status, 200)
+  t.equal(await answer.text(), 'slow but complete')
+  t.equal(await exited, 0, 'a clean exit')
+  await t.rejects(fetch(`http://127.0.0.1:${port}/slow/x`), 'no longer listening')
+})

@@ -1,0 +1,125 @@
+// The configuration: DESIGN.md's YAML verbatim, ${VAR} references, unknown keys refused, errors naming file and key.
+import t from 'tap'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, loadConfig, parseConfig } from '../src/config.js'
+
+const DESIGN_YAML = `server:  { host: 127.0.0.1, port: 8080, trustProxy: false, workers: 1 }
+log:     { level: info }
+store:   { mongodb: { url: \${MONGODB_URL}, database: authgate } }   # absent: in-memory, with a warning
+tokens:  { algorithm: EdDSA, keysDir: ./keys, issuer: authgate, audience: upstream,
+           accessTtl: 15m, refreshTtl: 30d, reuseGrace: 10s, revocationDelay: 5s }
+cookie:  { name: authgate_rt, secure: true, sameSite: strict }
+notifications: { newDeviceWebhook: https://hooks.example/new-device }
+routes:
+  - { prefix: /public, upstream: http://127.0.0.1:3001, auth: none }
+  - { prefix: /api,    upstream: http://127.0.0.1:3001, auth: required, timeout: 30s }
+  - { prefix: /admin,  upstream: http://127.0.0.1:3001, auth: required, roles: [admin] }
+  - { prefix: /ws,     upstream: http://127.0.0.1:3002, auth: required, websocket: true, rewritePrefix: / }
+`
+
+const dir = mkdtempSync(join(tmpdir(), 'authgate-config-'))
+function file (name: string, text: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, text)
+  return path
+}
+
+const minimal = { tokens: { keysDir: '/k' }, routes: [{ prefix: '/api', upstream: 'http://127.0.0.1:1' }] }
+
+function errorOf (fn: () => unknown): string {
+  try {
+    fn()
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    return error.message
+  }
+  throw new Error('expected a ConfigError')
+}
+
+t.test('the YAML of DESIGN.md loads, every key read', async (t) => {
+  const path = file('design.yaml', DESIGN_YAML)
+  const config = loadConfig(path, { env: { MONGODB_URL: 'mongodb://127.0.0.1:27017' } })
+  t.ok(Object.isFrozen(config) && Object.isFrozen(config.routes) && Object.isFrozen(config.routes[0]))
+  t.match(config.server, { host: '127.0.0.1', port: 8080, trustProxy: false, workers: 1 })
+  t.equal(config.store?.mongodb.url, 'mongodb://127.0.0.1:27017')
+  t.match(config.tokens, { algorithm: 'EdDSA', keysDir: join(dir, 'keys'), accessTtlMs: 900_000, refreshTtlMs: 30 * 86_400_000, reuseGraceMs: 10_000, revocationDelayMs: 5000 })
+  t.match(config.cookie, { name: 'authgate_rt', secure: true, sameSite: 'strict' })
+  t.equal(config.notifications.newDeviceWebhook, 'https://hooks.example/new-device')
+  t.same(config.routes.map((route) => [route.prefix, route.auth, route.roles, route.timeoutMs, route.websocket, route.rewritePrefix]), [
+    ['/public', 'none', [], 30_000, false, undefined],
+    ['/api', 'required', [], 30_000, false, undefined],
+    ['/admin', 'required', ['admin'], 30_000, false, undefined],
+    ['/ws', 'required', [], 30_000, true, '/']
+  ])
+})
+
+t.test('a missing environment variable is an error naming it, the file and the key', async (t) => {
+  const path = file('env.yaml', DESIGN_YAML)
+  const message = errorOf(() => loadConfig(path, { env: {} }))
+  t.match(message, path)
+  t.match(message, 'store.mongodb.url')
+  t.match(message, 'MONGODB_URL is not set')
+})
+
+t.test('environment values are never parsed as YAML', async (t) => {
+  const path = file('inject.yaml', 'tokens: { keysDir: ${KEYS} }\nroutes:\n  - { prefix: /api, upstream: http://127.0.0.1:1 }\n')
+  const config = loadConfig(path, { env: { KEYS: '/x, issuer: evil' } })
+  t.equal(config.tokens.keysDir, '/x, issuer: evil')
+  t.equal(config.tokens.issuer, 'authgate')
+})
+
+t.test('unknown keys are refused at every level', async (t) => {
+  t.match(errorOf(() => parseConfig({ ...minimal, sever: {} })), /sever is not a known key/)
+  t.match(errorOf(() => parseConfig({ ...minimal, server: { prot: 1 } })), /server\.prot is not a known key/)
+  t.match(errorOf(() => parseConfig({ ...minimal, tokens: { keysDir: '/k', secret: 'x' } })), /tokens\.secret is not a known key/)
+  t.match(errorOf(() => parseConfig({ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auht: 'none' }] })), /routes\[0\]\.auht is not a known key/)
+  t.match(errorOf(() => parseConfig({ ...minimal, store: { mongodb: { url: 'mongodb://h', db: 'x' } } })), /store\.mongodb\.db is not a known key/)
+})
+
+t.test('values are checked and named', async (t) => {
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ ...minimal, tokens: { keysDir: '/k', accessTtl: '15 minutes' } }, /tokens\.accessTtl/],
+    [{ ...minimal, tokens: {} }, /tokens\.keysDir is required/],
+    [{ ...minimal, server: { port: 70000 } }, /server\.port must be a whole number/],
+    [{ ...minimal, cookie: { sameSite: 'none', secure: false } }, /cookie\.sameSite none requires cookie\.secure/],
+    [{ ...minimal, routes: [{ prefix: 'api', upstream: 'http://h' }] }, /routes\[0\]\.prefix must be a path/],
+    [{ ...minimal, routes: [{ prefix: '/api/', upstream: 'http://h' }] }, /routes\[0\]\.prefix/],
+    [{ ...minimal, routes: [{ prefix: '/a/../b', upstream: 'http://h' }] }, /routes\[0\]\.prefix/],
+    [{ ...minimal, routes: [{ prefix: '/auth', upstream: 'http://h' }] }, /routes\[0\]\.prefix must not be \/auth/],
+    [{ ...minimal, routes: [{ prefix: '/healthz', upstream: 'http://h' }] }, /routes\[0\]\.prefix must not be \/healthz/],
+    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'ftp://h' }] }, /routes\[0\]\.upstream must be an http/],
+    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://u:p@h' }] }, /credentials/],
+    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auth: 'sometimes' }] }, /routes\[0\]\.auth must be one of/],
+    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auth: 'none', roles: ['admin'] }] }, /routes\[0\]\.roles needs auth: required/],
+    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', roles: ['a,b'] }] }, /routes\[0\]\.roles\[0\]/],
+    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h' }, { prefix: '/a', upstream: 'http://h' }] }, /listed twice/],
+    [{ ...minimal, routes: [] as unknown[], users: { source: 'ldap' } }, /users\.source must be one of/],
+    [{ ...minimal, users: { source: 'builtin', url: 'http://h' } }, /users\.url is only for users\.source: upstream/],
+    [{ ...minimal, headers: { userId: 'x-user', roles: 'x-user' } }, /headers must name four different headers/],
+    [{ ...minimal, log: { level: 'loud' } }, /log\.level must be one of/],
+    [{ routes: minimal.routes }, /tokens\.keysDir is required/]
+  ]
+  for (const [input, pattern] of cases) t.match(errorOf(() => parseConfig(input, { file: 'my.yaml' })), pattern, String(pattern))
+  t.match(errorOf(() => parseConfig({ ...minimal, bogus: 1 }, { file: 'my.yaml' })), /^my\.yaml: /, 'messages start with the file')
+})
+
+t.test('defaults', async (t) => {
+  const config = parseConfig(minimal)
+  t.match(config.server, { host: '127.0.0.1', port: 8080, trustProxy: false, workers: 1 })
+  t.equal(config.store, undefined)
+  t.match(config.routes[0], { auth: 'required', roles: [], timeoutMs: 30_000, websocket: false, forwardAuthorization: false })
+  t.same(config.headers, { userId: 'x-user-id', roles: 'x-user-roles', sessionId: 'x-session-id', assertion: 'x-authgate-assertion' })
+  t.same(config.users, { source: 'builtin' })
+  t.match(parseConfig({ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', roles: ['admin'] }] }).routes[0], { auth: 'required' }, 'roles imply required')
+})
+
+t.test('file errors: unreadable, invalid YAML, invalid JSON, duplicate keys', async (t) => {
+  t.match(errorOf(() => loadConfig(join(dir, 'missing.yaml'))), /cannot read the file \(ENOENT\)/)
+  t.match(errorOf(() => loadConfig(file('bad.yaml', 'routes: [\n'))), /not valid YAML/)
+  t.match(errorOf(() => loadConfig(file('bad.json', '{"routes": '))), /not valid JSON/)
+  t.match(errorOf(() => loadConfig(file('dup.yaml', 'log: {}\nlog: {}\n'))), /not valid YAML/)
+  const json = file('ok.json', JSON.stringify({ ...minimal, server: { port: '${PORT}' } }))
+  t.equal(loadConfig(json, { env: { PORT: '9999' } }).server.port, 9999, 'a ${VAR} number from JSON')
+})

@@ -1,0 +1,113 @@
+// Test helpers: a recording upstream (plain node:http, records exactly what reached it), a gateway built from a
+// configuration object through the real config validator and the real @authgate/fastify plugin, token minting
+// with the gateway's own key set, and a raw-socket client for request targets no HTTP library would send.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { connect } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { generateKey, type KeyInput } from '@authgate/fastify'
+import { buildApp, type BuildOptions } from '../src/app.js'
+import { parseConfig } from '../src/config.js'
+
+export interface TeardownHost { teardown (fn: () => unknown): void }
+
+export interface Seen {
+  method: string
+  url: string
+  headers: IncomingMessage['headers']
+  rawHeaders: string[]
+}
+
+export type UpstreamHandler = (request: IncomingMessage, response: ServerResponse) => void
+
+export interface RecordingUpstream {
+  url: string
+  port: number
+  server: Server
+  seen: Seen[]
+  /** Replace the handler (default: 200 JSON echo of method, url and headers). */
+  handle: (handler: UpstreamHandler) => void
+}
+
+export function echo (request: IncomingMessage, response: ServerResponse): void {
+  request.resume()
+  request.on('end', () => {
+    const body = JSON.stringify({ method: request.method, url: request.url, headers: request.headers })
+    response.writeHead(200, { 'content-type': 'application/json' })
+    response.end(body)
+  })
+}
+
+export async function startUpstream (t: TeardownHost): Promise<RecordingUpstream> {
+  const seen: Seen[] = []
+  let handler: UpstreamHandler = echo
+  const server = createServer((request, response) => {
+    seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, rawHeaders: request.rawHeaders })
+    handler(request, response)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => { resolve() }) }))
+  const { port } = server.address() as AddressInfo
+  return { url: `http://127.0.0.1:${port}`, port, server, seen, handle: (next) => { handler = next } }
+}
+
+export interface TestGateway {
+  app: FastifyInstance
+  origin: string
+  port: number
+  key: KeyInput
+  token: (sub: string, roles?: string[], sid?: string) => string
+}
+
+/** A gateway listening on 127.0.0.1:0 built from `config` (routes etc.), with an in-memory EdDSA key. */
+export async function startGateway (t: TeardownHost, config: Record<string, unknown>, options: BuildOptions = {}): Promise<TestGateway> {
+  const key = generateKey('EdDSA')
+  const tokens = { issuer: 'authgate-test', audience: 'upstream', keys: [key], ...(config.tokens as Record<string, unknown> | undefined) }
+  const parsed = parseConfig({ ...config, tokens }, { file: 'test-config' })
+  const app = await buildApp(parsed, { logger: false, ...options })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const { port } = app.server.address() as AddressInfo
+  let counter = 0
+  return {
+    app,
+    origin: `http://127.0.0.1:${port}`,
+    port,
+    key,
+    token: (sub, roles = [], sid) => app.authgate.tokens.sign({ sub, sid: sid ?? `sid-${sub}-${++counter}`, roles }).token
+  }
+}
+
+export interface RawResponse {
+  status: number
+  head: string
+  body: string
+  raw: string
+}
+
+/** Sends `request` bytes as they are over a TCP socket and collects the answer until the server closes or `ms`. */
+export async function rawRequest (port: number, request: string, ms = 1500): Promise<RawResponse> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    const finish = (): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      const raw = Buffer.concat(chunks).toString('latin1')
+      const split = raw.indexOf('\r\n\r\n')
+      const head = split === -1 ? raw : raw.slice(0, split)
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0)
+      resolve({ status, head, body: split === -1 ? '' : raw.slice(split + 4), raw })
+    }
+    const timer = setTimeout(finish, ms)
+    socket.on('data', (chunk) => chunks.push(chunk))
+    socket.on('end', finish)
+    socket.on('error', finish)
+    socket.write(request)
+  })
+}
+
+/** A GET with `Connection: close` and the given target and extra header lines. */
+export function rawGet (target: string, headers: string[] = []): string {
+  return [`GET ${target} HTTP/1.1`, 'Host: gateway.test', ...headers, 'Connection: close', '', ''].join('\r\n')
+}

@@ -1,0 +1,98 @@
+// B.29/B.30 over raw sockets: every path-policy bypass spelling gets 400/401/403/404 without admin rights and the
+// upstream sees nothing; the path the upstream receives byte-equals the canonical path the policy evaluated.
+import t from 'tap'
+import { rawGet, rawRequest, startGateway, startUpstream, type TeardownHost } from './helpers.js'
+
+const B29 = [
+  '/public/../admin/users', '/public/%2e%2e/admin/users', '/public/%2E%2E%2Fadmin/users', '/public/..%2fadmin',
+  '/public/%252e%252e%252fadmin', '/public/..;/admin', '/public/.%2e/admin', '/public\\..\\admin', '/ADMIN/users',
+  '/admin/users/', '//admin/users', '/admin%2Fusers', '/admin/users%00', '/%61dmin/users'
+]
+const B30 = ['http://internal:8080/admin', 'http://127.0.0.1/public/x', '//evil.example/x', '@evil.example/', '*']
+
+async function setup (t: TeardownHost) {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, {
+    routes: [
+      { prefix: '/public', upstream: upstream.url, auth: 'none' },
+      { prefix: '/admin', upstream: upstream.url, auth: 'required', roles: ['admin'] }
+    ]
+  })
+  return { upstream, gateway }
+}
+
+t.test('B.29: every bypass spelling, anonymous and as a non-admin user, never reaches the upstream', async (t) => {
+  const { upstream, gateway } = await setup(t)
+  const userToken = gateway.token('u1', ['user'])
+  for (const target of B29) {
+    const anonymous = await rawRequest(gateway.port, rawGet(target))
+    t.ok([400, 401, 403, 404].includes(anonymous.status), `${target} anonymous → ${anonymous.status}`)
+    t.match(anonymous.body, /"code":"(GATEWAY_BAD_REQUEST|GATEWAY_NOT_FOUND|AUTH_TOKEN_MISSING|AUTH_FORBIDDEN)"/, `${target}: a JSON error`)
+    const user = await rawRequest(gateway.port, rawGet(target, [`Authorization: Bearer ${userToken}`]))
+    t.ok([400, 403, 404].includes(user.status), `${target} as a user → ${user.status}`)
+  }
+  t.same(upstream.seen.map((seen) => seen.url), [], 'the upstream saw nothing')
+})
+
+t.test('the same spellings that stay inside /admin reach the upstream for an admin, canonical and byte-equal', async (t) => {
+  const { upstream, gateway } = await setup(t)
+  const admin = gateway.token('root', ['admin'])
+  const cases: Array<[string, string]> = [
+    ['/admin/users/', '/admin/users/'],
+    ['/%61dmin/users', '/admin/users'],
+    ['/admin/caf%c3%a9?x=%2e%2e', '/admin/caf%C3%A9?x=%2e%2e'],
+    ['/admin/a%20b', '/admin/a%20b']
+  ]
+  for (const [sent, canonical] of cases) {
+    const answer = await rawRequest(gateway.port, rawGet(sent, [`Authorization: Bearer ${admin}`]))
+    t.equal(answer.status, 200, sent)
+    t.equal(upstream.seen.at(-1)?.url, canonical, `${sent} arrives upstream as ${canonical}`)
+  }
+  // Refused even for an admin: these spellings mean something else to different parsers.
+  for (const target of ['/admin%2Fusers', '/admin/users%00', '/admin/../admin/users', '//admin/users']) {
+    t.equal((await rawRequest(gateway.port, rawGet(target, [`Authorization: Bearer ${admin}`]))).status, 400, target)
+  }
+  t.equal(upstream.seen.length, cases.length)
+})
+
+t.test('B.30: absolute-form and authority tricks get 400 and the upstream host never changes', async (t) => {
+  const { upstream, gateway } = await setup(t)
+  for (const target of B30) {
+    const answer = await rawRequest(gateway.port, rawGet(target))
+    t.ok([400, 404].includes(answer.status), `${target} → ${answer.status}`)
+    t.notMatch(answer.body, /evil|internal/, 'no echo of the target host')
+  }
+  t.equal(upstream.seen.length, 0)
+  await rawRequest(gateway.port, rawGet('/public/ok').replace('Host: gateway.test', 'Host: evil.example'))
+  t.equal(upstream.seen.at(-1)?.headers.host, `127.0.0.1:${upstream.port}`)
+})
+
+t.test('prefixes match on segment boundaries and case-sensitively; no route is a JSON 404', async (t) => {
+  const { upstream, gateway } = await setup(t)
+  for (const target of ['/publicx', '/Public/x', '/PUBLIC', '/nothing', '/']) {
+    const answer = await rawRequest(gateway.port, rawGet(target))
+    t.equal(answer.status, 404, target)
+    t.match(JSON.parse(answer.body), { statusCode: 404, code: 'GATEWAY_NOT_FOUND' })
+  }
+  t.equal((await rawRequest(gateway.port, rawGet('/public'))).status, 200, 'the bare prefix is the route')
+  t.same(upstream.seen.map((seen) => seen.url), ['/public'])
+})
+
+t.test('a catch-all `/` route yields to longer prefixes and to the gateway\'s own endpoints', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, {
+    routes: [
+      { prefix: '/', upstream: upstream.url, auth: 'none' },
+      { prefix: '/api', upstream: upstream.url, auth: 'required' }
+    ]
+  })
+  t.equal((await fetch(`${gateway.origin}/`)).status, 200)
+  t.equal((await fetch(`${gateway.origin}/anything/else?q=1`)).status, 200)
+  t.equal((await fetch(`${gateway.origin}/apix`)).status, 200, '/apix is not under /api')
+  t.equal((await fetch(`${gateway.origin}/api/x`)).status, 401)
+  t.equal((await rawRequest(gateway.port, rawGet('/anything/../api/x'))).status, 400)
+  t.same(await (await fetch(`${gateway.origin}/healthz`)).json(), { status: 'ok' })
+  t.equal((await fetch(`${gateway.origin}/.well-known/jwks.json`)).status, 200)
+  t.equal((await fetch(`${gateway.origin}/auth/me`)).status, 401, 'the plugin still answers /auth')
+  t.same(upstream.seen.map((seen) => seen.url), ['/', '/anything/else?q=1', '/apix'])
+})

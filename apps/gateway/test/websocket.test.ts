@@ -1,0 +1,108 @@
+// WebSockets (B.35): proxied only on `websocket: true` routes, authenticated at the upgrade with the route's
+// policy (no token → 401 and no upstream socket), the verified identity in the upstream handshake, forged
+// identity headers dropped, and upgrades outside a WebSocket prefix refused.
+import t from 'tap'
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import WebSocket, { WebSocketServer } from 'ws'
+import { rawRequest, startGateway, startUpstream, type TeardownHost } from './helpers.js'
+
+async function startWsUpstream (t: TeardownHost) {
+  const handshakes: Array<{ url: string, headers: IncomingHttpHeaders }> = []
+  const server = createServer((_request, response) => { response.end('http') })
+  const wss = new WebSocketServer({ server })
+  wss.on('connection', (socket, request) => {
+    handshakes.push({ url: request.url ?? '', headers: request.headers })
+    socket.on('message', (data) => { socket.send(`echo:${(data as Buffer).toString()}`) })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => {
+    for (const client of wss.clients) client.terminate()
+    wss.close()
+    server.closeAllConnections()
+    server.close(() => { resolve() })
+  }))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, handshakes }
+}
+
+async function setup (t: TeardownHost, tokens?: Record<string, unknown>) {
+  const wsUpstream = await startWsUpstream(t)
+  const httpUpstream = await startUpstream(t)
+  const gateway = await startGateway(t, {
+    ...(tokens === undefined ? {} : { tokens }),
+    routes: [
+      { prefix: '/ws', upstream: wsUpstream.url, auth: 'required', websocket: true, rewritePrefix: '/' },
+      { prefix: '/api', upstream: httpUpstream.url, auth: 'required' },
+      { prefix: '/public', upstream: httpUpstream.url, auth: 'none' }
+    ]
+  })
+  return { wsUpstream, httpUpstream, gateway }
+}
+
+function open (url: string, headers: Record<string, string> = {}): Promise<{ socket?: WebSocket, status?: number }> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, { headers })
+    socket.once('open', () => { resolve({ socket }) })
+    socket.once('unexpected-response', (_request, response) => { resolve({ status: response.statusCode ?? 0 }) })
+    socket.once('error', () => { resolve({ status: -1 }) })
+  })
+}
+
+function upgrade (path: string, extra: string[] = []): string {
+  return [`GET ${path} HTTP/1.1`, 'Host: gw', 'Upgrade: websocket', 'Connection: Upgrade', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', ...extra, '', ''].join('\r\n')
+}
+
+t.test('without a token the upgrade gets 401 and no upstream socket is opened', async (t) => {
+  const { wsUpstream, gateway } = await setup(t)
+  const outcome = await open(`ws://127.0.0.1:${gateway.port}/ws/chat`)
+  t.equal(outcome.status, 401)
+  const raw = await rawRequest(gateway.port, upgrade('/ws/chat', ['X-User-Id: admin']))
+  t.equal(raw.status, 401)
+  t.match(raw.body, /AUTH_TOKEN_MISSING/)
+  const bad = await open(`ws://127.0.0.1:${gateway.port}/ws/chat`, { authorization: 'Bearer nope.nope.nope' })
+  t.equal(bad.status, 401)
+  t.equal(wsUpstream.handshakes.length, 0)
+})
+
+t.test('with a token: proxied, identity in the upstream handshake, forged headers dropped, prefix rewritten', async (t) => {
+  const { wsUpstream, gateway } = await setup(t)
+  const token = gateway.token('u1', ['user'], 'ws-session')
+  const { socket } = await open(`ws://127.0.0.1:${gateway.port}/ws/chat?room=1`, { authorization: `Bearer ${token}`, 'x-user-id': 'admin', 'x-user-roles': 'admin', cookie: 'authgate_rt=secret; theme=dark' })
+  t.ok(socket, 'connected')
+  t.teardown(() => socket?.terminate())
+  const reply = await new Promise<string>((resolve) => {
+    socket?.once('message', (data) => { resolve((data as Buffer).toString()) })
+    socket?.send('hello')
+  })
+  t.equal(reply, 'echo:hello')
+  t.equal(wsUpstream.handshakes.length, 1)
+  const { url, headers } = wsUpstream.handshakes[0]!
+  t.equal(url, '/chat?room=1')
+  t.equal(headers['x-user-id'], 'u1')
+  t.equal(headers['x-user-roles'], 'user')
+  t.equal(headers['x-session-id'], 'ws-session')
+  t.ok(headers['x-authgate-assertion'])
+  t.equal(headers.cookie, 'theme=dark')
+  t.equal(headers.authorization, undefined)
+})
+
+t.test('upgrades outside a WebSocket route are refused and never proxied', async (t) => {
+  const { wsUpstream, httpUpstream, gateway } = await setup(t)
+  const token = gateway.token('u1')
+  t.equal((await rawRequest(gateway.port, upgrade('/api/socket', [`Authorization: Bearer ${token}`]))).status, 400, 'a non-WebSocket route')
+  t.equal((await rawRequest(gateway.port, upgrade('/public/socket'))).status, 400, 'a public non-WebSocket route')
+  t.equal((await rawRequest(gateway.port, upgrade('/elsewhere'))).status, 404, 'no route')
+  t.equal((await rawRequest(gateway.port, upgrade('/ws/../api/x', [`Authorization: Bearer ${token}`]))).status, 400, 'a traversal out of the prefix')
+  t.equal(wsUpstream.handshakes.length, 0)
+  t.equal(httpUpstream.seen.length, 0)
+})
+
+t.test('the connection is closed with 4401 when the token that opened it expires', async (t) => {
+  const { gateway } = await setup(t, { accessTtl: '2s', clockTolerance: '0s' })
+  const { socket } = await open(`ws://127.0.0.1:${gateway.port}/ws/chat`, { authorization: `Bearer ${gateway.token('u1')}` })
+  t.ok(socket, 'connected')
+  const started = Date.now()
+  const code = await new Promise<number>((resolve) => socket?.once('close', (closeCode) => { resolve(closeCode) }))
+  t.equal(code, 4401)
+  t.ok(Date.now() - started < 3500, 'closed at expiry')
+})
