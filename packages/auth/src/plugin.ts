@@ -4,6 +4,7 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
+import { setTimeout as delay } from 'node:timers/promises'
 import { createAuthenticator, createAuthPreHandler } from './authenticate.js'
 import { createCookieJar } from './cookies.js'
 import { createEvents } from './events.js'
@@ -16,6 +17,9 @@ import { createStore, isSessionStore } from './stores/index.js'
 import { fastifyJwtOptions } from './tokens/fastify-jwt.js'
 import { createAccessTokenService } from './tokens/service.js'
 import type { AuthgateDecorator } from './types.js'
+
+/** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
+const FIRST_REVOCATION_POLL_WAIT_MS = 1500
 
 const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authgatePlugin (app: FastifyInstance, input: AuthgateOptions) {
   const options = normaliseOptions(input)
@@ -91,7 +95,12 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     // A database down at boot must not stop the process: indexes are created by the first operation that works.
     store.init().catch((error: unknown) => { app.log.warn({ err: error }, 'authgate: session store not reachable at start-up') })
     revocations.start()
-    await warmDummyHash()
+    // A restarted instance must not serve sessions revoked before it started: wait for the first poll (start() has
+    // begun it; poll() joins it), but only briefly, so a database down at boot still lets the process start.
+    await Promise.all([
+      Promise.race([revocations.poll(), delay(FIRST_REVOCATION_POLL_WAIT_MS, undefined, { ref: false })]),
+      warmDummyHash()
+    ])
   })
   app.addHook('onClose', async () => {
     revocations.stop()

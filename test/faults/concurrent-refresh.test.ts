@@ -1,0 +1,90 @@
+// SECURITY-CASES C.40–C.41, "Concurrent refreshes": 50 sessions, each open in 4 tabs that present the same refresh
+// cookie at the same moment (200 refreshes in flight over real HTTP). Every one answers 200, the 4 tabs of a session
+// get the SAME successor (the family never forks), no `refreshReuse` event fires, nothing is revoked, each family
+// has exactly one current token, and the successor every tab now holds refreshes again (a second storm).
+import t from 'tap'
+import type { RefreshReuseEvent } from '@authgate/fastify'
+import { useTestDatabase } from '../mongo/per-test.mjs'
+import { call, claimsOf, mapLimit, register, sha256, signIn, startApp, tryCall, type Answer } from './helpers/app.js'
+
+const SESSIONS = 50
+const TABS = 4
+
+const { url, name: database, db } = await useTestDatabase(t, 'storm')
+
+t.test(`${SESSIONS * TABS} concurrent refreshes across ${SESSIONS} sessions (${TABS} tabs each): all succeed, no reuse, no fork`, async (t) => {
+  const reuses: RefreshReuseEvent[] = []
+  const logs: string[] = []
+  const { base } = await startApp(t, {
+    url, database,
+    options: { events: { refreshReuse: (event) => { reuses.push(event) } } },
+    // Warnings (503 causes) are kept to explain a failure.
+    logger: { level: 'warn', stream: { write: (line: string) => { logs.push(line) } } }
+  })
+  t.equal((await register(base, 'storm@example.com')).status, 201)
+  // One user, 50 logins: 50 sessions, 50 families (a login always starts a new family).
+  const sessions = await mapLimit(Array.from({ length: SESSIONS }, (_, index) => index), 4, async () => signIn(base, 'storm@example.com', false))
+  t.equal(new Set(sessions.map((session) => session.sid)).size, SESSIONS, `${SESSIONS} distinct sessions`)
+
+  let holding = sessions.map((session) => session.rt)
+  for (const round of [1, 2]) {
+    const presented = holding
+    const answers: Answer[] = await Promise.all(presented.flatMap((rt) => Array.from({ length: TABS }, async () => tryCall(base, '/auth/refresh', { cookie: rt, timeoutMs: 25_000 }))))
+    const statuses = answers.map((answer) => answer.status)
+    const failed: Record<string, number> = {}
+    for (const answer of answers) {
+      if (answer.status === 200) continue
+      const kind = answer.status === 0 ? 'no answer within 25 s' : `${answer.status} ${answer.body?.code}`
+      failed[kind] = (failed[kind] ?? 0) + 1
+    }
+    const slowest = Math.max(...answers.map((answer) => answer.ms))
+    t.same(statuses, Array(SESSIONS * TABS).fill(200), `round ${round}: all ${SESSIONS * TABS} refreshes answer 200 (failures: ${JSON.stringify(failed)}; slowest ${slowest} ms)`, {
+      todo: 'BUG stores/mongo-rotation.ts awaitRotation: losers wait a fixed 1 s (40 × 25 ms polls) for the winner, then answer 503; under a storm the winner takes longer'
+    })
+
+    if (Object.keys(failed).length > 0) t.comment(`round ${round} causes: ${logs.slice(-3).join(' | ').slice(0, 1500)}`)
+    const next: string[] = []
+    let forked = 0
+    for (let index = 0; index < SESSIONS; index++) {
+      const tabs = answers.slice(index * TABS, (index + 1) * TABS)
+      const ok = tabs.filter((answer) => answer.status === 200)
+      const successors = new Set(ok.map((answer) => answer.rt))
+      if (successors.size > 1) forked++
+      for (const answer of ok) {
+        if (claimsOf(String(answer.body.accessToken)).sid !== sessions[index]?.sid) forked++
+      }
+      // A tab whose refresh failed keeps the cookie it had.
+      next.push(ok[0]?.rt ?? presented[index] ?? '')
+    }
+    t.equal(forked, 0, `round ${round}: the tabs of each session that got an answer got the same successor, for the same session`)
+    t.equal(new Set(next).size, SESSIONS, `round ${round}: ${SESSIONS} distinct successors`)
+    t.notOk(next.some((rt) => rt === ''), `round ${round}: no tab was left with an empty cookie`)
+
+    const docs = await db.collection<{ _id: string, tokenHash: string, previousHashes: string[], revokedAt: Date | null }>('sessions').find({}).toArray()
+    t.equal(docs.length, SESSIONS, 'one session document per login, none added by refreshes')
+    let exactlyOneCurrent = 0
+    let answered = 0
+    for (let index = 0; index < SESSIONS; index++) {
+      // Families none of whose tabs got a 200 are counted as failures above; their cookie is checked at the end.
+      if (!answers.slice(index * TABS, (index + 1) * TABS).some((answer) => answer.status === 200)) continue
+      answered++
+      const doc = docs.find((candidate) => candidate._id === sessions[index]?.sid)
+      const history = doc?.previousHashes
+      if (doc !== undefined && doc.revokedAt === null && doc.tokenHash === sha256(next[index] ?? '') && history !== undefined &&
+        history.includes(sha256(presented[index] ?? '')) && new Set(history).size === history.length) exactlyOneCurrent++
+    }
+    t.equal(exactlyOneCurrent, answered, `round ${round}: in every family with an answer the one current token is the successor the tabs hold, the presented one is retired once, none revoked`)
+
+    // The access tokens handed out work.
+    const sample = answers.filter((answer, index) => answer.status === 200 && index % TABS === round % TABS)
+    const guarded = await Promise.all(sample.map(async (answer) => call(base, '/private', { bearer: String(answer.body?.accessToken) })))
+    t.same(guarded.map((answer) => answer.status), Array(sample.length).fill(200), `round ${round}: the new access tokens are accepted`)
+    holding = next
+  }
+
+  t.equal(reuses.length, 0, `zero refreshReuse events (got ${JSON.stringify(reuses.slice(0, 3).map((event) => event.classification))})`)
+  t.equal(await db.collection('sessions').countDocuments({ revokedAt: { $ne: null } }), 0, 'no session revoked')
+  // The successor each tab holds after the second storm still refreshes (one tab each now).
+  const last = await Promise.all(holding.map(async (rt) => call(base, '/auth/refresh', { cookie: rt })))
+  t.same(last.map((answer) => answer.status), Array(SESSIONS).fill(200), 'every successor a tab ends up holding still refreshes')
+})
