@@ -12,6 +12,8 @@ const TABS = 4
 
 const { url, name: database, db } = await useTestDatabase(t, 'storm')
 
+const ferret = (process.env.AUTHGATE_TEST_DB_KIND ?? '').startsWith('FerretDB')
+
 t.test(`${SESSIONS * TABS} concurrent refreshes across ${SESSIONS} sessions (${TABS} tabs each): all succeed, no reuse, no fork`, async (t) => {
   const reuses: RefreshReuseEvent[] = []
   const logs: string[] = []
@@ -38,8 +40,14 @@ t.test(`${SESSIONS * TABS} concurrent refreshes across ${SESSIONS} sessions (${T
       failed[kind] = (failed[kind] ?? 0) + 1
     }
     const slowest = Math.max(...answers.map((answer) => answer.ms))
-    t.same(statuses, Array(SESSIONS * TABS).fill(200), `round ${round}: all ${SESSIONS * TABS} refreshes answer 200 (failures: ${JSON.stringify(failed)}; slowest ${slowest} ms)`, {
-      todo: 'BUG stores/mongo-rotation.ts awaitRotation: losers wait a fixed 1 s (40 × 25 ms polls) for the winner, then answer 503; under a storm the winner takes longer'
+    // What must hold whatever the server's speed: a refresh that cannot finish inside the store's budget answers the
+    // retryable 503 and leaves the cookie valid (checked at the end), never 401 (a false reuse), 500 or a hang.
+    t.same(Object.keys(failed).filter((kind) => kind !== '503 AUTH_STORE_UNAVAILABLE'), [],
+      `round ${round}: every refresh answers 200 or the retryable 503 (failures: ${JSON.stringify(failed)}; slowest ${slowest} ms)`)
+    // Throughput, not correctness: FerretDB v1 (SQLite) on 2 loaded cores finishes about 150 of 200 inside the 3 s
+    // budget (measured 45–69 × 503 per round). Kept visible as a TODO; it passes on a faster server.
+    t.same(statuses, Array(SESSIONS * TABS).fill(200), `round ${round}: all ${SESSIONS * TABS} refreshes answer 200`, {
+      todo: ferret ? 'FerretDB v1 cannot finish 50 rotations and 150 waiters inside the 3 s store budget here' : false
     })
 
     if (Object.keys(failed).length > 0) t.comment(`round ${round} causes: ${logs.slice(-3).join(' | ').slice(0, 1500)}`)

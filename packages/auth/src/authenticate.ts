@@ -103,7 +103,7 @@ export function sendAuthError (reply: FastifyReply, error: AuthError): FastifyRe
 /**
  * A preHandler honouring the route's `config: { auth, roles }` (auth defaults to 'required'): sets `request.user`
  * (null when anonymous), answers 401/403/503 itself. 'optional' lets a request without bearer credentials through
- * as anonymous, but a bad token still gets 401 so the client knows to refresh.
+ * as anonymous (unless the route names `roles`), but a bad token still gets 401 so the client knows to refresh.
  */
 export function createAuthPreHandler (authenticator: Authenticator): preHandlerHookHandler {
   return function authgatePreHandler (request, reply, done) {
@@ -115,7 +115,8 @@ export function createAuthPreHandler (authenticator: Authenticator): preHandlerH
     }
     const outcome = authenticator.authenticate(request.headers, request.raw.rawHeaders)
     if (!outcome.ok) {
-      if (mode === 'optional' && outcome.error.code === 'AUTH_TOKEN_MISSING') {
+      // Anonymous passes 'optional' only when the route names no roles: an anonymous caller has none of them.
+      if (mode === 'optional' && outcome.error.code === 'AUTH_TOKEN_MISSING' && config.roles === undefined) {
         request.user = null
         done()
         return

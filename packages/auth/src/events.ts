@@ -81,8 +81,12 @@ export function createEvents (hooks: AuthgateEventHooks, logger: EventLogger): A
   }
   const call = <K extends AuthgateEventName>(name: K, listener: AuthgateListener<K>, event: AuthgateEventMap[K]): void => {
     try {
-      const result = listener(event)
-      if (result instanceof Promise) result.catch((error: unknown) => { report(name, error) })
+      const result: unknown = listener(event)
+      // Any thenable, not only native promises (`instanceof Promise` misses them): a rejection is reported, never
+      // left unhandled.
+      if (typeof (result as { then?: unknown } | null)?.then === 'function') {
+        Promise.resolve(result).catch((error: unknown) => { report(name, error) })
+      }
     } catch (error) {
       report(name, error)
     }

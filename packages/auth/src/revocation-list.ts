@@ -7,6 +7,12 @@
 // Memory is therefore bounded by the revocations of one token lifetime: a Map of sid → expiry, ~100 bytes each.
 import type { RevocationList, RevocationSource } from './tokens/types.js'
 
+/** Revocations fetched per store query: small enough to stay far inside the store's per-operation time budget. */
+export const REVOCATION_PAGE_SIZE = 5000
+const PAGE_SIZE = REVOCATION_PAGE_SIZE
+// Bounds one poll (1 000 000 entries); whatever is left is read by the next poll, from where this one stopped.
+const MAX_PAGES_PER_POLL = 200
+
 export const DEFAULT_POLL_INTERVAL_MS = 5000
 const DEFAULT_OVERLAP_MS = 30_000
 
@@ -81,12 +87,25 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   async function pollOnce (): Promise<void> {
     const since = newestSeen === undefined ? now() - retentionMs : Math.max(newestSeen - overlapMs, now() - retentionMs)
     try {
-      const revoked = await source.listRevokedSince(new Date(since))
-      for (const { id, revokedAt } of revoked) {
-        const time = revokedAt.getTime()
-        if (typeof id !== 'string' || !Number.isFinite(time)) continue
-        remember(id, time)
-        if (newestSeen === undefined || time > newestSeen) newestSeen = time
+      // Page through the window oldest first. Asking for a whole retention window at once (100 000 revocations after
+      // a mass logout) can exceed the store's time budget on every retry, leaving the list empty: failing open. Each
+      // page advances `newestSeen`, so a failed page resumes where the last good one ended.
+      let cursor = since
+      for (let pages = 0; pages < MAX_PAGES_PER_POLL; pages++) {
+        const revoked = await source.listRevokedSince(new Date(cursor), PAGE_SIZE)
+        let last = cursor
+        for (const { id, revokedAt } of revoked) {
+          const time = revokedAt.getTime()
+          if (typeof id !== 'string' || !Number.isFinite(time)) continue
+          remember(id, time)
+          if (time > last) last = time
+          if (newestSeen === undefined || time > newestSeen) newestSeen = time
+        }
+        if (revoked.length < PAGE_SIZE) break
+        // The next page starts at the last time seen (`$gte`: entries sharing it are read again, harmlessly). A page
+        // whose entries all share one millisecond moves on by 1 ms rather than loop; more than PAGE_SIZE
+        // revocations within one millisecond is not a real workload.
+        cursor = last > cursor ? last : cursor + 1
       }
       // Nothing revoked yet: next time, ask from here rather than the whole retention window again.
       newestSeen ??= since

@@ -154,6 +154,18 @@ t.test('registration: false answers 404', async (t) => {
   const answer = await register(app, 'closed@example.com')
   t.equal(answer.statusCode, 404)
   t.equal(answer.json().code, 'AUTH_NOT_FOUND')
+  const invalid = await app.inject({ method: 'POST', url: '/auth/register', payload: { nope: 1 } })
+  t.equal(invalid.statusCode, 404, 'before body validation: an invalid body is 404 too, not 400')
+  t.equal(invalid.json().code, 'AUTH_NOT_FOUND')
+})
+
+t.test('unknown paths under the prefix answer the contract JSON with a code', async (t) => {
+  const app = await buildApp(t, 'memory')
+  for (const method of ['GET', 'POST', 'DELETE'] as const) {
+    const answer = await app.inject({ method, url: '/auth/no-such-thing' })
+    t.equal(answer.statusCode, 404, method)
+    t.same(answer.json(), { statusCode: 404, code: 'AUTH_NOT_FOUND', error: 'Not Found', message: 'Not found' }, method)
+  }
 })
 
 t.test('roles are re-read from the user at refresh', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createRevocationList } from '../src/revocation-list.js'
+import { createRevocationList, REVOCATION_PAGE_SIZE } from '../src/revocation-list.js'
 import type { RevocationSource } from '../src/tokens/index.js'
 
 const RETENTION = 930_000
@@ -15,10 +15,11 @@ function recorder (): Recorder {
     revoked: [],
     calls: [],
     fail: false,
-    async listRevokedSince (since) {
+    async listRevokedSince (since, limit = Number.POSITIVE_INFINITY) {
       source.calls.push(since)
       if (source.fail) throw new Error('store down')
       return source.revoked.filter((entry) => entry.revokedAt >= since)
+        .sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime()).slice(0, limit)
     }
   }
   return source
@@ -147,4 +148,51 @@ t.test('100 000 entries: held, looked up and pruned', async (t) => {
   time.advance(RETENTION)
   await list.poll()
   t.equal(list.size, 0)
+})
+
+// Found by the gateway-auth-revocation benchmark: asking for a whole window of 100 000 revocations in one query
+// exceeded the store's time budget on FerretDB on every retry, so the list stayed empty and revoked sessions were
+// accepted (failing open). The store here refuses any query for more than one page, as a too-slow query would.
+t.test('a large window is read in pages, each within the store budget', async (t) => {
+  const source = recorder()
+  const budgeted: RevocationSource = {
+    async listRevokedSince (since, limit) {
+      if (limit === undefined || limit > REVOCATION_PAGE_SIZE) throw new Error('operation exceeded time limit')
+      return source.listRevokedSince(since, limit)
+    }
+  }
+  const time = clock()
+  const base = time.now() - 200_000
+  for (let i = 0; i < 23_456; i++) source.revoked.push({ id: `s${i}`, revokedAt: new Date(base + i) })
+  const list = createRevocationList({ source: budgeted, retentionMs: RETENTION, now: time.now })
+  await list.poll()
+  t.equal(list.size, 23_456, 'every revocation of the window is held')
+  t.ok(list.isRevoked('s0') && list.isRevoked('s23455'), 'the first and the last are both known')
+  t.ok(list.lastSyncAt !== undefined, 'the poll counts as a successful sync')
+})
+
+t.test('a page that fails keeps the progress of the pages before it', async (t) => {
+  const source = recorder()
+  let calls = 0
+  const flaky: RevocationSource = {
+    async listRevokedSince (since, limit) {
+      calls++
+      if (calls === 3) throw new Error('store hiccup')
+      return source.listRevokedSince(since, limit)
+    }
+  }
+  const time = clock()
+  const base = time.now() - 200_000
+  const total = REVOCATION_PAGE_SIZE * 3
+  for (let i = 0; i < total; i++) source.revoked.push({ id: `s${i}`, revokedAt: new Date(base + i) })
+  const list = createRevocationList({ source: flaky, retentionMs: RETENTION, overlapMs: 1000, now: time.now })
+  await list.poll()
+  // Pages overlap by one entry (the next starts at the last time seen), so two pages cover s0 … s(2·PAGE − 2).
+  const lastOfPageTwo = 2 * REVOCATION_PAGE_SIZE - 2
+  t.ok(list.isRevoked('s0') && list.isRevoked(`s${lastOfPageTwo}`), 'the two pages read before the failure are held')
+  t.notOk(list.isRevoked(`s${total - 1}`), 'the page after the failure is not (yet)')
+  source.calls.length = 0
+  await list.poll()
+  t.equal(list.size, total, 'the next poll completes the window')
+  t.equal(source.calls[0]?.getTime(), base + lastOfPageTwo - 1000, 'and resumes from the newest seen minus the overlap, not from the start of the window')
 })

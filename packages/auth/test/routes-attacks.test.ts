@@ -106,6 +106,17 @@ t.test('brute force: per-account lockout with Retry-After, also for the right pa
   t.equal((await signIn(app, 'bystander@example.com')).at.length > 0, true, 'other accounts unaffected')
 })
 
+t.test('brute force: 30 parallel wrong logins for one account verify at most max passwords', async (t) => {
+  const app = await buildApp(t, 'memory', { options: { rateLimit: { accountFailures: { max: 5, timeWindow: '15m' }, login: { max: 100, timeWindow: '1m' } } } })
+  await register(app, 'parallel@example.com')
+  const answers = await Promise.all(Array.from({ length: 30 }, async () => login(app, 'parallel@example.com', 'wrong wrong wrong')))
+  const statuses = answers.map((answer) => answer.statusCode)
+  t.ok(statuses.filter((status) => status === 401).length <= 5, `at most 5 verified (${statuses.join(',')})`)
+  t.equal(statuses.filter((status) => status === 429).length + statuses.filter((status) => status === 401).length, 30, 'the rest 429')
+  t.ok(answers.filter((answer) => answer.statusCode === 429).every((answer) => Number(answer.headers['retry-after']) > 0), 'Retry-After')
+  t.equal((await login(app, 'parallel@example.com', PASSWORD)).statusCode, 429, 'then locked')
+})
+
 t.test('brute force: per-IP limit on login via @fastify/rate-limit', async (t) => {
   const app = await buildApp(t, 'memory', { options: { rateLimit: { login: { max: 3, timeWindow: '1m' } } } })
   const answers = []

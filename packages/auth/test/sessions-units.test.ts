@@ -1,6 +1,8 @@
 // Unit tests of the session building blocks: token format and hashing, successor sealing, reuse classification,
 // the account lockout, events.
+import type { FastifyRequest } from 'fastify'
 import t from 'tap'
+import { clientInfo } from '../src/sessions/client-info.js'
 import { createEvents } from '../src/events.js'
 import { createAccountLockout } from '../src/routes/account-lockout.js'
 import { generateRefreshToken, hashRefreshToken, isRefreshTokenFormat } from '../src/sessions/refresh-token.js'
@@ -67,6 +69,26 @@ t.test('account lockout: doubles, expires, success resets', async (t) => {
   t.equal(lockout.retryAfter('a'), 30, 'success forgives')
 })
 
+t.test('account lockout: attempts in flight count; a full table never evicts a locked account', async (t) => {
+  const clock = 1_000_000
+  const lockout = createAccountLockout({ max: 2, timeWindowMs: 900_000 }, () => clock)
+  t.equal(lockout.reserve('a'), 0)
+  t.equal(lockout.reserve('a'), 0)
+  t.ok(lockout.reserve('a') > 0, 'a third parallel attempt waits: two are already being verified')
+  lockout.release('a')
+  lockout.recordFailure('a')
+  lockout.release('a')
+  lockout.recordFailure('a')
+  t.equal(lockout.reserve('a'), 30, 'locked')
+
+  const table = createAccountLockout({ max: 2, timeWindowMs: 900_000 }, () => clock)
+  table.recordFailure('victim')
+  table.recordFailure('victim')
+  t.equal(table.retryAfter('victim'), 30)
+  for (let i = 0; i < 100_001; i++) table.recordFailure(`filler${i}`)
+  t.equal(table.retryAfter('victim'), 30, 'still locked after the table overflowed')
+})
+
 t.test('events: hooks and listeners, failures contained', async (t) => {
   const warnings: unknown[] = []
   const got: string[] = []
@@ -81,6 +103,18 @@ t.test('events: hooks and listeners, failures contained', async (t) => {
   events.off('login', listener)
   events.emit('login', { userId: 'u2', sessionId: 's', deviceId: 'd', ip: 'i', userAgent: 'a', at: new Date() })
   t.equal(warnings.length, 1)
+
+  // A listener answering a non-native thenable that rejects: reported like a rejected promise.
+  const thenable = { then: (_resolve: unknown, reject: (error: Error) => void) => { reject(new Error('thenable')) } }
+  events.on('logout', (() => thenable) as unknown as () => void)
+  events.emit('logout', { userId: 'u3', sessionId: 's', ip: 'i', userAgent: 'a', at: new Date() } as never)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(warnings.length, 2, 'the thenable rejection is reported')
+})
+
+t.test('client info: a closed socket (request.ip undefined) records an empty ip', async (t) => {
+  const request = { ip: undefined, headers: { 'user-agent': 'ua' } } as unknown as FastifyRequest
+  t.same(clientInfo(request), { ip: '', userAgent: 'ua' })
 })
 
 t.test('passwords: argon2id with the OWASP parameters', async (t) => {

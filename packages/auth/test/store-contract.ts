@@ -26,6 +26,17 @@ function rotateInput (currentHash: string, nextHash = hash(), now = new Date()) 
 }
 
 export function storeContract (t: Test, factory: StoreFactory): void {
+  t.test('findByTokenHash: the live session holding the hash as current token only', async (t) => {
+    const store = await factory(t)
+    const session = await store.createSession(newSession())
+    const now = new Date()
+    t.equal((await store.findByTokenHash(session.tokenHash, now, new Date(now.getTime() - DAY)))?.id, session.id)
+    t.equal(await store.findByTokenHash(hash(), now, new Date(now.getTime() - DAY)), null, 'unknown hash')
+    const rotated = (await store.rotateSession(rotateInput(session.tokenHash)))!
+    t.equal(await store.findByTokenHash(session.tokenHash, now, new Date(now.getTime() - DAY)), null, 'a retired hash is not current')
+    t.equal(await store.findByTokenHash(rotated.tokenHash, now, new Date(Date.now() + 1000)), null, 'an idle session is not live')
+  })
+
   t.test('users: create, find, duplicate email refused', async (t) => {
     const store = await factory(t)
     const user = await store.createUser({ id: 'user-1', email: 'Ann@Example.com', emailNormalized: 'ann@example.com', passwordHash: '$argon2id$x', roles: ['user'] })
@@ -117,7 +128,10 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     t.equal((await store.findByPreviousHash(session.tokenHash))?.grace, null)
 
     const second = (await store.rotateSession(rotateInput(rotated.tokenHash)))!
-    const byGrace = await store.revokeByTokenHash(rotated.tokenHash, new Date())
+    t.equal(await store.revokeByTokenHash(rotated.tokenHash, new Date()), null, 'no grace window given: the retired hash matches nothing')
+    t.equal(await store.revokeByTokenHash(rotated.tokenHash, new Date(), new Date(Date.now() + 1000)), null,
+      'a grace entry older than the window does not revoke')
+    const byGrace = await store.revokeByTokenHash(rotated.tokenHash, new Date(), new Date(Date.now() - 10_000))
     t.equal(byGrace?.id, session.id, 'logout with the token retired in the grace window ends the session')
     t.equal(await store.rotateSession(rotateInput(second.tokenHash)), null)
 

@@ -1,6 +1,11 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { MongoServerError, type Collection } from 'mongodb'
 import t from 'tap'
 import { AuthError } from '../src/errors.js'
 import { MongoSessionStore } from '../src/stores/mongo.js'
+import { rotateWithClaim } from '../src/stores/mongo-rotation.js'
+import type { ClaimDoc, SessionDoc, TombstoneDoc } from '../src/stores/mongo-schema.js'
 import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
 import { storeContract } from './store-contract.js'
 
@@ -79,4 +84,35 @@ t.test('an abandoned rotation claim: 503 while young, taken over once stale', as
   await client.db(name).collection('r_c').updateOne({ _id: session.tokenHash as unknown as never }, { $set: { at: new Date(Date.now() - 60_000) } })
   const rotated = await store.rotateSession(input())
   t.equal(rotated?.tokenHash, 'd'.repeat(64), 'a stale claim is taken over and the rotation proceeds')
+})
+
+t.test('rotation claims: a hash no live session holds leaves no row in `rotations`', async (t) => {
+  const store = new MongoSessionStore({ client, database: name, collections: { sessions: 'sessionsClaims', rotations: 'rotationsClaims' } })
+  await store.init()
+  const now = new Date()
+  for (let i = 0; i < 5; i++) {
+    const random = createHash('sha256').update(randomBytes(32)).digest('hex')
+    const rotated = await store.rotateSession({
+      currentHash: random, nextHash: random.replace(/^./, 'x'), now, idleSince: new Date(0), ip: '1', userAgent: 'ua',
+      grace: { hash: random, retiredAt: now, sealed: 'x' }
+    })
+    t.equal(rotated, null)
+  }
+  t.equal(await client.db(name).collection('rotationsClaims').countDocuments({}), 0, 'claims of failed swaps are released')
+})
+
+t.test('rotation: waiting for a concurrent claim on a slow server is bounded by one deadline', async (t) => {
+  // Fakes standing in for a server that answers each query just under maxTimeMS: the claim is held by someone
+  // else and the token stays current. One overall budget (maxTimeMS) must end it, not 40 polls of up to 1 s each.
+  const duplicate = new MongoServerError({ message: 'E11000 duplicate key', code: 11000 })
+  // The claim is young: the takeover (tried first) matches nothing, so the caller waits for the holder's rotation.
+  const claims = { insertOne: async () => { throw duplicate }, findOneAndUpdate: async () => null } as unknown as Collection<ClaimDoc>
+  const sessions = { countDocuments: async () => { await sleep(400); return 1 } } as unknown as Collection<SessionDoc>
+  const now = new Date()
+  const started = Date.now()
+  const error = await rotateWithClaim(sessions, claims, {} as unknown as Collection<TombstoneDoc>, {
+    currentHash: 'h', nextHash: 'n', now, idleSince: new Date(0), ip: '1', userAgent: 'ua', grace: { hash: 'h', retiredAt: now, sealed: 'x' }
+  }, 1000).then(() => null, (e: unknown) => e)
+  t.ok(error instanceof AuthError && error.code === 'AUTH_STORE_UNAVAILABLE', '503, retry later')
+  t.ok(Date.now() - started < 1600, `answers within the budget (${Date.now() - started} ms)`)
 })

@@ -14,14 +14,25 @@ interface Entry {
   lockedUntil: number
   lockouts: number
   lastFailure: number
+  /** Logins of this account being verified right now (reserved, outcome unknown). */
+  pending: number
 }
 
 const BASE_LOCKOUT_MS = 30_000
 const MAX_ENTRIES = 100_000
+/** Retry-After (s) for an attempt refused because earlier ones are still being verified and may use up the budget. */
+const PENDING_RETRY_S = 1
 
 export interface AccountLockout {
   /** Seconds until the account may try again, or 0 when it may try now. */
   retryAfter: (account: string) => number
+  /**
+   * Reserves one attempt BEFORE the password is verified: 0 when reserved (call `release` once it is verified),
+   * else the seconds to wait. Failures plus attempts in flight never exceed `max`, so parallel guesses cannot all
+   * be verified before the first failure is recorded (SECURITY-CASES D.53).
+   */
+  reserve: (account: string) => number
+  release: (account: string) => void
   recordFailure: (account: string) => void
   recordSuccess: (account: string) => void
 }
@@ -29,32 +40,77 @@ export interface AccountLockout {
 export function createAccountLockout (rule: LockoutRule, now: () => number = Date.now): AccountLockout {
   const entries = new Map<string, Entry>()
   const lockoutMs = (lockouts: number): number => Math.min(rule.timeWindowMs, BASE_LOCKOUT_MS * 2 ** Math.min(lockouts - 1, 20))
+  const fresh = (time: number): Entry => ({ failures: 0, windowStart: time, lockedUntil: 0, lockouts: 0, lastFailure: time, pending: 0 })
+
+  /** The account's entry with old failures forgiven; undefined when nothing is known about it. */
+  function current (account: string, time: number): Entry | undefined {
+    const entry = entries.get(account)
+    if (entry === undefined) return undefined
+    // Repeat offences double the lockout only while they keep coming; a quiet window forgives them.
+    if (time - entry.lastFailure > 2 * rule.timeWindowMs && entry.lockedUntil <= time) {
+      Object.assign(entry, fresh(time), { pending: entry.pending })
+    }
+    if (time - entry.windowStart > rule.timeWindowMs) {
+      entry.failures = 0
+      entry.windowStart = time
+    }
+    return entry
+  }
+
+  /** Makes room for one more account. Never evicts a locked account or one with attempts in flight: evicting
+   * those would unlock it. False when every tracked account is one of them (the newcomer is then not tracked). */
+  function makeRoom (time: number): boolean {
+    if (entries.size < MAX_ENTRIES) return true
+    for (const [account, entry] of entries) {
+      if (entry.lockedUntil <= time && entry.pending === 0) {
+        entries.delete(account)
+        return true
+      }
+    }
+    return false
+  }
+
+  function tracked (account: string, time: number): Entry | undefined {
+    const entry = current(account, time)
+    if (entry !== undefined) return entry
+    if (!makeRoom(time)) return undefined
+    const created = fresh(time)
+    entries.set(account, created)
+    return created
+  }
+
+  function retryAfter (account: string): number {
+    const entry = entries.get(account)
+    if (entry === undefined) return 0
+    const remaining = entry.lockedUntil - now()
+    return remaining > 0 ? Math.ceil(remaining / 1000) : 0
+  }
 
   return {
-    retryAfter (account) {
-      const entry = entries.get(account)
+    retryAfter,
+    reserve (account) {
+      const wait = retryAfter(account)
+      if (wait > 0) return wait
+      const time = now()
+      const entry = tracked(account, time)
       if (entry === undefined) return 0
-      const remaining = entry.lockedUntil - now()
-      return remaining > 0 ? Math.ceil(remaining / 1000) : 0
+      if (entry.failures + entry.pending >= rule.max) return PENDING_RETRY_S
+      entry.pending++
+      return 0
+    },
+    release (account) {
+      const entry = entries.get(account)
+      if (entry === undefined) return
+      entry.pending = Math.max(0, entry.pending - 1)
+      if (entry.pending === 0 && entry.failures === 0 && entry.lockouts === 0) entries.delete(account)
     },
     recordFailure (account) {
       const time = now()
-      let entry = entries.get(account)
-      // Repeat offences double the lockout only while they keep coming; a quiet window forgives them.
-      if (entry !== undefined && time - entry.lastFailure > 2 * rule.timeWindowMs) entry = undefined
-      if (entry === undefined) {
-        if (entries.size >= MAX_ENTRIES) {
-          const oldest = entries.keys().next()
-          if (oldest.done !== true) entries.delete(oldest.value)
-        }
-        entry = { failures: 0, windowStart: time, lockedUntil: 0, lockouts: 0, lastFailure: time }
-      }
+      const entry = tracked(account, time)
+      if (entry === undefined) return
+      // Most recently failing last: eviction starts with the accounts quiet the longest.
       entries.delete(account)
       entries.set(account, entry)
-      if (time - entry.windowStart > rule.timeWindowMs) {
-        entry.failures = 0
-        entry.windowStart = time
-      }
       entry.failures++
       entry.lastFailure = time
       if (entry.failures >= rule.max) {
@@ -65,7 +121,10 @@ export function createAccountLockout (rule: LockoutRule, now: () => number = Dat
       }
     },
     recordSuccess (account) {
-      entries.delete(account)
+      const entry = entries.get(account)
+      // Attempts still in flight keep their reservations; everything else is forgiven.
+      if (entry !== undefined && entry.pending > 0) Object.assign(entry, fresh(now()), { pending: entry.pending })
+      else entries.delete(account)
     }
   }
 }

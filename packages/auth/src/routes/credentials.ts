@@ -16,16 +16,19 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
   const limits = options.rateLimit
   const registrationOpen = options.registration && options.verifyCredentials === undefined
 
-  app.post<{ Body: CredentialsBody }>('/register', {
-    bodyLimit: CREDENTIALS_BODY_LIMIT,
-    schema: { body: credentialsBody },
-    config: limits === false ? {} : { rateLimit: { max: limits.register.max, timeWindow: limits.register.timeWindowMs } }
-  }, async (request, reply) => {
-    if (!registrationOpen) throw new AuthError('AUTH_NOT_FOUND')
-    const { email, password } = request.body
-    const user = await addUser(store, { email, password, roles: options.defaultRoles })
-    return reply.code(201).send({ user: { id: user.id, email: user.email, roles: user.roles } })
-  })
+  // With registration off the route does not exist, so the auth context's not-found handler answers 404 before any
+  // body validation (DESIGN: "404 when registration is off", whatever the body).
+  if (registrationOpen) {
+    app.post<{ Body: CredentialsBody }>('/register', {
+      bodyLimit: CREDENTIALS_BODY_LIMIT,
+      schema: { body: credentialsBody },
+      config: limits === false ? {} : { rateLimit: { max: limits.register.max, timeWindow: limits.register.timeWindowMs } }
+    }, async (request, reply) => {
+      const { email, password } = request.body
+      const user = await addUser(store, { email, password, roles: options.defaultRoles })
+      return reply.code(201).send({ user: { id: user.id, email: user.email, roles: user.roles } })
+    })
+  }
 
   async function verify (email: string, password: string, request: FastifyRequest): Promise<SessionUser | null> {
     if (options.verifyCredentials !== undefined) {
@@ -58,10 +61,16 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
   }, async (request, reply) => {
     const { email, password } = request.body
     const account = normaliseEmail(email)
-    const wait = lockout?.retryAfter(account) ?? 0
-    // Checked before the password: during a lockout the right password must not be distinguishable.
+    // Reserved before the password is checked: during a lockout the right password must not be distinguishable,
+    // and attempts in flight count, so parallel guesses cannot all be verified before the first failure lands.
+    const wait = lockout?.reserve(account) ?? 0
     if (wait > 0) throw new AuthError('AUTH_RATE_LIMITED', { retryAfter: wait })
-    const user = await verify(email, password, request)
+    let user: SessionUser | null
+    try {
+      user = await verify(email, password, request)
+    } finally {
+      lockout?.release(account)
+    }
     if (user === null) {
       lockout?.recordFailure(account)
       throw new AuthError('AUTH_INVALID_CREDENTIALS')

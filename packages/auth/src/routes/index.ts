@@ -17,6 +17,8 @@ type JsonParser = (request: FastifyRequest, body: string, done: (error: Error | 
 
 export async function authRoutes (app: FastifyInstance, context: RouteContext): Promise<void> {
   installErrorHandler(app)
+  // Unknown paths under the prefix answer the contract's error JSON (with `code`), not Fastify's default 404 body.
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send(new AuthError('AUTH_NOT_FOUND').toJSON()))
   // Clients often send `content-type: application/json` with no body to refresh/logout: read that as no body
   // instead of Fastify's 400. Non-empty bodies go through Fastify's own parser (prototype-poisoning safe).
   // Fastify's default parser is the callback form; its declared type also admits a promise form.

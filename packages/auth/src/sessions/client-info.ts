@@ -14,5 +14,7 @@ export function clientInfo (request: FastifyRequest): ClientInfo {
   // Control characters are dropped: the value is shown back to users in session lists and may reach logs.
   // eslint-disable-next-line no-control-regex
   const userAgent = typeof agent === 'string' ? agent.replace(/[\u0000-\u001f\u007f]/g, '').slice(0, MAX_USER_AGENT_LENGTH) : ''
-  return { ip: request.ip.slice(0, 64), userAgent }
+  // `request.ip` is undefined once the socket has closed (Fastify reads it from the socket), despite its type.
+  const ip = (request.ip as string | undefined) ?? ''
+  return { ip: ip.slice(0, 64), userAgent }
 }

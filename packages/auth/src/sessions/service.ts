@@ -121,13 +121,23 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       if (!isRefreshTokenFormat(presented)) throw new AuthError('AUTH_REFRESH_INVALID')
       const now = new Date()
       const hash = hashRefreshToken(presented)
-      const next = generateRefreshToken()
-      const rotated = await store.rotateSession({
-        currentHash: hash, nextHash: hashRefreshToken(next), now, idleSince: idleSince(now), ip: client.ip, userAgent: client.userAgent,
-        grace: { hash, retiredAt: now, sealed: sealSuccessor(presented, hash, next) }
-      })
-      if (rotated !== null) return answer(next, rotated, await currentUser(rotated, now))
-
+      const current = await store.findByTokenHash(hash, now, idleSince(now))
+      let user: SessionUser | undefined
+      if (current !== null) {
+        // Everything that can fail (the user read, signing: keys may be unavailable) runs BEFORE the compare-and-swap.
+        // Once RT1 is retired the client must get RT2; a 503 after the swap would leave it holding RT1, and its retry
+        // after the grace window would read as reuse and log it out (an outage must not look like a logout).
+        user = await currentUser(current, now)
+        const access = tokens.sign({ sub: user.id, sid: current.id, roles: user.roles })
+        const next = generateRefreshToken()
+        const rotated = await store.rotateSession({
+          currentHash: hash, nextHash: hashRefreshToken(next), now, idleSince: idleSince(now), ip: client.ip, userAgent: client.userAgent,
+          grace: { hash, retiredAt: now, sealed: sealSuccessor(presented, hash, next) }
+        })
+        if (rotated !== null) return { refreshToken: next, session: rotated, access, user }
+      }
+      // Not current (or a concurrent request rotated first): the grace window or reuse. Unknown tokens end here
+      // without touching the rotation claims.
       const session = await store.findByPreviousHash(hash)
       if (session === null) throw new AuthError('AUTH_REFRESH_INVALID')
       // A revoked (logged out) or expired session is over: replaying one of its tokens is not theft.
@@ -135,9 +145,13 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
         throw new AuthError('AUTH_REFRESH_INVALID')
       }
       const grace = session.grace
-      if (grace !== null && grace.hash === hash && now.getTime() - grace.retiredAt.getTime() < options.reuseGraceMs) {
+      const graceOpen = grace !== null && now.getTime() - grace.retiredAt.getTime() < options.reuseGraceMs
+      // Housekeeping: the sealed successor must not outlive its window (DESIGN "Token model").
+      if (grace !== null && !graceOpen) await store.clearGrace(session.id, grace.hash)
+      if (grace !== null && graceOpen && grace.hash === hash) {
         const successor = openSuccessor(presented, hash, grace.sealed)
-        if (successor !== undefined) return answer(successor, session, await currentUser(session, now))
+        // A request that lost the race has read the user already (same session): no second read.
+        if (successor !== undefined) return answer(successor, session, user ?? await currentUser(session, now))
       }
       return reuse(session, hash, client, now)
     },
@@ -145,7 +159,7 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
     async logout (presented) {
       if (!isRefreshTokenFormat(presented)) return null
       const now = new Date()
-      const session = await store.revokeByTokenHash(hashRefreshToken(presented), now)
+      const session = await store.revokeByTokenHash(hashRefreshToken(presented), now, new Date(now.getTime() - options.reuseGraceMs))
       if (session !== null) markRevoked([session.id], now)
       return session
     },

@@ -83,6 +83,11 @@ export class MemorySessionStore implements SessionStore {
     return structuredClone(session)
   }
 
+  async findByTokenHash (hash: string, now: Date, idleSince: Date): Promise<SessionRecord | null> {
+    const session = this.#sessions.get(this.#byToken.get(hash) ?? '')
+    return session !== undefined && isLive(session, now, idleSince) ? structuredClone(session) : null
+  }
+
   async findByPreviousHash (hash: string): Promise<SessionRecord | null> {
     const id = this.#byPrevious.get(hash)
     const session = id === undefined ? undefined : this.#sessions.get(id)
@@ -94,11 +99,11 @@ export class MemorySessionStore implements SessionStore {
     return session !== undefined && isLive(session, now, idleSince) ? structuredClone(session) : null
   }
 
-  async revokeByTokenHash (hash: string, now: Date): Promise<SessionRecord | null> {
+  async revokeByTokenHash (hash: string, now: Date, graceSince?: Date): Promise<SessionRecord | null> {
     let session = this.#sessions.get(this.#byToken.get(hash) ?? '')
-    if (session === undefined) {
+    if (session === undefined && graceSince !== undefined) {
       const previous = this.#sessions.get(this.#byPrevious.get(hash) ?? '')
-      if (previous?.grace?.hash === hash) session = previous
+      if (previous?.grace?.hash === hash && previous.grace.retiredAt > graceSince) session = previous
     }
     if (session === undefined || !isLive(session, now)) return null
     this.#revoke(session, now)
@@ -149,12 +154,12 @@ export class MemorySessionStore implements SessionStore {
     if (session?.grace?.hash === hash) session.grace = null
   }
 
-  async listRevokedSince (since: Date): Promise<Array<{ id: string, revokedAt: Date }>> {
+  async listRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
     const revoked: Array<{ id: string, revokedAt: Date }> = []
     for (const session of this.#sessions.values()) {
       if (session.revokedAt !== null && session.revokedAt >= since) revoked.push({ id: session.id, revokedAt: session.revokedAt })
     }
-    return revoked.sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime())
+    return revoked.sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime()).slice(0, limit)
   }
 
   async recordDevice (seen: DeviceSeen): Promise<{ isNew: boolean }> {

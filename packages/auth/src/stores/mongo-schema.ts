@@ -19,10 +19,11 @@ export const DUPLICATE_KEY = 11000
 const NOT_IMPLEMENTED = 238
 /** Claims only need to outlive the longest refresh session; MongoDB's TTL monitor removes them after that. */
 export const CLAIM_RETENTION_MS = 400 * 86_400_000
-export const CLAIM_WAIT_ATTEMPTS = 40
 /** A claim whose rotation has not landed after this long is abandoned and may be taken over. */
 export const CLAIM_STALE_MS = 5000
+/** First and largest interval between a waiting caller's checks for a concurrent claim holder's rotation. */
 export const CLAIM_WAIT_STEP_MS = 25
+export const CLAIM_WAIT_MAX_STEP_MS = 200
 /** Seconds a client should wait before retrying after a 503. */
 const RETRY_AFTER = 5
 

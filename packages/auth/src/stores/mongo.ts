@@ -2,10 +2,12 @@
 // TTL expiry are relied on; the TTL index on `expiresAt` only tidies up where the server runs it.
 //
 // A dead or slow database must answer fast (503), not hang requests: short server selection and connect timeouts,
-// `maxTimeMS` on every operation, and every driver error mapped to AuthError AUTH_STORE_UNAVAILABLE at this boundary
-// (with the driver error as `cause`, for logs only).
-import { MongoClient, MongoServerError, type Collection, type Db, type MongoClientOptions } from 'mongodb'
+// `maxTimeMS` on every operation, a client-side deadline on every store call, and every driver error mapped to
+// AuthError AUTH_STORE_UNAVAILABLE at this boundary (with the driver error as `cause`, for logs only). Connecting,
+// reconnecting and replacing a stuck client are in mongo-connection.ts.
+import { MongoServerError, type Collection, type Db, type MongoClient, type MongoClientOptions } from 'mongodb'
 import { AuthError } from '../errors.js'
+import { MongoConnection } from './mongo-connection.js'
 import {
   createIndexes, DUPLICATE_KEY, liveFilter, toSession, toUser, unavailable,
   type ClaimDoc, type DeviceDoc, type SessionDoc, type TombstoneDoc, type UserDoc
@@ -26,62 +28,105 @@ export interface MongoStoreOptions {
   serverSelectionTimeoutMS?: number
   /** Default 3000 ms: server-side time limit of each operation. */
   maxTimeMS?: number
+  /**
+   * Default: the larger of serverSelectionTimeoutMS and maxTimeMS, plus 500 ms. Client-side limit of each store
+   * call (connect included): past it the call answers 503 even if the server holds the connection open silently.
+   */
+  operationTimeoutMS?: number
   /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`). */
   collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string }
 }
 
+interface Handles {
+  db: Db
+  users: Collection<UserDoc>
+  sessions: Collection<SessionDoc>
+  devices: Collection<DeviceDoc>
+  claims: Collection<ClaimDoc>
+  tombstones: Collection<TombstoneDoc>
+}
+
 export class MongoSessionStore implements SessionStore {
-  readonly #client: MongoClient
-  readonly #ownsClient: boolean
-  readonly #db: Db
+  readonly #connection: MongoConnection
   readonly #maxTimeMS: number
-  readonly #users: Collection<UserDoc>
-  readonly #sessions: Collection<SessionDoc>
-  readonly #devices: Collection<DeviceDoc>
-  readonly #claims: Collection<ClaimDoc>
-  readonly #tombstones: Collection<TombstoneDoc>
+  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string }
+  /** The collection handles of the current client (rebuilt when mongo-connection.ts replaces a stuck client). */
+  #handles: Handles | undefined
   #indexes: Promise<void> | undefined
 
   constructor (options: MongoStoreOptions) {
-    if (options.client !== undefined) {
-      this.#client = options.client
-      this.#ownsClient = false
-    } else {
-      if (options.url === undefined) throw new Error('store.mongodb needs a url or a client')
-      const timeout = options.serverSelectionTimeoutMS ?? 3000
-      const clientOptions: MongoClientOptions = {
-        serverSelectionTimeoutMS: timeout,
-        connectTimeoutMS: timeout,
-        retryWrites: true,
-        // An acknowledged rotation or revocation must survive a primary failover.
-        writeConcern: { w: 'majority', journal: true }
-      }
-      this.#client = new MongoClient(options.url, clientOptions)
-      this.#ownsClient = true
-    }
-    this.#db = this.#client.db(options.database)
+    const selection = options.serverSelectionTimeoutMS ?? 3000
     this.#maxTimeMS = options.maxTimeMS ?? 3000
-    this.#users = this.#db.collection<UserDoc>(options.collections?.users ?? 'users')
-    this.#sessions = this.#db.collection<SessionDoc>(options.collections?.sessions ?? 'sessions')
-    this.#devices = this.#db.collection<DeviceDoc>(options.collections?.devices ?? 'devices')
-    this.#claims = this.#db.collection<ClaimDoc>(options.collections?.rotations ?? 'rotations')
-    this.#tombstones = this.#db.collection<TombstoneDoc>(options.collections?.revocations ?? 'revocations')
+    // The server-side limits bound a call on a server that answers; the deadline bounds it on one that does not.
+    const deadlineMS = options.operationTimeoutMS ?? Math.max(selection, this.#maxTimeMS) + 500
+    const clientOptions: MongoClientOptions = {
+      serverSelectionTimeoutMS: selection,
+      connectTimeoutMS: selection,
+      // Only while awaiting a reply: a call past its deadline has answered 503 already; this frees its connection.
+      socketTimeoutMS: deadlineMS,
+      retryWrites: true,
+      // An acknowledged rotation or revocation must survive a primary failover.
+      writeConcern: { w: 'majority', journal: true }
+    }
+    this.#connection = new MongoConnection({
+      client: options.client, url: options.url, clientOptions, database: options.database, deadlineMS,
+      // Failures lasting longer than one call's budget are worth a fresh client's probe.
+      replaceAfterMS: deadlineMS
+    })
+    this.#names = {
+      users: options.collections?.users ?? 'users',
+      sessions: options.collections?.sessions ?? 'sessions',
+      devices: options.collections?.devices ?? 'devices',
+      claims: options.collections?.rotations ?? 'rotations',
+      tombstones: options.collections?.revocations ?? 'revocations'
+    }
   }
+
+  #current (): Handles {
+    const db = this.#connection.db
+    if (this.#handles?.db !== db) {
+      this.#handles = {
+        db,
+        users: db.collection<UserDoc>(this.#names.users),
+        sessions: db.collection<SessionDoc>(this.#names.sessions),
+        devices: db.collection<DeviceDoc>(this.#names.devices),
+        claims: db.collection<ClaimDoc>(this.#names.claims),
+        tombstones: db.collection<TombstoneDoc>(this.#names.tombstones)
+      }
+    }
+    return this.#handles
+  }
+
+  get #users (): Collection<UserDoc> { return this.#current().users }
+  get #sessions (): Collection<SessionDoc> { return this.#current().sessions }
+  get #devices (): Collection<DeviceDoc> { return this.#current().devices }
+  get #claims (): Collection<ClaimDoc> { return this.#current().claims }
+  get #tombstones (): Collection<TombstoneDoc> { return this.#current().tombstones }
 
   /** Indexes are created once per store; a failure (database down at boot) is retried by the next operation. */
   async init (): Promise<void> {
+    try {
+      await this.#connection.run(() => this.#ensureIndexes())
+    } catch (error) {
+      throw unavailable(error)
+    }
+  }
+
+  #ensureIndexes (): Promise<void> {
     this.#indexes ??= createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones }).catch((error: unknown) => {
       this.#indexes = undefined
-      throw unavailable(error)
+      throw error
     })
     return this.#indexes
   }
 
-  /** Runs `operation` once indexes exist, mapping every failure to AUTH_STORE_UNAVAILABLE. */
+  /** Runs `operation` once indexes exist, within the deadline, mapping every failure to AUTH_STORE_UNAVAILABLE. */
   async #run<T> (operation: () => Promise<T>): Promise<T> {
     try {
-      await this.init()
-      return await operation()
+      return await this.#connection.run(async () => {
+        await this.#ensureIndexes()
+        return await operation()
+      })
     } catch (error) {
       throw unavailable(error)
     }
@@ -89,14 +134,16 @@ export class MongoSessionStore implements SessionStore {
 
   async ping (): Promise<void> {
     try {
-      await this.#db.command({ ping: 1 }, { timeoutMS: this.#maxTimeMS })
+      // Through the connection: readiness reconnects after a boot failure, counts towards replacing a stuck client,
+      // and is bounded by the deadline (the driver's `timeoutMS` has no effect in driver 7.x).
+      await this.#connection.run(() => this.#connection.db.command({ ping: 1 }))
     } catch (error) {
       throw unavailable(error)
     }
   }
 
   async close (): Promise<void> {
-    if (this.#ownsClient) await this.#client.close()
+    await this.#connection.close()
   }
 
   async createUser (user: NewUser): Promise<UserRecord> {
@@ -140,6 +187,11 @@ export class MongoSessionStore implements SessionStore {
     return this.#run(() => rotateWithClaim(this.#sessions, this.#claims, this.#tombstones, input, this.#maxTimeMS))
   }
 
+  async findByTokenHash (hash: string, now: Date, idleSince: Date): Promise<SessionRecord | null> {
+    const doc = await this.#run(() => this.#sessions.findOne({ tokenHash: hash, ...liveFilter(now, idleSince) }, { maxTimeMS: this.#maxTimeMS }))
+    return doc === null ? null : toSession(doc)
+  }
+
   async findByPreviousHash (hash: string): Promise<SessionRecord | null> {
     const doc = await this.#run(() => this.#sessions.findOne({ previousHashes: hash }, { maxTimeMS: this.#maxTimeMS }))
     return doc === null ? null : toSession(doc)
@@ -152,9 +204,11 @@ export class MongoSessionStore implements SessionStore {
 
   // Every revocation writes its tombstone first, then the session (see TombstoneDoc for why the order matters).
 
-  async revokeByTokenHash (hash: string, now: Date): Promise<SessionRecord | null> {
+  async revokeByTokenHash (hash: string, now: Date, graceSince?: Date): Promise<SessionRecord | null> {
+    // A retired token revokes only while its grace entry is young: afterwards it is just a stale token.
+    const match = graceSince === undefined ? { tokenHash: hash } : { $or: [{ tokenHash: hash }, { 'grace.hash': hash, 'grace.retiredAt': { $gt: graceSince } }] }
     return this.#run(async () => {
-      const found = await this.#sessions.findOne({ $or: [{ tokenHash: hash }, { 'grace.hash': hash }], ...liveFilter(now) }, { projection: { _id: 1 }, maxTimeMS: this.#maxTimeMS })
+      const found = await this.#sessions.findOne({ ...match, ...liveFilter(now) }, { projection: { _id: 1 }, maxTimeMS: this.#maxTimeMS })
       if (found === null) return null
       await recordTombstones(this.#tombstones, [found._id], now, this.#maxTimeMS)
       const doc = await this.#sessions.findOneAndUpdate(
@@ -209,12 +263,12 @@ export class MongoSessionStore implements SessionStore {
     await this.#run(() => this.#sessions.updateOne({ _id: id, 'grace.hash': hash }, { $set: { grace: null } }, { maxTimeMS: this.#maxTimeMS }))
   }
 
-  async listRevokedSince (since: Date): Promise<Array<{ id: string, revokedAt: Date }>> {
+  async listRevokedSince (since: Date, limit = 100_000): Promise<Array<{ id: string, revokedAt: Date }>> {
     // From the insert-only tombstones: a revocation is listed even if a racing write un-revoked its session.
     const docs = await this.#run(() => this.#tombstones
       .find({ revokedAt: { $gte: since } }, { projection: { _id: 1, revokedAt: 1 }, maxTimeMS: this.#maxTimeMS })
       .sort({ revokedAt: 1 })
-      .limit(100_000)
+      .limit(limit)
       .toArray())
     return docs.map((doc) => ({ id: doc._id, revokedAt: doc.revokedAt }))
   }

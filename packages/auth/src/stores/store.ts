@@ -109,12 +109,17 @@ export interface SessionStore extends RevocationSource {
    * matched (another request rotated first, or the token is retired, revoked, expired or unknown).
    */
   rotateSession (input: RotateInput): Promise<SessionRecord | null>
+  /** The live session (not revoked, not expired, not idle since `idleSince`) whose current token is `hash`. */
+  findByTokenHash (hash: string, now: Date, idleSince: Date): Promise<SessionRecord | null>
   /** The session that once held `hash` (retired), whatever its state: the caller classifies. */
   findByPreviousHash (hash: string): Promise<SessionRecord | null>
   /** A live session (not revoked, not expired, not idle since `idleSince`) by id. */
   findActiveSession (id: string, now: Date, idleSince: Date): Promise<SessionRecord | null>
-  /** Revokes the live session holding `hash` as current token or as its grace entry. Returns its id, or null. */
-  revokeByTokenHash (hash: string, now: Date): Promise<SessionRecord | null>
+  /**
+   * Revokes the live session holding `hash` as current token or as its grace entry retired after `graceSince`
+   * (the grace window; no grace match when absent). Returns the session, or null.
+   */
+  revokeByTokenHash (hash: string, now: Date, graceSince?: Date): Promise<SessionRecord | null>
   /** Revokes every session of the family (reuse). Returns the ids newly revoked. */
   revokeFamily (familyId: string, now: Date): Promise<string[]>
   /**

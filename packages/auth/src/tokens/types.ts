@@ -102,6 +102,9 @@ export interface RevocationList {
 
 /** What the revocation list needs from the store. */
 export interface RevocationSource {
-  /** Sessions revoked at or after `since`, oldest first. */
-  listRevokedSince (since: Date): Promise<Array<{ id: string, revokedAt: Date }>>
+  /**
+   * Sessions revoked at or after `since`, oldest first, at most `limit` of them (the revocation list pages through a
+   * large window, so each query stays small and progress survives a slow or failed page).
+   */
+  listRevokedSince (since: Date, limit?: number): Promise<Array<{ id: string, revokedAt: Date }>>
 }
