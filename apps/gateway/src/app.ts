@@ -1,16 +1,16 @@
 // buildApp(config): the gateway as a Fastify instance, not listening (server.ts listens). Reads nothing but its
 // arguments (never process.env). Order matters: rewriteUrl canonicalises the request target before routing, the
 // auth plugin serves /auth/* and the JWKS, then one proxy registration per route, then health and fallbacks.
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { Agent } from 'undici'
-import authgate, { type AuthgateOptions, type SessionStore } from '@authgate/fastify'
+import authgate, { AuthError, sendAuthError, type AuthgateOptions, type SessionStore } from '@authgate/fastify'
 import { AUTH_PREFIX, type GatewayConfig } from './config.js'
 import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './errors.js'
 import { createHeaderPolicy } from './headers.js'
 import { registerHealthRoutes } from './health.js'
 import { createLegacyVerifier } from './legacy-users.js'
 import { GatewayMetrics } from './metrics.js'
-import { BAD_PATH_ROUTE, normaliseTarget } from './paths.js'
+import { BAD_PATH_ROUTE, createPrefixSpellingCheck, normaliseTarget } from './paths.js'
 import { registerProxyRoute } from './proxy-routes.js'
 import { registerDemoFiles, type DemoFiles } from './static-demo.js'
 import { createNewDeviceWebhook } from './webhook.js'
@@ -31,6 +31,35 @@ export const LOG_REDACT = [
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-authgate-assertion"]',
   'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie', 'headers["set-cookie"]'
 ]
+
+/**
+ * `url` with every query value replaced: a `?token=` or `?code=` in a link would otherwise sit in the logs in
+ * clear. Parameter names are kept (they say what was asked); values are not.
+ */
+export function redactQuery (url: string): string {
+  const query = url.indexOf('?')
+  if (query === -1) return url
+  const params = url.slice(query + 1).split('&').map((part) => {
+    const equals = part.indexOf('=')
+    return equals === -1 ? part : `${part.slice(0, equals)}=[redacted]`
+  })
+  return `${url.slice(0, query)}?${params.join('&')}`
+}
+
+/** Fastify's default request serializer, with the query redacted. */
+function serializeRequest (request: FastifyRequest): Record<string, unknown> {
+  return {
+    method: request.method,
+    url: redactQuery(request.url),
+    host: request.host,
+    remoteAddress: request.ip,
+    remotePort: request.socket.remotePort
+  }
+}
+
+/** Store and signing-key outages are temporary: clients are told so (503 and Retry-After), not "internal error". */
+const RETRYABLE_AUTH_CODES: ReadonlySet<string> = new Set(['AUTH_KEYS_UNAVAILABLE', 'AUTH_STORE_UNAVAILABLE'])
+const DEFAULT_RETRY_AFTER_SECONDS = '5'
 
 function pluginOptions (config: GatewayConfig, app: FastifyInstance, store: SessionStore | undefined): AuthgateOptions {
   const { tokens, cookie, users, notifications } = config
@@ -63,6 +92,8 @@ function pluginOptions (config: GatewayConfig, app: FastifyInstance, store: Sess
 
 /** A hop count becomes the function form Fastify's types accept (proxy-addr takes both). */
 function fastifyTrustProxy (value: GatewayConfig['server']['trustProxy']): boolean | string | string[] | ((address: string, hop: number) => boolean) {
+  // 0 hops trusts nobody: plain `false`, so request.ips stays unset and headers.ts treats it as off too.
+  if (value === 0) return false
   if (typeof value === 'number') return (_address, hop) => hop < value
   return typeof value === 'object' ? [...value] : value
 }
@@ -73,17 +104,29 @@ function errorCodeFor (statusCode: number): GatewayErrorCode {
   return 'GATEWAY_BAD_REQUEST'
 }
 
+/** The canonical target, or the 400 route for a refused target or a loose spelling of a configured prefix. */
+function createRewriteUrl (config: GatewayConfig): (raw: string) => string {
+  const loosePrefix = createPrefixSpellingCheck(config.routes.map((route) => route.prefix))
+  return (raw) => {
+    const target = normaliseTarget(raw)
+    return target === null || loosePrefix(target) ? BAD_PATH_ROUTE : target
+  }
+}
+
 export async function buildApp (config: GatewayConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const rewriteTarget = createRewriteUrl(config)
   const app = Fastify({
     logger: options.logger ?? {
       level: config.log.level,
       redact: { paths: LOG_REDACT, censor: '[redacted]' },
+      serializers: { req: serializeRequest },
       ...(options.logStream === undefined ? {} : { stream: options.logStream })
     },
     trustProxy: fastifyTrustProxy(config.server.trustProxy),
     bodyLimit: config.server.bodyLimit,
-    // Routing happens on the canonical target; a refused one goes to the 400 route (paths.ts).
-    rewriteUrl: (request) => normaliseTarget(request.url ?? '') ?? BAD_PATH_ROUTE,
+    // Routing happens on the canonical target; a refused one goes to the 400 route (paths.ts). Routing stays
+    // case-sensitive: loose spellings of a configured prefix are refused before it (createPrefixSpellingCheck).
+    rewriteUrl: (request) => rewriteTarget(request.url ?? ''),
     routerOptions: { caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
     // 5xx from the gateway itself are logged; clients get generic bodies (setErrorHandler below).
     return503OnClosing: true
@@ -104,6 +147,24 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
 
   await app.register(authgate, pluginOptions(config, app, options.store))
 
+  // Set before the proxy routes are registered: each route's encapsulated scope copies the error handler in place
+  // at its registration, so one set afterwards would leave them on Fastify's default (which echoes error.message).
+  app.setErrorHandler(async (error, request, reply) => {
+    const statusCode = typeof (error as { statusCode?: unknown }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : 500
+    if (statusCode >= 400 && statusCode < 500) {
+      // Client mistakes (bad JSON, too large, bad content type): the status is kept, the message made generic.
+      return reply.code(statusCode).send({ ...gatewayErrorBody(errorCodeFor(statusCode)), statusCode })
+    }
+    if (error instanceof AuthError && RETRYABLE_AUTH_CODES.has(error.code)) {
+      // e.g. signAssertion without a usable key while proxying, or the store failing under a plugin route.
+      request.log.warn({ err: error }, 'authentication backend unavailable')
+      if (error.retryAfter === undefined) reply.header('retry-after', DEFAULT_RETRY_AFTER_SECONDS)
+      return sendAuthError(reply, error)
+    }
+    request.log.error({ err: error }, 'gateway error')
+    return sendGatewayError(reply, 'GATEWAY_INTERNAL')
+  })
+
   const metrics = new GatewayMetrics()
   const policy = createHeaderPolicy(config)
   const context = { authgate: app.authgate, policy, metrics, dispatcher }
@@ -114,7 +175,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
 
   const badPath = metrics.route('(refused)')
   app.all(BAD_PATH_ROUTE, async (request, reply) => {
-    request.log.info({ target: request.originalUrl }, 'request target refused')
+    request.log.info({ target: redactQuery(request.originalUrl) }, 'request target refused')
     metrics.countResponse(badPath, 400)
     return sendGatewayError(reply, 'GATEWAY_BAD_REQUEST')
   })
@@ -122,15 +183,6 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   app.setNotFoundHandler(async (_request, reply) => {
     metrics.countResponse(unrouted, 404)
     return sendGatewayError(reply, 'GATEWAY_NOT_FOUND')
-  })
-  app.setErrorHandler(async (error, request, reply) => {
-    const statusCode = typeof (error as { statusCode?: unknown }).statusCode === 'number' ? (error as { statusCode: number }).statusCode : 500
-    if (statusCode >= 400 && statusCode < 500) {
-      // Client mistakes (bad JSON, too large, bad content type): the status is kept, the message made generic.
-      return reply.code(statusCode).send({ ...gatewayErrorBody(errorCodeFor(statusCode)), statusCode })
-    }
-    request.log.error({ err: error }, 'gateway error')
-    return sendGatewayError(reply, 'GATEWAY_INTERNAL')
   })
   return app
 }

@@ -14,6 +14,12 @@ const FOREIGN_IDENTITY = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-
 /** Hop-by-hop (RFC 9110 §7.6.1) and h2c-upgrade headers, plus the forwarding headers the gateway sets itself. */
 const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']
 const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip']
+/** The default identity names: still never accepted from a client when the configuration renames them, since an
+ * upstream written against the defaults may read them anyway. */
+const DEFAULT_IDENTITY = ['x-user-id', 'x-user-roles', 'x-session-id', 'x-authgate-assertion']
+/** `Expect: 100-continue` is answered by the gateway's own server (Node sends the 100); undici refuses to send a
+ * request carrying it, so forwarding it turned every such request into a 502. */
+const REQUEST_ONLY = ['expect']
 
 export interface HeaderPolicy {
   /** Dropped from every request (lower case, dashes). */
@@ -29,12 +35,14 @@ export interface HeaderPolicy {
 export function createHeaderPolicy (config: GatewayConfig): HeaderPolicy {
   const identityNames = new Set<string>(Object.values(config.headers))
   for (const name of FOREIGN_IDENTITY) identityNames.add(name)
+  for (const name of DEFAULT_IDENTITY) identityNames.add(name)
   return {
-    dropped: new Set([...identityNames, ...HOP_BY_HOP, ...FORWARDING]),
+    dropped: new Set([...identityNames, ...HOP_BY_HOP, ...FORWARDING, ...REQUEST_ONLY]),
     identity: config.headers,
     identityNames,
     cookieNames: [config.cookie.name, config.cookie.deviceName].map(bareCookieName),
-    trustProxy: config.server.trustProxy !== false
+    // A hop count of 0 trusts nobody: the same as false.
+    trustProxy: config.server.trustProxy !== false && config.server.trustProxy !== 0
   }
 }
 
@@ -66,18 +74,20 @@ function isDropped (name: string, policy: HeaderPolicy): boolean {
   return name.includes('_') && policy.dropped.has(name.replace(/_/g, '-'))
 }
 
-function setForwarding (out: OutgoingHttpHeaders, request: FastifyRequest, incoming: IncomingHttpHeaders, trustProxy: boolean): void {
+function setForwarding (out: OutgoingHttpHeaders, request: FastifyRequest, trustProxy: boolean): void {
   const socketAddress = request.raw.socket.remoteAddress ?? ''
-  const host = incoming.host
   if (trustProxy) {
-    const chain = incoming['x-forwarded-for']
-    out['x-forwarded-for'] = typeof chain === 'string' && chain !== '' ? `${chain}, ${socketAddress}` : socketAddress
+    // request.ips runs from the socket back through the trusted proxies to the first untrusted address (proxy-addr):
+    // entries a client wrote before that one were never vouched for by a trusted proxy and are not passed on.
+    const ips = request.ips
+    out['x-forwarded-for'] = ips === undefined || ips.length === 0 ? socketAddress : [...ips].reverse().join(', ')
     out['x-forwarded-proto'] = request.protocol
     if (request.host !== '') out['x-forwarded-host'] = request.host
   } else {
     out['x-forwarded-for'] = socketAddress
     out['x-forwarded-proto'] = 'encrypted' in request.raw.socket ? 'https' : 'http'
-    if (host !== undefined) out['x-forwarded-host'] = host
+    // No x-forwarded-host: without a trusted proxy the Host is whatever the client typed, and an upstream that
+    // builds links or password-reset URLs from X-Forwarded-Host would trust it.
   }
 }
 
@@ -100,7 +110,7 @@ export function upstreamRequestHeaders (
     }
     out[name] = value
   }
-  setForwarding(out, request, request.headers, policy.trustProxy)
+  setForwarding(out, request, policy.trustProxy)
   setIdentity(out, request, route, policy, tokens)
   return out
 }
@@ -123,7 +133,7 @@ export function upstreamWebSocketHeaders (request: FastifyRequest, route: RouteC
     if (kept !== undefined) out.cookie = kept
   }
   if (route.forwardAuthorization && typeof request.headers.authorization === 'string') out.authorization = request.headers.authorization
-  setForwarding(out, request, request.headers, policy.trustProxy)
+  setForwarding(out, request, policy.trustProxy)
   setIdentity(out, request, route, policy, tokens)
   return out as Record<string, string>
 }
@@ -133,8 +143,46 @@ function cookieNameOf (setCookie: string): string {
   return bareCookieName((equals === -1 ? setCookie : setCookie.slice(0, equals)).trim())
 }
 
+/** How an upstream Location maps back: its origin, the path prefix it is served under, the route's prefix. */
+export interface LocationMapping {
+  upstreamOrigin: string
+  upstreamPrefix: string
+  routePrefix: string
+}
+
+/** `path` with `from` (a path prefix, on a segment boundary) replaced by `to`; unchanged when not under `from`. */
+function swapPrefix (path: string, from: string, to: string): string {
+  if (from === to) return path
+  let rest: string
+  if (from === '/') rest = path
+  else if (path === from || path.startsWith(`${from}/`) || path.startsWith(`${from}?`) || path.startsWith(`${from}#`)) rest = path.slice(from.length)
+  else return path
+  if (to === '/') return rest.startsWith('/') ? rest : `/${rest}`
+  return to + (rest === '/' ? '/' : rest)
+}
+
+/**
+ * A Location as the client should see it: absolute URLs on the upstream's own origin (any spelling the URL parser
+ * reads as that origin: case, default port) lose the origin, so the upstream address is not revealed (B.33), and
+ * paths under the upstream prefix (rewritePrefix) are mapped back under the route prefix the client used.
+ */
+export function rewriteLocation (location: string, mapping: LocationMapping): string {
+  let path: string | undefined
+  if (location.startsWith('/') && !location.startsWith('//')) {
+    path = location
+  } else {
+    let url: URL | undefined
+    try {
+      url = new URL(location)
+    } catch { /* relative reference: left as it is */ }
+    if (url === undefined || url.origin !== mapping.upstreamOrigin) return location
+    path = url.pathname + url.search + url.hash
+  }
+  return swapPrefix(path, mapping.upstreamPrefix, mapping.routePrefix)
+}
+
 /** Response headers from the upstream, without auth-cookie Set-Cookie lines and identity echoes. */
-export function downstreamResponseHeaders (headers: Record<string, string | string[] | undefined>, policy: HeaderPolicy, upstreamOrigin: string): Record<string, string | string[] | undefined> {
+export function downstreamResponseHeaders (headers: Record<string, string | string[] | undefined>, policy: HeaderPolicy, mapping: LocationMapping): Record<string, string | string[] | undefined> {
   // Hop-by-hop headers describe the upstream connection, not the client's: `Connection: keep-alive` from the
   // upstream would otherwise override a client's `Connection: close`.
   for (const name of HOP_BY_HOP) {
@@ -149,10 +197,7 @@ export function downstreamResponseHeaders (headers: Record<string, string | stri
     headers['set-cookie'] = kept.length === 0 ? undefined : kept
   }
   const location = headers.location
-  // An absolute redirect to the upstream's own origin would reveal its address: keep only the path.
-  if (typeof location === 'string' && location.startsWith(upstreamOrigin) && (location.length === upstreamOrigin.length || '/?#'.includes(location.charAt(upstreamOrigin.length)))) {
-    headers.location = location.slice(upstreamOrigin.length) || '/'
-  }
+  if (typeof location === 'string') headers.location = rewriteLocation(location, mapping)
   // reply-from copies every own key onto the reply: rebuild without the emptied ones rather than `delete` by name.
   const kept: Record<string, string | string[] | undefined> = {}
   for (const name in headers) if (headers[name] !== undefined) kept[name] = headers[name]

@@ -97,3 +97,51 @@ export function underPrefix (path: string, prefix: string): boolean {
   if (prefix === '/') return true
   return path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 0x2f)
 }
+
+/** A segment as a lenient upstream may read it: `;params` dropped (Tomcat/Spring), escapes decoded, trailing dots
+ * and spaces dropped (Windows/IIS), case folded (Express's default router). */
+function foldSegment (segment: string): string {
+  const semicolon = segment.indexOf(';')
+  let folded = semicolon === -1 ? segment : segment.slice(0, semicolon)
+  if (folded.includes('%')) {
+    try {
+      folded = decodeURIComponent(folded)
+    } catch { /* canonical paths always decode; keep it as it is otherwise */ }
+  }
+  return folded.replace(/[. ]+$/, '').toLowerCase()
+}
+
+/**
+ * A check, built once from the configured route prefixes, that is true when a canonical target's leading segments
+ * spell another configured prefix loosely but not exactly (`/ADMIN`, `/admin;x`, `/admin.`, `/admin%20`,
+ * `/api/Admin` beside `/api/admin`). Routing is case-sensitive and exact, so such a target would be matched by a
+ * shorter prefix (or the catch-all) with a weaker policy while an upstream that folds case or drops matrix
+ * parameters serves it as the stricter route: those targets are refused instead (DESIGN: "case tricks cannot
+ * bypass a policy").
+ */
+export function createPrefixSpellingCheck (prefixes: readonly string[]): (target: string) => boolean {
+  const table = prefixes
+    .filter((prefix) => prefix !== '/')
+    .map((prefix) => {
+      const exact = prefix.split('/').slice(1).filter((segment) => segment !== '')
+      return { exact, folded: exact.map(foldSegment) }
+    })
+  const depth = Math.max(0, ...table.map((entry) => entry.exact.length))
+  if (depth === 0) return () => false
+  return (target) => {
+    const query = target.indexOf('?')
+    const segments = (query === -1 ? target : target.slice(0, query)).split('/', depth + 1).slice(1)
+    const folded = segments.map(foldSegment)
+    for (const entry of table) {
+      if (segments.length < entry.exact.length) continue
+      let loose = true
+      let same = true
+      for (let index = 0; index < entry.exact.length && loose; index++) {
+        loose = folded[index] === entry.folded[index]
+        if (segments[index] !== entry.exact[index]) same = false
+      }
+      if (loose && !same) return true
+    }
+    return false
+  }
+}

@@ -5,13 +5,17 @@ import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import type { Dispatcher } from 'undici'
+import type WebSocket from 'ws'
 import type { AuthgateDecorator } from '@authgate/fastify'
 import type { RouteConfig } from './config.js'
 import { createAuthHook } from './auth-hook.js'
 import { sendGatewayError } from './errors.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders, upstreamWebSocketHeaders, type HeaderPolicy } from './headers.js'
 import type { GatewayMetrics } from './metrics.js'
+import { clientCloseReason, createClientWebSocketClass } from './ws-close.js'
 import { WebSocketExpiry } from './ws-expiry.js'
+
+type ClientSocketClass = NonNullable<NonNullable<FastifyHttpProxyOptions['wsServerOptions']>['WebSocket']>
 
 /** 1 MiB: a WebSocket message larger than that is refused (ws's default is 100 MiB). */
 const WS_MAX_PAYLOAD = 1_048_576
@@ -31,17 +35,71 @@ function upstreamPrefix (route: RouteConfig): string {
   return route.prefix === '/' ? (base === '' ? '/' : base) : base + route.prefix
 }
 
+/**
+ * Carries a request's abort signal from rewriteRequestHeaders to the dispatcher. reply-from passes undici no
+ * signal and hands the dispatcher only a copy of the headers object (Object.assign, which copies enumerable symbol
+ * keys): this key is the one thing that travels from the Fastify request to `dispatcher.request`, and the wrapper
+ * below removes it before undici sees the headers.
+ */
+const UPSTREAM_SIGNAL = Symbol('authgate.upstreamSignal')
+
+/** Per-request controllers, aborted when the client goes away before its reply finished. */
+const controllers = new WeakMap<FastifyRequest, AbortController>()
+
+/**
+ * `dispatcher` as reply-from's `undici` option, with each request's signal attached: without it a client that
+ * disconnects leaves its upstream request running (and holding a pooled connection) until the upstream answers or
+ * the route timeout fires.
+ */
+function abortableDispatcher (dispatcher: Dispatcher): { request: Dispatcher['request'] } {
+  const request = (options: Dispatcher.RequestOptions, callback?: unknown): unknown => {
+    const headers = options.headers as Record<string | symbol, unknown> | undefined
+    const signal = headers?.[UPSTREAM_SIGNAL] as AbortSignal | undefined
+    if (headers !== undefined && signal !== undefined) {
+      Reflect.deleteProperty(headers, UPSTREAM_SIGNAL)
+      options = { ...options, signal }
+    }
+    return (dispatcher.request as (options: Dispatcher.RequestOptions, callback?: unknown) => unknown)(options, callback)
+  }
+  return { request: request as Dispatcher['request'] }
+}
+
+/**
+ * The upstream socket is created by http-proxy itself, so its class cannot be chosen: once it is open (the only
+ * state in which http-proxy calls its close()), its close() is wrapped so that a client socket's error message
+ * longer than a close frame cannot throw inside an 'error' listener.
+ */
+function guardUpstreamClose (target: WebSocket): void {
+  const close = target.close.bind(target)
+  target.close = (code?: number, reason?: string | Buffer): void => {
+    try {
+      close(code, clientCloseReason(code, reason))
+    } catch {
+      target.terminate()
+    }
+  }
+}
+
 function isTimeout (error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { statusCode?: unknown }).statusCode === 504
 }
 
 export async function registerProxyRoute (app: FastifyInstance, route: RouteConfig, context: ProxyContext): Promise<void> {
   const { authgate, policy, metrics, dispatcher } = context
+  const upstreamDispatcher = abortableDispatcher(dispatcher)
   const record = metrics.route(route.prefix)
-  const upstreamOrigin = new URL(route.upstream).origin
+  const locationMapping = { upstreamOrigin: new URL(route.upstream).origin, upstreamPrefix: upstreamPrefix(route), routePrefix: route.prefix }
   await app.register(async (scope) => {
     const expiry = route.websocket ? new WebSocketExpiry() : undefined
     scope.addHook('onRequest', createAuthHook(route, authgate, metrics, expiry))
+    // Only requests that passed the auth hook get here. The response's 'close' before 'finish' is the client
+    // going away (the request's own 'close' also fires after a normal end of its body, so it cannot tell).
+    scope.addHook('preHandler', (request, reply, done) => {
+      const controller = new AbortController()
+      controllers.set(request, controller)
+      reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
+      done()
+    })
     scope.addHook('onResponse', (_request, reply, done) => {
       metrics.countResponse(record, reply.statusCode)
       done()
@@ -53,13 +111,15 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
       upstream: route.upstream,
       prefix: route.prefix === '/' ? undefined : route.prefix,
       rewritePrefix: upstreamPrefix(route),
-      undici: dispatcher,
+      undici: upstreamDispatcher,
       disableRequestLogging: true,
-      // An absolute Location on the upstream origin is made relative in downstreamResponseHeaders instead.
+      // Location is rewritten in downstreamResponseHeaders instead (also absolute URLs on the upstream origin).
       internalRewriteLocationHeader: false,
       websocket: route.websocket,
-      wsServerOptions: { maxPayload: WS_MAX_PAYLOAD },
-      ...(expiry === undefined ? {} : { wsHooks: { onConnect: expiry.onConnect } }),
+      // Client sockets that never send an internal error message as a close reason, nor throw on a long one.
+      // (http-proxy is typed against another copy of @types/ws: same runtime class, different declarations.)
+      wsServerOptions: { maxPayload: WS_MAX_PAYLOAD, WebSocket: createClientWebSocketClass(app.log) as unknown as ClientSocketClass },
+      ...(expiry === undefined ? {} : { wsHooks: { onConnect: (context: unknown, source: WebSocket, target: WebSocket) => { guardUpstreamClose(target); expiry.onConnect(context, source) } } }),
       // http-proxy's types omit its `rewriteRequestHeaders` hook for the upstream handshake (its default copies
       // only the cookie): ours sends the verified identity, the filtered cookies and the forwarding headers.
       wsClientOptions: { handshakeTimeout: route.timeoutMs, ...wsHeaders },
@@ -67,13 +127,24 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
         timeout: route.timeoutMs,
         // reply-from retries an upstream 503 up to 10 times by default: the upstream's answers pass through as they are.
         retryDelay: () => null,
-        rewriteRequestHeaders: (request, headers) => upstreamRequestHeaders(request as FastifyRequest, headers, route, policy, authgate.tokens) as IncomingHttpHeaders,
-        rewriteHeaders: (headers) => downstreamResponseHeaders(headers, policy, upstreamOrigin),
+        rewriteRequestHeaders: (request, headers) => {
+          const out = upstreamRequestHeaders(request as FastifyRequest, headers, route, policy, authgate.tokens) as Record<string | symbol, unknown>
+          const controller = controllers.get(request as FastifyRequest)
+          if (controller !== undefined) out[UPSTREAM_SIGNAL] = controller.signal
+          return out as IncomingHttpHeaders
+        },
+        rewriteHeaders: (headers) => downstreamResponseHeaders(headers, policy, locationMapping),
         onResponse: (_request, reply, response) => {
           record.upstreamLatency.observe(reply.elapsedTime / 1000)
           void reply.send(response.stream)
         },
         onError: (reply, { error }) => {
+          if (controllers.get(reply.request as FastifyRequest)?.signal.aborted === true) {
+            // The client left: nobody reads this answer, and it is not an upstream failure (499 as nginx counts it).
+            reply.log.info({ route: route.prefix }, 'client closed the connection; upstream request aborted')
+            void reply.code(499).send()
+            return
+          }
           reply.log.warn({ err: error, route: route.prefix }, isTimeout(error) ? 'upstream timed out' : 'upstream failed')
           sendGatewayError(reply as FastifyReply, isTimeout(error) ? 'GATEWAY_TIMEOUT' : 'GATEWAY_BAD_GATEWAY')
         }

@@ -19,7 +19,14 @@ export interface RunningGateway {
 
 export async function startServer (config: GatewayConfig, options: BuildOptions = {}): Promise<RunningGateway> {
   const app = await buildApp(config, options)
-  await app.listen({ host: config.server.host, port: config.server.port })
+  try {
+    await app.listen({ host: config.server.host, port: config.server.port })
+  } catch (error) {
+    // A port in use, a bad address: the built app holds the upstream pool, the store connection and timers, which
+    // would keep the process alive forever with nothing listening. Close it so the caller can exit.
+    await app.close().catch(() => { /* the listen error is the one worth reporting */ })
+    throw error
+  }
   const { port } = app.server.address() as AddressInfo
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
   return { app, url: `http://${host}:${port}`, port }
@@ -56,11 +63,16 @@ export function closeOnSignals (app: FastifyInstance, onClosed?: () => Promise<v
 
 /**
  * The primary of a multi-worker gateway: forks `workers` processes running the same command (node:cluster
- * re-executes this entry point with the same arguments), restarts one that dies unexpectedly, and passes
- * SIGTERM/SIGINT on so each worker shuts down gracefully. Resolves when every worker has exited.
+ * re-executes this entry point with the same arguments), restarts one that dies unexpectedly after it was
+ * listening, and passes SIGTERM/SIGINT on so each worker shuts down gracefully. Resolves 0 when every worker has
+ * exited after a signal; 1 when a worker died before it ever listened (port in use, bad config, unreachable
+ * store): restarting it would only fail the same way in a loop, so the other workers are stopped instead.
  */
 export async function runPrimary (workers: number, log: (message: string) => void): Promise<number> {
   let stopping = false
+  let failed = false
+  const listened = new Set<number>()
+  cluster.on('listening', (worker) => { listened.add(worker.id) })
   for (let index = 0; index < workers; index++) cluster.fork()
   const stop = (signal: NodeJS.Signals): void => {
     stopping = true
@@ -70,12 +82,17 @@ export async function runPrimary (workers: number, log: (message: string) => voi
   process.on('SIGINT', stop)
   return new Promise((resolve) => {
     cluster.on('exit', (worker, code, signal) => {
-      if (!stopping) {
+      if (!stopping && !listened.has(worker.id)) {
+        log(`worker ${String(worker.process.pid)} failed to start (code ${code}, signal ${signal}); stopping`)
+        failed = true
+        stop('SIGTERM')
+      } else if (!stopping) {
         log(`worker ${String(worker.process.pid)} exited (code ${code}, signal ${signal}); starting another`)
         cluster.fork()
         return
       }
-      if (Object.keys(cluster.workers ?? {}).length === 0) resolve(0)
+      listened.delete(worker.id)
+      if (Object.keys(cluster.workers ?? {}).length === 0) resolve(failed ? 1 : 0)
     })
   })
 }

@@ -9,6 +9,7 @@ import { createServer, type AddressInfo } from 'node:net'
 import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { runCli, spawnCli, waitForLine } from './cli-helpers.js'
 import { startUpstream } from './helpers.js'
+import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-cli-'))
 const keys = join(dir, 'keys')
@@ -86,4 +87,35 @@ t.test('SIGTERM during a slow request: the request completes, then the process e
   t.equal(await answer.text(), 'slow but complete')
   t.equal(await exited, 0, 'a clean exit')
   await t.rejects(fetch(`http://127.0.0.1:${port}/slow/x`), 'no longer listening')
+})
+
+t.test('a start that cannot listen (port in use) exits 1 promptly, with one worker or several, and a MongoDB store', async (t) => {
+  const db = await useTestDatabase(t, 'cli_busy')
+  const busy = createServer()
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => busy.close(() => { resolve() })))
+  const { port } = busy.address() as AddressInfo
+  // With a MongoDB store the open driver connection kept a single process alive; with workers the primary kept
+  // re-forking workers that could not listen.
+  for (const [name, workers, store] of [['in-memory', 1, undefined], ['in-memory', 2, undefined], ['mongodb', 1, { mongodb: { url: db.url, database: db.name } }]] as const) {
+    const file = writeConfig(`busy-${name}-${workers}.json`, { server: { port, workers }, log: { level: 'warn' }, ...(store === undefined ? {} : { store }), tokens: { keysDir: keys }, routes: [{ prefix: '/api', upstream: 'http://127.0.0.1:1' }] })
+    const started = Date.now()
+    const child = spawnCli(['start', '--config', file])
+    t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
+    let stderr = ''
+    let failedAt = 0
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+      if (failedAt === 0 && stderr.includes('EADDRINUSE')) failedAt = Date.now()
+    })
+    // Before the fix the process stayed alive (workers: 1) or the primary re-forked failing workers forever.
+    // (Starting the TypeScript sources takes a while on a loaded machine: the bound counts from the failure.)
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => { resolve(-1) }, 45_000)
+      child.once('exit', (exitCode) => { clearTimeout(timer); resolve(exitCode) })
+    })
+    t.equal(code, 1, `${name}, workers: ${workers}: exit code 1 (${Date.now() - started} ms after spawning)`)
+    t.match(stderr, /EADDRINUSE/, 'the reason is reported')
+    t.ok(failedAt !== 0 && Date.now() - failedAt < 5_000, `exited ${Date.now() - failedAt} ms after the failure`)
+  }
 })

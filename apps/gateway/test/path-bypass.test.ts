@@ -69,7 +69,13 @@ t.test('B.30: absolute-form and authority tricks get 400 and the upstream host n
 
 t.test('prefixes match on segment boundaries and case-sensitively; no route is a JSON 404', async (t) => {
   const { upstream, gateway } = await setup(t)
-  for (const target of ['/publicx', '/Public/x', '/PUBLIC', '/nothing', '/']) {
+  // Another case of a configured prefix is refused outright (see the nested-prefix test below).
+  for (const target of ['/Public/x', '/PUBLIC']) {
+    const answer = await rawRequest(gateway.port, rawGet(target))
+    t.equal(answer.status, 400, target)
+    t.match(JSON.parse(answer.body), { statusCode: 400, code: 'GATEWAY_BAD_REQUEST' })
+  }
+  for (const target of ['/publicx', '/nothing', '/']) {
     const answer = await rawRequest(gateway.port, rawGet(target))
     t.equal(answer.status, 404, target)
     t.match(JSON.parse(answer.body), { statusCode: 404, code: 'GATEWAY_NOT_FOUND' })
@@ -95,4 +101,37 @@ t.test('a catch-all `/` route yields to longer prefixes and to the gateway\'s ow
   t.equal((await fetch(`${gateway.origin}/.well-known/jwks.json`)).status, 200)
   t.equal((await fetch(`${gateway.origin}/auth/me`)).status, 401, 'the plugin still answers /auth')
   t.same(upstream.seen.map((seen) => seen.url), ['/', '/anything/else?q=1', '/apix'])
+})
+
+t.test('loose spellings of a configured prefix (case, ;params, trailing dots/spaces) never fall to a weaker route', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, {
+    routes: [
+      { prefix: '/', upstream: upstream.url, auth: 'none' },
+      { prefix: '/api', upstream: upstream.url, auth: 'required' },
+      { prefix: '/api/admin', upstream: upstream.url, auth: 'required', roles: ['admin'] },
+      { prefix: '/admin', upstream: upstream.url, auth: 'required', roles: ['admin'] }
+    ]
+  })
+  const user = gateway.token('u1', ['user'])
+  const spellings = [
+    '/api/Admin/users', '/api/ADMIN', '/api/admin;x/users', '/api/admin./users', '/api/admin%20/users', '/api/%41dmin/users',
+    '/ADMIN/users', '/Admin', '/admin;x/users', '/admin;jsessionid=1', '/admin%20/users', '/admin./users', '/admin..%20/users',
+    '/API/admin/users', '/Api/x', '/api;x/admin/users', '/api%20/admin/users'
+  ]
+  for (const target of spellings) {
+    for (const headers of [[], [`Authorization: Bearer ${user}`]]) {
+      const answer = await rawRequest(gateway.port, rawGet(target, headers))
+      t.ok([400, 401, 403].includes(answer.status), `${target} (${headers.length === 0 ? 'anonymous' : 'user'}) → ${answer.status}`)
+      t.match(answer.body, /"code":"(GATEWAY_BAD_REQUEST|AUTH_TOKEN_MISSING|AUTH_FORBIDDEN)"/)
+    }
+  }
+  t.same(upstream.seen.map((seen) => seen.url), [], 'the upstream saw none of them')
+  // Exact prefixes and unrelated look-alikes still route as before.
+  t.equal((await rawRequest(gateway.port, rawGet('/api/admin/users', [`Authorization: Bearer ${user}`]))).status, 403)
+  t.equal((await rawRequest(gateway.port, rawGet('/api/users', [`Authorization: Bearer ${user}`]))).status, 200)
+  t.equal((await rawRequest(gateway.port, rawGet('/api/administrators', [`Authorization: Bearer ${user}`]))).status, 200)
+  t.equal((await rawRequest(gateway.port, rawGet('/adminx/users'))).status, 200)
+  t.equal((await rawRequest(gateway.port, rawGet('/Other/x;y'))).status, 200)
+  t.same(upstream.seen.map((seen) => seen.url), ['/api/users', '/api/administrators', '/adminx/users', '/Other/x;y'])
 })

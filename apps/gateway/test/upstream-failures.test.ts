@@ -2,10 +2,10 @@
 // the upstream's own statuses and bodies pass through untouched (no retries), large bodies stream both ways.
 import t from 'tap'
 import { createHash, randomBytes } from 'node:crypto'
-import { createServer } from 'node:net'
+import { connect, createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { request as httpRequest } from 'node:http'
-import { startGateway, startUpstream } from './helpers.js'
+import { rawGet, startGateway, startUpstream } from './helpers.js'
 
 async function closedPort (): Promise<number> {
   const server = createServer()
@@ -135,4 +135,29 @@ t.test('a large body streams both ways', async (t) => {
   let received = 0
   for await (const part of download.body as unknown as AsyncIterable<Uint8Array>) received += part.length
   t.equal(received, size)
+})
+
+t.test('a client that disconnects cancels its upstream request long before the route timeout', async (t) => {
+  const upstream = await startUpstream(t)
+  let upstreamClosedAt = 0
+  upstream.handle((request, response) => {
+    request.resume()
+    // Never answers: only the gateway aborting (or the route timeout) ends this request.
+    response.on('close', () => { upstreamClosedAt = Date.now() })
+  })
+  const gateway = await startGateway(t, { routes: [{ prefix: '/api', upstream: upstream.url, auth: 'none', timeout: '20s' }] })
+  const socket = connect(gateway.port, '127.0.0.1')
+  socket.on('error', () => { /* closed by us */ })
+  socket.write(rawGet('/api/slow'))
+  for (let waited = 0; upstream.seen.length === 0 && waited < 3000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(upstream.seen.length, 1, 'the request reached the upstream')
+  const closedAt = Date.now()
+  socket.destroy()
+  for (let waited = 0; upstreamClosedAt === 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.ok(upstreamClosedAt !== 0, 'the upstream saw its request aborted')
+  t.ok(upstreamClosedAt - closedAt < 2000, `within ${upstreamClosedAt - closedAt} ms, not at the 20 s timeout`)
+  // The pool is unharmed: the next request is served.
+  upstream.handle((request, response) => { request.resume(); response.end('fine') })
+  const after = await fetch(`${gateway.origin}/api/ok`)
+  t.equal(await after.text(), 'fine')
 })

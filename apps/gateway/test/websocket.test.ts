@@ -106,3 +106,53 @@ t.test('the connection is closed with 4401 when the token that opened it expires
   t.equal(code, 4401)
   t.ok(Date.now() - started < 3500, 'closed at expiry')
 })
+
+t.test('B.36: an upstream that refuses the WebSocket closes the client with a generic reason, not its address', async (t) => {
+  const wsUpstream = await startWsUpstream(t)
+  const closed = createServer()
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve))
+  const deadPort = (closed.address() as AddressInfo).port
+  await new Promise<void>((resolve) => closed.close(() => { resolve() }))
+  const gateway = await startGateway(t, {
+    routes: [
+      { prefix: '/down', upstream: `http://127.0.0.1:${deadPort}`, auth: 'required', websocket: true },
+      { prefix: '/ws', upstream: wsUpstream.url, auth: 'required', websocket: true, rewritePrefix: '/' }
+    ]
+  })
+  const token = gateway.token('u1')
+  const { socket } = await open(`ws://127.0.0.1:${gateway.port}/down/chat`, { authorization: `Bearer ${token}` })
+  t.ok(socket, 'the client side was upgraded before the upstream failed')
+  const [code, reason] = await new Promise<[number, string]>((resolve) => socket?.once('close', (closeCode, closeReason) => { resolve([closeCode, closeReason.toString()]) }))
+  t.equal(code, 1011)
+  t.equal(reason, 'upstream unavailable')
+  t.notMatch(reason, /127\.0\.0\.1|ECONNREFUSED|\d{4,5}/)
+  // The gateway is still up and proxying.
+  const { socket: again } = await open(`ws://127.0.0.1:${gateway.port}/ws/chat`, { authorization: `Bearer ${token}` })
+  t.ok(again, 'still serving')
+  again?.terminate()
+})
+
+t.test('client sockets never throw on a close reason longer than a close frame holds', async (t) => {
+  const { createClientWebSocketClass } = await import('../src/ws-close.js')
+  const warnings: unknown[] = []
+  const server = new WebSocketServer({ port: 0, host: '127.0.0.1', WebSocket: createClientWebSocketClass({ warn: (object) => { warnings.push(object) } }) })
+  t.teardown(() => new Promise<void>((resolve) => { server.close(() => { resolve() }) }))
+  await new Promise<void>((resolve) => server.once('listening', resolve))
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const cases: Array<[number, string, string]> = [
+    [1011, `connect ECONNREFUSED 127.0.0.1:3002 ${'x'.repeat(200)}`, 'upstream unavailable'],
+    [4000, 'y'.repeat(200), ''],
+    [4001, 'short and fine', 'short and fine']
+  ]
+  for (const [sentCode, sentReason, expected] of cases) {
+    server.once('connection', (socket) => {
+      // Before the fix ws threw RangeError here (inside http-proxy's 'error' listener: a process crash).
+      t.doesNotThrow(() => { socket.close(sentCode, sentReason) })
+    })
+    const client = new WebSocket(url)
+    const [code, reason] = await new Promise<[number, string]>((resolve) => client.once('close', (closeCode, closeReason) => { resolve([closeCode, closeReason.toString()]) }))
+    t.equal(code, sentCode)
+    t.equal(reason, expected)
+  }
+  t.equal(warnings.length, 2, 'the replaced reasons are logged for the operator')
+})

@@ -43,10 +43,11 @@ async function startEmbedded (portFlag: string | undefined): Promise<number> {
   try {
     running = await startServer(setup.config, { store: setup.store, ...(setup.demo === undefined ? {} : { demo: setup.demo }) })
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || portFlag !== undefined) throw error
-    // 8080 is taken: any free loopback port will do for a demo.
+    // Whatever happens next, the demo upstream and store of this attempt are not used again.
     await setup.upstream.close()
     await setup.store.close()
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || portFlag !== undefined) throw error
+    // 8080 is taken: any free loopback port will do for a demo.
     setup = await embeddedSetup(process.env, 0)
     running = await startServer(setup.config, { store: setup.store, ...(setup.demo === undefined ? {} : { demo: setup.demo }) })
   }
