@@ -7,11 +7,14 @@
 // Memory is therefore bounded by the revocations of one token lifetime: a Map of sid → expiry, ~100 bytes each.
 import type { RevocationList, RevocationSource } from './tokens/types.js'
 
-/** Revocations fetched per store query: small enough to stay far inside the store's per-operation time budget. */
-export const REVOCATION_PAGE_SIZE = 5000
+/**
+ * Revocations fetched per store query. Bounded, so a poll never asks for an unbounded window at once; large, because
+ * FerretDB v1 scans the whole window for every page (with MongoDB's revokedAt index a page is cheap either way).
+ */
+export const REVOCATION_PAGE_SIZE = 50_000
 const PAGE_SIZE = REVOCATION_PAGE_SIZE
 // Bounds one poll (1 000 000 entries); whatever is left is read by the next poll, from where this one stopped.
-const MAX_PAGES_PER_POLL = 200
+const MAX_PAGES_PER_POLL = 20
 
 export const DEFAULT_POLL_INTERVAL_MS = 5000
 const DEFAULT_OVERLAP_MS = 30_000

@@ -163,11 +163,12 @@ t.test('a large window is read in pages, each within the store budget', async (t
   }
   const time = clock()
   const base = time.now() - 200_000
-  for (let i = 0; i < 23_456; i++) source.revoked.push({ id: `s${i}`, revokedAt: new Date(base + i) })
+  const total = Math.floor(REVOCATION_PAGE_SIZE * 2.5)
+  for (let i = 0; i < total; i++) source.revoked.push({ id: `s${i}`, revokedAt: new Date(base + i) })
   const list = createRevocationList({ source: budgeted, retentionMs: RETENTION, now: time.now })
   await list.poll()
-  t.equal(list.size, 23_456, 'every revocation of the window is held')
-  t.ok(list.isRevoked('s0') && list.isRevoked('s23455'), 'the first and the last are both known')
+  t.equal(list.size, total, 'every revocation of the window is held (three pages)')
+  t.ok(list.isRevoked('s0') && list.isRevoked(`s${total - 1}`), 'the first and the last are both known')
   t.ok(list.lastSyncAt !== undefined, 'the poll counts as a successful sync')
 })
 
@@ -182,7 +183,7 @@ t.test('a page that fails keeps the progress of the pages before it', async (t) 
     }
   }
   const time = clock()
-  const base = time.now() - 200_000
+  const base = time.now() - 500_000
   const total = REVOCATION_PAGE_SIZE * 3
   for (let i = 0; i < total; i++) source.revoked.push({ id: `s${i}`, revokedAt: new Date(base + i) })
   const list = createRevocationList({ source: flaky, retentionMs: RETENTION, overlapMs: 1000, now: time.now })

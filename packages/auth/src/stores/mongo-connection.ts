@@ -90,13 +90,14 @@ export class MongoConnection {
 
   /**
    * Runs one store call: connects first when needed, and rejects with StoreDeadlineError if the whole call has not
-   * settled within the deadline. Driver errors are passed through unchanged (the store maps them to 503).
+   * settled within the deadline (`deadlineMS`, default the store's request budget). Driver errors are passed
+   * through unchanged (the store maps them to 503).
    */
-  async run<T> (operation: () => Promise<T>): Promise<T> {
+  async run<T> (operation: () => Promise<T>, deadlineMS = this.#deadlineMS): Promise<T> {
     if (this.#closed) throw new Error('session store closed')
     const work = this.#connect().then(operation)
     try {
-      const result = await withDeadline(work, this.#deadlineMS, () => this.#lastReply)
+      const result = await withDeadline(work, deadlineMS, () => this.#lastReply)
       this.#succeeded()
       return result
     } catch (error) {
