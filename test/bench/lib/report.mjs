@@ -1,0 +1,49 @@
+// results.json (the contract: `{ scenarios: { NAME: { rps, p50, p99, errors } }, ratios: { NAME: number } }`, plus
+// `skipped`/`failed` entries and a `meta` block) and the table printed on stdout.
+import { writeFileSync } from 'node:fs'
+
+/** Ratios of median rps; null when either side has no number (skipped or failed), with the reason in the table. */
+export function computeRatios (scenarios, pairs) {
+  /** @type {Record<string, number | null>} */
+  const ratios = {}
+  for (const [top, bottom] of pairs) {
+    const a = scenarios[top]
+    const b = scenarios[bottom]
+    const usable = (entry) => entry && typeof entry.rps === 'number' && entry.rps > 0 && !entry.failed
+    ratios[`${top}/${bottom}`] = usable(a) && usable(b) ? Math.round((a.rps / b.rps) * 1000) / 1000 : null
+  }
+  return ratios
+}
+
+export function writeResults (path, { scenarios, ratios, meta }) {
+  writeFileSync(path, JSON.stringify({ scenarios, ratios, meta }, null, 2) + '\n')
+}
+
+const pad = (text, width, right = false) => right ? String(text).padStart(width) : String(text).padEnd(width)
+const num = (value, digits = 0) => typeof value === 'number' && Number.isFinite(value)
+  ? value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+  : '–'
+
+function note (entry) {
+  if (entry.skipped) return `SKIPPED: ${entry.skipped}`
+  const parts = []
+  if (entry.failed) parts.push(`FAILED: ${entry.failed}`)
+  if (entry.rotationsPerSec !== undefined) parts.push(`${num(entry.rotationsPerSec)} rotations/s, ${entry.falseReuse} false reuse, ${entry.forks} forks`)
+  return parts.join('; ')
+}
+
+/** The readable table: one line per scenario, then the ratios. Markdown-compatible, so docs can paste it. */
+export function formatTable (scenarios, ratios) {
+  const lines = [
+    `| ${pad('scenario', 24)} | ${pad('req/s', 8, true)} | ${pad('p50 ms', 8, true)} | ${pad('p99 ms', 8, true)} | ${pad('errors', 7, true)} | notes`,
+    `|${'-'.repeat(26)}|${'-'.repeat(9)}:|${'-'.repeat(9)}:|${'-'.repeat(9)}:|${'-'.repeat(8)}:|------`
+  ]
+  for (const [name, entry] of Object.entries(scenarios)) {
+    lines.push(`| ${pad(name, 24)} | ${pad(num(entry.rps), 8, true)} | ${pad(num(entry.p50, 1), 8, true)} | ${pad(num(entry.p99, 1), 8, true)} | ${pad(entry.skipped ? '–' : num(entry.errors), 7, true)} | ${note(entry)}`)
+  }
+  lines.push('', `| ${pad('ratio (req/s)', 40)} | ${pad('value', 6, true)} |`, `|${'-'.repeat(42)}|${'-'.repeat(7)}:|`)
+  for (const [name, value] of Object.entries(ratios)) {
+    lines.push(`| ${pad(name, 40)} | ${pad(value === null ? 'n/a' : num(value, 2), 6, true)} |`)
+  }
+  return lines.join('\n')
+}

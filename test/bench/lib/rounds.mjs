@@ -1,0 +1,83 @@
+// Measurement schedule: probe and warm up every scenario, then measured rounds in which every scenario runs once,
+// in an order rotated each round, so slow drift of the machine (other load, thermal) falls on all scenarios alike
+// instead of on whichever ran last.
+import { aggregate } from './stats.mjs'
+
+/** Above this share of failed requests, an HTTP scenario's number is not a throughput but a failure. */
+const MAX_ERROR_SHARE = 0.01
+/** Refresh rotations must never fail: one error there is a bug, not noise. */
+const ZERO_ERROR_SCENARIOS = new Set(['refresh', 'refresh-storm'])
+
+function message (error) {
+  return String(error instanceof Error ? error.message : error).split('\n')[0] ?? 'failed'
+}
+
+/** Why a run does not count, or undefined when it is acceptable. */
+function verdict (name, sample) {
+  if (sample.requests === 0) return 'no request completed'
+  if (ZERO_ERROR_SCENARIOS.has(name) && (sample.errors > 0 || sample.falseReuse > 0 || sample.forks > 0)) {
+    return `${sample.errors} failed refreshes (${sample.falseReuse ?? 0} false reuse detections, ${sample.forks ?? 0} forks): ${JSON.stringify(sample.statusCodes)}`
+  }
+  if (sample.errors / sample.requests > MAX_ERROR_SHARE) {
+    return `${sample.errors} of ${sample.requests} requests failed: ${JSON.stringify(sample.statusCodes)}`
+  }
+  return undefined
+}
+
+/**
+ * @param {Array<{ name: string, skipped?: string, probe?: () => Promise<unknown>, run?: (seconds: number) => Promise<any> }>} scenarios
+ * @param {{ warmupSeconds: number, runSeconds: number, rounds: number, log: (line: string) => void }} plan
+ * @returns {Promise<Record<string, Record<string, any>>>} per scenario: the aggregate, or `{ skipped }` / `{ failed }`
+ */
+export async function measureAll (scenarios, { warmupSeconds, runSeconds, rounds, log }) {
+  /** @type {Record<string, Record<string, any>>} */
+  const outcome = {}
+  /** @type {Map<string, any[]>} */
+  const samples = new Map()
+  const active = []
+  for (const scenario of scenarios) {
+    if (scenario.skipped !== undefined || !scenario.probe || !scenario.run) {
+      outcome[scenario.name] = { skipped: scenario.skipped ?? 'not defined' }
+      log(`- ${scenario.name}: skipped (${outcome[scenario.name]?.skipped})`)
+      continue
+    }
+    try {
+      await scenario.probe()
+      const warmup = await scenario.run(warmupSeconds)
+      // A warm-up that fails says the scenario is broken before any number is taken.
+      const bad = verdict(scenario.name, warmup)
+      if (bad) throw new Error(`warm-up: ${bad}`)
+      active.push(scenario)
+      samples.set(scenario.name, [])
+      log(`- ${scenario.name}: probe ok, warmed up ${warmupSeconds} s (${Math.round(warmup.rps)} req/s)`)
+    } catch (error) {
+      outcome[scenario.name] = { failed: message(error) }
+      log(`! ${scenario.name}: ${outcome[scenario.name]?.failed}`)
+    }
+  }
+
+  for (let round = 0; round < rounds; round++) {
+    const order = active.slice(round % Math.max(1, active.length)).concat(active.slice(0, round % Math.max(1, active.length)))
+    for (const scenario of order) {
+      if (outcome[scenario.name]?.failed) continue
+      try {
+        const sample = await /** @type {NonNullable<typeof scenario.run>} */ (scenario.run)(runSeconds)
+        samples.get(scenario.name)?.push(sample)
+        log(`  round ${round + 1}/${rounds} ${scenario.name}: ${Math.round(sample.rps)} req/s, p99 ${Number(sample.p99).toFixed(1)} ms, ${sample.errors} errors`)
+        const bad = verdict(scenario.name, sample)
+        if (bad) { outcome[scenario.name] = { failed: bad }; log(`! ${scenario.name}: ${bad}`) }
+      } catch (error) {
+        outcome[scenario.name] = { failed: message(error) }
+        log(`! ${scenario.name}: ${outcome[scenario.name]?.failed}`)
+      }
+    }
+  }
+
+  for (const scenario of active) {
+    const runs = samples.get(scenario.name) ?? []
+    // A failed scenario keeps its numbers next to the reason: the lead sees both what broke and how it looked.
+    outcome[scenario.name] = runs.length ? { ...aggregate(runs), ...outcome[scenario.name] } : (outcome[scenario.name] ?? { failed: 'no runs' })
+  }
+  // In the order the scenarios are defined, whatever happened to them.
+  return Object.fromEntries(scenarios.map((scenario) => [scenario.name, outcome[scenario.name] ?? { failed: 'not measured' }]))
+}

@@ -1,0 +1,49 @@
+// Medians over the measured runs: a single 10 s run on a shared 2-core machine varies by up to ~28 %
+// (PERF-NOTES.md), the median of three is what the team compares.
+
+/** Median of numbers (mean of the middle two for an even count); NaN for none. */
+export function median (values) {
+  if (values.length === 0) return Number.NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? /** @type {number} */ (sorted[middle]) : (/** @type {number} */ (sorted[middle - 1]) + /** @type {number} */ (sorted[middle])) / 2
+}
+
+/** Nearest-rank percentile of an ascending array; NaN when empty. */
+export function percentile (sorted, p) {
+  if (sorted.length === 0) return Number.NaN
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return /** @type {number} */ (sorted[rank])
+}
+
+/**
+ * Folds the runs of one scenario: medians of rps and latencies, errors summed (one error in any run matters),
+ * extra numeric fields (rotationsPerSec, falseReuse…) as medians, or sums for counters of bad events.
+ * @param {Array<Record<string, any>>} runs
+ */
+export function aggregate (runs) {
+  const result = {
+    rps: round(median(runs.map((run) => run.rps))),
+    p50: round(median(runs.map((run) => run.p50)), 2),
+    p99: round(median(runs.map((run) => run.p99)), 2),
+    errors: runs.reduce((sum, run) => sum + run.errors, 0),
+    runs: runs.length
+  }
+  const extra = /** @type {Record<string, number>} */ ({})
+  for (const key of ['rotationsPerSec']) {
+    if (runs.some((run) => key in run)) extra[key] = round(median(runs.map((run) => run[key] ?? 0)))
+  }
+  for (const key of ['falseReuse', 'forks']) {
+    if (runs.some((run) => key in run)) extra[key] = runs.reduce((sum, run) => sum + (run[key] ?? 0), 0)
+  }
+  /** @type {Record<string, number>} */
+  const statusCodes = {}
+  for (const run of runs) for (const [code, n] of Object.entries(run.statusCodes ?? {})) statusCodes[code] = (statusCodes[code] ?? 0) + n
+  return { ...result, ...extra, statusCodes }
+}
+
+function round (value, digits = 0) {
+  if (!Number.isFinite(value)) return value
+  const factor = 10 ** digits
+  return Math.round(value * factor) / factor
+}

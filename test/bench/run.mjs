@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// `pnpm bench [--quick] [--only=a,b] [--revoked=N] [--cpu-prof=DIR]`: starts every server on loopback as a child process, measures
+// each scenario with autocannon (warm-up, then interleaved rounds; medians), writes test/bench/results.json and
+// prints a table. Full: 3 × 10 s per scenario; --quick: 1 × 3 s (under 2 minutes). Exit code 1 when a scenario
+// failed (probe not 2xx, errors above 1 %, any refresh error), so a broken benchmark cannot pass as a slow one.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir, cpus } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { killAllChildrenNow, stopAllChildren } from './lib/children.mjs'
+import { describePlacement, pinSelf } from './lib/placement.mjs'
+import { startEnvironment } from './lib/environment.mjs'
+import { measureAll } from './lib/rounds.mjs'
+import { computeRatios, formatTable, writeResults } from './lib/report.mjs'
+import { CONNECTIONS, LOAD_LEVELS, RATIOS, defineScenarios } from './scenarios.mjs'
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    revoked: { type: 'string', default: '100000' },
+    'cpu-prof': { type: 'string' },
+    out: { type: 'string', default: fileURLToPath(new URL('./results.json', import.meta.url)) }
+  }
+})
+const plan = args.quick
+  ? { mode: 'quick', warmupSeconds: 1, runSeconds: 3, rounds: 1 }
+  : { mode: 'full', warmupSeconds: 3, runSeconds: 10, rounds: 3 }
+const startedAt = Date.now()
+const log = (/** @type {string} */ line) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${line}`)
+
+const dir = mkdtempSync(join(tmpdir(), 'authgate-bench-'))
+/** @type {{ stop: () => Promise<void> } | undefined} */
+let database
+/** @type {Promise<void> | undefined} */
+let databaseStarting
+let cleaning
+let interrupted = false
+const cleanUp = () => (cleaning ??= (async () => {
+  await stopAllChildren()
+  // A database that is still starting when the run is interrupted is stopped once it is up.
+  await databaseStarting
+  await database?.stop()
+  rmSync(dir, { recursive: true, force: true })
+})())
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
+  process.once(signal, () => {
+    interrupted = true
+    log(`${signal}: stopping the servers`)
+    void cleanUp().finally(() => process.exit(130))
+  })
+}
+process.once('exit', killAllChildrenNow)
+
+let exitCode = 0
+try {
+  pinSelf()
+  log(`authgate bench, ${plan.mode}: warm-up ${plan.warmupSeconds} s, ${plan.rounds} × ${plan.runSeconds} s per scenario, autocannon -c ${CONNECTIONS}`)
+  log(`placement: ${describePlacement()}`)
+  const loadAtStart = loadavg()
+  log(`load average at start: ${loadAtStart.map((load) => load.toFixed(2)).join(' ')} (numbers measured while other work runs are noise)`)
+  const env = await startEnvironment({
+    dir, revoked: Number(args.revoked), log, cpuProfDir: args['cpu-prof'], onDatabase: (starting) => {
+      databaseStarting = starting.then((db) => { database = db }, () => {})
+    }
+  })
+  const only = args.only?.split(',').map((name) => name.trim())
+  const scenarios = defineScenarios(env, { quick: args.quick === true }).filter((scenario) => !only || only.includes(scenario.name))
+  log(`measuring ${scenarios.length} scenarios`)
+  const results = await measureAll(scenarios, { ...plan, log })
+  const ratios = computeRatios(results, RATIOS)
+  const meta = {
+    mode: plan.mode,
+    date: new Date().toISOString(),
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    placement: describePlacement(),
+    load: LOAD_LEVELS,
+    runs: `${plan.rounds} × ${plan.runSeconds} s after ${plan.warmupSeconds} s warm-up; medians`,
+    database: env.db?.kind ?? null,
+    revokedSeeded: env.seeded?.revoked ?? null,
+    // Above ~1 on this 2-core arrangement something else competes with the servers: say so next to the numbers.
+    loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: loadavg(),
+    missing: env.missing
+  }
+  // An interrupted run measured servers being stopped: its numbers must not replace the last real results.
+  if (interrupted) throw new Error('interrupted: results not written')
+  writeResults(args.out, { scenarios: results, ratios, meta })
+  console.log('\n' + formatTable(results, ratios) + '\n')
+  log(`results written to ${args.out}`)
+  const failed = Object.entries(results).filter(([, entry]) => entry.failed).map(([name]) => name)
+  if (failed.length) { exitCode = 1; log(`FAILED: ${failed.join(', ')}`) }
+} catch (error) {
+  exitCode = 1
+  console.error(error)
+} finally {
+  await cleanUp()
+}
+log(`done in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`)
+process.exit(exitCode)

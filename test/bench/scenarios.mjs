@@ -1,0 +1,139 @@
+// The scenarios (names are a contract: DESIGN.md "Benchmarks"), each a probe that must pass before anything is
+// measured and a run of a given length. A scenario whose server could not start carries `skipped` instead.
+import { assertProbe, probe, runAutocannon } from './lib/load.mjs'
+import { loginSessions, runRefresh, runRefreshStorm } from './lib/cookie-chain.mjs'
+import { BENCH_USER } from './lib/environment.mjs'
+
+export const CONNECTIONS = 50
+const PREFIX = '/auth'
+const COOKIE = 'authgate_rt'
+// The auth endpoints wait on the database (argon2 too, for login): 50 concurrent clients only queue there, and on
+// FerretDB's SQLite backend push rotations past the store's 3 s limit (503). These levels keep the store busy
+// without measuring a queue.
+const AUTH_CONNECTIONS = 16
+const REFRESH_SESSIONS = 16
+const STORM_SESSIONS = 5
+const STORM_TABS = 4
+
+/** For the report: how hard each kind of scenario is driven. */
+export const LOAD_LEVELS = {
+  http: `autocannon, ${CONNECTIONS} connections, no pipelining`,
+  login: `autocannon, ${AUTH_CONNECTIONS} connections`,
+  refresh: `${REFRESH_SESSIONS} sessions, each refreshing in a loop with the cookie the previous answer set`,
+  'refresh-storm': `${STORM_SESSIONS} sessions × ${STORM_TABS} tabs refreshing with the same cookie at once, round after round`
+}
+
+export const RATIOS = [
+  ['gateway-auth-eddsa', 'proxy-plain'],
+  ['gateway-auth-hs256', 'proxy-plain'],
+  ['gateway-public', 'proxy-plain'],
+  ['gateway-auth-eddsa', 'nginx-proxy'],
+  ['proxy-plain', 'upstream-direct']
+]
+
+/** A GET measured with autocannon. */
+function httpScenario (name, port, target, why, connections = CONNECTIONS) {
+  if (port === undefined) return { name, skipped: why }
+  return {
+    name,
+    probe: () => assertProbe(name, port, target),
+    run: (seconds) => runAutocannon(port, target, { seconds, connections })
+  }
+}
+
+/** A Bearer-protected GET: the probe also checks that a request without the token is refused, so auth is really on. */
+function authScenario (name, port, token, why) {
+  if (port === undefined) return { name, skipped: why }
+  if (!token) return { name, skipped: 'no access token was minted (setup failed)' }
+  const target = { path: '/api/bench', headers: { authorization: `Bearer ${token}` } }
+  return {
+    ...httpScenario(name, port, target, why),
+    probe: async () => {
+      const anonymous = await probe(port, { path: '/api/bench' })
+      if (anonymous.status !== 401) throw new Error(`${name}: GET /api/bench without a token answered ${anonymous.status}, expected 401`)
+      await assertProbe(name, port, target)
+    }
+  }
+}
+
+/**
+ * gateway-auth-revocation: before measuring, tokens of the newest and the oldest seeded revoked session must be
+ * refused (401), which proves the list really holds the seeded entries. The gateway loads the list asynchronously
+ * after it starts, so the probe waits for it (`waitSeconds`).
+ */
+function revocationScenario (name, port, token, revokedTokens, why, gatewayLog, waitSeconds) {
+  const base = authScenario(name, port, token, why)
+  if (base.skipped !== undefined) return base
+  if (!revokedTokens?.length) return { name, skipped: 'no tokens of revoked sessions were minted (setup failed)' }
+  return {
+    ...base,
+    probe: async () => {
+      const deadline = Date.now() + waitSeconds * 1000
+      for (const revoked of revokedTokens) {
+        for (;;) {
+          const answer = await probe(port, { path: '/api/bench', headers: { authorization: `Bearer ${revoked}` } })
+          if (answer.status === 401) break
+          if (Date.now() > deadline) {
+            throw new Error(`a token of a seeded revoked session still answered ${answer.status} after ${waitSeconds} s: the revocation list does not hold the seeded sessions${lastPollFailure(gatewayLog())}`)
+          }
+          await new Promise((resolve) => setTimeout(resolve, 500))
+        }
+      }
+      await base.probe?.()
+    }
+  }
+}
+
+/** The gateway's last `revocation_poll_failed` log message, if any, for the failure report. */
+function lastPollFailure (lines) {
+  for (const line of [...lines].reverse()) {
+    try {
+      const entry = JSON.parse(line)
+      if (entry.event === 'revocation_poll_failed') return ` (gateway log: ${entry.msg}: ${entry.err?.message ?? ''})`
+    } catch { /* not JSON */ }
+  }
+  return ''
+}
+
+function refreshScenario (name, port, why, driver) {
+  if (port === undefined) return { name, skipped: why }
+  const state = { cookies: /** @type {Array<string | null>} */ ([]) }
+  const sessions = driver === 'storm' ? STORM_SESSIONS : REFRESH_SESSIONS
+  return {
+    name,
+    // Logging the sessions in is the probe: it fails loudly when login or the refresh cookie is broken.
+    probe: async () => { state.cookies = await loginSessions({ port, prefix: PREFIX, cookieName: COOKIE, user: BENCH_USER, count: sessions }) },
+    run: (seconds) => driver === 'storm'
+      ? runRefreshStorm({ port, prefix: PREFIX, cookieName: COOKIE, state, tabs: STORM_TABS, seconds })
+      : runRefresh({ port, prefix: PREFIX, cookieName: COOKIE, state, seconds })
+  }
+}
+
+/**
+ * @param {Record<string, any>} env from startEnvironment
+ * @param {{ quick: boolean }} plan --quick waits less for the revocation list to fill (the 2-minute budget)
+ */
+export function defineScenarios (env, { quick }) {
+  const { ports, missing, tokens } = env
+  const why = (piece) => missing[piece] ?? `${piece} did not start`
+  const target = { path: '/api/bench' }
+  const authWhy = why('auth-endpoints')
+  return [
+    httpScenario('upstream-direct', ports.upstream, target, why('upstream')),
+    httpScenario('proxy-plain', ports['proxy-plain'], target, why('proxy-plain')),
+    httpScenario('nginx-proxy', ports.nginx, target, why('nginx')),
+    httpScenario('gateway-public', ports['gateway-eddsa'], { path: '/public/bench' }, why('gateway-eddsa')),
+    authScenario('gateway-auth-eddsa', ports['gateway-eddsa'], tokens.EdDSA?.token, why('gateway-eddsa')),
+    authScenario('gateway-auth-hs256', ports['gateway-hs256'], tokens.HS256?.token, why('gateway-hs256')),
+    authScenario('gateway-auth-es256', ports['gateway-es256'], tokens.ES256?.token, why('gateway-es256')),
+    authScenario('gateway-auth-rs256', ports['gateway-rs256'], tokens.RS256?.token, why('gateway-rs256')),
+    revocationScenario('gateway-auth-revocation', ports['gateway-revocation'], tokens.EdDSA?.token, tokens.EdDSA?.revokedTokens, why('gateway-revocation'),
+      () => env.revocationLog?.() ?? [], quick ? 20 : 90),
+    authScenario('gateway-auth-workers', ports['gateway-workers'], tokens.EdDSA?.token, why('gateway-workers')),
+    refreshScenario('refresh', ports['auth-endpoints'], authWhy, 'refresh'),
+    refreshScenario('refresh-storm', ports['auth-endpoints'], authWhy, 'storm'),
+    httpScenario('login', ports['auth-endpoints'], {
+      method: 'POST', path: `${PREFIX}/login`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_USER)
+    }, authWhy, AUTH_CONNECTIONS)
+  ]
+}
