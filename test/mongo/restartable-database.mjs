@@ -3,12 +3,11 @@
 // test database of test/run.mjs: stopping that one would break every other test file.
 // The process is stopped by its PID (SIGCONT, SIGTERM, then SIGKILL) on `close()`, and on process exit as a last
 // resort, whatever happens to the test.
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureFerretDB, freePort } from './test-database.mjs'
+import { ensureFerretDB, freePort, spawnFerretDB } from './test-database.mjs'
 
 const live = new Set()
 let exitHookInstalled = false
@@ -77,19 +76,7 @@ export async function startRestartableDatabase ({ log = console.error, started =
 
   async function start () {
     if (child !== null) throw new Error('restartable database: already running')
-    const spawned = spawn(bin, [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dir}/`,
-      `--listen-addr=127.0.0.1:${port}`,
-      '--debug-addr=-',
-      '--telemetry=disable',
-      '--log-level=error'
-    ], {
-      // DO_NOT_TRACK: FerretDB's telemetry would otherwise call a public address; only loopback is allowed here.
-      env: { ...process.env, DO_NOT_TRACK: '1' },
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'ignore']
-    })
+    const spawned = spawnFerretDB(bin, dir, port, 'ignore')
     child = spawned
     live.add(spawned)
     spawned.once('exit', () => { live.delete(spawned); if (child === spawned) child = null })

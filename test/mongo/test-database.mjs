@@ -80,6 +80,27 @@ export function ensureFerretDB ({ log = console.error } = {}) {
   return cached
 }
 
+/**
+ * Starts FerretDB exactly as DESIGN.md says ("The database in tests"), on a loopback port with its data and state
+ * in `dir`. The one place these flags live: every harness starts it through here.
+ */
+export function spawnFerretDB (bin, dir, port, stderr = 'inherit') {
+  return spawn(bin, [
+    '--handler=sqlite',
+    `--sqlite-url=file:${dir}/`,
+    `--listen-addr=127.0.0.1:${port}`,
+    '--debug-addr=-',
+    '--telemetry=disable',
+    '--log-level=error'
+  ], {
+    // DO_NOT_TRACK: FerretDB's telemetry would otherwise call a public address; only loopback is allowed here.
+    env: { ...process.env, DO_NOT_TRACK: '1' },
+    // FerretDB writes its state.json to the working directory: keep it in the temporary folder, not the repo.
+    cwd: dir,
+    stdio: ['ignore', 'ignore', stderr]
+  })
+}
+
 function waitForPort (port, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs
   return new Promise((resolve, reject) => {
@@ -129,20 +150,7 @@ export async function startTestDatabase ({ log = console.error } = {}) {
   } else {
     const bin = ensureFerretDB({ log })
     kind = `FerretDB ${FERRETDB_VERSION} (SQLite backend, ${bin})`
-    child = spawn(bin, [
-      '--handler=sqlite',
-      `--sqlite-url=file:${dir}/`,
-      `--listen-addr=127.0.0.1:${port}`,
-      '--debug-addr=-',
-      '--telemetry=disable',
-      '--log-level=error'
-    ], {
-      // DO_NOT_TRACK: FerretDB's telemetry would otherwise call a public address; only loopback is allowed here.
-      env: { ...process.env, DO_NOT_TRACK: '1' },
-      // FerretDB writes its state.json to the working directory: keep it in the temporary folder, not the repo.
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'inherit']
-    })
+    child = spawnFerretDB(bin, dir, port, 'inherit')
   }
   try {
     await waitForPort(port, child, 30_000)
