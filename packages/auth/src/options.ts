@@ -197,14 +197,7 @@ function normaliseOrigins (value: unknown): Set<string> {
   }))
 }
 
-interface NormalisedTokens {
-  tokens: TokenOptions
-  keysError: string | undefined
-  refreshTtlMs: number
-  idleTimeoutMs: number
-  reuseGraceMs: number
-  revocationDelayMs: number
-}
+type NormalisedTokens = Pick<NormalisedOptions, 'tokens' | 'keysError' | 'refreshTtlMs' | 'idleTimeoutMs' | 'reuseGraceMs' | 'revocationDelayMs'>
 
 function normaliseTokens (input: TokensInput): NormalisedTokens {
   if (typeof input !== 'object') throw new Error('tokens must be an object')
