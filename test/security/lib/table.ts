@@ -1,0 +1,48 @@
+// Renders docs/security.md from the catalogue's data, so the documented answer of every case is the one its test
+// asserts. table.test.ts fails when the file is stale; `pnpm docs:security` rewrites it.
+import type { AttackCase, CaseGroup } from './case.js'
+
+function cell (text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
+}
+
+function answer (attack: AttackCase): string {
+  const status = typeof attack.expect.status === 'number' ? String(attack.expect.status) : attack.expect.status.join(' or ')
+  return attack.expect.code === undefined ? status : `${status} \`${attack.expect.code}\``
+}
+
+const UPSTREAM: Record<AttackCase['expect']['upstream'], string> = {
+  untouched: 'never reached',
+  reached: 'reached, checked',
+  'n/a': '—'
+}
+
+export function renderSecurityDoc (groups: readonly CaseGroup[], faults: readonly { name: string, file: string }[]): string {
+  const lines = [
+    '# Security catalogue',
+    '',
+    '<!-- Generated from test/security/cases/*.ts by test/security/table.test.ts. Do not edit by hand:',
+    '     run `pnpm docs:security` after changing a case. -->',
+    '',
+    'Every row is a test in `test/security/` that sends the attack to a real gateway (in front of a recording',
+    'upstream) and asserts the answer shown. "Upstream" says whether the attack may reach the service behind the',
+    'gateway. Numbers refer to the attack list of SECURITY-CASES.md. `pnpm test` runs them all.',
+    ''
+  ]
+  let total = 0
+  for (const group of groups) {
+    lines.push(`## ${group.section}. ${group.title}`, '', '| # | Attack | Answer | Upstream | Also asserted |', '|---|---|---|---|---|')
+    for (const attack of group.cases) {
+      lines.push(`| ${attack.id} | ${cell(attack.name)} | ${answer(attack)} | ${UPSTREAM[attack.expect.upstream]} | ${cell(attack.also ?? '')} |`)
+      total++
+    }
+    lines.push('')
+  }
+  if (faults.length > 0) {
+    lines.push('## Faults', '', 'Fault tests live in `test/faults/` and `test/instances/` (real database, real processes):', '', '| Fault | Test file |', '|---|---|')
+    for (const fault of faults) lines.push(`| ${cell(fault.name)} | \`${fault.file}\` |`)
+    lines.push('')
+  }
+  lines.push(`${total} attack cases.`, '')
+  return lines.join('\n')
+}

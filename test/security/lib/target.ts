@@ -1,0 +1,190 @@
+// The system under attack: a real gateway (buildApp from @authgate/gateway, the real config validator, the real
+// @authgate/fastify plugin) on 127.0.0.1:0 in front of a recording upstream (plain node:http that keeps every request
+// that reached it). Routes follow SECURITY-CASES.md: /public anonymous, /api any user, /admin role admin, /ws a
+// WebSocket route. The store is the in-memory one unless `store` is given (cases that inspect the database).
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { connect, type AddressInfo } from 'node:net'
+import type { FastifyInstance } from 'fastify'
+import { generateKey, type KeyInput } from '@authgate/fastify'
+import { buildApp, parseConfig } from '@authgate/gateway'
+import type { Outcome } from './case.js'
+
+export interface Teardown { teardown (fn: () => unknown): void }
+
+export interface SeenRequest {
+  method: string
+  url: string
+  headers: IncomingMessage['headers']
+  rawHeaders: string[]
+}
+
+export type UpstreamHandler = (request: IncomingMessage, response: ServerResponse) => void
+
+export interface RecordingUpstream {
+  url: string
+  server: Server
+  /** Every request that reached the upstream, in order (never cleared: the runner compares lengths). */
+  seen: SeenRequest[]
+  /** Connections ever opened to the upstream. */
+  connections: () => number
+  /** Replace the handler (default: 200 JSON echo of method, url and headers). */
+  handle: (handler: UpstreamHandler) => void
+}
+
+export const PASSWORD = 'correct horse battery staple'
+export const ISSUER = 'authgate-security'
+export const AUDIENCE = 'upstream'
+
+export interface TargetOptions {
+  /** Merged over the default gateway configuration (top-level keys replace). */
+  config?: Record<string, unknown>
+  /** The signing key (default: a fresh EdDSA key). */
+  key?: KeyInput
+}
+
+export interface AttackTarget {
+  app: FastifyInstance
+  origin: string
+  port: number
+  upstream: RecordingUpstream
+  /** The gateway's key (PEM or secret), for forging and for algorithm-confusion cases. */
+  key: KeyInput
+  /** A valid access token signed by the gateway itself (a session id that is not revoked). */
+  token: (sub: string, roles?: string[]) => string
+  /** fetch against the gateway, answered as an Outcome (redirects not followed). */
+  request: (path: string, init?: RequestInit) => Promise<Outcome>
+  /** Bytes sent as they are over one TCP connection; the answer is parsed as far as it goes. */
+  raw: (bytes: string, waitMs?: number) => Promise<Outcome>
+  /** Registers (if needed) and logs in `email`; returns the access token and the refresh cookie value. */
+  login: (email: string, password?: string) => Promise<{ accessToken: string, refreshToken: string, userId: string }>
+  /** Another gateway with different configuration (fresh rate-limit state, other key), torn down with the test. */
+  fresh: (options?: TargetOptions) => Promise<AttackTarget>
+}
+
+async function startUpstream (t: Teardown): Promise<RecordingUpstream> {
+  const seen: SeenRequest[] = []
+  let connections = 0
+  let handler: UpstreamHandler = (request, response) => {
+    request.resume()
+    request.on('end', () => {
+      response.writeHead(200, { 'content-type': 'application/json' })
+      response.end(JSON.stringify({ method: request.method, url: request.url, headers: request.headers }))
+    })
+  }
+  const server = createServer((request, response) => {
+    seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, rawHeaders: request.rawHeaders })
+    handler(request, response)
+  })
+  server.on('connection', () => { connections++ })
+  server.on('upgrade', (request, socket) => {
+    seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, rawHeaders: request.rawHeaders })
+    socket.destroy()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => { resolve() }) }))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
+    seen,
+    connections: () => connections,
+    handle: (next) => { handler = next }
+  }
+}
+
+function codeOf (body: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body)
+    if (parsed !== null && typeof parsed === 'object' && 'code' in parsed && typeof parsed.code === 'string') return parsed.code
+  } catch { /* not JSON: no code */ }
+  return undefined
+}
+
+async function fetchOutcome (origin: string, path: string, init: RequestInit = {}): Promise<Outcome> {
+  const response = await fetch(`${origin}${path}`, { redirect: 'manual', ...init })
+  const body = await response.text()
+  const headers: Record<string, string | string[] | undefined> = {}
+  response.headers.forEach((value, name) => { headers[name] = value })
+  const cookies = response.headers.getSetCookie()
+  if (cookies.length > 0) headers['set-cookie'] = cookies
+  return { status: response.status, code: codeOf(body), headers, body }
+}
+
+function rawOutcome (port: number, bytes: string, waitMs: number): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    const finish = (): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      const text = Buffer.concat(chunks).toString('latin1')
+      const split = text.indexOf('\r\n\r\n')
+      const head = split === -1 ? text : text.slice(0, split)
+      const body = split === -1 ? '' : text.slice(split + 4)
+      const headers: Record<string, string | string[] | undefined> = {}
+      for (const line of head.split('\r\n').slice(1)) {
+        const colon = line.indexOf(':')
+        if (colon > 0) headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim()
+      }
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1] ?? 0)
+      // A chunked body starts with its size line; the JSON error is what follows it.
+      const json = body.slice(body.indexOf('{'))
+      resolve({ status, code: codeOf(json.slice(0, json.lastIndexOf('}') + 1)), headers, body })
+    }
+    const timer = setTimeout(finish, waitMs)
+    socket.on('data', (chunk) => chunks.push(chunk))
+    socket.on('end', finish)
+    socket.on('error', finish)
+    socket.write(bytes, 'latin1')
+  })
+}
+
+function refreshCookie (setCookies: string[] | string | undefined): string {
+  const list = Array.isArray(setCookies) ? setCookies : setCookies === undefined ? [] : [setCookies]
+  for (const cookie of list) {
+    const match = /^authgate_rt=([^;]*)/.exec(cookie)
+    if (match?.[1] !== undefined && match[1] !== '') return match[1]
+  }
+  throw new Error('no refresh cookie in the answer')
+}
+
+/** Starts the recording upstream and a gateway in front of it; both end with the test. */
+export async function startTarget (t: Teardown, options: TargetOptions = {}): Promise<AttackTarget> {
+  const upstream = await startUpstream(t)
+  const key = options.key ?? generateKey('EdDSA', 'security-eddsa')
+  const config = parseConfig({
+    tokens: { keys: [key], issuer: ISSUER, audience: AUDIENCE },
+    routes: [
+      { prefix: '/public', upstream: upstream.url, auth: 'none' },
+      { prefix: '/api', upstream: upstream.url, auth: 'required' },
+      { prefix: '/admin', upstream: upstream.url, auth: 'required', roles: ['admin'] },
+      { prefix: '/ws', upstream: upstream.url, auth: 'required', websocket: true }
+    ],
+    ...options.config
+  }, { file: 'security-catalogue' })
+  const app = await buildApp(config, { logger: false })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const port = (app.server.address() as AddressInfo).port
+  const origin = `http://127.0.0.1:${port}`
+  let counter = 0
+  const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  return {
+    app,
+    origin,
+    port,
+    upstream,
+    key,
+    token: (sub, roles = []) => app.authgate.tokens.sign({ sub, sid: `sid-${sub}-${++counter}`, roles }).token,
+    request: (path, init) => fetchOutcome(origin, path, init),
+    raw: (bytes, waitMs = 1500) => rawOutcome(port, bytes, waitMs),
+    async login (email, password = PASSWORD) {
+      const registered = await fetchOutcome(origin, '/auth/register', json({ email, password }))
+      if (registered.status !== 201 && registered.status !== 409) throw new Error(`register answered ${registered.status}`)
+      const login = await fetchOutcome(origin, '/auth/login', json({ email, password }))
+      if (login.status !== 200) throw new Error(`login answered ${login.status} ${login.code ?? ''}`)
+      const body = JSON.parse(login.body) as { accessToken: string, user: { id: string } }
+      return { accessToken: body.accessToken, refreshToken: refreshCookie(login.headers['set-cookie']), userId: body.user.id }
+    },
+    fresh: (next) => startTarget(t, next)
+  }
+}
