@@ -2,6 +2,8 @@
 // measured and a run of a given length. A scenario whose server could not start carries `skipped` instead.
 import { assertProbe, probe, runAutocannon } from './lib/load.mjs'
 import { loginSessions, runRefresh, runRefreshStorm } from './lib/cookie-chain.mjs'
+import { runLoginStorm } from './lib/login-storm.mjs'
+import { sampleCores } from './lib/placement.mjs'
 import { BENCH_USER } from './lib/environment.mjs'
 
 export const CONNECTIONS = 50
@@ -15,12 +17,18 @@ const REFRESH_SESSIONS = 16
 const STORM_SESSIONS = 5
 const STORM_TABS = 4
 
+// login-storm: Bearer requests at a fixed rate (well below saturation, so the p99 is latency, not a queue) while
+// this many clients log in back to back on the same gateway.
+const STORM_BEARER_RATE = 300
+const STORM_LOGIN_CONCURRENCY = 8
+
 /** For the report: how hard each kind of scenario is driven. */
 export const LOAD_LEVELS = {
   http: `autocannon, ${CONNECTIONS} connections, no pipelining`,
   login: `autocannon, ${AUTH_CONNECTIONS} connections`,
   refresh: `${REFRESH_SESSIONS} sessions, each refreshing in a loop with the cookie the previous answer set`,
-  'refresh-storm': `${STORM_SESSIONS} sessions × ${STORM_TABS} tabs refreshing with the same cookie at once, round after round`
+  'refresh-storm': `${STORM_SESSIONS} sessions × ${STORM_TABS} tabs refreshing with the same cookie at once, round after round`,
+  'login-storm': `Bearer GETs at ${STORM_BEARER_RATE}/s (open loop) for the run's length alone, then as long again while ${STORM_LOGIN_CONCURRENCY} clients log in back to back; p99 of each phase`
 }
 
 export const RATIOS = [
@@ -110,6 +118,48 @@ function refreshScenario (name, port, why, driver) {
 }
 
 /**
+ * gateway-auth-workers: while it is measured, samples which core the primary and each worker run on, and reports
+ * it (`placement`), so the result says whether `server.workers` really spread over the cores it was given.
+ */
+function workersScenario (scenario, workers) {
+  if (scenario.skipped !== undefined || workers === undefined || !scenario.run) return scenario
+  const run = scenario.run
+  return {
+    ...scenario,
+    run: async (seconds) => {
+      const pids = [workers.pid, ...workers.workerPids()]
+      const sampler = sampleCores(pids)
+      const result = await run(seconds)
+      const seen = sampler.stop()
+      const describe = (pid) => Object.entries(seen[pid] ?? {}).map(([core, n]) => `core ${core} ${n}×`).join(', ') || 'not seen'
+      const roles = pids.map((pid, index) => `${index === 0 ? 'primary' : `worker ${index}`} (${describe(pid)})`)
+      const spread = new Set(pids.slice(1).flatMap((pid) => Object.keys(seen[pid] ?? {})))
+      return { ...result, placement: `${pids.length - 1} workers allowed on cores ${workers.allowed()}, ran on ${spread.size} core(s): ${roles.join('; ')}` }
+    }
+  }
+}
+
+/**
+ * login-storm on a gateway with the database store and `rateLimit: false`: the probe checks that Bearer auth is on
+ * (401 without the token, 2xx with it) and that the bench user can log in.
+ */
+function loginStormScenario (name, port, token, why, quick) {
+  const base = authScenario(name, port, token, why)
+  if (base.skipped !== undefined) return base
+  return {
+    name,
+    probe: async () => {
+      await base.probe?.()
+      await assertProbe(`${name} (login)`, port, { method: 'POST', path: `${PREFIX}/login`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_USER) })
+    },
+    // Two phases per run: --quick halves each so the whole smoke test stays within its 2 minutes.
+    run: (seconds) => runLoginStorm({
+      port, token, user: BENCH_USER, prefix: PREFIX, path: '/api/bench', rate: STORM_BEARER_RATE, concurrency: STORM_LOGIN_CONCURRENCY, seconds: quick ? seconds / 2 : seconds
+    })
+  }
+}
+
+/**
  * @param {Record<string, any>} env from startEnvironment
  * @param {{ quick: boolean }} plan --quick waits less for the revocation list to fill (the 2-minute budget)
  */
@@ -129,11 +179,12 @@ export function defineScenarios (env, { quick }) {
     authScenario('gateway-auth-rs256', ports['gateway-rs256'], tokens.RS256?.token, why('gateway-rs256')),
     revocationScenario('gateway-auth-revocation', ports['gateway-revocation'], tokens.EdDSA?.token, tokens.EdDSA?.revokedTokens, why('gateway-revocation'),
       () => env.revocationLog?.() ?? [], quick ? 20 : 90),
-    authScenario('gateway-auth-workers', ports['gateway-workers'], tokens.EdDSA?.token, why('gateway-workers')),
+    workersScenario(authScenario('gateway-auth-workers', ports['gateway-workers'], tokens.EdDSA?.token, why('gateway-workers')), env.workers),
     refreshScenario('refresh', ports['auth-endpoints'], authWhy, 'refresh'),
     refreshScenario('refresh-storm', ports['auth-endpoints'], authWhy, 'storm'),
     httpScenario('login', ports['auth-endpoints'], {
       method: 'POST', path: `${PREFIX}/login`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_USER)
-    }, authWhy, AUTH_CONNECTIONS)
+    }, authWhy, AUTH_CONNECTIONS),
+    loginStormScenario('login-storm', ports['gateway-login'], tokens.EdDSA?.token, why('gateway-login'), quick)
   ]
 }

@@ -3,7 +3,7 @@
 // auth plugin serves /auth/* and the JWKS, then one proxy registration per route, then health and fallbacks.
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
 import { Agent } from 'undici'
-import authgate, { AuthError, sendAuthError, type AuthgateOptions, type SessionStore } from '@authgate/fastify'
+import authgate, { AuthError, sendAuthError, type AuthgateOptions, type KeyEncryptionKey, type SessionStore } from '@authgate/fastify'
 import { AUTH_PREFIX, type GatewayConfig } from './config.js'
 import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './errors.js'
 import { createHeaderPolicy } from './headers.js'
@@ -12,6 +12,7 @@ import { createLegacyVerifier } from './legacy-users.js'
 import { GatewayMetrics } from './metrics.js'
 import { BAD_PATH_ROUTE, createPrefixSpellingCheck, normaliseTarget } from './paths.js'
 import { registerProxyRoute } from './proxy-routes.js'
+import { rateLimitOptions } from './rate-limits.js'
 import { registerDemoFiles, type DemoFiles } from './static-demo.js'
 import { createNewDeviceWebhook } from './webhook.js'
 
@@ -66,7 +67,9 @@ function pluginOptions (config: GatewayConfig, app: FastifyInstance, store: Sess
   const options: AuthgateOptions = {
     tokens: {
       ...(tokens.algorithm === undefined ? {} : { algorithm: tokens.algorithm }),
-      ...(tokens.keysDir === undefined ? { keys: [...(tokens.keys ?? [])] } : { keysDir: tokens.keysDir }),
+      ...(tokens.keyStore === 'database'
+        ? { keyRing: { store: 'database' as const, keyEncryptionKey: tokens.keyEncryptionKey as KeyEncryptionKey, refreshInterval: tokens.keyRefreshMs / 1000 } }
+        : tokens.keysDir === undefined ? { keys: [...(tokens.keys ?? [])] } : { keysDir: tokens.keysDir }),
       issuer: tokens.issuer,
       audience: tokens.audience,
       accessTtl: tokens.accessTtlMs / 1000,
@@ -79,7 +82,9 @@ function pluginOptions (config: GatewayConfig, app: FastifyInstance, store: Sess
     cookie: { name: cookie.name, deviceName: cookie.deviceName, secure: cookie.secure, sameSite: cookie.sameSite },
     prefix: AUTH_PREFIX,
     registration: config.registration,
-    allowedOrigins: [...config.allowedOrigins]
+    allowedOrigins: [...config.allowedOrigins],
+    // Shared through Redis when `rateLimit.redis` is set: N instances (or workers) then allow the attempts of one.
+    rateLimit: rateLimitOptions(config.rateLimit)
   }
   const chosenStore = store ?? config.store
   if (chosenStore !== undefined) options.store = chosenStore
@@ -96,6 +101,11 @@ function fastifyTrustProxy (value: GatewayConfig['server']['trustProxy']): boole
   if (value === 0) return false
   if (typeof value === 'number') return (_address, hop) => hop < value
   return typeof value === 'object' ? [...value] : value
+}
+
+/** How often Node looks for connections past their headers timeout: a quarter of it, between 250 ms and 5 s. */
+function checkingInterval (headersTimeoutMs: number): number {
+  return Math.min(5000, Math.max(250, Math.floor(headersTimeoutMs / 4)))
 }
 
 function errorCodeFor (statusCode: number): GatewayErrorCode {
@@ -124,6 +134,9 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     },
     trustProxy: fastifyTrustProxy(config.server.trustProxy),
     bodyLimit: config.server.bodyLimit,
+    // Slowloris: a request head trickled byte by byte is cut off after headersTimeout (408, connection closed).
+    // Node only checks every connectionsCheckingInterval (default 30 s), so check often enough for the bound to hold.
+    http: { headersTimeout: config.server.headersTimeoutMs, connectionsCheckingInterval: checkingInterval(config.server.headersTimeoutMs) },
     // Routing happens on the canonical target; a refused one goes to the 400 route (paths.ts). Routing stays
     // case-sensitive: loose spellings of a configured prefix are refused before it (createPrefixSpellingCheck).
     rewriteUrl: (request) => rewriteTarget(request.url ?? ''),

@@ -112,6 +112,28 @@ function foldSegment (segment: string): string {
 }
 
 /**
+ * Whether foldSegment could change one of the first `depth` segments of `target`: an upper-case letter, `;`, `%`,
+ * or a segment ending in a dot or a space. When not, every folded segment equals the segment itself.
+ */
+function mayFold (target: string, depth: number): boolean {
+  let segment = 0
+  for (let index = 1; index < target.length; index++) {
+    const code = target.charCodeAt(index)
+    if (code === 0x3f) return false
+    if (code === 0x2f) {
+      if (++segment >= depth) return false
+      continue
+    }
+    if ((code >= 0x41 && code <= 0x5a) || code === 0x3b || code === 0x25) return true
+    if (code === 0x2e || code === 0x20) {
+      const next = index + 1 < target.length ? target.charCodeAt(index + 1) : 0x2f
+      if (next === 0x2f || next === 0x3f) return true
+    }
+  }
+  return false
+}
+
+/**
  * A check, built once from the configured route prefixes, that is true when a canonical target's leading segments
  * spell another configured prefix loosely but not exactly (`/ADMIN`, `/admin;x`, `/admin.`, `/admin%20`,
  * `/api/Admin` beside `/api/admin`). Routing is case-sensitive and exact, so such a target would be matched by a
@@ -128,7 +150,12 @@ export function createPrefixSpellingCheck (prefixes: readonly string[]): (target
     })
   const depth = Math.max(0, ...table.map((entry) => entry.exact.length))
   if (depth === 0) return () => false
+  // With prefixes that folding leaves unchanged (the usual lower-case ones), a target that folding leaves unchanged
+  // (nearly every request) cannot spell any of them loosely: the split-and-fold below (an allocation per segment on
+  // every request, ≈ 1.5 µs in the profile) is skipped for it.
+  const plainPrefixes = table.every((entry) => entry.exact.every((segment, index) => segment === entry.folded[index]))
   return (target) => {
+    if (plainPrefixes && !mayFold(target, depth)) return false
     const query = target.indexOf('?')
     const segments = (query === -1 ? target : target.slice(0, query)).split('/', depth + 1).slice(1)
     const folded = segments.map(foldSegment)

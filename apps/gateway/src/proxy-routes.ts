@@ -1,7 +1,7 @@
 // One @fastify/http-proxy registration per configured route, each in its own encapsulated scope that carries the
 // route's auth hook and metrics hook. Routing is Fastify's (find-my-way, case-sensitive), on the canonical path
 // that rewriteUrl produced: the longest matching prefix wins, on segment boundaries.
-import type { IncomingHttpHeaders } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import type { Dispatcher } from 'undici'
@@ -43,8 +43,24 @@ function upstreamPrefix (route: RouteConfig): string {
  */
 const UPSTREAM_SIGNAL = Symbol('authgate.upstreamSignal')
 
-/** Per-request controllers, aborted when the client goes away before its reply finished. */
-const controllers = new WeakMap<FastifyRequest, AbortController>()
+/**
+ * The abort signal handed to undici is the client's own request object (an EventEmitter, which undici accepts as a
+ * signal: it listens for 'abort' and reads `aborted`), told 'abort' by the response's 'close' before 'finish'.
+ * Profiled (docs/profiling.md): a per-request AbortController cost ≈ 6 µs (Node 20's AbortSignal.addEventListener
+ * with `once` and its removal) plus a WeakMap entry ≈ 0.9 µs (ephemeron GC) per proxied request; this allocates nothing.
+ * One shared listener (no closure per request); `this` is the ServerResponse, `req` its documented request.
+ */
+function abortUpstreamIfUnfinished (this: ServerResponse): void {
+  if (!this.writableFinished) this.req.emit('abort')
+}
+
+/** Whether the client went away before its reply was fully written (the response closed unfinished). */
+function clientLeft (response: Pick<ServerResponse, 'destroyed' | 'writableFinished'>): boolean {
+  return response.destroyed && !response.writableFinished
+}
+
+/** Undici's signal contract, as far as the request object fulfils it (see abortUpstreamIfUnfinished). */
+type UpstreamSignal = IncomingMessage & { reason?: unknown }
 
 /**
  * `dispatcher` as reply-from's `undici` option, with each request's signal attached: without it a client that
@@ -54,10 +70,12 @@ const controllers = new WeakMap<FastifyRequest, AbortController>()
 function abortableDispatcher (dispatcher: Dispatcher): { request: Dispatcher['request'] } {
   const request = (options: Dispatcher.RequestOptions, callback?: unknown): unknown => {
     const headers = options.headers as Record<string | symbol, unknown> | undefined
-    const signal = headers?.[UPSTREAM_SIGNAL] as AbortSignal | undefined
+    const signal = headers?.[UPSTREAM_SIGNAL] as UpstreamSignal | undefined
     if (headers !== undefined && signal !== undefined) {
       Reflect.deleteProperty(headers, UPSTREAM_SIGNAL)
-      options = { ...options, signal }
+      // reply-from builds this object for this one call: set the signal on it rather than copying it.
+      const mutable: { signal?: unknown } = options
+      mutable.signal = signal
     }
     return (dispatcher.request as (options: Dispatcher.RequestOptions, callback?: unknown) => unknown)(options, callback)
   }
@@ -94,10 +112,8 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
     scope.addHook('onRequest', createAuthHook(route, authgate, metrics, expiry))
     // Only requests that passed the auth hook get here. The response's 'close' before 'finish' is the client
     // going away (the request's own 'close' also fires after a normal end of its body, so it cannot tell).
-    scope.addHook('preHandler', (request, reply, done) => {
-      const controller = new AbortController()
-      controllers.set(request, controller)
-      reply.raw.once('close', () => { if (!reply.raw.writableFinished) controller.abort() })
+    scope.addHook('preHandler', (_request, reply, done) => {
+      reply.raw.on('close', abortUpstreamIfUnfinished)
       done()
     })
     scope.addHook('onResponse', (_request, reply, done) => {
@@ -129,8 +145,9 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
         retryDelay: () => null,
         rewriteRequestHeaders: (request, headers) => {
           const out = upstreamRequestHeaders(request as FastifyRequest, headers, route, policy, authgate.tokens) as Record<string | symbol, unknown>
-          const controller = controllers.get(request as FastifyRequest)
-          if (controller !== undefined) out[UPSTREAM_SIGNAL] = controller.signal
+          // A client already gone before the preHandler listened: an aborted signal, so undici does not even connect.
+          const raw = (request as FastifyRequest).raw
+          out[UPSTREAM_SIGNAL] = raw.socket.destroyed ? AbortSignal.abort() : raw
           return out as IncomingHttpHeaders
         },
         rewriteHeaders: (headers) => downstreamResponseHeaders(headers, policy, locationMapping),
@@ -139,7 +156,7 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
           void reply.send(response.stream)
         },
         onError: (reply, { error }) => {
-          if (controllers.get(reply.request as FastifyRequest)?.signal.aborted === true) {
+          if (clientLeft(reply.raw)) {
             // The client left: nobody reads this answer, and it is not an upstream failure (499 as nginx counts it).
             reply.log.info({ route: route.prefix }, 'client closed the connection; upstream request aborted')
             void reply.code(499).send()

@@ -6,7 +6,8 @@ export default authgate
 export { authgate, fastifyAuth } from './plugin.js'
 export * from './errors.js'
 export type {
-  AuthgateOptions, NormalisedOptions, TokensInput, CookieInput, RateLimitInput, RateLimitRule, Duration, VerifiedUser, VerifyCredentials
+  AuthgateOptions, NormalisedOptions, TokensInput, KeyRingInput, CookieInput, RateLimitInput, RateLimitRule, Duration, VerifiedUser, VerifyCredentials,
+  RevocationInput
 } from './options.js'
 export { normaliseOptions, parseDuration } from './options.js'
 export type {
@@ -18,10 +19,13 @@ export { createStore, isSessionStore, MemorySessionStore, MongoSessionStore, MAX
 export type {
   StoreOption, MongoStoreOptions, SessionStore, SessionRecord, NewSession, UserRecord, NewUser, DeviceRecord, DeviceSeen, GraceEntry, RotateInput
 } from './stores/index.js'
+export { MemoryKeyRingStore, MongoKeyRingStore, KEY_RING_COLLECTION, hasKeyRingStore, isKeyRingStore } from './stores/index.js'
+export type { KeyRingStore, KeyRingRecord, StoredRingKey, RingKeyState, SealedKey, KeyRingCapable } from './stores/index.js'
 export { hashPassword, verifyPassword, normalisePassword, MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, PASSWORD_HASH_OPTIONS } from './passwords.js'
 export type { SessionUser, IssuedSession } from './sessions/service.js'
 export * from './tokens/index.js'
 export { readBearerToken, createAuthenticator, createAuthPreHandler, checkRoles, sendAuthError } from './authenticate.js'
 export type { Authenticator, AuthenticatorOptions, AuthOutcome, AuthHeaders } from './authenticate.js'
 export { createRevocationList, type RevocationListOptions, type PollingRevocationList } from './revocation-list.js'
+export { detectRevocationTransport, type RevocationTransport } from './revocation-change-stream.js'
 export type { AuthgateClaims, AuthClaims, AuthgateDecorator, RouteAuthMode } from './types.js'

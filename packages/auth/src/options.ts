@@ -6,8 +6,13 @@ import { loadKeysDir } from './tokens/keys.js'
 import { checkAlgorithm } from './tokens/key-material.js'
 import { isRoleList } from './tokens/claims.js'
 import type { AccessAlgorithm, KeyInput, TokenOptions } from './tokens/types.js'
+import { parseKeyEncryptionKey, type KeyEncryptionKey } from './tokens/key-ring-crypto.js'
+import { DEFAULT_KEY_REFRESH_MS } from './tokens/key-ring-service.js'
+import { isKeyRingStore, type KeyRingStore } from './stores/signing-keys.js'
 import type { StoreOption } from './stores/index.js'
 import type { AuthgateEventHooks } from './events.js'
+import type { Redis } from 'ioredis'
+import { isRedisClient } from './rate-limit-redis.js'
 
 /** Seconds, or a string like `'15m'`, `'30d'`, `'10s'`, `'500ms'`. */
 export type Duration = number | string
@@ -35,6 +40,29 @@ export interface TokensInput {
   clockTolerance?: Duration
   /** Longest lifetime a token may be minted with (`authgate token --ttl`). Default accessTtl. */
   maxTtl?: Duration
+  /**
+   * Signing keys kept in the database and shared by every instance (exclusive with `keys`/`keysDir`): changed with
+   * `authgate keys rotate | retire`, picked up by each instance within `refreshInterval`, without a restart.
+   */
+  keyRing?: KeyRingInput
+}
+
+export interface KeyRingInput {
+  /** `'database'`: the ring in the session store (MongoDB, or the in-memory store for one process); or a KeyRingStore. */
+  store: 'database' | KeyRingStore
+  /**
+   * Required: ≥ 32 random bytes (hex or base64 text, or a Buffer). Private keys are encrypted at rest under it
+   * (AES-256-GCM); without it a copy of the database cannot sign. Give it from the environment; it is never stored.
+   */
+  keyEncryptionKey: string | Buffer | KeyEncryptionKey
+  /** How often each instance reads the ring (0.05–300 s). Also the JWKS max-age. Default 10s. */
+  refreshInterval?: Duration
+}
+
+export interface NormalisedKeyRing {
+  store: 'database' | KeyRingStore
+  kek: KeyEncryptionKey
+  refreshMs: number
 }
 
 export interface CookieInput {
@@ -66,6 +94,15 @@ export interface RateLimitInput {
    * that doubles on each repeat up to `timeWindow`. Default 5 per 15 minutes.
    */
   accountFailures?: RateLimitRule
+  /**
+   * Shares every limit above between instances: an ioredis client, or a `redis://` / `rediss://` URL (the plugin
+   * then owns the client and closes it with the app). Without it each process counts on its own, so N instances
+   * allow N times the attempts. While Redis cannot answer (bounded at 1.5 s), login, refresh and register answer
+   * 503 AUTH_STORE_UNAVAILABLE + Retry-After: never unlimited. Bearer checks do not use Redis.
+   */
+  redis?: Redis | string
+  /** Prefix of the Redis keys (several deployments on one Redis). Default `authgate:`. */
+  keyPrefix?: string
 }
 
 export interface VerifiedUser {
@@ -103,15 +140,39 @@ export interface AuthgateOptions {
   events?: AuthgateEventHooks
   /** When set, Bearer checks answer 503 once the revocation list has been unable to sync for this long. */
   revocationFailClosedAfter?: Duration
+  /** How revocations reach this instance (see RevocationInput). */
+  revocation?: RevocationInput
+}
+
+export interface RevocationInput {
+  /**
+   * 'auto' (default): where the MongoDB store's server has change streams (a replica set or a sharded cluster,
+   * detected with `hello`), revocations arrive by change stream in about a second, and polling goes on every
+   * 6 × `tokens.revocationDelay` as a safety net (every `revocationDelay` whenever the stream is down). Elsewhere
+   * (FerretDB, a standalone server, the memory store) polling every `revocationDelay`. false: polling only.
+   */
+  changeStreams?: 'auto' | false
 }
 
 export interface NormalisedRule { max: number, timeWindowMs: number }
+
+export interface NormalisedRateLimit {
+  login: NormalisedRule
+  refresh: NormalisedRule
+  register: NormalisedRule
+  accountFailures: NormalisedRule
+  /** undefined: per-process limits. */
+  redis: Redis | string | undefined
+  keyPrefix: string
+}
 
 export interface NormalisedOptions {
   store: StoreOption | undefined
   tokens: TokenOptions
   /** Set when `tokens.keysDir` could not be read: the app starts, and signing and verifying answer 503. */
   keysError: string | undefined
+  /** Set with tokens.keyRing: `tokens.keys` is then empty and the keys come from the ring. */
+  keyRing: NormalisedKeyRing | undefined
   refreshTtlMs: number
   idleTimeoutMs: number
   reuseGraceMs: number
@@ -123,10 +184,11 @@ export interface NormalisedOptions {
   defaultRoles: string[]
   allowedOrigins: ReadonlySet<string>
   reuseDetection: 'revoke' | 'report'
-  rateLimit: { login: NormalisedRule, refresh: NormalisedRule, register: NormalisedRule, accountFailures: NormalisedRule } | false
+  rateLimit: NormalisedRateLimit | false
   verifyCredentials: VerifyCredentials | undefined
   events: AuthgateEventHooks
   revocationFailClosedAfterMs: number | undefined
+  revocationChangeStreams: 'auto' | false
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
@@ -175,6 +237,31 @@ function rule (value: RateLimitRule | undefined, fallback: RateLimitRule, path: 
   return { max: input.max, timeWindowMs: duration(input.timeWindow, fallback.timeWindow, `${path}.timeWindow`, 1000, 86_400_000) }
 }
 
+const RATE_LIMIT_KEYS = ['login', 'refresh', 'register', 'accountFailures', 'redis', 'keyPrefix']
+
+function normaliseRateLimit (limits: RateLimitInput | undefined): NormalisedRateLimit {
+  // A misspelt key (`redisUrl`) would otherwise leave the limits per process without a word.
+  for (const key of Object.keys(limits ?? {})) {
+    if (!RATE_LIMIT_KEYS.includes(key)) throw new Error(`rateLimit.${key} is not an option (${RATE_LIMIT_KEYS.join(', ')})`)
+  }
+  const redis = limits?.redis
+  if (typeof redis === 'string') {
+    let url: URL | undefined
+    try { url = new URL(redis) } catch { url = undefined }
+    if (url === undefined || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) throw new Error('rateLimit.redis must be a redis:// or rediss:// URL, or an ioredis client')
+  } else if (redis !== undefined && !isRedisClient(redis)) throw new Error('rateLimit.redis must be a redis:// or rediss:// URL, or an ioredis client')
+  const keyPrefix = text(limits?.keyPrefix, 'authgate:', 'rateLimit.keyPrefix')
+  if (keyPrefix.length > 100) throw new Error('rateLimit.keyPrefix must be at most 100 characters')
+  return {
+    login: rule(limits?.login, { max: 30, timeWindow: '1m' }, 'rateLimit.login'),
+    refresh: rule(limits?.refresh, { max: 300, timeWindow: '1m' }, 'rateLimit.refresh'),
+    register: rule(limits?.register, { max: 10, timeWindow: '1m' }, 'rateLimit.register'),
+    accountFailures: rule(limits?.accountFailures, { max: 5, timeWindow: '15m' }, 'rateLimit.accountFailures'),
+    redis,
+    keyPrefix
+  }
+}
+
 function normalisePrefix (value: unknown): string {
   const prefix = text(value, '/auth', 'prefix')
   if (!/^(\/[A-Za-z0-9._~-]+)+$/.test(prefix)) throw new Error('prefix must be a path like /auth (no trailing slash)')
@@ -197,14 +284,18 @@ function normaliseOrigins (value: unknown): Set<string> {
   }))
 }
 
-type NormalisedTokens = Pick<NormalisedOptions, 'tokens' | 'keysError' | 'refreshTtlMs' | 'idleTimeoutMs' | 'reuseGraceMs' | 'revocationDelayMs'>
+type NormalisedTokens = Pick<NormalisedOptions, 'tokens' | 'keysError' | 'keyRing' | 'refreshTtlMs' | 'idleTimeoutMs' | 'reuseGraceMs' | 'revocationDelayMs'>
 
 function normaliseTokens (input: TokensInput): NormalisedTokens {
   if (typeof input !== 'object') throw new Error('tokens must be an object')
   let keys: KeyInput[]
   let keysError: string | undefined
   if (input.keys !== undefined && input.keysDir !== undefined) throw new Error('tokens.keys and tokens.keysDir are exclusive: give one')
-  if (input.keysDir !== undefined) {
+  const keyRing = input.keyRing === undefined ? undefined : normaliseKeyRing(input)
+  if (keyRing !== undefined) {
+    // The ring's current key decides the signing algorithm; tokens.algorithm is what `keys rotate` generates.
+    keys = []
+  } else if (input.keysDir !== undefined) {
     if (typeof input.keysDir !== 'string' || input.keysDir.length === 0) throw new Error('tokens.keysDir must be a directory path')
     try {
       keys = loadKeysDir(input.keysDir)
@@ -234,11 +325,34 @@ function normaliseTokens (input: TokensInput): NormalisedTokens {
   return {
     tokens,
     keysError,
+    keyRing,
     refreshTtlMs,
     idleTimeoutMs,
     reuseGraceMs: duration(input.reuseGrace, '10s', 'tokens.reuseGrace', 0, 60_000),
     revocationDelayMs: duration(input.revocationDelay, '5s', 'tokens.revocationDelay', 100, 300_000)
   }
+}
+
+function normaliseKeyRing (input: TokensInput): NormalisedKeyRing {
+  const ring = input.keyRing
+  if (typeof ring !== 'object' || (ring as KeyRingInput | null) === null) throw new Error('tokens.keyRing must be an object { store, keyEncryptionKey, refreshInterval }')
+  if (input.keys !== undefined || input.keysDir !== undefined) throw new Error('tokens.keyRing is exclusive with tokens.keys and tokens.keysDir: give one')
+  if (input.signingKid !== undefined) throw new Error('tokens.signingKid does not apply to tokens.keyRing (the ring\'s current key signs)')
+  if (ring.store !== 'database' && !isKeyRingStore(ring.store)) throw new Error('tokens.keyRing.store must be \'database\' or a KeyRingStore')
+  return {
+    store: ring.store,
+    kek: parseKeyEncryptionKey(ring.keyEncryptionKey, 'tokens.keyRing.keyEncryptionKey'),
+    refreshMs: duration(ring.refreshInterval, `${DEFAULT_KEY_REFRESH_MS / 1000}s`, 'tokens.keyRing.refreshInterval', 50, 300_000)
+  }
+}
+
+function normaliseChangeStreams (input: unknown): 'auto' | false {
+  if (input === undefined) return 'auto'
+  if (typeof input !== 'object' || input === null) throw new Error('revocation must be an object { changeStreams }')
+  // Untyped configuration (YAML, JSON) may hold anything here.
+  const value: unknown = (input as { changeStreams?: unknown }).changeStreams ?? 'auto'
+  if (value === 'auto' || value === false) return value
+  throw new Error('revocation.changeStreams must be "auto" or false')
 }
 
 export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
@@ -278,16 +392,10 @@ export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
     defaultRoles: [...roles],
     allowedOrigins: normaliseOrigins(input.allowedOrigins),
     reuseDetection,
-    rateLimit: limits === false
-      ? false
-      : {
-          login: rule(limits?.login, { max: 30, timeWindow: '1m' }, 'rateLimit.login'),
-          refresh: rule(limits?.refresh, { max: 300, timeWindow: '1m' }, 'rateLimit.refresh'),
-          register: rule(limits?.register, { max: 10, timeWindow: '1m' }, 'rateLimit.register'),
-          accountFailures: rule(limits?.accountFailures, { max: 5, timeWindow: '15m' }, 'rateLimit.accountFailures')
-        },
+    rateLimit: limits === false ? false : normaliseRateLimit(limits),
     verifyCredentials: input.verifyCredentials,
     events,
-    revocationFailClosedAfterMs: input.revocationFailClosedAfter === undefined ? undefined : parseDuration(input.revocationFailClosedAfter, 'revocationFailClosedAfter')
+    revocationFailClosedAfterMs: input.revocationFailClosedAfter === undefined ? undefined : parseDuration(input.revocationFailClosedAfter, 'revocationFailClosedAfter'),
+    revocationChangeStreams: normaliseChangeStreams(input.revocation)
   }
 }

@@ -11,11 +11,13 @@ import { createEvents } from './events.js'
 import { normaliseOptions, type AuthgateOptions } from './options.js'
 import { warmDummyHash } from './passwords.js'
 import { createRevocationList } from './revocation-list.js'
-import { authRoutes, createAccountLockout, type RouteContext } from './routes/index.js'
+import { changeStreamFeedFor } from './revocation-mongo-watch.js'
+import { createRateLimitState } from './rate-limits.js'
+import { authRoutes, type RouteContext } from './routes/index.js'
 import { createSessionService } from './sessions/service.js'
 import { createStore, isSessionStore } from './stores/index.js'
 import { fastifyJwtOptions } from './tokens/fastify-jwt.js'
-import { createAccessTokenService } from './tokens/service.js'
+import { createPluginTokens } from './tokens/key-ring-setup.js'
 import type { AuthgateDecorator } from './types.js'
 
 /** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
@@ -23,17 +25,20 @@ const FIRST_REVOCATION_POLL_WAIT_MS = 1500
 
 const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authgatePlugin (app: FastifyInstance, input: AuthgateOptions) {
   const options = normaliseOptions(input)
-  const tokens = createAccessTokenService(options.tokens)
   if (options.keysError !== undefined) app.log.error({ event: 'keys_unavailable' }, `authgate: ${options.keysError}; tokens answer 503 until fixed`)
   if (options.store === undefined) app.log.warn('authgate: no store configured, sessions are kept in memory and lost on restart')
   const store = createStore(options.store)
   const ownsStore = !isSessionStore(options.store)
+  // Static keys, or the key ring (polled from the store; `tokens` then always delegates to the newest key set).
+  const { tokens, ring, jwksMaxAge } = createPluginTokens(options, store, app.log)
   const revocations = createRevocationList({
     source: store,
     pollIntervalMs: options.revocationDelayMs,
     retentionMs: ((options.tokens.maxTtl ?? options.tokens.accessTtl) + options.tokens.clockTolerance) * 1000,
     failClosedAfterMs: options.revocationFailClosedAfterMs,
-    logger: app.log
+    logger: app.log,
+    // Change streams where the store's server has them (detected at start); polling goes on either way.
+    feed: options.revocationChangeStreams === false ? undefined : changeStreamFeedFor(store, { logger: app.log })
   })
   const authenticator = createAuthenticator({ tokens, revocations })
   const events = createEvents(options.events, app.log)
@@ -80,31 +85,39 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     await app.register(fastifyJwt, fastifyJwtOptions(options.tokens, decorator.authenticate))
   }
 
+  // Per process, or shared through Redis (`rateLimit.redis`) so N instances do not allow N times the attempts.
+  const limits = options.rateLimit === false ? undefined : createRateLimitState(options.rateLimit, app.log)
   const context: RouteContext = {
     options, store, tokens, sessions, events,
     cookies: createCookieJar(options.cookie),
-    lockout: options.rateLimit === false ? undefined : createAccountLockout(options.rateLimit.accountFailures)
+    lockout: limits?.lockout,
+    rateLimitStore: limits?.store
   }
   await app.register(async (child) => authRoutes(child, context), { prefix: options.prefix })
   const jwksPath = options.jwksPath
   if (jwksPath !== false) {
-    app.get(jwksPath, { config: { auth: 'none' } }, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(tokens.jwks()))
+    app.get(jwksPath, { config: { auth: 'none' } }, async (_request, reply) => reply.header('cache-control', `public, max-age=${jwksMaxAge}`).send(tokens.jwks()))
   }
 
   app.addHook('onReady', async () => {
     // A database down at boot must not stop the process: indexes are created by the first operation that works.
     store.init().catch((error: unknown) => { app.log.warn({ err: error }, 'authgate: session store not reachable at start-up') })
     revocations.start()
+    ring?.start()
     // A restarted instance must not serve sessions revoked before it started: wait for the first poll (start() has
     // begun it; poll() joins it), but only briefly, so a database down at boot still lets the process start.
     await Promise.all([
       Promise.race([revocations.poll(), delay(FIRST_REVOCATION_POLL_WAIT_MS, undefined, { ref: false })]),
+      // Likewise the key ring's first read: until then tokens answer 503 (an outage, never a logout).
+      ...(ring === undefined ? [] : [Promise.race([ring.refresh(), delay(FIRST_REVOCATION_POLL_WAIT_MS, undefined, { ref: false })])]),
       warmDummyHash()
     ])
   })
   app.addHook('onClose', async () => {
     revocations.stop()
+    ring?.stop()
     if (ownsStore) await store.close()
+    await limits?.close()
   })
 }
 

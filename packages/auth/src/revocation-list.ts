@@ -1,10 +1,12 @@
 // Revoked session ids, known to every instance within one poll interval, checked without a database round trip
-// per request (DESIGN.md "Token model"). Polling rather than change streams: FerretDB has none, and polling works
-// on every server.
+// per request (DESIGN.md "Token model"). Polling works on every server (FerretDB has no change streams); where the
+// server has change streams, an optional feed (revocation-change-stream.ts) pushes revocations within about a second
+// and polling goes on behind it at a slower safety cadence (see `feed`). Callers cannot tell which source fed an entry.
 //
 // An entry only matters while an access token of that session can still be valid: every such token was issued
 // before the revocation, so after `retentionMs` (the longest token lifetime plus the clock tolerance) it is dropped.
 // Memory is therefore bounded by the revocations of one token lifetime: a Map of sid → expiry, ~100 bytes each.
+import type { RevocationFeed, RevocationFeedSink, RevocationTransport } from './revocation-change-stream.js'
 import type { RevocationList, RevocationSource } from './tokens/types.js'
 
 /**
@@ -17,6 +19,11 @@ const PAGE_SIZE = REVOCATION_PAGE_SIZE
 const MAX_PAGES_PER_POLL = 20
 
 export const DEFAULT_POLL_INTERVAL_MS = 5000
+/**
+ * While a feed is healthy, a poll still runs every this many poll intervals (30 s at the default 5 s): a revocation
+ * the feed missed (it never should) still arrives within that. An unhealthy feed restores the full cadence.
+ */
+export const REVOCATION_SAFETY_POLL_FACTOR = 6
 const DEFAULT_OVERLAP_MS = 30_000
 
 export interface RevocationLogger {
@@ -36,6 +43,12 @@ export interface RevocationListOptions {
   /** When set, `stale` turns true once no poll has succeeded for this long: the authenticator then answers 503. */
   failClosedAfterMs?: number
   logger?: RevocationLogger
+  /**
+   * Pushes revocations as they happen (a change stream). Trusted only while it calls `alive` at least every half
+   * poll interval and a poll begun after it (re)opened has succeeded; then polls run every
+   * REVOCATION_SAFETY_POLL_FACTOR intervals, else every interval. Losing it polls at once.
+   */
+  feed?: RevocationFeed
   /** Clock, for tests. */
   now?: () => number
 }
@@ -45,6 +58,8 @@ export interface PollingRevocationList extends RevocationList {
   poll: () => Promise<void>
   /** Time of the last successful poll (ms since the epoch), or undefined before the first one. */
   readonly lastSyncAt: number | undefined
+  /** 'change-stream' while a healthy feed delivers (polls are then the slow safety net), else 'polling'. */
+  readonly transport: RevocationTransport
 }
 
 export function createRevocationList (options: RevocationListOptions): PollingRevocationList {
@@ -67,6 +82,14 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   let timer: NodeJS.Timeout | undefined
   let running = false
   let inFlight: Promise<void> | undefined
+  const { feed } = options
+  const safetyIntervalMs = pollIntervalMs * REVOCATION_SAFETY_POLL_FACTOR
+  // The feed's current run: when it first answered, when it last answered, and whether a poll begun after it
+  // opened has succeeded (revocations from before the stream opened are the poll's to deliver).
+  let feedOpenedAt: number | undefined
+  let feedAliveAt: number | undefined
+  let feedCovered = false
+  let lastPollStartedAt: number | undefined
 
   function remember (sid: string, revokedAtMs: number): void {
     const expiresAt = revokedAtMs + retentionMs
@@ -87,7 +110,37 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
     }
   }
 
+  /** The feed can be trusted: covered by a poll, and answering within half a poll interval. */
+  function feedLive (): boolean {
+    return feedCovered && feedAliveAt !== undefined && now() - feedAliveAt <= pollIntervalMs / 2
+  }
+
+  const sink: RevocationFeedSink = {
+    revoked (sid, revokedAt) {
+      const time = revokedAt.getTime()
+      remember(sid, Number.isFinite(time) ? time : now())
+    },
+    alive () {
+      const time = now()
+      feedAliveAt = time
+      if (feedOpenedAt !== undefined) return
+      // (Re)opened: poll now, so whatever was revoked before the stream started is read too.
+      feedOpenedAt = time
+      feedCovered = false
+      if (running) void poll().finally(schedule)
+    },
+    lost () {
+      const wasOpen = feedOpenedAt !== undefined
+      feedOpenedAt = feedAliveAt = undefined
+      feedCovered = false
+      // Revocations since its last answer may be missing: poll now, then at the full cadence.
+      if (wasOpen && running) void poll().finally(schedule)
+    }
+  }
+
   async function pollOnce (): Promise<void> {
+    const pollStartedAt = now()
+    lastPollStartedAt = pollStartedAt
     const since = newestSeen === undefined ? now() - retentionMs : Math.max(newestSeen - overlapMs, now() - retentionMs)
     try {
       // Page through the window oldest first. Asking for a whole retention window at once (100 000 revocations after
@@ -113,6 +166,7 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       // Nothing revoked yet: next time, ask from here rather than the whole retention window again.
       newestSeen ??= since
       lastSyncAt = now()
+      if (feedOpenedAt !== undefined && pollStartedAt >= feedOpenedAt) feedCovered = true
     } catch (error) {
       logger?.warn({ event: 'revocation_poll_failed', err: error }, 'revocation list: polling the session store failed; retrying')
     }
@@ -128,9 +182,17 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
     if (!running) return
     // A quick stop()/start() can leave two poll chains racing here: only one timer may survive.
     if (timer !== undefined) clearTimeout(timer)
+    // With a live feed, tick twice per interval to notice quickly when it stops answering; poll only when it is not
+    // live any more, or for the safety poll.
+    const live = feedLive()
     timer = setTimeout(() => {
-      void poll().finally(schedule)
-    }, pollIntervalMs)
+      const due = !feedLive() || lastPollStartedAt === undefined || now() - lastPollStartedAt >= safetyIntervalMs
+      if (due) void poll().finally(schedule)
+      else {
+        prune()
+        schedule()
+      }
+    }, live ? pollIntervalMs / 2 : pollIntervalMs)
     // Never keeps the process alive on its own.
     timer.unref()
   }
@@ -146,18 +208,25 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       running = true
       startedAt = now()
       void poll().finally(schedule)
+      feed?.start(sink, Math.max(5, Math.floor(pollIntervalMs / 4)))
     },
     stop () {
       running = false
       if (timer !== undefined) clearTimeout(timer)
       timer = undefined
+      feed?.stop()
+      feedOpenedAt = feedAliveAt = undefined
+      feedCovered = false
     },
     poll,
     get size () { return entries.size },
     get lastSyncAt () { return lastSyncAt },
+    get transport () { return feedLive() ? 'change-stream' : 'polling' },
     get stale () {
       if (failClosedAfterMs === undefined || !running) return false
-      return now() - (lastSyncAt ?? startedAt ?? 0) > failClosedAfterMs
+      // A covered feed that answers is as good as a poll: it delivers every revocation committed before its answer.
+      const synced = Math.max(lastSyncAt ?? startedAt ?? 0, feedCovered ? feedAliveAt ?? 0 : 0)
+      return now() - synced > failClosedAfterMs
     }
   }
 }

@@ -96,6 +96,8 @@ export async function startEnvironment ({ dir, revoked, log, cpuProfDir, onDatab
       return gateway('revocation', 'EdDSA', { mongo: revocationMongo })
     }),
     attempt('gateway-workers', () => startGatewayWorkers({ dir, ts, upstreamUrl, keysDir: env.tokens.EdDSA.keysDir })),
+    // login-storm: logins and Bearer traffic on one gateway, so the database store (the bench user) and no rate limit.
+    mongo ? gateway('login', 'EdDSA', { mongo, rateLimit: false }) : undefined,
     mongo
       ? attempt('auth-endpoints', () => startNodeServer('auth-endpoints', join(SERVERS_DIR, 'auth-server.mjs'), {
         ts,
@@ -103,12 +105,13 @@ export async function startEnvironment ({ dir, revoked, log, cpuProfDir, onDatab
       }))
       : undefined
   ])
-  const names = [...ALGORITHMS.map((algorithm) => `gateway-${algorithm.toLowerCase()}`), 'gateway-revocation', 'gateway-workers', 'auth-endpoints']
+  const names = [...ALGORITHMS.map((algorithm) => `gateway-${algorithm.toLowerCase()}`), 'gateway-revocation', 'gateway-workers', 'gateway-login', 'auth-endpoints']
   names.forEach((name, index) => { env.ports[name] = started[index]?.port })
   // What the revocation gateway logged, for the failure report when its list does not fill.
   env.revocationLog = () => started[ALGORITHMS.length]?.stdoutTail ?? []
   if (db) pinPid(db.pid, SERVER_CORE)
-  if (!db) for (const name of ['gateway-revocation', 'auth-endpoints']) missing[name] ??= `no database (${missing.database})`
+  env.workers = started[ALGORITHMS.length + 1]
+  if (!db) for (const name of ['gateway-revocation', 'gateway-login', 'auth-endpoints']) missing[name] ??= `no database (${missing.database})`
   else if (!env.seeded) missing['gateway-revocation'] ??= `seeding failed (${missing.seed})`
   return env
 }

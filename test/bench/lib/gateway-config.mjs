@@ -10,11 +10,13 @@ export const TOKEN_TTL_SECONDS = 3600
 
 /**
  * @param {{ dir: string, name: string, algorithm: string, keysDir: string, upstreamUrl: string, port?: number,
- *   workers?: number, mongo?: { url: string, database: string } }} options
+ *   workers?: number, mongo?: { url: string, database: string }, rateLimit?: false }} options
+ *   rateLimit: false turns the login/refresh limits off (the login storm comes from one loopback address, "one IP")
  * @returns {string} path of the written file
  */
-export function writeGatewayConfig ({ dir, name, algorithm, keysDir, upstreamUrl, port, workers, mongo }) {
+export function writeGatewayConfig ({ dir, name, algorithm, keysDir, upstreamUrl, port, workers, mongo, rateLimit }) {
   const config = {
+    ...(rateLimit === false ? { rateLimit: false } : {}),
     server: { host: '127.0.0.1', port: port ?? 0, ...(workers === undefined ? {} : { workers }) },
     // warn, not info: a log line per request would measure pino and the pipe, not the gateway's auth path.
     log: { level: 'warn' },

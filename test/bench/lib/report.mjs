@@ -29,6 +29,8 @@ function note (entry) {
   const parts = []
   if (entry.failed) parts.push(`FAILED: ${entry.failed}`)
   if (entry.rotationsPerSec !== undefined) parts.push(`${num(entry.rotationsPerSec)} rotations/s, ${entry.falseReuse} false reuse, ${entry.forks} forks`)
+  if (entry.p99Ratio !== undefined) parts.push(`req/s = logins/s; Bearer p99 idle ${num(entry.idleP99, 2)} ms, during the storm ${num(entry.stormP99, 2)} ms (× ${num(entry.p99Ratio, 2)})`)
+  if (entry.placement !== undefined) parts.push(entry.placement)
   return parts.join('; ')
 }
 

@@ -30,8 +30,9 @@ export function aggregate (runs) {
     runs: runs.length
   }
   const extra = /** @type {Record<string, number>} */ ({})
-  for (const key of ['rotationsPerSec']) {
-    if (runs.some((run) => key in run)) extra[key] = round(median(runs.map((run) => run[key] ?? 0)))
+  for (const key of ['rotationsPerSec', 'idleP99', 'stormP99', 'p99Ratio']) {
+    // Latencies and their ratio keep two decimals (a p99 of 1.4 ms is not 1 ms).
+    if (runs.some((run) => key in run)) extra[key] = round(median(runs.map((run) => run[key] ?? 0)), key === 'rotationsPerSec' ? 0 : 2)
   }
   for (const key of ['falseReuse', 'forks']) {
     if (runs.some((run) => key in run)) extra[key] = runs.reduce((sum, run) => sum + (run[key] ?? 0), 0)
@@ -39,7 +40,9 @@ export function aggregate (runs) {
   /** @type {Record<string, number>} */
   const statusCodes = {}
   for (const run of runs) for (const [code, n] of Object.entries(run.statusCodes ?? {})) statusCodes[code] = (statusCodes[code] ?? 0) + n
-  return { ...result, ...extra, statusCodes }
+  // Where the multi-worker gateway ran, as seen in the last run (a description, not a number).
+  const placement = runs.at(-1)?.placement
+  return { ...result, ...extra, statusCodes, ...(placement === undefined ? {} : { placement }) }
 }
 
 function round (value, digits = 0) {

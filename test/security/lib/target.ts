@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { generateKey, type KeyInput } from '@authgate/fastify'
+import { generateKey, type KeyInput, type SessionStore } from '@authgate/fastify'
 import { buildApp, parseConfig } from '@authgate/gateway'
 import type { Outcome } from './case.js'
 
@@ -40,6 +40,8 @@ export interface TargetOptions {
   config?: Record<string, unknown>
   /** The signing key (default: a fresh EdDSA key). */
   key?: KeyInput
+  /** A store instance (default: a new in-memory store); shared by two targets, it makes two instances of one gateway. */
+  store?: SessionStore
 }
 
 export interface AttackTarget {
@@ -161,7 +163,7 @@ export async function startTarget (t: Teardown, options: TargetOptions = {}): Pr
     ],
     ...options.config
   }, { file: 'security-catalogue' })
-  const app = await buildApp(config, { logger: false })
+  const app = await buildApp(config, { logger: false, ...(options.store === undefined ? {} : { store: options.store }) })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
   const port = (app.server.address() as AddressInfo).port

@@ -18,6 +18,11 @@ export function configCommand (argv: readonly string[]): number {
   const [verb, file, ...rest] = args.positionals
   if (verb !== 'check' || file === undefined || rest.length > 0) throw new UsageError('expected: authgate config check FILE')
   const config = loadConfig(file)
+  if (config.tokens.keyStore === 'database') {
+    // The keys are in the database: `authgate keys list --config FILE` shows them.
+    out(`${file}: ok (${config.routes.length} route${config.routes.length === 1 ? '' : 's'}, keys: database key ring, store: mongodb)`)
+    return 0
+  }
   const keys = configKeys(config)
   if (!keys.some((key) => key.privateKey !== undefined || key.secret !== undefined)) throw new Error(`${file}: tokens.keysDir holds no signing key (run authgate keygen)`)
   out(`${file}: ok (${config.routes.length} route${config.routes.length === 1 ? '' : 's'}, ${keys.length} key${keys.length === 1 ? '' : 's'}, store: ${config.store === undefined ? 'in-memory' : 'mongodb'})`)

@@ -6,6 +6,7 @@ import {
 } from '@authgate/fastify'
 import { loadConfig, type GatewayConfig } from '../config.js'
 import { UsageError, flag, list, out, parseArgs, requiredFlag } from './args.js'
+import { signWithKeyRing } from './keys-ring.js'
 
 export const KEYGEN_HELP = `Usage: authgate keygen [--alg EdDSA] [--out DIR]
 
@@ -53,6 +54,7 @@ export function keygenCommand (argv: readonly string[]): number {
 /** The key set of a configuration, or a message saying why it cannot be used. */
 export function configKeys (config: GatewayConfig): KeyInput[] {
   if (config.tokens.keys !== undefined) return [...config.tokens.keys]
+  if (config.tokens.keyStore === 'database') throw new Error('tokens.keyStore: database keeps the keys in the database (see authgate keys list)')
   const dir = config.tokens.keysDir ?? ''
   try {
     return loadKeysDir(dir)
@@ -61,7 +63,7 @@ export function configKeys (config: GatewayConfig): KeyInput[] {
   }
 }
 
-export function tokenCommand (argv: readonly string[]): number {
+export async function tokenCommand (argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, ['config', 'sub', 'roles', 'ttl', 'sid'])
   if (args.flags.has('help')) {
     out(TOKEN_HELP)
@@ -85,6 +87,12 @@ export function tokenCommand (argv: readonly string[]): number {
   if (ttlSeconds !== undefined && ttlSeconds > maxTtl) {
     throw new Error(`--ttl ${ttlText ?? ''} is longer than this configuration accepts (${maxTtl} s); raise tokens.maxTtl in the config`)
   }
+  const roles = list(flag(args, 'roles'))
+  const input = { sub, sid: flag(args, 'sid') ?? `cli-${randomUUID()}`, roles, ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }
+  if (config.tokens.keyStore === 'database') {
+    out(await signWithKeyRing(config, input))
+    return 0
+  }
   const service = createAccessTokenService({
     algorithm: config.tokens.algorithm ?? configKeys(config)[0]?.algorithm ?? 'EdDSA',
     keys: configKeys(config),
@@ -94,8 +102,7 @@ export function tokenCommand (argv: readonly string[]): number {
     clockTolerance: (config.tokens.clockToleranceMs ?? 30_000) / 1000,
     maxTtl
   })
-  const roles = list(flag(args, 'roles'))
-  const { token } = service.sign({ sub, sid: flag(args, 'sid') ?? `cli-${randomUUID()}`, roles, ...(ttlSeconds === undefined ? {} : { ttlSeconds }) })
+  const { token } = service.sign(input)
   out(token)
   return 0
 }

@@ -5,6 +5,7 @@ import { UsageError, out } from './args.js'
 import { CONFIG_HELP, configCommand } from './config-check.js'
 import { DOCTOR_HELP, doctorCommand } from './doctor.js'
 import { KEYGEN_HELP, TOKEN_HELP, keygenCommand, tokenCommand } from './keys.js'
+import { KEYS_HELP, keysCommand } from './keys-ring.js'
 import { START_HELP, startCommand } from './start.js'
 import { USER_HELP, userCommand } from './users.js'
 
@@ -13,6 +14,7 @@ const HELP = `Usage: authgate <command> [options]
 Commands:
   start [--config FILE]                          run the gateway (no config: the embedded demo)
   keygen [--alg EdDSA] [--out DIR]               write a signing key set
+  keys rotate|retire|list --config FILE          manage the signing keys kept in the database
   token --config FILE --sub ID [--roles a,b] [--ttl 1h]   mint an access token
   user add --email E [--roles a,b] --config FILE create a user (password from stdin)
   config check FILE                              validate a configuration file
@@ -25,6 +27,7 @@ type Command = (argv: readonly string[]) => number | Promise<number>
 const COMMANDS: Record<string, { run: Command, help: string }> = {
   start: { run: startCommand, help: START_HELP },
   keygen: { run: keygenCommand, help: KEYGEN_HELP },
+  keys: { run: keysCommand, help: KEYS_HELP },
   token: { run: tokenCommand, help: TOKEN_HELP },
   user: { run: userCommand, help: USER_HELP },
   config: { run: configCommand, help: CONFIG_HELP },

@@ -21,6 +21,10 @@ export function expandEnv (value: unknown, env: Readonly<Record<string, string |
   if (typeof value === 'string') return substitute(value, env, path === '' ? '(root)' : path, where)
   if (Array.isArray(value)) return value.map((item: unknown, index) => expandEnv(item, env, where, `${path}[${index}]`))
   if (typeof value === 'object' && value !== null) {
+    // Only parsed YAML/JSON (plain objects) is walked: a Buffer secret or a KeyObject in a programmatic `tokens.keys`
+    // would otherwise be copied into a plain object and refused as a key.
+    const prototype: unknown = Object.getPrototypeOf(value)
+    if (prototype !== Object.prototype && prototype !== null) return value
     const result: Record<string, unknown> = {}
     for (const [key, item] of Object.entries(value)) result[key] = expandEnv(item, env, where, path === '' ? key : `${path}.${key}`)
     return result

@@ -1,13 +1,14 @@
 // Untyped configuration (parsed YAML/JSON, or an object built in code) → a validated, frozen GatewayConfig.
 import { isAbsolute, resolve } from 'node:path'
-import { ACCESS_ALGORITHMS, type AccessAlgorithm, type KeyInput } from '@authgate/fastify'
+import { ACCESS_ALGORITHMS, DEFAULT_KEY_REFRESH_MS, parseKeyEncryptionKey, type AccessAlgorithm, type KeyEncryptionKey, type KeyInput } from '@authgate/fastify'
 import { expandEnv } from './env.js'
 import { Reader } from './reader.js'
+import { readRateLimit } from './rate-limit.js'
 import { readRoutes } from './routes.js'
 import type { GatewayConfig, IdentityHeaderNames, UsersConfig } from './types.js'
 
-const TOP_KEYS = ['server', 'log', 'store', 'tokens', 'cookie', 'notifications', 'routes', 'users', 'headers', 'auth'] as const
-const TOKEN_KEYS = ['algorithm', 'keysDir', 'keys', 'issuer', 'audience', 'accessTtl', 'refreshTtl', 'reuseGrace', 'revocationDelay', 'clockTolerance', 'maxTtl'] as const
+const TOP_KEYS = ['server', 'log', 'store', 'tokens', 'cookie', 'notifications', 'routes', 'users', 'headers', 'auth', 'rateLimit'] as const
+const TOKEN_KEYS = ['algorithm', 'keysDir', 'keys', 'issuer', 'audience', 'accessTtl', 'refreshTtl', 'reuseGrace', 'revocationDelay', 'clockTolerance', 'maxTtl', 'keyStore', 'keyEncryptionKey', 'keyRefresh'] as const
 const HEADER_NAME = /^[a-z0-9-]{1,64}$/
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/
 /** The plugin's auth prefix: the gateway keeps the default, so routes know what to stay clear of. */
@@ -23,7 +24,7 @@ export interface ParseOptions {
 }
 
 function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
-  const server = reader.object(value, 'server', ['host', 'port', 'trustProxy', 'workers', 'bodyLimit'])
+  const server = reader.object(value, 'server', ['host', 'port', 'trustProxy', 'workers', 'bodyLimit', 'headersTimeout'])
   const trust = server.trustProxy
   let trustProxy: GatewayConfig['server']['trustProxy'] = false
   if (typeof trust === 'boolean' || (typeof trust === 'number' && Number.isSafeInteger(trust) && trust >= 0)) trustProxy = trust
@@ -35,7 +36,8 @@ function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
     port: reader.integer(server.port, 'server.port', 8080, 0, 65535),
     trustProxy,
     workers: reader.integer(server.workers, 'server.workers', 1, 1, 64),
-    bodyLimit: reader.integer(server.bodyLimit, 'server.bodyLimit', 1_048_576, 1024, 1_073_741_824)
+    bodyLimit: reader.integer(server.bodyLimit, 'server.bodyLimit', 1_048_576, 1024, 1_073_741_824),
+    headersTimeoutMs: reader.duration(server.headersTimeout, 'server.headersTimeout', '30s', 500, 300_000)
   })
 }
 
@@ -54,7 +56,21 @@ function readTokens (reader: Reader, value: unknown, baseDir: string): GatewayCo
   const keys = tokens.keys === undefined ? undefined : tokens.keys as KeyInput[]
   if (keys !== undefined && !Array.isArray(keys)) reader.fail('tokens.keys', 'must be a list of keys (programmatic configurations only)')
   if (keys !== undefined && keysDirText !== undefined) reader.fail('tokens.keys', 'and tokens.keysDir are exclusive: give one')
-  if (keys === undefined && keysDirText === undefined) reader.fail('tokens.keysDir', 'is required (a directory written by `authgate keygen`; key material never goes in the file)')
+  const keyStore = tokens.keyStore === undefined || tokens.keyStore === null ? undefined : reader.oneOf(tokens.keyStore, 'tokens.keyStore', ['database'] as const, 'database')
+  let keyEncryptionKey: KeyEncryptionKey | undefined
+  if (keyStore === 'database') {
+    if (keys !== undefined || keysDirText !== undefined) reader.fail('tokens.keyStore', 'database is exclusive with tokens.keysDir and tokens.keys: give one')
+    try {
+      keyEncryptionKey = parseKeyEncryptionKey(tokens.keyEncryptionKey, 'tokens.keyEncryptionKey')
+    } catch (error) {
+      // The message names the key and the rule, never the value.
+      reader.fail('tokens.keyEncryptionKey', (error as Error).message.replace('tokens.keyEncryptionKey ', ''))
+    }
+  } else {
+    if (tokens.keyEncryptionKey !== undefined) reader.fail('tokens.keyEncryptionKey', 'is only for tokens.keyStore: database')
+    if (tokens.keyRefresh !== undefined) reader.fail('tokens.keyRefresh', 'is only for tokens.keyStore: database')
+    if (keys === undefined && keysDirText === undefined) reader.fail('tokens.keysDir', 'is required (a directory written by `authgate keygen`; key material never goes in the file), or tokens.keyStore: database')
+  }
   const algorithm = tokens.algorithm === undefined
     ? undefined
     : reader.oneOf<AccessAlgorithm>(tokens.algorithm, 'tokens.algorithm', ACCESS_ALGORITHMS, 'EdDSA')
@@ -62,6 +78,9 @@ function readTokens (reader: Reader, value: unknown, baseDir: string): GatewayCo
     algorithm,
     keysDir: keysDirText === undefined ? undefined : (isAbsolute(keysDirText) ? keysDirText : resolve(baseDir, keysDirText)),
     keys: keys === undefined ? undefined : Object.freeze([...keys]),
+    keyStore,
+    keyEncryptionKey,
+    keyRefreshMs: reader.duration(tokens.keyRefresh, 'tokens.keyRefresh', `${DEFAULT_KEY_REFRESH_MS / 1000}s`, 50, 300_000),
     issuer: reader.string(tokens.issuer, 'tokens.issuer', 'authgate'),
     audience: reader.string(tokens.audience, 'tokens.audience', 'upstream'),
     accessTtlMs: reader.duration(tokens.accessTtl, 'tokens.accessTtl', '15m', 1000, 86_400_000),
@@ -135,18 +154,23 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
   const notifications = reader.object(top.notifications, 'notifications', ['newDeviceWebhook'])
   const auth = reader.object(top.auth, 'auth', ['registration', 'allowedOrigins'])
   const webhook = notifications.newDeviceWebhook
+  const store = readStore(reader, top.store)
+  const tokens = readTokens(reader, top.tokens, baseDir)
+  // Every instance must read the same ring, and `authgate keys rotate` must reach it: an in-memory ring would be neither.
+  if (tokens.keyStore === 'database' && store === undefined) reader.fail('tokens.keyStore', 'database needs store.mongodb')
   return Object.freeze({
     file: options.file,
     server: readServer(reader, top.server),
     log: Object.freeze({ level: reader.oneOf(log.level, 'log.level', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info') }),
-    store: readStore(reader, top.store),
-    tokens: readTokens(reader, top.tokens, baseDir),
+    store,
+    tokens,
     cookie: readCookie(reader, top.cookie),
     notifications: Object.freeze({ newDeviceWebhook: webhook === undefined || webhook === null ? undefined : reader.httpUrl(webhook, 'notifications.newDeviceWebhook') }),
     routes: readRoutes(reader, top.routes, AUTH_PREFIX),
     users: readUsers(reader, top.users),
     headers: readHeaders(reader, top.headers),
     registration: reader.boolean(auth.registration, 'auth.registration', true),
-    allowedOrigins: Object.freeze(reader.stringList(auth.allowedOrigins, 'auth.allowedOrigins'))
+    allowedOrigins: Object.freeze(reader.stringList(auth.allowedOrigins, 'auth.allowedOrigins')),
+    rateLimit: readRateLimit(reader, top.rateLimit)
   })
 }

@@ -1,6 +1,6 @@
 // The validated, frozen gateway configuration (DESIGN.md "Gateway"). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
-import type { AccessAlgorithm, KeyInput } from '@authgate/fastify'
+import type { AccessAlgorithm, KeyEncryptionKey, KeyInput } from '@authgate/fastify'
 
 export type RouteAuth = 'none' | 'optional' | 'required'
 
@@ -38,6 +38,22 @@ export type UsersConfig =
     readonly timeoutMs: number
   }
 
+export interface RateLimitRuleConfig {
+  readonly max: number
+  readonly timeWindowMs: number
+}
+
+/** undefined members: the plugin's defaults. */
+export interface RateLimitConfig {
+  /** `redis://` URL shared by every instance; undefined: limits per process. */
+  readonly redis: string | undefined
+  readonly keyPrefix: string | undefined
+  readonly login: RateLimitRuleConfig | undefined
+  readonly refresh: RateLimitRuleConfig | undefined
+  readonly register: RateLimitRuleConfig | undefined
+  readonly accountFailures: RateLimitRuleConfig | undefined
+}
+
 export interface GatewayConfig {
   /** The file the configuration came from, for messages; undefined for a programmatic one. */
   readonly file: string | undefined
@@ -48,6 +64,8 @@ export interface GatewayConfig {
     readonly trustProxy: boolean | string | readonly string[] | number
     readonly workers: number
     readonly bodyLimit: number
+    /** Longest a client may take to send a request head (slowloris): then 408 and the connection is closed. */
+    readonly headersTimeoutMs: number
   }
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
   /** undefined: the in-memory store (sessions vanish on restart). */
@@ -58,6 +76,12 @@ export interface GatewayConfig {
     readonly keysDir: string | undefined
     /** Programmatic configurations only (tests, the embedded default): keys in memory. */
     readonly keys: readonly KeyInput[] | undefined
+    /** `database`: the signing-key ring in store.mongodb (`authgate keys rotate`); exclusive with keysDir/keys. */
+    readonly keyStore: 'database' | undefined
+    /** Required with keyStore: database. Serialises as "[redacted]". */
+    readonly keyEncryptionKey: KeyEncryptionKey | undefined
+    /** How often each instance reads the key ring (also the JWKS max-age). */
+    readonly keyRefreshMs: number
     readonly issuer: string
     readonly audience: string
     readonly accessTtlMs: number
@@ -81,6 +105,8 @@ export interface GatewayConfig {
   /** POST /auth/register on or off (default on). */
   readonly registration: boolean
   readonly allowedOrigins: readonly string[]
+  /** false: no limits at all (benchmarks, or a limiter in front of the gateway). */
+  readonly rateLimit: RateLimitConfig | false
 }
 
 /** A configuration that cannot be used: `message` names the file and the key. */

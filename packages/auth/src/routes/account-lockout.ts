@@ -1,7 +1,8 @@
 // Per-account brute-force protection (OWASP Authentication cheat sheet, SECURITY-CASES D.53): after `max` failed
 // logins within `windowMs`, the account answers 429 + Retry-After to every login, from any IP and also for the
 // right password (no oracle), for a lockout that doubles on each repeat (30 s, 1 min, 2 min… capped at the window),
-// never permanently. Kept in process memory, bounded; with several instances each counts on its own.
+// never permanently. Kept in process memory, bounded; with several instances each counts on its own, unless
+// `rateLimit.redis` is set (account-lockout-redis.ts: the same semantics, shared). The interface is async for that one.
 
 export interface LockoutRule {
   max: number
@@ -18,23 +19,28 @@ interface Entry {
   pending: number
 }
 
-const BASE_LOCKOUT_MS = 30_000
+export const BASE_LOCKOUT_MS = 30_000
 const MAX_ENTRIES = 100_000
 /** Retry-After (s) for an attempt refused because earlier ones are still being verified and may use up the budget. */
-const PENDING_RETRY_S = 1
+export const PENDING_RETRY_S = 1
 
 export interface AccountLockout {
   /** Seconds until the account may try again, or 0 when it may try now. */
-  retryAfter: (account: string) => number
+  retryAfter: (account: string) => Promise<number>
   /**
-   * Reserves one attempt BEFORE the password is verified: 0 when reserved (call `release` once it is verified),
-   * else the seconds to wait. Failures plus attempts in flight never exceed `max`, so parallel guesses cannot all
-   * be verified before the first failure is recorded (SECURITY-CASES D.53).
+   * Reserves one attempt BEFORE the password is verified: 0 when reserved, else the seconds to wait. A reserved
+   * attempt ends with exactly one of recordFailure, recordSuccess (which end the reservation in the same step as they
+   * count, so an attempt is never momentarily counted as neither) or release (the verification did not conclude). Failures plus attempts in flight never exceed `max`, so parallel guesses cannot all
+   * be verified before the first failure is recorded (SECURITY-CASES D.53). Rejects with AuthError (503) when the
+   * shared state cannot be reached: never an unlimited attempt.
    */
-  reserve: (account: string) => number
-  release: (account: string) => void
-  recordFailure: (account: string) => void
-  recordSuccess: (account: string) => void
+  reserve: (account: string) => Promise<number>
+  /** Ends a reservation uncounted. Never rejects: a reservation left behind only holds its slot a while longer. */
+  release: (account: string) => Promise<void>
+  /** Counts a failure (ending the caller's reservation, if any). Rejects (503) when the failure cannot be counted. */
+  recordFailure: (account: string) => Promise<void>
+  /** Forgives earlier failures (ending the caller's reservation). Never rejects: unforgiven failures keep counting. */
+  recordSuccess: (account: string) => Promise<void>
 }
 
 export function createAccountLockout (rule: LockoutRule, now: () => number = Date.now): AccountLockout {
@@ -79,17 +85,18 @@ export function createAccountLockout (rule: LockoutRule, now: () => number = Dat
     return created
   }
 
-  function retryAfter (account: string): number {
+  function waitFor (account: string): number {
     const entry = entries.get(account)
     if (entry === undefined) return 0
     const remaining = entry.lockedUntil - now()
     return remaining > 0 ? Math.ceil(remaining / 1000) : 0
   }
 
-  return {
-    retryAfter,
+  // Synchronous here (one process: nothing can interleave between the check and the count), promises outside.
+  const sync: { [K in keyof AccountLockout]: (account: string) => Awaited<ReturnType<AccountLockout[K]>> } = {
+    retryAfter: waitFor,
     reserve (account) {
-      const wait = retryAfter(account)
+      const wait = waitFor(account)
       if (wait > 0) return wait
       const time = now()
       const entry = tracked(account, time)
@@ -108,6 +115,7 @@ export function createAccountLockout (rule: LockoutRule, now: () => number = Dat
       const time = now()
       const entry = tracked(account, time)
       if (entry === undefined) return
+      entry.pending = Math.max(0, entry.pending - 1)
       // Most recently failing last: eviction starts with the accounts quiet the longest.
       entries.delete(account)
       entries.set(account, entry)
@@ -122,9 +130,26 @@ export function createAccountLockout (rule: LockoutRule, now: () => number = Dat
     },
     recordSuccess (account) {
       const entry = entries.get(account)
-      // Attempts still in flight keep their reservations; everything else is forgiven.
+      if (entry !== undefined) entry.pending = Math.max(0, entry.pending - 1)
+      // Other attempts still in flight keep their reservations; everything else is forgiven.
       if (entry !== undefined && entry.pending > 0) Object.assign(entry, fresh(now()), { pending: entry.pending })
       else entries.delete(account)
+    }
+  }
+  return {
+    retryAfter: (account) => Promise.resolve(sync.retryAfter(account)),
+    reserve: (account) => Promise.resolve(sync.reserve(account)),
+    release: (account) => {
+      sync.release(account)
+      return Promise.resolve()
+    },
+    recordFailure: (account) => {
+      sync.recordFailure(account)
+      return Promise.resolve()
+    },
+    recordSuccess: (account) => {
+      sync.recordSuccess(account)
+      return Promise.resolve()
     }
   }
 }

@@ -1,4 +1,5 @@
 // What the auth routes share: options, services and the helpers that shape their answers.
+import type { FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { FastifyReply } from 'fastify'
 import type { CookieJar } from '../cookies.js'
 import type { AuthgateEvents } from '../events.js'
@@ -17,6 +18,8 @@ export interface RouteContext {
   events: AuthgateEvents
   /** Undefined when rate limits are off. */
   lockout: AccountLockout | undefined
+  /** The shared (Redis) store of @fastify/rate-limit; undefined: its per-process default. */
+  rateLimitStore: FastifyRateLimitStoreCtor | undefined
 }
 
 /** The login/refresh answer (DESIGN.md): the access token in the body, the refresh token in the cookie only. */

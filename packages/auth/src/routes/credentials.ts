@@ -9,7 +9,7 @@ import { clientInfo } from '../sessions/client-info.js'
 import type { SessionUser } from '../sessions/service.js'
 import type { VerifiedUser } from '../options.js'
 import { sendSession, type RouteContext } from './context.js'
-import { CREDENTIALS_BODY_LIMIT, credentialsBody, type CredentialsBody } from './schemas.js'
+import { CREDENTIALS_BODY_LIMIT, credentialsBody, strictCredentials, type CredentialsBody } from './schemas.js'
 
 export function credentialRoutes (app: FastifyInstance, context: RouteContext): void {
   const { options, store, sessions, cookies, lockout } = context
@@ -21,6 +21,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
   if (registrationOpen) {
     app.post<{ Body: CredentialsBody }>('/register', {
       bodyLimit: CREDENTIALS_BODY_LIMIT,
+      preValidation: strictCredentials,
       schema: { body: credentialsBody },
       config: limits === false ? {} : { rateLimit: { max: limits.register.max, timeWindow: limits.register.timeWindowMs } }
     }, async (request, reply) => {
@@ -56,6 +57,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
 
   app.post<{ Body: CredentialsBody }>('/login', {
     bodyLimit: CREDENTIALS_BODY_LIMIT,
+    preValidation: strictCredentials,
     schema: { body: credentialsBody },
     config: limits === false ? {} : { rateLimit: { max: limits.login.max, timeWindow: limits.login.timeWindowMs } }
   }, async (request, reply) => {
@@ -63,19 +65,23 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     const account = normaliseEmail(email)
     // Reserved before the password is checked: during a lockout the right password must not be distinguishable,
     // and attempts in flight count, so parallel guesses cannot all be verified before the first failure lands.
-    const wait = lockout?.reserve(account) ?? 0
+    // A shared lockout (Redis) that cannot answer rejects with 503: never an unlimited attempt.
+    const wait = await lockout?.reserve(account) ?? 0
     if (wait > 0) throw new AuthError('AUTH_RATE_LIMITED', { retryAfter: wait })
     let user: SessionUser | null
     try {
       user = await verify(email, password, request)
-    } finally {
-      lockout?.release(account)
+    } catch (error) {
+      await lockout?.release(account)
+      throw error
     }
     if (user === null) {
-      lockout?.recordFailure(account)
+      // Ends the reservation and counts the failure in one step: a release first would leave a moment in which
+      // the attempt counts as neither, and a parallel guess could take its slot.
+      await lockout?.recordFailure(account)
       throw new AuthError('AUTH_INVALID_CREDENTIALS')
     }
-    lockout?.recordSuccess(account)
+    await lockout?.recordSuccess(account)
     // A refresh cookie already present (perhaps planted) is ignored: every login starts a new family.
     const issued = await sessions.issue(user, clientInfo(request), cookies.deviceId(request, reply))
     return sendSession(context, reply, issued)

@@ -35,6 +35,7 @@ export async function authRoutes (app: FastifyInstance, context: RouteContext): 
     // Keyed on request.ip: the socket address unless the app's trustProxy names the proxies in front.
     await app.register(rateLimit, {
       global: false,
+      ...(context.rateLimitStore === undefined ? {} : { store: context.rateLimitStore }),
       errorResponseBuilder: (_request, limit) => new AuthError('AUTH_RATE_LIMITED', { retryAfter: Math.ceil(limit.ttl / 1000) })
     })
   }

@@ -1,5 +1,7 @@
 // Request schemas of the auth routes. `type: string` with bounds turns `{"email": {"$ne": null}}` into a 400 before
 // any handler runs, and caps what reaches argon2 (a 1 MB password is refused by the body limit, a 2 KB one here).
+import type { preValidationHookHandler } from 'fastify'
+import { AuthError } from '../errors.js'
 import { MAX_PASSWORD_LENGTH } from '../passwords.js'
 import { MAX_EMAIL_LENGTH } from '../stores/users.js'
 
@@ -29,3 +31,15 @@ export const revokeSessionsQuery = {
 } as const
 
 export interface CredentialsBody { email: string, password: string }
+
+/**
+ * Runs before the schema: Fastify's Ajv coerces (`{"email":["a"]}` becomes `"a"`, a number becomes a string) and
+ * drops unknown members (`$where`) instead of refusing them, so a type-confused body would log in. The raw body
+ * must be an object holding only string `email`/`password` (the schema then checks presence and lengths).
+ */
+export const strictCredentials: preValidationHookHandler = (request, _reply, done) => {
+  const body: unknown = request.body
+  const strict = typeof body === 'object' && body !== null && !Array.isArray(body) &&
+    Object.entries(body).every(([key, value]) => (key === 'email' || key === 'password') && typeof value === 'string')
+  done(strict ? undefined : new AuthError('AUTH_BAD_REQUEST'))
+}

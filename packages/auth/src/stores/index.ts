@@ -31,5 +31,8 @@ export function createStore (option?: StoreOption, path = 'store'): SessionStore
 
 export { MemorySessionStore } from './memory.js'
 export { MongoSessionStore, type MongoStoreOptions } from './mongo.js'
+export { MemoryKeyRingStore, hasKeyRingStore, isKeyRingStore } from './signing-keys.js'
+export type { KeyRingStore, KeyRingRecord, StoredRingKey, RingKeyState, SealedKey, KeyRingCapable } from './signing-keys.js'
+export { MongoKeyRingStore, KEY_RING_COLLECTION } from './mongo-keys.js'
 export * from './store.js'
 export { addUser, normaliseEmail, MAX_EMAIL_LENGTH, type AddUserInput } from './users.js'

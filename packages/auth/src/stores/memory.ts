@@ -7,12 +7,13 @@ import {
   MAX_PREVIOUS_HASHES, type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
   type SessionRecord, type SessionStore, type UserRecord
 } from './store.js'
+import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
 
 function isLive (session: SessionRecord, now: Date, idleSince?: Date): boolean {
   return session.revokedAt === null && session.expiresAt > now && (idleSince === undefined || session.lastUsedAt > idleSince)
 }
 
-export class MemorySessionStore implements SessionStore {
+export class MemorySessionStore implements SessionStore, KeyRingCapable {
   readonly #users = new Map<string, UserRecord>()
   readonly #emails = new Map<string, string>()
   readonly #sessions = new Map<string, SessionRecord>()
@@ -23,6 +24,12 @@ export class MemorySessionStore implements SessionStore {
   async init (): Promise<void> {}
   async ping (): Promise<void> {}
   async close (): Promise<void> {}
+
+  readonly #keyRing = new MemoryKeyRingStore()
+  /** A key ring for this process only (development, tests). */
+  keyRingStore (): KeyRingStore {
+    return this.#keyRing
+  }
 
   async createUser (user: NewUser): Promise<UserRecord> {
     if (this.#emails.has(user.emailNormalized) || this.#users.has(user.id)) throw new AuthError('AUTH_EMAIL_TAKEN')

@@ -5,7 +5,10 @@
 // `maxTimeMS` on every operation, a client-side deadline on every store call, and every driver error mapped to
 // AuthError AUTH_STORE_UNAVAILABLE at this boundary (with the driver error as `cause`, for logs only). Connecting,
 // reconnecting and replacing a stuck client are in mongo-connection.ts.
-import { MongoServerError, type Collection, type Db, type MongoClient, type MongoClientOptions } from 'mongodb'
+import {
+  MongoServerError, type ChangeStream, type ChangeStreamDocument, type ChangeStreamOptions, type Collection, type Db, type Document,
+  type MongoClient, type MongoClientOptions
+} from 'mongodb'
 import { AuthError } from '../errors.js'
 import { MongoConnection } from './mongo-connection.js'
 import {
@@ -13,6 +16,8 @@ import {
   type ClaimDoc, type DeviceDoc, type SessionDoc, type TombstoneDoc, type UserDoc
 } from './mongo-schema.js'
 import { recordTombstones, rotateWithClaim } from './mongo-rotation.js'
+import { MongoKeyRingStore } from './mongo-keys.js'
+import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
 import {
   type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
   type SessionRecord, type SessionStore, type UserRecord
@@ -49,7 +54,7 @@ interface Handles {
 /** Time budget of background store work (revocation polling): long, since no request waits on it. */
 const BACKGROUND_TIME_MS = 30_000
 
-export class MongoSessionStore implements SessionStore {
+export class MongoSessionStore implements SessionStore, KeyRingCapable {
   readonly #connection: MongoConnection
   readonly #maxTimeMS: number
   readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string }
@@ -147,8 +152,33 @@ export class MongoSessionStore implements SessionStore {
     }
   }
 
+  /**
+   * The server's `hello` reply, through the connection (it reconnects after a failure, like ping): whether change
+   * streams exist is read from it (revocation-change-stream.ts). Rejects with AUTH_STORE_UNAVAILABLE.
+   */
+  async hello (): Promise<Document> {
+    try {
+      return await this.#connection.run(() => this.#connection.db.command({ hello: 1 }))
+    } catch (error) {
+      throw unavailable(error)
+    }
+  }
+
+  /**
+   * A change stream of the insert-only revocations collection (revocation-change-stream.ts), on the current client.
+   * Only where `hello` names a replica set or mongos; the caller closes it. Never part of a request's path.
+   */
+  watchRevocations (pipeline: Document[], options: ChangeStreamOptions): ChangeStream<TombstoneDoc, ChangeStreamDocument<TombstoneDoc>> {
+    return this.#tombstones.watch<TombstoneDoc>(pipeline, options)
+  }
+
   async close (): Promise<void> {
     await this.#connection.close()
+  }
+
+  /** The signing-key ring (tokens.keyRing) in this database, on this store's connection and deadline. */
+  keyRingStore (): KeyRingStore {
+    return new MongoKeyRingStore({ run: (operation) => this.#connection.run(operation), db: () => this.#connection.db, maxTimeMS: this.#maxTimeMS })
   }
 
   async createUser (user: NewUser): Promise<UserRecord> {

@@ -8,3 +8,9 @@ export { normaliseTokenOptions, MAX_CLOCK_TOLERANCE, type NormalisedTokenOptions
 export { MAX_TOKEN_LENGTH } from './verify.js'
 export { ACCESS_TYP, ASSERTION_TYP } from './header.js'
 export { DEFAULT_ASSERTION_TTL } from './sign.js'
+export { KeyEncryptionKey, parseKeyEncryptionKey, MIN_KEK_BYTES } from './key-ring-crypto.js'
+export { KeyRingError, planRotation, planRetire, isVerifying, verifiesUntil, openRingKey, newRingKey, type KeyRingErrorCode, type RotationPlan, type RetirePlan } from './key-ring.js'
+export { rotateKeyRing, retireKeys, listKeyRing, type KeyInfo, type RotateOptions } from './key-ring-ops.js'
+export {
+  createKeyRingTokens, keyRingJwksMaxAge, keyRingMinNextAgeMs, keyRingWindowMs, DEFAULT_KEY_REFRESH_MS, type KeyRingTokens, type KeyRingServiceOptions, type KeyRingLogger
+} from './key-ring-service.js'

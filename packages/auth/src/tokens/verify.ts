@@ -19,7 +19,7 @@ export const MAX_TOKEN_LENGTH = 8192
 const VERIFIER_CACHE_SIZE = 10_000
 const REQUIRED_CLAIMS = ['sub', 'sid', 'exp', 'iat', 'iss', 'aud', 'jti']
 
-interface VerifierSlot {
+export interface VerifierSlot {
   kid: string
   algorithm: AccessAlgorithm
   verify: (token: string) => unknown
@@ -27,15 +27,30 @@ interface VerifierSlot {
 
 type Success = Extract<VerifyOutcome, { ok: true }>
 
-export function createTokenVerifier (options: NormalisedTokenOptions): (token: string) => VerifyOutcome {
+/**
+ * fast-jwt verifiers by kid, kept across rebuilds of the key set (the key ring): an unchanged key keeps its verifier
+ * and so its cache of verified tokens. Only valid for rebuilds with the same issuer, audience, maxTtl and tolerance.
+ */
+export type VerifierCache = Map<string, VerifierSlot & { verifyKey: string | Buffer }>
+
+export function createTokenVerifier (options: NormalisedTokenOptions, cache?: VerifierCache): (token: string) => VerifyOutcome {
   const toleranceMs = options.clockTolerance * 1000
   const rules = { issuer: options.issuer, audience: options.audience, maxTtl: options.maxTtl }
-  const slots: VerifierSlot[] = options.keys.map((key) => ({
-    kid: key.kid,
-    algorithm: key.algorithm,
-    verify: createVerifier({
-      key: key.verifyKey,
-      algorithms: [key.algorithm],
+  const slots: VerifierSlot[] = options.keys.map((key) => {
+    const kept = cache?.get(key.kid)
+    if (kept !== undefined && kept.algorithm === key.algorithm && sameKey(kept.verifyKey, key.verifyKey)) return kept
+    return { kid: key.kid, algorithm: key.algorithm, verify: buildVerifier(key.verifyKey, key.algorithm) }
+  })
+  if (cache !== undefined) {
+    // The cache holds exactly the current keys: a dropped key's verifier (and its token cache) is freed.
+    cache.clear()
+    options.keys.forEach((key, index) => { cache.set(key.kid, { ...(slots[index] as VerifierSlot), verifyKey: key.verifyKey }) })
+  }
+
+  function buildVerifier (verifyKey: string | Buffer, algorithm: AccessAlgorithm): (token: string) => unknown {
+    const verifier = createVerifier({
+      key: verifyKey,
+      algorithms: [algorithm],
       allowedIss: options.issuer,
       allowedAud: options.audience,
       checkTyp: ACCESS_TYP,
@@ -47,8 +62,17 @@ export function createTokenVerifier (options: NormalisedTokenOptions): (token: s
       // stale, so a token refused once (e.g. not yet valid) is judged afresh next time. (The default
       // cacheKeyBuilder, a hash of the whole token, is kept: a custom one is GHSA-rp9m-7r4c-75qg.)
       errorCacheTTL: () => -(toleranceMs + 1)
-    }) as (token: string) => unknown
-  }))
+    }) as ((token: string) => unknown) & { cache?: { set: (key: string, entry: unknown[]) => unknown } }
+    // fast-jwt still STORES each failure (errorCacheTTL only makes it stale): a flood of distinct invalid tokens
+    // would fill the cache with error objects nobody reads (heap growth, SECURITY-CASES "Invalid-token flood") and
+    // evict the valid tokens of real users. Failures are therefore never stored.
+    const lru = verifier.cache
+    if (lru !== undefined) {
+      const set = lru.set.bind(lru)
+      lru.set = (key, entry) => entry[0] instanceof Error ? lru : set(key, entry)
+    }
+    return verifier
+  }
   const selectKey = createKeySelector(slots)
   const memo = new WeakMap<object, Success>()
   const noKeys = slots.length === 0
@@ -91,6 +115,10 @@ export function createTokenVerifier (options: NormalisedTokenOptions): (token: s
 function failure (code: 'AUTH_TOKEN_INVALID' | 'AUTH_TOKEN_EXPIRED' | 'AUTH_KEYS_UNAVAILABLE', cause?: unknown): VerifyOutcome {
   // The library error is kept as `cause` for logs; its text never reaches a response body.
   return { ok: false, error: new AuthError(code, { cause, retryAfter: code === 'AUTH_KEYS_UNAVAILABLE' ? 5 : undefined }) }
+}
+
+function sameKey (a: string | Buffer, b: string | Buffer): boolean {
+  return typeof a === 'string' || typeof b === 'string' ? a === b : a.equals(b)
 }
 
 function isExpiry (error: unknown): boolean {

@@ -1,0 +1,148 @@
+// `authgate keys rotate | retire | list --config FILE`: the operator's side of the signing-key ring kept in the
+// database (tokens.keyStore: database). Every gateway instance picks a change up within tokens.keyRefresh.
+import {
+  createKeyRingTokens, createStore, hasKeyRingStore, isAuthError, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing,
+  type KeyEncryptionKey, type KeyInfo, type KeyRingStore, type SignInput
+} from '@authgate/fastify'
+import { loadConfig, type GatewayConfig } from '../config.js'
+import { UsageError, flag, out, parseArgs, requiredFlag } from './args.js'
+
+export const KEYS_HELP = `Usage: authgate keys rotate|retire|list --config FILE [options]
+
+Manages the signing keys kept in the database (tokens.keyStore: database; private keys encrypted under
+tokens.keyEncryptionKey). Instances read the ring every tokens.keyRefresh, without a restart.
+
+  rotate [--force]   empty ring: create the current key and the next one. Otherwise: next becomes current,
+                     current becomes retired, a new next is published. Refused while the next key is younger
+                     than tokens.keyRefresh + the JWKS max-age (an instance or JWKS cache may not know it yet),
+                     unless --force.
+  retire [--kid K]   drop retired keys whose verification window (longest token lifetime + clock tolerance +
+                     tokens.keyRefresh) is over. With --kid, drop key K now (not the current one), e.g. a
+                     compromised next key: tokens it signed stop verifying.
+  list               kid, algorithm, state and dates of each key (never private material).
+
+Options:
+  --config FILE   gateway configuration (store.mongodb, tokens.*)
+  --kid K         retire: the key to drop
+  --force         rotate: promote the next key even if it is young`
+
+interface Context {
+  config: GatewayConfig
+  store: KeyRingStore
+  refreshMs: number
+  windowMs: number
+}
+
+function ringTimes (config: GatewayConfig): { refreshMs: number, windowMs: number } {
+  const { tokens } = config
+  const accessTtl = tokens.accessTtlMs / 1000
+  const windowMs = keyRingWindowMs({
+    accessTtl,
+    maxTtl: (tokens.maxTtlMs ?? tokens.accessTtlMs) / 1000,
+    clockTolerance: (tokens.clockToleranceMs ?? 30_000) / 1000
+  }, tokens.keyRefreshMs)
+  return { refreshMs: tokens.keyRefreshMs, windowMs }
+}
+
+const iso = (date: Date | null | undefined): string => date === null || date === undefined ? '-' : date.toISOString()
+
+function describe (keys: KeyInfo[]): string {
+  const rows = [['KID', 'ALG', 'STATE', 'CREATED', 'ACTIVATED', 'RETIRED', 'VERIFIES UNTIL']]
+  for (const key of keys) rows.push([key.kid, key.alg, key.state, iso(key.createdAt), iso(key.activatedAt), iso(key.retiredAt), iso(key.verifiesUntil)])
+  const widths = rows[0]?.map((_cell, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? []
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()).join('\n')
+}
+
+async function rotate (context: Context, force: boolean): Promise<void> {
+  const { config, store, refreshMs } = context
+  const plan = await rotateKeyRing(store, {
+    algorithm: config.tokens.algorithm ?? 'EdDSA',
+    kek: config.tokens.keyEncryptionKey as KeyEncryptionKey,
+    minNextAgeMs: keyRingMinNextAgeMs(refreshMs),
+    force
+  })
+  const generation = plan.record.generation
+  if (plan.action === 'created') out(`key ring created (generation ${generation}): current ${plan.current ?? ''}, next ${plan.next}`)
+  else if (plan.action === 'next-created') out(`the ring had no next key: published next ${plan.next} (generation ${generation}); run \`authgate keys rotate\` again in ${Math.ceil(keyRingMinNextAgeMs(refreshMs) / 1000)} s or later to promote it`)
+  else out(`rotated (generation ${generation}): current ${plan.current ?? ''}, next ${plan.next}, retired ${plan.retired ?? ''}; instances switch within ${refreshMs / 1000} s`)
+}
+
+async function retire (context: Context, kid: string | undefined): Promise<void> {
+  const result = await retireKeys(context.store, { windowMs: context.windowMs, ...(kid === undefined ? {} : { kid }) })
+  out(result.dropped.length === 0
+    ? 'nothing to retire: no retired key is past its verification window'
+    : `dropped ${result.dropped.join(', ')} (generation ${result.generation ?? 0}); instances stop accepting them within ${context.refreshMs / 1000} s`)
+}
+
+async function list (context: Context): Promise<void> {
+  const ring = await listKeyRing(context.store, context.windowMs)
+  if (ring.generation === undefined) {
+    out('the key ring is empty: run `authgate keys rotate --config FILE` to create it')
+    return
+  }
+  out(`key ring generation ${ring.generation}\n${describe(ring.keys)}`)
+}
+
+export async function keysCommand (argv: readonly string[]): Promise<number> {
+  const args = parseArgs(argv, ['config', 'kid'], ['force'])
+  if (args.flags.has('help') || args.positionals.length === 0) {
+    out(KEYS_HELP)
+    return args.flags.has('help') ? 0 : 2
+  }
+  const [verb, ...rest] = args.positionals
+  if (rest.length > 0 || (verb !== 'rotate' && verb !== 'retire' && verb !== 'list')) throw new UsageError(`unknown keys command ${args.positionals.join(' ')} (expected: rotate, retire, list)`)
+  if (args.flags.has('force') && verb !== 'rotate') throw new UsageError('--force is only for keys rotate')
+  const kid = flag(args, 'kid')
+  if (kid !== undefined && verb !== 'retire') throw new UsageError('--kid is only for keys retire')
+  const file = requiredFlag(args, 'config')
+  const config = loadConfig(file)
+  if (config.tokens.keyStore !== 'database' || config.store === undefined) {
+    throw new Error(`${file}: tokens.keyStore is not database (this configuration reads its keys from a directory: use \`authgate keygen\`)`)
+  }
+  const sessionStore = createStore({ mongodb: { url: config.store.mongodb.url, database: config.store.mongodb.database } })
+  if (!hasKeyRingStore(sessionStore)) throw new Error('the configured store cannot hold a key ring')
+  try {
+    const context: Context = { config, store: sessionStore.keyRingStore(), ...ringTimes(config) }
+    if (verb === 'rotate') await rotate(context, args.flags.has('force'))
+    else if (verb === 'retire') await retire(context, kid)
+    else await list(context)
+    return 0
+  } catch (error) {
+    if (isAuthError(error)) throw new Error(`the database cannot be reached (${error.code})`)
+    throw error
+  } finally {
+    await sessionStore.close()
+  }
+}
+
+/** `authgate token` with tokens.keyStore: database: signs with the ring's current key (read once). */
+export async function signWithKeyRing (config: GatewayConfig, input: SignInput): Promise<string> {
+  if (config.store === undefined) throw new Error('tokens.keyStore: database needs store.mongodb')
+  const sessionStore = createStore({ mongodb: { url: config.store.mongodb.url, database: config.store.mongodb.database } })
+  if (!hasKeyRingStore(sessionStore)) throw new Error('the configured store cannot hold a key ring')
+  const { tokens } = config
+  let failure: unknown
+  const ring = createKeyRingTokens({
+    tokens: {
+      algorithm: tokens.algorithm ?? 'EdDSA',
+      issuer: tokens.issuer,
+      audience: tokens.audience,
+      accessTtl: tokens.accessTtlMs / 1000,
+      clockTolerance: (tokens.clockToleranceMs ?? 30_000) / 1000,
+      maxTtl: (tokens.maxTtlMs ?? tokens.accessTtlMs) / 1000
+    },
+    store: sessionStore.keyRingStore(),
+    kek: tokens.keyEncryptionKey as KeyEncryptionKey,
+    refreshMs: tokens.keyRefreshMs,
+    // A read or decryption failure must be reported, not swallowed into a 503 token service.
+    logger: { info: () => undefined, warn: (object) => { failure = object.err }, error: (object) => { failure = object.err } }
+  })
+  try {
+    await ring.refresh()
+    if (failure !== undefined) throw new Error(`cannot read the key ring: ${(failure as Error).message}`)
+    if (ring.generation === undefined) throw new Error('the key ring is empty: run `authgate keys rotate --config FILE` first')
+    return ring.tokens.sign(input).token
+  } finally {
+    await sessionStore.close()
+  }
+}

@@ -1,0 +1,177 @@
+// The access-token service of an instance whose keys live in the key ring (tokens.keyRing): polls the ring every
+// refresh interval and swaps the service in when the ring (or the set of keys still verifying) changes, so every
+// instance picks up `authgate keys rotate` without a restart.
+//
+// - One reference: callers hold a facade whose methods call the current service; a swap is one assignment, so a
+//   request sees the old key set or the new one, never a mixture. No allocation on the hot path.
+// - fast-jwt verifiers of unchanged kids are kept (VerifierCache), with their caches of verified tokens.
+// - A failed poll (database down, a record that does not decrypt) keeps the last good ring: verification goes on.
+//   Before any ring was read, verification answers 503 AUTH_KEYS_UNAVAILABLE: an outage, not a mass logout.
+import type { KeyRingRecord, KeyRingStore, StoredRingKey } from '../stores/signing-keys.js'
+import type { KeyEncryptionKey } from './key-ring-crypto.js'
+import { isVerifying, openRingKey } from './key-ring.js'
+import { createAccessTokenService } from './service.js'
+import type { AccessTokenService, KeyInput, TokenOptions } from './types.js'
+import type { VerifierCache } from './verify.js'
+
+export const DEFAULT_KEY_REFRESH_MS = 10_000
+
+export interface KeyRingLogger {
+  info: (object: Record<string, unknown>, message: string) => void
+  warn: (object: Record<string, unknown>, message: string) => void
+  error: (object: Record<string, unknown>, message: string) => void
+}
+
+/** JWKS `max-age` with a key ring: at most the refresh interval, so a JWKS cache learns a `next` key in time. */
+export function keyRingJwksMaxAge (refreshMs: number): number {
+  return Math.floor(refreshMs / 1000)
+}
+
+/**
+ * How old a `next` key must be before `keys rotate` promotes it: every instance has polled it (one refresh interval)
+ * and every JWKS cache has expired its copy without it (one max-age).
+ */
+export function keyRingMinNextAgeMs (refreshMs: number): number {
+  return refreshMs + keyRingJwksMaxAge(refreshMs) * 1000
+}
+
+/**
+ * How long a retired key keeps verifying: the longest token lifetime plus the clock tolerance, plus one refresh
+ * interval, because an instance that has not polled since the rotation still signs with it.
+ */
+export function keyRingWindowMs (tokens: Pick<TokenOptions, 'accessTtl' | 'maxTtl' | 'clockTolerance'>, refreshMs: number): number {
+  return ((tokens.maxTtl ?? tokens.accessTtl) + tokens.clockTolerance) * 1000 + refreshMs
+}
+
+export interface KeyRingServiceOptions {
+  /** Everything but the keys; `algorithm` is only the fallback of an empty ring (the current key's decides). */
+  tokens: Omit<TokenOptions, 'keys' | 'signingKid'>
+  store: KeyRingStore
+  kek: KeyEncryptionKey
+  refreshMs: number
+  logger?: KeyRingLogger
+  /** Clock, for tests. */
+  now?: () => number
+}
+
+export interface KeyRingTokens {
+  /** Stable for the life of the process; always delegates to the newest good key set. */
+  readonly tokens: AccessTokenService
+  /** Polls once now and swaps if needed. Never rejects. */
+  refresh: () => Promise<void>
+  start: () => void
+  stop: () => void
+  /** Generation of the ring in use (undefined before the first successful read, or for an empty ring). */
+  readonly generation: number | undefined
+  /** Kids of the verification set in use. */
+  readonly kids: readonly string[]
+  readonly jwksMaxAge: number
+}
+
+export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTokens {
+  const { store, kek, refreshMs, logger } = options
+  if (!Number.isFinite(refreshMs) || refreshMs < 50) throw new Error('key ring refresh interval must be at least 50 ms')
+  const now = options.now ?? Date.now
+  const windowMs = keyRingWindowMs(options.tokens, refreshMs)
+  const verifiers: VerifierCache = new Map()
+  const build = (keys: KeyInput[], signingKid: string | undefined, algorithm = options.tokens.algorithm): AccessTokenService =>
+    createAccessTokenService({ ...options.tokens, algorithm, keys, ...(signingKid === undefined ? {} : { signingKid }) }, verifiers)
+
+  let service = build([], undefined)
+  let ring: KeyRingRecord | null = null
+  /** Opened material of the ring in use, by kid and state (a promoted key is opened again: now with its private part). */
+  let opened = new Map<string, KeyInput>()
+  let built = ''
+  let kids: string[] = []
+  let timer: NodeJS.Timeout | undefined
+  let running = false
+  let inFlight: Promise<void> | undefined
+  let failing = false
+
+  const slot = (key: StoredRingKey): string => `${key.state}:${key.kid}`
+
+  function adopt (record: KeyRingRecord | null): void {
+    if (record?.generation === ring?.generation) return
+    if (ring !== null && (record === null || record.generation < ring.generation)) {
+      // Generations only grow: a ring that vanished or went back (a restored backup, a dropped collection, a lagging
+      // read) is not trusted over the one in use; an outage must not look like a mass logout. After a deliberate
+      // reset of the ring, restart the instances.
+      throw new Error(`the key ring read is generation ${record?.generation ?? 'none'}, older than generation ${ring.generation} in use`)
+    }
+    const next = new Map<string, KeyInput>()
+    for (const key of record?.keys ?? []) next.set(slot(key), opened.get(slot(key)) ?? openRingKey(key, kek))
+    ring = record
+    opened = next
+  }
+
+  function rebuild (): void {
+    const at = new Date(now())
+    const keys = (ring?.keys ?? []).filter((key) => isVerifying(key, at, windowMs))
+    const current = keys.find((key) => key.state === 'current')
+    // Without a current key nothing can sign; authgate never writes such a ring, so it is treated as empty (503).
+    const usable = current === undefined ? [] : keys
+    const signature = `${ring?.generation ?? 0}|${usable.map(slot).join(',')}`
+    if (signature === built) return
+    service = build(usable.map((key) => opened.get(slot(key)) as KeyInput), current?.kid, current?.alg)
+    built = signature
+    kids = usable.map((key) => key.kid)
+    if (ring !== null && current === undefined) logger?.error({ event: 'key_ring_no_current', generation: ring.generation }, 'key ring: no current key; tokens answer 503')
+    else logger?.info({ event: 'key_ring_loaded', generation: ring?.generation, current: current?.kid, kids }, 'key ring: key set in use')
+  }
+
+  async function pollOnce (): Promise<void> {
+    try {
+      adopt(await store.readKeyRing())
+      if (failing) logger?.info({ event: 'key_ring_poll_recovered' }, 'key ring: polling works again')
+      failing = false
+    } catch (error) {
+      // The last good ring stays in use. Logged on every failed poll: a key that does not decrypt needs an operator.
+      failing = true
+      logger?.warn({ event: 'key_ring_poll_failed', err: error }, 'key ring: reading the signing keys failed; the last good key set stays in use')
+    }
+    try {
+      // Also after a failed poll: retired keys leave the verification set at the end of their window regardless.
+      rebuild()
+    } catch (error) {
+      logger?.error({ event: 'key_ring_invalid', err: error }, 'key ring: the key set cannot be used; the last good key set stays in use')
+    }
+  }
+
+  function refresh (): Promise<void> {
+    inFlight ??= pollOnce().finally(() => { inFlight = undefined })
+    return inFlight
+  }
+
+  function schedule (): void {
+    if (!running) return
+    if (timer !== undefined) clearTimeout(timer)
+    timer = setTimeout(() => { void refresh().finally(schedule) }, refreshMs)
+    // Never keeps the process alive on its own.
+    timer.unref()
+  }
+
+  const tokens: AccessTokenService = {
+    sign: (input) => service.sign(input),
+    verify: (token) => service.verify(token),
+    jwks: () => service.jwks(),
+    signAssertion: (claims, audience, ttlSeconds) => service.signAssertion(claims, audience, ttlSeconds)
+  }
+
+  return {
+    tokens,
+    refresh,
+    start () {
+      if (running) return
+      running = true
+      void refresh().finally(schedule)
+    },
+    stop () {
+      running = false
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+    },
+    get generation () { return ring?.generation },
+    get kids () { return kids },
+    jwksMaxAge: keyRingJwksMaxAge(refreshMs)
+  }
+}

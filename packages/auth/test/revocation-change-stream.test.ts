@@ -1,0 +1,394 @@
+// Revocations by change stream (issue #6), behind the revocation list's one interface. The feed's logic (live
+// delivery, slower safety polls, fallback to polling on any stream failure, reopen with a bounded backoff, resume
+// tokens, stalls) runs against a fake watch source; detection and delivery run against the test database:
+// FerretDB here (no change streams: polling), and a real replica set when MONGODB_URL points at one.
+import type { FastifyInstance } from 'fastify'
+import type { Document } from 'mongodb'
+import t, { type Test } from 'tap'
+import {
+  createChangeStreamFeed, detectRevocationTransport, transportOf, type ChangeStreamFeedOptions, type RevocationStream,
+  type RevocationWatchSource
+} from '../src/revocation-change-stream.js'
+import { createRevocationList, REVOCATION_SAFETY_POLL_FACTOR, type PollingRevocationList } from '../src/revocation-list.js'
+import { changeStreamFeedFor } from '../src/revocation-mongo-watch.js'
+import { normaliseOptions, type AuthgateOptions } from '../src/options.js'
+import { MemorySessionStore } from '../src/stores/memory.js'
+import { MongoSessionStore } from '../src/stores/mongo.js'
+import { testKey } from './helpers/keys.js'
+import type { RevocationSource } from '../src/tokens/index.js'
+import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { bearer, buildApp, signIn, sleep } from './helpers/app.js'
+
+const RETENTION = 930_000
+// The list ticks every half interval with a live feed and asks the feed for an answer every quarter interval.
+const POLL_MS = 400
+
+interface Recorder extends RevocationSource {
+  revoked: Array<{ id: string, revokedAt: Date }>
+  calls: number[]
+  fail: boolean
+}
+
+function recorder (): Recorder {
+  const source: Recorder = {
+    revoked: [],
+    calls: [],
+    fail: false,
+    async listRevokedSince (since, limit = Number.POSITIVE_INFINITY) {
+      source.calls.push(Date.now())
+      if (source.fail) throw new Error('store down')
+      return source.revoked.filter((entry) => entry.revokedAt >= since).slice(0, limit)
+    }
+  }
+  return source
+}
+
+/** A change stream that answers after maxAwaitTimeMS, or at once when a revocation is pushed or it is failed. */
+class FakeStream implements RevocationStream {
+  closed = false
+  resumeToken: unknown = undefined
+  failure: Error | undefined
+  /** tryNext never answers (a server holding the socket open). */
+  stalled = false
+  readonly #queue: Array<{ id: string, revokedAt: Date }> = []
+  #wake: (() => void) | undefined
+  #answers = 0
+
+  constructor (readonly index: number, readonly maxAwaitTimeMS: number, readonly startAfter: unknown) {}
+
+  push (id: string): void {
+    this.#queue.push({ id, revokedAt: new Date() })
+    this.#wake?.()
+  }
+
+  fail (error: Error): void {
+    this.failure = error
+    this.#wake?.()
+  }
+
+  async tryNext (): Promise<{ id: string, revokedAt: Date } | null> {
+    if (this.stalled) return new Promise(() => undefined)
+    // The first answer (the aggregate that opens the stream) comes at once, as from a server; later ones wait.
+    if (this.#answers > 0 && this.failure === undefined && !this.closed && this.#queue.length === 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.maxAwaitTimeMS)
+        this.#wake = () => { clearTimeout(timer); resolve() }
+      })
+      this.#wake = undefined
+    }
+    if (this.failure !== undefined) throw this.failure
+    if (this.closed) throw new Error('change stream closed')
+    this.resumeToken = `token-${this.index}-${++this.#answers}`
+    return this.#queue.shift() ?? null
+  }
+
+  async close (): Promise<void> {
+    this.closed = true
+    this.#wake?.()
+  }
+}
+
+interface FakeWatch {
+  source: RevocationWatchSource
+  streams: FakeStream[]
+  opens: number[]
+  hellos: number
+}
+
+/** `hello` answers `reply`; `onOpen` may script each new stream (fail it, stall it). */
+function fakeWatch (reply: Document = { setName: 'rs0', isWritablePrimary: true }, onOpen?: (stream: FakeStream) => void): FakeWatch {
+  const fake: FakeWatch = {
+    streams: [],
+    opens: [],
+    hellos: 0,
+    source: {
+      async hello () {
+        fake.hellos++
+        return reply
+      },
+      watch ({ resumeToken, maxAwaitTimeMS }) {
+        const stream = new FakeStream(fake.streams.length, maxAwaitTimeMS, resumeToken)
+        fake.streams.push(stream)
+        fake.opens.push(Date.now())
+        onOpen?.(stream)
+        return stream
+      }
+    }
+  }
+  return fake
+}
+
+function networkError (code?: number): Error {
+  return Object.assign(new Error('connection 3 to 127.0.0.1:27017 closed'), code === undefined ? {} : { code })
+}
+
+interface Logged { event: unknown }
+
+function setup (t: Test, fake: FakeWatch, feedOptions: ChangeStreamFeedOptions = {}, failClosedAfterMs?: number): {
+  list: PollingRevocationList, source: Recorder, warnings: Logged[]
+} {
+  const source = recorder()
+  const warnings: Logged[] = []
+  const logger = { info: () => undefined, warn: (object: Record<string, unknown>) => { warnings.push({ event: object.event }) } }
+  const feed = createChangeStreamFeed(fake.source, { logger, ...feedOptions })
+  const list = createRevocationList({ source, retentionMs: RETENTION, pollIntervalMs: POLL_MS, failClosedAfterMs, feed, logger })
+  list.start()
+  t.teardown(() => { list.stop() })
+  return { list, source, warnings }
+}
+
+/** Waits until `check` holds (every 10 ms, at most `ms`): the time it took, or -1. */
+async function waitFor (check: () => boolean, ms: number): Promise<number> {
+  const started = Date.now()
+  while (Date.now() - started < ms) {
+    if (check()) return Date.now() - started
+    await sleep(10)
+  }
+  return check() ? Date.now() - started : -1
+}
+
+t.test('transportOf: a replica-set member or a mongos has change streams; anything else is polled', async (t) => {
+  t.equal(transportOf({ isWritablePrimary: true, setName: 'rs0' }), 'change-stream')
+  t.equal(transportOf({ isWritablePrimary: true, msg: 'isdbgrid' }), 'change-stream')
+  t.equal(transportOf({ isWritablePrimary: true, maxWireVersion: 21 }), 'polling', 'a standalone server or FerretDB')
+  t.equal(transportOf({ setName: '' }), 'polling')
+})
+
+t.test('revocation.changeStreams: \'auto\' by default, false to poll only; only the MongoDB store gets a feed', async (t) => {
+  const base: AuthgateOptions = { tokens: { keys: [testKey('EdDSA')] } }
+  t.equal(normaliseOptions(base).revocationChangeStreams, 'auto')
+  t.equal(normaliseOptions({ ...base, revocation: {} }).revocationChangeStreams, 'auto')
+  t.equal(normaliseOptions({ ...base, revocation: { changeStreams: false } }).revocationChangeStreams, false)
+  t.throws(() => normaliseOptions({ ...base, revocation: { changeStreams: true } as unknown as AuthgateOptions['revocation'] }), /revocation\.changeStreams must be "auto" or false/)
+  t.throws(() => normaliseOptions({ ...base, revocation: 'off' as unknown as AuthgateOptions['revocation'] }), /revocation must be an object/)
+  t.equal(changeStreamFeedFor(new MemorySessionStore()), undefined, 'the memory store is polled only')
+  const store = new MongoSessionStore({ url: 'mongodb://127.0.0.1:1/?directConnection=true', database: 'never_connected' })
+  t.teardown(() => store.close())
+  t.ok(changeStreamFeedFor(store), 'the MongoDB store gets a feed (it detects at start whether the server has streams)')
+})
+
+t.test('a live feed delivers at once, and polling slows to the safety cadence', async (t) => {
+  const fake = fakeWatch()
+  const { list, source } = setup(t, fake)
+  t.ok(await waitFor(() => list.transport === 'change-stream', 3000) >= 0, 'the feed is trusted once it answers and a poll covered its opening')
+  const opened = fake.opens[0] ?? 0
+  const gapPoll = source.calls.find((at) => at >= opened)
+  // The regular poll would come a whole interval (400 ms) after start; the gap poll comes as soon as the stream opens.
+  t.ok(gapPoll !== undefined && gapPoll - opened < 150, `a poll ran as the stream opened, covering what came before it (${String((gapPoll ?? Number.NaN) - opened)} ms)`)
+
+  const pushed = Date.now()
+  fake.streams[0]?.push('s-live')
+  const seen = await waitFor(() => list.isRevoked('s-live'), 3000)
+  t.ok(seen >= 0 && Date.now() - pushed < POLL_MS / 2, `seen ${seen} ms after the stream delivered it, before any poll could`)
+
+  const before = source.calls.length
+  await sleep(POLL_MS * 5)
+  const polls = source.calls.length - before
+  t.ok(polls <= 2, `${polls} polls in 5 intervals with a live feed (safety cadence: 1 per ${REVOCATION_SAFETY_POLL_FACTOR}; polling alone: 5)`)
+
+  // A revocation the stream never delivers (it should not happen) still arrives, by the safety poll.
+  source.revoked.push({ id: 's-missed', revokedAt: new Date() })
+  const missed = await waitFor(() => list.isRevoked('s-missed'), POLL_MS * (REVOCATION_SAFETY_POLL_FACTOR + 2))
+  t.ok(missed >= 0, `a revocation the stream missed arrives by the safety poll (${missed} ms; bound ${REVOCATION_SAFETY_POLL_FACTOR} × ${POLL_MS} ms)`)
+  t.equal(list.transport, 'change-stream', 'the feed stays trusted meanwhile')
+  t.equal(fake.opens.length, 1, 'one stream, never reopened while healthy')
+})
+
+t.test('a stream that errors: polling takes over at once; reopen with backoff, bounded; polling goes on', async (t) => {
+  let opened = 0
+  const fake = fakeWatch(undefined, (stream) => {
+    // The first stream works until failed below; every reopen fails at once, as while the server is away.
+    if (opened++ > 0) stream.fail(networkError())
+  })
+  const { list, source, warnings } = setup(t, fake, { backoffInitialMs: 50, backoffMaxMs: 200, maxFailures: 5 })
+  t.ok(await waitFor(() => list.transport === 'change-stream', 3000) >= 0, 'live first')
+
+  const pollsBefore = source.calls.length
+  const failedAt = Date.now()
+  fake.streams[0]?.fail(networkError())
+  t.ok(await waitFor(() => list.transport === 'polling', 1000) >= 0, 'the list stops trusting the feed')
+  // Without the loss noticed, the next poll would be half an interval (200 ms) or more away.
+  t.ok(await waitFor(() => source.calls.length > pollsBefore, 150) >= 0, `polled at once after the loss (${Date.now() - failedAt} ms)`)
+  source.revoked.push({ id: 's-polled', revokedAt: new Date() })
+  const polled = await waitFor(() => list.isRevoked('s-polled'), POLL_MS * 3)
+  t.ok(polled >= 0, `a revocation arrives by polling meanwhile (${polled} ms)`)
+
+  t.ok(await waitFor(() => fake.opens.length >= 5, 5000) >= 0, 'reopened until the bound')
+  await sleep(600)
+  t.equal(fake.opens.length, 5, 'then no more attempts (maxFailures 5: the stream failure and four failed reopens)')
+  t.equal(fake.hellos, 5, 'hello before each open')
+  // The first reopen counts from the failure; each next one from the open before it (which failed at once).
+  const gaps = fake.opens.slice(1).map((at, i) => at - (i === 0 ? failedAt : fake.opens[i] ?? at))
+  const expected = [50, 100, 200, 200]
+  for (const [i, gap] of gaps.entries()) {
+    t.ok(gap >= (expected[i] ?? 0) - 15 && gap < (expected[i] ?? 0) + 300, `reopen ${i + 1} after ${gap} ms (backoff ${expected[i]} ms, capped at 200)`)
+  }
+  t.ok(warnings.some((w) => w.event === 'revocation_stream_given_up'), 'giving up is logged')
+  t.ok(warnings.filter((w) => w.event === 'revocation_stream_failed').length >= 4, 'each failure is logged')
+
+  const pollsAfter = source.calls.length
+  await sleep(POLL_MS * 3 + 100)
+  t.ok(source.calls.length - pollsAfter >= 2, `polling continues at the full cadence (${source.calls.length - pollsAfter} polls in 3 intervals)`)
+  t.equal(list.transport, 'polling')
+})
+
+t.test('reopen resumes after the last answer; a resume token the server rejects is dropped', async (t) => {
+  const fake = fakeWatch()
+  const { list } = setup(t, fake, { backoffInitialMs: 20 })
+  t.ok(await waitFor(() => list.transport === 'change-stream', 3000) >= 0)
+  const first = fake.streams[0]
+  first?.push('s-before')
+  t.ok(await waitFor(() => list.isRevoked('s-before'), 2000) >= 0)
+  const token = first?.resumeToken
+  first?.fail(networkError())
+  t.ok(await waitFor(() => fake.streams.length >= 2, 2000) >= 0, 'reopened')
+  t.equal(fake.streams[1]?.startAfter, token, 'after the last answer of the failed stream')
+  t.ok(await waitFor(() => list.transport === 'change-stream', 3000) >= 0, 'live again (after a poll covering the gap)')
+  fake.streams[1]?.push('s-after')
+  t.ok(await waitFor(() => list.isRevoked('s-after'), 2000) >= 0, 'the reopened stream delivers')
+
+  fake.streams[1]?.fail(networkError(286))
+  t.ok(await waitFor(() => fake.streams.length >= 3, 2000) >= 0, 'reopened after ChangeStreamHistoryLost')
+  t.equal(fake.streams[2]?.startAfter, undefined, 'afresh: the poll fills the gap')
+  t.equal(first?.closed, true, 'failed streams are closed')
+})
+
+t.test('no change streams (hello names no replica set): polling only, the stream is never opened', async (t) => {
+  const fake = fakeWatch({ isWritablePrimary: true, maxWireVersion: 21 })
+  const feed = createChangeStreamFeed(fake.source)
+  const source = recorder()
+  const list = createRevocationList({ source, retentionMs: RETENTION, pollIntervalMs: POLL_MS, feed })
+  list.start()
+  t.teardown(() => { list.stop() })
+  t.ok(await waitFor(() => feed.mode === 'polling', 2000) >= 0, 'the detector says polling')
+  await sleep(POLL_MS * 3 + 100)
+  t.equal(fake.opens.length, 0)
+  t.equal(fake.hellos, 1, 'asked once')
+  t.ok(source.calls.length >= 3, `polled every interval (${source.calls.length} polls)`)
+  t.equal(list.transport, 'polling')
+  t.equal(await detectRevocationTransport(fake.source), 'polling')
+})
+
+t.test('a server that refuses change streams (code 40573) is not asked again', async (t) => {
+  const fake = fakeWatch(undefined, (stream) => { stream.fail(networkError(40573)) })
+  const { list, warnings } = setup(t, fake, { backoffInitialMs: 10 })
+  await sleep(300)
+  t.equal(fake.opens.length, 1)
+  t.ok(warnings.some((w) => w.event === 'revocation_stream_refused'))
+  t.equal(list.transport, 'polling')
+})
+
+t.test('a stalled stream (no answer, socket open) is distrusted within an interval, by the list alone', async (t) => {
+  const fake = fakeWatch()
+  // The feed's own watchdog is far away: only the list's check of the feed's answers can notice the stall.
+  const { list, source } = setup(t, fake, { stallGraceMs: 60_000 })
+  t.ok(await waitFor(() => list.transport === 'change-stream', 3000) >= 0)
+  const stream = fake.streams[0]
+  if (stream !== undefined) stream.stalled = true
+  const stalledAt = Date.now()
+  const pollsBefore = source.calls.length
+  source.revoked.push({ id: 's-stalled', revokedAt: new Date() })
+  t.ok(await waitFor(() => list.transport === 'polling', POLL_MS * 2) >= 0, `distrusted after ${Date.now() - stalledAt} ms`)
+  const delivered = await waitFor(() => list.isRevoked('s-stalled'), POLL_MS * 3)
+  t.ok(delivered >= 0 && Date.now() - stalledAt < POLL_MS * 2, `delivered by polling ${Date.now() - stalledAt} ms after the stall (revocationDelay ${POLL_MS} ms, plus a tick)`)
+  t.ok(source.calls.length > pollsBefore)
+  t.equal(fake.opens.length, 1, 'not reopened yet (the watchdog is 60 s away)')
+})
+
+t.test('the watchdog of the feed closes a stalled stream and reopens it', async (t) => {
+  const fake = fakeWatch()
+  const { list } = setup(t, fake, { stallGraceMs: 150, backoffInitialMs: 20 })
+  t.ok(await waitFor(() => list.transport === 'change-stream', 3000) >= 0)
+  const stream = fake.streams[0]
+  if (stream !== undefined) stream.stalled = true
+  t.ok(await waitFor(() => fake.streams.length >= 2, 3000) >= 0, 'reopened')
+  t.equal(stream?.closed, true, 'the stalled stream is closed')
+  t.ok(await waitFor(() => list.transport === 'change-stream', 3000) >= 0, 'live again')
+})
+
+t.test('fail closed: a covered, answering feed keeps the list fresh while polls fail; losing it too makes it stale', async (t) => {
+  let opened = 0
+  const fake = fakeWatch(undefined, (stream) => { if (opened++ > 0) stream.fail(networkError()) })
+  const { list, source } = setup(t, fake, { backoffInitialMs: 50, backoffMaxMs: 100 }, 600)
+  t.ok(await waitFor(() => list.transport === 'change-stream', 3000) >= 0)
+  source.fail = true
+  await sleep(900)
+  t.equal(list.stale, false, 'polls fail, but the feed answers: not stale')
+  fake.streams[0]?.fail(networkError())
+  t.ok(await waitFor(() => list.stale === true, 2000) >= 0, 'stale once neither polls nor the feed deliver')
+  source.fail = false
+  t.ok(await waitFor(() => !list.stale, 2000) >= 0, 'fresh again after a poll succeeds')
+})
+
+t.test('stop ends the feed: stream closed, nothing reopened', async (t) => {
+  const fake = fakeWatch()
+  const feed = createChangeStreamFeed(fake.source)
+  const list = createRevocationList({ source: recorder(), retentionMs: RETENTION, pollIntervalMs: POLL_MS, feed })
+  list.start()
+  t.ok(await waitFor(() => list.transport === 'change-stream', 3000) >= 0)
+  list.stop()
+  t.equal(feed.mode, 'stopped')
+  t.equal(fake.streams[0]?.closed, true)
+  await sleep(300)
+  t.equal(fake.opens.length, 1)
+  t.equal(list.transport, 'polling')
+  list.start()
+  t.teardown(() => { list.stop() })
+  t.ok(await waitFor(() => list.transport === 'change-stream', 3000) >= 0, 'a restart opens a new stream')
+  t.equal(fake.opens.length, 2)
+})
+
+// Against the test database (test/run.mjs sets MONGODB_URL).
+
+/** Asks `app` every 20 ms until it refuses the access token as revoked: the time it took, or -1 after `ms`. */
+async function untilRefused (app: FastifyInstance, at: string, ms: number): Promise<number> {
+  const started = Date.now()
+  while (Date.now() - started < ms) {
+    const answer = await app.inject({ url: '/private', headers: bearer(at) })
+    if (answer.statusCode === 401 && answer.json<{ code: string }>().code === 'AUTH_SESSION_REVOKED') return Date.now() - started
+    await sleep(20)
+  }
+  return -1
+}
+
+const { name: database, url, client } = await useTestDatabase(t, 'revocation_stream')
+const hello = await client.db('admin').command({ hello: 1 })
+const replicaSet = transportOf(hello) === 'change-stream'
+
+t.test('the detector reads the test database: polling on FerretDB or a standalone server', async (t) => {
+  const store = new MongoSessionStore({ url, database })
+  t.teardown(() => store.close())
+  t.equal(await detectRevocationTransport(store), replicaSet ? 'change-stream' : 'polling', `hello: setName ${String(hello.setName)}, msg ${String(hello.msg)}`)
+})
+
+t.test('without change streams, a revocation on one instance reaches another by polling within revocationDelay', async (t) => {
+  // On a replica set, change streams are turned off to test the polling path all the same.
+  const options = { tokens: { revocationDelay: '500ms' }, revocation: { changeStreams: replicaSet ? false as const : 'auto' as const } }
+  const a = await buildApp(t, 'mongo', { database, options })
+  const b = await buildApp(t, 'mongo', { database, options })
+  const { rt, at } = await signIn(b, 'polled@example.com')
+  t.equal((await a.inject({ url: '/private', headers: bearer(at) })).statusCode, 200)
+  t.equal((await b.inject({ method: 'POST', url: '/auth/logout', headers: { cookie: `authgate_rt=${rt}` } })).statusCode, 204)
+  const elapsed = await untilRefused(a, at, 3000)
+  t.ok(elapsed >= 0, `refused on the other instance ${elapsed} ms after the revocation`)
+  t.ok(elapsed < 500 + 1000, 'within revocationDelay (plus one poll and one check on a loaded machine)')
+  t.equal((a.authgate.revocations as PollingRevocationList).transport, 'polling')
+})
+
+t.test('on a replica set, the change stream delivers long before the poll interval', {
+  skip: replicaSet ? false : 'needs MONGODB_URL pointing at a replica set; FerretDB/standalone has no change streams'
+}, async (t) => {
+  // A 30 s poll interval: the safety poll is minutes away, so only the stream can deliver within 2 s.
+  const options = { tokens: { revocationDelay: '30s' } }
+  const a = await buildApp(t, 'mongo', { database, options })
+  const b = await buildApp(t, 'mongo', { database, options })
+  const list = a.authgate.revocations as PollingRevocationList
+  t.ok(await waitFor(() => list.transport === 'change-stream', 10_000) >= 0, 'instance A streams')
+  const { rt, at } = await signIn(b, 'streamed@example.com')
+  t.equal((await a.inject({ url: '/private', headers: bearer(at) })).statusCode, 200)
+  t.equal((await b.inject({ method: 'POST', url: '/auth/logout', headers: { cookie: `authgate_rt=${rt}` } })).statusCode, 204)
+  const elapsed = await untilRefused(a, at, 5000)
+  t.ok(elapsed >= 0, 'instance A refuses the revoked session')
+  t.ok(elapsed < 2000, `within ${elapsed} ms, with a 30 s poll interval`)
+  t.equal(list.transport, 'change-stream')
+})

@@ -1,0 +1,169 @@
+#!/usr/bin/env node
+// `node test/bench/tools/compare.mjs [--rounds=5] [--seconds=4] [--before=DIR] [--cpu-prof=DIR] [--baselines] [--only=a,b]`
+// A targeted measurement, not the suite: only the upstream, the plain @fastify/http-proxy and the EdDSA gateway
+// (this checkout's, and with --before the one of another checkout, e.g. a copy taken before a change) are started,
+// and `proxy-plain`, `gateway-public`, `gateway-auth-eddsa` (and their `before:` twins) are measured in interleaved
+// rounds, the order rotated each round. On a shared machine absolute req/s drift by tens of percent between
+// minutes; the ratio to proxy-plain within one round drifts much less, so each round's ratios are computed and
+// their medians reported, with each server's own CPU time per answered request (user + kernel, from /proc), which
+// depends far less on what else the machine runs than req/s does. --baselines adds upstream-direct and nginx-proxy
+// (nginx's CPU includes its worker). --cpu-prof profiles proxy-plain and the gateways (one .cpuprofile per process, written when
+// they stop); summarise with tools/profile-summary.mjs. Loopback only; every run bounded by --seconds.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { loadavg, tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { killAllChildrenNow, stopAllChildren } from '../lib/children.mjs'
+import { describePlacement, pinSelf } from '../lib/placement.mjs'
+import { assertProbe, probe, runAutocannon } from '../lib/load.mjs'
+import { SERVERS_DIR, SETUP_DIR, startNodeServer } from '../lib/servers.mjs'
+import { typescriptNode } from '../lib/typescript.mjs'
+import { AUDIENCE, ISSUER, TOKEN_TTL_SECONDS, writeGatewayConfig } from '../lib/gateway-config.mjs'
+import { median } from '../lib/stats.mjs'
+import { ensureNginx, startNginx } from '../lib/nginx.mjs'
+import { SERVER_CORE } from '../lib/placement.mjs'
+
+const { values: args } = parseArgs({
+  options: {
+    rounds: { type: 'string', default: '5' },
+    seconds: { type: 'string', default: '4' },
+    connections: { type: 'string', default: '50' },
+    before: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+    only: { type: 'string' },
+    baselines: { type: 'boolean', default: false }
+  }
+})
+const rounds = Math.min(20, Math.max(1, Number(args.rounds)))
+const seconds = Math.min(30, Math.max(1, Number(args.seconds)))
+const connections = Number(args.connections)
+const startedAt = Date.now()
+const log = (line) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${line}`)
+const dir = mkdtempSync(join(tmpdir(), 'authgate-compare-'))
+process.once('exit', killAllChildrenNow)
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => { void stopAllChildren().finally(() => { rmSync(dir, { recursive: true, force: true }); process.exit(130) }) })
+}
+
+const ts = typescriptNode()
+if ('error' in ts) throw new Error(ts.error)
+/**
+ * CPU seconds (user and system, all threads) a process and its live children (nginx's worker) have used so far,
+ * from /proc; NaN where there is no /proc.
+ */
+function cpuTimes (pid) {
+  if (pid === undefined) return { user: Number.NaN, system: Number.NaN }
+  try {
+    // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop()?.trim().split(' ') ?? []
+    const times = { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(' ').filter(Boolean)) {
+        const more = cpuTimes(Number(child))
+        times.user += more.user
+        times.system += more.system
+      }
+    }
+    return times
+  } catch {
+    return { user: Number.NaN, system: Number.NaN }
+  }
+}
+const profArgs = (name) => args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof'], name)}`] : []
+
+try {
+  pinSelf()
+  log(`placement: ${describePlacement()}`)
+  log(`load average at start: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`)
+  const upstream = await startNodeServer('upstream', join(SERVERS_DIR, 'upstream.mjs'))
+  const upstreamUrl = `http://127.0.0.1:${upstream.port}`
+  const setup = await startNodeServer('setup', join(SETUP_DIR, 'prepare.mjs'), {
+    ts, pin: false, env: { BENCH_SETUP: JSON.stringify({ dir, algorithms: ['EdDSA'], issuer: ISSUER, audience: AUDIENCE, ttlSeconds: TOKEN_TTL_SECONDS, revoked: 0 }) }
+  })
+  const { keysDir, token } = setup.ready.tokens.EdDSA
+  const config = writeGatewayConfig({ dir, name: 'eddsa', algorithm: 'EdDSA', keysDir, upstreamUrl })
+  const gatewayAt = (root, name) => {
+    const rootTs = { args: ts.args, env: { ...ts.env, TS_NODE_PROJECT: join(root, 'test', 'tsconfig.json') } }
+    return startNodeServer(name, join(root, 'test', 'bench', 'servers', 'gateway-server.mjs'), {
+      ts: rootTs, nodeArgs: profArgs(name), env: { BENCH_GATEWAY_CONFIG: config }
+    })
+  }
+  const [proxy, gateway, before] = await Promise.all([
+    startNodeServer('proxy-plain', join(SERVERS_DIR, 'proxy-plain.mjs'), { nodeArgs: profArgs('proxy-plain'), env: { UPSTREAM_URL: upstreamUrl } }),
+    gatewayAt(resolve(SERVERS_DIR, '..', '..', '..'), 'gateway'),
+    args.before ? gatewayAt(resolve(args.before), 'gateway-before') : undefined
+  ])
+  const nginxBin = args.baselines ? ensureNginx(log) : undefined
+  if (nginxBin !== undefined && !nginxBin.bin) throw new Error(`nginx: ${nginxBin.reason}`)
+  const nginx = nginxBin?.bin ? await startNginx({ bin: nginxBin.bin, dir: join(dir, 'nginx'), upstreamPort: upstream.port, core: SERVER_CORE }) : undefined
+  const bearer = { path: '/api/bench', headers: { authorization: `Bearer ${token}` } }
+  /** @type {Array<{ name: string, port: number, pid?: number, target: { path: string, headers?: Record<string, string> }, auth?: boolean }>} */
+  let scenarios = [
+    { name: 'proxy-plain', port: proxy.port, pid: proxy.pid, target: { path: '/api/bench' } },
+    ...(args.baselines ? [{ name: 'upstream-direct', port: upstream.port, pid: upstream.pid, target: { path: '/api/bench' } }] : []),
+    ...(nginx ? [{ name: 'nginx-proxy', port: nginx.port, pid: nginx.pid, target: { path: '/api/bench' } }] : []),
+    { name: 'gateway-public', port: gateway.port, pid: gateway.pid, target: { path: '/public/bench' } },
+    { name: 'gateway-auth-eddsa', port: gateway.port, pid: gateway.pid, target: bearer, auth: true },
+    ...(before
+      ? [
+          { name: 'before:gateway-public', port: before.port, pid: before.pid, target: { path: '/public/bench' } },
+          { name: 'before:gateway-auth-eddsa', port: before.port, pid: before.pid, target: bearer, auth: true }
+        ]
+      : [])
+  ]
+  if (args.only) {
+    const only = args.only.split(',')
+    scenarios = scenarios.filter((scenario) => scenario.name === 'proxy-plain' || only.includes(scenario.name))
+  }
+  /** @type {Map<number | undefined, number>} requests answered per server process (for µs/request from a profile) */
+  const served = new Map()
+  for (const scenario of scenarios) {
+    if (scenario.auth) {
+      const anonymous = await probe(scenario.port, { path: '/api/bench' })
+      if (anonymous.status !== 401) throw new Error(`${scenario.name}: anonymous request answered ${anonymous.status}, expected 401`)
+    }
+    await assertProbe(scenario.name, scenario.port, scenario.target)
+    const warmup = await runAutocannon(scenario.port, scenario.target, { seconds: 1, connections })
+    served.set(scenario.pid, (served.get(scenario.pid) ?? 0) + warmup.requests)
+  }
+  log(`warmed up; ${rounds} rounds × ${seconds} s × ${scenarios.length} scenarios, autocannon -c ${connections}`)
+  /** @type {Map<string, Array<{ rps: number, p99: number, ratio: number, cpuUs: number, systemUs: number }>>} */
+  const results = new Map(scenarios.map((scenario) => [scenario.name, []]))
+  for (let round = 0; round < rounds; round++) {
+    const order = scenarios.slice(round % scenarios.length).concat(scenarios.slice(0, round % scenarios.length))
+    /** @type {Record<string, { rps: number, p99: number, errors: number, requests: number, cpuUs: number, systemUs: number }>} */
+    const sample = {}
+    for (const scenario of order) {
+      // The server's own CPU time per answered request: unlike req/s, it hardly depends on what else the machine runs.
+      const cpuBefore = cpuTimes(scenario.pid)
+      const result = await runAutocannon(scenario.port, scenario.target, { seconds, connections })
+      const cpuAfter = cpuTimes(scenario.pid)
+      served.set(scenario.pid, (served.get(scenario.pid) ?? 0) + result.requests)
+      const perRequest = (/** @type {number} */ secondsUsed) => (secondsUsed * 1e6) / Math.max(1, result.requests)
+      const systemUs = perRequest(cpuAfter.system - cpuBefore.system)
+      sample[scenario.name] = { ...result, cpuUs: perRequest(cpuAfter.user - cpuBefore.user) + systemUs, systemUs }
+    }
+    const base = sample['proxy-plain']?.rps ?? Number.NaN
+    const line = scenarios.map((scenario) => {
+      const entry = /** @type {{ rps: number, p99: number, errors: number, cpuUs: number, systemUs: number }} */ (sample[scenario.name])
+      if (entry.errors > 0) log(`! ${scenario.name}: ${entry.errors} errors`)
+      results.get(scenario.name)?.push({ rps: entry.rps, p99: entry.p99, ratio: entry.rps / base, cpuUs: entry.cpuUs, systemUs: entry.systemUs })
+      return `${scenario.name} ${Math.round(entry.rps)} (${(entry.rps / base).toFixed(2)}; ${Math.round(entry.cpuUs)} µs CPU/req)`
+    })
+    log(`round ${round + 1}: ${line.join(', ')}`)
+  }
+  console.log('\nscenario                   median req/s  ratio to proxy-plain (median; per round)   p99 ms   server CPU µs/req (median, of which kernel; per round)')
+  for (const [name, runs] of results) {
+    const ratios = `${median(runs.map((run) => run.ratio)).toFixed(3)}  [${runs.map((run) => run.ratio.toFixed(2)).join(' ')}]`
+    const cpu = `${Math.round(median(runs.map((run) => run.cpuUs)))} (system ${Math.round(median(runs.map((run) => run.systemUs)))})  [${runs.map((run) => Math.round(run.cpuUs)).join(' ')}]`
+    console.log(`${name.padEnd(27)}${String(Math.round(median(runs.map((run) => run.rps)))).padStart(12)}  ${ratios.padEnd(42)}${String(median(runs.map((run) => run.p99))).padStart(7)}   ${cpu}`)
+  }
+  if (args['cpu-prof']) {
+    const names = [['proxy-plain', proxy.pid], ['gateway', gateway.pid], ['gateway-before', before?.pid]]
+    for (const [name, pid] of names) if (pid !== undefined) log(`${name} (pid ${pid}) answered ${served.get(pid) ?? 0} requests: profile in ${resolve(args['cpu-prof'], String(name))} (--requests=${served.get(pid) ?? 0})`)
+  }
+  log(`load average at end: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`)
+} finally {
+  await stopAllChildren()
+  rmSync(dir, { recursive: true, force: true })
+}
