@@ -48,14 +48,25 @@ export function decodeJsonObject (segment: string): Record<string, unknown> | un
 }
 
 /**
- * Returns `(headerSegment) => slot | undefined`. Headers authgate itself signs are recognised by an exact string
- * match (no decoding on the hot path); any other header is parsed strictly and checked.
+ * What a well-formed access-token header naming a kid none of the configured keys has selects. DESIGN.md ("Keys"):
+ * a kid unknown to every source is an outage (a key not yet distributed after a rotation), answered 503, not a
+ * logout. Only a header that is otherwise exactly ours qualifies (configured `alg`, `typ: at+jwt`, a kid in the shape
+ * authgate's kids have, and the very bytes authgate's signer emits); anything else stays an invalid token (SECURITY-CASES A.12: injection-shaped kids → 401).
  */
-export function createKeySelector<T extends KeySlot> (slots: readonly T[]): (headerSegment: string) => T | undefined {
+export const UNKNOWN_KID = Symbol('authgate.unknownKid')
+const KID_SHAPE = /^[A-Za-z0-9._~:-]{1,128}$/
+
+/**
+ * Returns `(headerSegment) => slot | UNKNOWN_KID | undefined`. Headers authgate itself signs are recognised by an
+ * exact string match (no decoding on the hot path); any other header is parsed strictly and checked.
+ */
+export function createKeySelector<T extends KeySlot> (slots: readonly T[]): (headerSegment: string) => T | typeof UNKNOWN_KID | undefined {
   const byKid = new Map<string, T>()
   const canonical = new Map<string, T>()
+  const algorithms = new Set<string>()
   for (const slot of slots) {
     byKid.set(slot.kid, slot)
+    algorithms.add(slot.algorithm)
     canonical.set(canonicalHeaderSegment(slot, ACCESS_TYP), slot)
   }
 
@@ -71,7 +82,13 @@ export function createKeySelector<T extends KeySlot> (slots: readonly T[]): (hea
     const { kid, alg } = header
     if (typeof kid !== 'string') return undefined
     const slot = byKid.get(kid)
-    if (slot === undefined || alg !== slot.algorithm) return undefined
+    if (slot === undefined) {
+      // Exactly the bytes authgate's signer would emit for such a key (no extra or duplicate members).
+      const ours = typeof alg === 'string' && algorithms.has(alg) && KID_SHAPE.test(kid) &&
+        canonicalHeaderSegment({ kid, algorithm: alg as AccessAlgorithm }, ACCESS_TYP) === headerSegment
+      return ours ? UNKNOWN_KID : undefined
+    }
+    if (alg !== slot.algorithm) return undefined
     return slot
   }
 }

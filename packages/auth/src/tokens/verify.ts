@@ -1,22 +1,26 @@
 // Access-token verification: synchronous, never throws, cheap on the hot path (every proxied request).
 //
-// One fast-jwt verifier per configured key, built at start-up with its cache on (PERF-NOTES.md: a cache hit costs
-// 2.5 µs, a full EdDSA verification 111 µs). The key is selected from the header by `kid` among configured keys only;
-// each verifier pins its key's single algorithm and checks iss/aud (exact strings, never RegExp), typ, the required
-// claims, maxAge and the clock tolerance. Checks fast-jwt does not make (future `iat`, `exp - iat`, identifier and
-// role shapes) follow, memoised per payload object: a fast-jwt cache hit returns the same payload object, so a
-// repeated token costs two Map lookups and a clock read on top of fast-jwt's cache lookup, with no allocation.
+// One fast-jwt verifier per configured key, built at start-up. The key is selected from the header by `kid` among
+// configured keys only; each verifier pins its key's single algorithm and checks iss/aud (exact strings, never
+// RegExp), typ, the required claims, maxAge and the clock tolerance. Checks fast-jwt does not make (future `iat`,
+// `exp - iat`, identifier and role shapes) follow.
+//
+// Verified tokens are kept by their exact text (a Map, bounded, oldest evicted first), in front of fast-jwt: a
+// repeated token costs one Map lookup and a clock read. fast-jwt's own cache is off because its key is a SHA-512 of
+// the token, computed on every request (≈ 11 µs of the 15 µs auth path in docs/profiling.md); an exact-string key
+// cannot collide, needs no hashing, and failures are never stored (an invalid-token flood cannot evict valid
+// entries or grow the heap). The map lives in this closure, so a rebuilt key set (rotation) starts empty.
 import { createVerifier } from 'fast-jwt'
 import { AuthError } from '../errors.js'
 import { readClaims } from './claims.js'
-import { ACCESS_TYP, canonicalBytes, createKeySelector, decodeJsonObject } from './header.js'
+import { ACCESS_TYP, UNKNOWN_KID, canonicalBytes, createKeySelector, decodeJsonObject } from './header.js'
 import type { NormalisedTokenOptions } from './options.js'
 import type { AccessAlgorithm, VerifyOutcome } from './types.js'
 
 /** Longer than any token authgate issues; refused before any parsing or hashing. */
 export const MAX_TOKEN_LENGTH = 8192
-// fast-jwt's default is 1000 tokens: too few for a gateway with more active users than that.
-const VERIFIER_CACHE_SIZE = 10_000
+/** Verified tokens kept; fast-jwt's default of 1000 would be too few for a gateway with more active users. */
+const VERIFIED_CACHE_SIZE = 10_000
 const REQUIRED_CLAIMS = ['sub', 'sid', 'exp', 'iat', 'iss', 'aud', 'jti']
 
 export interface VerifierSlot {
@@ -28,8 +32,8 @@ export interface VerifierSlot {
 type Success = Extract<VerifyOutcome, { ok: true }>
 
 /**
- * fast-jwt verifiers by kid, kept across rebuilds of the key set (the key ring): an unchanged key keeps its verifier
- * and so its cache of verified tokens. Only valid for rebuilds with the same issuer, audience, maxTtl and tolerance.
+ * fast-jwt verifiers by kid, kept across rebuilds of the key set (the key ring), so an unchanged key is not parsed
+ * again. Only valid for rebuilds with the same issuer, audience, maxTtl and tolerance.
  */
 export type VerifierCache = Map<string, VerifierSlot & { verifyKey: string | Buffer }>
 
@@ -57,33 +61,30 @@ export function createTokenVerifier (options: NormalisedTokenOptions, cache?: Ve
       requiredClaims: REQUIRED_CLAIMS,
       maxAge: (options.maxTtl + options.clockTolerance) * 1000,
       clockTolerance: toleranceMs,
-      cache: VERIFIER_CACHE_SIZE,
-      // fast-jwt caches failures for `clockTolerance + errorCacheTTL` ms; this makes every cached failure already
-      // stale, so a token refused once (e.g. not yet valid) is judged afresh next time. (The default
-      // cacheKeyBuilder, a hash of the whole token, is kept: a custom one is GHSA-rp9m-7r4c-75qg.)
-      errorCacheTTL: () => -(toleranceMs + 1)
-    }) as ((token: string) => unknown) & { cache?: { set: (key: string, entry: unknown[]) => unknown } }
-    // fast-jwt still STORES each failure (errorCacheTTL only makes it stale): a flood of distinct invalid tokens
-    // would fill the cache with error objects nobody reads (heap growth, SECURITY-CASES "Invalid-token flood") and
-    // evict the valid tokens of real users. Failures are therefore never stored.
-    const lru = verifier.cache
-    if (lru !== undefined) {
-      const set = lru.set.bind(lru)
-      lru.set = (key, entry) => entry[0] instanceof Error ? lru : set(key, entry)
-    }
+      cache: false
+    }) as (token: string) => unknown
     return verifier
   }
   const selectKey = createKeySelector(slots)
-  const memo = new WeakMap<object, Success>()
+  const verified = new Map<string, Success>()
   const noKeys = slots.length === 0
 
   return function verify (token) {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return failure('AUTH_TOKEN_INVALID')
     if (noKeys) return failure('AUTH_KEYS_UNAVAILABLE')
+    const hit = verified.get(token)
+    if (hit !== undefined) {
+      // Only time can change the verdict on a token once verified: exp (and so maxAge, exp − iat ≤ maxTtl) and iat.
+      const now = Date.now()
+      if (now < hit.claims.exp * 1000 + toleranceMs && hit.claims.iat * 1000 <= now + toleranceMs) return hit
+      verified.delete(token)
+      if (now >= hit.claims.exp * 1000 + toleranceMs) return failure('AUTH_TOKEN_EXPIRED')
+    }
     const dot = token.indexOf('.')
     if (dot < 1) return failure('AUTH_TOKEN_INVALID')
     const slot = selectKey(token.slice(0, dot))
     if (slot === undefined) return failure('AUTH_TOKEN_INVALID')
+    if (slot === UNKNOWN_KID) return failure('AUTH_KEYS_UNAVAILABLE')
 
     let payload: unknown
     try {
@@ -93,21 +94,19 @@ export function createTokenVerifier (options: NormalisedTokenOptions, cache?: Ve
     }
     if (typeof payload !== 'object' || payload === null) return failure('AUTH_TOKEN_INVALID')
 
-    let outcome = memo.get(payload)
-    if (outcome === undefined) {
-      // Once per distinct token: fast-jwt decodes leniently (U+FFFD for invalid UTF-8, spare base64 bits ignored);
-      // a payload that is not strict UTF-8 JSON, or a non-canonical spelling of a valid token, is refused.
-      const lastDot = token.lastIndexOf('.')
-      if (decodeJsonObject(token.slice(dot + 1, lastDot)) === undefined || canonicalBytes(token.slice(lastDot + 1)) === undefined) {
-        return failure('AUTH_TOKEN_INVALID')
-      }
-      const claims = readClaims(payload as Record<string, unknown>, rules)
-      if (claims === undefined) return failure('AUTH_TOKEN_INVALID')
-      outcome = Object.freeze({ ok: true as const, claims })
-      memo.set(payload, outcome)
+    // fast-jwt decodes leniently (U+FFFD for invalid UTF-8, spare base64 bits ignored); a payload that is not
+    // strict UTF-8 JSON, or a non-canonical spelling of a valid token, is refused.
+    const lastDot = token.lastIndexOf('.')
+    if (decodeJsonObject(token.slice(dot + 1, lastDot)) === undefined || canonicalBytes(token.slice(lastDot + 1)) === undefined) {
+      return failure('AUTH_TOKEN_INVALID')
     }
+    const claims = readClaims(payload as Record<string, unknown>, rules)
+    if (claims === undefined) return failure('AUTH_TOKEN_INVALID')
     // fast-jwt checks nbf, exp and maxAge but not an iat in the future (a token minted with a skewed clock).
-    if (outcome.claims.iat * 1000 > Date.now() + toleranceMs) return failure('AUTH_TOKEN_INVALID')
+    if (claims.iat * 1000 > Date.now() + toleranceMs) return failure('AUTH_TOKEN_INVALID')
+    const outcome: Success = Object.freeze({ ok: true as const, claims })
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string)
+    verified.set(token, outcome)
     return outcome
   }
 }
