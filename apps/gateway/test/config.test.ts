@@ -105,6 +105,13 @@ t.test('values are checked and named', async (t) => {
   t.match(errorOf(() => parseConfig({ ...minimal, bogus: 1 }, { file: 'my.yaml' })), /^my\.yaml: /, 'messages start with the file')
 })
 
+t.test('server.workers: auto is one worker per core; other words are refused', async (t) => {
+  const { availableParallelism } = await import('node:os')
+  t.equal(parseConfig({ ...minimal, server: { workers: 'auto' } }).server.workers, availableParallelism())
+  t.equal(parseConfig({ ...minimal, server: { workers: 3 } }).server.workers, 3)
+  t.throws(() => parseConfig({ ...minimal, server: { workers: 'all' } }), /server\.workers/)
+})
+
 t.test('defaults', async (t) => {
   const config = parseConfig(minimal)
   t.match(config.server, { host: '127.0.0.1', port: 8080, trustProxy: false, workers: 1 })

@@ -1,5 +1,6 @@
 // Untyped configuration (parsed YAML/JSON, or an object built in code) → a validated, frozen GatewayConfig.
 import { isAbsolute, resolve } from 'node:path'
+import { availableParallelism } from 'node:os'
 import { ACCESS_ALGORITHMS, DEFAULT_KEY_REFRESH_MS, parseKeyEncryptionKey, type AccessAlgorithm, type KeyEncryptionKey, type KeyInput } from '@authgate/fastify'
 import { expandEnv } from './env.js'
 import { Reader } from './reader.js'
@@ -35,7 +36,8 @@ function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
     host: reader.string(server.host, 'server.host', '127.0.0.1'),
     port: reader.integer(server.port, 'server.port', 8080, 0, 65535),
     trustProxy,
-    workers: reader.integer(server.workers, 'server.workers', 1, 1, 64),
+    // `auto`: one worker per core the process may use, as nginx's `worker_processes auto`.
+    workers: server.workers === 'auto' ? Math.min(64, availableParallelism()) : reader.integer(server.workers, 'server.workers', 1, 1, 64),
     bodyLimit: reader.integer(server.bodyLimit, 'server.bodyLimit', 1_048_576, 1024, 1_073_741_824),
     headersTimeoutMs: reader.duration(server.headersTimeout, 'server.headersTimeout', '30s', 500, 300_000)
   })
