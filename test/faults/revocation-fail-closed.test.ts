@@ -29,7 +29,9 @@ t.test('revocationFailClosedAfter: Bearer answers 503 once the list is stale, 20
   t.equal(last.status, 503, 'fail closed: 503, not 401')
   t.equal(last.code, 'AUTH_STORE_UNAVAILABLE')
   t.ok(Number(last.retryAfter) >= 1, 'with Retry-After')
-  t.ok(Date.now() - stopped >= 900, 'not before the fail-closed budget')
+  // The budget (1 s) runs from the last successful poll, which may have been up to one revocationDelay (200 ms)
+  // before the stop, plus timer slack: 700 ms after the stop is the earliest correct answer.
+  t.ok(Date.now() - stopped >= 700, 'not before the fail-closed budget')
   const me = await call(base, '/auth/me', { bearer: user.at })
   t.equal(me.status, 503, '/auth/me fails closed too')
 
