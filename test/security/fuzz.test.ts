@@ -163,7 +163,11 @@ t.test('tokens with random JOSE headers (alg, kid, typ, crit, jku, jwk) are refu
     const before = target.upstream.seen.length
     const outcome = await target.raw(request(target, 'GET', path, [`Authorization: Bearer ${token}`]), ANSWER_MS)
     seen.add(outcome)
-    judge(outcome, { 401: ['AUTH_TOKEN_INVALID'] }, `JOSE header ${JSON.stringify(header).slice(0, 120)}`)
+    // DESIGN.md "Keys": a header exactly like the gateway's naming a kid it does not have is 503, never a 200.
+    judge(outcome, { 401: ['AUTH_TOKEN_INVALID'], 503: ['AUTH_KEYS_UNAVAILABLE'] }, `JOSE header ${JSON.stringify(header).slice(0, 120)}`)
+    if (outcome.status === 503 && (Object.keys(header).join() !== 'alg,typ,kid' || header.kid === genuineHeader.kid)) {
+      throw new Error(`503 for a header that is not an unknown-kid header of ours: ${JSON.stringify(header).slice(0, 120)}`)
+    }
     if (target.upstream.seen.length !== before) throw new Error('the forged token (or a key URL it named) reached the upstream')
     await assertAlive(target)
     ran++

@@ -180,7 +180,15 @@ t.test('token service: 503 before any ring, follows rotations, keeps retired key
 
   clock = Date.now() + WINDOW_MS + 1000
   await ring.refresh()
-  t.match(ring.tokens.verify(first), { ok: false, error: { statusCode: 401 } }, 'after its window the retired key no longer verifies')
+  // The window outlasts every token of the key, so by then the token's own exp has passed too (the verifier reads
+  // Date.now, the ring its injected clock: move both): 401 AUTH_TOKEN_EXPIRED, which sends a client to refresh.
+  const realNow = Date.now
+  Date.now = () => clock
+  try {
+    t.match(ring.tokens.verify(first), { ok: false, error: { statusCode: 401, code: 'AUTH_TOKEN_EXPIRED' } }, 'after its window the retired key no longer verifies')
+  } finally {
+    Date.now = realNow
+  }
   t.notOk(ring.tokens.jwks().keys.some((key) => key.kid === created.current), 'and leaves the JWKS')
   t.ok(ring.tokens.verify(second).ok, 'the current key still verifies')
 

@@ -2,9 +2,8 @@
 // the change (key-ring.ts), insert it as the next generation. A concurrent change makes the insert fail on the unique
 // generation number and this one reports a conflict: it never retries on its own (a second rotation the operator
 // did not ask for would promote a `next` nobody has seen).
-import type { KeyRingRecord, KeyRingStore, RingKeyState } from '../stores/signing-keys.js'
+import type { KeyRingRecord, KeyRingStore, StoredRingKey } from '../stores/signing-keys.js'
 import { KeyRingError, planRetire, planRotation, verifiesUntil, type RotationOptions, type RotationPlan } from './key-ring.js'
-import type { AccessAlgorithm } from './types.js'
 
 /** Generations kept besides the newest: a short history for operators; older ones hold old sealed keys. */
 const KEPT_GENERATIONS = 10
@@ -35,13 +34,7 @@ export async function retireKeys (store: KeyRingStore, options: { windowMs: numb
 }
 
 /** What `authgate keys list` shows of a key: never its private part. */
-export interface KeyInfo {
-  kid: string
-  alg: AccessAlgorithm
-  state: RingKeyState
-  createdAt: Date
-  activatedAt: Date | null
-  retiredAt: Date | null
+export type KeyInfo = Pick<StoredRingKey, 'kid' | 'alg' | 'state' | 'createdAt' | 'activatedAt' | 'retiredAt'> & {
   /** Retired keys: when they stop verifying. */
   verifiesUntil: Date | null
 }

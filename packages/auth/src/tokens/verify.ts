@@ -84,7 +84,7 @@ export function createTokenVerifier (options: NormalisedTokenOptions, cache?: Ve
     if (dot < 1) return failure('AUTH_TOKEN_INVALID')
     const slot = selectKey(token.slice(0, dot))
     if (slot === undefined) return failure('AUTH_TOKEN_INVALID')
-    if (slot === UNKNOWN_KID) return failure('AUTH_KEYS_UNAVAILABLE')
+    if (slot === UNKNOWN_KID) return unknownKid(token, dot, toleranceMs)
 
     let payload: unknown
     try {
@@ -109,6 +109,22 @@ export function createTokenVerifier (options: NormalisedTokenOptions, cache?: Ve
     verified.set(token, outcome)
     return outcome
   }
+}
+
+/**
+ * A header exactly like ours naming a kid no configured key has: 503 (DESIGN.md "Keys": a key not yet distributed is
+ * an outage, not a logout), if the rest of the token has our shape too. Its payload is unverified, so it only
+ * chooses between refusals: a token whose `exp` has passed is dead whoever signed it, and "expired" sends a client
+ * to refresh, where a 503 would have it retry forever (e.g. a token of a retired key dropped after its window).
+ */
+function unknownKid (token: string, dot: number, toleranceMs: number): VerifyOutcome {
+  const lastDot = token.lastIndexOf('.')
+  if (lastDot === dot || token.indexOf('.', dot + 1) !== lastDot) return failure('AUTH_TOKEN_INVALID')
+  const payload = decodeJsonObject(token.slice(dot + 1, lastDot))
+  if (payload === undefined || canonicalBytes(token.slice(lastDot + 1)) === undefined || typeof payload.exp !== 'number') {
+    return failure('AUTH_TOKEN_INVALID')
+  }
+  return failure(payload.exp * 1000 + toleranceMs <= Date.now() ? 'AUTH_TOKEN_EXPIRED' : 'AUTH_KEYS_UNAVAILABLE')
 }
 
 function failure (code: 'AUTH_TOKEN_INVALID' | 'AUTH_TOKEN_EXPIRED' | 'AUTH_KEYS_UNAVAILABLE', cause?: unknown): VerifyOutcome {
