@@ -84,9 +84,11 @@ const PROTECTED: Allowed = {
   400: [CLIENT_ERROR],
   401: ['AUTH_TOKEN_MISSING', 'AUTH_TOKEN_INVALID'],
   403: ['AUTH_FORBIDDEN'],
-  431: [CLIENT_ERROR]
+  431: [CLIENT_ERROR],
+  503: ['AUTH_KEYS_UNAVAILABLE']
 }
-const REFUSED_TOKEN: Allowed = { 400: [CLIENT_ERROR], 401: ['AUTH_TOKEN_MISSING', 'AUTH_TOKEN_INVALID'] }
+// A mutation inside the header's kid leaves a header of our exact shape naming an unknown kid: 503 (DESIGN.md "Keys").
+const REFUSED_TOKEN: Allowed = { 400: [CLIENT_ERROR], 401: ['AUTH_TOKEN_MISSING', 'AUTH_TOKEN_INVALID'], 503: ['AUTH_KEYS_UNAVAILABLE'] }
 
 t.test('arbitrary Authorization values: documented answers only, and only a genuine token reaches the upstream', async (t) => {
   const valid = { user: target.token('fuzz-user', ['user']), admin: target.token('fuzz-admin', ['admin']) }
