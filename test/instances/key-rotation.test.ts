@@ -25,8 +25,8 @@ const { url, name: database, db } = await useTestDatabase(t, 'keyrotation')
 // already verify there (it was published as `next`).
 const REFRESH_MS = 1000
 const ACCESS_TTL_S = 6
-// Retired keys verify for the longest token lifetime + clock tolerance (0 here) + one refresh interval.
-const WINDOW_MS = ACCESS_TTL_S * 1000 + REFRESH_MS
+// Retired keys verify for the longest token lifetime + clock tolerance (0 here) + three refresh intervals.
+const WINDOW_MS = ACCESS_TTL_S * 1000 + 3 * REFRESH_MS
 // Every loop below is bounded in time as well as by its stop flag.
 const TRAFFIC_CAP_MS = 60_000
 

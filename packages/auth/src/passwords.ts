@@ -71,7 +71,9 @@ let dummyHash: Promise<string> | undefined
  * password" cannot be told apart by timing (OWASP Authentication cheat sheet).
  */
 export async function verifyDummy (password: string): Promise<false> {
+  // A failed attempt is not kept: every unknown-email login would fail while known ones answer 401 (an oracle).
   dummyHash ??= inHashSlot(() => hash(randomBytes(32).toString('base64url'), PASSWORD_HASH_OPTIONS))
+    .catch((error: unknown) => { dummyHash = undefined; throw error })
   await verifyPassword(await dummyHash, password)
   return false
 }

@@ -96,7 +96,11 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   await app.register(async (child) => authRoutes(child, context), { prefix: options.prefix })
   const jwksPath = options.jwksPath
   if (jwksPath !== false) {
-    app.get(jwksPath, { config: { auth: 'none' } }, async (_request, reply) => reply.header('cache-control', `public, max-age=${jwksMaxAge}`).send(tokens.jwks()))
+    app.get(jwksPath, { config: { auth: 'none' } }, async (_request, reply) => {
+      const jwks = tokens.jwks()
+      // An empty set (keys not loaded yet: the database down at boot) must not outlive the outage in JWKS caches.
+      return reply.header('cache-control', jwks.keys.length === 0 ? 'no-store' : `public, max-age=${jwksMaxAge}`).send(jwks)
+    })
   }
 
   app.addHook('onReady', async () => {

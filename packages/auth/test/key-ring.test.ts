@@ -176,7 +176,19 @@ t.test('token service: 503 before any ring, follows rotations, keeps retired key
   await ring.refresh()
   t.ok(ring.tokens.verify(second).ok, 'a failed poll keeps the last good ring')
   t.ok(ring.tokens.verify(first).ok)
+  t.ok(ring.tokens.sign(claims).token, 'and signs while the last good read is recent')
+  // An instance that cannot read the ring cannot see a rotation: it must stop signing before the other instances
+  // drop the key it signs with (their window allows three refresh intervals without a read).
+  const readAt = clock
+  clock = readAt + 3 * REFRESH_MS + 1
+  await ring.refresh()
+  t.throws(() => ring.tokens.sign(claims), { code: 'AUTH_KEYS_UNAVAILABLE' }, 'no good read for three intervals: signing stops (503)')
+  t.ok(ring.tokens.verify(second).ok, 'verification goes on')
+  t.ok(ring.tokens.signAssertion((ring.tokens.verify(second) as { claims: Parameters<KeyRingTokens['tokens']['signAssertion']>[0] }).claims, '/api'), 'gateway assertions go on (Bearer traffic survives an outage)')
   store.down = false
+  await ring.refresh()
+  t.ok(ring.tokens.sign(claims).token, 'signing resumes with the next good read')
+  clock = readAt
 
   clock = Date.now() + WINDOW_MS + 1000
   await ring.refresh()
@@ -257,7 +269,7 @@ t.test('plugin: tokens.keyRing on the in-memory store; options are checked; JWKS
   t.teardown(() => app.close())
   const empty = await app.inject({ url: '/.well-known/jwks.json' })
   t.same(empty.json(), { keys: [] })
-  t.equal(empty.headers['cache-control'], 'public, max-age=1', 'max-age ≤ the refresh interval')
+  t.equal(empty.headers['cache-control'], 'no-store', 'an empty key set is never cached (it must not outlive the outage)')
   const outage = await app.inject({ url: '/private', headers: { authorization: 'Bearer a.b.c' } })
   t.equal(outage.statusCode, 503, 'no keys yet: 503, not a logout')
   t.equal(outage.json().code, 'AUTH_KEYS_UNAVAILABLE')
@@ -267,6 +279,7 @@ t.test('plugin: tokens.keyRing on the in-memory store; options are checked; JWKS
   while (Date.now() < deadline && app.authgate.tokens.jwks().keys.length === 0) await new Promise((resolve) => setTimeout(resolve, 50))
   const jwks = await app.inject({ url: '/.well-known/jwks.json' })
   t.same(jwks.json<{ keys: Array<{ kid: string }> }>().keys.map((key) => key.kid).sort(), [created.current, created.next].sort(), 'picked up without a restart')
+  t.equal(jwks.headers['cache-control'], 'public, max-age=1', 'max-age ≤ the refresh interval')
   const token = app.authgate.tokens.sign({ sub: 'u1', sid: 's1', roles: [] }).token
   t.equal((await app.inject({ url: '/private', headers: { authorization: `Bearer ${token}` } })).statusCode, 200)
 

@@ -19,6 +19,9 @@ function warnings (config: GatewayConfig): string[] {
   const found: string[] = []
   if (config.store === undefined) found.push('no store configured: sessions are kept in memory and vanish on restart')
   if (config.store === undefined && config.server.workers > 1) found.push('server.workers > 1 with the in-memory store: each worker has its own sessions; configure store.mongodb')
+  if (config.server.workers > 1 && config.rateLimit !== false && config.rateLimit.redis === undefined) {
+    found.push(`server.workers is ${config.server.workers} without rateLimit.redis: each worker counts login attempts on its own (${config.server.workers}× the limits); configure rateLimit.redis`)
+  }
   return found
 }
 

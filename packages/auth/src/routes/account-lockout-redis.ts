@@ -96,7 +96,8 @@ export function createRedisAccountLockout (shared: SharedRedis, rule: LockoutRul
   const tickets = new Map<string, string[]>()
   const keys = (account: string): [string, string] => {
     const id = createHash('sha256').update(account, 'utf8').digest('hex')
-    return [`${shared.keyPrefix}lockout:${id}`, `${shared.keyPrefix}lockout:${id}:pending`]
+    // One hash tag for both keys: a script's keys must live in one slot on Redis Cluster.
+    return [`${shared.keyPrefix}lockout:{${id}}`, `${shared.keyPrefix}lockout:{${id}}:pending`]
   }
   const call = async (operation: string, account: string, ticket = ''): Promise<number> => {
     const [state, pending] = keys(account)

@@ -7,7 +7,11 @@
 // - fast-jwt verifiers of unchanged kids are kept (VerifierCache), with their caches of verified tokens.
 // - A failed poll (database down, a record that does not decrypt) keeps the last good ring: verification goes on.
 //   Before any ring was read, verification answers 503 AUTH_KEYS_UNAVAILABLE: an outage, not a mass logout.
+// - Signing stops (503) once no read has succeeded for STALE_READS refresh intervals: an instance that cannot see a
+//   rotation would otherwise go on signing with a key the other instances drop at the end of its window. Gateway
+//   assertions keep being signed (they live seconds, and Bearer traffic must survive a database outage).
 import type { KeyRingRecord, KeyRingStore, StoredRingKey } from '../stores/signing-keys.js'
+import { AuthError } from '../errors.js'
 import type { KeyEncryptionKey } from './key-ring-crypto.js'
 import { isVerifying, openRingKey } from './key-ring.js'
 import { createAccessTokenService } from './service.js'
@@ -15,6 +19,8 @@ import type { AccessTokenService, KeyInput, TokenOptions } from './types.js'
 import type { VerifierCache } from './verify.js'
 
 export const DEFAULT_KEY_REFRESH_MS = 10_000
+/** Refresh intervals without a successful read after which an instance stops signing access tokens. */
+const STALE_READS = 3
 
 export interface KeyRingLogger {
   info: (object: Record<string, unknown>, message: string) => void
@@ -36,11 +42,12 @@ export function keyRingMinNextAgeMs (refreshMs: number): number {
 }
 
 /**
- * How long a retired key keeps verifying: the longest token lifetime plus the clock tolerance, plus one refresh
- * interval, because an instance that has not polled since the rotation still signs with it.
+ * How long a retired key keeps verifying: the longest token lifetime plus the clock tolerance, plus STALE_READS
+ * refresh intervals, because an instance that has not read the ring since the rotation still signs with it, for at
+ * most that long (it stops signing then).
  */
 export function keyRingWindowMs (tokens: Pick<TokenOptions, 'accessTtl' | 'maxTtl' | 'clockTolerance'>, refreshMs: number): number {
-  return ((tokens.maxTtl ?? tokens.accessTtl) + tokens.clockTolerance) * 1000 + refreshMs
+  return ((tokens.maxTtl ?? tokens.accessTtl) + tokens.clockTolerance) * 1000 + STALE_READS * refreshMs
 }
 
 export interface KeyRingServiceOptions {
@@ -87,6 +94,8 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
   let running = false
   let inFlight: Promise<void> | undefined
   let failing = false
+  /** When a read of the ring last succeeded. */
+  let lastReadAt = 0
 
   const slot = (key: StoredRingKey): string => `${key.state}:${key.kid}`
 
@@ -100,28 +109,32 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
     }
     const next = new Map<string, KeyInput>()
     for (const key of record?.keys ?? []) next.set(slot(key), opened.get(slot(key)) ?? openRingKey(key, kek))
+    // Built before anything is committed: a generation that cannot be used leaves the last good one fully in place
+    // (and is tried again on the next poll) instead of half-adopted.
+    rebuild(record, next)
     ring = record
     opened = next
   }
 
-  function rebuild (): void {
+  function rebuild (record = ring, material = opened): void {
     const at = new Date(now())
-    const keys = (ring?.keys ?? []).filter((key) => isVerifying(key, at, windowMs))
+    const keys = (record?.keys ?? []).filter((key) => isVerifying(key, at, windowMs))
     const current = keys.find((key) => key.state === 'current')
     // Without a current key nothing can sign; authgate never writes such a ring, so it is treated as empty (503).
     const usable = current === undefined ? [] : keys
-    const signature = `${ring?.generation ?? 0}|${usable.map(slot).join(',')}`
+    const signature = `${record?.generation ?? 0}|${usable.map(slot).join(',')}`
     if (signature === built) return
-    service = build(usable.map((key) => opened.get(slot(key)) as KeyInput), current?.kid, current?.alg)
+    service = build(usable.map((key) => material.get(slot(key)) as KeyInput), current?.kid, current?.alg)
     built = signature
     kids = usable.map((key) => key.kid)
-    if (ring !== null && current === undefined) logger?.error({ event: 'key_ring_no_current', generation: ring.generation }, 'key ring: no current key; tokens answer 503')
-    else logger?.info({ event: 'key_ring_loaded', generation: ring?.generation, current: current?.kid, kids }, 'key ring: key set in use')
+    if (record !== null && current === undefined) logger?.error({ event: 'key_ring_no_current', generation: record.generation }, 'key ring: no current key; tokens answer 503')
+    else logger?.info({ event: 'key_ring_loaded', generation: record?.generation, current: current?.kid, kids }, 'key ring: key set in use')
   }
 
   async function pollOnce (): Promise<void> {
     try {
       adopt(await store.readKeyRing())
+      lastReadAt = now()
       if (failing) logger?.info({ event: 'key_ring_poll_recovered' }, 'key ring: polling works again')
       failing = false
     } catch (error) {
@@ -151,7 +164,10 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
   }
 
   const tokens: AccessTokenService = {
-    sign: (input) => service.sign(input),
+    sign: (input) => {
+      if (ring !== null && now() - lastReadAt > STALE_READS * refreshMs) throw new AuthError('AUTH_KEYS_UNAVAILABLE', { retryAfter: 5 })
+      return service.sign(input)
+    },
     verify: (token) => service.verify(token),
     jwks: () => service.jwks(),
     signAssertion: (claims, audience, ttlSeconds) => service.signAssertion(claims, audience, ttlSeconds)

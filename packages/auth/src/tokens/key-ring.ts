@@ -89,7 +89,8 @@ export function planRotation (ring: KeyRingRecord | null, options: RotationOptio
   const following = newRingKey(algorithm, kek, 'next', now)
   const rotated = keys.map((key): StoredRingKey => {
     if (key === next) return { ...key, state: 'current', activatedAt: now }
-    // A retired asymmetric key only verifies: its private part leaves the database.
+    // A retired asymmetric key only verifies: its private part leaves the live ring (older generations keep it,
+    // sealed under the KEK, until they are pruned).
     if (key === current) return { ...key, state: 'retired', retiredAt: now, sealed: isHmac(key.alg) ? key.sealed : null }
     return key
   })
