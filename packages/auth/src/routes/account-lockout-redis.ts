@@ -56,18 +56,9 @@ local function save ()
   redis.call('PEXPIRE', stateKey, math.max(keep, 1000))
 end
 
-if op == 'reserve' then
-  local wait = waitSeconds()
-  if wait > 0 then return wait end
-  redis.call('ZREMRANGEBYSCORE', pendingKey, '-inf', now)
-  if e.failures + redis.call('ZCARD', pendingKey) >= max then return tonumber(ARGV[8]) end
-  redis.call('ZADD', pendingKey, now + lease, ARGV[7])
-  redis.call('PEXPIRE', pendingKey, lease)
-  if known then save() end
-  return 0
-elseif op == 'failure' then
-  if ARGV[7] ~= '' then redis.call('ZREM', pendingKey, ARGV[7]) end
-  e.failures = e.failures + 1
+-- Counts COUNT failed attempts; reaching max starts a lockout that doubles with each repeat.
+local function fail (count)
+  e.failures = e.failures + count
   e.lastFailure = now
   if e.failures >= max then
     e.lockouts = e.lockouts + 1
@@ -75,6 +66,29 @@ elseif op == 'failure' then
     e.failures = 0
     e.windowStart = now
   end
+end
+
+if op == 'reserve' then
+  local wait = waitSeconds()
+  if wait > 0 then return wait end
+  -- A lease that ran out was never ended by its instance (it died, or Redis failed it between the verification and
+  -- the record): it counts as a failure, so a fault cannot hand out uncounted guesses.
+  local expired = redis.call('ZCOUNT', pendingKey, '-inf', now)
+  if expired > 0 then
+    redis.call('ZREMRANGEBYSCORE', pendingKey, '-inf', now)
+    fail(expired)
+    save()
+    wait = waitSeconds()
+    if wait > 0 then return wait end
+  end
+  if e.failures + redis.call('ZCARD', pendingKey) >= max then return tonumber(ARGV[8]) end
+  redis.call('ZADD', pendingKey, now + lease, ARGV[7])
+  redis.call('PEXPIRE', pendingKey, lease)
+  if known then save() end
+  return 0
+elseif op == 'failure' then
+  if ARGV[7] ~= '' then redis.call('ZREM', pendingKey, ARGV[7]) end
+  fail(1)
   save()
   return 0
 elseif op == 'success' then
