@@ -6,7 +6,7 @@ import { inspect } from 'node:util'
 import Fastify from 'fastify'
 import authgate, { MemorySessionStore } from '../src/index.js'
 import {
-  createAccessTokenService, createKeyRingTokens, generateKey, keyRingWindowMs, parseKeyEncryptionKey, planRetire,
+  createAccessTokenService, createKeyRingTokens, generateKey, keyRingJwksMaxAge, keyRingMinNextAgeMs, keyRingWindowMs, parseKeyEncryptionKey, planRetire,
   planRotation, retireKeys, rotateKeyRing, type KeyRingTokens
 } from '../src/tokens/index.js'
 import { MemoryKeyRingStore, type KeyRingRecord, type KeyRingStore } from '../src/stores/signing-keys.js'
@@ -222,6 +222,71 @@ t.test('token service: 503 before any ring, follows rotations, keeps retired key
   const wrongKek = createKeyRingTokens({ tokens: TOKENS, store, kek: parseKeyEncryptionKey(randomBytes(32), 'k'), refreshMs: REFRESH_MS })
   await wrongKek.refresh()
   t.match(wrongKek.tokens.verify(second), { ok: false, error: { code: 'AUTH_KEYS_UNAVAILABLE' } }, 'a KEK that does not decrypt: 503')
+})
+
+t.test('a next key waits two refresh intervals before it may sign, also below one second', async (t) => {
+  // An instance's reads start one interval plus the read's own time apart: a ring is known complete for
+  // keyRingMinNextAgeMs after a read starts, so that bound must exceed one interval, or an unknown kid would flip to
+  // 503 between two healthy polls. The JWKS caches need the interval plus one max-age.
+  for (const refreshMs of [50, 100, 999, 1000, 1500, 10_000, 300_000]) {
+    const age = keyRingMinNextAgeMs(refreshMs)
+    t.ok(age >= 2 * refreshMs, `${refreshMs} ms: ${age} ms ≥ two intervals`)
+    t.ok(age >= refreshMs + keyRingJwksMaxAge(refreshMs) * 1000, `${refreshMs} ms: ≥ one interval + the JWKS max-age`)
+  }
+})
+
+t.test('unknown kids: 401 while the ring is known complete (a dropped key, a stranger), 503 once its reads stop; the sibling window', async (t) => {
+  const memory = new MemoryKeyRingStore()
+  const store = flakyStore(memory)
+  const claims = { sub: 'u1', sid: 's1', roles: [] }
+  // Instance X on an injected clock (it polls only when told); its sibling Y on the real one.
+  let clock = Date.now()
+  const x = createKeyRingTokens({ tokens: TOKENS, store, kek, refreshMs: REFRESH_MS, now: () => clock })
+  const y = createKeyRingTokens({ tokens: TOKENS, store: memory, kek, refreshMs: REFRESH_MS })
+  const created = await rotateKeyRing(memory, { algorithm: 'EdDSA', kek, minNextAgeMs: 0 })
+  await x.refresh()
+  await y.refresh()
+  const before = x.tokens.sign(claims).token
+  t.equal(kidOf(before), created.current)
+  const stranger = createAccessTokenService({ ...TOKENS, keys: [generateKey('EdDSA')] }).sign(claims).token
+  t.match(x.tokens.verify(stranger), { ok: false, error: { statusCode: 401, code: 'AUTH_TOKEN_INVALID' } }, 'a kid never ours, ring complete: 401')
+
+  // The sibling window: Y reads a rotation the CLI allows (the next key is old enough) and signs with the promoted key
+  // before X polls again. X knew that key as `next`, so its token verifies there: no 401 for a key X has not seen.
+  const minNextAgeMs = keyRingMinNextAgeMs(REFRESH_MS)
+  await rotateKeyRing(memory, { algorithm: 'EdDSA', kek, minNextAgeMs, now: new Date(Date.now() + minNextAgeMs) })
+  await y.refresh()
+  const bySibling = y.tokens.sign(claims).token
+  t.equal(kidOf(bySibling), created.next, 'the sibling signs with the promoted key')
+  t.ok(x.tokens.verify(bySibling).ok, 'an instance that has not polled since verifies it (it was published as next)')
+
+  // The drill: the former current key is compromised and dropped at once.
+  const dropped = await retireKeys(memory, { windowMs: WINDOW_MS, kid: created.current })
+  t.same(dropped.dropped, [created.current])
+  await x.refresh()
+  t.match(x.tokens.verify(before), { ok: false, error: { statusCode: 401, code: 'AUTH_TOKEN_INVALID' } },
+    'a token of the dropped key: 401, so the client refreshes (not a 503 until it expires)')
+  t.ok(x.tokens.verify(bySibling).ok, 'the current key verifies')
+
+  // Reads stop: a rotation could now happen unseen, so a kid the ring lacks may be a key that signs.
+  store.down = true
+  const lastGoodRead = clock
+  clock = lastGoodRead + minNextAgeMs - 1
+  await x.refresh()
+  t.match(x.tokens.verify(before), { ok: false, error: { code: 'AUTH_TOKEN_INVALID' } }, 'a failed read within the bound: still complete, 401')
+  clock = lastGoodRead + minNextAgeMs
+  t.match(x.tokens.verify(before), { ok: false, error: { statusCode: 503, code: 'AUTH_KEYS_UNAVAILABLE', retryAfter: 5 } },
+    'no good read for the time a next key waits before it signs: an unknown kid is an outage (503)')
+  t.match(x.tokens.verify(stranger), { ok: false, error: { code: 'AUTH_KEYS_UNAVAILABLE' } }, 'whatever the kid')
+  t.ok(x.tokens.verify(bySibling).ok, 'known keys verify meanwhile')
+  store.down = false
+  await x.refresh()
+  t.match(x.tokens.verify(before), { ok: false, error: { code: 'AUTH_TOKEN_INVALID' } }, 'a good read again: 401')
+  // A read that was slow: what it saw is the ring as of its start, so the bound counts from there.
+  const slow = { ...store, readKeyRing: async () => { const ring = await memory.readKeyRing(); clock += minNextAgeMs; return ring } }
+  const z = createKeyRingTokens({ tokens: TOKENS, store: slow, kek, refreshMs: REFRESH_MS, now: () => clock })
+  await z.refresh()
+  t.match(z.tokens.verify(stranger), { ok: false, error: { code: 'AUTH_KEYS_UNAVAILABLE' } }, 'a read that took the whole bound does not make the ring complete')
 })
 
 function openNext (ring: KeyRingRecord | null): ReturnType<typeof generateKey> {

@@ -74,7 +74,7 @@ t.test('identifiers, jti and roles', async (t) => {
   if (outcome.ok) t.same(outcome.claims.roles, [], 'missing roles read as []')
 })
 
-t.test('key rotation: old kid verifies, unknown kid 503 (an outage, DESIGN "Keys"), no keys 503', async (t) => {
+t.test('key rotation: old kid verifies, unknown kid 401 (503 only while the key set is incomplete), no keys 503', async (t) => {
   const old = generateKey('EdDSA')
   const current = generateKey('EdDSA')
   const before = createAccessTokenService(tokenOptions('EdDSA', { keys: [old] }))
@@ -84,7 +84,16 @@ t.test('key rotation: old kid verifies, unknown kid 503 (an outage, DESIGN "Keys
   t.equal(codeOf(after.verify(after.sign({ sub: 'u', sid: 's', roles: [] }).token)), 'OK', 'new tokens verify')
   t.same(after.jwks().keys.map((jwk) => jwk.kid), [current.kid, old.kid], 'both keys published')
   const stranger = generateKey('EdDSA')
-  t.equal(codeOf(after.verify(signedWith(stranger))), 'AUTH_KEYS_UNAVAILABLE', 'unknown kid: a key not (yet) distributed is an outage, not a logout')
+  t.equal(codeOf(after.verify(signedWith(stranger))), INVALID, 'unknown kid, complete key set: never ours or dropped, the client refreshes')
+  const dropped = createAccessTokenService(tokenOptions('EdDSA', { keys: [current] }))
+  t.equal(codeOf(dropped.verify(oldToken)), INVALID, 'a dropped key (e.g. compromised): 401, not an outage')
+  let complete = false
+  const incomplete = createAccessTokenService(tokenOptions('EdDSA', { keys: [current] }), undefined, () => complete)
+  t.equal(codeOf(incomplete.verify(oldToken)), 'AUTH_KEYS_UNAVAILABLE', 'unknown kid while the key set may lack a key that signs: 503')
+  t.equal(codeOf(incomplete.verify(signedWith(stranger, goodClaims({ iat: nowSeconds() - TOLERANCE - 120, exp: nowSeconds() - TOLERANCE - 60 })))), 'AUTH_TOKEN_EXPIRED', '… unless its exp has passed')
+  t.equal(codeOf(incomplete.verify(incomplete.sign({ sub: 'u', sid: 's', roles: [] }).token)), 'OK', 'known kids verify meanwhile')
+  complete = true
+  t.equal(codeOf(incomplete.verify(oldToken)), INVALID, 'complete again: 401')
   t.equal(codeOf(after.verify(signedWith({ ...stranger, kid: current.kid }))), INVALID, 'known kid, other key')
   const mixed = createAccessTokenService(tokenOptions('EdDSA', { keys: [current, testKey('HS256')] }))
   t.equal(codeOf(mixed.verify(signedWith(testKey('HS256')))), 'OK', 'rotation across algorithms: the HS256 key still verifies its tokens')

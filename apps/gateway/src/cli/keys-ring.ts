@@ -14,11 +14,11 @@ tokens.keyEncryptionKey). Instances read the ring every tokens.keyRefresh, witho
 
   rotate [--force]   empty ring: create the current key and the next one. Otherwise: next becomes current,
                      current becomes retired, a new next is published. Refused while the next key is younger
-                     than tokens.keyRefresh + the JWKS max-age (an instance or JWKS cache may not know it yet),
-                     unless --force.
+                     than two tokens.keyRefresh intervals (an instance or JWKS cache may not know it yet),
+                     unless --force (then an instance that has not polled yet answers its tokens 401).
   retire [--kid K]   drop retired keys whose verification window (longest token lifetime + clock tolerance +
                      tokens.keyRefresh) is over. With --kid, drop key K now (not the current one), e.g. a
-                     compromised next key: tokens it signed stop verifying.
+                     compromised key: its tokens get 401 AUTH_TOKEN_INVALID and clients refresh.
   list               kid, algorithm, state and dates of each key (never private material).
 
 Options:

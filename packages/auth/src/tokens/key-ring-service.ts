@@ -7,6 +7,8 @@
 // - fast-jwt verifiers of unchanged kids are kept (VerifierCache), with their caches of verified tokens.
 // - A failed poll (database down, a record that does not decrypt) keeps the last good ring: verification goes on.
 //   Before any ring was read, verification answers 503 AUTH_KEYS_UNAVAILABLE: an outage, not a mass logout.
+// - A kid the ring does not have is 401 AUTH_TOKEN_INVALID while the last good read is recent, 503 once it is not
+//   (`completeForMs` below says why a recent read knows every key that can sign).
 // - Signing stops (503) once no read has succeeded for STALE_READS refresh intervals: an instance that cannot see a
 //   rotation would otherwise go on signing with a key the other instances drop at the end of its window. Gateway
 //   assertions keep being signed (they live seconds, and Bearer traffic must survive a database outage).
@@ -34,11 +36,13 @@ export function keyRingJwksMaxAge (refreshMs: number): number {
 }
 
 /**
- * How old a `next` key must be before `keys rotate` promotes it: every instance has polled it (one refresh interval)
- * and every JWKS cache has expired its copy without it (one max-age).
+ * How old a `next` key must be before `keys rotate` promotes it: every instance has polled it (one refresh interval,
+ * plus the read itself: an instance's reads start one interval plus one read apart) and every JWKS cache has expired
+ * its copy without it (one max-age, at most one interval). Two intervals cover both, also below one second, where the
+ * max-age is 0 and one interval alone would be shorter than the time between two reads.
  */
 export function keyRingMinNextAgeMs (refreshMs: number): number {
-  return refreshMs + keyRingJwksMaxAge(refreshMs) * 1000
+  return refreshMs + Math.max(keyRingJwksMaxAge(refreshMs) * 1000, refreshMs)
 }
 
 /**
@@ -81,8 +85,28 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
   const now = options.now ?? Date.now
   const windowMs = keyRingWindowMs(options.tokens, refreshMs)
   const verifiers: VerifierCache = new Map()
+  /**
+   * For how long after the start of the last good read the ring is known to be complete: to hold every key that
+   * can sign a token now, on any instance. Why that holds, and why it decides 401 or 503 for a kid the ring lacks:
+   * - A key signs only once it is `current`, and `keys rotate` promotes only a `next` published at least
+   *   keyRingMinNextAgeMs ago. A read that started less than that long ago therefore already saw, as `next`, any key
+   *   that signs now, including a key a sibling instance has just promoted and signs with before this instance's next
+   *   poll: that token verifies here (the sibling window of a rotation, test/instances/key-rotation.test.ts).
+   * - So, while the last good read is that recent, a kid the ring lacks was never ours or was dropped (`keys retire
+   *   --kid`, e.g. a compromised key): 401 AUTH_TOKEN_INVALID, the client refreshes and the user notices nothing.
+   * - Once reads fail (or hang) for longer, a key may have been published and promoted unseen: the key set is not
+   *   known to be complete, and an unknown kid of our shape is 503 AUTH_KEYS_UNAVAILABLE, an outage, not a logout.
+   * `keys rotate --force` on a `next` younger than keyRingMinNextAgeMs gives up this guarantee for one refresh
+   * interval: an instance that has not polled yet refuses tokens of the new key with 401 (its help says so).
+   * Measured on this instance's own clock (both ends are local times); the ages checked by `keys rotate` are the
+   * database writer's, so the machines' clocks are assumed synchronised (SECURITY.md).
+   */
+  const completeForMs = keyRingMinNextAgeMs(refreshMs)
+  /** When the last good read started: what it saw is the ring as of then or later. */
+  let lastReadStartedAt = Number.NEGATIVE_INFINITY
+  const keySetComplete = (): boolean => now() - lastReadStartedAt < completeForMs
   const build = (keys: KeyInput[], signingKid: string | undefined, algorithm = options.tokens.algorithm): AccessTokenService =>
-    createAccessTokenService({ ...options.tokens, algorithm, keys, ...(signingKid === undefined ? {} : { signingKid }) }, verifiers)
+    createAccessTokenService({ ...options.tokens, algorithm, keys, ...(signingKid === undefined ? {} : { signingKid }) }, verifiers, keySetComplete)
 
   let service = build([], undefined)
   let ring: KeyRingRecord | null = null
@@ -132,9 +156,11 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
   }
 
   async function pollOnce (): Promise<void> {
+    const startedAt = now()
     try {
       adopt(await store.readKeyRing())
       lastReadAt = now()
+      lastReadStartedAt = startedAt
       if (failing) logger?.info({ event: 'key_ring_poll_recovered' }, 'key ring: polling works again')
       failing = false
     } catch (error) {

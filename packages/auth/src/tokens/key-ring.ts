@@ -57,7 +57,7 @@ export interface RotationOptions {
   algorithm: AccessAlgorithm
   kek: KeyEncryptionKey
   now: Date
-  /** A `next` younger than this is not promoted (the refresh interval + the JWKS max-age), unless `force`. */
+  /** A `next` younger than this is not promoted (keyRingMinNextAgeMs: two refresh intervals), unless `force`. */
   minNextAgeMs: number
   force?: boolean
 }
@@ -84,7 +84,7 @@ export function planRotation (ring: KeyRingRecord | null, options: RotationOptio
   if (age < options.minNextAgeMs && options.force !== true) {
     throw new KeyRingError('AUTHGATE_KEY_RING_NEXT_TOO_YOUNG', `the next key ${next.kid} was published ${Math.max(0, Math.floor(age / 1000))} s ago; ` +
       `an instance or JWKS cache that has not seen it yet would refuse tokens signed with it. Wait ${Math.ceil((options.minNextAgeMs - age) / 1000)} s ` +
-      '(tokens.keyRefresh + the JWKS max-age) or use --force')
+      '(two tokens.keyRefresh intervals) or use --force')
   }
   const following = newRingKey(algorithm, kek, 'next', now)
   const rotated = keys.map((key): StoredRingKey => {

@@ -37,7 +37,16 @@ type Success = Extract<VerifyOutcome, { ok: true }>
  */
 export type VerifierCache = Map<string, VerifierSlot & { verifyKey: string | Buffer }>
 
-export function createTokenVerifier (options: NormalisedTokenOptions, cache?: VerifierCache): (token: string) => VerifyOutcome {
+/**
+ * Whether the key set in use holds every key that can have signed a live token of ours, so a kid it lacks was never
+ * ours or was dropped (a compromised key after `keys retire --kid`). Always true for a static key set; for the key
+ * ring, true only while its reads are recent enough to know every key that can sign (key-ring-service.ts).
+ */
+export type KeySetComplete = () => boolean
+
+const ALWAYS_COMPLETE: KeySetComplete = () => true
+
+export function createTokenVerifier (options: NormalisedTokenOptions, cache?: VerifierCache, keySetComplete = ALWAYS_COMPLETE): (token: string) => VerifyOutcome {
   const toleranceMs = options.clockTolerance * 1000
   const rules = { issuer: options.issuer, audience: options.audience, maxTtl: options.maxTtl }
   const slots: VerifierSlot[] = options.keys.map((key) => {
@@ -84,7 +93,7 @@ export function createTokenVerifier (options: NormalisedTokenOptions, cache?: Ve
     if (dot < 1) return failure('AUTH_TOKEN_INVALID')
     const slot = selectKey(token.slice(0, dot))
     if (slot === undefined) return failure('AUTH_TOKEN_INVALID')
-    if (slot === UNKNOWN_KID) return unknownKid(token, dot, toleranceMs)
+    if (slot === UNKNOWN_KID) return unknownKid(token, dot, toleranceMs, keySetComplete)
 
     let payload: unknown
     try {
@@ -112,19 +121,23 @@ export function createTokenVerifier (options: NormalisedTokenOptions, cache?: Ve
 }
 
 /**
- * A header exactly like ours naming a kid no configured key has: 503 (DESIGN.md "Keys": a key not yet distributed is
- * an outage, not a logout), if the rest of the token has our shape too. Its payload is unverified, so it only
- * chooses between refusals: a token whose `exp` has passed is dead whoever signed it, and "expired" sends a client
- * to refresh, where a 503 would have it retry forever (e.g. a token of a retired key dropped after its window).
+ * A header exactly like ours naming a kid no configured key has, on a token of our shape. With a complete key set its
+ * key was never ours or was dropped (a compromised key after `keys retire --kid`): 401 AUTH_TOKEN_INVALID, so the
+ * client refreshes silently instead of failing until the token expires. While the key set may lack a key that signs
+ * (a key ring whose reads stopped: a rotation may have happened unseen) it is 503 (DESIGN.md "Keys": a key not yet
+ * distributed is an outage, not a logout). The payload is unverified, so it only chooses between refusals: a token
+ * whose `exp` has passed is dead whoever signed it, and "expired" sends a client to refresh, where a 503 would have
+ * it retry forever.
  */
-function unknownKid (token: string, dot: number, toleranceMs: number): VerifyOutcome {
+function unknownKid (token: string, dot: number, toleranceMs: number, keySetComplete: KeySetComplete): VerifyOutcome {
   const lastDot = token.lastIndexOf('.')
   if (lastDot === dot || token.indexOf('.', dot + 1) !== lastDot) return failure('AUTH_TOKEN_INVALID')
   const payload = decodeJsonObject(token.slice(dot + 1, lastDot))
   if (payload === undefined || canonicalBytes(token.slice(lastDot + 1)) === undefined || typeof payload.exp !== 'number') {
     return failure('AUTH_TOKEN_INVALID')
   }
-  return failure(payload.exp * 1000 + toleranceMs <= Date.now() ? 'AUTH_TOKEN_EXPIRED' : 'AUTH_KEYS_UNAVAILABLE')
+  if (payload.exp * 1000 + toleranceMs <= Date.now()) return failure('AUTH_TOKEN_EXPIRED')
+  return failure(keySetComplete() ? 'AUTH_TOKEN_INVALID' : 'AUTH_KEYS_UNAVAILABLE')
 }
 
 function failure (code: 'AUTH_TOKEN_INVALID' | 'AUTH_TOKEN_EXPIRED' | 'AUTH_KEYS_UNAVAILABLE', cause?: unknown): VerifyOutcome {
