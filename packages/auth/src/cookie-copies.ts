@@ -32,17 +32,17 @@ export function isHostPrefixed (name: string): boolean {
   return name.slice(0, 7).toLowerCase() === '__host-'
 }
 
-/** At most this many parent domains are tried: deeper names are rare and every try is one Set-Cookie line. */
-const MAX_DOMAIN_LEVELS = 4
+/** At most this many domains are tried, the shortest (the registrable domain) first: each is one Set-Cookie line. */
+const MAX_DOMAINS = 6
 const DNS_LABEL = /^[a-z0-9-]{1,63}$/
 
-/** `host` and its parent domains (`a.example.com`, `example.com`), none for an IP address or a single label. */
+/** `host` and its parent domains, shortest first (`example.com`, `a.example.com`); none for an IP or one label. */
 function domainsOf (hostname: string): string[] {
   const host = hostname.toLowerCase()
   const labels = host.split('.')
   if (host.length > 253 || labels.length < 2 || !labels.every((label) => DNS_LABEL.test(label)) || /^\d+$/.test(labels.at(-1) ?? '')) return []
   const domains: string[] = []
-  for (let start = 0; start < labels.length - 1 && start < MAX_DOMAIN_LEVELS; start++) domains.push(labels.slice(start).join('.'))
+  for (let start = labels.length - 2; start >= 0 && domains.length < MAX_DOMAINS; start--) domains.push(labels.slice(start).join('.'))
   return domains
 }
 

@@ -30,7 +30,6 @@ export function normaliseEmail (email: string): string {
 /** Why `email` cannot be registered, or undefined when it can. `email` is already NFKC and trimmed. */
 function problemOf (email: string): string | undefined {
   if (email.length > MAX_EMAIL_LENGTH) return `email must hold at most ${MAX_EMAIL_LENGTH} characters`
-  if (INVISIBLE.test(email)) return 'email must not contain control, format or invisible characters'
   const at = email.indexOf('@')
   if (WHITESPACE.test(email) || at <= 0 || at !== email.lastIndexOf('@') || at === email.length - 1) return 'email must be an email address'
   const local = email.slice(0, at)
@@ -49,8 +48,10 @@ function problemOf (email: string): string | undefined {
  * identity key. Rejects with AuthError AUTH_BAD_REQUEST, its message saying what is wrong.
  */
 export function parseEmail (input: string): { email: string, key: string } {
-  const email = input.normalize('NFKC').trim()
-  const problem = problemOf(email)
+  const compatible = input.normalize('NFKC')
+  // Checked before trimming: trim() also removes U+FEFF and line breaks, which must be refused, not tidied away.
+  const problem = INVISIBLE.test(compatible) ? 'email must not contain control, format or invisible characters' : problemOf(compatible.trim())
+  const email = compatible.trim()
   if (problem !== undefined) throw new AuthError('AUTH_BAD_REQUEST', { message: problem })
   return { email, key: normaliseEmail(email) }
 }
