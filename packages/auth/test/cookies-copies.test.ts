@@ -4,6 +4,7 @@ import t from 'tap'
 import Fastify from 'fastify'
 import authgate from '../src/index.js'
 import { countCookies, tossedCopyLocations } from '../src/cookie-copies.js'
+import { opaqueDeviceId } from '../src/cookies.js'
 import { normaliseOptions } from '../src/options.js'
 import { testKey } from './helpers/keys.js'
 import { PASSWORD, setCookieHeaders } from './helpers/app.js'
@@ -73,4 +74,21 @@ t.test('a __Host- refresh cookie: Path=/, no Domain; refused without secure', as
   const twice = await app.inject({ method: 'POST', url: '/auth/refresh', headers: { host: 'app.example.com', cookie: `__Host-authgate_rt=x; __Host-authgate_rt=y` } })
   t.equal(twice.json().code, 'AUTH_REFRESH_AMBIGUOUS')
   t.same(setCookieHeaders(twice).filter((header) => header.startsWith('__Host-authgate_rt=')).length, 1, 'one clearing line: no other copy can exist')
+})
+
+t.test('GET /auth/sessions shows a session stored before opaque device ids with its device derived, never raw', async (t) => {
+  const app = Fastify()
+  await app.register(authgate, { store: { memory: true }, tokens: { keys: [testKey('EdDSA')], issuer: 'authgate-test', audience: 'test' } })
+  t.teardown(() => app.close())
+  const now = new Date()
+  const legacyValue = 'LegacyDeviceCookie0000'
+  await app.authgate.store.createSession({
+    id: 'legacy-session', userId: 'u-legacy', familyId: 'legacy-session', tokenHash: 'f'.repeat(64), roles: [], email: null, device: legacyValue,
+    ip: '127.0.0.1', userAgent: 'ua', createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + 60_000)
+  })
+  const token = app.authgate.tokens.sign({ sub: 'u-legacy', sid: 'legacy-session', roles: [] }).token
+  const listed = await app.inject({ method: 'GET', url: '/auth/sessions', headers: { authorization: `Bearer ${token}` } })
+  t.equal(listed.statusCode, 200)
+  t.notOk(listed.body.includes(legacyValue), 'the stored cookie value is not shown')
+  t.equal(listed.json()[0].device, opaqueDeviceId(legacyValue))
 })
