@@ -140,6 +140,34 @@ export const tossing: AttackCase[] = [
     },
     check: checkNotes,
     also: 'the login stands (a sibling cannot block sign-in) as a NEW device: neither copy is adopted; every copy is expired'
+  },
+  {
+    id: 'C.47',
+    name: '`cookie.name: __Host-authgate_rt` (no sibling can set it): login, refresh, and an upstream request carrying it',
+    // The request reaches the upstream of the gateway this case starts (checked below), not the shared one.
+    expect: { status: 200, upstream: 'n/a' },
+    attack: async (target) => {
+      const gateway = await target.fresh({ config: { cookie: { name: '__Host-authgate_rt', deviceName: '__Host-authgate_did' } } })
+      const email = 'c47e@example.test'
+      await gateway.request('/auth/register', { method: 'POST', headers: sameOrigin(gateway), body: JSON.stringify({ email, password: PASSWORD }) })
+      const login = await gateway.request('/auth/login', { method: 'POST', headers: sameOrigin(gateway), body: JSON.stringify({ email, password: PASSWORD }) })
+      const line = setCookies(login).find((cookie) => cookie.startsWith('__Host-authgate_rt=')) ?? ''
+      const { value, attributes } = attributesOf(line)
+      const cookie = `__Host-authgate_rt=${value}; __Host-authgate_did=${attributesOf(setCookies(login).find((c) => c.startsWith('__Host-authgate_did=')) ?? '').value}; theme=dark`
+      const rotated = await gateway.request('/auth/refresh', { method: 'POST', headers: { ...sameOrigin(gateway), cookie } })
+      const accessToken = rotated.status === 200 ? (JSON.parse(rotated.body) as { accessToken: string }).accessToken : ''
+      const api = await gateway.request('/api/whoami', { headers: { authorization: `Bearer ${accessToken}`, cookie } })
+      const upstreamCookie = gateway.upstream.seen.at(-1)?.headers.cookie ?? ''
+      return withNotes(api, [
+        attributes.get('path') !== '/' && `Path=${attributes.get('path') ?? ''} (a __Host- cookie needs Path=/)`,
+        attributes.has('domain') && 'a Domain attribute',
+        rotated.status !== 200 && `refresh with the __Host- cookie answered ${rotated.status}`,
+        /__Host-/i.test(upstreamCookie) && `the upstream received the auth cookies: ${upstreamCookie.slice(0, 60)}`,
+        upstreamCookie !== 'theme=dark' && `the upstream's Cookie is "${upstreamCookie.slice(0, 60)}", expected "theme=dark"`
+      ])
+    },
+    check: checkNotes,
+    also: 'the cookie is `Path=/` without Domain; refresh works; on a proxied route (the cookie now reaches every path) the gateway removes both auth cookies and keeps the others'
   }
 ]
 
