@@ -42,7 +42,7 @@ t.test('two refresh cookies: 401 AUTH_REFRESH_AMBIGUOUS, all expired, a warn log
   }
   const [victim = '', attacker = ''] = tokens
   for (const url of ['/auth/refresh', '/auth/logout']) {
-    const answer = await app.inject({ method: 'POST', url, headers: { host: 'app.example.com', cookie: `authgate_rt=${attacker}; authgate_rt=${victim}` } })
+    const answer = await app.inject({ method: 'POST', url, headers: { host: 'app.example.com:8443', cookie: `authgate_rt=${attacker}; authgate_rt=${victim}` } })
     t.equal(answer.statusCode, 401, url)
     t.equal(answer.json().code, 'AUTH_REFRESH_AMBIGUOUS')
     const cleared = setCookieHeaders(answer).filter((line) => line.startsWith('authgate_rt=;') && line.includes('Max-Age=0'))
