@@ -13,6 +13,8 @@ export const AUTH_ERRORS = {
   AUTH_INVALID_CREDENTIALS: { statusCode: 401, message: 'Invalid email or password' },
   AUTH_REFRESH_INVALID: { statusCode: 401, message: 'The refresh token is invalid or expired' },
   AUTH_REFRESH_REUSED: { statusCode: 401, message: 'The refresh token was already used; the session has been revoked' },
+  // More than one cookie of the refresh-cookie name (one may be tossed by a sibling subdomain): never pick one.
+  AUTH_REFRESH_AMBIGUOUS: { statusCode: 401, message: 'More than one refresh cookie was sent; they have been cleared, sign in again' },
   AUTH_RATE_LIMITED: { statusCode: 429, message: 'Too many requests, retry later' },
   AUTH_STORE_UNAVAILABLE: { statusCode: 503, message: 'The session store is unavailable, retry later' },
   // Signing/verification keys cannot be loaded or a kid is unknown to every source: an outage, not a logout.

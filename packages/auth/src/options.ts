@@ -66,7 +66,11 @@ export interface NormalisedKeyRing {
 }
 
 export interface CookieInput {
-  /** Refresh cookie name. Default `authgate_rt`. */
+  /**
+   * Refresh cookie name. Default `authgate_rt`. A `__Host-` name (e.g. `__Host-authgate_rt`, needs `secure`) cannot
+   * be set by any other host, sibling subdomains included, so cookie tossing is impossible; the cookie then has
+   * Path=/ (the prefix requires it) and reaches every route of the host (the gateway strips it before upstreams).
+   */
   name?: string
   /** Device-id cookie name. Default `authgate_did`. */
   deviceName?: string
@@ -368,6 +372,10 @@ export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
   const deviceName = text(cookie.deviceName, 'authgate_did', 'cookie.deviceName')
   if (!COOKIE_NAME.test(name)) throw new Error('cookie.name must be a cookie token (letters, digits, !#$%&\'*+-.^_`|~)')
   if (!COOKIE_NAME.test(deviceName) || deviceName === name) throw new Error('cookie.deviceName must be a cookie token other than cookie.name')
+  // Browsers drop a `__Host-`/`__Secure-` cookie without Secure: sign-in would then silently never stick.
+  for (const [key, value] of [['cookie.name', name], ['cookie.deviceName', deviceName]] as const) {
+    if (/^__(host|secure)-/i.test(value) && !secure) throw new Error(`${key} with a __Host- or __Secure- prefix requires cookie.secure`)
+  }
   const reuseDetection = input.reuseDetection ?? 'revoke'
   if (!(['revoke', 'report'] as unknown[]).includes(reuseDetection)) throw new Error('reuseDetection must be "revoke" | "report"')
   const jwksPath = input.jwksPath === false ? false : text(input.jwksPath, '/.well-known/jwks.json', 'jwksPath')

@@ -4,6 +4,7 @@ import Fastify from 'fastify'
 import t from 'tap'
 import authgate, { normaliseOptions, parseDuration, type RefreshReuseEvent, type NewDeviceEvent } from '../src/index.js'
 import { testKey } from './helpers/keys.js'
+import { opaqueDeviceId } from '../src/cookies.js'
 import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, signIn, sleep } from './helpers/app.js'
 
 const keys = [testKey('EdDSA')]
@@ -84,7 +85,9 @@ t.test('events: login, newDevice (once per device), logout, listener failures ar
   const deviceCookie = cookieOf(first, 'authgate_did')!.value
   await login(app, 'events@example.com', PASSWORD, { cookie: `authgate_did=${deviceCookie}` })
   t.equal(devices.length, 1, 'the second login from the same device is not new')
-  t.match(devices[0], { userId: String, deviceId: deviceCookie, ip: String })
+  // The event names the device by its opaque id, never by the cookie's value (issue #11 item 16).
+  t.match(devices[0], { userId: String, deviceId: opaqueDeviceId(deviceCookie), ip: String })
+  t.not(devices[0]?.deviceId, deviceCookie)
   const third = await login(app, 'events@example.com')
   t.equal(devices.length, 2, 'a login without the device cookie is a new device')
   const out = await app.inject({ method: 'POST', url: '/auth/logout', headers: { cookie: `authgate_rt=${cookieOf(third)!.value}` } })

@@ -3,6 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import { AuthError } from '../src/errors.js'
 import type { NewSession, SessionStore } from '../src/stores/store.js'
+import { addUser, normaliseEmail } from '../src/stores/users.js'
 
 export type StoreFactory = (t: Test) => Promise<SessionStore>
 
@@ -53,6 +54,45 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     t.equal(await store.setUserRoles('user-1', ['user', 'admin']), true)
     t.same((await store.findUserById('user-1'))?.roles, ['user', 'admin'])
     t.equal(await store.setUserRoles('nope', ['admin']), false)
+  })
+
+  t.test('users: look-alike spellings of a registered email are its identity (addUser, issue #11 item 13)', async (t) => {
+    const store = await factory(t)
+    const victim = await addUser(store, { email: 'victim@example.test', password: 'long enough' })
+    // Fullwidth letters and at sign, dotless ı, long ſ, upper case, fullwidth full stop.
+    for (const spelling of ['ＶICTIM@example.test', 'vıctim@example.test', 'victim@example.teſt', 'VICTIM@EXAMPLE.TEST', 'victim＠example．test']) {
+      await t.rejects(addUser(store, { email: spelling, password: 'long enough' }), { code: 'AUTH_EMAIL_TAKEN' }, spelling)
+      t.equal((await store.findUserByEmail(normaliseEmail(spelling)))?.id, victim.id, `${spelling} finds the victim`)
+    }
+    const fullwidth = await addUser(store, { email: 'ＡＮＮ@example.test', password: 'long enough' })
+    t.match(fullwidth, { email: 'ANN@example.test', emailNormalized: 'ann@example.test' }, 'stored in its NFKC form')
+  })
+
+  t.test('listUserSessions pages newest first without skipping or repeating (ties in createdAt)', async (t) => {
+    const store = await factory(t)
+    const now = Date.now()
+    const created = new Date(now - 1000)
+    const ids: string[] = []
+    for (let index = 0; index < 7; index++) {
+      const session = await store.createSession(newSession({ userId: 'pager', createdAt: index < 4 ? created : new Date(now - 5000 - index) }))
+      ids.push(session.id)
+    }
+    await store.createSession(newSession({ userId: 'other' }))
+    const idleSince = new Date(now - DAY)
+    const all = await store.listUserSessions('pager', new Date(), idleSince)
+    t.equal(all.length, 7)
+    const paged: string[] = []
+    let after: { createdAt: Date, id: string } | undefined
+    for (let round = 0; round < 10; round++) {
+      const page = await store.listUserSessions('pager', new Date(), idleSince, { limit: 3, ...(after === undefined ? {} : { after }) })
+      t.ok(page.length <= 3, 'at most the limit')
+      if (page.length === 0) break
+      paged.push(...page.map((session) => session.id))
+      const last = page.at(-1)!
+      after = { createdAt: last.createdAt, id: last.id }
+    }
+    t.same(paged, all.map((session) => session.id), 'the pages, joined, are the whole list in its order')
+    t.same([...paged].sort(), [...ids].sort(), 'every session once')
   })
 
   t.test('rotation is a compare-and-swap: 50 concurrent callers, exactly one wins', async (t) => {

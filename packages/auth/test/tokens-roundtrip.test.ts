@@ -78,6 +78,19 @@ t.test('signAssertion: typ, iss, aud, copied identity, short exp, reused for the
   if (!tokens.verify(assertion).ok) t.equal((tokens.verify(assertion) as { error: { code: string } }).error.code, 'AUTH_TOKEN_INVALID')
 })
 
+t.test('signAssertion: always exp > iat, never beyond the token\'s exp (tokens accepted within the clock tolerance)', async (t) => {
+  const tokens = service('EdDSA')
+  const now = Math.floor(Date.now() / 1000)
+  for (const tokenExp of [now - 20, now - 1, now, now + 1, now + 10, now + 3600]) {
+    const claims = Object.freeze({ sub: 'u1', sid: `s-${tokenExp}`, roles: [], iat: now - 900, exp: tokenExp, iss: ISSUER, aud: AUDIENCE, jti: 'j' })
+    const payload = decodePart(tokens.signAssertion(claims, '/api').split('.')[1])
+    const [iat, exp] = [payload.iat as number, payload.exp as number]
+    t.ok(exp > iat, `token exp now${tokenExp - now >= 0 ? '+' : ''}${tokenExp - now}: assertion exp ${exp} > iat ${iat}`)
+    t.ok(exp <= tokenExp, 'never outlives the token')
+    t.ok(exp <= iat + 30, 'within its own ttl')
+  }
+})
+
 t.test('sign: refuses bad input and ttl beyond maxTtl; honours ttlSeconds within it', async (t) => {
   const tokens = service('HS256', { maxTtl: 3600 })
   t.equal(tokens.sign({ sub: 'u', sid: 's', roles: [], ttlSeconds: 3600 }).expiresIn, 3600)

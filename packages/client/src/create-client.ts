@@ -6,10 +6,13 @@ import { errorCodeOf, isRecord, isUser, parseSessions, parseTokenAnswer, TOKEN_E
 import { createRefresher, type RefreshOutcome } from './refresher.js'
 import { prepareRequest, type RequestContext } from './request.js'
 import { createTokenState } from './token-state.js'
-import type { AuthClient, AuthClientOptions, MeResult } from './types.js'
+import type { AuthClient, AuthClientOptions, MeResult, SessionInfo } from './types.js'
 
 export const DEFAULT_AUTH_PREFIX = '/auth'
 export const DEFAULT_REFRESH_SKEW_SECONDS = 30
+/** The server's largest page, and at most this many pages (1000 sessions): a bound, whatever the server answers. */
+const SESSIONS_PAGE = 100
+const MAX_SESSION_PAGES = 10
 
 export function createAuthClient (options: AuthClientOptions = {}): AuthClient {
   const ctx = resolveContext(options)
@@ -151,9 +154,20 @@ export function createAuthClient (options: AuthClientOptions = {}): AuthClient {
       await logout()
     },
     async sessions () {
-      const sessions = parseSessions(await call('GET', '/sessions', 'sessions'))
-      if (sessions === undefined) throw badResponse('sessions')
-      return sessions
+      // The server pages the list (`X-Next-Cursor`); the whole list is gathered, within a bound.
+      const all: SessionInfo[] = []
+      let path = `/sessions?limit=${SESSIONS_PAGE}`
+      for (let page = 0; page < MAX_SESSION_PAGES; page++) {
+        const response = await authFetch(authUrl(path), { method: 'GET' })
+        if (!response.ok) throw await requestFailed(response, 'sessions')
+        const sessions = parseSessions(await readJson(response, 'sessions'))
+        if (sessions === undefined) throw badResponse('sessions')
+        all.push(...sessions)
+        const next = response.headers.get('x-next-cursor')
+        if (next === null || !/^[A-Za-z0-9_-]+$/.test(next)) break
+        path = `/sessions?limit=${SESSIONS_PAGE}&cursor=${next}`
+      }
+      return all
     },
     async revokeSession (id) {
       await call('DELETE', `/sessions/${encodeURIComponent(id)}`, 'revoke session')

@@ -404,6 +404,23 @@ const groupCases: AttackCase[] = [
   },
   {
     id: 'A.14',
+    name: '`exp` = now − 10 s (expired, inside the tolerance): the forwarded `x-authgate-assertion`',
+    expect: PASSES,
+    attack: (target) => {
+      const now = nowSeconds()
+      return bearer(target, signed(target.key, claims({ sub: 'u-late', iat: now - 600, exp: now - 10 })))
+    },
+    check: (_outcome, target) => {
+      const assertion = lastSeen(target).headers['x-authgate-assertion']
+      const payload = JSON.parse(Buffer.from(parts(String(assertion))[1], 'base64url').toString('utf8')) as { iat: number, exp: number }
+      const tokenExp = nowSeconds() - 10
+      if (!(payload.exp > payload.iat)) throw new Error(`assertion exp ${payload.exp} <= iat ${payload.iat}`)
+      if (payload.exp > tokenExp + 1) throw new Error(`assertion exp ${payload.exp} outlives the token's exp ${tokenExp}`)
+    },
+    also: 'the assertion has `exp > iat` and never outlives the token (iat moved back to `exp − 1`)'
+  },
+  {
+    id: 'A.14',
     name: '`exp` missing, a string `"9999999999"`, fractional, `exp` ≤ `iat`, far future (ms taken for s)',
     expect: INVALID,
     attack: (target) => {

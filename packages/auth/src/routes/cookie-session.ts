@@ -1,6 +1,8 @@
 // POST /refresh and POST /logout: the two endpoints authenticated by the refresh cookie, hence guarded against
 // cross-site requests. A refused refresh (401) clears the cookie; an outage (503) never does, or a database blip
-// would log every user out.
+// would log every user out. Several refresh cookies on one request (cookie tossing) are refused on both endpoints
+// with 401 AUTH_REFRESH_AMBIGUOUS, every copy expired (cookies.ts): logout then revokes nothing, since which session
+// the browser meant cannot be told, but the browser holds no refresh token afterwards.
 import type { FastifyInstance, onRequestHookHandler } from 'fastify'
 import { AuthError } from '../errors.js'
 import { assertSameSite } from '../csrf.js'
@@ -25,7 +27,7 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
     config: limits === false ? {} : { rateLimit: { max: limits.refresh.max, timeWindow: limits.refresh.timeWindowMs } }
   }, async (request, reply) => {
     try {
-      const issued = await sessions.refresh(cookies.readRefresh(request), clientInfo(request))
+      const issued = await sessions.refresh(cookies.readRefresh(request, reply), clientInfo(request))
       return await sendSession(context, reply, issued)
     } catch (error) {
       if (error instanceof AuthError && error.statusCode === 401) cookies.clearRefresh(reply)
@@ -35,7 +37,7 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
 
   app.post('/logout', { onRequest: sameSite, bodyLimit: 1024 }, async (request, reply) => {
     // A failed revoke write rejects (503): the client must not believe the session ended.
-    const session = await sessions.logout(cookies.readRefresh(request))
+    const session = await sessions.logout(cookies.readRefresh(request, reply))
     if (session !== null) {
       events.emit('logout', { userId: session.userId, sessionIds: [session.id], reason: 'logout', ip: request.ip, at: new Date() })
     }

@@ -4,6 +4,7 @@ import type { preValidationHookHandler } from 'fastify'
 import { AuthError } from '../errors.js'
 import { MAX_PASSWORD_LENGTH } from '../passwords.js'
 import { MAX_EMAIL_LENGTH } from '../stores/users.js'
+import { MAX_CURSOR_LENGTH, MAX_SESSIONS_PAGE } from '../sessions/page-cursor.js'
 
 /** Enough for `{email, password}` at their maximum lengths, JSON-escaped. */
 export const CREDENTIALS_BODY_LIMIT = 16 * 1024
@@ -23,6 +24,16 @@ export const sessionIdParams = {
   required: ['id'],
   properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }
 } as const
+
+export const listSessionsQuery = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: MAX_SESSIONS_PAGE },
+    cursor: { type: 'string', minLength: 1, maxLength: MAX_CURSOR_LENGTH }
+  }
+} as const
+
+export interface ListSessionsQuery { limit?: number, cursor?: string }
 
 export const revokeSessionsQuery = {
   type: 'object',

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto'
 import { AuthError } from '../errors.js'
 import type { AuthgateEvents } from '../events.js'
-import type { SessionRecord, SessionStore } from '../stores/store.js'
+import type { SessionPage, SessionRecord, SessionStore } from '../stores/store.js'
 import type { AccessTokenService, RevocationList, SignedAccessToken } from '../tokens/types.js'
 import type { ClientInfo } from './client-info.js'
 import { generateRefreshToken, hashRefreshToken, isRefreshTokenFormat } from './refresh-token.js'
@@ -52,7 +52,8 @@ export interface SessionService {
   revokeAll: (userId: string, exceptId?: string) => Promise<string[]>
   /** False when the session is not one of the user's. */
   revokeOne: (userId: string, sessionId: string) => Promise<boolean>
-  list: (userId: string) => Promise<SessionRecord[]>
+  /** One page of the user's live sessions, newest first; `more` when a further page exists. */
+  list: (userId: string, page: SessionPage) => Promise<{ sessions: SessionRecord[], more: boolean }>
 }
 
 export function createSessionService (options: SessionServiceOptions): SessionService {
@@ -178,9 +179,11 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       return found
     },
 
-    async list (userId) {
+    async list (userId, page) {
       const now = new Date()
-      return store.listUserSessions(userId, now, idleSince(now))
+      // One more than the page: whether a next page exists, without a count query.
+      const sessions = await store.listUserSessions(userId, now, idleSince(now), { ...page, limit: page.limit + 1 })
+      return { sessions: sessions.slice(0, page.limit), more: sessions.length > page.limit }
     }
   }
 }

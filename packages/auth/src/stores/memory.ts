@@ -5,9 +5,14 @@
 import { AuthError } from '../errors.js'
 import {
   MAX_PREVIOUS_HASHES, type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
-  type SessionRecord, type SessionStore, type UserRecord
+  type SessionPage, type SessionRecord, type SessionStore, type UserRecord
 } from './store.js'
 import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
+
+/** Newest first: createdAt descending, then id descending (what MongoDB's sort on { createdAt: -1, _id: -1 } gives). */
+function newestFirst (a: { createdAt: Date, id: string }, b: { createdAt: Date, id: string }): number {
+  return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+}
 
 function isLive (session: SessionRecord, now: Date, idleSince?: Date): boolean {
   return session.revokedAt === null && session.expiresAt > now && (idleSince === undefined || session.lastUsedAt > idleSince)
@@ -149,10 +154,13 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
     return ids
   }
 
-  async listUserSessions (userId: string, now: Date, idleSince: Date): Promise<SessionRecord[]> {
+  async listUserSessions (userId: string, now: Date, idleSince: Date, page?: SessionPage): Promise<SessionRecord[]> {
+    const after = page?.after
     return [...this.#sessions.values()]
       .filter((session) => session.userId === userId && isLive(session, now, idleSince))
-      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime())
+      .filter((session) => after === undefined || newestFirst(after, session) < 0)
+      .sort(newestFirst)
+      .slice(0, page?.limit ?? Number.POSITIVE_INFINITY)
       .map((session) => structuredClone(session))
   }
 

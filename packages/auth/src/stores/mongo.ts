@@ -20,7 +20,7 @@ import { MongoKeyRingStore } from './mongo-keys.js'
 import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
 import {
   type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
-  type SessionRecord, type SessionStore, type UserRecord
+  type SessionPage, type SessionRecord, type SessionStore, type UserRecord
 } from './store.js'
 
 export interface MongoStoreOptions {
@@ -285,11 +285,15 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable {
     })
   }
 
-  async listUserSessions (userId: string, now: Date, idleSince: Date): Promise<SessionRecord[]> {
+  async listUserSessions (userId: string, now: Date, idleSince: Date, page?: SessionPage): Promise<SessionRecord[]> {
+    const after = page?.after
+    const position = after === undefined
+      ? {}
+      : { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }] }
     const docs = await this.#run(() => this.#sessions
-      .find({ userId, ...liveFilter(now, idleSince) }, { maxTimeMS: this.#maxTimeMS })
-      .sort({ createdAt: -1 })
-      .limit(1000)
+      .find({ userId, ...liveFilter(now, idleSince), ...position }, { maxTimeMS: this.#maxTimeMS })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(Math.min(page?.limit ?? 1000, 1000))
       .toArray())
     return docs.map(toSession)
   }

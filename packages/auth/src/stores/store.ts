@@ -8,9 +8,9 @@ import type { RevocationSource } from '../tokens/types.js'
 
 export interface UserRecord {
   id: string
-  /** As given at registration (trimmed, NFC). */
+  /** As given at registration (trimmed, NFKC). */
   email: string
-  /** Lower-cased form, unique: the lookup key. */
+  /** The identity key (stores/email-identity.ts: NFKC, case folded), unique: the lookup key. */
   emailNormalized: string
   /** PHC string ($argon2id$…); absent for users whose credentials are checked elsewhere. */
   passwordHash?: string
@@ -85,6 +85,12 @@ export interface DeviceSeen {
   now: Date
 }
 
+/** A page of a session list: the position is the last session of the previous page. */
+export interface SessionPage {
+  limit: number
+  after?: { createdAt: Date, id: string }
+}
+
 /** How many retired hashes a session remembers for reuse detection; older ones just read as unknown. */
 export const MAX_PREVIOUS_HASHES = 100
 
@@ -129,8 +135,11 @@ export interface SessionStore extends RevocationSource {
   revokeUserSession (userId: string, id: string, now: Date): Promise<{ found: boolean, revoked: boolean }>
   /** Revokes every live session of the user except `exceptId`. Returns the ids newly revoked. */
   revokeUserSessions (userId: string, now: Date, exceptId?: string): Promise<string[]>
-  /** Live sessions of the user, newest first. */
-  listUserSessions (userId: string, now: Date, idleSince: Date): Promise<SessionRecord[]>
+  /**
+   * Live sessions of the user, newest first (createdAt, then id, both descending: a total order, so pages never
+   * skip or repeat a session). With `page`: at most `page.limit`, only those after `page.after` in that order.
+   */
+  listUserSessions (userId: string, now: Date, idleSince: Date, page?: SessionPage): Promise<SessionRecord[]>
   /** Drops the sealed successor once the grace window is over (housekeeping; reads check the time anyway). */
   clearGrace (id: string, hash: string): Promise<void>
 

@@ -5,14 +5,9 @@ import { AuthError } from '../errors.js'
 import { isRoleList } from '../tokens/claims.js'
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../passwords.js'
 import type { SessionStore, UserRecord } from './store.js'
+import { parseEmail } from './email-identity.js'
 
-export const MAX_EMAIL_LENGTH = 254
-const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+$/
-
-/** Lower-cased, trimmed, NFC: the unique key of a user. */
-export function normaliseEmail (email: string): string {
-  return email.normalize('NFC').trim().toLowerCase()
-}
+export { MAX_EMAIL_LENGTH, normaliseEmail } from './email-identity.js'
 
 export interface AddUserInput {
   email: string
@@ -25,8 +20,7 @@ export interface AddUserInput {
  * says which), AUTH_EMAIL_TAKEN, or AUTH_STORE_UNAVAILABLE.
  */
 export async function addUser (store: SessionStore, input: AddUserInput): Promise<UserRecord> {
-  const email = input.email.normalize('NFC').trim()
-  if (email.length > MAX_EMAIL_LENGTH || !EMAIL_SHAPE.test(email)) throw new AuthError('AUTH_BAD_REQUEST', { message: 'email must be an email address' })
+  const { email, key } = parseEmail(input.email)
   const length = Array.from(input.password.normalize('NFC')).length
   if (length < MIN_PASSWORD_LENGTH || length > MAX_PASSWORD_LENGTH) {
     throw new AuthError('AUTH_BAD_REQUEST', { message: `password must hold ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters` })
@@ -34,6 +28,6 @@ export async function addUser (store: SessionStore, input: AddUserInput): Promis
   const roles = input.roles ?? []
   if (!isRoleList(roles)) throw new AuthError('AUTH_BAD_REQUEST', { message: 'roles must be role names (no commas or control characters)' })
   return store.createUser({
-    id: randomUUID(), email, emailNormalized: normaliseEmail(email), passwordHash: await hashPassword(input.password), roles: [...roles]
+    id: randomUUID(), email, emailNormalized: key, passwordHash: await hashPassword(input.password), roles: [...roles]
   })
 }

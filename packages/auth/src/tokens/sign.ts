@@ -65,8 +65,10 @@ export function createSigners (options: NormalisedTokenOptions): Signers {
     const cached = byAudience?.get(audience)
     if (cached !== undefined && cached.ttl === ttlSeconds && now < cached.renewAt) return cached.token
 
-    const iat = Math.floor(now / 1000)
-    // Never outlive the access token it vouches for.
+    // Never outlive the access token it vouches for, and always exp > iat: a token accepted within the clock
+    // tolerance after its exp is vouched for up to its own exp only, with iat moved back to one second before it.
+    // (exp <= iat would read as malformed to an upstream, or as valid forever to a careless one.)
+    const iat = Math.min(Math.floor(now / 1000), claims.exp - 1)
     const exp = Math.min(iat + ttlSeconds, claims.exp)
     const token = assertionSigner({ iss: options.issuer, aud: audience, sub: claims.sub, sid: claims.sid, roles: claims.roles, iat, exp })
     if (reusable) {

@@ -113,7 +113,11 @@ export async function startContractServer (): Promise<ContractServer> {
     } else if (route === 'GET /auth/sessions') {
       const me = authenticate(req, res)
       if (me === undefined) return
-      json(res, 200, [...sessions.values()].filter((s) => !s.revoked).map((s) => ({ id: s.id, device: null, ip: '127.0.0.1', userAgent: 'test', createdAt: new Date().toISOString(), lastUsedAt: new Date().toISOString(), current: s.id === me.id })))
+      // Pages of 2 whatever `limit` asks (a server may cap it): the client must follow X-Next-Cursor.
+      const live = [...sessions.values()].filter((s) => !s.revoked)
+      const start = Number(url.searchParams.get('cursor') ?? '0')
+      if (start + 2 < live.length) res.setHeader('x-next-cursor', String(start + 2))
+      json(res, 200, live.slice(start, start + 2).map((s) => ({ id: s.id, device: null, ip: '127.0.0.1', userAgent: 'test', createdAt: new Date().toISOString(), lastUsedAt: new Date().toISOString(), current: s.id === me.id })))
     } else if (req.method === 'DELETE' && url.pathname === '/auth/sessions') {
       const me = authenticate(req, res)
       if (me === undefined) return
