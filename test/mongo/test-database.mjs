@@ -143,11 +143,12 @@ export function selectedTestDatabase (value = process.env.AUTHGATE_TEST_DB) {
 /**
  * Starts (or adopts) the test database server. `kind` names it; it is exported to the tests as
  * AUTHGATE_TEST_DB_KIND, and starts with `FerretDB` or `mongo-java-server` for those servers.
- * @param {{ log?: (line: string) => void, server?: string }} [options] server: overrides AUTHGATE_TEST_DB
+ * @param {{ log?: (line: string) => void, server?: string, external?: boolean }} [options] server: overrides
+ *   AUTHGATE_TEST_DB; external: false starts `server` even when MONGODB_URL is set (the bench's side-by-side runs)
  * @returns {Promise<{ url: string, kind: string, stop: () => Promise<void>, pid?: number }>}
  */
-export async function startTestDatabase ({ log = console.error, server } = {}) {
-  if (process.env.MONGODB_URL) {
+export async function startTestDatabase ({ log = console.error, server, external = true } = {}) {
+  if (external && process.env.MONGODB_URL) {
     return { url: process.env.MONGODB_URL, kind: 'MONGODB_URL (external server)', stop: async () => {} }
   }
   if (selectedTestDatabase(server) === 'mongo-java-server') {
