@@ -52,6 +52,13 @@ function isBuilt (dir) {
 export function ensureMongoJavaServer ({ log = console.error, mavenRepo } = {}) {
   const dir = cacheDir()
   if (isBuilt(dir)) return dir
+  for (const tool of ['java', 'mvn']) {
+    try {
+      execFileSync(tool, ['-version'], { stdio: 'ignore' })
+    } catch {
+      throw new Error(`mongo-java-server needs \`${tool}\` (Java 17 and Maven; Debian: openjdk-17-jdk-headless maven, see scripts/install-system-deps.sh)`)
+    }
+  }
   log(`test database: building the mongo-java-server ${MONGO_JAVA_SERVER_VERSION} launcher with Maven (one time, about 10 s plus downloads)`)
   const work = mkdtempSync(join(tmpdir(), 'authgate-mongo-java-server-'))
   try {
