@@ -2,12 +2,16 @@
 # Debian packages the tests need, installed only when missing (CI machines start bare). Everything comes from
 # Debian's own archive: no tool downloads a browser or a binary from anywhere else.
 #   go        builds the FerretDB test database (test/mongo/test-database.mjs) when no MongoDB is available
+#   openjdk-17-jdk-headless, maven  build and run the second test database, mongo-java-server (Maven Central only;
+#             test/mongo/mongo-java-server.mjs)
 #   chromium  the browser test of the demo page (test/e2e/browser.test.ts), driven by playwright-core
 #   redis-server  the shared rate limits' tests (test/redis/test-redis.mjs) when no REDIS_URL is given
 # (The benchmarks install nginx themselves when they run: test/bench.)
 set -euo pipefail
 need=()
 command -v go >/dev/null 2>&1 || [ -n "${MONGODB_URL:-}" ] || command -v mongod >/dev/null 2>&1 || need+=(golang-go)
+command -v javac >/dev/null 2>&1 || need+=(openjdk-17-jdk-headless)
+command -v mvn >/dev/null 2>&1 || need+=(maven)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || [ -n "${REDIS_URL:-}" ] || need+=(redis-server)
 if [ ${#need[@]} -eq 0 ]; then echo "system packages: all present"; exit 0; fi

@@ -13,7 +13,8 @@ import { killAllChildrenNow, stopAllChildren } from './lib/children.mjs'
 import { describePlacement, pinSelf } from './lib/placement.mjs'
 import { startEnvironment } from './lib/environment.mjs'
 import { measureAll } from './lib/rounds.mjs'
-import { computeRatios, formatTable, writeResults } from './lib/report.mjs'
+import { computeRatios, formatDatabaseTable, formatTable, writeResults } from './lib/report.mjs'
+import { databaseComparison, primaryServer } from './lib/database-matrix.mjs'
 import { CONNECTIONS, LOAD_LEVELS, RATIOS, defineScenarios } from './scenarios.mjs'
 
 const { values: args } = parseArgs({
@@ -33,17 +34,17 @@ const startedAt = Date.now()
 const log = (/** @type {string} */ line) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${line}`)
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-bench-'))
-/** @type {{ stop: () => Promise<void> } | undefined} */
-let database
-/** @type {Promise<void> | undefined} */
-let databaseStarting
+/** @type {Array<{ stop: () => Promise<void> }>} the main database and one per other server (lib/database-matrix.mjs) */
+const databases = []
+/** @type {Array<Promise<void>>} */
+const databasesStarting = []
 let cleaning
 let interrupted = false
 const cleanUp = () => (cleaning ??= (async () => {
   await stopAllChildren()
   // A database that is still starting when the run is interrupted is stopped once it is up.
-  await databaseStarting
-  await database?.stop()
+  await Promise.all(databasesStarting)
+  await Promise.all(databases.map((db) => db.stop()))
   rmSync(dir, { recursive: true, force: true })
 })())
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM', 'SIGHUP'])) {
@@ -64,7 +65,7 @@ try {
   log(`load average at start: ${loadAtStart.map((load) => load.toFixed(2)).join(' ')} (numbers measured while other work runs are noise)`)
   const env = await startEnvironment({
     dir, revoked: Number(args.revoked ?? (args.quick ? 20_000 : 100_000)), log, cpuProfDir: args['cpu-prof'], onDatabase: (starting) => {
-      databaseStarting = starting.then((db) => { database = db }, () => {})
+      databasesStarting.push(starting.then((db) => { databases.push(db) }, () => {}))
     }
   })
   const only = args.only?.split(',').map((name) => name.trim())
@@ -89,8 +90,10 @@ try {
   }
   // An interrupted run measured servers being stopped: its numbers must not replace the last real results.
   if (interrupted) throw new Error('interrupted: results not written')
-  writeResults(args.out, { scenarios: results, ratios, meta })
-  console.log('\n' + formatTable(results, ratios) + '\n')
+  const servers = [{ server: `${primaryServer()} (main)`, suffix: '' }, ...(env.otherDatabases ?? []).map(({ server }) => ({ server, suffix: `@${server}` }))]
+  const databasesCompared = databaseComparison(results, servers)
+  writeResults(args.out, { scenarios: results, ratios, meta, databases: databasesCompared })
+  console.log('\n' + formatTable(results, ratios) + '\n\n' + formatDatabaseTable(databasesCompared) + '\n')
   log(`results written to ${args.out}`)
   const failed = Object.entries(results).filter(([, entry]) => entry.failed).map(([name]) => name)
   if (failed.length) { exitCode = 1; log(`FAILED: ${failed.join(', ')}`) }

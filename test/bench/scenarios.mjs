@@ -103,17 +103,35 @@ function lastPollFailure (lines) {
   return ''
 }
 
+/** Commands the auth-endpoints server's store has sent to its database so far (servers/auth-server.mjs). */
+async function databaseCommands (port) {
+  const answer = await probe(port, { path: '/bench/database-commands' })
+  return answer.status === 200 ? Number(JSON.parse(answer.body).started) : Number.NaN
+}
+
 function refreshScenario (name, port, why, driver) {
   if (port === undefined) return { name, skipped: why }
   const state = { cookies: /** @type {Array<string | null>} */ ([]) }
   const sessions = driver === 'storm' ? STORM_SESSIONS : REFRESH_SESSIONS
+  const drive = (seconds) => driver === 'storm'
+    ? runRefreshStorm({ port, prefix: PREFIX, cookieName: COOKIE, state, tabs: STORM_TABS, seconds })
+    : runRefresh({ port, prefix: PREFIX, cookieName: COOKIE, state, seconds })
   return {
     name,
     // Logging the sessions in is the probe: it fails loudly when login or the refresh cookie is broken.
     probe: async () => { state.cookies = await loginSessions({ port, prefix: PREFIX, cookieName: COOKIE, user: BENCH_USER, count: sessions }) },
-    run: (seconds) => driver === 'storm'
-      ? runRefreshStorm({ port, prefix: PREFIX, cookieName: COOKIE, state, tabs: STORM_TABS, seconds })
-      : runRefresh({ port, prefix: PREFIX, cookieName: COOKIE, state, seconds })
+    // Round trips per rotation: the commands the store sent during the run (the driver's command monitoring), over
+    // the rotations. In a storm every tab's request counts, the losers' too. The server's background work in the
+    // same window (one revocation poll per 5 s) is included: under 0.01 per rotation at these rates.
+    run: async (seconds) => {
+      const before = await databaseCommands(port)
+      const started = Date.now()
+      const sample = await drive(seconds)
+      const elapsed = (Date.now() - started) / 1000
+      const commands = (await databaseCommands(port)) - before
+      const rotations = sample.rotationsPerSec * elapsed
+      return { ...sample, roundTripsPerRotation: rotations > 0 ? commands / rotations : Number.NaN }
+    }
   }
 }
 
@@ -185,6 +203,17 @@ export function defineScenarios (env, { quick }) {
     httpScenario('login', ports['auth-endpoints'], {
       method: 'POST', path: `${PREFIX}/login`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_USER)
     }, authWhy, AUTH_CONNECTIONS),
-    loginStormScenario('login-storm', ports['gateway-login'], tokens.EdDSA?.token, why('gateway-login'), quick)
+    loginStormScenario('login-storm', ports['gateway-login'], tokens.EdDSA?.token, why('gateway-login'), quick),
+    // The same three on every other test database server, for the side-by-side table (lib/database-matrix.mjs).
+    ...(env.otherDatabases ?? []).flatMap(({ server, port, missing: down }) => {
+      const otherWhy = down ?? authWhy
+      return [
+        refreshScenario(`refresh@${server}`, port, otherWhy, 'refresh'),
+        refreshScenario(`refresh-storm@${server}`, port, otherWhy, 'storm'),
+        httpScenario(`login@${server}`, port, {
+          method: 'POST', path: `${PREFIX}/login`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_USER)
+        }, otherWhy, AUTH_CONNECTIONS)
+      ]
+    })
   ]
 }

@@ -46,7 +46,7 @@ t.test('200 concurrent refreshes across 50 sessions (4 tabs each): all succeed, 
     t.same(Object.keys(failed).filter((kind) => kind !== '503 AUTH_STORE_UNAVAILABLE'), [],
       `round ${round}: every refresh answers 200 or the retryable 503 (failures: ${JSON.stringify(failed)}; slowest ${slowest} ms)`)
     // Throughput, not correctness: FerretDB v1 (SQLite) on 2 loaded cores finishes about 150 of 200 inside the 3 s
-    // budget (measured 45–69 × 503 per round). Kept visible as a TODO; it passes on a faster server.
+    // budget (measured 45–69 × 503 per round). A TODO there; strict on every other server (mongo-java-server in CI).
     t.same(statuses, Array(SESSIONS * TABS).fill(200), `round ${round}: all ${SESSIONS * TABS} refreshes answer 200`, {
       todo: ferret ? 'FerretDB v1 cannot finish 50 rotations and 150 waiters inside the 3 s store budget here' : false
     })

@@ -1,11 +1,14 @@
 // Provides the real MongoDB-wire server the tests run against (DESIGN.md, "The database in tests"):
-// MONGODB_URL if set; else a `mongod` on PATH; else FerretDB v1.24.2 (SQLite backend) installed with `go install`.
+// MONGODB_URL if set; else AUTHGATE_TEST_DB chooses: `ferretdb` (the default: a `mongod` on PATH if there is one,
+// else FerretDB v1.24.2, SQLite backend, built from the Go module proxy) or `mongo-java-server` (1.47.0, memory
+// backend, through the launcher in ./java; see ./mongo-java-server.mjs).
 // Plain JavaScript on purpose: the test runner starts it before any TypeScript loader exists.
 import { spawn, execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, connect } from 'node:net'
 import { tmpdir, homedir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
+import { ensureMongoJavaServer, mongoJavaServerKind, spawnMongoJavaServer } from './mongo-java-server.mjs'
 
 export const FERRETDB_VERSION = 'v1.24.2'
 const FERRETDB_MODULE = `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`
@@ -128,13 +131,29 @@ function stopChild (child, dir) {
   })
 }
 
+export const TEST_DATABASES = ['ferretdb', 'mongo-java-server']
+
+/** The server AUTHGATE_TEST_DB names (default `ferretdb`); anything else is an error, not a silent default. */
+export function selectedTestDatabase (value = process.env.AUTHGATE_TEST_DB) {
+  if (value === undefined || value === '') return 'ferretdb'
+  if (TEST_DATABASES.includes(value)) return value
+  throw new Error(`AUTHGATE_TEST_DB must be one of ${TEST_DATABASES.join(', ')} (got ${JSON.stringify(value)})`)
+}
+
 /**
- * Starts (or adopts) the test database server.
+ * Starts (or adopts) the test database server. `kind` names it; it is exported to the tests as
+ * AUTHGATE_TEST_DB_KIND, and starts with `FerretDB` or `mongo-java-server` for those servers.
+ * @param {{ log?: (line: string) => void, server?: string, external?: boolean }} [options] server: overrides
+ *   AUTHGATE_TEST_DB; external: false starts `server` even when MONGODB_URL is set (the bench's side-by-side runs)
  * @returns {Promise<{ url: string, kind: string, stop: () => Promise<void>, pid?: number }>}
  */
-export async function startTestDatabase ({ log = console.error } = {}) {
-  if (process.env.MONGODB_URL) {
+export async function startTestDatabase ({ log = console.error, server, external = true } = {}) {
+  if (external && process.env.MONGODB_URL) {
     return { url: process.env.MONGODB_URL, kind: 'MONGODB_URL (external server)', stop: async () => {} }
+  }
+  if (selectedTestDatabase(server) === 'mongo-java-server') {
+    const { url, pid, child } = await spawnMongoJavaServer(ensureMongoJavaServer({ log }))
+    return { url, kind: mongoJavaServerKind(), pid, stop: () => stopChild(child) }
   }
   const port = await freePort()
   const dir = mkdtempSync(join(tmpdir(), 'authgate-db-'))

@@ -27,7 +27,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   const options = normaliseOptions(input)
   if (options.keysError !== undefined) app.log.error({ event: 'keys_unavailable' }, `authgate: ${options.keysError}; tokens answer 503 until fixed`)
   if (options.store === undefined) app.log.warn('authgate: no store configured, sessions are kept in memory and lost on restart')
-  const store = createStore(options.store)
+  const store = createStore(options.store, 'store', app.log)
   const ownsStore = !isSessionStore(options.store)
   // Static keys, or the key ring (polled from the store; `tokens` then always delegates to the newest key set).
   const { tokens, ring, jwksMaxAge } = createPluginTokens(options, store, app.log)

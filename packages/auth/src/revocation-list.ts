@@ -124,10 +124,12 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       const time = now()
       feedAliveAt = time
       if (feedOpenedAt !== undefined) return
-      // (Re)opened: poll now, so whatever was revoked before the stream started is read too.
+      // (Re)opened: poll now, so whatever was revoked before the stream started is read too. A poll already in
+      // flight began before the opening and cannot cover it (the first poll at start, when the stream answers
+      // first): poll again right after it, rather than leave the feed untrusted for a whole interval.
       feedOpenedAt = time
       feedCovered = false
-      if (running) void poll().finally(schedule)
+      if (running) void (inFlight === undefined ? poll() : poll().then(poll)).finally(schedule)
     },
     lost () {
       const wasOpen = feedOpenedAt !== undefined

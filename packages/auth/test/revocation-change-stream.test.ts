@@ -1,22 +1,24 @@
 // Revocations by change stream (issue #6), behind the revocation list's one interface. The feed's logic (live
 // delivery, slower safety polls, fallback to polling on any stream failure, reopen with a bounded backoff, resume
-// tokens, stalls) runs against a fake watch source; detection and delivery run against the test database:
-// FerretDB here (no change streams: polling), and a real replica set when MONGODB_URL points at one.
+// tokens, stalls) runs against a fake watch source; detection and delivery run against the test database (FerretDB
+// or a standalone server: polling), and the real watch() path against a replica set: MONGODB_URL when it names one,
+// else mongo-java-server in replica-set mode on that leg of the test matrix (test/mongo/replica-set.mjs).
 import type { FastifyInstance } from 'fastify'
-import type { Document } from 'mongodb'
+import { MongoClient, type Document } from 'mongodb'
 import t, { type Test } from 'tap'
 import {
   createChangeStreamFeed, detectRevocationTransport, transportOf, type ChangeStreamFeedOptions, type RevocationStream,
   type RevocationWatchSource
 } from '../src/revocation-change-stream.js'
 import { createRevocationList, REVOCATION_SAFETY_POLL_FACTOR, type PollingRevocationList } from '../src/revocation-list.js'
-import { changeStreamFeedFor } from '../src/revocation-mongo-watch.js'
+import { changeStreamFeedFor, mongoWatchSource } from '../src/revocation-mongo-watch.js'
 import { normaliseOptions, type AuthgateOptions } from '../src/options.js'
 import { MemorySessionStore } from '../src/stores/memory.js'
 import { MongoSessionStore } from '../src/stores/mongo.js'
 import { testKey } from './helpers/keys.js'
 import type { RevocationSource } from '../src/tokens/index.js'
-import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { freshDatabaseName, useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { useReplicaSet } from '../../../test/mongo/replica-set.mjs'
 import { bearer, buildApp, signIn, sleep } from './helpers/app.js'
 
 const RETENTION = 930_000
@@ -194,6 +196,33 @@ t.test('a live feed delivers at once, and polling slows to the safety cadence', 
   t.equal(fake.opens.length, 1, 'one stream, never reopened while healthy')
 })
 
+// Issue #17: the stream's first answer came while the list's first poll was still running. That poll began before
+// the stream opened, so it could not cover it, and the list trusted the feed only after the next full poll, one
+// whole interval later. Now a poll in flight at the opening is followed at once by one that covers it.
+t.test('a feed that answers before the first poll completes is trusted right after that poll, not an interval later', async (t) => {
+  const intervalMs = 20_000
+  const source = recorder()
+  let firstPollDone = 0
+  const slowFirst: RevocationSource = {
+    async listRevokedSince (since, limit) {
+      if (source.calls.length === 0) {
+        await sleep(300)
+        firstPollDone = Date.now()
+      }
+      return source.listRevokedSince(since, limit)
+    }
+  }
+  const fake = fakeWatch()
+  const list = createRevocationList({ source: slowFirst, retentionMs: RETENTION, pollIntervalMs: intervalMs, feed: createChangeStreamFeed(fake.source) })
+  list.start()
+  t.teardown(() => { list.stop() })
+  t.ok(await waitFor(() => fake.opens.length > 0 && fake.streams[0]?.resumeToken !== undefined, 3000) >= 0, 'the stream answered')
+  t.equal(firstPollDone, 0, 'while the first poll was still running')
+  const trusted = await waitFor(() => list.transport === 'change-stream', intervalMs / 4)
+  t.ok(trusted >= 0, `trusted ${trusted} ms later, after ${source.calls.length} polls (the interval is ${intervalMs} ms)`)
+  t.equal(source.calls.length, 2, 'the first poll, then the one covering the opening')
+})
+
 t.test('a stream that errors: polling takes over at once; reopen with backoff, bounded; polling goes on', async (t) => {
   let opened = 0
   const fake = fakeWatch(undefined, (stream) => {
@@ -363,32 +392,119 @@ t.test('the detector reads the test database: polling on FerretDB or a standalon
 
 t.test('without change streams, a revocation on one instance reaches another by polling within revocationDelay', async (t) => {
   // On a replica set, change streams are turned off to test the polling path all the same.
-  const options = { tokens: { revocationDelay: '500ms' }, revocation: { changeStreams: replicaSet ? false as const : 'auto' as const } }
+  const delayMs = 500
+  const options = { tokens: { revocationDelay: `${delayMs}ms` }, revocation: { changeStreams: replicaSet ? false as const : 'auto' as const } }
   const a = await buildApp(t, 'mongo', { database, options })
   const b = await buildApp(t, 'mongo', { database, options })
   const { rt, at } = await signIn(b, 'polled@example.com')
   t.equal((await a.inject({ url: '/private', headers: bearer(at) })).statusCode, 200)
   t.equal((await b.inject({ method: 'POST', url: '/auth/logout', headers: { cookie: `authgate_rt=${rt}` } })).statusCode, 204)
-  const elapsed = await untilRefused(a, at, 3000)
+  const elapsed = await untilRefused(a, at, 6 * delayMs)
   t.ok(elapsed >= 0, `refused on the other instance ${elapsed} ms after the revocation`)
-  t.ok(elapsed < 500 + 1000, 'within revocationDelay (plus one poll and one check on a loaded machine)')
+  t.ok(elapsed < 3 * delayMs, `within revocationDelay (${delayMs} ms), plus one poll's own time and one check on a loaded machine`)
   t.equal((a.authgate.revocations as PollingRevocationList).transport, 'polling')
 })
 
-t.test('on a replica set, the change stream delivers long before the poll interval', {
-  skip: replicaSet ? false : 'needs MONGODB_URL pointing at a replica set; FerretDB/standalone has no change streams'
-}, async (t) => {
-  // A 30 s poll interval: the safety poll is minutes away, so only the stream can deliver within 2 s.
-  const options = { tokens: { revocationDelay: '30s' } }
-  const a = await buildApp(t, 'mongo', { database, options })
-  const b = await buildApp(t, 'mongo', { database, options })
+// Change streams over the wire (issue #17): a replica set from useReplicaSet (MONGODB_URL when it names one, else a
+// private mongo-java-server launcher in replica-set mode on the mongo-java-server leg of the matrix).
+const rs = await useReplicaSet(t)
+const rsSkip = 'skip' in rs ? rs.skip : false
+const rsDatabase = freshDatabaseName('revocation_rs')
+const rsStore = (t: Test, url: string): MongoSessionStore => {
+  const store = new MongoSessionStore({ url, database: rsDatabase })
+  t.teardown(() => store.close())
+  return store
+}
+if (!('skip' in rs)) {
+  t.teardown(async () => {
+    const admin = new MongoClient(rs.url, { serverSelectionTimeoutMS: 2000 })
+    await admin.db(rsDatabase).dropDatabase().catch(() => undefined)
+    await admin.close()
+  })
+}
+
+t.test('on a replica set, the change stream delivers to a second instance in well under a second', { skip: rsSkip }, async (t) => {
+  if ('skip' in rs) return
+  t.comment(`server: ${rs.kind}`)
+  // A 30 s poll interval: the safety poll is minutes away, so only the stream can deliver quickly.
+  const delayMs = 30_000
+  const options = { tokens: { revocationDelay: `${delayMs / 1000}s` }, store: { mongodb: { url: rs.url, database: rsDatabase } } }
+  const a = await buildApp(t, 'mongo', { database: rsDatabase, options })
+  const b = await buildApp(t, 'mongo', { database: rsDatabase, options })
   const list = a.authgate.revocations as PollingRevocationList
-  t.ok(await waitFor(() => list.transport === 'change-stream', 10_000) >= 0, 'instance A streams')
+  const trusted = await waitFor(() => list.transport === 'change-stream', delayMs / 3)
+  t.ok(trusted >= 0, `instance A trusts its stream ${trusted} ms after start (not one interval later: the first-poll fix)`)
   const { rt, at } = await signIn(b, 'streamed@example.com')
   t.equal((await a.inject({ url: '/private', headers: bearer(at) })).statusCode, 200)
   t.equal((await b.inject({ method: 'POST', url: '/auth/logout', headers: { cookie: `authgate_rt=${rt}` } })).statusCode, 204)
   const elapsed = await untilRefused(a, at, 5000)
   t.ok(elapsed >= 0, 'instance A refuses the revoked session')
-  t.ok(elapsed < 2000, `within ${elapsed} ms, with a 30 s poll interval`)
+  t.ok(elapsed < delayMs / 30, `within ${elapsed} ms: under a second, with a ${delayMs} ms revocationDelay`)
   t.equal(list.transport, 'change-stream')
+})
+
+t.test('the real watch() path: inserts only (the pipeline), each with its time; startAfter resumes after the last answer', { skip: rsSkip }, async (t) => {
+  if ('skip' in rs) return
+  const store = rsStore(t, rs.url)
+  await store.init()
+  const watcher = mongoWatchSource(store)
+  const tombstones = new MongoClient(rs.url, { serverSelectionTimeoutMS: 5000 })
+  t.teardown(() => tombstones.close())
+  const revocations = tombstones.db(rsDatabase).collection<{ _id: string, revokedAt: Date, expiresAt: Date }>('revocations')
+  const tombstone = (id: string) => ({ _id: id, revokedAt: new Date(Date.now() - 1000), expiresAt: new Date(Date.now() + 86_400_000) })
+  /** The next `count` revocations the stream hands over (bounded: 50 answers). */
+  const read = async (stream: RevocationStream, count: number): Promise<Array<{ id: string, revokedAt: Date }>> => {
+    const seen: Array<{ id: string, revokedAt: Date }> = []
+    for (let answers = 0; answers < 50 && seen.length < count; answers++) {
+      const next = await stream.tryNext()
+      if (next !== null) seen.push(next)
+    }
+    return seen
+  }
+
+  const first = watcher.watch({ resumeToken: undefined, maxAwaitTimeMS: 100 })
+  t.equal(await first.tryNext(), null, 'opening answers without a revocation')
+  const a = tombstone('sid-a')
+  await revocations.insertOne(a)
+  await revocations.updateOne({ _id: 'sid-a' }, { $set: { expiresAt: new Date(Date.now() + 1000) } })
+  await revocations.insertOne(tombstone('sid-gone'))
+  await revocations.deleteOne({ _id: 'sid-gone' })
+  await revocations.insertOne(tombstone('sid-b'))
+  const seen = await read(first, 3)
+  t.same(seen.map((entry) => entry.id), ['sid-a', 'sid-gone', 'sid-b'], 'the inserts, in order; the update and the delete are not revocations')
+  t.equal(seen[0]?.revokedAt.getTime(), a.revokedAt.getTime(), 'with the stored revocation time')
+  const token = first.resumeToken
+  t.ok(token !== undefined && token !== null, 'a resume token after the answers')
+  await first.close()
+  t.ok(first.closed)
+
+  await revocations.insertOne(tombstone('sid-c'))
+  await revocations.insertOne(tombstone('sid-d'))
+  const resumed = watcher.watch({ resumeToken: token, maxAwaitTimeMS: 100 })
+  t.teardown(() => resumed.close())
+  t.same((await read(resumed, 2)).map((entry) => entry.id), ['sid-c', 'sid-d'], 'startAfter: what was inserted while closed, nothing read before')
+})
+
+// A server of its own, killed below: not with MONGODB_URL (someone else's server).
+const killSkip = 'skip' in rs ? rs.skip : process.env.MONGODB_URL === rs.url ? 'needs a private replica-set server to kill (the mongo-java-server leg)' : false
+t.test('the real watch() path: a server that goes away fails the stream and the list falls back to polling', { skip: killSkip }, async (t) => {
+  const own = await useReplicaSet(t)
+  if ('skip' in own) return
+  const store = rsStore(t, own.url)
+  const warnings: Logged[] = []
+  const logger = { info: () => undefined, warn: (object: Record<string, unknown>) => { warnings.push({ event: object.event }) } }
+  const pollIntervalMs = 2000
+  const list = createRevocationList({
+    source: store, retentionMs: RETENTION, pollIntervalMs, logger, feed: changeStreamFeedFor(store, { logger, backoffInitialMs: 200 })
+  })
+  list.start()
+  t.teardown(() => { list.stop() })
+  t.ok(await waitFor(() => list.transport === 'change-stream', pollIntervalMs * 2) >= 0, 'streaming from the replica set')
+  await own.stop()
+  const fellBack = await waitFor(() => list.transport === 'polling', pollIntervalMs)
+  t.ok(fellBack >= 0, `polling again ${fellBack} ms after the server went away (within one poll interval, ${pollIntervalMs} ms)`)
+  // The driver first tries to resume the stream itself (server selection, 3 s), then the feed sees the error.
+  const logged = await waitFor(() => warnings.some((w) => w.event === 'revocation_stream_failed'), 15_000)
+  t.ok(logged >= 0, `the stream failure reaches the feed and is logged (${logged} ms)`)
+  t.equal(list.transport, 'polling', 'and the list stays on polling')
 })

@@ -2,7 +2,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import { AuthError } from '../src/errors.js'
-import type { NewSession, SessionStore } from '../src/stores/store.js'
+import { MAX_PREVIOUS_HASHES, type NewSession, type SessionStore } from '../src/stores/store.js'
 import { addUser, normaliseEmail } from '../src/stores/users.js'
 
 export type StoreFactory = (t: Test) => Promise<SessionStore>
@@ -190,6 +190,64 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     const devices = await store.listDevices('u1')
     t.equal(devices.length, 1)
     t.equal(devices[0]?.lastIp, '::1')
+  })
+
+  // Every update operator the stores rely on, read back from what is stored (issue #17: FerretDB v1 accepted `$slice`
+  // and silently ignored it, so the cap never applied there and no test noticed).
+  t.test(`previousHashes keeps the newest ${MAX_PREVIOUS_HASHES} retired hashes, oldest first ($push $each $slice)`, async (t) => {
+    const store = await factory(t)
+    const session = await store.createSession(newSession())
+    const retired: string[] = []
+    let current = session.tokenHash
+    for (let i = 0; i < MAX_PREVIOUS_HASHES + 10; i++) {
+      const rotated = await store.rotateSession(rotateInput(current))
+      if (rotated === null) throw new Error(`rotation ${i} did not apply`)
+      retired.push(current)
+      current = rotated.tokenHash
+    }
+    const last = retired.at(-1)!
+    const stored = await store.findByPreviousHash(last)
+    t.equal(stored?.previousHashes.length, MAX_PREVIOUS_HASHES, `the stored history holds ${MAX_PREVIOUS_HASHES} hashes`)
+    t.same(stored?.previousHashes, retired.slice(-MAX_PREVIOUS_HASHES), 'the newest ones, oldest first')
+    t.equal(await store.findByPreviousHash(retired[0]!), null, 'the oldest retired hash is forgotten')
+    t.equal((await store.findByPreviousHash(retired[10]!))?.id, session.id, 'the oldest kept hash still finds the session')
+    t.equal((await store.findByTokenHash(current, new Date(), new Date(0)))?.previousHashes.length, MAX_PREVIOUS_HASHES)
+  })
+
+  t.test('rotation stores every field it sets ($set) and the grace entry is cleared to null ($set null)', async (t) => {
+    const store = await factory(t)
+    const session = await store.createSession(newSession())
+    const now = new Date(Date.now() + 5000)
+    const input = rotateInput(session.tokenHash, hash(), now)
+    await store.rotateSession(input)
+    const stored = await store.findByTokenHash(input.nextHash, now, new Date(0))
+    t.equal(stored?.tokenHash, input.nextHash)
+    t.equal(stored?.ip, input.ip)
+    t.equal(stored?.userAgent, input.userAgent)
+    t.equal(stored?.lastUsedAt.getTime(), now.getTime(), 'lastUsedAt is the rotation time')
+    t.same(stored?.grace, input.grace, 'the grace entry as given')
+    t.same(stored?.roles, session.roles, 'fields the rotation does not set are kept')
+    t.equal(stored?.createdAt.getTime(), session.createdAt.getTime())
+    await store.clearGrace(session.id, session.tokenHash)
+    t.equal((await store.findByTokenHash(input.nextHash, now, new Date(0)))?.grace, null)
+    await store.revokeByTokenHash(input.nextHash, now)
+    const revoked = await store.findByPreviousHash(session.tokenHash)
+    t.ok(revoked?.revokedAt instanceof Date, 'revokedAt is stored')
+    t.equal(revoked?.tokenHash, input.nextHash, 'revocation leaves the token fields alone')
+  })
+
+  t.test('devices: the first sighting is kept ($setOnInsert), the latest one updated ($set on upsert)', async (t) => {
+    const store = await factory(t)
+    const first = new Date(Date.now() - 60_000)
+    const later = new Date()
+    await store.recordDevice({ userId: 'u1', deviceId: 'dev-1', userAgent: 'ua-1', ip: '10.0.0.1', now: first })
+    await store.recordDevice({ userId: 'u1', deviceId: 'dev-1', userAgent: 'ua-2', ip: '10.0.0.2', now: later })
+    const [device, ...others] = await store.listDevices('u1')
+    t.equal(others.length, 0, 'one document per device')
+    t.equal(device?.firstSeenAt.getTime(), first.getTime(), 'firstSeenAt is the first sighting')
+    t.equal(device?.lastSeenAt.getTime(), later.getTime(), 'lastSeenAt is the latest')
+    t.equal(device?.lastIp, '10.0.0.2')
+    t.equal(device?.userAgent, 'ua-2')
   })
 
   t.test('ping answers', async (t) => {

@@ -6,6 +6,8 @@ import { AuthError } from '../src/errors.js'
 import { MongoSessionStore } from '../src/stores/mongo.js'
 import { rotateWithClaim } from '../src/stores/mongo-rotation.js'
 import type { ClaimDoc, SessionDoc, TombstoneDoc } from '../src/stores/mongo-schema.js'
+import { serverHonoursSlice } from '../src/stores/mongo-history-cap.js'
+import { MAX_PREVIOUS_HASHES } from '../src/stores/store.js'
 import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
 import { storeContract } from './store-contract.js'
 
@@ -116,3 +118,56 @@ t.test('rotation: waiting for a concurrent claim on a slow server is bounded by 
   t.ok(error instanceof AuthError && error.code === 'AUTH_STORE_UNAVAILABLE', '503, retry later')
   t.ok(Date.now() - started < 1600, `answers within the budget (${Date.now() - started} ms)`)
 })
+
+// Issue #17: FerretDB v1 accepts `$slice` and ignores it. The store probes the server once, says so in the log, and
+// then caps the history in code; asserted here on the raw stored documents, on whichever server the tests run on.
+const ferretdb = (process.env.AUTHGATE_TEST_DB_KIND ?? '').startsWith('FerretDB')
+
+t.test('the $slice probe reads the server right, and a store on a server that ignores it says so once', async (t) => {
+  const honoured = await serverHonoursSlice(client.db(name).collection<ClaimDoc>('probe_r'), 3000)
+  t.equal(honoured, !ferretdb, ferretdb ? 'FerretDB v1 ignores $slice' : 'the server applies $slice')
+  t.equal(await client.db(name).collection('probe_r').countDocuments({}), 0, 'the scratch document is removed')
+  const warnings: Array<Record<string, unknown>> = []
+  const store = new MongoSessionStore({
+    client, database: name, collections: { sessions: 's_log', rotations: 'r_log' }, logger: { warn: (object) => warnings.push(object) }
+  })
+  await store.init()
+  await store.ping()
+  t.same(warnings.map((w) => w.event), honoured ? [] : ['store_slice_ignored'], 'one log line where the store adapts, none elsewhere')
+})
+
+for (const sliceHonoured of [true, false]) {
+  t.test(`the stored session document holds at most ${MAX_PREVIOUS_HASHES} hashes (${sliceHonoured ? 'server $slice' : 'trimmed in code'})`, async (t) => {
+    const db = client.db(name)
+    const suffix = sliceHonoured ? 'slice' : 'trim'
+    const sessions = db.collection<SessionDoc>(`s_${suffix}`)
+    const claims = db.collection<ClaimDoc>(`r_${suffix}`)
+    const tombstones = db.collection<TombstoneDoc>(`v_${suffix}`)
+    if (sliceHonoured && ferretdb) {
+      t.comment('FerretDB v1 ignores $slice: only the in-code cap is checked there')
+      return
+    }
+    const now = new Date()
+    const first = createHash('sha256').update(randomBytes(32)).digest('hex')
+    await sessions.insertOne({
+      _id: `cap-${suffix}`, userId: 'u1', familyId: `cap-${suffix}`, tokenHash: first, roles: [], email: null, device: null, ip: '', userAgent: '',
+      createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + 86_400_000), previousHashes: [], grace: null, revokedAt: null
+    })
+    const retired: string[] = []
+    const returnedLengths: number[] = []
+    let current = first
+    for (let i = 0; i < MAX_PREVIOUS_HASHES + 10; i++) {
+      const next = createHash('sha256').update(randomBytes(32)).digest('hex')
+      const rotated = await rotateWithClaim(sessions, claims, tombstones, {
+        currentHash: current, nextHash: next, now: new Date(), idleSince: new Date(0), ip: '', userAgent: '',
+        grace: { hash: current, retiredAt: new Date(), sealed: 'x' }
+      }, 3000, sliceHonoured)
+      returnedLengths.push(rotated?.previousHashes.length ?? -1)
+      retired.push(current)
+      current = next
+    }
+    t.same(returnedLengths, retired.map((_, i) => Math.min(i + 1, MAX_PREVIOUS_HASHES)), 'every rotation answers with the capped history')
+    const stored = await sessions.findOne({ _id: `cap-${suffix}` })
+    t.same(stored?.previousHashes, retired.slice(-MAX_PREVIOUS_HASHES), `the stored document keeps the newest ${MAX_PREVIOUS_HASHES}`)
+  })
+}

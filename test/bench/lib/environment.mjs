@@ -9,6 +9,7 @@ import { SERVERS_DIR, SETUP_DIR, startNodeServer } from './servers.mjs'
 import { typescriptNode } from './typescript.mjs'
 import { AUDIENCE, ISSUER, TOKEN_TTL_SECONDS, writeGatewayConfig } from './gateway-config.mjs'
 import { startGatewayWorkers } from './gateway-workers.mjs'
+import { startOtherDatabases } from './database-matrix.mjs'
 
 export const ALGORITHMS = ['EdDSA', 'HS256', 'ES256', 'RS256']
 export const BENCH_USER = { email: 'bench@example.com', password: 'bench password, long enough' }
@@ -19,7 +20,8 @@ export const REVOCATION_DATABASE = 'authgate_bench_revocation'
  * @param {{ dir: string, revoked: number, log: (line: string) => void, cpuProfDir?: string,
  *   onDatabase: (starting: Promise<{ stop: () => Promise<void> }>) => void }} options
  *   cpuProfDir: profile the EdDSA gateway (gateway-public, gateway-auth-eddsa) with --cpu-prof into this folder;
- *   onDatabase: called as the database starts, so an interrupted set-up still stops it
+ *   onDatabase: called as each database starts (the main one, then one per other server), so an interrupted set-up
+ *   still stops it
  */
 export async function startEnvironment ({ dir, revoked, log, cpuProfDir, onDatabase }) {
   /** @type {Record<string, string>} why a piece is missing, by piece name */
@@ -113,5 +115,7 @@ export async function startEnvironment ({ dir, revoked, log, cpuProfDir, onDatab
   env.workers = started[ALGORITHMS.length + 1]
   if (!db) for (const name of ['gateway-revocation', 'gateway-login', 'auth-endpoints']) missing[name] ??= `no database (${missing.database})`
   else if (!env.seeded) missing['gateway-revocation'] ??= `seeding failed (${missing.seed})`
+  // refresh, refresh-storm and login again on every other test database server, for the side-by-side table.
+  env.otherDatabases = await startOtherDatabases({ ts, keysDir: env.tokens.EdDSA.keysDir, user: BENCH_USER, database: DATABASE, log, onDatabase })
   return env
 }

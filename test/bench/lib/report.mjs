@@ -15,8 +15,9 @@ export function computeRatios (scenarios, pairs) {
   return ratios
 }
 
-export function writeResults (path, { scenarios, ratios, meta }) {
-  writeFileSync(path, JSON.stringify({ scenarios, ratios, meta }, null, 2) + '\n')
+/** `databases`: refresh, refresh-storm and login per test database server, side by side (lib/database-matrix.mjs). */
+export function writeResults (path, { scenarios, ratios, meta, databases }) {
+  writeFileSync(path, JSON.stringify({ scenarios, ratios, meta, ...(databases ? { databases } : {}) }, null, 2) + '\n')
 }
 
 const pad = (text, width, right = false) => right ? String(text).padStart(width) : String(text).padEnd(width)
@@ -46,6 +47,18 @@ export function formatTable (scenarios, ratios) {
   lines.push('', `| ${pad('ratio (req/s)', 40)} | ${pad('value', 6, true)} |`, `|${'-'.repeat(42)}|${'-'.repeat(7)}:|`)
   for (const [name, value] of Object.entries(ratios)) {
     lines.push(`| ${pad(name, 40)} | ${pad(value === null ? 'n/a' : num(value, 2), 6, true)} |`)
+  }
+  return lines.join('\n')
+}
+
+/** The side-by-side table of the database servers: one line per server. */
+export function formatDatabaseTable (databases) {
+  const lines = [
+    `| ${pad('database server', 26)} | ${pad('refresh rot/s', 13, true)} | ${pad('p99 ms', 7, true)} | ${pad('storm rot/s', 11, true)} | ${pad('storm err', 9, true)} | ${pad('login/s', 7, true)} | ${pad('trips/rot', 9, true)} | ${pad('storm trips/rot', 15, true)} | notes`,
+    `|${'-'.repeat(28)}|${'-'.repeat(14)}:|${'-'.repeat(8)}:|${'-'.repeat(12)}:|${'-'.repeat(10)}:|${'-'.repeat(8)}:|${'-'.repeat(10)}:|${'-'.repeat(16)}:|------`
+  ]
+  for (const [server, row] of Object.entries(databases)) {
+    lines.push(`| ${pad(server, 26)} | ${pad(num(row.refreshRotationsPerSec), 13, true)} | ${pad(num(row.refreshP99, 1), 7, true)} | ${pad(num(row.stormRotationsPerSec), 11, true)} | ${pad(num(row.stormErrors), 9, true)} | ${pad(num(row.loginsPerSec), 7, true)} | ${pad(num(row.roundTripsPerRotation, 1), 9, true)} | ${pad(num(row.roundTripsPerStormRotation, 1), 15, true)} | ${row.note ?? ''}`)
   }
   return lines.join('\n')
 }

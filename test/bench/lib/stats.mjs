@@ -30,7 +30,7 @@ export function aggregate (runs) {
     runs: runs.length
   }
   const extra = /** @type {Record<string, number>} */ ({})
-  for (const key of ['rotationsPerSec', 'idleP99', 'stormP99', 'p99Ratio']) {
+  for (const key of ['rotationsPerSec', 'idleP99', 'stormP99', 'p99Ratio', 'roundTripsPerRotation']) {
     // Latencies and their ratio keep two decimals (a p99 of 1.4 ms is not 1 ms).
     if (runs.some((run) => key in run)) extra[key] = round(median(runs.map((run) => run[key] ?? 0)), key === 'rotationsPerSec' ? 0 : 2)
   }

@@ -2,21 +2,43 @@
 // `refresh-storm` and `login` scenarios when the gateway cannot serve them with rate limits off: from one loopback
 // address every benchmark client is "one IP", and the built-in limits (rightly) answer 429 within a second.
 // Run with the TypeScript loader. Input: BENCH_AUTH (JSON). Prints `{"ready":true,"port":N}`.
+// `user`: adds the benchmark user to a fresh database first (the extra databases of the side-by-side comparison;
+// the main one is prepared by setup/prepare.mjs).
+// GET /bench/database-commands counts the commands the store sent to the database (the driver's command
+// monitoring), so the bench can report round trips per rotation.
 import Fastify from 'fastify'
-import authgate from '@authgate/fastify'
+import { MongoClient } from 'mongodb'
+import authgate, { addUser, createStore } from '@authgate/fastify'
 
-/** @type {{ mongoUrl: string, database: string, algorithm: string, keysDir: string, issuer: string, audience: string }} */
+/** @type {{ mongoUrl: string, database: string, algorithm: string, keysDir: string, issuer: string, audience: string,
+ *   user?: { email: string, password: string } }} */
 const input = JSON.parse(process.env.BENCH_AUTH ?? '{}')
+
+// The store's own client settings (MongoSessionStore's constructor), plus command monitoring.
+const client = new MongoClient(input.mongoUrl, {
+  serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000, retryWrites: true, writeConcern: { w: 'majority', journal: true }, monitorCommands: true
+})
+let commandsStarted = 0
+client.on('commandStarted', () => { commandsStarted++ })
+await client.connect()
+
+if (input.user) {
+  await client.db(input.database).dropDatabase()
+  const setup = createStore({ mongodb: { client, database: input.database } })
+  await setup.init()
+  await addUser(setup, { email: input.user.email, password: input.user.password, roles: ['user'] })
+}
 
 const app = Fastify({ logger: { level: 'warn' } })
 await app.register(authgate, {
-  store: { mongodb: { url: input.mongoUrl, database: input.database } },
+  store: { mongodb: { client, database: input.database } },
   tokens: { algorithm: input.algorithm, keysDir: input.keysDir, issuer: input.issuer, audience: input.audience },
   rateLimit: false
 })
+app.get('/bench/database-commands', async () => ({ started: commandsStarted }))
 
 await app.listen({ host: '127.0.0.1', port: 0 })
 const address = app.server.address()
 console.log(JSON.stringify({ ready: true, port: typeof address === 'object' && address ? address.port : 0 }))
 
-for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => { void app.close().then(() => process.exit(0)) })
+for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => { void app.close().then(() => client.close()).then(() => process.exit(0)) })

@@ -2,6 +2,7 @@
 import { MemorySessionStore } from './memory.js'
 import { MongoSessionStore, type MongoStoreOptions } from './mongo.js'
 import type { SessionStore } from './store.js'
+import type { StoreLogger } from './mongo-history-cap.js'
 
 export type StoreOption = { mongodb: MongoStoreOptions } | { memory: true } | SessionStore
 
@@ -11,8 +12,11 @@ export function isSessionStore (value: unknown): value is SessionStore {
   return ['init', 'ping', 'close', 'rotateSession', 'createSession', 'listRevokedSince'].every((name) => typeof candidate[name] === 'function')
 }
 
-/** Builds the store named by `option` (the in-memory store when absent). Throws an Error naming the option path. */
-export function createStore (option?: StoreOption, path = 'store'): SessionStore {
+/**
+ * Builds the store named by `option` (the in-memory store when absent). Throws an Error naming the option path.
+ * `logger` goes to a MongoDB store configured without one (the plugin passes its own).
+ */
+export function createStore (option?: StoreOption, path = 'store', logger?: StoreLogger): SessionStore {
   if (option === undefined) return new MemorySessionStore()
   if (isSessionStore(option)) return option
   if (typeof option !== 'object') throw new Error(`${path} must be an object`)
@@ -24,7 +28,7 @@ export function createStore (option?: StoreOption, path = 'store'): SessionStore
     if (mongo.client === undefined && (typeof mongo.url !== 'string' || mongo.url.length === 0)) {
       throw new Error(`${path}.mongodb needs a url (a non-empty string) or a client`)
     }
-    return new MongoSessionStore(mongo as MongoStoreOptions)
+    return new MongoSessionStore({ logger, ...mongo } as MongoStoreOptions)
   }
   throw new Error(`${path} must be { mongodb: { url | client, database } }, { memory: true } or a SessionStore`)
 }

@@ -7,10 +7,13 @@ import {
   CLAIM_RETENTION_MS, CLAIM_STALE_MS, CLAIM_WAIT_MAX_STEP_MS, CLAIM_WAIT_STEP_MS, DUPLICATE_KEY, liveFilter, toSession, type ClaimDoc, type SessionDoc,
   type TombstoneDoc
 } from './mongo-schema.js'
-import { MAX_PREVIOUS_HASHES, type RotateInput, type SessionRecord } from './store.js'
+import { capPreviousHashes, pushRetiredHash } from './mongo-history-cap.js'
+import type { RotateInput, SessionRecord } from './store.js'
 
+/** `sliceHonoured`: whether the server applies `$slice` (mongo-history-cap.ts); if not, the history is trimmed here. */
 export async function rotateWithClaim (
-  sessions: Collection<SessionDoc>, claims: Collection<ClaimDoc>, tombstones: Collection<TombstoneDoc>, input: RotateInput, maxTimeMS: number
+  sessions: Collection<SessionDoc>, claims: Collection<ClaimDoc>, tombstones: Collection<TombstoneDoc>, input: RotateInput, maxTimeMS: number,
+  sliceHonoured = true
 ): Promise<SessionRecord | null> {
   // One budget for the whole rotation, not one per call: the request answers 503 at the store's deadline anyway,
   // and work that goes on after that (a takeover, the swap) would retire the token its client still holds.
@@ -46,7 +49,7 @@ export async function rotateWithClaim (
       { tokenHash: input.currentHash, ...liveFilter(input.now, input.idleSince) },
       {
         $set: { tokenHash: input.nextHash, grace: input.grace, lastUsedAt: input.now, ip: input.ip, userAgent: input.userAgent },
-        $push: { previousHashes: { $each: [input.currentHash], $slice: -MAX_PREVIOUS_HASHES } }
+        $push: pushRetiredHash(input.currentHash, sliceHonoured)
       },
       // Within what is left of the budget, so the swap cannot land after the request has answered 503.
       { returnDocument: 'after', maxTimeMS: Math.max(1, deadline - Date.now()) }
@@ -64,7 +67,7 @@ export async function rotateWithClaim (
       await sessions.updateOne({ _id: doc._id }, { $set: { revokedAt: tombstone.revokedAt, grace: null } }, { maxTimeMS })
       return null
     }
-    return toSession(doc)
+    return sliceHonoured ? toSession(doc) : await capPreviousHashes(sessions, toSession(doc), maxTimeMS)
   } catch (error) {
     // Outcome unknown: release the claim so the client's retry can proceed. The update filter re-checks the
     // current hash, so a retry after an applied rotation finds the token retired (the grace path), never twice.

@@ -16,6 +16,7 @@ import {
   type ClaimDoc, type DeviceDoc, type SessionDoc, type TombstoneDoc, type UserDoc
 } from './mongo-schema.js'
 import { recordTombstones, rotateWithClaim } from './mongo-rotation.js'
+import { logSliceIgnored, serverHonoursSlice, type StoreLogger } from './mongo-history-cap.js'
 import { MongoKeyRingStore } from './mongo-keys.js'
 import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
 import {
@@ -40,6 +41,8 @@ export interface MongoStoreOptions {
   operationTimeoutMS?: number
   /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`). */
   collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string }
+  /** Where the store says how it adapts to its server (e.g. a server that ignores `$slice`). The plugin passes its own. */
+  logger?: StoreLogger
 }
 
 interface Handles {
@@ -61,10 +64,14 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable {
   /** The collection handles of the current client (rebuilt when mongo-connection.ts replaces a stuck client). */
   #handles: Handles | undefined
   #indexes: Promise<void> | undefined
+  readonly #logger: StoreLogger | undefined
+  /** Whether the server applies `$slice`: probed with the indexes, before any rotation (mongo-history-cap.ts). */
+  #sliceHonoured = true
 
   constructor (options: MongoStoreOptions) {
     const selection = options.serverSelectionTimeoutMS ?? 3000
     this.#maxTimeMS = options.maxTimeMS ?? 3000
+    this.#logger = options.logger
     // The server-side limits bound a call on a server that answers; the deadline bounds it on one that does not.
     const deadlineMS = options.operationTimeoutMS ?? Math.max(selection, this.#maxTimeMS) + 500
     const clientOptions: MongoClientOptions = {
@@ -123,11 +130,18 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable {
   }
 
   #ensureIndexes (): Promise<void> {
-    this.#indexes ??= createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones }).catch((error: unknown) => {
+    this.#indexes ??= this.#prepare().catch((error: unknown) => {
       this.#indexes = undefined
       throw error
     })
     return this.#indexes
+  }
+
+  /** Once per store, before its first operation: the indexes, and what this server does with the operators we use. */
+  async #prepare (): Promise<void> {
+    await createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones })
+    this.#sliceHonoured = await serverHonoursSlice(this.#claims, this.#maxTimeMS)
+    if (!this.#sliceHonoured) logSliceIgnored(this.#logger)
   }
 
   /** Runs `operation` once indexes exist, within the deadline, mapping every failure to AUTH_STORE_UNAVAILABLE. */
@@ -219,7 +233,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable {
   }
 
   async rotateSession (input: RotateInput): Promise<SessionRecord | null> {
-    return this.#run(() => rotateWithClaim(this.#sessions, this.#claims, this.#tombstones, input, this.#maxTimeMS))
+    return this.#run(() => rotateWithClaim(this.#sessions, this.#claims, this.#tombstones, input, this.#maxTimeMS, this.#sliceHonoured))
   }
 
   async findByTokenHash (hash: string, now: Date, idleSince: Date): Promise<SessionRecord | null> {
