@@ -81,43 +81,51 @@ const nextEmail = (): string => `ws-revoked-${++users}@example.com`
 
 type Revoke = (t: Test, a: string, user: { rt: string, at: string, sid: string }) => Promise<void>
 
-const revocations: Array<[string, Revoke, string?]> = [
-  ['logout-all', async (t, a, user) => { t.equal((await call(a, '/auth/logout-all', { method: 'POST', bearer: user.at })).status, 204) }],
-  ['logout (refresh cookie)', async (t, a, user) => { t.equal((await logout(a, user.rt)).status, 204) }],
-  ['DELETE /auth/sessions/:id', async (t, a, user) => { t.equal((await call(a, `/auth/sessions/${user.sid}`, { method: 'DELETE', bearer: user.at })).status, 204) }],
-  ['refresh-token reuse detected', async (t, a, user) => {
+/** A session's socket on B, another session's socket on B, the session revoked on A by `revoke`. */
+async function revokedOnAClosesOnB (t: Test, revoke: Revoke, reuseGrace?: string): Promise<void> {
+  const upstream = await startWsUpstream(t)
+  const a = await startGateway(t, upstream, reuseGrace)
+  const b = await startGateway(t, upstream, reuseGrace)
+  const user = await signIn(a, nextEmail())
+  const bystander = await signIn(a, nextEmail())
+  const victim = await openSocket(t, b, user.at)
+  const other = await openSocket(t, b, bystander.at)
+  t.equal(await echo(victim.socket, 'before'), `${user.sid}:before`, 'relays as the user before the revocation')
+
+  const revokedAt = Date.now()
+  await revoke(t, a, user)
+  const outcome = await closeWithin(victim, REVOCATION_DELAY_MS + POLL_SLACK_MS + 3000)
+  t.not(outcome, 'open', 'the socket is closed')
+  if (outcome === 'open') return
+  t.equal(outcome.code, 4401)
+  t.equal(outcome.reason, 'session revoked')
+  const since = outcome.at - revokedAt
+  t.ok(since <= REVOCATION_DELAY_MS + POLL_SLACK_MS, `within revocationDelay (${since} ms ≤ ${REVOCATION_DELAY_MS} + ${POLL_SLACK_MS} ms)`)
+  t.equal(other.socket.readyState, WebSocket.OPEN, 'another session\'s socket stays open')
+  t.equal(await echo(other.socket, 'after'), `${bystander.sid}:after`, 'and keeps relaying')
+  const again = await openSocket(t, b, user.at).then(() => 'opened', (error: Error) => error.message)
+  t.equal(again, 'upgrade answered 401', 'the revoked token cannot open another one')
+}
+
+t.test("logout-all on A closes that session's WebSocket on B with 4401 within revocationDelay", async (t) => {
+  await revokedOnAClosesOnB(t, async (t, a, user) => { t.equal((await call(a, '/auth/logout-all', { method: 'POST', bearer: user.at })).status, 204) })
+})
+
+t.test("logout (refresh cookie) on A closes that session's WebSocket on B with 4401 within revocationDelay", async (t) => {
+  await revokedOnAClosesOnB(t, async (t, a, user) => { t.equal((await logout(a, user.rt)).status, 204) })
+})
+
+t.test("DELETE /auth/sessions/:id on A closes that session's WebSocket on B with 4401 within revocationDelay", async (t) => {
+  await revokedOnAClosesOnB(t, async (t, a, user) => { t.equal((await call(a, `/auth/sessions/${user.sid}`, { method: 'DELETE', bearer: user.at })).status, 204) })
+})
+
+t.test("refresh-token reuse detected on A closes that session's WebSocket on B with 4401 within revocationDelay", async (t) => {
+  await revokedOnAClosesOnB(t, async (t, a, user) => {
     t.equal((await refresh(a, user.rt)).status, 200, 'a rotation')
     await sleep(400)
     t.equal((await refresh(a, user.rt)).status, 401, 'the retired token, past reuseGrace: the session is revoked')
-  }, '200ms']
-]
-
-for (const [name, revoke, reuseGrace] of revocations) {
-  t.test(`${name} on A closes the session's WebSocket on B with 4401 within revocationDelay`, async (t) => {
-    const upstream = await startWsUpstream(t)
-    const a = await startGateway(t, upstream, reuseGrace)
-    const b = await startGateway(t, upstream, reuseGrace)
-    const user = await signIn(a, nextEmail())
-    const bystander = await signIn(a, nextEmail())
-    const victim = await openSocket(t, b, user.at)
-    const other = await openSocket(t, b, bystander.at)
-    t.equal(await echo(victim.socket, 'before'), `${user.sid}:before`, 'relays as the user before the revocation')
-
-    const revokedAt = Date.now()
-    await revoke(t, a, user)
-    const outcome = await closeWithin(victim, REVOCATION_DELAY_MS + POLL_SLACK_MS + 3000)
-    t.not(outcome, 'open', 'the socket is closed')
-    if (outcome === 'open') return
-    t.equal(outcome.code, 4401)
-    t.equal(outcome.reason, 'session revoked')
-    const since = outcome.at - revokedAt
-    t.ok(since <= REVOCATION_DELAY_MS + POLL_SLACK_MS, `within revocationDelay (${since} ms ≤ ${REVOCATION_DELAY_MS} + ${POLL_SLACK_MS} ms)`)
-    t.equal(other.socket.readyState, WebSocket.OPEN, 'another session\'s socket stays open')
-    t.equal(await echo(other.socket, 'after'), `${bystander.sid}:after`, 'and keeps relaying')
-    const again = await openSocket(t, b, user.at).then(() => 'opened', (error: Error) => error.message)
-    t.equal(again, 'upgrade answered 401', 'the revoked token cannot open another one')
-  })
-}
+  }, '200ms')
+})
 
 t.test('a socket opened on the revoking instance itself closes too', async (t) => {
   const upstream = await startWsUpstream(t)
