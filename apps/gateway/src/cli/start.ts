@@ -1,6 +1,7 @@
 // `authgate start [--config FILE]`: the gateway from a configuration file, or the embedded demo default.
 import { loadConfig, type GatewayConfig } from '../config.js'
 import { closeOnSignals, cluster, runPrimary, startServer } from '../server.js'
+import { checkStartable } from '../startup-checks.js'
 import { embeddedBanner, embeddedSetup } from './embedded.js'
 import { flag, out, parseArgs } from './args.js'
 
@@ -27,6 +28,8 @@ function warnings (config: GatewayConfig): string[] {
 
 async function startFromFile (file: string): Promise<number> {
   const config = loadConfig(file)
+  // The checks `authgate config check` runs, the same function: refused here before anything starts or forks.
+  checkStartable(config)
   if (config.server.workers > 1 && cluster.isPrimary) {
     for (const warning of warnings(config)) console.warn(`authgate: ${warning}`)
     out(`authgate: starting ${config.server.workers} workers on ${config.server.host}:${config.server.port}`)
