@@ -103,7 +103,7 @@ async function revokedOnAClosesOnB (t: Test, revoke: Revoke, reuseGrace?: string
   t.ok(since <= REVOCATION_DELAY_MS + POLL_SLACK_MS, `within revocationDelay (${since} ms ≤ ${REVOCATION_DELAY_MS} + ${POLL_SLACK_MS} ms)`)
   t.equal(other.socket.readyState, WebSocket.OPEN, 'another session\'s socket stays open')
   t.equal(await echo(other.socket, 'after'), `${bystander.sid}:after`, 'and keeps relaying')
-  const again = await openSocket(t, b, user.at).then(() => 'opened', (error: Error) => error.message)
+  const again = await openSocket(t, b, user.at).then(() => 'opened', (error: unknown) => (error as Error).message)
   t.equal(again, 'upgrade answered 401', 'the revoked token cannot open another one')
 }
 
