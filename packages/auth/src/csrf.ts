@@ -32,8 +32,8 @@ function isOwnOrigin (origin: string, request: FastifyRequest, publicOrigin: Pub
   if (publicOrigin === false) return false
   if (publicOrigin !== undefined) return origin === publicOrigin
   // The Host header itself: a browser cannot set it for a cross-site request.
-  const host = request.headers.host
-  return host !== undefined && sameHost(origin, host)
+  const host = request.headers.host ?? request.headers[':authority']
+  return typeof host === 'string' && sameHost(origin, host)
 }
 
 function sameHost (origin: string, host: string): boolean {

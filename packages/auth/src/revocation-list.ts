@@ -60,6 +60,7 @@ export interface PollingRevocationList extends RevocationList {
   readonly lastSyncAt: number | undefined
   /** 'change-stream' while a healthy feed delivers (polls are then the slow safety net), else 'polling'. */
   readonly transport: RevocationTransport
+  onRevoked: NonNullable<RevocationList['onRevoked']>
 }
 
 export function createRevocationList (options: RevocationListOptions): PollingRevocationList {

@@ -45,7 +45,9 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
     found.push(`auth.registration is true and ${open.map((prefix) => `route ${prefix}`).join(', ')} ${open.length === 1 ? 'is' : 'are'} auth: required without roles: anyone can register and pass; require roles there, or turn registration off`)
   }
   for (const path of literalSecrets(raw)) found.push(`${path} is a secret written in the file: read it from the environment (\${VAR}) instead`)
-  if (config.store === undefined) found.push('no store.mongodb: sessions live in memory and vanish on restart')
+  if (config.store === undefined) {
+    found.push('no store.mongodb: sessions live in memory and vanish on restart' + (server.workers > 1 ? '; with server.workers > 1 each worker has its own sessions' : ''))
+  }
   if (server.workers > 1 && config.rateLimit !== false && config.rateLimit.redis === undefined) {
     found.push(`server.workers is ${server.workers} without rateLimit.redis: each worker counts login attempts on its own (${server.workers}× the limits)`)
   }
