@@ -306,6 +306,8 @@ const csrf: AttackCase[] = [
           ['/auth/refresh', { 'x-forwarded-host': 'evil.example', origin: 'https://evil.example', 'x-forwarded-proto': 'https' }],
           ['/auth/refresh', { 'x-forwarded-host': `${new URL(gateway.origin).host}, evil.example:8443`, origin: 'https://evil.example:8443' }],
           ['/auth/refresh', { 'x-forwarded-host': 'evil.example', origin: 'http://evil.example', 'sec-fetch-site': 'same-origin' }],
+          ['/auth/refresh', { forwarded: 'for=127.0.0.1;host=evil.example;proto=http', origin: 'http://evil.example' }],
+          ['/auth/refresh', { 'x-forwarded-host': 'EVIL.example.', origin: 'http://evil.example' }],
           // No own origin is configured behind a proxy: even the gateway's own Host is not taken from the request.
           ['/auth/refresh', { origin: gateway.origin }],
           ['/auth/logout', { 'x-forwarded-host': 'evil.example', origin: 'http://evil.example' }]
