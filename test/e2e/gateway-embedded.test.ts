@@ -59,6 +59,10 @@ t.test('the embedded default prints working instructions and stops on Ctrl-C', a
   t.equal((await fetch(`${origin}/api/whoami`)).status, 401)
   t.equal((await fetch(`${origin}/admin/x`, { headers: { authorization: `Bearer ${accessToken}` } })).status, 403)
   t.equal((await fetch(`${origin}/public/x`)).status, 200)
+  // The demo opens self-registration (a configured gateway keeps it off) and says so.
+  t.match(output, /registration: OPEN \(demo only\)/)
+  const registered = await fetch(`${origin}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'visitor@example.com', password: 'correct horse battery staple' }) })
+  t.equal(registered.status, 201, 'anyone may register on the demo')
   if (existsSync(join(ROOT, 'packages', 'client', 'demo'))) {
     const page = await fetch(`${origin}/demo/`)
     t.equal(page.status, 200)

@@ -15,6 +15,7 @@ async function gatewayFor (t: { teardown (fn: () => unknown): void }, store: Rec
     ...(store === undefined ? {} : { store }),
     tokens: { keys: [generateKey('EdDSA')], issuer: 'authgate-e2e', audience: 'upstream' },
     cookie: { secure: false },
+    auth: { registration: true },
     routes
   }, { file: 'e2e' })
   const app = await buildApp(config, { logger: false })

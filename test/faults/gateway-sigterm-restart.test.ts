@@ -54,6 +54,7 @@ t.test('the gateway process stopped with SIGTERM and started again keeps every s
     store: { mongodb: { url, database } },
     tokens: { keysDir: keys, issuer: 'authgate-sigterm', audience: 'upstream' },
     cookie: { secure: false },
+    auth: { registration: true },
     routes: [{ prefix: '/api', upstream: upstream.url, auth: 'required' }]
   }))
 

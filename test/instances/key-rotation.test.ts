@@ -60,6 +60,7 @@ tokens:
   accessTtl: ${ACCESS_TTL_S}s
   clockTolerance: 0s
 cookie: { secure: false }
+auth: { registration: true }
 routes:
   - { prefix: /api, upstream: http://127.0.0.1:${(upstream.address() as AddressInfo).port}, auth: required }
 `)

@@ -62,7 +62,12 @@ function serializeRequest (request: FastifyRequest): Record<string, unknown> {
 const RETRYABLE_AUTH_CODES: ReadonlySet<string> = new Set(['AUTH_KEYS_UNAVAILABLE', 'AUTH_STORE_UNAVAILABLE'])
 const DEFAULT_RETRY_AFTER_SECONDS = '5'
 
-function pluginOptions (config: GatewayConfig, app: FastifyInstance, store: SessionStore | undefined): AuthgateOptions {
+/** Whether forwarding headers are believed from some peer (0 hops and false trust nobody). */
+export function trustsProxy (value: GatewayConfig['server']['trustProxy']): boolean {
+  return value !== false && value !== 0
+}
+
+export function pluginOptions (config: GatewayConfig, app: Pick<FastifyInstance, 'log'>, store: SessionStore | undefined): AuthgateOptions {
   const { tokens, cookie, users, notifications } = config
   const options: AuthgateOptions = {
     tokens: {
@@ -83,6 +88,8 @@ function pluginOptions (config: GatewayConfig, app: FastifyInstance, store: Sess
     prefix: AUTH_PREFIX,
     registration: config.registration,
     allowedOrigins: [...config.allowedOrigins],
+    // Behind a trusted proxy the Host is not the browser's: only configured origins count (issue #11 item 15).
+    publicOrigin: config.server.publicOrigin ?? (trustsProxy(config.server.trustProxy) ? false : undefined),
     // Shared through Redis when `rateLimit.redis` is set: N instances (or workers) then allow the attempts of one.
     rateLimit: rateLimitOptions(config.rateLimit)
   }

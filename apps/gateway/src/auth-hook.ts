@@ -32,7 +32,7 @@ export function createAuthHook (route: RouteConfig, authgate: AuthgateDecorator,
         return
       }
       request.user = outcome.claims
-      if (upgrade !== undefined && expiry !== undefined) expiry.note(request.raw.socket, outcome.claims.exp)
+      if (upgrade !== undefined && expiry !== undefined) expiry.note(request.raw.socket, outcome.claims)
       done()
       return
     }

@@ -108,7 +108,9 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
   const record = metrics.route(route.prefix)
   const locationMapping = { upstreamOrigin: new URL(route.upstream).origin, upstreamPrefix: upstreamPrefix(route), routePrefix: route.prefix }
   await app.register(async (scope) => {
-    const expiry = route.websocket ? new WebSocketExpiry() : undefined
+    // Closes each socket at its token's expiry, and within revocationDelay of its session's revocation.
+    const expiry = route.websocket ? new WebSocketExpiry(authgate.revocations) : undefined
+    if (expiry !== undefined) scope.addHook('onClose', (_instance, done) => { expiry.stop(); done() })
     scope.addHook('onRequest', createAuthHook(route, authgate, metrics, expiry))
     // Only requests that passed the auth hook get here. The response's 'close' before 'finish' is the client
     // going away (the request's own 'close' also fires after a normal end of its body, so it cannot tell).

@@ -1,27 +1,48 @@
-// Closes a proxied WebSocket with 4401 when the access token that opened it expires: a connection must not
-// outlive the credentials it was admitted with. The auth hook notes the token's `exp` against the upgrade's TCP
-// socket; when the proxy links the client WebSocket (whose `_socket` is that same TCP socket, a long-stable ws
-// internal) to the upstream, a timer is armed. The client is expected to reconnect with a fresh token.
+// Closes a proxied WebSocket with 4401 when the access token that opened it expires, or when its session is revoked
+// (ws-revocation.ts): a connection must not outlive the credentials it was admitted with. The auth hook notes the
+// token's `exp` and `sid` against the upgrade's TCP socket; when the proxy links the client WebSocket (whose
+// `_socket` is that same TCP socket, a long-stable ws internal) to the upstream, a timer is armed and the socket is
+// tracked by session. The client is expected to reconnect with a fresh token.
 import type { Socket } from 'node:net'
 import type WebSocket from 'ws'
+import type { RevocationList } from '@authgate/fastify'
+import { WebSocketRevocations } from './ws-revocation.js'
 
 export const WS_TOKEN_EXPIRED = 4401
+/** A peer that does not answer the close frame is cut off after this: nothing more is relayed for it meanwhile. */
+const CLOSE_GRACE_MS = 1000
+
+/** Closes `socket` with 4401 `reason`, and terminates it if the close handshake has not ended within a second. */
+export function closeUnauthorised (socket: WebSocket, reason: string): void {
+  socket.close(WS_TOKEN_EXPIRED, reason)
+  const timer = setTimeout(() => { socket.terminate() }, CLOSE_GRACE_MS)
+  timer.unref()
+  socket.once('close', () => { clearTimeout(timer) })
+}
+
+interface Admission { exp: number, sid: string }
 
 export class WebSocketExpiry {
-  private readonly expiries = new WeakMap<Socket, number>()
+  private readonly admissions = new WeakMap<Socket, Admission>()
+  private readonly sessions: WebSocketRevocations | undefined
 
-  /** Called at the upgrade, once the token is verified. `exp` in seconds since the epoch. */
-  note (socket: Socket, exp: number): void {
-    this.expiries.set(socket, exp)
+  /** `revocations`: the plugin's list, to close sockets of revoked sessions (omitted: at expiry only). */
+  constructor (revocations?: RevocationList) {
+    this.sessions = revocations === undefined ? undefined : new WebSocketRevocations(revocations)
   }
 
-  /** http-proxy's `wsHooks.onConnect`: arm the close timer for the client socket `source`. */
+  /** Called at the upgrade, once the token is verified. `exp` in seconds since the epoch. */
+  note (socket: Socket, claims: Admission): void {
+    this.admissions.set(socket, { exp: claims.exp, sid: claims.sid })
+  }
+
+  /** http-proxy's `wsHooks.onConnect`: arm the close timer for the client socket `source`, track its session. */
   readonly onConnect = (_context: unknown, source: WebSocket): void => {
     const tcp = (source as unknown as { _socket?: Socket })._socket
-    const exp = tcp === undefined ? undefined : this.expiries.get(tcp)
-    if (exp === undefined) return
-    const close = (): void => { source.close(WS_TOKEN_EXPIRED, 'token expired') }
-    const delay = exp * 1000 - Date.now()
+    const admission = tcp === undefined ? undefined : this.admissions.get(tcp)
+    if (admission === undefined) return
+    const close = (): void => { closeUnauthorised(source, 'token expired') }
+    const delay = admission.exp * 1000 - Date.now()
     if (delay <= 0) {
       close()
       return
@@ -29,5 +50,11 @@ export class WebSocketExpiry {
     const timer = setTimeout(close, Math.min(delay, 2_147_483_647))
     timer.unref()
     source.once('close', () => { clearTimeout(timer) })
+    this.sessions?.track(admission.sid, source)
+  }
+
+  /** Stops listening for revocations (the app is closing). */
+  stop (): void {
+    this.sessions?.stop()
   }
 }

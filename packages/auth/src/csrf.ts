@@ -5,18 +5,35 @@ import type { FastifyRequest } from 'fastify'
 import { AuthError } from './errors.js'
 
 /**
- * Throws AuthError AUTH_CROSS_SITE when the request comes from another site: `Sec-Fetch-Site: cross-site`, or an
- * `Origin` (including the opaque `null`) that is neither the request's own host nor in `allowedOrigins`.
- * Requests without either header (curl, server-to-server) pass: they carry no ambient browser credentials.
+ * The app's own origin for this check (the `publicOrigin` option): undefined, the request's Host header; a string,
+ * that origin (the Host is never consulted); false, none (only `allowedOrigins` pass).
  */
-export function assertSameSite (request: FastifyRequest, allowedOrigins: ReadonlySet<string>): void {
+export type PublicOrigin = string | false | undefined
+
+/**
+ * Throws AuthError AUTH_CROSS_SITE when the request comes from another site: `Sec-Fetch-Site: cross-site`, or an
+ * `Origin` (including the opaque `null`) that is neither the app's own origin nor in `allowedOrigins`.
+ * Requests without either header (curl, server-to-server) pass: they carry no ambient browser credentials.
+ *
+ * The own origin is never read from X-Forwarded-Host (Fastify's `request.host` under trustProxy): a client that
+ * sends a forged one with a matching Origin would otherwise pass. Behind a proxy, configure `publicOrigin`.
+ */
+export function assertSameSite (request: FastifyRequest, allowedOrigins: ReadonlySet<string>, publicOrigin?: PublicOrigin): void {
   const fetchSite = request.headers['sec-fetch-site']
   const origin = request.headers.origin
   if (origin !== undefined) {
     if (allowedOrigins.has(origin)) return
-    if (origin === 'null' || !sameHost(origin, request.host)) throw new AuthError('AUTH_CROSS_SITE')
+    if (origin === 'null' || !isOwnOrigin(origin, request, publicOrigin)) throw new AuthError('AUTH_CROSS_SITE')
   }
   if (fetchSite === 'cross-site') throw new AuthError('AUTH_CROSS_SITE')
+}
+
+function isOwnOrigin (origin: string, request: FastifyRequest, publicOrigin: PublicOrigin): boolean {
+  if (publicOrigin === false) return false
+  if (publicOrigin !== undefined) return origin === publicOrigin
+  // The Host header itself: a browser cannot set it for a cross-site request.
+  const host = request.headers.host ?? request.headers[':authority']
+  return typeof host === 'string' && sameHost(origin, host)
 }
 
 function sameHost (origin: string, host: string): boolean {

@@ -136,6 +136,12 @@ export interface AuthgateOptions {
   defaultRoles?: string[]
   /** Origins (scheme://host[:port]) allowed to call the cookie endpoints cross-origin. Default none. */
   allowedOrigins?: string[]
+  /**
+   * The origin browsers reach this app at (scheme://host[:port]), for the cross-site check of the cookie endpoints.
+   * Default: the request's Host header (never X-Forwarded-Host, which any client can send). Behind a proxy give the
+   * public origin: the Host is then never consulted. `false`: no own origin, only `allowedOrigins` pass.
+   */
+  publicOrigin?: string | false
   /** 'revoke' (default) ends the session on refresh-token reuse; 'report' only emits `refreshReuse`. */
   reuseDetection?: 'revoke' | 'report'
   /** false disables the built-in limits (only when something in front of the app limits instead). */
@@ -187,6 +193,7 @@ export interface NormalisedOptions {
   registration: boolean
   defaultRoles: string[]
   allowedOrigins: ReadonlySet<string>
+  publicOrigin: string | false | undefined
   reuseDetection: 'revoke' | 'report'
   rateLimit: NormalisedRateLimit | false
   verifyCredentials: VerifyCredentials | undefined
@@ -272,20 +279,22 @@ function normalisePrefix (value: unknown): string {
   return prefix
 }
 
+function normaliseOrigin (origin: unknown, path: string): string {
+  if (typeof origin !== 'string') throw new Error(`${path} must be a string`)
+  let url: URL
+  try {
+    url = new URL(origin)
+  } catch {
+    throw new Error(`${path} must be an origin like https://app.example.com`)
+  }
+  if (url.origin !== origin.replace(/\/$/, '')) throw new Error(`${path} must be an origin (scheme://host[:port]), without a path`)
+  return url.origin
+}
+
 function normaliseOrigins (value: unknown): Set<string> {
   if (value === undefined) return new Set()
   if (!Array.isArray(value)) throw new Error('allowedOrigins must be an array of origins')
-  return new Set(value.map((origin: unknown, index) => {
-    if (typeof origin !== 'string') throw new Error(`allowedOrigins[${index}] must be a string`)
-    let url: URL
-    try {
-      url = new URL(origin)
-    } catch {
-      throw new Error(`allowedOrigins[${index}] must be an origin like https://app.example.com`)
-    }
-    if (url.origin !== origin.replace(/\/$/, '')) throw new Error(`allowedOrigins[${index}] must be an origin (scheme://host[:port]), without a path`)
-    return url.origin
-  }))
+  return new Set(value.map((origin: unknown, index) => normaliseOrigin(origin, `allowedOrigins[${index}]`)))
 }
 
 type NormalisedTokens = Pick<NormalisedOptions, 'tokens' | 'keysError' | 'keyRing' | 'refreshTtlMs' | 'idleTimeoutMs' | 'reuseGraceMs' | 'revocationDelayMs'>
@@ -399,6 +408,7 @@ export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
     registration: bool(input.registration, true, 'registration'),
     defaultRoles: [...roles],
     allowedOrigins: normaliseOrigins(input.allowedOrigins),
+    publicOrigin: input.publicOrigin === undefined || input.publicOrigin === false ? input.publicOrigin : normaliseOrigin(input.publicOrigin, 'publicOrigin'),
     reuseDetection,
     rateLimit: limits === false ? false : normaliseRateLimit(limits),
     verifyCredentials: input.verifyCredentials,

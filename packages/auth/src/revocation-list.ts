@@ -60,6 +60,7 @@ export interface PollingRevocationList extends RevocationList {
   readonly lastSyncAt: number | undefined
   /** 'change-stream' while a healthy feed delivers (polls are then the slow safety net), else 'polling'. */
   readonly transport: RevocationTransport
+  onRevoked: NonNullable<RevocationList['onRevoked']>
 }
 
 export function createRevocationList (options: RevocationListOptions): PollingRevocationList {
@@ -91,6 +92,9 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   let feedCovered = false
   let lastPollStartedAt: number | undefined
 
+  // Told once per newly known session id, whichever source brought it (poll, feed, or a local revocation).
+  const listeners = new Set<(sid: string) => void>()
+
   function remember (sid: string, revokedAtMs: number): void {
     const expiresAt = revokedAtMs + retentionMs
     if (expiresAt <= now()) return
@@ -99,6 +103,18 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
     // Re-insert so the entry moves to the end, keeping the map roughly ordered by expiry.
     entries.delete(sid)
     entries.set(sid, expiresAt)
+    if (current === undefined) notify(sid)
+  }
+
+  function notify (sid: string): void {
+    for (const listener of listeners) {
+      try {
+        listener(sid)
+      } catch (error) {
+        // A listener's failure must not stop the poll that delivers revocations to every other one.
+        logger?.warn({ event: 'revocation_listener_failed', err: error }, 'revocation list: a listener threw')
+      }
+    }
   }
 
   function prune (): void {
@@ -201,6 +217,10 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
 
   return {
     isRevoked: (sid) => entries.has(sid),
+    onRevoked (listener) {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    },
     add (sid, revokedAt) {
       const time = revokedAt?.getTime() ?? Number.NaN
       remember(sid, Number.isFinite(time) ? time : now())

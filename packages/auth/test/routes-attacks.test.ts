@@ -44,6 +44,29 @@ t.test('CSRF: cross-site cookie requests are refused before anything happens', a
   t.equal(sameOrigin.statusCode, 200, 'same origin passes')
 })
 
+t.test('CSRF behind a trusted proxy: a forged X-Forwarded-Host is never the own origin; publicOrigin is', async (t) => {
+  const forged = { 'x-forwarded-host': 'evil.example', origin: 'http://evil.example' }
+  const hostOnly = await buildApp(t, 'memory', { trustProxy: true })
+  const first = await signIn(hostOnly, 'csrf-proxy@example.com')
+  const refused = await refresh(hostOnly, first.rt, forged)
+  t.equal(refused.statusCode, 403, 'Origin matching X-Forwarded-Host (Fastify\'s request.host) is refused')
+  t.equal(refused.json().code, 'AUTH_CROSS_SITE')
+  t.equal((await refresh(hostOnly, first.rt, { origin: 'http://localhost:80', host: 'localhost:80', 'x-forwarded-host': 'evil.example' })).statusCode, 200, 'the Host header itself still counts')
+
+  const configured = await buildApp(t, 'memory', { trustProxy: true, options: { publicOrigin: 'https://app.example.com/' } })
+  const second = await signIn(configured, 'csrf-public@example.com')
+  for (const headers of [forged, { 'x-forwarded-host': 'app.example.com', origin: 'http://app.example.com' }, { origin: 'http://localhost:80', host: 'localhost:80' }]) {
+    t.equal((await refresh(configured, second.rt, headers)).statusCode, 403, `publicOrigin set: ${JSON.stringify(headers)}`)
+  }
+  t.equal((await refresh(configured, second.rt, { origin: 'https://app.example.com' })).statusCode, 200, 'the public origin passes')
+
+  const none = await buildApp(t, 'memory', { options: { publicOrigin: false, allowedOrigins: ['https://spa.example.com'] } })
+  const third = await signIn(none, 'csrf-none@example.com')
+  t.equal((await refresh(none, third.rt, { origin: 'http://localhost:80', host: 'localhost:80' })).statusCode, 403, 'publicOrigin false: the Host is not consulted')
+  t.equal((await refresh(none, third.rt, { origin: 'https://spa.example.com' })).statusCode, 200, 'allowedOrigins still pass')
+  await t.rejects(buildApp(t, 'memory', { options: { publicOrigin: 'https://app.example.com/path' } }), /publicOrigin must be an origin/)
+})
+
 t.test('NoSQL injection and wrong types are 400', async (t) => {
   const app = await buildApp(t, 'memory')
   await register(app, 'victim@example.com')

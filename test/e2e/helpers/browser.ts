@@ -91,6 +91,7 @@ export async function startGatewayDemo (t: Test): Promise<DemoTarget> {
     log: { level: 'warn' },
     tokens: { algorithm: 'EdDSA', keysDir, issuer: 'authgate', audience: 'upstream', accessTtl: '2s', clockTolerance: '0s', revocationDelay: '1s' },
     cookie: { secure: false, sameSite: 'strict' },
+    auth: { registration: true },
     routes: [{ prefix: '/api', upstream: upstream.url, auth: 'required' }]
   }, { file: 'browser e2e configuration' })
   const app = await buildApp(config, { logger: false, demo: { dir: join(CLIENT_DIR, 'demo'), clientDist: join(CLIENT_DIR, 'dist') } })

@@ -11,6 +11,7 @@ import {
 } from '../lib/cookie-session.js'
 import { MemorySessionStore } from '@authgate/fastify'
 import { sessionList, tossing } from './cookies-tossing.js'
+import { holdSocket, sidOf, startEchoWsUpstream, type HeldSocket } from '../lib/websocket-session.js'
 
 const DAY = 86_400
 const REFRESH_TTL = 30 * DAY
@@ -292,6 +293,66 @@ const csrf: AttackCase[] = [
   },
   {
     id: 'C.44',
+    name: 'behind `trustProxy` (true, a hop count, the proxy\'s address), no `server.publicOrigin`: a forged `X-Forwarded-Host` with a matching evil `Origin` on `/auth/refresh` and `/auth/logout`',
+    expect: CROSS_SITE,
+    attack: async (target) => {
+      let outcome: Outcome | undefined
+      const notes: string[] = []
+      for (const trustProxy of [true, 1, '127.0.0.1']) {
+        const gateway = await target.fresh({ config: { server: { trustProxy } } })
+        const { refreshToken } = await gateway.login('c44d@example.test')
+        const cookie = `${REFRESH_COOKIE}=${refreshToken}`
+        const variants: ReadonlyArray<readonly [string, Record<string, string>]> = [
+          ['/auth/refresh', { 'x-forwarded-host': 'evil.example', origin: 'http://evil.example' }],
+          ['/auth/refresh', { 'x-forwarded-host': 'evil.example', origin: 'https://evil.example', 'x-forwarded-proto': 'https' }],
+          ['/auth/refresh', { 'x-forwarded-host': `${new URL(gateway.origin).host}, evil.example:8443`, origin: 'https://evil.example:8443' }],
+          ['/auth/refresh', { 'x-forwarded-host': 'evil.example', origin: 'http://evil.example', 'sec-fetch-site': 'same-origin' }],
+          ['/auth/refresh', { forwarded: 'for=127.0.0.1;host=evil.example;proto=http', origin: 'http://evil.example' }],
+          ['/auth/refresh', { 'x-forwarded-host': 'EVIL.example.', origin: 'http://evil.example' }],
+          // No own origin is configured behind a proxy: even the gateway's own Host is not taken from the request.
+          ['/auth/refresh', { origin: gateway.origin }],
+          ['/auth/logout', { 'x-forwarded-host': 'evil.example', origin: 'http://evil.example' }]
+        ]
+        outcome = await everyVariant(variants, CROSS_SITE, ([path, headers]) => gateway.request(path, { method: 'POST', headers: { cookie, 'content-type': 'text/plain', ...headers }, body: 'x' }))
+        if (outcome.status !== 403) return outcome
+        // Without Origin (curl, server to server): no ambient browser credentials, so no cross-site check.
+        const after = await gateway.request('/auth/refresh', { method: 'POST', headers: { cookie } })
+        if (after.status !== 200) notes.push(`trustProxy ${String(trustProxy)}: the token was rotated or revoked (refresh answered ${after.status})`)
+      }
+      return withNotes(outcome as Outcome, notes)
+    },
+    check: checkNotes,
+    also: 'the session is untouched (a refresh without Origin still succeeds)'
+  },
+  {
+    id: 'C.44',
+    name: 'behind `trustProxy` with `server.publicOrigin`: forged `X-Forwarded-Host` (evil host, or the public one) with an `Origin` other than the public origin',
+    expect: CROSS_SITE,
+    attack: async (target) => {
+      const gateway = await target.fresh({ config: { server: { trustProxy: true, publicOrigin: 'https://app.example.test' } } })
+      const { refreshToken } = await gateway.login('c44e@example.test')
+      const variants: readonly Record<string, string>[] = [
+        { 'x-forwarded-host': 'evil.example', origin: 'https://evil.example', 'x-forwarded-proto': 'https' },
+        { 'x-forwarded-host': 'evil.example', origin: 'http://evil.example' },
+        { 'x-forwarded-host': 'app.example.test', origin: 'http://app.example.test' },
+        { 'x-forwarded-host': 'app.example.test:444', origin: 'https://app.example.test:444' },
+        { origin: gateway.origin }
+      ]
+      return everyVariant(variants, CROSS_SITE, (headers) => gateway.request('/auth/refresh', { method: 'POST', headers: { cookie: `${REFRESH_COOKIE}=${refreshToken}`, ...headers } }))
+    }
+  },
+  {
+    id: 'C.44',
+    name: 'behind `trustProxy` with `server.publicOrigin`: `POST /auth/refresh` from the public origin, the control case',
+    expect: { status: 200, upstream: 'n/a' },
+    attack: async (target) => {
+      const gateway = await target.fresh({ config: { server: { trustProxy: true, publicOrigin: 'https://app.example.test' } } })
+      const { refreshToken } = await gateway.login('c44f@example.test')
+      return gateway.request('/auth/refresh', { method: 'POST', headers: { cookie: `${REFRESH_COOKIE}=${refreshToken}`, origin: 'https://app.example.test', 'x-forwarded-host': 'app.example.test', 'x-forwarded-proto': 'https' } })
+    }
+  },
+  {
+    id: 'C.44',
     name: 'same-origin `POST /auth/refresh` (own `Origin`, JSON, `Sec-Fetch-Site: same-origin`), the control case',
     expect: { status: 200, upstream: 'n/a' },
     attack: async (target) => {
@@ -362,6 +423,51 @@ const endings: AttackCase[] = [
     },
     check: checkNotes,
     also: 'device A keeps its session'
+  },
+  {
+    id: 'C.46',
+    name: 'a WebSocket held open on instance B while its session is ended on instance A (`logout-all`, `DELETE /auth/sessions/:id`)',
+    expect: { status: 4401, upstream: 'n/a' },
+    attack: async (target) => {
+      const delayMs = 1000
+      const upstream = await startEchoWsUpstream()
+      const held: HeldSocket[] = []
+      try {
+        const store = new MemorySessionStore()
+        const config = { ...tokensConfig(target, { revocationDelay: `${delayMs}ms` }), routes: [{ prefix: '/ws', upstream: upstream.url, auth: 'required', websocket: true }] }
+        const a = await target.fresh({ store, key: target.key, config })
+        const b = await target.fresh({ store, key: target.key, config })
+        const bearer = (token: string): RequestInit['headers'] => ({ authorization: `Bearer ${token}` })
+        const notes: string[] = []
+        let outcome: Outcome | undefined
+        const revocations = [
+          ['DELETE /auth/sessions/:id', (token: string) => a.request(`/auth/sessions/${sidOf(token)}`, { method: 'DELETE', headers: bearer(token) })],
+          ['logout-all', (token: string) => a.request('/auth/logout-all', { method: 'POST', headers: bearer(token) })]
+        ] as const
+        for (const [index, [name, revoke]] of revocations.entries()) {
+          const session = await a.login(`c46c-${index}@example.test`)
+          const bystander = await a.login(`c46d-${index}@example.test`)
+          const socket = await holdSocket(b.origin, '/ws/chat', session.accessToken)
+          const other = await holdSocket(b.origin, '/ws/chat', bystander.accessToken)
+          held.push(socket, other)
+          const revokedAt = Date.now()
+          const ended = await revoke(session.accessToken)
+          if (ended.status !== 204) notes.push(`${name} answered ${ended.status}`)
+          const closed = await socket.closeWithin(delayMs + 3000)
+          if (closed === 'open') return withNotes({ status: 0, code: undefined, headers: {}, body: `${name}: still open ${delayMs + 3000} ms after the revocation` }, notes)
+          if (closed.reason !== 'session revoked') notes.push(`${name}: close reason ${JSON.stringify(closed.reason)}`)
+          if (closed.at - revokedAt > delayMs + 1000) notes.push(`${name}: closed ${closed.at - revokedAt} ms after the revocation (revocationDelay ${delayMs} ms)`)
+          if (other.socket.readyState !== other.socket.OPEN) notes.push(`${name}: another session's socket was closed too`)
+          outcome = { status: closed.code, code: undefined, headers: {}, body: closed.reason }
+        }
+        return withNotes(outcome as Outcome, notes)
+      } finally {
+        for (const { socket } of held) socket.terminate()
+        await upstream.close()
+      }
+    },
+    check: checkNotes,
+    also: 'close reason `session revoked`, within `revocationDelay` (+1 s) of the revocation on the other instance; another session\'s socket stays open'
   },
   {
     id: 'C.47',

@@ -166,6 +166,28 @@ const groupCases: AttackCase[] = [
   },
   timingCase(),
   {
+    id: 'D.49',
+    name: 'a stranger registers on a gateway configured without `auth.registration` (`POST /auth/register` and other spellings), then logs in and calls `/api`',
+    expect: { status: [400, 404], upstream: 'untouched' },
+    attack: async (target) => {
+      // The default gateway configuration: no `auth` section at all.
+      const gateway = await target.fresh({ config: { auth: {} } })
+      const credentials = JSON.stringify({ email: 'stranger@example.com', password: PASSWORD })
+      const paths = ['/auth/register', '/auth/register/', '/auth//register', '/auth/Register', '/auth/%72egister', '/auth/register?x=1', '/api/../auth/register']
+      const outcome = await everyVariant(paths, { status: [400, 404], upstream: 'untouched' },
+        (path) => gateway.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: credentials }))
+      const login = await gateway.request('/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: credentials })
+      const api = await gateway.request('/api/whoami')
+      const problems = [
+        ...(login.status === 401 && login.code === 'AUTH_INVALID_CREDENTIALS' ? [] : [`the stranger's login answered ${login.status}`]),
+        ...(api.status === 401 ? [] : [`/api without a token answered ${api.status}`]),
+        ...(gateway.upstream.seen.length === 0 ? [] : ['something reached the upstream'])
+      ]
+      return problems.length === 0 ? outcome : { ...outcome, status: 0, body: problems.join('; ') }
+    },
+    also: 'no user is created: logging in with those credentials answers 401 `AUTH_INVALID_CREDENTIALS`'
+  },
+  {
     id: 'D.50',
     name: 'the stored password hash after registration',
     expect: { status: 201, upstream: 'n/a' },

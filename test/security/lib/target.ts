@@ -161,6 +161,8 @@ export async function startTarget (t: Teardown, options: TargetOptions = {}): Pr
       { prefix: '/admin', upstream: upstream.url, auth: 'required', roles: ['admin'] },
       { prefix: '/ws', upstream: upstream.url, auth: 'required', websocket: true }
     ],
+    // The catalogue registers its users through the gateway (off by default since issue #11).
+    auth: { registration: true },
     ...options.config
   }, { file: 'security-catalogue' })
   const app = await buildApp(config, { logger: false, ...(options.store === undefined ? {} : { store: options.store }) })

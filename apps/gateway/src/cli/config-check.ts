@@ -1,30 +1,43 @@
-// `authgate config check FILE`: validates a configuration file (keys, values, ${VAR}s, the key directory) and
-// prints what is wrong; exit 1 when anything is.
-import { loadConfig } from '../config.js'
-import { configKeys } from './keys.js'
+// `authgate config check FILE [--strict]`: runs every check `authgate start` runs on a configuration file (keys,
+// values, ${VAR}s, the plugin's option and key-material checks, the key directory), then lists the settings that work
+// but weaken the gateway. Exit 1 when the file cannot be used (or, with --strict, when anything was warned about).
+import { parseConfig, readConfigFile } from '../config.js'
+import { checkStartable } from '../startup-checks.js'
+import { configWarnings } from './config-warnings.js'
 import { UsageError, out, parseArgs } from './args.js'
 
-export const CONFIG_HELP = `Usage: authgate config check FILE
+export const CONFIG_HELP = `Usage: authgate config check FILE [--strict]
 
-Validates FILE as \`authgate start --config FILE\` would (unknown keys, values, \${VAR} references, the key
-directory) and prints the first problem found. Exit code 0 when valid, 1 when not.`
+Runs every check \`authgate start --config FILE\` runs (unknown keys, values, \${VAR} references, key sizes and
+types, the key directory, key ring settings), prints the first problem found, or "ok" followed by warnings about
+settings that weaken the gateway (trustProxy, plain-HTTP cookies, long token lifetimes or clock tolerance, open
+registration, secrets written in the file…). Exit code 0 when valid, 1 when not.
+
+Options:
+  --strict   warnings count as problems (exit 1)`
 
 export function configCommand (argv: readonly string[]): number {
-  const args = parseArgs(argv, [])
+  const args = parseArgs(argv, [], ['strict'])
   if (args.flags.has('help')) {
     out(CONFIG_HELP)
     return 0
   }
-  const [verb, file, ...rest] = args.positionals
-  if (verb !== 'check' || file === undefined || rest.length > 0) throw new UsageError('expected: authgate config check FILE')
-  const config = loadConfig(file)
-  if (config.tokens.keyStore === 'database') {
-    // The keys are in the database: `authgate keys list --config FILE` shows them.
-    out(`${file}: ok (${config.routes.length} route${config.routes.length === 1 ? '' : 's'}, keys: database key ring, store: mongodb)`)
-    return 0
+  const [verb, path, ...rest] = args.positionals
+  if (verb !== 'check' || path === undefined || rest.length > 0) throw new UsageError('expected: authgate config check FILE [--strict]')
+  const { file, raw } = readConfigFile(path)
+  const config = parseConfig(raw, { file, env: process.env })
+  const check = checkStartable(config)
+  if (check.keysError !== undefined) throw new Error(`${path}: ${check.keysError}`)
+  if (!check.canSign) throw new Error(`${path}: tokens.keysDir holds no signing key (run authgate keygen)`)
+  const routes = `${config.routes.length} route${config.routes.length === 1 ? '' : 's'}`
+  const keys = check.keys === 'database' ? 'keys: database key ring' : `${check.keys} key${check.keys === 1 ? '' : 's'}`
+  const warnings = configWarnings(config, raw)
+  out(`${path}: ok (${routes}, ${keys}, store: ${config.store === undefined ? 'in-memory' : 'mongodb'})` +
+    (warnings.length === 0 ? '' : `, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}`))
+  for (const warning of warnings) out(`  WARNING ${warning}`)
+  if (args.flags.has('strict') && warnings.length > 0) {
+    out(`${path}: --strict: ${warnings.length} warning${warnings.length === 1 ? '' : 's'} count as problems`)
+    return 1
   }
-  const keys = configKeys(config)
-  if (!keys.some((key) => key.privateKey !== undefined || key.secret !== undefined)) throw new Error(`${file}: tokens.keysDir holds no signing key (run authgate keygen)`)
-  out(`${file}: ok (${config.routes.length} route${config.routes.length === 1 ? '' : 's'}, ${keys.length} key${keys.length === 1 ? '' : 's'}, store: ${config.store === undefined ? 'in-memory' : 'mongodb'})`)
   return 0
 }

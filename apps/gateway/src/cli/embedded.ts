@@ -1,7 +1,7 @@
 // `authgate start` without --config: a working gateway in one command, for trying authgate out. Development keys
 // in .authgate-dev/keys (gitignored; generated once), the in-memory store (or MongoDB when MONGODB_URL is set),
 // the demo upstream in-process on a free loopback port, routes /public (none), /api (required) and /admin
-// (role admin), and a demo user whose generated password is printed once.
+// (role admin), a demo user whose generated password is printed once, and open self-registration (said so).
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -64,6 +64,8 @@ export async function embeddedSetup (env: Readonly<Record<string, string | undef
     tokens: { algorithm: 'EdDSA', keysDir, issuer: 'authgate', audience: 'upstream' },
     // Plain HTTP on loopback: a Secure cookie would not be sent back by every client (curl over http://127.0.0.1).
     cookie: { secure: false, sameSite: 'strict' },
+    // A demo to try things out: anyone may create an account (off by default in a configured gateway; the banner says so).
+    auth: { registration: true },
     routes: [
       { prefix: '/public', upstream: upstream.url, auth: 'none' },
       { prefix: '/api', upstream: upstream.url, auth: 'required' },
@@ -94,6 +96,8 @@ export function embeddedBanner (url: string, setup: EmbeddedSetup): string {
       : '  WARNING: in-memory store: users and sessions vanish when this process stops. Set MONGODB_URL or use --config.',
     `  upstream: demo service at ${setup.upstream.url} (echoes the identity headers it receives)`,
     '  routes: /public (anonymous), /api (login required), /admin (role admin)',
+    `  registration: OPEN (demo only): anyone can create an account with POST ${url}/auth/register and pass /api;`,
+    '    a configured gateway keeps it off unless auth.registration: true',
     '',
     `  demo user: ${email}`,
     `  password:  ${password}`,

@@ -1,6 +1,8 @@
 // `authgate start [--config FILE]`: the gateway from a configuration file, or the embedded demo default.
-import { loadConfig, type GatewayConfig } from '../config.js'
+import { parseConfig, readConfigFile } from '../config.js'
 import { closeOnSignals, cluster, runPrimary, startServer } from '../server.js'
+import { checkStartable } from '../startup-checks.js'
+import { configWarnings } from './config-warnings.js'
 import { embeddedBanner, embeddedSetup } from './embedded.js'
 import { flag, out, parseArgs } from './args.js'
 
@@ -15,25 +17,18 @@ Options:
   --port N        embedded mode only: port to listen on (default 8080, or a free one when 8080 is taken)
   --help          this text`
 
-function warnings (config: GatewayConfig): string[] {
-  const found: string[] = []
-  if (config.store === undefined) found.push('no store configured: sessions are kept in memory and vanish on restart')
-  if (config.store === undefined && config.server.workers > 1) found.push('server.workers > 1 with the in-memory store: each worker has its own sessions; configure store.mongodb')
-  if (config.server.workers > 1 && config.rateLimit !== false && config.rateLimit.redis === undefined) {
-    found.push(`server.workers is ${config.server.workers} without rateLimit.redis: each worker counts login attempts on its own (${config.server.workers}× the limits); configure rateLimit.redis`)
-  }
-  return found
-}
-
-async function startFromFile (file: string): Promise<number> {
-  const config = loadConfig(file)
+async function startFromFile (path: string): Promise<number> {
+  const { file, raw } = readConfigFile(path)
+  const config = parseConfig(raw, { file, env: process.env })
+  // The checks `authgate config check` runs, the same function: refused here before anything starts or forks.
+  checkStartable(config)
   if (config.server.workers > 1 && cluster.isPrimary) {
-    for (const warning of warnings(config)) console.warn(`authgate: ${warning}`)
+    for (const warning of configWarnings(config, raw)) console.warn(`authgate: ${warning}`)
     out(`authgate: starting ${config.server.workers} workers on ${config.server.host}:${config.server.port}`)
     return runPrimary(config.server.workers, (message) => { console.warn(`authgate: ${message}`) })
   }
   const running = await startServer(config)
-  if (cluster.isPrimary) for (const warning of warnings(config)) running.app.log.warn(`authgate: ${warning}`)
+  if (cluster.isPrimary) for (const warning of configWarnings(config, raw)) running.app.log.warn(`authgate: ${warning}`)
   closeOnSignals(running.app)
   if (cluster.isPrimary) out(`authgate listening on ${running.url}`)
   return new Promise<number>(() => { /* runs until a signal ends the process */ })

@@ -29,8 +29,8 @@ function restoreReferences (value: unknown): unknown {
   return value
 }
 
-/** Reads, parses and validates the configuration file at `path`. Throws ConfigError naming the file and key. */
-export function loadConfig (path: string, options: LoadOptions = {}): GatewayConfig {
+/** Reads and parses the configuration file at `path`, `${VAR}`s not yet expanded (what the file itself says). */
+export function readConfigFile (path: string): { file: string, raw: unknown } {
   const file = resolve(path)
   let text: string
   try {
@@ -45,5 +45,11 @@ export function loadConfig (path: string, options: LoadOptions = {}): GatewayCon
   } catch (error) {
     throw new ConfigError(`${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0] ?? ''}`, { cause: error })
   }
+  return { file, raw }
+}
+
+/** Reads, parses and validates the configuration file at `path`. Throws ConfigError naming the file and key. */
+export function loadConfig (path: string, options: LoadOptions = {}): GatewayConfig {
+  const { file, raw } = readConfigFile(path)
   return parseConfig(raw, { file, env: options.env ?? process.env })
 }

@@ -25,7 +25,7 @@ export interface ParseOptions {
 }
 
 function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
-  const server = reader.object(value, 'server', ['host', 'port', 'trustProxy', 'workers', 'bodyLimit', 'headersTimeout'])
+  const server = reader.object(value, 'server', ['host', 'port', 'trustProxy', 'workers', 'bodyLimit', 'headersTimeout', 'publicOrigin'])
   const trust = server.trustProxy
   let trustProxy: GatewayConfig['server']['trustProxy'] = false
   if (typeof trust === 'boolean' || (typeof trust === 'number' && Number.isSafeInteger(trust) && trust >= 0)) trustProxy = trust
@@ -39,8 +39,17 @@ function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
     // `auto`: one worker per core the process may use, as nginx's `worker_processes auto`.
     workers: server.workers === 'auto' ? Math.min(64, availableParallelism()) : reader.integer(server.workers, 'server.workers', 1, 1, 64),
     bodyLimit: reader.integer(server.bodyLimit, 'server.bodyLimit', 1_048_576, 1024, 1_073_741_824),
-    headersTimeoutMs: reader.duration(server.headersTimeout, 'server.headersTimeout', '30s', 500, 300_000)
+    headersTimeoutMs: reader.duration(server.headersTimeout, 'server.headersTimeout', '30s', 500, 300_000),
+    publicOrigin: readPublicOrigin(reader, server.publicOrigin)
   })
+}
+
+/** `scheme://host[:port]` browsers use to reach the gateway (the CSRF check's own origin behind a proxy). */
+function readPublicOrigin (reader: Reader, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined
+  const url = new URL(reader.httpUrl(value, 'server.publicOrigin'))
+  if (url.pathname !== '/') reader.fail('server.publicOrigin', 'must be an origin (scheme://host[:port]), without a path')
+  return url.origin
 }
 
 function readStore (reader: Reader, value: unknown): GatewayConfig['store'] {
@@ -171,7 +180,9 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
     routes: readRoutes(reader, top.routes, AUTH_PREFIX),
     users: readUsers(reader, top.users),
     headers: readHeaders(reader, top.headers),
-    registration: reader.boolean(auth.registration, 'auth.registration', true),
+    // Off unless asked for: in front of a legacy API, open self-registration would let any stranger past every
+    // `auth: required` route (issue #11 item 9). The plugin keeps its own default.
+    registration: reader.boolean(auth.registration, 'auth.registration', false),
     allowedOrigins: Object.freeze(reader.stringList(auth.allowedOrigins, 'auth.allowedOrigins')),
     rateLimit: readRateLimit(reader, top.rateLimit)
   })

@@ -66,6 +66,12 @@ export interface GatewayConfig {
     readonly bodyLimit: number
     /** Longest a client may take to send a request head (slowloris): then 408 and the connection is closed. */
     readonly headersTimeoutMs: number
+    /**
+     * The origin browsers reach the gateway at. The cookie endpoints' CSRF check compares Origin with it (and
+     * auth.allowedOrigins), never with Host or X-Forwarded-Host. Undefined: the Host header without trustProxy;
+     * with trustProxy, only auth.allowedOrigins.
+     */
+    readonly publicOrigin: string | undefined
   }
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
   /** undefined: the in-memory store (sessions vanish on restart). */
@@ -102,7 +108,7 @@ export interface GatewayConfig {
   readonly routes: readonly RouteConfig[]
   readonly users: UsersConfig
   readonly headers: IdentityHeaderNames
-  /** POST /auth/register on or off (default on). */
+  /** POST /auth/register on or off (default off in the gateway: `auth.registration: true` opens it). */
   readonly registration: boolean
   readonly allowedOrigins: readonly string[]
   /** false: no limits at all (benchmarks, or a limiter in front of the gateway). */

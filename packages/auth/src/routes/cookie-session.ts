@@ -14,7 +14,7 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
   const limits = options.rateLimit
   const sameSite: onRequestHookHandler = (request, _reply, done) => {
     try {
-      assertSameSite(request, options.allowedOrigins)
+      assertSameSite(request, options.allowedOrigins, options.publicOrigin)
       done()
     } catch (error) {
       done(error as AuthError)

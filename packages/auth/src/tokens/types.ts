@@ -90,6 +90,12 @@ export interface RevocationList {
   isRevoked (sid: string): boolean
   /** Local revocations take effect at once on this instance. */
   add (sid: string, revokedAt?: Date): void
+  /**
+   * Calls `listener` with each session id when this instance first learns it is revoked (within the revocation
+   * delay of the revocation, on every instance); returns the unsubscribe function. Used to end live connections
+   * (the gateway's WebSockets). Optional: a list without it cannot end them.
+   */
+  onRevoked? (listener: (sid: string) => void): () => void
   start (): void
   stop (): void
   readonly size: number

@@ -15,6 +15,8 @@ export interface AppSetup {
   options?: Partial<AuthgateOptions>
   /** For 'mongo': the database name of useTestDatabase(t). */
   database?: string
+  /** Fastify's trustProxy (request.host then reads X-Forwarded-Host from trusted peers). */
+  trustProxy?: boolean
 }
 
 export function storeOption (kind: StoreKind, database?: string): StoreOption {
@@ -25,7 +27,7 @@ export function storeOption (kind: StoreKind, database?: string): StoreOption {
 }
 
 export async function buildApp (t: Test, kind: StoreKind, setup: AppSetup = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false })
+  const app = Fastify({ logger: false, trustProxy: setup.trustProxy ?? false })
   const { tokens, ...rest } = setup.options ?? {}
   await app.register(authgate, {
     store: storeOption(kind, setup.database),

@@ -1,0 +1,62 @@
+// The settings that work but weaken the gateway: one list, printed by `authgate config check` and `authgate doctor`
+// (and turned into exit 1 by their --strict). Each warning names the key and says what it costs.
+import type { GatewayConfig } from '../config.js'
+import { literalSecrets } from '../config/literal-secrets.js'
+import { trustsProxy } from '../app.js'
+
+const HOUR_MS = 3_600_000
+const MINUTE_MS = 60_000
+const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|$)/
+const LOOPBACK_UPSTREAM = /^http:\/\/(localhost|127\.|\[::1\])/
+
+function duration (ms: number): string {
+  return ms % HOUR_MS === 0 ? `${ms / HOUR_MS} h` : ms % MINUTE_MS === 0 ? `${ms / MINUTE_MS} min` : `${ms / 1000} s`
+}
+
+/**
+ * Routes a registered stranger passes: `auth: required` without roles. With open registration anyone can create an
+ * account (and gets the default role), so such a route is as open as an anonymous one.
+ */
+export function routesOpenToRegistration (config: GatewayConfig): string[] {
+  if (!config.registration) return []
+  return config.routes.filter((route) => route.auth === 'required' && route.roles.length === 0).map((route) => route.prefix)
+}
+
+/** Warnings for `config`; `raw` is the file as written (before `${VAR}` expansion), for literal secrets. */
+export function configWarnings (config: GatewayConfig, raw?: unknown): string[] {
+  const found: string[] = []
+  const { server, cookie, tokens } = config
+  if (server.trustProxy === true) found.push('server.trustProxy is true: every client can choose its X-Forwarded-For (rate-limit keys, logs); name the load balancer\'s addresses instead')
+  if (trustsProxy(server.trustProxy) && server.publicOrigin === undefined) {
+    found.push('server.trustProxy without server.publicOrigin: the CSRF check never trusts the request\'s host behind a proxy, so browser refresh and logout calls are refused unless their Origin is in auth.allowedOrigins; set server.publicOrigin')
+  }
+  if (!cookie.secure) found.push('cookie.secure is false: the refresh token travels in clear over plain HTTP (acceptable on loopback only)')
+  if (cookie.sameSite === 'none') found.push('cookie.sameSite is none: the refresh cookie is sent on cross-site requests; only the Origin check (auth.allowedOrigins) stands against CSRF')
+  for (const origin of config.allowedOrigins) {
+    if (origin.startsWith('http://') && !LOOPBACK_ORIGIN.test(origin)) found.push(`auth.allowedOrigins contains the plain-HTTP origin ${origin}`)
+  }
+  if (tokens.accessTtlMs > HOUR_MS) found.push(`tokens.accessTtl is ${duration(tokens.accessTtlMs)}: a stolen access token works that long, and logout reaches it only through the revocation list; 15 min or less is usual`)
+  if (tokens.maxTtlMs !== undefined && tokens.maxTtlMs > HOUR_MS) found.push(`tokens.maxTtl is ${duration(tokens.maxTtlMs)}: the gateway accepts tokens that live that long (authgate token --ttl)`)
+  const toleranceMs = tokens.clockToleranceMs ?? 30_000
+  if (toleranceMs > MINUTE_MS) found.push(`tokens.clockTolerance is ${duration(toleranceMs)}: expired tokens are accepted that long after their exp; synchronise clocks (NTP) and keep it at 60 s or less`)
+  // (tokens.reuseGrace over 60 s is refused outright by the configuration, not merely warned about.)
+  const open = routesOpenToRegistration(config)
+  if (open.length > 0) {
+    found.push(`auth.registration is true and ${open.map((prefix) => `route ${prefix}`).join(', ')} ${open.length === 1 ? 'is' : 'are'} auth: required without roles: anyone can register and pass; require roles there, or turn registration off`)
+  }
+  for (const path of literalSecrets(raw)) found.push(`${path} is a secret written in the file: read it from the environment (\${VAR}) instead`)
+  if (config.store === undefined) {
+    found.push('no store.mongodb: sessions live in memory and vanish on restart' + (server.workers > 1 ? '; with server.workers > 1 each worker has its own sessions' : ''))
+  }
+  if (server.workers > 1 && config.rateLimit !== false && config.rateLimit.redis === undefined) {
+    found.push(`server.workers is ${server.workers} without rateLimit.redis: each worker counts login attempts on its own (${server.workers}× the limits)`)
+  }
+  for (const route of config.routes) {
+    if (route.forwardAuthorization) found.push(`route ${route.prefix}: forwardAuthorization sends the bearer token to the upstream`)
+    if (route.prefix === '/' && route.auth !== 'required') found.push('route /: a catch-all anonymous route proxies every path no other route claims')
+    if (route.upstream.startsWith('http://') && !LOOPBACK_UPSTREAM.test(route.upstream)) {
+      found.push(`route ${route.prefix}: the upstream ${new URL(route.upstream).host} is reached over plain HTTP; the identity headers can be read or forged on that network (upstreams can verify x-authgate-assertion)`)
+    }
+  }
+  return found
+}

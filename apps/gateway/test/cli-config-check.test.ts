@@ -1,0 +1,151 @@
+// Issue #11 item 14: `authgate config check FILE` runs every check `authgate start` runs (they call one function,
+// startup-checks.ts), and `config check` and `doctor` print one list of warnings, which --strict turns into exit 1.
+// Each refused file is also handed to buildApp (what `start` builds): config check must refuse it with the same words.
+import t from 'tap'
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateKey, writeKeysDir } from '@authgate/fastify'
+import { buildApp } from '../src/app.js'
+import { loadConfig } from '../src/config.js'
+import { main } from '../src/cli/main.js'
+import { runCli } from './cli-helpers.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'authgate-config-check-'))
+t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
+
+interface Run { code: number, stdout: string, stderr: string }
+
+/** main(argv) in-process, output captured (as cli-commands.test.ts). */
+async function run (...argv: string[]): Promise<Run> {
+  let stdout = ''
+  let stderr = ''
+  const write = process.stdout.write.bind(process.stdout)
+  const error = console.error
+  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true })
+  console.error = (...parts: unknown[]) => { stderr += parts.map(String).join(' ') + '\n' }
+  try {
+    return { code: await main(argv), stdout, stderr }
+  } finally {
+    process.stdout.write = write
+    console.error = error
+  }
+}
+
+function file (name: string, text: string): string {
+  const path = join(dir, name)
+  writeFileSync(path, text)
+  return path
+}
+
+/** A key directory holding `keys` exactly as given (a manifest written by hand, as an operator might). */
+function keyDir (name: string, keys: Array<{ kid: string, alg: string, secret?: Buffer, privateKey?: string, publicKey?: string }>): string {
+  const path = join(dir, name)
+  mkdirSync(path, { recursive: true })
+  const manifest = keys.map(({ kid, alg, secret, privateKey, publicKey }) => {
+    const item: Record<string, string> = { kid, alg }
+    if (secret !== undefined) writeFileSync(join(path, item.secret = `${kid}.secret`), secret.toString('base64url'))
+    if (privateKey !== undefined) writeFileSync(join(path, item.privateKey = `${kid}.private.pem`), privateKey)
+    if (publicKey !== undefined) writeFileSync(join(path, item.publicKey = `${kid}.public.pem`), publicKey)
+    return item
+  })
+  writeFileSync(join(path, 'keys.json'), JSON.stringify({ version: 1, signing: keys[0]?.kid ?? null, keys: manifest }))
+  return path
+}
+
+const goodKeys = join(dir, 'good-keys')
+writeKeysDir(goodKeys, [generateKey('EdDSA')])
+const route = 'routes:\n  - { prefix: /api, upstream: http://127.0.0.1:1, auth: required, roles: [user] }\n'
+const pem = (pair: { privateKey: { export: (o: { type: 'pkcs8' | 'spki', format: 'pem' }) => string | Buffer }, publicKey: { export: (o: { type: 'pkcs8' | 'spki', format: 'pem' }) => string | Buffer } }) =>
+  ({ privateKey: String(pair.privateKey.export({ type: 'pkcs8', format: 'pem' })), publicKey: String(pair.publicKey.export({ type: 'spki', format: 'pem' })) })
+const ed = pem(generateKeyPairSync('ed25519'))
+const otherEd = pem(generateKeyPairSync('ed25519'))
+const rsa1024 = pem(generateKeyPairSync('rsa', { modulusLength: 1024 }))
+
+// Files `authgate start` refuses (each accepted by the configuration parser, refused by the plugin's own checks).
+const refusedByStart: Array<[string, string]> = [
+  ['a 6-byte HS256 secret in tokens.keysDir', `tokens: { keysDir: ${keyDir('hs6', [{ kid: 'hs6', alg: 'HS256', secret: Buffer.from('abcdef') }])} }\n${route}`],
+  ['a 6-byte HS256 secret in tokens.keys', `tokens: { keys: [{ kid: k1, algorithm: HS256, secret: abcdef }] }\n${route}`],
+  ['an HS512 secret of one repeated byte', `tokens: { keysDir: ${keyDir('hs-same', [{ kid: 'same', alg: 'HS512', secret: Buffer.alloc(64, 0x61) }])} }\n${route}`],
+  ['an RS256 key of 1024 bits', `tokens: { keysDir: ${keyDir('rsa1024', [{ kid: 'rsa', alg: 'RS256', ...rsa1024 }])} }\n${route}`],
+  ['an Ed25519 key declared ES256', `tokens: { keysDir: ${keyDir('wrong-curve', [{ kid: 'ec', alg: 'ES256', ...ed }])} }\n${route}`],
+  ['a private key with another key\'s public half', `tokens: { keysDir: ${keyDir('mismatch', [{ kid: 'ed', alg: 'EdDSA', privateKey: ed.privateKey, publicKey: otherEd.publicKey }])} }\n${route}`],
+  ['tokens.algorithm without a key of it', `tokens: { keysDir: ${goodKeys}, algorithm: RS256 }\n${route}`],
+  ['tokens.maxTtl shorter than tokens.accessTtl', `tokens: { keysDir: ${goodKeys}, accessTtl: 1h, maxTtl: 10m }\n${route}`],
+  ['auth.allowedOrigins with a path', `tokens: { keysDir: ${goodKeys} }\nauth: { allowedOrigins: ['https://app.example/login'] }\n${route}`]
+]
+
+t.test('every file `start` refuses, `config check` refuses with the same message', async (t) => {
+  for (const [name, text] of refusedByStart) {
+    const path = file(`${name.replace(/\W+/g, '-')}.yaml`, text)
+    const built = await buildApp(loadConfig(path), { logger: false }).then(async (app) => { await app.close(); return undefined }, (error: unknown) => (error as Error).message)
+    t.type(built, 'string', `${name}: the app start builds refuses it`)
+    const checked = await run('config', 'check', path)
+    t.equal(checked.code, 1, `${name}: config check exits 1 (${checked.stdout.trim()})`)
+    t.ok(built !== undefined && checked.stderr.includes(built), `${name}: with start's words: ${checked.stderr.trim()}`)
+  }
+})
+
+t.test('the spawned CLI: `start` and `config check` refuse a 6-byte HS256 secret alike', async (t) => {
+  const [, text] = refusedByStart[0] ?? ['', '']
+  const path = file('spawned-hs6.yaml', text)
+  const [start, check] = await Promise.all([runCli(['start', '--config', path]), runCli(['config', 'check', path])])
+  t.equal(start.code, 1, start.stderr)
+  t.equal(check.code, 1, check.stderr)
+  t.match(check.stderr, /tokens\.keys\[0\]\.secret must be at least 32 bytes for HS256/)
+  t.equal(check.stderr.replace('authgate config:', ''), start.stderr.replace('authgate start:', ''), 'the same message')
+})
+
+// A configuration that warns about nothing: stored sessions, Secure cookies, short tokens, registration off.
+process.env.AUTHGATE_CHECK_TEST_DB = 'mongodb://127.0.0.1:1/'
+process.env.AUTHGATE_CHECK_TEST_KEK = randomBytes(32).toString('hex')
+const CLEAN = `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys} }\n`
+
+const warned: Array<[string, string, RegExp]> = [
+  ['trustProxy: true', `server: { trustProxy: true }\n${CLEAN}${route}`, /server\.trustProxy is true/],
+  ['trustProxy without publicOrigin', `server: { trustProxy: 10.0.0.1 }\n${CLEAN}${route}`, /server\.trustProxy without server\.publicOrigin/],
+  ['cookie.secure: false', `${CLEAN}cookie: { secure: false }\n${route}`, /cookie\.secure is false/],
+  ['access tokens over 1 h', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, accessTtl: 2h }\n${route}`, /tokens\.accessTtl is 2 h/],
+  ['maxTtl over 1 h', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, maxTtl: 1d }\n${route}`, /tokens\.maxTtl is 24 h/],
+  ['clock tolerance over 60 s', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, clockTolerance: 61s }\n${route}`, /tokens\.clockTolerance is 61 s/],
+  ['open registration before a role-less required route', `${CLEAN}auth: { registration: true }\nroutes:\n  - { prefix: /api, upstream: http://127.0.0.1:1, auth: required }\n  - { prefix: /admin, upstream: http://127.0.0.1:1, roles: [admin] }\n`,
+    /auth\.registration is true and route \/api is auth: required without roles/],
+  ['a database URL with a literal password', `store: { mongodb: { url: 'mongodb://app:s3cret@db.example:27017/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`, /store\.mongodb\.url is a secret written in the file/],
+  ['a literal key-encryption key', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keyStore: database, keyEncryptionKey: ${randomBytes(32).toString('hex')} }\n${route}`, /tokens\.keyEncryptionKey is a secret written in the file/],
+  ['a literal HS256 secret', `${CLEAN.replace(`keysDir: ${goodKeys}`, `keys: [{ kid: k1, algorithm: HS256, secret: ${randomBytes(48).toString('base64url')} }]`)}${route}`, /tokens\.keys\[0\]\.secret is a secret written in the file/],
+  ['a Redis URL with a literal password', `${CLEAN}rateLimit: { redis: 'redis://:hunter2@127.0.0.1:6379' }\n${route}`, /rateLimit\.redis is a secret written in the file/]
+]
+
+t.test('config check and doctor print one list of warnings; --strict makes them exit 1', async (t) => {
+  const clean = file('clean.yaml', `${CLEAN}${route}`)
+  const ok = await run('config', 'check', clean, '--strict')
+  t.equal(ok.code, 0, ok.stdout)
+  t.notMatch(ok.stdout, /WARNING/)
+  t.equal((await run('doctor', '--config', clean, '--offline', '--strict')).code, 0, 'doctor --strict: nothing to warn about')
+  for (const [name, text, pattern] of warned) {
+    const path = file(`warn-${name.replace(/\W+/g, '-')}.yaml`, text)
+    const checked = await run('config', 'check', path)
+    t.equal(checked.code, 0, `${name}: still a valid file (${checked.stderr.trim()})`)
+    t.match(checked.stdout, pattern, `${name}: config check warns`)
+    const strict = await run('config', 'check', path, '--strict')
+    t.equal(strict.code, 1, `${name}: --strict exits 1`)
+    const doctor = await run('doctor', '--config', path, '--offline')
+    t.match(doctor.stdout, new RegExp(`WARNING ${pattern.source}`), `${name}: doctor warns the same`)
+    t.equal((await run('doctor', '--config', path, '--offline', '--strict')).code, 1, `${name}: doctor --strict exits 1`)
+  }
+})
+
+t.test('secrets read from the environment are not warned about, nor URLs without a password', async (t) => {
+  const quiet = [
+    `store: { mongodb: { url: 'mongodb://app:\${AUTHGATE_CHECK_TEST_PW}@127.0.0.1:1/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`,
+    `store: { mongodb: { url: 'mongodb://app@127.0.0.1:1/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`,
+    `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keyStore: database, keyEncryptionKey: \${AUTHGATE_CHECK_TEST_KEK} }\n${route}`,
+    `${CLEAN}auth: { registration: true }\n${route}`
+  ]
+  process.env.AUTHGATE_CHECK_TEST_PW = 's3cret'
+  for (const [index, text] of quiet.entries()) {
+    const checked = await run('config', 'check', file(`quiet-${index}.yaml`, text), '--strict')
+    t.equal(checked.code, 0, `${text.split('\n')[0] ?? ''}: ${checked.stdout}`)
+  }
+})
