@@ -10,6 +10,7 @@ import {
   planRotation, retireKeys, rotateKeyRing, type KeyRingTokens
 } from '../src/tokens/index.js'
 import { MemoryKeyRingStore, type KeyRingRecord, type KeyRingStore } from '../src/stores/signing-keys.js'
+import { buildAccessTokenService } from '../src/tokens/service.js'
 import type { VerifierCache } from '../src/tokens/verify.js'
 
 const KEK_TEXT = randomBytes(32).toString('base64')
@@ -299,11 +300,11 @@ t.test('verifiers of unchanged kids survive a rebuild', async (t) => {
   const cache: VerifierCache = new Map()
   const a = generateKey('EdDSA')
   const b = generateKey('EdDSA')
-  createAccessTokenService({ ...TOKENS, keys: [a] }, cache)
+  buildAccessTokenService({ ...TOKENS, keys: [a] }, { verifiers: cache })
   const before = cache.get(a.kid)?.verify
-  createAccessTokenService({ ...TOKENS, keys: [a, b], signingKid: a.kid }, cache)
+  buildAccessTokenService({ ...TOKENS, keys: [a, b], signingKid: a.kid }, { verifiers: cache })
   t.equal(cache.get(a.kid)?.verify, before, 'same fast-jwt verifier (and cache) for the unchanged key')
-  createAccessTokenService({ ...TOKENS, keys: [b] }, cache)
+  buildAccessTokenService({ ...TOKENS, keys: [b] }, { verifiers: cache })
   t.same([...cache.keys()], [b.kid], 'a dropped key is forgotten')
 })
 

@@ -16,7 +16,7 @@ import type { KeyRingRecord, KeyRingStore, StoredRingKey } from '../stores/signi
 import { AuthError } from '../errors.js'
 import type { KeyEncryptionKey } from './key-ring-crypto.js'
 import { isVerifying, openRingKey } from './key-ring.js'
-import { createAccessTokenService } from './service.js'
+import { buildAccessTokenService } from './service.js'
 import type { AccessTokenService, KeyInput, TokenOptions } from './types.js'
 import type { VerifierCache } from './verify.js'
 
@@ -106,7 +106,7 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
   let lastReadStartedAt = Number.NEGATIVE_INFINITY
   const keySetComplete = (): boolean => now() - lastReadStartedAt < completeForMs
   const build = (keys: KeyInput[], signingKid: string | undefined, algorithm = options.tokens.algorithm): AccessTokenService =>
-    createAccessTokenService({ ...options.tokens, algorithm, keys, ...(signingKid === undefined ? {} : { signingKid }) }, verifiers, keySetComplete)
+    buildAccessTokenService({ ...options.tokens, algorithm, keys, ...(signingKid === undefined ? {} : { signingKid }) }, { verifiers, keySetComplete })
 
   let service = build([], undefined)
   let ring: KeyRingRecord | null = null
