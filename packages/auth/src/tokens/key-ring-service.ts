@@ -42,7 +42,8 @@ export function keyRingJwksMaxAge (refreshMs: number): number {
  * max-age is 0 and one interval alone would be shorter than the time between two reads.
  */
 export function keyRingMinNextAgeMs (refreshMs: number): number {
-  return refreshMs + Math.max(keyRingJwksMaxAge(refreshMs) * 1000, refreshMs)
+  // keyRingJwksMaxAge(refreshMs) * 1000 ≤ refreshMs, so two intervals are the larger bound.
+  return 2 * refreshMs
 }
 
 /**
