@@ -146,7 +146,7 @@ t.test('token service: 503 before any ring, follows rotations, keeps retired key
   const memory = new MemoryKeyRingStore()
   const store = flakyStore(memory)
   let clock = Date.now()
-  const ring: KeyRingTokens = createKeyRingTokens({ tokens: TOKENS, store, kek, refreshMs: REFRESH_MS, now: () => clock })
+  const ring: KeyRingTokens = createKeyRingTokens({ tokens: TOKENS, store, kek, refreshMs: REFRESH_MS, now: () => clock, monotonicNow: () => clock })
   t.teardown(() => { ring.stop() })
   const claims = { sub: 'u1', sid: 's1', roles: [] }
 
@@ -243,7 +243,7 @@ t.test('unknown kids: 401 while the ring is known complete (a dropped key, a str
   const claims = { sub: 'u1', sid: 's1', roles: [] }
   // Instance X on an injected clock (it polls only when told); its sibling Y on the real one.
   let clock = Date.now()
-  const x = createKeyRingTokens({ tokens: TOKENS, store, kek, refreshMs: REFRESH_MS, now: () => clock })
+  const x = createKeyRingTokens({ tokens: TOKENS, store, kek, refreshMs: REFRESH_MS, now: () => clock, monotonicNow: () => clock })
   const y = createKeyRingTokens({ tokens: TOKENS, store: memory, kek, refreshMs: REFRESH_MS })
   const created = await rotateKeyRing(memory, { algorithm: 'EdDSA', kek, minNextAgeMs: 0 })
   await x.refresh()
@@ -286,9 +286,31 @@ t.test('unknown kids: 401 while the ring is known complete (a dropped key, a str
   t.match(x.tokens.verify(before), { ok: false, error: { code: 'AUTH_TOKEN_INVALID' } }, 'a good read again: 401')
   // A read that was slow: what it saw is the ring as of its start, so the bound counts from there.
   const slow = { ...store, readKeyRing: async () => { const ring = await memory.readKeyRing(); clock += minNextAgeMs; return ring } }
-  const z = createKeyRingTokens({ tokens: TOKENS, store: slow, kek, refreshMs: REFRESH_MS, now: () => clock })
+  const z = createKeyRingTokens({ tokens: TOKENS, store: slow, kek, refreshMs: REFRESH_MS, now: () => clock, monotonicNow: () => clock })
   await z.refresh()
   t.match(z.tokens.verify(stranger), { ok: false, error: { code: 'AUTH_KEYS_UNAVAILABLE' } }, 'a read that took the whole bound does not make the ring complete')
+})
+
+t.test('time since the last good read is monotonic: a wall-clock step neither widens nor shrinks it', async (t) => {
+  const memory = new MemoryKeyRingStore()
+  const store = flakyStore(memory)
+  await rotateKeyRing(memory, { algorithm: 'EdDSA', kek, minNextAgeMs: 0 })
+  const claims = { sub: 'u1', sid: 's1', roles: [] }
+  const stranger = createAccessTokenService({ ...TOKENS, keys: [generateKey('EdDSA')] }).sign(claims).token
+  let wall = Date.now()
+  let monotonic = 1_000
+  const ring = createKeyRingTokens({ tokens: TOKENS, store, kek, refreshMs: REFRESH_MS, now: () => wall, monotonicNow: () => monotonic })
+  await ring.refresh()
+  store.down = true
+  // The wall clock jumps ahead (NTP, an operator): the last good read is still recent.
+  wall += 3_600_000
+  t.match(ring.tokens.verify(stranger), { ok: false, error: { code: 'AUTH_TOKEN_INVALID' } }, 'a wall-clock step ahead: still complete, 401')
+  t.ok(ring.tokens.sign(claims).token, 'and still signs')
+  // Reads stop for longer than the bound while the wall clock steps back by an hour: the ring is not complete.
+  monotonic += 3 * REFRESH_MS + 1
+  wall -= 2 * 3_600_000
+  t.match(ring.tokens.verify(stranger), { ok: false, error: { statusCode: 503, code: 'AUTH_KEYS_UNAVAILABLE' } }, 'a wall-clock step back does not widen the window: 503')
+  t.throws(() => ring.tokens.sign(claims), { code: 'AUTH_KEYS_UNAVAILABLE' }, 'nor the time before signing stops')
 })
 
 function openNext (ring: KeyRingRecord | null): ReturnType<typeof generateKey> {
