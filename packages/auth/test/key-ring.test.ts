@@ -109,6 +109,38 @@ t.test('retire: the window, --kid, never the current key; a ring without next ge
   t.same(states(again.record), ['retired', 'current', 'next'])
 })
 
+t.test('a new key is dated after it is generated, just before the write (its age decides when it may sign)', async (t) => {
+  // Generating a key can take seconds (RSA): a key dated before that would look older than it is, and be promoted
+  // before every instance has seen it. Sealing follows generation; here it takes at least 2 ms, so a stamp taken
+  // before generating is visibly earlier than the end of the last seal.
+  let lastSealedAt = 0
+  const slowKek = {
+    seal: (plaintext: Buffer, label: string) => {
+      const sealed = kek.seal(plaintext, label)
+      const until = Date.now() + 2
+      while (Date.now() < until) { /* generation that takes time */ }
+      lastSealedAt = Date.now()
+      return sealed
+    },
+    open: (sealed: Parameters<typeof kek.open>[0], label: string) => kek.open(sealed, label)
+  } as unknown as typeof kek
+  const memory = new MemoryKeyRingStore()
+  let insertedAt = 0
+  const store: KeyRingStore = { ...flakyStore(memory), insertKeyRing: async (record) => { insertedAt = Date.now(); return memory.insertKeyRing(record) } }
+  for (const round of ['created', 'rotated', 'next-created']) {
+    if (round === 'next-created') {
+      const ring = await memory.readKeyRing()
+      await retireKeys(memory, { windowMs: WINDOW_MS, kid: ring?.keys.find((key) => key.state === 'next')?.kid })
+    }
+    const plan = await rotateKeyRing(store, { algorithm: 'EdDSA', kek: slowKek, minNextAgeMs: 0 })
+    t.equal(plan.action, round)
+    const next = plan.record.keys.find((key) => key.kid === plan.next)
+    t.ok((next?.createdAt.getTime() ?? 0) >= lastSealedAt, `${round}: the new next key is dated after its generation`)
+    t.ok((next?.createdAt.getTime() ?? Infinity) <= insertedAt, `${round}: and before the write`)
+    t.equal(plan.record.createdAt, next?.createdAt, `${round}: the generation carries the same date`)
+  }
+})
+
 t.test('concurrent rotations on one store: one wins, the other reports a conflict; always exactly one current', async (t) => {
   const store = new MemoryKeyRingStore()
   await rotateKeyRing(store, { algorithm: 'EdDSA', kek, minNextAgeMs: 0, now: new Date(Date.now() - LONG_AGO) })
