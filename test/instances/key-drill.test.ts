@@ -115,8 +115,10 @@ t.test('key compromise drill: a signed-in user keeps working after one silent re
   const retired = await keys('retire', '--kid', k1)
   t.equal(retired.code, 0, retired.stderr)
   t.match(retired.stdout, new RegExp(`dropped ${k1}`), 'retire --kid drops it')
+  // An instance drops it at its next poll (one refresh interval); the wait allows ten, as slack for a loaded machine,
+  // so this asserts that each instance drops it, not how fast.
   for (const base of instances) {
-    t.ok(await waitUntil(async () => !(await jwksKids(base)).includes(k1), 10 * REFRESH_MS) >= 0, 'each instance dropped the key within its refresh interval')
+    t.ok(await waitUntil(async () => !(await jwksKids(base)).includes(k1), 10 * REFRESH_MS) >= 0, 'each instance dropped the key after polling the ring')
   }
 
   // The user's next request: one 401 AUTH_TOKEN_INVALID, one silent refresh, the same request again, and it succeeds.
@@ -153,7 +155,10 @@ t.test('key compromise drill: a signed-in user keeps working after one silent re
   t.same((await call(a, '/api/stranger', { bearer: stranger })).body.code, 'AUTH_TOKEN_INVALID', 'a kid never ours, healthy key set: 401')
 
   // An instance whose key set is unavailable (it cannot open the ring: another key-encryption key) cannot tell a
-  // dropped key from one it has not read: 503, for any kid, an outage rather than a mass logout.
+  // dropped key from one it has not read: 503, for any kid, an outage rather than a mass logout. This blind instance
+  // covers the path where no key set was ever loaded; the other 503 path, an instance that read the ring and then
+  // could not read it for two refresh intervals, is covered by packages/auth/test/key-ring.test.ts ("unknown kids:
+  // 401 while the ring is known complete ...", on an injected clock).
   const blind = await startInstance(randomBytes(32).toString('base64'))
   for (const [what, token] of [['the stranger', stranger], ['the dropped key', before ?? ''], ['the current key', client.accessToken ?? '']]) {
     const outage = await call(blind, '/api/blind', { bearer: token })

@@ -10,6 +10,7 @@ import {
   planRotation, retireKeys, rotateKeyRing, type KeyRingTokens
 } from '../src/tokens/index.js'
 import { MemoryKeyRingStore, type KeyRingRecord, type KeyRingStore } from '../src/stores/signing-keys.js'
+import { buildAccessTokenService } from '../src/tokens/service.js'
 import type { VerifierCache } from '../src/tokens/verify.js'
 
 const KEK_TEXT = randomBytes(32).toString('base64')
@@ -108,6 +109,38 @@ t.test('retire: the window, --kid, never the current key; a ring without next ge
   t.same(states(again.record), ['retired', 'current', 'next'])
 })
 
+t.test('a new key is dated after it is generated, just before the write (its age decides when it may sign)', async (t) => {
+  // Generating a key can take seconds (RSA): a key dated before that would look older than it is, and be promoted
+  // before every instance has seen it. Sealing follows generation; here it takes at least 2 ms, so a stamp taken
+  // before generating is visibly earlier than the end of the last seal.
+  let lastSealedAt = 0
+  const slowKek = {
+    seal: (plaintext: Buffer, label: string) => {
+      const sealed = kek.seal(plaintext, label)
+      const until = Date.now() + 2
+      while (Date.now() < until) { /* generation that takes time */ }
+      lastSealedAt = Date.now()
+      return sealed
+    },
+    open: (sealed: Parameters<typeof kek.open>[0], label: string) => kek.open(sealed, label)
+  } as unknown as typeof kek
+  const memory = new MemoryKeyRingStore()
+  let insertedAt = 0
+  const store: KeyRingStore = { ...flakyStore(memory), insertKeyRing: async (record) => { insertedAt = Date.now(); return memory.insertKeyRing(record) } }
+  for (const round of ['created', 'rotated', 'next-created']) {
+    if (round === 'next-created') {
+      const ring = await memory.readKeyRing()
+      await retireKeys(memory, { windowMs: WINDOW_MS, kid: ring?.keys.find((key) => key.state === 'next')?.kid })
+    }
+    const plan = await rotateKeyRing(store, { algorithm: 'EdDSA', kek: slowKek, minNextAgeMs: 0 })
+    t.equal(plan.action, round)
+    const next = plan.record.keys.find((key) => key.kid === plan.next)
+    t.ok((next?.createdAt.getTime() ?? 0) >= lastSealedAt, `${round}: the new next key is dated after its generation`)
+    t.ok((next?.createdAt.getTime() ?? Infinity) <= insertedAt, `${round}: and before the write`)
+    t.equal(plan.record.createdAt, next?.createdAt, `${round}: the generation carries the same date`)
+  }
+})
+
 t.test('concurrent rotations on one store: one wins, the other reports a conflict; always exactly one current', async (t) => {
   const store = new MemoryKeyRingStore()
   await rotateKeyRing(store, { algorithm: 'EdDSA', kek, minNextAgeMs: 0, now: new Date(Date.now() - LONG_AGO) })
@@ -145,7 +178,7 @@ t.test('token service: 503 before any ring, follows rotations, keeps retired key
   const memory = new MemoryKeyRingStore()
   const store = flakyStore(memory)
   let clock = Date.now()
-  const ring: KeyRingTokens = createKeyRingTokens({ tokens: TOKENS, store, kek, refreshMs: REFRESH_MS, now: () => clock })
+  const ring: KeyRingTokens = createKeyRingTokens({ tokens: TOKENS, store, kek, refreshMs: REFRESH_MS, now: () => clock, monotonicNow: () => clock })
   t.teardown(() => { ring.stop() })
   const claims = { sub: 'u1', sid: 's1', roles: [] }
 
@@ -224,13 +257,14 @@ t.test('token service: 503 before any ring, follows rotations, keeps retired key
   t.match(wrongKek.tokens.verify(second), { ok: false, error: { code: 'AUTH_KEYS_UNAVAILABLE' } }, 'a KEK that does not decrypt: 503')
 })
 
-t.test('a next key waits two refresh intervals before it may sign, also below one second', async (t) => {
+t.test('a next key waits long enough for every instance and JWKS cache, also below one second', async (t) => {
   // An instance's reads start one interval plus the read's own time apart: a ring is known complete for
   // keyRingMinNextAgeMs after a read starts, so that bound must exceed one interval, or an unknown kid would flip to
   // 503 between two healthy polls. The JWKS caches need the interval plus one max-age.
   for (const refreshMs of [50, 100, 999, 1000, 1500, 10_000, 300_000]) {
     const age = keyRingMinNextAgeMs(refreshMs)
-    t.ok(age >= 2 * refreshMs, `${refreshMs} ms: ${age} ms ≥ two intervals`)
+    // Fails for the former bound (one interval + the max-age) below one second, where the max-age is 0.
+    t.ok(age > refreshMs, `${refreshMs} ms: ${age} ms is more than one interval (room for the read itself)`)
     t.ok(age >= refreshMs + keyRingJwksMaxAge(refreshMs) * 1000, `${refreshMs} ms: ≥ one interval + the JWKS max-age`)
   }
 })
@@ -241,7 +275,7 @@ t.test('unknown kids: 401 while the ring is known complete (a dropped key, a str
   const claims = { sub: 'u1', sid: 's1', roles: [] }
   // Instance X on an injected clock (it polls only when told); its sibling Y on the real one.
   let clock = Date.now()
-  const x = createKeyRingTokens({ tokens: TOKENS, store, kek, refreshMs: REFRESH_MS, now: () => clock })
+  const x = createKeyRingTokens({ tokens: TOKENS, store, kek, refreshMs: REFRESH_MS, now: () => clock, monotonicNow: () => clock })
   const y = createKeyRingTokens({ tokens: TOKENS, store: memory, kek, refreshMs: REFRESH_MS })
   const created = await rotateKeyRing(memory, { algorithm: 'EdDSA', kek, minNextAgeMs: 0 })
   await x.refresh()
@@ -284,9 +318,31 @@ t.test('unknown kids: 401 while the ring is known complete (a dropped key, a str
   t.match(x.tokens.verify(before), { ok: false, error: { code: 'AUTH_TOKEN_INVALID' } }, 'a good read again: 401')
   // A read that was slow: what it saw is the ring as of its start, so the bound counts from there.
   const slow = { ...store, readKeyRing: async () => { const ring = await memory.readKeyRing(); clock += minNextAgeMs; return ring } }
-  const z = createKeyRingTokens({ tokens: TOKENS, store: slow, kek, refreshMs: REFRESH_MS, now: () => clock })
+  const z = createKeyRingTokens({ tokens: TOKENS, store: slow, kek, refreshMs: REFRESH_MS, now: () => clock, monotonicNow: () => clock })
   await z.refresh()
   t.match(z.tokens.verify(stranger), { ok: false, error: { code: 'AUTH_KEYS_UNAVAILABLE' } }, 'a read that took the whole bound does not make the ring complete')
+})
+
+t.test('time since the last good read is monotonic: a wall-clock step neither widens nor shrinks it', async (t) => {
+  const memory = new MemoryKeyRingStore()
+  const store = flakyStore(memory)
+  await rotateKeyRing(memory, { algorithm: 'EdDSA', kek, minNextAgeMs: 0 })
+  const claims = { sub: 'u1', sid: 's1', roles: [] }
+  const stranger = createAccessTokenService({ ...TOKENS, keys: [generateKey('EdDSA')] }).sign(claims).token
+  let wall = Date.now()
+  let monotonic = 1_000
+  const ring = createKeyRingTokens({ tokens: TOKENS, store, kek, refreshMs: REFRESH_MS, now: () => wall, monotonicNow: () => monotonic })
+  await ring.refresh()
+  store.down = true
+  // The wall clock jumps ahead (NTP, an operator): the last good read is still recent.
+  wall += 3_600_000
+  t.match(ring.tokens.verify(stranger), { ok: false, error: { code: 'AUTH_TOKEN_INVALID' } }, 'a wall-clock step ahead: still complete, 401')
+  t.ok(ring.tokens.sign(claims).token, 'and still signs')
+  // Reads stop for longer than the bound while the wall clock steps back by an hour: the ring is not complete.
+  monotonic += 3 * REFRESH_MS + 1
+  wall -= 2 * 3_600_000
+  t.match(ring.tokens.verify(stranger), { ok: false, error: { statusCode: 503, code: 'AUTH_KEYS_UNAVAILABLE' } }, 'a wall-clock step back does not widen the window: 503')
+  t.throws(() => ring.tokens.sign(claims), { code: 'AUTH_KEYS_UNAVAILABLE' }, 'nor the time before signing stops')
 })
 
 function openNext (ring: KeyRingRecord | null): ReturnType<typeof generateKey> {
@@ -299,11 +355,11 @@ t.test('verifiers of unchanged kids survive a rebuild', async (t) => {
   const cache: VerifierCache = new Map()
   const a = generateKey('EdDSA')
   const b = generateKey('EdDSA')
-  createAccessTokenService({ ...TOKENS, keys: [a] }, cache)
+  buildAccessTokenService({ ...TOKENS, keys: [a] }, { verifiers: cache })
   const before = cache.get(a.kid)?.verify
-  createAccessTokenService({ ...TOKENS, keys: [a, b], signingKid: a.kid }, cache)
+  buildAccessTokenService({ ...TOKENS, keys: [a, b], signingKid: a.kid }, { verifiers: cache })
   t.equal(cache.get(a.kid)?.verify, before, 'same fast-jwt verifier (and cache) for the unchanged key')
-  createAccessTokenService({ ...TOKENS, keys: [b] }, cache)
+  buildAccessTokenService({ ...TOKENS, keys: [b] }, { verifiers: cache })
   t.same([...cache.keys()], [b.kid], 'a dropped key is forgotten')
 })
 

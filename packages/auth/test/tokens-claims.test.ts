@@ -2,6 +2,7 @@
 // (30 s here), iss/aud, identifiers and roles; key rotation; failures are not cached.
 import t from 'tap'
 import { createAccessTokenService, generateKey } from '../src/tokens/index.js'
+import { buildAccessTokenService } from '../src/tokens/service.js'
 import { ACCESS_TTL, AUDIENCE, ISSUER, TOLERANCE, codeOf, freshSecond, goodClaims, nowSeconds, service, signedWith, testKey, tokenOptions } from './helpers/keys.js'
 
 const INVALID = 'AUTH_TOKEN_INVALID'
@@ -88,7 +89,7 @@ t.test('key rotation: old kid verifies, unknown kid 401 (503 only while the key 
   const dropped = createAccessTokenService(tokenOptions('EdDSA', { keys: [current] }))
   t.equal(codeOf(dropped.verify(oldToken)), INVALID, 'a dropped key (e.g. compromised): 401, not an outage')
   let complete = false
-  const incomplete = createAccessTokenService(tokenOptions('EdDSA', { keys: [current] }), undefined, () => complete)
+  const incomplete = buildAccessTokenService(tokenOptions('EdDSA', { keys: [current] }), { keySetComplete: () => complete })
   t.equal(codeOf(incomplete.verify(oldToken)), 'AUTH_KEYS_UNAVAILABLE', 'unknown kid while the key set may lack a key that signs: 503')
   t.equal(codeOf(incomplete.verify(signedWith(stranger, goodClaims({ iat: nowSeconds() - TOLERANCE - 120, exp: nowSeconds() - TOLERANCE - 60 })))), 'AUTH_TOKEN_EXPIRED', '… unless its exp has passed')
   t.equal(codeOf(incomplete.verify(incomplete.sign({ sub: 'u', sid: 's', roles: [] }).token)), 'OK', 'known kids verify meanwhile')

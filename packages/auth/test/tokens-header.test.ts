@@ -3,7 +3,7 @@
 import t from 'tap'
 import { createServer, type Socket } from 'node:net'
 import { generateKeyPairSync } from 'node:crypto'
-import { b64, codeOf, forge, goodClaims, hmacSigner, keySigner, service, signedWith, signerFor, testKey } from './helpers/keys.js'
+import { b64, codeOf, forge, goodClaims, hmacSigner, incompleteService, keySigner, service, signedWith, signerFor, testKey } from './helpers/keys.js'
 
 const INVALID = 'AUTH_TOKEN_INVALID'
 
@@ -31,8 +31,11 @@ t.test('A.11 jku/x5u pointing at a loopback listener: 401 and 0 connections', as
   t.equal(connections, 0, 'the listener saw no connection')
 })
 
-t.test('A.12 kid injection: selects only among configured keys, fast', async (t) => {
+t.test('A.12 kid injection: selects only among configured keys, fast; 503 only for a header exactly like ours', async (t) => {
   const hs = service('HS256')
+  // A static key set is complete, so every unknown kid is 401 there whatever its shape: each case also runs where the
+  // key set may lack a key that signs, where only a header exactly like ours (and a live token) may be 503.
+  const incomplete = incompleteService('HS256')
   const cases: Array<[string, unknown, string]> = [
     ['path traversal to /dev/null', '../../../../../../dev/null', ''],
     ['/dev/null', '/dev/null', ''],
@@ -48,20 +51,54 @@ t.test('A.12 kid injection: selects only among configured keys, fast', async (t)
   ]
   for (const [label, kid, key] of cases) {
     const token = forge({ alg: 'HS256', typ: 'at+jwt', kid }, goodClaims(), hmacSigner(key))
-    const started = process.hrtime.bigint()
-    t.equal(codeOf(hs.verify(token)), INVALID, label)
-    t.ok(process.hrtime.bigint() - started < 1_000_000_000n, `${label}: < 1 s`)
+    for (const [name, tokens] of [['complete', hs], ['incomplete', incomplete]] as const) {
+      const started = process.hrtime.bigint()
+      t.equal(codeOf(tokens.verify(token)), INVALID, `${label}, ${name} key set`)
+      t.ok(process.hrtime.bigint() - started < 1_000_000_000n, `${label}: < 1 s`)
+    }
   }
-  t.equal(codeOf(hs.verify(forge({ alg: 'HS256', typ: 'at+jwt' }, goodClaims(), signerFor(testKey('HS256'))))), INVALID, 'no kid at all')
+  for (const tokens of [hs, incomplete]) {
+    t.equal(codeOf(tokens.verify(forge({ alg: 'HS256', typ: 'at+jwt' }, goodClaims(), signerFor(testKey('HS256'))))), INVALID, 'no kid at all')
+  }
   // A header exactly like ours naming a kid a complete key set lacks: never ours, or dropped (401, the client
-  // refreshes); never a lookup outside the configured keys (the key set is a Map). The 503 while a key ring's reads
-  // have stopped is in key-ring.test.ts.
-  for (const kid of ['not-a-key', 'x'.repeat(40), '__proto__', 'constructor']) {
-    t.equal(codeOf(hs.verify(forge({ alg: 'HS256', typ: 'at+jwt', kid }, goodClaims(), hmacSigner('x'.repeat(40))))), INVALID, `unknown kid ${kid.slice(0, 12)}: 401`)
+  // refreshes); never a lookup outside the configured keys (the key set is a Map). While the key set may lack a key
+  // that signs, the same token is 503 (an outage, not a logout).
+  const attacker = hmacSigner('x'.repeat(40))
+  for (const kid of ['not-a-key', 'x'.repeat(40), '__proto__', 'constructor', 'TEST-HS256']) {
+    const token = forge({ alg: 'HS256', typ: 'at+jwt', kid }, goodClaims(), attacker)
+    t.equal(codeOf(hs.verify(token)), INVALID, `unknown kid ${kid.slice(0, 12)}, complete key set: 401`)
+    t.equal(codeOf(incomplete.verify(token)), 'AUTH_KEYS_UNAVAILABLE', `unknown kid ${kid.slice(0, 12)}, incomplete key set: 503`)
   }
-  t.equal(codeOf(hs.verify(forge({ alg: 'HS512', typ: 'at+jwt', kid: 'not-a-key' }, goodClaims(), hmacSigner('x'.repeat(40))))), INVALID, 'unknown kid with an algorithm not configured: 401')
-  t.equal(codeOf(hs.verify(forge({ alg: 'HS256', typ: 'JWT', kid: 'not-a-key' }, goodClaims(), hmacSigner('x'.repeat(40))))), INVALID, 'unknown kid with another typ: 401')
-  t.equal(codeOf(hs.verify(forge({ alg: 'HS256', typ: 'at+jwt', kid: 'not-a-key', jku: 'http://127.0.0.1:1/' }, goodClaims(), hmacSigner('x'.repeat(40))))), INVALID, 'unknown kid with extra members: 401')
+  // Anything but exactly our header, or a token that is not of our shape, stays 401 even then.
+  const exact = forge({ alg: 'HS256', typ: 'at+jwt', kid: 'not-a-key' }, goodClaims(), attacker)
+  const [header = '', payload = '', signature = ''] = exact.split('.')
+  const { exp: _exp, ...noExp } = goodClaims()
+  const variants: Array<[string, string]> = [
+    ['an algorithm not configured (HS512)', forge({ alg: 'HS512', typ: 'at+jwt', kid: 'not-a-key' }, goodClaims(), hmacSigner('x'.repeat(40), 512))],
+    ['another algorithm (none)', forge({ alg: 'none', typ: 'at+jwt', kid: 'not-a-key' }, goodClaims())],
+    ['typ JWT', forge({ alg: 'HS256', typ: 'JWT', kid: 'not-a-key' }, goodClaims(), attacker)],
+    ['typ AT+JWT (accepted on a known kid, not ours byte for byte)', forge({ alg: 'HS256', typ: 'AT+JWT', kid: 'not-a-key' }, goodClaims(), attacker)],
+    ['no typ', forge({ alg: 'HS256', kid: 'not-a-key' }, goodClaims(), attacker)],
+    ['an extra member (jku)', forge({ alg: 'HS256', typ: 'at+jwt', kid: 'not-a-key', jku: 'http://127.0.0.1:1/' }, goodClaims(), attacker)],
+    ['an extra member (x)', forge({ alg: 'HS256', typ: 'at+jwt', kid: 'not-a-key', x: 1 }, goodClaims(), attacker)],
+    ['members in another order', forge({ kid: 'not-a-key', alg: 'HS256', typ: 'at+jwt' }, goodClaims(), attacker)],
+    ['a duplicate member', forge('{"alg":"HS256","typ":"at+jwt","kid":"not-a-key","kid":"not-a-key"}', goodClaims(), attacker)],
+    ['whitespace in the header JSON', forge('{"alg":"HS256", "typ":"at+jwt","kid":"not-a-key"}', goodClaims(), attacker)],
+    ['a kid with a space', forge({ alg: 'HS256', typ: 'at+jwt', kid: 'not a key' }, goodClaims(), attacker)],
+    ['a kid of 129 characters', forge({ alg: 'HS256', typ: 'at+jwt', kid: 'k'.repeat(129) }, goodClaims(), attacker)],
+    ['an empty kid', forge({ alg: 'HS256', typ: 'at+jwt', kid: '' }, goodClaims(), attacker)],
+    ['no exp', forge({ alg: 'HS256', typ: 'at+jwt', kid: 'not-a-key' }, noExp, attacker)],
+    ['exp a string', forge({ alg: 'HS256', typ: 'at+jwt', kid: 'not-a-key' }, goodClaims({ exp: String(goodClaims().exp) }), attacker)],
+    ['a payload that is not an object', forge({ alg: 'HS256', typ: 'at+jwt', kid: 'not-a-key' }, '[1]', attacker)],
+    ['a non-canonical signature (= padding)', `${header}.${payload}.${signature}=`],
+    ['a signature that is not base64url (+)', `${header}.${payload}.${signature.slice(0, -1)}+`],
+    ['no signature', `${header}.${payload}.`],
+    ['a fourth segment', `${exact}.x`]
+  ]
+  for (const [label, token] of variants) {
+    t.equal(codeOf(hs.verify(token)), INVALID, `unknown kid with ${label}, complete key set: 401`)
+    t.equal(codeOf(incomplete.verify(token)), INVALID, `unknown kid with ${label}, incomplete key set: still 401`)
+  }
 })
 
 t.test('A.13 crit and b64, validly signed, are refused', async (t) => {

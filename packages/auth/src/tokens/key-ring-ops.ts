@@ -17,11 +17,12 @@ async function write (store: KeyRingStore, record: KeyRingRecord): Promise<void>
   await store.pruneKeyRing(record.generation - KEPT_GENERATIONS).catch(() => undefined)
 }
 
-export type RotateOptions = Omit<RotationOptions, 'now'> & { now?: Date }
+export type RotateOptions = RotationOptions
 
 export async function rotateKeyRing (store: KeyRingStore, options: RotateOptions): Promise<RotationPlan> {
   const ring = await store.readKeyRing()
-  const plan = planRotation(ring, { ...options, now: options.now ?? new Date() })
+  // Without options.now, planRotation dates the change after generating the new keys: the write follows at once.
+  const plan = planRotation(ring, options)
   await write(store, plan.record)
   return plan
 }

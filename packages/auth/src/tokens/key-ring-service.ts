@@ -12,11 +12,12 @@
 // - Signing stops (503) once no read has succeeded for STALE_READS refresh intervals: an instance that cannot see a
 //   rotation would otherwise go on signing with a key the other instances drop at the end of its window. Gateway
 //   assertions keep being signed (they live seconds, and Bearer traffic must survive a database outage).
+import { performance } from 'node:perf_hooks'
 import type { KeyRingRecord, KeyRingStore, StoredRingKey } from '../stores/signing-keys.js'
 import { AuthError } from '../errors.js'
 import type { KeyEncryptionKey } from './key-ring-crypto.js'
 import { isVerifying, openRingKey } from './key-ring.js'
-import { createAccessTokenService } from './service.js'
+import { buildAccessTokenService } from './service.js'
 import type { AccessTokenService, KeyInput, TokenOptions } from './types.js'
 import type { VerifierCache } from './verify.js'
 
@@ -42,7 +43,8 @@ export function keyRingJwksMaxAge (refreshMs: number): number {
  * max-age is 0 and one interval alone would be shorter than the time between two reads.
  */
 export function keyRingMinNextAgeMs (refreshMs: number): number {
-  return refreshMs + Math.max(keyRingJwksMaxAge(refreshMs) * 1000, refreshMs)
+  // keyRingJwksMaxAge(refreshMs) * 1000 ≤ refreshMs, so two intervals are the larger bound.
+  return 2 * refreshMs
 }
 
 /**
@@ -61,8 +63,13 @@ export interface KeyRingServiceOptions {
   kek: KeyEncryptionKey
   refreshMs: number
   logger?: KeyRingLogger
-  /** Clock, for tests. */
+  /** Wall clock (ms since the epoch) for key dates (a retired key's window), for tests. Default Date.now. */
   now?: () => number
+  /**
+   * Monotonic clock (ms) for how long ago the last good read was (signing stops, unknown kids turn 503), for tests.
+   * Default performance.now: a wall-clock step (NTP, an operator) cannot stretch or shrink those durations.
+   */
+  monotonicNow?: () => number
 }
 
 export interface KeyRingTokens {
@@ -83,6 +90,7 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
   const { store, kek, refreshMs, logger } = options
   if (!Number.isFinite(refreshMs) || refreshMs < 50) throw new Error('key ring refresh interval must be at least 50 ms')
   const now = options.now ?? Date.now
+  const monotonicNow = options.monotonicNow ?? (() => performance.now())
   const windowMs = keyRingWindowMs(options.tokens, refreshMs)
   const verifiers: VerifierCache = new Map()
   /**
@@ -98,15 +106,15 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
    *   known to be complete, and an unknown kid of our shape is 503 AUTH_KEYS_UNAVAILABLE, an outage, not a logout.
    * `keys rotate --force` on a `next` younger than keyRingMinNextAgeMs gives up this guarantee for one refresh
    * interval: an instance that has not polled yet refuses tokens of the new key with 401 (its help says so).
-   * Measured on this instance's own clock (both ends are local times); the ages checked by `keys rotate` are the
-   * database writer's, so the machines' clocks are assumed synchronised (SECURITY.md).
+   * Measured on this instance's monotonic clock, so a wall-clock step back cannot widen it; the ages checked by
+   * `keys rotate` are the database writer's wall clock, so the machines' clocks are assumed synchronised (SECURITY.md).
    */
   const completeForMs = keyRingMinNextAgeMs(refreshMs)
-  /** When the last good read started: what it saw is the ring as of then or later. */
+  /** When the last good read started (monotonic): what it saw is the ring as of then or later. */
   let lastReadStartedAt = Number.NEGATIVE_INFINITY
-  const keySetComplete = (): boolean => now() - lastReadStartedAt < completeForMs
+  const keySetComplete = (): boolean => monotonicNow() - lastReadStartedAt < completeForMs
   const build = (keys: KeyInput[], signingKid: string | undefined, algorithm = options.tokens.algorithm): AccessTokenService =>
-    createAccessTokenService({ ...options.tokens, algorithm, keys, ...(signingKid === undefined ? {} : { signingKid }) }, verifiers, keySetComplete)
+    buildAccessTokenService({ ...options.tokens, algorithm, keys, ...(signingKid === undefined ? {} : { signingKid }) }, { verifiers, keySetComplete })
 
   let service = build([], undefined)
   let ring: KeyRingRecord | null = null
@@ -118,7 +126,7 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
   let running = false
   let inFlight: Promise<void> | undefined
   let failing = false
-  /** When a read of the ring last succeeded. */
+  /** When a read of the ring last succeeded (monotonic). */
   let lastReadAt = 0
 
   const slot = (key: StoredRingKey): string => `${key.state}:${key.kid}`
@@ -156,10 +164,10 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
   }
 
   async function pollOnce (): Promise<void> {
-    const startedAt = now()
+    const startedAt = monotonicNow()
     try {
       adopt(await store.readKeyRing())
-      lastReadAt = now()
+      lastReadAt = monotonicNow()
       lastReadStartedAt = startedAt
       if (failing) logger?.info({ event: 'key_ring_poll_recovered' }, 'key ring: polling works again')
       failing = false
@@ -191,7 +199,7 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
 
   const tokens: AccessTokenService = {
     sign: (input) => {
-      if (ring !== null && now() - lastReadAt > STALE_READS * refreshMs) throw new AuthError('AUTH_KEYS_UNAVAILABLE', { retryAfter: 5 })
+      if (ring !== null && monotonicNow() - lastReadAt > STALE_READS * refreshMs) throw new AuthError('AUTH_KEYS_UNAVAILABLE', { retryAfter: 5 })
       return service.sign(input)
     },
     verify: (token) => service.verify(token),

@@ -28,20 +28,22 @@ export class KeyRingError extends Error {
 
 /** A new key of the ring, its private part sealed under `kek`. */
 export function newRingKey (algorithm: AccessAlgorithm, kek: KeyEncryptionKey, state: 'next' | 'current', now: Date): StoredRingKey {
+  return dated(sealNewKey(algorithm, kek), state, now)
+}
+
+type SealedNewKey = Pick<StoredRingKey, 'kid' | 'alg' | 'publicKey' | 'sealed'>
+
+/** Generates a key and seals its private part; not dated yet (generating an RSA key can take seconds). */
+function sealNewKey (algorithm: AccessAlgorithm, kek: KeyEncryptionKey): SealedNewKey {
   const input = generateKey(algorithm)
   const secret = isHmac(algorithm) ? Buffer.from(input.secret as Buffer) : Buffer.from(input.privateKey as string, 'utf8')
   const sealed = kek.seal(secret, sealLabel(input.kid, algorithm))
   secret.fill(0)
-  return {
-    kid: input.kid,
-    alg: algorithm,
-    state,
-    createdAt: now,
-    activatedAt: state === 'current' ? now : null,
-    retiredAt: null,
-    publicKey: typeof input.publicKey === 'string' ? input.publicKey : null,
-    sealed
-  }
+  return { kid: input.kid, alg: algorithm, publicKey: typeof input.publicKey === 'string' ? input.publicKey : null, sealed }
+}
+
+function dated (key: SealedNewKey, state: 'next' | 'current', now: Date): StoredRingKey {
+  return { ...key, state, createdAt: now, activatedAt: state === 'current' ? now : null, retiredAt: null }
 }
 
 export interface RotationPlan {
@@ -56,14 +58,19 @@ export interface RotationPlan {
 export interface RotationOptions {
   algorithm: AccessAlgorithm
   kek: KeyEncryptionKey
-  now: Date
+  /**
+   * When the change is made. Default: the time after the new keys are generated, just before the record is written:
+   * a `next` key's age decides when it may sign, so it must never be dated before it exists.
+   */
+  now?: Date
   /** A `next` younger than this is not promoted (keyRingMinNextAgeMs: two refresh intervals), unless `force`. */
   minNextAgeMs: number
   force?: boolean
 }
 
 export function planRotation (ring: KeyRingRecord | null, options: RotationOptions): RotationPlan {
-  const { algorithm, kek, now } = options
+  const { algorithm, kek } = options
+  const stamp = (): Date => options.now ?? new Date()
   const generation = (ring?.generation ?? 0) + 1
   const keys = ring?.keys ?? []
   const current = keys.find((key) => key.state === 'current')
@@ -71,22 +78,25 @@ export function planRotation (ring: KeyRingRecord | null, options: RotationOptio
   if (current === undefined) {
     if (keys.length > 0) throw new KeyRingError('AUTHGATE_KEY_RING_REFUSED', `key ring generation ${ring?.generation ?? 0} has no current key; it was not written by authgate`)
     // An empty ring: no instance can verify anything yet, so the first current key cannot be announced in advance.
-    const first = newRingKey(algorithm, kek, 'current', now)
-    const following = newRingKey(algorithm, kek, 'next', now)
-    return { record: { generation, createdAt: now, change: 'rotate', keys: [first, following] }, action: 'created', current: first.kid, next: following.kid, retired: undefined }
+    const [first, following] = [sealNewKey(algorithm, kek), sealNewKey(algorithm, kek)]
+    const now = stamp()
+    return { record: { generation, createdAt: now, change: 'rotate', keys: [dated(first, 'current', now), dated(following, 'next', now)] }, action: 'created', current: first.kid, next: following.kid, retired: undefined }
   }
   if (next === undefined) {
     // The next key was retired early (e.g. compromised): announce a new one; it is promoted by a later rotate.
-    const following = newRingKey(algorithm, kek, 'next', now)
-    return { record: { generation, createdAt: now, change: 'rotate', keys: [...keys, following] }, action: 'next-created', current: current.kid, next: following.kid, retired: undefined }
+    const following = sealNewKey(algorithm, kek)
+    const now = stamp()
+    return { record: { generation, createdAt: now, change: 'rotate', keys: [...keys, dated(following, 'next', now)] }, action: 'next-created', current: current.kid, next: following.kid, retired: undefined }
   }
-  const age = now.getTime() - next.createdAt.getTime()
+  // Checked before generating anything (a refusal costs no key); the age only grows until the write.
+  const age = stamp().getTime() - next.createdAt.getTime()
   if (age < options.minNextAgeMs && options.force !== true) {
     throw new KeyRingError('AUTHGATE_KEY_RING_NEXT_TOO_YOUNG', `the next key ${next.kid} was published ${Math.max(0, Math.floor(age / 1000))} s ago; ` +
       `an instance or JWKS cache that has not seen it yet would refuse tokens signed with it. Wait ${Math.ceil((options.minNextAgeMs - age) / 1000)} s ` +
       '(two tokens.keyRefresh intervals) or use --force')
   }
-  const following = newRingKey(algorithm, kek, 'next', now)
+  const following = sealNewKey(algorithm, kek)
+  const now = stamp()
   const rotated = keys.map((key): StoredRingKey => {
     if (key === next) return { ...key, state: 'current', activatedAt: now }
     // A retired asymmetric key only verifies: its private part leaves the live ring (older generations keep it,
@@ -95,7 +105,7 @@ export function planRotation (ring: KeyRingRecord | null, options: RotationOptio
     return key
   })
   return {
-    record: { generation, createdAt: now, change: 'rotate', keys: [...rotated, following] },
+    record: { generation, createdAt: now, change: 'rotate', keys: [...rotated, dated(following, 'next', now)] },
     action: 'rotated',
     current: next.kid,
     next: following.kid,

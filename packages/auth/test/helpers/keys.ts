@@ -2,6 +2,7 @@
 // header and payload a test gives it, with whatever key and algorithm, bypassing every check authgate makes.
 import { createHmac, createPrivateKey, sign as cryptoSign, constants, type KeyObject } from 'node:crypto'
 import { createAccessTokenService, generateKey } from '../../src/tokens/index.js'
+import { buildAccessTokenService } from '../../src/tokens/service.js'
 import type { AccessAlgorithm, AccessTokenService, KeyInput, TokenOptions } from '../../src/tokens/index.js'
 
 export const ISSUER = 'https://authgate.test'
@@ -35,6 +36,14 @@ export function tokenOptions (algorithm: AccessAlgorithm, overrides: Partial<Tok
 
 export function service (algorithm: AccessAlgorithm, overrides: Partial<TokenOptions> = {}): AccessTokenService {
   return createAccessTokenService(tokenOptions(algorithm, overrides))
+}
+
+/**
+ * A service whose key set is not known to be complete (a key ring whose reads stopped): there, and only there, a
+ * header exactly like ours naming a kid it lacks is 503 AUTH_KEYS_UNAVAILABLE, so this is where the shape rule shows.
+ */
+export function incompleteService (algorithm: AccessAlgorithm, overrides: Partial<TokenOptions> = {}): AccessTokenService {
+  return buildAccessTokenService(tokenOptions(algorithm, overrides), { keySetComplete: () => false })
 }
 
 export function nowSeconds (): number {
