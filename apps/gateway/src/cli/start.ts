@@ -1,5 +1,6 @@
 // `authgate start [--config FILE]`: the gateway from a configuration file, or the embedded demo default.
 import { loadConfig, type GatewayConfig } from '../config.js'
+import { legacyRefreshWarning } from '../config/users-refresh.js'
 import { closeOnSignals, cluster, runPrimary, startServer } from '../server.js'
 import { embeddedBanner, embeddedSetup } from './embedded.js'
 import { flag, out, parseArgs } from './args.js'
@@ -22,6 +23,8 @@ function warnings (config: GatewayConfig): string[] {
   if (config.server.workers > 1 && config.rateLimit !== false && config.rateLimit.redis === undefined) {
     found.push(`server.workers is ${config.server.workers} without rateLimit.redis: each worker counts login attempts on its own (${config.server.workers}× the limits); configure rateLimit.redis`)
   }
+  const legacy = legacyRefreshWarning(config.users)
+  if (legacy !== undefined) found.push(legacy)
   return found
 }
 

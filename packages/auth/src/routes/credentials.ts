@@ -3,11 +3,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
 import { verifyDummy, verifyPassword } from '../passwords.js'
-import { isIdentifier, isRoleList } from '../tokens/claims.js'
 import { addUser, normaliseEmail } from '../stores/users.js'
 import { clientInfo } from '../sessions/client-info.js'
 import type { SessionUser } from '../sessions/service.js'
-import type { VerifiedUser } from '../options.js'
+import { askSource, readSourceUser } from '../sessions/user-source.js'
 import { sendSession, type RouteContext } from './context.js'
 import { CREDENTIALS_BODY_LIMIT, credentialsBody, strictCredentials, type CredentialsBody } from './schemas.js'
 
@@ -32,23 +31,11 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
   }
 
   async function verify (email: string, password: string, request: FastifyRequest): Promise<SessionUser | null> {
-    if (options.verifyCredentials !== undefined) {
+    const { verifyCredentials } = options
+    if (verifyCredentials !== undefined) {
       // Typed as unknown: the function may come from plain JavaScript and answer anything.
-      let verified: unknown
-      try {
-        verified = await options.verifyCredentials(email, password, request)
-      } catch (error) {
-        // The user source failing is an outage (503), never a wrong password.
-        if (error instanceof AuthError) throw error
-        throw new AuthError('AUTH_STORE_UNAVAILABLE', { cause: error, retryAfter: 5 })
-      }
-      if (verified === null || verified === undefined || verified === false) return null
-      const { id, email: verifiedEmail, roles = [] } = verified as Partial<VerifiedUser>
-      // A user source answering with a malformed user is broken, like one that does not answer: never a 500.
-      if (!isIdentifier(id) || !isRoleList(roles) || (verifiedEmail !== undefined && typeof verifiedEmail !== 'string')) {
-        throw new AuthError('AUTH_STORE_UNAVAILABLE', { cause: new Error('verifyCredentials resolved an invalid user'), retryAfter: 5 })
-      }
-      return { id, email: verifiedEmail ?? null, roles: [...roles] }
+      const verified: unknown = await askSource(async () => verifyCredentials(email, password, request))
+      return readSourceUser(verified, 'verifyCredentials')
     }
     const user = await store.findUserByEmail(normaliseEmail(email))
     if (user?.passwordHash === undefined) return verifyDummy(password).then(() => null)
