@@ -133,7 +133,7 @@ t.test('the lookup is asked at most once per recheckInterval per session', async
   t.equal(await admin(origin, session), 200)
 })
 
-t.test('users.refresh: none keeps the login\'s roles (the documented opt-out)', async (t) => {
+t.test('users.refresh: none keeps the roles of the login (the documented opt-out)', async (t) => {
   const legacy = await startLegacy(t)
   const upstream = await startUpstream(t)
   const gateway = await startGateway(t, {

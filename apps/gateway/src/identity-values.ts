@@ -23,11 +23,12 @@ function isPlainAscii (value: string, max: number, space: boolean): boolean {
   return true
 }
 
-export function isForwardableId (value: unknown): value is string {
+// Plain booleans, not type guards: a string can fail them, and a guard's false branch would narrow it to never.
+export function isForwardableId (value: unknown): boolean {
   return typeof value === 'string' && isPlainAscii(value, MAX_FORWARDED_ID, true)
 }
 
-export function isForwardableRole (value: unknown): value is string {
+export function isForwardableRole (value: unknown): boolean {
   return typeof value === 'string' && isPlainAscii(value, MAX_FORWARDED_ROLE, false)
 }
 

@@ -40,12 +40,12 @@ export function mapLegacyUser (body: unknown, map: UpstreamUsers['map'], email: 
   const raw = pick(body, map.id)
   if (raw === undefined || raw === null || raw === '') return null
   const id = typeof raw === 'number' && Number.isSafeInteger(raw) ? String(raw) : raw
-  if (!isForwardableId(id)) throw unforwardable(logger, 'user id')
+  if (typeof id !== 'string' || !isForwardableId(id)) throw unforwardable(logger, 'user id')
   const user: VerifiedUser = email === undefined ? { id } : { id, email }
   if (map.roles !== undefined) {
     const roles = pick(body, map.roles)
     const list = Array.isArray(roles) ? roles : []
-    user.roles = list.filter(isForwardableRole)
+    user.roles = list.filter((role): role is string => isForwardableRole(role))
     if (user.roles.length < list.length) logger?.warn({ event: 'legacy_roles_dropped', dropped: list.length - user.roles.length }, 'role names that HTTP headers cannot carry were dropped')
     if (user.roles.join(',').length > MAX_FORWARDED_ROLES) throw unforwardable(logger, 'role list')
   }

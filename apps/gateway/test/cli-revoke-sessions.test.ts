@@ -66,16 +66,13 @@ t.test('user add and token refuse an identity headers cannot carry, with the rea
   writeKeysDir(join(dir, 'keys'), [generateKey('EdDSA')])
   const file = join(dir, 'authgate.json')
   writeFileSync(file, JSON.stringify({ tokens: { keysDir: './keys' }, routes: [] }))
-  for (const roles of ['админ', 'ops\u200b', 'a'.repeat(129), 'ops,ad min']) {
-    const added = await runCli(['user', 'add', '--email', 'x@example.com', '--roles', roles, '--config', file], { stdin: PASSWORD })
-    t.equal(added.code, 2, `user add --roles ${JSON.stringify(roles)} refused`)
-    t.match(added.stderr, /headers can carry/)
-  }
-  for (const sub of ['用户', 'a,b', ' edge', 'x'.repeat(257), 'caf\u00e9']) {
-    const minted = await runCli(['token', '--config', file, '--sub', sub])
-    t.equal(minted.code, 2, `token --sub ${JSON.stringify(sub.slice(0, 20))} refused`)
-    t.match(minted.stderr, /forwarded in a header/)
-  }
+  // One spelling each here (every spelling is covered by identity-values.test.ts): the commands refuse, exit 2.
+  const added = await runCli(['user', 'add', '--email', 'x@example.com', '--roles', 'ops,админ', '--config', file], { stdin: PASSWORD })
+  t.equal(added.code, 2, 'user add --roles with a Cyrillic role is refused')
+  t.match(added.stderr, /headers can carry/)
+  const minted = await runCli(['token', '--config', file, '--sub', '用户'])
+  t.equal(minted.code, 2, 'token --sub 用户 is refused')
+  t.match(minted.stderr, /forwarded in a header/)
   const fine = await runCli(['token', '--config', file, '--sub', 'user 42', '--roles', 'admin,ops'])
   t.equal(fine.code, 0, fine.stderr)
 })

@@ -3,7 +3,7 @@
 // sessions (C.46), and an identity that headers cannot carry is refused at login, never a 502 per request (B.23).
 // Appended to section D (cases/login.ts).
 import type { AttackCase, Expectation, Outcome } from '../lib/case.js'
-import { legacyUsersConfig, startLegacySystem, type LegacySystem } from '../lib/legacy-system.js'
+import { legacyUsersConfig, startLegacySystem, type LegacySystem, type LegacyUser } from '../lib/legacy-system.js'
 import { everyVariant } from '../lib/variants.js'
 import { PASSWORD, type AttackTarget } from '../lib/target.js'
 
@@ -80,7 +80,7 @@ export const legacyUserCases: AttackCase[] = [
     name: 'a legacy user demoted, then deleted: refresh with the session of their admin days',
     expect: { status: 401, code: 'AUTH_REFRESH_INVALID', upstream: 'n/a' },
     attack: async (target) => withLegacy(target, async (gateway, legacy) => {
-      const user = { id: 'legacy-admin', password: PASSWORD, roles: ['admin'] }
+      const user: LegacyUser = { id: 'legacy-admin', password: PASSWORD, roles: ['admin'] }
       legacy.users.set('admin@example.com', user)
       const laptop = await login(gateway, 'admin@example.com', PASSWORD)
       const phone = await login(gateway, 'admin@example.com', PASSWORD)

@@ -173,22 +173,27 @@ export function createAccountLockout (rule: LockoutRule, now: () => number = Dat
     }
   }
   return {
-    retryAfter: async (account) => sync.retryAfter(account),
-    reserve: async (account) => sync.reserve(account),
-    release: async (account) => { sync.release(account) },
-    recordFailure: async (account) => { sync.recordFailure(account) },
-    recordSuccess: async (account) => { sync.recordSuccess(account) },
-    async linkedUser (account) {
+    retryAfter: (account) => settle(() => sync.retryAfter(account)),
+    reserve: (account) => settle(() => sync.reserve(account)),
+    release: (account) => settle(() => { sync.release(account) }),
+    recordFailure: (account) => settle(() => { sync.recordFailure(account) }),
+    recordSuccess: (account) => settle(() => { sync.recordSuccess(account) }),
+    linkedUser: (account) => settle(() => {
       const link = links.get(account)
       if (link === undefined || link.until > now()) return link?.userId
       links.delete(account)
       return undefined
-    },
-    async link (account, userId) {
+    }),
+    link: (account, userId) => settle(() => {
       links.delete(account)
       // Oldest link first out: losing one only narrows which spellings follow the user id until its next login.
       if (links.size >= maxEntries) links.delete(links.keys().next().value as string)
       links.set(account, { userId, until: now() + LINK_TTL_MS })
-    }
+    })
   }
+}
+
+/** The synchronous answer as a promise; a throw (503 when full) as a rejection, like the Redis lockout's. */
+function settle<T> (work: () => T): Promise<T> {
+  return new Promise((resolve) => { resolve(work()) })
 }

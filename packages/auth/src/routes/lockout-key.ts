@@ -1,8 +1,9 @@
 // The keys the per-account lockout counts under (SECURITY-CASES D.53). The email is folded conservatively, for
 // counting only (the user source still gets the email as typed): a legacy system whose lookup ignores accent, case,
-// width or invisible characters (MySQL's default collations do) accepts `vïctim@…`, `VICTIM@…` or `victim​@…` for
-// `victim@…`, and each spelling must not bring a fresh budget of guesses. Folding too much only makes two spellings
-// share one count, the safe direction. The user id the source answered with is a key of its own (login-lockout.ts).
+// width or invisible characters (MySQL's default collations do) accepts `vïctim@…`, `VICTIM@…` or `victim@…` with a
+// zero-width space for `victim@…`, and each spelling must not bring a fresh budget of guesses. Folding too much only
+// makes two spellings share one count, the safe direction. The user id the source answered with is a key of its own
+// (login-lockout.ts).
 
 /** Letters that no Unicode decomposition takes to ASCII, but accent-insensitive collations do. */
 const LETTERS: Readonly<Record<string, string>> = {
