@@ -44,3 +44,10 @@ t.test('the legacy mapping refuses an id headers cannot carry (503, logged) and 
   const long = ((): unknown => { try { return mapLegacyUser({ user: { id: 'u', roles: Array.from({ length: 40 }, () => 'r'.repeat(110)) } }, map, 'a@example.com') } catch (caught) { return caught } })()
   t.ok(long instanceof AuthError && long.statusCode === 503 && /role list/.test(long.message), 'over-long roles: 503 naming the field')
 })
+
+t.test('a route cannot require a role that no forwardable token can carry', async (t) => {
+  const { parseConfig } = await import('../src/config.js')
+  for (const role of ['админ', 'caf\u00e9', 'ops\u200b', 'r'.repeat(129)]) {
+    t.throws(() => parseConfig({ tokens: { keysDir: './k' }, routes: [{ prefix: '/admin', upstream: 'http://127.0.0.1:1', roles: [role] }] }), /routes\[0\]\.roles\[0\].*headers can carry/)
+  }
+})
