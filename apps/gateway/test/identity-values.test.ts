@@ -26,7 +26,8 @@ t.test('the CLI flags say what is wrong', async (t) => {
   for (const id of BAD_IDS.filter((value) => value !== '')) t.match(identityFlagError(id, []), /--sub/)
   for (const role of BAD_ROLES.filter((value) => value !== '')) t.match(identityFlagError(undefined, [role]), /--roles/)
   t.match(identityFlagError(undefined, Array.from({ length: 40 }, () => 'r'.repeat(110))), /more than 4096/)
-  t.equal(identityFlagError('u 1', ['admin', 'ops']), undefined)
+  t.match(identityFlagError('u1', [], 'sid,2'), /--sid/)
+  t.equal(identityFlagError('u 1', ['admin', 'ops'], 'cli-1'), undefined)
 })
 
 t.test('the legacy mapping refuses an id headers cannot carry (503, logged) and drops such roles', async (t) => {

@@ -89,7 +89,7 @@ export async function tokenCommand (argv: readonly string[]): Promise<number> {
     throw new Error(`--ttl ${ttlText ?? ''} is longer than this configuration accepts (${maxTtl} s); raise tokens.maxTtl in the config`)
   }
   const roles = list(flag(args, 'roles'))
-  const identityError = identityFlagError(sub, roles)
+  const identityError = identityFlagError(sub, roles, flag(args, 'sid'))
   if (identityError !== undefined) throw new UsageError(identityError)
   const input = { sub, sid: flag(args, 'sid') ?? `cli-${randomUUID()}`, roles, ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }
   if (config.tokens.keyStore === 'database') {

@@ -2,10 +2,15 @@
 // gateway can forward in headers (identity-values.ts): refused here with the reason, not by a 502 at every request.
 import { MAX_FORWARDED_ID, MAX_FORWARDED_ROLE, MAX_FORWARDED_ROLES, isForwardableId, isForwardableRole } from '../identity-values.js'
 
-/** What is wrong with a user id (`sub`, undefined: none given) and role names, or undefined when both can be forwarded. */
-export function identityFlagError (sub: string | undefined, roles: readonly string[]): string | undefined {
-  if (sub !== undefined && !isForwardableId(sub)) {
-    return `--sub must be printable ASCII without commas or edge spaces, at most ${MAX_FORWARDED_ID} characters: it is forwarded in a header`
+/**
+ * What is wrong with a user id (`sub`), a session id (`sid`; undefined: none given) and role names, or undefined
+ * when all can be forwarded.
+ */
+export function identityFlagError (sub: string | undefined, roles: readonly string[], sid?: string): string | undefined {
+  for (const [name, value] of [['sub', sub], ['sid', sid]] as const) {
+    if (value !== undefined && !isForwardableId(value)) {
+      return `--${name} must be printable ASCII without commas or edge spaces, at most ${MAX_FORWARDED_ID} characters: it is forwarded in a header`
+    }
   }
   const bad = roles.find((role) => !isForwardableRole(role))
   if (bad !== undefined) {
