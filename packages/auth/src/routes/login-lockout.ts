@@ -57,7 +57,12 @@ export async function beginLoginAttempt (lockout: AccountLockout | undefined, em
     async succeeded (userId) {
       const user = lockoutUserKey(userId)
       if (!reserved.includes(user)) {
-        const wait = await lockout.retryAfter(user)
+        // A lockout that cannot answer ends the reservations uncounted (the password was right): an abandoned
+        // Redis reservation would count as a failure once its lease ran out.
+        const wait = await lockout.retryAfter(user).catch(async (error: unknown) => {
+          await releaseAll(lockout, reserved)
+          throw error
+        })
         if (wait > 0) {
           await releaseAll(lockout, reserved)
           throw new AuthError('AUTH_RATE_LIMITED', { retryAfter: wait })
