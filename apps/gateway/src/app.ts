@@ -8,7 +8,7 @@ import { AUTH_PREFIX, type GatewayConfig } from './config.js'
 import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './errors.js'
 import { createHeaderPolicy } from './headers.js'
 import { registerHealthRoutes } from './health.js'
-import { createLegacyVerifier } from './legacy-users.js'
+import { createLegacyLookup, createLegacyVerifier } from './legacy-users.js'
 import { GatewayMetrics } from './metrics.js'
 import { BAD_PATH_ROUTE, createPrefixSpellingCheck, normaliseTarget } from './paths.js'
 import { registerProxyRoute } from './proxy-routes.js'
@@ -95,7 +95,14 @@ export function pluginOptions (config: GatewayConfig, app: Pick<FastifyInstance,
   }
   const chosenStore = store ?? config.store
   if (chosenStore !== undefined) options.store = chosenStore
-  if (users.source === 'upstream') options.verifyCredentials = createLegacyVerifier(users, app.log)
+  if (users.source === 'upstream') {
+    options.verifyCredentials = createLegacyVerifier(users, app.log)
+    const { lookupUrl } = users
+    if (users.refresh === 'recheck' && lookupUrl !== undefined) {
+      options.refreshUser = createLegacyLookup({ ...users, lookupUrl }, app.log)
+      options.refreshUserInterval = users.recheckIntervalMs / 1000
+    }
+  }
   if (notifications.newDeviceWebhook !== undefined) {
     options.events = { newDevice: createNewDeviceWebhook({ url: notifications.newDeviceWebhook, logger: app.log }) }
   }

@@ -5,10 +5,14 @@ import type { onRequestHookHandler } from 'fastify'
 import { AuthError, checkRoles, sendAuthError, type AuthgateDecorator } from '@authgate/fastify'
 import type { RouteConfig } from './config.js'
 import { sendGatewayError } from './errors.js'
+import { unforwardableReason } from './identity-values.js'
 import type { GatewayMetrics } from './metrics.js'
 import type { WebSocketExpiry } from './ws-expiry.js'
 
 const FORBIDDEN = new AuthError('AUTH_FORBIDDEN')
+const UNFORWARDABLE = new AuthError('AUTH_FORBIDDEN', { message: 'This identity cannot be forwarded in headers' })
+/** Claims already found forwardable: the verifier memoises one frozen claims object per token, so each is checked once. */
+const forwardable = new WeakSet<object>()
 
 export function createAuthHook (route: RouteConfig, authgate: AuthgateDecorator, metrics: GatewayMetrics, expiry?: WebSocketExpiry): onRequestHookHandler {
   const { auth: mode, roles, websocket } = route
@@ -30,6 +34,18 @@ export function createAuthHook (route: RouteConfig, authgate: AuthgateDecorator,
         metrics.countAuthFailure('AUTH_FORBIDDEN')
         sendAuthError(reply, FORBIDDEN)
         return
+      }
+      // A token whose id or roles headers cannot carry (minted before the source refused them, or by a tool): a
+      // clear 403 here, not a 502 from the proxy at every request.
+      if (!forwardable.has(outcome.claims)) {
+        const reason = unforwardableReason(outcome.claims)
+        if (reason !== undefined) {
+          request.log.warn({ event: 'identity_unforwardable', reason }, 'a token\'s identity cannot be forwarded in headers')
+          metrics.countAuthFailure('AUTH_FORBIDDEN')
+          sendAuthError(reply, UNFORWARDABLE)
+          return
+        }
+        forwardable.add(outcome.claims)
       }
       request.user = outcome.claims
       if (upgrade !== undefined && expiry !== undefined) expiry.note(request.raw.socket, outcome.claims)

@@ -4,5 +4,5 @@ export { loadConfig, parseConfig, ConfigError, AUTH_PREFIX, type GatewayConfig, 
 export { startServer, closeOnSignals, SHUTDOWN_GRACE_MS, type RunningGateway } from './server.js'
 export { normaliseTarget, underPrefix, BAD_PATH_ROUTE } from './paths.js'
 export { GATEWAY_ERRORS, type GatewayErrorCode, type GatewayErrorBody } from './errors.js'
-export { mapLegacyUser, createLegacyVerifier } from './legacy-users.js'
+export { mapLegacyUser, createLegacyVerifier, createLegacyLookup } from './legacy-users.js'
 export { createNewDeviceWebhook, type WebhookOptions } from './webhook.js'

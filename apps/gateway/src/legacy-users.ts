@@ -1,8 +1,15 @@
 // `users: { source: upstream }`: the legacy system keeps owning its users. The gateway POSTs `{ email, password }`
 // to its login URL; a 2xx JSON answer names the user (fields picked by `map`), anything else is wrong credentials,
 // and an unreachable or slow legacy system is a 503 (an outage must not look like a wrong password).
-import { AuthError, type VerifiedUser, type VerifyCredentials } from '@authgate/fastify'
+//
+// With `users.refresh: recheck`, refresh POSTs `{ id }` to `users.lookupUrl` (at most once per recheckInterval per
+// session): a 2xx JSON answer is the user now (mapped with the same `map`: new roles reach the next access token),
+// 404 or 410 means the user is gone (every session revoked, refresh 401), anything else is a 503 and the session is
+// kept. A user whose identity cannot cross HTTP headers (identity-values.ts) is refused with a 503 and a log line:
+// the legacy system's data needs fixing, and a login that succeeded would only fail at every proxied request.
+import { AuthError, type RefreshUser, type VerifiedUser, type VerifyCredentials } from '@authgate/fastify'
 import type { UsersConfig } from './config.js'
+import { MAX_FORWARDED_ROLES, isForwardableId, isForwardableRole } from './identity-values.js'
 
 type UpstreamUsers = Extract<UsersConfig, { source: 'upstream' }>
 
@@ -19,15 +26,28 @@ function pick (value: unknown, path: string): unknown {
   return current
 }
 
-/** The user named by a legacy login answer, or null when the answer names none usable. */
-export function mapLegacyUser (body: unknown, map: UpstreamUsers['map'], email: string): VerifiedUser | null {
-  const id = pick(body, map.id)
-  if ((typeof id !== 'string' || id.length === 0 || id.length > 256) && (typeof id !== 'number' || !Number.isSafeInteger(id))) return null
-  const user: VerifiedUser = { id: String(id), email }
+/** The legacy system named a user the gateway cannot forward: its data needs fixing, so say so (503 + log). */
+function unforwardable (logger: LegacyLogger | undefined, what: string): AuthError {
+  logger?.warn({ event: 'legacy_user_unforwardable', field: what }, `the legacy system answered a ${what} that HTTP headers cannot carry (printable ASCII, no commas): login refused`)
+  return new AuthError('AUTH_STORE_UNAVAILABLE', { message: `The user source answered a ${what} the gateway cannot forward` })
+}
+
+/**
+ * The user named by a legacy answer, or null when the answer names none (no id). Throws AuthError 503 when it names
+ * one whose identity cannot be forwarded in headers; role names that cannot are dropped (fewer rights, never more).
+ */
+export function mapLegacyUser (body: unknown, map: UpstreamUsers['map'], email: string | undefined, logger?: LegacyLogger): VerifiedUser | null {
+  const raw = pick(body, map.id)
+  if (raw === undefined || raw === null || raw === '') return null
+  const id = typeof raw === 'number' && Number.isSafeInteger(raw) ? String(raw) : raw
+  if (typeof id !== 'string' || !isForwardableId(id)) throw unforwardable(logger, 'user id')
+  const user: VerifiedUser = email === undefined ? { id } : { id, email }
   if (map.roles !== undefined) {
     const roles = pick(body, map.roles)
-    // Roles become a comma-joined header: anything but plain role names is dropped rather than trusted.
-    user.roles = Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string' && /^[^,\s\p{Cc}]{1,128}$/u.test(role)) : []
+    const list = Array.isArray(roles) ? roles : []
+    user.roles = list.filter((role): role is string => isForwardableRole(role))
+    if (user.roles.length < list.length) logger?.warn({ event: 'legacy_roles_dropped', dropped: list.length - user.roles.length }, 'role names that HTTP headers cannot carry were dropped')
+    if (user.roles.join(',').length > MAX_FORWARDED_ROLES) throw unforwardable(logger, 'role list')
   }
   if (map.email !== undefined) {
     const mapped = pick(body, map.email)
@@ -36,33 +56,58 @@ export function mapLegacyUser (body: unknown, map: UpstreamUsers['map'], email: 
   return user
 }
 
+interface LegacyAnswer { status: number, body: unknown }
+
+/** POSTs `payload` as JSON; the answer's status and (for a 2xx) its parsed JSON, undefined when it is not JSON. */
+async function ask (url: string, payload: unknown, timeoutMs: number, logger: LegacyLogger, what: string): Promise<LegacyAnswer> {
+  const outage = (error: unknown): AuthError => {
+    logger.warn({ err: error, event: 'legacy_users_unreachable', url: what }, `${what} did not answer`)
+    return new AuthError('AUTH_STORE_UNAVAILABLE', { cause: error, retryAfter: 5 })
+  }
+  let response: Response
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(payload),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs)
+    })
+  } catch (error) {
+    throw outage(error)
+  }
+  if (response.status < 200 || response.status > 299) {
+    await response.body?.cancel()
+    return { status: response.status, body: undefined }
+  }
+  try {
+    return { status: response.status, body: await response.json() }
+  } catch (error) {
+    // A timeout while reading the body is an outage too; malformed JSON is just not a user.
+    if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') throw outage(error)
+    return { status: response.status, body: undefined }
+  }
+}
+
 export function createLegacyVerifier (users: UpstreamUsers, logger: LegacyLogger): VerifyCredentials {
   return async (email, password) => {
-    let response: Response
-    try {
-      response = await fetch(users.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ email, password }),
-        redirect: 'manual',
-        signal: AbortSignal.timeout(users.timeoutMs)
-      })
-    } catch (error) {
-      logger.warn({ err: error, event: 'legacy_login_unreachable' }, 'users.url did not answer')
-      throw new AuthError('AUTH_STORE_UNAVAILABLE', { cause: error, retryAfter: 5 })
+    const answer = await ask(users.url, { email, password }, users.timeoutMs, logger, 'users.url')
+    if (answer.status > 299 || answer.body === undefined) return null
+    return mapLegacyUser(answer.body, users.map, email, logger)
+  }
+}
+
+/** The plugin's `refreshUser` over `users.lookupUrl` (only with users.refresh: recheck). */
+export function createLegacyLookup (users: UpstreamUsers & { lookupUrl: string }, logger: LegacyLogger): RefreshUser {
+  return async (userId, session) => {
+    const answer = await ask(users.lookupUrl, { id: userId }, users.timeoutMs, logger, 'users.lookupUrl')
+    if (answer.status === 404 || answer.status === 410) return null
+    const user = answer.status > 299 || answer.body === undefined ? null : mapLegacyUser(answer.body, users.map, session.email ?? undefined, logger)
+    if (user === null) {
+      // Neither a user nor "gone": a broken answer must not end sessions, and must not extend the old roles either.
+      logger.warn({ event: 'legacy_lookup_failed', status: answer.status }, 'users.lookupUrl answered neither a user nor 404/410')
+      throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5 })
     }
-    if (response.status < 200 || response.status > 299) {
-      await response.body?.cancel()
-      return null
-    }
-    let body: unknown
-    try {
-      body = await response.json()
-    } catch (error) {
-      // A timeout while reading the body is an outage too; malformed JSON is just not a user.
-      if ((error as Error).name === 'TimeoutError' || (error as Error).name === 'AbortError') throw new AuthError('AUTH_STORE_UNAVAILABLE', { cause: error, retryAfter: 5 })
-      return null
-    }
-    return mapLegacyUser(body, users.map, email)
+    return user
   }
 }

@@ -7,6 +7,7 @@ export { authgate, fastifyAuth } from './plugin.js'
 export * from './errors.js'
 export type {
   AuthgateOptions, NormalisedOptions, TokensInput, KeyRingInput, CookieInput, RateLimitInput, RateLimitRule, Duration, VerifiedUser, VerifyCredentials,
+  RefreshUser, RefreshUserSession,
   RevocationInput
 } from './options.js'
 export { normaliseOptions, parseDuration } from './options.js'

@@ -121,6 +121,24 @@ export interface VerifiedUser {
  */
 export type VerifyCredentials = (email: string, password: string, request: FastifyRequest) => Promise<VerifiedUser | null>
 
+/** What `refreshUser` is told about the session being refreshed. */
+export interface RefreshUserSession {
+  id: string
+  userId: string
+  email: string | null
+  /** The roles the session holds now (from the login, or the latest refreshUser answer). */
+  roles: string[]
+  createdAt: Date
+}
+
+/**
+ * With `verifyCredentials`: asks the user source again, at refresh, who the user is now. Resolve the current user
+ * (same id; its roles reach the new access token), or null when the source no longer knows the user: every session
+ * of the user is then revoked and the refresh answers 401. Throw AuthError AUTH_STORE_UNAVAILABLE (or anything
+ * else: also a 503, the session is kept) when the source cannot answer.
+ */
+export type RefreshUser = (userId: string, session: RefreshUserSession) => Promise<VerifiedUser | null>
+
 export interface AuthgateOptions {
   /** `{ mongodb: { url | client, database } }`, `{ memory: true }` (default, with a warning) or a SessionStore. */
   store?: StoreOption
@@ -147,6 +165,13 @@ export interface AuthgateOptions {
   /** false disables the built-in limits (only when something in front of the app limits instead). */
   rateLimit?: RateLimitInput | false
   verifyCredentials?: VerifyCredentials
+  /**
+   * Re-resolves the user at refresh (needs `verifyCredentials`). Without it, a session keeps the roles of its login
+   * for its whole lifetime, and a user deleted at the source keeps refreshing.
+   */
+  refreshUser?: RefreshUser
+  /** How often refreshUser is asked per session (the login counts as the first answer). Default 5m; 0: every refresh. */
+  refreshUserInterval?: Duration
   events?: AuthgateEventHooks
   /** When set, Bearer checks answer 503 once the revocation list has been unable to sync for this long. */
   revocationFailClosedAfter?: Duration
@@ -197,6 +222,7 @@ export interface NormalisedOptions {
   reuseDetection: 'revoke' | 'report'
   rateLimit: NormalisedRateLimit | false
   verifyCredentials: VerifyCredentials | undefined
+  refreshUser: { lookup: RefreshUser, intervalMs: number } | undefined
   events: AuthgateEventHooks
   revocationFailClosedAfterMs: number | undefined
   revocationChangeStreams: 'auto' | false
@@ -368,6 +394,17 @@ function normaliseChangeStreams (input: unknown): 'auto' | false {
   throw new Error('revocation.changeStreams must be "auto" or false')
 }
 
+function normaliseRefreshUser (input: AuthgateOptions): NormalisedOptions['refreshUser'] {
+  if (input.refreshUser === undefined) {
+    if (input.refreshUserInterval !== undefined) throw new Error('refreshUserInterval needs refreshUser')
+    return undefined
+  }
+  if (typeof input.refreshUser !== 'function') throw new Error('refreshUser must be a function')
+  // Users of the built-in collection are read again at every refresh already.
+  if (input.verifyCredentials === undefined) throw new Error('refreshUser needs verifyCredentials (it re-asks the same user source)')
+  return { lookup: input.refreshUser, intervalMs: duration(input.refreshUserInterval, '5m', 'refreshUserInterval', 0, 86_400_000) }
+}
+
 export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
   // Options may come from untyped configuration (YAML, JSON): every check holds at run time too.
   if (typeof input !== 'object' || (input as unknown) === null) throw new Error('@authgate/fastify options must be an object')
@@ -392,6 +429,7 @@ export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
   const roles = input.defaultRoles ?? ['user']
   if (!isRoleList(roles)) throw new Error('defaultRoles must be an array of role names (no commas or control characters)')
   if (input.verifyCredentials !== undefined && typeof input.verifyCredentials !== 'function') throw new Error('verifyCredentials must be a function')
+  const refreshUser = normaliseRefreshUser(input)
   const events = input.events ?? {}
   for (const [key, hook] of Object.entries(events)) {
     if (!['newDevice', 'refreshReuse', 'login', 'logout'].includes(key)) throw new Error(`events.${key} is not an event (newDevice, refreshReuse, login, logout)`)
@@ -412,6 +450,7 @@ export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
     reuseDetection,
     rateLimit: limits === false ? false : normaliseRateLimit(limits),
     verifyCredentials: input.verifyCredentials,
+    refreshUser,
     events,
     revocationFailClosedAfterMs: input.revocationFailClosedAfter === undefined ? undefined : parseDuration(input.revocationFailClosedAfter, 'revocationFailClosedAfter'),
     revocationChangeStreams: normaliseChangeStreams(input.revocation)

@@ -15,6 +15,7 @@ import { changeStreamFeedFor } from './revocation-mongo-watch.js'
 import { createRateLimitState } from './rate-limits.js'
 import { authRoutes, type RouteContext } from './routes/index.js'
 import { createSessionService } from './sessions/service.js'
+import { createUserRecheck } from './sessions/user-recheck.js'
 import { createStore, isSessionStore } from './stores/index.js'
 import { fastifyJwtOptions } from './tokens/fastify-jwt.js'
 import { createPluginTokens } from './tokens/key-ring-setup.js'
@@ -48,7 +49,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     idleTimeoutMs: options.idleTimeoutMs,
     reuseGraceMs: options.reuseGraceMs,
     reuseDetection: options.reuseDetection,
-    usersInStore: options.verifyCredentials === undefined
+    usersInStore: options.verifyCredentials === undefined,
+    ...(options.refreshUser === undefined ? {} : { recheckUser: createUserRecheck({ refreshUser: options.refreshUser.lookup, intervalMs: options.refreshUser.intervalMs }) })
   })
 
   if (!app.hasReplyDecorator('setCookie')) await app.register(fastifyCookie)

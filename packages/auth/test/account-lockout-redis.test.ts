@@ -7,7 +7,7 @@ import { Redis } from 'ioredis'
 import { AuthError } from '../src/errors.js'
 import { openSharedRedis, type SharedRedis } from '../src/rate-limit-redis.js'
 import { createRedisAccountLockout } from '../src/routes/account-lockout-redis.js'
-import type { AccountLockout, LockoutRule } from '../src/routes/account-lockout.js'
+import { createAccountLockout, type AccountLockout, type LockoutRule } from '../src/routes/account-lockout.js'
 import { testRedisUrl } from '../../../test/redis/test-redis.mjs'
 
 const quiet = { warn: () => {} }
@@ -135,6 +135,25 @@ function suite (url: string): void {
     }
   })
 
+  t.test('links (a spelling → the user id its login resolved to): the same answers in Redis and in memory, shared, no address in keys', async (t) => {
+    const clock = { now: 1_000_000 }
+    const [a, b, prefix] = pair({ max: 3, timeWindowMs: 60_000 }, clock)
+    const memory = createAccountLockout({ max: 3, timeWindowMs: 60_000 }, () => clock.now)
+    for (const [name, first, second] of [['redis', a, b], ['memory', memory, memory]] as const) {
+      t.equal(await second.linkedUser('email:link.person@example.com'), undefined, `${name}: nothing linked yet`)
+      await first.link('email:link.person@example.com', 'legacy-42')
+      t.equal(await second.linkedUser('email:link.person@example.com'), 'legacy-42', `${name}: the link is seen`)
+      await first.link('email:link.person@example.com', 'legacy-43')
+      t.equal(await second.linkedUser('email:link.person@example.com'), 'legacy-43', `${name}: a later login's id wins`)
+    }
+    const client = new Redis(url, { maxRetriesPerRequest: 1 })
+    t.teardown(() => { client.disconnect() })
+    const keys = await client.keys(`${prefix}lockout-link:*`)
+    t.equal(keys.length, 1)
+    t.notOk(keys[0]?.includes('person'), 'no address in the key')
+    t.ok(await client.pttl(keys[0] ?? '') > 86_400_000, 'kept for weeks, not forever')
+  })
+
   t.test('Redis unreachable: reserve and recordFailure reject 503, within the bound; release and success do not throw', async (t) => {
     // A port nothing listens on (loopback): connection refused at once.
     const shared = openSharedRedis('redis://127.0.0.1:1', 'test:down:', quiet)
@@ -148,6 +167,8 @@ function suite (url: string): void {
     }
     await t.resolves(lockout.release('d'))
     await t.resolves(lockout.recordSuccess('d'))
+    await t.rejects(lockout.linkedUser('d'), { code: 'AUTH_STORE_UNAVAILABLE' }, 'an unknown link is not "none"')
+    await t.resolves(lockout.link('d', 'u'))
   })
 }
 

@@ -85,8 +85,40 @@ t.test('account lockout: attempts in flight count; a full table never evicts a l
   await table.recordFailure('victim')
   await table.recordFailure('victim')
   t.equal(await table.retryAfter('victim'), 30)
-  for (let i = 0; i < 100_001; i++) await table.recordFailure(`filler${i}`)
+  await table.recordFailure('partial')
+  let refused = 0
+  for (let i = 0; i < 100_001; i++) await table.recordFailure(`filler${i}`).catch(() => { refused++ })
   t.equal(await table.retryAfter('victim'), 30, 'still locked after the table overflowed')
+  await table.recordFailure('partial')
+  t.equal(await table.retryAfter('partial'), 30, 'a partly locked account was not forgotten: its second failure locks it')
+  t.ok(refused > 0, 'failures beyond the bound are refused, not counted by forgetting others')
+})
+
+t.test('account lockout: a full table sheds only spent entries and refuses new counting (503), never forgets a partial count', async (t) => {
+  const clock = { now: 1_000_000 }
+  const window = 900_000
+  const table = createAccountLockout({ max: 5, timeWindowMs: window }, () => clock.now, 50)
+  for (let i = 0; i < 4; i++) {
+    t.equal(await table.reserve('victim'), 0)
+    await table.recordFailure('victim')
+  }
+  clock.now += 1000
+  // Other accounts' failures fill every other slot; the next new account is refused, the victim is not forgotten.
+  for (let i = 0; i < 49; i++) await table.recordFailure(`filler${i}`)
+  const error = await table.reserve('newcomer').then(() => undefined, (caught: unknown) => caught)
+  t.match(error, { code: 'AUTH_STORE_UNAVAILABLE', statusCode: 503, retryAfter: 60 }, 'a new account is refused with 503 + Retry-After')
+  await t.rejects(table.recordFailure('newcomer2'), { code: 'AUTH_STORE_UNAVAILABLE' }, 'and a failure is never dropped silently')
+  t.equal(await table.reserve('victim'), 0, 'the victim still has its fifth attempt')
+  await table.recordFailure('victim')
+  t.equal(await table.retryAfter('victim'), 30, 'and the fifth failure locks it: four were remembered')
+
+  // Once the fillers' window has passed (and the victim is still locked by a repeat), their slots are shed.
+  clock.now += window + 1000
+  for (let i = 0; i < 4; i++) { await table.reserve('victim'); await table.recordFailure('victim') }
+  clock.now += 1000
+  t.equal(await table.reserve('newcomer'), 0, 'spent entries are shed to make room')
+  await table.recordFailure('victim')
+  t.ok(await table.retryAfter('victim') > 0, 'the victim, counting through all of it, is locked again')
 })
 
 t.test('events: hooks and listeners, failures contained', async (t) => {

@@ -2,6 +2,7 @@
 // (and turned into exit 1 by their --strict). Each warning names the key and says what it costs.
 import type { GatewayConfig } from '../config.js'
 import { literalSecrets } from '../config/literal-secrets.js'
+import { legacyRefreshWarning } from '../config/users-refresh.js'
 import { trustsProxy } from '../app.js'
 
 const HOUR_MS = 3_600_000
@@ -44,6 +45,8 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
   if (open.length > 0) {
     found.push(`auth.registration is true and ${open.map((prefix) => `route ${prefix}`).join(', ')} ${open.length === 1 ? 'is' : 'are'} auth: required without roles: anyone can register and pass; require roles there, or turn registration off`)
   }
+  const legacy = legacyRefreshWarning(config.users)
+  if (legacy !== undefined) found.push(legacy)
   for (const path of literalSecrets(raw)) found.push(`${path} is a secret written in the file: read it from the environment (\${VAR}) instead`)
   if (config.store === undefined) {
     found.push('no store.mongodb: sessions live in memory and vanish on restart' + (server.workers > 1 ? '; with server.workers > 1 each worker has its own sessions' : ''))

@@ -5,6 +5,7 @@ import {
   ACCESS_ALGORITHMS, createAccessTokenService, generateKey, loadKeysDir, parseDuration, writeKeysDir, type AccessAlgorithm, type KeyInput
 } from '@authgate/fastify'
 import { loadConfig, type GatewayConfig } from '../config.js'
+import { identityFlagError } from './user-identity.js'
 import { UsageError, flag, list, out, parseArgs, requiredFlag } from './args.js'
 import { signWithKeyRing } from './keys-ring.js'
 
@@ -88,6 +89,8 @@ export async function tokenCommand (argv: readonly string[]): Promise<number> {
     throw new Error(`--ttl ${ttlText ?? ''} is longer than this configuration accepts (${maxTtl} s); raise tokens.maxTtl in the config`)
   }
   const roles = list(flag(args, 'roles'))
+  const identityError = identityFlagError(sub, roles, flag(args, 'sid'))
+  if (identityError !== undefined) throw new UsageError(identityError)
   const input = { sub, sid: flag(args, 'sid') ?? `cli-${randomUUID()}`, roles, ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }
   if (config.tokens.keyStore === 'database') {
     out(await signWithKeyRing(config, input))

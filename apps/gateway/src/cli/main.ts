@@ -17,6 +17,7 @@ Commands:
   keys rotate|retire|list --config FILE          manage the signing keys kept in the database
   token --config FILE --sub ID [--roles a,b] [--ttl 1h]   mint an access token
   user add --email E [--roles a,b] --config FILE create a user (password from stdin)
+  user revoke-sessions --id ID --config FILE     end every session of a user
   config check FILE [--strict]                   run start's checks on a file, list warnings
   doctor --config FILE [--url URL] [--strict]    audit settings and probe a running gateway
 

@@ -6,6 +6,7 @@ import { expandEnv } from './env.js'
 import { Reader } from './reader.js'
 import { readRateLimit } from './rate-limit.js'
 import { readRoutes } from './routes.js'
+import { LEGACY_REFRESH_KEYS, readLegacyRefresh } from './users-refresh.js'
 import type { GatewayConfig, IdentityHeaderNames, UsersConfig } from './types.js'
 
 const TOP_KEYS = ['server', 'log', 'store', 'tokens', 'cookie', 'notifications', 'routes', 'users', 'headers', 'auth', 'rateLimit'] as const
@@ -116,10 +117,10 @@ function readCookie (reader: Reader, value: unknown): GatewayConfig['cookie'] {
 }
 
 function readUsers (reader: Reader, value: unknown): UsersConfig {
-  const users = reader.object(value, 'users', ['source', 'url', 'map', 'timeout'])
+  const users = reader.object(value, 'users', ['source', 'url', 'map', 'timeout', ...LEGACY_REFRESH_KEYS])
   const source = reader.oneOf(users.source, 'users.source', ['builtin', 'upstream'] as const, 'builtin')
   if (source === 'builtin') {
-    for (const key of ['url', 'map', 'timeout']) if (users[key] !== undefined) reader.fail(`users.${key}`, 'is only for users.source: upstream')
+    for (const key of ['url', 'map', 'timeout', ...LEGACY_REFRESH_KEYS]) if (users[key] !== undefined) reader.fail(`users.${key}`, 'is only for users.source: upstream')
     return Object.freeze({ source })
   }
   const map = reader.object(users.map, 'users.map', ['id', 'roles', 'email'])
@@ -132,7 +133,8 @@ function readUsers (reader: Reader, value: unknown): UsersConfig {
     source,
     url: reader.httpUrl(users.url, 'users.url'),
     map: Object.freeze({ id: path(map.id, 'id') ?? 'id', roles: path(map.roles, 'roles'), email: path(map.email, 'email') }),
-    timeoutMs: reader.duration(users.timeout, 'users.timeout', '5s', 100, 60_000)
+    timeoutMs: reader.duration(users.timeout, 'users.timeout', '5s', 100, 60_000),
+    ...readLegacyRefresh(reader, users)
   })
 }
 

@@ -1,11 +1,11 @@
 // `routes:` of the gateway configuration: one entry per upstream prefix.
 import { Reader } from './reader.js'
 import type { RouteAuth, RouteConfig } from './types.js'
+import { isForwardableRole } from '../identity-values.js'
 
 const ROUTE_KEYS = ['prefix', 'upstream', 'auth', 'roles', 'timeout', 'websocket', 'rewritePrefix', 'forwardAuthorization'] as const
 // A prefix is plain path segments: whatever the normaliser would refuse or rewrite can never match, so refuse it here.
 const PREFIX = /^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]+(?:\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*)?$/
-const ROLE = /^[^,\s\p{Cc}]{1,128}$/u
 /** Paths the gateway answers itself. The auth prefix is checked separately. */
 export const RESERVED_PREFIXES = ['/healthz', '/readyz', '/metrics', '/_authgate', '/.well-known']
 
@@ -24,7 +24,7 @@ function readRoute (reader: Reader, value: unknown, path: string, authPrefix: st
     if (overlaps(prefix, reserved)) reader.fail(`${path}.prefix`, `must not be ${reserved} or under it: the gateway answers there itself`)
   }
   const roles = reader.stringList(route.roles, `${path}.roles`)
-  roles.forEach((role, index) => { if (!ROLE.test(role)) reader.fail(`${path}.roles[${index}]`, 'must be a role name (no commas, spaces or control characters)') })
+  roles.forEach((role, index) => { if (!isForwardableRole(role)) reader.fail(`${path}.roles[${index}]`, 'must be a role name headers can carry (printable ASCII, no commas or spaces, at most 128 characters)') })
   let auth: RouteAuth = reader.oneOf(route.auth, `${path}.auth`, ['none', 'optional', 'required'] as const, 'required')
   if (roles.length > 0 && auth !== 'required') {
     if (route.auth !== undefined) reader.fail(`${path}.roles`, `needs auth: required (got auth: ${auth})`)

@@ -28,6 +28,14 @@ export interface IdentityHeaderNames {
   readonly assertion: string
 }
 
+/** How refresh learns about a legacy user's changes (config/users-refresh.ts). */
+export interface LegacyRefreshConfig {
+  /** `recheck`: refresh asks `lookupUrl` who the user is now; `none`: the login's roles for the whole session. */
+  readonly refresh: 'recheck' | 'none'
+  readonly lookupUrl: string | undefined
+  readonly recheckIntervalMs: number
+}
+
 export type UsersConfig =
   | { readonly source: 'builtin' }
   | {
@@ -36,7 +44,7 @@ export type UsersConfig =
     /** Dot paths into the legacy login's JSON answer. */
     readonly map: { readonly id: string, readonly roles: string | undefined, readonly email: string | undefined }
     readonly timeoutMs: number
-  }
+  } & LegacyRefreshConfig
 
 export interface RateLimitRuleConfig {
   readonly max: number

@@ -8,7 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { SharedRedis } from '../rate-limit-redis.js'
 import type { AccountLockout, LockoutRule } from './account-lockout.js'
-import { BASE_LOCKOUT_MS, PENDING_RETRY_S } from './account-lockout.js'
+import { BASE_LOCKOUT_MS, LINK_TTL_MS, PENDING_RETRY_S } from './account-lockout.js'
 
 /**
  * How long a reservation holds without its release: an instance that dies mid-verification must not block the
@@ -108,8 +108,11 @@ export function createRedisAccountLockout (shared: SharedRedis, rule: LockoutRul
   const script = shared.script('authgateLockoutV1', 2, LOCKOUT_LUA)
   // This instance's reservations per account: `release` frees one of its own, never another instance's.
   const tickets = new Map<string, string[]>()
+  const digest = (account: string): string => createHash('sha256').update(account, 'utf8').digest('hex')
+  // The link of an account to the user id its logins resolved to (login-lockout.ts): the id only, no address.
+  const linkKey = (account: string): string => `${shared.keyPrefix}lockout-link:${digest(account)}`
   const keys = (account: string): [string, string] => {
-    const id = createHash('sha256').update(account, 'utf8').digest('hex')
+    const id = digest(account)
     // One hash tag for both keys: a script's keys must live in one slot on Redis Cluster.
     return [`${shared.keyPrefix}lockout:{${id}}`, `${shared.keyPrefix}lockout:{${id}}:pending`]
   }
@@ -154,6 +157,12 @@ export function createRedisAccountLockout (shared: SharedRedis, rule: LockoutRul
       // Forgiving earlier failures is a courtesy: if Redis cannot do it, they keep counting (the safe direction),
       // and the reservation holds its slot until its lease ends.
       await call('success', account, takeTicket(account)).catch(() => undefined)
+    },
+    async linkedUser (account) {
+      return await shared.run(async (client) => client.get(linkKey(account))) ?? undefined
+    },
+    async link (account, userId) {
+      await shared.run(async (client) => client.set(linkKey(account), userId, 'PX', LINK_TTL_MS)).catch(() => undefined)
     }
   }
 }

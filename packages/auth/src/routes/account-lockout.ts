@@ -3,6 +3,12 @@
 // right password (no oracle), for a lockout that doubles on each repeat (30 s, 1 min, 2 min… capped at the window),
 // never permanently. Kept in process memory, bounded; with several instances each counts on its own, unless
 // `rateLimit.redis` is set (account-lockout-redis.ts: the same semantics, shared). The interface is async for that one.
+// Accounts are the keys of lockout-key.ts (a folded email, a user id); login-lockout.ts decides which to count.
+//
+// The bound never resets a count: only entries that no longer count anything are shed, and when every slot holds
+// a live count, new accounts are refused (503 + Retry-After) rather than a partly locked account forgotten — an
+// attacker filling the map with other accounts' failures must not buy the victim a fresh budget.
+import { AuthError } from '../errors.js'
 
 export interface LockoutRule {
   max: number
@@ -21,6 +27,14 @@ interface Entry {
 
 export const BASE_LOCKOUT_MS = 30_000
 const MAX_ENTRIES = 100_000
+/** Oldest entries looked at for one to shed before a full sweep (bounded work per login while the map is full). */
+const SHED_SCAN = 64
+/** A full sweep of the map runs at most this often. */
+const SWEEP_EVERY_MS = 1000
+/** Retry-After (s) when every slot holds a live count. */
+export const FULL_RETRY_S = 60
+/** How long a link (account → user id) is kept: it must outlive the quiet stretches between a user's logins. */
+export const LINK_TTL_MS = 30 * 86_400_000
 /** Retry-After (s) for an attempt refused because earlier ones are still being verified and may use up the budget. */
 export const PENDING_RETRY_S = 1
 
@@ -41,10 +55,20 @@ export interface AccountLockout {
   recordFailure: (account: string) => Promise<void>
   /** Forgives earlier failures (ending the caller's reservation). Never rejects: unforgiven failures keep counting. */
   recordSuccess: (account: string) => Promise<void>
+  /** The user id a login of `account` last resolved to, if known. Rejects (503) when the shared state cannot answer. */
+  linkedUser: (account: string) => Promise<string | undefined>
+  /** Remembers that `account` resolved to `userId` (kept LINK_TTL_MS). Never rejects: a lost link only narrows. */
+  link: (account: string, userId: string) => Promise<void>
 }
 
-export function createAccountLockout (rule: LockoutRule, now: () => number = Date.now): AccountLockout {
+function full (): AuthError {
+  return new AuthError('AUTH_STORE_UNAVAILABLE', { message: 'Too many accounts are being tried at once, retry later', retryAfter: FULL_RETRY_S })
+}
+
+export function createAccountLockout (rule: LockoutRule, now: () => number = Date.now, maxEntries = MAX_ENTRIES): AccountLockout {
   const entries = new Map<string, Entry>()
+  const links = new Map<string, { userId: string, until: number }>()
+  let lastSweep = Number.NEGATIVE_INFINITY
   const lockoutMs = (lockouts: number): number => Math.min(rule.timeWindowMs, BASE_LOCKOUT_MS * 2 ** Math.min(lockouts - 1, 20))
   const fresh = (time: number): Entry => ({ failures: 0, windowStart: time, lockedUntil: 0, lockouts: 0, lastFailure: time, pending: 0 })
 
@@ -63,23 +87,37 @@ export function createAccountLockout (rule: LockoutRule, now: () => number = Dat
     return entry
   }
 
-  /** Makes room for one more account. Never evicts a locked account or one with attempts in flight: evicting
-   * those would unlock it. False when every tracked account is one of them (the newcomer is then not tracked). */
+  /** True when the entry counts nothing any more: no attempt in flight, no lockout running, nothing a repeat
+   * offence could still double, no failure left in its window. Only such entries are ever shed. */
+  function spent (entry: Entry, time: number): boolean {
+    return entry.pending === 0 && entry.lockedUntil <= time &&
+      (entry.failures === 0 || time - entry.windowStart > rule.timeWindowMs) &&
+      (entry.lockouts === 0 || time - entry.lastFailure > 2 * rule.timeWindowMs)
+  }
+
+  /** Makes room for one more account by shedding a spent entry: the oldest few first (the map is ordered by last
+   * failure), else a full sweep at most once a second. False when every entry still counts. */
   function makeRoom (time: number): boolean {
-    if (entries.size < MAX_ENTRIES) return true
+    if (entries.size < maxEntries) return true
+    let looked = 0
     for (const [account, entry] of entries) {
-      if (entry.lockedUntil <= time && entry.pending === 0) {
+      if (spent(entry, time)) {
         entries.delete(account)
         return true
       }
+      if (++looked >= SHED_SCAN) break
     }
-    return false
+    if (time - lastSweep < SWEEP_EVERY_MS) return false
+    lastSweep = time
+    for (const [account, entry] of entries) if (spent(entry, time)) entries.delete(account)
+    return entries.size < maxEntries
   }
 
-  function tracked (account: string, time: number): Entry | undefined {
+  /** The account's entry, created if needed; throws 503 when no slot is free (never an uncounted attempt). */
+  function tracked (account: string, time: number): Entry {
     const entry = current(account, time)
     if (entry !== undefined) return entry
-    if (!makeRoom(time)) return undefined
+    if (!makeRoom(time)) throw full()
     const created = fresh(time)
     entries.set(account, created)
     return created
@@ -93,14 +131,13 @@ export function createAccountLockout (rule: LockoutRule, now: () => number = Dat
   }
 
   // Synchronous here (one process: nothing can interleave between the check and the count), promises outside.
-  const sync: { [K in keyof AccountLockout]: (account: string) => Awaited<ReturnType<AccountLockout[K]>> } = {
+  const sync: { [K in Exclude<keyof AccountLockout, 'link' | 'linkedUser'>]: (account: string) => Awaited<ReturnType<AccountLockout[K]>> } = {
     retryAfter: waitFor,
     reserve (account) {
       const wait = waitFor(account)
       if (wait > 0) return wait
       const time = now()
       const entry = tracked(account, time)
-      if (entry === undefined) return 0
       if (entry.failures + entry.pending >= rule.max) return PENDING_RETRY_S
       entry.pending++
       return 0
@@ -114,7 +151,6 @@ export function createAccountLockout (rule: LockoutRule, now: () => number = Dat
     recordFailure (account) {
       const time = now()
       const entry = tracked(account, time)
-      if (entry === undefined) return
       entry.pending = Math.max(0, entry.pending - 1)
       // Most recently failing last: eviction starts with the accounts quiet the longest.
       entries.delete(account)
@@ -137,19 +173,27 @@ export function createAccountLockout (rule: LockoutRule, now: () => number = Dat
     }
   }
   return {
-    retryAfter: (account) => Promise.resolve(sync.retryAfter(account)),
-    reserve: (account) => Promise.resolve(sync.reserve(account)),
-    release: (account) => {
-      sync.release(account)
-      return Promise.resolve()
-    },
-    recordFailure: (account) => {
-      sync.recordFailure(account)
-      return Promise.resolve()
-    },
-    recordSuccess: (account) => {
-      sync.recordSuccess(account)
-      return Promise.resolve()
-    }
+    retryAfter: (account) => settle(() => sync.retryAfter(account)),
+    reserve: (account) => settle(() => sync.reserve(account)),
+    release: (account) => settle(() => { sync.release(account) }),
+    recordFailure: (account) => settle(() => { sync.recordFailure(account) }),
+    recordSuccess: (account) => settle(() => { sync.recordSuccess(account) }),
+    linkedUser: (account) => settle(() => {
+      const link = links.get(account)
+      if (link === undefined || link.until > now()) return link?.userId
+      links.delete(account)
+      return undefined
+    }),
+    link: (account, userId) => settle(() => {
+      links.delete(account)
+      // Oldest link first out: losing one only narrows which spellings follow the user id until its next login.
+      if (links.size >= maxEntries) links.delete(links.keys().next().value as string)
+      links.set(account, { userId, until: now() + LINK_TTL_MS })
+    })
   }
+}
+
+/** The synchronous answer as a promise; a throw (503 when full) as a rejection, like the Redis lockout's. */
+function settle<T> (work: () => T): Promise<T> {
+  return new Promise((resolve) => { resolve(work()) })
 }

@@ -3,12 +3,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
 import { verifyDummy, verifyPassword } from '../passwords.js'
-import { isIdentifier, isRoleList } from '../tokens/claims.js'
 import { addUser, normaliseEmail } from '../stores/users.js'
 import { clientInfo } from '../sessions/client-info.js'
 import type { SessionUser } from '../sessions/service.js'
-import type { VerifiedUser } from '../options.js'
+import { askSource, readSourceUser } from '../sessions/user-source.js'
 import { sendSession, type RouteContext } from './context.js'
+import { beginLoginAttempt } from './login-lockout.js'
 import { CREDENTIALS_BODY_LIMIT, credentialsBody, strictCredentials, type CredentialsBody } from './schemas.js'
 
 export function credentialRoutes (app: FastifyInstance, context: RouteContext): void {
@@ -32,23 +32,11 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
   }
 
   async function verify (email: string, password: string, request: FastifyRequest): Promise<SessionUser | null> {
-    if (options.verifyCredentials !== undefined) {
+    const { verifyCredentials } = options
+    if (verifyCredentials !== undefined) {
       // Typed as unknown: the function may come from plain JavaScript and answer anything.
-      let verified: unknown
-      try {
-        verified = await options.verifyCredentials(email, password, request)
-      } catch (error) {
-        // The user source failing is an outage (503), never a wrong password.
-        if (error instanceof AuthError) throw error
-        throw new AuthError('AUTH_STORE_UNAVAILABLE', { cause: error, retryAfter: 5 })
-      }
-      if (verified === null || verified === undefined || verified === false) return null
-      const { id, email: verifiedEmail, roles = [] } = verified as Partial<VerifiedUser>
-      // A user source answering with a malformed user is broken, like one that does not answer: never a 500.
-      if (!isIdentifier(id) || !isRoleList(roles) || (verifiedEmail !== undefined && typeof verifiedEmail !== 'string')) {
-        throw new AuthError('AUTH_STORE_UNAVAILABLE', { cause: new Error('verifyCredentials resolved an invalid user'), retryAfter: 5 })
-      }
-      return { id, email: verifiedEmail ?? null, roles: [...roles] }
+      const verified: unknown = await askSource(async () => verifyCredentials(email, password, request))
+      return readSourceUser(verified, 'verifyCredentials')
     }
     const user = await store.findUserByEmail(normaliseEmail(email))
     if (user?.passwordHash === undefined) return verifyDummy(password).then(() => null)
@@ -62,26 +50,25 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     config: limits === false ? {} : { rateLimit: { max: limits.login.max, timeWindow: limits.login.timeWindowMs } }
   }, async (request, reply) => {
     const { email, password } = request.body
-    const account = normaliseEmail(email)
     // Reserved before the password is checked: during a lockout the right password must not be distinguishable,
     // and attempts in flight count, so parallel guesses cannot all be verified before the first failure lands.
-    // A shared lockout (Redis) that cannot answer rejects with 503: never an unlimited attempt.
-    const wait = await lockout?.reserve(account) ?? 0
-    if (wait > 0) throw new AuthError('AUTH_RATE_LIMITED', { retryAfter: wait })
+    // A lockout that cannot count (Redis down, the in-memory map full of live counts) rejects with 503: never an
+    // unlimited attempt. Counted under a fold of the email and the user id (login-lockout.ts).
+    const attempt = await beginLoginAttempt(lockout, email)
     let user: SessionUser | null
     try {
       user = await verify(email, password, request)
     } catch (error) {
-      await lockout?.release(account)
+      await attempt.abort()
       throw error
     }
     if (user === null) {
       // Ends the reservation and counts the failure in one step: a release first would leave a moment in which
       // the attempt counts as neither, and a parallel guess could take its slot.
-      await lockout?.recordFailure(account)
+      await attempt.failed()
       throw new AuthError('AUTH_INVALID_CREDENTIALS')
     }
-    await lockout?.recordSuccess(account)
+    await attempt.succeeded(user.id)
     // A refresh cookie already present (perhaps planted) is ignored: every login starts a new family.
     const issued = await sessions.issue(user, clientInfo(request), cookies.deviceId(request, reply))
     return sendSession(context, reply, issued)

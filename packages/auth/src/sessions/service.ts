@@ -10,6 +10,7 @@ import type { ClientInfo } from './client-info.js'
 import { generateRefreshToken, hashRefreshToken, isRefreshTokenFormat } from './refresh-token.js'
 import { classifyReuse } from './reuse.js'
 import { openSuccessor, sealSuccessor } from './successor.js'
+import type { UserRecheck } from './user-recheck.js'
 
 export interface SessionUser {
   id: string
@@ -40,6 +41,8 @@ export interface SessionServiceOptions {
   reuseDetection: 'revoke' | 'report'
   /** False with `verifyCredentials`: users are not in the store, roles come from the session. */
   usersInStore: boolean
+  /** With usersInStore false: re-resolves the user at refresh (`refreshUser`); absent, the login's roles stay. */
+  recheckUser?: UserRecheck
   logger: SessionLogger
 }
 
@@ -67,7 +70,15 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
 
   /** Roles are read again at every refresh, so a role change reaches the next access token. */
   async function currentUser (session: SessionRecord, now: Date): Promise<SessionUser> {
-    if (!options.usersInStore) return { id: session.userId, email: session.email, roles: session.roles }
+    if (!options.usersInStore) {
+      if (options.recheckUser === undefined) return { id: session.userId, email: session.email, roles: session.roles }
+      const user = await options.recheckUser(session, now)
+      if (user !== null) return user
+      // The user source no longer knows the user: none of its sessions may go on, on any device.
+      markRevoked(await store.revokeUserSessions(session.userId, now), now)
+      logger.warn({ event: 'user_gone', userId: session.userId, sessionId: session.id }, 'authgate: the user source no longer knows this user; every session revoked')
+      throw new AuthError('AUTH_REFRESH_INVALID')
+    }
     const user = await store.findUserById(session.userId)
     if (user === null) {
       markRevoked(await store.revokeFamily(session.familyId, now), now)
