@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os'
 import { ACCESS_ALGORITHMS, DEFAULT_KEY_REFRESH_MS, parseKeyEncryptionKey, type AccessAlgorithm, type KeyEncryptionKey, type KeyInput } from '@authgate/fastify'
 import { expandEnv } from './env.js'
 import { Reader } from './reader.js'
+import { readHeaderLists } from './header-lists.js'
 import { readRateLimit } from './rate-limit.js'
 import { readRoutes } from './routes.js'
 import type { GatewayConfig, IdentityHeaderNames, UsersConfig } from './types.js'
@@ -25,7 +26,7 @@ export interface ParseOptions {
 }
 
 function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
-  const server = reader.object(value, 'server', ['host', 'port', 'trustProxy', 'workers', 'bodyLimit', 'headersTimeout'])
+  const server = reader.object(value, 'server', ['host', 'port', 'trustProxy', 'workers', 'bodyLimit', 'headersTimeout', 'maxUrlLength'])
   const trust = server.trustProxy
   let trustProxy: GatewayConfig['server']['trustProxy'] = false
   if (typeof trust === 'boolean' || (typeof trust === 'number' && Number.isSafeInteger(trust) && trust >= 0)) trustProxy = trust
@@ -39,7 +40,8 @@ function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
     // `auto`: one worker per core the process may use, as nginx's `worker_processes auto`.
     workers: server.workers === 'auto' ? Math.min(64, availableParallelism()) : reader.integer(server.workers, 'server.workers', 1, 1, 64),
     bodyLimit: reader.integer(server.bodyLimit, 'server.bodyLimit', 1_048_576, 1024, 1_073_741_824),
-    headersTimeoutMs: reader.duration(server.headersTimeout, 'server.headersTimeout', '30s', 500, 300_000)
+    headersTimeoutMs: reader.duration(server.headersTimeout, 'server.headersTimeout', '30s', 500, 300_000),
+    maxUrlLength: reader.integer(server.maxUrlLength, 'server.maxUrlLength', 8192, 256, 65_536)
   })
 }
 
@@ -128,7 +130,7 @@ function readUsers (reader: Reader, value: unknown): UsersConfig {
 }
 
 function readHeaders (reader: Reader, value: unknown): IdentityHeaderNames {
-  const headers = reader.object(value, 'headers', ['userId', 'roles', 'sessionId', 'assertion'])
+  const headers = reader.object(value, 'headers', ['userId', 'roles', 'sessionId', 'assertion', 'drop', 'pass'])
   const name = (item: unknown, key: string, fallback: string): string => {
     const text = reader.string(item, `headers.${key}`, fallback).toLowerCase()
     if (!HEADER_NAME.test(text)) reader.fail(`headers.${key}`, 'must be a header name (letters, digits, dashes)')
@@ -171,6 +173,7 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
     routes: readRoutes(reader, top.routes, AUTH_PREFIX),
     users: readUsers(reader, top.users),
     headers: readHeaders(reader, top.headers),
+    headerLists: readHeaderLists(reader, top.headers),
     registration: reader.boolean(auth.registration, 'auth.registration', true),
     allowedOrigins: Object.freeze(reader.stringList(auth.allowedOrigins, 'auth.allowedOrigins')),
     rateLimit: readRateLimit(reader, top.rateLimit)

@@ -28,6 +28,13 @@ export interface IdentityHeaderNames {
   readonly assertion: string
 }
 
+export interface HeaderLists {
+  /** Added to the default drop-list: lower-case names, or families ending in `*` (`x-internal-*`). */
+  readonly drop: readonly string[]
+  /** Names of the default drop-list let through (never the identity, forwarding or hop-by-hop headers). */
+  readonly pass: readonly string[]
+}
+
 export type UsersConfig =
   | { readonly source: 'builtin' }
   | {
@@ -66,6 +73,8 @@ export interface GatewayConfig {
     readonly bodyLimit: number
     /** Longest a client may take to send a request head (slowloris): then 408 and the connection is closed. */
     readonly headersTimeoutMs: number
+    /** Longest request target accepted; a longer one is answered 414 before any other work. */
+    readonly maxUrlLength: number
   }
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
   /** undefined: the in-memory store (sessions vanish on restart). */
@@ -102,6 +111,8 @@ export interface GatewayConfig {
   readonly routes: readonly RouteConfig[]
   readonly users: UsersConfig
   readonly headers: IdentityHeaderNames
+  /** `headers.drop` / `headers.pass` of the file: the untrusted request headers removed before proxying. */
+  readonly headerLists: HeaderLists
   /** POST /auth/register on or off (default on). */
   readonly registration: boolean
   readonly allowedOrigins: readonly string[]
