@@ -1,0 +1,88 @@
+// Issue #11 item 2: every check that runs before authentication does work linear in its input. Each pre-auth
+// function is timed on ~64 KiB adversarial inputs (runs of `.`, ` `, `%`, `/`, `;` and mixes) against ~1 KiB
+// ones of the same shape; a ratio of work above LIMIT (a linear function is near 1, a quadratic one near 64)
+// fails. Ratios, not wall-clock limits: the machine may be slow, the growth may not be super-linear.
+import t, { type Test } from 'tap'
+import { buildApp } from '../src/app.js'
+import { parseConfig } from '../src/config.js'
+import { generateKey, readBearerToken } from '@authgate/fastify'
+import { filterCookieHeader, createHeaderPolicy } from '../src/headers.js'
+import { foldPath } from '../src/path-fold.js'
+import { createPrefixSpellingCheck, normaliseTarget } from '../src/paths.js'
+import { createTargetRewriter } from '../src/request-target.js'
+import { LARGE, SMALL, growthRatio, run } from './work-ratio.js'
+
+/** Far above linear (≈1; allocation-heavy scans reach ~10 through GC on a busy machine) and far below quadratic
+ * (≈64 at these sizes). */
+const LIMIT = 20
+
+/** Units repeated into a run, each also between a head and a tail that defeat early exits (`A` upper case, `x`). */
+const UNITS = ['.', ' ', '%', '/', ';', '%20', '%2E%2e', '.%20', './', ';.', '%%2', ' .', '%3F', '%C4%B1', '%E2%80%A5/', 'a=b; ', '_', '=']
+const SHAPES: Array<[string, string]> = [['/A', 'x'], ['/api/admin', '.json'], ['', '']]
+
+function inputs (): Array<{ name: string, small: string, large: string }> {
+  const out: Array<{ name: string, small: string, large: string }> = []
+  for (const unit of UNITS) {
+    for (const [head, tail] of SHAPES) {
+      out.push({ name: `${JSON.stringify(head)} + run of ${JSON.stringify(unit)} + ${JSON.stringify(tail)}`, small: run(head, unit, SMALL, tail), large: run(head, unit, LARGE, tail) })
+    }
+  }
+  return out
+}
+
+function assertLinear (t: Test, name: string, fn: (input: string) => unknown): void {
+  let worst = { ratio: 0, input: '' }
+  for (const input of inputs()) {
+    let ratio = growthRatio(fn, input.small, input.large)
+    // A suspicious ratio is measured again: one busy moment on a shared machine (or a cold first call) must not
+    // fail the test; super-linear work shows both times.
+    if (ratio > LIMIT) ratio = growthRatio(fn, input.small, input.large, 11)
+    if (ratio > LIMIT) {
+      t.fail(`${name}: super-linear on ${input.name} (64× the input took ${ratio.toFixed(1)}× the work of 64 small calls)`)
+      return
+    }
+    if (ratio > worst.ratio) worst = { ratio, input: input.name }
+  }
+  t.pass(`${name}: linear (worst ratio ${worst.ratio.toFixed(2)} on ${worst.input})`)
+}
+
+const key = generateKey('EdDSA')
+const config = parseConfig({
+  tokens: { keys: [key], issuer: 'authgate-test', audience: 'upstream' },
+  server: { maxUrlLength: 65_536 },
+  routes: [
+    { prefix: '/', upstream: 'http://127.0.0.1:9', auth: 'none' },
+    { prefix: '/api', upstream: 'http://127.0.0.1:9', auth: 'optional' },
+    { prefix: '/api/admin', upstream: 'http://127.0.0.1:9', auth: 'required', roles: ['admin'] },
+    { prefix: '/Api/V1.0', upstream: 'http://127.0.0.1:9', auth: 'required' }
+  ]
+}, { file: 'pre-auth-linear' })
+
+t.test('paths.ts: normaliseTarget, the prefix-spelling check and the fold', async (t) => {
+  assertLinear(t, 'normaliseTarget', normaliseTarget)
+  const plain = createPrefixSpellingCheck(['/', '/api', '/api/admin', '/admin'])
+  assertLinear(t, 'prefix-spelling check (plain prefixes)', plain)
+  const mixed = createPrefixSpellingCheck(config.routes.map((route) => route.prefix))
+  assertLinear(t, 'prefix-spelling check (prefixes that fold)', mixed)
+  assertLinear(t, 'foldPath', foldPath)
+  assertLinear(t, 'the whole rewriteUrl step', createTargetRewriter(config))
+})
+
+t.test('headers.ts: the drop rule and the Cookie filter', async (t) => {
+  const policy = createHeaderPolicy(config)
+  assertLinear(t, 'drop rule', policy.isDropped)
+  assertLinear(t, 'filterCookieHeader', (value) => filterCookieHeader(value, policy.cookieNames))
+  assertLinear(t, 'filterCookieHeader (auth cookie present)', (value) => filterCookieHeader(`authgate_rt=x; ${value}`, policy.cookieNames))
+})
+
+t.test('@authgate/fastify: bearer and token pre-parsing, cookie parsing, the whole authenticate step', async (t) => {
+  const app = await buildApp(config, { logger: false })
+  t.teardown(() => app.close())
+  await app.ready()
+  assertLinear(t, 'readBearerToken', (value) => readBearerToken(`Bearer ${value}`))
+  assertLinear(t, 'token verify', (value) => app.authgate.tokens.verify(value))
+  assertLinear(t, 'token verify (header-shaped)', (value) => app.authgate.tokens.verify(`${value}.e30.sig`))
+  assertLinear(t, 'authenticate', (value) => app.authgate.authenticate({ authorization: `Bearer ${value}` }, ['Authorization', `Bearer ${value}`]))
+  const parseCookie = (app as unknown as { parseCookie: (header: string) => unknown }).parseCookie
+  assertLinear(t, 'Cookie header parsing (@fastify/cookie)', parseCookie)
+})
