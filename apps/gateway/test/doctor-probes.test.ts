@@ -31,7 +31,7 @@ t.test('the untrusted-header probe passes against the gateway and fails against 
   t.notOk(lines.some((line) => line.startsWith('x-original-url:')), 'a passed header is not')
   const good = await runProbes({ host: '127.0.0.1', port: gateway.port }, config.routes, config.headerLists)
   const probe = good.find((result) => result.probe.startsWith('untrusted proxy headers'))
-  t.equal(probe?.ok, true, probe?.detail)
+  t.equal(probe?.ok, true, probe?.detail ?? 'no probe result')
   t.equal(probe?.status, 200, 'the probe reached the upstream through the gateway')
 
   const naive = await naiveProxy(t, upstream.port)
