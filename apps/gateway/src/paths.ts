@@ -10,6 +10,7 @@
 // Every check here runs before authentication on attacker-chosen bytes: each is a plain scan, linear in the length
 // of the target (no regular expression that can backtrack; pre-auth-linear.test.ts measures it).
 import { foldPath, spellsPrefix } from './path-fold.js'
+import { admitsAtLeast, type RoutePolicy } from './policy-order.js'
 
 /** Where a refused request target is routed: a route that answers 400 (clients may call it too: it only says 400). */
 export const BAD_PATH_ROUTE = '/_authgate/bad-request'
@@ -160,30 +161,34 @@ function mayFold (target: string, depth: number): boolean {
 }
 
 /**
- * A check, built once from the configured route prefixes, that is true when a canonical target, read the way a
- * lenient upstream may read it (path-fold.ts: case, Unicode folds, `;params`, trailing dots, encoded `?`/`#`,
- * format suffixes), falls under a configured prefix that the target itself is not exactly under (`/ADMIN`,
- * `/admin;x`, `/admin.`, `/admin.json`, `/api/admın`, `/api/admin%3F` beside `/api/admin`). Routing is
- * case-sensitive and exact, so such a target would be matched by a shorter prefix (or the catch-all) with a weaker
- * policy while the upstream serves it as the stricter route: those targets are refused instead, on every route
- * (DESIGN: "case tricks cannot bypass a policy").
+ * A check, built once from the configured routes, that is true when a canonical target, read the way a lenient
+ * upstream may read it (path-fold.ts: case, Unicode folds, `;params`, trailing dots, encoded `?`/`#`, format
+ * suffixes), falls under a configured prefix that the target itself is not exactly under and whose policy is
+ * stricter than that of the route the target matched (`/api/ADMIN`, `/api/admin;x`, `/api/admin.json`,
+ * `/api/admın`, `/api/admin%3F` beside `/api/admin`; `/ADMIN` from the catch-all). Routing is case-sensitive and
+ * exact, so such a target would get the weaker policy while the upstream serves it as the stricter route: those
+ * targets are refused instead, on every route (DESIGN: "case tricks cannot bypass a policy"). A target that matches
+ * no route counts as strictest, so loose spellings from there are refused too.
  */
-export function createPrefixSpellingCheck (prefixes: readonly string[]): (target: string) => boolean {
-  const table = prefixes
-    .filter((prefix) => prefix !== '/')
-    .map((prefix) => ({ prefix, folded: foldPath(prefix).segments }))
-  const depth = Math.max(0, ...table.map((entry) => entry.prefix.split('/').length - 1))
+export function createPrefixSpellingCheck (routes: readonly RoutePolicy[]): (target: string) => boolean {
+  const table = routes
+    .filter((route) => route.prefix !== '/')
+    .map((route) => ({ route, folded: foldPath(route.prefix).segments }))
+  const depth = Math.max(0, ...table.map((entry) => entry.route.prefix.split('/').length - 1))
   if (depth === 0) return () => false
+  // Longest first: the route Fastify matches is the first one the target is exactly under.
+  const byLength = [...routes].sort((a, b) => b.prefix.length - a.prefix.length)
   // With prefixes that folding leaves unchanged (the usual lower-case ones), a target that folding leaves unchanged
   // (nearly every request) cannot spell any of them loosely: the fold (an allocation per segment) is skipped for it.
-  const plainPrefixes = table.every((entry) => entry.folded.join('/') === entry.prefix.slice(1))
+  const plainPrefixes = table.every((entry) => entry.folded.join('/') === entry.route.prefix.slice(1))
   return (target) => {
     if (plainPrefixes && !mayFold(target, depth)) return false
     const query = target.indexOf('?')
     const path = query === -1 ? target : target.slice(0, query)
     const folded = foldPath(path)
+    const matched = byLength.find((route) => underPrefix(path, route.prefix))
     for (const entry of table) {
-      if (spellsPrefix(folded, entry.folded) && !underPrefix(path, entry.prefix)) return true
+      if (spellsPrefix(folded, entry.folded) && !underPrefix(path, entry.route.prefix) && !admitsAtLeast(entry.route, matched)) return true
     }
     return false
   }

@@ -20,7 +20,7 @@ export const HEADER_ROOM = 16_384
 /** The canonical target, or the route of its refusal. */
 export function createTargetRewriter (config: GatewayConfig): (raw: string) => string {
   const maxLength = config.server.maxUrlLength
-  const loosePrefix = createPrefixSpellingCheck(config.routes.map((route) => route.prefix))
+  const loosePrefix = createPrefixSpellingCheck(config.routes)
   return (raw) => {
     if (raw.length > maxLength) return LONG_TARGET_ROUTE
     const target = normaliseTarget(raw)

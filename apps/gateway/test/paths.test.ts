@@ -2,6 +2,7 @@
 import t from 'tap'
 import { createPrefixSpellingCheck, normaliseTarget, underPrefix } from '../src/paths.js'
 import { foldPath } from '../src/path-fold.js'
+import { admitsAtLeast } from '../src/policy-order.js'
 
 t.test('plain targets pass unchanged (same string, no copy)', async (t) => {
   for (const target of ['/', '/api', '/api/', '/api/users/42?x=1&y=%2F', '/public/a.b/c..d/.well', '/a;b=c/d', "/a/!$&'()*+,;=:@~-_"]) {
@@ -38,7 +39,11 @@ t.test('underPrefix matches on segment boundaries', async (t) => {
 
 // Issue #11 item 7: nested prefixes (`/api` weaker, `/api/admin` stricter) and every fold a lenient upstream applies.
 t.test('folded spellings of a stricter prefix are caught; exact and unrelated paths are not', async (t) => {
-  const loose = createPrefixSpellingCheck(['/', '/api', '/api/admin', '/admin', '/v1.0'])
+  const loose = createPrefixSpellingCheck([
+    { prefix: '/', auth: 'none', roles: [] }, { prefix: '/api', auth: 'optional', roles: [] },
+    { prefix: '/api/admin', auth: 'required', roles: ['admin'] }, { prefix: '/admin', auth: 'required', roles: ['admin'] },
+    { prefix: '/v1.0', auth: 'required', roles: [] }, { prefix: '/docs', auth: 'none', roles: [] }
+  ])
   const refused = [
     // format suffixes on the last segment
     '/api/admin.json', '/api/admin.xml', '/api/admin.html', '/api/admin.x.json', '/api/admin.json.', '/admin.php', '/admin;x.json',
@@ -60,7 +65,7 @@ t.test('folded spellings of a stricter prefix are caught; exact and unrelated pa
   const allowed = [
     '/api/admin', '/api/admin/users.json', '/api/admin.json/x', '/api/administrators', '/api/adminx.json', '/api/users.json',
     '/public/file.json', '/public/a.b/c..d/.well', '/adminx/users', '/Other/x;y', '/api/caf%C3%A9', '/v1.0/x', '/v1.5', '/api/x?next=/admin.json',
-    '/api/%E2%84%AAeys'
+    '/api/%E2%84%AAeys', '/docs.html', '/DOCS/x', '/docs;x/y'
   ]
   for (const target of allowed) t.equal(loose(normaliseTarget(target) as string), false, target)
 })
@@ -80,4 +85,16 @@ t.test('foldPath: the documented folds, one by one', async (t) => {
   t.equal(read('/a\\b//c'), 'a/b/c')
   t.same(foldPath('/a/').trailingSlash, true)
   t.same(foldPath('/a').trailingSlash, false)
+})
+
+t.test('admitsAtLeast: a spelled prefix is stricter unless it admits everyone the matched route admits', async (t) => {
+  const policy = (auth: 'none' | 'optional' | 'required', roles: string[] = []) => ({ prefix: '/p', auth, roles })
+  t.ok(admitsAtLeast(policy('none'), policy('none')))
+  t.ok(admitsAtLeast(policy('optional'), policy('required')))
+  t.notOk(admitsAtLeast(policy('optional'), policy('none')), 'optional refuses bad tokens that none ignores')
+  t.notOk(admitsAtLeast(policy('required'), policy('optional')))
+  t.ok(admitsAtLeast(policy('required', ['a', 'b']), policy('required', ['a'])))
+  t.notOk(admitsAtLeast(policy('required', ['a']), policy('required', ['a', 'b'])))
+  t.notOk(admitsAtLeast(policy('required', ['a']), policy('required')))
+  t.notOk(admitsAtLeast(policy('none'), undefined), 'no matched route counts as strictest')
 })

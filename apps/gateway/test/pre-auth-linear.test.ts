@@ -60,9 +60,12 @@ const config = parseConfig({
 
 t.test('paths.ts: normaliseTarget, the prefix-spelling check and the fold', async (t) => {
   assertLinear(t, 'normaliseTarget', normaliseTarget)
-  const plain = createPrefixSpellingCheck(['/', '/api', '/api/admin', '/admin'])
+  const plain = createPrefixSpellingCheck([
+    { prefix: '/', auth: 'none', roles: [] }, { prefix: '/api', auth: 'optional', roles: [] },
+    { prefix: '/api/admin', auth: 'required', roles: ['admin'] }, { prefix: '/admin', auth: 'required', roles: ['admin'] }
+  ])
   assertLinear(t, 'prefix-spelling check (plain prefixes)', plain)
-  const mixed = createPrefixSpellingCheck(config.routes.map((route) => route.prefix))
+  const mixed = createPrefixSpellingCheck(config.routes)
   assertLinear(t, 'prefix-spelling check (prefixes that fold)', mixed)
   assertLinear(t, 'foldPath', foldPath)
   assertLinear(t, 'the whole rewriteUrl step', createTargetRewriter(config))
