@@ -57,6 +57,8 @@ t.test('headers.pass cannot let through identity, forwarding or hop-by-hop heade
   t.throws(() => parseConfig({ ...base, headers: { pass: ['x-foo-*'] } }), /headers\.pass\[0\] must be a header name/)
   t.throws(() => parseConfig({ ...base, headers: { drop: ['bad name'] } }), /headers\.drop\[0\] must be a header name/)
   t.throws(() => parseConfig({ ...base, headers: { drop: 'x-a' } }), /headers\.drop must be a list/)
+  t.throws(() => parseConfig({ ...base, headers: { drop: ['x-a', 'content-*'] } }), /headers\.drop\[1\] would drop content-length/)
+  t.throws(() => parseConfig({ ...base, headers: { drop: ['Host'] } }), /headers\.drop\[0\] would drop host/)
   t.same(parseConfig({ ...base, headers: { drop: ['X_A', 'x-b-*'] } }).headerLists, { drop: ['x-a', 'x-b-*'], pass: [] })
 })
 

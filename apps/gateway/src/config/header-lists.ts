@@ -7,6 +7,9 @@ import type { HeaderLists } from './types.js'
 /** An HTTP token (RFC 9110 §5.6.2), optionally ending in `*` for a family. */
 const ENTRY = /^[!#$%&'+.^_`|~0-9a-z-]{1,64}\*?$/
 
+/** Headers a proxied request needs to be the same request: never droppable. */
+const FRAMING = ['host', 'content-length', 'content-type', 'content-encoding']
+
 export function readHeaderLists (reader: Reader, value: unknown): HeaderLists {
   const headers = value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : {}
   const list = (key: 'drop' | 'pass', families: boolean): string[] => reader.stringList(headers[key], `headers.${key}`).map((item, index) => {
@@ -17,6 +20,11 @@ export function readHeaderLists (reader: Reader, value: unknown): HeaderLists {
     return entry
   })
   const drop = list('drop', true)
+  drop.forEach((entry, index) => {
+    const covers = (name: string): boolean => entry.endsWith('*') ? name.startsWith(entry.slice(0, -1)) : name === entry
+    const framing = FRAMING.find(covers)
+    if (framing !== undefined) reader.fail(`headers.drop[${index}]`, `would drop ${framing}, which the upstream request cannot do without`)
+  })
   const pass = list('pass', false)
   pass.forEach((name, index) => {
     if (ALWAYS_DROPPED.has(name)) reader.fail(`headers.pass[${index}]`, `cannot let ${name} through: the gateway always removes it (identity, forwarding or hop-by-hop header)`)
