@@ -23,7 +23,10 @@ async function naiveProxy (t: TeardownHost, upstreamPort: number): Promise<numbe
 
 t.test('the untrusted-header probe passes against the gateway and fails against a proxy that copies headers', async (t) => {
   const upstream = await startUpstream(t)
-  const raw = { headers: { drop: ['x-tenant-*'], pass: ['x-original-url'] }, routes: [{ prefix: '/public', upstream: upstream.url, auth: 'none' }] }
+  const raw = {
+    headers: { drop: ['x-tenant-*'], pass: ['x-original-url'] },
+    routes: [{ prefix: '/public', upstream: upstream.url, auth: 'none' }, { prefix: '/api/admin', upstream: upstream.url, auth: 'required', roles: ['admin'] }]
+  }
   const gateway = await startGateway(t, raw)
   const config = parseConfig({ ...raw, tokens: { keys: [], issuer: 'i', audience: 'a' } })
   const lines = untrustedHeaderLines(config.headerLists)
@@ -33,6 +36,8 @@ t.test('the untrusted-header probe passes against the gateway and fails against 
   const probe = good.find((result) => result.probe.startsWith('untrusted proxy headers'))
   t.equal(probe?.ok, true, probe?.detail ?? 'no probe result')
   t.equal(probe?.status, 200, 'the probe reached the upstream through the gateway')
+  t.same(good.filter((result) => !result.ok).map((result) => `${result.probe}: ${result.detail}`), [], 'every probe passes against the gateway')
+  t.ok(good.some((result) => result.probe === 'path /api/admin.json'), 'format-suffix spellings are probed')
 
   const naive = await naiveProxy(t, upstream.port)
   const bad = await runProbes({ host: '127.0.0.1', port: naive }, config.routes, config.headerLists)

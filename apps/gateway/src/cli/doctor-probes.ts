@@ -70,7 +70,9 @@ export function bypassSpellings (publicPrefix: string, protectedPrefix: string):
     `${pub}/../${name}/doctor`, `${pub}/%2e%2e/${name}/doctor`, `${pub}/%2E%2E%2F${name}/doctor`, `${pub}/..%2f${name}`,
     `${pub}/%252e%252e%252f${name}`, `${pub}/..;/${name}`, `${pub}/.%2e/${name}`, `${pub}\\..\\${name}`,
     `/${name.toUpperCase()}/doctor`, `//${name}/doctor`, `/${name}%2Fdoctor`, `/${name}/doctor%00`,
-    `/%${first.charCodeAt(0).toString(16)}${name.slice(1)}/doctor`
+    `/%${first.charCodeAt(0).toString(16)}${name.slice(1)}/doctor`,
+    // Read as the prefix by upstreams that strip format suffixes, decode before parsing, or normalise Unicode.
+    `/${name}.json`, `/${name}%3F/doctor`, `/${name}%EF%BC%8Fdoctor`
   ]
 }
 
