@@ -10,9 +10,9 @@ import { createHeaderPolicy } from './headers.js'
 import { registerHealthRoutes } from './health.js'
 import { createLegacyLookup, createLegacyVerifier } from './legacy-users.js'
 import { GatewayMetrics } from './metrics.js'
-import { BAD_PATH_ROUTE, createPrefixSpellingCheck, normaliseTarget } from './paths.js'
 import { registerProxyRoute } from './proxy-routes.js'
 import { rateLimitOptions } from './rate-limits.js'
+import { HEADER_ROOM, createTargetRewriter, registerRefusedTargetRoutes } from './request-target.js'
 import { registerDemoFiles, type DemoFiles } from './static-demo.js'
 import { createNewDeviceWebhook } from './webhook.js'
 
@@ -128,17 +128,8 @@ function errorCodeFor (statusCode: number): GatewayErrorCode {
   return 'GATEWAY_BAD_REQUEST'
 }
 
-/** The canonical target, or the 400 route for a refused target or a loose spelling of a configured prefix. */
-function createRewriteUrl (config: GatewayConfig): (raw: string) => string {
-  const loosePrefix = createPrefixSpellingCheck(config.routes.map((route) => route.prefix))
-  return (raw) => {
-    const target = normaliseTarget(raw)
-    return target === null || loosePrefix(target) ? BAD_PATH_ROUTE : target
-  }
-}
-
 export async function buildApp (config: GatewayConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
-  const rewriteTarget = createRewriteUrl(config)
+  const rewriteTarget = createTargetRewriter(config)
   const app = Fastify({
     logger: options.logger ?? {
       level: config.log.level,
@@ -150,7 +141,9 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     bodyLimit: config.server.bodyLimit,
     // Slowloris: a request head trickled byte by byte is cut off after headersTimeout (408, connection closed).
     // Node only checks every connectionsCheckingInterval (default 30 s), so check often enough for the bound to hold.
-    http: { headersTimeout: config.server.headersTimeoutMs, connectionsCheckingInterval: checkingInterval(config.server.headersTimeoutMs) },
+    // maxHeaderSize bounds the whole request head (target and headers; 431 beyond it): room for the longest
+    // accepted target (longer ones get 414 in rewriteUrl) plus the headers.
+    http: { headersTimeout: config.server.headersTimeoutMs, connectionsCheckingInterval: checkingInterval(config.server.headersTimeoutMs), maxHeaderSize: config.server.maxUrlLength + HEADER_ROOM },
     // Routing happens on the canonical target; a refused one goes to the 400 route (paths.ts). Routing stays
     // case-sensitive: loose spellings of a configured prefix are refused before it (createPrefixSpellingCheck).
     rewriteUrl: (request) => rewriteTarget(request.url ?? ''),
@@ -200,12 +193,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   registerHealthRoutes(app, metrics)
   if (options.demo !== undefined) registerDemoFiles(app, options.demo)
 
-  const badPath = metrics.route('(refused)')
-  app.all(BAD_PATH_ROUTE, async (request, reply) => {
-    request.log.info({ target: redactQuery(request.originalUrl) }, 'request target refused')
-    metrics.countResponse(badPath, 400)
-    return sendGatewayError(reply, 'GATEWAY_BAD_REQUEST')
-  })
+  registerRefusedTargetRoutes(app, metrics, redactQuery)
   const unrouted = metrics.route('(none)')
   app.setNotFoundHandler(async (_request, reply) => {
     metrics.countResponse(unrouted, 404)

@@ -8,6 +8,7 @@ export const GATEWAY_ERRORS = {
   GATEWAY_UPGRADE_REFUSED: { statusCode: 400, error: 'Bad Request', message: 'Protocol upgrades are not accepted on this path' },
   GATEWAY_NOT_FOUND: { statusCode: 404, error: 'Not Found', message: 'No route matches this path' },
   GATEWAY_PAYLOAD_TOO_LARGE: { statusCode: 413, error: 'Payload Too Large', message: 'The request body is too large' },
+  GATEWAY_URI_TOO_LONG: { statusCode: 414, error: 'URI Too Long', message: 'The request target is too long' },
   GATEWAY_INTERNAL: { statusCode: 500, error: 'Internal Server Error', message: 'The gateway failed to answer' },
   GATEWAY_BAD_GATEWAY: { statusCode: 502, error: 'Bad Gateway', message: 'The upstream service is unavailable' },
   GATEWAY_TIMEOUT: { statusCode: 504, error: 'Gateway Timeout', message: 'The upstream service did not answer in time' }

@@ -8,22 +8,12 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import type { FastifyRequest } from 'fastify'
 import type { AccessTokenService } from '@authgate/fastify'
 import type { GatewayConfig, RouteConfig } from './config.js'
-
-/** Identity-like headers other proxies use: never accepted from a client, whatever the configured names. */
-const FOREIGN_IDENTITY = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-groups', 'x-auth-request-user', 'x-auth-request-email', 'x-remote-user', 'remote-user']
-/** Hop-by-hop (RFC 9110 §7.6.1) and h2c-upgrade headers, plus the forwarding headers the gateway sets itself. */
-const HOP_BY_HOP = ['connection', 'keep-alive', 'proxy-authorization', 'proxy-authenticate', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'http2-settings']
-const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip']
-/** The default identity names: still never accepted from a client when the configuration renames them, since an
- * upstream written against the defaults may read them anyway. */
-const DEFAULT_IDENTITY = ['x-user-id', 'x-user-roles', 'x-session-id', 'x-authgate-assertion']
-/** `Expect: 100-continue` is answered by the gateway's own server (Node sends the 100); undici refuses to send a
- * request carrying it, so forwarding it turned every such request into a 502. */
-const REQUEST_ONLY = ['expect']
+import { rewriteLocation, type LocationMapping } from './upstream-location.js'
+import { ALWAYS_DROPPED, DEFAULT_IDENTITY, FOREIGN_IDENTITY, HOP_BY_HOP, createDropRule, type DropRule } from './untrusted-headers.js'
 
 export interface HeaderPolicy {
-  /** Dropped from every request (lower case, dashes). */
-  readonly dropped: ReadonlySet<string>
+  /** Whether a request header (lower-case name) is dropped: identity, hop-by-hop, forwarding, the drop-list. */
+  readonly isDropped: DropRule
   /** Identity header names: dropped from requests (any spelling) and responses, set from verified claims. */
   readonly identity: GatewayConfig['headers']
   readonly identityNames: ReadonlySet<string>
@@ -37,7 +27,7 @@ export function createHeaderPolicy (config: GatewayConfig): HeaderPolicy {
   for (const name of FOREIGN_IDENTITY) identityNames.add(name)
   for (const name of DEFAULT_IDENTITY) identityNames.add(name)
   return {
-    dropped: new Set([...identityNames, ...HOP_BY_HOP, ...FORWARDING, ...REQUEST_ONLY]),
+    isDropped: createDropRule(config.headerLists, [...identityNames, ...ALWAYS_DROPPED]),
     identity: config.headers,
     identityNames,
     cookieNames: [config.cookie.name, config.cookie.deviceName].map(bareCookieName),
@@ -52,6 +42,8 @@ function bareCookieName (name: string): string {
   if (lower.startsWith('__secure-')) return lower.slice(9)
   return lower
 }
+
+export type { LocationMapping } from './upstream-location.js'
 
 /** The Cookie header without the auth cookies (undefined when nothing is left). */
 export function filterCookieHeader (value: string, names: readonly string[]): string | undefined {
@@ -68,27 +60,49 @@ export function filterCookieHeader (value: string, names: readonly string[]): st
   return kept.length === 0 ? undefined : kept.join('; ')
 }
 
-function isDropped (name: string, policy: HeaderPolicy): boolean {
-  if (policy.dropped.has(name)) return true
-  // `x_user_id`: an upstream behind CGI/WSGI conventions reads it as x-user-id.
-  return name.includes('_') && policy.dropped.has(name.replace(/_/g, '-'))
+/** An RFC 7239 `for=` value: IPv6 addresses bracketed and quoted. */
+function forwardedNode (address: string): string {
+  return address.includes(':') ? `"[${address}]"` : address
 }
 
+/** An RFC 7239 quoted-string (the host may hold `:`, which a token cannot). */
+function quoted (value: string): string {
+  return `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`
+}
+
+/**
+ * X-Forwarded-For/-Proto/-Host/-Port and Forwarded, always rebuilt here (the client's copies were dropped with
+ * FORWARDING). Without a trusted proxy they come from the socket alone: the client address, the scheme and port it
+ * connected to, and no host (the Host header is whatever the client typed, and an upstream that builds links or
+ * password-reset URLs from X-Forwarded-Host would trust it). With `server.trustProxy`, the address chain the trusted
+ * proxies vouch for, and the scheme and host they forwarded (as Fastify reads them).
+ */
 function setForwarding (out: OutgoingHttpHeaders, request: FastifyRequest, trustProxy: boolean): void {
-  const socketAddress = request.raw.socket.remoteAddress ?? ''
+  const socket = request.raw.socket
+  const socketAddress = socket.remoteAddress ?? ''
+  let chain: string[]
+  let proto: string
+  let host: string | undefined
+  let port: number | undefined
   if (trustProxy) {
     // request.ips runs from the socket back through the trusted proxies to the first untrusted address (proxy-addr):
     // entries a client wrote before that one were never vouched for by a trusted proxy and are not passed on.
     const ips = request.ips
-    out['x-forwarded-for'] = ips === undefined || ips.length === 0 ? socketAddress : [...ips].reverse().join(', ')
-    out['x-forwarded-proto'] = request.protocol
-    if (request.host !== '') out['x-forwarded-host'] = request.host
+    chain = ips === undefined || ips.length === 0 ? [socketAddress] : [...ips].reverse()
+    proto = request.protocol
+    host = request.host === '' ? undefined : request.host
+    port = request.port ?? (proto === 'https' ? 443 : 80)
   } else {
-    out['x-forwarded-for'] = socketAddress
-    out['x-forwarded-proto'] = 'encrypted' in request.raw.socket ? 'https' : 'http'
-    // No x-forwarded-host: without a trusted proxy the Host is whatever the client typed, and an upstream that
-    // builds links or password-reset URLs from X-Forwarded-Host would trust it.
+    chain = [socketAddress]
+    proto = 'encrypted' in socket ? 'https' : 'http'
+    port = socket.localPort
   }
+  out['x-forwarded-for'] = chain.join(', ')
+  out['x-forwarded-proto'] = proto
+  if (host !== undefined) out['x-forwarded-host'] = host
+  if (port !== undefined) out['x-forwarded-port'] = String(port)
+  const first = `for=${forwardedNode(chain[0] ?? '')};proto=${proto}${host === undefined ? '' : `;host=${quoted(host)}`}`
+  out.forwarded = chain.length === 1 ? first : [first, ...chain.slice(1).map((address) => `for=${forwardedNode(address)}`)].join(', ')
 }
 
 /**
@@ -100,7 +114,7 @@ export function upstreamRequestHeaders (
 ): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {}
   for (const name in headers) {
-    if (isDropped(name, policy)) continue
+    if (policy.isDropped(name)) continue
     if (name === 'authorization' && !route.forwardAuthorization) continue
     const value = headers[name]
     if (name === 'cookie' && typeof value === 'string') {
@@ -143,44 +157,6 @@ function cookieNameOf (setCookie: string): string {
   return bareCookieName((equals === -1 ? setCookie : setCookie.slice(0, equals)).trim())
 }
 
-/** How an upstream Location maps back: its origin, the path prefix it is served under, the route's prefix. */
-export interface LocationMapping {
-  upstreamOrigin: string
-  upstreamPrefix: string
-  routePrefix: string
-}
-
-/** `path` with `from` (a path prefix, on a segment boundary) replaced by `to`; unchanged when not under `from`. */
-function swapPrefix (path: string, from: string, to: string): string {
-  if (from === to) return path
-  let rest: string
-  if (from === '/') rest = path
-  else if (path === from || path.startsWith(`${from}/`) || path.startsWith(`${from}?`) || path.startsWith(`${from}#`)) rest = path.slice(from.length)
-  else return path
-  if (to === '/') return rest.startsWith('/') ? rest : `/${rest}`
-  return to + (rest === '/' ? '/' : rest)
-}
-
-/**
- * A Location as the client should see it: absolute URLs on the upstream's own origin (any spelling the URL parser
- * reads as that origin: case, default port) lose the origin, so the upstream address is not revealed (B.33), and
- * paths under the upstream prefix (rewritePrefix) are mapped back under the route prefix the client used.
- */
-export function rewriteLocation (location: string, mapping: LocationMapping): string {
-  let path: string | undefined
-  if (location.startsWith('/') && !location.startsWith('//')) {
-    path = location
-  } else {
-    let url: URL | undefined
-    try {
-      url = new URL(location)
-    } catch { /* relative reference: left as it is */ }
-    if (url === undefined || url.origin !== mapping.upstreamOrigin) return location
-    path = url.pathname + url.search + url.hash
-  }
-  return swapPrefix(path, mapping.upstreamPrefix, mapping.routePrefix)
-}
-
 /** Response headers from the upstream, without auth-cookie Set-Cookie lines and identity echoes. */
 export function downstreamResponseHeaders (headers: Record<string, string | string[] | undefined>, policy: HeaderPolicy, mapping: LocationMapping): Record<string, string | string[] | undefined> {
   // Hop-by-hop headers describe the upstream connection, not the client's: `Connection: keep-alive` from the
@@ -198,6 +174,8 @@ export function downstreamResponseHeaders (headers: Record<string, string | stri
   }
   const location = headers.location
   if (typeof location === 'string') headers.location = rewriteLocation(location, mapping)
+  const contentLocation = headers['content-location']
+  if (typeof contentLocation === 'string') headers['content-location'] = rewriteLocation(contentLocation, mapping)
   // reply-from copies every own key onto the reply: rebuild without the emptied ones rather than `delete` by name.
   const kept: Record<string, string | string[] | undefined> = {}
   for (const name in headers) if (headers[name] !== undefined) kept[name] = headers[name]

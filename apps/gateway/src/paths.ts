@@ -7,6 +7,10 @@
 // ASCII; no backslash; no empty segment (`//`); percent-escapes decoded exactly once; refused when decoding yields
 // `/`, `\`, NUL or control characters, when the decoded path still holds an escape (double encoding), or when a
 // segment is `.`/`..` before or after decoding (also `..;param`, the servlet matrix-parameter spelling).
+// Every check here runs before authentication on attacker-chosen bytes: each is a plain scan, linear in the length
+// of the target (no regular expression that can backtrack; pre-auth-linear.test.ts measures it).
+import { foldPath, spellsPrefix } from './path-fold.js'
+import { admitsAtLeast, type RoutePolicy } from './policy-order.js'
 
 /** Where a refused request target is routed: a route that answers 400 (clients may call it too: it only says 400). */
 export const BAD_PATH_ROUTE = '/_authgate/bad-request'
@@ -16,8 +20,37 @@ function isPlainPathChar (code: number): boolean {
   return code > 0x20 && code < 0x7f && code !== 0x5c && code !== 0x23
 }
 
-const ENCODED_FORBIDDEN = /%(?:2f|5c|0[0-9a-f]|1[0-9a-f]|7f)/i
-const ESCAPE = /%[0-9a-f]{2}/i
+function hexValue (code: number): number {
+  if (code >= 0x30 && code <= 0x39) return code - 0x30
+  const lower = code | 0x20
+  if (lower >= 0x61 && lower <= 0x66) return lower - 0x57
+  return -1
+}
+
+/** The byte of the escape at `index` (`%XX`), or -1 when there is none there. */
+function escapeAt (text: string, index: number): number {
+  if (text.charCodeAt(index) !== 0x25) return -1
+  // Past the end, charCodeAt is NaN: not a hex digit.
+  const high = hexValue(text.charCodeAt(index + 1))
+  const low = hexValue(text.charCodeAt(index + 2))
+  return high === -1 || low === -1 ? -1 : high * 16 + low
+}
+
+/** An escape of `/`, `\`, a control character or DEL: never acceptable inside a segment. */
+function hasForbiddenEscape (path: string): boolean {
+  for (let index = path.indexOf('%'); index !== -1; index = path.indexOf('%', index + 1)) {
+    const byte = escapeAt(path, index)
+    if (byte === 0x2f || byte === 0x5c || (byte >= 0 && byte < 0x20) || byte === 0x7f) return true
+  }
+  return false
+}
+
+function hasEscape (text: string): boolean {
+  for (let index = text.indexOf('%'); index !== -1; index = text.indexOf('%', index + 1)) {
+    if (escapeAt(text, index) !== -1) return true
+  }
+  return false
+}
 
 function isDotSegment (segment: string): boolean {
   if (segment.charCodeAt(0) !== 0x2e) return false
@@ -44,12 +77,13 @@ function segmentsAreClean (path: string): boolean {
 
 function encodeSegment (segment: string): string {
   // encodeURI keeps the sub-delims, `:` and `@` of RFC 3986 pchar; `?` and `#` would end the path, so encode them.
-  return encodeURI(segment).replace(/[?#]/g, (character) => character === '?' ? '%3F' : '%23')
+  const encoded = encodeURI(segment)
+  return encoded.includes('?') || encoded.includes('#') ? encoded.replaceAll('?', '%3F').replaceAll('#', '%23') : encoded
 }
 
 /** The canonical path for a path holding escapes, or null when it must be refused. */
 function canonicalEscapedPath (path: string): string | null {
-  if (ENCODED_FORBIDDEN.test(path)) return null
+  if (hasForbiddenEscape(path)) return null
   let decoded: string
   try {
     decoded = decodeURIComponent(path)
@@ -57,7 +91,7 @@ function canonicalEscapedPath (path: string): string | null {
     return null
   }
   // `%252e` decodes to `%2e`: an upstream that decodes again would see a dot. Double encoding is refused outright.
-  if (ESCAPE.test(decoded) || decoded.includes('\\')) return null
+  if (hasEscape(decoded) || decoded.includes('\\')) return null
   for (let index = 0; index < decoded.length; index++) {
     const code = decoded.charCodeAt(index)
     if (code < 0x20 || code === 0x7f) return null
@@ -98,76 +132,63 @@ export function underPrefix (path: string, prefix: string): boolean {
   return path === prefix || (path.startsWith(prefix) && path.charCodeAt(prefix.length) === 0x2f)
 }
 
-/** A segment as a lenient upstream may read it: `;params` dropped (Tomcat/Spring), escapes decoded, trailing dots
- * and spaces dropped (Windows/IIS), case folded (Express's default router). */
-function foldSegment (segment: string): string {
-  const semicolon = segment.indexOf(';')
-  let folded = semicolon === -1 ? segment : segment.slice(0, semicolon)
-  if (folded.includes('%')) {
-    try {
-      folded = decodeURIComponent(folded)
-    } catch { /* canonical paths always decode; keep it as it is otherwise */ }
-  }
-  return folded.replace(/[. ]+$/, '').toLowerCase()
-}
-
 /**
- * Whether foldSegment could change one of the first `depth` segments of `target`: an upper-case letter, `;`, `%`,
- * or a segment ending in a dot or a space. When not, every folded segment equals the segment itself.
+ * Whether the fold (path-fold.ts) could read the target as anything but its own segments: an escape anywhere (a
+ * decoded or NFKC-mapped `..` can climb from any depth), or in the first `depth` segments an upper-case letter, `;`,
+ * a trailing dot, or a dot in the last segment (a format suffix). When not, the fold is the identity.
  */
 function mayFold (target: string, depth: number): boolean {
   let segment = 0
+  let dotInSegment = false
   for (let index = 1; index < target.length; index++) {
     const code = target.charCodeAt(index)
-    if (code === 0x3f) return false
+    if (code === 0x3f) break
+    if (code === 0x25) return true
     if (code === 0x2f) {
-      if (++segment >= depth) return false
+      segment++
+      dotInSegment = false
       continue
     }
-    if ((code >= 0x41 && code <= 0x5a) || code === 0x3b || code === 0x25) return true
-    if (code === 0x2e || code === 0x20) {
+    if (segment >= depth) continue
+    if ((code >= 0x41 && code <= 0x5a) || code === 0x3b) return true
+    if (code === 0x2e) {
+      dotInSegment = true
       const next = index + 1 < target.length ? target.charCodeAt(index + 1) : 0x2f
-      if (next === 0x2f || next === 0x3f) return true
+      if (next === 0x2f) return true
     }
   }
-  return false
+  return dotInSegment && segment < depth
 }
 
 /**
- * A check, built once from the configured route prefixes, that is true when a canonical target's leading segments
- * spell another configured prefix loosely but not exactly (`/ADMIN`, `/admin;x`, `/admin.`, `/admin%20`,
- * `/api/Admin` beside `/api/admin`). Routing is case-sensitive and exact, so such a target would be matched by a
- * shorter prefix (or the catch-all) with a weaker policy while an upstream that folds case or drops matrix
- * parameters serves it as the stricter route: those targets are refused instead (DESIGN: "case tricks cannot
- * bypass a policy").
+ * A check, built once from the configured routes, that is true when a canonical target, read the way a lenient
+ * upstream may read it (path-fold.ts: case, Unicode folds, `;params`, trailing dots, encoded `?`/`#`, format
+ * suffixes), falls under a configured prefix that the target itself is not exactly under and whose policy is
+ * stricter than that of the route the target matched (`/api/ADMIN`, `/api/admin;x`, `/api/admin.json`,
+ * `/api/admın`, `/api/admin%3F` beside `/api/admin`; `/ADMIN` from the catch-all). Routing is case-sensitive and
+ * exact, so such a target would get the weaker policy while the upstream serves it as the stricter route: those
+ * targets are refused instead, on every route (DESIGN: "case tricks cannot bypass a policy"). A target that matches
+ * no route counts as strictest, so loose spellings from there are refused too.
  */
-export function createPrefixSpellingCheck (prefixes: readonly string[]): (target: string) => boolean {
-  const table = prefixes
-    .filter((prefix) => prefix !== '/')
-    .map((prefix) => {
-      const exact = prefix.split('/').slice(1).filter((segment) => segment !== '')
-      return { exact, folded: exact.map(foldSegment) }
-    })
-  const depth = Math.max(0, ...table.map((entry) => entry.exact.length))
+export function createPrefixSpellingCheck (routes: readonly RoutePolicy[]): (target: string) => boolean {
+  const table = routes
+    .filter((route) => route.prefix !== '/')
+    .map((route) => ({ route, folded: foldPath(route.prefix).segments }))
+  const depth = Math.max(0, ...table.map((entry) => entry.route.prefix.split('/').length - 1))
   if (depth === 0) return () => false
+  // Longest first: the route Fastify matches is the first one the target is exactly under.
+  const byLength = [...routes].sort((a, b) => b.prefix.length - a.prefix.length)
   // With prefixes that folding leaves unchanged (the usual lower-case ones), a target that folding leaves unchanged
-  // (nearly every request) cannot spell any of them loosely: the split-and-fold below (an allocation per segment on
-  // every request, ≈ 1.5 µs in the profile) is skipped for it.
-  const plainPrefixes = table.every((entry) => entry.exact.every((segment, index) => segment === entry.folded[index]))
+  // (nearly every request) cannot spell any of them loosely: the fold (an allocation per segment) is skipped for it.
+  const plainPrefixes = table.every((entry) => entry.folded.join('/') === entry.route.prefix.slice(1))
   return (target) => {
     if (plainPrefixes && !mayFold(target, depth)) return false
     const query = target.indexOf('?')
-    const segments = (query === -1 ? target : target.slice(0, query)).split('/', depth + 1).slice(1)
-    const folded = segments.map(foldSegment)
+    const path = query === -1 ? target : target.slice(0, query)
+    const folded = foldPath(path)
+    const matched = byLength.find((route) => underPrefix(path, route.prefix))
     for (const entry of table) {
-      if (segments.length < entry.exact.length) continue
-      let loose = true
-      let same = true
-      for (let index = 0; index < entry.exact.length && loose; index++) {
-        loose = folded[index] === entry.folded[index]
-        if (segments[index] !== entry.exact[index]) same = false
-      }
-      if (loose && !same) return true
+      if (spellsPrefix(folded, entry.folded) && !underPrefix(path, entry.route.prefix) && !admitsAtLeast(entry.route, matched)) return true
     }
     return false
   }

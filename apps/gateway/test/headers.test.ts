@@ -148,12 +148,13 @@ t.test('B.28: auth cookies and Authorization stay at the gateway unless a route 
 
 t.test('B.31: forwarding headers come from the socket; the upstream Host is the configured one', async (t) => {
   const { upstream, gateway } = await setup(t)
-  await rawRequest(gateway.port, rawGet('/public/f', ['X-Forwarded-For: 6.6.6.6', 'X-Forwarded-Proto: https', 'X-Forwarded-Host: evil.example', 'Forwarded: for=6.6.6.6', 'X-Real-IP: 6.6.6.6']).replace('Host: gateway.test', 'Host: evil.example'))
+  await rawRequest(gateway.port, rawGet('/public/f', ['X-Forwarded-For: 6.6.6.6', 'X-Forwarded-Proto: https', 'X-Forwarded-Host: evil.example', 'X-Forwarded-Port: 443', 'Forwarded: for=6.6.6.6;host=evil.example', 'X-Real-IP: 6.6.6.6']).replace('Host: gateway.test', 'Host: evil.example'))
   const seen = upstream.seen.at(-1)!
   t.equal(seen.headers['x-forwarded-for'], '127.0.0.1')
   t.equal(seen.headers['x-forwarded-proto'], 'http')
   t.equal(seen.headers['x-forwarded-host'], undefined, 'L2: no X-Forwarded-Host from a client-chosen Host without a trusted proxy')
-  t.equal(seen.headers.forwarded, undefined)
+  t.equal(seen.headers['x-forwarded-port'], String(gateway.port), 'the port the client connected to, not its claim')
+  t.equal(seen.headers.forwarded, 'for=127.0.0.1;proto=http', 'Forwarded rebuilt from the socket (RFC 7239)')
   t.equal(seen.headers['x-real-ip'], undefined)
   t.equal(seen.headers.host, `127.0.0.1:${upstream.port}`)
 })

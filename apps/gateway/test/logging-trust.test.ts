@@ -32,6 +32,8 @@ t.test('server.trustProxy: the client chain is kept and the socket address appen
   t.equal(seen.headers['x-forwarded-for'], '203.0.113.7, 127.0.0.1')
   t.equal(seen.headers['x-forwarded-proto'], 'https')
   t.equal(seen.headers['x-forwarded-host'], 'app.example')
+  t.equal(seen.headers['x-forwarded-port'], '443', 'the default port of the forwarded scheme')
+  t.equal(seen.headers.forwarded, 'for=203.0.113.7;proto=https;host="app.example", for=127.0.0.1', 'Forwarded rebuilt from the same vouched-for values')
 })
 
 t.test('L1: with a trusted proxy only the vouched-for part of X-Forwarded-For is kept; trustProxy 0 is off', async (t) => {

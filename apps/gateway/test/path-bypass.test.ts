@@ -135,3 +135,51 @@ t.test('loose spellings of a configured prefix (case, ;params, trailing dots/spa
   t.equal((await rawRequest(gateway.port, rawGet('/Other/x;y'))).status, 200)
   t.same(upstream.seen.map((seen) => seen.url), ['/api/users', '/api/administrators', '/adminx/users', '/Other/x;y'])
 })
+
+t.test('issue #11 item 7: folded spellings of a stricter nested prefix are refused 400 on every route', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, {
+    routes: [
+      { prefix: '/', upstream: upstream.url, auth: 'none' },
+      { prefix: '/api', upstream: upstream.url, auth: 'optional' },
+      { prefix: '/api/admin', upstream: upstream.url, auth: 'required', roles: ['admin'] },
+      { prefix: '/docs', upstream: upstream.url, auth: 'none' }
+    ]
+  })
+  const user = gateway.token('u1', ['user'])
+  const spellings = [
+    '/api/admin.json', '/api/admin.xml', '/api/admin.html', '/api/admin.json.', '/api/admin;a.json', '/api/admin%3F/users', '/api/admin%23x',
+    '/api/adm%C4%B1n/users', '/api/adm%C4%B0n', '/api/%EF%BD%81%EF%BD%84%EF%BD%8D%EF%BD%89%EF%BD%8E/users', '/api/admin%EF%BC%8Fusers',
+    '/api/x/%E2%80%A5/admin/users', '/api/ad%E2%80%8Bmin', '/%E2%84%AA/%E2%80%A5/api/admin', '/api/%C5%BFub/%E2%80%A5/admin'
+  ]
+  for (const target of spellings) {
+    for (const headers of [[], [`Authorization: Bearer ${user}`]]) {
+      const answer = await rawRequest(gateway.port, rawGet(target, headers))
+      t.equal(answer.status, 400, `${target} (${headers.length === 0 ? 'anonymous' : 'user'})`)
+      t.match(answer.body, /"code":"GATEWAY_BAD_REQUEST"/)
+    }
+  }
+  t.same(upstream.seen.map((seen) => seen.url), [], 'the upstream saw none of them')
+  // Spellings of a prefix that is no stricter than the route they match are not a way past anything.
+  for (const target of ['/api/admin/users.json', '/api/users.json', '/api/administrators.json', '/static/app.js', '/docs.html', '/Docs/x']) {
+    const answer = await rawRequest(gateway.port, rawGet(target, [`Authorization: Bearer ${gateway.token('root', ['admin'])}`]))
+    t.equal(answer.status, 200, `${target} still routes`)
+  }
+})
+
+t.test('issue #11 item 2: a target over server.maxUrlLength is 414 (JSON) before any other work; a head over the cap 431', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, { server: { maxUrlLength: 1024 }, routes: [{ prefix: '/public', upstream: upstream.url, auth: 'none' }] })
+  const ok = await rawRequest(gateway.port, rawGet(`/public/${'a'.repeat(1024 - 8)}`))
+  t.equal(ok.status, 200, 'exactly maxUrlLength passes')
+  for (const target of [`/public/${'a'.repeat(1024 - 7)}`, `/public/${'.'.repeat(4000)}x`, `/public/x?${'%'.repeat(5000)}`]) {
+    const answer = await rawRequest(gateway.port, rawGet(target))
+    t.equal(answer.status, 414, `${target.length} characters`)
+    t.match(JSON.parse(answer.body), { statusCode: 414, code: 'GATEWAY_URI_TOO_LONG' })
+  }
+  const huge = await rawRequest(gateway.port, rawGet(`/public/${'a'.repeat(40_000)}`))
+  t.equal(huge.status, 431, 'a head beyond maxUrlLength + 16 KiB is cut off by the HTTP parser')
+  t.equal(upstream.seen.length, 1, 'only the first request reached the upstream')
+  const defaults = await startGateway(t, { routes: [{ prefix: '/public', upstream: upstream.url, auth: 'none' }] })
+  t.equal((await rawRequest(defaults.port, rawGet(`/public/${'a'.repeat(8192)}`))).status, 414, 'the default is 8 KiB')
+})

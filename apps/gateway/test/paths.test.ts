@@ -1,6 +1,8 @@
 // normaliseTarget(): the canonical request target that both the route policy and the upstream see (B.29, B.30).
 import t from 'tap'
-import { normaliseTarget, underPrefix } from '../src/paths.js'
+import { createPrefixSpellingCheck, normaliseTarget, underPrefix } from '../src/paths.js'
+import { foldPath } from '../src/path-fold.js'
+import { admitsAtLeast } from '../src/policy-order.js'
 
 t.test('plain targets pass unchanged (same string, no copy)', async (t) => {
   for (const target of ['/', '/api', '/api/', '/api/users/42?x=1&y=%2F', '/public/a.b/c..d/.well', '/a;b=c/d', "/a/!$&'()*+,;=:@~-_"]) {
@@ -33,4 +35,66 @@ t.test('underPrefix matches on segment boundaries', async (t) => {
   t.notOk(underPrefix('/apix', '/api'))
   t.notOk(underPrefix('/API/x', '/api'))
   t.ok(underPrefix('/anything', '/'))
+})
+
+// Issue #11 item 7: nested prefixes (`/api` weaker, `/api/admin` stricter) and every fold a lenient upstream applies.
+t.test('folded spellings of a stricter prefix are caught; exact and unrelated paths are not', async (t) => {
+  const loose = createPrefixSpellingCheck([
+    { prefix: '/', auth: 'none', roles: [] }, { prefix: '/api', auth: 'optional', roles: [] },
+    { prefix: '/api/admin', auth: 'required', roles: ['admin'] }, { prefix: '/admin', auth: 'required', roles: ['admin'] },
+    { prefix: '/v1.0', auth: 'required', roles: [] }, { prefix: '/docs', auth: 'none', roles: [] }
+  ])
+  const refused = [
+    // format suffixes on the last segment
+    '/api/admin.json', '/api/admin.xml', '/api/admin.html', '/api/admin.x.json', '/api/admin.json.', '/admin.php', '/admin;x.json',
+    // encoded `?` and `#` end the path for an upstream that decodes before it parses
+    '/api/admin%3F', '/api/admin%3F/users', '/api/admin%3fx', '/api/admin%23frag', '/api/admin%3F.json',
+    // Unicode letters whose case fold is ASCII, and NFKC compatibility forms
+    '/api/adm%C4%B1n/users', '/api/%C4%B0nside/%E2%80%A5/admin', '/api/adm%C4%B0n', '/%C5%BFecret/%EF%BC%8E%EF%BC%8E/admin', '/api/%EF%BD%81%EF%BD%84%EF%BD%8D%EF%BD%89%EF%BD%8E',
+    '/api/admin%EF%BC%8Fusers', '/api/%E2%84%AAeys/..%EF%BC%8Fadmin', '/public/%EF%BC%8E%EF%BC%8E/admin/users', '/public/%E2%80%A5/admin/users',
+    '/public/x/%E2%80%A5/%E2%80%A5/admin', '/api/ad%E2%80%8Bmin', '/api/ad%C2%ADmin/x', '/api/admin%EF%BC%9Bx/users', '/api/admin%EF%BC%9Fx',
+    // the earlier folds still hold
+    '/api/Admin/users', '/api/admin;x/users', '/api/admin./users', '/api/admin%20/users', '/ADMIN', '/public/..%20/admin/users',
+    '/v1.0.json', '/V1.0/x'
+  ]
+  for (const target of refused) {
+    const canonical = normaliseTarget(target)
+    t.not(canonical, null, `${target} is a canonical target`)
+    t.equal(loose(canonical as string), true, target)
+  }
+  const allowed = [
+    '/api/admin', '/api/admin/users.json', '/api/admin.json/x', '/api/administrators', '/api/adminx.json', '/api/users.json',
+    '/public/file.json', '/public/a.b/c..d/.well', '/adminx/users', '/Other/x;y', '/api/caf%C3%A9', '/v1.0/x', '/v1.5', '/api/x?next=/admin.json',
+    '/api/%E2%84%AAeys', '/docs.html', '/DOCS/x', '/docs;x/y'
+  ]
+  for (const target of allowed) t.equal(loose(normaliseTarget(target) as string), false, target)
+})
+
+t.test('foldPath: the documented folds, one by one', async (t) => {
+  const read = (path: string): string => foldPath(path).segments.join('/')
+  t.equal(read('/API/Admin'), 'api/admin')
+  t.equal(read('/api/adm%C4%B1n'), 'api/admin', 'dotless ı')
+  t.equal(read('/%C5%BFecret'), 'secret', 'long ſ')
+  t.equal(read('/%E2%84%AAey'), 'key', 'Kelvin sign')
+  t.equal(read('/stra%C3%9Fe'), 'strasse', 'ß')
+  t.equal(read('/%EF%BD%81%EF%BD%84'), 'ad', 'fullwidth')
+  t.equal(read('/a;b=c/d;e'), 'a/d')
+  t.equal(read('/a/b%3Fc/d'), 'a/b')
+  t.equal(read('/a/b../c. /d'), 'a/b/c/d')
+  t.equal(read('/a/b/../c'), 'a/c')
+  t.equal(read('/a\\b//c'), 'a/b/c')
+  t.same(foldPath('/a/').trailingSlash, true)
+  t.same(foldPath('/a').trailingSlash, false)
+})
+
+t.test('admitsAtLeast: a spelled prefix is stricter unless it admits everyone the matched route admits', async (t) => {
+  const policy = (auth: 'none' | 'optional' | 'required', roles: string[] = []) => ({ prefix: '/p', auth, roles })
+  t.ok(admitsAtLeast(policy('none'), policy('none')))
+  t.ok(admitsAtLeast(policy('optional'), policy('required')))
+  t.notOk(admitsAtLeast(policy('optional'), policy('none')), 'optional refuses bad tokens that none ignores')
+  t.notOk(admitsAtLeast(policy('required'), policy('optional')))
+  t.ok(admitsAtLeast(policy('required', ['a', 'b']), policy('required', ['a'])))
+  t.notOk(admitsAtLeast(policy('required', ['a']), policy('required', ['a', 'b'])))
+  t.notOk(admitsAtLeast(policy('required', ['a']), policy('required')))
+  t.notOk(admitsAtLeast(policy('none'), undefined), 'no matched route counts as strictest')
 })

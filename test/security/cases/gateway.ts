@@ -8,6 +8,7 @@ import { attach, bearer, evidenceOf, exchange, rawHttp, trickle } from '../lib/g
 import { FORGED_IDENTITY, UNDERSCORE_IDENTITY, identityProblems } from '../lib/gateway-identity.js'
 import { closedPort, silentListener, withUpstream } from '../lib/gateway-upstream.js'
 import { ADMIN_BYPASS, CANONICAL_SPELLINGS, SMUGGLED } from '../lib/gateway-spellings.js'
+import { hardeningCases } from './gateway-hardening.js'
 
 function fail (problems: readonly string[]): void {
   if (problems.length > 0) throw new Error(problems.slice(0, 5).join('; '))
@@ -344,10 +345,12 @@ const forwarding: AttackCase[] = [
         ...(headers.host === upstreamHost ? [] : [`upstream Host ${String(headers.host)}`]),
         ...(headers['x-forwarded-for'] === '127.0.0.1' ? [] : [`X-Forwarded-For ${String(headers['x-forwarded-for'])}`]),
         ...(headers['x-forwarded-proto'] === 'http' ? [] : [`X-Forwarded-Proto ${String(headers['x-forwarded-proto'])}`]),
-        ...['x-forwarded-host', 'x-forwarded-port', 'forwarded', 'x-real-ip'].filter((name) => headers[name] !== undefined).map((name) => `${name} forwarded`)
+        ...(headers['x-forwarded-port'] === String(target.port) ? [] : [`X-Forwarded-Port ${String(headers['x-forwarded-port'])}`]),
+        ...(headers.forwarded === 'for=127.0.0.1;proto=http' ? [] : [`Forwarded ${String(headers.forwarded)}`]),
+        ...['x-forwarded-host', 'x-real-ip'].filter((name) => headers[name] !== undefined).map((name) => `${name} forwarded`)
       ])
     },
-    also: 'upstream Host is the configured one; `X-Forwarded-For: 127.0.0.1`, `-Proto: http`; no `-Host`, `Forwarded`, `X-Real-IP`'
+    also: 'upstream Host is the configured one; `X-Forwarded-For: 127.0.0.1`, `-Proto: http`, `-Port` and `Forwarded` rebuilt from the socket; no `-Host`, `X-Real-IP`'
   },
   {
     id: 'B.31',
@@ -535,5 +538,5 @@ export const group: CaseGroup = {
   section: 'B',
   title: 'Gateway and proxy',
   // In catalogue order (B.28 sits with the header cases above): the table lists them as they come.
-  cases: [...identity, ...smuggling, ...paths, ...forwarding, ...responses].sort((a, b) => Number(a.id.slice(2)) - Number(b.id.slice(2)))
+  cases: [...identity, ...smuggling, ...paths, ...forwarding, ...responses, ...hardeningCases].sort((a, b) => Number(a.id.slice(2)) - Number(b.id.slice(2)))
 }

@@ -3,6 +3,8 @@
 // upstream: the upstream echoed our forged marker back, or a path-bypass spelling got a 2xx on a protected prefix.
 import { connect } from 'node:net'
 import type { RouteConfig } from '../config.js'
+import type { HeaderLists } from '../config/types.js'
+import { DEFAULT_DROP, FORWARDING, headerKey } from '../untrusted-headers.js'
 
 export const MARKER = 'authgate-doctor-forged-identity'
 
@@ -43,6 +45,22 @@ const FORGED = [
   `X-Authgate-Assertion: ${MARKER}`, `X-Forwarded-User: ${MARKER}`, `X-Auth-Request-User: ${MARKER}`, `X_User_Id: ${MARKER}`
 ]
 
+/**
+ * One forged line per header the gateway must not pass on (issue #11 item 8): the forwarding headers it rebuilds and
+ * the drop-list in effect (defaults plus `headers.drop`, a family as `<prefix>doctor`, minus `headers.pass`).
+ */
+export function untrustedHeaderLines (lists: HeaderLists): string[] {
+  const passed = new Set(lists.pass.map(headerKey))
+  const names = [...FORWARDING, ...DEFAULT_DROP, ...lists.drop].map((entry) => entry.endsWith('*') ? `${entry.slice(0, -1)}doctor` : entry)
+  return [...new Set(names)].filter((name) => !passed.has(headerKey(name))).map((name) => `${name}: ${MARKER}`)
+}
+
+/** The names of `lines` whose forged value the upstream echoed back (as a JSON echo of its request headers shows). */
+function echoedNames (text: string, lines: readonly string[]): string[] {
+  const lower = text.toLowerCase()
+  return lines.map((line) => line.slice(0, line.indexOf(':'))).filter((name) => lower.includes(`"${name}":"${MARKER}"`))
+}
+
 /** Path spellings of SECURITY-CASES B.29 that try to reach `protectedPrefix` from under `publicPrefix`. */
 export function bypassSpellings (publicPrefix: string, protectedPrefix: string): string[] {
   const pub = publicPrefix === '/' ? '' : publicPrefix
@@ -52,14 +70,28 @@ export function bypassSpellings (publicPrefix: string, protectedPrefix: string):
     `${pub}/../${name}/doctor`, `${pub}/%2e%2e/${name}/doctor`, `${pub}/%2E%2E%2F${name}/doctor`, `${pub}/..%2f${name}`,
     `${pub}/%252e%252e%252f${name}`, `${pub}/..;/${name}`, `${pub}/.%2e/${name}`, `${pub}\\..\\${name}`,
     `/${name.toUpperCase()}/doctor`, `//${name}/doctor`, `/${name}%2Fdoctor`, `/${name}/doctor%00`,
-    `/%${first.charCodeAt(0).toString(16)}${name.slice(1)}/doctor`
+    `/%${first.charCodeAt(0).toString(16)}${name.slice(1)}/doctor`,
+    // Read as the prefix by upstreams that strip format suffixes, decode before parsing, or normalise Unicode.
+    `/${name}.json`, `/${name}%3F/doctor`, `/${name}%EF%BC%8Fdoctor`
   ]
 }
 
-export async function runProbes (target: Target, routes: readonly RouteConfig[]): Promise<ProbeResult[]> {
+export async function runProbes (target: Target, routes: readonly RouteConfig[], headerLists: HeaderLists = { drop: [], pass: [] }): Promise<ProbeResult[]> {
   const results: ProbeResult[] = []
+  const untrusted = untrustedHeaderLines(headerLists)
   for (const route of routes) {
     const path = route.prefix === '/' ? '/authgate-doctor' : `${route.prefix}/authgate-doctor`
+    const proxied = await send(target, get(path, untrusted))
+    const echoed = echoedNames(proxied.text, untrusted)
+    results.push({
+      route: route.prefix,
+      probe: `untrusted proxy headers (${untrusted.length})`,
+      status: proxied.status,
+      ok: echoed.length === 0 && !proxied.text.includes(MARKER),
+      detail: echoed.length > 0
+        ? `the upstream received ${echoed.slice(0, 5).join(', ')}${echoed.length > 5 ? ` and ${echoed.length - 5} more` : ''}`
+        : proxied.text.includes(MARKER) ? 'a forged header value reached the upstream' : `answered ${proxied.status}`
+    })
     const answer = await send(target, get(path, FORGED))
     const leaked = answer.text.includes(MARKER)
     results.push({

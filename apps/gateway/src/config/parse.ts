@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os'
 import { ACCESS_ALGORITHMS, DEFAULT_KEY_REFRESH_MS, parseKeyEncryptionKey, type AccessAlgorithm, type KeyEncryptionKey, type KeyInput } from '@authgate/fastify'
 import { expandEnv } from './env.js'
 import { Reader } from './reader.js'
+import { readHeaderLists } from './header-lists.js'
 import { readRateLimit } from './rate-limit.js'
 import { readRoutes } from './routes.js'
 import { LEGACY_REFRESH_KEYS, readLegacyRefresh } from './users-refresh.js'
@@ -26,7 +27,7 @@ export interface ParseOptions {
 }
 
 function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
-  const server = reader.object(value, 'server', ['host', 'port', 'trustProxy', 'workers', 'bodyLimit', 'headersTimeout', 'publicOrigin'])
+  const server = reader.object(value, 'server', ['host', 'port', 'trustProxy', 'workers', 'bodyLimit', 'headersTimeout', 'publicOrigin', 'maxUrlLength'])
   const trust = server.trustProxy
   let trustProxy: GatewayConfig['server']['trustProxy'] = false
   if (typeof trust === 'boolean' || (typeof trust === 'number' && Number.isSafeInteger(trust) && trust >= 0)) trustProxy = trust
@@ -41,7 +42,8 @@ function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
     workers: server.workers === 'auto' ? Math.min(64, availableParallelism()) : reader.integer(server.workers, 'server.workers', 1, 1, 64),
     bodyLimit: reader.integer(server.bodyLimit, 'server.bodyLimit', 1_048_576, 1024, 1_073_741_824),
     headersTimeoutMs: reader.duration(server.headersTimeout, 'server.headersTimeout', '30s', 500, 300_000),
-    publicOrigin: readPublicOrigin(reader, server.publicOrigin)
+    publicOrigin: readPublicOrigin(reader, server.publicOrigin),
+    maxUrlLength: reader.integer(server.maxUrlLength, 'server.maxUrlLength', 8192, 256, 65_536)
   })
 }
 
@@ -139,7 +141,7 @@ function readUsers (reader: Reader, value: unknown): UsersConfig {
 }
 
 function readHeaders (reader: Reader, value: unknown): IdentityHeaderNames {
-  const headers = reader.object(value, 'headers', ['userId', 'roles', 'sessionId', 'assertion'])
+  const headers = reader.object(value, 'headers', ['userId', 'roles', 'sessionId', 'assertion', 'drop', 'pass'])
   const name = (item: unknown, key: string, fallback: string): string => {
     const text = reader.string(item, `headers.${key}`, fallback).toLowerCase()
     if (!HEADER_NAME.test(text)) reader.fail(`headers.${key}`, 'must be a header name (letters, digits, dashes)')
@@ -182,6 +184,7 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
     routes: readRoutes(reader, top.routes, AUTH_PREFIX),
     users: readUsers(reader, top.users),
     headers: readHeaders(reader, top.headers),
+    headerLists: readHeaderLists(reader, top.headers),
     // Off unless asked for: in front of a legacy API, open self-registration would let any stranger past every
     // `auth: required` route (issue #11 item 9). The plugin keeps its own default.
     registration: reader.boolean(auth.registration, 'auth.registration', false),

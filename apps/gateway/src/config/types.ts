@@ -36,6 +36,13 @@ export interface LegacyRefreshConfig {
   readonly recheckIntervalMs: number
 }
 
+export interface HeaderLists {
+  /** Added to the default drop-list: lower-case names, or families ending in `*` (`x-internal-*`). */
+  readonly drop: readonly string[]
+  /** Names of the default drop-list let through (never the identity, forwarding or hop-by-hop headers). */
+  readonly pass: readonly string[]
+}
+
 export type UsersConfig =
   | { readonly source: 'builtin' }
   | {
@@ -80,6 +87,8 @@ export interface GatewayConfig {
      * with trustProxy, only auth.allowedOrigins.
      */
     readonly publicOrigin: string | undefined
+    /** Longest request target accepted; a longer one is answered 414 before any other work. */
+    readonly maxUrlLength: number
   }
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
   /** undefined: the in-memory store (sessions vanish on restart). */
@@ -116,6 +125,8 @@ export interface GatewayConfig {
   readonly routes: readonly RouteConfig[]
   readonly users: UsersConfig
   readonly headers: IdentityHeaderNames
+  /** `headers.drop` / `headers.pass` of the file: the untrusted request headers removed before proxying. */
+  readonly headerLists: HeaderLists
   /** POST /auth/register on or off (default off in the gateway: `auth.registration: true` opens it). */
   readonly registration: boolean
   readonly allowedOrigins: readonly string[]

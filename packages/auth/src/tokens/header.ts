@@ -8,7 +8,16 @@ export const ASSERTION_TYP = 'authgate-assertion+jwt'
 
 // Far larger than any header authgate signs; bounds the work done on a forged one.
 const MAX_HEADER_SEGMENT = 1024
-const BASE64URL = /^[A-Za-z0-9_-]+$/
+/** Non-empty base64url alphabet only; a scan (forged headers are attacker-chosen bytes, read before any crypto). */
+function isBase64Url (segment: string): boolean {
+  if (segment.length === 0) return false
+  for (let index = 0; index < segment.length; index++) {
+    const code = segment.charCodeAt(index)
+    const alphanumeric = (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)
+    if (!alphanumeric && code !== 0x2d && code !== 0x5f) return false
+  }
+  return true
+}
 // Invalid UTF-8 is a malformed token, not text to repair with U+FFFD.
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true })
 
@@ -28,7 +37,7 @@ export function canonicalHeaderSegment (slot: KeySlot, typ: string): string {
  * spelling but the one that re-encodes to itself.
  */
 export function canonicalBytes (segment: string): Buffer | undefined {
-  if (!BASE64URL.test(segment)) return undefined
+  if (!isBase64Url(segment)) return undefined
   const bytes = Buffer.from(segment, 'base64url')
   return bytes.toString('base64url') === segment ? bytes : undefined
 }

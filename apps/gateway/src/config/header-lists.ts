@@ -1,0 +1,33 @@
+// `headers.drop` and `headers.pass`: the gateway's drop-list of untrusted request headers (untrusted-headers.ts),
+// extended or narrowed by the file. Names are lower-cased and `_` is read as `-`, as the drop rule compares them.
+import { ALWAYS_DROPPED, headerKey } from '../untrusted-headers.js'
+import type { Reader } from './reader.js'
+import type { HeaderLists } from './types.js'
+
+/** An HTTP token (RFC 9110 §5.6.2), optionally ending in `*` for a family. */
+const ENTRY = /^[!#$%&'+.^_`|~0-9a-z-]{1,64}\*?$/
+
+/** Headers a proxied request needs to be the same request: never droppable. */
+const FRAMING = ['host', 'content-length', 'content-type', 'content-encoding']
+
+export function readHeaderLists (reader: Reader, value: unknown): HeaderLists {
+  const headers = value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : {}
+  const list = (key: 'drop' | 'pass', families: boolean): string[] => reader.stringList(headers[key], `headers.${key}`).map((item, index) => {
+    const entry = headerKey(item)
+    if (!ENTRY.test(entry) || (!families && entry.endsWith('*'))) {
+      reader.fail(`headers.${key}[${index}]`, families ? 'must be a header name, or a name prefix ending in * (x-internal-*)' : 'must be a header name')
+    }
+    return entry
+  })
+  const drop = list('drop', true)
+  drop.forEach((entry, index) => {
+    const covers = (name: string): boolean => entry.endsWith('*') ? name.startsWith(entry.slice(0, -1)) : name === entry
+    const framing = FRAMING.find(covers)
+    if (framing !== undefined) reader.fail(`headers.drop[${index}]`, `would drop ${framing}, which the upstream request cannot do without`)
+  })
+  const pass = list('pass', false)
+  pass.forEach((name, index) => {
+    if (ALWAYS_DROPPED.has(name)) reader.fail(`headers.pass[${index}]`, `cannot let ${name} through: the gateway always removes it (identity, forwarding or hop-by-hop header)`)
+  })
+  return Object.freeze({ drop: Object.freeze(drop), pass: Object.freeze(pass) })
+}

@@ -1,0 +1,78 @@
+// Issue #11 item 8: client headers that upstreams trust (routing overrides, scheme/host hints, client-IP headers,
+// other proxies' and platforms' identity headers) never cross the gateway; `headers.drop` extends the list,
+// `headers.pass` lets a named one through; the forwarding headers are always the gateway's own.
+import t from 'tap'
+import { parseConfig } from '../src/config.js'
+import { DEFAULT_DROP } from '../src/untrusted-headers.js'
+import { rawGet, rawRequest, startGateway, startUpstream } from './helpers.js'
+
+/** One header per entry of the default list (a family is tried as `<prefix>probe`), each in two spellings. */
+function forgedLines (): string[] {
+  const names = DEFAULT_DROP.map((entry) => entry.endsWith('*') ? `${entry.slice(0, -1)}probe` : entry)
+  return names.flatMap((name) => [`${name}: forged`, `${name.toUpperCase().replaceAll('-', '_')}: forged`])
+}
+
+t.test('every header of the default drop-list (and its underscore spelling) is removed, on every kind of route', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, {
+    routes: [
+      { prefix: '/public', upstream: upstream.url, auth: 'none' },
+      { prefix: '/api', upstream: upstream.url, auth: 'required' }
+    ]
+  })
+  const token = gateway.token('u1', ['user'])
+  const lines = forgedLines()
+  t.ok(lines.length > 100, `${lines.length} forged header lines`)
+  for (const [path, extra] of [['/public/x', []], ['/api/x', [`Authorization: Bearer ${token}`]]] as const) {
+    const answer = await rawRequest(gateway.port, rawGet(path, [...extra, ...lines, 'X-Kept: yes']))
+    t.equal(answer.status, 200, path)
+    const seen = upstream.seen.at(-1)!
+    const leaked = Object.entries(seen.headers).filter(([, value]) => String(value).includes('forged')).map(([name]) => name)
+    t.same(leaked, [], `${path}: no forged header reached the upstream`)
+    t.equal(seen.headers['x-kept'], 'yes', 'an unrelated header still passes')
+  }
+})
+
+t.test('headers.drop extends the list (names and families); headers.pass lets a named one through', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, {
+    headers: { drop: ['X-Internal-Secret', 'x-tenant-*'], pass: ['x-original-url', 'X_Real_Client_Hint', 'cf-access-client-id'] },
+    routes: [{ prefix: '/public', upstream: upstream.url, auth: 'none' }]
+  })
+  await rawRequest(gateway.port, rawGet('/public/x', [
+    'X-Internal-Secret: forged', 'X-Tenant-Id: forged', 'x_tenant_role: forged', 'X-Original-URL: /kept', 'X-Rewrite-URL: forged',
+    'CF-Access-Client-Id: kept', 'CF-Access-Authenticated-User-Email: forged'
+  ]))
+  const seen = upstream.seen.at(-1)!
+  for (const name of ['x-internal-secret', 'x-tenant-id', 'x_tenant_role', 'x-rewrite-url', 'cf-access-authenticated-user-email']) t.equal(seen.headers[name], undefined, name)
+  t.equal(seen.headers['x-original-url'], '/kept', 'passed by name')
+  t.equal(seen.headers['cf-access-client-id'], 'kept', 'passed by name out of a dropped family')
+})
+
+t.test('headers.pass cannot let through identity, forwarding or hop-by-hop headers; entries are header names', async (t) => {
+  const base = { tokens: { keys: [], issuer: 'i', audience: 'a' }, routes: [{ prefix: '/x', upstream: 'http://127.0.0.1:1', auth: 'none' }] }
+  for (const name of ['x-user-id', 'X-Forwarded-For', 'forwarded', 'x_real_ip', 'connection', 'x-forwarded-user']) {
+    t.throws(() => parseConfig({ ...base, headers: { pass: [name] } }), /headers\.pass\[0\] cannot let/, name)
+  }
+  t.throws(() => parseConfig({ ...base, headers: { pass: ['x-foo-*'] } }), /headers\.pass\[0\] must be a header name/)
+  t.throws(() => parseConfig({ ...base, headers: { drop: ['bad name'] } }), /headers\.drop\[0\] must be a header name/)
+  t.throws(() => parseConfig({ ...base, headers: { drop: 'x-a' } }), /headers\.drop must be a list/)
+  t.throws(() => parseConfig({ ...base, headers: { drop: ['x-a', 'content-*'] } }), /headers\.drop\[1\] would drop content-length/)
+  t.throws(() => parseConfig({ ...base, headers: { drop: ['Host'] } }), /headers\.drop\[0\] would drop host/)
+  t.same(parseConfig({ ...base, headers: { drop: ['X_A', 'x-b-*'] } }).headerLists, { drop: ['x-a', 'x-b-*'], pass: [] })
+})
+
+t.test('the WebSocket handshake gets the same treatment', async (t) => {
+  const upstream = await startUpstream(t)
+  const upgrades: Array<Record<string, unknown>> = []
+  upstream.server.on('upgrade', (request, socket) => { upgrades.push(request.headers); socket.destroy() })
+  const gateway = await startGateway(t, { routes: [{ prefix: '/ws', upstream: upstream.url, auth: 'required', websocket: true }] })
+  const token = gateway.token('u1')
+  await rawRequest(gateway.port, [
+    'GET /ws/chat HTTP/1.1', 'Host: gateway.test', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', `Authorization: Bearer ${token}`, ...forgedLines(), '', ''
+  ].join('\r\n'), 1000)
+  t.equal(upgrades.length, 1, 'the handshake reached the upstream')
+  t.same(Object.entries(upgrades[0] ?? {}).filter(([, value]) => String(value).includes('forged')).map(([name]) => name), [])
+  t.equal(upgrades[0]?.forwarded, 'for=127.0.0.1;proto=http')
+})
