@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
 import { verifyDummy, verifyPassword } from '../passwords.js'
 import { isIdentifier, isRoleList } from '../tokens/claims.js'
-import { addUser, normaliseEmail } from '../stores/users.js'
+import { addUser, findUserByEmail, normaliseEmail } from '../stores/users.js'
 import { clientInfo } from '../sessions/client-info.js'
 import type { SessionUser } from '../sessions/service.js'
 import type { VerifiedUser } from '../options.js'
@@ -50,7 +50,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       }
       return { id, email: verifiedEmail ?? null, roles: [...roles] }
     }
-    const user = await store.findUserByEmail(normaliseEmail(email))
+    const user = await findUserByEmail(store, email)
     if (user?.passwordHash === undefined) return verifyDummy(password).then(() => null)
     return await verifyPassword(user.passwordHash, password) ? { id: user.id, email: user.email, roles: user.roles } : null
   }
