@@ -26,11 +26,20 @@ export interface CookieJar {
    */
   readRefresh: (request: FastifyRequest, reply: FastifyReply) => string | undefined
   /**
-   * The opaque id of this browser's device: derived from the device cookie, never the cookie value itself (the id
-   * is listed, stored and sent in events; the cookie stays a secret). A new device cookie is set when there is
-   * none, a malformed one, or several copies.
+   * This browser's device: an opaque id derived from the device cookie, never the cookie value itself (the id is
+   * listed, stored and sent in events; the cookie stays a secret). A new device cookie is set when there is none,
+   * a malformed one, or several copies.
    */
-  deviceId: (request: FastifyRequest, reply: FastifyReply) => string
+  device: (request: FastifyRequest, reply: FastifyReply) => DeviceIdentity
+}
+
+export interface DeviceIdentity {
+  id: string
+  /**
+   * For a device cookie that was already there: its value, the id device records had before ids were opaque, so
+   * the store can find and rewrite them (stores/store.ts DeviceSeen). Never listed, logged or sent in events.
+   */
+  legacyId?: string
 }
 
 /**
@@ -86,16 +95,16 @@ export function createCookieJar (options: NormalisedOptions['cookie']): CookieJa
       const value = request.cookies[options.name]
       return typeof value === 'string' && value.length > 0 ? value : undefined
     },
-    deviceId (request, reply) {
+    device (request, reply) {
       const copies = countCookies(request.headers.cookie, options.deviceName)
       // Several device cookies: which device this is cannot be told, so it is a new one (a login is not refused:
       // a sibling subdomain must not be able to block sign-in).
       if (copies > 1) expireCopies(request, reply, options.deviceName, copies)
       const current = copies === 1 ? request.cookies[options.deviceName] : undefined
-      if (typeof current === 'string' && DEVICE_ID.test(current)) return opaqueDeviceId(current)
+      if (typeof current === 'string' && DEVICE_ID.test(current)) return { id: opaqueDeviceId(current), legacyId: current }
       const value = randomBytes(16).toString('base64url')
       reply.setCookie(options.deviceName, value, { ...deviceBase, maxAge: DEVICE_COOKIE_MAX_AGE })
-      return opaqueDeviceId(value)
+      return { id: opaqueDeviceId(value) }
     }
   }
 }

@@ -92,3 +92,22 @@ t.test('GET /auth/sessions shows a session stored before opaque device ids with 
   t.notOk(listed.body.includes(legacyValue), 'the stored cookie value is not shown')
   t.equal(listed.json()[0].device, opaqueDeviceId(legacyValue))
 })
+
+t.test('after the upgrade to opaque device ids, a device recorded under its cookie value is not a new device', async (t) => {
+  const app = Fastify()
+  const newDevices: string[] = []
+  await app.register(authgate, { store: { memory: true }, tokens: { keys: [testKey('EdDSA')], issuer: 'authgate-test', audience: 'test' } })
+  app.authgate.events.on('newDevice', (event) => { newDevices.push(event.deviceId) })
+  t.teardown(() => app.close())
+  const registered = await app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'upgrade@example.com', password: PASSWORD } })
+  const userId: string = registered.json().user.id
+  // What a login before the upgrade left behind: the device record keyed by the cookie's value.
+  const cookieValue = 'DeviceCookieBeforeUpgr'
+  await app.authgate.store.recordDevice({ userId, deviceId: cookieValue, userAgent: 'ua', ip: '127.0.0.1', now: new Date() })
+  const login = await app.inject({ method: 'POST', url: '/auth/login', headers: { cookie: `authgate_did=${cookieValue}` }, payload: { email: 'upgrade@example.com', password: PASSWORD } })
+  t.equal(login.statusCode, 200)
+  t.same(newDevices, [], 'no newDevice event (nor webhook) for a known device')
+  t.same((await app.authgate.store.listDevices(userId)).map((device) => device.deviceId), [opaqueDeviceId(cookieValue)], 'rewritten to the opaque id')
+  await app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'upgrade@example.com', password: PASSWORD } })
+  t.equal(newDevices.length, 1, 'a browser without the cookie is still a new device')
+})

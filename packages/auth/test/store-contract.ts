@@ -220,6 +220,21 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     t.equal(devices[0]?.lastIp, '::1')
   })
 
+  t.test('devices: one recorded under its cookie value (before opaque ids) is rewritten to the opaque id, not new', async (t) => {
+    const store = await factory(t)
+    const first = new Date(Date.now() - DAY)
+    await store.recordDevice({ userId: 'u1', deviceId: 'RawCookieValue00000000', userAgent: 'ua', ip: '127.0.0.1', now: first })
+    const now = new Date()
+    const seen = { userId: 'u1', deviceId: 'opaque-1', legacyDeviceId: 'RawCookieValue00000000', userAgent: 'ua2', ip: '::1', now }
+    t.same(await store.recordDevice(seen), { isNew: false }, 'the same device')
+    const devices = await store.listDevices('u1')
+    t.same(devices.map((device) => device.deviceId), ['opaque-1'], 'only the opaque id remains')
+    t.equal(devices[0]?.firstSeenAt.getTime(), first.getTime(), 'its first sighting kept')
+    t.same(await store.recordDevice(seen), { isNew: false })
+    t.same(await store.recordDevice({ ...seen, userId: 'u2' }), { isNew: true }, 'another user\'s device under that value: new')
+    t.same(await store.recordDevice({ ...seen, deviceId: 'opaque-2', legacyDeviceId: 'NeverRecorded000000000' }), { isNew: true })
+  })
+
   t.test('ping answers', async (t) => {
     const store = await factory(t)
     await store.ping()

@@ -83,7 +83,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     }
     await lockout?.recordSuccess(account)
     // A refresh cookie already present (perhaps planted) is ignored: every login starts a new family.
-    const issued = await sessions.issue(user, clientInfo(request), cookies.deviceId(request, reply))
+    const issued = await sessions.issue(user, clientInfo(request), cookies.device(request, reply))
     return sendSession(context, reply, issued)
   })
 }

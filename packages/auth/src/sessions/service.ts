@@ -7,6 +7,7 @@ import type { AuthgateEvents } from '../events.js'
 import type { SessionPage, SessionRecord, SessionStore } from '../stores/store.js'
 import type { AccessTokenService, RevocationList, SignedAccessToken } from '../tokens/types.js'
 import type { ClientInfo } from './client-info.js'
+import type { DeviceIdentity } from '../cookies.js'
 import { generateRefreshToken, hashRefreshToken, isRefreshTokenFormat } from './refresh-token.js'
 import { classifyReuse } from './reuse.js'
 import { openSuccessor, sealSuccessor } from './successor.js'
@@ -44,7 +45,7 @@ export interface SessionServiceOptions {
 }
 
 export interface SessionService {
-  issue: (user: SessionUser, client: ClientInfo, deviceId: string) => Promise<IssuedSession>
+  issue: (user: SessionUser, client: ClientInfo, device: DeviceIdentity) => Promise<IssuedSession>
   /** Rejects with AuthError AUTH_REFRESH_INVALID / AUTH_REFRESH_REUSED (401) or AUTH_STORE_UNAVAILABLE (503). */
   refresh: (presented: string | undefined, client: ClientInfo) => Promise<IssuedSession>
   /** Ends the session of the presented token; null when there was none to end. */
@@ -96,7 +97,8 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
   }
 
   return {
-    async issue (user, client, deviceId) {
+    async issue (user, client, device) {
+      const deviceId = device.id
       const now = new Date()
       const id = randomBytes(16).toString('base64url')
       const refreshToken = generateRefreshToken()
@@ -108,7 +110,8 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
         expiresAt: new Date(now.getTime() + options.refreshTtlMs)
       })
       try {
-        const { isNew } = await store.recordDevice({ userId: user.id, deviceId, userAgent: client.userAgent, ip: client.ip, now })
+        const seen = { userId: user.id, deviceId, userAgent: client.userAgent, ip: client.ip, now }
+        const { isNew } = await store.recordDevice(device.legacyId === undefined ? seen : { ...seen, legacyDeviceId: device.legacyId })
         if (isNew) events.emit('newDevice', { userId: user.id, deviceId, sessionId: id, ip: client.ip, userAgent: client.userAgent, at: now })
       } catch (error) {
         // Device tracking is advisory: the session exists, the login stands.

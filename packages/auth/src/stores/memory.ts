@@ -186,10 +186,14 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
       device.userAgent = seen.userAgent
       return { isNew: false }
     }
+    // A device recorded under its cookie value (before ids were opaque): rewritten to the opaque id.
+    const legacyKey = seen.legacyDeviceId === undefined ? undefined : `${seen.userId}\u0000${seen.legacyDeviceId}`
+    const legacy = legacyKey === undefined ? undefined : this.#devices.get(legacyKey)
+    if (legacyKey !== undefined) this.#devices.delete(legacyKey)
     this.#devices.set(key, {
-      userId: seen.userId, deviceId: seen.deviceId, userAgent: seen.userAgent, firstSeenAt: seen.now, lastSeenAt: seen.now, lastIp: seen.ip
+      userId: seen.userId, deviceId: seen.deviceId, userAgent: seen.userAgent, firstSeenAt: legacy?.firstSeenAt ?? seen.now, lastSeenAt: seen.now, lastIp: seen.ip
     })
-    return { isNew: true }
+    return { isNew: legacy === undefined }
   }
 
   async listDevices (userId: string): Promise<DeviceRecord[]> {

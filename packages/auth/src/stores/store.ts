@@ -80,6 +80,12 @@ export interface DeviceRecord {
 export interface DeviceSeen {
   userId: string
   deviceId: string
+  /**
+   * The id this device had before device ids were opaque: the device cookie's value itself. A device the store
+   * knows only under it is the same device: its record is rewritten to `deviceId` and it is not new. TODO(next-major):
+   * drop once no record is keyed by a cookie value. Stores that ignore it report such a device new once.
+   */
+  legacyDeviceId?: string
   userAgent: string
   ip: string
   now: Date
