@@ -8,6 +8,7 @@ import type { SessionPage, SessionRecord, SessionStore } from '../stores/store.j
 import type { AccessTokenService, RevocationList, SignedAccessToken } from '../tokens/types.js'
 import type { ClientInfo } from './client-info.js'
 import type { DeviceIdentity } from '../cookies.js'
+import { comesAfter, newestFirst } from '../stores/session-order.js'
 import { generateRefreshToken, hashRefreshToken, isRefreshTokenFormat } from './refresh-token.js'
 import { classifyReuse } from './reuse.js'
 import { openSuccessor, sealSuccessor } from './successor.js'
@@ -185,7 +186,11 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
     async list (userId, page) {
       const now = new Date()
       // One more than the page: whether a next page exists, without a count query.
-      const sessions = await store.listUserSessions(userId, now, idleSince(now), { ...page, limit: page.limit + 1 })
+      const found = await store.listUserSessions(userId, now, idleSince(now), { ...page, limit: page.limit + 1 })
+      // The position, order and size are applied here as well: a custom store written before `page` existed
+      // answers the whole list every time, and its callers would otherwise page forever.
+      const after = page.after
+      const sessions = (after === undefined ? found : found.filter((session) => comesAfter(session, after))).sort(newestFirst)
       return { sessions: sessions.slice(0, page.limit), more: sessions.length > page.limit }
     }
   }

@@ -8,11 +8,7 @@ import {
   type SessionPage, type SessionRecord, type SessionStore, type UserRecord
 } from './store.js'
 import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
-
-/** Newest first: createdAt descending, then id descending (what MongoDB's sort on { createdAt: -1, _id: -1 } gives). */
-function newestFirst (a: { createdAt: Date, id: string }, b: { createdAt: Date, id: string }): number {
-  return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
-}
+import { comesAfter, newestFirst } from './session-order.js'
 
 function isLive (session: SessionRecord, now: Date, idleSince?: Date): boolean {
   return session.revokedAt === null && session.expiresAt > now && (idleSince === undefined || session.lastUsedAt > idleSince)
@@ -158,7 +154,7 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
     const after = page?.after
     return [...this.#sessions.values()]
       .filter((session) => session.userId === userId && isLive(session, now, idleSince))
-      .filter((session) => after === undefined || newestFirst(after, session) < 0)
+      .filter((session) => after === undefined || comesAfter(session, after))
       .sort(newestFirst)
       .slice(0, page?.limit ?? Number.POSITIVE_INFINITY)
       .map((session) => structuredClone(session))

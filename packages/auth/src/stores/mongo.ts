@@ -293,7 +293,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable {
     const docs = await this.#run(() => this.#sessions
       .find({ userId, ...liveFilter(now, idleSince), ...position }, { maxTimeMS: this.#maxTimeMS })
       .sort({ createdAt: -1, _id: -1 })
-      .limit(Math.min(page?.limit ?? 1000, 1000))
+      .limit(page?.limit ?? 1000)
       .toArray())
     return docs.map(toSession)
   }

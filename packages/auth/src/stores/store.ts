@@ -144,6 +144,8 @@ export interface SessionStore extends RevocationSource {
   /**
    * Live sessions of the user, newest first (createdAt, then id, both descending: a total order, so pages never
    * skip or repeat a session). With `page`: at most `page.limit`, only those after `page.after` in that order.
+   * Paging here is an optimisation: the session service applies `page` again to whatever is returned, so a store
+   * that ignores it (written before it existed) stays correct, only slower.
    */
   listUserSessions (userId: string, now: Date, idleSince: Date, page?: SessionPage): Promise<SessionRecord[]>
   /** Drops the sealed successor once the grace window is over (housekeeping; reads check the time anyway). */
