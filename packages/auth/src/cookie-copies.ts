@@ -27,11 +27,6 @@ function trimSpaceTab (text: string): string {
   return text.slice(start, end)
 }
 
-/** `__Host-` cookies (any case, as current browsers read the prefix) can only be set host-only on Path=/. */
-export function isHostPrefixed (name: string): boolean {
-  return name.slice(0, 7).toLowerCase() === '__host-'
-}
-
 /** At most this many domains are tried, the shortest (the registrable domain) first: each is one Set-Cookie line. */
 const MAX_DOMAINS = 6
 const DNS_LABEL = /^[a-z0-9-]{1,63}$/

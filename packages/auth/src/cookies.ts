@@ -10,12 +10,18 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import { AuthError } from './errors.js'
-import { countCookies, isHostPrefixed, tossedCopyLocations } from './cookie-copies.js'
+import { countCookies, tossedCopyLocations } from './cookie-copies.js'
+import { isHostPrefixed } from './cookie-prefix.js'
 import type { NormalisedOptions } from './options.js'
 
 /** 400 days: the longest lifetime browsers accept for a cookie. */
 const DEVICE_COOKIE_MAX_AGE = 400 * 86_400
-const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/
+const DEVICE_COOKIE_VALUE = /^[A-Za-z0-9_-]{22}$/
+
+/** A device cookie value as authgate writes it (16 random bytes, base64url): what sessions stored before opaque ids. */
+export function isDeviceCookieValue (value: string): boolean {
+  return DEVICE_COOKIE_VALUE.test(value)
+}
 
 export interface CookieJar {
   setRefresh: (reply: FastifyReply, token: string, expiresAt: Date) => void
@@ -101,7 +107,7 @@ export function createCookieJar (options: NormalisedOptions['cookie']): CookieJa
       // a sibling subdomain must not be able to block sign-in).
       if (copies > 1) expireCopies(request, reply, options.deviceName, copies)
       const current = copies === 1 ? request.cookies[options.deviceName] : undefined
-      if (typeof current === 'string' && DEVICE_ID.test(current)) return { id: opaqueDeviceId(current), legacyId: current }
+      if (typeof current === 'string' && isDeviceCookieValue(current)) return { id: opaqueDeviceId(current), legacyId: current }
       const value = randomBytes(16).toString('base64url')
       reply.setCookie(options.deviceName, value, { ...deviceBase, maxAge: DEVICE_COOKIE_MAX_AGE })
       return { id: opaqueDeviceId(value) }

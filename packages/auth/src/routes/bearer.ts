@@ -4,19 +4,18 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
 import type { AuthClaims } from '../types.js'
 import type { RouteContext } from './context.js'
-import { opaqueDeviceId } from '../cookies.js'
+import { isDeviceCookieValue, opaqueDeviceId } from '../cookies.js'
 import { decodeCursor, encodeCursor, UNPAGED_SESSIONS_LIMIT } from '../sessions/page-cursor.js'
 import { listSessionsQuery, revokeSessionsQuery, sessionIdParams, type ListSessionsQuery } from './schemas.js'
 
 const required = { auth: 'required' as const }
-const LEGACY_DEVICE_VALUE = /^[A-Za-z0-9_-]{22}$/
 
 /**
  * The device as listed: sessions store the opaque device id (cookies.ts). TODO(next-major): sessions created before
  * that stored the device cookie value itself (22 characters); it is shown derived, never as it is.
  */
 function publicDevice (device: string | null): string | null {
-  return device !== null && LEGACY_DEVICE_VALUE.test(device) ? opaqueDeviceId(device) : device
+  return device !== null && isDeviceCookieValue(device) ? opaqueDeviceId(device) : device
 }
 
 function claimsOf (request: FastifyRequest): AuthClaims {
