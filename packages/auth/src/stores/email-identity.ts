@@ -6,7 +6,7 @@
 // The key: the local part in Unicode NFKC (compatibility forms: fullwidth letters and `＠`, ligatures, long ſ, the
 // Kelvin sign), case folded (upper then lower case, which also folds ß→ss and ı→i), NFKC again; the domain as DNS
 // sees it (url.domainToASCII: IDNA/UTS 46, so `exämple.test` and `xn--exmple-cua.test` are one domain, while
-// `straße.de` and `strasse.de` stay two). This key decides identity only; a lockout counter may fold further.
+// `straße.de` and `strasse.de` stay two). Login's per-account lockout counts attempts under this same key.
 //
 // Refused at registration, so no second spelling can exist: invisible characters, combining marks left over after
 // normalisation on Latin/Greek/Cyrillic or punctuation (`i` + U+0307, `m` + U+0338), non-ASCII punctuation and
