@@ -24,7 +24,7 @@ t.test('documents hold hashes only and a sealed successor', async (t) => {
   const store = new MongoSessionStore({ url: process.env.MONGODB_URL, database: name })
   t.teardown(() => store.close())
   // What an earlier version created: replaced by the session list's index.
-  await client.db(name).collection('sessions').createIndex({ userId: 1 }, { name: 'userId' })
+  await client.db(name).collection('sessions').createIndex({ userId: 1 }, { name: 'userId' }, undefined)
   await store.init()
   await store.init()
   const indexes = await client.db(name).collection('sessions').indexes()

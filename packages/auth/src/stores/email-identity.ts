@@ -32,9 +32,9 @@ const LATIN_LETTER = /\p{Script=Latin}/u
  */
 const STACKED_MARK = /[\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{Script=Common}]\p{M}/u
 /** Punctuation or a symbol outside ASCII: the Common-script look-alikes of `-`, `.`, `_`, `'`… */
-const NON_ASCII_PUNCTUATION = /(?![\u0000-\u007f])[\p{P}\p{S}]/u
+const NON_ASCII_PUNCTUATION = /(?!\p{ASCII})[\p{P}\p{S}]/u
 /** A domain as written: anything else in ASCII (`%`, `_`, `[`) is no host name, or is decoded by IDNA. */
-const DOMAIN_ASCII = /^(?:[A-Za-z0-9.-]|[^\u0000-\u007f])+$/
+const DOMAIN_ASCII = /^(?:[A-Za-z0-9.-]|\P{ASCII})+$/u
 const DNS_DOMAIN = /^[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})*$/
 /** U+3002 (and, after NFKC, U+FF61): a dot to IDNA, so `x。com` would name the same domain as `x.com`. */
 const IDEOGRAPHIC_FULL_STOP = '\u3002'
