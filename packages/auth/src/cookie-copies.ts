@@ -27,12 +27,12 @@ function trimSpaceTab (text: string): string {
   return text.slice(start, end)
 }
 
-/** `__Host-` cookies (any case, as current browsers read the prefix) can only be set host-only on Path=/. */
-export function isHostPrefixed (name: string): boolean {
-  return name.slice(0, 7).toLowerCase() === '__host-'
-}
-
-/** At most this many domains are tried, the shortest (the registrable domain) first: each is one Set-Cookie line. */
+/**
+ * At most this many domains are tried, shortest first: each is one Set-Cookie line. The shortest two-label one is
+ * the registrable domain (`example.com`) unless the host is under a multi-label public suffix (`app.example.co.uk`):
+ * then it is the suffix itself (`co.uk`), a Domain browsers refuse to set or match, so that line is ignored
+ * (harmless: it only takes one of the slots). No public-suffix list is consulted.
+ */
 const MAX_DOMAINS = 6
 const DNS_LABEL = /^[a-z0-9-]{1,63}$/
 

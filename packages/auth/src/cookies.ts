@@ -10,12 +10,18 @@ import { createHash, randomBytes } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { CookieSerializeOptions } from '@fastify/cookie'
 import { AuthError } from './errors.js'
-import { countCookies, isHostPrefixed, tossedCopyLocations } from './cookie-copies.js'
+import { countCookies, tossedCopyLocations } from './cookie-copies.js'
+import { isHostPrefixed } from './cookie-prefix.js'
 import type { NormalisedOptions } from './options.js'
 
 /** 400 days: the longest lifetime browsers accept for a cookie. */
 const DEVICE_COOKIE_MAX_AGE = 400 * 86_400
-const DEVICE_ID = /^[A-Za-z0-9_-]{22}$/
+const DEVICE_COOKIE_VALUE = /^[A-Za-z0-9_-]{22}$/
+
+/** A device cookie value as authgate writes it (16 random bytes, base64url): what sessions stored before opaque ids. */
+export function isDeviceCookieValue (value: string): boolean {
+  return DEVICE_COOKIE_VALUE.test(value)
+}
 
 export interface CookieJar {
   setRefresh: (reply: FastifyReply, token: string, expiresAt: Date) => void
@@ -26,11 +32,20 @@ export interface CookieJar {
    */
   readRefresh: (request: FastifyRequest, reply: FastifyReply) => string | undefined
   /**
-   * The opaque id of this browser's device: derived from the device cookie, never the cookie value itself (the id
-   * is listed, stored and sent in events; the cookie stays a secret). A new device cookie is set when there is
-   * none, a malformed one, or several copies.
+   * This browser's device: an opaque id derived from the device cookie, never the cookie value itself (the id is
+   * listed, stored and sent in events; the cookie stays a secret). A new device cookie is set when there is none,
+   * a malformed one, or several copies.
    */
-  deviceId: (request: FastifyRequest, reply: FastifyReply) => string
+  device: (request: FastifyRequest, reply: FastifyReply) => DeviceIdentity
+}
+
+export interface DeviceIdentity {
+  id: string
+  /**
+   * For a device cookie that was already there: its value, the id device records had before ids were opaque, so
+   * the store can find and rewrite them (stores/store.ts DeviceSeen). Never listed, logged or sent in events.
+   */
+  legacyId?: string
 }
 
 /**
@@ -86,16 +101,16 @@ export function createCookieJar (options: NormalisedOptions['cookie']): CookieJa
       const value = request.cookies[options.name]
       return typeof value === 'string' && value.length > 0 ? value : undefined
     },
-    deviceId (request, reply) {
+    device (request, reply) {
       const copies = countCookies(request.headers.cookie, options.deviceName)
       // Several device cookies: which device this is cannot be told, so it is a new one (a login is not refused:
       // a sibling subdomain must not be able to block sign-in).
       if (copies > 1) expireCopies(request, reply, options.deviceName, copies)
       const current = copies === 1 ? request.cookies[options.deviceName] : undefined
-      if (typeof current === 'string' && DEVICE_ID.test(current)) return opaqueDeviceId(current)
+      if (typeof current === 'string' && isDeviceCookieValue(current)) return { id: opaqueDeviceId(current), legacyId: current }
       const value = randomBytes(16).toString('base64url')
       reply.setCookie(options.deviceName, value, { ...deviceBase, maxAge: DEVICE_COOKIE_MAX_AGE })
-      return opaqueDeviceId(value)
+      return { id: opaqueDeviceId(value) }
     }
   }
 }

@@ -13,6 +13,7 @@ import type { StoreOption } from './stores/index.js'
 import type { AuthgateEventHooks } from './events.js'
 import type { Redis } from 'ioredis'
 import { isRedisClient } from './rate-limit-redis.js'
+import { cookiePrefixOf } from './cookie-prefix.js'
 
 /** Seconds, or a string like `'15m'`, `'30d'`, `'10s'`, `'500ms'`. */
 export type Duration = number | string
@@ -420,7 +421,7 @@ export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
   if (!COOKIE_NAME.test(deviceName) || deviceName === name) throw new Error('cookie.deviceName must be a cookie token other than cookie.name')
   // Browsers drop a `__Host-`/`__Secure-` cookie without Secure: sign-in would then silently never stick.
   for (const [key, value] of [['cookie.name', name], ['cookie.deviceName', deviceName]] as const) {
-    if (/^__(host|secure)-/i.test(value) && !secure) throw new Error(`${key} with a __Host- or __Secure- prefix requires cookie.secure`)
+    if (cookiePrefixOf(value) !== undefined && !secure) throw new Error(`${key} with a __Host- or __Secure- prefix requires cookie.secure`)
   }
   const reuseDetection = input.reuseDetection ?? 'revoke'
   if (!(['revoke', 'report'] as unknown[]).includes(reuseDetection)) throw new Error('reuseDetection must be "revoke" | "report"')

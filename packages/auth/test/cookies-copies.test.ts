@@ -1,5 +1,6 @@
 // Issue #11 item 6: several cookies of one name (cookie tossing) are never resolved. The counting, the places a
 // tossed copy is expired, the security log line (no values), and `__Host-` names.
+import { connect } from 'node:net'
 import t from 'tap'
 import Fastify from 'fastify'
 import authgate from '../src/index.js'
@@ -13,10 +14,28 @@ t.test('countCookies reads names as the cookie parser does', async (t) => {
   t.equal(countCookies(undefined, 'rt'), 0)
   t.equal(countCookies('rt=a', 'rt'), 1)
   t.equal(countCookies('rt=a; rt=b', 'rt'), 2)
-  t.equal(countCookies('rt=a; rt=b', 'rt'), 2, 'two Cookie headers reach Node joined by "; "')
   t.equal(countCookies(' \trt \t=a;x=1;rt=', 'rt'), 2, 'spaces and tabs around the name, an empty copy')
   t.equal(countCookies('x=rt=1; rt; yrt=2; rtx=3', 'rt'), 0, 'the name inside a value, without "=", or as part of a name')
   t.equal(countCookies('RT=a; r%74=b; rt=c', 'rt'), 1, 'case variants and percent-encoded names are other cookies')
+})
+
+t.test('two separate Cookie header lines on the wire (Node joins them with "; ") are two copies', async (t) => {
+  const app = Fastify()
+  await app.register(authgate, { store: { memory: true }, tokens: { keys: [testKey('EdDSA')], issuer: 'authgate-test', audience: 'test' } })
+  t.teardown(() => app.close())
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address !== null ? address.port : 0
+  const answer = await new Promise<string>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.end('POST /auth/refresh HTTP/1.1\r\nHost: app.example.com\r\nCookie: authgate_rt=first\r\nCookie: authgate_rt=second\r\n' +
+        'Content-Length: 0\r\nConnection: close\r\n\r\n')
+    })
+    let text = ''
+    socket.setEncoding('utf8').on('data', (chunk: string) => { text += chunk }).on('end', () => { resolve(text) }).on('error', reject)
+  })
+  t.match(answer, /^HTTP\/1\.1 401 /)
+  t.match(answer, /AUTH_REFRESH_AMBIGUOUS/)
 })
 
 t.test('tossedCopyLocations: every Path that reaches the endpoints, every Domain above the host', async (t) => {
@@ -91,4 +110,23 @@ t.test('GET /auth/sessions shows a session stored before opaque device ids with 
   t.equal(listed.statusCode, 200)
   t.notOk(listed.body.includes(legacyValue), 'the stored cookie value is not shown')
   t.equal(listed.json()[0].device, opaqueDeviceId(legacyValue))
+})
+
+t.test('after the upgrade to opaque device ids, a device recorded under its cookie value is not a new device', async (t) => {
+  const app = Fastify()
+  const newDevices: string[] = []
+  await app.register(authgate, { store: { memory: true }, tokens: { keys: [testKey('EdDSA')], issuer: 'authgate-test', audience: 'test' } })
+  app.authgate.events.on('newDevice', (event) => { newDevices.push(event.deviceId) })
+  t.teardown(() => app.close())
+  const registered = await app.inject({ method: 'POST', url: '/auth/register', payload: { email: 'upgrade@example.com', password: PASSWORD } })
+  const userId: string = registered.json().user.id
+  // What a login before the upgrade left behind: the device record keyed by the cookie's value.
+  const cookieValue = 'DeviceCookieBeforeUpgr'
+  await app.authgate.store.recordDevice({ userId, deviceId: cookieValue, userAgent: 'ua', ip: '127.0.0.1', now: new Date() })
+  const login = await app.inject({ method: 'POST', url: '/auth/login', headers: { cookie: `authgate_did=${cookieValue}` }, payload: { email: 'upgrade@example.com', password: PASSWORD } })
+  t.equal(login.statusCode, 200)
+  t.same(newDevices, [], 'no newDevice event (nor webhook) for a known device')
+  t.same((await app.authgate.store.listDevices(userId)).map((device) => device.deviceId), [opaqueDeviceId(cookieValue)], 'rewritten to the opaque id')
+  await app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'upgrade@example.com', password: PASSWORD } })
+  t.equal(newDevices.length, 1, 'a browser without the cookie is still a new device')
 })

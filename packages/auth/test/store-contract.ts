@@ -3,7 +3,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import { AuthError } from '../src/errors.js'
 import { MAX_PREVIOUS_HASHES, type NewSession, type SessionStore } from '../src/stores/store.js'
-import { addUser, normaliseEmail } from '../src/stores/users.js'
+import { addUser, findUserByEmail, normaliseEmail } from '../src/stores/users.js'
 
 export type StoreFactory = (t: Test) => Promise<SessionStore>
 
@@ -66,6 +66,34 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     }
     const fullwidth = await addUser(store, { email: 'ＡＮＮ@example.test', password: 'long enough' })
     t.match(fullwidth, { email: 'ANN@example.test', emailNormalized: 'ann@example.test' }, 'stored in its NFKC form')
+  })
+
+  t.test('users: stacked marks, look-alike punctuation and IDN domains (addUser, issue #11 item 13)', async (t) => {
+    const store = await factory(t)
+    await addUser(store, { email: 'victim@example.test', password: 'long enough' })
+    // `i` + U+0307, `İ` (folds to `i` + U+0307), `m` + U+0338, U+2010/U+2011 hyphens and U+2212 minus for `-`.
+    for (const spelling of ['vi\u0307ctim@example.test', 'v\u0130ctim@example.test', 'victim\u0338@example.test',
+      'vic\u2010tim@example.test', 'vic\u2011tim@example.test', 'vic\u2212tim@example.test', 'victim@ex\u2010ample.test', 'victim@exam%70le.test']) {
+      await t.rejects(addUser(store, { email: spelling, password: 'long enough' }), { code: 'AUTH_BAD_REQUEST' }, JSON.stringify(spelling))
+    }
+    const idn = await addUser(store, { email: 'victim@ex\u00e4mple.test', password: 'long enough' })
+    t.equal(idn.emailNormalized, 'victim@xn--exmple-cua.test', 'the domain as DNS names it')
+    await t.rejects(addUser(store, { email: 'victim@xn--exmple-cua.test', password: 'long enough' }), { code: 'AUTH_EMAIL_TAKEN' }, 'Unicode and punycode: one domain')
+    await addUser(store, { email: 'a@stra\u00dfe.de', password: 'long enough' })
+    const strasse = await addUser(store, { email: 'a@strasse.de', password: 'long enough' })
+    t.equal(strasse.emailNormalized, 'a@strasse.de', '`straße.de` and `strasse.de` are two domains (IDNA2008)')
+    for (const email of ['cafe\u0301@example.test', '\u0930\u093e\u092e@example.test']) {
+      t.ok(await addUser(store, { email, password: 'long enough' }), `${JSON.stringify(email)}: accents NFC composes and marks of scripts written with them pass`)
+    }
+  })
+
+  t.test('users: an account stored under the old key form stays reachable (findUserByEmail falls back once)', async (t) => {
+    const store = await factory(t)
+    // Before the identity key: NFC, trimmed, lower-cased, domain as written.
+    const old = await store.createUser({ id: 'old-1', email: 'Old@Ex\u00e4mple.test', emailNormalized: 'old@ex\u00e4mple.test', passwordHash: '$argon2id$x', roles: [] })
+    t.equal((await findUserByEmail(store, 'OLD@ex\u00e4mple.test'))?.id, old.id, 'found under its old key')
+    t.equal(await findUserByEmail(store, 'old@example.test'), null)
+    await t.rejects(addUser(store, { email: 'old@ex\u00e4mple.test', password: 'long enough' }), { code: 'AUTH_EMAIL_TAKEN' }, 'the same identity cannot register again')
   })
 
   t.test('listUserSessions pages newest first without skipping or repeating (ties in createdAt)', async (t) => {
@@ -248,6 +276,21 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     t.equal(device?.lastSeenAt.getTime(), later.getTime(), 'lastSeenAt is the latest')
     t.equal(device?.lastIp, '10.0.0.2')
     t.equal(device?.userAgent, 'ua-2')
+  })
+
+  t.test('devices: one recorded under its cookie value (before opaque ids) is rewritten to the opaque id, not new', async (t) => {
+    const store = await factory(t)
+    const first = new Date(Date.now() - DAY)
+    await store.recordDevice({ userId: 'u1', deviceId: 'RawCookieValue00000000', userAgent: 'ua', ip: '127.0.0.1', now: first })
+    const now = new Date()
+    const seen = { userId: 'u1', deviceId: 'opaque-1', legacyDeviceId: 'RawCookieValue00000000', userAgent: 'ua2', ip: '::1', now }
+    t.same(await store.recordDevice(seen), { isNew: false }, 'the same device')
+    const devices = await store.listDevices('u1')
+    t.same(devices.map((device) => device.deviceId), ['opaque-1'], 'only the opaque id remains')
+    t.equal(devices[0]?.firstSeenAt.getTime(), first.getTime(), 'its first sighting kept')
+    t.same(await store.recordDevice(seen), { isNew: false })
+    t.same(await store.recordDevice({ ...seen, userId: 'u2' }), { isNew: true }, 'another user\'s device under that value: new')
+    t.same(await store.recordDevice({ ...seen, deviceId: 'opaque-2', legacyDeviceId: 'NeverRecorded000000000' }), { isNew: true })
   })
 
   t.test('ping answers', async (t) => {

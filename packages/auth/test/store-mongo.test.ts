@@ -25,9 +25,14 @@ storeContract(t, async () => {
 t.test('documents hold hashes only and a sealed successor', async (t) => {
   const store = new MongoSessionStore({ url: process.env.MONGODB_URL, database: name })
   t.teardown(() => store.close())
+  // What an earlier version created: replaced by the session list's index.
+  await client.db(name).collection('sessions').createIndex({ userId: 1 }, { name: 'userId' }, undefined)
   await store.init()
   await store.init()
   const indexes = await client.db(name).collection('sessions').indexes()
+  t.ok(indexes.some((index) => index.name === 'userId_createdAt_id' && JSON.stringify(index.key) === '{"userId":1,"createdAt":-1,"_id":-1}'),
+    'the session list filters and sorts on an index')
+  t.notOk(indexes.some((index) => index.name === 'userId'), 'the plain userId index is dropped')
   t.ok(indexes.some((index) => index.name === 'tokenHash_unique' && index.unique === true))
   t.ok(indexes.some((index) => index.name === 'expiresAt_ttl' || index.name === 'expiresAt'))
   const userIndexes = await client.db(name).collection('users').indexes()

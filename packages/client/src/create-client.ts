@@ -154,20 +154,23 @@ export function createAuthClient (options: AuthClientOptions = {}): AuthClient {
       await logout()
     },
     async sessions () {
-      // The server pages the list (`X-Next-Cursor`); the whole list is gathered, within a bound.
-      const all: SessionInfo[] = []
+      // The server pages the list (`X-Next-Cursor`); the whole list is gathered, within a bound. A cursor that
+      // comes back a second time (a server or store that ignores it) would ask for the same page again: the end.
+      const all = new Map<string, SessionInfo>()
+      const cursors = new Set<string>()
       let path = `/sessions?limit=${SESSIONS_PAGE}`
       for (let page = 0; page < MAX_SESSION_PAGES; page++) {
         const response = await authFetch(authUrl(path), { method: 'GET' })
         if (!response.ok) throw await requestFailed(response, 'sessions')
         const sessions = parseSessions(await readJson(response, 'sessions'))
         if (sessions === undefined) throw badResponse('sessions')
-        all.push(...sessions)
+        for (const session of sessions) if (!all.has(session.id)) all.set(session.id, session)
         const next = response.headers.get('x-next-cursor')
-        if (next === null || !/^[A-Za-z0-9_-]+$/.test(next)) break
+        if (next === null || !/^[A-Za-z0-9_-]+$/.test(next) || cursors.has(next)) break
+        cursors.add(next)
         path = `/sessions?limit=${SESSIONS_PAGE}&cursor=${next}`
       }
-      return all
+      return [...all.values()]
     },
     async revokeSession (id) {
       await call('DELETE', `/sessions/${encodeURIComponent(id)}`, 'revoke session')

@@ -34,6 +34,16 @@ t.test('logoutAll revokes every session, then logs out here', async (t) => {
   t.equal((await other.fetch('/api/data')).status, 401, 'the other session is revoked too')
 })
 
+t.test('sessions() stops when a cursor comes back (a server that ignores it): no endless paging, no duplicates', async (t) => {
+  const { server, client } = await loggedIn(t)
+  for (let index = 0; index < 2; index++) await createAuthClient({ baseUrl: server.url, cookieJar: createMemoryCookieJar() }).login(USER.email, PASSWORD)
+  server.sessionsIgnoreCursor = true
+  const sessions = await client.sessions()
+  t.equal(new Set(sessions.map((s) => s.id)).size, sessions.length, 'each session once')
+  t.equal(sessions.length, 2, 'the one page the server keeps answering')
+  t.equal(server.count('GET', '/auth/sessions'), 2, 'the repeated cursor ended the loop')
+})
+
 t.test('sessions, revokeSession, revokeOtherSessions and me', async (t) => {
   const { server, client } = await loggedIn(t)
   const other = createAuthClient({ baseUrl: server.url, cookieJar: createMemoryCookieJar() })

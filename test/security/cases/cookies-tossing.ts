@@ -199,7 +199,7 @@ export const sessionList: AttackCase[] = [
   },
   {
     id: 'C.48',
-    name: '`GET /auth/sessions` of a user with 61 live sessions: default page, `?limit=7` pages, bad `limit`/`cursor`',
+    name: '`GET /auth/sessions` of a user with 61 live sessions: without `limit` (whole list), `?limit=7` pages, bad `limit`/`cursor`',
     expect: { status: 200, upstream: 'n/a' },
     attack: async (target) => {
       const recorder = recordingStore()
@@ -220,9 +220,11 @@ export const sessionList: AttackCase[] = [
       const seen: string[] = []
       let cursor: string | undefined
       let pages = 0
+      let pageOne: Outcome | undefined
       do {
         const page = await listSessions(gateway, accessToken, `?limit=7${cursor === undefined ? '' : `&cursor=${cursor}`}`)
         if (page.status !== 200) return page
+        pageOne ??= page
         seen.push(...(JSON.parse(page.body) as Array<{ id: string }>).map((session) => session.id))
         const next = page.headers['x-next-cursor']
         cursor = typeof next === 'string' ? next : undefined
@@ -230,14 +232,14 @@ export const sessionList: AttackCase[] = [
       const refused = await everyVariant(['?limit=0', '?limit=101', '?limit=x', '?cursor=%24ne', '?cursor=bm90IGEgY3Vyc29y'],
         { status: 400, code: 'AUTH_BAD_REQUEST', upstream: 'n/a' }, (query) => listSessions(gateway, accessToken, query))
       return withNotes(first, [
-        firstPage.length !== 50 && `the default page holds ${firstPage.length} sessions`,
-        typeof first.headers['x-next-cursor'] !== 'string' && 'no X-Next-Cursor on a full first page',
-        !/rel="next"/.test(String(first.headers.link)) && 'no Link rel="next"',
+        firstPage.length !== 61 && `without limit the answer holds ${firstPage.length} sessions, not the whole list`,
+        first.headers['x-next-cursor'] !== undefined && 'X-Next-Cursor on a complete list',
+        !/rel="next"/.test(String(pageOne.headers.link)) && 'no Link rel="next" on a page of 7',
         (seen.length !== 61 || new Set(seen).size !== 61) && `paging with limit 7 listed ${seen.length} sessions (${new Set(seen).size} distinct), expected 61`,
         refused.status !== 400 && `a bad limit or cursor answered ${refused.status}`
       ])
     },
     check: checkNotes,
-    also: 'the default page is 50 with `X-Next-Cursor` and `Link: rel="next"`; pages of 7 list all 61 sessions once each (ties in createdAt included); `limit` 0/101/text and foreign cursors → 400'
+    also: 'without `limit` the whole list as before paging (up to 1000, `X-Next-Cursor` beyond); `?limit=7` pages carry `X-Next-Cursor` and `Link: rel="next"` and list all 61 sessions once each (ties in createdAt included); `limit` 0/101/text and foreign cursors → 400'
   }
 ]

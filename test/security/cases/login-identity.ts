@@ -41,8 +41,20 @@ const HIDDEN: readonly string[] = [
   'd50-victim@example\u3002test', // ideographic full stop
   'd50-vict\u0456m@example.test', // Cyrillic і among Latin letters
   'd50-victim@ex\u0430mple.test', // Cyrillic а in a domain label
-  'd50-victim@@example.test'
+  'd50-victim@@example.test',
+  'd50-vi\u0307ctim@example.test', // `i` + combining dot above
+  'd50-v\u0130ctim@example.test', // İ: case folds to `i` + combining dot above
+  'd50-victim\u0338@example.test', // combining long solidus overlay
+  'd50\u2010victim@example.test', // hyphen U+2010 for `-`
+  'd50\u2011victim@example.test', // non-breaking hyphen
+  'd50\u2212victim@example.test', // minus sign
+  'd50-victim@ex\u2010ample.test', // a look-alike hyphen in the domain
+  'd50-victim@exam%70le.test' // percent-encoding in the domain (IDNA would decode it)
 ]
+
+/** One IDN domain, in Unicode and in its DNS (punycode) form: one identity. */
+const IDN_VICTIM = 'd50-victim@ex\u00e4mple.test'
+const IDN_SAME = 'd50-victim@xn--exmple-cua.test'
 
 export function identityCases (post: Post): AttackCase[] {
   const register = (target: AttackTarget, email: string, from: string): Promise<Outcome> =>
@@ -77,7 +89,29 @@ export function identityCases (post: Post): AttackCase[] {
     },
     {
       id: 'D.50',
-      name: 'registration with hidden or deceptive characters (zero-width, soft hyphen, bidi, BOM, controls, NBSP, fillers, tags, trailing dot, mixed scripts)',
+      name: 'registration of an IDN domain in its punycode spelling (`exämple.test` registered, `xn--exmple-cua.test` tried)',
+      expect: TAKEN,
+      attack: async (target) => {
+        const gateway = await target.fresh()
+        const first = await register(gateway, IDN_VICTIM, '127.0.0.90')
+        return first.status === 201 ? register(gateway, IDN_SAME, '127.0.0.91') : first
+      },
+      also: 'the domain part is compared as DNS names it (url.domainToASCII): one mailbox, one key'
+    },
+    {
+      id: 'D.50',
+      name: 'registration of `strasse.de` beside `straße.de` (two domains under IDNA2008, never folded together)',
+      expect: { status: 201, upstream: 'n/a' },
+      attack: async (target) => {
+        const gateway = await target.fresh()
+        const first = await register(gateway, 'd50@stra\u00dfe.de', '127.0.0.92')
+        return first.status === 201 ? register(gateway, 'd50@strasse.de', '127.0.0.93') : first
+      },
+      also: 'a case fold of the whole address would have refused the second as taken (409)'
+    },
+    {
+      id: 'D.50',
+      name: 'registration with hidden or deceptive characters (zero-width, soft hyphen, bidi, BOM, controls, NBSP, fillers, tags, trailing dot, mixed scripts, stacked combining marks, non-ASCII hyphens and minus, `%` in the domain)',
       expect: BAD_REQUEST,
       attack: async (target) => {
         const gateway = await target.fresh()

@@ -4,19 +4,18 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
 import type { AuthClaims } from '../types.js'
 import type { RouteContext } from './context.js'
-import { opaqueDeviceId } from '../cookies.js'
-import { decodeCursor, DEFAULT_SESSIONS_PAGE, encodeCursor } from '../sessions/page-cursor.js'
+import { isDeviceCookieValue, opaqueDeviceId } from '../cookies.js'
+import { decodeCursor, encodeCursor, UNPAGED_SESSIONS_LIMIT } from '../sessions/page-cursor.js'
 import { listSessionsQuery, revokeSessionsQuery, sessionIdParams, type ListSessionsQuery } from './schemas.js'
 
 const required = { auth: 'required' as const }
-const LEGACY_DEVICE_VALUE = /^[A-Za-z0-9_-]{22}$/
 
 /**
  * The device as listed: sessions store the opaque device id (cookies.ts). TODO(next-major): sessions created before
  * that stored the device cookie value itself (22 characters); it is shown derived, never as it is.
  */
 function publicDevice (device: string | null): string | null {
-  return device !== null && LEGACY_DEVICE_VALUE.test(device) ? opaqueDeviceId(device) : device
+  return device !== null && isDeviceCookieValue(device) ? opaqueDeviceId(device) : device
 }
 
 function claimsOf (request: FastifyRequest): AuthClaims {
@@ -38,14 +37,16 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
 
   app.get<{ Querystring: ListSessionsQuery }>('/sessions', { config: required, schema: { querystring: listSessionsQuery } }, async (request, reply) => {
     const claims = claimsOf(request)
-    const { limit = DEFAULT_SESSIONS_PAGE, cursor } = request.query
+    const { limit, cursor } = request.query
     const after = cursor === undefined ? undefined : decodeCursor(cursor)
     if (cursor !== undefined && after === undefined) throw new AuthError('AUTH_BAD_REQUEST', { message: 'cursor is not one this server wrote' })
-    const { sessions: listed, more } = await sessions.list(claims.sub, { limit, ...(after === undefined ? {} : { after }) })
+    const page = { limit: limit ?? UNPAGED_SESSIONS_LIMIT, ...(after === undefined ? {} : { after }) }
+    const { sessions: listed, more } = await sessions.list(claims.sub, page)
     const last = listed.at(-1)
     if (more && last !== undefined) {
       const next = encodeCursor(last)
-      reply.header('x-next-cursor', next).header('link', `<${options.prefix}/sessions?limit=${limit}&cursor=${next}>; rel="next"`)
+      const query = limit === undefined ? `cursor=${next}` : `limit=${limit}&cursor=${next}`
+      reply.header('x-next-cursor', next).header('link', `<${options.prefix}/sessions?${query}>; rel="next"`)
     }
     return reply.header('cache-control', 'no-store').send(listed.map((session) => ({
       id: session.id,

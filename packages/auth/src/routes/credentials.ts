@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
 import { verifyDummy, verifyPassword } from '../passwords.js'
-import { addUser, normaliseEmail } from '../stores/users.js'
+import { addUser, findUserByEmail } from '../stores/users.js'
 import { clientInfo } from '../sessions/client-info.js'
 import type { SessionUser } from '../sessions/service.js'
 import { askSource, readSourceUser } from '../sessions/user-source.js'
@@ -38,7 +38,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       const verified: unknown = await askSource(async () => verifyCredentials(email, password, request))
       return readSourceUser(verified, 'verifyCredentials')
     }
-    const user = await store.findUserByEmail(normaliseEmail(email))
+    const user = await findUserByEmail(store, email)
     if (user?.passwordHash === undefined) return verifyDummy(password).then(() => null)
     return await verifyPassword(user.passwordHash, password) ? { id: user.id, email: user.email, roles: user.roles } : null
   }
@@ -70,7 +70,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     }
     await attempt.succeeded(user.id)
     // A refresh cookie already present (perhaps planted) is ignored: every login starts a new family.
-    const issued = await sessions.issue(user, clientInfo(request), cookies.deviceId(request, reply))
+    const issued = await sessions.issue(user, clientInfo(request), cookies.device(request, reply))
     return sendSession(context, reply, issued)
   })
 }

@@ -4,7 +4,11 @@
 // compared against the caller's own sessions (it grants nothing by itself).
 import type { SessionPage } from '../stores/store.js'
 
-export const DEFAULT_SESSIONS_PAGE = 50
+/**
+ * Without `limit` the whole list is answered, up to the cap it always had (1000), so clients written before paging
+ * see no change; beyond it `X-Next-Cursor` is set all the same. `limit` asks for pages of at most MAX_SESSIONS_PAGE.
+ */
+export const UNPAGED_SESSIONS_LIMIT = 1000
 export const MAX_SESSIONS_PAGE = 100
 /** A cursor is at most `<15 digits>.<64-character id>`, base64url: far below this. */
 export const MAX_CURSOR_LENGTH = 128

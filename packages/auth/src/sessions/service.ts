@@ -7,6 +7,8 @@ import type { AuthgateEvents } from '../events.js'
 import type { SessionPage, SessionRecord, SessionStore } from '../stores/store.js'
 import type { AccessTokenService, RevocationList, SignedAccessToken } from '../tokens/types.js'
 import type { ClientInfo } from './client-info.js'
+import type { DeviceIdentity } from '../cookies.js'
+import { comesAfter, newestFirst } from '../stores/session-order.js'
 import { generateRefreshToken, hashRefreshToken, isRefreshTokenFormat } from './refresh-token.js'
 import { classifyReuse } from './reuse.js'
 import { openSuccessor, sealSuccessor } from './successor.js'
@@ -47,7 +49,7 @@ export interface SessionServiceOptions {
 }
 
 export interface SessionService {
-  issue: (user: SessionUser, client: ClientInfo, deviceId: string) => Promise<IssuedSession>
+  issue: (user: SessionUser, client: ClientInfo, device: DeviceIdentity) => Promise<IssuedSession>
   /** Rejects with AuthError AUTH_REFRESH_INVALID / AUTH_REFRESH_REUSED (401) or AUTH_STORE_UNAVAILABLE (503). */
   refresh: (presented: string | undefined, client: ClientInfo) => Promise<IssuedSession>
   /** Ends the session of the presented token; null when there was none to end. */
@@ -107,7 +109,8 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
   }
 
   return {
-    async issue (user, client, deviceId) {
+    async issue (user, client, device) {
+      const deviceId = device.id
       const now = new Date()
       const id = randomBytes(16).toString('base64url')
       const refreshToken = generateRefreshToken()
@@ -119,7 +122,8 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
         expiresAt: new Date(now.getTime() + options.refreshTtlMs)
       })
       try {
-        const { isNew } = await store.recordDevice({ userId: user.id, deviceId, userAgent: client.userAgent, ip: client.ip, now })
+        const seen = { userId: user.id, deviceId, userAgent: client.userAgent, ip: client.ip, now }
+        const { isNew } = await store.recordDevice(device.legacyId === undefined ? seen : { ...seen, legacyDeviceId: device.legacyId })
         if (isNew) events.emit('newDevice', { userId: user.id, deviceId, sessionId: id, ip: client.ip, userAgent: client.userAgent, at: now })
       } catch (error) {
         // Device tracking is advisory: the session exists, the login stands.
@@ -193,7 +197,11 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
     async list (userId, page) {
       const now = new Date()
       // One more than the page: whether a next page exists, without a count query.
-      const sessions = await store.listUserSessions(userId, now, idleSince(now), { ...page, limit: page.limit + 1 })
+      const found = await store.listUserSessions(userId, now, idleSince(now), { ...page, limit: page.limit + 1 })
+      // The position, order and size are applied here as well: a custom store written before `page` existed
+      // answers the whole list every time, and its callers would otherwise page forever.
+      const after = page.after
+      const sessions = (after === undefined ? found : found.filter((session) => comesAfter(session, after))).sort(newestFirst)
       return { sessions: sessions.slice(0, page.limit), more: sessions.length > page.limit }
     }
   }

@@ -8,11 +8,7 @@ import {
   type SessionPage, type SessionRecord, type SessionStore, type UserRecord
 } from './store.js'
 import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
-
-/** Newest first: createdAt descending, then id descending (what MongoDB's sort on { createdAt: -1, _id: -1 } gives). */
-function newestFirst (a: { createdAt: Date, id: string }, b: { createdAt: Date, id: string }): number {
-  return b.createdAt.getTime() - a.createdAt.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
-}
+import { comesAfter, newestFirst } from './session-order.js'
 
 function isLive (session: SessionRecord, now: Date, idleSince?: Date): boolean {
   return session.revokedAt === null && session.expiresAt > now && (idleSince === undefined || session.lastUsedAt > idleSince)
@@ -158,7 +154,7 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
     const after = page?.after
     return [...this.#sessions.values()]
       .filter((session) => session.userId === userId && isLive(session, now, idleSince))
-      .filter((session) => after === undefined || newestFirst(after, session) < 0)
+      .filter((session) => after === undefined || comesAfter(session, after))
       .sort(newestFirst)
       .slice(0, page?.limit ?? Number.POSITIVE_INFINITY)
       .map((session) => structuredClone(session))
@@ -186,10 +182,14 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
       device.userAgent = seen.userAgent
       return { isNew: false }
     }
+    // A device recorded under its cookie value (before ids were opaque): rewritten to the opaque id.
+    const legacyKey = seen.legacyDeviceId === undefined ? undefined : `${seen.userId}\u0000${seen.legacyDeviceId}`
+    const legacy = legacyKey === undefined ? undefined : this.#devices.get(legacyKey)
+    if (legacyKey !== undefined) this.#devices.delete(legacyKey)
     this.#devices.set(key, {
-      userId: seen.userId, deviceId: seen.deviceId, userAgent: seen.userAgent, firstSeenAt: seen.now, lastSeenAt: seen.now, lastIp: seen.ip
+      userId: seen.userId, deviceId: seen.deviceId, userAgent: seen.userAgent, firstSeenAt: legacy?.firstSeenAt ?? seen.now, lastSeenAt: seen.now, lastIp: seen.ip
     })
-    return { isNew: true }
+    return { isNew: legacy === undefined }
   }
 
   async listDevices (userId: string): Promise<DeviceRecord[]> {

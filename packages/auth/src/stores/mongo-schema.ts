@@ -58,7 +58,10 @@ export async function createIndexes ({ users, sessions, devices, claims, tombsto
   await users.createIndex({ emailNormalized: 1 }, { unique: true, name: 'emailNormalized_unique' }, undefined)
   await sessions.createIndex({ tokenHash: 1 }, { unique: true, name: 'tokenHash_unique' }, undefined)
   await sessions.createIndex({ previousHashes: 1 }, { name: 'previousHashes' }, undefined)
-  await sessions.createIndex({ userId: 1 }, { name: 'userId' }, undefined)
+  // The session list's filter and sort (newest first, ties by id): no in-memory sort of a user's sessions. Its
+  // prefix serves every other query by userId, so the plain { userId: 1 } index of earlier versions is dropped.
+  await sessions.createIndex({ userId: 1, createdAt: -1, _id: -1 }, { name: 'userId_createdAt_id' }, undefined)
+  await dropIndexIfPresent(sessions, 'userId')
   await sessions.createIndex({ familyId: 1 }, { name: 'familyId' }, undefined)
   await sessions.createIndex({ revokedAt: 1 }, { name: 'revokedAt' }, undefined)
   // Housekeeping only (MongoDB's monitor runs every 60 s; FerretDB v1 never expires): queries filter themselves.
@@ -67,6 +70,16 @@ export async function createIndexes ({ users, sessions, devices, claims, tombsto
   await ttlIndex(tombstones)
   await tombstones.createIndex({ revokedAt: 1 }, { name: 'revokedAt' }, undefined)
   await devices.createIndex({ userId: 1, deviceId: 1 }, { unique: true, name: 'userId_deviceId_unique' }, undefined)
+}
+
+/** Drops an index an earlier version created; another instance dropping it at the same moment is no failure. */
+async function dropIndexIfPresent (collection: Collection<SessionDoc>, name: string): Promise<void> {
+  if (!await collection.indexExists(name)) return
+  try {
+    await collection.dropIndex(name)
+  } catch (error) {
+    if (await collection.indexExists(name)) throw error
+  }
 }
 
 async function ttlIndex (collection: Collection<SessionDoc> | Collection<ClaimDoc> | Collection<TombstoneDoc>): Promise<void> {

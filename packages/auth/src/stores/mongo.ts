@@ -307,7 +307,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable {
     const docs = await this.#run(() => this.#sessions
       .find({ userId, ...liveFilter(now, idleSince), ...position }, { maxTimeMS: this.#maxTimeMS })
       .sort({ createdAt: -1, _id: -1 })
-      .limit(Math.min(page?.limit ?? 1000, 1000))
+      .limit(page?.limit ?? 1000)
       .toArray())
     return docs.map(toSession)
   }
@@ -337,7 +337,13 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable {
       }
       try {
         const before = await this.#devices.findOneAndUpdate(filter, update, { upsert: true, returnDocument: 'before', maxTimeMS: this.#maxTimeMS })
-        return { isNew: before === null }
+        if (before !== null || seen.legacyDeviceId === undefined) return { isNew: before === null }
+        // Looks new: perhaps recorded under its cookie value (before ids were opaque). Only then one more round
+        // trip: that record is folded into the opaque one (its first sighting kept) and removed.
+        const legacy = await this.#devices.findOneAndDelete({ userId: seen.userId, deviceId: seen.legacyDeviceId }, { maxTimeMS: this.#maxTimeMS })
+        if (legacy === null) return { isNew: true }
+        await this.#devices.updateOne(filter, { $set: { firstSeenAt: legacy.firstSeenAt } }, { maxTimeMS: this.#maxTimeMS })
+        return { isNew: false }
       } catch (error) {
         // Two concurrent first logins from one device: one upsert inserts, the other hits the unique index.
         if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {

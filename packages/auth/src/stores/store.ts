@@ -80,6 +80,12 @@ export interface DeviceRecord {
 export interface DeviceSeen {
   userId: string
   deviceId: string
+  /**
+   * The id this device had before device ids were opaque: the device cookie's value itself. A device the store
+   * knows only under it is the same device: its record is rewritten to `deviceId` and it is not new. TODO(next-major):
+   * drop once no record is keyed by a cookie value. Stores that ignore it report such a device new once.
+   */
+  legacyDeviceId?: string
   userAgent: string
   ip: string
   now: Date
@@ -138,6 +144,8 @@ export interface SessionStore extends RevocationSource {
   /**
    * Live sessions of the user, newest first (createdAt, then id, both descending: a total order, so pages never
    * skip or repeat a session). With `page`: at most `page.limit`, only those after `page.after` in that order.
+   * Paging here is an optimisation: the session service applies `page` again to whatever is returned, so a store
+   * that ignores it (written before it existed) stays correct, only slower.
    */
   listUserSessions (userId: string, now: Date, idleSince: Date, page?: SessionPage): Promise<SessionRecord[]>
   /** Drops the sealed successor once the grace window is over (housekeeping; reads check the time anyway). */

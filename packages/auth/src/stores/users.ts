@@ -5,9 +5,20 @@ import { AuthError } from '../errors.js'
 import { isRoleList } from '../tokens/claims.js'
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../passwords.js'
 import type { SessionStore, UserRecord } from './store.js'
-import { parseEmail } from './email-identity.js'
+import { legacyEmailKey, normaliseEmail, parseEmail } from './email-identity.js'
 
 export { MAX_EMAIL_LENGTH, normaliseEmail } from './email-identity.js'
+
+/**
+ * The user an email names: by its identity key, else (once) by the key users were stored under before it
+ * (email-identity.ts, legacyEmailKey), so accounts registered before the identity key stay reachable.
+ */
+export async function findUserByEmail (store: SessionStore, email: string): Promise<UserRecord | null> {
+  const key = normaliseEmail(email)
+  const user = await store.findUserByEmail(key)
+  const legacy = legacyEmailKey(email)
+  return user ?? (legacy === key ? null : await store.findUserByEmail(legacy))
+}
 
 export interface AddUserInput {
   email: string
@@ -27,6 +38,9 @@ export async function addUser (store: SessionStore, input: AddUserInput): Promis
   }
   const roles = input.roles ?? []
   if (!isRoleList(roles)) throw new AuthError('AUTH_BAD_REQUEST', { message: 'roles must be role names (no commas or control characters)' })
+  // An account stored under the old key form is the same identity, which the unique index cannot see.
+  const legacy = legacyEmailKey(email)
+  if (legacy !== key && await store.findUserByEmail(legacy) !== null) throw new AuthError('AUTH_EMAIL_TAKEN')
   return store.createUser({
     id: randomUUID(), email, emailNormalized: key, passwordHash: await hashPassword(input.password), roles: [...roles]
   })

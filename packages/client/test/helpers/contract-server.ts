@@ -25,6 +25,8 @@ export interface ContractServer {
   /** Tokens are issued already expired (a client clock or server bug that refreshing cannot fix). */
   issueDeadTokens: boolean
   accessTtlSeconds: number
+  /** GET /auth/sessions ignores `cursor`: the first page and the same X-Next-Cursor every time. */
+  sessionsIgnoreCursor: boolean
   close(): Promise<void>
 }
 
@@ -45,6 +47,7 @@ export async function startContractServer (): Promise<ContractServer> {
     refreshDelayMs: 0,
     issueDeadTokens: false,
     accessTtlSeconds: 900,
+    sessionsIgnoreCursor: false,
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => { resolve() }))
@@ -115,7 +118,7 @@ export async function startContractServer (): Promise<ContractServer> {
       if (me === undefined) return
       // Pages of 2 whatever `limit` asks (a server may cap it): the client must follow X-Next-Cursor.
       const live = [...sessions.values()].filter((s) => !s.revoked)
-      const start = Number(url.searchParams.get('cursor') ?? '0')
+      const start = state.sessionsIgnoreCursor ? 0 : Number(url.searchParams.get('cursor') ?? '0')
       if (start + 2 < live.length) res.setHeader('x-next-cursor', String(start + 2))
       json(res, 200, live.slice(start, start + 2).map((s) => ({ id: s.id, device: null, ip: '127.0.0.1', userAgent: 'test', createdAt: new Date().toISOString(), lastUsedAt: new Date().toISOString(), current: s.id === me.id })))
     } else if (req.method === 'DELETE' && url.pathname === '/auth/sessions') {
