@@ -77,19 +77,22 @@ t.test('a flood of 140 trickling uploads on /public: /api on the same upstream k
   const flood = Array.from({ length: 140 }, (_, index) => rawClient(t, gateway.port, uploadHead(`/public/upload/${index}`, 1_000_000), 'x'))
   const drip = setInterval(() => { for (const client of flood) if (!client.isClosed()) client.socket.write('x') }, 500)
   t.teardown(() => { clearInterval(drip) })
-  // The default maxConcurrent (64) reach the upstream, 64 more wait, the rest are refused at once.
-  t.ok(await eventually(() => uploadsSeen >= 64 && flood.filter((client) => client.text().startsWith('HTTP/1.1 503')).length >= 12, 10_000), 'the flood filled its route')
-  t.equal(uploadsSeen, 64, 'no more uploads than the route\'s slots reached the upstream')
-  const refused = flood.filter((client) => client.text().startsWith('HTTP/1.1 503'))
-  t.equal(refused.length, 140 - 128, 'beyond the slots and the queue: 503')
-  const sample = refused[0]?.text() ?? ''
-  t.match(sample, /\r\nretry-after: \d+\r\n/i, '503 carries Retry-After')
-  t.match(bodyOf(sample), { statusCode: 503, code: 'GATEWAY_BUSY' })
+  // The default maxConcurrent (64) reach the upstream; meanwhile /api, on the same upstream, must keep answering.
+  t.ok(await eventually(() => uploadsSeen >= 64, 10_000), 'the flood filled its route')
   for (let round = 0; round < 5; round++) {
     const answer = await fetch(`${gateway.origin}/api/orders/${round}`, { signal: AbortSignal.timeout(6000) }).catch((error: unknown) => error as Error)
     t.equal(answer instanceof Response ? answer.status : String(answer), 200, `/api request ${round + 1} answered during the flood`)
     if (answer instanceof Response) t.equal(await answer.text(), 'api ok')
   }
+  // 64 more wait for a slot; the rest are refused at once.
+  const isRefused = (client: RawClient): boolean => client.text().startsWith('HTTP/1.1 503')
+  t.ok(await eventually(() => flood.filter(isRefused).length >= 12, 5000), 'the overflow was refused')
+  t.equal(uploadsSeen, 64, 'no more uploads than the route\'s slots reached the upstream')
+  const refused = flood.filter(isRefused)
+  t.equal(refused.length, 140 - 128, 'beyond the slots and the queue: 503')
+  const sample = refused[0]?.text() ?? ''
+  t.match(sample, /\r\nretry-after: \d+\r\n/i, '503 carries Retry-After')
+  if (sample !== '') t.match(bodyOf(sample), { statusCode: 503, code: 'GATEWAY_BUSY' })
 })
 
 t.test('maxConcurrent: one slot held, a second request waits, a third gets 503; the waiting one gets 504 when its budget runs out', async (t) => {
@@ -206,4 +209,41 @@ t.test('a request not whole within server.requestTimeout gets 408 (JSON) and a c
   t.ok(await eventually(() => client.isClosed(), 10_000), 'disconnected at the request deadline')
   t.match(client.text(), /^HTTP\/1\.1 408 /)
   t.same(bodyOf(client.text()), REQUEST_TIMEOUT)
+})
+
+t.test('server.idleTimeout spares a client waiting for its answer: a slow upstream within the route timeout answers', async (t) => {
+  const upstream = await startUpstream(t)
+  upstream.handle((request, response) => {
+    request.resume()
+    setTimeout(() => { if (!response.destroyed) response.end('late but in time') }, 2500)
+  })
+  const gateway = await startGateway(t, { server: { idleTimeout: '1s' }, routes: [{ prefix: '/slow', upstream: upstream.url, auth: 'none', timeout: '10s' }] })
+  const answer = await fetch(`${gateway.origin}/slow/report`, { signal: AbortSignal.timeout(8000) })
+  t.equal(answer.status, 200)
+  t.equal(await answer.text(), 'late but in time')
+})
+
+t.test('Expect: 100-continue: the body is invited only once the route admitted the request', async (t) => {
+  const upstream = await startUpstream(t)
+  upstream.handle((request, response) => {
+    let length = 0
+    request.on('data', (chunk: Buffer) => { length += chunk.length })
+    request.on('end', () => { response.end(JSON.stringify({ length })) })
+  })
+  const gateway = await startGateway(t, { routes: [{ prefix: '/api', upstream: upstream.url, auth: 'required' }] })
+  const client = rawClient(t, gateway.port, uploadHead('/api/upload', 5, [`Authorization: Bearer ${gateway.token('u1')}`, 'Expect: 100-continue']))
+  t.ok(await eventually(() => client.text().startsWith('HTTP/1.1 100 Continue\r\n\r\n'), 5000), 'authenticated and admitted: 100 Continue')
+  client.socket.write('hello')
+  t.ok(await eventually(() => client.text().includes('{"length":5}'), 5000), 'then the body goes through')
+  const refused = rawClient(t, gateway.port, uploadHead('/api/upload', 5, ['Expect: 100-continue']))
+  t.ok(await eventually(() => refused.isClosed(), 5000), 'without a token: answered and closed')
+  t.match(refused.text(), /^HTTP\/1\.1 401 /, 'the refusal is the first and only answer')
+  t.notMatch(refused.text(), /100 Continue/)
+  // The plugin's own endpoints read credentials from the body: they invite it after their onRequest checks.
+  const login = rawClient(t, gateway.port, [
+    'POST /auth/login HTTP/1.1', 'Host: gateway.test', 'Content-Type: application/json', 'Content-Length: 2', 'Expect: 100-continue', '', ''
+  ].join('\r\n'))
+  t.ok(await eventually(() => login.text().startsWith('HTTP/1.1 100 Continue\r\n\r\n'), 5000), '/auth/login: 100 Continue')
+  login.socket.write('{}')
+  t.ok(await eventually(() => /HTTP\/1\.1 400 /.test(login.text()), 5000), 'then its answer')
 })
