@@ -17,6 +17,7 @@ export function createUpstreamAgent (routes: readonly RouteConfig[]): Agent {
     pipelining: 1,
     keepAliveTimeout: 4_000,
     keepAliveMaxTimeout: 60_000,
-    factory: (origin, options) => new Pool(origin, { ...options, connections: slots.get(new URL(origin).origin) ?? 1 })
+    // The Agent hands each Pool its own options (a plain object, typed `Object`).
+    factory: (origin, options) => new Pool(origin, { ...(options as Pool.Options), connections: slots.get(new URL(origin).origin) ?? 1 })
   })
 }
