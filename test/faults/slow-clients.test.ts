@@ -247,3 +247,29 @@ t.test('Expect: 100-continue: the body is invited only once the route admitted t
   login.socket.write('{}')
   t.ok(await eventually(() => /HTTP\/1\.1 400 /.test(login.text()), 5000), 'then its answer')
 })
+
+t.test('maxConcurrent: clients that leave while waiting or while streaming give their place back', async (t) => {
+  const upstream = await startUpstream(t)
+  upstream.handle((request, response) => {
+    request.resume()
+    if (request.url?.includes('stream') !== true) {
+      response.end('ok')
+      return
+    }
+    response.writeHead(200, { 'content-type': 'text/plain' })
+    response.write('streaming\n')
+    const tick = setInterval(() => { if (response.destroyed) clearInterval(tick); else response.write('.') }, 100)
+  })
+  const gateway = await startGateway(t, { routes: [{ prefix: '/r', upstream: upstream.url, auth: 'none', timeout: '20s', maxConcurrent: 1 }] })
+  const holder = rawClient(t, gateway.port, 'GET /r/stream HTTP/1.1\r\nHost: gateway.test\r\n\r\n')
+  t.ok(await eventually(() => holder.text().includes('streaming'), 5000), 'the only slot is taken')
+  const quitters = Array.from({ length: 3 }, (_, index) => rawClient(t, gateway.port, `GET /r/quitter/${index} HTTP/1.1\r\nHost: gateway.test\r\n\r\n`))
+  await sleep(200)
+  for (const quitter of quitters) quitter.socket.destroy()
+  holder.socket.destroy()
+  for (let round = 0; round < 3; round++) {
+    const answer = await fetch(`${gateway.origin}/r/after/${round}`, { signal: AbortSignal.timeout(5000) }).catch((error: unknown) => error as Error)
+    t.equal(answer instanceof Response ? answer.status : String(answer), 200, `request ${round + 1} after the others left is served`)
+  }
+  t.same(upstream.seen.map((seen) => seen.url).filter((url) => url.includes('quitter')), [], 'no request of a client that left reached the upstream')
+})

@@ -20,6 +20,14 @@ interface Waiting {
   readonly deadline: number
 }
 
+/**
+ * The client is gone: its response may never emit 'close' again (or never did: a socket closed before the response
+ * was attached to it), so a slot taken for it might never be given back.
+ */
+function gone (reply: FastifyReply): boolean {
+  return reply.raw.destroyed || reply.request.raw.socket.destroyed
+}
+
 /** Milliseconds left of the request's budget (at least 1: undici reads 0 as "no timeout"), or undefined. */
 export function budgetLeft (request: IncomingMessage): number | undefined {
   const deadline = (request as IncomingMessage & { [DEADLINE]?: number })[DEADLINE]
@@ -50,6 +58,11 @@ export class RouteGate {
   /** A preHandler: admits, queues or refuses the request. */
   enter (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const deadline = Date.now() + this.timeoutMs
+    if (gone(reply)) {
+      // Nothing to hold a slot for: the proxy sees the aborted client and never connects upstream.
+      done()
+      return
+    }
     if (this.active < this.limit) {
       this.admit(reply, deadline)
       done()
@@ -78,8 +91,8 @@ export class RouteGate {
     this.active--
     while (this.queued > 0 && this.active < this.limit) {
       const next = this.shift()
-      // A client that left while waiting takes no slot (its response already closed: no listener would free it).
-      if (next.reply.raw.destroyed) continue
+      // A client that left while waiting takes no slot.
+      if (gone(next.reply)) continue
       this.admit(next.reply, next.deadline)
       next.done()
     }
@@ -103,7 +116,7 @@ export class RouteGate {
     const now = Date.now()
     while (this.queued > 0 && (this.waiting[this.head] as Waiting).deadline <= now) {
       const { reply } = this.shift()
-      if (reply.raw.destroyed) continue
+      if (gone(reply)) continue
       closeIfBodyUnread(reply.request, reply)
       sendGatewayError(reply, 'GATEWAY_TIMEOUT')
     }
