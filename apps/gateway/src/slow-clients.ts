@@ -7,6 +7,7 @@ import type { Socket } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
 import type { GatewayConfig } from './config.js'
 import { rawGatewayError } from './errors.js'
+import { dropUnreadBody } from './unread-body.js'
 
 const REQUEST_TIMEOUT = rawGatewayError('GATEWAY_REQUEST_TIMEOUT')
 /** How often bodies in progress are measured against the minimum rate. */
@@ -60,10 +61,8 @@ export class BodyRateGuard {
 
   constructor (private readonly bytesPerSecond: number, private readonly graceMs: number, private readonly log: FastifyBaseLogger) {}
 
-  /** A server 'request' listener: starts measuring requests that announce a body. */
-  readonly track = (request: IncomingMessage): void => {
-    const { headers } = request
-    if (headers['transfer-encoding'] === undefined && (headers['content-length'] === undefined || headers['content-length'] === '0')) return
+  /** Starts measuring a request that announced a body. */
+  track (request: IncomingMessage): void {
     this.bodies.set(request, { startBytes: request.socket.bytesRead, lastCheck: Date.now(), readingMs: 0 })
     if (this.sweep === undefined) {
       this.sweep = setInterval(this.check, BODY_SWEEP_MS)
@@ -100,13 +99,21 @@ export class BodyRateGuard {
   }
 }
 
-/** Installs the three bounds on `server` (Fastify created it with requestTimeout and the idle timeout set). */
+/**
+ * Installs the three bounds on `server` (Fastify created it with requestTimeout and the idle timeout set), and the
+ * unread-body rule for every answer. One 'request' listener, which does nothing more for a request without a body.
+ */
 export function guardSlowClients (server: Server, limits: GatewayConfig['server'], log: FastifyBaseLogger): { close: () => void } {
   server.prependListener('clientError', onClientError)
   // A 'timeout' listener replaces Node's default (destroy on any idle socket) with onIdle's finer rule.
   server.on('timeout', onIdle)
-  if (limits.minBodyRate.bytesPerSecond === 0) return { close: () => undefined }
-  const guard = new BodyRateGuard(limits.minBodyRate.bytesPerSecond, limits.minBodyRate.graceMs, log)
-  server.on('request', guard.track)
-  return { close: () => { guard.stop() } }
+  const { bytesPerSecond, graceMs } = limits.minBodyRate
+  const guard = bytesPerSecond === 0 ? undefined : new BodyRateGuard(bytesPerSecond, graceMs, log)
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const { headers } = request
+    if (headers['transfer-encoding'] === undefined && (headers['content-length'] === undefined || headers['content-length'] === '0')) return
+    response.on('finish', dropUnreadBody)
+    guard?.track(request)
+  })
+  return { close: () => { guard?.stop() } }
 }

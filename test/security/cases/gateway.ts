@@ -298,9 +298,9 @@ const smuggling: AttackCase[] = [
   },
   {
     id: 'B.27',
-    name: '`Expect: 100-continue` with a large body announced, on `/api` without a token and on `/admin` with a user token',
+    name: '`Expect: 100-continue` with a large body announced, on `/api` and `/auth/logout-all` without a token, on `/admin` with a user token',
     expect: { status: [401, 403], upstream: 'untouched' },
-    attack: (target) => everyVariant([['/api/upload', []], ['/admin/upload', [bearer(target.token('u1', ['user']))]]] as const, { status: [401, 403], upstream: 'untouched' },
+    attack: (target) => everyVariant([['/api/upload', []], ['/auth/logout-all', []], ['/admin/upload', [bearer(target.token('u1', ['user']))]]] as const, { status: [401, 403], upstream: 'untouched' },
       ([path, lines]) => exchange(target, unterminatedUpload(path, 50_000_000, ['Expect: 100-continue', ...lines]), 1500)),
     check: (outcome) => {
       const { answers, closed } = evidenceOf(outcome)
@@ -310,14 +310,22 @@ const smuggling: AttackCase[] = [
   },
   {
     id: 'B.27',
-    name: 'a 64 MiB body on a keep-alive connection to `/api` without a token, sent as fast as the gateway takes it',
+    name: 'a 64 MiB body on a keep-alive connection to `/api` and to `/auth/logout-all` without a token, sent as fast as the gateway takes it',
     expect: { status: 401, code: 'AUTH_TOKEN_MISSING', upstream: 'untouched' },
-    attack: (target) => floodBody(target, unterminatedUpload('/api/upload', 64 * 1024 * 1024, []), 64 * 1024 * 1024),
-    check: (outcome) => {
-      const { closed, notes } = evidenceOf(outcome)
-      const sent = Number(notes?.[0] ?? 0)
-      fail([...(closed === true ? [] : ['the connection stayed open']), ...(sent < 32 * 1024 * 1024 ? [] : [`${sent} body bytes were taken after the refusal`])])
+    attack: async (target) => {
+      const problems: string[] = []
+      const total = 64 * 1024 * 1024
+      const outcome = await everyVariant(['/api/upload', '/auth/logout-all'], { status: 401, code: 'AUTH_TOKEN_MISSING', upstream: 'untouched' }, async (path) => {
+        const answer = await floodBody(target, unterminatedUpload(path, total, []), total)
+        const { closed, notes } = evidenceOf(answer)
+        const sent = Number(notes?.[0] ?? 0)
+        if (closed !== true) problems.push(`${path}: the connection stayed open`)
+        if (sent >= total / 2) problems.push(`${path}: ${sent} body bytes were taken after the refusal`)
+        return answer
+      })
+      return attach(outcome, { arrived: [], notes: problems })
     },
+    check: (outcome) => { fail(evidenceOf(outcome).notes ?? []) },
     also: 'the gateway closes the connection instead of reading the body: under half of it ever leaves the client'
   }
 ]
