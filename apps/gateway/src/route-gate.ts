@@ -39,7 +39,7 @@ export class RouteGate {
   private readonly waiting: Waiting[] = []
   private head = 0
   private timer: NodeJS.Timeout | undefined
-  /** One listener for every admitted response of this route: frees the slot, then runs `onClose` (abort upstream). */
+  /** One listener for every admitted response of this route: runs `onClose` (abort upstream), then frees the slot. */
   private readonly release: (this: ServerResponse) => void
 
   constructor (readonly limit: number, readonly timeoutMs: number, onClose: (this: ServerResponse) => void) {
