@@ -2,10 +2,10 @@
 // arguments (never process.env). Order matters: rewriteUrl canonicalises the request target before routing, the
 // auth plugin serves /auth/* and the JWKS, then one proxy registration per route, then health and fallbacks.
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
-import { Agent } from 'undici'
 import authgate, { AuthError, sendAuthError, type AuthgateOptions, type KeyEncryptionKey, type SessionStore } from '@authgate/fastify'
 import { AUTH_PREFIX, type GatewayConfig } from './config.js'
 import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './errors.js'
+import { deferContinue } from './expect-continue.js'
 import { createHeaderPolicy } from './headers.js'
 import { registerHealthRoutes } from './health.js'
 import { createLegacyLookup, createLegacyVerifier } from './legacy-users.js'
@@ -13,7 +13,10 @@ import { GatewayMetrics } from './metrics.js'
 import { registerProxyRoute } from './proxy-routes.js'
 import { rateLimitOptions } from './rate-limits.js'
 import { HEADER_ROOM, createTargetRewriter, registerRefusedTargetRoutes } from './request-target.js'
+import { guardSlowClients } from './slow-clients.js'
 import { registerDemoFiles, type DemoFiles } from './static-demo.js'
+import { closeIfBodyUnread } from './unread-body.js'
+import { createUpstreamAgent } from './upstream-pool.js'
 import { createNewDeviceWebhook } from './webhook.js'
 
 export interface BuildOptions {
@@ -117,9 +120,9 @@ function fastifyTrustProxy (value: GatewayConfig['server']['trustProxy']): boole
   return typeof value === 'object' ? [...value] : value
 }
 
-/** How often Node looks for connections past their headers timeout: a quarter of it, between 250 ms and 5 s. */
-function checkingInterval (headersTimeoutMs: number): number {
-  return Math.min(5000, Math.max(250, Math.floor(headersTimeoutMs / 4)))
+/** How often Node looks for connections past their headers or request timeout: a quarter of it, 250 ms to 5 s. */
+function checkingInterval (timeoutMs: number): number {
+  return Math.min(5000, Math.max(250, Math.floor(timeoutMs / 4)))
 }
 
 function errorCodeFor (statusCode: number): GatewayErrorCode {
@@ -143,7 +146,15 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     // Node only checks every connectionsCheckingInterval (default 30 s), so check often enough for the bound to hold.
     // maxHeaderSize bounds the whole request head (target and headers; 431 beyond it): room for the longest
     // accepted target (longer ones get 414 in rewriteUrl) plus the headers.
-    http: { headersTimeout: config.server.headersTimeoutMs, connectionsCheckingInterval: checkingInterval(config.server.headersTimeoutMs), maxHeaderSize: config.server.maxUrlLength + HEADER_ROOM },
+    http: {
+      headersTimeout: config.server.headersTimeoutMs,
+      connectionsCheckingInterval: checkingInterval(Math.min(config.server.headersTimeoutMs, config.server.requestTimeoutMs)),
+      maxHeaderSize: config.server.maxUrlLength + HEADER_ROOM
+    },
+    // A whole request, body included, within requestTimeout of its arrival; a connection on which no byte moves for
+    // idleTimeout is looked at by slow-clients.ts (dropped unless it waits for the upstream).
+    requestTimeout: config.server.requestTimeoutMs,
+    connectionTimeout: config.server.idleTimeoutMs,
     // Routing happens on the canonical target; a refused one goes to the 400 route (paths.ts). Routing stays
     // case-sensitive: loose spellings of a configured prefix are refused before it (createPrefixSpellingCheck).
     rewriteUrl: (request) => rewriteTarget(request.url ?? ''),
@@ -152,10 +163,11 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     return503OnClosing: true
   })
 
-  // One keep-alive pool for every route: routes sharing an upstream share its connections. No pipelining: it
-  // measured slower than plain keep-alive here (PERF-NOTES.md) and a slow response would stall the ones behind it.
-  const dispatcher = new Agent({ connections: 128, pipelining: 1, keepAliveTimeout: 4_000, keepAliveMaxTimeout: 60_000 })
-  app.addHook('onClose', async () => { await dispatcher.close() })
+  const slowClients = guardSlowClients(app.server, config.server, app.log)
+  deferContinue(app, AUTH_PREFIX)
+  // Keep-alive pools sized to the routes' slots: routes sharing an upstream share its idle connections.
+  const dispatcher = createUpstreamAgent(config.routes)
+  app.addHook('onClose', async () => { slowClients.close(); await dispatcher.close() })
   // Graceful close: Node closes idle keep-alive sockets once, when close starts; a socket whose in-flight request
   // finishes afterwards would stay open until its keep-alive timeout and hold the shutdown. Sweep them while closing.
   app.addHook('preClose', (done) => {
@@ -195,8 +207,9 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
 
   registerRefusedTargetRoutes(app, metrics, redactQuery)
   const unrouted = metrics.route('(none)')
-  app.setNotFoundHandler(async (_request, reply) => {
+  app.setNotFoundHandler(async (request, reply) => {
     metrics.countResponse(unrouted, 404)
+    closeIfBodyUnread(request, reply)
     return sendGatewayError(reply, 'GATEWAY_NOT_FOUND')
   })
   return app

@@ -1,12 +1,14 @@
 // The per-route authentication hook: the gateway's hot path. One synchronous onRequest hook per route, built once
 // at start-up with the route's policy baked in: no per-request lookups of the policy, no promises. It runs before
-// any byte is sent upstream, so a refused request never reaches the upstream.
+// any byte is sent upstream, so a refused request never reaches the upstream, and a large body it announced is never
+// read: the refusal closes the connection instead (unread-body.ts).
 import type { onRequestHookHandler } from 'fastify'
 import { AuthError, checkRoles, sendAuthError, type AuthgateDecorator } from '@authgate/fastify'
 import type { RouteConfig } from './config.js'
 import { sendGatewayError } from './errors.js'
 import { unforwardableReason } from './identity-values.js'
 import type { GatewayMetrics } from './metrics.js'
+import { closeIfBodyUnread } from './unread-body.js'
 import type { WebSocketExpiry } from './ws-expiry.js'
 
 const FORBIDDEN = new AuthError('AUTH_FORBIDDEN')
@@ -21,6 +23,7 @@ export function createAuthHook (route: RouteConfig, authgate: AuthgateDecorator,
     const upgrade = request.headers.upgrade
     // Only a WebSocket route may switch protocols, and only to WebSocket: `Upgrade: h2c` is a smuggling vector (B.26).
     if (upgrade !== undefined && (!websocket || upgrade.toLowerCase() !== 'websocket')) {
+      closeIfBodyUnread(request, reply)
       sendGatewayError(reply, 'GATEWAY_UPGRADE_REFUSED')
       return
     }
@@ -32,6 +35,7 @@ export function createAuthHook (route: RouteConfig, authgate: AuthgateDecorator,
     if (outcome.ok) {
       if (needsRoles && !checkRoles(outcome.claims, roles)) {
         metrics.countAuthFailure('AUTH_FORBIDDEN')
+        closeIfBodyUnread(request, reply)
         sendAuthError(reply, FORBIDDEN)
         return
       }
@@ -59,6 +63,7 @@ export function createAuthHook (route: RouteConfig, authgate: AuthgateDecorator,
       return
     }
     metrics.countAuthFailure(outcome.error.code)
+    closeIfBodyUnread(request, reply)
     sendAuthError(reply, outcome.error)
   }
 }

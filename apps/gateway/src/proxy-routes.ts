@@ -10,6 +10,7 @@ import type { AuthgateDecorator } from '@authgate/fastify'
 import type { RouteConfig } from './config.js'
 import { createAuthHook } from './auth-hook.js'
 import { sendGatewayError } from './errors.js'
+import { budgetLeft, RouteGate } from './route-gate.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders, upstreamWebSocketHeaders, type HeaderPolicy } from './headers.js'
 import type { GatewayMetrics } from './metrics.js'
 import { clientCloseReason, createClientWebSocketClass } from './ws-close.js'
@@ -24,7 +25,7 @@ export interface ProxyContext {
   authgate: AuthgateDecorator
   policy: HeaderPolicy
   metrics: GatewayMetrics
-  /** The shared upstream connection pool (see app.ts for its settings). */
+  /** The shared upstream connection pool (upstream-pool.ts). */
   dispatcher: Dispatcher
 }
 
@@ -65,7 +66,8 @@ type UpstreamSignal = IncomingMessage & { reason?: unknown }
 /**
  * `dispatcher` as reply-from's `undici` option, with each request's signal attached: without it a client that
  * disconnects leaves its upstream request running (and holding a pooled connection) until the upstream answers or
- * the route timeout fires.
+ * the route timeout fires. The wait for the upstream's headers gets what is left of the request's total budget
+ * (route-gate.ts), not a fresh route timeout.
  */
 function abortableDispatcher (dispatcher: Dispatcher): { request: Dispatcher['request'] } {
   const request = (options: Dispatcher.RequestOptions, callback?: unknown): unknown => {
@@ -74,8 +76,10 @@ function abortableDispatcher (dispatcher: Dispatcher): { request: Dispatcher['re
     if (headers !== undefined && signal !== undefined) {
       Reflect.deleteProperty(headers, UPSTREAM_SIGNAL)
       // reply-from builds this object for this one call: set the signal on it rather than copying it.
-      const mutable: { signal?: unknown } = options
+      const mutable: { signal?: unknown, headersTimeout?: number | null } = options
       mutable.signal = signal
+      const left = budgetLeft(signal)
+      if (left !== undefined) mutable.headersTimeout = left
     }
     return (dispatcher.request as (options: Dispatcher.RequestOptions, callback?: unknown) => unknown)(options, callback)
   }
@@ -110,13 +114,15 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
   await app.register(async (scope) => {
     // Closes each socket at its token's expiry, and within revocationDelay of its session's revocation.
     const expiry = route.websocket ? new WebSocketExpiry(authgate.revocations) : undefined
-    if (expiry !== undefined) scope.addHook('onClose', (_instance, done) => { expiry.stop(); done() })
+    // The response's 'close' before 'finish' is the client going away (the request's own 'close' also fires after a
+    // normal end of its body, so it cannot tell): the gate then frees the slot and the upstream request is aborted.
+    const gate = new RouteGate(route.maxConcurrent, route.timeoutMs, abortUpstreamIfUnfinished)
+    scope.addHook('onClose', (_instance, done) => { expiry?.stop(); gate.close(); done() })
     scope.addHook('onRequest', createAuthHook(route, authgate, metrics, expiry))
-    // Only requests that passed the auth hook get here. The response's 'close' before 'finish' is the client
-    // going away (the request's own 'close' also fires after a normal end of its body, so it cannot tell).
-    scope.addHook('preHandler', (_request, reply, done) => {
-      reply.raw.on('close', abortUpstreamIfUnfinished)
-      done()
+    // Only requests that passed the auth hook get here. WebSocket upgrades hold no pooled HTTP connection: not gated.
+    scope.addHook('preHandler', (request, reply, done) => {
+      if ((request.raw as IncomingMessage & { upgrade?: boolean }).upgrade === true) done()
+      else gate.enter(request, reply, done)
     })
     scope.addHook('onResponse', (_request, reply, done) => {
       metrics.countResponse(record, reply.statusCode)

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { GatewayConfig } from './config.js'
 import { sendGatewayError } from './errors.js'
+import { closeIfBodyUnread } from './unread-body.js'
 import type { GatewayMetrics } from './metrics.js'
 import { BAD_PATH_ROUTE, createPrefixSpellingCheck, normaliseTarget } from './paths.js'
 
@@ -33,12 +34,14 @@ export function registerRefusedTargetRoutes (app: FastifyInstance, metrics: Gate
   app.all(BAD_PATH_ROUTE, async (request, reply) => {
     request.log.info({ target: redactQuery(request.originalUrl) }, 'request target refused')
     metrics.countResponse(refused, 400)
+    closeIfBodyUnread(request, reply)
     return sendGatewayError(reply, 'GATEWAY_BAD_REQUEST')
   })
   app.all(LONG_TARGET_ROUTE, async (request, reply) => {
     // Only the length is logged: the target itself is what an attacker made long.
     request.log.info({ targetLength: request.originalUrl.length }, 'request target too long')
     metrics.countResponse(refused, 414)
+    closeIfBodyUnread(request, reply)
     return sendGatewayError(reply, 'GATEWAY_URI_TOO_LONG')
   })
 }

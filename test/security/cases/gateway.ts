@@ -4,7 +4,7 @@
 import type { AttackCase, CaseGroup, Expectation, Outcome } from '../lib/case.js'
 import type { AttackTarget } from '../lib/target.js'
 import { everyVariant } from '../lib/variants.js'
-import { attach, bearer, evidenceOf, exchange, rawHttp, trickle } from '../lib/gateway-wire.js'
+import { attach, bearer, evidenceOf, exchange, floodBody, rawHttp, trickle, trickleBody } from '../lib/gateway-wire.js'
 import { FORGED_IDENTITY, UNDERSCORE_IDENTITY, identityProblems } from '../lib/gateway-identity.js'
 import { closedPort, silentListener, withUpstream } from '../lib/gateway-upstream.js'
 import { ADMIN_BYPASS, CANONICAL_SPELLINGS, SMUGGLED } from '../lib/gateway-spellings.js'
@@ -30,6 +30,11 @@ function arrivedAs (count: number, user: { sub: string, roles: readonly string[]
       ...arrived.flatMap((seen, index) => identityProblems(seen, user).map((problem) => `request ${index + 1}: ${problem}`))
     ])
   }
+}
+
+/** A POST head announcing `length` body bytes, keep-alive (no `Connection: close`), without the body. */
+function unterminatedUpload (path: string, length: number, lines: readonly string[]): string {
+  return [`POST ${path} HTTP/1.1`, 'Host: gateway.test', 'Content-Type: application/octet-stream', `Content-Length: ${length}`, ...lines].join('\r\n') + '\r\n\r\n'
 }
 
 function websocketUpgrade (path: string, lines: readonly string[]): string {
@@ -277,6 +282,52 @@ const smuggling: AttackCase[] = [
       fail(closedAfterMs !== undefined && closedAfterMs < 3000 ? [] : [`the connection was still open after ${closedAfterMs ?? 6000} ms`])
     },
     also: 'the gateway closes the connection within 3 s (headers timeout 1 s, checked every 250 ms)'
+  },
+  {
+    id: 'B.27',
+    name: 'slow body: an upload to `/public` trickled 10 bytes per 200 ms (`server.minBodyRate: { bytesPerSecond: 1024, grace: 1s }`)',
+    expect: { status: 408, code: 'GATEWAY_REQUEST_TIMEOUT', upstream: 'n/a' },
+    attack: async (target) => {
+      const slow = await target.fresh({ config: { server: { minBodyRate: { bytesPerSecond: 1024, grace: '1s' } } } })
+      return trickleBody(slow, unterminatedUpload('/public/upload', 1_000_000, []), 10, 200, 10_000)
+    },
+    check: (outcome) => {
+      const { closedAfterMs } = evidenceOf(outcome)
+      fail(closedAfterMs !== undefined && closedAfterMs < 6000 ? [] : [`the connection was still open after ${closedAfterMs ?? 10_000} ms`])
+    },
+    also: 'the connection is closed within 6 s (grace 1 s, rate measured every second), which frees the upstream connection'
+  },
+  {
+    id: 'B.27',
+    name: '`Expect: 100-continue` with a large body announced, on `/api` and `/auth/logout-all` without a token, on `/admin` with a user token',
+    expect: { status: [401, 403], upstream: 'untouched' },
+    attack: (target) => everyVariant([['/api/upload', []], ['/auth/logout-all', []], ['/admin/upload', [bearer(target.token('u1', ['user']))]]] as const, { status: [401, 403], upstream: 'untouched' },
+      ([path, lines]) => exchange(target, unterminatedUpload(path, 50_000_000, ['Expect: 100-continue', ...lines]), 1500)),
+    check: (outcome) => {
+      const { answers, closed } = evidenceOf(outcome)
+      fail([...(answers === 1 ? [] : [`${answers ?? 0} status lines (a 100 Continue before the refusal?)`]), ...(closed === true ? [] : ['the connection stayed open'])])
+    },
+    also: 'no `100 Continue` is sent before the refusal (the body is never invited), and the connection is closed'
+  },
+  {
+    id: 'B.27',
+    name: 'a 64 MiB body on a keep-alive connection to `/api` and to `/auth/logout-all` without a token, sent as fast as the gateway takes it',
+    expect: { status: 401, code: 'AUTH_TOKEN_MISSING', upstream: 'untouched' },
+    attack: async (target) => {
+      const problems: string[] = []
+      const total = 64 * 1024 * 1024
+      const outcome = await everyVariant(['/api/upload', '/auth/logout-all'], { status: 401, code: 'AUTH_TOKEN_MISSING', upstream: 'untouched' }, async (path) => {
+        const answer = await floodBody(target, unterminatedUpload(path, total, []), total)
+        const { closed, notes } = evidenceOf(answer)
+        const sent = Number(notes?.[0] ?? 0)
+        if (closed !== true) problems.push(`${path}: the connection stayed open`)
+        if (sent >= total / 2) problems.push(`${path}: ${sent} body bytes were taken after the refusal`)
+        return answer
+      })
+      return attach(outcome, { arrived: [], notes: problems })
+    },
+    check: (outcome) => { fail(evidenceOf(outcome).notes ?? []) },
+    also: 'the gateway closes the connection instead of reading the body: under half of it ever leaves the client'
   }
 ]
 

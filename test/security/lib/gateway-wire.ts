@@ -130,3 +130,72 @@ export function trickle (target: AttackTarget, head: string, intervalMs: number,
     socket.on('error', closedNow)
   })
 }
+
+/**
+ * Sends `head`, then body bytes as fast as the gateway takes them (up to `total`), until it closes the connection
+ * or `waitMs` passes. The Outcome is the first answer; the evidence notes how many body bytes left the client.
+ */
+export function floodBody (target: AttackTarget, head: string, total: number, waitMs = 5000): Promise<Outcome> {
+  const before = target.upstream.seen.length
+  return new Promise((resolve) => {
+    const socket = connect(target.port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    const chunk = Buffer.alloc(64 * 1024, 0x61)
+    const headBytes = Buffer.byteLength(head, 'latin1')
+    let closed = false
+    let queued = 0
+    const finish = (): void => {
+      clearTimeout(timer)
+      const sent = Math.max(0, socket.bytesWritten - headBytes)
+      socket.destroy()
+      const text = Buffer.concat(chunks).toString('latin1')
+      resolve(attach(parse(text), { closed, answers: text.match(/(?:^|\r\n)HTTP\/1\.[01] \d{3}/g)?.length ?? 0, arrived: target.upstream.seen.slice(before), notes: [`${sent}`] }))
+    }
+    const pump = (): void => {
+      while (!closed && queued < total) {
+        queued += chunk.length
+        if (!socket.write(chunk)) {
+          socket.once('drain', pump)
+          return
+        }
+      }
+    }
+    const timer = setTimeout(finish, waitMs)
+    socket.on('data', (data) => chunks.push(data))
+    socket.on('close', () => { closed = true; finish() })
+    socket.on('error', () => { closed = true; finish() })
+    socket.write(head, 'latin1')
+    pump()
+  })
+}
+
+/**
+ * A slow upload: writes `head` (which announces a body), then `bytes` body bytes every `intervalMs` and never
+ * finishes. Resolves when the gateway closes the connection (closedAfterMs set) or after `maxMs`.
+ */
+export function trickleBody (target: AttackTarget, head: string, bytes: number, intervalMs: number, maxMs: number): Promise<Outcome> {
+  const before = target.upstream.seen.length
+  return new Promise((resolve) => {
+    const started = Date.now()
+    const socket = connect(target.port, '127.0.0.1')
+    const chunks: Buffer[] = []
+    let closedAfterMs: number | undefined
+    const finish = (): void => {
+      clearInterval(drip)
+      clearTimeout(limit)
+      socket.destroy()
+      const outcome = parse(Buffer.concat(chunks).toString('latin1'))
+      resolve(attach(outcome, { closed: closedAfterMs !== undefined, closedAfterMs, answers: outcome.status === 0 ? 0 : 1, arrived: target.upstream.seen.slice(before) }))
+    }
+    const closedNow = (): void => {
+      closedAfterMs ??= Date.now() - started
+      finish()
+    }
+    const drip = setInterval(() => { if (!socket.destroyed) socket.write('x'.repeat(bytes), 'latin1') }, intervalMs)
+    const limit = setTimeout(finish, maxMs)
+    socket.on('data', (chunk) => chunks.push(chunk))
+    socket.on('close', closedNow)
+    socket.on('error', closedNow)
+    socket.write(head, 'latin1')
+  })
+}

@@ -5,6 +5,7 @@ import { ACCESS_ALGORITHMS, DEFAULT_KEY_REFRESH_MS, parseKeyEncryptionKey, type 
 import { expandEnv } from './env.js'
 import { Reader } from './reader.js'
 import { readHeaderLists } from './header-lists.js'
+import { CLIENT_LIMIT_KEYS, readClientLimits } from './client-limits.js'
 import { readRateLimit } from './rate-limit.js'
 import { readRoutes } from './routes.js'
 import { LEGACY_REFRESH_KEYS, readLegacyRefresh } from './users-refresh.js'
@@ -27,13 +28,14 @@ export interface ParseOptions {
 }
 
 function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
-  const server = reader.object(value, 'server', ['host', 'port', 'trustProxy', 'workers', 'bodyLimit', 'headersTimeout', 'publicOrigin', 'maxUrlLength'])
+  const server = reader.object(value, 'server', ['host', 'port', 'trustProxy', 'workers', 'bodyLimit', 'headersTimeout', 'publicOrigin', 'maxUrlLength', ...CLIENT_LIMIT_KEYS])
   const trust = server.trustProxy
   let trustProxy: GatewayConfig['server']['trustProxy'] = false
   if (typeof trust === 'boolean' || (typeof trust === 'number' && Number.isSafeInteger(trust) && trust >= 0)) trustProxy = trust
   else if (typeof trust === 'string' && trust.length > 0) trustProxy = trust === 'true' ? true : trust === 'false' ? false : trust
   else if (Array.isArray(trust)) trustProxy = Object.freeze(reader.stringList(trust, 'server.trustProxy'))
   else if (trust !== undefined && trust !== null) reader.fail('server.trustProxy', 'must be false, true, a hop count, or the proxy addresses (list or comma-separated)')
+  const headersTimeoutMs = reader.duration(server.headersTimeout, 'server.headersTimeout', '30s', 500, 300_000)
   return Object.freeze({
     host: reader.string(server.host, 'server.host', '127.0.0.1'),
     port: reader.integer(server.port, 'server.port', 8080, 0, 65535),
@@ -41,9 +43,10 @@ function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
     // `auto`: one worker per core the process may use, as nginx's `worker_processes auto`.
     workers: server.workers === 'auto' ? Math.min(64, availableParallelism()) : reader.integer(server.workers, 'server.workers', 1, 1, 64),
     bodyLimit: reader.integer(server.bodyLimit, 'server.bodyLimit', 1_048_576, 1024, 1_073_741_824),
-    headersTimeoutMs: reader.duration(server.headersTimeout, 'server.headersTimeout', '30s', 500, 300_000),
+    headersTimeoutMs,
     publicOrigin: readPublicOrigin(reader, server.publicOrigin),
-    maxUrlLength: reader.integer(server.maxUrlLength, 'server.maxUrlLength', 8192, 256, 65_536)
+    maxUrlLength: reader.integer(server.maxUrlLength, 'server.maxUrlLength', 8192, 256, 65_536),
+    ...readClientLimits(reader, server, headersTimeoutMs)
   })
 }
 

@@ -3,7 +3,13 @@ import { Reader } from './reader.js'
 import type { RouteAuth, RouteConfig } from './types.js'
 import { isForwardableRole } from '../identity-values.js'
 
-const ROUTE_KEYS = ['prefix', 'upstream', 'auth', 'roles', 'timeout', 'websocket', 'rewritePrefix', 'forwardAuthorization'] as const
+const ROUTE_KEYS = ['prefix', 'upstream', 'auth', 'roles', 'timeout', 'websocket', 'rewritePrefix', 'forwardAuthorization', 'maxConcurrent'] as const
+/**
+ * Upstream requests one route may have in flight: its own slots in the upstream pool (the pool of an origin holds the
+ * sum of its routes' slots), so a flood on one route never takes another route's connections. Half of the single
+ * 128-connection pool all routes shared before.
+ */
+export const DEFAULT_MAX_CONCURRENT = 64
 // A prefix is plain path segments: whatever the normaliser would refuse or rewrite can never match, so refuse it here.
 const PREFIX = /^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]+(?:\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*)?$/
 /** Paths the gateway answers itself. The auth prefix is checked separately. */
@@ -42,7 +48,8 @@ function readRoute (reader: Reader, value: unknown, path: string, authPrefix: st
     timeoutMs: reader.duration(route.timeout, `${path}.timeout`, '30s', 100, 3_600_000),
     websocket: reader.boolean(route.websocket, `${path}.websocket`, false),
     rewritePrefix,
-    forwardAuthorization: reader.boolean(route.forwardAuthorization, `${path}.forwardAuthorization`, false)
+    forwardAuthorization: reader.boolean(route.forwardAuthorization, `${path}.forwardAuthorization`, false),
+    maxConcurrent: reader.integer(route.maxConcurrent, `${path}.maxConcurrent`, DEFAULT_MAX_CONCURRENT, 1, 4096)
   })
 }
 

@@ -12,8 +12,13 @@ export interface RouteConfig {
   readonly auth: RouteAuth
   /** Any-of: the user needs one of these roles (implies a token). Empty: no role needed. */
   readonly roles: readonly string[]
-  /** Time allowed for the upstream's response headers and between body chunks; then 504. */
+  /**
+   * Total time from the request's arrival at the route (after authentication) to the upstream's response headers,
+   * waiting for a free upstream connection included; also the longest pause between response body chunks. Then 504.
+   */
   readonly timeoutMs: number
+  /** Upstream requests of this route in flight at once (its own slots in the upstream pool); as many more may wait. */
+  readonly maxConcurrent: number
   readonly websocket: boolean
   /** Path the prefix is replaced with upstream (default: the prefix is kept). */
   readonly rewritePrefix: string | undefined
@@ -89,6 +94,12 @@ export interface GatewayConfig {
     readonly publicOrigin: string | undefined
     /** Longest request target accepted; a longer one is answered 414 before any other work. */
     readonly maxUrlLength: number
+    /** Longest a client may take to send a whole request, body included, from its arrival: then 408 and closed. */
+    readonly requestTimeoutMs: number
+    /** A request body slower than this on average (after the grace period) gets 408 and is closed; 0: off. */
+    readonly minBodyRate: { readonly bytesPerSecond: number, readonly graceMs: number }
+    /** A connection on which the client takes no bytes for this long (it stopped reading, or sits idle) is dropped. */
+    readonly idleTimeoutMs: number
   }
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
   /** undefined: the in-memory store (sessions vanish on restart). */

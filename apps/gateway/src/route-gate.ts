@@ -1,0 +1,135 @@
+// Per-route admission (issue #11): at most `maxConcurrent` upstream requests of one route in flight, as many more
+// waiting in order, and beyond that 503 with Retry-After. A waiting request counts against the route's total
+// `timeout` (504 when it runs out while waiting); what is left of it bounds the wait for the upstream's headers.
+// Waiting requests of a route all have the same budget, so they expire in arrival order: one timer per route, none
+// per request.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import { sendGatewayError } from './errors.js'
+import { closeIfBodyUnread } from './unread-body.js'
+import { continueIfExpected } from './expect-continue.js'
+
+/** Seconds a client is asked to wait after a 503 from a full route. */
+const BUSY_RETRY_AFTER = '1'
+/** Where on the raw request the end of its budget is kept, for the dispatcher (proxy-routes.ts). */
+const DEADLINE = Symbol('authgate.upstreamDeadline')
+
+interface Waiting {
+  readonly reply: FastifyReply
+  readonly done: HookHandlerDoneFunction
+  readonly deadline: number
+}
+
+/**
+ * The client is gone: its response may never emit 'close' again (or never did: a socket closed before the response
+ * was attached to it), so a slot taken for it might never be given back.
+ */
+function gone (reply: FastifyReply): boolean {
+  return reply.raw.destroyed || reply.request.raw.socket.destroyed
+}
+
+/** Milliseconds left of the request's budget (at least 1: undici reads 0 as "no timeout"), or undefined. */
+export function budgetLeft (request: IncomingMessage): number | undefined {
+  const deadline = (request as IncomingMessage & { [DEADLINE]?: number })[DEADLINE]
+  return deadline === undefined ? undefined : Math.max(1, deadline - Date.now())
+}
+
+export class RouteGate {
+  private active = 0
+  private readonly waiting: Waiting[] = []
+  private head = 0
+  private timer: NodeJS.Timeout | undefined
+  /** One listener for every admitted response of this route: runs `onClose` (abort upstream), then frees the slot. */
+  private readonly release: (this: ServerResponse) => void
+
+  constructor (readonly limit: number, readonly timeoutMs: number, onClose: (this: ServerResponse) => void) {
+    const leave = (): void => { this.leave() }
+    this.release = function (this: ServerResponse) {
+      onClose.call(this)
+      leave()
+    }
+  }
+
+  /** Requests waiting now. */
+  get queued (): number {
+    return this.waiting.length - this.head
+  }
+
+  /** A preHandler: admits, queues or refuses the request. */
+  enter (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const deadline = Date.now() + this.timeoutMs
+    if (gone(reply)) {
+      // Nothing to hold a slot for: the proxy sees the aborted client and never connects upstream.
+      done()
+      return
+    }
+    if (this.active < this.limit) {
+      this.admit(reply, deadline)
+      done()
+      return
+    }
+    if (this.queued >= this.limit) {
+      closeIfBodyUnread(request, reply)
+      reply.header('retry-after', BUSY_RETRY_AFTER)
+      sendGatewayError(reply, 'GATEWAY_BUSY')
+      return
+    }
+    this.waiting.push({ reply, done, deadline })
+    if (this.timer === undefined) this.arm()
+  }
+
+  private admit (reply: FastifyReply, deadline: number): void {
+    this.active++
+    const response = reply.raw;
+    (response.req as IncomingMessage & { [DEADLINE]?: number })[DEADLINE] = deadline
+    response.on('close', this.release)
+    // The request may send its body now (and only now: not before authentication, nor while it waits).
+    continueIfExpected(response)
+  }
+
+  private leave (): void {
+    this.active--
+    while (this.queued > 0 && this.active < this.limit) {
+      const next = this.shift()
+      // A client that left while waiting takes no slot.
+      if (gone(next.reply)) continue
+      this.admit(next.reply, next.deadline)
+      next.done()
+    }
+  }
+
+  private shift (): Waiting {
+    const next = this.waiting[this.head++] as Waiting
+    if (this.head === this.waiting.length) {
+      this.waiting.length = 0
+      this.head = 0
+    } else if (this.head > 1024 && this.head * 2 > this.waiting.length) {
+      this.waiting.splice(0, this.head)
+      this.head = 0
+    }
+    return next
+  }
+
+  /** Times out the waiting requests whose budget is spent, then waits for the next one's. */
+  private readonly expire = (): void => {
+    this.timer = undefined
+    const now = Date.now()
+    while (this.queued > 0 && (this.waiting[this.head] as Waiting).deadline <= now) {
+      const { reply } = this.shift()
+      if (gone(reply)) continue
+      closeIfBodyUnread(reply.request, reply)
+      sendGatewayError(reply, 'GATEWAY_TIMEOUT')
+    }
+    if (this.queued > 0) this.arm()
+  }
+
+  private arm (): void {
+    const first = this.waiting[this.head] as Waiting
+    this.timer = setTimeout(this.expire, Math.max(1, first.deadline - Date.now()))
+  }
+
+  close (): void {
+    clearTimeout(this.timer)
+    this.timer = undefined
+  }
+}

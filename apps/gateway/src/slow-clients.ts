@@ -1,0 +1,119 @@
+// Connection-level bounds on slow clients (issue #11): a request must arrive whole within server.requestTimeout
+// (Node's own deadline, answered here in the gateway's JSON), its body must keep up server.minBodyRate once the
+// gateway is reading it, and a client that stops taking the response is dropped after server.idleTimeout. Each ends
+// with the connection closed, which aborts the upstream request (proxy-routes.ts) and frees its pool slot.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { Socket } from 'node:net'
+import type { FastifyBaseLogger } from 'fastify'
+import type { GatewayConfig } from './config.js'
+import { rawGatewayError } from './errors.js'
+import { dropUnreadBody } from './unread-body.js'
+
+const REQUEST_TIMEOUT = rawGatewayError('GATEWAY_REQUEST_TIMEOUT')
+/** How often bodies in progress are measured against the minimum rate. */
+const BODY_SWEEP_MS = 1000
+
+/** The answer in progress on a connection: Node's own bookkeeping (`socket._httpMessage`), which its 408 reads too. */
+function responseOn (socket: Socket): ServerResponse | null | undefined {
+  return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage
+}
+
+/** 408 unless the answer in progress has already begun (its bytes would be corrupted), then the connection closes. */
+export function timeOutConnection (socket: Socket): void {
+  if (socket.destroyed) return
+  const response = responseOn(socket)
+  if (socket.writable && (response === null || response === undefined || !response.headersSent)) socket.write(REQUEST_TIMEOUT)
+  socket.destroy()
+}
+
+/** Node's 'clientError' for requestTimeout/headersTimeout, answered before Fastify's own (non-JSON-contract) handler. */
+function onClientError (error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ERR_HTTP_REQUEST_TIMEOUT') timeOutConnection(socket)
+}
+
+/**
+ * server.idleTimeout fired (no byte went either way for that long). A connection between requests, or one whose
+ * answer is stuck because the client stopped reading, is dropped. One still waiting for the upstream's answer or
+ * receiving its request body is left to the route timeout, requestTimeout and minBodyRate.
+ */
+function onIdle (socket: Socket): void {
+  const response = responseOn(socket)
+  if (response !== null && response !== undefined && socket.writableLength === 0 && !response.writableNeedDrain) return
+  socket.destroy()
+}
+
+interface BodyProgress {
+  /** socket.bytesRead when the request arrived (its head, and what came before it on a keep-alive connection). */
+  readonly startBytes: number
+  lastCheck: number
+  /** Time the gateway was reading this body; time it was not (no upstream connection yet, upstream slow) is excused. */
+  readingMs: number
+}
+
+/**
+ * Minimum body rate, Apache mod_reqtimeout style: after `graceMs` of reading, a body must have delivered at least
+ * `bytesPerSecond` × (reading time − grace). One shared sweep per second over the bodies in progress; no timer or
+ * listener per request.
+ */
+export class BodyRateGuard {
+  private readonly bodies = new Map<IncomingMessage, BodyProgress>()
+  private sweep: NodeJS.Timeout | undefined
+
+  constructor (private readonly bytesPerSecond: number, private readonly graceMs: number, private readonly log: FastifyBaseLogger) {}
+
+  /** Starts measuring a request that announced a body. */
+  track (request: IncomingMessage): void {
+    this.bodies.set(request, { startBytes: request.socket.bytesRead, lastCheck: Date.now(), readingMs: 0 })
+    if (this.sweep === undefined) {
+      this.sweep = setInterval(this.check, BODY_SWEEP_MS)
+      this.sweep.unref()
+    }
+  }
+
+  readonly check = (): void => {
+    const now = Date.now()
+    for (const [request, progress] of this.bodies) {
+      if (request.complete || request.socket.destroyed) {
+        this.bodies.delete(request)
+        continue
+      }
+      const elapsed = now - progress.lastCheck
+      progress.lastCheck = now
+      // Reading: flowing with room in its buffer. Paused or not yet consumed is the gateway's (or upstream's) doing.
+      if (request.readableFlowing !== true || request.readableLength >= request.readableHighWaterMark) continue
+      progress.readingMs += elapsed
+      if (progress.readingMs <= this.graceMs) continue
+      const received = request.socket.bytesRead - progress.startBytes
+      if (received * 1000 < this.bytesPerSecond * (progress.readingMs - this.graceMs)) {
+        this.bodies.delete(request)
+        this.log.info({ received, readingMs: progress.readingMs, url: request.url === undefined ? undefined : request.url.split('?')[0] }, 'request body slower than server.minBodyRate: 408, connection closed')
+        timeOutConnection(request.socket)
+      }
+    }
+    if (this.bodies.size === 0) this.stop()
+  }
+
+  stop (): void {
+    clearInterval(this.sweep)
+    this.sweep = undefined
+  }
+}
+
+/**
+ * Installs the three bounds on `server` (Fastify created it with requestTimeout and the idle timeout set), and the
+ * unread-body rule for every answer. One 'request' listener, which does nothing more for a request without a body.
+ */
+export function guardSlowClients (server: Server, limits: GatewayConfig['server'], log: FastifyBaseLogger): { close: () => void } {
+  server.prependListener('clientError', onClientError)
+  // A 'timeout' listener replaces Node's default (destroy on any idle socket) with onIdle's finer rule.
+  server.on('timeout', onIdle)
+  const { bytesPerSecond, graceMs } = limits.minBodyRate
+  const guard = bytesPerSecond === 0 ? undefined : new BodyRateGuard(bytesPerSecond, graceMs, log)
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const { headers } = request
+    if (headers['transfer-encoding'] === undefined && (headers['content-length'] === undefined || headers['content-length'] === '0')) return
+    response.on('finish', dropUnreadBody)
+    guard?.track(request)
+  })
+  return { close: () => { guard?.stop() } }
+}

@@ -1,0 +1,29 @@
+// A request the gateway answers without reading its body (401, 403, 503, a refused path...): Node would read and
+// discard the whole body afterwards to keep the connection alive, however large, for a client that may not even be
+// authenticated (issue #11, item 16). Beyond a small body the connection is closed instead.
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import type { FastifyReply, FastifyRequest } from 'fastify'
+
+/** Largest announced body still read and discarded after a refusal, so that small clients keep their connection. */
+export const DRAIN_LIMIT = 64 * 1024
+
+/** A body over DRAIN_LIMIT, or one of unknown size (chunked). */
+function announcesLargeBody (headers: IncomingHttpHeaders): boolean {
+  const length = headers['content-length']
+  return headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) > DRAIN_LIMIT)
+}
+
+/** Where the gateway refuses a request itself: the answer says `Connection: close` when the unread body is large. */
+export function closeIfBodyUnread (request: FastifyRequest, reply: FastifyReply): void {
+  if (announcesLargeBody(request.headers)) reply.header('connection', 'close')
+}
+
+/**
+ * The same rule for every other answer (the plugin's 401 on `/auth/logout-all`, a 413, an upstream answering before
+ * it read the whole upload): a 'finish' listener on the responses of requests that announce a body. Node has by then
+ * decided to keep the connection and started discarding the rest of the body; a large rest closes it instead.
+ */
+export function dropUnreadBody (this: ServerResponse): void {
+  const request = this.req
+  if (!request.complete && announcesLargeBody(request.headers)) request.socket.destroy()
+}
