@@ -7,10 +7,10 @@ import {
   CLAIM_RETENTION_MS, CLAIM_STALE_MS, CLAIM_WAIT_MAX_STEP_MS, CLAIM_WAIT_STEP_MS, DUPLICATE_KEY, liveFilter, toSession, type ClaimDoc, type SessionDoc,
   type TombstoneDoc
 } from './mongo-schema.js'
-import { capPreviousHashes, pushRetiredHash } from './mongo-history-cap.js'
+import { retiredHistoryUpdate } from './mongo-history-cap.js'
 import type { RotateInput, SessionRecord } from './store.js'
 
-/** `sliceHonoured`: whether the server applies `$slice` (mongo-history-cap.ts); if not, the history is trimmed here. */
+/** `sliceHonoured`: whether the server applies `$slice` (mongo-history-cap.ts); if not, the capped history is written by the swap itself. */
 export async function rotateWithClaim (
   sessions: Collection<SessionDoc>, claims: Collection<ClaimDoc>, tombstones: Collection<TombstoneDoc>, input: RotateInput, maxTimeMS: number,
   sliceHonoured = true
@@ -42,18 +42,25 @@ export async function rotateWithClaim (
     }
   }
   // 2. The compare-and-swap proper: the filter names the current hash and the session's liveness, in one
-  //    atomic conditional update (never read-then-write).
+  //    atomic conditional update (never read-then-write). The history read first where `$slice` is ignored is no
+  //    exception: only a rotation of this token changes it, and this caller holds the token's claim.
   try {
-    if (Date.now() >= deadline) throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: Math.ceil(CLAIM_STALE_MS / 1000) })
-    const doc = await sessions.findOneAndUpdate(
-      { tokenHash: input.currentHash, ...liveFilter(input.now, input.idleSince) },
-      {
-        $set: { tokenHash: input.nextHash, grace: input.grace, lastUsedAt: input.now, ip: input.ip, userAgent: input.userAgent },
-        $push: pushRetiredHash(input.currentHash, sliceHonoured)
-      },
-      // Within what is left of the budget, so the swap cannot land after the request has answered 503.
-      { returnDocument: 'after', maxTimeMS: Math.max(1, deadline - Date.now()) }
-    )
+    const filter = { tokenHash: input.currentHash, ...liveFilter(input.now, input.idleSince) }
+    const history = await retiredHistoryUpdate(sessions, filter, input.currentHash, sliceHonoured, remainingBudget(deadline))
+    const doc = history === null
+      ? null
+      : await sessions.findOneAndUpdate(
+        filter,
+        {
+          $set: {
+            tokenHash: input.nextHash, grace: input.grace, lastUsedAt: input.now, ip: input.ip, userAgent: input.userAgent,
+            ...('$set' in history ? history.$set : {})
+          },
+          ...('$push' in history ? { $push: history.$push } : {})
+        },
+        // Within what is left of the budget, so the swap cannot land after the request has answered 503.
+        { returnDocument: 'after', maxTimeMS: remainingBudget(deadline) }
+      )
     if (doc === null) {
       // Nothing matched: the hash is unknown, retired, revoked or expired, and nobody will ever rotate it. Drop the
       // claim, or every random cookie would leave a row in `rotations` (FerretDB never expires them).
@@ -67,13 +74,20 @@ export async function rotateWithClaim (
       await sessions.updateOne({ _id: doc._id }, { $set: { revokedAt: tombstone.revokedAt, grace: null } }, { maxTimeMS })
       return null
     }
-    return sliceHonoured ? toSession(doc) : await capPreviousHashes(sessions, toSession(doc), maxTimeMS)
+    return toSession(doc)
   } catch (error) {
     // Outcome unknown: release the claim so the client's retry can proceed. The update filter re-checks the
     // current hash, so a retry after an applied rotation finds the token retired (the grace path), never twice.
     await claims.deleteOne({ _id: input.currentHash }, { maxTimeMS }).catch(() => undefined)
     throw error
   }
+}
+
+/** What is left of the rotation's budget, for one more call; 503 once it is spent. */
+function remainingBudget (deadline: number): number {
+  const remaining = deadline - Date.now()
+  if (remaining <= 0) throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: Math.ceil(CLAIM_STALE_MS / 1000) })
+  return remaining
 }
 
 /**
