@@ -5,14 +5,20 @@ import t from 'tap'
 import { AuthError } from '../src/errors.js'
 import { MongoSessionStore } from '../src/stores/mongo.js'
 import { rotateWithClaim } from '../src/stores/mongo-rotation.js'
+import { RotationUnavailableError } from '../src/stores/mongo-rotation-claim.js'
 import type { ClaimDoc, SessionDoc, TombstoneDoc } from '../src/stores/mongo-schema.js'
 import { serverHonoursSlice } from '../src/stores/mongo-history-cap.js'
-import { MAX_PREVIOUS_HASHES } from '../src/stores/store.js'
+import { MAX_PREVIOUS_HASHES, type RotateInput } from '../src/stores/store.js'
 import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
 import { storeContract } from './store-contract.js'
 
 const { client, name } = await useTestDatabase(t, 'store')
 let count = 0
+
+/** The reason of a rotation's own 503 (undefined for any other outcome). */
+function rotationCause (error: unknown): string | undefined {
+  return error instanceof AuthError && error.cause instanceof RotationUnavailableError ? error.cause.reason : undefined
+}
 
 storeContract(t, async () => {
   // A fresh set of collections per subtest, on the file's own database.
@@ -83,6 +89,7 @@ t.test('an abandoned rotation claim: 503 while young, taken over once stale', as
   await client.db(name).collection('r_c').insertOne({ _id: session.tokenHash as unknown as never, at: new Date(), expiresAt: new Date(Date.now() + 86_400_000) })
   const young = await store.rotateSession(input()).then(() => null, (error: unknown) => error)
   t.ok(young instanceof AuthError && young.code === 'AUTH_STORE_UNAVAILABLE', 'a young claim is an outage (retry), not a 401')
+  t.equal(rotationCause(young), 'wait-expired')
   await client.db(name).collection('r_c').updateOne({ _id: session.tokenHash as unknown as never }, { $set: { at: new Date(Date.now() - 60_000) } })
   const rotated = await store.rotateSession(input())
   t.equal(rotated?.tokenHash, 'd'.repeat(64), 'a stale claim is taken over and the rotation proceeds')
@@ -108,7 +115,7 @@ t.test('rotation: waiting for a concurrent claim on a slow server is bounded by 
   // else and the token stays current. One overall budget (maxTimeMS) must end it, not 40 polls of up to 1 s each.
   const duplicate = new MongoServerError({ message: 'E11000 duplicate key', code: 11000 })
   // The claim is young: the takeover (tried first) matches nothing, so the caller waits for the holder's rotation.
-  const claims = { insertOne: async () => { throw duplicate }, findOneAndUpdate: async () => null } as unknown as Collection<ClaimDoc>
+  const claims = { insertOne: async () => { throw duplicate }, findOneAndUpdate: async () => null, countDocuments: async () => 1 } as unknown as Collection<ClaimDoc>
   const sessions = { countDocuments: async () => { await sleep(400); return 1 } } as unknown as Collection<SessionDoc>
   const now = new Date()
   const started = Date.now()
@@ -116,7 +123,48 @@ t.test('rotation: waiting for a concurrent claim on a slow server is bounded by 
     currentHash: 'h', nextHash: 'n', now, idleSince: new Date(0), ip: '1', userAgent: 'ua', grace: { hash: 'h', retiredAt: now, sealed: 'x' }
   }, 1000).then(() => null, (e: unknown) => e)
   t.ok(error instanceof AuthError && error.code === 'AUTH_STORE_UNAVAILABLE', '503, retry later')
+  t.equal(rotationCause(error), 'wait-expired', 'caused by the wait, not by the store')
   t.ok(Date.now() - started < 1600, `answers within the budget (${Date.now() - started} ms)`)
+})
+
+// Review of issue #17: the 503s under load in the rotation path.
+const duplicateKey = new MongoServerError({ message: 'E11000 duplicate key', code: 11000 })
+const fakeInput = (now = new Date()): RotateInput => ({
+  currentHash: 'h', nextHash: 'n', now, idleSince: new Date(0), ip: '1', userAgent: 'ua', grace: { hash: 'h', retiredAt: now, sealed: 'x' }
+})
+
+t.test('rotation: a swap that lands during the last (shortened) wait is seen by one last poll', async (t) => {
+  // Polls at about 0, 25, 75 and 175 ms, then a sleep cut to the budget's end (300 ms): the swap lands in that sleep.
+  const started = Date.now()
+  const claims = { insertOne: async () => { throw duplicateKey }, findOneAndUpdate: async () => null, countDocuments: async () => 1 } as unknown as Collection<ClaimDoc>
+  const sessions = { countDocuments: async () => (Date.now() - started >= 240 ? 0 : 1) } as unknown as Collection<SessionDoc>
+  const rotated = await rotateWithClaim(sessions, claims, {} as unknown as Collection<TombstoneDoc>, fakeInput(), 300)
+  t.equal(rotated, null, 'the grace path, not a 503')
+})
+
+t.test('rotation: a winner out of budget answers 503 with that cause', async (t) => {
+  const claims = { insertOne: async () => { await sleep(350) }, deleteOne: async () => ({ deletedCount: 1 }) } as unknown as Collection<ClaimDoc>
+  const error = await rotateWithClaim({} as unknown as Collection<SessionDoc>, claims, {} as unknown as Collection<TombstoneDoc>, fakeInput(), 300)
+    .then(() => null, (e: unknown) => e)
+  t.equal(rotationCause(error), 'winner-out-of-budget')
+})
+
+t.test('rotation: a holder that gives up (its claim deleted) is replaced by a waiting caller within the budget', async (t) => {
+  const db = client.db(name)
+  const sessions = db.collection<SessionDoc>('s_rel')
+  const claims = db.collection<ClaimDoc>('r_rel')
+  const now = new Date()
+  await sessions.insertOne({
+    _id: 'rel-1', userId: 'u1', familyId: 'rel-1', tokenHash: 'rel-current', roles: [], email: null, device: null, ip: '', userAgent: '',
+    createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + 86_400_000), previousHashes: [], grace: null, revokedAt: null
+  })
+  // A concurrent winner holds a young claim, then gives up (its swap failed): it deletes its claim, the token stays current.
+  await claims.insertOne({ _id: 'rel-current', at: new Date(), expiresAt: new Date(Date.now() + 86_400_000) })
+  setTimeout(() => { void claims.deleteOne({ _id: 'rel-current' }) }, 300)
+  const rotated = await rotateWithClaim(sessions, claims, db.collection<TombstoneDoc>('v_rel'), {
+    ...fakeInput(), currentHash: 'rel-current', nextHash: 'rel-next', grace: { hash: 'rel-current', retiredAt: new Date(), sealed: 'x' }
+  }, 3000)
+  t.equal(rotated?.tokenHash, 'rel-next', 'the waiting caller claims the token again and rotates it')
 })
 
 // Issue #17: FerretDB v1 accepts `$slice` and ignores it. The store probes the server once, says so in the log, and
