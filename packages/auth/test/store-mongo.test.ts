@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { MongoClient, MongoServerError, type Collection, type CommandStartedEvent } from 'mongodb'
+import { MongoClient, MongoNetworkError, MongoServerError, type Collection, type CommandStartedEvent } from 'mongodb'
 import t from 'tap'
 import { AuthError } from '../src/errors.js'
 import { MongoSessionStore } from '../src/stores/mongo.js'
@@ -182,6 +182,24 @@ t.test('the $slice probe reads the server right, and a store on a server that ig
   await store.init()
   await store.ping()
   t.same(warnings.map((w) => w.event), honoured ? [] : ['store_slice_ignored'], 'one log line where the store adapts, none elsewhere')
+})
+
+t.test('the $slice probe: only a refusal of the update means "not honoured"; a transient error is retried later', async (t) => {
+  const probeWith = (failure: Error): Collection<ClaimDoc> => ({
+    insertOne: async () => ({ acknowledged: true }),
+    updateOne: async () => { throw failure },
+    deleteOne: async () => ({ deletedCount: 1 })
+  }) as unknown as Collection<ClaimDoc>
+  for (const code of [2, 9, 238]) {
+    t.equal(await serverHonoursSlice(probeWith(new MongoServerError({ message: 'refused', code })), 1000), false, `code ${code}: not honoured`)
+  }
+  for (const [label, failure] of [
+    ['NotWritablePrimary', new MongoServerError({ message: 'not primary', code: 10107 })],
+    ['MaxTimeMSExpired', new MongoServerError({ message: 'time limit', code: 50 })],
+    ['a network error', new MongoNetworkError('connection reset')]
+  ] as const) {
+    await t.rejects(serverHonoursSlice(probeWith(failure), 1000), failure, `${label}: rejects (the store prepares again later)`)
+  }
 })
 
 for (const sliceHonoured of [true, false]) {

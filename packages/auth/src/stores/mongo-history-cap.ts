@@ -16,8 +16,16 @@ export interface StoreLogger {
 type ProbeDoc = ClaimDoc & { probe: string[] }
 
 /**
- * Whether the server applies `$push` with `$each` and `$slice`, read back from the stored document. Network errors
- * reject (the store's init is retried); a server error on the update itself means "not honoured".
+ * Server error codes that mean "this update is not understood" (BadValue, FailedToParse, InvalidOptions,
+ * CommandNotSupported, NotImplemented): a refusal of `$slice` itself. Any other error (NotWritablePrimary,
+ * MaxTimeMSExpired, a network error) says nothing about `$slice`.
+ */
+const REFUSED_CODES = new Set([2, 9, 72, 115, 238])
+
+/**
+ * Whether the server applies `$push` with `$each` and `$slice`, read back from the stored document. Only a refusal
+ * of the update (REFUSED_CODES) or a stored result without the slice means "not honoured"; every other error rejects,
+ * so the store's preparation is tried again by its next operation, never settled on a transient failure for good.
  */
 export async function serverHonoursSlice (claims: Collection<ClaimDoc>, maxTimeMS: number): Promise<boolean> {
   const scratch = claims as unknown as Collection<ProbeDoc>
@@ -28,7 +36,7 @@ export async function serverHonoursSlice (claims: Collection<ClaimDoc>, maxTimeM
     try {
       await scratch.updateOne({ _id }, { $push: { probe: { $each: ['c'], $slice: -2 } } }, { maxTimeMS })
     } catch (error) {
-      if (error instanceof MongoServerError) return false
+      if (error instanceof MongoServerError && typeof error.code === 'number' && REFUSED_CODES.has(error.code)) return false
       throw error
     }
     const stored = await scratch.findOne({ _id }, { projection: { probe: 1 }, maxTimeMS })
