@@ -40,6 +40,18 @@ t.test('documents hold hashes only and a sealed successor', async (t) => {
   t.ok(userIndexes.some((index) => index.name === 'emailNormalized_unique' && index.unique === true))
 })
 
+t.test('onCommandStarted: a url store reports every command its own client sends (the bench counts round trips so)', async (t) => {
+  const commands: string[] = []
+  const store = new MongoSessionStore({
+    url: process.env.MONGODB_URL, database: name, collections: { users: 'u_mon' }, onCommandStarted: (event) => { commands.push(event.commandName) }
+  })
+  t.teardown(() => store.close())
+  await store.init()
+  commands.length = 0
+  t.equal(await store.findUserById('nobody'), null)
+  t.same(commands, ['find'], 'one find, seen through the hook')
+})
+
 t.test('a dead server answers AUTH_STORE_UNAVAILABLE quickly', async (t) => {
   const store = new MongoSessionStore({ url: 'mongodb://127.0.0.1:1/?directConnection=true', database: 'x', serverSelectionTimeoutMS: 300 })
   t.teardown(() => store.close())
