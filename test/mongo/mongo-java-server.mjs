@@ -1,11 +1,11 @@
 // mongo-java-server 1.47.0 (memory backend) as the second MongoDB-wire test server (issue #17), through the launcher
-// in ./java (wire version 9 / "4.4", `hello`, oplog on, loopback, a free port). Built once with Maven from Maven
+// in ./java (wire version 9 / "4.4", `hello`, loopback, a free port; the oplog only in replica-set mode). Built once with Maven from Maven
 // Central (Maven's default repository, nothing else) and cached in ~/.cache/authgate/, like the FerretDB build.
 // Plain JavaScript on purpose: the test runner starts it before any TypeScript loader exists.
 import { spawn, execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs'
-import { homedir, tmpdir } from 'node:os'
+import { homedir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
@@ -60,19 +60,30 @@ export function ensureMongoJavaServer ({ log = console.error, mavenRepo } = {}) 
     }
   }
   log(`test database: building the mongo-java-server ${MONGO_JAVA_SERVER_VERSION} launcher with Maven (one time, about 10 s plus downloads)`)
-  const work = mkdtempSync(join(tmpdir(), 'authgate-mongo-java-server-'))
+  // Built in a temporary folder under the cache root and renamed into place in one step: a build killed midway, or
+  // two builds at once, never leave a half-written cache folder that a later run would take as built.
+  mkdirSync(dirname(dir), { recursive: true })
+  const work = mkdtempSync(join(dirname(dir), '.building-mongo-java-server-'))
   try {
-    cpSync(SOURCES, work, { recursive: true, filter: (src) => relative(SOURCES, src) !== 'target' })
-    execFileSync('mvn', ['-q', '-B', ...(mavenRepo ? [`-Dmaven.repo.local=${mavenRepo}`] : []), 'compile'], {
-      cwd: work, stdio: ['ignore', 'inherit', 'inherit']
+    const sources = join(work, 'sources')
+    cpSync(SOURCES, sources, { recursive: true, filter: (src) => relative(SOURCES, src) !== 'target' })
+    // -C: fail on a checksum mismatch of anything downloaded from Maven Central, instead of only warning.
+    execFileSync('mvn', ['-q', '-B', '-C', ...(mavenRepo ? [`-Dmaven.repo.local=${mavenRepo}`] : []), 'compile'], {
+      cwd: sources, stdio: ['ignore', 'inherit', 'inherit']
     })
     const staged = join(work, 'staged')
     mkdirSync(staged)
-    renameSync(join(work, 'target', 'classes'), join(staged, 'classes'))
-    renameSync(join(work, 'target', 'lib'), join(staged, 'lib'))
-    mkdirSync(dirname(dir), { recursive: true })
-    rmSync(dir, { recursive: true, force: true })
-    cpSync(staged, dir, { recursive: true })
+    renameSync(join(sources, 'target', 'classes'), join(staged, 'classes'))
+    renameSync(join(sources, 'target', 'lib'), join(staged, 'lib'))
+    if (!isBuilt(staged)) throw new Error(`the mongo-java-server launcher build in ${staged} is incomplete`)
+    // A folder left half-written by an older, non-atomic build is not a build.
+    if (existsSync(dir) && !isBuilt(dir)) rmSync(dir, { recursive: true, force: true })
+    try {
+      renameSync(staged, dir)
+    } catch (error) {
+      // A concurrent build finished first (the target exists and is not empty): use its result.
+      if (!isBuilt(dir)) throw error
+    }
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
@@ -97,7 +108,9 @@ export function mongoJavaServerKind (replicaSet) {
  */
 export function spawnMongoJavaServer (dir, { replicaSet, stderr = 'inherit', timeoutMs = 30_000 } = {}) {
   const child = spawn('java', [...JVM_FLAGS, '-cp', classPath(dir), 'authgate.testdb.Launcher',
-    ...(replicaSet ? ['--replica-set', replicaSet] : [])], { stdio: ['ignore', 'pipe', stderr] })
+    ...(replicaSet ? ['--replica-set', replicaSet] : [])], { stdio: ['pipe', 'pipe', stderr] })
+  // Never written to: the launcher exits when this pipe closes, so the JVM cannot outlive this process.
+  child.stdin.on('error', () => {})
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`mongo-java-server printed no port within ${timeoutMs} ms`)) }, timeoutMs)
     child.once('error', (error) => { clearTimeout(timer); reject(error) })

@@ -1,6 +1,12 @@
 // Proves the test database is a real MongoDB-wire server, not a stand-in: it answers ping, enforces a unique index,
 // and resolves 50 concurrent claims on one key to exactly one winner.
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { setTimeout as sleep } from 'node:timers/promises'
 import t from 'tap'
+import { builtMongoJavaServer } from './mongo-java-server.mjs'
 import { useTestDatabase } from './per-test.mjs'
 
 t.test('the test database answers ping', async (t) => {
@@ -50,3 +56,38 @@ t.test('findOneAndUpdate is atomic under 50 concurrent callers', {
     t.equal(final?.hash, `new-${winners[0]?.winner}`, `round ${round}: the stored document is the winner's write`)
   }
 })
+
+// Review of issue #17: a runner that dies (a crash, SIGKILL) must not leave a mongo-java-server JVM behind. The
+// launcher exits when its stdin (a pipe from the runner) closes; checked here with a runner killed by SIGKILL.
+t.test('a mongo-java-server whose runner is killed exits on its own', {
+  skip: builtMongoJavaServer() === null ? 'mongo-java-server is not built here (AUTHGATE_TEST_DB=mongo-java-server builds it)' : false
+}, async (t) => {
+  const module = new URL('./mongo-java-server.mjs', import.meta.url).href
+  const runner = spawn(process.execPath, ['--input-type=module', '-e', `
+    const m = await import(${JSON.stringify(module)})
+    const { pid } = await m.spawnMongoJavaServer(m.builtMongoJavaServer(), { stderr: 'ignore' })
+    console.log(pid)
+    setInterval(() => {}, 1000)
+  `], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const [line] = await once(createInterface({ input: runner.stdout }), 'line') as [string]
+  const jvm = Number(line)
+  t.ok(alive(jvm), 'the JVM runs')
+  runner.kill('SIGKILL')
+  for (let i = 0; i < 100 && alive(jvm); i++) await sleep(100)
+  t.notOk(alive(jvm), 'the JVM is gone within 10 s of its runner')
+  if (alive(jvm)) process.kill(jvm, 'SIGKILL')
+})
+
+/** Whether `pid` runs (a zombie waiting for a reaper that never comes, in a container without init, does not). */
+function alive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return true
+  }
+}

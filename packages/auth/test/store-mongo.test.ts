@@ -1,18 +1,24 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { MongoServerError, type Collection } from 'mongodb'
+import { MongoClient, MongoNetworkError, MongoServerError, type Collection, type CommandStartedEvent } from 'mongodb'
 import t from 'tap'
 import { AuthError } from '../src/errors.js'
 import { MongoSessionStore } from '../src/stores/mongo.js'
 import { rotateWithClaim } from '../src/stores/mongo-rotation.js'
+import { RotationUnavailableError } from '../src/stores/mongo-rotation-claim.js'
 import type { ClaimDoc, SessionDoc, TombstoneDoc } from '../src/stores/mongo-schema.js'
 import { serverHonoursSlice } from '../src/stores/mongo-history-cap.js'
-import { MAX_PREVIOUS_HASHES } from '../src/stores/store.js'
+import { MAX_PREVIOUS_HASHES, type RotateInput } from '../src/stores/store.js'
 import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
 import { storeContract } from './store-contract.js'
 
 const { client, name } = await useTestDatabase(t, 'store')
 let count = 0
+
+/** The reason of a rotation's own 503 (undefined for any other outcome). */
+function rotationCause (error: unknown): string | undefined {
+  return error instanceof AuthError && error.cause instanceof RotationUnavailableError ? error.cause.reason : undefined
+}
 
 storeContract(t, async () => {
   // A fresh set of collections per subtest, on the file's own database.
@@ -37,6 +43,18 @@ t.test('documents hold hashes only and a sealed successor', async (t) => {
   t.ok(indexes.some((index) => index.name === 'expiresAt_ttl' || index.name === 'expiresAt'))
   const userIndexes = await client.db(name).collection('users').indexes()
   t.ok(userIndexes.some((index) => index.name === 'emailNormalized_unique' && index.unique === true))
+})
+
+t.test('onCommandStarted: a url store reports every command its own client sends (the bench counts round trips so)', async (t) => {
+  const commands: string[] = []
+  const store = new MongoSessionStore({
+    url: process.env.MONGODB_URL, database: name, collections: { users: 'u_mon' }, onCommandStarted: (event) => { commands.push(event.commandName) }
+  })
+  t.teardown(() => store.close())
+  await store.init()
+  commands.length = 0
+  t.equal(await store.findUserById('nobody'), null)
+  t.same(commands, ['find'], 'one find, seen through the hook')
 })
 
 t.test('a dead server answers AUTH_STORE_UNAVAILABLE quickly', async (t) => {
@@ -88,6 +106,7 @@ t.test('an abandoned rotation claim: 503 while young, taken over once stale', as
   await client.db(name).collection('r_c').insertOne({ _id: session.tokenHash as unknown as never, at: new Date(), expiresAt: new Date(Date.now() + 86_400_000) })
   const young = await store.rotateSession(input()).then(() => null, (error: unknown) => error)
   t.ok(young instanceof AuthError && young.code === 'AUTH_STORE_UNAVAILABLE', 'a young claim is an outage (retry), not a 401')
+  t.equal(rotationCause(young), 'wait-expired')
   await client.db(name).collection('r_c').updateOne({ _id: session.tokenHash as unknown as never }, { $set: { at: new Date(Date.now() - 60_000) } })
   const rotated = await store.rotateSession(input())
   t.equal(rotated?.tokenHash, 'd'.repeat(64), 'a stale claim is taken over and the rotation proceeds')
@@ -113,7 +132,7 @@ t.test('rotation: waiting for a concurrent claim on a slow server is bounded by 
   // else and the token stays current. One overall budget (maxTimeMS) must end it, not 40 polls of up to 1 s each.
   const duplicate = new MongoServerError({ message: 'E11000 duplicate key', code: 11000 })
   // The claim is young: the takeover (tried first) matches nothing, so the caller waits for the holder's rotation.
-  const claims = { insertOne: async () => { throw duplicate }, findOneAndUpdate: async () => null } as unknown as Collection<ClaimDoc>
+  const claims = { insertOne: async () => { throw duplicate }, findOneAndUpdate: async () => null, countDocuments: async () => 1 } as unknown as Collection<ClaimDoc>
   const sessions = { countDocuments: async () => { await sleep(400); return 1 } } as unknown as Collection<SessionDoc>
   const now = new Date()
   const started = Date.now()
@@ -121,7 +140,48 @@ t.test('rotation: waiting for a concurrent claim on a slow server is bounded by 
     currentHash: 'h', nextHash: 'n', now, idleSince: new Date(0), ip: '1', userAgent: 'ua', grace: { hash: 'h', retiredAt: now, sealed: 'x' }
   }, 1000).then(() => null, (e: unknown) => e)
   t.ok(error instanceof AuthError && error.code === 'AUTH_STORE_UNAVAILABLE', '503, retry later')
+  t.equal(rotationCause(error), 'wait-expired', 'caused by the wait, not by the store')
   t.ok(Date.now() - started < 1600, `answers within the budget (${Date.now() - started} ms)`)
+})
+
+// Review of issue #17: the 503s under load in the rotation path.
+const duplicateKey = new MongoServerError({ message: 'E11000 duplicate key', code: 11000 })
+const fakeInput = (now = new Date()): RotateInput => ({
+  currentHash: 'h', nextHash: 'n', now, idleSince: new Date(0), ip: '1', userAgent: 'ua', grace: { hash: 'h', retiredAt: now, sealed: 'x' }
+})
+
+t.test('rotation: a swap that lands during the last (shortened) wait is seen by one last poll', async (t) => {
+  // Polls at about 0, 25, 75 and 175 ms, then a sleep cut to the budget's end (300 ms): the swap lands in that sleep.
+  const started = Date.now()
+  const claims = { insertOne: async () => { throw duplicateKey }, findOneAndUpdate: async () => null, countDocuments: async () => 1 } as unknown as Collection<ClaimDoc>
+  const sessions = { countDocuments: async () => (Date.now() - started >= 240 ? 0 : 1) } as unknown as Collection<SessionDoc>
+  const rotated = await rotateWithClaim(sessions, claims, {} as unknown as Collection<TombstoneDoc>, fakeInput(), 300)
+  t.equal(rotated, null, 'the grace path, not a 503')
+})
+
+t.test('rotation: a winner out of budget answers 503 with that cause', async (t) => {
+  const claims = { insertOne: async () => { await sleep(350) }, deleteOne: async () => ({ deletedCount: 1 }) } as unknown as Collection<ClaimDoc>
+  const error = await rotateWithClaim({} as unknown as Collection<SessionDoc>, claims, {} as unknown as Collection<TombstoneDoc>, fakeInput(), 300)
+    .then(() => null, (e: unknown) => e)
+  t.equal(rotationCause(error), 'winner-out-of-budget')
+})
+
+t.test('rotation: a holder that gives up (its claim deleted) is replaced by a waiting caller within the budget', async (t) => {
+  const db = client.db(name)
+  const sessions = db.collection<SessionDoc>('s_rel')
+  const claims = db.collection<ClaimDoc>('r_rel')
+  const now = new Date()
+  await sessions.insertOne({
+    _id: 'rel-1', userId: 'u1', familyId: 'rel-1', tokenHash: 'rel-current', roles: [], email: null, device: null, ip: '', userAgent: '',
+    createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + 86_400_000), previousHashes: [], grace: null, revokedAt: null
+  })
+  // A concurrent winner holds a young claim, then gives up (its swap failed): it deletes its claim, the token stays current.
+  await claims.insertOne({ _id: 'rel-current', at: new Date(), expiresAt: new Date(Date.now() + 86_400_000) })
+  setTimeout(() => { void claims.deleteOne({ _id: 'rel-current' }) }, 300)
+  const rotated = await rotateWithClaim(sessions, claims, db.collection<TombstoneDoc>('v_rel'), {
+    ...fakeInput(), currentHash: 'rel-current', nextHash: 'rel-next', grace: { hash: 'rel-current', retiredAt: new Date(), sealed: 'x' }
+  }, 3000)
+  t.equal(rotated?.tokenHash, 'rel-next', 'the waiting caller claims the token again and rotates it')
 })
 
 // Issue #17: FerretDB v1 accepts `$slice` and ignores it. The store probes the server once, says so in the log, and
@@ -141,17 +201,33 @@ t.test('the $slice probe reads the server right, and a store on a server that ig
   t.same(warnings.map((w) => w.event), honoured ? [] : ['store_slice_ignored'], 'one log line where the store adapts, none elsewhere')
 })
 
+t.test('the $slice probe: only a refusal of the update means "not honoured"; a transient error is retried later', async (t) => {
+  const probeWith = (failure: Error): Collection<ClaimDoc> => ({
+    insertOne: async () => ({ acknowledged: true }),
+    updateOne: async () => { throw failure },
+    deleteOne: async () => ({ deletedCount: 1 })
+  }) as unknown as Collection<ClaimDoc>
+  for (const code of [2, 9, 238]) {
+    t.equal(await serverHonoursSlice(probeWith(new MongoServerError({ message: 'refused', code })), 1000), false, `code ${code}: not honoured`)
+  }
+  for (const [label, failure] of [
+    ['NotWritablePrimary', new MongoServerError({ message: 'not primary', code: 10107 })],
+    ['MaxTimeMSExpired', new MongoServerError({ message: 'time limit', code: 50 })],
+    ['a network error', new MongoNetworkError('connection reset')]
+  ] as const) {
+    await t.rejects(serverHonoursSlice(probeWith(failure), 1000), failure, `${label}: rejects (the store prepares again later)`)
+  }
+})
+
 for (const sliceHonoured of [true, false]) {
-  t.test(`the stored session document holds at most ${MAX_PREVIOUS_HASHES} hashes (${sliceHonoured ? 'server $slice' : 'trimmed in code'})`, async (t) => {
+  t.test(`the stored session document holds at most ${MAX_PREVIOUS_HASHES} hashes (${sliceHonoured ? 'server $slice' : 'capped in code'})`, {
+    skip: sliceHonoured && ferretdb ? 'FerretDB v1 ignores $slice: the in-code cap is checked there, the server one on mongo-java-server' : false
+  }, async (t) => {
     const db = client.db(name)
     const suffix = sliceHonoured ? 'slice' : 'trim'
     const sessions = db.collection<SessionDoc>(`s_${suffix}`)
     const claims = db.collection<ClaimDoc>(`r_${suffix}`)
     const tombstones = db.collection<TombstoneDoc>(`v_${suffix}`)
-    if (sliceHonoured && ferretdb) {
-      t.comment('FerretDB v1 ignores $slice: only the in-code cap is checked there')
-      return
-    }
     const now = new Date()
     const first = createHash('sha256').update(randomBytes(32)).digest('hex')
     await sessions.insertOne({
@@ -174,5 +250,40 @@ for (const sliceHonoured of [true, false]) {
     t.same(returnedLengths, retired.map((_, i) => Math.min(i + 1, MAX_PREVIOUS_HASHES)), 'every rotation answers with the capped history')
     const stored = await sessions.findOne({ _id: `cap-${suffix}` })
     t.same(stored?.previousHashes, retired.slice(-MAX_PREVIOUS_HASHES), `the stored document keeps the newest ${MAX_PREVIOUS_HASHES}`)
+  })
+}
+
+// Review of issue #17: the history cap is part of the swap, never a second write after it. A second write could fail
+// after the rotation landed (the request answers 503, the client keeps a retired token), and on a read-modify-write
+// server it could undo a revocation or a later rotation that landed in between.
+for (const sliceHonoured of [true, false]) {
+  t.test(`a rotation at the cap writes the session once (${sliceHonoured ? 'server $slice' : 'capped array'})`, {
+    skip: sliceHonoured && ferretdb ? 'FerretDB v1 ignores $slice: checked on mongo-java-server' : false
+  }, async (t) => {
+    const watched = new MongoClient(process.env.MONGODB_URL as string, { monitorCommands: true, serverSelectionTimeoutMS: 5000 })
+    t.teardown(() => watched.close())
+    const writes: string[] = []
+    watched.on('commandStarted', (event: CommandStartedEvent) => {
+      const target = event.command[event.commandName] as unknown
+      if (target === 'once_s' && ['update', 'findAndModify', 'delete', 'insert'].includes(event.commandName)) writes.push(event.commandName)
+    })
+    const db = watched.db(name)
+    const sessions = db.collection<SessionDoc>('once_s')
+    const now = new Date()
+    const history = Array.from({ length: MAX_PREVIOUS_HASHES }, (_, i) => `old-${i}`)
+    const id = `once-${String(sliceHonoured)}`
+    await sessions.insertOne({
+      _id: id, userId: 'u1', familyId: id, tokenHash: `${id}-current`, roles: [], email: null, device: null, ip: '', userAgent: '',
+      createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + 86_400_000), previousHashes: history, grace: null, revokedAt: null
+    })
+    writes.length = 0
+    const rotated = await rotateWithClaim(sessions, db.collection<ClaimDoc>('once_r'), db.collection<TombstoneDoc>('once_v'), {
+      currentHash: `${id}-current`, nextHash: `${id}-next`, now: new Date(), idleSince: new Date(0), ip: '', userAgent: '',
+      grace: { hash: `${id}-current`, retiredAt: new Date(), sealed: 'x' }
+    }, 3000, sliceHonoured)
+    t.same(writes, ['findAndModify'], 'the swap is the only write to the session')
+    const expected = [...history.slice(1), `${id}-current`]
+    t.same(rotated?.previousHashes, expected, 'the answer holds the capped history')
+    t.same((await sessions.findOne({ _id: id }))?.previousHashes, expected, 'so does the stored document')
   })
 }

@@ -5,7 +5,7 @@
 // `user`: adds the benchmark user to a fresh database first (the extra databases of the side-by-side comparison;
 // the main one is prepared by setup/prepare.mjs).
 // GET /bench/database-commands counts the commands the store sent to the database (the driver's command
-// monitoring), so the bench can report round trips per rotation.
+// monitoring, through the store's onCommandStarted hook), so the bench can report round trips per rotation.
 import Fastify from 'fastify'
 import { MongoClient } from 'mongodb'
 import authgate, { addUser, createStore } from '@authgate/fastify'
@@ -14,24 +14,30 @@ import authgate, { addUser, createStore } from '@authgate/fastify'
  *   user?: { email: string, password: string } }} */
 const input = JSON.parse(process.env.BENCH_AUTH ?? '{}')
 
-// The store's own client settings (MongoSessionStore's constructor), plus command monitoring.
-const client = new MongoClient(input.mongoUrl, {
-  serverSelectionTimeoutMS: 3000, connectTimeoutMS: 3000, retryWrites: true, writeConcern: { w: 'majority', journal: true }, monitorCommands: true
-})
+// The store is built from the url, as in production: its own client, with its deadlines and reconnects. Round trips
+// are counted through the store's command-monitoring hook (onCommandStarted), not through a client of our own.
 let commandsStarted = 0
-client.on('commandStarted', () => { commandsStarted++ })
-await client.connect()
+const mongodb = { url: input.mongoUrl, database: input.database, onCommandStarted: () => { commandsStarted++ } }
 
 if (input.user) {
-  await client.db(input.database).dropDatabase()
-  const setup = createStore({ mongodb: { client, database: input.database } })
-  await setup.init()
-  await addUser(setup, { email: input.user.email, password: input.user.password, roles: ['user'] })
+  const setup = new MongoClient(input.mongoUrl, { serverSelectionTimeoutMS: 3000 })
+  try {
+    await setup.db(input.database).dropDatabase()
+  } finally {
+    await setup.close()
+  }
+  const store = createStore({ mongodb: { url: input.mongoUrl, database: input.database } })
+  try {
+    await store.init()
+    await addUser(store, { email: input.user.email, password: input.user.password, roles: ['user'] })
+  } finally {
+    await store.close()
+  }
 }
 
 const app = Fastify({ logger: { level: 'warn' } })
 await app.register(authgate, {
-  store: { mongodb: { client, database: input.database } },
+  store: { mongodb },
   tokens: { algorithm: input.algorithm, keysDir: input.keysDir, issuer: input.issuer, audience: input.audience },
   rateLimit: false
 })
@@ -41,4 +47,4 @@ await app.listen({ host: '127.0.0.1', port: 0 })
 const address = app.server.address()
 console.log(JSON.stringify({ ready: true, port: typeof address === 'object' && address ? address.port : 0 }))
 
-for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => { void app.close().then(() => client.close()).then(() => process.exit(0)) })
+for (const signal of ['SIGTERM', 'SIGINT']) process.once(signal, () => { void app.close().then(() => process.exit(0)) })

@@ -15,7 +15,7 @@
 //
 // Reconnecting and replacing only apply to a client the store created itself: an application's client is the
 // application's to manage (it gets the deadline only).
-import { MongoClient, MongoServerError, type Db, type MongoClientOptions } from 'mongodb'
+import { MongoClient, MongoServerError, type CommandStartedEvent, type Db, type MongoClientOptions } from 'mongodb'
 import { AuthError } from '../errors.js'
 
 /** A store call that had no answer within its deadline (the cause of the 503, for logs). */
@@ -37,6 +37,8 @@ export interface MongoConnectionOptions {
   deadlineMS: number
   /** How long failures must last before a fresh client is probed, and the least time between two probes. */
   replaceAfterMS: number
+  /** Told of every command the clients created here send (their replacements included). */
+  onCommandStarted?: (event: CommandStartedEvent) => void
 }
 
 export class MongoConnection {
@@ -45,6 +47,7 @@ export class MongoConnection {
   readonly #database: string
   readonly #deadlineMS: number
   readonly #replaceAfterMS: number
+  readonly #onCommandStarted: ((event: CommandStartedEvent) => void) | undefined
   readonly #owned: boolean
   #client: MongoClient
   #db: Db
@@ -68,6 +71,7 @@ export class MongoConnection {
     this.#database = options.database
     this.#deadlineMS = options.deadlineMS
     this.#replaceAfterMS = options.replaceAfterMS
+    this.#onCommandStarted = options.onCommandStarted
     if (options.client !== undefined) {
       this.#url = undefined
       this.#owned = false
@@ -123,6 +127,7 @@ export class MongoConnection {
   #create (): MongoClient {
     const client = new MongoClient(this.#url as string, { ...this.#clientOptions, monitorCommands: true })
     client.on('commandSucceeded', this.#onReply)
+    if (this.#onCommandStarted !== undefined) client.on('commandStarted', this.#onCommandStarted)
     return client
   }
 

@@ -1,12 +1,12 @@
 // The cap on a session's `previousHashes` (MAX_PREVIOUS_HASHES) on every MongoDB-wire server. The rotation pushes
 // with `$slice`, which MongoDB and mongo-java-server honour; FerretDB v1 accepts it and silently ignores it (issue
 // #17: after 110 refreshes a session held 110 hashes). So the store asks the server once, at connect, on a scratch
-// document, and where `$slice` is not honoured (ignored or refused) it pushes without it and trims in code.
+// document, and where `$slice` is not honoured (ignored or refused) it writes the capped array itself.
 import { randomUUID } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
-import { MongoServerError, type Collection } from 'mongodb'
+import { MongoServerError, type Collection, type Filter } from 'mongodb'
 import type { ClaimDoc, SessionDoc } from './mongo-schema.js'
-import { MAX_PREVIOUS_HASHES, type SessionRecord } from './store.js'
+import { MAX_PREVIOUS_HASHES } from './store.js'
 
 export interface StoreLogger {
   warn: (object: Record<string, unknown>, message: string) => void
@@ -16,8 +16,16 @@ export interface StoreLogger {
 type ProbeDoc = ClaimDoc & { probe: string[] }
 
 /**
- * Whether the server applies `$push` with `$each` and `$slice`, read back from the stored document. Network errors
- * reject (the store's init is retried); a server error on the update itself means "not honoured".
+ * Server error codes that mean "this update is not understood" (BadValue, FailedToParse, InvalidOptions,
+ * CommandNotSupported, NotImplemented): a refusal of `$slice` itself. Any other error (NotWritablePrimary,
+ * MaxTimeMSExpired, a network error) says nothing about `$slice`.
+ */
+const REFUSED_CODES = new Set([2, 9, 72, 115, 238])
+
+/**
+ * Whether the server applies `$push` with `$each` and `$slice`, read back from the stored document. Only a refusal
+ * of the update (REFUSED_CODES) or a stored result without the slice means "not honoured"; every other error rejects,
+ * so the store's preparation is tried again by its next operation, never settled on a transient failure for good.
  */
 export async function serverHonoursSlice (claims: Collection<ClaimDoc>, maxTimeMS: number): Promise<boolean> {
   const scratch = claims as unknown as Collection<ProbeDoc>
@@ -28,7 +36,7 @@ export async function serverHonoursSlice (claims: Collection<ClaimDoc>, maxTimeM
     try {
       await scratch.updateOne({ _id }, { $push: { probe: { $each: ['c'], $slice: -2 } } }, { maxTimeMS })
     } catch (error) {
-      if (error instanceof MongoServerError) return false
+      if (error instanceof MongoServerError && typeof error.code === 'number' && REFUSED_CODES.has(error.code)) return false
       throw error
     }
     const stored = await scratch.findOne({ _id }, { projection: { probe: 1 }, maxTimeMS })
@@ -43,19 +51,20 @@ export function logSliceIgnored (logger: StoreLogger | undefined): void {
     'authgate: the MongoDB server does not apply $slice; the session store caps previousHashes itself')
 }
 
-/** The `$push` of a rotation: with `$slice` where the server honours it, plain where the store trims afterwards. */
-export function pushRetiredHash (hash: string, sliceHonoured: boolean): { previousHashes: { $each: string[], $slice?: number } } {
-  return { previousHashes: sliceHonoured ? { $each: [hash], $slice: -MAX_PREVIOUS_HASHES } : { $each: [hash] } }
+/**
+ * The history part of a rotation's update, in the same single write as the swap (a second write after it could fail
+ * after the rotation landed, or undo a later write on a read-modify-write server). Where the server honours `$slice`:
+ * `$push` with it. Elsewhere: the capped array itself, from the history read now. That read is stable until the swap:
+ * only a rotation of this token changes the history, the caller holds this token's claim, and the swap's filter on
+ * the token hash refuses the write if the token moved anyway. null: no live session holds the token.
+ */
+export async function retiredHistoryUpdate (
+  sessions: Collection<SessionDoc>, filter: Filter<SessionDoc>, hash: string, sliceHonoured: boolean, maxTimeMS: number
+): Promise<HistoryUpdate | null> {
+  if (sliceHonoured) return { $push: { previousHashes: { $each: [hash], $slice: -MAX_PREVIOUS_HASHES } } }
+  const doc = await sessions.findOne(filter, { projection: { previousHashes: 1 }, maxTimeMS })
+  if (doc === null) return null
+  return { $set: { previousHashes: [...doc.previousHashes.slice(-(MAX_PREVIOUS_HASHES - 1)), hash] } }
 }
 
-/**
- * Trims a just-rotated session's history to the newest MAX_PREVIOUS_HASHES, when the server left it longer. The
- * write is conditional on the session still holding the token this rotation issued: if a later rotation got in first,
- * it left the history longer still and trims it itself, so no write here can undo a later one.
- */
-export async function capPreviousHashes (sessions: Collection<SessionDoc>, record: SessionRecord, maxTimeMS: number): Promise<SessionRecord> {
-  if (record.previousHashes.length <= MAX_PREVIOUS_HASHES) return record
-  const kept = record.previousHashes.slice(-MAX_PREVIOUS_HASHES)
-  await sessions.updateOne({ _id: record.id, tokenHash: record.tokenHash }, { $set: { previousHashes: kept } }, { maxTimeMS })
-  return { ...record, previousHashes: kept }
-}
+export type HistoryUpdate = { $push: { previousHashes: { $each: string[], $slice: number } } } | { $set: { previousHashes: string[] } }

@@ -6,7 +6,7 @@
 // AuthError AUTH_STORE_UNAVAILABLE at this boundary (with the driver error as `cause`, for logs only). Connecting,
 // reconnecting and replacing a stuck client are in mongo-connection.ts.
 import {
-  MongoServerError, type ChangeStream, type ChangeStreamDocument, type ChangeStreamOptions, type Collection, type Db, type Document,
+  MongoServerError, type ChangeStream, type ChangeStreamDocument, type ChangeStreamOptions, type Collection, type CommandStartedEvent, type Db, type Document,
   type MongoClient, type MongoClientOptions
 } from 'mongodb'
 import { AuthError } from '../errors.js'
@@ -43,6 +43,12 @@ export interface MongoStoreOptions {
   collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string }
   /** Where the store says how it adapts to its server (e.g. a server that ignores `$slice`). The plugin passes its own. */
   logger?: StoreLogger
+  /**
+   * Called with the driver's command-monitoring event of every command the store's own clients send (a `url` store
+   * only: an application's `client` is the application's to watch). For benchmarks and diagnostics: counting round
+   * trips this way keeps the store's own client, with its deadlines and reconnects.
+   */
+  onCommandStarted?: (event: CommandStartedEvent) => void
 }
 
 interface Handles {
@@ -86,7 +92,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable {
       writeConcern: { w: 'majority', journal: true }
     }
     this.#connection = new MongoConnection({
-      client: options.client, url: options.url, clientOptions, database: options.database, deadlineMS,
+      client: options.client, url: options.url, clientOptions, database: options.database, deadlineMS, onCommandStarted: options.onCommandStarted,
       // Failures lasting longer than one call's budget are worth a fresh client's probe.
       replaceAfterMS: deadlineMS
     })
