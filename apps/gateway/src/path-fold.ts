@@ -14,8 +14,6 @@
 
 export interface FoldedPath {
   readonly segments: readonly string[]
-  /** The path ended with a separator: its last segment carries no format suffix. */
-  readonly trailingSlash: boolean
 }
 
 function isAscii (text: string): boolean {
@@ -102,13 +100,13 @@ export function foldPath (path: string): FoldedPath {
       start = index + 1
     }
   }
-  const lastCode = end === 0 ? 0 : text.charCodeAt(end - 1)
-  return { segments, trailingSlash: lastCode === 0x2f || lastCode === 0x5c }
+  return { segments }
 }
 
 /**
  * Whether the folded path reads as being under the folded `prefix` segments. The last segment of the path may also
- * carry a format suffix: `admin.json` reads as `admin` (from any dot: Spring's suffix match takes `admin.x.json`).
+ * carry a format suffix: `admin.json` reads as `admin` (from any dot: Spring's suffix match takes `admin.x.json`),
+ * also before a trailing slash (`admin.json/`).
  */
 export function spellsPrefix (path: FoldedPath, prefix: readonly string[]): boolean {
   const { segments } = path
@@ -118,6 +116,7 @@ export function spellsPrefix (path: FoldedPath, prefix: readonly string[]): bool
   const segment = segments[last] as string
   const wanted = prefix[last] as string
   if (segment === wanted) return true
-  return last === segments.length - 1 && !path.trailingSlash && segment.length > wanted.length &&
+  // A trailing slash does not stop it: `/admin.json/` is `admin` to a router that strips a trailing slash first.
+  return last === segments.length - 1 && segment.length > wanted.length &&
     segment.startsWith(wanted) && segment.charCodeAt(wanted.length) === 0x2e
 }

@@ -17,7 +17,9 @@ const NESTED_SPELLINGS: readonly string[] = [
   '/api/admin.json', '/api/admin.xml', '/api/admin.html', '/api/admin.v2.json', '/api/admin;x.json', '/api/admin.json.',
   '/api/admin%3F/users', '/api/admin%3fx/users', '/api/admin%23/users', '/api/adm%C4%B1n/users', '/api/adm%C4%B0n/users',
   '/api/%C5%BFecrets/%E2%80%A5/admin/users', '/api/%E2%84%AAeys/%EF%BC%8E%EF%BC%8E/admin/users', '/api/%EF%BD%81%EF%BD%84%EF%BD%8D%EF%BD%89%EF%BD%8E/users',
-  '/api/admin%EF%BC%8Fusers', '/api/admin%EF%BC%9Fx', '/api/ad%E2%80%8Bmin/users', '/api/ad%C2%ADmin/users', '/api/x/..%20/admin/users'
+  '/api/admin%EF%BC%8Fusers', '/api/admin%EF%BC%9Fx', '/api/ad%E2%80%8Bmin/users', '/api/ad%C2%ADmin/users', '/api/x/..%20/admin/users',
+  '/api/x/.../admin/users', '/api/x/y/.../.../admin/users', '/api/x/.../ADMIN/users', '/api/x/%2e../admin', '/api/x/...;x/admin',
+  '/api/admin.json/', '/api/admin.json;x/'
 ]
 const REFUSED: Expectation = { status: 400, code: 'GATEWAY_BAD_REQUEST', upstream: 'untouched' }
 const OK: Expectation = { status: 200, upstream: 'reached' }
