@@ -106,7 +106,7 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
   const { authgate, policy, metrics, dispatcher } = context
   const upstreamDispatcher = abortableDispatcher(dispatcher)
   const record = metrics.route(route.prefix)
-  const locationMapping = { upstreamOrigin: new URL(route.upstream).origin, upstreamPrefix: upstreamPrefix(route), routePrefix: route.prefix }
+  const locationMapping = { upstream: new URL(route.upstream), upstreamPrefix: upstreamPrefix(route), routePrefix: route.prefix }
   await app.register(async (scope) => {
     const expiry = route.websocket ? new WebSocketExpiry() : undefined
     scope.addHook('onRequest', createAuthHook(route, authgate, metrics, expiry))

@@ -102,7 +102,7 @@ export const hardeningCases: AttackCase[] = [
   },
   {
     id: 'B.33',
-    name: 'upstream `Location` in other spellings of its origin: `//host:port`, `/\\host`, `\\\\host`, `localhost`, `[::ffff:127.0.0.1]`, `[::1]`, trailing dot, numeric IPv4, userinfo, `https:`',
+    name: 'upstream `Location` in other spellings of its origin: `//host:port`, `/\\host`, `\\\\host`, `localhost`, `[::ffff:127.0.0.1]`, `[::1]`, trailing dot, numeric IPv4, userinfo, `https:`, a scheme without slashes (`http:host`, `http:/host`)',
     expect: { status: 302, upstream: 'reached' },
     attack: (target) => {
       const locations = upstreamLocationSpellings(Number(new URL(target.upstream.url).port))

@@ -40,6 +40,7 @@ export function upstreamLocationSpellings (port: number): string[] {
     `//127.0.0.1:${port}${path}`, `/\\127.0.0.1:${port}${path}`, `\\\\127.0.0.1:${port}${path}`, `/\t/127.0.0.1:${port}${path}`,
     `http:\\\\127.0.0.1:${port}${path}`, `http://localhost:${port}${path}`, `HTTP://LocalHost:${port}${path}`, `http://localhost.:${port}${path}`,
     `http://127.0.0.1.:${port}${path}`, `http://[::ffff:127.0.0.1]:${port}${path}`, `http://[::1]:${port}${path}`, `http://2130706433:${port}${path}`,
-    `http://0x7f000001:${port}${path}`, `http://user:pass@127.0.0.1:${port}${path}`, `https://127.0.0.1:${port}${path}`
+    `http://0x7f000001:${port}${path}`, `http://user:pass@127.0.0.1:${port}${path}`, `https://127.0.0.1:${port}${path}`,
+    `http:127.0.0.1:${port}${path}`, `http:/127.0.0.1:${port}${path}`, `https:127.0.0.1:${port}${path}`
   ]
 }
