@@ -172,10 +172,12 @@ export function downstreamResponseHeaders (headers: Record<string, string | stri
     const kept = (Array.isArray(setCookie) ? setCookie : [setCookie]).filter((line) => !policy.cookieNames.includes(cookieNameOf(line)))
     headers['set-cookie'] = kept.length === 0 ? undefined : kept
   }
-  const location = headers.location
-  if (typeof location === 'string') headers.location = rewriteLocation(location, mapping)
-  const contentLocation = headers['content-location']
-  if (typeof contentLocation === 'string') headers['content-location'] = rewriteLocation(contentLocation, mapping)
+  for (const name of ['location', 'content-location'] as const) {
+    // undici gives a repeated header as an array: a client follows one Location, so only the first goes on, rewritten.
+    const value = headers[name]
+    const first = Array.isArray(value) ? value[0] : value
+    headers[name] = first === undefined ? undefined : rewriteLocation(first, mapping)
+  }
   // reply-from copies every own key onto the reply: rebuild without the emptied ones rather than `delete` by name.
   const kept: Record<string, string | string[] | undefined> = {}
   for (const name in headers) if (headers[name] !== undefined) kept[name] = headers[name]
