@@ -13,12 +13,19 @@ export const FORWARDING = ['forwarded', 'x-forwarded-for', 'x-forwarded-proto', 
 export const DEFAULT_IDENTITY = ['x-user-id', 'x-user-roles', 'x-session-id', 'x-authgate-assertion'] as const
 /** Identity headers of other proxies: never accepted from a client, never echoed back to one (headers.ts). */
 export const FOREIGN_IDENTITY = ['x-forwarded-user', 'x-forwarded-email', 'x-forwarded-groups', 'x-auth-request-user', 'x-auth-request-email', 'x-remote-user', 'remote-user'] as const
+/** Headers upstreams route on instead of the request line (Symfony/Laravel/IIS X-Original-URL, Spring/ASP.NET
+ * X-Forwarded-Prefix, method overrides): letting one through would undo the gateway's path check (paths.ts). */
+export const ROUTING_OVERRIDES = [
+  'x-original-url', 'x-original-uri', 'x-original-path', 'x-original-method', 'x-rewrite-url', 'x-override-url',
+  'x-forwarded-prefix', 'x-forwarded-path', 'x-forwarded-uri', 'x-envoy-original-path', 'x-envoy-original-url',
+  'x-http-method-override', 'x-http-method', 'x-method-override'
+] as const
 /** `Expect: 100-continue` is answered by the gateway's own server (Node sends the 100); undici refuses to send a
  * request carrying it, so forwarding it turned every such request into a 502. */
 export const REQUEST_ONLY = ['expect'] as const
 
 /** What `headers.pass` can never let through. */
-export const ALWAYS_DROPPED: ReadonlySet<string> = new Set([...HOP_BY_HOP, ...FORWARDING, ...DEFAULT_IDENTITY, ...FOREIGN_IDENTITY, ...REQUEST_ONLY])
+export const ALWAYS_DROPPED: ReadonlySet<string> = new Set([...HOP_BY_HOP, ...FORWARDING, ...DEFAULT_IDENTITY, ...FOREIGN_IDENTITY, ...ROUTING_OVERRIDES, ...REQUEST_ONLY])
 
 /**
  * The documented default drop-list (apps/gateway/README.md "Untrusted request headers"). An entry ending in `*` is a
@@ -30,8 +37,7 @@ export const DEFAULT_DROP: readonly string[] = [
   // what a route does. The whole X-Forwarded-* and X-Original-* families: every member is some proxy's claim about
   // the original request (prefix, path, host, scheme, client certificate, user), and the gateway sets its own
   // X-Forwarded-For/-Proto/-Host/-Port after the drop (headers.ts setForwarding).
-  'x-forwarded-*', 'x-original-*', 'x-rewrite-url', 'x-override-url', 'x-http-method-override', 'x-http-method',
-  'x-method-override', 'x-envoy-*', 'x-iisnode-*',
+  'x-forwarded-*', 'x-original-*', ...ROUTING_OVERRIDES, 'x-envoy-*', 'x-iisnode-*',
   // Scheme and host hints: Rack, Django, Spring and ASP.NET derive "is this HTTPS" and absolute URLs from them.
   'x-url-scheme', 'x-scheme', 'front-end-https', 'x-arr-ssl', 'x-host', 'x-http-host-override', 'forwarded-for',
   'cf-visitor',
