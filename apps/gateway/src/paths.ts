@@ -5,9 +5,9 @@
 //
 // Rules: origin-form only (`/…`; absolute-form, authority-form and `*` are refused, B.30); no fragment; only visible
 // ASCII; no backslash; no empty segment (`//`); percent-escapes decoded exactly once; refused when decoding yields
-// `/`, `\`, NUL or control characters, when the decoded path still holds an escape (double encoding), or when a
-// segment is only dots (`.`, `..`, `...`) before or after decoding (also `..;param`, the servlet matrix-parameter
-// spelling).
+// `/`, `\`, NUL or control characters, when the decoded path still holds an escape (double encoding, also one that
+// only appears after NFKC: fullwidth `％61`), or when a segment is only dots (`.`, `..`, `...`) before or after
+// decoding (also `..;param`, the servlet matrix-parameter spelling).
 // Every check here runs before authentication on attacker-chosen bytes: each is a plain scan, linear in the length
 // of the target (no regular expression that can backtrack; pre-auth-linear.test.ts measures it).
 import { foldPath, spellsPrefix } from './path-fold.js'
@@ -98,10 +98,15 @@ function canonicalEscapedPath (path: string): string | null {
   }
   // `%252e` decodes to `%2e`: an upstream that decodes again would see a dot. Double encoding is refused outright.
   if (hasEscape(decoded) || decoded.includes('\\')) return null
+  let ascii = true
   for (let index = 0; index < decoded.length; index++) {
     const code = decoded.charCodeAt(index)
     if (code < 0x20 || code === 0x7f) return null
+    if (code > 0x7f) ascii = false
   }
+  // `%EF%BC%85` is the fullwidth `％`, which NFKC (path-fold.ts, and upstreams that normalise) turns into `%`:
+  // `％61dmin` reads as `%61dmin`, double encoding by another spelling, refused the same way.
+  if (!ascii && hasEscape(decoded.normalize('NFKC'))) return null
   if (!segmentsAreClean(decoded)) return null
   return decoded.split('/').map(encodeSegment).join('/')
 }

@@ -26,6 +26,8 @@ t.test('every B.29/B.30 spelling is refused (null → 400)', async (t) => {
     '/a/%0d%0aX-Injected:%201', '/a/%zz', '/a/%c3', '/a#frag', '/a?b#c', '/a\u0000b', '/a b', '/caf\u00e9',
     // segments of only dots climb like `..` to Windows-style upstreams (and the fold), at any depth
     '/api/x/.../admin/users', '/api/x/y/.../.../admin/users', '/api/x/.../ADMIN/users', '/api/x/%2e../admin', '/a/...;x/b', '/a/....',
+    // an escape that appears only after NFKC (fullwidth and small percent signs, fullwidth digits)
+    '/api/%EF%BC%8561dmin', '/api/%EF%B9%AA61dmin', '/api/%EF%BC%85%EF%BC%96%EF%BC%91dmin',
     'http://internal:8080/admin', '//evil.example/x', '@evil.example/', '*', '', 'admin'
   ]
   for (const target of refused) t.equal(normaliseTarget(target), null, JSON.stringify(target))
@@ -59,7 +61,11 @@ t.test('folded spellings of a stricter prefix are caught; exact and unrelated pa
     '/api/Admin/users', '/api/admin;x/users', '/api/admin./users', '/api/admin%20/users', '/ADMIN', '/public/..%20/admin/users',
     '/v1.0.json', '/V1.0/x',
     // a trailing slash does not hide a format suffix
-    '/api/admin.json/', '/api/admin.json;x/', '/admin.php/'
+    '/api/admin.json/', '/api/admin.json;x/', '/admin.php/',
+    // slash look-alikes that NFKC leaves alone
+    '/api%E2%88%95admin', '/api%E2%81%84admin/users', '/api%E2%A7%B8admin', '/api/x%E2%88%96..%E2%88%96admin', '/api%E2%A7%B5admin',
+    // combining marks and variation selectors
+    '/api/a%CC%81dmin', '/api/admin%CD%8F', '/api/admin%EF%B8%8F/users', '/api/adm%C3%ADn', '/api/%C3%A0dmin'
   ]
   for (const target of refused) {
     const canonical = normaliseTarget(target)
