@@ -1,9 +1,11 @@
-// What crosses the gateway in headers, both ways. Requests: every client copy of the identity headers is dropped
-// (also spelled with underscores, which CGI/WSGI-style upstreams fold into dashes: B.23, B.24), hop-by-hop and
-// smuggling-prone headers are dropped (B.26), Authorization unless the route opts in and the auth cookies are
-// removed (B.28), forwarding headers come from the socket unless the proxy in front is trusted (B.31), and the
-// identity is set from verified claims only. Responses: Set-Cookie for the auth cookie names and identity headers
-// echoed by the upstream are dropped (B.34); a Location on the upstream's own origin is made relative (B.33).
+// What crosses the gateway in headers, both ways. Requests: the drop-list of untrusted headers (untrusted-headers.ts:
+// identity headers in any spelling, also with underscores, B.23/B.24; other proxies' and platforms' identity,
+// routing overrides, scheme/host and client-IP hints, hop-by-hop and smuggling-prone headers, B.26), Authorization
+// unless the route opts in, the auth cookies (B.28); then the forwarding headers (X-Forwarded-For/-Proto/-Host/-Port,
+// Forwarded) are rebuilt from the socket unless the proxy in front is trusted (B.31), and the identity is set from
+// verified claims only. Responses: hop-by-hop headers, Set-Cookie for the auth cookie names and identity headers
+// echoed by the upstream are dropped (B.34); Location and Content-Location naming the upstream in any spelling are
+// made relative, and a repeated one is cut to its first (upstream-location.ts, B.33).
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import type { FastifyRequest } from 'fastify'
 import type { AccessTokenService } from '@authgate/fastify'
@@ -172,10 +174,12 @@ export function downstreamResponseHeaders (headers: Record<string, string | stri
     const kept = (Array.isArray(setCookie) ? setCookie : [setCookie]).filter((line) => !policy.cookieNames.includes(cookieNameOf(line)))
     headers['set-cookie'] = kept.length === 0 ? undefined : kept
   }
-  const location = headers.location
-  if (typeof location === 'string') headers.location = rewriteLocation(location, mapping)
-  const contentLocation = headers['content-location']
-  if (typeof contentLocation === 'string') headers['content-location'] = rewriteLocation(contentLocation, mapping)
+  for (const name of ['location', 'content-location'] as const) {
+    // undici gives a repeated header as an array: a client follows one Location, so only the first goes on, rewritten.
+    const value = headers[name]
+    const first = Array.isArray(value) ? value[0] : value
+    headers[name] = first === undefined ? undefined : rewriteLocation(first, mapping)
+  }
   // reply-from copies every own key onto the reply: rebuild without the emptied ones rather than `delete` by name.
   const kept: Record<string, string | string[] | undefined> = {}
   for (const name in headers) if (headers[name] !== undefined) kept[name] = headers[name]

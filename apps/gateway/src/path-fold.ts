@@ -2,9 +2,11 @@
 // segments, so any reading that lands on another configured prefix is a way past that prefix's policy
 // (issue #11 item 7). The folds, in the order applied:
 //   1. percent-escapes decoded (once more than the canonical form: frameworks decode before routing);
-//   2. Unicode NFKC (fullwidth `ａｄｍｉｎ`, `／`, `．`, `‥`, ligatures, Kelvin sign K → ASCII);
+//   2. Unicode NFKD, combining marks and variation selectors removed (`á` → `a`, U+034F, U+FE0F: accent-insensitive
+//      collations and lookups), then NFKC (fullwidth `ａｄｍｉｎ`, `／`, `．`, `‥`, ligatures, Kelvin sign K → ASCII);
 //   3. the path ends at a decoded `?` or `#` (an upstream that re-parses the decoded path sees a query there);
-//   4. `\` is a separator like `/` (IIS, some Windows stacks); empty segments are merged (`//`);
+//   4. `\` is a separator like `/` (IIS, some Windows stacks), and so are the slash look-alikes that NFKC leaves
+//      alone (`∕` `⁄` `⧸` `∖` `⧵` `╱` `╲`: some stacks map them to ASCII); empty segments are merged (`//`);
 //   5. per segment: `;params` dropped (servlet matrix parameters); `.`/`..` resolved; trailing dots and spaces
 //      dropped (Windows); case folded, also for letters whose case fold is ASCII (dotless ı, İ, long ſ, ß → ss);
 //      invisible format characters (zero-width, soft hyphen, BOM) dropped;
@@ -14,8 +16,6 @@
 
 export interface FoldedPath {
   readonly segments: readonly string[]
-  /** The path ended with a separator: its last segment carries no format suffix. */
-  readonly trailingSlash: boolean
 }
 
 function isAscii (text: string): boolean {
@@ -25,6 +25,12 @@ function isAscii (text: string): boolean {
 
 const COMBINING = /\p{M}/gu
 const FORMAT = /^\p{Cf}$/u
+
+/** `/`, `\` and the look-alikes of either that NFKC does not map (division slash, fraction slash, set minus…). */
+function isSeparator (code: number): boolean {
+  return code === 0x2f || code === 0x5c || code === 0x2044 || code === 0x2215 || code === 0x2216 || code === 0x2571 ||
+    code === 0x2572 || code === 0x29f5 || code === 0x29f8 || code === 0x29f9
+}
 
 /** One non-ASCII character folded as case-insensitive routers may: to ASCII when any case mapping of it is ASCII. */
 function foldCharacter (character: string): string {
@@ -84,7 +90,7 @@ function pushSegment (out: string[], raw: string): void {
 /** The segments of `path` (no query) as a lenient upstream may read them. */
 export function foldPath (path: string): FoldedPath {
   let text = decodeLeniently(path)
-  if (!isAscii(text)) text = text.normalize('NFKC')
+  if (!isAscii(text)) text = text.normalize('NFKD').replace(COMBINING, '').normalize('NFKC')
   const segments: string[] = []
   let start = 0
   let end = text.length
@@ -97,18 +103,18 @@ export function foldPath (path: string): FoldedPath {
   }
   for (let index = 0; index <= end; index++) {
     const code = index === end ? 0x2f : text.charCodeAt(index)
-    if (code === 0x2f || code === 0x5c) {
+    if (isSeparator(code)) {
       if (index > start) pushSegment(segments, text.slice(start, index))
       start = index + 1
     }
   }
-  const lastCode = end === 0 ? 0 : text.charCodeAt(end - 1)
-  return { segments, trailingSlash: lastCode === 0x2f || lastCode === 0x5c }
+  return { segments }
 }
 
 /**
  * Whether the folded path reads as being under the folded `prefix` segments. The last segment of the path may also
- * carry a format suffix: `admin.json` reads as `admin` (from any dot: Spring's suffix match takes `admin.x.json`).
+ * carry a format suffix: `admin.json` reads as `admin` (from any dot: Spring's suffix match takes `admin.x.json`),
+ * also before a trailing slash (`admin.json/`).
  */
 export function spellsPrefix (path: FoldedPath, prefix: readonly string[]): boolean {
   const { segments } = path
@@ -118,6 +124,7 @@ export function spellsPrefix (path: FoldedPath, prefix: readonly string[]): bool
   const segment = segments[last] as string
   const wanted = prefix[last] as string
   if (segment === wanted) return true
-  return last === segments.length - 1 && !path.trailingSlash && segment.length > wanted.length &&
+  // A trailing slash does not stop it: `/admin.json/` is `admin` to a router that strips a trailing slash first.
+  return last === segments.length - 1 && segment.length > wanted.length &&
     segment.startsWith(wanted) && segment.charCodeAt(wanted.length) === 0x2e
 }

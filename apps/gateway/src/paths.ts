@@ -5,8 +5,9 @@
 //
 // Rules: origin-form only (`/…`; absolute-form, authority-form and `*` are refused, B.30); no fragment; only visible
 // ASCII; no backslash; no empty segment (`//`); percent-escapes decoded exactly once; refused when decoding yields
-// `/`, `\`, NUL or control characters, when the decoded path still holds an escape (double encoding), or when a
-// segment is `.`/`..` before or after decoding (also `..;param`, the servlet matrix-parameter spelling).
+// `/`, `\`, NUL or control characters, when the decoded path still holds an escape (double encoding, also one that
+// only appears after NFKC: fullwidth `％61`), or when a segment is only dots (`.`, `..`, `...`) before or after
+// decoding (also `..;param`, the servlet matrix-parameter spelling).
 // Every check here runs before authentication on attacker-chosen bytes: each is a plain scan, linear in the length
 // of the target (no regular expression that can backtrack; pre-auth-linear.test.ts measures it).
 import { foldPath, spellsPrefix } from './path-fold.js'
@@ -52,11 +53,16 @@ function hasEscape (text: string): boolean {
   return false
 }
 
+/**
+ * `.`, `..`, and any other segment of only dots (`...`), also before `;params` (`..;x`, `...;x`): Windows-style
+ * upstreams trim trailing dots and read `...` as `..`, and the fold (path-fold.ts) does too, at any depth.
+ */
 function isDotSegment (segment: string): boolean {
   if (segment.charCodeAt(0) !== 0x2e) return false
   const semicolon = segment.indexOf(';')
-  const bare = semicolon === -1 ? segment : segment.slice(0, semicolon)
-  return bare === '.' || bare === '..'
+  const end = semicolon === -1 ? segment.length : semicolon
+  for (let index = 1; index < end; index++) if (segment.charCodeAt(index) !== 0x2e) return false
+  return true
 }
 
 /** True when every segment between slashes is non-empty (the last may be: a trailing slash) and no dot segment. */
@@ -92,10 +98,15 @@ function canonicalEscapedPath (path: string): string | null {
   }
   // `%252e` decodes to `%2e`: an upstream that decodes again would see a dot. Double encoding is refused outright.
   if (hasEscape(decoded) || decoded.includes('\\')) return null
+  let ascii = true
   for (let index = 0; index < decoded.length; index++) {
     const code = decoded.charCodeAt(index)
     if (code < 0x20 || code === 0x7f) return null
+    if (code > 0x7f) ascii = false
   }
+  // `%EF%BC%85` is the fullwidth `％`, which NFKC (path-fold.ts, and upstreams that normalise) turns into `%`:
+  // `％61dmin` reads as `%61dmin`, double encoding by another spelling, refused the same way.
+  if (!ascii && hasEscape(decoded.normalize('NFKC'))) return null
   if (!segmentsAreClean(decoded)) return null
   return decoded.split('/').map(encodeSegment).join('/')
 }
@@ -135,7 +146,9 @@ export function underPrefix (path: string, prefix: string): boolean {
 /**
  * Whether the fold (path-fold.ts) could read the target as anything but its own segments: an escape anywhere (a
  * decoded or NFKC-mapped `..` can climb from any depth), or in the first `depth` segments an upper-case letter, `;`,
- * a trailing dot, or a dot in the last segment (a format suffix). When not, the fold is the identity.
+ * a trailing dot, or a dot in the last segment (a format suffix, also before a trailing slash). A segment of only dots (`..`, `...`, `...;x`),
+ * which the fold reads as `..` at any depth, never gets here: normaliseTarget refuses it. When none of these, the
+ * fold is the identity on the first `depth` segments, and deeper segments cannot climb back into them.
  */
 function mayFold (target: string, depth: number): boolean {
   let segment = 0
@@ -145,6 +158,8 @@ function mayFold (target: string, depth: number): boolean {
     if (code === 0x3f) break
     if (code === 0x25) return true
     if (code === 0x2f) {
+      // `admin.json/`: a format suffix before a trailing slash.
+      if (dotInSegment && segment < depth && (index + 1 === target.length || target.charCodeAt(index + 1) === 0x3f)) return true
       segment++
       dotInSegment = false
       continue

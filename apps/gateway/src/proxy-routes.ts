@@ -110,7 +110,7 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
   const { authgate, policy, metrics, dispatcher } = context
   const upstreamDispatcher = abortableDispatcher(dispatcher)
   const record = metrics.route(route.prefix)
-  const locationMapping = { upstreamOrigin: new URL(route.upstream).origin, upstreamPrefix: upstreamPrefix(route), routePrefix: route.prefix }
+  const locationMapping = { upstream: new URL(route.upstream), upstreamPrefix: upstreamPrefix(route), routePrefix: route.prefix }
   await app.register(async (scope) => {
     // Closes each socket at its token's expiry, and within revocationDelay of its session's revocation.
     const expiry = route.websocket ? new WebSocketExpiry(authgate.revocations) : undefined

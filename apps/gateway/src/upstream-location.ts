@@ -8,13 +8,18 @@
 
 /** How an upstream Location maps back: its origin, the path prefix it is served under, the route's prefix. */
 export interface LocationMapping {
-  upstreamOrigin: string
+  /** The upstream's URL, parsed once per route (only its scheme, host and port are read). */
+  upstream: URL
   upstreamPrefix: string
   routePrefix: string
 }
 
-/** A base no Location can name (`.invalid` is reserved, RFC 6761): what resolves onto it was a relative reference. */
-const RELATIVE_BASE = 'http://authgate.invalid'
+/**
+ * Bases no Location can name (`.invalid` is reserved, RFC 6761): what resolves onto one was a relative reference.
+ * Both schemes, because a browser reads `http:host/x` and `http:/host/x` (a special scheme without `//`) as relative
+ * only on a page of that same scheme, and as `http://host/x` on any other: the page's scheme is the client's.
+ */
+const RELATIVE_BASES = ['http://authgate.invalid', 'https://authgate.invalid'] as const
 const RELATIVE_HOST = 'authgate.invalid'
 
 /** `path` with `from` (a path prefix, on a segment boundary) replaced by `to`; unchanged when not under `from`. */
@@ -71,17 +76,19 @@ function onUpstream (url: URL, upstream: URL): boolean {
  * under the upstream prefix (rewritePrefix) is mapped back under the route prefix; anything else is left as sent.
  */
 export function rewriteLocation (location: string, mapping: LocationMapping): string {
-  let resolved: URL
-  try {
-    resolved = new URL(location, RELATIVE_BASE)
-  } catch {
-    return location
+  let relative = false
+  for (const base of RELATIVE_BASES) {
+    let resolved: URL
+    try {
+      resolved = new URL(location, base)
+    } catch {
+      return location
+    }
+    if (resolved.host === RELATIVE_HOST) relative = true
+    else if (onUpstream(resolved, mapping.upstream)) return swapPrefix(resolved.pathname + resolved.search + resolved.hash, mapping.upstreamPrefix, mapping.routePrefix)
   }
-  if (resolved.host === RELATIVE_HOST) {
-    // A relative reference: only a path-absolute one (`/x`, not `//…`) names a path on our side of the gateway.
-    const pathAbsolute = location.startsWith('/') && location.charCodeAt(1) !== 0x2f && location.charCodeAt(1) !== 0x5c
-    return pathAbsolute ? swapPrefix(location, mapping.upstreamPrefix, mapping.routePrefix) : location
-  }
-  if (!onUpstream(resolved, new URL(mapping.upstreamOrigin))) return location
-  return swapPrefix(resolved.pathname + resolved.search + resolved.hash, mapping.upstreamPrefix, mapping.routePrefix)
+  if (!relative) return location
+  // A relative reference: only a path-absolute one (`/x`, not `//…`) names a path on our side of the gateway.
+  const pathAbsolute = location.startsWith('/') && location.charCodeAt(1) !== 0x2f && location.charCodeAt(1) !== 0x5c
+  return pathAbsolute ? swapPrefix(location, mapping.upstreamPrefix, mapping.routePrefix) : location
 }

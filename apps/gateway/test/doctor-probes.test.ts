@@ -24,14 +24,14 @@ async function naiveProxy (t: TeardownHost, upstreamPort: number): Promise<numbe
 t.test('the untrusted-header probe passes against the gateway and fails against a proxy that copies headers', async (t) => {
   const upstream = await startUpstream(t)
   const raw = {
-    headers: { drop: ['x-tenant-*'], pass: ['x-original-url'] },
+    headers: { drop: ['x-tenant-*'], pass: ['cf-ipcountry'] },
     routes: [{ prefix: '/public', upstream: upstream.url, auth: 'none' }, { prefix: '/api/admin', upstream: upstream.url, auth: 'required', roles: ['admin'] }]
   }
   const gateway = await startGateway(t, raw)
   const config = parseConfig({ ...raw, tokens: { keys: [], issuer: 'i', audience: 'a' } })
   const lines = untrustedHeaderLines(config.headerLists)
   t.ok(lines.some((line) => line.startsWith('x-tenant-doctor:')), 'a configured family is probed')
-  t.notOk(lines.some((line) => line.startsWith('x-original-url:')), 'a passed header is not')
+  t.notOk(lines.some((line) => line.startsWith('cf-ipcountry:')), 'a passed header is not')
   const good = await runProbes({ host: '127.0.0.1', port: gateway.port }, config.routes, config.headerLists)
   const probe = good.find((result) => result.probe.startsWith('untrusted proxy headers'))
   t.equal(probe?.ok, true, probe?.detail ?? 'no probe result')

@@ -8,7 +8,8 @@ import { startGateway, startUpstream } from './helpers.js'
 function spellings (port: number): string[] {
   return [
     `//127.0.0.1:${port}/public/next`, `/\\127.0.0.1:${port}/public/next`, `\\\\127.0.0.1:${port}/public/next`, `\\/127.0.0.1:${port}/public/next`,
-    `/\t/127.0.0.1:${port}/public/next`, `http:\\\\127.0.0.1:${port}/public/next`, `http:/127.0.0.1:${port}/public/next`.replace('http:/', 'http://'),
+    `/\t/127.0.0.1:${port}/public/next`, `http:\\\\127.0.0.1:${port}/public/next`, `http:/127.0.0.1:${port}/public/next`, `http:127.0.0.1:${port}/public/next`,
+    `https:127.0.0.1:${port}/public/next`, `HTTP:/\t127.0.0.1:${port}/public/next`, `http://127.0.0.1:${port}/public/next`,
     `http://localhost:${port}/public/next`, `HTTP://LOCALHOST:${port}/public/next`, `http://localhost.:${port}/public/next`,
     `http://127.0.0.1.:${port}/public/next`, `http://[::ffff:127.0.0.1]:${port}/public/next`, `http://[::1]:${port}/public/next`,
     `http://[0:0:0:0:0:ffff:7f00:1]:${port}/public/next`, `http://2130706433:${port}/public/next`, `http://0x7f.1:${port}/public/next`,
@@ -41,8 +42,22 @@ t.test('every spelling of the upstream origin in Location and Content-Location b
   }
 })
 
+t.test('a repeated Location or Content-Location: the first, rewritten, is the only one the client gets', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, { routes: [{ prefix: '/public', upstream: upstream.url, auth: 'none' }] })
+  const next = `http://127.0.0.1:${upstream.port}/public/next`
+  const other = `http://127.0.0.1:${upstream.port}/public/other`
+  upstream.handle((request, response) => {
+    request.resume()
+    response.writeHead(302, ['location', next, 'location', other, 'content-location', other, 'content-location', next]).end()
+  })
+  const answer = await fetch(`${gateway.origin}/public/x`, { redirect: 'manual' })
+  t.equal(answer.headers.get('location'), '/public/next')
+  t.equal(answer.headers.get('content-location'), '/public/other')
+})
+
 t.test('default ports, trailing dots and case against upstreams on a name and on port 80', async (t) => {
-  const mapping = (origin: string) => ({ upstreamOrigin: origin, upstreamPrefix: '/v1', routePrefix: '/app' })
+  const mapping = (origin: string) => ({ upstream: new URL(origin), upstreamPrefix: '/v1', routePrefix: '/app' })
   t.equal(rewriteLocation('http://api.internal:80/v1/x', mapping('http://api.internal')), '/app/x')
   t.equal(rewriteLocation('//API.INTERNAL./v1/x', mapping('http://api.internal')), '/app/x')
   t.equal(rewriteLocation('https://api.internal:443/v1/x', mapping('https://api.internal')), '/app/x')

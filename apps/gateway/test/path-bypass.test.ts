@@ -150,7 +150,10 @@ t.test('issue #11 item 7: folded spellings of a stricter nested prefix are refus
   const spellings = [
     '/api/admin.json', '/api/admin.xml', '/api/admin.html', '/api/admin.json.', '/api/admin;a.json', '/api/admin%3F/users', '/api/admin%23x',
     '/api/adm%C4%B1n/users', '/api/adm%C4%B0n', '/api/%EF%BD%81%EF%BD%84%EF%BD%8D%EF%BD%89%EF%BD%8E/users', '/api/admin%EF%BC%8Fusers',
-    '/api/x/%E2%80%A5/admin/users', '/api/ad%E2%80%8Bmin', '/%E2%84%AA/%E2%80%A5/api/admin', '/api/%C5%BFub/%E2%80%A5/admin'
+    '/api/x/%E2%80%A5/admin/users', '/api/ad%E2%80%8Bmin', '/%E2%84%AA/%E2%80%A5/api/admin', '/api/%C5%BFub/%E2%80%A5/admin',
+    '/api/x/.../admin/users', '/api/x/y/.../.../admin/users', '/api/x/.../ADMIN/users', '/api/x/%2e../admin', '/api/x/...;x/admin',
+    '/api/admin.json/', '/api/admin.json;x/', '/api/%EF%BC%8561dmin', '/api%E2%88%95admin', '/api%E2%81%84admin/users',
+    '/api%E2%A7%B8admin', '/api/x%E2%88%96..%E2%88%96admin', '/api/a%CC%81dmin', '/api/admin%CD%8F', '/api/admin%EF%B8%8F/users'
   ]
   for (const target of spellings) {
     for (const headers of [[], [`Authorization: Bearer ${user}`]]) {

@@ -4,6 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { FastifyReply, preHandlerHookHandler } from 'fastify'
 import { AuthError } from './errors.js'
+import { isBase64UrlCode } from './tokens/base64url-alphabet.js'
 import type { AccessClaims, AccessTokenService, RevocationList, VerifyOutcome } from './tokens/types.js'
 import './types.js'
 
@@ -32,8 +33,8 @@ function isB64Token (value: string): boolean {
   let index = 0
   for (; index < value.length; index++) {
     const code = value.charCodeAt(index)
-    const alphanumeric = (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)
-    if (!alphanumeric && code !== 0x2d && code !== 0x2e && code !== 0x5f && code !== 0x7e && code !== 0x2b && code !== 0x2f) break
+    // base64url plus the b64token extras `.`, `~`, `+`, `/`.
+    if (!isBase64UrlCode(code) && code !== 0x2e && code !== 0x7e && code !== 0x2b && code !== 0x2f) break
   }
   if (index === 0) return false
   for (; index < value.length; index++) if (value.charCodeAt(index) !== 0x3d) return false

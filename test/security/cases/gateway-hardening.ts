@@ -17,7 +17,11 @@ const NESTED_SPELLINGS: readonly string[] = [
   '/api/admin.json', '/api/admin.xml', '/api/admin.html', '/api/admin.v2.json', '/api/admin;x.json', '/api/admin.json.',
   '/api/admin%3F/users', '/api/admin%3fx/users', '/api/admin%23/users', '/api/adm%C4%B1n/users', '/api/adm%C4%B0n/users',
   '/api/%C5%BFecrets/%E2%80%A5/admin/users', '/api/%E2%84%AAeys/%EF%BC%8E%EF%BC%8E/admin/users', '/api/%EF%BD%81%EF%BD%84%EF%BD%8D%EF%BD%89%EF%BD%8E/users',
-  '/api/admin%EF%BC%8Fusers', '/api/admin%EF%BC%9Fx', '/api/ad%E2%80%8Bmin/users', '/api/ad%C2%ADmin/users', '/api/x/..%20/admin/users'
+  '/api/admin%EF%BC%8Fusers', '/api/admin%EF%BC%9Fx', '/api/ad%E2%80%8Bmin/users', '/api/ad%C2%ADmin/users', '/api/x/..%20/admin/users',
+  '/api/x/.../admin/users', '/api/x/y/.../.../admin/users', '/api/x/.../ADMIN/users', '/api/x/%2e../admin', '/api/x/...;x/admin',
+  '/api/admin.json/', '/api/admin.json;x/', '/api/%EF%BC%8561dmin', '/api/x%EF%BC%85%EF%BC%92%EF%BD%85%EF%BC%85%EF%BC%92%EF%BD%85/admin',
+  '/api%E2%88%95admin/users', '/api%E2%81%84admin/users', '/api%E2%A7%B8admin/users', '/api/x%E2%88%96..%E2%88%96admin/users',
+  '/api/a%CC%81dmin/users', '/api/admin%CD%8F/users', '/api/admin%EF%B8%8F/users'
 ]
 const REFUSED: Expectation = { status: 400, code: 'GATEWAY_BAD_REQUEST', upstream: 'untouched' }
 const OK: Expectation = { status: 200, upstream: 'reached' }
@@ -46,7 +50,7 @@ async function forgedHeaders (target: AttackTarget, lines: readonly string[], pa
 export const hardeningCases: AttackCase[] = [
   {
     id: 'B.29',
-    name: 'nested prefixes (`/api` open, `/api/admin` admin): format suffixes, encoded `?`/`#`, `ı` `İ` `ſ` `K`, fullwidth and NFKC forms, zero-width characters, anonymous',
+    name: 'nested prefixes (`/api` open, `/api/admin` admin): format suffixes, encoded `?`/`#`, `ı` `İ` `ſ` `K`, fullwidth and NFKC forms, zero-width characters, `...` at any depth, `admin.json/`, slash look-alikes (`∕` `⁄` `⧸` `∖`), fullwidth `％`, combining marks and variation selectors, anonymous',
     expect: REFUSED,
     attack: async (target) => {
       const gateway = await nested(target)
@@ -100,7 +104,7 @@ export const hardeningCases: AttackCase[] = [
   },
   {
     id: 'B.33',
-    name: 'upstream `Location` in other spellings of its origin: `//host:port`, `/\\host`, `\\\\host`, `localhost`, `[::ffff:127.0.0.1]`, `[::1]`, trailing dot, numeric IPv4, userinfo, `https:`',
+    name: 'upstream `Location` in other spellings of its origin: `//host:port`, `/\\host`, `\\\\host`, `localhost`, `[::ffff:127.0.0.1]`, `[::1]`, trailing dot, numeric IPv4, userinfo, `https:`, a scheme without slashes (`http:host`, `http:/host`)',
     expect: { status: 302, upstream: 'reached' },
     attack: (target) => {
       const locations = upstreamLocationSpellings(Number(new URL(target.upstream.url).port))

@@ -12,7 +12,9 @@ export const ROUTING_AND_HINTS: readonly string[] = [
   'X-Forwarded-Server: evil.example', 'X-Original-Host: evil.example', 'True-Client-IP: 203.0.113.66', 'X-Client-IP: 203.0.113.66',
   'X-Real-IP: 203.0.113.66', 'CF-Connecting-IP: 203.0.113.66', 'Fastly-Client-IP: 203.0.113.66', 'X-Cluster-Client-IP: 203.0.113.66',
   'X-Originating-IP: 203.0.113.66', 'X_Real_IP: 203.0.113.66', 'x-forwarded-host: evil.example', 'X-Forwarded-Port: 8443',
-  'Forwarded: for=203.0.113.66;host=evil.example;proto=https'
+  'Forwarded: for=203.0.113.66;host=evil.example;proto=https', 'X-Original-Forwarded-For: 203.0.113.66', 'X-Original-Proto: https',
+  'X-Forwarded-Anything: x', 'Proxy-Client-IP: 203.0.113.66', 'WL-Proxy-Client-IP: 203.0.113.66', 'Fly-Client-IP: 203.0.113.66',
+  'X-Vercel-Forwarded-For: 203.0.113.66', 'CF-Visitor: {"scheme":"https"}', 'X-IISNode-Https: on', 'X-AppEngine-User-IP: 203.0.113.66'
 ].map((line) => line.replace(/: .*$/, (value) => `${value}-${FORGED_VALUE}`))
 
 /** Identity headers of other authenticating proxies and platforms. */
@@ -25,7 +27,10 @@ export const FOREIGN_PLATFORM_IDENTITY: readonly string[] = [
   'X-Goog-Authenticated-User-Id: 1', 'X-Goog-Iap-Jwt-Assertion: x', 'X-Amzn-Oidc-Identity: admin', 'X-Amzn-Oidc-Data: x',
   'X-Pomerium-Claim-Email: admin@example.test', 'X-Pomerium-Jwt-Assertion: x', 'X-Consumer-Username: admin',
   'X-Authenticated-Userid: admin', 'X-Vouch-User: admin', 'X-Authentik-Username: admin', 'X-Forwarded-Client-Cert: By=x;URI=admin',
-  'X-SSL-Client-S-DN: CN=admin', 'X-User-Email: admin@example.test', 'X_Amzn_Oidc_Identity: admin'
+  'X-SSL-Client-S-DN: CN=admin', 'X-User-Email: admin@example.test', 'X_Amzn_Oidc_Identity: admin',
+  'X-Forwarded-Tls-Client-Cert: x', 'X-Forwarded-Tls-Client-Cert-Info: Subject="CN=admin"', 'X-Amzn-Mtls-Clientcert: x',
+  'X-SSL-Cert: x', 'X-AppEngine-User-Email: admin@example.test', 'X-AppEngine-Cron: true', 'X-CloudTasks-QueueName: q',
+  'X-Apigateway-Api-Userinfo: e30', 'X-Endpoint-Api-Userinfo: e30', 'X-IISNode-Auth-User: admin'
 ].map((line) => line.replace(/: .*$/, (value) => `${value}-${FORGED_VALUE}`))
 
 /** Every arrival's header names whose value carries the forged marker. */
@@ -40,6 +45,7 @@ export function upstreamLocationSpellings (port: number): string[] {
     `//127.0.0.1:${port}${path}`, `/\\127.0.0.1:${port}${path}`, `\\\\127.0.0.1:${port}${path}`, `/\t/127.0.0.1:${port}${path}`,
     `http:\\\\127.0.0.1:${port}${path}`, `http://localhost:${port}${path}`, `HTTP://LocalHost:${port}${path}`, `http://localhost.:${port}${path}`,
     `http://127.0.0.1.:${port}${path}`, `http://[::ffff:127.0.0.1]:${port}${path}`, `http://[::1]:${port}${path}`, `http://2130706433:${port}${path}`,
-    `http://0x7f000001:${port}${path}`, `http://user:pass@127.0.0.1:${port}${path}`, `https://127.0.0.1:${port}${path}`
+    `http://0x7f000001:${port}${path}`, `http://user:pass@127.0.0.1:${port}${path}`, `https://127.0.0.1:${port}${path}`,
+    `http:127.0.0.1:${port}${path}`, `http:/127.0.0.1:${port}${path}`, `https:127.0.0.1:${port}${path}`
   ]
 }

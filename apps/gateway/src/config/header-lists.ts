@@ -1,6 +1,6 @@
 // `headers.drop` and `headers.pass`: the gateway's drop-list of untrusted request headers (untrusted-headers.ts),
 // extended or narrowed by the file. Names are lower-cased and `_` is read as `-`, as the drop rule compares them.
-import { ALWAYS_DROPPED, headerKey } from '../untrusted-headers.js'
+import { ALWAYS_DROPPED, ROUTING_OVERRIDES, headerKey } from '../untrusted-headers.js'
 import type { Reader } from './reader.js'
 import type { HeaderLists } from './types.js'
 
@@ -27,6 +27,9 @@ export function readHeaderLists (reader: Reader, value: unknown): HeaderLists {
   })
   const pass = list('pass', false)
   pass.forEach((name, index) => {
+    if ((ROUTING_OVERRIDES as readonly string[]).includes(name)) {
+      reader.fail(`headers.pass[${index}]`, `cannot let ${name} through: upstreams route on it instead of the path, which would undo the gateway's path check`)
+    }
     if (ALWAYS_DROPPED.has(name)) reader.fail(`headers.pass[${index}]`, `cannot let ${name} through: the gateway always removes it (identity, forwarding or hop-by-hop header)`)
   })
   return Object.freeze({ drop: Object.freeze(drop), pass: Object.freeze(pass) })

@@ -2,6 +2,7 @@
 // The header is attacker-controlled: it may only *select* among configured keys (RFC 8725 §3.10), never supply one
 // (`jku`, `jwk`, `x5u`, `x5c` are never read), and its `alg` must be the one that key was configured with.
 import type { AccessAlgorithm } from './types.js'
+import { isBase64UrlCode } from './base64url-alphabet.js'
 
 export const ACCESS_TYP = 'at+jwt'
 export const ASSERTION_TYP = 'authgate-assertion+jwt'
@@ -11,11 +12,7 @@ const MAX_HEADER_SEGMENT = 1024
 /** Non-empty base64url alphabet only; a scan (forged headers are attacker-chosen bytes, read before any crypto). */
 function isBase64Url (segment: string): boolean {
   if (segment.length === 0) return false
-  for (let index = 0; index < segment.length; index++) {
-    const code = segment.charCodeAt(index)
-    const alphanumeric = (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a)
-    if (!alphanumeric && code !== 0x2d && code !== 0x5f) return false
-  }
+  for (let index = 0; index < segment.length; index++) if (!isBase64UrlCode(segment.charCodeAt(index))) return false
   return true
 }
 // Invalid UTF-8 is a malformed token, not text to repair with U+FFFD.
