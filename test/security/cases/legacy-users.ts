@@ -38,6 +38,9 @@ async function withLegacy (target: AttackTarget, attack: (gateway: AttackTarget,
 
 const VARIANTS = ['VICTIM@example.com', 'vïctim@example.com', 'vic\u200btim@example.com', 'vic\u00adtim@example.com', 'ｖｉｃｔｉｍ@ｅｘａｍｐｌｅ.com']
 
+// Arabic-Indic 7, ŀ, capital sharp s, combining small letter a (U+0363) for `a`, tatweel.
+const MORE_VARIANTS = ['palla.strasse\u0667@example.com', 'pa\u0140la.strasse7@example.com', 'palla.stra\u1e9ee7@example.com', 'p\u0363lla.strasse7@example.com', 'pal\u0640la.strasse7@example.com']
+
 export const legacyUserCases: AttackCase[] = [
   {
     id: 'D.53',
@@ -55,6 +58,20 @@ export const legacyUserCases: AttackCase[] = [
       return unless(right, bystander.status === 200 ? undefined : `another account answered ${bystander.status}`)
     }),
     also: 'one count for every spelling (NFKD, marks, case, zero-width and soft hyphen, fullwidth); another account logs in'
+  },
+  {
+    id: 'D.53',
+    name: `brute force in spellings only a collation folds (${MORE_VARIANTS.map((email) => JSON.stringify(email)).join(', ')}), then the right password`,
+    expect: LIMITED,
+    attack: async (target) => withLegacy(target, async (gateway, legacy) => {
+      legacy.users.set('palla.strasse7@example.com', { id: 'legacy-palla', password: PASSWORD, roles: [] })
+      for (const email of MORE_VARIANTS) {
+        const miss = await login(gateway, email, WRONG_PASSWORD)
+        if (miss.status !== 401) return unless(miss, `${JSON.stringify(email)} answered ${miss.status}`)
+      }
+      return login(gateway, 'PALLA.STRASSE7@example.com', PASSWORD)
+    }),
+    also: 'digits of other scripts, `ŀ` (which NFKD splits), `ẞ`, a combining letter, the tatweel: one count (the legacy lookup here is ICU\'s root collation at base strength)'
   },
   {
     id: 'D.53',
