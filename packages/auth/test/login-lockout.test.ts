@@ -43,3 +43,14 @@ t.test('an outage (abort) counts nothing and frees every reservation; no lockout
   await open.abort()
   t.pass('without a lockout every step is a no-op')
 })
+
+t.test('a right password under an alias forgives the id without taking a reservation of another attempt', async (t) => {
+  const lockout = createAccountLockout({ max: 1, timeWindowMs: 900_000 })
+  await (await beginLoginAttempt(lockout, 'owner@example.com')).succeeded('u9')
+  const inFlight = await beginLoginAttempt(lockout, 'owner@example.com')
+  t.equal(await lockout.reserve(lockoutUserKey('u9')), 1, 'max 1: the id is held by the attempt in flight')
+  await (await beginLoginAttempt(lockout, 'other-alias@example.com')).succeeded('u9')
+  t.equal(await lockout.reserve(lockoutUserKey('u9')), 1, 'still held: the alias did not end the other attempt\'s reservation')
+  await inFlight.failed()
+  t.equal(await lockout.retryAfter(lockoutUserKey('u9')), 30, 'and that attempt\'s failure still counts on the id')
+})

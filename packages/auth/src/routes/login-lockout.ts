@@ -72,7 +72,8 @@ export async function beginLoginAttempt (lockout: AccountLockout | undefined, em
           for (const key of reserved) await lockout.recordFailure(key)
           throw new AuthError('AUTH_INVALID_CREDENTIALS')
         }
-        await lockout.recordSuccess(user)
+        // Forgiven without ending a reservation: any on this id belong to other attempts still in flight.
+        await lockout.forgive(user)
       }
       for (const key of reserved) await lockout.recordSuccess(key)
       if (linked !== userId) await lockout.link(account, userId)
