@@ -8,6 +8,10 @@
 // The bound never resets a count: only entries that no longer count anything are shed, and when every slot holds
 // a live count, new accounts are refused (503 + Retry-After) rather than a partly locked account forgotten — an
 // attacker filling the map with other accounts' failures must not buy the victim a fresh budget.
+// A reservation needs a slot even for an account with no failures (and even if its password turns out right): the
+// outcome is unknown until verified, and a wrong password verified without a slot to count it in would be answered
+// 503 after the check where a right one gets 200 — an uncounted guess and an oracle. So the refusal comes up front.
+// Only attempts end slot-less: a success or release deletes an entry that counts nothing, freeing its slot at once.
 import { AuthError } from '../errors.js'
 
 export interface LockoutRule {
