@@ -1,13 +1,13 @@
 // users.source: upstream with users.refresh: recheck (issue #11, item 3), against a real legacy HTTP server on
 // loopback whose answers the test changes: a demotion reaches the next refreshed token; a user the legacy system no
-// longer knows (404/410) loses every session; a legacy 500 or timeout is a 503 that keeps the session; the lookup is
-// asked at most once per recheckInterval per session.
+// longer knows (404/410 with JSON) loses every session; a legacy 500, a non-JSON 404 or a timeout is a 503 that keeps
+// the session; the lookup is asked at most once per recheckInterval per session.
 import t from 'tap'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startGateway, startUpstream, type TeardownHost } from '../../apps/gateway/test/helpers.js'
 
-type LegacyAnswer = { status: number, body?: unknown } | 'hang'
+type LegacyAnswer = { status: number, body?: unknown, contentType?: string, text?: string } | 'hang'
 
 interface Legacy {
   url: string
@@ -22,7 +22,7 @@ async function startLegacy (t: TeardownHost): Promise<Legacy> {
   const state: Legacy = { url: '', lookup: { status: 200 }, user: { id: 'legacy-7', roles: ['admin'] }, lookups: () => lookups }
   const send = (response: ServerResponse, answer: LegacyAnswer): void => {
     if (answer === 'hang') return
-    response.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body ?? { error: 'x' }))
+    response.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' }).end(answer.text ?? JSON.stringify(answer.body ?? { error: 'x' }))
   }
   const server = createServer((request, response) => {
     let text = ''
@@ -113,7 +113,14 @@ t.test('a user deleted in the legacy system (404 or 410) loses every session at 
 t.test('a legacy 500, a broken answer or a timeout is a 503 and the session is kept', async (t) => {
   const { legacy, origin } = await setup(t)
   const session = await login(origin)
-  for (const [what, answer] of [['500', { status: 500 }], ['2xx without a user', { status: 200, body: { nope: true } }], ['timeout', 'hang']] as const) {
+  const answers: Array<[string, LegacyAnswer]> = [
+    ['500', { status: 500 }], ['2xx without a user', { status: 200, body: { nope: true } }], ['timeout', 'hang'],
+    // A mistyped lookupUrl path: the web server's own 404 page is not "this user is gone".
+    ['404 HTML page', { status: 404, contentType: 'text/html', text: '<h1>Not Found</h1>' }],
+    ['410 text', { status: 410, contentType: 'text/plain', text: 'Gone' }],
+    ['404 JSON type, body not JSON', { status: 404, text: 'Not Found' }]
+  ]
+  for (const [what, answer] of answers) {
     legacy.lookup = answer
     const outage = await refresh(origin, session)
     t.same(outage, { status: 503, code: 'AUTH_STORE_UNAVAILABLE' }, `${what}: 503`)
