@@ -15,11 +15,13 @@ interface Legacy {
   lookup: LegacyAnswer
   user: { id: string, roles: string[] }
   lookups: () => number
+  /** Milliseconds the lookup waits before answering. */
+  lookupDelayMs: number
 }
 
 async function startLegacy (t: TeardownHost): Promise<Legacy> {
   let lookups = 0
-  const state: Legacy = { url: '', lookup: { status: 200 }, user: { id: 'legacy-7', roles: ['admin'] }, lookups: () => lookups }
+  const state: Legacy = { url: '', lookup: { status: 200 }, user: { id: 'legacy-7', roles: ['admin'] }, lookups: () => lookups, lookupDelayMs: 0 }
   const send = (response: ServerResponse, answer: LegacyAnswer): void => {
     if (answer === 'hang') return
     response.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' }).end(answer.text ?? JSON.stringify(answer.body ?? { error: 'x' }))
@@ -37,7 +39,9 @@ async function startLegacy (t: TeardownHost): Promise<Legacy> {
       lookups++
       if (body.id !== state.user.id) { send(response, { status: 404 }); return }
       const answer = state.lookup
-      send(response, answer !== 'hang' && answer.status === 200 && answer.body === undefined ? { status: 200, body: { user: state.user } } : answer)
+      setTimeout(() => {
+        send(response, answer !== 'hang' && answer.status === 200 && answer.body === undefined ? { status: 200, body: { user: state.user } } : answer)
+      }, state.lookupDelayMs)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -138,6 +142,16 @@ t.test('the lookup is asked at most once per recheckInterval per session', async
   t.same(await refresh(origin, session), { status: 200 })
   t.equal(legacy.lookups(), 0, 'within the interval after login, the login\'s answer stands')
   t.equal(await admin(origin, session), 200)
+})
+
+t.test('refreshes of one session arriving together past the interval share one lookup', async (t) => {
+  const { legacy, origin } = await setup(t)
+  const session = await login(origin)
+  legacy.lookupDelayMs = 150
+  const before = legacy.lookups()
+  const answers = await Promise.all(Array.from({ length: 8 }, async () => refresh(origin, { ...session })))
+  t.equal(legacy.lookups() - before, 1, 'eight parallel refreshes of one cookie: the legacy system was asked once')
+  t.ok(answers.some((answer) => answer.status === 200), 'and the refresh went through')
 })
 
 t.test('users.refresh: none keeps the roles of the login (the documented opt-out)', async (t) => {
