@@ -40,7 +40,7 @@ t.test('refreshes of one session arriving together share one lookup (its answer 
   t.equal(answers.length, 1, 'one lookup for five refreshes')
   await settle({ id: 'u1', roles: ['viewer'] })
   t.same((await Promise.all(together)).map((user) => user?.roles), Array.from({ length: 5 }, () => ['viewer']), 'all five get its answer')
-  const later = [recheck(session, at(2)), recheck({ ...session, id: 's2' } as SessionRecord, at(2))]
+  const later = [recheck(session, at(2)), recheck({ ...session, id: 's2' }, at(2))]
   await new Promise((resolve) => setImmediate(resolve))
   t.equal(answers.length, 2, 'a settled lookup is not reused (interval 0), and another session asks on its own')
   await settle(null)
