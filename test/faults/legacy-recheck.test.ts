@@ -1,13 +1,13 @@
 // users.source: upstream with users.refresh: recheck (issue #11, item 3), against a real legacy HTTP server on
 // loopback whose answers the test changes: a demotion reaches the next refreshed token; a user the legacy system no
-// longer knows (404/410) loses every session; a legacy 500 or timeout is a 503 that keeps the session; the lookup is
-// asked at most once per recheckInterval per session.
+// longer knows (404/410 with JSON) loses every session; a legacy 500, a non-JSON 404 or a timeout is a 503 that keeps
+// the session; the lookup is asked at most once per recheckInterval per session.
 import t from 'tap'
 import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { startGateway, startUpstream, type TeardownHost } from '../../apps/gateway/test/helpers.js'
 
-type LegacyAnswer = { status: number, body?: unknown } | 'hang'
+type LegacyAnswer = { status: number, body?: unknown, contentType?: string, text?: string } | 'hang'
 
 interface Legacy {
   url: string
@@ -15,14 +15,16 @@ interface Legacy {
   lookup: LegacyAnswer
   user: { id: string, roles: string[] }
   lookups: () => number
+  /** Milliseconds the lookup waits before answering. */
+  lookupDelayMs: number
 }
 
 async function startLegacy (t: TeardownHost): Promise<Legacy> {
   let lookups = 0
-  const state: Legacy = { url: '', lookup: { status: 200 }, user: { id: 'legacy-7', roles: ['admin'] }, lookups: () => lookups }
+  const state: Legacy = { url: '', lookup: { status: 200 }, user: { id: 'legacy-7', roles: ['admin'] }, lookups: () => lookups, lookupDelayMs: 0 }
   const send = (response: ServerResponse, answer: LegacyAnswer): void => {
     if (answer === 'hang') return
-    response.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body ?? { error: 'x' }))
+    response.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' }).end(answer.text ?? JSON.stringify(answer.body ?? { error: 'x' }))
   }
   const server = createServer((request, response) => {
     let text = ''
@@ -37,7 +39,9 @@ async function startLegacy (t: TeardownHost): Promise<Legacy> {
       lookups++
       if (body.id !== state.user.id) { send(response, { status: 404 }); return }
       const answer = state.lookup
-      send(response, answer !== 'hang' && answer.status === 200 && answer.body === undefined ? { status: 200, body: { user: state.user } } : answer)
+      setTimeout(() => {
+        send(response, answer !== 'hang' && answer.status === 200 && answer.body === undefined ? { status: 200, body: { user: state.user } } : answer)
+      }, state.lookupDelayMs)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -113,7 +117,14 @@ t.test('a user deleted in the legacy system (404 or 410) loses every session at 
 t.test('a legacy 500, a broken answer or a timeout is a 503 and the session is kept', async (t) => {
   const { legacy, origin } = await setup(t)
   const session = await login(origin)
-  for (const [what, answer] of [['500', { status: 500 }], ['2xx without a user', { status: 200, body: { nope: true } }], ['timeout', 'hang']] as const) {
+  const answers: Array<[string, LegacyAnswer]> = [
+    ['500', { status: 500 }], ['2xx without a user', { status: 200, body: { nope: true } }], ['timeout', 'hang'],
+    // A mistyped lookupUrl path: the web server's own 404 page is not "this user is gone".
+    ['404 HTML page', { status: 404, contentType: 'text/html', text: '<h1>Not Found</h1>' }],
+    ['410 text', { status: 410, contentType: 'text/plain', text: 'Gone' }],
+    ['404 JSON type, body not JSON', { status: 404, text: 'Not Found' }]
+  ]
+  for (const [what, answer] of answers) {
     legacy.lookup = answer
     const outage = await refresh(origin, session)
     t.same(outage, { status: 503, code: 'AUTH_STORE_UNAVAILABLE' }, `${what}: 503`)
@@ -131,6 +142,16 @@ t.test('the lookup is asked at most once per recheckInterval per session', async
   t.same(await refresh(origin, session), { status: 200 })
   t.equal(legacy.lookups(), 0, 'within the interval after login, the login\'s answer stands')
   t.equal(await admin(origin, session), 200)
+})
+
+t.test('refreshes of one session arriving together past the interval share one lookup', async (t) => {
+  const { legacy, origin } = await setup(t)
+  const session = await login(origin)
+  legacy.lookupDelayMs = 150
+  const before = legacy.lookups()
+  const answers = await Promise.all(Array.from({ length: 8 }, async () => refresh(origin, { ...session })))
+  t.equal(legacy.lookups() - before, 1, 'eight parallel refreshes of one cookie: the legacy system was asked once')
+  t.ok(answers.some((answer) => answer.status === 200), 'and the refresh went through')
 })
 
 t.test('users.refresh: none keeps the roles of the login (the documented opt-out)', async (t) => {

@@ -4,8 +4,9 @@
 //
 // With `users.refresh: recheck`, refresh POSTs `{ id }` to `users.lookupUrl` (at most once per recheckInterval per
 // session): a 2xx JSON answer is the user now (mapped with the same `map`: new roles reach the next access token),
-// 404 or 410 means the user is gone (every session revoked, refresh 401), anything else is a 503 and the session is
-// kept. A user whose identity cannot cross HTTP headers (identity-values.ts) is refused with a 503 and a log line:
+// 404 or 410 with a JSON body means the user is gone (every session revoked, refresh 401), anything else is a 503
+// and the session is kept. A 404 without JSON (the HTML or text page of a mistyped lookupUrl path, a proxy in front)
+// is not taken for "gone": it would end every session of every user who refreshes. A user whose identity cannot cross HTTP headers (identity-values.ts) is refused with a 503 and a log line:
 // the legacy system's data needs fixing, and a login that succeeded would only fail at every proxied request.
 import { AuthError, type RefreshUser, type VerifiedUser, type VerifyCredentials } from '@authgate/fastify'
 import type { UsersConfig } from './config.js'
@@ -58,7 +59,14 @@ export function mapLegacyUser (body: unknown, map: UpstreamUsers['map'], email: 
 
 interface LegacyAnswer { status: number, body: unknown }
 
-/** POSTs `payload` as JSON; the answer's status and (for a 2xx) its parsed JSON, undefined when it is not JSON. */
+/** The statuses that mean "no such user" — only with a JSON body (a JSON content type and JSON that parses). */
+const GONE = new Set([404, 410])
+const JSON_TYPE = /^application\/(?:[\w.-]+\+)?json\s*(?:;|$)/i
+
+/**
+ * POSTs `payload` as JSON; the answer's status and (for a 2xx, or a 404/410 of JSON content type) its parsed JSON,
+ * undefined when it is not JSON.
+ */
 async function ask (url: string, payload: unknown, timeoutMs: number, logger: LegacyLogger, what: string): Promise<LegacyAnswer> {
   const outage = (error: unknown): AuthError => {
     logger.warn({ err: error, event: 'legacy_users_unreachable', url: what }, `${what} did not answer`)
@@ -76,7 +84,8 @@ async function ask (url: string, payload: unknown, timeoutMs: number, logger: Le
   } catch (error) {
     throw outage(error)
   }
-  if (response.status < 200 || response.status > 299) {
+  const gone = GONE.has(response.status) && JSON_TYPE.test(response.headers.get('content-type') ?? '')
+  if ((response.status < 200 || response.status > 299) && !gone) {
     await response.body?.cancel()
     return { status: response.status, body: undefined }
   }
@@ -101,11 +110,11 @@ export function createLegacyVerifier (users: UpstreamUsers, logger: LegacyLogger
 export function createLegacyLookup (users: UpstreamUsers & { lookupUrl: string }, logger: LegacyLogger): RefreshUser {
   return async (userId, session) => {
     const answer = await ask(users.lookupUrl, { id: userId }, users.timeoutMs, logger, 'users.lookupUrl')
-    if (answer.status === 404 || answer.status === 410) return null
+    if (GONE.has(answer.status) && answer.body !== undefined) return null
     const user = answer.status > 299 || answer.body === undefined ? null : mapLegacyUser(answer.body, users.map, session.email ?? undefined, logger)
     if (user === null) {
       // Neither a user nor "gone": a broken answer must not end sessions, and must not extend the old roles either.
-      logger.warn({ event: 'legacy_lookup_failed', status: answer.status }, 'users.lookupUrl answered neither a user nor 404/410')
+      logger.warn({ event: 'legacy_lookup_failed', status: answer.status }, 'users.lookupUrl answered neither a user nor a JSON 404/410')
       throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5 })
     }
     return user

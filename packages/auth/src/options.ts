@@ -127,7 +127,7 @@ export interface RefreshUserSession {
   id: string
   userId: string
   email: string | null
-  /** The roles the session holds now (from the login, or the latest refreshUser answer). */
+  /** The roles the session was created with at login (later refreshUser answers are not stored in the session). */
   roles: string[]
   createdAt: Date
 }

@@ -101,6 +101,17 @@ function suite (url: string): void {
     t.ok((await b.reserve('s')) > 0, '…but not B\'s other one: three in flight = max')
   })
 
+  t.test('forgive forgives failures and leaves every reservation alone (this instance\'s and another\'s)', async (t) => {
+    const clock = { now: 1_000_000 }
+    const [a, b] = pair({ max: 2, timeWindowMs: 900_000 }, clock)
+    await a.recordFailure('f')
+    t.equal(await a.reserve('f'), 0, '1 failure + 1 in flight = max')
+    await b.forgive('f')
+    t.equal(await b.reserve('f'), 0, 'the failure is forgiven: a slot')
+    await a.forgive('f')
+    t.ok((await b.reserve('f')) > 0, 'both reservations still held: A\'s forgive did not end its own')
+  })
+
   t.test('200 parallel reservations on two instances: never more than max granted', async (t) => {
     const clock = { now: 1_000_000 }
     const [a, b] = pair({ max: 5, timeWindowMs: 900_000 }, clock)

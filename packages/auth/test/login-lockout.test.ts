@@ -8,7 +8,7 @@ import { lockoutUserKey } from '../src/routes/lockout-key.js'
 
 const rule = { max: 3, timeWindowMs: 900_000 }
 
-t.test('failures of a linked spelling count against the user id; an unlinked alias is refused during the lockout', async (t) => {
+t.test('failures of a linked spelling count against the user id; an unlinked alias gets 401 during the lockout, counted', async (t) => {
   const clock = { now: 1_000_000 }
   const lockout = createAccountLockout(rule, () => clock.now)
   await (await beginLoginAttempt(lockout, 'victim@example.com')).succeeded('u7')
@@ -17,9 +17,10 @@ t.test('failures of a linked spelling count against the user id; an unlinked ali
   t.equal(await lockout.retryAfter(lockoutUserKey('u7')), 30, 'the id is locked by the failures of its spelling')
   await t.rejects(beginLoginAttempt(lockout, 'VICTIM@example.com'), { code: 'AUTH_RATE_LIMITED', retryAfter: 30 }, 'the spelling itself is refused before any check')
   const alias = await beginLoginAttempt(lockout, 'alias@example.com')
-  await t.rejects(alias.succeeded('u7'), { code: 'AUTH_RATE_LIMITED', retryAfter: 30 }, 'a right password under an alias resolving to u7 is refused')
-  t.equal(await lockout.retryAfter('email:alias@example.com'), 0, 'the alias itself is not counted a failure')
+  await t.rejects(alias.succeeded('u7'), { code: 'AUTH_INVALID_CREDENTIALS' }, 'a right password under an alias resolving to u7 is answered as a wrong one')
   t.equal(await lockout.linkedUser('email:alias@example.com'), undefined, 'nor linked while refused')
+  for (let i = 0; i < 2; i++) await (await beginLoginAttempt(lockout, 'alias@example.com')).failed()
+  t.equal(await lockout.retryAfter('email:alias@example.com'), 30, 'it counted as a failure of the alias (1 + 2 reach max 3)')
 
   clock.now += 31_000
   await (await beginLoginAttempt(lockout, 'alias@example.com')).succeeded('u7')
@@ -41,4 +42,15 @@ t.test('an outage (abort) counts nothing and frees every reservation; no lockout
   await open.succeeded('ux')
   await open.abort()
   t.pass('without a lockout every step is a no-op')
+})
+
+t.test('a right password under an alias forgives the id without taking a reservation of another attempt', async (t) => {
+  const lockout = createAccountLockout({ max: 1, timeWindowMs: 900_000 })
+  await (await beginLoginAttempt(lockout, 'owner@example.com')).succeeded('u9')
+  const inFlight = await beginLoginAttempt(lockout, 'owner@example.com')
+  t.equal(await lockout.reserve(lockoutUserKey('u9')), 1, 'max 1: the id is held by the attempt in flight')
+  await (await beginLoginAttempt(lockout, 'other-alias@example.com')).succeeded('u9')
+  t.equal(await lockout.reserve(lockoutUserKey('u9')), 1, 'still held: the alias did not end the other attempt\'s reservation')
+  await inFlight.failed()
+  t.equal(await lockout.retryAfter(lockoutUserKey('u9')), 30, 'and that attempt\'s failure still counts on the id')
 })

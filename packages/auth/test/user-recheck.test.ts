@@ -25,6 +25,28 @@ t.test('asked once per interval per session; the login counts as the first answe
   t.same(asked, ['u1/s1', 'u1/s1'])
 })
 
+t.test('refreshes of one session arriving together share one lookup (its answer or its failure)', async (t) => {
+  const answers: Array<(user: { id: string, roles: string[] } | null) => void> = []
+  const recheck = createUserRecheck({
+    intervalMs: 0,
+    refreshUser: async () => new Promise((resolve) => { answers.push(resolve) })
+  })
+  const settle = async (user: { id: string, roles: string[] } | null): Promise<void> => {
+    await new Promise((resolve) => setImmediate(resolve))
+    for (const answer of answers.splice(0)) answer(user)
+  }
+  const together = Array.from({ length: 5 }, async () => recheck(session, at(1)))
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(answers.length, 1, 'one lookup for five refreshes')
+  await settle({ id: 'u1', roles: ['viewer'] })
+  t.same((await Promise.all(together)).map((user) => user?.roles), Array.from({ length: 5 }, () => ['viewer']), 'all five get its answer')
+  const later = [recheck(session, at(2)), recheck({ ...session, id: 's2' }, at(2))]
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(answers.length, 2, 'a settled lookup is not reused (interval 0), and another session asks on its own')
+  await settle(null)
+  t.same(await Promise.all(later), [null, null])
+})
+
 t.test('null is gone; a throw, a malformed user or another id is a 503', async (t) => {
   const answers: Array<RefreshUser> = [
     async () => { throw new Error('socket hang up') },

@@ -1,5 +1,5 @@
 // A legacy user system on loopback for the `users.source: upstream` cases: a login URL whose lookup is as lenient
-// as a MySQL default collation (case-, accent- and width-insensitive, invisible characters ignored) plus aliases,
+// as a MySQL default collation (ICU root collation at base strength) plus aliases,
 // and a lookup URL (`{ id }` → the user, 404 once deleted). Cases change `users` while they run.
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -13,16 +13,17 @@ export interface LegacySystem {
   close: () => Promise<void>
 }
 
-/** The legacy system's collation: what `WHERE email = ?` matches under a case- and accent-insensitive collation. */
-export function legacyCollation (email: string): string {
-  return email.normalize('NFKD').replace(/[\p{M}\p{Cf}]/gu, '').toLowerCase().trim()
-}
+/**
+ * The legacy system's collation: what `WHERE email = ?` matches under a case- and accent-insensitive collation
+ * (ICU's root collation at base strength: case, accents, width, ignorable characters, digits of any script).
+ */
+const legacyCollation = new Intl.Collator('und', { sensitivity: 'base' })
 
 export async function startLegacySystem (): Promise<LegacySystem> {
   const users = new Map<string, LegacyUser>()
   const find = (email: unknown): LegacyUser | undefined => {
     if (typeof email !== 'string') return undefined
-    for (const [name, user] of users) if (legacyCollation(name) === legacyCollation(email) && user.deleted !== true) return user
+    for (const [name, user] of users) if (legacyCollation.compare(name, email) === 0 && user.deleted !== true) return user
     return undefined
   }
   const server = createServer((request, response) => {

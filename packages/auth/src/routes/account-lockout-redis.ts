@@ -158,6 +158,10 @@ export function createRedisAccountLockout (shared: SharedRedis, rule: LockoutRul
       // and the reservation holds its slot until its lease ends.
       await call('success', account, takeTicket(account)).catch(() => undefined)
     },
+    async forgive (account) {
+      // No ticket: the reservations (this instance's or another's) stay as they are.
+      await call('success', account).catch(() => undefined)
+    },
     async linkedUser (account) {
       return await shared.run(async (client) => client.get(linkKey(account))) ?? undefined
     },

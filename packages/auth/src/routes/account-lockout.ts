@@ -8,6 +8,10 @@
 // The bound never resets a count: only entries that no longer count anything are shed, and when every slot holds
 // a live count, new accounts are refused (503 + Retry-After) rather than a partly locked account forgotten — an
 // attacker filling the map with other accounts' failures must not buy the victim a fresh budget.
+// A reservation needs a slot even for an account with no failures (and even if its password turns out right): the
+// outcome is unknown until verified, and a wrong password verified without a slot to count it in would be answered
+// 503 after the check where a right one gets 200 — an uncounted guess and an oracle. So the refusal comes up front.
+// Only attempts end slot-less: a success or release deletes an entry that counts nothing, freeing its slot at once.
 import { AuthError } from '../errors.js'
 
 export interface LockoutRule {
@@ -55,6 +59,11 @@ export interface AccountLockout {
   recordFailure: (account: string) => Promise<void>
   /** Forgives earlier failures (ending the caller's reservation). Never rejects: unforgiven failures keep counting. */
   recordSuccess: (account: string) => Promise<void>
+  /**
+   * Forgives earlier failures of an account this attempt did not reserve: reservations (other attempts in flight)
+   * are left alone. Never rejects.
+   */
+  forgive: (account: string) => Promise<void>
   /** The user id a login of `account` last resolved to, if known. Rejects (503) when the shared state cannot answer. */
   linkedUser: (account: string) => Promise<string | undefined>
   /** Remembers that `account` resolved to `userId` (kept LINK_TTL_MS). Never rejects: a lost link only narrows. */
@@ -167,6 +176,10 @@ export function createAccountLockout (rule: LockoutRule, now: () => number = Dat
     recordSuccess (account) {
       const entry = entries.get(account)
       if (entry !== undefined) entry.pending = Math.max(0, entry.pending - 1)
+      sync.forgive(account)
+    },
+    forgive (account) {
+      const entry = entries.get(account)
       // Other attempts still in flight keep their reservations; everything else is forgiven.
       if (entry !== undefined && entry.pending > 0) Object.assign(entry, fresh(now()), { pending: entry.pending })
       else entries.delete(account)
@@ -178,6 +191,7 @@ export function createAccountLockout (rule: LockoutRule, now: () => number = Dat
     release: (account) => settle(() => { sync.release(account) }),
     recordFailure: (account) => settle(() => { sync.recordFailure(account) }),
     recordSuccess: (account) => settle(() => { sync.recordSuccess(account) }),
+    forgive: (account) => settle(() => { sync.forgive(account) }),
     linkedUser: (account) => settle(() => {
       const link = links.get(account)
       if (link === undefined || link.until > now()) return link?.userId

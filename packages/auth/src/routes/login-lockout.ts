@@ -3,9 +3,11 @@
 // and a login that resolves to a locked id is refused whatever spelling it came under — the source, not our
 // spelling, decides who the account is (a legacy lookup may ignore case, accents or invisible characters).
 //
-// A spelling no login has linked yet is known by its id only after the password was verified: during the id's
-// lockout the right password under such a spelling is refused (429) where a wrong one is 401. The fold keeps those
-// spellings rare; refusing the login is what matters (it never yields a session during the lockout).
+// A spelling no login has linked yet is known by its id only after the password was verified. During the id's
+// lockout the right password under such a spelling is answered exactly as a wrong one (401, counted as a failure
+// of that spelling, not linked): a 429 there would tell the guesser the password was right. What remains: the
+// spelling's own first attempts are not refused up front (its count is its own until linked), so a guesser gets
+// up to `max` verifications per unlinked spelling during the id's lockout, each answered 401 whatever the password.
 import { AuthError } from '../errors.js'
 import type { AccountLockout } from './account-lockout.js'
 import { lockoutEmailKey, lockoutUserKey } from './lockout-key.js'
@@ -15,7 +17,10 @@ export interface LoginAttempt {
   abort: () => Promise<void>
   /** Wrong credentials: one failure for every key of the attempt. */
   failed: () => Promise<void>
-  /** Right credentials for `userId`: 429 (AuthError) when that id is locked, else every key is forgiven. */
+  /**
+   * Right credentials for `userId`: every key is forgiven and the spelling linked; but when that id is locked (and
+   * was not reserved up front), AuthError 401 AUTH_INVALID_CREDENTIALS after counting a failure, as a wrong password.
+   */
   succeeded: (userId: string) => Promise<void>
 }
 
@@ -64,10 +69,11 @@ export async function beginLoginAttempt (lockout: AccountLockout | undefined, em
           throw error
         })
         if (wait > 0) {
-          await releaseAll(lockout, reserved)
-          throw new AuthError('AUTH_RATE_LIMITED', { retryAfter: wait })
+          for (const key of reserved) await lockout.recordFailure(key)
+          throw new AuthError('AUTH_INVALID_CREDENTIALS')
         }
-        await lockout.recordSuccess(user)
+        // Forgiven without ending a reservation: any on this id belong to other attempts still in flight.
+        await lockout.forgive(user)
       }
       for (const key of reserved) await lockout.recordSuccess(key)
       if (linked !== userId) await lockout.link(account, userId)

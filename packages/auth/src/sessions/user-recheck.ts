@@ -33,13 +33,7 @@ export function createUserRecheck (options: UserRecheckOptions): UserRecheck {
     answers.set(sessionId, { user, at })
   }
 
-  return async (session, now) => {
-    const time = now.getTime()
-    const known = answers.get(session.id)
-    if (known !== undefined && time - known.at < options.intervalMs) return known.user
-    if (known === undefined && time - session.createdAt.getTime() < options.intervalMs) {
-      return { id: session.userId, email: session.email, roles: session.roles }
-    }
+  async function ask (session: SessionRecord, time: number): Promise<SessionUser | null> {
     const answer: unknown = await askSource(async () => options.refreshUser(session.userId, {
       id: session.id, userId: session.userId, email: session.email, roles: [...session.roles], createdAt: session.createdAt
     }))
@@ -55,5 +49,23 @@ export function createUserRecheck (options: UserRecheckOptions): UserRecheck {
     if (user.email === null) user.email = session.email
     remember(session.id, user, time)
     return user
+  }
+
+  // Refreshes of one session arriving together past the interval (a client's parallel tabs, or a flood of replays
+  // of one cookie) share one lookup: the source is asked once, not once per request. Entries leave when settled.
+  const inFlight = new Map<string, Promise<SessionUser | null>>()
+
+  return async (session, now) => {
+    const time = now.getTime()
+    const known = answers.get(session.id)
+    if (known !== undefined && time - known.at < options.intervalMs) return known.user
+    if (known === undefined && time - session.createdAt.getTime() < options.intervalMs) {
+      return { id: session.userId, email: session.email, roles: session.roles }
+    }
+    const pending = inFlight.get(session.id)
+    if (pending !== undefined) return pending
+    const asked = ask(session, time).finally(() => { inFlight.delete(session.id) })
+    inFlight.set(session.id, asked)
+    return asked
   }
 }
