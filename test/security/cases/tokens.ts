@@ -530,9 +530,17 @@ const groupCases: AttackCase[] = [
   },
   {
     id: 'A.18',
-    name: 'a 20 KB `Authorization` value (over Node\'s 16 KiB header cap), raw socket',
-    expect: { status: 431, upstream: 'untouched' },
+    // The gateway's request head cap is server.maxUrlLength + 16 KiB (24 KiB by default): the HTTP parser answers 431
+    // beyond it; below it, a token over 8 KiB is refused by its size before any parsing.
+    name: 'a 20 KB `Authorization` value (under the 24 KiB head cap, over the 8 KiB token cap), raw socket',
+    expect: { status: 401, code: 'AUTH_TOKEN_INVALID', upstream: 'untouched' },
     attack: (target) => rawGet(target, [`Authorization: Bearer ${signed(target.key, claims({ pad: 'x'.repeat(15_000) }))}`])
+  },
+  {
+    id: 'A.18',
+    name: 'a 40 KB `Authorization` value (over the gateway\'s 24 KiB request head cap), raw socket',
+    expect: { status: 431, upstream: 'untouched' },
+    attack: (target) => rawGet(target, [`Authorization: Bearer ${signed(target.key, claims({ pad: 'x'.repeat(30_000) }))}`])
   },
   {
     id: 'A.18',
