@@ -55,7 +55,8 @@ export function createIssuerKeys (issuer: NormalisedTrustedIssuer, options: Issu
   let keys: ExternalKeySet | undefined
   let jwksUrl = issuer.jwksUrl
   let lastGoodAt = Number.NEGATIVE_INFINITY
-  let lastStartedAt = Number.NEGATIVE_INFINITY
+  /** When a token's unknown kid last caused a fetch (monotonic); scheduled fetches do not count. */
+  let lastUnknownKidFetchAt = Number.NEGATIVE_INFINITY
   let inFlight: Promise<void> | undefined
   let timer: NodeJS.Timeout | undefined
   let running = false
@@ -72,7 +73,6 @@ export function createIssuerKeys (issuer: NormalisedTrustedIssuer, options: Issu
 
   async function fetchOnce (): Promise<void> {
     fetches++
-    lastStartedAt = monotonicNow()
     try {
       jwksUrl ??= await discover()
       const { body, maxAgeSeconds } = await fetchJson(jwksUrl, limits)
@@ -113,7 +113,10 @@ export function createIssuerKeys (issuer: NormalisedTrustedIssuer, options: Issu
     },
     unknownKid () {
       if (inFlight !== undefined) return 'refetching'
-      if (monotonicNow() - lastStartedAt < unknownKidGapMs) return 'unknown'
+      // Measured from the last unknown-kid fetch, not the last scheduled one: a rotation right after a scheduled
+      // fetch is still picked up at once.
+      if (monotonicNow() - lastUnknownKidFetchAt < unknownKidGapMs) return 'unknown'
+      lastUnknownKidFetchAt = monotonicNow()
       void refresh()
       return 'refetching'
     },
