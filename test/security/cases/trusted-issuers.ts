@@ -192,7 +192,7 @@ export const trustedIssuerCases: AttackCase[] = [
     id: 'A.23',
     name: 'trusted issuer whose JWKS answers without end (huge) or never (slow)',
     expect: UNAVAILABLE,
-    also: 'its tokens only: authgate\'s own tokens keep passing; the fetch is bounded in bytes and time (trusted-issuers-fetch.test.ts)',
+    also: 'its tokens only: authgate\'s own tokens keep passing; the fetch is bounded in bytes and time (packages/auth/test/trusted-issuers-units.test.ts)',
     attack: async (target) => {
       const { gateway, huge, silent } = await setup(target)
       return each(gateway, [await huge.sign(), await silent.sign()], 503)
