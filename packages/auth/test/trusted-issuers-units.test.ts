@@ -1,7 +1,7 @@
 // tokens.trustedIssuers, the parts that need no gateway: the bounded JWKS fetch (a huge or endless answer and a
 // server that never answers are given up on within their bounds), Cache-Control parsing, the option checks, and the
 // claim mapping (paths into the token, `scp` split on spaces, nothing walked through the prototype).
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fetchJson, maxAgeOf } from '../src/tokens/trusted-issuers/fetch-json.js'
@@ -9,7 +9,7 @@ import { normaliseTrustedIssuers } from '../src/tokens/trusted-issuers/options.j
 import { mapExternalClaims, readPath } from '../src/tokens/trusted-issuers/external-claims.js'
 import { normaliseOptions } from '../src/options.js'
 
-async function serve (t: Parameters<Parameters<typeof t.test>[1]>[0], handler: (response: ServerResponse) => void): Promise<string> {
+async function serve (t: Test, handler: (response: ServerResponse) => void): Promise<string> {
   const server: Server = createServer((_request, response) => { handler(response) })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => { resolve() }) }))

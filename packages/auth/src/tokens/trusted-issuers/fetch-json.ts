@@ -44,19 +44,14 @@ export async function fetchJson (url: string, limits: FetchLimits = {}): Promise
 }
 
 async function readBounded (response: Response, maxBytes: number, url: string): Promise<string> {
-  const reader = response.body?.getReader()
-  if (reader === undefined) return ''
+  if (response.body === null) return ''
   const chunks: Uint8Array[] = []
   let size = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    size += value.byteLength
-    if (size > maxBytes) {
-      await reader.cancel()
-      throw new Error(`${url} answered more than ${maxBytes} bytes`)
-    }
-    chunks.push(value)
+  // Leaving the loop early (throw) cancels the stream: the rest of an oversized answer is never read.
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength
+    if (size > maxBytes) throw new Error(`${url} answered more than ${maxBytes} bytes`)
+    chunks.push(chunk)
   }
   return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks))
 }
