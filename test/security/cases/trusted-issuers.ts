@@ -80,8 +80,8 @@ async function each (gateway: AttackTarget, tokens: readonly string[], expected:
 /** Lets a refetch started by an unknown kid finish; the answer after it is the settled one. */
 async function settled (gateway: AttackTarget, token: string): Promise<Outcome> {
   let outcome = await bearer(gateway, token)
-  for (let attempt = 0; attempt < 50 && outcome.status === 503; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 20))
+  for (let attempt = 0; attempt < 100 && outcome.status === 503; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 30))
     outcome = await bearer(gateway, token)
   }
   return outcome
