@@ -177,13 +177,15 @@ export const trustedIssuerCases: AttackCase[] = [
   },
   {
     id: 'A.23',
-    name: 'trusted issuer: another kind of token (`typ` `id_token+jwt`, `logout+jwt`, `authgate-assertion+jwt`), `iat` in the future, a role with a comma',
+    name: 'trusted issuer: another kind of token (`typ` `id_token+jwt`, `logout+jwt`, `authgate-assertion+jwt`), `iat` or `nbf` in the future, no `exp`, a role with a comma',
     expect: INVALID,
     attack: async (target) => {
       const { gateway, a, aKid } = await setup(target)
       return each(gateway, [
         ...await Promise.all(['id_token+jwt', 'logout+jwt', 'authgate-assertion+jwt'].map((typ) => a.sign({}, { kid: aKid, header: { typ } }))),
         await a.sign({ iat: nowSeconds() + 600 }),
+        await a.sign({ nbf: nowSeconds() + 600 }),
+        await a.sign({ exp: undefined }),
         await a.sign({ groups: ['admin,ops'] })
       ], 401)
     }
