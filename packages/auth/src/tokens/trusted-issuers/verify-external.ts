@@ -63,7 +63,9 @@ export function createExternalVerifier (issuers: readonly TrustedIssuer[], clock
     if (issuer === undefined) return undefined
 
     const keys = issuer.keys.keys
-    if (keys === undefined) return failure('AUTH_KEYS_UNAVAILABLE')
+    // Unverified, the payload only chooses between refusals: a token past its exp is dead whoever signed it, and
+    // "expired" sends the client to get a new one where a 503 would have it retry the same token.
+    if (keys === undefined) return failure(isExpired(payload.exp, clockToleranceMs) ? 'AUTH_TOKEN_EXPIRED' : 'AUTH_KEYS_UNAVAILABLE')
     const headerSegment = token.slice(0, dot)
     const header = headerSegment.length > MAX_HEADER_SEGMENT ? undefined : decodeJsonObject(headerSegment)
     if (header === undefined || canonicalBytes(token.slice(lastDot + 1)) === undefined) return failure('AUTH_TOKEN_INVALID')
