@@ -79,6 +79,7 @@ export function pluginOptions (config: GatewayConfig, app: Pick<FastifyInstance,
         ? { keyRing: { store: 'database' as const, keyEncryptionKey: tokens.keyEncryptionKey as KeyEncryptionKey, refreshInterval: tokens.keyRefreshMs / 1000 } }
         : tokens.keysDir === undefined ? { keys: [...(tokens.keys ?? [])] } : { keysDir: tokens.keysDir }),
       issuer: tokens.issuer,
+      ...(tokens.trustedIssuers === undefined ? {} : { trustedIssuers: tokens.trustedIssuers.map((issuer) => ({ ...issuer })) }),
       audience: tokens.audience,
       accessTtl: tokens.accessTtlMs / 1000,
       refreshTtl: tokens.refreshTtlMs / 1000,

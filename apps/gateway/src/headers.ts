@@ -136,7 +136,8 @@ function setIdentity (out: OutgoingHttpHeaders, request: FastifyRequest, route: 
   if (claims === null) return
   out[policy.identity.userId] = claims.sub
   out[policy.identity.roles] = claims.roles.join(',')
-  out[policy.identity.sessionId] = claims.sid
+  // External tokens (tokens.trustedIssuers) have no authgate session: no x-session-id (README "Trusted issuers").
+  if (claims.sid !== '') out[policy.identity.sessionId] = claims.sid
   out[policy.identity.assertion] = tokens.signAssertion(claims, route.prefix)
 }
 

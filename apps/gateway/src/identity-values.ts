@@ -35,7 +35,8 @@ export function isForwardableRole (value: unknown): boolean {
 /** Why `identity` cannot be forwarded, or undefined when every value can. */
 export function unforwardableReason (identity: { readonly sub: string, readonly sid: string, readonly roles: readonly string[] }): string | undefined {
   if (!isForwardableId(identity.sub)) return 'user id'
-  if (!isForwardableId(identity.sid)) return 'session id'
+  // '' is the session id of an external token (no authgate session): no header is sent for it.
+  if (identity.sid !== '' && !isForwardableId(identity.sid)) return 'session id'
   let length = 0
   for (const role of identity.roles) {
     if (!isForwardableRole(role)) return 'role name'

@@ -14,6 +14,7 @@ import type { AuthgateEventHooks } from './events.js'
 import type { Redis } from 'ioredis'
 import { isRedisClient } from './rate-limit-redis.js'
 import { cookiePrefixOf } from './cookie-prefix.js'
+import { normaliseTrustedIssuers, type NormalisedTrustedIssuer, type TrustedIssuerInput } from './tokens/trusted-issuers/index.js'
 
 /** Seconds, or a string like `'15m'`, `'30d'`, `'10s'`, `'500ms'`. */
 export type Duration = number | string
@@ -46,6 +47,11 @@ export interface TokensInput {
    * `authgate keys rotate | retire`, picked up by each instance within `refreshInterval`, without a restart.
    */
   keyRing?: KeyRingInput
+  /**
+   * Identity providers whose bearer tokens are accepted beside authgate's own, verified against their JWKS (fetched
+   * in the background). Their tokens carry no authgate session: see the README, "Trusted issuers".
+   */
+  trustedIssuers?: TrustedIssuerInput[]
 }
 
 export interface KeyRingInput {
@@ -209,6 +215,8 @@ export interface NormalisedOptions {
   keysError: string | undefined
   /** Set with tokens.keyRing: `tokens.keys` is then empty and the keys come from the ring. */
   keyRing: NormalisedKeyRing | undefined
+  /** tokens.trustedIssuers, checked; empty when none. */
+  trustedIssuers: NormalisedTrustedIssuer[]
   refreshTtlMs: number
   idleTimeoutMs: number
   reuseGraceMs: number
@@ -324,7 +332,7 @@ function normaliseOrigins (value: unknown): Set<string> {
   return new Set(value.map((origin: unknown, index) => normaliseOrigin(origin, `allowedOrigins[${index}]`)))
 }
 
-type NormalisedTokens = Pick<NormalisedOptions, 'tokens' | 'keysError' | 'keyRing' | 'refreshTtlMs' | 'idleTimeoutMs' | 'reuseGraceMs' | 'revocationDelayMs'>
+type NormalisedTokens = Pick<NormalisedOptions, 'tokens' | 'keysError' | 'keyRing' | 'trustedIssuers' | 'refreshTtlMs' | 'idleTimeoutMs' | 'reuseGraceMs' | 'revocationDelayMs'>
 
 function normaliseTokens (input: TokensInput): NormalisedTokens {
   if (typeof input !== 'object') throw new Error('tokens must be an object')
@@ -366,6 +374,7 @@ function normaliseTokens (input: TokensInput): NormalisedTokens {
     tokens,
     keysError,
     keyRing,
+    trustedIssuers: normaliseTrustedIssuers(input.trustedIssuers, tokens.issuer),
     refreshTtlMs,
     idleTimeoutMs,
     reuseGraceMs: duration(input.reuseGrace, '10s', 'tokens.reuseGrace', 0, 60_000),

@@ -19,6 +19,7 @@ import { createUserRecheck } from './sessions/user-recheck.js'
 import { createStore, isSessionStore } from './stores/index.js'
 import { fastifyJwtOptions } from './tokens/fastify-jwt.js'
 import { createPluginTokens } from './tokens/key-ring-setup.js'
+import { createTrustedIssuers } from './tokens/trusted-issuers/index.js'
 import type { AuthgateDecorator } from './types.js'
 
 /** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
@@ -41,7 +42,9 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     // Change streams where the store's server has them (detected at start); polling goes on either way.
     feed: options.revocationChangeStreams === false ? undefined : changeStreamFeedFor(store, { logger: app.log })
   })
-  const authenticator = createAuthenticator({ tokens, revocations })
+  // Bearer tokens of trusted identity providers verify beside ours (the authenticator only: signing stays ours).
+  const trusted = createTrustedIssuers(options.trustedIssuers, { clockToleranceMs: options.tokens.clockTolerance * 1000, logger: app.log })
+  const authenticator = createAuthenticator({ tokens: trusted.wrap(tokens), revocations })
   const events = createEvents(options.events, app.log)
   const sessions = createSessionService({
     store, tokens, revocations, events, logger: app.log,
@@ -116,12 +119,15 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
       Promise.race([revocations.poll(), delay(FIRST_REVOCATION_POLL_WAIT_MS, undefined, { ref: false })]),
       // Likewise the key ring's first read: until then tokens answer 503 (an outage, never a logout).
       ...(ring === undefined ? [] : [Promise.race([ring.refresh(), delay(FIRST_REVOCATION_POLL_WAIT_MS, undefined, { ref: false })])]),
+      // Trusted issuers' first JWKS fetch, as briefly: an unreachable issuer answers 503 for its tokens only.
+      Promise.race([trusted.start(), delay(FIRST_REVOCATION_POLL_WAIT_MS, undefined, { ref: false })]),
       warmDummyHash()
     ])
   })
   app.addHook('onClose', async () => {
     revocations.stop()
     ring?.stop()
+    trusted.stop()
     if (ownsStore) await store.close()
     await limits?.close()
   })

@@ -10,6 +10,7 @@ import { sibling } from '../lib/siblings.js'
 import {
   attackerKey, claims, forge, headerFor, hmac, nowSeconds, publicKeyForms, segment, selfSignedCertificate, signed, signerOf, signWith
 } from '../lib/forge.js'
+import { trustedIssuerCases } from './trusted-issuers.js'
 
 const INVALID: Expectation = { status: 401, code: 'AUTH_TOKEN_INVALID', upstream: 'untouched' }
 const MISSING: Expectation = { status: 401, code: 'AUTH_TOKEN_MISSING', upstream: 'untouched' }
@@ -698,5 +699,5 @@ const groupCases: AttackCase[] = [
 export const group: CaseGroup = {
   section: 'A',
   title: 'Access-token verification',
-  cases: groupCases
+  cases: [...groupCases, ...trustedIssuerCases]
 }

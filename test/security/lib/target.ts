@@ -61,6 +61,8 @@ export interface AttackTarget {
   login: (email: string, password?: string) => Promise<{ accessToken: string, refreshToken: string, userId: string }>
   /** Another gateway with different configuration (fresh rate-limit state, other key), torn down with the test. */
   fresh: (options?: TargetOptions) => Promise<AttackTarget>
+  /** Runs `fn` when the test that started this target ends (servers a case starts beside it). */
+  teardown: (fn: () => unknown) => void
 }
 
 async function startUpstream (t: Teardown): Promise<RecordingUpstream> {
@@ -189,6 +191,7 @@ export async function startTarget (t: Teardown, options: TargetOptions = {}): Pr
       const body = JSON.parse(login.body) as { accessToken: string, user: { id: string } }
       return { accessToken: body.accessToken, refreshToken: refreshCookie(login.headers['set-cookie']), userId: body.user.id }
     },
-    fresh: (next) => startTarget(t, next)
+    fresh: (next) => startTarget(t, next),
+    teardown: (fn) => { t.teardown(fn) }
   }
 }

@@ -8,11 +8,12 @@ import { readHeaderLists } from './header-lists.js'
 import { CLIENT_LIMIT_KEYS, readClientLimits } from './client-limits.js'
 import { readRateLimit } from './rate-limit.js'
 import { readRoutes } from './routes.js'
+import { readTrustedIssuers } from './trusted-issuers.js'
 import { LEGACY_REFRESH_KEYS, readLegacyRefresh } from './users-refresh.js'
 import type { GatewayConfig, IdentityHeaderNames, UsersConfig } from './types.js'
 
 const TOP_KEYS = ['server', 'log', 'store', 'tokens', 'cookie', 'notifications', 'routes', 'users', 'headers', 'auth', 'rateLimit'] as const
-const TOKEN_KEYS = ['algorithm', 'keysDir', 'keys', 'issuer', 'audience', 'accessTtl', 'refreshTtl', 'reuseGrace', 'revocationDelay', 'clockTolerance', 'maxTtl', 'keyStore', 'keyEncryptionKey', 'keyRefresh'] as const
+const TOKEN_KEYS = ['algorithm', 'keysDir', 'keys', 'issuer', 'audience', 'accessTtl', 'refreshTtl', 'reuseGrace', 'revocationDelay', 'clockTolerance', 'maxTtl', 'keyStore', 'keyEncryptionKey', 'keyRefresh', 'trustedIssuers'] as const
 const HEADER_NAME = /^[a-z0-9-]{1,64}$/
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/
 /** The plugin's auth prefix: the gateway keeps the default, so routes know what to stay clear of. */
@@ -88,6 +89,7 @@ function readTokens (reader: Reader, value: unknown, baseDir: string): GatewayCo
     if (tokens.keyRefresh !== undefined) reader.fail('tokens.keyRefresh', 'is only for tokens.keyStore: database')
     if (keys === undefined && keysDirText === undefined) reader.fail('tokens.keysDir', 'is required (a directory written by `authgate keygen`; key material never goes in the file), or tokens.keyStore: database')
   }
+  const issuer = reader.string(tokens.issuer, 'tokens.issuer', 'authgate')
   const algorithm = tokens.algorithm === undefined
     ? undefined
     : reader.oneOf<AccessAlgorithm>(tokens.algorithm, 'tokens.algorithm', ACCESS_ALGORITHMS, 'EdDSA')
@@ -98,7 +100,8 @@ function readTokens (reader: Reader, value: unknown, baseDir: string): GatewayCo
     keyStore,
     keyEncryptionKey,
     keyRefreshMs: reader.duration(tokens.keyRefresh, 'tokens.keyRefresh', `${DEFAULT_KEY_REFRESH_MS / 1000}s`, 50, 300_000),
-    issuer: reader.string(tokens.issuer, 'tokens.issuer', 'authgate'),
+    issuer,
+    trustedIssuers: readTrustedIssuers(reader, tokens.trustedIssuers, issuer),
     audience: reader.string(tokens.audience, 'tokens.audience', 'upstream'),
     accessTtlMs: reader.duration(tokens.accessTtl, 'tokens.accessTtl', '15m', 1000, 86_400_000),
     refreshTtlMs: reader.duration(tokens.refreshTtl, 'tokens.refreshTtl', '30d', 60_000, 400 * 86_400_000),

@@ -1,6 +1,6 @@
 // The validated, frozen gateway configuration (DESIGN.md "Gateway"). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
-import type { AccessAlgorithm, KeyEncryptionKey, KeyInput } from '@authgate/fastify'
+import type { AccessAlgorithm, KeyEncryptionKey, KeyInput, TrustedIssuerInput } from '@authgate/fastify'
 
 export type RouteAuth = 'none' | 'optional' | 'required'
 
@@ -117,6 +117,8 @@ export interface GatewayConfig {
     /** How often each instance reads the key ring (also the JWKS max-age). */
     readonly keyRefreshMs: number
     readonly issuer: string
+    /** Identity providers whose bearer tokens are accepted too (checked by the plugin's rules; README "Trusted issuers"). */
+    readonly trustedIssuers: readonly TrustedIssuerInput[] | undefined
     readonly audience: string
     readonly accessTtlMs: number
     readonly refreshTtlMs: number

@@ -43,6 +43,9 @@ export interface AccessClaims {
   iss: string
   aud: string
   jti: string
+  /** Only on tokens of a trusted external issuer (tokens.trustedIssuers), through its `claims` mapping. */
+  email?: string
+  name?: string
 }
 
 export type VerifyOutcome =
