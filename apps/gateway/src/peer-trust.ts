@@ -10,9 +10,9 @@ export type PeerTrust = (address: string | undefined) => boolean
 export function createPeerTrust (trustProxy: GatewayConfig['server']['trustProxy']): PeerTrust {
   // `true`, or a hop count of at least one: the direct peer (hop 0) is trusted, as Fastify reads them.
   if (trustProxy === true || (typeof trustProxy === 'number' && trustProxy > 0)) return (address) => address !== undefined
-  const addresses = typeof trustProxy === 'string'
-    ? trustProxy.split(',').map((item) => item.trim()).filter((item) => item !== '')
-    : Array.isArray(trustProxy) ? [...trustProxy] : []
+  let addresses: string[] = []
+  if (typeof trustProxy === 'string') addresses = trustProxy.split(',').map((item) => item.trim()).filter((item) => item !== '')
+  else if (typeof trustProxy === 'object') addresses = [...trustProxy]
   const trusted = proxyAddr.compile(['loopback', ...addresses])
   return (address) => address !== undefined && trusted(address, 0)
 }

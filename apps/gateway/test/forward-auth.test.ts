@@ -34,7 +34,7 @@ t.test('200 with the identity headers (and a verifiable assertion for the route)
   t.equal(allowed.headers.get('x-session-id'), 'session-1')
   t.equal(allowed.headers.get('cache-control'), 'no-store')
   t.equal(await allowed.text(), '')
-  const jwks = createLocalJWKSet(gateway.app.authgate.tokens.jwks() as Parameters<typeof createLocalJWKSet>[0])
+  const jwks = createLocalJWKSet(gateway.app.authgate.tokens.jwks())
   const { payload } = await jwtVerify(allowed.headers.get('x-authgate-assertion') ?? '', jwks, { audience: '/api', issuer: 'authgate-test' })
   t.equal(payload.sub, 'u1')
 
@@ -82,7 +82,7 @@ t.test('the original URI goes through the proxy path\'s canonicalisation: bypass
     `/public/${'a'.repeat(9000)}`
   ]
   for (const spelling of spellings) {
-    for (const headers of [{}, { authorization: `Bearer ${user}` }]) {
+    for (const headers of [{}, { authorization: `Bearer ${user}` }] as Array<Record<string, string>>) {
       const answer = await verify(gateway.origin, { ...headers, 'x-original-uri': spelling })
       t.ok(answer.status === 401 || answer.status === 403 || answer.status === 400, `${JSON.stringify(spelling).slice(0, 60)} → ${answer.status}`)
       t.equal(answer.headers.get('x-user-id'), null)
@@ -119,7 +119,7 @@ t.test('a peer outside loopback and server.trustProxy gets 400 whatever URI it n
   const admin = gateway.token('a1', ['admin'])
   const ask = (remoteAddress: string, headers: Record<string, string>) =>
     gateway.app.inject({ method: 'GET', url: '/auth/verify', remoteAddress, headers })
-  for (const headers of [{ 'x-original-uri': '/public/x' }, { 'x-forwarded-uri': '/public/x' }, { 'x-original-uri': '/admin/x', authorization: `Bearer ${admin}` }, {}]) {
+  for (const headers of [{ 'x-original-uri': '/public/x' }, { 'x-forwarded-uri': '/public/x' }, { 'x-original-uri': '/admin/x', authorization: `Bearer ${admin}` }, {}] as Array<Record<string, string>>) {
     const spoofed = await ask('203.0.113.9', headers)
     t.equal(spoofed.statusCode, 400, `untrusted ${JSON.stringify(Object.keys(headers))}`)
     t.equal(spoofed.headers['x-user-id'], undefined)
