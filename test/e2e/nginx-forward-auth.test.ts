@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { createLocalJWKSet, jwtVerify } from 'jose'
 import { generateKey } from '@authgate/fastify'
 import { buildApp, parseConfig } from '@authgate/gateway'
-import { startForwardAuthNginx } from './nginx-forward-auth.js'
+import { startForwardAuthNginx } from './helpers/nginx.js'
 
 interface Seen { method: string, url: string, headers: IncomingHttpHeaders, rawHeaders: string[] }
 

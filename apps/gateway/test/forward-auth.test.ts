@@ -133,3 +133,13 @@ t.test('a peer outside loopback and server.trustProxy gets 400 whatever URI it n
   const hops = await setup(t, { server: { trustProxy: 1 } })
   t.equal((await hops.gateway.app.inject({ method: 'GET', url: '/auth/verify', remoteAddress: '10.1.2.3', headers: { 'x-original-uri': '/public/x' } })).statusCode, 200)
 })
+
+t.test('HEAD is answered like GET (no body either way)', async (t) => {
+  const { gateway } = await setup(t)
+  const user = gateway.token('u1', ['user'])
+  const head = await fetch(`${gateway.origin}/auth/verify`, { method: 'HEAD', headers: { authorization: `Bearer ${user}`, 'x-original-uri': '/api/x' } })
+  t.equal(head.status, 200)
+  t.equal(head.headers.get('x-user-id'), 'u1')
+  const refused = await fetch(`${gateway.origin}/auth/verify`, { method: 'HEAD', headers: { 'x-original-uri': '/api/x' } })
+  t.equal(refused.status, 401)
+})

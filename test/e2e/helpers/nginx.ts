@@ -3,9 +3,9 @@
 // configuration is the one apps/gateway/README.md documents ("nginx auth_request"), with ports and temp paths filled in.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { ensureNginx } from '../bench/lib/nginx.mjs'
-import { startChild, waitForPort } from '../bench/lib/children.mjs'
-import { freePort } from '../mongo/test-database.mjs'
+import { ensureNginx } from '../../bench/lib/nginx.mjs'
+import { startChild, waitForPort } from '../../bench/lib/children.mjs'
+import { freePort } from '../../mongo/test-database.mjs'
 
 export function nginxForwardAuthConfig (dir: string, port: number, authgatePort: number, appPort: number): string {
   const temp = (name: string): string => join(dir, 'temp', name)
