@@ -6,6 +6,7 @@ import authgate, { AuthError, sendAuthError, type AuthgateOptions, type KeyEncry
 import { AUTH_PREFIX, type GatewayConfig } from './config.js'
 import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './errors.js'
 import { deferContinue } from './expect-continue.js'
+import { registerForwardAuth } from './forward-auth.js'
 import { createHeaderPolicy } from './headers.js'
 import { registerHealthRoutes } from './health.js'
 import { createLegacyLookup, createLegacyVerifier } from './legacy-users.js'
@@ -202,6 +203,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   const policy = createHeaderPolicy(config)
   const context = { authgate: app.authgate, policy, metrics, dispatcher }
   for (const route of config.routes) await registerProxyRoute(app, route, context)
+  registerForwardAuth(app, config, context)
 
   registerHealthRoutes(app, metrics)
   if (options.demo !== undefined) registerDemoFiles(app, options.demo)

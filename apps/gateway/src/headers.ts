@@ -8,8 +8,10 @@
 // made relative, and a repeated one is cut to its first (upstream-location.ts, B.33).
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import type { FastifyRequest } from 'fastify'
-import type { AccessTokenService } from '@authgate/fastify'
+import type { AccessClaims, AccessTokenService } from '@authgate/fastify'
 import type { GatewayConfig, RouteConfig } from './config.js'
+import type { ClaimHeader } from './config/types.js'
+import { forwardableClaimValue } from './identity-values.js'
 import { rewriteLocation, type LocationMapping } from './upstream-location.js'
 import { ALWAYS_DROPPED, DEFAULT_IDENTITY, FOREIGN_IDENTITY, HOP_BY_HOP, createDropRule, type DropRule } from './untrusted-headers.js'
 
@@ -19,6 +21,8 @@ export interface HeaderPolicy {
   /** Identity header names: dropped from requests (any spelling) and responses, set from verified claims. */
   readonly identity: GatewayConfig['headers']
   readonly identityNames: ReadonlySet<string>
+  /** `headers.claims` / `headers.preset`: further headers set from verified claims. */
+  readonly claimHeaders: readonly ClaimHeader[]
   /** Auth cookie names, lower case, without a `__Host-`/`__Secure-` prefix. */
   readonly cookieNames: readonly string[]
   readonly trustProxy: boolean
@@ -28,10 +32,12 @@ export function createHeaderPolicy (config: GatewayConfig): HeaderPolicy {
   const identityNames = new Set<string>(Object.values(config.headers))
   for (const name of FOREIGN_IDENTITY) identityNames.add(name)
   for (const name of DEFAULT_IDENTITY) identityNames.add(name)
+  for (const { name } of config.claimHeaders) identityNames.add(name)
   return {
     isDropped: createDropRule(config.headerLists, [...identityNames, ...ALWAYS_DROPPED]),
     identity: config.headers,
     identityNames,
+    claimHeaders: config.claimHeaders,
     cookieNames: [config.cookie.name, config.cookie.deviceName].map(bareCookieName),
     // A hop count of 0 trusts nobody: the same as false.
     trustProxy: config.server.trustProxy !== false && config.server.trustProxy !== 0
@@ -133,12 +139,28 @@ export function upstreamRequestHeaders (
 
 function setIdentity (out: OutgoingHttpHeaders, request: FastifyRequest, route: RouteConfig, policy: HeaderPolicy, tokens: AccessTokenService): void {
   const claims = request.user
-  if (claims === null) return
+  if (claims !== null) setIdentityHeaders(out, claims, route.prefix, policy, tokens)
+}
+
+/**
+ * The identity headers of verified `claims` (proxied requests, and /auth/verify answers): id, roles, session, the
+ * assertion for `audience` (the route prefix), and the configured claim headers whose claim can be a header value.
+ */
+export function setIdentityHeaders (out: OutgoingHttpHeaders, claims: AccessClaims, audience: string, policy: HeaderPolicy, tokens: AccessTokenService): void {
   out[policy.identity.userId] = claims.sub
   out[policy.identity.roles] = claims.roles.join(',')
   // External tokens (tokens.trustedIssuers) have no authgate session: no x-session-id (README "Trusted issuers").
   if (claims.sid !== '') out[policy.identity.sessionId] = claims.sid
-  out[policy.identity.assertion] = tokens.signAssertion(claims, route.prefix)
+  out[policy.identity.assertion] = tokens.signAssertion(claims, audience)
+  if (policy.claimHeaders.length === 0) return
+  // Verified claims may carry more than AccessClaims declares (external issuers' email, name, org_id…); only own
+  // properties are read, so nothing from the prototype chain becomes a header.
+  const all = claims as unknown as Readonly<Record<string, unknown>>
+  for (const { name, claim, list } of policy.claimHeaders) {
+    if (!Object.hasOwn(all, claim)) continue
+    const value = forwardableClaimValue(all[claim], list)
+    if (value !== undefined) out[name] = value
+  }
 }
 
 /** Headers for the upstream WebSocket handshake: the identity, the filtered cookies and the forwarding headers. */

@@ -44,3 +44,26 @@ export function unforwardableReason (identity: { readonly sub: string, readonly 
   }
   return length - 1 > MAX_FORWARDED_ROLES ? 'roles (too long)' : undefined
 }
+
+/** Longest value of one `headers.claims` header (single-valued, or a whole comma-joined list). */
+export const MAX_FORWARDED_CLAIM = 1024
+
+/**
+ * A verified claim as a header value (issue #14 item 4), or undefined when it cannot be one: the header is then not
+ * set (the client's copy was dropped already), never a refusal of the request. Strings, finite numbers and booleans
+ * are single-valued: printable ASCII, inner spaces allowed, no comma. A list claim (`list`) is comma-joined from
+ * members that are each such a value without spaces; anything else (objects, nested lists, `null`) is never forwarded.
+ */
+export function forwardableClaimValue (value: unknown, list: boolean): string | undefined {
+  if (typeof value === 'string') return isPlainAscii(value, list ? MAX_FORWARDED_ROLE : MAX_FORWARDED_CLAIM, !list) ? value : undefined
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined
+  if (typeof value === 'boolean') return value ? 'true' : 'false'
+  if (!list || !Array.isArray(value) || value.length === 0) return undefined
+  let joined = ''
+  for (const member of value) {
+    if (!isForwardableRole(member)) return undefined
+    joined = joined === '' ? member as string : `${joined},${member as string}`
+    if (joined.length > MAX_FORWARDED_CLAIM) return undefined
+  }
+  return joined
+}

@@ -144,6 +144,15 @@ export function underPrefix (path: string, prefix: string): boolean {
 }
 
 /**
+ * The route a canonical path (no query) falls under, as Fastify routes it: the longest configured prefix on a
+ * segment boundary; undefined when none does.
+ */
+export function createRouteFinder<T extends Pick<RoutePolicy, 'prefix'>> (routes: readonly T[]): (path: string) => T | undefined {
+  const byLength = [...routes].sort((a, b) => b.prefix.length - a.prefix.length)
+  return (path) => byLength.find((route) => underPrefix(path, route.prefix))
+}
+
+/**
  * Whether the fold (path-fold.ts) could read the target as anything but its own segments: an escape anywhere (a
  * decoded or NFKC-mapped `..` can climb from any depth), or in the first `depth` segments an upper-case letter, `;`,
  * a trailing dot, or a dot in the last segment (a format suffix, also before a trailing slash). A segment of only dots (`..`, `...`, `...;x`),
@@ -191,8 +200,7 @@ export function createPrefixSpellingCheck (routes: readonly RoutePolicy[]): (tar
     .map((route) => ({ route, folded: foldPath(route.prefix).segments }))
   const depth = Math.max(0, ...table.map((entry) => entry.route.prefix.split('/').length - 1))
   if (depth === 0) return () => false
-  // Longest first: the route Fastify matches is the first one the target is exactly under.
-  const byLength = [...routes].sort((a, b) => b.prefix.length - a.prefix.length)
+  const findRoute = createRouteFinder(routes)
   // With prefixes that folding leaves unchanged (the usual lower-case ones), a target that folding leaves unchanged
   // (nearly every request) cannot spell any of them loosely: the fold (an allocation per segment) is skipped for it.
   const plainPrefixes = table.every((entry) => entry.folded.join('/') === entry.route.prefix.slice(1))
@@ -201,7 +209,7 @@ export function createPrefixSpellingCheck (routes: readonly RoutePolicy[]): (tar
     const query = target.indexOf('?')
     const path = query === -1 ? target : target.slice(0, query)
     const folded = foldPath(path)
-    const matched = byLength.find((route) => underPrefix(path, route.prefix))
+    const matched = findRoute(path)
     for (const entry of table) {
       if (spellsPrefix(folded, entry.folded) && !underPrefix(path, entry.route.prefix) && !admitsAtLeast(entry.route, matched)) return true
     }

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { createServer, request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { runProbes, untrustedHeaderLines } from '../src/cli/doctor-probes.js'
+import { forgedIdentityLines, runProbes, untrustedHeaderLines } from '../src/cli/doctor-probes.js'
 import { parseConfig } from '../src/config.js'
 import { startGateway, startUpstream, type TeardownHost } from './helpers.js'
 
@@ -44,4 +44,26 @@ t.test('the untrusted-header probe passes against the gateway and fails against 
   const caught = bad.find((result) => result.probe.startsWith('untrusted proxy headers'))
   t.equal(caught?.ok, false)
   t.match(caught?.detail, /the upstream received x-forwarded-host|the upstream received forwarded/)
+})
+
+t.test('the forged-identity probe also sends the configured claim headers; a proxy that copies them is caught', async (t) => {
+  const upstream = await startUpstream(t)
+  upstream.handle((request, response) => { response.writeHead(200, { 'content-type': 'application/json' }); response.end(JSON.stringify(request.headers)) })
+  const raw = { headers: { claims: { 'x-tenant': 'org_id' }, preset: 'oauth2-proxy' }, routes: [{ prefix: '/public', upstream: upstream.url, auth: 'none' }] }
+  const gateway = await startGateway(t, raw)
+  const config = parseConfig({ ...raw, tokens: { keys: [], issuer: 'i', audience: 'a' } })
+  const lines = forgedIdentityLines(config.claimHeaders)
+  t.ok(lines.some((line) => line.startsWith('x-tenant:')) && lines.some((line) => line.startsWith('x_tenant:')))
+  t.ok(lines.some((line) => line.startsWith('x-auth-request-preferred-username:')))
+  const good = await runProbes({ host: '127.0.0.1', port: gateway.port }, config.routes, config.headerLists, config.claimHeaders)
+  t.equal(good.find((result) => result.probe === 'forged identity headers')?.ok, true)
+  // A proxy that copies only the claim header (and nothing else of the probe) is still caught.
+  const server = createServer((incoming, outgoing) => {
+    outgoing.writeHead(200, { 'content-type': 'application/json' })
+    outgoing.end(JSON.stringify({ 'x-tenant': incoming.headers['x-tenant'] }))
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { server.close(() => { resolve() }) }))
+  const bad = await runProbes({ host: '127.0.0.1', port: (server.address() as AddressInfo).port }, config.routes, config.headerLists, config.claimHeaders)
+  t.equal(bad.find((result) => result.probe === 'forged identity headers')?.ok, false)
 })

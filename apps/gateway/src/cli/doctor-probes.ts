@@ -3,7 +3,7 @@
 // upstream: the upstream echoed our forged marker back, or a path-bypass spelling got a 2xx on a protected prefix.
 import { connect } from 'node:net'
 import type { RouteConfig } from '../config.js'
-import type { HeaderLists } from '../config/types.js'
+import type { ClaimHeader, HeaderLists } from '../config/types.js'
 import { DEFAULT_DROP, FORWARDING, headerKey } from '../untrusted-headers.js'
 
 export const MARKER = 'authgate-doctor-forged-identity'
@@ -76,9 +76,15 @@ export function bypassSpellings (publicPrefix: string, protectedPrefix: string):
   ]
 }
 
-export async function runProbes (target: Target, routes: readonly RouteConfig[], headerLists: HeaderLists = { drop: [], pass: [] }): Promise<ProbeResult[]> {
+/** The forged identity lines, plus each `headers.claims`/`headers.preset` name in its dash and underscore spellings. */
+export function forgedIdentityLines (claimHeaders: readonly Pick<ClaimHeader, 'name'>[]): string[] {
+  return [...FORGED, ...claimHeaders.flatMap(({ name }) => [`${name}: ${MARKER}`, `${name.replaceAll('-', '_')}: ${MARKER}`])]
+}
+
+export async function runProbes (target: Target, routes: readonly RouteConfig[], headerLists: HeaderLists = { drop: [], pass: [] }, claimHeaders: readonly ClaimHeader[] = []): Promise<ProbeResult[]> {
   const results: ProbeResult[] = []
   const untrusted = untrustedHeaderLines(headerLists)
+  const forged = forgedIdentityLines(claimHeaders)
   for (const route of routes) {
     const path = route.prefix === '/' ? '/authgate-doctor' : `${route.prefix}/authgate-doctor`
     const proxied = await send(target, get(path, untrusted))
@@ -92,7 +98,7 @@ export async function runProbes (target: Target, routes: readonly RouteConfig[],
         ? `the upstream received ${echoed.slice(0, 5).join(', ')}${echoed.length > 5 ? ` and ${echoed.length - 5} more` : ''}`
         : proxied.text.includes(MARKER) ? 'a forged header value reached the upstream' : `answered ${proxied.status}`
     })
-    const answer = await send(target, get(path, FORGED))
+    const answer = await send(target, get(path, forged))
     const leaked = answer.text.includes(MARKER)
     results.push({
       route: route.prefix,

@@ -77,7 +77,7 @@ export async function doctorCommand (argv: readonly string[]): Promise<number> {
   }
   if (url.protocol !== 'http:') throw new UsageError('--url must be an http:// URL (probes are sent as raw HTTP/1.1)')
   out(`probes against ${url.origin}:`)
-  const results = await runProbes({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) }, config.routes, config.headerLists)
+  const results = await runProbes({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 80) }, config.routes, config.headerLists, config.claimHeaders)
   if (results.length > 0 && results.every((result) => result.status === 0)) {
     out(`  PROBLEM no answer from ${url.origin}: is the gateway running there?`)
     return 1

@@ -5,6 +5,8 @@ import { ACCESS_ALGORITHMS, DEFAULT_KEY_REFRESH_MS, parseKeyEncryptionKey, type 
 import { expandEnv } from './env.js'
 import { Reader } from './reader.js'
 import { readHeaderLists } from './header-lists.js'
+import { readClaimHeaders } from './claim-headers.js'
+import { readVerifyPath } from './verify-path.js'
 import { CLIENT_LIMIT_KEYS, readClientLimits } from './client-limits.js'
 import { readRateLimit } from './rate-limit.js'
 import { readRoutes } from './routes.js'
@@ -147,7 +149,7 @@ function readUsers (reader: Reader, value: unknown): UsersConfig {
 }
 
 function readHeaders (reader: Reader, value: unknown): IdentityHeaderNames {
-  const headers = reader.object(value, 'headers', ['userId', 'roles', 'sessionId', 'assertion', 'drop', 'pass'])
+  const headers = reader.object(value, 'headers', ['userId', 'roles', 'sessionId', 'assertion', 'drop', 'pass', 'claims', 'preset'])
   const name = (item: unknown, key: string, fallback: string): string => {
     const text = reader.string(item, `headers.${key}`, fallback).toLowerCase()
     if (!HEADER_NAME.test(text)) reader.fail(`headers.${key}`, 'must be a header name (letters, digits, dashes)')
@@ -173,12 +175,13 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
   const baseDir = options.baseDir ?? (options.file === undefined ? process.cwd() : resolve(options.file, '..'))
   const log = reader.object(top.log, 'log', ['level'])
   const notifications = reader.object(top.notifications, 'notifications', ['newDeviceWebhook'])
-  const auth = reader.object(top.auth, 'auth', ['registration', 'allowedOrigins'])
+  const auth = reader.object(top.auth, 'auth', ['registration', 'allowedOrigins', 'verifyPath'])
   const webhook = notifications.newDeviceWebhook
   const store = readStore(reader, top.store)
   const tokens = readTokens(reader, top.tokens, baseDir)
   // Every instance must read the same ring, and `authgate keys rotate` must reach it: an in-memory ring would be neither.
   if (tokens.keyStore === 'database' && store === undefined) reader.fail('tokens.keyStore', 'database needs store.mongodb')
+  const headers = readHeaders(reader, top.headers)
   return Object.freeze({
     file: options.file,
     server: readServer(reader, top.server),
@@ -189,7 +192,9 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
     notifications: Object.freeze({ newDeviceWebhook: webhook === undefined || webhook === null ? undefined : reader.httpUrl(webhook, 'notifications.newDeviceWebhook') }),
     routes: readRoutes(reader, top.routes, AUTH_PREFIX),
     users: readUsers(reader, top.users),
-    headers: readHeaders(reader, top.headers),
+    headers,
+    claimHeaders: readClaimHeaders(reader, top.headers, headers),
+    verifyPath: readVerifyPath(reader, auth.verifyPath, AUTH_PREFIX),
     headerLists: readHeaderLists(reader, top.headers),
     // Off unless asked for: in front of a legacy API, open self-registration would let any stranger past every
     // `auth: required` route (issue #11 item 9). The plugin keeps its own default.

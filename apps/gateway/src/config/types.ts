@@ -41,6 +41,16 @@ export interface LegacyRefreshConfig {
   readonly recheckIntervalMs: number
 }
 
+/** One `headers.claims` entry (or one of `headers.preset`): the header set from a verified claim. */
+export interface ClaimHeader {
+  /** Lower-case header name. */
+  readonly name: string
+  /** Top-level claim name in the verified claims. */
+  readonly claim: string
+  /** Multi-valued (roles, groups): forwarded comma-joined, so no member may hold a comma. */
+  readonly list: boolean
+}
+
 export interface HeaderLists {
   /** Added to the default drop-list: lower-case names, or families ending in `*` (`x-internal-*`). */
   readonly drop: readonly string[]
@@ -138,6 +148,10 @@ export interface GatewayConfig {
   readonly routes: readonly RouteConfig[]
   readonly users: UsersConfig
   readonly headers: IdentityHeaderNames
+  /** `headers.claims` and `headers.preset`: verified claims forwarded as headers (config/claim-headers.ts). */
+  readonly claimHeaders: readonly ClaimHeader[]
+  /** `auth.verifyPath`: the forward-auth endpoint (forward-auth.ts), under the auth prefix; false: not served. */
+  readonly verifyPath: string | false
   /** `headers.drop` / `headers.pass` of the file: the untrusted request headers removed before proxying. */
   readonly headerLists: HeaderLists
   /** POST /auth/register on or off (default off in the gateway: `auth.registration: true` opens it). */

@@ -17,6 +17,12 @@ export interface Signers {
   signAssertion: (claims: AccessClaims, audience: string, ttlSeconds?: number) => string
 }
 
+/** An own string `email` claim of the verified claims (never one from the prototype chain). */
+function assertedEmail (claims: AccessClaims): string | undefined {
+  const email = Object.hasOwn(claims, 'email') ? (claims as unknown as { email: unknown }).email : undefined
+  return typeof email === 'string' && email.length > 0 && email.length <= 320 ? email : undefined
+}
+
 export function createSigners (options: NormalisedTokenOptions): Signers {
   const key = options.signing
   const build = (typ: string): RawSigner | undefined => key?.signKey === undefined
@@ -70,7 +76,11 @@ export function createSigners (options: NormalisedTokenOptions): Signers {
     // (exp <= iat would read as malformed to an upstream, or as valid forever to a careless one.)
     const iat = Math.min(Math.floor(now / 1000), claims.exp - 1)
     const exp = Math.min(iat + ttlSeconds, claims.exp)
-    const token = assertionSigner({ iss: options.issuer, aud: audience, sub: claims.sub, sid: claims.sid, roles: claims.roles, iat, exp })
+    const payload: Record<string, unknown> = { iss: options.issuer, aud: audience, sub: claims.sub, sid: claims.sid, roles: claims.roles, iat, exp }
+    // The email, when the verified claims know it (issue #14: external issuers map one): upstreams then need no lookup.
+    const email = assertedEmail(claims)
+    if (email !== undefined) payload.email = email
+    const token = assertionSigner(payload)
     if (reusable) {
       const entries = byAudience ?? new Map<string, { token: string, ttl: number, renewAt: number }>()
       if (byAudience === undefined) assertions.set(claims, entries)
