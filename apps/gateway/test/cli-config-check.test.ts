@@ -110,7 +110,11 @@ const warned: Array<[string, string, RegExp]> = [
   ['maxTtl over 1 h', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, maxTtl: 1d }\n${route}`, /tokens\.maxTtl is 24 h/],
   ['clock tolerance over 60 s', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, clockTolerance: 61s }\n${route}`, /tokens\.clockTolerance is 61 s/],
   ['open registration before a role-less required route', `${CLEAN}auth: { registration: true }\nroutes:\n  - { prefix: /api, upstream: http://127.0.0.1:1, auth: required }\n  - { prefix: /admin, upstream: http://127.0.0.1:1, roles: [admin] }\n`,
-    /auth\.registration is true and route \/api is auth: required without roles/],
+    /SEVERE: auth\.registration is true and route \/api admits any registered stranger/],
+  ['open registration before a route that only asks for the role registration grants', `${CLEAN}auth: { registration: true }\nroutes:\n  - { prefix: /api, upstream: http://127.0.0.1:1, roles: [user, staff] }\n`,
+    /SEVERE: auth\.registration is true and route \/api admits any registered stranger/],
+  ['open registration even when every route asks for other roles', `${CLEAN}auth: { registration: true }\nroutes:\n  - { prefix: /admin, upstream: http://127.0.0.1:1, roles: [admin] }\n`,
+    /auth\.registration is true: anyone can create an account/],
   ['a database URL with a literal password', `store: { mongodb: { url: 'mongodb://app:s3cret@db.example:27017/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`, /store\.mongodb\.url is a secret written in the file/],
   ['a literal key-encryption key', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keyStore: database, keyEncryptionKey: ${randomBytes(32).toString('hex')} }\n${route}`, /tokens\.keyEncryptionKey is a secret written in the file/],
   ['a literal HS256 secret', `${CLEAN.replace(`keysDir: ${goodKeys}`, `keys: [{ kid: k1, algorithm: HS256, secret: ${randomBytes(48).toString('base64url')} }]`)}${route}`, /tokens\.keys\[0\]\.secret is a secret written in the file/],
@@ -140,12 +144,18 @@ t.test('secrets read from the environment are not warned about, nor URLs without
   const quiet = [
     `store: { mongodb: { url: 'mongodb://app:\${AUTHGATE_CHECK_TEST_PW}@127.0.0.1:1/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`,
     `store: { mongodb: { url: 'mongodb://app@127.0.0.1:1/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`,
-    `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keyStore: database, keyEncryptionKey: \${AUTHGATE_CHECK_TEST_KEK} }\n${route}`,
-    `${CLEAN}auth: { registration: true }\n${route}`
+    `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keyStore: database, keyEncryptionKey: \${AUTHGATE_CHECK_TEST_KEK} }\n${route}`
   ]
   process.env.AUTHGATE_CHECK_TEST_PW = 's3cret'
   for (const [index, text] of quiet.entries()) {
     const checked = await run('config', 'check', file(`quiet-${index}.yaml`, text), '--strict')
     t.equal(checked.code, 0, `${text.split('\n')[0] ?? ''}: ${checked.stdout}`)
   }
+})
+
+t.test('open registration: the severe warning names only routes a registered stranger passes', async (t) => {
+  const text = `${CLEAN}auth: { registration: true }\nroutes:\n  - { prefix: /admin, upstream: http://127.0.0.1:1, roles: [admin] }\n  - { prefix: /pub, upstream: http://127.0.0.1:1, auth: none }\n  - { prefix: /me, upstream: http://127.0.0.1:1, auth: optional }\n`
+  const checked = await run('config', 'check', file('registration-severe.yaml', text))
+  t.match(checked.stdout, /SEVERE: auth\.registration is true and route \/me admits/)
+  t.notMatch(checked.stdout, /route \/admin admits|route \/pub/, 'not the routes that need another role, nor anonymous ones')
 })

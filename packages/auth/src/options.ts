@@ -364,6 +364,9 @@ function normaliseChangeStreams (input: unknown): 'auto' | false {
   throw new Error('revocation.changeStreams must be "auto" or false')
 }
 
+/** Roles a newly registered user gets unless `defaultRoles` says otherwise. */
+export const DEFAULT_ROLES: readonly string[] = Object.freeze(['user'])
+
 export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
   // Options may come from untyped configuration (YAML, JSON): every check holds at run time too.
   if (typeof input !== 'object' || (input as unknown) === null) throw new Error('@authgate/fastify options must be an object')
@@ -381,7 +384,7 @@ export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
   if (!(['revoke', 'report'] as unknown[]).includes(reuseDetection)) throw new Error('reuseDetection must be "revoke" | "report"')
   const jwksPath = input.jwksPath === false ? false : text(input.jwksPath, '/.well-known/jwks.json', 'jwksPath')
   if (jwksPath !== false && !jwksPath.startsWith('/')) throw new Error('jwksPath must start with /')
-  const roles = input.defaultRoles ?? ['user']
+  const roles = input.defaultRoles ?? DEFAULT_ROLES
   if (!isRoleList(roles)) throw new Error('defaultRoles must be an array of role names (no commas or control characters)')
   if (input.verifyCredentials !== undefined && typeof input.verifyCredentials !== 'function') throw new Error('verifyCredentials must be a function')
   const events = input.events ?? {}

@@ -1,5 +1,6 @@
 // The settings that work but weaken the gateway: one list, printed by `authgate config check` and `authgate doctor`
 // (and turned into exit 1 by their --strict). Each warning names the key and says what it costs.
+import { DEFAULT_ROLES, checkRoles } from '@authgate/fastify'
 import type { GatewayConfig } from '../config.js'
 import { literalSecrets } from '../config/literal-secrets.js'
 import { trustsProxy } from '../app.js'
@@ -14,12 +15,15 @@ function duration (ms: number): string {
 }
 
 /**
- * Routes a registered stranger passes: `auth: required` without roles. With open registration anyone can create an
- * account (and gets the default role), so such a route is as open as an anonymous one.
+ * Routes a registered stranger passes with an identity: `auth: required` or `optional` whose roles are empty or include
+ * one that registration grants (the plugin's default roles: the gateway does not change them). With open
+ * registration anyone can create such an account, so these routes are as open as anonymous ones.
  */
 export function routesOpenToRegistration (config: GatewayConfig): string[] {
   if (!config.registration) return []
-  return config.routes.filter((route) => route.auth === 'required' && route.roles.length === 0).map((route) => route.prefix)
+  return config.routes
+    .filter((route) => route.auth !== 'none' && checkRoles({ roles: [...DEFAULT_ROLES] }, route.roles))
+    .map((route) => route.prefix)
 }
 
 /** Warnings for `config`; `raw` is the file as written (before `${VAR}` expansion), for literal secrets. */
@@ -40,9 +44,12 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
   const toleranceMs = tokens.clockToleranceMs ?? 30_000
   if (toleranceMs > MINUTE_MS) found.push(`tokens.clockTolerance is ${duration(toleranceMs)}: expired tokens are accepted that long after their exp; synchronise clocks (NTP) and keep it at 60 s or less`)
   // (tokens.reuseGrace over 60 s is refused outright by the configuration, not merely warned about.)
-  const open = routesOpenToRegistration(config)
-  if (open.length > 0) {
-    found.push(`auth.registration is true and ${open.map((prefix) => `route ${prefix}`).join(', ')} ${open.length === 1 ? 'is' : 'are'} auth: required without roles: anyone can register and pass; require roles there, or turn registration off`)
+  if (config.registration) {
+    found.push(`auth.registration is true: anyone can create an account and log in (roles ${DEFAULT_ROLES.join(', ')}); turn it off unless strangers should have accounts`)
+    const open = routesOpenToRegistration(config)
+    if (open.length > 0) {
+      found.push(`SEVERE: auth.registration is true and ${open.map((prefix) => `route ${prefix}`).join(', ')} ${open.length === 1 ? 'admits' : 'admit'} any registered stranger (auth: required/optional with no roles, or only roles registration grants: ${DEFAULT_ROLES.join(', ')}); require other roles there, or turn registration off`)
+    }
   }
   for (const path of literalSecrets(raw)) found.push(`${path} is a secret written in the file: read it from the environment (\${VAR}) instead`)
   if (config.store === undefined) {
