@@ -10,6 +10,7 @@ import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { main } from '../src/cli/main.js'
+import { literalSecrets } from '../src/config/literal-secrets.js'
 import { runCli } from './cli-helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-config-check-'))
@@ -158,4 +159,35 @@ t.test('open registration: the severe warning names only routes a registered str
   const checked = await run('config', 'check', file('registration-severe.yaml', text))
   t.match(checked.stdout, /SEVERE: auth\.registration is true and route \/me admits/)
   t.notMatch(checked.stdout, /route \/admin admits|route \/pub/, 'not the routes that need another role, nor anonymous ones')
+})
+
+t.test('literal secrets: every place a URL or a value can carry one, and references or names that are not secrets', async (t) => {
+  const flagged: Array<[string, unknown]> = [
+    ['a password in the userinfo', { store: { mongodb: { url: 'mongodb://app:s3cret@db:27017/' } } }],
+    ['a lone userinfo of a Redis URL (taken as the password)', { rateLimit: { redis: 'redis://TOKEN@127.0.0.1:6379' } }],
+    ['a lone userinfo shaped like a token', { users: { url: 'https://ghp_16C7e42F292c6912E7710c838347Ae178B4a@legacy.example/login' } }],
+    ['an api_key query parameter', { users: { url: 'https://legacy.example/login?api_key=abc123' } }],
+    ['an access_token query parameter', { users: { url: 'https://legacy.example/login?x=1&access_token=abc' } }],
+    ['a signature query parameter', { notifications: { newDeviceWebhook: 'https://bucket.example/hook?X-Amz-Signature=abcdef' } }],
+    ['a sig query parameter', { notifications: { newDeviceWebhook: 'https://hooks.example/h?sv=1&sig=abcdef' } }],
+    ['a password query parameter, percent-encoded name', { store: { mongodb: { url: 'mongodb://db/?pass%77ord=x' } } }],
+    ['a token in a webhook path', { notifications: { newDeviceWebhook: 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX1' } }],
+    ['a number under a secret key', { store: { password: 12345678 } }],
+    ['a literal next to a reference', { tokens: { keys: [{ secret: 'abc${SECRET}' }] } }],
+    ['a malformed reference is no reference', { tokens: { keys: [{ secret: '${not a name}' }] } }]
+  ]
+  for (const [name, raw] of flagged) t.equal(literalSecrets(raw).length, 1, name)
+  const quiet: Array<[string, unknown]> = [
+    ['a password from the environment', { store: { mongodb: { url: 'mongodb://app:${PW}@db/' } } }],
+    ['a Redis password from the environment', { rateLimit: { redis: 'redis://${REDIS_TOKEN}@127.0.0.1:6379' } }],
+    ['a lone account name', { store: { mongodb: { url: 'mongodb://app@db/' } } }],
+    ['an X.509 subject', { store: { mongodb: { url: 'mongodb://CN%3Dclient%2COU%3Dapps%2CO%3DExample@db/?authMechanism=MONGODB-X509' } } }],
+    ['query parameters that are not secrets', { store: { mongodb: { url: 'mongodb://db/?authSource=admin&authMechanism=SCRAM-SHA-256&tls=true' } } }],
+    ['an empty secret parameter', { users: { url: 'https://legacy.example/login?token=' } }],
+    ['a query secret from the environment', { users: { url: 'https://legacy.example/login?api_key=${KEY}' } }],
+    ['an upstream path that looks like a token (not a webhook)', { routes: [{ prefix: '/api', upstream: 'http://127.0.0.1:1/v2/a1b2c3d4e5f6g7h8i9' }] }],
+    ['a webhook path of words', { notifications: { newDeviceWebhook: 'https://hooks.example/authgate/new-device-events' } }],
+    ['a number under another key', { server: { port: 8080 } }]
+  ]
+  for (const [name, raw] of quiet) t.same(literalSecrets(raw), [], name)
 })
