@@ -15,6 +15,7 @@ import { registerProxyRoute } from './proxy-routes.js'
 import { rateLimitOptions } from './rate-limits.js'
 import { registerDemoFiles, type DemoFiles } from './static-demo.js'
 import { createNewDeviceWebhook } from './webhook.js'
+import { checkStartable } from './startup-checks.js'
 
 export interface BuildOptions {
   /** Fastify logger option; default pino at config.log.level with redaction. `false` silences it (tests). */
@@ -131,6 +132,8 @@ function createRewriteUrl (config: GatewayConfig): (raw: string) => string {
 }
 
 export async function buildApp (config: GatewayConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // The checks `config check` reports, refused here too, with the same words, before anything is built.
+  checkStartable(config)
   const rewriteTarget = createRewriteUrl(config)
   const app = Fastify({
     logger: options.logger ?? {

@@ -74,7 +74,9 @@ const refusedByStart: Array<[string, string]> = [
   ['a private key with another key\'s public half', `tokens: { keysDir: ${keyDir('mismatch', [{ kid: 'ed', alg: 'EdDSA', privateKey: ed.privateKey, publicKey: otherEd.publicKey }])} }\n${route}`],
   ['tokens.algorithm without a key of it', `tokens: { keysDir: ${goodKeys}, algorithm: RS256 }\n${route}`],
   ['tokens.maxTtl shorter than tokens.accessTtl', `tokens: { keysDir: ${goodKeys}, accessTtl: 1h, maxTtl: 10m }\n${route}`],
-  ['auth.allowedOrigins with a path', `tokens: { keysDir: ${goodKeys} }\nauth: { allowedOrigins: ['https://app.example/login'] }\n${route}`]
+  ['auth.allowedOrigins with a path', `tokens: { keysDir: ${goodKeys} }\nauth: { allowedOrigins: ['https://app.example/login'] }\n${route}`],
+  // Refused by route registration inside buildApp (Fastify's router), not by startup-checks.ts: config check builds the app.
+  ['a route prefix the router cannot register', `tokens: { keysDir: ${goodKeys} }\nroutes:\n  - { prefix: '/a*', upstream: http://127.0.0.1:1, auth: none }\n`]
 ]
 
 t.test('every file `start` refuses, `config check` refuses with the same message', async (t) => {
@@ -190,4 +192,19 @@ t.test('literal secrets: every place a URL or a value can carry one, and referen
     ['a number under another key', { server: { port: 8080 } }]
   ]
   for (const [name, raw] of quiet) t.same(literalSecrets(raw), [], name)
+})
+
+t.test('doctor fails only where config check fails: what config check warns about is a warning to doctor too (exit 1 with --strict only)', async (t) => {
+  const path = file('doctor-exposed-plain-cookie.yaml', `server: { host: 0.0.0.0 }\n${CLEAN}cookie: { secure: false }\n${route}`)
+  const checked = await run('config', 'check', path)
+  t.equal(checked.code, 0, checked.stdout)
+  t.match(checked.stdout, /WARNING cookie\.secure is false.*server\.host 0\.0\.0\.0 is reachable from other machines/)
+  const doctor = await run('doctor', '--config', path, '--offline')
+  t.equal(doctor.code, 0, doctor.stdout)
+  t.match(doctor.stdout, /WARNING cookie\.secure is false.*server\.host 0\.0\.0\.0/)
+  t.notMatch(doctor.stdout, /PROBLEM/)
+  t.equal((await run('doctor', '--config', path, '--offline', '--strict')).code, 1)
+  const refused = await run('doctor', '--config', file('doctor-router-refuses.yaml', `tokens: { keysDir: ${goodKeys} }\nroutes:\n  - { prefix: '/a*', upstream: http://127.0.0.1:1, auth: none }\n`), '--offline')
+  t.equal(refused.code, 1, 'a file start cannot build is a problem to doctor as well')
+  t.match(refused.stdout, /PROBLEM authgate start refuses this file/)
 })

@@ -34,7 +34,11 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
   if (trustsProxy(server.trustProxy) && server.publicOrigin === undefined) {
     found.push('server.trustProxy without server.publicOrigin: the CSRF check never trusts the request\'s host behind a proxy, so browser refresh and logout calls are refused unless their Origin is in auth.allowedOrigins; set server.publicOrigin')
   }
-  if (!cookie.secure) found.push('cookie.secure is false: the refresh token travels in clear over plain HTTP (acceptable on loopback only)')
+  if (!cookie.secure) {
+    const exposed = !['127.0.0.1', '::1', 'localhost'].includes(server.host)
+    found.push('cookie.secure is false: the refresh token travels in clear over plain HTTP (acceptable on loopback only)' +
+      (exposed ? `, and server.host ${server.host} is reachable from other machines` : ''))
+  }
   if (cookie.sameSite === 'none') found.push('cookie.sameSite is none: the refresh cookie is sent on cross-site requests; only the Origin check (auth.allowedOrigins) stands against CSRF')
   for (const origin of config.allowedOrigins) {
     if (origin.startsWith('http://') && !LOOPBACK_ORIGIN.test(origin)) found.push(`auth.allowedOrigins contains the plain-HTTP origin ${origin}`)
