@@ -15,6 +15,7 @@ import { registerProxyRoute } from './proxy-routes.js'
 import { rateLimitOptions } from './rate-limits.js'
 import { registerDemoFiles, type DemoFiles } from './static-demo.js'
 import { createNewDeviceWebhook } from './webhook.js'
+import { trustsProxy } from './trust-proxy.js'
 import { checkStartable } from './startup-checks.js'
 
 export interface BuildOptions {
@@ -63,10 +64,6 @@ function serializeRequest (request: FastifyRequest): Record<string, unknown> {
 const RETRYABLE_AUTH_CODES: ReadonlySet<string> = new Set(['AUTH_KEYS_UNAVAILABLE', 'AUTH_STORE_UNAVAILABLE'])
 const DEFAULT_RETRY_AFTER_SECONDS = '5'
 
-/** Whether forwarding headers are believed from some peer (0 hops and false trust nobody). */
-export function trustsProxy (value: GatewayConfig['server']['trustProxy']): boolean {
-  return value !== false && value !== 0
-}
 
 export function pluginOptions (config: GatewayConfig, app: Pick<FastifyInstance, 'log'>, store: SessionStore | undefined): AuthgateOptions {
   const { tokens, cookie, users, notifications } = config
@@ -105,8 +102,8 @@ export function pluginOptions (config: GatewayConfig, app: Pick<FastifyInstance,
 
 /** A hop count becomes the function form Fastify's types accept (proxy-addr takes both). */
 function fastifyTrustProxy (value: GatewayConfig['server']['trustProxy']): boolean | string | string[] | ((address: string, hop: number) => boolean) {
-  // 0 hops trusts nobody: plain `false`, so request.ips stays unset and headers.ts treats it as off too.
-  if (value === 0) return false
+  // 0 hops or no addresses trusts nobody: plain `false`, so request.ips stays unset and headers.ts treats it as off too.
+  if (!trustsProxy(value)) return false
   if (typeof value === 'number') return (_address, hop) => hop < value
   return typeof value === 'object' ? [...value] : value
 }

@@ -118,6 +118,10 @@ const warned: Array<[string, string, RegExp]> = [
     /SEVERE: auth\.registration is true and route \/api admits any registered stranger/],
   ['open registration even when every route asks for other roles', `${CLEAN}auth: { registration: true }\nroutes:\n  - { prefix: /admin, upstream: http://127.0.0.1:1, roles: [admin] }\n`,
     /auth\.registration is true: anyone can create an account/],
+  ['rateLimit: false', `${CLEAN}rateLimit: false\n${route}`, /rateLimit is false/],
+  ['revocationDelay over 60 s', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, revocationDelay: 2m }\n${route}`, /tokens\.revocationDelay is 2 min/],
+  ['a legacy login over plain HTTP off loopback', `${CLEAN}users: { source: upstream, url: 'http://legacy.example/login' }\n${route}`, /users\.url: the legacy login legacy\.example is reached over plain HTTP/],
+  ['a legacy login on a host that only starts like loopback', `${CLEAN}users: { source: upstream, url: 'http://localhost.evil.example/login' }\n${route}`, /users\.url: the legacy login localhost\.evil\.example/],
   ['a database URL with a literal password', `store: { mongodb: { url: 'mongodb://app:s3cret@db.example:27017/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`, /store\.mongodb\.url is a secret written in the file/],
   ['a literal key-encryption key', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keyStore: database, keyEncryptionKey: ${randomBytes(32).toString('hex')} }\n${route}`, /tokens\.keyEncryptionKey is a secret written in the file/],
   ['a literal HS256 secret', `${CLEAN.replace(`keysDir: ${goodKeys}`, `keys: [{ kid: k1, algorithm: HS256, secret: ${randomBytes(48).toString('base64url')} }]`)}${route}`, /tokens\.keys\[0\]\.secret is a secret written in the file/],
@@ -143,11 +147,13 @@ t.test('config check and doctor print one list of warnings; --strict makes them 
   }
 })
 
-t.test('secrets read from the environment are not warned about, nor URLs without a password', async (t) => {
+t.test('secrets read from the environment are not warned about, nor URLs without a password, nor an empty trustProxy list, nor a loopback legacy login', async (t) => {
   const quiet = [
     `store: { mongodb: { url: 'mongodb://app:\${AUTHGATE_CHECK_TEST_PW}@127.0.0.1:1/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`,
     `store: { mongodb: { url: 'mongodb://app@127.0.0.1:1/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`,
-    `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keyStore: database, keyEncryptionKey: \${AUTHGATE_CHECK_TEST_KEK} }\n${route}`
+    `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keyStore: database, keyEncryptionKey: \${AUTHGATE_CHECK_TEST_KEK} }\n${route}`,
+    `server: { trustProxy: [] }\n${CLEAN}${route}`,
+    `${CLEAN}users: { source: upstream, url: 'http://127.0.0.1:9/login' }\n${route}`
   ]
   process.env.AUTHGATE_CHECK_TEST_PW = 's3cret'
   for (const [index, text] of quiet.entries()) {
