@@ -9,7 +9,7 @@ export type {
   AuthgateOptions, NormalisedOptions, TokensInput, KeyRingInput, CookieInput, RateLimitInput, RateLimitRule, Duration, VerifiedUser, VerifyCredentials,
   RevocationInput
 } from './options.js'
-export { normaliseOptions, parseDuration, DEFAULT_ROLES } from './options.js'
+export { normaliseOptions, normaliseOrigin, parseDuration, DEFAULT_ROLES } from './options.js'
 export type {
   AuthgateEvents, AuthgateEventMap, AuthgateEventName, AuthgateEventHooks, AuthgateListener, LoginEvent, LogoutEvent,
   NewDeviceEvent, RefreshReuseEvent, ReuseClassification

@@ -275,7 +275,12 @@ function normalisePrefix (value: unknown): string {
   return prefix
 }
 
-function normaliseOrigin (origin: unknown, path: string): string {
+/**
+ * `origin` as `scheme://host[:port]` (http or https; host lower-cased, a default port dropped), or an Error naming
+ * `path`: a path, query, fragment or credentials are refused. One reading of an origin for the plugin's options and
+ * the gateway's `server.publicOrigin`.
+ */
+export function normaliseOrigin (origin: unknown, path: string): string {
   if (typeof origin !== 'string') throw new Error(`${path} must be a string`)
   let url: URL
   try {
@@ -283,7 +288,8 @@ function normaliseOrigin (origin: unknown, path: string): string {
   } catch {
     throw new Error(`${path} must be an origin like https://app.example.com`)
   }
-  if (url.origin !== origin.replace(/\/$/, '')) throw new Error(`${path} must be an origin (scheme://host[:port]), without a path`)
+  const extra = url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '' || /[?#]/.test(origin)
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || extra) throw new Error(`${path} must be an origin (scheme://host[:port]), without a path`)
   return url.origin
 }
 
