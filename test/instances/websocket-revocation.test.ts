@@ -4,12 +4,12 @@
 // A, whichever way it is revoked (logout-all, logout, DELETE /auth/sessions/:id, refresh-token reuse); a socket of
 // another session stays open and keeps relaying.
 import t, { type Test } from 'tap'
-import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import WebSocket, { WebSocketServer } from 'ws'
+import WebSocket from 'ws'
 import { buildApp, parseConfig } from '@authgate/gateway'
 import { useTestDatabase } from '../mongo/per-test.mjs'
 import { call, logout, refresh, sharedKeys, signIn, sleep, type Teardown } from '../faults/helpers/app.js'
+import { holdSocket, startEchoWsUpstream, type HeldSocket } from '../security/lib/websocket-session.js'
 
 const { url, name: database } = await useTestDatabase(t, 'wsrevocation')
 
@@ -18,19 +18,9 @@ const REVOCATION_DELAY_MS = 1000
 const POLL_SLACK_MS = 1000
 
 async function startWsUpstream (t: Teardown): Promise<string> {
-  const server = createServer((_request, response) => { response.end('http') })
-  const wss = new WebSocketServer({ server })
-  wss.on('connection', (socket, request) => {
-    socket.on('message', (data) => { socket.send(`${String(request.headers['x-session-id'])}:${(data as Buffer).toString()}`) })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => {
-    for (const client of wss.clients) client.terminate()
-    wss.close()
-    server.closeAllConnections()
-    server.close(() => { resolve() })
-  }))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  const upstream = await startEchoWsUpstream(true)
+  t.teardown(upstream.close)
+  return upstream.url
 }
 
 async function startGateway (t: Teardown, upstream: string, reuseGrace = '10s'): Promise<string> {
@@ -40,7 +30,10 @@ async function startGateway (t: Teardown, upstream: string, reuseGrace = '10s'):
     cookie: { secure: false },
     auth: { registration: true },
     rateLimit: false,
-    routes: [{ prefix: '/ws', upstream, auth: 'required', websocket: true, rewritePrefix: '/' }]
+    routes: [
+      { prefix: '/ws', upstream, auth: 'required', websocket: true, rewritePrefix: '/' },
+      { prefix: '/open', upstream, auth: 'optional', websocket: true, rewritePrefix: '/' }
+    ]
   }, { file: 'ws-revocation' })
   const app = await buildApp(config, { logger: false })
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -48,20 +41,10 @@ async function startGateway (t: Teardown, upstream: string, reuseGrace = '10s'):
   return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`
 }
 
-interface Opened { socket: WebSocket, closed: Promise<{ code: number, reason: string, at: number }> }
-
-async function openSocket (t: Teardown, base: string, token: string): Promise<Opened> {
-  const socket = new WebSocket(`${base.replace('http:', 'ws:')}/ws/chat`, { headers: { authorization: `Bearer ${token}` } })
-  t.teardown(() => { socket.terminate() })
-  const closed = new Promise<{ code: number, reason: string, at: number }>((resolve) => {
-    socket.once('close', (code, reason) => { resolve({ code, reason: reason.toString(), at: Date.now() }) })
-  })
-  await new Promise<void>((resolve, reject) => {
-    socket.once('open', () => { resolve() })
-    socket.once('unexpected-response', (_request, response) => { reject(new Error(`upgrade answered ${String(response.statusCode)}`)) })
-    socket.once('error', reject)
-  })
-  return { socket, closed }
+async function openSocket (t: Teardown, base: string, token: string, path = '/ws/chat'): Promise<HeldSocket> {
+  const held = await holdSocket(base, path, token)
+  t.teardown(() => { held.socket.terminate() })
+  return held
 }
 
 function echo (socket: WebSocket, text: string): Promise<string> {
@@ -69,11 +52,6 @@ function echo (socket: WebSocket, text: string): Promise<string> {
     socket.once('message', (data) => { resolve((data as Buffer).toString()) })
     socket.send(text)
   })
-}
-
-/** Resolves with the close, or `open` when the socket is still open after `ms`. */
-async function closeWithin (opened: Opened, ms: number): Promise<{ code: number, reason: string, at: number } | 'open'> {
-  return Promise.race([opened.closed, sleep(ms).then(() => 'open' as const)])
 }
 
 let users = 0
@@ -94,7 +72,7 @@ async function revokedOnAClosesOnB (t: Test, revoke: Revoke, reuseGrace?: string
 
   const revokedAt = Date.now()
   await revoke(t, a, user)
-  const outcome = await closeWithin(victim, REVOCATION_DELAY_MS + POLL_SLACK_MS + 3000)
+  const outcome = await victim.closeWithin(REVOCATION_DELAY_MS + POLL_SLACK_MS + 3000)
   t.not(outcome, 'open', 'the socket is closed')
   if (outcome === 'open') return
   t.equal(outcome.code, 4401)
@@ -134,9 +112,39 @@ t.test('a socket opened on the revoking instance itself closes too', async (t) =
   const socket = await openSocket(t, a, user.at)
   const revokedAt = Date.now()
   t.equal((await call(a, '/auth/logout-all', { method: 'POST', bearer: user.at })).status, 204)
-  const outcome = await closeWithin(socket, REVOCATION_DELAY_MS + POLL_SLACK_MS + 3000)
+  const outcome = await socket.closeWithin(REVOCATION_DELAY_MS + POLL_SLACK_MS + 3000)
   t.not(outcome, 'open')
   if (outcome === 'open') return
   t.same({ code: outcome.code, reason: outcome.reason }, { code: 4401, reason: 'session revoked' })
   t.ok(outcome.at - revokedAt <= REVOCATION_DELAY_MS + POLL_SLACK_MS, `within revocationDelay (${outcome.at - revokedAt} ms)`)
+})
+
+t.test("DELETE /auth/sessions?others=true on A closes the user's other session's WebSocket on B, not the caller's", async (t) => {
+  const upstream = await startWsUpstream(t)
+  const a = await startGateway(t, upstream)
+  const b = await startGateway(t, upstream)
+  const email = nextEmail()
+  const caller = await signIn(a, email)
+  const other = await signIn(a, email, false)
+  const callerSocket = await openSocket(t, b, caller.at)
+  const otherSocket = await openSocket(t, b, other.at)
+  t.equal((await call(a, '/auth/sessions?others=true', { method: 'DELETE', bearer: caller.at })).status, 204)
+  const outcome = await otherSocket.closeWithin(REVOCATION_DELAY_MS + POLL_SLACK_MS + 3000)
+  t.not(outcome, 'open', "the other session's socket is closed")
+  if (outcome !== 'open') t.same({ code: outcome.code, reason: outcome.reason }, { code: 4401, reason: 'session revoked' })
+  t.equal(callerSocket.socket.readyState, WebSocket.OPEN, "the caller's own socket stays open")
+  t.equal(await echo(callerSocket.socket, 'still'), `${caller.sid}:still`, 'and keeps relaying as the caller')
+})
+
+t.test('a WebSocket opened with a token on an auth: optional route closes too when its session is revoked', async (t) => {
+  const upstream = await startWsUpstream(t)
+  const a = await startGateway(t, upstream)
+  const b = await startGateway(t, upstream)
+  const user = await signIn(a, nextEmail())
+  const socket = await openSocket(t, b, user.at, '/open/chat')
+  t.equal(await echo(socket.socket, 'hi'), `${user.sid}:hi`, 'relayed with the identity')
+  t.equal((await call(a, '/auth/logout-all', { method: 'POST', bearer: user.at })).status, 204)
+  const outcome = await socket.closeWithin(REVOCATION_DELAY_MS + POLL_SLACK_MS + 3000)
+  t.not(outcome, 'open', 'the socket is closed')
+  if (outcome !== 'open') t.same({ code: outcome.code, reason: outcome.reason }, { code: 4401, reason: 'session revoked' })
 })

@@ -19,6 +19,8 @@ import { registerDemoFiles, type DemoFiles } from './static-demo.js'
 import { closeIfBodyUnread } from './unread-body.js'
 import { createUpstreamAgent } from './upstream-pool.js'
 import { createNewDeviceWebhook } from './webhook.js'
+import { trustsProxy } from './trust-proxy.js'
+import { checkStartable } from './startup-checks.js'
 
 export interface BuildOptions {
   /** Fastify logger option; default pino at config.log.level with redaction. `false` silences it (tests). */
@@ -66,10 +68,6 @@ function serializeRequest (request: FastifyRequest): Record<string, unknown> {
 const RETRYABLE_AUTH_CODES: ReadonlySet<string> = new Set(['AUTH_KEYS_UNAVAILABLE', 'AUTH_STORE_UNAVAILABLE'])
 const DEFAULT_RETRY_AFTER_SECONDS = '5'
 
-/** Whether forwarding headers are believed from some peer (0 hops and false trust nobody). */
-export function trustsProxy (value: GatewayConfig['server']['trustProxy']): boolean {
-  return value !== false && value !== 0
-}
 
 export function pluginOptions (config: GatewayConfig, app: Pick<FastifyInstance, 'log'>, store: SessionStore | undefined): AuthgateOptions {
   const { tokens, cookie, users, notifications } = config
@@ -116,8 +114,8 @@ export function pluginOptions (config: GatewayConfig, app: Pick<FastifyInstance,
 
 /** A hop count becomes the function form Fastify's types accept (proxy-addr takes both). */
 function fastifyTrustProxy (value: GatewayConfig['server']['trustProxy']): boolean | string | string[] | ((address: string, hop: number) => boolean) {
-  // 0 hops trusts nobody: plain `false`, so request.ips stays unset and headers.ts treats it as off too.
-  if (value === 0) return false
+  // 0 hops or no addresses trusts nobody: plain `false`, so request.ips stays unset and headers.ts treats it as off too.
+  if (!trustsProxy(value)) return false
   if (typeof value === 'number') return (_address, hop) => hop < value
   return typeof value === 'object' ? [...value] : value
 }
@@ -134,6 +132,8 @@ function errorCodeFor (statusCode: number): GatewayErrorCode {
 }
 
 export async function buildApp (config: GatewayConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // The checks `config check` reports, refused here too, with the same words, before anything is built.
+  checkStartable(config)
   const rewriteTarget = createTargetRewriter(config)
   const app = Fastify({
     logger: options.logger ?? {

@@ -14,7 +14,7 @@ import { budgetLeft, RouteGate } from './route-gate.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders, upstreamWebSocketHeaders, type HeaderPolicy } from './headers.js'
 import type { GatewayMetrics } from './metrics.js'
 import { clientCloseReason, createClientWebSocketClass } from './ws-close.js'
-import { WebSocketExpiry } from './ws-expiry.js'
+import { WebSocketExpiry, type HookContext } from './ws-expiry.js'
 
 type ClientSocketClass = NonNullable<NonNullable<FastifyHttpProxyOptions['wsServerOptions']>['WebSocket']>
 
@@ -113,7 +113,7 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
   const locationMapping = { upstream: new URL(route.upstream), upstreamPrefix: upstreamPrefix(route), routePrefix: route.prefix }
   await app.register(async (scope) => {
     // Closes each socket at its token's expiry, and within revocationDelay of its session's revocation.
-    const expiry = route.websocket ? new WebSocketExpiry(authgate.revocations) : undefined
+    const expiry = route.websocket ? new WebSocketExpiry(route.auth, authgate.revocations) : undefined
     // The response's 'close' before 'finish' is the client going away (the request's own 'close' also fires after a
     // normal end of its body, so it cannot tell): the gate then frees the slot and the upstream request is aborted.
     const gate = new RouteGate(route.maxConcurrent, route.timeoutMs, abortUpstreamIfUnfinished)
@@ -143,7 +143,7 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
       // Client sockets that never send an internal error message as a close reason, nor throw on a long one.
       // (http-proxy is typed against another copy of @types/ws: same runtime class, different declarations.)
       wsServerOptions: { maxPayload: WS_MAX_PAYLOAD, WebSocket: createClientWebSocketClass(app.log) as unknown as ClientSocketClass },
-      ...(expiry === undefined ? {} : { wsHooks: { onConnect: (context: unknown, source: WebSocket, target: WebSocket) => { guardUpstreamClose(target); expiry.onConnect(context, source) } } }),
+      ...(expiry === undefined ? {} : { wsHooks: { onConnect: (context: HookContext, source: WebSocket, target: WebSocket) => { guardUpstreamClose(target); expiry.onConnect(context, source, target) } } }),
       // http-proxy's types omit its `rewriteRequestHeaders` hook for the upstream handshake (its default copies
       // only the cookie): ours sends the verified identity, the filtered cookies and the forwarding headers.
       wsClientOptions: { handshakeTimeout: route.timeoutMs, ...wsHeaders },

@@ -101,7 +101,7 @@ t.test('token: prints just a verifiable token; usage errors 2, an over-long ttl 
   t.equal((await run('token', '--config', join(dir, 'missing.json'), '--sub', 'u1')).code, 1)
 })
 
-t.test('doctor --offline audits the settings; problems exit 1', async (t) => {
+t.test('doctor --offline audits the settings; a file start refuses exits 1, warnings are config check\'s', async (t) => {
   const safe = writeConfig('safe.json', { tokens: { keysDir: keys }, routes: [{ prefix: '/api', upstream: 'http://127.0.0.1:1' }] })
   const good = await run('doctor', '--config', safe, '--offline')
   t.equal(good.code, 0, good.stdout)
@@ -115,8 +115,8 @@ t.test('doctor --offline audits the settings; problems exit 1', async (t) => {
   })
   const bad = await run('doctor', '--config', risky, '--offline')
   t.equal(bad.code, 1)
-  t.match(bad.stdout, /PROBLEM auth\.allowedOrigins contains \*/)
-  t.match(bad.stdout, /PROBLEM server\.host 0\.0\.0\.0 is reachable/)
+  t.match(bad.stdout, /PROBLEM authgate start refuses this file: .*allowedOrigins\[0\] must be an origin/)
+  t.match(bad.stdout, /WARNING cookie\.secure is false.*server\.host 0\.0\.0\.0 is reachable/)
   t.match(bad.stdout, /WARNING server\.trustProxy is true/)
   t.match(bad.stdout, /WARNING route \/: forwardAuthorization/)
 })

@@ -10,6 +10,7 @@ import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { main } from '../src/cli/main.js'
+import { literalSecrets } from '../src/config/literal-secrets.js'
 import { runCli } from './cli-helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-config-check-'))
@@ -73,7 +74,9 @@ const refusedByStart: Array<[string, string]> = [
   ['a private key with another key\'s public half', `tokens: { keysDir: ${keyDir('mismatch', [{ kid: 'ed', alg: 'EdDSA', privateKey: ed.privateKey, publicKey: otherEd.publicKey }])} }\n${route}`],
   ['tokens.algorithm without a key of it', `tokens: { keysDir: ${goodKeys}, algorithm: RS256 }\n${route}`],
   ['tokens.maxTtl shorter than tokens.accessTtl', `tokens: { keysDir: ${goodKeys}, accessTtl: 1h, maxTtl: 10m }\n${route}`],
-  ['auth.allowedOrigins with a path', `tokens: { keysDir: ${goodKeys} }\nauth: { allowedOrigins: ['https://app.example/login'] }\n${route}`]
+  ['auth.allowedOrigins with a path', `tokens: { keysDir: ${goodKeys} }\nauth: { allowedOrigins: ['https://app.example/login'] }\n${route}`],
+  // Refused by route registration inside buildApp (Fastify's router), not by startup-checks.ts: config check builds the app.
+  ['a route prefix the router cannot register', `tokens: { keysDir: ${goodKeys} }\nroutes:\n  - { prefix: '/a*', upstream: http://127.0.0.1:1, auth: none }\n`]
 ]
 
 t.test('every file `start` refuses, `config check` refuses with the same message', async (t) => {
@@ -110,7 +113,15 @@ const warned: Array<[string, string, RegExp]> = [
   ['maxTtl over 1 h', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, maxTtl: 1d }\n${route}`, /tokens\.maxTtl is 24 h/],
   ['clock tolerance over 60 s', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, clockTolerance: 61s }\n${route}`, /tokens\.clockTolerance is 61 s/],
   ['open registration before a role-less required route', `${CLEAN}auth: { registration: true }\nroutes:\n  - { prefix: /api, upstream: http://127.0.0.1:1, auth: required }\n  - { prefix: /admin, upstream: http://127.0.0.1:1, roles: [admin] }\n`,
-    /auth\.registration is true and route \/api is auth: required without roles/],
+    /SEVERE: auth\.registration is true and route \/api admits any registered stranger/],
+  ['open registration before a route that only asks for the role registration grants', `${CLEAN}auth: { registration: true }\nroutes:\n  - { prefix: /api, upstream: http://127.0.0.1:1, roles: [user, staff] }\n`,
+    /SEVERE: auth\.registration is true and route \/api admits any registered stranger/],
+  ['open registration even when every route asks for other roles', `${CLEAN}auth: { registration: true }\nroutes:\n  - { prefix: /admin, upstream: http://127.0.0.1:1, roles: [admin] }\n`,
+    /auth\.registration is true: anyone can create an account/],
+  ['rateLimit: false', `${CLEAN}rateLimit: false\n${route}`, /rateLimit is false/],
+  ['revocationDelay over 60 s', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, revocationDelay: 2m }\n${route}`, /tokens\.revocationDelay is 2 min/],
+  ['a legacy login over plain HTTP off loopback', `${CLEAN}users: { source: upstream, url: 'http://legacy.example/login' }\n${route}`, /users\.url: the legacy login legacy\.example is reached over plain HTTP/],
+  ['a legacy login on a host that only starts like loopback', `${CLEAN}users: { source: upstream, url: 'http://localhost.evil.example/login' }\n${route}`, /users\.url: the legacy login localhost\.evil\.example/],
   ['a database URL with a literal password', `store: { mongodb: { url: 'mongodb://app:s3cret@db.example:27017/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`, /store\.mongodb\.url is a secret written in the file/],
   ['a literal key-encryption key', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keyStore: database, keyEncryptionKey: ${randomBytes(32).toString('hex')} }\n${route}`, /tokens\.keyEncryptionKey is a secret written in the file/],
   ['a literal HS256 secret', `${CLEAN.replace(`keysDir: ${goodKeys}`, `keys: [{ kid: k1, algorithm: HS256, secret: ${randomBytes(48).toString('base64url')} }]`)}${route}`, /tokens\.keys\[0\]\.secret is a secret written in the file/],
@@ -136,16 +147,70 @@ t.test('config check and doctor print one list of warnings; --strict makes them 
   }
 })
 
-t.test('secrets read from the environment are not warned about, nor URLs without a password', async (t) => {
+t.test('secrets read from the environment are not warned about, nor URLs without a password, nor an empty trustProxy list, nor a loopback legacy login', async (t) => {
   const quiet = [
     `store: { mongodb: { url: 'mongodb://app:\${AUTHGATE_CHECK_TEST_PW}@127.0.0.1:1/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`,
     `store: { mongodb: { url: 'mongodb://app@127.0.0.1:1/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`,
     `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keyStore: database, keyEncryptionKey: \${AUTHGATE_CHECK_TEST_KEK} }\n${route}`,
-    `${CLEAN}auth: { registration: true }\n${route}`
+    `server: { trustProxy: [] }\n${CLEAN}${route}`,
+    `${CLEAN}users: { source: upstream, url: 'http://127.0.0.1:9/login' }\n${route}`
   ]
   process.env.AUTHGATE_CHECK_TEST_PW = 's3cret'
   for (const [index, text] of quiet.entries()) {
     const checked = await run('config', 'check', file(`quiet-${index}.yaml`, text), '--strict')
     t.equal(checked.code, 0, `${text.split('\n')[0] ?? ''}: ${checked.stdout}`)
   }
+})
+
+t.test('open registration: the severe warning names only routes a registered stranger passes', async (t) => {
+  const text = `${CLEAN}auth: { registration: true }\nroutes:\n  - { prefix: /admin, upstream: http://127.0.0.1:1, roles: [admin] }\n  - { prefix: /pub, upstream: http://127.0.0.1:1, auth: none }\n  - { prefix: /me, upstream: http://127.0.0.1:1, auth: optional }\n`
+  const checked = await run('config', 'check', file('registration-severe.yaml', text))
+  t.match(checked.stdout, /SEVERE: auth\.registration is true and route \/me admits/)
+  t.notMatch(checked.stdout, /route \/admin admits|route \/pub/, 'not the routes that need another role, nor anonymous ones')
+})
+
+t.test('literal secrets: every place a URL or a value can carry one, and references or names that are not secrets', async (t) => {
+  const flagged: Array<[string, unknown]> = [
+    ['a password in the userinfo', { store: { mongodb: { url: 'mongodb://app:s3cret@db:27017/' } } }],
+    ['a lone userinfo of a Redis URL (taken as the password)', { rateLimit: { redis: 'redis://TOKEN@127.0.0.1:6379' } }],
+    ['a lone userinfo shaped like a token', { users: { url: 'https://ghp_16C7e42F292c6912E7710c838347Ae178B4a@legacy.example/login' } }],
+    ['an api_key query parameter', { users: { url: 'https://legacy.example/login?api_key=abc123' } }],
+    ['an access_token query parameter', { users: { url: 'https://legacy.example/login?x=1&access_token=abc' } }],
+    ['a signature query parameter', { notifications: { newDeviceWebhook: 'https://bucket.example/hook?X-Amz-Signature=abcdef' } }],
+    ['a sig query parameter', { notifications: { newDeviceWebhook: 'https://hooks.example/h?sv=1&sig=abcdef' } }],
+    ['a password query parameter, percent-encoded name', { store: { mongodb: { url: 'mongodb://db/?pass%77ord=x' } } }],
+    ['a token in a webhook path', { notifications: { newDeviceWebhook: 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX1' } }],
+    ['a number under a secret key', { store: { password: 12345678 } }],
+    ['a literal next to a reference', { tokens: { keys: [{ secret: 'abc${SECRET}' }] } }],
+    ['a malformed reference is no reference', { tokens: { keys: [{ secret: '${not a name}' }] } }]
+  ]
+  for (const [name, raw] of flagged) t.equal(literalSecrets(raw).length, 1, name)
+  const quiet: Array<[string, unknown]> = [
+    ['a password from the environment', { store: { mongodb: { url: 'mongodb://app:${PW}@db/' } } }],
+    ['a Redis password from the environment', { rateLimit: { redis: 'redis://${REDIS_TOKEN}@127.0.0.1:6379' } }],
+    ['a lone account name', { store: { mongodb: { url: 'mongodb://app@db/' } } }],
+    ['an X.509 subject', { store: { mongodb: { url: 'mongodb://CN%3Dclient%2COU%3Dapps%2CO%3DExample@db/?authMechanism=MONGODB-X509' } } }],
+    ['query parameters that are not secrets', { store: { mongodb: { url: 'mongodb://db/?authSource=admin&authMechanism=SCRAM-SHA-256&tls=true' } } }],
+    ['an empty secret parameter', { users: { url: 'https://legacy.example/login?token=' } }],
+    ['a query secret from the environment', { users: { url: 'https://legacy.example/login?api_key=${KEY}' } }],
+    ['an upstream path that looks like a token (not a webhook)', { routes: [{ prefix: '/api', upstream: 'http://127.0.0.1:1/v2/a1b2c3d4e5f6g7h8i9' }] }],
+    ['a webhook path of words', { notifications: { newDeviceWebhook: 'https://hooks.example/authgate/new-device-events' } }],
+    ['a number under another key', { server: { port: 8080 } }]
+  ]
+  for (const [name, raw] of quiet) t.same(literalSecrets(raw), [], name)
+})
+
+t.test('doctor fails only where config check fails: what config check warns about is a warning to doctor too (exit 1 with --strict only)', async (t) => {
+  const path = file('doctor-exposed-plain-cookie.yaml', `server: { host: 0.0.0.0 }\n${CLEAN}cookie: { secure: false }\n${route}`)
+  const checked = await run('config', 'check', path)
+  t.equal(checked.code, 0, checked.stdout)
+  t.match(checked.stdout, /WARNING cookie\.secure is false.*server\.host 0\.0\.0\.0 is reachable from other machines/)
+  const doctor = await run('doctor', '--config', path, '--offline')
+  t.equal(doctor.code, 0, doctor.stdout)
+  t.match(doctor.stdout, /WARNING cookie\.secure is false.*server\.host 0\.0\.0\.0/)
+  t.notMatch(doctor.stdout, /PROBLEM/)
+  t.equal((await run('doctor', '--config', path, '--offline', '--strict')).code, 1)
+  const refused = await run('doctor', '--config', file('doctor-router-refuses.yaml', `tokens: { keysDir: ${goodKeys} }\nroutes:\n  - { prefix: '/a*', upstream: http://127.0.0.1:1, auth: none }\n`), '--offline')
+  t.equal(refused.code, 1, 'a file start cannot build is a problem to doctor as well')
+  t.match(refused.stdout, /PROBLEM authgate start refuses this file/)
 })

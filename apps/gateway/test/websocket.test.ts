@@ -156,3 +156,84 @@ t.test('client sockets never throw on a close reason longer than a close frame h
   }
   t.equal(warnings.length, 2, 'the replaced reasons are logged for the operator')
 })
+
+/** A WebSocket upstream that completes each upgrade only after `delayMs`; records its sockets' closes. */
+async function startSlowWsUpstream (t: TeardownHost, delayMs: number) {
+  const server = createServer((_request, response) => { response.end('http') })
+  const wss = new WebSocketServer({ noServer: true })
+  const connections: Array<{ closed: Promise<void> }> = []
+  server.on('upgrade', (request, socket, head) => {
+    setTimeout(() => {
+      wss.handleUpgrade(request, socket, head, (upstreamSocket) => {
+        connections.push({ closed: new Promise((resolve) => { upstreamSocket.once('close', () => { resolve() }) }) })
+      })
+    }, delayMs)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => {
+    for (const client of wss.clients) client.terminate()
+    wss.close()
+    server.closeAllConnections()
+    server.close(() => { resolve() })
+  }))
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, connections }
+}
+
+t.test('a client gone before a slow upstream accepts leaves no upstream socket relaying its identity', async (t) => {
+  const upstream = await startSlowWsUpstream(t, 300)
+  const gateway = await startGateway(t, { routes: [{ prefix: '/ws', upstream: upstream.url, auth: 'required', websocket: true, rewritePrefix: '/' }] })
+  const { socket } = await open(`ws://127.0.0.1:${gateway.port}/ws/chat`, { authorization: `Bearer ${gateway.token('u1')}` })
+  t.ok(socket, 'the client side is upgraded at once')
+  await new Promise<void>((resolve) => { socket?.once('close', () => { resolve() }); socket?.close() })
+  for (let i = 0; i < 40 && upstream.connections.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50))
+  t.equal(upstream.connections.length, 1, 'the upstream accepted after the client had gone')
+  const outcome = await Promise.race([upstream.connections[0]?.closed.then(() => 'closed'), new Promise((resolve) => setTimeout(() => { resolve('open') }, 2000))])
+  t.equal(outcome, 'closed', 'and its socket is cut off')
+})
+
+t.test('WebSocketExpiry: a socket linked after its client closed is neither timed nor tracked; the upstream is cut', async (t) => {
+  const { WebSocketExpiry } = await import('../src/ws-expiry.js')
+  const { EventEmitter } = await import('node:events')
+  const revocations = { isRevoked: () => false, onRevoked: () => () => {} } as unknown as ConstructorParameters<typeof WebSocketExpiry>[1]
+  const logged: unknown[] = []
+  const context = { log: { error: (details: object) => { logged.push(details) } } }
+  const fake = (readyState: number) => Object.assign(new EventEmitter(), {
+    readyState,
+    _socket: {},
+    closedWith: undefined as number | undefined,
+    terminated: false,
+    close (code: number) { this.closedWith = code },
+    terminate () { this.terminated = true }
+  })
+  const required = new WebSocketExpiry('required', revocations)
+  t.teardown(() => { required.stop() })
+  const exp = Math.floor(Date.now() / 1000) + 60
+
+  const live = fake(WebSocket.OPEN)
+  const liveTarget = fake(WebSocket.OPEN)
+  required.note(live._socket as never, { exp, sid: 's1' })
+  required.onConnect(context, live as unknown as WebSocket, liveTarget as unknown as WebSocket)
+  t.equal(required.tracked, 1, 'an open client socket is tracked')
+  live.emit('close')
+  t.equal(required.tracked, 0, 'and forgotten at its close')
+
+  const gone = fake(WebSocket.CLOSED)
+  const goneTarget = fake(WebSocket.OPEN)
+  required.note(gone._socket as never, { exp, sid: 's2' })
+  required.onConnect(context, gone as unknown as WebSocket, goneTarget as unknown as WebSocket)
+  t.equal(required.tracked, 0, 'a client already closed is not tracked')
+  t.ok(goneTarget.terminated, 'its upstream socket is terminated')
+
+  const unadmitted = fake(WebSocket.OPEN)
+  const unadmittedTarget = fake(WebSocket.OPEN)
+  required.onConnect(context, unadmitted as unknown as WebSocket, unadmittedTarget as unknown as WebSocket)
+  t.equal(unadmitted.closedWith, 1011, 'on a required route, a socket with no recorded admission is closed 1011')
+  t.ok(unadmittedTarget.terminated, 'with its upstream')
+  t.equal(logged.length, 1, 'and logged')
+
+  const optional = new WebSocketExpiry('optional', revocations)
+  t.teardown(() => { optional.stop() })
+  const anonymous = fake(WebSocket.OPEN)
+  optional.onConnect(context, anonymous as unknown as WebSocket, fake(WebSocket.OPEN) as unknown as WebSocket)
+  t.equal(anonymous.closedWith, undefined, 'an anonymous socket on an optional route is relayed')
+})

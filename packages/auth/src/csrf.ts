@@ -13,19 +13,32 @@ export type PublicOrigin = string | false | undefined
 /**
  * Throws AuthError AUTH_CROSS_SITE when the request comes from another site: `Sec-Fetch-Site: cross-site`, or an
  * `Origin` (including the opaque `null`) that is neither the app's own origin nor in `allowedOrigins`.
- * Requests without either header (curl, server-to-server) pass: they carry no ambient browser credentials.
+ * Requests without either header (curl, server-to-server) pass: they carry no ambient browser credentials — unless
+ * the cookie is `SameSite=None`: then the browser itself sends it on cross-site requests, and an old one sends
+ * neither header, so the Referer's origin is judged instead, and a request without any of the three is refused.
  *
  * The own origin is never read from X-Forwarded-Host (Fastify's `request.host` under trustProxy): a client that
  * sends a forged one with a matching Origin would otherwise pass. Behind a proxy, configure `publicOrigin`.
  */
-export function assertSameSite (request: FastifyRequest, allowedOrigins: ReadonlySet<string>, publicOrigin?: PublicOrigin): void {
+export function assertSameSite (request: FastifyRequest, allowedOrigins: ReadonlySet<string>, publicOrigin?: PublicOrigin, sameSite?: 'strict' | 'lax' | 'none'): void {
   const fetchSite = request.headers['sec-fetch-site']
-  const origin = request.headers.origin
+  const origin = request.headers.origin ?? (sameSite === 'none' && fetchSite === undefined ? refererOrigin(request.headers.referer) : undefined)
   if (origin !== undefined) {
     if (allowedOrigins.has(origin)) return
     if (origin === 'null' || !isOwnOrigin(origin, request, publicOrigin)) throw new AuthError('AUTH_CROSS_SITE')
   }
   if (fetchSite === 'cross-site') throw new AuthError('AUTH_CROSS_SITE')
+}
+
+/** The origin a Referer names; 'null' (refused) when it is absent or not an absolute http(s) URL. */
+function refererOrigin (referer: string | undefined): string {
+  if (referer === undefined) return 'null'
+  try {
+    const url = new URL(referer)
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : 'null'
+  } catch {
+    return 'null'
+  }
 }
 
 function isOwnOrigin (origin: string, request: FastifyRequest, publicOrigin: PublicOrigin): boolean {

@@ -10,7 +10,7 @@ export type {
   RefreshUser, RefreshUserSession,
   RevocationInput
 } from './options.js'
-export { normaliseOptions, parseDuration } from './options.js'
+export { normaliseOptions, normaliseOrigin, parseDuration, DEFAULT_ROLES } from './options.js'
 export type {
   AuthgateEvents, AuthgateEventMap, AuthgateEventName, AuthgateEventHooks, AuthgateListener, LoginEvent, LogoutEvent,
   NewDeviceEvent, RefreshReuseEvent, ReuseClassification

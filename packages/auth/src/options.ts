@@ -314,7 +314,12 @@ function normalisePrefix (value: unknown): string {
   return prefix
 }
 
-function normaliseOrigin (origin: unknown, path: string): string {
+/**
+ * `origin` as `scheme://host[:port]` (http or https; host lower-cased, a default port dropped), or an Error naming
+ * `path`: a path, query, fragment or credentials are refused. One reading of an origin for the plugin's options and
+ * the gateway's `server.publicOrigin`.
+ */
+export function normaliseOrigin (origin: unknown, path: string): string {
   if (typeof origin !== 'string') throw new Error(`${path} must be a string`)
   let url: URL
   try {
@@ -322,7 +327,8 @@ function normaliseOrigin (origin: unknown, path: string): string {
   } catch {
     throw new Error(`${path} must be an origin like https://app.example.com`)
   }
-  if (url.origin !== origin.replace(/\/$/, '')) throw new Error(`${path} must be an origin (scheme://host[:port]), without a path`)
+  const extra = url.pathname !== '/' || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '' || /[?#]/.test(origin)
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || extra) throw new Error(`${path} must be an origin (scheme://host[:port]), without a path`)
   return url.origin
 }
 
@@ -415,6 +421,9 @@ function normaliseRefreshUser (input: AuthgateOptions): NormalisedOptions['refre
   return { lookup: input.refreshUser, intervalMs: duration(input.refreshUserInterval, '5m', 'refreshUserInterval', 0, 86_400_000) }
 }
 
+/** Roles a newly registered user gets unless `defaultRoles` says otherwise. */
+export const DEFAULT_ROLES: readonly string[] = Object.freeze(['user'])
+
 export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
   // Options may come from untyped configuration (YAML, JSON): every check holds at run time too.
   if (typeof input !== 'object' || (input as unknown) === null) throw new Error('@authgate/fastify options must be an object')
@@ -436,7 +445,7 @@ export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
   if (!(['revoke', 'report'] as unknown[]).includes(reuseDetection)) throw new Error('reuseDetection must be "revoke" | "report"')
   const jwksPath = input.jwksPath === false ? false : text(input.jwksPath, '/.well-known/jwks.json', 'jwksPath')
   if (jwksPath !== false && !jwksPath.startsWith('/')) throw new Error('jwksPath must start with /')
-  const roles = input.defaultRoles ?? ['user']
+  const roles = input.defaultRoles ?? DEFAULT_ROLES
   if (!isRoleList(roles)) throw new Error('defaultRoles must be an array of role names (no commas or control characters)')
   if (input.verifyCredentials !== undefined && typeof input.verifyCredentials !== 'function') throw new Error('verifyCredentials must be a function')
   const refreshUser = normaliseRefreshUser(input)

@@ -67,6 +67,32 @@ t.test('CSRF behind a trusted proxy: a forged X-Forwarded-Host is never the own 
   await t.rejects(buildApp(t, 'memory', { options: { publicOrigin: 'https://app.example.com/path' } }), /publicOrigin must be an origin/)
 })
 
+t.test('CSRF with SameSite=None: without Origin and Sec-Fetch-Site, the Referer\'s origin is judged; none at all is refused', async (t) => {
+  const app = await buildApp(t, 'memory', { options: { cookie: { sameSite: 'none', secure: true }, allowedOrigins: ['https://spa.example.com'] } })
+  const { rt } = await signIn(app, 'csrf-none-site@example.com')
+  const refusedHeaders: Array<Record<string, string>> = [
+    {},
+    { referer: 'https://evil.example/attack' },
+    { referer: 'https://spa.example.com.evil.example/' },
+    { referer: 'not a url' },
+    { referer: 'data:text/html,x' }
+  ]
+  for (const headers of refusedHeaders) {
+    const answer = await refresh(app, rt, headers)
+    t.equal(answer.statusCode, 403, `refused: ${JSON.stringify(headers)}`)
+    t.equal(answer.json().code, 'AUTH_CROSS_SITE')
+  }
+  const fromSpa = await refresh(app, rt, { referer: 'https://spa.example.com/app/page?x=1' })
+  t.equal(fromSpa.statusCode, 200, 'an allowed origin\'s Referer passes (and nothing above rotated the token)')
+  const own = await refresh(app, cookieOf(fromSpa)!.value, { referer: 'http://localhost:80/account', host: 'localhost:80' })
+  t.equal(own.statusCode, 200, 'the own origin\'s Referer passes')
+  t.equal((await refresh(app, cookieOf(own)!.value, { 'sec-fetch-site': 'same-origin' })).statusCode, 200, 'Sec-Fetch-Site same-origin still decides when sent')
+
+  const strict = await buildApp(t, 'memory')
+  const second = await signIn(strict, 'csrf-strict-site@example.com')
+  t.equal((await refresh(strict, second.rt)).statusCode, 200, 'SameSite=Strict: a request without any of them still passes (curl)')
+})
+
 t.test('NoSQL injection and wrong types are 400', async (t) => {
   const app = await buildApp(t, 'memory')
   await register(app, 'victim@example.com')

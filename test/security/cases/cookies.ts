@@ -353,6 +353,32 @@ const csrf: AttackCase[] = [
   },
   {
     id: 'C.44',
+    name: 'with `cookie.sameSite: none`, `POST /auth/refresh` with neither `Origin` nor `Sec-Fetch-Site` (an old browser): no Referer, a foreign one, or one that is no URL',
+    expect: CROSS_SITE,
+    attack: async (target) => {
+      const gateway = await target.fresh({ config: { cookie: { sameSite: 'none', secure: true }, auth: { registration: true, allowedOrigins: ['https://spa.example.test'] } } })
+      const { refreshToken } = await gateway.login('c44g@example.test')
+      const variants: readonly Record<string, string>[] = [
+        {},
+        { referer: 'https://evil.example/page' },
+        { referer: 'https://spa.example.test.evil.example/' },
+        { referer: 'about:blank' }
+      ]
+      return everyVariant(variants, CROSS_SITE, (headers) => gateway.request('/auth/refresh', { method: 'POST', headers: { cookie: `${REFRESH_COOKIE}=${refreshToken}`, ...headers } }))
+    }
+  },
+  {
+    id: 'C.44',
+    name: 'with `cookie.sameSite: none`, `POST /auth/refresh` with only a Referer on an allowed origin, the control case',
+    expect: { status: 200, upstream: 'n/a' },
+    attack: async (target) => {
+      const gateway = await target.fresh({ config: { cookie: { sameSite: 'none', secure: true }, auth: { registration: true, allowedOrigins: ['https://spa.example.test'] } } })
+      const { refreshToken } = await gateway.login('c44h@example.test')
+      return gateway.request('/auth/refresh', { method: 'POST', headers: { cookie: `${REFRESH_COOKIE}=${refreshToken}`, referer: 'https://spa.example.test/app' } })
+    }
+  },
+  {
+    id: 'C.44',
     name: 'same-origin `POST /auth/refresh` (own `Origin`, JSON, `Sec-Fetch-Site: same-origin`), the control case',
     expect: { status: 200, upstream: 'n/a' },
     attack: async (target) => {

@@ -13,11 +13,18 @@ export interface HeldSocket {
   closeWithin: (ms: number) => Promise<Closed | 'open'>
 }
 
-/** A WebSocket upstream on 127.0.0.1 that echoes every message. */
-export async function startEchoWsUpstream (): Promise<{ url: string, close: () => Promise<void> }> {
+/**
+ * A WebSocket upstream on 127.0.0.1 that echoes every message; with `withSession`, prefixed by the session id the
+ * gateway sent in the handshake (`sid:message`), so a test sees as whom the socket relays.
+ */
+export async function startEchoWsUpstream (withSession = false): Promise<{ url: string, close: () => Promise<void> }> {
   const server = createServer((_request, response) => { response.end('http') })
   const wss = new WebSocketServer({ server })
-  wss.on('connection', (socket) => { socket.on('message', (data) => { socket.send(data) }) })
+  wss.on('connection', (socket, request) => {
+    socket.on('message', (data) => {
+      socket.send(withSession ? `${String(request.headers['x-session-id'])}:${(data as Buffer).toString()}` : data)
+    })
+  })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

@@ -4,6 +4,7 @@
 import { parseConfig, readConfigFile } from '../config.js'
 import { checkStartable } from '../startup-checks.js'
 import { configWarnings } from './config-warnings.js'
+import { buildOffline } from './offline-build.js'
 import { UsageError, out, parseArgs } from './args.js'
 
 export const CONFIG_HELP = `Usage: authgate config check FILE [--strict]
@@ -16,7 +17,7 @@ registration, secrets written in the file…). Exit code 0 when valid, 1 when no
 Options:
   --strict   warnings count as problems (exit 1)`
 
-export function configCommand (argv: readonly string[]): number {
+export async function configCommand (argv: readonly string[]): Promise<number> {
   const args = parseArgs(argv, [], ['strict'])
   if (args.flags.has('help')) {
     out(CONFIG_HELP)
@@ -26,6 +27,7 @@ export function configCommand (argv: readonly string[]): number {
   if (verb !== 'check' || path === undefined || rest.length > 0) throw new UsageError('expected: authgate config check FILE [--strict]')
   const { file, raw } = readConfigFile(path)
   const config = parseConfig(raw, { file, env: process.env })
+  await buildOffline(config)
   const check = checkStartable(config)
   if (check.keysError !== undefined) throw new Error(`${path}: ${check.keysError}`)
   if (!check.canSign) throw new Error(`${path}: tokens.keysDir holds no signing key (run authgate keygen)`)

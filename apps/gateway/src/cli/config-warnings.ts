@@ -1,26 +1,41 @@
 // The settings that work but weaken the gateway: one list, printed by `authgate config check` and `authgate doctor`
 // (and turned into exit 1 by their --strict). Each warning names the key and says what it costs.
+import { DEFAULT_ROLES, checkRoles } from '@authgate/fastify'
 import type { GatewayConfig } from '../config.js'
 import { literalSecrets } from '../config/literal-secrets.js'
 import { legacyRefreshWarning } from '../config/users-refresh.js'
-import { trustsProxy } from '../app.js'
+import { trustsProxy } from '../trust-proxy.js'
 
 const HOUR_MS = 3_600_000
 const MINUTE_MS = 60_000
-const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:|$)/
-const LOOPBACK_UPSTREAM = /^http:\/\/(localhost|127\.|\[::1\])/
+
+/** Whether `url` is plain HTTP to a host other than this machine (by its parsed host name, not a prefix of the text). */
+function plainHttpOffLoopback (url: string): boolean {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    return false
+  }
+  if (parsed.protocol !== 'http:') return false
+  const host = parsed.hostname
+  return !(host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host))
+}
 
 function duration (ms: number): string {
   return ms % HOUR_MS === 0 ? `${ms / HOUR_MS} h` : ms % MINUTE_MS === 0 ? `${ms / MINUTE_MS} min` : `${ms / 1000} s`
 }
 
 /**
- * Routes a registered stranger passes: `auth: required` without roles. With open registration anyone can create an
- * account (and gets the default role), so such a route is as open as an anonymous one.
+ * Routes a registered stranger passes with an identity: `auth: required` or `optional` whose roles are empty or include
+ * one that registration grants (the plugin's default roles: the gateway does not change them). With open
+ * registration anyone can create such an account, so these routes are as open as anonymous ones.
  */
 export function routesOpenToRegistration (config: GatewayConfig): string[] {
   if (!config.registration) return []
-  return config.routes.filter((route) => route.auth === 'required' && route.roles.length === 0).map((route) => route.prefix)
+  return config.routes
+    .filter((route) => route.auth !== 'none' && checkRoles({ roles: [...DEFAULT_ROLES] }, route.roles))
+    .map((route) => route.prefix)
 }
 
 /** Warnings for `config`; `raw` is the file as written (before `${VAR}` expansion), for literal secrets. */
@@ -31,19 +46,26 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
   if (trustsProxy(server.trustProxy) && server.publicOrigin === undefined) {
     found.push('server.trustProxy without server.publicOrigin: the CSRF check never trusts the request\'s host behind a proxy, so browser refresh and logout calls are refused unless their Origin is in auth.allowedOrigins; set server.publicOrigin')
   }
-  if (!cookie.secure) found.push('cookie.secure is false: the refresh token travels in clear over plain HTTP (acceptable on loopback only)')
+  if (!cookie.secure) {
+    const exposed = !['127.0.0.1', '::1', 'localhost'].includes(server.host)
+    found.push('cookie.secure is false: the refresh token travels in clear over plain HTTP (acceptable on loopback only)' +
+      (exposed ? `, and server.host ${server.host} is reachable from other machines` : ''))
+  }
   if (cookie.sameSite === 'none') found.push('cookie.sameSite is none: the refresh cookie is sent on cross-site requests; only the Origin check (auth.allowedOrigins) stands against CSRF')
   for (const origin of config.allowedOrigins) {
-    if (origin.startsWith('http://') && !LOOPBACK_ORIGIN.test(origin)) found.push(`auth.allowedOrigins contains the plain-HTTP origin ${origin}`)
+    if (plainHttpOffLoopback(origin)) found.push(`auth.allowedOrigins contains the plain-HTTP origin ${origin}`)
   }
   if (tokens.accessTtlMs > HOUR_MS) found.push(`tokens.accessTtl is ${duration(tokens.accessTtlMs)}: a stolen access token works that long, and logout reaches it only through the revocation list; 15 min or less is usual`)
   if (tokens.maxTtlMs !== undefined && tokens.maxTtlMs > HOUR_MS) found.push(`tokens.maxTtl is ${duration(tokens.maxTtlMs)}: the gateway accepts tokens that live that long (authgate token --ttl)`)
   const toleranceMs = tokens.clockToleranceMs ?? 30_000
   if (toleranceMs > MINUTE_MS) found.push(`tokens.clockTolerance is ${duration(toleranceMs)}: expired tokens are accepted that long after their exp; synchronise clocks (NTP) and keep it at 60 s or less`)
   // (tokens.reuseGrace over 60 s is refused outright by the configuration, not merely warned about.)
-  const open = routesOpenToRegistration(config)
-  if (open.length > 0) {
-    found.push(`auth.registration is true and ${open.map((prefix) => `route ${prefix}`).join(', ')} ${open.length === 1 ? 'is' : 'are'} auth: required without roles: anyone can register and pass; require roles there, or turn registration off`)
+  if (config.registration) {
+    found.push(`auth.registration is true: anyone can create an account and log in (roles ${DEFAULT_ROLES.join(', ')}); turn it off unless strangers should have accounts`)
+    const open = routesOpenToRegistration(config)
+    if (open.length > 0) {
+      found.push(`SEVERE: auth.registration is true and ${open.map((prefix) => `route ${prefix}`).join(', ')} ${open.length === 1 ? 'admits' : 'admit'} any registered stranger (auth: required/optional with no roles, or only roles registration grants: ${DEFAULT_ROLES.join(', ')}); require other roles there, or turn registration off`)
+    }
   }
   const legacy = legacyRefreshWarning(config.users)
   if (legacy !== undefined) found.push(legacy)
@@ -51,13 +73,18 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
   if (config.store === undefined) {
     found.push('no store.mongodb: sessions live in memory and vanish on restart' + (server.workers > 1 ? '; with server.workers > 1 each worker has its own sessions' : ''))
   }
+  if (tokens.revocationDelayMs > MINUTE_MS) found.push(`tokens.revocationDelay is ${duration(tokens.revocationDelayMs)}: a logged-out or revoked session's access token (and its WebSockets) keeps working that long on other instances; 60 s or less`)
+  if (config.rateLimit === false) found.push('rateLimit is false: login, refresh and registration attempts are not limited and accounts never lock out (password guessing at full speed)')
+  if (config.users.source === 'upstream' && plainHttpOffLoopback(config.users.url)) {
+    found.push(`users.url: the legacy login ${new URL(config.users.url).host} is reached over plain HTTP; every password crosses that network in clear (use https://)`)
+  }
   if (server.workers > 1 && config.rateLimit !== false && config.rateLimit.redis === undefined) {
     found.push(`server.workers is ${server.workers} without rateLimit.redis: each worker counts login attempts on its own (${server.workers}× the limits)`)
   }
   for (const route of config.routes) {
     if (route.forwardAuthorization) found.push(`route ${route.prefix}: forwardAuthorization sends the bearer token to the upstream`)
     if (route.prefix === '/' && route.auth !== 'required') found.push('route /: a catch-all anonymous route proxies every path no other route claims')
-    if (route.upstream.startsWith('http://') && !LOOPBACK_UPSTREAM.test(route.upstream)) {
+    if (plainHttpOffLoopback(route.upstream)) {
       found.push(`route ${route.prefix}: the upstream ${new URL(route.upstream).host} is reached over plain HTTP; the identity headers can be read or forged on that network (upstreams can verify x-authgate-assertion)`)
     }
   }

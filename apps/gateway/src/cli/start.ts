@@ -1,9 +1,9 @@
 // `authgate start [--config FILE]`: the gateway from a configuration file, or the embedded demo default.
 import { parseConfig, readConfigFile } from '../config.js'
 import { closeOnSignals, cluster, runPrimary, startServer } from '../server.js'
-import { checkStartable } from '../startup-checks.js'
 import { configWarnings } from './config-warnings.js'
 import { embeddedBanner, embeddedSetup } from './embedded.js'
+import { buildOffline } from './offline-build.js'
 import { flag, out, parseArgs } from './args.js'
 
 export const START_HELP = `Usage: authgate start [--config FILE]
@@ -20,9 +20,9 @@ Options:
 async function startFromFile (path: string): Promise<number> {
   const { file, raw } = readConfigFile(path)
   const config = parseConfig(raw, { file, env: process.env })
-  // The checks `authgate config check` runs, the same function: refused here before anything starts or forks.
-  checkStartable(config)
   if (config.server.workers > 1 && cluster.isPrimary) {
+    // What `config check` runs (the app each worker builds, built once offline): a bad file fails before any fork.
+    await buildOffline(config)
     for (const warning of configWarnings(config, raw)) console.warn(`authgate: ${warning}`)
     out(`authgate: starting ${config.server.workers} workers on ${config.server.host}:${config.server.port}`)
     return runPrimary(config.server.workers, (message) => { console.warn(`authgate: ${message}`) })

@@ -4,6 +4,8 @@
 import { ConfigError } from './types.js'
 
 const REFERENCE = /\$\{([^}]*)\}/g
+/** A well-formed `${NAME}` reference, the only spelling expanded (expandEnv refuses anything else inside `${…}`). */
+export const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 function substitute (value: string, env: Readonly<Record<string, string | undefined>>, path: string, where: string): string {

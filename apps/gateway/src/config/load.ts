@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
+import { ENV_REFERENCE } from './env.js'
 import { parseConfig } from './parse.js'
 import { ConfigError, type GatewayConfig } from './types.js'
 
@@ -13,11 +14,10 @@ export interface LoadOptions {
 // `url: ${MONGODB_URL}` inside a YAML flow mapping (`{ ... }`) is not a valid plain scalar: `{` and `}` are flow
 // indicators. References are swapped for inert placeholders before parsing and back afterwards, so they work in
 // every YAML position, and values from the environment are never parsed as YAML (no injection through a variable).
-const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 const PLACEHOLDER = /__AUTHGATE_ENV-([A-Za-z_][A-Za-z0-9_]*)-__/g
 
 function shieldReferences (text: string): string {
-  return text.replace(REFERENCE, '__AUTHGATE_ENV-$1-__')
+  return text.replace(ENV_REFERENCE, '__AUTHGATE_ENV-$1-__')
 }
 
 function restoreReferences (value: unknown): unknown {

@@ -1,7 +1,7 @@
 // Untyped configuration (parsed YAML/JSON, or an object built in code) → a validated, frozen GatewayConfig.
 import { isAbsolute, resolve } from 'node:path'
 import { availableParallelism } from 'node:os'
-import { ACCESS_ALGORITHMS, DEFAULT_KEY_REFRESH_MS, parseKeyEncryptionKey, type AccessAlgorithm, type KeyEncryptionKey, type KeyInput } from '@authgate/fastify'
+import { ACCESS_ALGORITHMS, DEFAULT_KEY_REFRESH_MS, normaliseOrigin, parseKeyEncryptionKey, type AccessAlgorithm, type KeyEncryptionKey, type KeyInput } from '@authgate/fastify'
 import { expandEnv } from './env.js'
 import { Reader } from './reader.js'
 import { readHeaderLists } from './header-lists.js'
@@ -56,9 +56,12 @@ function readServer (reader: Reader, value: unknown): GatewayConfig['server'] {
 /** `scheme://host[:port]` browsers use to reach the gateway (the CSRF check's own origin behind a proxy). */
 function readPublicOrigin (reader: Reader, value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined
-  const url = new URL(reader.httpUrl(value, 'server.publicOrigin'))
-  if (url.pathname !== '/') reader.fail('server.publicOrigin', 'must be an origin (scheme://host[:port]), without a path')
-  return url.origin
+  try {
+    // The plugin's own reading of an origin (its `publicOrigin` and `allowedOrigins` options).
+    return normaliseOrigin(value, 'server.publicOrigin')
+  } catch {
+    return reader.fail('server.publicOrigin', 'must be an origin (scheme://host[:port]), without a path')
+  }
 }
 
 function readStore (reader: Reader, value: unknown): GatewayConfig['store'] {

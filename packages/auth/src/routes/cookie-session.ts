@@ -14,7 +14,7 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
   const limits = options.rateLimit
   const sameSite: onRequestHookHandler = (request, _reply, done) => {
     try {
-      assertSameSite(request, options.allowedOrigins, options.publicOrigin)
+      assertSameSite(request, options.allowedOrigins, options.publicOrigin, options.cookie.sameSite)
       done()
     } catch (error) {
       done(error as AuthError)
