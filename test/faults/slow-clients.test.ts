@@ -273,3 +273,28 @@ t.test('maxConcurrent: clients that leave while waiting or while streaming give 
   }
   t.same(upstream.seen.map((seen) => seen.url).filter((url) => url.includes('quitter')), [], 'no request of a client that left reached the upstream')
 })
+
+t.test('maxConcurrent: a request pipelined behind a slow one, its client gone, gives its slot back', async (t) => {
+  const upstream = await startUpstream(t)
+  upstream.handle((request, response) => {
+    request.resume()
+    // /hold never answers (until the gateway aborts it); /r answers at once.
+    if (request.url?.startsWith('/hold') !== true) response.end('ok')
+  })
+  const gateway = await startGateway(t, {
+    routes: [
+      { prefix: '/hold', upstream: upstream.url, auth: 'none', timeout: '20s' },
+      { prefix: '/r', upstream: upstream.url, auth: 'none', timeout: '1s', maxConcurrent: 1 }
+    ]
+  })
+  // Node handles the second request while the first is still in progress; its response is not attached to the
+  // socket yet, so it would never emit 'close' when the client leaves.
+  const pipelined = rawClient(t, gateway.port, 'GET /hold/a HTTP/1.1\r\nHost: gateway.test\r\n\r\nGET /r/b HTTP/1.1\r\nHost: gateway.test\r\n\r\n')
+  t.ok(await eventually(() => upstream.seen.some((seen) => seen.url === '/hold/a'), 5000), 'the first request reached the upstream')
+  await sleep(200)
+  pipelined.socket.destroy()
+  for (let round = 0; round < 3; round++) {
+    const answer = await fetch(`${gateway.origin}/r/after/${round}`, { signal: AbortSignal.timeout(5000) }).catch((error: unknown) => error as Error)
+    t.equal(answer instanceof Response ? answer.status : String(answer), 200, `request ${round + 1} after the pipelining client left is served`)
+  }
+})

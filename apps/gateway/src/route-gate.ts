@@ -57,6 +57,13 @@ export class RouteGate {
 
   /** A preHandler: admits, queues or refuses the request. */
   enter (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    if (reply.raw.socket === null) {
+      // Pipelined behind an answer still in progress on its connection: until Node attaches this response to the
+      // socket it would never emit 'close' if the client left, and a slot taken now would never be given back. It
+      // enters when its turn on the connection comes (its budget starts then); a client gone before never does.
+      reply.raw.once('socket', () => { this.enter(request, reply, done) })
+      return
+    }
     const deadline = Date.now() + this.timeoutMs
     if (gone(reply)) {
       // Nothing to hold a slot for: the proxy sees the aborted client and never connects upstream.
