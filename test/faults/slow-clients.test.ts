@@ -7,7 +7,7 @@
 import t from 'tap'
 import { connect, type Socket } from 'node:net'
 import type { ServerResponse } from 'node:http'
-import { startGateway, startUpstream, type TeardownHost } from '../../apps/gateway/test/helpers.js'
+import { startGateway, startUpstream, waitForLoad, type TeardownHost } from '../../apps/gateway/test/helpers.js'
 
 const REQUEST_TIMEOUT = { statusCode: 408, code: 'GATEWAY_REQUEST_TIMEOUT', error: 'Request Timeout', message: 'The request was not received in time' }
 
@@ -110,7 +110,7 @@ t.test('maxConcurrent: one slot held, a second request waits, a third gets 503; 
   const first = rawClient(t, gateway.port, 'GET /files/big HTTP/1.1\r\nHost: gateway.test\r\n\r\n')
   t.ok(await eventually(() => first.text().includes('first chunk'), 5000), 'the first request is streaming')
   const second = rawClient(t, gateway.port, 'GET /files/other HTTP/1.1\r\nHost: gateway.test\r\n\r\n')
-  await sleep(100)
+  t.ok(await waitForLoad(gateway.origin, '/files', (load) => load.active === 1 && load.queued === 1), 'the second request waits for the slot')
   const third = await fetch(`${gateway.origin}/files/third`)
   t.equal(third.status, 503)
   t.equal(third.headers.get('retry-after'), '1')
@@ -264,7 +264,7 @@ t.test('maxConcurrent: clients that leave while waiting or while streaming give 
   const holder = rawClient(t, gateway.port, 'GET /r/stream HTTP/1.1\r\nHost: gateway.test\r\n\r\n')
   t.ok(await eventually(() => holder.text().includes('streaming'), 5000), 'the only slot is taken')
   const quitters = Array.from({ length: 3 }, (_, index) => rawClient(t, gateway.port, `GET /r/quitter/${index} HTTP/1.1\r\nHost: gateway.test\r\n\r\n`))
-  await sleep(200)
+  t.ok(await waitForLoad(gateway.origin, '/r', (load) => load.queued === 1), 'one waits for the slot (the queue holds as many as the slots; the others got 503)')
   for (const quitter of quitters) quitter.socket.destroy()
   holder.socket.destroy()
   for (let round = 0; round < 3; round++) {

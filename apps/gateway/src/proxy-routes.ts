@@ -116,6 +116,7 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
     // The response's 'close' before 'finish' is the client going away (the request's own 'close' also fires after a
     // normal end of its body, so it cannot tell): the gate then frees the slot and the upstream request is aborted.
     const gate = new RouteGate(route.maxConcurrent, route.timeoutMs, abortUpstreamIfUnfinished)
+    record.load = gate
     scope.addHook('onClose', (_instance, done) => { gate.close(); done() })
     scope.addHook('onRequest', createAuthHook(route, authgate, metrics, expiry))
     // Only requests that passed the auth hook get here. WebSocket upgrades hold no pooled HTTP connection: not gated.

@@ -35,7 +35,7 @@ export function budgetLeft (request: IncomingMessage): number | undefined {
 }
 
 export class RouteGate {
-  private active = 0
+  private taken = 0
   private readonly waiting: Waiting[] = []
   private head = 0
   private timer: NodeJS.Timeout | undefined
@@ -48,6 +48,11 @@ export class RouteGate {
       onClose.call(this)
       leave()
     }
+  }
+
+  /** Requests holding a slot now. */
+  get active (): number {
+    return this.taken
   }
 
   /** Requests waiting now. */
@@ -70,7 +75,7 @@ export class RouteGate {
       done()
       return
     }
-    if (this.active < this.limit) {
+    if (this.taken < this.limit) {
       this.admit(reply, deadline)
       done()
       return
@@ -86,7 +91,7 @@ export class RouteGate {
   }
 
   private admit (reply: FastifyReply, deadline: number): void {
-    this.active++
+    this.taken++
     const response = reply.raw;
     (response.req as IncomingMessage & { [DEADLINE]?: number })[DEADLINE] = deadline
     response.on('close', this.release)
@@ -95,8 +100,8 @@ export class RouteGate {
   }
 
   private leave (): void {
-    this.active--
-    while (this.queued > 0 && this.active < this.limit) {
+    this.taken--
+    while (this.queued > 0 && this.taken < this.limit) {
       const next = this.shift()
       // A client that left while waiting takes no slot.
       if (gone(next.reply)) continue
