@@ -119,11 +119,10 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
     record.load = gate
     scope.addHook('onClose', (_instance, done) => { gate.close(); done() })
     scope.addHook('onRequest', createAuthHook(route, authgate, metrics, expiry))
-    // Only requests that passed the auth hook get here. WebSocket upgrades hold no pooled HTTP connection: not gated.
-    scope.addHook('preHandler', (request, reply, done) => {
-      if ((request.raw as IncomingMessage & { upgrade?: boolean }).upgrade === true) done()
-      else gate.enter(request, reply, done)
-    })
+    // Only requests that passed the auth hook get here. A WebSocket upgrade is gated too: it holds an upstream
+    // connection for as long as it lasts, so its slot is given back only when the client's connection closes (the
+    // upgrade's response stays attached to that socket; http-proxy closes the upstream socket with it).
+    scope.addHook('preHandler', (request, reply, done) => { gate.enter(request, reply, done) })
     scope.addHook('onResponse', (_request, reply, done) => {
       metrics.countResponse(record, reply.statusCode)
       done()
