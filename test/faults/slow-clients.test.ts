@@ -298,3 +298,51 @@ t.test('maxConcurrent: a request pipelined behind a slow one, its client gone, g
     t.equal(answer instanceof Response ? answer.status : String(answer), 200, `request ${round + 1} after the pipelining client left is served`)
   }
 })
+
+t.test('a client reading a response slower than server.minBodyRate is dropped and its upstream request aborted', async (t) => {
+  const upstream = await startUpstream(t)
+  const closes: Array<{ finished: boolean }> = []
+  upstream.handle((request, response) => {
+    request.resume()
+    response.writeHead(200, { 'content-type': 'application/octet-stream' })
+    response.on('close', () => { closes.push({ finished: response.writableFinished }) })
+    const chunk = Buffer.alloc(64 * 1024, 1)
+    let sent = 0
+    const pump = (): void => {
+      while (sent < 16_384 && !response.destroyed) {
+        sent++
+        if (!response.write(chunk)) {
+          response.once('drain', pump)
+          return
+        }
+      }
+      response.end()
+    }
+    pump()
+  })
+  // idleTimeout far away: the reader never stops for long, it only reads slowly.
+  const gateway = await startGateway(t, {
+    server: { idleTimeout: '60s', minBodyRate: { bytesPerSecond: 256 * 1024, grace: '1s' } },
+    routes: [{ prefix: '/files', upstream: upstream.url, auth: 'none', timeout: '30s' }]
+  })
+  const socket = connect(gateway.port, '127.0.0.1')
+  t.teardown(() => { socket.destroy() })
+  socket.on('error', () => { /* a reset after the gateway closed */ })
+  let closed = false
+  socket.on('close', () => { closed = true })
+  socket.write('GET /files/big HTTP/1.1\r\nHost: gateway.test\r\n\r\n')
+  // 8 KiB every 100 ms (80 KiB/s): steady, never idle, below the rate.
+  let received = 0
+  const reader = setInterval(() => {
+    const chunk = socket.read(8 * 1024) as Buffer | null
+    if (chunk !== null) received += chunk.length
+  }, 100)
+  t.teardown(() => { clearInterval(reader) })
+  t.ok(await eventually(() => received > 0, 5000), 'the response started')
+  t.ok(await eventually(() => closes.length === 1, 15_000), 'the upstream response was closed')
+  t.same(closes, [{ finished: false }], 'aborted before its end')
+  // What the client has not read yet is still in its buffers: take it all, then the close shows.
+  clearInterval(reader)
+  socket.resume()
+  t.ok(await eventually(() => closed, 5000), 'the slow reader was disconnected')
+})
