@@ -346,3 +346,41 @@ t.test('a client reading a response slower than server.minBodyRate is dropped an
   socket.resume()
   t.ok(await eventually(() => closed, 5000), 'the slow reader was disconnected')
 })
+
+t.test('maxConcurrent: a client gone from the queue leaves room in it; waiting requests get 503 when the gateway closes', async (t) => {
+  const upstream = await startUpstream(t)
+  upstream.handle((request, response) => {
+    request.resume()
+    response.writeHead(200, { 'content-type': 'text/plain' })
+    response.write('streaming\n')
+    const tick = setInterval(() => { if (response.destroyed) clearInterval(tick); else response.write('.') }, 100)
+  })
+  const gateway = await startGateway(t, {
+    routes: [
+      { prefix: '/q', upstream: upstream.url, auth: 'none', timeout: '1s', maxConcurrent: 1 },
+      { prefix: '/c', upstream: upstream.url, auth: 'none', timeout: '30s', maxConcurrent: 1 }
+    ]
+  })
+  const get = (path: string): RawClient => rawClient(t, gateway.port, `GET ${path} HTTP/1.1\r\nHost: gateway.test\r\n\r\n`)
+  const holder = get('/q/hold')
+  t.ok(await eventually(() => holder.text().includes('streaming'), 5000), 'the only slot of /q is taken')
+  const quitter = get('/q/quitter')
+  t.ok(await waitForLoad(gateway.origin, '/q', (load) => load.queued === 1), 'the quitter waits')
+  quitter.socket.destroy()
+  await quitter.closed
+  const waiter = get('/q/waiter')
+  t.ok(await eventually(() => waiter.text().startsWith('HTTP/1.1 '), 5000), 'the waiter was answered')
+  t.match(waiter.text(), /^HTTP\/1\.1 504 /, 'the place of the client that left was free: it waited (504), not refused (503)')
+
+  const streaming = get('/c/hold')
+  t.ok(await eventually(() => streaming.text().includes('streaming'), 5000), 'the only slot of /c is taken')
+  const waiting = get('/c/waiting')
+  t.ok(await waitForLoad(gateway.origin, '/c', (load) => load.queued === 1), 'a request waits on /c')
+  // Closing waits for the streams in progress; the waiting request is told at once rather than left to its timeout.
+  const closing = gateway.app.close()
+  t.ok(await eventually(() => waiting.text().startsWith('HTTP/1.1 '), 5000), 'the waiting request was answered at close')
+  t.match(waiting.text(), /^HTTP\/1\.1 503 /)
+  holder.socket.destroy()
+  streaming.socket.destroy()
+  await closing
+})

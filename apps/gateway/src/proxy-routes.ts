@@ -117,7 +117,8 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
     // normal end of its body, so it cannot tell): the gate then frees the slot and the upstream request is aborted.
     const gate = new RouteGate(route.maxConcurrent, route.timeoutMs, abortUpstreamIfUnfinished)
     record.load = gate
-    scope.addHook('onClose', (_instance, done) => { gate.close(); done() })
+    // preClose: before the server waits for the requests in progress, so that the waiting ones do not hold it up.
+    scope.addHook('preClose', (done) => { gate.close(); done() })
     scope.addHook('onRequest', createAuthHook(route, authgate, metrics, expiry))
     // Only requests that passed the auth hook get here. A WebSocket upgrade is gated too: it holds an upstream
     // connection for as long as it lasts, so its slot is given back only when the client's connection closes (the

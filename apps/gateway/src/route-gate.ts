@@ -39,14 +39,18 @@ export class RouteGate {
   private readonly waiting: Waiting[] = []
   private head = 0
   private timer: NodeJS.Timeout | undefined
+  private closing = false
   /** One listener for every admitted response of this route: runs `onClose` (abort upstream), then frees the slot. */
   private readonly release: (this: ServerResponse) => void
 
   constructor (readonly limit: number, readonly timeoutMs: number, onClose: (this: ServerResponse) => void) {
     const leave = (): void => { this.leave() }
     this.release = function (this: ServerResponse) {
-      onClose.call(this)
-      leave()
+      try {
+        onClose.call(this)
+      } finally {
+        leave()
+      }
     }
   }
 
@@ -80,10 +84,9 @@ export class RouteGate {
       done()
       return
     }
-    if (this.queued >= this.limit) {
-      closeIfBodyUnread(request, reply)
-      reply.header('retry-after', BUSY_RETRY_AFTER)
-      sendGatewayError(reply, 'GATEWAY_BUSY')
+    if (this.queued >= this.limit) this.forgetDeparted()
+    if (this.closing || this.queued >= this.limit) {
+      this.refuse(reply)
       return
     }
     this.waiting.push({ reply, done, deadline })
@@ -108,6 +111,14 @@ export class RouteGate {
       this.admit(next.reply, next.deadline)
       next.done()
     }
+  }
+
+  /** Drops the waiting clients that left (they are otherwise skipped only when their turn comes). */
+  private forgetDeparted (): void {
+    const staying = this.waiting.slice(this.head).filter((entry) => !gone(entry.reply))
+    this.waiting.length = 0
+    this.waiting.push(...staying)
+    this.head = 0
   }
 
   private shift (): Waiting {
@@ -140,8 +151,18 @@ export class RouteGate {
     this.timer = setTimeout(this.expire, Math.max(1, first.deadline - Date.now()))
   }
 
+  /** The gateway is closing: requests still waiting get 503 now (as new ones do), not their timeout later. */
   close (): void {
+    this.closing = true
     clearTimeout(this.timer)
     this.timer = undefined
+    while (this.queued > 0) this.refuse(this.shift().reply)
+  }
+
+  private refuse (reply: FastifyReply): void {
+    if (gone(reply)) return
+    closeIfBodyUnread(reply.request, reply)
+    reply.header('retry-after', BUSY_RETRY_AFTER)
+    sendGatewayError(reply, 'GATEWAY_BUSY')
   }
 }
