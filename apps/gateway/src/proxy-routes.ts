@@ -66,8 +66,8 @@ type UpstreamSignal = IncomingMessage & { reason?: unknown }
 /**
  * `dispatcher` as reply-from's `undici` option, with each request's signal attached: without it a client that
  * disconnects leaves its upstream request running (and holding a pooled connection) until the upstream answers or
- * the route timeout fires. The wait for the upstream's headers gets what is left of the request's total budget
- * (route-gate.ts), not a fresh route timeout.
+ * the route timeout fires. The wait for the upstream's headers gets what is left of the request's budget
+ * (route-gate.ts), not a fresh route timeout (undici restarts it after sending a body: see route-gate.ts).
  */
 function abortableDispatcher (dispatcher: Dispatcher): { request: Dispatcher['request'] } {
   const request = (options: Dispatcher.RequestOptions, callback?: unknown): unknown => {

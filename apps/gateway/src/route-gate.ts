@@ -1,6 +1,8 @@
 // Per-route admission (issue #11): at most `maxConcurrent` upstream requests of one route in flight, as many more
-// waiting in order, and beyond that 503 with Retry-After. A waiting request counts against the route's total
-// `timeout` (504 when it runs out while waiting); what is left of it bounds the wait for the upstream's headers.
+// waiting in order, and beyond that 503 with Retry-After. A waiting request counts against the route's
+// `timeout` (504 when it runs out while waiting); what is left of it is undici's headersTimeout. Undici restarts
+// that timer once the request body is sent, so a client's upload is not counted: requestTimeout and minBodyRate
+// bound it (slow-clients.ts).
 // Waiting requests of a route all have the same budget, so they expire in arrival order: one timer per route, none
 // per request.
 import type { IncomingMessage, ServerResponse } from 'node:http'
