@@ -384,3 +384,15 @@ t.test('maxConcurrent: a client gone from the queue leaves room in it; waiting r
   streaming.socket.destroy()
   await closing
 })
+
+t.test('Expect: 100-continue on /auth/*: a body announced over the limit gets 413 at once, never an invitation', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, { routes: [{ prefix: '/api', upstream: upstream.url, auth: 'required' }] })
+  const login = rawClient(t, gateway.port, [
+    'POST /auth/login HTTP/1.1', 'Host: gateway.test', 'Content-Type: application/json', 'Content-Length: 50000000', 'Expect: 100-continue', '', ''
+  ].join('\r\n'))
+  t.ok(await eventually(() => login.text().startsWith('HTTP/1.1 '), 5000), 'answered')
+  t.match(login.text(), /^HTTP\/1\.1 413 /, 'the refusal is the first and only answer')
+  t.notMatch(login.text(), /100 Continue/)
+  t.ok(await eventually(() => login.isClosed(), 5000), 'and the connection is closed rather than the body read')
+})
