@@ -23,11 +23,12 @@ interface Waiting {
 }
 
 /**
- * The client is gone: its response may never emit 'close' again (or never did: a socket closed before the response
- * was attached to it), so a slot taken for it might never be given back.
+ * The client went away before its answer was fully written: the response closed unfinished, or its socket closed
+ * (before the response was attached to it, the response itself never learns). A slot taken for such a request
+ * might never be given back; an upstream error for it is not an upstream failure.
  */
-function gone (reply: FastifyReply): boolean {
-  return reply.raw.destroyed || reply.request.raw.socket.destroyed
+export function clientGone (response: ServerResponse): boolean {
+  return !response.writableFinished && (response.destroyed || response.req.socket.destroyed)
 }
 
 /** Milliseconds left of the request's budget (at least 1: undici reads 0 as "no timeout"), or undefined. */
@@ -76,7 +77,7 @@ export class RouteGate {
       return
     }
     const deadline = Date.now() + this.timeoutMs
-    if (gone(reply)) {
+    if (clientGone(reply.raw)) {
       // Nothing to hold a slot for: the proxy sees the aborted client and never connects upstream.
       done()
       return
@@ -109,7 +110,7 @@ export class RouteGate {
     while (this.queued > 0 && this.taken < this.limit) {
       const next = this.shift()
       // A client that left while waiting takes no slot.
-      if (gone(next.reply)) continue
+      if (clientGone(next.reply.raw)) continue
       this.admit(next.reply, next.deadline)
       next.done()
     }
@@ -117,7 +118,7 @@ export class RouteGate {
 
   /** Drops the waiting clients that left (they are otherwise skipped only when their turn comes). */
   private forgetDeparted (): void {
-    const staying = this.waiting.slice(this.head).filter((entry) => !gone(entry.reply))
+    const staying = this.waiting.slice(this.head).filter((entry) => !clientGone(entry.reply.raw))
     this.waiting.length = 0
     this.waiting.push(...staying)
     this.head = 0
@@ -141,7 +142,7 @@ export class RouteGate {
     const now = Date.now()
     while (this.queued > 0 && (this.waiting[this.head] as Waiting).deadline <= now) {
       const { reply } = this.shift()
-      if (gone(reply)) continue
+      if (clientGone(reply.raw)) continue
       closeIfBodyUnread(reply.request, reply)
       sendGatewayError(reply, 'GATEWAY_TIMEOUT')
     }
@@ -162,7 +163,7 @@ export class RouteGate {
   }
 
   private refuse (reply: FastifyReply): void {
-    if (gone(reply)) return
+    if (clientGone(reply.raw)) return
     closeIfBodyUnread(reply.request, reply)
     reply.header('retry-after', BUSY_RETRY_AFTER)
     sendGatewayError(reply, 'GATEWAY_BUSY')

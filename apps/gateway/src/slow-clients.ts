@@ -8,7 +8,7 @@ import type { Socket } from 'node:net'
 import type { FastifyBaseLogger } from 'fastify'
 import type { GatewayConfig } from './config.js'
 import { rawGatewayError } from './errors.js'
-import { dropUnreadBody } from './unread-body.js'
+import { announcedBodyLength, dropUnreadBody } from './unread-body.js'
 
 const REQUEST_TIMEOUT = rawGatewayError('GATEWAY_REQUEST_TIMEOUT')
 /** How often bodies in progress are measured against the minimum rate. */
@@ -175,8 +175,7 @@ export function guardSlowClients (server: Server, limits: GatewayConfig['server'
   const guard = bytesPerSecond === 0 ? undefined : new BodyRateGuard(bytesPerSecond, graceMs, log)
   if (guard !== undefined) server.on('connection', guard.watch)
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
-    const { headers } = request
-    if (headers['transfer-encoding'] === undefined && (headers['content-length'] === undefined || headers['content-length'] === '0')) return
+    if (announcedBodyLength(request.headers) === 0) return
     response.on('finish', dropUnreadBody)
     guard?.track(request)
   })
