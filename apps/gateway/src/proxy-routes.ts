@@ -10,7 +10,7 @@ import type { AuthgateDecorator } from '@authgate/fastify'
 import type { RouteConfig } from './config.js'
 import { createAuthHook } from './auth-hook.js'
 import { sendGatewayError } from './errors.js'
-import { budgetLeft, clientGone, RouteGate } from './route-gate.js'
+import { budgetLeft, RouteGate } from './route-gate.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders, upstreamWebSocketHeaders, type HeaderPolicy } from './headers.js'
 import type { GatewayMetrics } from './metrics.js'
 import { clientCloseReason, createClientWebSocketClass } from './ws-close.js'
@@ -53,6 +53,15 @@ const UPSTREAM_SIGNAL = Symbol('authgate.upstreamSignal')
  */
 function abortUpstreamIfUnfinished (this: ServerResponse): void {
   if (!this.writableFinished) this.req.emit('abort')
+}
+
+/**
+ * Whether the client went away before its reply was fully written (the response closed unfinished). Not
+ * route-gate.ts's clientGone (which also counts a destroyed socket): with that rule an upstream reset during a POST
+ * was taken for a departed client and its 502 never sent (test/faults/upstream-faults.test.ts hung).
+ */
+function clientLeft (response: Pick<ServerResponse, 'destroyed' | 'writableFinished'>): boolean {
+  return response.destroyed && !response.writableFinished
 }
 
 /** Undici's signal contract, as far as the request object fulfils it (see abortUpstreamIfUnfinished). */
@@ -159,7 +168,7 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
           void reply.send(response.stream)
         },
         onError: (reply, { error }) => {
-          if (clientGone((reply as FastifyReply).raw)) {
+          if (clientLeft(reply.raw)) {
             // The client left: nobody reads this answer, and it is not an upstream failure (499 as nginx counts it).
             reply.log.info({ route: route.prefix }, 'client closed the connection; upstream request aborted')
             void reply.code(499).send()

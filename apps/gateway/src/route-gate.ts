@@ -25,9 +25,9 @@ interface Waiting {
 /**
  * The client went away before its answer was fully written: the response closed unfinished, or its socket closed
  * (before the response was attached to it, the response itself never learns). A slot taken for such a request
- * might never be given back; an upstream error for it is not an upstream failure.
+ * might never be given back.
  */
-export function clientGone (response: ServerResponse): boolean {
+function clientGone (response: ServerResponse): boolean {
   return !response.writableFinished && (response.destroyed || response.req.socket.destroyed)
 }
 
