@@ -7,7 +7,7 @@
 import t from 'tap'
 import { connect, type Socket } from 'node:net'
 import type { ServerResponse } from 'node:http'
-import { startGateway, startUpstream, type TeardownHost } from '../../apps/gateway/test/helpers.js'
+import { startGateway, startUpstream, waitForLoad, type TeardownHost } from '../../apps/gateway/test/helpers.js'
 
 const REQUEST_TIMEOUT = { statusCode: 408, code: 'GATEWAY_REQUEST_TIMEOUT', error: 'Request Timeout', message: 'The request was not received in time' }
 
@@ -110,7 +110,7 @@ t.test('maxConcurrent: one slot held, a second request waits, a third gets 503; 
   const first = rawClient(t, gateway.port, 'GET /files/big HTTP/1.1\r\nHost: gateway.test\r\n\r\n')
   t.ok(await eventually(() => first.text().includes('first chunk'), 5000), 'the first request is streaming')
   const second = rawClient(t, gateway.port, 'GET /files/other HTTP/1.1\r\nHost: gateway.test\r\n\r\n')
-  await sleep(100)
+  t.ok(await waitForLoad(gateway.origin, '/files', (load) => load.active === 1 && load.queued === 1), 'the second request waits for the slot')
   const third = await fetch(`${gateway.origin}/files/third`)
   t.equal(third.status, 503)
   t.equal(third.headers.get('retry-after'), '1')
@@ -264,7 +264,7 @@ t.test('maxConcurrent: clients that leave while waiting or while streaming give 
   const holder = rawClient(t, gateway.port, 'GET /r/stream HTTP/1.1\r\nHost: gateway.test\r\n\r\n')
   t.ok(await eventually(() => holder.text().includes('streaming'), 5000), 'the only slot is taken')
   const quitters = Array.from({ length: 3 }, (_, index) => rawClient(t, gateway.port, `GET /r/quitter/${index} HTTP/1.1\r\nHost: gateway.test\r\n\r\n`))
-  await sleep(200)
+  t.ok(await waitForLoad(gateway.origin, '/r', (load) => load.queued === 1), 'one waits for the slot (the queue holds as many as the slots; the others got 503)')
   for (const quitter of quitters) quitter.socket.destroy()
   holder.socket.destroy()
   for (let round = 0; round < 3; round++) {
@@ -272,4 +272,127 @@ t.test('maxConcurrent: clients that leave while waiting or while streaming give 
     t.equal(answer instanceof Response ? answer.status : String(answer), 200, `request ${round + 1} after the others left is served`)
   }
   t.same(upstream.seen.map((seen) => seen.url).filter((url) => url.includes('quitter')), [], 'no request of a client that left reached the upstream')
+})
+
+t.test('maxConcurrent: a request pipelined behind a slow one, its client gone, gives its slot back', async (t) => {
+  const upstream = await startUpstream(t)
+  upstream.handle((request, response) => {
+    request.resume()
+    // /hold never answers (until the gateway aborts it); /r answers at once.
+    if (request.url?.startsWith('/hold') !== true) response.end('ok')
+  })
+  const gateway = await startGateway(t, {
+    routes: [
+      { prefix: '/hold', upstream: upstream.url, auth: 'none', timeout: '20s' },
+      { prefix: '/r', upstream: upstream.url, auth: 'none', timeout: '1s', maxConcurrent: 1 }
+    ]
+  })
+  // Node handles the second request while the first is still in progress; its response is not attached to the
+  // socket yet, so it would never emit 'close' when the client leaves.
+  const pipelined = rawClient(t, gateway.port, 'GET /hold/a HTTP/1.1\r\nHost: gateway.test\r\n\r\nGET /r/b HTTP/1.1\r\nHost: gateway.test\r\n\r\n')
+  t.ok(await eventually(() => upstream.seen.some((seen) => seen.url === '/hold/a'), 5000), 'the first request reached the upstream')
+  await sleep(200)
+  pipelined.socket.destroy()
+  for (let round = 0; round < 3; round++) {
+    const answer = await fetch(`${gateway.origin}/r/after/${round}`, { signal: AbortSignal.timeout(5000) }).catch((error: unknown) => error as Error)
+    t.equal(answer instanceof Response ? answer.status : String(answer), 200, `request ${round + 1} after the pipelining client left is served`)
+  }
+})
+
+t.test('a client reading a response slower than server.minBodyRate is dropped and its upstream request aborted', async (t) => {
+  const upstream = await startUpstream(t)
+  const closes: Array<{ finished: boolean }> = []
+  upstream.handle((request, response) => {
+    request.resume()
+    response.writeHead(200, { 'content-type': 'application/octet-stream' })
+    response.on('close', () => { closes.push({ finished: response.writableFinished }) })
+    const chunk = Buffer.alloc(64 * 1024, 1)
+    let sent = 0
+    const pump = (): void => {
+      while (sent < 16_384 && !response.destroyed) {
+        sent++
+        if (!response.write(chunk)) {
+          response.once('drain', pump)
+          return
+        }
+      }
+      response.end()
+    }
+    pump()
+  })
+  // idleTimeout far away: the reader never stops for long, it only reads slowly.
+  const gateway = await startGateway(t, {
+    server: { idleTimeout: '60s', minBodyRate: { bytesPerSecond: 256 * 1024, grace: '1s' } },
+    routes: [{ prefix: '/files', upstream: upstream.url, auth: 'none', timeout: '30s' }]
+  })
+  const socket = connect(gateway.port, '127.0.0.1')
+  t.teardown(() => { socket.destroy() })
+  socket.on('error', () => { /* a reset after the gateway closed */ })
+  let closed = false
+  socket.on('close', () => { closed = true })
+  socket.write('GET /files/big HTTP/1.1\r\nHost: gateway.test\r\n\r\n')
+  // 8 KiB every 100 ms (80 KiB/s): steady, never idle, below the rate.
+  let received = 0
+  const reader = setInterval(() => {
+    const chunk = socket.read(8 * 1024) as Buffer | null
+    if (chunk !== null) received += chunk.length
+  }, 100)
+  t.teardown(() => { clearInterval(reader) })
+  t.ok(await eventually(() => received > 0, 5000), 'the response started')
+  t.ok(await eventually(() => closes.length === 1, 15_000), 'the upstream response was closed')
+  t.same(closes, [{ finished: false }], 'aborted before its end')
+  // What the client has not read yet is still in its buffers: take it all, then the close shows.
+  clearInterval(reader)
+  socket.resume()
+  t.ok(await eventually(() => closed, 5000), 'the slow reader was disconnected')
+})
+
+t.test('maxConcurrent: a client gone from the queue leaves room in it; waiting requests get 503 when the gateway closes', async (t) => {
+  const upstream = await startUpstream(t)
+  upstream.handle((request, response) => {
+    request.resume()
+    response.writeHead(200, { 'content-type': 'text/plain' })
+    response.write('streaming\n')
+    const tick = setInterval(() => { if (response.destroyed) clearInterval(tick); else response.write('.') }, 100)
+  })
+  const gateway = await startGateway(t, {
+    routes: [
+      { prefix: '/q', upstream: upstream.url, auth: 'none', timeout: '1s', maxConcurrent: 1 },
+      { prefix: '/c', upstream: upstream.url, auth: 'none', timeout: '30s', maxConcurrent: 1 }
+    ]
+  })
+  const get = (path: string): RawClient => rawClient(t, gateway.port, `GET ${path} HTTP/1.1\r\nHost: gateway.test\r\n\r\n`)
+  const holder = get('/q/hold')
+  t.ok(await eventually(() => holder.text().includes('streaming'), 5000), 'the only slot of /q is taken')
+  const quitter = get('/q/quitter')
+  t.ok(await waitForLoad(gateway.origin, '/q', (load) => load.queued === 1), 'the quitter waits')
+  quitter.socket.destroy()
+  await quitter.closed
+  const waiter = get('/q/waiter')
+  t.ok(await eventually(() => waiter.text().startsWith('HTTP/1.1 '), 5000), 'the waiter was answered')
+  t.match(waiter.text(), /^HTTP\/1\.1 504 /, 'the place of the client that left was free: it waited (504), not refused (503)')
+
+  const streaming = get('/c/hold')
+  t.ok(await eventually(() => streaming.text().includes('streaming'), 5000), 'the only slot of /c is taken')
+  const waiting = get('/c/waiting')
+  t.ok(await waitForLoad(gateway.origin, '/c', (load) => load.queued === 1), 'a request waits on /c')
+  // Closing waits for the streams in progress; the waiting request is told at once rather than left to its timeout.
+  const closing = gateway.app.close()
+  t.ok(await eventually(() => waiting.text().startsWith('HTTP/1.1 '), 5000), 'the waiting request was answered at close')
+  t.match(waiting.text(), /^HTTP\/1\.1 503 /)
+  holder.socket.destroy()
+  streaming.socket.destroy()
+  await closing
+})
+
+t.test('Expect: 100-continue on /auth/*: a body announced over the limit gets 413 at once, never an invitation', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, { routes: [{ prefix: '/api', upstream: upstream.url, auth: 'required' }] })
+  const login = rawClient(t, gateway.port, [
+    'POST /auth/login HTTP/1.1', 'Host: gateway.test', 'Content-Type: application/json', 'Content-Length: 50000000', 'Expect: 100-continue', '', ''
+  ].join('\r\n'))
+  t.ok(await eventually(() => login.text().startsWith('HTTP/1.1 '), 5000), 'answered')
+  t.match(login.text(), /^HTTP\/1\.1 413 /, 'the refusal is the first and only answer')
+  t.notMatch(login.text(), /100 Continue/)
+  t.ok(await eventually(() => login.isClosed(), 5000), 'and the connection is closed rather than the body read')
 })

@@ -14,8 +14,10 @@ export function continueIfExpected (response: ServerResponse): void {
   if (expecting._expect_continue === true && expecting._sent100 !== true) response.writeContinue()
 }
 
-const sendContinue: preParsingHookHandler = function (_request, reply, payload, done) {
-  continueIfExpected(reply.raw)
+const sendContinue: preParsingHookHandler = function (request, reply, payload, done) {
+  // A body announced over the limit is refused (413) by Fastify's parser without reading it: no invitation first.
+  const length = request.headers['content-length']
+  if (length === undefined || !(Number(length) > request.routeOptions.bodyLimit)) continueIfExpected(reply.raw)
   done(null, payload)
 }
 

@@ -21,10 +21,18 @@ export class Histogram {
   }
 }
 
+/** A route's admission state now (route-gate.ts), read when /metrics is rendered. */
+export interface RouteLoad {
+  readonly active: number
+  readonly queued: number
+}
+
 export interface RouteMetrics {
   readonly label: string
   readonly statuses: Map<number, number>
   readonly upstreamLatency: Histogram
+  /** Set by the route's gate once it exists; routes without one (the 400 and 404 records) have none. */
+  load?: RouteLoad
 }
 
 function escapeLabel (value: string): string {
@@ -48,6 +56,13 @@ export class GatewayMetrics {
 
   countAuthFailure (code: string): void {
     this.authFailures.set(code, (this.authFailures.get(code) ?? 0) + 1)
+  }
+
+  private renderLoad (lines: string[], name: keyof RouteLoad, help: string): void {
+    lines.push(`# HELP authgate_route_${name} ${help}`, `# TYPE authgate_route_${name} gauge`)
+    for (const record of this.routes.values()) {
+      if (record.load !== undefined) lines.push(`authgate_route_${name}{route="${escapeLabel(record.label)}"} ${record.load[name]}`)
+    }
   }
 
   render (): string {
@@ -80,6 +95,8 @@ export class GatewayMetrics {
       '# TYPE authgate_auth_failures_total counter'
     )
     for (const [code, count] of this.authFailures) lines.push(`authgate_auth_failures_total{code="${escapeLabel(code)}"} ${count}`)
+    this.renderLoad(lines, 'active', 'Requests (and WebSocket connections) of a route holding one of its maxConcurrent slots now.')
+    this.renderLoad(lines, 'queued', 'Requests of a route waiting for a free slot now.')
     return lines.join('\n') + '\n'
   }
 }

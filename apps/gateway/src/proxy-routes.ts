@@ -55,7 +55,11 @@ function abortUpstreamIfUnfinished (this: ServerResponse): void {
   if (!this.writableFinished) this.req.emit('abort')
 }
 
-/** Whether the client went away before its reply was fully written (the response closed unfinished). */
+/**
+ * Whether the client went away before its reply was fully written (the response closed unfinished). Not
+ * route-gate.ts's clientGone (which also counts a destroyed socket): with that rule an upstream reset during a POST
+ * was taken for a departed client and its 502 never sent (test/faults/upstream-faults.test.ts hung).
+ */
 function clientLeft (response: Pick<ServerResponse, 'destroyed' | 'writableFinished'>): boolean {
   return response.destroyed && !response.writableFinished
 }
@@ -66,8 +70,8 @@ type UpstreamSignal = IncomingMessage & { reason?: unknown }
 /**
  * `dispatcher` as reply-from's `undici` option, with each request's signal attached: without it a client that
  * disconnects leaves its upstream request running (and holding a pooled connection) until the upstream answers or
- * the route timeout fires. The wait for the upstream's headers gets what is left of the request's total budget
- * (route-gate.ts), not a fresh route timeout.
+ * the route timeout fires. The wait for the upstream's headers gets what is left of the request's budget
+ * (route-gate.ts), not a fresh route timeout (undici restarts it after sending a body: see route-gate.ts).
  */
 function abortableDispatcher (dispatcher: Dispatcher): { request: Dispatcher['request'] } {
   const request = (options: Dispatcher.RequestOptions, callback?: unknown): unknown => {
@@ -117,13 +121,15 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
     // The response's 'close' before 'finish' is the client going away (the request's own 'close' also fires after a
     // normal end of its body, so it cannot tell): the gate then frees the slot and the upstream request is aborted.
     const gate = new RouteGate(route.maxConcurrent, route.timeoutMs, abortUpstreamIfUnfinished)
-    scope.addHook('onClose', (_instance, done) => { expiry?.stop(); gate.close(); done() })
+    if (expiry !== undefined) scope.addHook('onClose', (_instance, done) => { expiry.stop(); done() })
+    record.load = gate
+    // preClose: before the server waits for the requests in progress, so that the waiting ones do not hold it up.
+    scope.addHook('preClose', (done) => { gate.close(); done() })
     scope.addHook('onRequest', createAuthHook(route, authgate, metrics, expiry))
-    // Only requests that passed the auth hook get here. WebSocket upgrades hold no pooled HTTP connection: not gated.
-    scope.addHook('preHandler', (request, reply, done) => {
-      if ((request.raw as IncomingMessage & { upgrade?: boolean }).upgrade === true) done()
-      else gate.enter(request, reply, done)
-    })
+    // Only requests that passed the auth hook get here. A WebSocket upgrade is gated too: it holds an upstream
+    // connection for as long as it lasts, so its slot is given back only when the client's connection closes (the
+    // upgrade's response stays attached to that socket; http-proxy closes the upstream socket with it).
+    scope.addHook('preHandler', (request, reply, done) => { gate.enter(request, reply, done) })
     scope.addHook('onResponse', (_request, reply, done) => {
       metrics.countResponse(record, reply.statusCode)
       done()

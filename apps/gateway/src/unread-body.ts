@@ -7,10 +7,17 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 /** Largest announced body still read and discarded after a refusal, so that small clients keep their connection. */
 export const DRAIN_LIMIT = 64 * 1024
 
+/** The body a request announced, in bytes: Infinity when its size is unknown (chunked), 0 without one. */
+export function announcedBodyLength (headers: IncomingHttpHeaders): number {
+  if (headers['transfer-encoding'] !== undefined) return Infinity
+  const length = headers['content-length']
+  // Node has already refused a Content-Length that is not a number.
+  return length === undefined ? 0 : Number(length)
+}
+
 /** A body over DRAIN_LIMIT, or one of unknown size (chunked). */
 function announcesLargeBody (headers: IncomingHttpHeaders): boolean {
-  const length = headers['content-length']
-  return headers['transfer-encoding'] !== undefined || (length !== undefined && Number(length) > DRAIN_LIMIT)
+  return announcedBodyLength(headers) > DRAIN_LIMIT
 }
 
 /** Where the gateway refuses a request itself: the answer says `Connection: close` when the unread body is large. */

@@ -111,3 +111,22 @@ export async function rawRequest (port: number, request: string, ms = 1500): Pro
 export function rawGet (target: string, headers: string[] = []): string {
   return [`GET ${target} HTTP/1.1`, 'Host: gateway.test', ...headers, 'Connection: close', '', ''].join('\r\n')
 }
+
+/** A route's slots in use and requests waiting, as /metrics reports them (authgate_route_active/queued). */
+export async function routeLoad (origin: string, prefix: string): Promise<{ active: number, queued: number }> {
+  const text = await (await fetch(`${origin}/metrics`)).text()
+  const gauge = (name: string): number => {
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`authgate_route_${name}{route="${prefix}"} `))
+    return line === undefined ? Number.NaN : Number(line.slice(line.lastIndexOf(' ') + 1))
+  }
+  return { active: gauge('active'), queued: gauge('queued') }
+}
+
+/** Polls the route's load every 50 ms, at most `ms`, until `condition` holds; returns whether it did. */
+export async function waitForLoad (origin: string, prefix: string, condition: (load: { active: number, queued: number }) => boolean, ms = 5000): Promise<boolean> {
+  for (let waited = 0; waited < ms; waited += 50) {
+    if (condition(await routeLoad(origin, prefix))) return true
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  return condition(await routeLoad(origin, prefix))
+}

@@ -5,7 +5,7 @@ import t from 'tap'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import WebSocket, { WebSocketServer } from 'ws'
-import { rawRequest, startGateway, startUpstream, type TeardownHost } from './helpers.js'
+import { rawRequest, startGateway, startUpstream, waitForLoad, type TeardownHost } from './helpers.js'
 
 async function startWsUpstream (t: TeardownHost) {
   const handshakes: Array<{ url: string, headers: IncomingHttpHeaders }> = []
@@ -236,4 +236,28 @@ t.test('WebSocketExpiry: a socket linked after its client closed is neither time
   const anonymous = fake(WebSocket.OPEN)
   optional.onConnect(context, anonymous as unknown as WebSocket, fake(WebSocket.OPEN) as unknown as WebSocket)
   t.equal(anonymous.closedWith, undefined, 'an anonymous socket on an optional route is relayed')
+})
+
+t.test('maxConcurrent holds for WebSockets: a connection keeps its route slot until it closes', async (t) => {
+  const wsUpstream = await startWsUpstream(t)
+  const gateway = await startGateway(t, {
+    routes: [{ prefix: '/ws', upstream: wsUpstream.url, auth: 'none', websocket: true, rewritePrefix: '/', timeout: '1s', maxConcurrent: 1 }]
+  })
+  const first = await open(`ws://127.0.0.1:${gateway.port}/ws/a`)
+  t.ok(first.socket !== undefined, 'the first connection is proxied')
+  t.ok(await waitForLoad(gateway.origin, '/ws', (load) => load.active === 1), 'the connection holds the slot')
+  const waiting = open(`ws://127.0.0.1:${gateway.port}/ws/b`)
+  t.ok(await waitForLoad(gateway.origin, '/ws', (load) => load.queued === 1), 'the second upgrade waits')
+  // The second waits for the only slot (504 when the route timeout runs out); a third finds the queue full.
+  const third = await open(`ws://127.0.0.1:${gateway.port}/ws/c`)
+  t.equal(third.status, 503, 'slot and queue taken: 503')
+  t.equal((await waiting).status, 504, 'the waiting upgrade timed out')
+  t.equal(wsUpstream.handshakes.length, 1, 'only one upstream WebSocket was opened')
+  const closed = new Promise<void>((resolve) => { first.socket?.once('close', () => { resolve() }) })
+  first.socket?.close()
+  await closed
+  t.ok(await waitForLoad(gateway.origin, '/ws', (load) => load.active === 0), 'the slot is given back')
+  const next = await open(`ws://127.0.0.1:${gateway.port}/ws/d`)
+  t.ok(next.socket !== undefined, 'once the first closed, its slot is free again')
+  next.socket?.close()
 })

@@ -13,8 +13,10 @@ export interface RouteConfig {
   /** Any-of: the user needs one of these roles (implies a token). Empty: no role needed. */
   readonly roles: readonly string[]
   /**
-   * Total time from the request's arrival at the route (after authentication) to the upstream's response headers,
-   * waiting for a free upstream connection included; also the longest pause between response body chunks. Then 504.
+   * Time from the request's arrival at the route's gate (after authentication) to the upstream's response headers,
+   * the wait for a slot included; the client's upload of a request body is not counted (undici restarts its headers
+   * timer once the body is sent: requestTimeout and minBodyRate bound the upload). Also the longest pause between
+   * response body chunks. Then 504.
    */
   readonly timeoutMs: number
   /** Upstream requests of this route in flight at once (its own slots in the upstream pool); as many more may wait. */
