@@ -153,7 +153,7 @@ t.test('secrets read from the environment are not warned about, nor URLs without
     `store: { mongodb: { url: 'mongodb://app@127.0.0.1:1/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`,
     `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keyStore: database, keyEncryptionKey: \${AUTHGATE_CHECK_TEST_KEK} }\n${route}`,
     `server: { trustProxy: [] }\n${CLEAN}${route}`,
-    `${CLEAN}users: { source: upstream, url: 'http://127.0.0.1:9/login' }\n${route}`
+    `${CLEAN}users: { source: upstream, url: 'http://127.0.0.1:9/login', lookupUrl: 'http://127.0.0.1:9/lookup' }\n${route}`
   ]
   process.env.AUTHGATE_CHECK_TEST_PW = 's3cret'
   for (const [index, text] of quiet.entries()) {

@@ -54,7 +54,7 @@ t.test('tokens.keyStore: database', async (t) => {
   t.match(errorOf(() => loadConfig(file, { env: {} })), /AUTHGATE_KEY_ENCRYPTION_KEY is not set/, 'refuses to start without it')
   process.env.AUTHGATE_KEY_ENCRYPTION_KEY = KEK
   t.teardown(() => { delete process.env.AUTHGATE_KEY_ENCRYPTION_KEY })
-  t.equal(configCommand(['check', file]), 0, 'authgate config check accepts it (the keys are in the database)')
+  t.equal(await configCommand(['check', file]), 0, 'authgate config check accepts it (the keys are in the database)')
 })
 
 t.test('authgate keys: usage and configuration errors', async (t) => {
