@@ -74,8 +74,14 @@ t.test('nginx auth_request with authgate /auth/verify', async (t) => {
   const user = sign('u1', ['user'])
   const admin = sign('a1', ['admin'])
   const FORGED = ['X-User-Id: admin', 'x-user-roles: admin', 'X-Session-Id: forged', 'X-Authgate-Assertion: forged', 'X-Auth-Request-User: admin',
-    'X-Auth-Request-Email: boss@example.com', 'X-Forwarded-User: admin', 'X_User_Id: admin', 'X-Original-URI: /public/x', 'X-Forwarded-Uri: /public/x']
-  const IDENTITY = ['x-user-id', 'x-user-roles', 'x-session-id', 'x-authgate-assertion', 'x-auth-request-user', 'x-auth-request-email', 'x-forwarded-user']
+    'X-Auth-Request-Email: boss@example.com', 'X-Forwarded-User: admin', 'X_User_Id: admin', 'X-Original-URI: /public/x', 'X-Forwarded-Uri: /public/x',
+    'X-Auth-Request-Groups: admin', 'X-Auth-Request-Preferred-Username: admin', 'X-User-Email: boss@example.com', 'X-User-Name: Boss',
+    'X-Tenant: other', 'X-Original-URL: /admin/users', 'X-Rewrite-URL: /admin/users', 'X-Forwarded-Prefix: /admin']
+  const IDENTITY = ['x-user-id', 'x-user-roles', 'x-session-id', 'x-authgate-assertion', 'x-auth-request-user', 'x-auth-request-email', 'x-forwarded-user',
+    'x-auth-request-groups', 'x-auth-request-preferred-username', 'x-user-email', 'x-user-name', 'x-tenant']
+  /** Routing overrides an upstream may obey: none of the client's copies may arrive. */
+  const OVERRIDES = ['x-original-url', 'x-rewrite-url', 'x-forwarded-prefix', 'x-original-uri', 'x-forwarded-uri']
+  const forgedLines = (entry: Seen): string[] => entry.rawHeaders.filter((_value, index) => index % 2 === 0 && OVERRIDES.includes((entry.rawHeaders[index] ?? '').toLowerCase()))
   const identityLines = (entry: Seen): string[] => entry.rawHeaders.filter((_value, index) => index % 2 === 0 && IDENTITY.includes((entry.rawHeaders[index] ?? '').toLowerCase().replaceAll('_', '-')))
 
   await t.test('allowed: the verified identity reaches the upstream exactly once, forged copies never', async (t) => {
@@ -93,6 +99,7 @@ t.test('nginx auth_request with authgate /auth/verify', async (t) => {
     t.equal(entry.headers['x-forwarded-user'], undefined)
     t.equal(entry.headers.authorization, undefined)
     t.same(identityLines(entry).map((name) => name.toLowerCase()).sort(), ['x-authgate-assertion', 'x-session-id', 'x-user-id', 'x-user-roles'])
+    t.same(forgedLines(entry), [], 'no client routing override reaches the upstream')
     const jwks = createLocalJWKSet(app.authgate.tokens.jwks())
     const { payload } = await jwtVerify(entry.headers['x-authgate-assertion'] as string, jwks, { audience: '/api', issuer: 'authgate-nginx' })
     t.equal(payload.sub, 'u1')
@@ -133,6 +140,17 @@ t.test('nginx auth_request with authgate /auth/verify', async (t) => {
     const answer = await raw(nginx.port, get('/public/page', [`Authorization: Bearer ${user}`, ...FORGED]))
     t.equal(answer.status, 200)
     t.same(identityLines(seen[seen.length - 1]!), [])
+    t.same(forgedLines(seen[seen.length - 1]!), [])
+  })
+
+  await t.test('a client never reaches /auth/verify through nginx: 404, whatever original URI it names', async (t) => {
+    const before = seen.length
+    for (const lines of [[], [`Authorization: Bearer ${admin}`, 'X-Original-URI: /admin/users', 'X-Forwarded-Method: GET']]) {
+      const answer = await raw(nginx.port, get('/auth/verify', lines))
+      t.equal(answer.status, 404)
+      t.notMatch(answer.head, /\r\nX-User-Id:/i)
+    }
+    t.equal(seen.length, before)
   })
 
   await t.test('bypass spellings nginx normalises to /admin but forwards raw: authgate judges the raw URI and refuses', async (t) => {

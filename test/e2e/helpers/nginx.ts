@@ -43,7 +43,9 @@ http {
       proxy_set_header Connection "";
     }
 
-    # Sign-in, refresh, logout and the JWKS go to authgate itself, unguarded.
+    # Sign-in, refresh, logout and the JWKS go to authgate itself, unguarded. Not /auth/verify: through this proxy
+    # its peer would be nginx, which authgate trusts, so a client could name any original URI. The exact match wins.
+    location = /auth/verify { return 404; }
     location /auth/ {
       proxy_pass http://authgate;
       proxy_http_version 1.1;
@@ -66,8 +68,20 @@ http {
       proxy_set_header X-Session-Id $authgate_session;
       proxy_set_header X-Authgate-Assertion $authgate_assertion;
       proxy_set_header X-Auth-Request-Email $authgate_email;
+      # Every other identity name is blanked: the other X-Auth-Request-* names, the headers.claims names the README
+      # uses as its example, and the routing overrides an upstream may obey.
       proxy_set_header X-Auth-Request-User "";
+      proxy_set_header X-Auth-Request-Groups "";
+      proxy_set_header X-Auth-Request-Preferred-Username "";
       proxy_set_header X-Forwarded-User "";
+      proxy_set_header X-User-Email "";
+      proxy_set_header X-User-Name "";
+      proxy_set_header X-Tenant "";
+      proxy_set_header X-Original-URL "";
+      proxy_set_header X-Rewrite-URL "";
+      proxy_set_header X-Forwarded-Prefix "";
+      proxy_set_header X-Original-URI "";
+      proxy_set_header X-Forwarded-Uri "";
       proxy_set_header Authorization "";
       proxy_pass http://app;
       proxy_http_version 1.1;
