@@ -6,7 +6,7 @@ import t from 'tap'
 import { createServer, type AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { startTarget, ISSUER, AUDIENCE, type AttackTarget } from '../security/lib/target.js'
-import { startExternalIssuer, type ExternalIssuer } from '../security/lib/external-issuer.js'
+import { settled, startExternalIssuer, type ExternalIssuer } from '../security/lib/external-issuer.js'
 import { generateKey } from '@authgate/fastify'
 
 async function closedPort (): Promise<number> {
@@ -29,12 +29,17 @@ function get (target: AttackTarget, token: string): ReturnType<AttackTarget['req
   return target.request('/api/whoami', { headers: { authorization: `Bearer ${token}` } })
 }
 
+/** The first request of an issuer's token: once its start-up JWKS fetch is done (settled polls past the 503). */
+function settledGet (target: AttackTarget, token: string): ReturnType<AttackTarget['request']> {
+  return settled(() => get(target, token))
+}
+
 t.test('a token of a trusted issuer reaches the upstream with its identity; no session id is forwarded', async (t) => {
   const idp = await startExternalIssuer(t)
   idp.addKey('RS256')
   const target = await gateway(t, [entry(idp)])
   const token = await idp.sign({ sub: 'alice@idp', realm_access: { roles: ['admin', 'ops'] }, email: 'alice@example.com' })
-  const answer = await get(target, token)
+  const answer = await settledGet(target, token)
   t.equal(answer.status, 200)
   const seen = target.upstream.seen.at(-1)
   t.equal(seen?.headers['x-user-id'], 'alice@idp')
@@ -57,7 +62,7 @@ t.test('discovery: jwks_uri from the issuer\'s openid-configuration; a document 
     { issuer: idp.issuer, discovery: true, audience: AUDIENCE, algorithms: ['ES256'] },
     { issuer: liar.issuer, discovery: true, audience: AUDIENCE, algorithms: ['ES256'] }
   ])
-  t.equal((await get(target, await idp.sign())).status, 200)
+  t.equal((await settledGet(target, await idp.sign())).status, 200)
   const refused = await get(target, await liar.sign())
   t.equal(refused.status, 503)
   t.equal(refused.code, 'AUTH_KEYS_UNAVAILABLE')
@@ -67,7 +72,7 @@ t.test('a key rotation on the issuer\'s side costs one JWKS fetch, then its new 
   const idp = await startExternalIssuer(t)
   idp.addKey('RS256')
   const target = await gateway(t, [entry(idp)])
-  t.equal((await get(target, await idp.sign())).status, 200)
+  t.equal((await settledGet(target, await idp.sign())).status, 200)
   const before = idp.jwksHits
   idp.addKey('RS256')
   const rotated = await idp.sign({ sub: 'after-rotation' })
@@ -111,7 +116,7 @@ t.test('an issuer whose keys cannot be had answers 503 for its tokens only', asy
   const refused = await get(target, downToken)
   t.equal(refused.status, 503)
   t.equal(refused.code, 'AUTH_KEYS_UNAVAILABLE')
-  t.equal((await get(target, await up.sign())).status, 200, 'the other issuer still works')
+  t.equal((await settledGet(target, await up.sign())).status, 200, 'the other issuer still works')
   t.equal((await get(target, target.token('own-user'))).status, 200, 'our own tokens still work')
 
   // The live issuer goes down: its last good keys serve for three refresh intervals, then its tokens answer 503.

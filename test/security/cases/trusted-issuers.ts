@@ -7,7 +7,7 @@ import type { AttackCase, Expectation, Outcome } from '../lib/case.js'
 import { AUDIENCE, ISSUER, type AttackTarget } from '../lib/target.js'
 import { routesTo } from '../lib/siblings.js'
 import { forge, hmac, nowSeconds } from '../lib/forge.js'
-import { startExternalIssuer, type ExternalIssuer } from '../lib/external-issuer.js'
+import { settled, startExternalIssuer, type ExternalIssuer } from '../lib/external-issuer.js'
 
 const INVALID: Expectation = { status: 401, code: 'AUTH_TOKEN_INVALID', upstream: 'untouched' }
 const UNAVAILABLE: Expectation = { status: 503, code: 'AUTH_KEYS_UNAVAILABLE', upstream: 'untouched' }
@@ -77,16 +77,6 @@ async function each (gateway: AttackTarget, tokens: readonly string[], expected:
   return last
 }
 
-/** Lets a refetch started by an unknown kid finish; the answer after it is the settled one. */
-async function settled (gateway: AttackTarget, token: string): Promise<Outcome> {
-  let outcome = await bearer(gateway, token)
-  for (let attempt = 0; attempt < 100 && outcome.status === 503; attempt++) {
-    await new Promise((resolve) => setTimeout(resolve, 30))
-    outcome = await bearer(gateway, token)
-  }
-  return outcome
-}
-
 export const trustedIssuerCases: AttackCase[] = [
   {
     id: 'A.23',
@@ -95,7 +85,8 @@ export const trustedIssuerCases: AttackCase[] = [
     also: 'after the one refetch its unknown kid causes; each issuer\'s tokens verify only against its own JWKS',
     attack: async (target) => {
       const { gateway, a, b, bKid } = await setup(target)
-      return settled(gateway, await b.sign({ iss: a.issuer, aud: AUDIENCE }, { kid: bKid }))
+      const token = await b.sign({ iss: a.issuer, aud: AUDIENCE }, { kid: bKid })
+      return settled(() => bearer(gateway, token))
     }
   },
   {

@@ -9,6 +9,21 @@ import type { Teardown } from './target.js'
 
 export type IssuerMode = 'normal' | 'huge' | 'silent' | 'error'
 
+/**
+ * Sends until the answer is not 503, at most 300 times and 10 s, and returns that answer: the settled one. A JWKS
+ * fetch may still be under way (the plugin waits at most 1.5 s for the first at start-up, which a loaded machine can
+ * miss, and an unknown kid starts a refetch), and a test must not assert on that transient 503.
+ */
+export async function settled<T extends { status: number }> (send: () => Promise<T>, limitMs = 10_000): Promise<T> {
+  const deadline = Date.now() + limitMs
+  let answer = await send()
+  for (let attempt = 0; attempt < 300 && answer.status === 503 && Date.now() < deadline; attempt++) {
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    answer = await send()
+  }
+  return answer
+}
+
 interface IssuerKey { kid: string, alg: string, privateKey: KeyObject, jwk: Record<string, unknown> }
 
 export interface ExternalIssuer {
