@@ -2,23 +2,20 @@
 // arguments (never process.env). Order matters: rewriteUrl canonicalises the request target before routing, the
 // auth plugin serves /auth/* and the JWKS, then one proxy registration per route, then health and fallbacks.
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
-import authgate, { AuthError, sendAuthError, type AuthgateOptions, type KeyEncryptionKey, type SessionStore } from '@authgate/fastify'
+import authgate, { AuthError, sendAuthError, type AuthgateOptions, type SessionStore } from '@authgate/fastify'
 import { AUTH_PREFIX, type GatewayConfig } from './config.js'
 import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './errors.js'
 import { deferContinue } from './expect-continue.js'
 import { registerForwardAuth } from './forward-auth.js'
 import { createHeaderPolicy } from './headers.js'
 import { registerHealthRoutes } from './health.js'
-import { createLegacyLookup, createLegacyVerifier } from './legacy-users.js'
 import { GatewayMetrics } from './metrics.js'
 import { registerProxyRoute } from './proxy-routes.js'
-import { rateLimitOptions } from './rate-limits.js'
 import { HEADER_ROOM, createTargetRewriter, registerRefusedTargetRoutes } from './request-target.js'
 import { guardSlowClients } from './slow-clients.js'
 import { registerDemoFiles, type DemoFiles } from './static-demo.js'
 import { closeIfBodyUnread } from './unread-body.js'
 import { createUpstreamAgent } from './upstream-pool.js'
-import { createNewDeviceWebhook } from './webhook.js'
 import { trustsProxy } from './trust-proxy.js'
 import { checkStartable } from './startup-checks.js'
 
@@ -69,47 +66,27 @@ const RETRYABLE_AUTH_CODES: ReadonlySet<string> = new Set(['AUTH_KEYS_UNAVAILABL
 const DEFAULT_RETRY_AFTER_SECONDS = '5'
 
 
-export function pluginOptions (config: GatewayConfig, app: Pick<FastifyInstance, 'log'>, store: SessionStore | undefined): AuthgateOptions {
-  const { tokens, cookie, users, notifications } = config
-  const options: AuthgateOptions = {
-    tokens: {
-      ...(tokens.algorithm === undefined ? {} : { algorithm: tokens.algorithm }),
-      ...(tokens.keyStore === 'database'
-        ? { keyRing: { store: 'database' as const, keyEncryptionKey: tokens.keyEncryptionKey as KeyEncryptionKey, refreshInterval: tokens.keyRefreshMs / 1000 } }
-        : tokens.keysDir === undefined ? { keys: [...(tokens.keys ?? [])] } : { keysDir: tokens.keysDir }),
-      issuer: tokens.issuer,
-      ...(tokens.trustedIssuers === undefined ? {} : { trustedIssuers: tokens.trustedIssuers.map((issuer) => ({ ...issuer })) }),
-      audience: tokens.audience,
-      accessTtl: tokens.accessTtlMs / 1000,
-      refreshTtl: tokens.refreshTtlMs / 1000,
-      reuseGrace: tokens.reuseGraceMs / 1000,
-      revocationDelay: tokens.revocationDelayMs / 1000,
-      ...(tokens.clockToleranceMs === undefined ? {} : { clockTolerance: tokens.clockToleranceMs / 1000 }),
-      ...(tokens.maxTtlMs === undefined ? {} : { maxTtl: tokens.maxTtlMs / 1000 })
-    },
-    cookie: { name: cookie.name, deviceName: cookie.deviceName, secure: cookie.secure, sameSite: cookie.sameSite },
-    prefix: AUTH_PREFIX,
-    registration: config.registration,
-    allowedOrigins: [...config.allowedOrigins],
-    // Behind a trusted proxy the Host is not the browser's: only configured origins count (issue #11 item 15).
-    publicOrigin: config.server.publicOrigin ?? (trustsProxy(config.server.trustProxy) ? false : undefined),
-    // Shared through Redis when `rateLimit.redis` is set: N instances (or workers) then allow the attempts of one.
-    rateLimit: rateLimitOptions(config.rateLimit)
-  }
+/**
+ * The plugin's options: the file's plugin sections as they are (no unit conversions), the auth prefix the gateway
+ * fixes, and the public origin of `server`.
+ */
+export function pluginOptions (config: GatewayConfig, _app: Pick<FastifyInstance, 'log'>, store: SessionStore | undefined): AuthgateOptions {
   const chosenStore = store ?? config.store
-  if (chosenStore !== undefined) options.store = chosenStore
-  if (users.source === 'upstream') {
-    options.verifyCredentials = createLegacyVerifier(users, app.log)
-    const { lookupUrl } = users
-    if (users.refresh === 'recheck' && lookupUrl !== undefined) {
-      options.refreshUser = createLegacyLookup({ ...users, lookupUrl }, app.log)
-      options.refreshUserInterval = users.recheckIntervalMs / 1000
-    }
+  return {
+    ...(chosenStore === undefined ? {} : { store: chosenStore }),
+    tokens: { ...config.tokens },
+    cookie: { ...config.cookie },
+    auth: {
+      ...config.auth,
+      prefix: AUTH_PREFIX,
+      // Behind a trusted proxy the Host is not the browser's: only configured origins count (issue #11 item 15).
+      publicOrigin: config.server.publicOrigin ?? (trustsProxy(config.server.trustProxy) ? false : undefined)
+    },
+    // Shared through Redis when `rateLimit.redis` is set: N instances (or workers) then allow the attempts of one.
+    rateLimit: config.rateLimit,
+    users: config.users,
+    notifications: config.notifications
   }
-  if (notifications.newDeviceWebhook !== undefined) {
-    options.events = { newDevice: createNewDeviceWebhook({ url: notifications.newDeviceWebhook, logger: app.log }) }
-  }
-  return options
 }
 
 /** A hop count becomes the function form Fastify's types accept (proxy-addr takes both). */
@@ -179,6 +156,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     done()
   })
 
+  for (const warning of config.deprecations) app.log.warn({ event: 'deprecated_option' }, `authgate: ${warning}`)
   await app.register(authgate, pluginOptions(config, app, options.store))
 
   // Set before the proxy routes are registered: each route's encapsulated scope copies the error handler in place

@@ -44,7 +44,8 @@ t.test('the YAML of DESIGN.md loads, every key read', async (t) => {
   t.ok(Object.isFrozen(config) && Object.isFrozen(config.routes) && Object.isFrozen(config.routes[0]))
   t.match(config.server, { host: '127.0.0.1', port: 8080, trustProxy: false, workers: 1 })
   t.equal(config.store?.mongodb.url, 'mongodb://127.0.0.1:27017')
-  t.match(config.tokens, { algorithm: 'EdDSA', keysDir: join(dir, 'keys'), accessTtlMs: 900_000, refreshTtlMs: 30 * 86_400_000, reuseGraceMs: 10_000, revocationDelayMs: 5000 })
+  t.match(config.tokens, { algorithm: 'EdDSA', keysDir: join(dir, 'keys'), accessTtl: '15m', refreshTtl: '30d', reuseGrace: '10s', revocationDelay: '5s' })
+  t.match(config.tokenTimes, { accessTtlMs: 900_000, revocationDelayMs: 5000 })
   t.match(config.cookie, { name: 'authgate_rt', secure: true, sameSite: 'strict' })
   t.equal(config.notifications.newDeviceWebhook, 'https://hooks.example/new-device')
   t.same(config.routes.map((route) => [route.prefix, route.auth, route.roles, route.timeoutMs, route.websocket, route.rewritePrefix]), [
@@ -71,35 +72,32 @@ t.test('environment values are never parsed as YAML', async (t) => {
 })
 
 t.test('unknown keys are refused at every level', async (t) => {
-  t.match(errorOf(() => parseConfig({ ...minimal, sever: {} })), /sever is not a known key/)
-  t.match(errorOf(() => parseConfig({ ...minimal, server: { prot: 1 } })), /server\.prot is not a known key/)
-  t.match(errorOf(() => parseConfig({ ...minimal, tokens: { keysDir: '/k', secret: 'x' } })), /tokens\.secret is not a known key/)
-  t.match(errorOf(() => parseConfig({ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auht: 'none' }] })), /routes\[0\]\.auht is not a known key/)
-  t.match(errorOf(() => parseConfig({ ...minimal, store: { mongodb: { url: 'mongodb://h', db: 'x' } } })), /store\.mongodb\.db is not a known key/)
+  t.match(errorOf(() => parseConfig({ ...minimal, sever: {} })), /sever: unknown key \(did you mean server\?\)/)
+  t.match(errorOf(() => parseConfig({ ...minimal, server: { prot: 1 } })), /server\.prot: unknown key \(did you mean port\?\)/)
+  t.match(errorOf(() => parseConfig({ ...minimal, tokens: { keysDir: '/k', secret: 'x' } })), /tokens\.secret: unknown key/)
+  t.match(errorOf(() => parseConfig({ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auht: 'none' }] })), /routes\[0\]\.auht: unknown key \(did you mean auth\?\)/)
+  t.match(errorOf(() => parseConfig({ ...minimal, store: { mongodb: { url: 'mongodb://h', db: 'x' } } })), /store\.mongodb\.db: unknown key/)
 })
 
 t.test('values are checked and named', async (t) => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ ...minimal, tokens: { keysDir: '/k', accessTtl: '15 minutes' } }, /tokens\.accessTtl/],
-    [{ ...minimal, tokens: {} }, /tokens\.keysDir is required/],
-    [{ ...minimal, server: { port: 70000 } }, /server\.port must be a whole number/],
-    [{ ...minimal, cookie: { sameSite: 'none', secure: false } }, /cookie\.sameSite none requires cookie\.secure/],
+    [{ ...minimal, server: { port: 70000 } }, /server\.port: must be at most 65535/],
     [{ ...minimal, routes: [{ prefix: 'api', upstream: 'http://h' }] }, /routes\[0\]\.prefix must be a path/],
     [{ ...minimal, routes: [{ prefix: '/api/', upstream: 'http://h' }] }, /routes\[0\]\.prefix/],
     [{ ...minimal, routes: [{ prefix: '/a/../b', upstream: 'http://h' }] }, /routes\[0\]\.prefix/],
     [{ ...minimal, routes: [{ prefix: '/auth', upstream: 'http://h' }] }, /routes\[0\]\.prefix must not be \/auth/],
     [{ ...minimal, routes: [{ prefix: '/healthz', upstream: 'http://h' }] }, /routes\[0\]\.prefix must not be \/healthz/],
-    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'ftp://h' }] }, /routes\[0\]\.upstream must be an http/],
+    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'ftp://h' }] }, /routes\[0\]\.upstream: must be an http/],
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://u:p@h' }] }, /credentials/],
-    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auth: 'sometimes' }] }, /routes\[0\]\.auth must be one of/],
+    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auth: 'sometimes' }] }, /routes\[0\]\.auth: must be one of/],
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auth: 'none', roles: ['admin'] }] }, /routes\[0\]\.roles needs auth: required/],
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', roles: ['a,b'] }] }, /routes\[0\]\.roles\[0\]/],
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h' }, { prefix: '/a', upstream: 'http://h' }] }, /listed twice/],
-    [{ ...minimal, routes: [] as unknown[], users: { source: 'ldap' } }, /users\.source must be one of/],
-    [{ ...minimal, users: { source: 'builtin', url: 'http://h' } }, /users\.url is only for users\.source: upstream/],
+    [{ ...minimal, routes: [] as unknown[], users: { source: 'ldap' } }, /users\.source: must be one of/],
     [{ ...minimal, headers: { userId: 'x-user', roles: 'x-user' } }, /headers must name four different headers/],
-    [{ ...minimal, log: { level: 'loud' } }, /log\.level must be one of/],
-    [{ routes: minimal.routes }, /tokens\.keysDir is required/]
+    [{ ...minimal, log: { level: 'loud' } }, /log\.level: must be one of/],
+    [{ routes: minimal.routes }, /tokens: is required/]
   ]
   for (const [input, pattern] of cases) t.match(errorOf(() => parseConfig(input, { file: 'my.yaml' })), pattern, String(pattern))
   t.match(errorOf(() => parseConfig({ ...minimal, bogus: 1 }, { file: 'my.yaml' })), /^my\.yaml: /, 'messages start with the file')

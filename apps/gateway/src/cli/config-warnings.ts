@@ -41,7 +41,7 @@ export function routesOpenToRegistration (config: GatewayConfig): string[] {
 /** Warnings for `config`; `raw` is the file as written (before `${VAR}` expansion), for literal secrets. */
 export function configWarnings (config: GatewayConfig, raw?: unknown): string[] {
   const found: string[] = []
-  const { server, cookie, tokens } = config
+  const { server, cookie } = config
   if (server.trustProxy === true) found.push('server.trustProxy is true: every client can choose its X-Forwarded-For (rate-limit keys, logs); name the load balancer\'s addresses instead')
   if (trustsProxy(server.trustProxy) && server.publicOrigin === undefined) {
     found.push('server.trustProxy without server.publicOrigin: the CSRF check never trusts the request\'s host behind a proxy, so browser refresh and logout calls are refused unless their Origin is in auth.allowedOrigins; set server.publicOrigin')
@@ -55,9 +55,9 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
   for (const origin of config.allowedOrigins) {
     if (plainHttpOffLoopback(origin)) found.push(`auth.allowedOrigins contains the plain-HTTP origin ${origin}`)
   }
-  if (tokens.accessTtlMs > HOUR_MS) found.push(`tokens.accessTtl is ${duration(tokens.accessTtlMs)}: a stolen access token works that long, and logout reaches it only through the revocation list; 15 min or less is usual`)
-  if (tokens.maxTtlMs !== undefined && tokens.maxTtlMs > HOUR_MS) found.push(`tokens.maxTtl is ${duration(tokens.maxTtlMs)}: the gateway accepts tokens that live that long (authgate token --ttl)`)
-  const toleranceMs = tokens.clockToleranceMs ?? 30_000
+  if (config.tokenTimes.accessTtlMs > HOUR_MS) found.push(`tokens.accessTtl is ${duration(config.tokenTimes.accessTtlMs)}: a stolen access token works that long, and logout reaches it only through the revocation list; 15 min or less is usual`)
+  if (config.tokenTimes.maxTtlMs > HOUR_MS) found.push(`tokens.maxTtl is ${duration(config.tokenTimes.maxTtlMs)}: the gateway accepts tokens that live that long (authgate token --ttl)`)
+  const toleranceMs = config.tokenTimes.clockToleranceMs
   if (toleranceMs > MINUTE_MS) found.push(`tokens.clockTolerance is ${duration(toleranceMs)}: expired tokens are accepted that long after their exp; synchronise clocks (NTP) and keep it at 60 s or less`)
   // (tokens.reuseGrace over 60 s is refused outright by the configuration, not merely warned about.)
   if (config.registration) {
@@ -73,9 +73,9 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
   if (config.store === undefined) {
     found.push('no store.mongodb: sessions live in memory and vanish on restart' + (server.workers > 1 ? '; with server.workers > 1 each worker has its own sessions' : ''))
   }
-  if (tokens.revocationDelayMs > MINUTE_MS) found.push(`tokens.revocationDelay is ${duration(tokens.revocationDelayMs)}: a logged-out or revoked session's access token (and its WebSockets) keeps working that long on other instances; 60 s or less`)
+  if (config.tokenTimes.revocationDelayMs > MINUTE_MS) found.push(`tokens.revocationDelay is ${duration(config.tokenTimes.revocationDelayMs)}: a logged-out or revoked session's access token (and its WebSockets) keeps working that long on other instances; 60 s or less`)
   if (config.rateLimit === false) found.push('rateLimit is false: login, refresh and registration attempts are not limited and accounts never lock out (password guessing at full speed)')
-  if (config.users.source === 'upstream' && plainHttpOffLoopback(config.users.url)) {
+  if (config.users.source === 'upstream' && config.users.url !== undefined && plainHttpOffLoopback(config.users.url)) {
     found.push(`users.url: the legacy login ${new URL(config.users.url).host} is reached over plain HTTP; every password crosses that network in clear (use https://)`)
   }
   if (server.workers > 1 && config.rateLimit !== false && config.rateLimit.redis === undefined) {

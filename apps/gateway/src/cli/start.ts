@@ -19,7 +19,7 @@ Options:
 
 async function startFromFile (path: string): Promise<number> {
   const { file, raw } = readConfigFile(path)
-  const config = parseConfig(raw, { file, env: process.env })
+  const config = parseConfig(raw, { file, env: process.env, form: 'json' })
   if (config.server.workers > 1 && cluster.isPrimary) {
     // What `config check` runs (the app each worker builds, built once offline): a bad file fails before any fork.
     await buildOffline(config)

@@ -1,6 +1,6 @@
 // The validated, frozen gateway configuration (DESIGN.md "Gateway"). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
-import type { AccessAlgorithm, KeyEncryptionKey, KeyInput, TrustedIssuerInput } from '@authgate/fastify'
+import type { AuthInput, CookieInput, NotificationsInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
 
 export type RouteAuth = 'none' | 'optional' | 'required'
 
@@ -35,14 +35,6 @@ export interface IdentityHeaderNames {
   readonly assertion: string
 }
 
-/** How refresh learns about a legacy user's changes (config/users-refresh.ts). */
-export interface LegacyRefreshConfig {
-  /** `recheck`: refresh asks `lookupUrl` who the user is now; `none`: the login's roles for the whole session. */
-  readonly refresh: 'recheck' | 'none'
-  readonly lookupUrl: string | undefined
-  readonly recheckIntervalMs: number
-}
-
 /** One `headers.claims` entry (or one of `headers.preset`): the header set from a verified claim. */
 export interface ClaimHeader {
   /** Lower-case header name. */
@@ -60,35 +52,33 @@ export interface HeaderLists {
   readonly pass: readonly string[]
 }
 
-export type UsersConfig =
-  | { readonly source: 'builtin' }
-  | {
-    readonly source: 'upstream'
-    readonly url: string
-    /** Dot paths into the legacy login's JSON answer. */
-    readonly map: { readonly id: string, readonly roles: string | undefined, readonly email: string | undefined }
-    readonly timeoutMs: number
-  } & LegacyRefreshConfig
-
-export interface RateLimitRuleConfig {
-  readonly max: number
-  readonly timeWindowMs: number
+/** The plugin's sections as the file gave them, defaults filled in: handed to the plugin as they are. */
+export interface PluginSections {
+  readonly store: { readonly mongodb: { readonly url: string, readonly database: string } } | undefined
+  /** `keysDir` is absolute (resolved against the file's directory). */
+  readonly tokens: Readonly<TokensInput> & { readonly issuer: string, readonly audience: string, readonly accessTtl: string | number, readonly clockTolerance: string | number, readonly revocationDelay: string | number }
+  readonly cookie: Readonly<Required<CookieInput>>
+  readonly rateLimit: Readonly<RateLimitInput> | false
+  readonly auth: Readonly<Pick<Required<AuthInput>, 'registration' | 'defaultRoles' | 'allowedOrigins' | 'reuseDetection'>>
+  readonly users: Readonly<UsersInput> & { readonly source: 'builtin' | 'upstream' }
+  readonly notifications: Readonly<NotificationsInput>
 }
 
-/** undefined members: the plugin's defaults. */
-export interface RateLimitConfig {
-  /** `redis://` URL shared by every instance; undefined: limits per process. */
-  readonly redis: string | undefined
-  readonly keyPrefix: string | undefined
-  readonly login: RateLimitRuleConfig | undefined
-  readonly refresh: RateLimitRuleConfig | undefined
-  readonly register: RateLimitRuleConfig | undefined
-  readonly accountFailures: RateLimitRuleConfig | undefined
+/** Milliseconds of the token durations the gateway's own tools need (`authgate token`, `keys`, warnings). */
+export interface TokenTimes {
+  readonly accessTtlMs: number
+  readonly maxTtlMs: number
+  readonly clockToleranceMs: number
+  readonly revocationDelayMs: number
+  /** With tokens.keyRing: how often it is read. */
+  readonly keyRefreshMs: number
 }
 
 export interface GatewayConfig {
   /** The file the configuration came from, for messages; undefined for a programmatic one. */
   readonly file: string | undefined
+  /** One line per deprecated key used (`tokens.keyStore is deprecated: use tokens.keyRing.store`), logged at start. */
+  readonly deprecations: readonly string[]
   readonly server: {
     readonly host: string
     readonly port: number
@@ -114,41 +104,14 @@ export interface GatewayConfig {
     readonly idleTimeoutMs: number
   }
   readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
-  /** undefined: the in-memory store (sessions vanish on restart). */
-  readonly store: { readonly mongodb: { readonly url: string, readonly database: string } } | undefined
-  readonly tokens: {
-    readonly algorithm: AccessAlgorithm | undefined
-    /** Absolute; resolved against the config file's directory. Exclusive with `keys`. */
-    readonly keysDir: string | undefined
-    /** Programmatic configurations only (tests, the embedded default): keys in memory. */
-    readonly keys: readonly KeyInput[] | undefined
-    /** `database`: the signing-key ring in store.mongodb (`authgate keys rotate`); exclusive with keysDir/keys. */
-    readonly keyStore: 'database' | undefined
-    /** Required with keyStore: database. Serialises as "[redacted]". */
-    readonly keyEncryptionKey: KeyEncryptionKey | undefined
-    /** How often each instance reads the key ring (also the JWKS max-age). */
-    readonly keyRefreshMs: number
-    readonly issuer: string
-    /** Identity providers whose bearer tokens are accepted too (checked by the plugin's rules; README "Trusted issuers"). */
-    readonly trustedIssuers: readonly TrustedIssuerInput[] | undefined
-    readonly audience: string
-    readonly accessTtlMs: number
-    readonly refreshTtlMs: number
-    readonly reuseGraceMs: number
-    readonly revocationDelayMs: number
-    readonly clockToleranceMs: number | undefined
-    /** Longest lifetime `authgate token --ttl` may mint (default accessTtl). */
-    readonly maxTtlMs: number | undefined
-  }
-  readonly cookie: {
-    readonly name: string
-    readonly deviceName: string
-    readonly secure: boolean
-    readonly sameSite: 'strict' | 'lax' | 'none'
-  }
-  readonly notifications: { readonly newDeviceWebhook: string | undefined }
+  readonly store: PluginSections['store']
+  readonly tokens: PluginSections['tokens']
+  readonly tokenTimes: TokenTimes
+  readonly cookie: PluginSections['cookie']
+  readonly notifications: PluginSections['notifications']
   readonly routes: readonly RouteConfig[]
-  readonly users: UsersConfig
+  readonly users: PluginSections['users']
+  readonly auth: PluginSections['auth']
   readonly headers: IdentityHeaderNames
   /** `headers.claims` and `headers.preset`: verified claims forwarded as headers (config/claim-headers.ts). */
   readonly claimHeaders: readonly ClaimHeader[]
@@ -160,14 +123,17 @@ export interface GatewayConfig {
   readonly registration: boolean
   readonly allowedOrigins: readonly string[]
   /** false: no limits at all (benchmarks, or a limiter in front of the gateway). */
-  readonly rateLimit: RateLimitConfig | false
+  readonly rateLimit: PluginSections['rateLimit']
 }
 
 /** A configuration that cannot be used: `message` names the file and the key. */
 export class ConfigError extends Error {
   readonly code = 'AUTHGATE_CONFIG_INVALID'
-  constructor (message: string, options?: { cause?: unknown }) {
+  /** Every problem, one line each (`path: reason`), when the schema found them; else the message alone. */
+  readonly issues: readonly string[]
+  constructor (message: string, options?: { cause?: unknown, issues?: readonly string[] }) {
     super(message, options)
     this.name = 'ConfigError'
+    this.issues = options?.issues ?? [message]
   }
 }

@@ -56,3 +56,21 @@ export const Strict = { additionalProperties: false } as const
 export function Deprecated<T extends TSchema> (schema: T, replacement: string): T {
   return { ...schema, deprecated: true, description: `Deprecated: use ${replacement}. ${schema.description ?? ''}`.trim() }
 }
+
+/**
+ * `schema` with every key that has a default taken out of `required` (deeply): the default is what an absent key
+ * means, so an editor must not flag it as missing. Validation is unchanged (ajv fills defaults first).
+ */
+export function optionalDefaults<T> (schema: T): T {
+  if (Array.isArray(schema)) return schema.map(optionalDefaults) as T
+  if (typeof schema !== 'object' || schema === null) return schema
+  const copy: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(schema)) copy[key] = key === 'default' || key === 'enum' || key === 'const' ? value : optionalDefaults(value)
+  const properties = copy.properties as Record<string, { default?: unknown }> | undefined
+  if (Array.isArray(copy.required) && properties !== undefined) {
+    const required = (copy.required as string[]).filter((key) => properties[key]?.default === undefined)
+    if (required.length === 0) delete copy.required
+    else copy.required = required
+  }
+  return copy as T
+}

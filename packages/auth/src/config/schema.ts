@@ -2,7 +2,7 @@
 // composes its file schema from `pluginSections('json')` (apps/gateway/src/config/schema.ts): one description of
 // every option, one place for each default. A new section is one line in SECTIONS.
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
-import { CodeValue, Deprecated, DurationKey, OneOf, Strict, type Form } from './kinds.js'
+import { CodeValue, Deprecated, DurationKey, OneOf, Strict, optionalDefaults, type Form } from './kinds.js'
 import { authSection } from './section-auth.js'
 import { cookieSection } from './section-cookie.js'
 import { notificationsSection, revocationSection, storeSection } from './section-misc.js'
@@ -50,7 +50,7 @@ function deprecatedTopLevel (auth: TObject): Record<string, TSchema> {
 /** The schema of `app.register(authgate, options)`. */
 export function pluginSchema (): TObject {
   const sections = pluginSections('code')
-  return Type.Object({
+  return optionalDefaults(Type.Object({
     ...Object.fromEntries(SECTION_NAMES.map((name) => [name, name === 'store' ? Type.Optional(sections[name]) : sections[name]])),
     verifyCredentials: Type.Optional(CodeValue('function', '(email, password, request) => user | null: replaces the built-in users collection (exclusive with users.source: upstream).')),
     refreshUser: Type.Optional(CodeValue('function', '(userId, session) => user | null: re-resolves the user at refresh (needs verifyCredentials).')),
@@ -63,5 +63,5 @@ export function pluginSchema (): TObject {
     }, { ...Strict, description: 'Event hooks.' })),
     defaultAuth: Type.Optional(OneOf(['none', 'required'] as const, 'Policy of routes that declare no `config.auth`: `none` (public, as before) or `required`.')),
     ...deprecatedTopLevel(sections.auth as TObject)
-  }, { ...Strict, description: '@authgate/fastify options.' })
+  }, { ...Strict, description: '@authgate/fastify options.' }))
 }

@@ -6,7 +6,7 @@ export const HTTP_URL_PATTERN = '^https?://'
 
 export function notificationsSection (): TObject {
   return Type.Object({
-    newDeviceWebhook: Type.Optional(Type.String({ pattern: HTTP_URL_PATTERN, description: 'URL POSTed a JSON `newDevice` event when a user signs in from a device unknown for them.' }))
+    newDeviceWebhook: Type.Optional(Type.String({ pattern: HTTP_URL_PATTERN, 'x-expect': 'must be an http:// or https:// URL', description: 'URL POSTed a JSON `newDevice` event when a user signs in from a device unknown for them.' }))
   }, { ...Strict, description: 'Notifications of security events.' })
 }
 

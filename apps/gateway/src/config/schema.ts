@@ -1,0 +1,100 @@
+// The gateway's configuration file, described once: the plugin's own sections (store, tokens, cookie, rateLimit,
+// auth, users, notifications: reused from @authgate/fastify, never restated) and the gateway's own (server, log,
+// routes, headers). `authgate config schema` prints it; authgate.schema.json ships it for editors.
+import { DurationKey, OneOf, Strict, Type, optionalDefaults, pluginSections, HTTP_URL_PATTERN, type Form, type TObject, type TSchema } from '@authgate/fastify'
+
+/** The plugin sections a gateway file holds (the plugin's `revocation` is left at its defaults). */
+export const PLUGIN_FILE_SECTIONS = ['store', 'tokens', 'cookie', 'rateLimit', 'auth', 'users', 'notifications'] as const
+/** The plugin's `auth` keys a gateway file may set; the prefix and JWKS path are the gateway's to fix. */
+const AUTH_FILE_KEYS = ['registration', 'defaultRoles', 'allowedOrigins', 'reuseDetection'] as const
+export const DEFAULT_VERIFY_PATH = '/auth/verify'
+/** Upstream requests one route may have in flight (its own slots in the upstream pool). */
+export const DEFAULT_MAX_CONCURRENT = 64
+const HEADER_NAME = '^[A-Za-z0-9-]{1,64}$'
+const MINUTE = 60_000
+
+function serverSection (): TObject {
+  return Type.Object({
+    host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address to listen on.' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'Port to listen on.' }),
+    trustProxy: Type.Unsafe<boolean | number | string | string[]>({
+      type: ['boolean', 'integer', 'string', 'array'], items: { type: 'string' }, default: false,
+      description: 'false: forwarding headers come from the socket. true, a hop count, or the proxy addresses (list or comma-separated): as Fastify\'s trustProxy.'
+    }),
+    workers: Type.Unsafe<number | 'auto'>({ type: ['integer', 'string'], default: 1, description: 'Worker processes (1-64), or `auto`: one per core.' }),
+    bodyLimit: Type.Integer({ minimum: 1024, maximum: 1_073_741_824, default: 1_048_576, description: 'Largest request body, bytes.' }),
+    headersTimeout: DurationKey({ min: 500, max: 5 * MINUTE }, 'Longest a client may take to send a request head (slowloris): then 408.', '30s'),
+    publicOrigin: Type.Optional(Type.String({ minLength: 1, description: 'The origin browsers reach the gateway at (scheme://host[:port]), for the CSRF check of the cookie endpoints.' })),
+    maxUrlLength: Type.Integer({ minimum: 256, maximum: 65_536, default: 8192, description: 'Longest request target; longer ones get 414.' }),
+    requestTimeout: Type.Optional(DurationKey({ min: 1000, max: 1440 * MINUTE }, 'Longest a client may take to send a whole request, body included. Default: 60s or headersTimeout if longer.')),
+    minBodyRate: Type.Unsafe<number | { bytesPerSecond?: number, grace?: string | number }>({
+      type: ['integer', 'object'], minimum: 0, maximum: 1_073_741_824, default: 1024,
+      properties: {
+        bytesPerSecond: { type: 'integer', minimum: 0, maximum: 1_073_741_824, description: 'Bytes per second; 0: off.' },
+        grace: { type: ['integer', 'string'], 'x-duration': { min: 0, max: 60 * MINUTE }, description: 'Time before the rate is enforced. Default 10s.' }
+      },
+      additionalProperties: false,
+      description: 'A request body slower than this on average (bytes per second, after the grace period) gets 408; 0: off.'
+    }),
+    idleTimeout: DurationKey({ min: 500, max: 60 * MINUTE }, 'A connection on which the client takes no bytes for this long is dropped.', '60s')
+  }, { ...Strict, default: {}, description: 'The listening server.' })
+}
+
+function routeItem (): TObject {
+  return Type.Object({
+    prefix: Type.String({ minLength: 1, description: 'Path prefix, matched on segment boundaries on the normalised path; / catches everything.' }),
+    upstream: Type.String({ pattern: HTTP_URL_PATTERN, 'x-expect': 'must be an http:// or https:// URL', description: 'http(s)://host:port[/base] of the upstream service.' }),
+    auth: OneOf(['none', 'optional', 'required'] as const, 'Who may pass: `none` (public), `optional` (identity forwarded when present) or `required`.', 'required'),
+    roles: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Any-of: the user needs one of these roles (needs auth: required).' }),
+    timeout: DurationKey({ min: 100, max: 60 * MINUTE }, 'From the request\'s arrival at the route to the upstream\'s response headers (also the longest pause between body chunks): then 504.', '30s'),
+    websocket: Type.Boolean({ default: false, description: 'Proxy WebSocket upgrades, with the same policy.' }),
+    rewritePrefix: Type.Optional(Type.String({ minLength: 1, description: 'Path the prefix is replaced with upstream (default: kept).' })),
+    forwardAuthorization: Type.Boolean({ default: false, description: 'Forward the client\'s Authorization header upstream.' }),
+    maxConcurrent: Type.Integer({ minimum: 1, maximum: 4096, default: DEFAULT_MAX_CONCURRENT, description: 'Upstream requests of this route in flight at once; as many more may wait.' })
+  }, { ...Strict, description: 'One upstream prefix.' })
+}
+
+function headersSection (): TObject {
+  const name = (fallback: string, description: string): TSchema => Type.String({ pattern: HEADER_NAME, default: fallback, description })
+  return Type.Object({
+    userId: name('x-user-id', 'Header carrying the user id (sub).'),
+    roles: name('x-user-roles', 'Header carrying the roles, comma-joined.'),
+    sessionId: name('x-session-id', 'Header carrying the session id (sid).'),
+    assertion: name('x-authgate-assertion', 'Header carrying the gateway-signed assertion JWT.'),
+    drop: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'More request headers to remove before proxying (names, or families ending in *).' }),
+    pass: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Headers of the default drop-list to let through.' }),
+    claims: Type.Record(Type.String(), Type.String({ minLength: 1 }), { default: {}, description: 'Header name → claim name: verified claims forwarded as headers.' }),
+    preset: Type.Optional(OneOf(['oauth2-proxy'] as const, '`oauth2-proxy`: the X-Auth-Request-* headers.'))
+  }, { ...Strict, default: {}, description: 'Headers forwarded to upstreams and removed from clients.' })
+}
+
+function authSection (plugin: TObject): TObject {
+  const picked = Object.fromEntries(AUTH_FILE_KEYS.map((key) => [key, plugin.properties[key] as TSchema]))
+  return Type.Object({
+    ...picked,
+    // Off unless asked for: in front of a legacy API, open self-registration lets any stranger past every
+    // `auth: required` route (issue #11 item 9). The plugin keeps its own default.
+    registration: Type.Boolean({ default: false, description: 'POST /auth/register on or off (off in the gateway unless enabled).' }),
+    verifyPath: Type.Unsafe<string | false>({ type: ['string', 'boolean'], default: DEFAULT_VERIFY_PATH, description: 'Where the forward-auth endpoint answers (under /auth/); false: not served.' })
+  }, { ...Strict, default: {}, description: 'The auth endpoints.' })
+}
+
+/** The gateway file's schema; `form: 'code'` also admits what only code can give (tokens.keys: KeyObjects, Buffers). */
+export function gatewaySchema (form: Form = 'json'): TObject {
+  const plugin = pluginSections(form)
+  const tokens = plugin.tokens as TObject
+  return optionalDefaults(Type.Object({
+    server: serverSection(),
+    log: Type.Object({ level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Log level (pino).', 'info') }, { ...Strict, default: {}, description: 'Logging.' }),
+    store: Type.Optional(plugin.store),
+    // The gateway's tokens are for its upstreams: that is their default audience.
+    tokens: Type.Object({ ...tokens.properties, audience: Type.String({ minLength: 1, default: 'upstream', description: (tokens.properties.audience as TSchema).description }) }, { ...Strict, description: tokens.description }),
+    cookie: plugin.cookie,
+    rateLimit: plugin.rateLimit,
+    auth: authSection(plugin.auth as TObject),
+    users: plugin.users,
+    notifications: plugin.notifications,
+    routes: Type.Array(routeItem(), { description: 'The upstreams, one entry per path prefix.' }),
+    headers: headersSection()
+  }, { ...Strict, title: 'authgate gateway configuration', description: 'authgate gateway configuration (authgate.yaml).' }))
+}
