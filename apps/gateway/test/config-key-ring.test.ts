@@ -37,7 +37,7 @@ t.test('tokens.keyStore: database', async (t) => {
     [{ store, routes, tokens: { keyStore: 'database' } }, /tokens\.keyRing\.keyEncryptionKey: is required/],
     [{ store, routes, tokens: { keyStore: 'database', keyEncryptionKey: 'c2hvcnQ=' } }, /tokens\.keyRing\.keyEncryptionKey must hold at least 32 bytes/],
     [{ routes, tokens: { keyStore: 'database', keyEncryptionKey: KEK } }, /tokens\.keyRing\.store database needs store\.mongodb/],
-    [{ store, routes, tokens: { keyStore: 'files', keyEncryptionKey: KEK } }, /tokens\.keyRing\.store: must be one of database/],
+    [{ store, routes, tokens: { keyStore: 'files', keyEncryptionKey: KEK } }, /tokens\.keyRing\.store: must be "database"/],
     [{ store, routes, tokens: { keysDir: '/k', keyEncryptionKey: KEK } }, /tokens\.keyRing\.store: is required/],
     [{ store, routes, tokens: { keysDir: '/k', keyRefresh: '1s' } }, /tokens\.keyRing\.store: is required/],
     [{ store, routes, tokens: { keyStore: 'database', keyEncryptionKey: KEK, keyRefresh: '10ms' } }, /tokens\.keyRing\.refreshInterval: must be from 50 ms/]
@@ -64,5 +64,5 @@ t.test('authgate keys: usage and configuration errors', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authgate-keyring-cli-'))
   const file = join(dir, 'files.yaml')
   writeFileSync(file, 'tokens: { keysDir: ./keys }\nroutes:\n  - { prefix: /api, upstream: http://127.0.0.1:1 }\n')
-  await t.rejects(keysCommand(['rotate', '--config', file]), /tokens\.keyStore is not database/, 'a keysDir configuration is refused')
+  await t.rejects(keysCommand(['rotate', '--config', file]), /tokens\.keyRing is not set/, 'a keysDir configuration is refused')
 })
