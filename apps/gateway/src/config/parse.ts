@@ -2,7 +2,7 @@
 // `${VAR}` expansion, AUTHGATE_* overrides, deprecated names, then the schema (the plugin's sections and the
 // gateway's own, every problem at once), then the gateway's rules that span keys.
 import { isAbsolute, resolve } from 'node:path'
-import { applyAliases, copyPlain, createValidator, isPlainObject, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
+import { applyAliases, copyPlain, createValidator, isPlainObject, normaliseTrustedIssuers, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
 import { expandEnv } from './env.js'
 import { applyEnvOverrides } from './env-overrides.js'
 import { Reader } from './reader.js'
@@ -79,6 +79,16 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
   const problems = options.env === undefined ? [] : applyEnvOverrides(config, options.env, gatewaySchema('json'))
   const { warnings, issues } = applyAliases(config)
   problems.push(...issues, ...validatorFor(form)(config))
+  // The plugin's own cross-key rule for trusted issuers, run here so `config check` lists its problem with the rest
+  // (the other plugin cross-key rules still surface only in checkStartable: NOTES-SCHEMA.md).
+  const tokensRaw = config.tokens as { trustedIssuers?: unknown, issuer?: string } | undefined
+  if (Array.isArray(tokensRaw?.trustedIssuers)) {
+    try {
+      normaliseTrustedIssuers(tokensRaw.trustedIssuers, tokensRaw.issuer ?? 'authgate')
+    } catch (error) {
+      problems.push((error as Error).message)
+    }
+  }
   if (problems.length > 0) {
     throw new ConfigError(`${where}: invalid configuration (${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}):\n${problems.map((line) => `  - ${line}`).join('\n')}`, { issues: problems })
   }

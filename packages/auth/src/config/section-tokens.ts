@@ -35,7 +35,17 @@ export function tokensSection (form: Form): TObject {
     algorithm: Type.Optional(OneOf(ACCESS_ALGORITHMS, 'Signing algorithm. Default: the algorithm of the signing key (the first key of keysDir), else EdDSA. Verification accepts only the configured keys\' algorithms, never `none`.')),
     ...(form === 'code'
       ? { keys: Type.Optional(Type.Array(Type.Unsafe<unknown>({ description: 'A KeyInput { kid, algorithm, privateKey | publicKey | secret } (PEM text, KeyObjects or Buffers; checked by the key rules).' }), { description: 'The key set in memory (code only). Exclusive with keysDir and keyRing.' })) }
-      : {}),
+      : {
+          // A file may carry its keys inline as text (PEM, or an HS secret): `authgate config check` warns about
+          // a literal secret written in the file; `${VAR}` keeps it out.
+          keys: Type.Optional(Type.Array(Type.Object({
+            kid: Type.String({ minLength: 1, description: 'Key id (the JWT `kid`).' }),
+            algorithm: OneOf(ACCESS_ALGORITHMS, 'Algorithm of this key.'),
+            privateKey: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key (signing).' })),
+            publicKey: Type.Optional(Type.String({ minLength: 1, description: 'PEM public key (verification only).' })),
+            secret: Type.Optional(Type.String({ minLength: 1, description: 'HS256/384/512 shared secret (at least as many bytes as the hash).' }))
+          }, { ...Strict, description: 'One key { kid, algorithm, privateKey | publicKey | secret }.' }), { description: 'The key set inline (PEM text or secrets; prefer keysDir). Exclusive with keysDir and keyRing.' }))
+        }),
     keysDir: Type.Optional(Type.String({ minLength: 1, description: 'Directory written by `authgate keygen` (relative to the configuration file). Keys that cannot be read fail start-up, naming the path.' })),
     signingKid: Type.Optional(Type.String({ minLength: 1, description: 'kid of the signing key among keys / keysDir. Default: the first key with a private part.' })),
     issuer: Type.String({ minLength: 1, default: DEFAULT_ISSUER, description: '`iss` of the access tokens (and what verification requires).' }),
