@@ -167,18 +167,30 @@ function checkCookie (cookie: Checked['cookie'], issues: Issues): void {
   }
 }
 
-function legacyUsers (input: Checked, issues: Issues): LegacyUsersConfig | undefined {
-  const users = input.users
+/**
+ * The cross-key rules of the `users` section (one line per problem, `path: reason`), exported so the gateway's
+ * `config check` lists them with the schema's problems. `codeUserSource`: verifyCredentials was given.
+ */
+export function usersSectionIssues (users: UsersInput & { source: 'builtin' | 'upstream' }, codeUserSource = false): string[] {
+  const issues = new Issues()
   const upstreamOnly = ['url', 'map', 'timeout', 'refresh', 'lookupUrl', 'recheckInterval'] as const
   if (users.source === 'builtin') {
     for (const key of upstreamOnly) if (users[key] !== undefined) issues.add(`users.${key}`, 'is only for users.source: upstream')
-    return undefined
+    return issues.list
   }
-  if (input.verifyCredentials !== undefined) issues.add('verifyCredentials', 'and users.source: upstream are exclusive: give one user source')
+  if (codeUserSource) issues.add('verifyCredentials', 'and users.source: upstream are exclusive: give one user source')
   if (users.url === undefined) issues.add('users.url', 'is required with users.source: upstream')
   const refresh = users.refresh ?? (users.lookupUrl === undefined ? 'none' : 'recheck')
   if (refresh === 'recheck' && users.lookupUrl === undefined) issues.add('users.lookupUrl', 'is required with users.refresh: recheck (or set users.refresh: none)')
   if (refresh === 'none' && users.recheckInterval !== undefined) issues.add('users.recheckInterval', 'needs users.refresh: recheck')
+  return issues.list
+}
+
+function legacyUsers (input: Checked, issues: Issues): LegacyUsersConfig | undefined {
+  const users = input.users
+  issues.list.push(...usersSectionIssues(users, input.verifyCredentials !== undefined))
+  if (users.source === 'builtin') return undefined
+  const refresh = users.refresh ?? (users.lookupUrl === undefined ? 'none' : 'recheck')
   return {
     url: (users.url ?? '').replace(/\/+$/, ''),
     map: { id: users.map?.id ?? 'id', roles: users.map?.roles, email: users.map?.email },

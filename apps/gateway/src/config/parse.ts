@@ -2,7 +2,7 @@
 // `${VAR}` expansion, AUTHGATE_* overrides, deprecated names, then the schema (the plugin's sections and the
 // gateway's own, every problem at once), then the gateway's rules that span keys.
 import { isAbsolute, resolve } from 'node:path'
-import { applyAliases, copyPlain, createValidator, isPlainObject, normaliseTrustedIssuers, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
+import { applyAliases, copyPlain, createValidator, isPlainObject, normaliseTrustedIssuers, parseDuration, usersSectionIssues, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
 import { expandEnv } from './env.js'
 import { applyEnvOverrides } from './env-overrides.js'
 import { Reader } from './reader.js'
@@ -80,7 +80,9 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
   const { warnings, issues } = applyAliases(config)
   problems.push(...issues, ...validatorFor(form)(config))
   // The plugin's own cross-key rule for trusted issuers, run here so `config check` lists its problem with the rest
-  // (the other plugin cross-key rules still surface only in checkStartable: NOTES-SCHEMA.md).
+  // (as are the users rules below; the other plugin cross-key rules still surface only in checkStartable: NOTES-SCHEMA.md).
+  const usersRaw = config.users as { source?: unknown } | undefined
+  if (isPlainObject(usersRaw) && (usersRaw.source === 'builtin' || usersRaw.source === 'upstream')) problems.push(...usersSectionIssues(usersRaw as PluginSections['users']))
   const tokensRaw = config.tokens as { trustedIssuers?: unknown, issuer?: string } | undefined
   if (Array.isArray(tokensRaw?.trustedIssuers)) {
     try {
