@@ -26,7 +26,7 @@ t.test('tokens.trustedIssuers is read and kept as given', async (t) => {
 
 t.test('mistakes are start-up errors naming the file and the key', async (t) => {
   t.match(errorOf(() => parseConfig({ routes, tokens: { keysDir, trustedIssuers: [{ ...idp, algorithms: ['HS256'] }] } }, { file: 'gw.yaml' })),
-    /^gw\.yaml: invalid configuration \(1 problem\):\n  - tokens\.trustedIssuers\[0\]\.algorithms: HS256 is not accepted/)
+    /^gw\.yaml: invalid configuration \(1 problem\):\n {2}- tokens\.trustedIssuers\[0\]\.algorithms: HS256 is not accepted/)
   t.match(errorOf(() => parseConfig({ routes, tokens: { keysDir, trustedIssuers: [{ ...idp, jwksUrl: 'http://sso.example.com/jwks', discovery: undefined }] } }, { file: 'gw.yaml' })),
     /tokens\.trustedIssuers\[0\]\.jwksUrl must be https/)
   t.match(errorOf(() => parseConfig({ routes, tokens: { keysDir, issuer: idp.issuer, trustedIssuers: [idp] } }, { file: 'gw.yaml' })),
