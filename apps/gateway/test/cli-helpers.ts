@@ -86,8 +86,10 @@ export async function runMain (...argv: string[]): Promise<MainRun> {
 export interface TerminalStep {
   /** Wait until the terminal shows this, */
   after: RegExp
-  /** then type this (raw bytes: '\r' is Enter, '\x7f' Backspace, '\x03' Ctrl-C). */
+  /** then type this (raw bytes: '\r' is Enter, '\x7f' Backspace, '\x03' Ctrl-C), */
   send: string
+  /** this many milliseconds later (default at once). */
+  delayMs?: number
 }
 
 export interface TerminalRun { code: number | null, output: string }
@@ -108,8 +110,10 @@ export function runInTerminal (args: string[], steps: TerminalStep[], options: {
     const step = steps[next]
     if (step !== undefined && step.after.test(output)) {
       next++
-      child.stdin.write(step.send)
-      advance()
+      setTimeout(() => {
+        child.stdin.write(step.send)
+        advance()
+      }, step.delayMs ?? 0)
     }
   }
   child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); advance() })

@@ -86,7 +86,8 @@ t.test('on a terminal: Ctrl-C at the prompt aborts with exit 130, creates nobody
   // Never dialled: the store is opened only once the password has been read.
   writeFileSync(file, 'store: { mongodb: { url: \'mongodb://127.0.0.1:1/\' } }\ntokens: { keysDir: ./keys }\nroutes: []\n')
   const run = await runInTerminal(['user', 'add', '--email', 'tty@example.com', '--config', file],
-    [{ after: /password for tty@example\.com: /, send: 'half-typed' }, { after: /password for/, send: '\u0003' }])
+    // Ctrl-C a moment later: with echo on, the terminal would have shown what was typed by then.
+    [{ after: /password for tty@example\.com: /, send: 'half-typed' }, { after: /password for/, send: '\u0003', delayMs: 1000 }])
   t.equal(run.code, 130, run.output)
   t.notOk(run.output.includes('half-typed'), 'nothing typed is shown')
   t.notMatch(run.output, /created user|Error/)

@@ -153,10 +153,12 @@ export function parseSubcommand (argv: readonly string[], group: GroupSpec): Par
   const spec = group.commands[sub]
   if (spec === undefined) {
     const near = closest(sub, names)
-    throw new UsageError(`unknown command ${group.name} ${sub}` + (near === undefined ? ` (expected: ${names.join(', ')})` : ` (did you mean ${group.name} ${near}?)`), group.usage)
+    throw new UsageError(`unknown ${group.name} command ${sub}` + (near === undefined ? ` (expected: ${names.join(', ')})` : ` (did you mean ${group.name} ${near}?)`), group.usage)
   }
   for (const name of parsed.flags.keys()) {
-    if (spec.options[name] === undefined) throw new UsageError(`--${name} is not an option of ${spec.name}`, spec.usage)
+    if (spec.options[name] !== undefined) continue
+    const owners = Object.values(group.commands).filter((command) => command.options[name] !== undefined).map((command) => command.name)
+    throw new UsageError(`--${name} is only for ${owners.join(', ')}`, spec.usage)
   }
   checkPositionals(spec, positionals)
   return { sub, flags: parsed.flags, positionals }
