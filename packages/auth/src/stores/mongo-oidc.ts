@@ -1,6 +1,7 @@
 // OIDC identities and login states in MongoDB (collections `identities` and `oidcStates`), on the session store's
 // connection and deadline. Both are keyed by `_id` (the identity key, the state hash), so uniqueness and the
-// single-use take need no further index and hold on every MongoDB-wire server (FerretDB v1 included).
+// single-use take need no further index and hold on every MongoDB-wire server (FerretDB v1 included: no transactions,
+// and its findOneAndDelete is not atomic, see takeLoginState).
 import { MongoServerError, type Db } from 'mongodb'
 import { DUPLICATE_KEY, unavailable } from './mongo-schema.js'
 import { identityKey, type ExternalIdentity, type LoginStateRecord, type OidcStore } from './oidc.js'
@@ -69,7 +70,15 @@ export class MongoOidcStore implements OidcStore {
   }
 
   async takeLoginState (id: string, now: Date): Promise<LoginStateRecord | null> {
-    const doc = await this.#run(() => this.#states().findOneAndDelete({ _id: id }, { maxTimeMS: this.#options.maxTimeMS }))
+    const { maxTimeMS } = this.#options
+    // Read, then delete: the delete decides. findOneAndDelete is a read then a write on FerretDB v1, so two racing
+    // callers could both receive the document; only one delete of a document counts one removal, on every server.
+    const doc = await this.#run(async () => {
+      const found = await this.#states().findOne({ _id: id }, { maxTimeMS })
+      if (found === null) return null
+      const { deletedCount } = await this.#states().deleteOne({ _id: id }, { maxTimeMS })
+      return deletedCount === 1 ? found : null
+    })
     if (doc === null || doc.expiresAt <= now) return null
     const { _id, ...rest } = doc
     return { id: _id, ...rest }
