@@ -53,7 +53,11 @@ export function normaliseOidc (input: unknown): NormalisedOidc | undefined {
     names.add(provider.name)
     // Discovery and the JWKS are fetched from the issuer: in clear text anyone on the path could swap the keys.
     const issuer = provider.issuer
-    fetchUrl(issuer, `${path}.issuer`)
+    try {
+      fetchUrl(issuer, `${path}.issuer`)
+    } catch (error) {
+      throw new Error(`${path}.issuer: ${(error as Error).message.slice(`${path}.issuer `.length)}`)
+    }
     if (/[?#]/.test(issuer)) throw new Error(`${path}.issuer: must not hold a query or fragment`)
     const scopes = provider.scopes ?? DEFAULT_SCOPES
     const claims = { ...DEFAULT_CLAIMS, ...provider.claims }
