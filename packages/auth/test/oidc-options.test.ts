@@ -2,7 +2,7 @@
 // path of every mistake; defaults are filled from the schema; `returnTo` never leaves the site.
 import Fastify from 'fastify'
 import t from 'tap'
-import authgate, { generateKey, MemorySessionStore } from '../src/index.js'
+import authgate, { generateKey, MemorySessionStore, type SessionStore } from '../src/index.js'
 import { normaliseOidc } from '../src/oidc/options.js'
 import { safeReturnTo } from '../src/oidc/return-to.js'
 
@@ -44,14 +44,18 @@ t.test('registration fails with the path; a store without oidcStore() is refused
     await bad.ready()
   })(), /oidc\.providers\[0\]\.name/)
   const memory = new MemorySessionStore()
-  const custom = Object.assign(Object.create(memory) as object, { oidcStore: undefined })
-  for (const name of ['init', 'ping', 'close', 'rotateSession', 'createSession', 'listRevokedSince'] as const) {
-    Object.assign(custom, { [name]: memory[name].bind(memory) })
-  }
+  // The memory store minus its oidcStore(): a custom SessionStore written before OIDC existed.
+  const custom: SessionStore = new Proxy(memory, {
+    get: (target, key) => {
+      if (key === 'oidcStore') return undefined
+      const value: unknown = Reflect.get(target, key, target)
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    }
+  })
   const noOidc = Fastify({ logger: false })
   t.teardown(() => noOidc.close())
   await t.rejects((async () => {
-    await noOidc.register(authgate, { tokens, store: custom as MemorySessionStore, oidc: { providers: [provider] } })
+    await noOidc.register(authgate, { tokens, store: custom, oidc: { providers: [provider] } })
     await noOidc.ready()
   })(), /oidc: the configured store cannot hold OIDC identities/)
 })

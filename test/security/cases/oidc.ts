@@ -224,7 +224,7 @@ export const oidcCases: AttackCase[] = [
     },
     check: (result) => {
       const { user } = JSON.parse(result.body) as { user: { email: string | null } }
-      if (user.email !== null) throw new Error(`signed in as ${String(user.email)}`)
+      if (user.email !== null) throw new Error(`signed in as ${user.email}`)
     },
     also: 'a new account without an email, never the victim\'s'
   }
