@@ -19,6 +19,10 @@ export interface OidcGatewayOptions {
   allowedOrigins?: string[]
   /** Further top-level gateway configuration. */
   config?: Record<string, unknown>
+  /** Serve the demo page (the gateway's embedded mode). */
+  demo?: { dir: string, clientDist?: string }
+  /** The providers' host name in their issuer URL (default 127.0.0.1; they always listen there). */
+  providerHostname?: string
 }
 
 export interface OidcGateway {
@@ -51,7 +55,7 @@ export interface Browser {
 export async function startOidcGateway (t: Teardown, options: OidcGatewayOptions = {}): Promise<OidcGateway> {
   const names = options.providers ?? ['test']
   const idps: Record<string, TestProvider> = {}
-  for (const name of names) idps[name] = await startOidcProvider(t, options.accounts ?? {})
+  for (const name of names) idps[name] = await startOidcProvider(t, options.accounts ?? {}, { hostname: options.providerHostname })
   const config = parseConfig({
     tokens: { keys: [generateKey('EdDSA')], issuer: 'authgate-oidc', audience: 'upstream' },
     cookie: { secure: false },
@@ -64,7 +68,7 @@ export async function startOidcGateway (t: Teardown, options: OidcGatewayOptions
     },
     ...options.config
   }, { file: 'oidc-e2e' })
-  const app = await buildApp(config, { logger: false, ...(options.store === undefined ? {} : { store: options.store }) })
+  const app = await buildApp(config, { logger: false, ...(options.store === undefined ? {} : { store: options.store }), ...(options.demo === undefined ? {} : { demo: options.demo }) })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
   const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`

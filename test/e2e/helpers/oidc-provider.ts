@@ -30,7 +30,7 @@ export interface TestProvider {
 }
 
 /** Starts the provider's server on 127.0.0.1; closed at teardown. */
-export async function startOidcProvider (t: Teardown, accounts: Record<string, TestAccount> = {}): Promise<TestProvider> {
+export async function startOidcProvider (t: Teardown, accounts: Record<string, TestAccount> = {}, options: { hostname?: string } = {}): Promise<TestProvider> {
   let handler: ((request: IncomingMessage, response: ServerResponse) => void) | undefined
   const server = createServer((request, response) => {
     if (handler === undefined) {
@@ -41,7 +41,9 @@ export async function startOidcProvider (t: Teardown, accounts: Record<string, T
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => { resolve() }) }))
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  // `hostname: 'localhost'` (still listening on 127.0.0.1) makes the provider another site than a gateway on
+  // 127.0.0.1 for a browser: SameSite applies as with a real provider.
+  const issuer = `http://${options.hostname ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`
   const known = new Map(Object.entries(accounts))
   // Its own signing key (RS256), so the provider does not fall back to its published development key.
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 })
