@@ -14,6 +14,9 @@ const ACCOUNTS = {
 t.test('sign in through the provider: session, refresh, /auth/me, session list, same user next time', async (t) => {
   const db = await useTestDatabase(t, 'oidc_signin')
   const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, storeConfig: { mongodb: { url: db.url, database: db.name } } })
+  const events: string[] = []
+  gateway.app.authgate.events.on('login', (event) => { events.push(`login:${event.userId}`) })
+  gateway.app.authgate.events.on('newDevice', (event) => { events.push(`newDevice:${event.userId}`) })
   const browser = gateway.browser()
 
   const authorize = new URL(await browser.startLogin('test', '/demo/?x=1'))
@@ -37,6 +40,7 @@ t.test('sign in through the provider: session, refresh, /auth/me, session list, 
 
   const { accessToken, user } = await browser.accessToken()
   t.equal(user.email, 'alice@example.com', 'the verified email is the account\'s')
+  t.same(events.sort(), [`login:${user.id}`, `newDevice:${user.id}`], 'the login and newDevice events of a normal login')
   const me = await browser.request('/auth/me', { headers: { authorization: `Bearer ${accessToken}` } })
   t.equal(me.status, 200)
   t.match(JSON.parse(me.body), { user: { id: user.id, email: 'alice@example.com' }, claims: { sub: user.id } })
