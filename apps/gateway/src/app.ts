@@ -94,7 +94,8 @@ export function pluginOptions (config: GatewayConfig, app: Pick<FastifyInstance,
     // Behind a trusted proxy the Host is not the browser's: only configured origins count (issue #11 item 15).
     publicOrigin: config.server.publicOrigin ?? (trustsProxy(config.server.trustProxy) ? false : undefined),
     // Shared through Redis when `rateLimit.redis` is set: N instances (or workers) then allow the attempts of one.
-    rateLimit: rateLimitOptions(config.rateLimit)
+    rateLimit: rateLimitOptions(config.rateLimit),
+    ...(config.oidc === undefined ? {} : { oidc: config.oidc })
   }
   const chosenStore = store ?? config.store
   if (chosenStore !== undefined) options.store = chosenStore

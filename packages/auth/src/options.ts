@@ -15,6 +15,8 @@ import type { Redis } from 'ioredis'
 import { isRedisClient } from './rate-limit-redis.js'
 import { cookiePrefixOf } from './cookie-prefix.js'
 import { normaliseTrustedIssuers, type NormalisedTrustedIssuer, type TrustedIssuerInput } from './tokens/trusted-issuers/index.js'
+import { normaliseOidc, type NormalisedOidc } from './oidc/options.js'
+import type { OidcInput } from './oidc/schema.js'
 
 /** Seconds, or a string like `'15m'`, `'30d'`, `'10s'`, `'500ms'`. */
 export type Duration = number | string
@@ -184,6 +186,8 @@ export interface AuthgateOptions {
   revocationFailClosedAfter?: Duration
   /** How revocations reach this instance (see RevocationInput). */
   revocation?: RevocationInput
+  /** Sign-in through OpenID Connect providers: /auth/oidc/:provider/login and /callback (see the README, "OIDC sign-in"). */
+  oidc?: OidcInput
 }
 
 export interface RevocationInput {
@@ -235,6 +239,8 @@ export interface NormalisedOptions {
   events: AuthgateEventHooks
   revocationFailClosedAfterMs: number | undefined
   revocationChangeStreams: 'auto' | false
+  /** `oidc`, checked; undefined: no OIDC routes. */
+  oidc: NormalisedOidc | undefined
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
@@ -472,6 +478,7 @@ export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
     refreshUser,
     events,
     revocationFailClosedAfterMs: input.revocationFailClosedAfter === undefined ? undefined : parseDuration(input.revocationFailClosedAfter, 'revocationFailClosedAfter'),
-    revocationChangeStreams: normaliseChangeStreams(input.revocation)
+    revocationChangeStreams: normaliseChangeStreams(input.revocation),
+    oidc: normaliseOidc(input.oidc)
   }
 }

@@ -20,6 +20,7 @@ import { createStore, isSessionStore } from './stores/index.js'
 import { fastifyJwtOptions } from './tokens/fastify-jwt.js'
 import { createPluginTokens } from './tokens/key-ring-setup.js'
 import { createTrustedIssuers } from './tokens/trusted-issuers/index.js'
+import { createOidcService } from './oidc/index.js'
 import type { AuthgateDecorator } from './types.js'
 
 /** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
@@ -96,7 +97,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     options, store, tokens, sessions, events,
     cookies: createCookieJar(options.cookie),
     lockout: limits?.lockout,
-    rateLimitStore: limits?.store
+    rateLimitStore: limits?.store,
+    oidc: options.oidc === undefined ? undefined : createOidcService(options.oidc, store, app.log)
   }
   await app.register(async (child) => authRoutes(child, context), { prefix: options.prefix })
   const jwksPath = options.jwksPath
@@ -128,6 +130,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     revocations.stop()
     ring?.stop()
     trusted.stop()
+    context.oidc?.stop()
     if (ownsStore) await store.close()
     await limits?.close()
   })

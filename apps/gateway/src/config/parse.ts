@@ -12,9 +12,10 @@ import { readRateLimit } from './rate-limit.js'
 import { readRoutes } from './routes.js'
 import { readTrustedIssuers } from './trusted-issuers.js'
 import { LEGACY_REFRESH_KEYS, readLegacyRefresh } from './users-refresh.js'
+import { readOidc } from './oidc.js'
 import type { GatewayConfig, IdentityHeaderNames, UsersConfig } from './types.js'
 
-const TOP_KEYS = ['server', 'log', 'store', 'tokens', 'cookie', 'notifications', 'routes', 'users', 'headers', 'auth', 'rateLimit'] as const
+const TOP_KEYS = ['server', 'log', 'store', 'tokens', 'cookie', 'notifications', 'routes', 'users', 'headers', 'auth', 'rateLimit', 'oidc'] as const
 const TOKEN_KEYS = ['algorithm', 'keysDir', 'keys', 'issuer', 'audience', 'accessTtl', 'refreshTtl', 'reuseGrace', 'revocationDelay', 'clockTolerance', 'maxTtl', 'keyStore', 'keyEncryptionKey', 'keyRefresh', 'trustedIssuers'] as const
 const HEADER_NAME = /^[a-z0-9-]{1,64}$/
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/
@@ -203,6 +204,7 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
     // `auth: required` route (issue #11 item 9). The plugin keeps its own default.
     registration: reader.boolean(auth.registration, 'auth.registration', false),
     allowedOrigins: Object.freeze(reader.stringList(auth.allowedOrigins, 'auth.allowedOrigins')),
-    rateLimit: readRateLimit(reader, top.rateLimit)
+    rateLimit: readRateLimit(reader, top.rateLimit),
+    oidc: readOidc(reader, top.oidc)
   })
 }

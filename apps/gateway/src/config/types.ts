@@ -1,6 +1,6 @@
 // The validated, frozen gateway configuration (DESIGN.md "Gateway"). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
-import type { AccessAlgorithm, KeyEncryptionKey, KeyInput, TrustedIssuerInput } from '@authgate/fastify'
+import type { AccessAlgorithm, KeyEncryptionKey, KeyInput, OidcInput, TrustedIssuerInput } from '@authgate/fastify'
 
 export type RouteAuth = 'none' | 'optional' | 'required'
 
@@ -161,6 +161,8 @@ export interface GatewayConfig {
   readonly allowedOrigins: readonly string[]
   /** false: no limits at all (benchmarks, or a limiter in front of the gateway). */
   readonly rateLimit: RateLimitConfig | false
+  /** Sign-in through OpenID Connect providers (the plugin's `oidc` option, checked by its rules); undefined: off. */
+  readonly oidc: OidcInput | undefined
 }
 
 /** A configuration that cannot be used: `message` names the file and the key. */

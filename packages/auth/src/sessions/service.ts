@@ -86,7 +86,8 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       markRevoked(await store.revokeFamily(session.familyId, now), now)
       throw new AuthError('AUTH_REFRESH_INVALID')
     }
-    return { id: user.id, email: user.email, roles: user.roles }
+    // Users signed in through OIDC without a verified email are stored with '' (UserRecord.email is a string).
+    return { id: user.id, email: user.email === '' ? null : user.email, roles: user.roles }
   }
 
   function answer (refreshToken: string, session: SessionRecord, user: SessionUser): IssuedSession {

@@ -9,12 +9,13 @@ import {
 } from './store.js'
 import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
 import { comesAfter, newestFirst } from './session-order.js'
+import { MemoryOidcStore, type OidcCapable, type OidcStore } from './oidc.js'
 
 function isLive (session: SessionRecord, now: Date, idleSince?: Date): boolean {
   return session.revokedAt === null && session.expiresAt > now && (idleSince === undefined || session.lastUsedAt > idleSince)
 }
 
-export class MemorySessionStore implements SessionStore, KeyRingCapable {
+export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #users = new Map<string, UserRecord>()
   readonly #emails = new Map<string, string>()
   readonly #sessions = new Map<string, SessionRecord>()
@@ -30,6 +31,12 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
   /** A key ring for this process only (development, tests). */
   keyRingStore (): KeyRingStore {
     return this.#keyRing
+  }
+
+  readonly #oidc = new MemoryOidcStore()
+  /** OIDC identities and login states for this process only. */
+  oidcStore (): OidcStore {
+    return this.#oidc
   }
 
   async createUser (user: NewUser): Promise<UserRecord> {

@@ -19,6 +19,8 @@ import { recordTombstones, rotateWithClaim } from './mongo-rotation.js'
 import { logSliceIgnored, serverHonoursSlice, type StoreLogger } from './mongo-history-cap.js'
 import { MongoKeyRingStore } from './mongo-keys.js'
 import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
+import { MongoOidcStore } from './mongo-oidc.js'
+import type { OidcCapable, OidcStore } from './oidc.js'
 import {
   type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
   type SessionPage, type SessionRecord, type SessionStore, type UserRecord
@@ -63,7 +65,7 @@ interface Handles {
 /** Time budget of background store work (revocation polling): long, since no request waits on it. */
 const BACKGROUND_TIME_MS = 30_000
 
-export class MongoSessionStore implements SessionStore, KeyRingCapable {
+export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #connection: MongoConnection
   readonly #maxTimeMS: number
   readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string }
@@ -199,6 +201,11 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable {
   /** The signing-key ring (tokens.keyRing) in this database, on this store's connection and deadline. */
   keyRingStore (): KeyRingStore {
     return new MongoKeyRingStore({ run: (operation) => this.#connection.run(operation), db: () => this.#connection.db, maxTimeMS: this.#maxTimeMS })
+  }
+
+  /** OIDC identities and login states (oidc.providers) in this database, on this store's connection and deadline. */
+  oidcStore (): OidcStore {
+    return new MongoOidcStore({ run: (operation) => this.#connection.run(operation), db: () => this.#connection.db, maxTimeMS: this.#maxTimeMS })
   }
 
   async createUser (user: NewUser): Promise<UserRecord> {
