@@ -2,11 +2,12 @@
 // in an order rotated each round, so slow drift of the machine (other load, thermal) falls on all scenarios alike
 // instead of on whichever ran last.
 import { aggregate } from './stats.mjs'
+import { startCpuMeter } from './cpu.mjs'
 
 /** Above this share of failed requests, an HTTP scenario's number is not a throughput but a failure. */
 const MAX_ERROR_SHARE = 0.01
 /** Refresh rotations must never fail: one error there is a bug, not noise. */
-const ZERO_ERROR_SCENARIOS = new Set(['refresh', 'refresh-storm'])
+const ZERO_ERROR_SCENARIOS = new Set(['refresh', 'refresh-memory', 'refresh-storm'])
 
 function message (error) {
   return String(error instanceof Error ? error.message : error).split('\n')[0] ?? 'failed'
@@ -26,7 +27,17 @@ function verdict (name, sample) {
 }
 
 /**
- * @param {Array<{ name: string, skipped?: string, probe?: () => Promise<unknown>, run?: (seconds: number) => Promise<any> }>} scenarios
+ * A run's CPU figures: the sum over the scenario's processes, its kernel share, and each process apart when there
+ * are several (nginx-forward-auth: nginx and authgate).
+ * @param {{ total: number, system: number, parts: Record<string, number> }} measured
+ */
+function cpuFields ({ total, system, parts }) {
+  return { cpuUsPerRequest: total, cpuSystemUsPerRequest: system, ...(Object.keys(parts).length > 1 ? { cpuParts: parts } : {}) }
+}
+
+/**
+ * @param {Array<{ name: string, skipped?: string, cpu?: Record<string, number | undefined>, probe?: () => Promise<unknown>,
+ *   run?: (seconds: number) => Promise<any> }>} scenarios  `cpu`: processes whose CPU time per request is measured
  * @param {{ warmupSeconds: number, runSeconds: number, rounds: number, log: (line: string) => void }} plan
  * @returns {Promise<Record<string, Record<string, any>>>} per scenario: the aggregate, or `{ skipped }` / `{ failed }`
  */
@@ -62,9 +73,12 @@ export async function measureAll (scenarios, { warmupSeconds, runSeconds, rounds
     for (const scenario of order) {
       if (outcome[scenario.name]?.failed) continue
       try {
+        const meter = scenario.cpu ? startCpuMeter(scenario.cpu) : undefined
         const sample = await /** @type {NonNullable<typeof scenario.run>} */ (scenario.run)(runSeconds)
+        if (meter) Object.assign(sample, cpuFields(meter.stop(sample.requests)))
         samples.get(scenario.name)?.push(sample)
-        log(`  round ${round + 1}/${rounds} ${scenario.name}: ${Math.round(sample.rps)} req/s, p99 ${Number(sample.p99).toFixed(1)} ms, ${sample.errors} errors`)
+        const cpu = sample.cpuUsPerRequest === undefined ? '' : `, ${Math.round(sample.cpuUsPerRequest)} µs CPU/req`
+        log(`  round ${round + 1}/${rounds} ${scenario.name}: ${Math.round(sample.rps)} req/s, p99 ${Number(sample.p99).toFixed(1)} ms, ${sample.errors} errors${cpu}`)
         const bad = verdict(scenario.name, sample)
         if (bad) { outcome[scenario.name] = { failed: bad }; log(`! ${scenario.name}: ${bad}`) }
       } catch (error) {
