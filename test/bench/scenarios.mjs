@@ -45,8 +45,8 @@ export const RATIOS = [
 ]
 
 /**
- * Ratios of CPU µs per request (`cpu:A/B`; lower is better for the first), the steadier measure on a shared
- * machine. `name.part` is one process of a scenario measured as several (nginx-forward-auth's `authgate`).
+ * Ratios of CPU µs per request (`cpu:A/B`; lower is better for the first), comparable only when each server has
+ * its core to itself (under other load CPU per request rises too, and unevenly), so judged on an idle machine. `name.part` is one process of a scenario measured as several (nginx-forward-auth's `authgate`).
  * The issue #18 / #14 targets: eddsa/fast-proxy-lite ≤ 1, eddsa/nginx-proxy ≤ 2 (stretch), public/eddsa and
  * external/eddsa within 5 %, the verify endpoint's own CPU below a third of the gateway's full proxy hop.
  */
@@ -168,7 +168,7 @@ function refreshScenario (name, port, why, driver, cpu) {
  * gateway-auth-external: a token of the trusted external issuer. The gateway fetches the issuer's JWKS in the
  * background after it starts and answers 503 AUTH_KEYS_UNAVAILABLE until then, so the probe waits for the first 200
  * (bounded); each run then reports the JWKS fetches it caused (`jwksFetches`: 0 expected, keys are never fetched
- * per request).
+ * per request), and a run with more than one fails (lib/rounds.mjs): the figure would measure fetching, not verifying.
  */
 function externalScenario (name, port, external, why, cpu) {
   const base = authScenario(name, port, external?.token, why, cpu)

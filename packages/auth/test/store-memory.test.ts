@@ -43,3 +43,27 @@ t.test('memory store: a session handed out or rotated in shares no mutable state
   revoked.revokedAt!.setTime(0)
   t.equal((await store.findByPreviousHash(first))?.revokedAt?.getTime(), later.getTime())
 })
+
+t.test('memory store: the Dates a caller passes in (rotation and revocation instants) are copied, not kept', async (t) => {
+  const store = new MemorySessionStore()
+  const hash = (): string => createHash('sha256').update(randomBytes(32)).digest('hex')
+  const start = new Date()
+  const idleSince = new Date(start.getTime() - 60_000)
+  const first = hash()
+  await store.createSession({
+    id: 's1', userId: 'u1', familyId: 's1', tokenHash: first, roles: ['user'], email: null, device: null,
+    ip: '127.0.0.1', userAgent: 'ua', createdAt: start, lastUsedAt: start, expiresAt: new Date(start.getTime() + 86_400_000)
+  })
+  const rotatedAt = new Date(start.getTime() + 1000)
+  const next = hash()
+  await store.rotateSession({ currentHash: first, nextHash: next, now: rotatedAt, idleSince, ip: '127.0.0.1', userAgent: 'ua', grace: { hash: first, retiredAt: rotatedAt, sealed: 's' } })
+  rotatedAt.setTime(0)
+  t.equal((await store.findByTokenHash(next, start, idleSince))?.lastUsedAt.getTime(), start.getTime() + 1000, 'lastUsedAt kept its own copy')
+  const revokedAt = new Date(start.getTime() + 2000)
+  await store.revokeByTokenHash(next, revokedAt)
+  revokedAt.setTime(0)
+  t.equal((await store.findByPreviousHash(first))?.revokedAt?.getTime(), start.getTime() + 2000, 'revokedAt kept its own copy')
+  const listed = await store.listRevokedSince(new Date(0))
+  listed[0]?.revokedAt.setTime(1)
+  t.equal((await store.listRevokedSince(new Date(0)))[0]?.revokedAt.getTime(), start.getTime() + 2000, 'listRevokedSince hands out copies')
+})

@@ -1,6 +1,6 @@
 // CPU time per answered request, read from /proc: a server's own user + kernel time around a run, over the requests
-// it answered. On a shared 2-core machine req/s moves by tens of percent between minutes; the CPU a server spends
-// per request depends far less on what else runs (PERF-NOTES.md, docs/profiling.md). Used by `pnpm bench` (every
+// it answered. It says where a server's time goes, and compares servers only when each has its core to itself: on
+// a loaded machine it rises too, unevenly (docs/benchmarks.md), so targets are judged on an idle machine. Used by `pnpm bench` (every
 // server scenario's `cpuUsPerRequest`) and tools/compare.mjs.
 import { readdirSync, readFileSync } from 'node:fs'
 
@@ -14,22 +14,33 @@ const TICKS_PER_SECOND = 100
  * @returns {{ user: number, system: number }}
  */
 export function cpuTimes (pid) {
-  if (pid === undefined) return { user: Number.NaN, system: Number.NaN }
+  const none = { user: Number.NaN, system: Number.NaN }
+  if (pid === undefined) return none
+  let fields
   try {
     // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop()?.trim().split(' ') ?? []
-    const times = { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND }
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(' ').filter(Boolean)) {
-        const more = cpuTimes(Number(child))
-        times.user += more.user
-        times.system += more.system
-      }
-    }
-    return times
+    fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop()?.trim().split(' ') ?? []
   } catch {
-    return { user: Number.NaN, system: Number.NaN }
+    return none
   }
+  const times = { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND }
+  // A thread or a child may exit while we read: it is left out, and the rest still counts (one catch around all
+  // of it made the whole figure NaN whenever one of nginx's or the cluster's children came or went).
+  for (const task of readOrNothing(() => readdirSync(`/proc/${pid}/task`))) {
+    const children = readOrNothing(() => readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(' ').filter(Boolean))
+    for (const child of children) {
+      const more = cpuTimes(Number(child))
+      if (Number.isNaN(more.user) || Number.isNaN(more.system)) continue
+      times.user += more.user
+      times.system += more.system
+    }
+  }
+  return times
+}
+
+/** @template T @param {() => T[]} read @returns {T[]} */
+function readOrNothing (read) {
+  try { return read() } catch { return [] }
 }
 
 /**

@@ -1,10 +1,13 @@
 // Medians over the measured runs: a single 10 s run on a shared 2-core machine varies by up to ~28 %
 // (PERF-NOTES.md), the median of three is what the team compares.
 
-/** Median of numbers (mean of the middle two for an even count); NaN for none. */
+/**
+ * Median of numbers (mean of the middle two for an even count), NaN left out (a run whose CPU could not be read
+ * has no figure, and must not turn the others' into none); NaN when nothing is left.
+ */
 export function median (values) {
-  if (values.length === 0) return Number.NaN
-  const sorted = [...values].sort((a, b) => a - b)
+  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b)
+  if (sorted.length === 0) return Number.NaN
   const middle = Math.floor(sorted.length / 2)
   return sorted.length % 2 ? /** @type {number} */ (sorted[middle]) : (/** @type {number} */ (sorted[middle - 1]) + /** @type {number} */ (sorted[middle])) / 2
 }

@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { cacheDir, transpile } from './ts/transpile.mjs'
+import { pruneCache, transpile } from './ts/transpile.mjs'
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const REGISTER = fileURLToPath(new URL('./ts/register.mjs', import.meta.url))
@@ -31,13 +31,15 @@ function warmCache () {
     try { return readdirSync(join(REPO_ROOT, group)).map((name) => join(REPO_ROOT, group, name, 'src')) } catch { return [] }
   })
   for (const file of roots.flatMap(sources)) transpile(file)
+  // What is left is from an older compiler or an older source: the cache stays the size of the workspace.
+  pruneCache()
 }
 
 /** @returns {{ args: string[], env: Record<string, string> } | { error: string }} */
 export function typescriptNode () {
   try {
     warmCache()
-    return { args: ['--import', REGISTER, '--conditions=authgate-source'], env: { AUTHGATE_BENCH_TS_CACHE: cacheDir() } }
+    return { args: ['--import', REGISTER, '--conditions=authgate-source'], env: {} }
   } catch (error) {
     return { error: `cannot transpile the TypeScript sources (the root devDependency typescript): ${String(error).split('\n')[0]}` }
   }

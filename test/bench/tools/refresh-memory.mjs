@@ -32,6 +32,10 @@ const startedAt = Date.now()
 const log = (line) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${line}`)
 const dir = mkdtempSync(join(tmpdir(), 'authgate-refresh-'))
 process.once('exit', killAllChildrenNow)
+// Ctrl-C or a kill mid-run: stop the servers and remove the temporary folder, as compare.mjs does.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => { void stopAllChildren().finally(() => { rmSync(dir, { recursive: true, force: true }); process.exit(130) }) })
+}
 
 const ts = typescriptNode()
 if ('error' in ts) throw new Error(ts.error)

@@ -14,7 +14,8 @@ import { comesAfter, newestFirst } from './session-order.js'
  * A session's copy, field by field: structuredClone of a session holding its MAX_PREVIOUS_HASHES retired hashes
  * cost ≈ 40–80 µs, twice per rotation, and bounded the in-memory refresh rate (docs/profiling.md, issue #18).
  * Strings are immutable, so arrays of them are copied shallowly; Dates and the grace entry are new objects. Every
- * field is named (no spread), so a field added to SessionRecord fails to compile here until it is copied too.
+ * field is named (no spread) and the literal must satisfy Required<SessionRecord>, so a field added to SessionRecord,
+ * optional ones too, fails to compile here until it is copied.
  */
 function copySession (session: SessionRecord): SessionRecord {
   return {
@@ -33,7 +34,7 @@ function copySession (session: SessionRecord): SessionRecord {
     lastUsedAt: new Date(session.lastUsedAt.getTime()),
     expiresAt: new Date(session.expiresAt.getTime()),
     revokedAt: session.revokedAt === null ? null : new Date(session.revokedAt.getTime())
-  }
+  } satisfies Required<SessionRecord>
 }
 
 function copyGrace (grace: GraceEntry | null): GraceEntry | null {
@@ -115,7 +116,8 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
     }
     session.tokenHash = input.nextHash
     session.grace = copyGrace(input.grace)
-    session.lastUsedAt = input.now
+    // The caller's Date is theirs to change later: the store keeps its own.
+    session.lastUsedAt = new Date(input.now.getTime())
     session.ip = input.ip
     session.userAgent = input.userAgent
     return copySession(session)
@@ -149,7 +151,7 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
   }
 
   #revoke (session: SessionRecord, now: Date): void {
-    session.revokedAt = now
+    session.revokedAt = new Date(now.getTime())
     session.grace = null
   }
 
@@ -198,7 +200,7 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
   async listRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
     const revoked: Array<{ id: string, revokedAt: Date }> = []
     for (const session of this.#sessions.values()) {
-      if (session.revokedAt !== null && session.revokedAt >= since) revoked.push({ id: session.id, revokedAt: session.revokedAt })
+      if (session.revokedAt !== null && session.revokedAt >= since) revoked.push({ id: session.id, revokedAt: new Date(session.revokedAt.getTime()) })
     }
     return revoked.sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime()).slice(0, limit)
   }
