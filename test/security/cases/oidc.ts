@@ -50,7 +50,7 @@ async function returnToAfter (gateway: OidcGateway, returnTo: string): Promise<O
   return outcome(await gateway.browser().signIn('alpha', 'alice', returnTo))
 }
 
-const OPEN_REDIRECTS = ['//evil.example/x', 'https://evil.example/', '/\\evil.example', 'javascript:alert(1)', '/\t/evil.example', 'http:evil.example', '\\\\evil.example']
+const OPEN_REDIRECTS = ['//evil.example/x', 'https://evil.example/', '/\\evil.example', '/..//evil.example', '/%2e//evil.example', 'javascript:alert(1)', '/\t/evil.example', 'http:evil.example', '\\\\evil.example']
 
 export const oidcCases: AttackCase[] = [
   {

@@ -12,7 +12,9 @@ export function safeReturnTo (value: unknown, allowedOrigins: ReadonlySet<string
   if (SAFE_PATH.test(value)) {
     // Browsers read `\` as `/` and drop tabs and newlines: the path must mean the same to them as to this test.
     const resolved = new URL(value, 'http://x.invalid')
-    return resolved.origin === 'http://x.invalid' ? resolved.pathname + resolved.search + resolved.hash : '/'
+    const path = resolved.pathname + resolved.search + resolved.hash
+    // Checked again after resolution: dot segments (`/..//evil`, `/%2e//evil`) resolve to `//evil`, another site.
+    return resolved.origin === 'http://x.invalid' && SAFE_PATH.test(path) ? path : '/'
   }
   let url: URL
   try {
