@@ -1,0 +1,128 @@
+// A route's access policy, compiled once (at route registration, or at gateway start-up) into the one decision
+// every front door asks: the plugin's onRequest hook, `app.authenticate`, the gateway's auth hook and its
+// forward-auth endpoint. No other module decides who may pass, so they can never disagree.
+//
+// A rule is one entry of RULES: its key, how its value is checked, and the test it puts on verified claims. A
+// later rule (scopes, claims) is one more entry; anonymous callers satisfy no rule, and `auth: 'none'` with a rule
+// is refused, so adding one can never leave a route open by accident.
+import { AuthError } from '../errors.js'
+import { isRoleList } from '../tokens/claims.js'
+import type { AccessClaims, VerifyOutcome } from '../tokens/types.js'
+
+export type RouteAuthMode = 'required' | 'optional' | 'none'
+/** What a route without its own `auth` gets (plugin option `defaultAuth`). */
+export type DefaultRouteAuth = 'none' | 'required'
+
+/** The rules a route may add to its mode. Each is checked on the verified claims; an anonymous caller meets none. */
+export interface RouteRules {
+  /** The user must hold at least one of these roles (any-of), else 403 AUTH_FORBIDDEN. An empty list asks for none. */
+  roles?: readonly string[]
+}
+
+/** A route's policy as written: a mode and its rules. Values are checked at run time (they may come from YAML). */
+export interface RoutePolicyInput extends RouteRules {
+  /** Absent: 'required' when a rule is named, else `defaultAuth`. */
+  auth?: RouteAuthMode
+}
+
+/** What `admit` answers: the verified claims (allowed), null (allowed, anonymous) or the refusal to send. */
+export type Admission = AccessClaims | null | AuthError
+
+export interface RoutePolicy {
+  readonly mode: RouteAuthMode
+  /** True when the route never authenticates (`auth: 'none'`): callers may skip verifying altogether. */
+  readonly isPublic: boolean
+  readonly roles: readonly string[]
+  /** Synchronous, allocation-free: the refusals it returns are shared instances. */
+  admit: (outcome: VerifyOutcome) => Admission
+}
+
+export interface CompileOptions {
+  /** Default 'none' (as before the option existed). */
+  defaultAuth?: DefaultRouteAuth
+  /** Starts every error message, naming the route (e.g. `route GET /admin: `). */
+  where?: string
+  /** Names a key in error messages (e.g. `config.auth.roles`). Default: the key itself. */
+  pathOf?: (key: keyof RoutePolicyInput) => string
+}
+
+type ClaimsCheck = (claims: AccessClaims) => AuthError | undefined
+
+interface RuleSpec {
+  /** Checks the written value (`path` names it in errors); undefined when it asks for nothing. */
+  compile: (value: unknown, path: string) => ClaimsCheck | undefined
+}
+
+const FORBIDDEN = new AuthError('AUTH_FORBIDDEN')
+const MODES: readonly RouteAuthMode[] = ['required', 'optional', 'none']
+
+/** Whether the user has at least one of `roles` (any-of). An empty list requires no role. */
+export function checkRoles (claims: Pick<AccessClaims, 'roles'>, roles: readonly string[]): boolean {
+  if (roles.length === 0) return true
+  for (const role of roles) if (claims.roles.includes(role)) return true
+  return false
+}
+
+const RULES: { readonly [K in keyof Required<RouteRules>]: RuleSpec } = {
+  roles: {
+    compile: (value, path) => {
+      if (!isRoleList(value)) throw new Error(`${path} must be a list of role names (strings without commas or control characters)`)
+      if (value.length === 0) return undefined
+      const roles = Object.freeze([...value])
+      return (claims) => checkRoles(claims, roles) ? undefined : FORBIDDEN
+    }
+  }
+}
+
+/** The keys a route policy may hold: the mode and every rule. */
+export const ROUTE_POLICY_KEYS: readonly string[] = Object.freeze(['auth', ...Object.keys(RULES)])
+export const ROUTE_RULE_KEYS: readonly string[] = Object.freeze(Object.keys(RULES))
+
+export function isRouteAuthMode (value: unknown): value is RouteAuthMode {
+  return (MODES as readonly unknown[]).includes(value)
+}
+
+/** The plugin option `defaultAuth`, checked (it may come from YAML): 'none' when absent. */
+export function normaliseDefaultAuth (value: unknown, path = 'defaultAuth'): DefaultRouteAuth {
+  if (value === undefined) return 'none'
+  if (value === 'none' || value === 'required') return value
+  throw new Error(`${path} must be 'none' or 'required' (got ${JSON.stringify(value) ?? typeof value})`)
+}
+
+export function compileRoutePolicy (input: RoutePolicyInput, options: CompileOptions = {}): RoutePolicy {
+  const where = options.where ?? ''
+  const pathOf = options.pathOf ?? ((key) => key)
+  const checks: ClaimsCheck[] = []
+  let named = false
+  for (const key of ROUTE_RULE_KEYS as (keyof RouteRules)[]) {
+    const value: unknown = input[key]
+    if (value === undefined) continue
+    named = true
+    const check = RULES[key].compile(value, `${where}${pathOf(key)}`)
+    if (check !== undefined) checks.push(check)
+  }
+  const written: unknown = input.auth
+  if (written !== undefined && !isRouteAuthMode(written)) {
+    throw new Error(`${where}${pathOf('auth')} must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')} (got ${JSON.stringify(written) ?? typeof written})`)
+  }
+  const defaultAuth = normaliseDefaultAuth(options.defaultAuth)
+  // Naming a rule opts the route in, whatever the default: a rule nobody checks would be a silent hole.
+  const mode: RouteAuthMode = written ?? (named ? 'required' : defaultAuth)
+  if (mode === 'none' && checks.length > 0) {
+    throw new Error(`${where}${pathOf('auth')} is 'none' but the route names ${ROUTE_RULE_KEYS.filter((key) => input[key as keyof RouteRules] !== undefined).map((key) => pathOf(key as keyof RouteRules)).join(', ')}: a public route would ignore them (use 'required')`)
+  }
+  const roles = input.roles === undefined ? [] : Object.freeze([...input.roles])
+  // 'optional' lets a caller without credentials through as anonymous, unless a rule asks for something: an
+  // anonymous caller meets none. Bad credentials are refused even then, so a client knows to refresh.
+  const anonymousPasses = mode === 'optional' && checks.length === 0
+  const admit = (outcome: VerifyOutcome): Admission => {
+    if (mode === 'none') return null
+    if (!outcome.ok) return anonymousPasses && outcome.error.code === 'AUTH_TOKEN_MISSING' ? null : outcome.error
+    for (const check of checks) {
+      const refusal = check(outcome.claims)
+      if (refusal !== undefined) return refusal
+    }
+    return outcome.claims
+  }
+  return Object.freeze({ mode, isPublic: mode === 'none', roles, admit })
+}
