@@ -2,7 +2,8 @@
 // forward-auth answer exactly what the policy table says (mode × roles × outcome over real HTTP), and a route
 // naming a key the policy does not have is refused before anything starts.
 import t from 'tap'
-import { SignJWT, importPKCS8 } from 'jose'
+import { createPrivateKey } from 'node:crypto'
+import { SignJWT } from 'jose'
 import { parseConfig } from '../src/config.js'
 import { startGateway, startUpstream } from './helpers.js'
 
@@ -23,9 +24,11 @@ t.test('proxy path and forward-auth answer the policy table', async (t) => {
   const upstream = await startUpstream(t)
   const gateway = await startGateway(t, { routes: TABLE.map(({ prefix, auth, roles }) => ({ prefix, upstream: upstream.url, auth, ...(roles === undefined ? {} : { roles }) })) })
   const now = Math.floor(Date.now() / 1000)
-  const privateKey = await importPKCS8(gateway.key.privateKey ?? '', 'EdDSA')
+  const pem = gateway.key.privateKey
+  if (pem === undefined) throw new Error('the gateway key has no private part')
+  const privateKey = typeof pem === 'string' ? createPrivateKey(pem) : pem
   const expired = await new SignJWT({ sid: 's-expired', roles: ['a'], jti: 'j-expired' })
-    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: gateway.key.kid ?? '' })
+    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: gateway.key.kid })
     .setSubject('u1').setIssuer('authgate-test').setAudience('upstream').setIssuedAt(now - 4000).setExpirationTime(now - 3000)
     .sign(privateKey)
   const headers: Record<Outcome, Record<string, string>> = {

@@ -28,7 +28,7 @@ export async function pluginAppOutcome (t: Teardown, key: KeyInput, routes: read
   const response = await app.inject({ url: last })
   let code: string | undefined
   try { code = (response.json<{ code?: string }>()).code } catch { /* not JSON */ }
-  return { status: response.statusCode, code, headers: response.headers, body: response.body }
+  return { status: response.statusCode, code, headers: response.headers as Outcome['headers'], body: response.body }
 }
 
 /** Throws unless the start-up error names every one of `parts` (the route, the key). */

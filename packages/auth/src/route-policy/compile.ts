@@ -56,6 +56,11 @@ interface RuleSpec {
 const FORBIDDEN = new AuthError('AUTH_FORBIDDEN')
 const MODES: readonly RouteAuthMode[] = ['required', 'optional', 'none']
 
+/** A written value, for an error message: strings quoted (at most 40 characters of them), anything else by type. */
+function shown (value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value
+}
+
 /** Whether the user has at least one of `roles` (any-of). An empty list requires no role. */
 export function checkRoles (claims: Pick<AccessClaims, 'roles'>, roles: readonly string[]): boolean {
   if (roles.length === 0) return true
@@ -86,7 +91,7 @@ export function isRouteAuthMode (value: unknown): value is RouteAuthMode {
 export function normaliseDefaultAuth (value: unknown, path = 'defaultAuth'): DefaultRouteAuth {
   if (value === undefined) return 'none'
   if (value === 'none' || value === 'required') return value
-  throw new Error(`${path} must be 'none' or 'required' (got ${JSON.stringify(value) ?? typeof value})`)
+  throw new Error(`${path} must be 'none' or 'required' (got ${shown(value)})`)
 }
 
 export function compileRoutePolicy (input: RoutePolicyInput, options: CompileOptions = {}): RoutePolicy {
@@ -103,7 +108,7 @@ export function compileRoutePolicy (input: RoutePolicyInput, options: CompileOpt
   }
   const written: unknown = input.auth
   if (written !== undefined && !isRouteAuthMode(written)) {
-    throw new Error(`${where}${pathOf('auth')} must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')} (got ${JSON.stringify(written) ?? typeof written})`)
+    throw new Error(`${where}${pathOf('auth')} must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')} (got ${shown(written)})`)
   }
   const defaultAuth = normaliseDefaultAuth(options.defaultAuth)
   // Naming a rule opts the route in, whatever the default: a rule nobody checks would be a silent hole.
