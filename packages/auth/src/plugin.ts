@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from '
 import fp from 'fastify-plugin'
 import { setTimeout as delay } from 'node:timers/promises'
 import { createAuthenticator, createPolicyHook } from './authenticate.js'
-import { createRoutePolicyHook, createRoutePolicyLookup } from './route-policy/index.js'
+import { installRoutePolicyHooks, createRoutePolicyLookup } from './route-policy/index.js'
 import { createCookieJar } from './cookies.js'
 import { createEvents } from './events.js'
 import { normaliseOptions, type AuthgateOptions } from './options.js'
@@ -60,9 +60,10 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   if (!app.hasReplyDecorator('setCookie')) await app.register(fastifyCookie)
   if (!app.hasRequestDecorator('user')) app.decorateRequest('user', null)
 
-  // Every route's policy is compiled as it is registered: a bad or unknown policy key fails that registration
-  // (and ready()), naming the route. Added before the plugin's own routes, so they are compiled too.
-  app.addHook('onRoute', createRoutePolicyHook(options.defaultAuth))
+  // Every route's policy is checked as it is registered (a bad or unknown policy key fails that registration,
+  // naming the route) and compiled in onReady from its final options. Added before the plugin's own routes, so
+  // they are covered too.
+  installRoutePolicyHooks(app, options.defaultAuth)
   const policies = createRoutePolicyLookup(options.defaultAuth)
   // `app.authenticate` as a preHandler requires a token on a route that declares no policy.
   app.decorate('authenticate', createPolicyHook(authenticator, policies, 'guard'))

@@ -176,3 +176,32 @@ t.test('routes declared before the plugin loaded: compiled at their first reques
     t.notMatch(bad.body, /scopes/, 'without telling the client about the configuration')
   }
 })
+
+t.test('rules a later onRoute hook adds are enforced (the policy is compiled from the route\'s final options)', async (t) => {
+  const app = await plainApp(t)
+  // An application's own hook, added after authgate's: it runs after authgate's onRoute has seen the route.
+  app.addHook('onRoute', (route) => {
+    if (route.url?.startsWith('/admin') === true) route.config = Object.assign(route.config ?? {}, { roles: ['admin'] })
+  })
+  app.get('/admin/panel', whoami)
+  app.get('/open', whoami)
+  await app.ready()
+  const anonymous = await app.inject({ url: '/admin/panel' })
+  t.equal(anonymous.statusCode, 401, 'anonymous: 401')
+  t.equal(anonymous.json().code, 'AUTH_TOKEN_MISSING')
+  const sign = (roles: string[]): string => app.authgate.tokens.sign({ sub: 'u1', sid: 's1', roles }).token
+  const withoutRole = await app.inject({ url: '/admin/panel', headers: { authorization: `Bearer ${sign(['user'])}` } })
+  t.equal(withoutRole.statusCode, 403, 'without the role: 403')
+  t.equal(withoutRole.json().code, 'AUTH_FORBIDDEN')
+  t.equal((await app.inject({ url: '/admin/panel', headers: { authorization: `Bearer ${sign(['admin'])}` } })).statusCode, 200, 'with it: 200')
+  t.equal((await app.inject({ url: '/open' })).statusCode, 200, 'routes the hook leaves alone stay as declared')
+})
+
+t.test('a bad rule a later onRoute hook adds fails ready(), naming the route', async (t) => {
+  const app = await plainApp(t)
+  app.addHook('onRoute', (route) => {
+    if (route.url === '/reports') route.config = Object.assign(route.config ?? {}, { roles: 'admin' })
+  })
+  app.get('/reports', whoami)
+  await t.rejects(app.ready(), /route GET \/reports: config\.roles must be a list/)
+})

@@ -1,11 +1,13 @@
-// Route policies in a Fastify app: compiled when a route is registered (the plugin's onRoute hook), so a bad or
-// unknown key fails that registration and `ready()` with the route named, and kept on the route's `config` under a
-// symbol, so a request finds its policy without a lookup.
-import type { FastifyBaseLogger, onRouteHookHandler } from 'fastify'
+// Route policies in a Fastify app. A route's policy is checked when the route is registered (the plugin's onRoute
+// hook), so a bad or unknown key fails that registration with the route named, and compiled for good in onReady:
+// onRoute hooks added after authgate's (an app setting `config.roles` on every `/admin` route) still change the
+// route's options after ours has run, and a policy compiled before them would silently ignore their rules. The
+// compiled policy is kept on the route's `config` under a symbol, so a request finds it without a lookup.
+import type { FastifyBaseLogger, FastifyInstance, onRouteHookHandler, RouteOptions } from 'fastify'
 import { compileRouteConfig } from './route-config.js'
 import type { DefaultRouteAuth, RoutePolicy } from './compile.js'
 
-const COMPILED = Symbol('authgate.routePolicy')
+const HOLDER = Symbol('authgate.routePolicy')
 
 export interface CompiledRoute {
   /** What the plugin's onRequest hook enforces: the route's policy, `defaultAuth` for a route that declares none. */
@@ -14,7 +16,16 @@ export interface CompiledRoute {
   guard: RoutePolicy
 }
 
-type WithCompiled = Record<typeof COMPILED, CompiledRoute | undefined>
+/**
+ * Shared by reference between the route's options and every copy Fastify makes of its `config` (the route's
+ * context spreads it), so compiling into it in onReady reaches the config requests see.
+ */
+interface PolicyHolder {
+  readonly opts: RouteOptions
+  compiled?: CompiledRoute
+}
+
+type WithHolder = Record<typeof HOLDER, PolicyHolder | undefined>
 
 function compileRoute (config: unknown, defaultAuth: DefaultRouteAuth, where: string): CompiledRoute {
   const hook = compileRouteConfig(config, { defaultAuth, where })
@@ -25,27 +36,40 @@ function routeName (method: string | readonly string[], url: string | undefined)
   return `route ${typeof method === 'string' ? method : method.join(',')} ${url ?? '(unknown)'}: `
 }
 
-/** The onRoute hook: compiles the route's policy, or throws naming the route and the key. */
-export function createRoutePolicyHook (defaultAuth: DefaultRouteAuth): onRouteHookHandler {
-  return function compileRoutePolicyOnRoute (route) {
-    const compiled = compileRoute(route.config, defaultAuth, routeName(route.method, route.url))
+/**
+ * Installs the two hooks: onRoute checks each route's policy as written so far (throwing names the route and the
+ * key) and leaves a holder on its config; onReady compiles every holder from the route's final options, so a rule
+ * a later onRoute hook added is enforced, and a bad one fails `ready()`, naming the route.
+ */
+export function installRoutePolicyHooks (app: FastifyInstance, defaultAuth: DefaultRouteAuth): void {
+  let pending: PolicyHolder[] = []
+  const onRoute: onRouteHookHandler = function checkRoutePolicyOnRoute (route) {
+    compileRoute(route.config, defaultAuth, routeName(route.method, route.url))
+    const holder: PolicyHolder = { opts: route }
     // A new object: an application may share one config object between routes (and with other plugins).
-    route.config = Object.assign({}, route.config, { [COMPILED]: compiled })
+    route.config = Object.assign({}, route.config, { [HOLDER]: holder })
+    pending.push(holder)
   }
+  app.addHook('onRoute', onRoute)
+  app.addHook('onReady', async function compileRoutePoliciesOnReady () {
+    const holders = pending
+    pending = []
+    for (const holder of holders) holder.compiled = compileRoute(holder.opts.config, defaultAuth, routeName(holder.opts.method, holder.opts.url))
+  })
 }
 
 export type RoutePolicyLookup = (config: object, url: string | undefined, log: FastifyBaseLogger) => CompiledRoute
 
 /**
- * The compiled policy of a route, from its `config` at request time. Routes the onRoute hook never saw (declared
+ * The compiled policy of a route, from its `config` at request time. Routes onReady never compiled (declared
  * before the plugin loaded: `app.register(authgate)` not awaited, or createAuthPreHandler used on its own) are
- * compiled on their first request; an invalid one then refuses every request with a 500 and an error in the log,
- * never lets it through.
+ * compiled on their first request from the config the request sees; an invalid one then refuses every request with
+ * a 500 and an error in the log, never lets it through.
  */
 export function createRoutePolicyLookup (defaultAuth: DefaultRouteAuth): RoutePolicyLookup {
   const late = new WeakMap<object, CompiledRoute | Error>()
   return (config, url, log) => {
-    const compiled = (config as Partial<WithCompiled>)[COMPILED]
+    const compiled = (config as Partial<WithHolder>)[HOLDER]?.compiled
     if (compiled !== undefined) return compiled
     let found = late.get(config)
     if (found === undefined) {

@@ -5,4 +5,4 @@ export {
   type CompileOptions
 } from './compile.js'
 export { readRouteConfig, compileRouteConfig, type RouteAuthConfig, type RouteConfigPolicy } from './route-config.js'
-export { createRoutePolicyHook, createRoutePolicyLookup, type CompiledRoute, type RoutePolicyLookup } from './fastify-routes.js'
+export { installRoutePolicyHooks, createRoutePolicyLookup, type CompiledRoute, type RoutePolicyLookup } from './fastify-routes.js'
