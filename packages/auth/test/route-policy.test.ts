@@ -100,6 +100,16 @@ t.test('a route\'s config: authgate\'s namespace is auth and roles; unknown keys
     [{ claims: { tenant: 'a' } }, /config\.claims is not an authgate route rule/, 'claims'],
     [{ scope: 'read' }, /config\.scope is not an authgate route rule/, 'scope'],
     [{ role: ['admin'] }, /config\.role is not an authgate route rule \(did you mean roles\?\)/, 'a typo of roles'],
+    [{ Roles: ['admin'] }, /^route GET \/x: config\.Roles is not an authgate route rule \(did you mean roles\?\)/, 'roles in another case'],
+    [{ ROLES: ['admin'] }, /config\.ROLES is not an authgate route rule \(did you mean roles\?\)/, 'roles in capitals'],
+    [{ rolse: ['admin'] }, /config\.rolse is not an authgate route rule \(did you mean roles\?\)/, 'roles, two letters swapped'],
+    [{ rols: ['admin'] }, /config\.rols is not an authgate route rule \(did you mean roles\?\)/, 'roles, a letter missing'],
+    [{ roless: ['admin'] }, /config\.roless is not an authgate route rule \(did you mean roles\?\)/, 'roles, a letter too many'],
+    [{ Role: ['admin'] }, /config\.Role is not an authgate route rule \(did you mean roles\?\)/, 'role in another case'],
+    [{ Auth: 'required' }, /^route GET \/x: config\.Auth is not an authgate route rule \(did you mean auth\?\)/, 'auth in another case'],
+    [{ AUTH: 'required' }, /config\.AUTH is not an authgate route rule \(did you mean auth\?\)/, 'auth in capitals'],
+    [{ Scopes: ['read'] }, /config\.Scopes is not an authgate route rule \(no scope rule exists yet/, 'scopes in another case'],
+    [{ CLAIMS: { tenant: 'a' } }, /config\.CLAIMS is not an authgate route rule \(no claims rule exists yet/, 'claims in capitals'],
     [{ auth: 'requried' }, /^route GET \/x: config\.auth must be one of 'required', 'optional', 'none' \(got "requried"\)/, 'a typo of a mode'],
     [{ auth: 5 }, /config\.auth must be one of/, 'a number'],
     [{ auth: true }, /config\.auth must be one of/, 'a boolean'],
@@ -121,6 +131,7 @@ t.test('a route\'s config: authgate\'s namespace is auth and roles; unknown keys
 
   const mode = (config: unknown, defaultAuth: 'none' | 'required' = 'none'): string => compileRouteConfig(config, { defaultAuth }).mode
   t.equal(mode({ rateLimit: { max: 3 }, url: '/x', method: 'GET', other: 1 }), 'none', 'other plugins\' keys are theirs: left alone')
+  t.equal(mode({ oauth: { provider: 'x' }, author: 'a', rules: undefined, constructor: 1, toString: 2 }), 'none', 'words near auth (oauth, author) are not taken for it; nor Object.prototype names')
   t.equal(mode({ rateLimit: { max: 3 } }, 'required'), 'required', '… and do not change the default')
   t.equal(mode(undefined), 'none')
   t.equal(mode({ auth: {} }), 'required', 'the object form opts the route in')

@@ -10,30 +10,51 @@ export interface RouteAuthConfig extends RouteRules {
   mode?: RouteAuthMode
 }
 
-/** Names at the top of `config` that authgate keeps for itself, with the key to use instead. */
-const RESERVED_KEYS: Readonly<Record<string, string>> = Object.freeze({
-  role: 'roles',
-  scope: 'no scope rule exists yet',
-  scopes: 'no scope rule exists yet',
-  claims: 'no claims rule exists yet'
-})
+/** Names at the top of `config` (in any case) that authgate keeps for itself, with the key to use instead. */
+// A Map, not an object: a key such as `constructor` must not find Object.prototype's members.
+const RESERVED_KEYS: ReadonlyMap<string, string> = new Map([
+  ['role', 'roles'],
+  ['scope', 'no scope rule exists yet'],
+  ['scopes', 'no scope rule exists yet'],
+  ['claims', 'no claims rule exists yet']
+])
 const OBJECT_KEYS: readonly string[] = ['mode', ...ROUTE_RULE_KEYS]
 
+/** Edit distance counting a swap of two neighbours as one edit (`rolse` is one edit from `roles`). */
 function distance (a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
+  const rows: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => i === 0 ? j : j === 0 ? i : 0))
+  const at = (i: number, j: number): number => rows[i]?.[j] ?? 0
   for (let i = 1; i <= a.length; i++) {
-    const current = [i]
+    const row = rows[i] ?? []
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1))
+      let best = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + (a[i - 1] === b[j - 1] ? 0 : 1))
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, at(i - 2, j - 2) + 1)
+      row[j] = best
     }
-    previous = current
   }
-  return previous[b.length] ?? 0
+  return at(a.length, b.length)
 }
 
 function suggestion (key: string, known: readonly string[]): string {
   const near = known.find((candidate) => candidate.toLowerCase() === key.toLowerCase() || distance(candidate, key.toLowerCase()) <= 2)
   return near === undefined ? `(known: ${known.join(', ')})` : `(did you mean ${near}?)`
+}
+
+/**
+ * Why a key at the top of a route's `config` is refused, or undefined when it is not authgate's to judge. Other
+ * plugins own the rest of `config`, so only near misses of authgate's own names are refused: those would leave the
+ * route public. Any case of `auth`, `roles` and the reserved names; one edit from `roles` (`rolse`, `role`), but
+ * not from `auth` (`oauth` is another plugin's word).
+ */
+function refusedTopKey (key: string): string | undefined {
+  if (key === 'auth' || ROUTE_RULE_KEYS.includes(key)) return undefined
+  const lower = key.toLowerCase()
+  const reserved = RESERVED_KEYS.get(lower)
+  if (reserved !== undefined) return reserved === 'roles' ? 'did you mean roles?' : `${reserved}: the route would not enforce it`
+  const own = ['auth', ...ROUTE_RULE_KEYS].find((name) => name === lower)
+  if (own !== undefined) return `did you mean ${own}?`
+  const rule = ROUTE_RULE_KEYS.find((name) => distance(name, lower) === 1)
+  return rule === undefined ? undefined : `did you mean ${rule}?`
 }
 
 function isPlainObject (value: unknown): value is Record<string, unknown> {
@@ -62,10 +83,10 @@ export function readRouteConfig (config: unknown, where = ''): RouteConfigPolicy
   if (config === undefined || config === null) return { input: {}, pathOf }
   if (typeof config !== 'object') throw new Error(`${where}config must be an object`)
   const top = config as Record<string, unknown>
-  for (const [key, instead] of Object.entries(RESERVED_KEYS)) {
-    if (top[key] !== undefined) {
-      throw new Error(`${where}config.${key} is not an authgate route rule (${instead === 'roles' ? 'did you mean roles?' : `${instead}: the route would not enforce it`}); authgate reads config.auth and config.roles`)
-    }
+  for (const key of Object.keys(top)) {
+    if (top[key] === undefined) continue
+    const why = refusedTopKey(key)
+    if (why !== undefined) throw new Error(`${where}config.${key} is not an authgate route rule (${why}); authgate reads config.auth and config.roles`)
   }
   const input: RoutePolicyInput = {}
   for (const key of ROUTE_RULE_KEYS as (keyof RouteRules)[]) {
