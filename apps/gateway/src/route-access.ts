@@ -18,7 +18,10 @@ export type RouteAccess = AccessClaims | null | AuthError
 
 export type RouteAccessCheck = (headers: AuthHeaders, rawHeaders: readonly string[] | undefined, log: FastifyBaseLogger) => RouteAccess
 
-/** A route's `auth` and `roles`, compiled by the plugin's route policy (the one decision authgate has). */
+/**
+ * A route's `auth` and `roles`, compiled by the plugin's route policy (the one decision authgate has): for its
+ * auth hook and forward-auth here, and for the prefix-spelling check (paths.ts), which compares policies.
+ */
 export function routePolicyOf (route: Pick<RouteConfig, 'prefix' | 'auth' | 'roles'>): RoutePolicy {
   return compileRoutePolicy({ auth: route.auth, roles: route.roles }, { where: `route ${route.prefix}: ` })
 }

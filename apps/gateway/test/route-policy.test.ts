@@ -4,7 +4,8 @@
 import t from 'tap'
 import { createPrivateKey } from 'node:crypto'
 import { SignJWT } from 'jose'
-import { parseConfig } from '../src/config.js'
+import { parseConfig, type RouteConfig } from '../src/config.js'
+import { routePolicyOf } from '../src/route-access.js'
 import { startGateway, startUpstream } from './helpers.js'
 
 type Outcome = 'no token' | 'valid, matching role' | 'valid, no matching role' | 'invalid' | 'expired'
@@ -67,4 +68,25 @@ t.test('a gateway route with a key the route policy does not have is refused at 
   t.throws(() => parseConfig(config({ auth: 'requried' }), { file: 'test-config' }), /routes\[0\]\.auth/)
   t.throws(() => parseConfig(config({ auth: 'required', roles: 'admin' }), { file: 'test-config' }), /routes\[0\]\.roles/)
   t.throws(() => parseConfig(config({ auth: 'none', roles: ['admin'] }), { file: 'test-config' }), /routes\[0\]\.roles/)
+})
+
+t.test('the config reader checks auth and roles with the route policy itself: config check and start agree', async (t) => {
+  const key = { algorithm: 'HS256', kid: 'k', secret: 'x'.repeat(48) }
+  const read = (route: Record<string, unknown>): RouteConfig | undefined => parseConfig({
+    tokens: { issuer: 'i', audience: 'a', keys: [key] },
+    routes: [{ prefix: '/reports', upstream: 'http://127.0.0.1:9', ...route }]
+  }, { file: 'test-config' }).routes[0]
+  // More roles than a token may carry (100): nothing unsafe in an any-of list; start used to refuse it with a
+  // message about role names that config check had accepted.
+  const many = Array.from({ length: 101 }, (_, index) => `role-${index}`)
+  const route = read({ roles: many })
+  if (route === undefined) throw new Error('no route read')
+  t.same(routePolicyOf(route).roles, many, 'start compiles what config check accepted')
+  t.throws(() => read({ auth: 'none', roles: ['admin'] }), /^test-config: routes\[0\]\.auth is 'none' but the route names routes\[0\]\.roles/, 'the policy\'s own message')
+  t.throws(() => read({ roles: ['a', 'a,b'] }), /^test-config: routes\[0\]\.roles\[1\] must be a role name/)
+  t.throws(() => read({ roles: [''] }), /routes\[0\]\.roles\[0\] must be a role name/)
+  t.throws(() => read({ roles: ['has space'] }), /routes\[0\]\.roles\[0\] must be a role name headers can carry/, 'and the gateway\'s own limit on top')
+  t.equal(read({ auth: null })?.auth, 'required', 'an empty YAML key is absent: required')
+  t.equal(read({ roles: [] })?.auth, 'required')
+  t.equal(read({ auth: 'optional', roles: ['a'] })?.auth, 'optional', 'optional with roles: the policy refuses anonymous callers (no longer a config error)')
 })

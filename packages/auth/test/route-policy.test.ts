@@ -85,8 +85,8 @@ t.test('refusals are shared and carry their status: 401, 403, 503', async (t) =>
 t.test('bad values are refused, naming the key', async (t) => {
   t.throws(() => compileRoutePolicy({ auth: 'requried' as never }), /^auth must be one of 'required', 'optional', 'none' \(got "requried"\)/)
   t.throws(() => compileRoutePolicy({ roles: 'admin' as never }), /^roles must be a list of role names/)
-  t.throws(() => compileRoutePolicy({ roles: [1] as never }), /^roles must be a list/)
-  t.throws(() => compileRoutePolicy({ roles: ['a,b'] }), /^roles must be a list/, 'commas would split a forwarded roles header')
+  t.throws(() => compileRoutePolicy({ roles: [1] as never }), /^roles\[0\] must be a role name/)
+  t.throws(() => compileRoutePolicy({ roles: ['a', 'a,b'] }), /^roles\[1\] must be a role name/, 'commas would split a forwarded roles header')
   t.throws(() => compileRoutePolicy({}, { defaultAuth: 'optional' as never }), /defaultAuth must be 'none' or 'required'/)
   t.throws(() => compileRoutePolicy({ auth: 'none', roles: ['a'] }, { where: 'routes[3]: ' }), /^routes\[3\]: auth is 'none' but the route names roles/)
   t.equal(compileRoutePolicy({ auth: 'none', roles: [] }).isPublic, true, 'an empty roles list asks for nothing: none stays possible')
@@ -115,7 +115,7 @@ t.test('a route\'s config: authgate\'s namespace is auth and roles; unknown keys
     [{ auth: true }, /config\.auth must be one of/, 'a boolean'],
     [{ auth: ['required'] }, /config\.auth must be 'required', 'optional', 'none' or an object \{ mode, roles \}/, 'a list'],
     [{ roles: 'admin' }, /^route GET \/x: config\.roles must be a list of role names/, 'roles as a string'],
-    [{ roles: [1] }, /config\.roles must be a list/, 'roles of numbers'],
+    [{ roles: [1] }, /config\.roles\[0\] must be a role name/, 'roles of numbers'],
     [{ auth: 'none', roles: ['admin'] }, /config\.auth is 'none' but the route names config\.roles/, 'roles a public route would ignore'],
     [{ auth: { mode: 'required', scopes: ['read'] } }, /^route GET \/x: config\.auth\.scopes is not a route policy key \(known: mode, roles\)/, 'object form: a future rule'],
     [{ auth: { roel: ['admin'] } }, /config\.auth\.roel is not a route policy key \(did you mean roles\?\)/, 'object form: a typo'],
@@ -140,4 +140,34 @@ t.test('a route\'s config: authgate\'s namespace is auth and roles; unknown keys
   t.equal(mode({ auth: { mode: 'none' } }, 'required'), 'none')
   t.same(compileRouteConfig({ auth: { mode: 'optional', roles: ['a', 'b'] } }).roles, ['a', 'b'])
   t.equal(mode({ roles: [] }), 'required', 'naming roles, even none, opts the route in')
+})
+
+t.test('admitsAllOf: a policy admits at least another one only when it lets through everyone that one lets through', async (t) => {
+  const policy = (auth: 'none' | 'optional' | 'required', roles?: string[]): RoutePolicy => compileRoutePolicy({ auth, ...(roles === undefined ? {} : { roles }) })
+  const admits = (a: RoutePolicy, b: RoutePolicy): boolean => a.admitsAllOf(b)
+  t.ok(admits(policy('none'), policy('none')))
+  t.ok(admits(policy('none'), policy('required', ['a'])), 'none admits everything')
+  t.ok(admits(policy('optional'), policy('required')))
+  t.notOk(admits(policy('optional'), policy('none')), 'optional refuses bad tokens that none ignores')
+  t.notOk(admits(policy('required'), policy('optional')), 'required refuses the anonymous callers optional lets in')
+  t.ok(admits(policy('required'), policy('optional', ['a'])), 'optional with roles lets no anonymous caller in')
+  t.notOk(admits(policy('optional', ['a']), policy('optional')), 'optional with roles refuses the anonymous callers plain optional lets in')
+  t.ok(admits(policy('required', ['a', 'b']), policy('required', ['a'])), 'any-of: more roles admit more')
+  t.notOk(admits(policy('required', ['a']), policy('required', ['a', 'b'])))
+  t.notOk(admits(policy('required', ['a']), policy('required')))
+  t.ok(admits(policy('required', []), policy('required')), 'an empty role list asks for nothing')
+  t.ok(admits(policy('optional', ['a', 'b']), policy('required', ['b'])))
+  // Every ordered pair against the oracle: for each outcome, what `b` admits `a` admits.
+  const all = [policy('none'), policy('optional'), policy('required'), policy('optional', ['a']), policy('required', ['a']), policy('required', ['a', 'b']), policy('required', ['b'])]
+  const holding = (roles: string[]): VerifyOutcome => authenticator.authenticate(bearer(tokens.sign({ sub: 'u1', sid: 's1', roles }).token))
+  const outcomes = [...OUTCOMES.map((outcome) => OUTCOME[outcome]()), ...[[], ['a'], ['b'], ['a', 'b'], ['c']].map(holding)]
+  const admitted = (p: RoutePolicy, outcome: VerifyOutcome): boolean => !(p.admit(outcome) instanceof AuthError)
+  for (const a of all) {
+    for (const b of all) {
+      const oracle = outcomes.every((outcome) => !admitted(b, outcome) || admitted(a, outcome))
+      t.equal(a.admitsAllOf(b), oracle, `${a.mode} ${JSON.stringify(a.roles)} vs ${b.mode} ${JSON.stringify(b.roles)}`)
+    }
+  }
+  const handMade: RoutePolicy = { ...policy('required'), admitsAllOf: () => true }
+  t.notOk(policy('required').admitsAllOf(handMade), 'a policy compileRoutePolicy did not make compares as strictest')
 })

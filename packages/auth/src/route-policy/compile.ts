@@ -2,11 +2,12 @@
 // every front door asks: the plugin's onRequest hook, `app.authenticate`, the gateway's auth hook and its
 // forward-auth endpoint. No other module decides who may pass, so they can never disagree.
 //
-// A rule is one entry of RULES: its key, how its value is checked, and the test it puts on verified claims. A
-// later rule (scopes, claims) is one more entry; anonymous callers satisfy no rule, and `auth: 'none'` with a rule
-// is refused, so adding one can never leave a route open by accident.
+// A rule is one entry of RULES: its key, how its value is checked, the test it puts on verified claims, and how it
+// compares with the same rule of another route (for the gateway's prefix-spelling check: is one route's policy at
+// least as lenient as another's). A later rule (scopes, claims) is one more entry; anonymous callers satisfy no
+// rule, and `auth: 'none'` with a rule is refused, so adding one can never leave a route open by accident.
 import { AuthError } from '../errors.js'
-import { isRoleList } from '../tokens/claims.js'
+import { isRoleName } from '../tokens/claims.js'
 import type { AccessClaims, VerifyOutcome } from '../tokens/types.js'
 
 export type RouteAuthMode = 'required' | 'optional' | 'none'
@@ -35,6 +36,11 @@ export interface RoutePolicy {
   readonly roles: readonly string[]
   /** Synchronous, allocation-free: the refusals it returns are shared instances. */
   admit: (outcome: VerifyOutcome) => Admission
+  /**
+   * Whether this policy lets through every request `other` lets through (so reaching this route instead of
+   * `other` gains a caller nothing). False for a policy compileRoutePolicy did not make: it cannot be compared.
+   */
+  admitsAllOf: (other: RoutePolicy) => boolean
 }
 
 export interface CompileOptions {
@@ -48,9 +54,20 @@ export interface CompileOptions {
 
 type ClaimsCheck = (claims: AccessClaims) => AuthError | undefined
 
+/** One rule of one route, compiled. */
+interface CompiledRule {
+  check: ClaimsCheck
+  /** Whether every claims set that the same rule of another route (`other`, undefined: that route has none) passes, passes this one. */
+  covers: (other: CompiledRule | undefined) => boolean
+}
+
 interface RuleSpec {
   /** Checks the written value (`path` names it in errors); undefined when it asks for nothing. */
-  compile: (value: unknown, path: string) => ClaimsCheck | undefined
+  compile: (value: unknown, path: string) => CompiledRule | undefined
+}
+
+interface RoleRule extends CompiledRule {
+  readonly roles: readonly string[]
 }
 
 const FORBIDDEN = new AuthError('AUTH_FORBIDDEN')
@@ -71,13 +88,30 @@ export function checkRoles (claims: Pick<AccessClaims, 'roles'>, roles: readonly
 const RULES: { readonly [K in keyof Required<RouteRules>]: RuleSpec } = {
   roles: {
     compile: (value, path) => {
-      if (!isRoleList(value)) throw new Error(`${path} must be a list of role names (strings without commas or control characters)`)
-      if (value.length === 0) return undefined
-      const roles = Object.freeze([...value])
-      return (claims) => checkRoles(claims, roles) ? undefined : FORBIDDEN
+      // No cap on the count (a token's is 100): a route listing more roles than a token may carry asks nothing unsafe.
+      if (!Array.isArray(value)) throw new Error(`${path} must be a list of role names`)
+      const list: readonly unknown[] = value
+      const bad = list.findIndex((role) => !isRoleName(role))
+      if (bad !== -1) throw new Error(`${path}[${bad}] must be a role name (1 to 128 characters without commas or control characters)`)
+      if (list.length === 0) return undefined
+      const roles: readonly string[] = Object.freeze((list as readonly string[]).slice())
+      const rule: RoleRule = {
+        roles,
+        check: (claims) => checkRoles(claims, roles) ? undefined : FORBIDDEN,
+        // Any-of: every user `other` admits holds one of its roles, so each of them must be one of ours.
+        covers: (other) => other !== undefined && 'roles' in other && (other as RoleRule).roles.every((role) => roles.includes(role))
+      }
+      return rule
     }
   }
 }
+
+/** What admitsAllOf compares, kept off the public object. */
+interface PolicyParts {
+  anonymousPasses: boolean
+  rules: ReadonlyMap<string, CompiledRule>
+}
+const PARTS = new WeakMap<RoutePolicy, PolicyParts>()
 
 /** The keys a route policy may hold: the mode and every rule. */
 export const ROUTE_POLICY_KEYS: readonly string[] = Object.freeze(['auth', ...Object.keys(RULES)])
@@ -97,15 +131,16 @@ export function normaliseDefaultAuth (value: unknown, path = 'defaultAuth'): Def
 export function compileRoutePolicy (input: RoutePolicyInput, options: CompileOptions = {}): RoutePolicy {
   const where = options.where ?? ''
   const pathOf = options.pathOf ?? ((key) => key)
-  const checks: ClaimsCheck[] = []
+  const rules = new Map<string, CompiledRule>()
   let named = false
   for (const key of ROUTE_RULE_KEYS as (keyof RouteRules)[]) {
     const value: unknown = input[key]
     if (value === undefined) continue
     named = true
-    const check = RULES[key].compile(value, `${where}${pathOf(key)}`)
-    if (check !== undefined) checks.push(check)
+    const rule = RULES[key].compile(value, `${where}${pathOf(key)}`)
+    if (rule !== undefined) rules.set(key, rule)
   }
+  const checks: ClaimsCheck[] = [...rules.values()].map((rule) => rule.check)
   const written: unknown = input.auth
   if (written !== undefined && !isRouteAuthMode(written)) {
     throw new Error(`${where}${pathOf('auth')} must be one of ${MODES.map((mode) => `'${mode}'`).join(', ')} (got ${shown(written)})`)
@@ -129,5 +164,16 @@ export function compileRoutePolicy (input: RoutePolicyInput, options: CompileOpt
     }
     return outcome.claims
   }
-  return Object.freeze({ mode, isPublic: mode === 'none', roles, admit })
+  const admitsAllOf = (other: RoutePolicy): boolean => {
+    if (mode === 'none') return true
+    const theirs = PARTS.get(other)
+    // `none` lets through bad tokens that every other mode refuses.
+    if (theirs === undefined || other.mode === 'none') return false
+    if (theirs.anonymousPasses && !anonymousPasses) return false
+    for (const [key, rule] of rules) if (!rule.covers(theirs.rules.get(key))) return false
+    return true
+  }
+  const policy: RoutePolicy = Object.freeze({ mode, isPublic: mode === 'none', roles, admit, admitsAllOf })
+  PARTS.set(policy, { anonymousPasses, rules })
+  return policy
 }

@@ -51,10 +51,16 @@ export function installRoutePolicyHooks (app: FastifyInstance, defaultAuth: Defa
     pending.push(holder)
   }
   app.addHook('onRoute', onRoute)
-  app.addHook('onReady', async function compileRoutePoliciesOnReady () {
+  app.addHook('onReady', function compileRoutePoliciesOnReady (done) {
     const holders = pending
     pending = []
-    for (const holder of holders) holder.compiled = compileRoute(holder.opts.config, defaultAuth, routeName(holder.opts.method, holder.opts.url))
+    try {
+      for (const holder of holders) holder.compiled = compileRoute(holder.opts.config, defaultAuth, routeName(holder.opts.method, holder.opts.url))
+    } catch (error) {
+      done(error as Error)
+      return
+    }
+    done()
   })
 }
 
