@@ -92,7 +92,7 @@ t.test('values are checked and named', async (t) => {
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'ftp://h' }] }, /routes\[0\]\.upstream must be an http/],
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://u:p@h' }] }, /credentials/],
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auth: 'sometimes' }] }, /routes\[0\]\.auth must be one of/],
-    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auth: 'none', roles: ['admin'] }] }, /routes\[0\]\.roles needs auth: required/],
+    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auth: 'none', roles: ['admin'] }] }, /routes\[0\]\.auth is 'none' but the route names routes\[0\]\.roles/],
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', roles: ['a,b'] }] }, /routes\[0\]\.roles\[0\]/],
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h' }, { prefix: '/a', upstream: 'http://h' }] }, /listed twice/],
     [{ ...minimal, routes: [] as unknown[], users: { source: 'ldap' } }, /users\.source must be one of/],

@@ -11,6 +11,7 @@ import { DEFAULT_KEY_REFRESH_MS } from './tokens/key-ring-service.js'
 import { isKeyRingStore, type KeyRingStore } from './stores/signing-keys.js'
 import type { StoreOption } from './stores/index.js'
 import type { AuthgateEventHooks } from './events.js'
+import { normaliseDefaultAuth, type DefaultRouteAuth } from './route-policy/index.js'
 import type { Redis } from 'ioredis'
 import { isRedisClient } from './rate-limit-redis.js'
 import { cookiePrefixOf } from './cookie-prefix.js'
@@ -188,6 +189,11 @@ export interface AuthgateOptions {
   revocation?: RevocationInput
   /** Sign-in through OpenID Connect providers: /auth/oidc/:provider/login and /callback (see the README, "OIDC sign-in"). */
   oidc?: OidcInput
+  /**
+   * What a route without `config.auth` (and without a rule such as `config.roles`) gets: 'none' (default, public)
+   * or 'required' (deny by default: a route is public only when it says `auth: 'none'`).
+   */
+  defaultAuth?: DefaultRouteAuth
 }
 
 export interface RevocationInput {
@@ -241,6 +247,7 @@ export interface NormalisedOptions {
   revocationChangeStreams: 'auto' | false
   /** `oidc`, checked; undefined: no OIDC routes. */
   oidc: NormalisedOidc | undefined
+  defaultAuth: DefaultRouteAuth
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
@@ -479,6 +486,7 @@ export function normaliseOptions (input: AuthgateOptions): NormalisedOptions {
     events,
     revocationFailClosedAfterMs: input.revocationFailClosedAfter === undefined ? undefined : parseDuration(input.revocationFailClosedAfter, 'revocationFailClosedAfter'),
     revocationChangeStreams: normaliseChangeStreams(input.revocation),
-    oidc: normaliseOidc(input.oidc)
+    oidc: normaliseOidc(input.oidc),
+    defaultAuth: normaliseDefaultAuth(input.defaultAuth)
   }
 }

@@ -5,7 +5,8 @@ import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { setTimeout as delay } from 'node:timers/promises'
-import { createAuthenticator, createAuthPreHandler } from './authenticate.js'
+import { createAuthenticator, createPolicyHook } from './authenticate.js'
+import { installRoutePolicyHooks, createRoutePolicyLookup } from './route-policy/index.js'
 import { createCookieJar } from './cookies.js'
 import { createEvents } from './events.js'
 import { normaliseOptions, type AuthgateOptions } from './options.js'
@@ -60,17 +61,21 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   if (!app.hasReplyDecorator('setCookie')) await app.register(fastifyCookie)
   if (!app.hasRequestDecorator('user')) app.decorateRequest('user', null)
 
-  const preHandler = createAuthPreHandler(authenticator)
-  app.decorate('authenticate', preHandler)
-  // Routes opt in with `config: { auth: 'required' | 'optional', roles }`; without it a route is public here
-  // (`app.authenticate` as a preHandler requires a token whatever the config says).
+  // Every route's policy is checked as it is registered (a bad or unknown policy key fails that registration,
+  // naming the route) and compiled in onReady from its final options. Added before the plugin's own routes, so
+  // they are covered too.
+  installRoutePolicyHooks(app, options.defaultAuth)
+  const policies = createRoutePolicyLookup(options.defaultAuth)
+  // `app.authenticate` as a preHandler requires a token on a route that declares no policy.
+  app.decorate('authenticate', createPolicyHook(authenticator, policies, 'guard'))
+  const routePolicy = createPolicyHook(authenticator, policies, 'hook')
   const onRequest: onRequestHookHandler = function authgateOnRequest (request, reply, done) {
-    const { auth, roles } = request.routeOptions.config
-    if (auth === 'none' || (auth === undefined && roles === undefined)) {
+    // Unrouted requests keep their 404, whatever `defaultAuth` says: there is nothing behind it to protect.
+    if (request.is404) {
       done()
       return
     }
-    preHandler.call(this, request, reply, done)
+    routePolicy.call(this, request, reply, done)
   }
   app.addHook('onRequest', onRequest)
 

@@ -1,6 +1,7 @@
 // `routes:` of the gateway configuration: one entry per upstream prefix.
-import { Reader } from './reader.js'
-import type { RouteAuth, RouteConfig } from './types.js'
+import { compileRoutePolicy, type RoutePolicy, type RoutePolicyInput } from '@authgate/fastify'
+import { Reader, type Plain } from './reader.js'
+import { ConfigError, type RouteConfig } from './types.js'
 import { isForwardableRole } from '../identity-values.js'
 
 const ROUTE_KEYS = ['prefix', 'upstream', 'auth', 'roles', 'timeout', 'websocket', 'rewritePrefix', 'forwardAuthorization', 'maxConcurrent'] as const
@@ -19,6 +20,17 @@ function overlaps (prefix: string, reserved: string): boolean {
   return prefix === reserved || prefix.startsWith(`${reserved}/`)
 }
 
+/** `auth` and `roles`, checked by the route policy itself (the rules the gateway enforces), absent auth: `required`. */
+function readPolicy (reader: Reader, route: Plain, path: string): RoutePolicy {
+  // YAML writes an empty key as null: absent, as everywhere else in the file.
+  const input = { auth: route.auth ?? undefined, roles: route.roles ?? undefined } as RoutePolicyInput
+  try {
+    return compileRoutePolicy(input, { defaultAuth: 'required', pathOf: (key) => `${path}.${key}` })
+  } catch (error) {
+    throw new ConfigError(`${reader.where}: ${(error as Error).message}`)
+  }
+}
+
 function readRoute (reader: Reader, value: unknown, path: string, authPrefix: string): RouteConfig {
   const route = reader.object(value, path, ROUTE_KEYS)
   if (Object.keys(route).length === 0) reader.fail(path, 'must be an object with prefix and upstream')
@@ -29,13 +41,9 @@ function readRoute (reader: Reader, value: unknown, path: string, authPrefix: st
   for (const reserved of [...RESERVED_PREFIXES, authPrefix]) {
     if (overlaps(prefix, reserved)) reader.fail(`${path}.prefix`, `must not be ${reserved} or under it: the gateway answers there itself`)
   }
-  const roles = reader.stringList(route.roles, `${path}.roles`)
+  const { mode: auth, roles } = readPolicy(reader, route, path)
+  // The gateway's own limit on top of the policy's: a role a forwarded roles header cannot carry is never in a token it admits.
   roles.forEach((role, index) => { if (!isForwardableRole(role)) reader.fail(`${path}.roles[${index}]`, 'must be a role name headers can carry (printable ASCII, no commas or spaces, at most 128 characters)') })
-  let auth: RouteAuth = reader.oneOf(route.auth, `${path}.auth`, ['none', 'optional', 'required'] as const, 'required')
-  if (roles.length > 0 && auth !== 'required') {
-    if (route.auth !== undefined) reader.fail(`${path}.roles`, `needs auth: required (got auth: ${auth})`)
-    auth = 'required'
-  }
   const rewritePrefix = reader.optionalString(route.rewritePrefix, `${path}.rewritePrefix`)
   if (rewritePrefix !== undefined && !(rewritePrefix === '/' || PREFIX.test(rewritePrefix))) {
     reader.fail(`${path}.rewritePrefix`, 'must be a path like / or /v1')
