@@ -30,4 +30,5 @@ export type { Authenticator, AuthenticatorOptions, AuthOutcome, AuthHeaders } fr
 export { normaliseTrustedIssuers, EXTERNAL_ALGORITHMS, type TrustedIssuerInput, type TrustedIssuerClaimsInput, type ExternalAlgorithm } from './tokens/trusted-issuers/index.js'
 export { createRevocationList, type RevocationListOptions, type PollingRevocationList } from './revocation-list.js'
 export { detectRevocationTransport, type RevocationTransport } from './revocation-change-stream.js'
+export { subjectKey, issuedBefore, EXTERNAL_MAX_LIFETIME_S } from './revocation-subjects.js'
 export type { AuthgateClaims, AuthClaims, AuthgateDecorator, RouteAuthMode } from './types.js'

@@ -12,6 +12,7 @@ import { normaliseOptions, type AuthgateOptions } from './options.js'
 import { warmDummyHash } from './passwords.js'
 import { createRevocationList } from './revocation-list.js'
 import { changeStreamFeedFor } from './revocation-mongo-watch.js'
+import { EXTERNAL_MAX_LIFETIME_S } from './revocation-subjects.js'
 import { createRateLimitState } from './rate-limits.js'
 import { authRoutes, type RouteContext } from './routes/index.js'
 import { createSessionService } from './sessions/service.js'
@@ -37,6 +38,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     source: store,
     pollIntervalMs: options.revocationDelayMs,
     retentionMs: ((options.tokens.maxTtl ?? options.tokens.accessTtl) + options.tokens.clockTolerance) * 1000,
+    // Subject revocations (external users' logout-all) outlive every external token they may cover.
+    ...(options.trustedIssuers.length === 0 ? {} : { subjectRetentionMs: (EXTERNAL_MAX_LIFETIME_S + options.tokens.clockTolerance) * 1000 }),
     failClosedAfterMs: options.revocationFailClosedAfterMs,
     logger: app.log,
     // Change streams where the store's server has them (detected at start); polling goes on either way.

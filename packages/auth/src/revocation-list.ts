@@ -6,8 +6,13 @@
 // An entry only matters while an access token of that session can still be valid: every such token was issued
 // before the revocation, so after `retentionMs` (the longest token lifetime plus the clock tolerance) it is dropped.
 // Memory is therefore bounded by the revocations of one token lifetime: a Map of sid → expiry, ~100 bytes each.
+//
+// Subject revocations (revocation-subjects.ts: every external token of one user issued before a time) arrive as
+// tombstones of their own id form and live in a second Map, kept `subjectRetentionMs` (the longest external token
+// lifetime plus the clock tolerance). They are checked only for tokens without a session, by one Map lookup.
 import type { RevocationFeed, RevocationFeedSink, RevocationTransport } from './revocation-change-stream.js'
-import type { RevocationList, RevocationSource } from './tokens/types.js'
+import { issuedBefore, parseSubjectRevocationId, subjectKey } from './revocation-subjects.js'
+import type { AccessClaims, RevocationList, RevocationSource } from './tokens/types.js'
 
 /**
  * Revocations fetched per store query. Bounded, so a poll never asks for an unbounded window at once; large, because
@@ -36,6 +41,12 @@ export interface RevocationListOptions {
   /** How long an entry is kept: the longest access-token lifetime (`maxTtl`) plus the clock tolerance. */
   retentionMs: number
   /**
+   * How long a subject revocation is kept: the longest lifetime of an external token (tokens.trustedIssuers) plus
+   * the clock tolerance. Default `retentionMs`. The first poll reads back this far, so a starting instance knows
+   * every subject revocation that can still matter.
+   */
+  subjectRetentionMs?: number
+  /**
    * Each poll asks again for this much time before the newest revocation seen, so a revocation written late by
    * another instance (clock skew, a slow write) is not missed. Default 30 s.
    */
@@ -61,6 +72,9 @@ export interface PollingRevocationList extends RevocationList {
   /** 'change-stream' while a healthy feed delivers (polls are then the slow safety net), else 'polling'. */
   readonly transport: RevocationTransport
   onRevoked: NonNullable<RevocationList['onRevoked']>
+  isSubjectRevoked: NonNullable<RevocationList['isSubjectRevoked']>
+  addSubject: NonNullable<RevocationList['addSubject']>
+  onSubjectRevoked: NonNullable<RevocationList['onSubjectRevoked']>
 }
 
 export function createRevocationList (options: RevocationListOptions): PollingRevocationList {
@@ -68,9 +82,13 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS
   const overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS
   const { retentionMs, failClosedAfterMs } = options
+  const subjectRetentionMs = options.subjectRetentionMs ?? retentionMs
+  // The window a poll may reach back: whichever kind of entry is kept longer.
+  const windowMs = Math.max(retentionMs, subjectRetentionMs)
   const now = options.now ?? Date.now
   if (!Number.isFinite(pollIntervalMs) || pollIntervalMs < 10) throw new Error('revocation pollIntervalMs must be at least 10 ms')
   if (!Number.isFinite(retentionMs) || retentionMs <= 0) throw new Error('revocation retentionMs must be a positive number of ms')
+  if (!Number.isFinite(subjectRetentionMs) || subjectRetentionMs <= 0) throw new Error('revocation subjectRetentionMs must be a positive number of ms')
   if (!Number.isFinite(overlapMs) || overlapMs < 0) throw new Error('revocation overlapMs must be a non-negative number of ms')
   if (failClosedAfterMs !== undefined && !(failClosedAfterMs > 0)) throw new Error('revocation failClosedAfterMs must be a positive number of ms')
 
@@ -94,8 +112,21 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
 
   // Told once per newly known session id, whichever source brought it (poll, feed, or a local revocation).
   const listeners = new Set<(sid: string) => void>()
+  // Subject key → the newest revocation time (ms) and when the entry may go. Few: one per logout-all of an
+  // external user within one external token lifetime.
+  const subjects = new Map<string, { revokedAt: number, expiresAt: number }>()
+  const subjectListeners = new Set<(key: string, revokedAtMs: number) => void>()
+  // The key of verified claims, memoised per claims object: external verifiers hand out one frozen object per token,
+  // so a token costs one hash for its whole life, not one per request.
+  const keys = new WeakMap<object, string>()
 
-  function remember (sid: string, revokedAtMs: number): void {
+  function remember (id: string, revokedAtMs: number): void {
+    const key = parseSubjectRevocationId(id)
+    if (key !== undefined) {
+      rememberSubject(key, revokedAtMs)
+      return
+    }
+    const sid = id
     const expiresAt = revokedAtMs + retentionMs
     if (expiresAt <= now()) return
     const current = entries.get(sid)
@@ -104,6 +135,34 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
     entries.delete(sid)
     entries.set(sid, expiresAt)
     if (current === undefined) notify(sid)
+  }
+
+  function rememberSubject (key: string, revokedAtMs: number): void {
+    const expiresAt = revokedAtMs + subjectRetentionMs
+    if (expiresAt <= now()) return
+    const current = subjects.get(key)
+    // A later revocation moves the cut-off forward; an older one (read again by an overlapping poll) changes nothing.
+    if (current !== undefined && current.revokedAt >= revokedAtMs) return
+    subjects.set(key, { revokedAt: revokedAtMs, expiresAt })
+    for (const listener of subjectListeners) {
+      try {
+        listener(key, revokedAtMs)
+      } catch (error) {
+        logger?.warn({ event: 'revocation_listener_failed', err: error }, 'revocation list: a listener threw')
+      }
+    }
+  }
+
+  function isSubjectRevoked (claims: Pick<AccessClaims, 'iss' | 'sub' | 'sid' | 'iat'>): boolean {
+    // Tokens with a session are revoked through it; an own token must never be judged by its user's subject entry.
+    if (claims.sid !== '' || subjects.size === 0) return false
+    let key = keys.get(claims)
+    if (key === undefined) {
+      key = subjectKey(claims.iss, claims.sub)
+      keys.set(claims, key)
+    }
+    const entry = subjects.get(key)
+    return entry !== undefined && issuedBefore(claims.iat, entry.revokedAt)
   }
 
   function notify (sid: string): void {
@@ -124,6 +183,7 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       if (expiresAt > time) break
       entries.delete(sid)
     }
+    for (const [key, entry] of subjects) if (entry.expiresAt <= time) subjects.delete(key)
   }
 
   /** The feed can be trusted: covered by a poll, and answering within half a poll interval. */
@@ -159,7 +219,7 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   async function pollOnce (): Promise<void> {
     const pollStartedAt = now()
     lastPollStartedAt = pollStartedAt
-    const since = newestSeen === undefined ? now() - retentionMs : Math.max(newestSeen - overlapMs, now() - retentionMs)
+    const since = newestSeen === undefined ? now() - windowMs : Math.max(newestSeen - overlapMs, now() - windowMs)
     try {
       // Page through the window oldest first. Asking for a whole retention window at once (100 000 revocations after
       // a mass logout) can exceed the store's time budget on every retry, leaving the list empty: failing open. Each
@@ -217,9 +277,18 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
 
   return {
     isRevoked: (sid) => entries.has(sid),
+    isSubjectRevoked,
     onRevoked (listener) {
       listeners.add(listener)
       return () => { listeners.delete(listener) }
+    },
+    onSubjectRevoked (listener) {
+      subjectListeners.add(listener)
+      return () => { subjectListeners.delete(listener) }
+    },
+    addSubject (issuer, sub, revokedAt) {
+      const time = revokedAt?.getTime() ?? Number.NaN
+      rememberSubject(subjectKey(issuer, sub), Number.isFinite(time) ? time : now())
     },
     add (sid, revokedAt) {
       const time = revokedAt?.getTime() ?? Number.NaN
@@ -241,7 +310,7 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       feedCovered = false
     },
     poll,
-    get size () { return entries.size },
+    get size () { return entries.size + subjects.size },
     get lastSyncAt () { return lastSyncAt },
     get transport () { return feedLive() ? 'change-stream' : 'polling' },
     get stale () {

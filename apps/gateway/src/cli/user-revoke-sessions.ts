@@ -2,7 +2,10 @@
 // an employee gone) from outside the running gateways. The sessions are revoked in the shared store, so each running
 // instance learns it at its next revocation poll: refresh answers 401 at once and access tokens within
 // tokens.revocationDelay, as for logout-all.
-import { createStore, isAuthError, normaliseEmail } from '@authgate/fastify'
+// With `--issuer ISS`, `--id` is the `sub` of a trusted external issuer's user (tokens.trustedIssuers): such users
+// have no sessions, so every token of theirs issued until now is revoked by subject instead (revocation-subjects.ts).
+import { createStore, isAuthError, normaliseEmail, type SessionStore } from '@authgate/fastify'
+import { loadConfig } from '../config.js'
 import { UsageError, flag, out, type ParsedArgs } from './args.js'
 import { userStoreOption } from './user-store.js'
 
@@ -10,6 +13,8 @@ export const REVOKE_SESSIONS_HELP = `revoke-sessions: ends every session of the 
 tokens.revocationDelay on every running instance).
   --id ID         the user id (as in x-user-id; for users.source: upstream, the legacy system's id)
   --email E       instead of --id, for users of the built-in users collection
+  --issuer ISS    with --id SUB: a user of that trusted issuer (tokens.trustedIssuers), whose tokens issued until
+                  now are refused (they have no sessions); the same sub at another issuer is another user
   --config FILE   gateway configuration (store.mongodb)`
 
 export async function revokeSessions (args: ParsedArgs): Promise<number> {
@@ -17,9 +22,17 @@ export async function revokeSessions (args: ParsedArgs): Promise<number> {
   const email = flag(args, 'email')
   if ((id === undefined) === (email === undefined)) throw new UsageError('give one of --id ID or --email E')
   if (args.flags.has('roles')) throw new UsageError('--roles is not an option of user revoke-sessions')
-  const store = createStore(userStoreOption(flag(args, 'config'), 'sessions in an in-memory store live in the gateway process only'))
+  const issuer = flag(args, 'issuer')
+  if (issuer !== undefined && id === undefined) throw new UsageError('--issuer needs --id SUB (the user\'s sub at that issuer)')
+  const file = flag(args, 'config')
+  if (issuer !== undefined && file !== undefined) {
+    const trusted = loadConfig(file).tokens.trustedIssuers ?? []
+    if (!trusted.some((entry) => entry.issuer === issuer)) throw new UsageError(`--issuer ${JSON.stringify(issuer)} is not one of tokens.trustedIssuers in ${file}`)
+  }
+  const store = createStore(userStoreOption(file, 'sessions in an in-memory store live in the gateway process only'))
   try {
     await store.init()
+    if (issuer !== undefined && id !== undefined) return await revokeSubject(store, issuer, id)
     let userId = id
     if (userId === undefined) {
       const user = await store.findUserByEmail(normaliseEmail(email ?? ''))
@@ -35,4 +48,11 @@ export async function revokeSessions (args: ParsedArgs): Promise<number> {
   } finally {
     await store.close()
   }
+}
+
+async function revokeSubject (store: SessionStore, issuer: string, sub: string): Promise<number> {
+  if (store.revokeSubject === undefined) throw new Error('this store cannot record subject revocations')
+  await store.revokeSubject(issuer, sub, new Date())
+  out(`revoked every token of user ${JSON.stringify(sub)} of ${JSON.stringify(issuer)} issued until now`)
+  return 0
 }

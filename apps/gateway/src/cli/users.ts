@@ -27,7 +27,7 @@ async function readStdin (): Promise<string> {
 }
 
 export async function userCommand (argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['email', 'roles', 'config', 'id'])
+  const args = parseArgs(argv, ['email', 'roles', 'config', 'id', 'issuer'])
   if (args.flags.has('help') || args.positionals.length === 0) {
     out(USER_HELP)
     return args.flags.has('help') ? 0 : 2
@@ -37,6 +37,7 @@ export async function userCommand (argv: readonly string[]): Promise<number> {
   }
   if (args.positionals[0] === 'revoke-sessions') return revokeSessions(args)
   if (args.flags.has('id')) throw new UsageError('--id is not an option of user add (ids are generated)')
+  if (args.flags.has('issuer')) throw new UsageError('--issuer is an option of user revoke-sessions only')
   const email = requiredFlag(args, 'email')
   const roles = list(flag(args, 'roles'))
   // Refused here, with the reason, rather than at every proxied request of the user (a 502 per request).

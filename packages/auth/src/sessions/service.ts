@@ -55,6 +55,11 @@ export interface SessionService {
   /** Ends the session of the presented token; null when there was none to end. */
   logout: (presented: string | undefined) => Promise<SessionRecord | null>
   revokeAll: (userId: string, exceptId?: string) => Promise<string[]>
+  /**
+   * Revokes every token of the external user (`issuer`, `sub`) issued until now, on every instance within the
+   * revocation delay (revocation-subjects.ts). Rejects with AUTH_STORE_UNAVAILABLE when the store cannot write it.
+   */
+  revokeSubject: (issuer: string, sub: string) => Promise<void>
   /** False when the session is not one of the user's. */
   revokeOne: (userId: string, sessionId: string) => Promise<boolean>
   /** One page of the user's live sessions, newest first; `more` when a further page exists. */
@@ -185,6 +190,16 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       const ids = await store.revokeUserSessions(userId, now, exceptId)
       markRevoked(ids, now)
       return ids
+    },
+
+    async revokeSubject (issuer, sub) {
+      const now = new Date()
+      if (store.revokeSubject === undefined) {
+        logger.warn({ event: 'subject_revocation_local' }, 'authgate: the store cannot record subject revocations; the external user is revoked on this instance only')
+      } else {
+        await store.revokeSubject(issuer, sub, now)
+      }
+      revocations.addSubject?.(issuer, sub, now)
     },
 
     async revokeOne (userId, sessionId) {

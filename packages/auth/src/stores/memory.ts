@@ -9,6 +9,7 @@ import {
 } from './store.js'
 import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
 import { comesAfter, newestFirst } from './session-order.js'
+import { EXTERNAL_MAX_LIFETIME_S, subjectRevocationId } from '../revocation-subjects.js'
 
 function isLive (session: SessionRecord, now: Date, idleSince?: Date): boolean {
   return session.revokedAt === null && session.expiresAt > now && (idleSince === undefined || session.lastUsedAt > idleSince)
@@ -21,6 +22,8 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
   readonly #byToken = new Map<string, string>()
   readonly #byPrevious = new Map<string, string>()
   readonly #devices = new Map<string, DeviceRecord>()
+  /** Subject revocations (revocation-subjects.ts) as tombstones, oldest first; dropped once no token can need them. */
+  #subjectRevocations: Array<{ id: string, revokedAt: Date }> = []
 
   async init (): Promise<void> {}
   async ping (): Promise<void> {}
@@ -165,8 +168,15 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
     if (session?.grace?.hash === hash) session.grace = null
   }
 
+  async revokeSubject (issuer: string, sub: string, now: Date): Promise<void> {
+    const id = subjectRevocationId(issuer, sub, now)
+    const keepSince = now.getTime() - 2 * EXTERNAL_MAX_LIFETIME_S * 1000
+    this.#subjectRevocations = this.#subjectRevocations.filter((entry) => entry.revokedAt.getTime() >= keepSince)
+    if (!this.#subjectRevocations.some((entry) => entry.id === id)) this.#subjectRevocations.push({ id, revokedAt: now })
+  }
+
   async listRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
-    const revoked: Array<{ id: string, revokedAt: Date }> = []
+    const revoked: Array<{ id: string, revokedAt: Date }> = this.#subjectRevocations.filter((entry) => entry.revokedAt >= since)
     for (const session of this.#sessions.values()) {
       if (session.revokedAt !== null && session.revokedAt >= since) revoked.push({ id: session.id, revokedAt: session.revokedAt })
     }

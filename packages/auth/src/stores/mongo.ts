@@ -16,6 +16,7 @@ import {
   type ClaimDoc, type DeviceDoc, type SessionDoc, type TombstoneDoc, type UserDoc
 } from './mongo-schema.js'
 import { recordTombstones, rotateWithClaim } from './mongo-rotation.js'
+import { subjectRevocationId } from '../revocation-subjects.js'
 import { logSliceIgnored, serverHonoursSlice, type StoreLogger } from './mongo-history-cap.js'
 import { MongoKeyRingStore } from './mongo-keys.js'
 import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
@@ -287,6 +288,10 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable {
       const result = await this.#sessions.updateOne({ _id: id, userId, revokedAt: null }, { $set: { revokedAt: now, grace: null } }, { maxTimeMS: this.#maxTimeMS })
       return { found: true, revoked: result.modifiedCount === 1 }
     })
+  }
+
+  async revokeSubject (issuer: string, sub: string, now: Date): Promise<void> {
+    await this.#run(() => recordTombstones(this.#tombstones, [subjectRevocationId(issuer, sub, now)], now, this.#maxTimeMS))
   }
 
   async revokeUserSessions (userId: string, now: Date, exceptId?: string): Promise<string[]> {

@@ -99,6 +99,17 @@ export interface RevocationList {
    * (the gateway's WebSockets). Optional: a list without it cannot end them.
    */
   onRevoked? (listener: (sid: string) => void): () => void
+  /**
+   * Revocation by subject (revocation-subjects.ts): true when `claims` belong to a token without an authgate session
+   * (sid '': a trusted external issuer's) whose issuer-qualified subject was revoked at or after its `iat`. Tokens
+   * with a session are never judged here: their session is what logout-all revokes. Optional: a list without it
+   * cannot revoke external tokens before their `exp`.
+   */
+  isSubjectRevoked? (claims: Pick<AccessClaims, 'iss' | 'sub' | 'sid' | 'iat'>): boolean
+  /** A local subject revocation (every token of `issuer`/`sub` issued at or before `revokedAt`), at once here. */
+  addSubject? (issuer: string, sub: string, revokedAt?: Date): void
+  /** Like onRevoked, for subject revocations: the subject key (revocation-subjects.ts subjectKey) and time (ms). */
+  onSubjectRevoked? (listener: (key: string, revokedAtMs: number) => void): () => void
   start (): void
   stop (): void
   readonly size: number
