@@ -72,7 +72,7 @@ export class WebSocketRevocations {
     }
     const key = subjectKey(admitted.iss, admitted.sub)
     let sockets = this.bySubject.get(key)
-    if (sockets === undefined) this.bySubject.set(key, sockets = new Map())
+    if (sockets === undefined) this.bySubject.set(key, sockets = new Map<WebSocket, number>())
     sockets.set(socket, admitted.iat)
     socket.once('close', () => {
       sockets.delete(socket)

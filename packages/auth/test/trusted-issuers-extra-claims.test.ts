@@ -4,7 +4,7 @@ import t from 'tap'
 import { MAX_EXTRA_BYTES, MAX_EXTRA_CLAIMS, extraClaims } from '../src/tokens/trusted-issuers/extra-claims.js'
 
 t.test('simple top-level claims are kept as own properties; objects, nulls and odd values are not', async (t) => {
-  const kept = extraClaims({ org_id: 'acme', preferred_username: 'alice', 'https://example.com/tenant': 't1', level: 3, admin: false, groups: ['a', 'b'], nested: { a: 1 }, nothing: null, inf: 1e400, mixed: ['a', 1], 'with space': 'x', cr: 'a\r\nb' })
+  const kept = extraClaims({ org_id: 'acme', preferred_username: 'alice', 'https://example.com/tenant': 't1', level: 3, admin: false, groups: ['a', 'b'], nested: { a: 1 }, nothing: null, inf: Number.POSITIVE_INFINITY, mixed: ['a', 1], 'with space': 'x', cr: 'a\r\nb' })
   t.same(kept, { org_id: 'acme', preferred_username: 'alice', 'https://example.com/tenant': 't1', level: 3, admin: false, groups: ['a', 'b'] })
   t.ok(Object.isFrozen(kept.groups), 'lists are frozen copies')
 })
