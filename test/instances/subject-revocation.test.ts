@@ -5,7 +5,7 @@
 // B within revocationDelay; the same sub at the other issuer, an authgate user whose id is that very sub, and tokens
 // issued after the revocation are untouched.
 import t, { type Test } from 'tap'
-import { MemorySessionStore, type AuthgateOptions, type LogoutEvent } from '@authgate/fastify'
+import { AuthError, MemorySessionStore, type AuthgateOptions, type LogoutEvent } from '@authgate/fastify'
 import { useTestDatabase } from '../mongo/per-test.mjs'
 import { useReplicaSet } from '../mongo/replica-set.mjs'
 import { AUDIENCE, call, refresh, signIn, sleep, startApp, type RunningApp, type Teardown } from '../faults/helpers/app.js'
@@ -138,4 +138,58 @@ t.test('session routes with an external token never reach the authgate user of t
   t.equal(me.body.user.email, 'mallory@idp.example', '/auth/me answers from the token, not the authgate user')
   t.equal(await status(a, own.at), 200, 'the authgate user\'s session is intact')
   t.equal((await refresh(a.base, own.rt)).status, 200)
+})
+
+/** One plugin app on `store` trusting `idp`, its warnings collected (the Fastify logger at warn level). */
+async function startOn (t: Test, store: MemorySessionStore, idp: ExternalIssuer, warnings: string[]): Promise<RunningApp> {
+  return startApp(t, {
+    url: 'unused',
+    database: 'unused',
+    logger: { level: 'warn', stream: { write: (line: string) => { warnings.push(String((JSON.parse(line) as { event?: string }).event)) } } },
+    options: { store, tokens: { revocationDelay: `${REVOCATION_DELAY_MS}ms`, trustedIssuers: [{ issuer: idp.issuer, jwksUrl: idp.jwksUrl, audience: AUDIENCE, algorithms: ['RS256'] }] } }
+  })
+}
+
+t.test('logout-all with an external token while the store is down: 503, and this instance refuses the token already', async (t) => {
+  const idp = await startExternalIssuer(t, { path: '/realms/main', audience: AUDIENCE })
+  idp.addKey('RS256')
+  const store = new MemorySessionStore()
+  let down = false
+  const write = store.revokeSubject.bind(store)
+  store.revokeSubject = async (issuer, sub, now) => {
+    if (down) throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5 })
+    await write(issuer, sub, now)
+  }
+  const app = await startOn(t, store, idp, [])
+  const token = await idp.sign({ sub: 'down-user' })
+  t.equal(await status(app, token), 200)
+  down = true
+  const out = await call(app.base, '/auth/logout-all', { method: 'POST', bearer: token })
+  t.equal(out.status, 503, 'the store could not record it: the client is told to retry')
+  t.equal(out.body.code, 'AUTH_STORE_UNAVAILABLE')
+  const after = await call(app.base, '/private', { bearer: token })
+  t.equal(after.status, 401, 'but the instance that received it refuses the token at once')
+  t.equal(after.body.code, 'AUTH_SESSION_REVOKED')
+})
+
+t.test('a custom store without revokeSubject: one warning at start-up, and logout-all revokes on that instance only', async (t) => {
+  const idp = await startExternalIssuer(t, { path: '/realms/main', audience: AUDIENCE })
+  idp.addKey('RS256')
+  const store = new MemorySessionStore()
+  // A store written before revocation by subject: no revokeSubject (an own property hides the class's method).
+  Object.defineProperty(store, 'revokeSubject', { value: undefined })
+  const warningsA: string[] = []
+  const warningsB: string[] = []
+  const a = await startOn(t, store, idp, warningsA)
+  const b = await startOn(t, store, idp, warningsB)
+  const count = (warnings: string[]): number => warnings.filter((event) => event === 'subject_revocation_local').length
+  t.equal(count(warningsA), 1, 'said once at start-up')
+  const token = await idp.sign({ sub: 'local-only' })
+  t.equal(await status(a, token), 200)
+  t.equal(await status(b, token), 200)
+  t.equal((await call(a.base, '/auth/logout-all', { method: 'POST', bearer: token })).status, 204)
+  t.equal(count(warningsA), 1, 'not once per logout-all')
+  t.equal((await call(a.base, '/private', { bearer: token })).status, 401, 'revoked on the instance that received it')
+  await sleep(REVOCATION_DELAY_MS + POLL_SLACK_MS)
+  t.equal(await status(b, token), 200, 'not on the other one (the store could not carry it)')
 })

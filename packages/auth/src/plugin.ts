@@ -32,6 +32,9 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   if (options.store === undefined) app.log.warn('authgate: no store configured, sessions are kept in memory and lost on restart')
   const store = createStore(options.store, 'store', app.log)
   const ownsStore = !isSessionStore(options.store)
+  if (options.trustedIssuers.length > 0 && store.revokeSubject === undefined) {
+    app.log.warn({ event: 'subject_revocation_local' }, 'authgate: the store has no revokeSubject: a trusted issuer\'s user\'s logout-all is enforced on the instance that received it only')
+  }
   // Static keys, or the key ring (polled from the store; `tokens` then always delegates to the newest key set).
   const { tokens, ring, jwksMaxAge } = createPluginTokens(options, store, app.log)
   const revocations = createRevocationList({

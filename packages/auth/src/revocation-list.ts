@@ -10,6 +10,11 @@
 // Subject revocations (revocation-subjects.ts: every external token of one user issued before a time) arrive as
 // tombstones of their own id form and live in a second Map, kept `subjectRetentionMs` (the longest external token
 // lifetime plus the clock tolerance). They are checked only for tokens without a session, by one Map lookup.
+//
+// Polls read back the session window only (`retentionMs`, ~15 min), so a starting instance knows the recent session
+// revocations after its first page. The older subject revocations (up to a day) are read by a separate backfill,
+// after the poll's own pages and through the source's subject-only query where it has one; until it is done,
+// `subjectsPending` makes tokens without a session answer 503 (authenticate.ts) rather than pass unchecked.
 import type { RevocationFeed, RevocationFeedSink, RevocationTransport } from './revocation-change-stream.js'
 import { issuedBefore, parseSubjectRevocationId, subjectKey } from './revocation-subjects.js'
 import type { AccessClaims, RevocationList, RevocationSource } from './tokens/types.js'
@@ -42,8 +47,8 @@ export interface RevocationListOptions {
   retentionMs: number
   /**
    * How long a subject revocation is kept: the longest lifetime of an external token (tokens.trustedIssuers) plus
-   * the clock tolerance. Default `retentionMs`. The first poll reads back this far, so a starting instance knows
-   * every subject revocation that can still matter.
+   * the clock tolerance. Default `retentionMs`. A starting instance reads back this far (the subject backfill), so
+   * it knows every subject revocation that can still matter.
    */
   subjectRetentionMs?: number
   /**
@@ -75,7 +80,11 @@ export interface PollingRevocationList extends RevocationList {
   isSubjectRevoked: NonNullable<RevocationList['isSubjectRevoked']>
   addSubject: NonNullable<RevocationList['addSubject']>
   onSubjectRevoked: NonNullable<RevocationList['onSubjectRevoked']>
+  readonly subjectsPending: boolean
 }
+
+/** Above this many subject entries the list warns once: far beyond any real logout-all rate of external users. */
+export const SUBJECT_ENTRIES_WARN_AT = 100_000
 
 export function createRevocationList (options: RevocationListOptions): PollingRevocationList {
   const { source, logger } = options
@@ -83,8 +92,6 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   const overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS
   const { retentionMs, failClosedAfterMs } = options
   const subjectRetentionMs = options.subjectRetentionMs ?? retentionMs
-  // The window a poll may reach back: whichever kind of entry is kept longer.
-  const windowMs = Math.max(retentionMs, subjectRetentionMs)
   const now = options.now ?? Date.now
   if (!Number.isFinite(pollIntervalMs) || pollIntervalMs < 10) throw new Error('revocation pollIntervalMs must be at least 10 ms')
   if (!Number.isFinite(retentionMs) || retentionMs <= 0) throw new Error('revocation retentionMs must be a positive number of ms')
@@ -109,12 +116,17 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   let feedAliveAt: number | undefined
   let feedCovered = false
   let lastPollStartedAt: number | undefined
+  let lastGoodPollStartedAt: number | undefined
 
   // Told once per newly known session id, whichever source brought it (poll, feed, or a local revocation).
   const listeners = new Set<(sid: string) => void>()
   // Subject key → the newest revocation time (ms) and when the entry may go. Few: one per logout-all of an
   // external user within one external token lifetime.
+  // Re-inserted on change, so ordered by expiry (all share one retention) and prune stops at the first live one.
   const subjects = new Map<string, { revokedAt: number, expiresAt: number }>()
+  let warnedSubjects = false
+  // The subject revocations still to read back: from `cursor` up to `until` (where the polls' own window began).
+  let backfill: { cursor: number, until: number } | undefined
   const subjectListeners = new Set<(key: string, revokedAtMs: number) => void>()
   // The key of verified claims, memoised per claims object: external verifiers hand out one frozen object per token,
   // so a token costs one hash for its whole life, not one per request.
@@ -143,7 +155,12 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
     const current = subjects.get(key)
     // A later revocation moves the cut-off forward; an older one (read again by an overlapping poll) changes nothing.
     if (current !== undefined && current.revokedAt >= revokedAtMs) return
+    subjects.delete(key)
     subjects.set(key, { revokedAt: revokedAtMs, expiresAt })
+    if (subjects.size > SUBJECT_ENTRIES_WARN_AT && !warnedSubjects) {
+      warnedSubjects = true
+      logger?.warn({ event: 'revocation_subjects_many', size: subjects.size }, 'revocation list: unusually many subject revocations are held in memory')
+    }
     for (const listener of subjectListeners) {
       try {
         listener(key, revokedAtMs)
@@ -183,7 +200,10 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       if (expiresAt > time) break
       entries.delete(sid)
     }
-    for (const [key, entry] of subjects) if (entry.expiresAt <= time) subjects.delete(key)
+    for (const [key, entry] of subjects) {
+      if (entry.expiresAt > time) break
+      subjects.delete(key)
+    }
   }
 
   /** The feed can be trusted: covered by a poll, and answering within half a poll interval. */
@@ -219,7 +239,16 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   async function pollOnce (): Promise<void> {
     const pollStartedAt = now()
     lastPollStartedAt = pollStartedAt
-    const since = newestSeen === undefined ? now() - windowMs : Math.max(newestSeen - overlapMs, now() - windowMs)
+    // Never further back than the session window: older subject revocations are the backfill's (see the top).
+    const floor = now() - retentionMs
+    const since = newestSeen === undefined ? floor : Math.max(newestSeen - overlapMs, floor)
+    // First poll, or back after an outage longer than the window: read back the subject revocations it missed.
+    // (Whatever was revoked before the last good poll began, less the overlap for late writes, that poll has read.)
+    const covered = lastGoodPollStartedAt === undefined ? undefined : lastGoodPollStartedAt - overlapMs
+    if (subjectRetentionMs > retentionMs && (covered === undefined || covered < floor)) {
+      const from = Math.max(covered ?? 0, now() - subjectRetentionMs)
+      backfill = { cursor: Math.min(backfill?.cursor ?? from, from), until: Math.max(backfill?.until ?? floor, floor) }
+    }
     try {
       // Page through the window oldest first. Asking for a whole retention window at once (100 000 revocations after
       // a mass logout) can exceed the store's time budget on every retry, leaving the list empty: failing open. Each
@@ -244,11 +273,41 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       // Nothing revoked yet: next time, ask from here rather than the whole retention window again.
       newestSeen ??= since
       lastSyncAt = now()
+      lastGoodPollStartedAt = pollStartedAt
       if (feedOpenedAt !== undefined && pollStartedAt >= feedOpenedAt) feedCovered = true
     } catch (error) {
       logger?.warn({ event: 'revocation_poll_failed', err: error }, 'revocation list: polling the session store failed; retrying')
+      prune()
+      return
     }
+    if (backfill !== undefined) await backfillSubjects(backfill)
     prune()
+  }
+
+  /** Reads the subject revocations of [cursor, until), resuming where a failed or capped run stopped. */
+  async function backfillSubjects (range: { cursor: number, until: number }): Promise<void> {
+    // Without the subject-only query, every tombstone of the range is read (session ones are dropped by remember:
+    // older than their retention).
+    const list = source.listSubjectRevokedSince?.bind(source) ?? source.listRevokedSince.bind(source)
+    try {
+      for (let pages = 0; pages < MAX_PAGES_PER_POLL; pages++) {
+        const revoked = await list(new Date(range.cursor), PAGE_SIZE)
+        let last = range.cursor
+        for (const { id, revokedAt } of revoked) {
+          const time = revokedAt.getTime()
+          if (typeof id !== 'string' || !Number.isFinite(time)) continue
+          if (time < range.until) remember(id, time)
+          if (time > last) last = time
+        }
+        if (revoked.length < PAGE_SIZE || last >= range.until) {
+          if (backfill === range) backfill = undefined
+          return
+        }
+        range.cursor = last > range.cursor ? last : range.cursor + 1
+      }
+    } catch (error) {
+      logger?.warn({ event: 'revocation_backfill_failed', err: error }, 'revocation list: reading back subject revocations failed; retrying')
+    }
   }
 
   function poll (): Promise<void> {
@@ -312,6 +371,10 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
     poll,
     get size () { return entries.size + subjects.size },
     get lastSyncAt () { return lastSyncAt },
+    get subjectsPending () {
+      // Until the first poll has run (it starts the backfill) or while the backfill is unfinished.
+      return running && subjectRetentionMs > retentionMs && (lastSyncAt === undefined || backfill !== undefined)
+    },
     get transport () { return feedLive() ? 'change-stream' : 'polling' },
     get stale () {
       if (failClosedAfterMs === undefined || !running) return false

@@ -27,9 +27,22 @@ export function subjectKey (issuer: string, sub: string): string {
   return createHash('sha256').update(`${issuer.length}:${issuer}`, 'utf8').update(sub, 'utf8').digest('base64url')
 }
 
-/** The tombstone id of revoking every token of (issuer, sub) issued at or before `at`. Same inputs, same id. */
+/**
+ * How long a subject tombstone is kept in the store: twice the longest external lifetime, so a starting instance (which
+ * reads back one lifetime) always finds it, and repeated logout-alls cannot pile up tombstones for long.
+ */
+export const SUBJECT_TOMBSTONE_RETENTION_MS = 2 * EXTERNAL_MAX_LIFETIME_S * 1000
+
+/** The first and the last-but-one id of the subject tombstones (':' is followed by ';'): an id-range query. */
+export const SUBJECT_ID_RANGE = { from: PREFIX, before: 'subject;' } as const
+
+/**
+ * The tombstone id of revoking every token of (issuer, sub) issued at or before `at`. `at` is rounded down to the
+ * second: `iat` has one-second precision, so the cut-off is the same (issuedBefore), and logout-alls repeated within
+ * one second write one tombstone, not one each (the store ignores the duplicate id).
+ */
 export function subjectRevocationId (issuer: string, sub: string, at: Date): string {
-  return `${PREFIX}${subjectKey(issuer, sub)}:${at.getTime()}`
+  return `${PREFIX}${subjectKey(issuer, sub)}:${Math.floor(at.getTime() / 1000) * 1000}`
 }
 
 /** The subject key of a tombstone id written by subjectRevocationId, or undefined for a session id (or garbage). */

@@ -27,3 +27,12 @@ t.test('bounded: at most MAX_EXTRA_CLAIMS claims and MAX_EXTRA_BYTES in all; an 
   t.ok(Object.keys(kept).length >= 7, 'as many as fit')
   t.same(extraClaims({ long: 'x'.repeat(1025), short: 'y' }), { short: 'y' })
 })
+
+t.test('the byte bound counts UTF-8 bytes, not UTF-16 code units', async (t) => {
+  // 1000 three-byte characters: 3000 bytes each, so only two fit in MAX_EXTRA_BYTES (three would by .length).
+  const wide = Object.fromEntries(Array.from({ length: 5 }, (_, index) => [`w${index}`, '€'.repeat(1000)]))
+  const kept = extraClaims(wide)
+  const bytes = Object.entries(kept).reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(String(value)), 0)
+  t.ok(bytes <= MAX_EXTRA_BYTES, `${bytes} bytes kept`)
+  t.equal(Object.keys(kept).length, 2)
+})

@@ -4,7 +4,7 @@
 // tokens.revocationDelay, as for logout-all.
 // With `--issuer ISS`, `--id` is the `sub` of a trusted external issuer's user (tokens.trustedIssuers): such users
 // have no sessions, so every token of theirs issued until now is revoked by subject instead (revocation-subjects.ts).
-import { createStore, isAuthError, normaliseEmail, type SessionStore } from '@authgate/fastify'
+import { createStore, isAuthError, normaliseEmail, type SessionStore, type StoreOption } from '@authgate/fastify'
 import { loadConfig } from '../config.js'
 import { UsageError, flag, out, type ParsedArgs } from './args.js'
 import { userStoreOption } from './user-store.js'
@@ -25,11 +25,18 @@ export async function revokeSessions (args: ParsedArgs): Promise<number> {
   const issuer = flag(args, 'issuer')
   if (issuer !== undefined && id === undefined) throw new UsageError('--issuer needs --id SUB (the user\'s sub at that issuer)')
   const file = flag(args, 'config')
-  if (issuer !== undefined && file !== undefined) {
-    const trusted = loadConfig(file).tokens.trustedIssuers ?? []
-    if (!trusted.some((entry) => entry.issuer === issuer)) throw new UsageError(`--issuer ${JSON.stringify(issuer)} is not one of tokens.trustedIssuers in ${file}`)
+  let storeOption: StoreOption
+  if (issuer !== undefined) {
+    // Only the configuration can tell a trusted issuer from a typo, which would revoke nobody and say it did.
+    if (file === undefined) throw new UsageError('--issuer needs --config FILE (its tokens.trustedIssuers)')
+    const config = loadConfig(file)
+    if (!(config.tokens.trustedIssuers ?? []).some((entry) => entry.issuer === issuer)) throw new UsageError(`--issuer ${JSON.stringify(issuer)} is not one of tokens.trustedIssuers in ${file}`)
+    if (config.store === undefined) throw new Error(`${file} has no store.mongodb: sessions in an in-memory store live in the gateway process only`)
+    storeOption = config.store
+  } else {
+    storeOption = userStoreOption(file, 'sessions in an in-memory store live in the gateway process only')
   }
-  const store = createStore(userStoreOption(file, 'sessions in an in-memory store live in the gateway process only'))
+  const store = createStore(storeOption)
   try {
     await store.init()
     if (issuer !== undefined && id !== undefined) return await revokeSubject(store, issuer, id)

@@ -37,7 +37,10 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
   const { options, store, sessions, cookies, events } = context
   const ownIssuer = options.tokens.issuer
 
-  app.post('/logout-all', { config: required, bodyLimit: 1024 }, async (request, reply) => {
+  // Each logout-all writes (a subject tombstone for an external token): limited per IP like refresh, its own counter.
+  const limits = options.rateLimit
+  const logoutAllConfig = limits === false ? required : { ...required, rateLimit: { max: limits.refresh.max, timeWindow: limits.refresh.timeWindowMs } }
+  app.post('/logout-all', { config: logoutAllConfig, bodyLimit: 1024 }, async (request, reply) => {
     const claims = claimsOf(request)
     if (isExternal(claims, ownIssuer)) {
       // Every token of this user at this issuer issued until now, on every instance within revocationDelay.

@@ -194,12 +194,10 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
 
     async revokeSubject (issuer, sub) {
       const now = new Date()
-      if (store.revokeSubject === undefined) {
-        logger.warn({ event: 'subject_revocation_local' }, 'authgate: the store cannot record subject revocations; the external user is revoked on this instance only')
-      } else {
-        await store.revokeSubject(issuer, sub, now)
-      }
+      // Here first: a store that is down answers 503, but this instance already refuses the user's tokens.
       revocations.addSubject?.(issuer, sub, now)
+      // Without revokeSubject the revocation stays on this instance (said once at start-up, plugin.ts).
+      await store.revokeSubject?.(issuer, sub, now)
     },
 
     async revokeOne (userId, sessionId) {

@@ -9,7 +9,7 @@ import {
 } from './store.js'
 import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
 import { comesAfter, newestFirst } from './session-order.js'
-import { EXTERNAL_MAX_LIFETIME_S, subjectRevocationId } from '../revocation-subjects.js'
+import { SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../revocation-subjects.js'
 
 function isLive (session: SessionRecord, now: Date, idleSince?: Date): boolean {
   return session.revokedAt === null && session.expiresAt > now && (idleSince === undefined || session.lastUsedAt > idleSince)
@@ -22,8 +22,8 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
   readonly #byToken = new Map<string, string>()
   readonly #byPrevious = new Map<string, string>()
   readonly #devices = new Map<string, DeviceRecord>()
-  /** Subject revocations (revocation-subjects.ts) as tombstones, oldest first; dropped once no token can need them. */
-  #subjectRevocations: Array<{ id: string, revokedAt: Date }> = []
+  /** Subject revocations (revocation-subjects.ts) as tombstones by id, oldest first; dropped once no token needs them. */
+  readonly #subjectRevocations = new Map<string, Date>()
 
   async init (): Promise<void> {}
   async ping (): Promise<void> {}
@@ -169,14 +169,24 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
   }
 
   async revokeSubject (issuer: string, sub: string, now: Date): Promise<void> {
+    const keepSince = now.getTime() - SUBJECT_TOMBSTONE_RETENTION_MS
+    for (const [id, revokedAt] of this.#subjectRevocations) {
+      if (revokedAt.getTime() >= keepSince) break
+      this.#subjectRevocations.delete(id)
+    }
     const id = subjectRevocationId(issuer, sub, now)
-    const keepSince = now.getTime() - 2 * EXTERNAL_MAX_LIFETIME_S * 1000
-    this.#subjectRevocations = this.#subjectRevocations.filter((entry) => entry.revokedAt.getTime() >= keepSince)
-    if (!this.#subjectRevocations.some((entry) => entry.id === id)) this.#subjectRevocations.push({ id, revokedAt: now })
+    // Like the database's unique _id: a duplicate (a retry, a second logout-all within the second) is ignored.
+    if (!this.#subjectRevocations.has(id)) this.#subjectRevocations.set(id, now)
+  }
+
+  async listSubjectRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
+    const revoked: Array<{ id: string, revokedAt: Date }> = []
+    for (const [id, revokedAt] of this.#subjectRevocations) if (revokedAt >= since) revoked.push({ id, revokedAt })
+    return revoked.sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime()).slice(0, limit)
   }
 
   async listRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
-    const revoked: Array<{ id: string, revokedAt: Date }> = this.#subjectRevocations.filter((entry) => entry.revokedAt >= since)
+    const revoked = await this.listSubjectRevokedSince(since)
     for (const session of this.#sessions.values()) {
       if (session.revokedAt !== null && session.revokedAt >= since) revoked.push({ id: session.id, revokedAt: session.revokedAt })
     }

@@ -110,6 +110,11 @@ export interface RevocationList {
   addSubject? (issuer: string, sub: string, revokedAt?: Date): void
   /** Like onRevoked, for subject revocations: the subject key (revocation-subjects.ts subjectKey) and time (ms). */
   onSubjectRevoked? (listener: (key: string, revokedAtMs: number) => void): () => void
+  /**
+   * True while subject revocations older than the session window are still being read back (a starting instance,
+   * or one back from an outage longer than that window): tokens without a session then answer 503, never pass.
+   */
+  readonly subjectsPending?: boolean
   start (): void
   stop (): void
   readonly size: number
@@ -127,4 +132,10 @@ export interface RevocationSource {
    * large window, so each query stays small and progress survives a slow or failed page).
    */
   listRevokedSince (since: Date, limit?: number): Promise<Array<{ id: string, revokedAt: Date }>>
+  /**
+   * Like listRevokedSince, the subject revocations only (ids `subject:…`, revocation-subjects.ts). Optional: it lets a
+   * starting instance read back the long subject window without paging through a day of session revocations; without
+   * it, that backfill pages through listRevokedSince.
+   */
+  listSubjectRevokedSince? (since: Date, limit?: number): Promise<Array<{ id: string, revokedAt: Date }>>
 }

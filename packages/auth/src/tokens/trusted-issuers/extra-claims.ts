@@ -15,10 +15,10 @@ const CLAIM_NAME = /^[\x21-\x7e]{1,256}$/
 const SKIPPED = new Set(['__proto__', 'constructor', 'prototype', 'sub', 'sid', 'roles', 'iat', 'exp', 'nbf', 'iss', 'aud', 'jti', 'email', 'name'])
 
 function simpleValue (value: unknown): { value: unknown, bytes: number } | undefined {
-  if (typeof value === 'string') return value.length <= MAX_EXTRA_STRING && isIdentifier(value) ? { value, bytes: value.length } : undefined
+  if (typeof value === 'string') return value.length <= MAX_EXTRA_STRING && isIdentifier(value) ? { value, bytes: Buffer.byteLength(value) } : undefined
   if (typeof value === 'number') return Number.isFinite(value) ? { value, bytes: 16 } : undefined
   if (typeof value === 'boolean') return { value, bytes: 5 }
-  if (isRoleList(value)) return { value: Object.freeze(value.slice()), bytes: value.reduce((sum, member) => sum + member.length + 1, 0) }
+  if (isRoleList(value)) return { value: Object.freeze(value.slice()), bytes: value.reduce((sum, member) => sum + Buffer.byteLength(member) + 1, 0) }
   return undefined
 }
 
@@ -31,11 +31,11 @@ export function extraClaims (payload: Record<string, unknown>): Record<string, u
     if (count >= MAX_EXTRA_CLAIMS) break
     if (SKIPPED.has(name) || !CLAIM_NAME.test(name)) continue
     const kept = simpleValue(payload[name])
-    if (kept === undefined || bytes + name.length + kept.bytes > MAX_EXTRA_BYTES) continue
+    if (kept === undefined || bytes + Buffer.byteLength(name) + kept.bytes > MAX_EXTRA_BYTES) continue
     // defineProperty, not assignment: an own data property whatever the name, never a setter on the prototype.
     Object.defineProperty(out, name, { value: kept.value, enumerable: true, writable: true, configurable: true })
     count++
-    bytes += name.length + kept.bytes
+    bytes += Buffer.byteLength(name) + kept.bytes
   }
   return out
 }
