@@ -109,7 +109,7 @@ t.test('a starting list knows a recent session revocation after its first page, 
   const gate = new Promise<void>((resolve) => { release = resolve })
   const subjectCalls: Date[] = []
   const held: RevocationSource = {
-    listRevokedSince: base.listRevokedSince,
+    listRevokedSince: async (since, limit) => base.listRevokedSince(since, limit),
     async listSubjectRevokedSince (since, limit) {
       subjectCalls.push(since)
       await gate
