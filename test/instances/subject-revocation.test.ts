@@ -193,3 +193,27 @@ t.test('a custom store without revokeSubject: one warning at start-up, and logou
   await sleep(REVOCATION_DELAY_MS + POLL_SLACK_MS)
   t.equal(await status(b, token), 200, 'not on the other one (the store could not carry it)')
 })
+
+t.test('a starting instance answers 503 to external tokens until the subject revocations are read back; own tokens pass', async (t) => {
+  const idp = await startExternalIssuer(t, { path: '/realms/main', audience: AUDIENCE })
+  idp.addKey('RS256')
+  const store = new MemorySessionStore()
+  let release: () => void = () => {}
+  const gate = new Promise<void>((resolve) => { release = resolve })
+  const read = store.listSubjectRevokedSince.bind(store)
+  store.listSubjectRevokedSince = async (since, limit) => {
+    await gate
+    return read(since, limit)
+  }
+  const app = await startOn(t, store, idp, [])
+  const own = await signIn(app.base, `backfill-${Date.now()}@example.com`)
+  const token = await idp.sign({ sub: 'backfill-user' })
+  // Past the issuer's start-up JWKS fetch (its own 503), bounded.
+  await sleep(1600)
+  const waiting = await call(app.base, '/private', { bearer: token })
+  t.equal(waiting.status, 503, 'not accepted unchecked')
+  t.equal(waiting.body.code, 'AUTH_STORE_UNAVAILABLE')
+  t.equal(await status(app, own.at), 200, 'tokens with a session are not held back')
+  release()
+  t.equal(await status(app, token), 200, 'accepted once the backfill is done')
+})
