@@ -93,6 +93,10 @@ export function createAuthenticator (options: AuthenticatorOptions): Authenticat
       // Fail closed: a list that cannot reach its source might be missing the revocation of this very session.
       if (revocations.stale === true) return { ok: false, error: new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5 }) }
       if (revocations.isRevoked(outcome.claims.sid)) return { ok: false, error: new AuthError('AUTH_SESSION_REVOKED') }
+      // A token without a session while the older subject revocations are still being read back: it might be one.
+      if (outcome.claims.sid === '' && revocations.subjectsPending === true) return { ok: false, error: new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5 }) }
+      // External tokens have no session: their user's logout-all revokes them by (iss, sub) and iat.
+      if (revocations.isSubjectRevoked?.(outcome.claims) === true) return { ok: false, error: new AuthError('AUTH_SESSION_REVOKED') }
       return outcome
     }
   }

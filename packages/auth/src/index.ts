@@ -37,6 +37,7 @@ export type {
 export { normaliseTrustedIssuers, EXTERNAL_ALGORITHMS, type TrustedIssuerInput, type TrustedIssuerClaimsInput, type ExternalAlgorithm } from './tokens/trusted-issuers/index.js'
 export { createRevocationList, type RevocationListOptions, type PollingRevocationList } from './revocation-list.js'
 export { detectRevocationTransport, type RevocationTransport } from './revocation-change-stream.js'
+export { subjectKey, issuedBefore, EXTERNAL_MAX_LIFETIME_S } from './revocation-subjects.js'
 export type { AuthgateClaims, AuthClaims, AuthgateDecorator, RouteAuthMode } from './types.js'
 export { OidcSchema, normaliseOidc, safeReturnTo, type OidcInput, type OidcProviderInput, type NormalisedOidc } from './oidc/index.js'
 export { MemoryOidcStore, MongoOidcStore, hasOidcStore, type OidcStore, type OidcCapable, type ExternalIdentity, type LoginStateRecord } from './stores/index.js'

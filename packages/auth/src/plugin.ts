@@ -13,6 +13,7 @@ import { normaliseOptions, type AuthgateOptions } from './options.js'
 import { warmDummyHash } from './passwords.js'
 import { createRevocationList } from './revocation-list.js'
 import { changeStreamFeedFor } from './revocation-mongo-watch.js'
+import { EXTERNAL_MAX_LIFETIME_S } from './revocation-subjects.js'
 import { createRateLimitState } from './rate-limits.js'
 import { authRoutes, type RouteContext } from './routes/index.js'
 import { createSessionService } from './sessions/service.js'
@@ -33,12 +34,17 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   if (options.store === undefined) app.log.warn('authgate: no store configured, sessions are kept in memory and lost on restart')
   const store = createStore(options.store, 'store', app.log)
   const ownsStore = !isSessionStore(options.store)
+  if (options.trustedIssuers.length > 0 && store.revokeSubject === undefined) {
+    app.log.warn({ event: 'subject_revocation_local' }, 'authgate: the store has no revokeSubject: a trusted issuer\'s user\'s logout-all is enforced on the instance that received it only')
+  }
   // Static keys, or the key ring (polled from the store; `tokens` then always delegates to the newest key set).
   const { tokens, ring, jwksMaxAge } = createPluginTokens(options, store, app.log)
   const revocations = createRevocationList({
     source: store,
     pollIntervalMs: options.revocationDelayMs,
     retentionMs: ((options.tokens.maxTtl ?? options.tokens.accessTtl) + options.tokens.clockTolerance) * 1000,
+    // Subject revocations (external users' logout-all) outlive every external token they may cover.
+    ...(options.trustedIssuers.length === 0 ? {} : { subjectRetentionMs: (EXTERNAL_MAX_LIFETIME_S + options.tokens.clockTolerance) * 1000 }),
     failClosedAfterMs: options.revocationFailClosedAfterMs,
     logger: app.log,
     // Change streams where the store's server has them (detected at start); polling goes on either way.

@@ -9,6 +9,7 @@ import {
 } from './store.js'
 import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
 import { comesAfter, newestFirst } from './session-order.js'
+import { SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../revocation-subjects.js'
 import { MemoryOidcStore, type OidcCapable, type OidcStore } from './oidc.js'
 
 /**
@@ -53,6 +54,8 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
   readonly #byToken = new Map<string, string>()
   readonly #byPrevious = new Map<string, string>()
   readonly #devices = new Map<string, DeviceRecord>()
+  /** Subject revocations (revocation-subjects.ts) as tombstones by id, oldest first; dropped once no token needs them. */
+  readonly #subjectRevocations = new Map<string, Date>()
 
   async init (): Promise<void> {}
   async ping (): Promise<void> {}
@@ -204,8 +207,25 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
     if (session?.grace?.hash === hash) session.grace = null
   }
 
-  async listRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
+  async revokeSubject (issuer: string, sub: string, now: Date): Promise<void> {
+    const keepSince = now.getTime() - SUBJECT_TOMBSTONE_RETENTION_MS
+    for (const [id, revokedAt] of this.#subjectRevocations) {
+      if (revokedAt.getTime() >= keepSince) break
+      this.#subjectRevocations.delete(id)
+    }
+    const id = subjectRevocationId(issuer, sub, now)
+    // Like the database's unique _id: a duplicate (a retry, a second logout-all within the second) is ignored.
+    if (!this.#subjectRevocations.has(id)) this.#subjectRevocations.set(id, now)
+  }
+
+  async listSubjectRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
     const revoked: Array<{ id: string, revokedAt: Date }> = []
+    for (const [id, revokedAt] of this.#subjectRevocations) if (revokedAt >= since) revoked.push({ id, revokedAt })
+    return revoked.sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime()).slice(0, limit)
+  }
+
+  async listRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
+    const revoked = await this.listSubjectRevokedSince(since)
     for (const session of this.#sessions.values()) {
       if (session.revokedAt !== null && session.revokedAt >= since) revoked.push({ id: session.id, revokedAt: new Date(session.revokedAt.getTime()) })
     }

@@ -16,6 +16,7 @@ import {
   type ClaimDoc, type DeviceDoc, type SessionDoc, type TombstoneDoc, type UserDoc
 } from './mongo-schema.js'
 import { recordTombstones, rotateWithClaim } from './mongo-rotation.js'
+import { SUBJECT_ID_RANGE, SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../revocation-subjects.js'
 import { logSliceIgnored, serverHonoursSlice, type StoreLogger } from './mongo-history-cap.js'
 import { MongoKeyRingStore } from './mongo-keys.js'
 import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
@@ -294,6 +295,20 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
       const result = await this.#sessions.updateOne({ _id: id, userId, revokedAt: null }, { $set: { revokedAt: now, grace: null } }, { maxTimeMS: this.#maxTimeMS })
       return { found: true, revoked: result.modifiedCount === 1 }
     })
+  }
+
+  async revokeSubject (issuer: string, sub: string, now: Date): Promise<void> {
+    await this.#run(() => recordTombstones(this.#tombstones, [subjectRevocationId(issuer, sub, now)], now, this.#maxTimeMS, SUBJECT_TOMBSTONE_RETENTION_MS))
+  }
+
+  async listSubjectRevokedSince (since: Date, limit = 100_000): Promise<Array<{ id: string, revokedAt: Date }>> {
+    // The _id range selects the subject tombstones (few) among all the session ones, through the _id index.
+    const docs = await this.#run(() => this.#tombstones
+      .find({ _id: { $gte: SUBJECT_ID_RANGE.from, $lt: SUBJECT_ID_RANGE.before }, revokedAt: { $gte: since } }, { projection: { _id: 1, revokedAt: 1 }, maxTimeMS: BACKGROUND_TIME_MS })
+      .sort({ revokedAt: 1 })
+      .limit(limit)
+      .toArray(), BACKGROUND_TIME_MS)
+    return docs.map((doc) => ({ id: doc._id, revokedAt: doc.revokedAt }))
   }
 
   async revokeUserSessions (userId: string, now: Date, exceptId?: string): Promise<string[]> {
