@@ -5,7 +5,7 @@
 import t from 'tap'
 import { PassThrough } from 'node:stream'
 import type { ReadStream } from 'node:tty'
-import { InputAborted, readFromTerminal } from '../src/cli/password-input.js'
+import { InputAborted, readFromPipe, readFromTerminal } from '../src/cli/password-input.js'
 
 /** A terminal stand-in: a stream that records the modes setRawMode was asked for. */
 function terminal (): { input: ReadStream, modes: boolean[] } {
@@ -72,4 +72,16 @@ t.test('the end of input before Enter ends the password too, and restores the te
   input.end('no newline')
   t.equal(await read, 'no newline')
   t.same(modes, [true, false])
+})
+
+t.test('a pipe: the password up to the newline, and an endless pipe is refused, not read until memory runs out', async (t) => {
+  const piped = new PassThrough()
+  piped.end('correct horse battery staple\n')
+  t.equal(await readFromPipe(piped), 'correct horse battery staple')
+  // Like `yes | authgate user add`: the reader must give up on its own (the stream never ends).
+  const endless = new PassThrough()
+  const chunk = Buffer.alloc(4096, 'y')
+  const timer = setInterval(() => { endless.write(chunk) }, 1)
+  t.teardown(() => { clearInterval(timer); endless.destroy() })
+  await t.rejects(readFromPipe(endless), /longer than 1024 characters/)
 })

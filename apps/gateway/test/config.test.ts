@@ -124,6 +124,10 @@ t.test('defaults', async (t) => {
 
 t.test('file errors: unreadable, invalid YAML, invalid JSON, duplicate keys', async (t) => {
   t.match(errorOf(() => loadConfig(join(dir, 'missing.yaml'))), /cannot read the file \(ENOENT\)/)
+  // A device or a directory would be read until memory runs out (`authgate config check /dev/zero` aborted Node).
+  t.match(errorOf(() => loadConfig('/dev/zero')), /\/dev\/zero: not a regular file/)
+  t.match(errorOf(() => loadConfig(dir)), /not a regular file/)
+  t.match(errorOf(() => loadConfig(file('huge.yaml', '#'.repeat(1024 * 1024 + 1)))), /larger than 1024 KiB/)
   t.match(errorOf(() => loadConfig(file('bad.yaml', 'routes: [\n'))), /not valid YAML/)
   t.match(errorOf(() => loadConfig(file('bad.json', '{"routes": '))), /not valid JSON/)
   t.match(errorOf(() => loadConfig(file('dup.yaml', 'log: {}\nlog: {}\n'))), /not valid YAML/)

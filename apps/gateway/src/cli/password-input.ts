@@ -1,6 +1,7 @@
 // The password of `authgate user add`: typed on a terminal without echo, or piped in. Never an argument (it would
 // show in `ps` and the shell history), never printed.
 import type { ReadStream } from 'node:tty'
+import { MAX_PASSWORD_LENGTH } from '@authgate/fastify'
 
 /** Ctrl-C at the password prompt: the command stops with exit code 130 (128 + SIGINT), as an interrupted shell does. */
 export class InputAborted extends Error {
@@ -71,9 +72,19 @@ export function readFromTerminal (input: ReadStream, prompt: string, output: Nod
 }
 
 /** Everything piped in, less one final newline (`echo pw |` and `printf '%s' pw |` give the same password). */
-async function readFromPipe (input: NodeJS.ReadableStream): Promise<string> {
+/** Bytes read from a pipe at most: a password is at most MAX_PASSWORD_LENGTH characters (4 bytes each in UTF-8). */
+const MAX_PIPED_BYTES = MAX_PASSWORD_LENGTH * 4 + 2
+
+export async function readFromPipe (input: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = []
-  for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)
+  let size = 0
+  for await (const chunk of input) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    size += bytes.length
+    // `yes | authgate user add` or `< /dev/zero` would otherwise grow until the process dies.
+    if (size > MAX_PIPED_BYTES) throw new Error(`the password on stdin is longer than ${MAX_PASSWORD_LENGTH} characters`)
+    chunks.push(bytes)
+  }
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
 }
 
