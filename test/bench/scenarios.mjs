@@ -31,31 +31,59 @@ export const LOAD_LEVELS = {
   'login-storm': `Bearer GETs at ${STORM_BEARER_RATE}/s (open loop) for the run's length alone, then as long again while ${STORM_LOGIN_CONCURRENCY} clients log in back to back; p99 of each phase`
 }
 
+/** Ratios of req/s (higher is better for the first). The first five are DESIGN.md's. */
 export const RATIOS = [
   ['gateway-auth-eddsa', 'proxy-plain'],
   ['gateway-auth-hs256', 'proxy-plain'],
   ['gateway-public', 'proxy-plain'],
   ['gateway-auth-eddsa', 'nginx-proxy'],
+  ['proxy-plain', 'upstream-direct'],
+  ['gateway-auth-eddsa', 'fast-proxy-lite'],
+  ['gateway-auth-eddsa', 'node-http-proxy'],
+  ['gateway-auth-external', 'gateway-auth-eddsa'],
+  ['nginx-forward-auth', 'nginx-proxy']
+]
+
+/**
+ * Ratios of CPU µs per request (`cpu:A/B`; lower is better for the first), comparable only when each server has
+ * its core to itself (under other load CPU per request rises too, and unevenly), so judged on an idle machine. `name.part` is one process of a scenario measured as several (nginx-forward-auth's `authgate`).
+ * The issue #18 / #14 targets: eddsa/fast-proxy-lite ≤ 1, eddsa/nginx-proxy ≤ 2 (stretch), public/eddsa and
+ * external/eddsa within 5 %, the verify endpoint's own CPU below a third of the gateway's full proxy hop.
+ */
+export const CPU_RATIOS = [
+  ['gateway-auth-eddsa', 'fast-proxy-lite'],
+  ['gateway-auth-eddsa', 'node-http-proxy'],
+  ['gateway-auth-eddsa', 'proxy-plain'],
+  ['gateway-auth-eddsa', 'nginx-proxy'],
+  ['gateway-public', 'gateway-auth-eddsa'],
+  ['gateway-public', 'proxy-plain'],
+  ['gateway-auth-external', 'gateway-auth-eddsa'],
+  ['nginx-forward-auth', 'nginx-proxy'],
+  ['nginx-forward-auth.authgate', 'gateway-auth-eddsa'],
   ['proxy-plain', 'upstream-direct']
 ]
 
-/** A GET measured with autocannon. */
-function httpScenario (name, port, target, why, connections = CONNECTIONS) {
+/**
+ * A GET measured with autocannon. `cpu`: the processes whose CPU time per request is reported (`{ label: pid }`;
+ * the server itself, or nginx and authgate for forward auth), see lib/cpu.mjs.
+ */
+function httpScenario (name, port, target, why, cpu, connections = CONNECTIONS) {
   if (port === undefined) return { name, skipped: why }
   return {
     name,
+    cpu,
     probe: () => assertProbe(name, port, target),
     run: (seconds) => runAutocannon(port, target, { seconds, connections })
   }
 }
 
 /** A Bearer-protected GET: the probe also checks that a request without the token is refused, so auth is really on. */
-function authScenario (name, port, token, why) {
+function authScenario (name, port, token, why, cpu) {
   if (port === undefined) return { name, skipped: why }
   if (!token) return { name, skipped: 'no access token was minted (setup failed)' }
   const target = { path: '/api/bench', headers: { authorization: `Bearer ${token}` } }
   return {
-    ...httpScenario(name, port, target, why),
+    ...httpScenario(name, port, target, why, cpu),
     probe: async () => {
       const anonymous = await probe(port, { path: '/api/bench' })
       if (anonymous.status !== 401) throw new Error(`${name}: GET /api/bench without a token answered ${anonymous.status}, expected 401`)
@@ -69,8 +97,8 @@ function authScenario (name, port, token, why) {
  * refused (401), which proves the list really holds the seeded entries. The gateway loads the list asynchronously
  * after it starts, so the probe waits for it (`waitSeconds`).
  */
-function revocationScenario (name, port, token, revokedTokens, why, gatewayLog, waitSeconds) {
-  const base = authScenario(name, port, token, why)
+function revocationScenario (name, port, token, revokedTokens, why, gatewayLog, waitSeconds, cpu) {
+  const base = authScenario(name, port, token, why, cpu)
   if (base.skipped !== undefined) return base
   if (!revokedTokens?.length) return { name, skipped: 'no tokens of revoked sessions were minted (setup failed)' }
   return {
@@ -109,7 +137,7 @@ async function databaseCommands (port) {
   return answer.status === 200 ? Number(JSON.parse(answer.body).started) : Number.NaN
 }
 
-function refreshScenario (name, port, why, driver) {
+function refreshScenario (name, port, why, driver, cpu) {
   if (port === undefined) return { name, skipped: why }
   const state = { cookies: /** @type {Array<string | null>} */ ([]) }
   const sessions = driver === 'storm' ? STORM_SESSIONS : REFRESH_SESSIONS
@@ -118,6 +146,7 @@ function refreshScenario (name, port, why, driver) {
     : runRefresh({ port, prefix: PREFIX, cookieName: COOKIE, state, seconds })
   return {
     name,
+    cpu,
     // Logging the sessions in is the probe: it fails loudly when login or the refresh cookie is broken.
     probe: async () => { state.cookies = await loginSessions({ port, prefix: PREFIX, cookieName: COOKIE, user: BENCH_USER, count: sessions }) },
     // Round trips per rotation: the commands the store sent during the run (the driver's command monitoring), over
@@ -131,6 +160,36 @@ function refreshScenario (name, port, why, driver) {
       const commands = (await databaseCommands(port)) - before
       const rotations = sample.rotationsPerSec * elapsed
       return { ...sample, roundTripsPerRotation: rotations > 0 ? commands / rotations : Number.NaN }
+    }
+  }
+}
+
+/**
+ * gateway-auth-external: a token of the trusted external issuer. The gateway fetches the issuer's JWKS in the
+ * background after it starts and answers 503 AUTH_KEYS_UNAVAILABLE until then, so the probe waits for the first 200
+ * (bounded); each run then reports the JWKS fetches it caused (`jwksFetches`: 0 expected, keys are never fetched
+ * per request), and a run with more than one fails (lib/rounds.mjs): the figure would measure fetching, not verifying.
+ */
+function externalScenario (name, port, external, why, cpu) {
+  const base = authScenario(name, port, external?.token, why, cpu)
+  if (base.skipped !== undefined || !external || !base.run) return base
+  const run = base.run
+  const target = { path: '/api/bench', headers: { authorization: `Bearer ${external.token}` } }
+  return {
+    ...base,
+    probe: async () => {
+      for (let attempt = 0; ; attempt++) {
+        const answer = await probe(/** @type {number} */ (port), target)
+        if (answer.status === 200) break
+        if (answer.status !== 503 || attempt >= 100) throw new Error(`${name}: the external issuer's token answered ${answer.status} ${answer.body.slice(0, 200)}`)
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      await base.probe?.()
+    },
+    run: async (seconds) => {
+      const before = await external.jwksHits()
+      const result = await run(seconds)
+      return { ...result, jwksFetches: (await external.jwksHits()) - before }
     }
   }
 }
@@ -161,11 +220,13 @@ function workersScenario (scenario, workers) {
  * login-storm on a gateway with the database store and `rateLimit: false`: the probe checks that Bearer auth is on
  * (401 without the token, 2xx with it) and that the bench user can log in.
  */
-function loginStormScenario (name, port, token, why, quick) {
+function loginStormScenario (name, port, token, why, quick, cpu) {
   const base = authScenario(name, port, token, why)
   if (base.skipped !== undefined) return base
   return {
     name,
+    // Per request of either kind (Bearer GETs and logins together): a figure to watch, not to compare.
+    cpu,
     probe: async () => {
       await base.probe?.()
       await assertProbe(`${name} (login)`, port, { method: 'POST', path: `${PREFIX}/login`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_USER) })
@@ -186,33 +247,43 @@ export function defineScenarios (env, { quick }) {
   const why = (piece) => missing[piece] ?? `${piece} did not start`
   const target = { path: '/api/bench' }
   const authWhy = why('auth-endpoints')
+  const pid = (/** @type {string} */ piece) => ({ [piece]: env.pids?.[piece] })
   return [
-    httpScenario('upstream-direct', ports.upstream, target, why('upstream')),
-    httpScenario('proxy-plain', ports['proxy-plain'], target, why('proxy-plain')),
-    httpScenario('nginx-proxy', ports.nginx, target, why('nginx')),
-    httpScenario('gateway-public', ports['gateway-eddsa'], { path: '/public/bench' }, why('gateway-eddsa')),
-    authScenario('gateway-auth-eddsa', ports['gateway-eddsa'], tokens.EdDSA?.token, why('gateway-eddsa')),
-    authScenario('gateway-auth-hs256', ports['gateway-hs256'], tokens.HS256?.token, why('gateway-hs256')),
-    authScenario('gateway-auth-es256', ports['gateway-es256'], tokens.ES256?.token, why('gateway-es256')),
-    authScenario('gateway-auth-rs256', ports['gateway-rs256'], tokens.RS256?.token, why('gateway-rs256')),
+    httpScenario('upstream-direct', ports.upstream, target, why('upstream'), pid('upstream')),
+    httpScenario('proxy-plain', ports['proxy-plain'], target, why('proxy-plain'), pid('proxy-plain')),
+    httpScenario('node-http-proxy', ports['node-http-proxy'], target, why('node-http-proxy'), pid('node-http-proxy')),
+    httpScenario('fast-proxy-lite', ports['fast-proxy-lite'], target, why('fast-proxy-lite'), pid('fast-proxy-lite')),
+    httpScenario('nginx-proxy', ports.nginx, target, why('nginx'), pid('nginx')),
+    httpScenario('gateway-public', ports['gateway-eddsa'], { path: '/public/bench' }, why('gateway-eddsa'), pid('gateway-eddsa')),
+    authScenario('gateway-auth-eddsa', ports['gateway-eddsa'], tokens.EdDSA?.token, why('gateway-eddsa'), pid('gateway-eddsa')),
+    externalScenario('gateway-auth-external', ports['gateway-external'], env.external, why('gateway-external'), pid('gateway-external')),
+    // nginx proxies, the EdDSA gateway verifies (auth_request): both processes' CPU, apart and summed.
+    authScenario('nginx-forward-auth', ports['nginx-forward-auth'], tokens.EdDSA?.token, why('nginx-forward-auth'),
+      { nginx: env.pids?.['nginx-forward-auth'], authgate: env.pids?.['gateway-eddsa'] }),
+    authScenario('gateway-auth-hs256', ports['gateway-hs256'], tokens.HS256?.token, why('gateway-hs256'), pid('gateway-hs256')),
+    authScenario('gateway-auth-es256', ports['gateway-es256'], tokens.ES256?.token, why('gateway-es256'), pid('gateway-es256')),
+    authScenario('gateway-auth-rs256', ports['gateway-rs256'], tokens.RS256?.token, why('gateway-rs256'), pid('gateway-rs256')),
     revocationScenario('gateway-auth-revocation', ports['gateway-revocation'], tokens.EdDSA?.token, tokens.EdDSA?.revokedTokens, why('gateway-revocation'),
-      () => env.revocationLog?.() ?? [], quick ? 20 : 90),
-    workersScenario(authScenario('gateway-auth-workers', ports['gateway-workers'], tokens.EdDSA?.token, why('gateway-workers')), env.workers),
-    refreshScenario('refresh', ports['auth-endpoints'], authWhy, 'refresh'),
-    refreshScenario('refresh-storm', ports['auth-endpoints'], authWhy, 'storm'),
+      () => env.revocationLog?.() ?? [], quick ? 20 : 90, pid('gateway-revocation')),
+    workersScenario(authScenario('gateway-auth-workers', ports['gateway-workers'], tokens.EdDSA?.token, why('gateway-workers'), pid('gateway-workers')), env.workers),
+    refreshScenario('refresh', ports['auth-endpoints'], authWhy, 'refresh', pid('auth-endpoints')),
+    // The same rotation on the in-memory store: the code's own ceiling, no database round trip.
+    refreshScenario('refresh-memory', ports['auth-memory'], why('auth-memory'), 'refresh', pid('auth-memory')),
+    refreshScenario('refresh-storm', ports['auth-endpoints'], authWhy, 'storm', pid('auth-endpoints')),
     httpScenario('login', ports['auth-endpoints'], {
       method: 'POST', path: `${PREFIX}/login`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_USER)
-    }, authWhy, AUTH_CONNECTIONS),
-    loginStormScenario('login-storm', ports['gateway-login'], tokens.EdDSA?.token, why('gateway-login'), quick),
+    }, authWhy, pid('auth-endpoints'), AUTH_CONNECTIONS),
+    loginStormScenario('login-storm', ports['gateway-login'], tokens.EdDSA?.token, why('gateway-login'), quick, pid('gateway-login')),
     // The same three on every other test database server, for the side-by-side table (lib/database-matrix.mjs).
-    ...(env.otherDatabases ?? []).flatMap(({ server, port, missing: down }) => {
+    ...(env.otherDatabases ?? []).flatMap(({ server, port, pid: serverPid, missing: down }) => {
       const otherWhy = down ?? authWhy
+      const cpu = { [`auth-endpoints@${server}`]: serverPid }
       return [
-        refreshScenario(`refresh@${server}`, port, otherWhy, 'refresh'),
-        refreshScenario(`refresh-storm@${server}`, port, otherWhy, 'storm'),
+        refreshScenario(`refresh@${server}`, port, otherWhy, 'refresh', cpu),
+        refreshScenario(`refresh-storm@${server}`, port, otherWhy, 'storm', cpu),
         httpScenario(`login@${server}`, port, {
           method: 'POST', path: `${PREFIX}/login`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_USER)
-        }, otherWhy, AUTH_CONNECTIONS)
+        }, otherWhy, cpu, AUTH_CONNECTIONS)
       ]
     })
   ]

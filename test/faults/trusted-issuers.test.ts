@@ -131,3 +131,43 @@ t.test('an issuer whose keys cannot be had answers 503 for its tokens only', asy
   t.equal((await get(target, target.token('own-user'))).status, 200, 'our own tokens are unaffected')
   up.mode = 'normal'
 })
+
+t.test('claim headers from an external token: headers.claims and the oauth2-proxy preset forward its verified claims', async (t) => {
+  const idp = await startExternalIssuer(t)
+  idp.addKey('RS256')
+  const target = await startTarget(t, {
+    config: {
+      tokens: { keys: [generateKey('EdDSA', 'own-key')], issuer: ISSUER, audience: AUDIENCE, trustedIssuers: [entry(idp, { claims: { roles: 'groups' } })] },
+      headers: { preset: 'oauth2-proxy', claims: { 'x-tenant': 'org_id', 'x-user-email': 'email', 'x-big': 'big', 'x-nested': 'nested', 'x-sid-claim': 'sid' } }
+    }
+  })
+  const token = await idp.sign({
+    sub: 'alice@idp',
+    email: 'alice@example.com',
+    preferred_username: 'alice',
+    org_id: 'acme',
+    groups: ['eng', 'ops'],
+    sid: 'someone-elses-session',
+    big: 'x'.repeat(5000),
+    nested: { org: 'acme' }
+  })
+  const answer = await settled(() => target.request('/api/whoami', {
+    headers: { authorization: `Bearer ${token}`, 'x-tenant': 'forged', 'x-auth-request-preferred-username': 'forged' }
+  }))
+  t.equal(answer.status, 200)
+  const seen = target.upstream.seen.at(-1)?.headers ?? {}
+  t.equal(seen['x-tenant'], 'acme', 'headers.claims: org_id')
+  t.equal(seen['x-user-email'], 'alice@example.com')
+  t.equal(seen['x-auth-request-user'], 'alice@idp', 'preset: user')
+  t.equal(seen['x-auth-request-email'], 'alice@example.com', 'preset: email')
+  t.equal(seen['x-auth-request-groups'], 'eng,ops', 'preset: groups (the mapped roles)')
+  t.equal(seen['x-auth-request-preferred-username'], 'alice', 'preset: preferred_username')
+  t.equal(seen['x-big'], undefined, 'a claim past the size bound is not kept')
+  t.equal(seen['x-nested'], undefined, 'an object claim is not kept')
+  t.equal(seen['x-sid-claim'], undefined, 'a token\'s own `sid` claim is never taken as a session')
+  t.equal(seen['x-session-id'], undefined, 'and no session id is forwarded')
+  const other = await idp.sign({ sub: 'bob@idp' })
+  t.equal((await get(target, other)).status, 200)
+  const bob = target.upstream.seen.at(-1)?.headers ?? {}
+  t.same([bob['x-tenant'], bob['x-auth-request-preferred-username']], [undefined, undefined], 'claims a token lacks: no header, the client\'s copies dropped')
+})

@@ -10,6 +10,7 @@ import { group as tokens } from './cases/tokens.js'
 import { group as gateway } from './cases/gateway.js'
 import { group as cookies } from './cases/cookies.js'
 import { group as login } from './cases/login.js'
+import { group as configuration } from './cases/route-policy.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
 const docPath = join(root, 'docs', 'security.md')
@@ -27,7 +28,7 @@ function faultTests (): { name: string, file: string }[] {
 }
 
 t.test('docs/security.md is generated from the catalogue and is up to date', async (t) => {
-  const groups = [tokens, gateway, cookies, login]
+  const groups = [tokens, gateway, cookies, login, configuration]
   for (const group of groups) t.ok(group.cases.length > 0, `section ${group.section} has cases`)
   const expected = renderSecurityDoc(groups, faultTests())
   if (process.env.AUTHGATE_WRITE_DOCS === '1') {

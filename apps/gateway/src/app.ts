@@ -85,7 +85,8 @@ export function pluginOptions (config: GatewayConfig, _app: Pick<FastifyInstance
     // Shared through Redis when `rateLimit.redis` is set: N instances (or workers) then allow the attempts of one.
     rateLimit: config.rateLimit,
     users: config.users,
-    notifications: config.notifications
+    notifications: config.notifications,
+    ...(config.oidc === undefined ? {} : { oidc: config.oidc })
   }
 }
 

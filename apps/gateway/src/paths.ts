@@ -11,7 +11,9 @@
 // Every check here runs before authentication on attacker-chosen bytes: each is a plain scan, linear in the length
 // of the target (no regular expression that can backtrack; pre-auth-linear.test.ts measures it).
 import { foldPath, spellsPrefix } from './path-fold.js'
-import { admitsAtLeast, type RoutePolicy } from './policy-order.js'
+import type { RoutePolicy } from '@authgate/fastify'
+import type { RouteConfig } from './config.js'
+import { routePolicyOf } from './route-access.js'
 
 /** Where a refused request target is routed: a route that answers 400 (clients may call it too: it only says 400). */
 export const BAD_PATH_ROUTE = '/_authgate/bad-request'
@@ -147,7 +149,7 @@ export function underPrefix (path: string, prefix: string): boolean {
  * The route a canonical path (no query) falls under, as Fastify routes it: the longest configured prefix on a
  * segment boundary; undefined when none does.
  */
-export function createRouteFinder<T extends Pick<RoutePolicy, 'prefix'>> (routes: readonly T[]): (path: string) => T | undefined {
+export function createRouteFinder<T extends Pick<RouteConfig, 'prefix'>> (routes: readonly T[]): (path: string) => T | undefined {
   const byLength = [...routes].sort((a, b) => b.prefix.length - a.prefix.length)
   return (path) => byLength.find((route) => underPrefix(path, route.prefix))
 }
@@ -194,7 +196,17 @@ function mayFold (target: string, depth: number): boolean {
  * targets are refused instead, on every route (DESIGN: "case tricks cannot bypass a policy"). A target that matches
  * no route counts as strictest, so loose spellings from there are refused too.
  */
-export function createPrefixSpellingCheck (routes: readonly RoutePolicy[]): (target: string) => boolean {
+/**
+ * Whether reaching `spelled` instead of `matched` gains a caller nothing: the route policy compares the two. No
+ * matched route (the gateway answers 404 itself) counts as strictest, so loose spellings of any configured prefix
+ * from there stay refused, as they always were.
+ */
+function admitsAllOf (spelled: { policy: RoutePolicy }, matched: { policy: RoutePolicy } | undefined): boolean {
+  return matched !== undefined && spelled.policy.admitsAllOf(matched.policy)
+}
+
+export function createPrefixSpellingCheck (configured: readonly Pick<RouteConfig, 'prefix' | 'auth' | 'roles'>[]): (target: string) => boolean {
+  const routes = configured.map((route) => ({ prefix: route.prefix, policy: routePolicyOf(route) }))
   const table = routes
     .filter((route) => route.prefix !== '/')
     .map((route) => ({ route, folded: foldPath(route.prefix).segments }))
@@ -211,7 +223,7 @@ export function createPrefixSpellingCheck (routes: readonly RoutePolicy[]): (tar
     const folded = foldPath(path)
     const matched = findRoute(path)
     for (const entry of table) {
-      if (spellsPrefix(folded, entry.folded) && !underPrefix(path, entry.route.prefix) && !admitsAtLeast(entry.route, matched)) return true
+      if (spellsPrefix(folded, entry.folded) && !underPrefix(path, entry.route.prefix) && !admitsAllOf(entry.route, matched)) return true
     }
     return false
   }

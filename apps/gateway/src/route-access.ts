@@ -1,14 +1,14 @@
-// What a route's policy makes of a request's Authorization: the one decision shared by the proxy's auth hook
-// (auth-hook.ts) and the forward-auth endpoint (forward-auth.ts), so a proxy in front of authgate and authgate's
-// own proxy can never disagree about who may reach a path. Synchronous, built once per route, allocates nothing
-// beyond what the verifier memoises.
+// What a route's policy makes of a request's Authorization, shared by the proxy's auth hook (auth-hook.ts) and the
+// forward-auth endpoint (forward-auth.ts), so a proxy in front of authgate and authgate's own proxy can never
+// disagree about who may reach a path. The decision itself is the plugin's compiled route policy (the same one its
+// own routes use); the gateway adds only that the identity must fit in headers. Synchronous, built once per route,
+// allocates nothing beyond what the verifier memoises.
 import type { FastifyBaseLogger } from 'fastify'
-import { AuthError, checkRoles, type AccessClaims, type AuthHeaders, type AuthgateDecorator } from '@authgate/fastify'
+import { AuthError, compileRoutePolicy, type AccessClaims, type AuthHeaders, type AuthgateDecorator, type RoutePolicy } from '@authgate/fastify'
 import type { RouteConfig } from './config.js'
 import { unforwardableReason } from './identity-values.js'
 import type { GatewayMetrics } from './metrics.js'
 
-const FORBIDDEN = new AuthError('AUTH_FORBIDDEN')
 const UNFORWARDABLE = new AuthError('AUTH_FORBIDDEN', { message: 'This identity cannot be forwarded in headers' })
 /** Claims already found forwardable: the verifier memoises one frozen claims object per token, so each is checked once. */
 const forwardable = new WeakSet<object>()
@@ -18,34 +18,35 @@ export type RouteAccess = AccessClaims | null | AuthError
 
 export type RouteAccessCheck = (headers: AuthHeaders, rawHeaders: readonly string[] | undefined, log: FastifyBaseLogger) => RouteAccess
 
-export function createRouteAccess (route: Pick<RouteConfig, 'auth' | 'roles'>, authgate: AuthgateDecorator, metrics: GatewayMetrics): RouteAccessCheck {
-  const { auth: mode, roles } = route
-  const needsRoles = roles.length > 0
+/**
+ * A route's `auth` and `roles`, compiled by the plugin's route policy (the one decision authgate has): for its
+ * auth hook and forward-auth here, and for the prefix-spelling check (paths.ts), which compares policies.
+ */
+export function routePolicyOf (route: Pick<RouteConfig, 'prefix' | 'auth' | 'roles'>): RoutePolicy {
+  return compileRoutePolicy({ auth: route.auth, roles: route.roles }, { where: `route ${route.prefix}: ` })
+}
+
+export function createRouteAccess (route: Pick<RouteConfig, 'prefix' | 'auth' | 'roles'>, authgate: AuthgateDecorator, metrics: GatewayMetrics): RouteAccessCheck {
+  const policy = routePolicyOf(route)
   return (headers, rawHeaders, log) => {
-    if (mode === 'none') return null
-    const outcome = authgate.authenticate(headers, rawHeaders)
-    if (outcome.ok) {
-      if (needsRoles && !checkRoles(outcome.claims, roles)) {
-        metrics.countAuthFailure('AUTH_FORBIDDEN')
-        return FORBIDDEN
-      }
-      // A token whose id or roles headers cannot carry (minted before the source refused them, or by a tool): a
-      // clear 403 here, not a 502 from the proxy at every request.
-      if (!forwardable.has(outcome.claims)) {
-        const reason = unforwardableReason(outcome.claims)
-        if (reason !== undefined) {
-          log.warn({ event: 'identity_unforwardable', reason }, 'a token\'s identity cannot be forwarded in headers')
-          metrics.countAuthFailure('AUTH_FORBIDDEN')
-          return UNFORWARDABLE
-        }
-        forwardable.add(outcome.claims)
-      }
-      return outcome.claims
+    if (policy.isPublic) return null
+    const decision = policy.admit(authgate.authenticate(headers, rawHeaders))
+    if (decision === null) return null
+    if (decision instanceof AuthError) {
+      metrics.countAuthFailure(decision.code)
+      return decision
     }
-    // `optional`: no credentials → anonymous; credentials that fail → 401, so a client knows to refresh
-    // (the plugin's own `auth: 'optional'` does the same).
-    if (mode === 'optional' && outcome.error.code === 'AUTH_TOKEN_MISSING') return null
-    metrics.countAuthFailure(outcome.error.code)
-    return outcome.error
+    // A token whose id or roles headers cannot carry (minted before the source refused them, or by a tool): a
+    // clear 403 here, not a 502 from the proxy at every request.
+    if (!forwardable.has(decision)) {
+      const reason = unforwardableReason(decision)
+      if (reason !== undefined) {
+        log.warn({ event: 'identity_unforwardable', reason }, 'a token\'s identity cannot be forwarded in headers')
+        metrics.countAuthFailure('AUTH_FORBIDDEN')
+        return UNFORWARDABLE
+      }
+      forwardable.add(decision)
+    }
+    return decision
   }
 }

@@ -23,7 +23,8 @@ export function closeUnauthorised (socket: WebSocket, reason: string): void {
   socket.once('close', () => { clearTimeout(timer) })
 }
 
-interface Admission { exp: number, sid: string }
+/** What a socket was admitted with: its token's expiry, and what revokes it (its session, or its external user). */
+export interface Admission { exp: number, sid: string, iss: string, sub: string, iat: number }
 /** http-proxy's hook context. */
 export interface HookContext { log: { error: (details: object, message: string) => void } }
 
@@ -41,7 +42,7 @@ export class WebSocketExpiry {
 
   /** Called at the upgrade, once the token is verified. `exp` in seconds since the epoch. */
   note (socket: Socket, claims: Admission): void {
-    this.admissions.set(socket, { exp: claims.exp, sid: claims.sid })
+    this.admissions.set(socket, { exp: claims.exp, sid: claims.sid, iss: claims.iss, sub: claims.sub, iat: claims.iat })
   }
 
   /**
@@ -76,7 +77,7 @@ export class WebSocketExpiry {
     const timer = setTimeout(close, Math.min(delay, 2_147_483_647))
     timer.unref()
     source.once('close', () => { clearTimeout(timer) })
-    this.sessions?.track(admission.sid, source)
+    this.sessions?.track(admission, source)
   }
 
   /** Sockets tracked by session (for tests and metrics). */

@@ -5,28 +5,11 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createAccessTokenService, loadKeysDir } from '@authgate/fastify'
-import { main } from '../src/cli/main.js'
+import { runMain } from './cli-helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-cli-'))
 
-interface Run { code: number, stdout: string, stderr: string }
-
-/** Runs main(argv) with process.stdout and console.error captured (they would otherwise mix with TAP output). */
-async function run (...argv: string[]): Promise<Run> {
-  let stdout = ''
-  let stderr = ''
-  const write = process.stdout.write.bind(process.stdout)
-  const error = console.error
-  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true })
-  console.error = (...parts: unknown[]) => { stderr += parts.map(String).join(' ') + '\n' }
-  try {
-    const code = await main(argv)
-    return { code, stdout, stderr }
-  } finally {
-    process.stdout.write = write
-    console.error = error
-  }
-}
+const run = runMain
 
 function writeConfig (name: string, config: Record<string, unknown>): string {
   const path = join(dir, name)

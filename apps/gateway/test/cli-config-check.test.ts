@@ -9,30 +9,13 @@ import { join } from 'node:path'
 import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { main } from '../src/cli/main.js'
 import { literalSecrets } from '../src/config/literal-secrets.js'
-import { runCli } from './cli-helpers.js'
+import { runCli, runMain } from './cli-helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-config-check-'))
 t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
 
-interface Run { code: number, stdout: string, stderr: string }
-
-/** main(argv) in-process, output captured (as cli-commands.test.ts). */
-async function run (...argv: string[]): Promise<Run> {
-  let stdout = ''
-  let stderr = ''
-  const write = process.stdout.write.bind(process.stdout)
-  const error = console.error
-  process.stdout.write = ((chunk: string | Uint8Array) => { stdout += String(chunk); return true })
-  console.error = (...parts: unknown[]) => { stderr += parts.map(String).join(' ') + '\n' }
-  try {
-    return { code: await main(argv), stdout, stderr }
-  } finally {
-    process.stdout.write = write
-    console.error = error
-  }
-}
+const run = runMain
 
 function file (name: string, text: string): string {
   const path = join(dir, name)
@@ -111,6 +94,7 @@ const warned: Array<[string, string, RegExp]> = [
   ['cookie.secure: false', `${CLEAN}cookie: { secure: false }\n${route}`, /cookie\.secure is false/],
   ['access tokens over 1 h', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, accessTtl: 2h }\n${route}`, /tokens\.accessTtl is 2 h/],
   ['maxTtl over 1 h', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, maxTtl: 1d }\n${route}`, /tokens\.maxTtl is 24 h/],
+  ['reuse grace over 30 s', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, reuseGrace: 45s }\n${route}`, /tokens\.reuseGrace is 45 s/],
   ['clock tolerance over 60 s', `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, clockTolerance: 61s }\n${route}`, /tokens\.clockTolerance is 61 s/],
   ['open registration before a role-less required route', `${CLEAN}auth: { registration: true }\nroutes:\n  - { prefix: /api, upstream: http://127.0.0.1:1, auth: required }\n  - { prefix: /admin, upstream: http://127.0.0.1:1, roles: [admin] }\n`,
     /SEVERE: auth\.registration is true and route \/api admits any registered stranger/],
@@ -153,6 +137,7 @@ t.test('secrets read from the environment are not warned about, nor URLs without
     `store: { mongodb: { url: 'mongodb://app@127.0.0.1:1/' } }\ntokens: { keysDir: ${goodKeys} }\n${route}`,
     `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keyStore: database, keyEncryptionKey: \${AUTHGATE_CHECK_TEST_KEK} }\n${route}`,
     `server: { trustProxy: [] }\n${CLEAN}${route}`,
+    `store: { mongodb: { url: \${AUTHGATE_CHECK_TEST_DB} } }\ntokens: { keysDir: ${goodKeys}, reuseGrace: 30s }\n${route}`,
     `${CLEAN}users: { source: upstream, url: 'http://127.0.0.1:9/login', lookupUrl: 'http://127.0.0.1:9/lookup' }\n${route}`
   ]
   process.env.AUTHGATE_CHECK_TEST_PW = 's3cret'

@@ -1,5 +1,6 @@
-// `authgate user add`: the password comes from stdin, the user lands in the configured MongoDB store, and the
-// gateway then logs that user in. Without a persistent store the command refuses (exit 1).
+// `authgate user add`: the password comes from a pipe or, typed on a terminal, without echo (issue #12 item 4); the
+// user lands in the configured MongoDB store, and the gateway then logs that user in. Without a persistent store the
+// command refuses (exit 1).
 import t from 'tap'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -9,7 +10,11 @@ import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
 import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
-import { runCli } from './cli-helpers.js'
+import { runCli, runInTerminal } from './cli-helpers.js'
+
+// Five CLI processes, each compiling the TypeScript sources through tap's loader: longer than tap's default on a
+// loaded machine.
+t.setTimeout(300_000)
 
 t.test('user add creates a user the gateway can log in', async (t) => {
   const db = await useTestDatabase(t, 'cli_user')
@@ -47,4 +52,43 @@ t.test('user add refuses a configuration without a persistent store', async (t) 
   const result = await runCli(['user', 'add', '--email', 'x@example.com', '--config', file], { stdin: 'whatever password' })
   t.equal(result.code, 1)
   t.match(result.stderr, /has no store\.mongodb/)
+})
+
+t.test('on a terminal: the password is typed without echo, Backspace edits it, Enter ends it, and the user logs in', async (t) => {
+  const db = await useTestDatabase(t, 'cli_user_tty')
+  const dir = mkdtempSync(join(tmpdir(), 'authgate-user-tty-'))
+  writeKeysDir(join(dir, 'keys'), [generateKey('EdDSA')])
+  const file = join(dir, 'authgate.yaml')
+  writeFileSync(file, `store: { mongodb: { url: \${TEST_MONGO_URL}, database: ${db.name} } }\ntokens: { keysDir: ./keys }\nroutes: []\n`)
+  const password = 'typed-on-a-terminal-7Qx'
+  // A typo corrected with Backspace: the stored password must be the corrected one.
+  const run = await runInTerminal(['user', 'add', '--email', 'tty@example.com', '--config', file],
+    [{ after: /password for tty@example\.com: /, send: `${password.slice(0, 10)}#\u007f${password.slice(10)}\r` }],
+    { env: { TEST_MONGO_URL: db.url } })
+  t.equal(run.code, 0, run.output)
+  t.match(run.output, /password for tty@example\.com: \r?\n/, 'the prompt, then only a line break')
+  t.match(run.output, /created user \S+ \(tty@example\.com\)/)
+  for (const fragment of [password, password.slice(0, 10), password.slice(10), '#']) t.notOk(run.output.includes(fragment), `${JSON.stringify(fragment)} never shown`)
+
+  const app = await buildApp(loadConfig(file, { env: { TEST_MONGO_URL: db.url } }), { logger: false })
+  await app.listen({ host: '127.0.0.1', port: 0 })
+  t.teardown(() => app.close())
+  const login = async (candidate: string): Promise<number> => (await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'tty@example.com', password: candidate })
+  })).status
+  t.equal(await login(password), 200, 'the password as corrected')
+  t.equal(await login(`${password.slice(0, 10)}#${password.slice(10)}`), 401, 'not with the erased character')
+})
+
+t.test('on a terminal: Ctrl-C at the prompt aborts with exit 130, creates nobody and shows nothing typed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'authgate-user-tty-'))
+  const file = join(dir, 'authgate.yaml')
+  // Never dialled: the store is opened only once the password has been read.
+  writeFileSync(file, 'store: { mongodb: { url: \'mongodb://127.0.0.1:1/\' } }\ntokens: { keysDir: ./keys }\nroutes: []\n')
+  const run = await runInTerminal(['user', 'add', '--email', 'tty@example.com', '--config', file],
+    // Ctrl-C a moment later: with echo on, the terminal would have shown what was typed by then.
+    [{ after: /password for tty@example\.com: /, send: 'half-typed' }, { after: /password for/, send: '\u0003', delayMs: 1000 }])
+  t.equal(run.code, 130, run.output)
+  t.notOk(run.output.includes('half-typed'), 'nothing typed is shown')
+  t.notMatch(run.output, /created user|Error/)
 })

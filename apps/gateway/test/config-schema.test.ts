@@ -11,6 +11,8 @@ import { gatewaySchema } from '../src/config/schema.js'
 import { schemaText } from '../src/config/schema-file.js'
 import { envTable } from '../src/config/env-overrides.js'
 import { checkStartable } from '../src/startup-checks.js'
+import { configCommand } from '../src/cli/config-check.js'
+import { UsageError } from '../src/cli/args.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-config-schema-'))
 function file (name: string, text: string): string {
@@ -91,6 +93,32 @@ t.test('a key directory that cannot be read refuses start, naming the path and t
 t.test('authgate.schema.json is the schema the gateway validates with', async (t) => {
   const shipped = readFileSync(new URL('../authgate.schema.json', import.meta.url), 'utf8')
   t.equal(shipped, schemaText(), 'run `pnpm --filter @authgate/gateway schema` after changing the schema')
+})
+
+/** What `run` writes to stdout (the CLI prints with process.stdout.write). */
+async function stdoutOf (run: () => Promise<unknown>): Promise<string> {
+  const chunks: string[] = []
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: string | Uint8Array): boolean => { chunks.push(String(chunk)); return true })
+  try {
+    await run()
+  } finally {
+    process.stdout.write = write
+  }
+  return chunks.join('')
+}
+
+t.test('`authgate config schema` is a sub-verb of the config group: it prints the schema, and takes no arguments', async (t) => {
+  let code: number | undefined
+  const printed = await stdoutOf(async () => { code = await configCommand(['schema']) })
+  t.equal(code, 0)
+  t.equal(printed.trimEnd(), schemaText().trimEnd(), 'the same text as authgate.schema.json')
+  t.match(JSON.parse(printed), { properties: { oidc: { properties: { providers: {} } } } }, 'the OIDC section is one of the plugin sections')
+  await t.rejects(configCommand(['schema', 'extra']), UsageError, 'a stray argument is a usage error')
+  await t.rejects(configCommand(['schema', '--strict']), { name: 'UsageError', message: /--strict is only for config check/ })
+  await t.rejects(configCommand(['schemas']), { name: 'UsageError', message: /did you mean config schema/ })
+  const help = await stdoutOf(async () => { code = await configCommand(['--help']) })
+  t.match(help, /authgate config schema/, 'the group help names it')
 })
 
 t.test('the README configuration table and the schema list the same keys', async (t) => {

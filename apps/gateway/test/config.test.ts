@@ -91,7 +91,7 @@ t.test('values are checked and named', async (t) => {
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'ftp://h' }] }, /routes\[0\]\.upstream: must be an http/],
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://u:p@h' }] }, /credentials/],
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auth: 'sometimes' }] }, /routes\[0\]\.auth: must be one of/],
-    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auth: 'none', roles: ['admin'] }] }, /routes\[0\]\.roles needs auth: required/],
+    [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', auth: 'none', roles: ['admin'] }] }, /routes\[0\]\.auth is 'none' but the route names routes\[0\]\.roles/],
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h', roles: ['a,b'] }] }, /routes\[0\]\.roles\[0\]/],
     [{ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h' }, { prefix: '/a', upstream: 'http://h' }] }, /listed twice/],
     [{ ...minimal, routes: [] as unknown[], users: { source: 'ldap' } }, /users\.source: must be one of/],
@@ -122,6 +122,10 @@ t.test('defaults', async (t) => {
 
 t.test('file errors: unreadable, invalid YAML, invalid JSON, duplicate keys', async (t) => {
   t.match(errorOf(() => loadConfig(join(dir, 'missing.yaml'))), /cannot read the file \(ENOENT\)/)
+  // A device or a directory would be read until memory runs out (`authgate config check /dev/zero` aborted Node).
+  t.match(errorOf(() => loadConfig('/dev/zero')), /\/dev\/zero: not a regular file/)
+  t.match(errorOf(() => loadConfig(dir)), /not a regular file/)
+  t.match(errorOf(() => loadConfig(file('huge.yaml', '#'.repeat(1024 * 1024 + 1)))), /larger than 1024 KiB/)
   t.match(errorOf(() => loadConfig(file('bad.yaml', 'routes: [\n'))), /not valid YAML/)
   t.match(errorOf(() => loadConfig(file('bad.json', '{"routes": '))), /not valid JSON/)
   t.match(errorOf(() => loadConfig(file('dup.yaml', 'log: {}\nlog: {}\n'))), /not valid YAML/)

@@ -2,7 +2,6 @@
 import t from 'tap'
 import { createPrefixSpellingCheck, normaliseTarget, underPrefix } from '../src/paths.js'
 import { foldPath } from '../src/path-fold.js'
-import { admitsAtLeast } from '../src/policy-order.js'
 
 t.test('plain targets pass unchanged (same string, no copy)', async (t) => {
   for (const target of ['/', '/api', '/api/', '/api/users/42?x=1&y=%2F', '/public/a.b/c..d/.well', '/a;b=c/d', "/a/!$&'()*+,;=:@~-_"]) {
@@ -95,14 +94,12 @@ t.test('foldPath: the documented folds, one by one', async (t) => {
   t.equal(read('/a\\b//c'), 'a/b/c')
 })
 
-t.test('admitsAtLeast: a spelled prefix is stricter unless it admits everyone the matched route admits', async (t) => {
-  const policy = (auth: 'none' | 'optional' | 'required', roles: string[] = []) => ({ prefix: '/p', auth, roles })
-  t.ok(admitsAtLeast(policy('none'), policy('none')))
-  t.ok(admitsAtLeast(policy('optional'), policy('required')))
-  t.notOk(admitsAtLeast(policy('optional'), policy('none')), 'optional refuses bad tokens that none ignores')
-  t.notOk(admitsAtLeast(policy('required'), policy('optional')))
-  t.ok(admitsAtLeast(policy('required', ['a', 'b']), policy('required', ['a'])))
-  t.notOk(admitsAtLeast(policy('required', ['a']), policy('required', ['a', 'b'])))
-  t.notOk(admitsAtLeast(policy('required', ['a']), policy('required')))
-  t.notOk(admitsAtLeast(policy('none'), undefined), 'no matched route counts as strictest')
+t.test('a loose spelling from a target no route matches counts as reaching a stricter route: refused', async (t) => {
+  const loose = createPrefixSpellingCheck([{ prefix: '/docs', auth: 'none', roles: [] }])
+  t.ok(loose('/DOCS/x'), 'no route matched /DOCS: strictest, even beside a public prefix')
+  t.notOk(loose('/docs/x'))
+  const nested = createPrefixSpellingCheck([{ prefix: '/api', auth: 'required', roles: ['a', 'b'] }, { prefix: '/api/admin', auth: 'required', roles: ['a'] }])
+  t.ok(nested('/api/ADMIN'), 'the spelled prefix asks more (a only): refused')
+  const lenient = createPrefixSpellingCheck([{ prefix: '/api', auth: 'required', roles: ['a'] }, { prefix: '/api/docs', auth: 'optional', roles: [] }])
+  t.notOk(lenient('/api/DOCS'), 'the spelled prefix admits everyone the matched route does: nothing to gain, let through')
 })

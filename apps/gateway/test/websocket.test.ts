@@ -211,7 +211,7 @@ t.test('WebSocketExpiry: a socket linked after its client closed is neither time
 
   const live = fake(WebSocket.OPEN)
   const liveTarget = fake(WebSocket.OPEN)
-  required.note(live._socket as never, { exp, sid: 's1' })
+  required.note(live._socket as never, { exp, sid: 's1', iss: 'authgate', sub: 'u1', iat: exp - 60 })
   required.onConnect(context, live as unknown as WebSocket, liveTarget as unknown as WebSocket)
   t.equal(required.tracked, 1, 'an open client socket is tracked')
   live.emit('close')
@@ -219,7 +219,7 @@ t.test('WebSocketExpiry: a socket linked after its client closed is neither time
 
   const gone = fake(WebSocket.CLOSED)
   const goneTarget = fake(WebSocket.OPEN)
-  required.note(gone._socket as never, { exp, sid: 's2' })
+  required.note(gone._socket as never, { exp, sid: 's2', iss: 'authgate', sub: 'u2', iat: exp - 60 })
   required.onConnect(context, gone as unknown as WebSocket, goneTarget as unknown as WebSocket)
   t.equal(required.tracked, 0, 'a client already closed is not tracked')
   t.ok(goneTarget.terminated, 'its upstream socket is terminated')

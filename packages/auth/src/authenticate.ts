@@ -2,10 +2,11 @@
 // header, verified synchronously, then checked against the revocation list. Access tokens are read from the
 // Authorization header only, never from the query string, a body or a cookie (RFC 6750 §2, RFC 9700).
 import type { IncomingHttpHeaders } from 'node:http'
-import type { FastifyReply, preHandlerHookHandler } from 'fastify'
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler, preHandlerHookHandler } from 'fastify'
 import { AuthError } from './errors.js'
 import { isBase64UrlCode } from './tokens/base64url-alphabet.js'
-import type { AccessClaims, AccessTokenService, RevocationList, VerifyOutcome } from './tokens/types.js'
+import { createRoutePolicyLookup, type RoutePolicyLookup } from './route-policy/index.js'
+import type { AccessTokenService, RevocationList, VerifyOutcome } from './tokens/types.js'
 import './types.js'
 
 export type AuthOutcome = VerifyOutcome
@@ -92,19 +93,13 @@ export function createAuthenticator (options: AuthenticatorOptions): Authenticat
       // Fail closed: a list that cannot reach its source might be missing the revocation of this very session.
       if (revocations.stale === true) return { ok: false, error: new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5 }) }
       if (revocations.isRevoked(outcome.claims.sid)) return { ok: false, error: new AuthError('AUTH_SESSION_REVOKED') }
+      // A token without a session while the older subject revocations are still being read back: it might be one.
+      if (outcome.claims.sid === '' && revocations.subjectsPending === true) return { ok: false, error: new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5 }) }
+      // External tokens have no session: their user's logout-all revokes them by (iss, sub) and iat.
+      if (revocations.isSubjectRevoked?.(outcome.claims) === true) return { ok: false, error: new AuthError('AUTH_SESSION_REVOKED') }
       return outcome
     }
   }
-}
-
-/**
- * Whether the user has at least one of `roles` (any-of, like the gateway's `roles: [admin, ops]`: either role
- * lets the request through). An empty list requires no role.
- */
-export function checkRoles (claims: Pick<AccessClaims, 'roles'>, roles: readonly string[]): boolean {
-  if (roles.length === 0) return true
-  for (const role of roles) if (claims.roles.includes(role)) return true
-  return false
 }
 
 /** Answers with `error`: its status, its headers (WWW-Authenticate, Retry-After) and its JSON body. */
@@ -112,36 +107,38 @@ export function sendAuthError (reply: FastifyReply, error: AuthError): FastifyRe
   return reply.code(error.statusCode).headers(error.headers()).send(error.toJSON())
 }
 
+/** Which of a route's compiled policies a hook enforces (route-policy/fastify-routes.ts). */
+export type PolicyUse = 'hook' | 'guard'
+
 /**
- * A preHandler honouring the route's `config: { auth, roles }` (auth defaults to 'required'): sets `request.user`
- * (null when anonymous), answers 401/403/503 itself. 'optional' lets a request without bearer credentials through
- * as anonymous (unless the route names `roles`), but a bad token still gets 401 so the client knows to refresh.
+ * A hook enforcing each route's compiled policy: sets `request.user` (null when anonymous), answers 401/403/503
+ * itself. The same function serves as the plugin's onRequest hook (`use: 'hook'`) and as `app.authenticate`
+ * (`use: 'guard'`: a route that declares no policy requires a token there, whatever `defaultAuth` says).
  */
-export function createAuthPreHandler (authenticator: Authenticator): preHandlerHookHandler {
-  return function authgatePreHandler (request, reply, done) {
-    const config = request.routeOptions.config
-    const mode = config.auth ?? 'required'
-    if (mode === 'none') {
+export function createPolicyHook (authenticator: Authenticator, lookup: RoutePolicyLookup, use: PolicyUse): onRequestHookHandler & preHandlerHookHandler {
+  return function authgatePolicy (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+    const { config, url } = request.routeOptions
+    const policy = lookup(config, url, request.log)[use]
+    if (policy.isPublic) {
       done()
       return
     }
-    const outcome = authenticator.authenticate(request.headers, request.raw.rawHeaders)
-    if (!outcome.ok) {
-      // Anonymous passes 'optional' only when the route names no roles: an anonymous caller has none of them.
-      if (mode === 'optional' && outcome.error.code === 'AUTH_TOKEN_MISSING' && config.roles === undefined) {
-        request.user = null
-        done()
-        return
-      }
-      sendAuthError(reply, outcome.error)
-      return
-    }
-    if (config.roles !== undefined && !checkRoles(outcome.claims, config.roles)) {
-      sendAuthError(reply, new AuthError('AUTH_FORBIDDEN'))
+    const decision = policy.admit(authenticator.authenticate(request.headers, request.raw.rawHeaders))
+    if (decision instanceof AuthError) {
+      sendAuthError(reply, decision)
       return
     }
     // AuthgateClaims is augmented by the application for typing only; verified tokens carry the AccessClaims.
-    request.user = outcome.claims
+    request.user = decision
     done()
   }
+}
+
+/**
+ * A preHandler honouring the route's `config: { auth, roles }` (auth defaults to 'required'): see createPolicyHook.
+ * 'optional' lets a request without bearer credentials through as anonymous (unless the route names a rule such
+ * as `roles`), but a bad token still gets 401 so the client knows to refresh.
+ */
+export function createAuthPreHandler (authenticator: Authenticator, lookup: RoutePolicyLookup = createRoutePolicyLookup('none')): preHandlerHookHandler {
+  return createPolicyHook(authenticator, lookup, 'guard')
 }

@@ -22,7 +22,14 @@ export const AUTH_ERRORS = {
   AUTH_BAD_REQUEST: { statusCode: 400, message: 'The request is malformed' },
   AUTH_EMAIL_TAKEN: { statusCode: 409, message: 'That email cannot be registered' },
   AUTH_NOT_FOUND: { statusCode: 404, message: 'Not found' },
-  AUTH_CROSS_SITE: { statusCode: 403, message: 'Cross-site request refused' }
+  AUTH_CROSS_SITE: { statusCode: 403, message: 'Cross-site request refused' },
+  // OIDC sign-in (oidc.providers): the callback's state is not one this browser started (missing, unknown, expired,
+  // used already, or bound to another browser). Nothing was exchanged; the user starts the sign-in again.
+  AUTH_OIDC_STATE_INVALID: { statusCode: 400, message: 'The sign-in state is missing, expired, already used or from another browser; start the sign-in again' },
+  // The provider refused (access_denied…) or its answer did not verify (ID token signature, iss, aud, nonce…).
+  AUTH_OIDC_REJECTED: { statusCode: 401, message: 'The identity provider\'s answer was refused; start the sign-in again' },
+  // Discovery, JWKS or token endpoint unreachable or broken: an outage, retry later.
+  AUTH_OIDC_UNAVAILABLE: { statusCode: 503, message: 'The identity provider cannot be reached, retry later' }
 } as const satisfies Record<string, { statusCode: number, message: string }>
 
 export type AuthErrorCode = keyof typeof AUTH_ERRORS

@@ -18,6 +18,11 @@ export interface LogoutEvent {
   sessionIds: string[]
   /** `logout` (the refresh cookie), `logout-all`, `revoke-session`, `revoke-others`. */
   reason: 'logout' | 'logout-all' | 'revoke-session' | 'revoke-others'
+  /**
+   * Set when the user is a trusted external issuer's (tokens.trustedIssuers): `userId` is then that issuer's `sub`,
+   * not an authgate user, and `sessionIds` is empty (its tokens were revoked by subject).
+   */
+  issuer?: string
   ip: string
   at: Date
 }

@@ -43,9 +43,19 @@ export type { KeyRingStore, KeyRingRecord, StoredRingKey, RingKeyState, SealedKe
 export { hashPassword, verifyPassword, normalisePassword, MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, PASSWORD_HASH_OPTIONS } from './passwords.js'
 export type { SessionUser, IssuedSession } from './sessions/service.js'
 export * from './tokens/index.js'
-export { readBearerToken, createAuthenticator, createAuthPreHandler, checkRoles, sendAuthError } from './authenticate.js'
-export type { Authenticator, AuthenticatorOptions, AuthOutcome, AuthHeaders } from './authenticate.js'
+export { readBearerToken, createAuthenticator, createAuthPreHandler, createPolicyHook, sendAuthError } from './authenticate.js'
+export type { Authenticator, AuthenticatorOptions, AuthOutcome, AuthHeaders, PolicyUse } from './authenticate.js'
+export {
+  compileRoutePolicy, compileRouteConfig, readRouteConfig, checkRoles, normaliseDefaultAuth, isRouteAuthMode, ROUTE_POLICY_KEYS, ROUTE_RULE_KEYS,
+  createRoutePolicyLookup
+} from './route-policy/index.js'
+export type {
+  RoutePolicy, RoutePolicyInput, RouteRules, DefaultRouteAuth, Admission, CompileOptions, RouteAuthConfig, RouteConfigPolicy, RoutePolicyLookup, CompiledRoute
+} from './route-policy/index.js'
 export { normaliseTrustedIssuers, EXTERNAL_ALGORITHMS, type TrustedIssuerInput, type TrustedIssuerClaimsInput, type ExternalAlgorithm } from './tokens/trusted-issuers/index.js'
 export { createRevocationList, type RevocationListOptions, type PollingRevocationList } from './revocation-list.js'
 export { detectRevocationTransport, type RevocationTransport } from './revocation-change-stream.js'
+export { subjectKey, issuedBefore, EXTERNAL_MAX_LIFETIME_S } from './revocation-subjects.js'
 export type { AuthgateClaims, AuthClaims, AuthgateDecorator, RouteAuthMode } from './types.js'
+export { OidcSchema, normaliseOidc, normaliseCheckedOidc, safeReturnTo, type OidcInput, type OidcProviderInput, type NormalisedOidc } from './oidc/index.js'
+export { MemoryOidcStore, MongoOidcStore, hasOidcStore, type OidcStore, type OidcCapable, type ExternalIdentity, type LoginStateRecord } from './stores/index.js'

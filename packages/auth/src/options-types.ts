@@ -10,6 +10,9 @@ import type { Redis } from 'ioredis'
 import type { NormalisedTrustedIssuer, TrustedIssuerInput } from './tokens/trusted-issuers/index.js'
 import type { Duration } from './config/duration.js'
 import type { LegacyUsersConfig } from './users/legacy-config.js'
+import type { DefaultRouteAuth } from './route-policy/index.js'
+import type { NormalisedOidc } from './oidc/options.js'
+import type { OidcInput } from './oidc/schema.js'
 
 export type { Duration }
 
@@ -207,8 +210,13 @@ export interface AuthgateOptions {
   /** How often refreshUser is asked per session (the login counts as the first answer). Default 5m; 0: every refresh. */
   refreshUserInterval?: Duration
   events?: AuthgateEventHooks
-  /** Policy of routes without `config.auth`. */
-  defaultAuth?: 'none' | 'required'
+  /** Sign-in through OpenID Connect providers: /auth/oidc/:provider/login and /callback (see the README, "OIDC sign-in"). */
+  oidc?: OidcInput
+  /**
+   * What a route without `config.auth` (and without a rule such as `config.roles`) gets: 'none' (default, public)
+   * or 'required' (deny by default: a route is public only when it says `auth: 'none'`).
+   */
+  defaultAuth?: DefaultRouteAuth
   /** Deprecated alias, TODO(next-major) remove: use auth.prefix. */
   prefix?: string
   /** Deprecated alias, TODO(next-major) remove: use auth.jwksPath. */
@@ -276,6 +284,9 @@ export interface NormalisedOptions {
   events: AuthgateEventHooks
   revocationFailClosedAfterMs: number | undefined
   revocationChangeStreams: 'auto' | false
+  /** `oidc`, checked; undefined: no OIDC routes. */
+  oidc: NormalisedOidc | undefined
+  defaultAuth: DefaultRouteAuth
   /** `users.source: upstream`: the legacy login the plugin asks (users/legacy.ts); undefined otherwise. */
   legacyUsers: LegacyUsersConfig | undefined
   newDeviceWebhook: string | undefined

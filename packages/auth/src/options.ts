@@ -10,6 +10,8 @@ import { parseKeyEncryptionKey } from './tokens/key-ring-crypto.js'
 import { isSessionStore } from './stores/index.js'
 import { cookiePrefixOf } from './cookie-prefix.js'
 import { normaliseTrustedIssuers } from './tokens/trusted-issuers/index.js'
+import { normaliseDefaultAuth } from './route-policy/index.js'
+import { normaliseCheckedOidc } from './oidc/options.js'
 import { applyAliases, copyPlain, isPlainObject } from './config/aliases.js'
 import { parseDuration } from './config/duration.js'
 import { pluginSchema } from './config/schema.js'
@@ -21,6 +23,7 @@ import type {
   RateLimitRule, RevocationInput, TokensInput, UsersInput
 } from './options-types.js'
 import type { LegacyUsersConfig } from './users/legacy-config.js'
+import type { OidcInput } from './oidc/schema.js'
 
 export type * from './options-types.js'
 export { parseDuration }
@@ -213,6 +216,7 @@ function normaliseRefreshUser (input: Checked, issues: Issues): NormalisedOption
 
 function build (input: Checked, issues: Issues): NormalisedOptions {
   const { cookie, auth } = input
+  const oidcRefused = issues.list.some((line) => line.startsWith('oidc'))
   checkCookie(cookie, issues)
   if (!isRoleList(auth.defaultRoles)) issues.add('auth.defaultRoles', 'must be role names (no commas or control characters)')
   const allowedOrigins = new Set<string>()
@@ -239,6 +243,10 @@ function build (input: Checked, issues: Issues): NormalisedOptions {
     events: input.events ?? {},
     revocationFailClosedAfterMs: failClosed === undefined ? undefined : ms(failClosed, 'revocation.failClosedAfter'),
     revocationChangeStreams: input.revocation.changeStreams,
+    // The schema has checked `oidc` (its section is OidcSchema); these are the rules it cannot say, skipped when the
+    // schema refused the section (they would trip over the same data again).
+    oidc: input.oidc === undefined || oidcRefused ? undefined : issues.attempt(() => normaliseCheckedOidc(input.oidc as OidcInput)),
+    defaultAuth: normaliseDefaultAuth(input.defaultAuth),
     legacyUsers: legacyUsers(input, issues),
     newDeviceWebhook: input.notifications?.newDeviceWebhook,
     warnings: []

@@ -5,7 +5,8 @@ import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
 import { setTimeout as delay } from 'node:timers/promises'
-import { createAuthenticator, createAuthPreHandler } from './authenticate.js'
+import { createAuthenticator, createPolicyHook } from './authenticate.js'
+import { installRoutePolicyHooks, createRoutePolicyLookup } from './route-policy/index.js'
 import { createCookieJar } from './cookies.js'
 import { createEvents } from './events.js'
 import { normaliseOptions, type AuthgateOptions } from './options.js'
@@ -13,6 +14,7 @@ import { useConfiguredUserSource } from './users/configured.js'
 import { warmDummyHash } from './passwords.js'
 import { createRevocationList } from './revocation-list.js'
 import { changeStreamFeedFor } from './revocation-mongo-watch.js'
+import { EXTERNAL_MAX_LIFETIME_S } from './revocation-subjects.js'
 import { createRateLimitState } from './rate-limits.js'
 import { authRoutes, type RouteContext } from './routes/index.js'
 import { createSessionService } from './sessions/service.js'
@@ -21,6 +23,7 @@ import { createStore, isSessionStore } from './stores/index.js'
 import { fastifyJwtOptions } from './tokens/fastify-jwt.js'
 import { createPluginTokens } from './tokens/key-ring-setup.js'
 import { createTrustedIssuers } from './tokens/trusted-issuers/index.js'
+import { createOidcService } from './oidc/index.js'
 import type { AuthgateDecorator } from './types.js'
 
 /** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
@@ -33,12 +36,17 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   if (options.store === undefined) app.log.warn('authgate: no store configured, sessions are kept in memory and lost on restart')
   const store = createStore(options.store, 'store', app.log)
   const ownsStore = !isSessionStore(options.store)
+  if (options.trustedIssuers.length > 0 && store.revokeSubject === undefined) {
+    app.log.warn({ event: 'subject_revocation_local' }, 'authgate: the store has no revokeSubject: a trusted issuer\'s user\'s logout-all is enforced on the instance that received it only')
+  }
   // Static keys, or the key ring (polled from the store; `tokens` then always delegates to the newest key set).
   const { tokens, ring, jwksMaxAge } = createPluginTokens(options, store, app.log)
   const revocations = createRevocationList({
     source: store,
     pollIntervalMs: options.revocationDelayMs,
     retentionMs: ((options.tokens.maxTtl ?? options.tokens.accessTtl) + options.tokens.clockTolerance) * 1000,
+    // Subject revocations (external users' logout-all) outlive every external token they may cover.
+    ...(options.trustedIssuers.length === 0 ? {} : { subjectRetentionMs: (EXTERNAL_MAX_LIFETIME_S + options.tokens.clockTolerance) * 1000 }),
     failClosedAfterMs: options.revocationFailClosedAfterMs,
     logger: app.log,
     // Change streams where the store's server has them (detected at start); polling goes on either way.
@@ -61,17 +69,21 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   if (!app.hasReplyDecorator('setCookie')) await app.register(fastifyCookie)
   if (!app.hasRequestDecorator('user')) app.decorateRequest('user', null)
 
-  const preHandler = createAuthPreHandler(authenticator)
-  app.decorate('authenticate', preHandler)
-  // Routes opt in with `config: { auth: 'required' | 'optional', roles }`; without it a route is public here
-  // (`app.authenticate` as a preHandler requires a token whatever the config says).
+  // Every route's policy is checked as it is registered (a bad or unknown policy key fails that registration,
+  // naming the route) and compiled in onReady from its final options. Added before the plugin's own routes, so
+  // they are covered too.
+  installRoutePolicyHooks(app, options.defaultAuth)
+  const policies = createRoutePolicyLookup(options.defaultAuth)
+  // `app.authenticate` as a preHandler requires a token on a route that declares no policy.
+  app.decorate('authenticate', createPolicyHook(authenticator, policies, 'guard'))
+  const routePolicy = createPolicyHook(authenticator, policies, 'hook')
   const onRequest: onRequestHookHandler = function authgateOnRequest (request, reply, done) {
-    const { auth, roles } = request.routeOptions.config
-    if (auth === 'none' || (auth === undefined && roles === undefined)) {
+    // Unrouted requests keep their 404, whatever `defaultAuth` says: there is nothing behind it to protect.
+    if (request.is404) {
       done()
       return
     }
-    preHandler.call(this, request, reply, done)
+    routePolicy.call(this, request, reply, done)
   }
   app.addHook('onRequest', onRequest)
 
@@ -98,7 +110,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     options, store, tokens, sessions, events,
     cookies: createCookieJar(options.cookie),
     lockout: limits?.lockout,
-    rateLimitStore: limits?.store
+    rateLimitStore: limits?.store,
+    oidc: options.oidc === undefined ? undefined : createOidcService(options.oidc, store, app.log)
   }
   await app.register(async (child) => authRoutes(child, context), { prefix: options.prefix })
   const jwksPath = options.jwksPath
@@ -130,6 +143,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     revocations.stop()
     ring?.stop()
     trusted.stop()
+    context.oidc?.stop()
     if (ownsStore) await store.close()
     await limits?.close()
   })

@@ -6,8 +6,18 @@
 // An entry only matters while an access token of that session can still be valid: every such token was issued
 // before the revocation, so after `retentionMs` (the longest token lifetime plus the clock tolerance) it is dropped.
 // Memory is therefore bounded by the revocations of one token lifetime: a Map of sid → expiry, ~100 bytes each.
+//
+// Subject revocations (revocation-subjects.ts: every external token of one user issued before a time) arrive as
+// tombstones of their own id form and live in a second Map, kept `subjectRetentionMs` (the longest external token
+// lifetime plus the clock tolerance). They are checked only for tokens without a session, by one Map lookup.
+//
+// Polls read back the session window only (`retentionMs`, ~15 min), so a starting instance knows the recent session
+// revocations after its first page. The older subject revocations (up to a day) are read by a separate backfill,
+// after the poll's own pages and through the source's subject-only query where it has one; until it is done,
+// `subjectsPending` makes tokens without a session answer 503 (authenticate.ts) rather than pass unchecked.
 import type { RevocationFeed, RevocationFeedSink, RevocationTransport } from './revocation-change-stream.js'
-import type { RevocationList, RevocationSource } from './tokens/types.js'
+import { issuedBefore, parseSubjectRevocationId, subjectKey } from './revocation-subjects.js'
+import type { AccessClaims, RevocationList, RevocationSource } from './tokens/types.js'
 
 /**
  * Revocations fetched per store query. Bounded, so a poll never asks for an unbounded window at once; large, because
@@ -36,6 +46,12 @@ export interface RevocationListOptions {
   /** How long an entry is kept: the longest access-token lifetime (`maxTtl`) plus the clock tolerance. */
   retentionMs: number
   /**
+   * How long a subject revocation is kept: the longest lifetime of an external token (tokens.trustedIssuers) plus
+   * the clock tolerance. Default `retentionMs`. A starting instance reads back this far (the subject backfill), so
+   * it knows every subject revocation that can still matter.
+   */
+  subjectRetentionMs?: number
+  /**
    * Each poll asks again for this much time before the newest revocation seen, so a revocation written late by
    * another instance (clock skew, a slow write) is not missed. Default 30 s.
    */
@@ -61,16 +77,25 @@ export interface PollingRevocationList extends RevocationList {
   /** 'change-stream' while a healthy feed delivers (polls are then the slow safety net), else 'polling'. */
   readonly transport: RevocationTransport
   onRevoked: NonNullable<RevocationList['onRevoked']>
+  isSubjectRevoked: NonNullable<RevocationList['isSubjectRevoked']>
+  addSubject: NonNullable<RevocationList['addSubject']>
+  onSubjectRevoked: NonNullable<RevocationList['onSubjectRevoked']>
+  readonly subjectsPending: boolean
 }
+
+/** Above this many subject entries the list warns once: far beyond any real logout-all rate of external users. */
+export const SUBJECT_ENTRIES_WARN_AT = 100_000
 
 export function createRevocationList (options: RevocationListOptions): PollingRevocationList {
   const { source, logger } = options
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS
   const overlapMs = options.overlapMs ?? DEFAULT_OVERLAP_MS
   const { retentionMs, failClosedAfterMs } = options
+  const subjectRetentionMs = options.subjectRetentionMs ?? retentionMs
   const now = options.now ?? Date.now
   if (!Number.isFinite(pollIntervalMs) || pollIntervalMs < 10) throw new Error('revocation pollIntervalMs must be at least 10 ms')
   if (!Number.isFinite(retentionMs) || retentionMs <= 0) throw new Error('revocation retentionMs must be a positive number of ms')
+  if (!Number.isFinite(subjectRetentionMs) || subjectRetentionMs <= 0) throw new Error('revocation subjectRetentionMs must be a positive number of ms')
   if (!Number.isFinite(overlapMs) || overlapMs < 0) throw new Error('revocation overlapMs must be a non-negative number of ms')
   if (failClosedAfterMs !== undefined && !(failClosedAfterMs > 0)) throw new Error('revocation failClosedAfterMs must be a positive number of ms')
 
@@ -91,11 +116,29 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   let feedAliveAt: number | undefined
   let feedCovered = false
   let lastPollStartedAt: number | undefined
+  let lastGoodPollStartedAt: number | undefined
 
   // Told once per newly known session id, whichever source brought it (poll, feed, or a local revocation).
   const listeners = new Set<(sid: string) => void>()
+  // Subject key → the newest revocation time (ms) and when the entry may go. Few: one per logout-all of an
+  // external user within one external token lifetime.
+  // Re-inserted on change, so ordered by expiry (all share one retention) and prune stops at the first live one.
+  const subjects = new Map<string, { revokedAt: number, expiresAt: number }>()
+  let warnedSubjects = false
+  // The subject revocations still to read back: from `cursor` up to `until` (where the polls' own window began).
+  let backfill: { cursor: number, until: number } | undefined
+  const subjectListeners = new Set<(key: string, revokedAtMs: number) => void>()
+  // The key of verified claims, memoised per claims object: external verifiers hand out one frozen object per token,
+  // so a token costs one hash for its whole life, not one per request.
+  const keys = new WeakMap<object, string>()
 
-  function remember (sid: string, revokedAtMs: number): void {
+  function remember (id: string, revokedAtMs: number): void {
+    const key = parseSubjectRevocationId(id)
+    if (key !== undefined) {
+      rememberSubject(key, revokedAtMs)
+      return
+    }
+    const sid = id
     const expiresAt = revokedAtMs + retentionMs
     if (expiresAt <= now()) return
     const current = entries.get(sid)
@@ -104,6 +147,39 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
     entries.delete(sid)
     entries.set(sid, expiresAt)
     if (current === undefined) notify(sid)
+  }
+
+  function rememberSubject (key: string, revokedAtMs: number): void {
+    const expiresAt = revokedAtMs + subjectRetentionMs
+    if (expiresAt <= now()) return
+    const current = subjects.get(key)
+    // A later revocation moves the cut-off forward; an older one (read again by an overlapping poll) changes nothing.
+    if (current !== undefined && current.revokedAt >= revokedAtMs) return
+    subjects.delete(key)
+    subjects.set(key, { revokedAt: revokedAtMs, expiresAt })
+    if (subjects.size > SUBJECT_ENTRIES_WARN_AT && !warnedSubjects) {
+      warnedSubjects = true
+      logger?.warn({ event: 'revocation_subjects_many', size: subjects.size }, 'revocation list: unusually many subject revocations are held in memory')
+    }
+    for (const listener of subjectListeners) {
+      try {
+        listener(key, revokedAtMs)
+      } catch (error) {
+        logger?.warn({ event: 'revocation_listener_failed', err: error }, 'revocation list: a listener threw')
+      }
+    }
+  }
+
+  function isSubjectRevoked (claims: Pick<AccessClaims, 'iss' | 'sub' | 'sid' | 'iat'>): boolean {
+    // Tokens with a session are revoked through it; an own token must never be judged by its user's subject entry.
+    if (claims.sid !== '' || subjects.size === 0) return false
+    let key = keys.get(claims)
+    if (key === undefined) {
+      key = subjectKey(claims.iss, claims.sub)
+      keys.set(claims, key)
+    }
+    const entry = subjects.get(key)
+    return entry !== undefined && issuedBefore(claims.iat, entry.revokedAt)
   }
 
   function notify (sid: string): void {
@@ -123,6 +199,10 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
     for (const [sid, expiresAt] of entries) {
       if (expiresAt > time) break
       entries.delete(sid)
+    }
+    for (const [key, entry] of subjects) {
+      if (entry.expiresAt > time) break
+      subjects.delete(key)
     }
   }
 
@@ -159,7 +239,16 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   async function pollOnce (): Promise<void> {
     const pollStartedAt = now()
     lastPollStartedAt = pollStartedAt
-    const since = newestSeen === undefined ? now() - retentionMs : Math.max(newestSeen - overlapMs, now() - retentionMs)
+    // Never further back than the session window: older subject revocations are the backfill's (see the top).
+    const floor = now() - retentionMs
+    const since = newestSeen === undefined ? floor : Math.max(newestSeen - overlapMs, floor)
+    // First poll, or back after an outage longer than the window: read back the subject revocations it missed.
+    // (Whatever was revoked before the last good poll began, less the overlap for late writes, that poll has read.)
+    const covered = lastGoodPollStartedAt === undefined ? undefined : lastGoodPollStartedAt - overlapMs
+    if (subjectRetentionMs > retentionMs && (covered === undefined || covered < floor)) {
+      const from = Math.max(covered ?? 0, now() - subjectRetentionMs)
+      backfill = { cursor: Math.min(backfill?.cursor ?? from, from), until: Math.max(backfill?.until ?? floor, floor) }
+    }
     try {
       // Page through the window oldest first. Asking for a whole retention window at once (100 000 revocations after
       // a mass logout) can exceed the store's time budget on every retry, leaving the list empty: failing open. Each
@@ -184,11 +273,41 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       // Nothing revoked yet: next time, ask from here rather than the whole retention window again.
       newestSeen ??= since
       lastSyncAt = now()
+      lastGoodPollStartedAt = pollStartedAt
       if (feedOpenedAt !== undefined && pollStartedAt >= feedOpenedAt) feedCovered = true
     } catch (error) {
       logger?.warn({ event: 'revocation_poll_failed', err: error }, 'revocation list: polling the session store failed; retrying')
+      prune()
+      return
     }
+    if (backfill !== undefined) await backfillSubjects(backfill)
     prune()
+  }
+
+  /** Reads the subject revocations of [cursor, until), resuming where a failed or capped run stopped. */
+  async function backfillSubjects (range: { cursor: number, until: number }): Promise<void> {
+    // Without the subject-only query, every tombstone of the range is read (session ones are dropped by remember:
+    // older than their retention).
+    const list = source.listSubjectRevokedSince?.bind(source) ?? source.listRevokedSince.bind(source)
+    try {
+      for (let pages = 0; pages < MAX_PAGES_PER_POLL; pages++) {
+        const revoked = await list(new Date(range.cursor), PAGE_SIZE)
+        let last = range.cursor
+        for (const { id, revokedAt } of revoked) {
+          const time = revokedAt.getTime()
+          if (typeof id !== 'string' || !Number.isFinite(time)) continue
+          if (time < range.until) remember(id, time)
+          if (time > last) last = time
+        }
+        if (revoked.length < PAGE_SIZE || last >= range.until) {
+          if (backfill === range) backfill = undefined
+          return
+        }
+        range.cursor = last > range.cursor ? last : range.cursor + 1
+      }
+    } catch (error) {
+      logger?.warn({ event: 'revocation_backfill_failed', err: error }, 'revocation list: reading back subject revocations failed; retrying')
+    }
   }
 
   function poll (): Promise<void> {
@@ -217,9 +336,18 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
 
   return {
     isRevoked: (sid) => entries.has(sid),
+    isSubjectRevoked,
     onRevoked (listener) {
       listeners.add(listener)
       return () => { listeners.delete(listener) }
+    },
+    onSubjectRevoked (listener) {
+      subjectListeners.add(listener)
+      return () => { subjectListeners.delete(listener) }
+    },
+    addSubject (issuer, sub, revokedAt) {
+      const time = revokedAt?.getTime() ?? Number.NaN
+      rememberSubject(subjectKey(issuer, sub), Number.isFinite(time) ? time : now())
     },
     add (sid, revokedAt) {
       const time = revokedAt?.getTime() ?? Number.NaN
@@ -241,8 +369,12 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       feedCovered = false
     },
     poll,
-    get size () { return entries.size },
+    get size () { return entries.size + subjects.size },
     get lastSyncAt () { return lastSyncAt },
+    get subjectsPending () {
+      // Until the first poll has run (it starts the backfill) or while the backfill is unfinished.
+      return running && subjectRetentionMs > retentionMs && (lastSyncAt === undefined || backfill !== undefined)
+    },
     get transport () { return feedLive() ? 'change-stream' : 'polling' },
     get stale () {
       if (failClosedAfterMs === undefined || !running) return false

@@ -2,6 +2,7 @@
 import type { preHandlerHookHandler } from 'fastify'
 import type { AuthHeaders, AuthOutcome } from './authenticate.js'
 import type { AccessClaims, AccessTokenService, RevocationList } from './tokens/types.js'
+import type { RouteAuthConfig, RouteAuthMode } from './route-policy/index.js'
 
 /**
  * Augment to type claims of your own (as @fastify/jwt's `FastifyJWT`):
@@ -32,7 +33,7 @@ export interface AuthgateDecorator {
   storeReady: () => Promise<boolean>
 }
 
-export type RouteAuthMode = 'required' | 'optional' | 'none'
+export type { RouteAuthMode } from './route-policy/index.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -44,10 +45,17 @@ declare module 'fastify' {
     authenticate: preHandlerHookHandler
     authgate: AuthgateDecorator
   }
+  /**
+   * authgate's namespace in a route's `config`: `auth` and `roles` (compiled at registration; a bad value fails it).
+   * `role`, `scope`, `scopes` and `claims` are reserved (refused); other keys belong to Fastify and other plugins.
+   */
   interface FastifyContextConfig {
-    /** Default 'required' where the authgate preHandler runs. */
-    auth?: RouteAuthMode
-    /** The user must hold at least one of these roles (any-of), else 403 AUTH_FORBIDDEN. */
+    /**
+     * 'required', 'optional', 'none', or `{ mode, roles }` (mode default 'required'; unknown keys are refused).
+     * Absent: 'required' when `roles` is given, else the plugin's `defaultAuth` ('required' under `app.authenticate`).
+     */
+    auth?: RouteAuthMode | (RouteAuthConfig & object)
+    /** The user must hold at least one of these roles (any-of), else 403 AUTH_FORBIDDEN. Not with `auth: 'none'`. */
     roles?: string[]
   }
 }

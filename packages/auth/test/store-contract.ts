@@ -4,6 +4,7 @@ import type { Test } from 'tap'
 import { AuthError } from '../src/errors.js'
 import { MAX_PREVIOUS_HASHES, type NewSession, type SessionStore } from '../src/stores/store.js'
 import { addUser, findUserByEmail, normaliseEmail } from '../src/stores/users.js'
+import { hasOidcStore } from '../src/stores/oidc.js'
 
 export type StoreFactory = (t: Test) => Promise<SessionStore>
 
@@ -27,6 +28,44 @@ function rotateInput (currentHash: string, nextHash = hash(), now = new Date()) 
 }
 
 export function storeContract (t: Test, factory: StoreFactory): void {
+  t.test('oidc identities: linked once per (provider, subject), never by anything else', async (t) => {
+    const store = await factory(t)
+    t.ok(hasOidcStore(store), 'the built-in stores can hold OIDC identities')
+    if (!hasOidcStore(store)) return
+    const oidc = store.oidcStore()
+    const subject = `sub-${randomUUID()}`
+    const createdAt = new Date()
+    t.equal(await oidc.findIdentity('alpha', subject), null)
+    t.equal(await oidc.linkIdentity({ provider: 'alpha', subject, userId: 'u-1', createdAt }), true)
+    t.equal(await oidc.linkIdentity({ provider: 'alpha', subject, userId: 'u-2', createdAt }), false, 'a second link of the same identity is refused')
+    t.match(await oidc.findIdentity('alpha', subject), { provider: 'alpha', subject, userId: 'u-1' }, 'the first link stands')
+    t.equal(await oidc.findIdentity('beta', subject), null, 'the same sub at another provider is another identity')
+    t.equal(await oidc.linkIdentity({ provider: 'beta', subject, userId: 'u-3', createdAt }), true)
+    t.equal((await oidc.findIdentity('beta', subject))?.userId, 'u-3')
+    // `alpha` + `x:y` and `alpha:x` + `y` must not meet in one key.
+    t.equal(await oidc.findIdentity('alpha', `${subject}:x`), null)
+  })
+
+  t.test('oidc login states: taken exactly once, never after expiry', async (t) => {
+    const store = await factory(t)
+    if (!hasOidcStore(store)) return t.fail('no oidcStore()')
+    const oidc = store.oidcStore()
+    const now = new Date()
+    const state = (id: string, expiresAt: Date) => ({
+      id, provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', expiresAt
+    })
+    const live = hash()
+    await oidc.saveLoginState(state(live, new Date(now.getTime() + 60_000)))
+    const [first, second] = await Promise.all([oidc.takeLoginState(live, now), oidc.takeLoginState(live, now)])
+    t.equal([first, second].filter((taken) => taken !== null).length, 1, 'two concurrent takes: exactly one gets it')
+    t.match(first ?? second, { id: live, provider: 'alpha', nonce: 'n', codeVerifier: 'v', returnTo: '/' })
+    t.equal(await oidc.takeLoginState(live, now), null, 'gone once taken')
+    const expired = hash()
+    await oidc.saveLoginState(state(expired, new Date(now.getTime() - 1)))
+    t.equal(await oidc.takeLoginState(expired, now), null, 'an expired state is never handed out')
+    t.equal(await oidc.takeLoginState(hash(), now), null, 'unknown')
+  })
+
   t.test('findByTokenHash: the live session holding the hash as current token only', async (t) => {
     const store = await factory(t)
     const session = await store.createSession(newSession())

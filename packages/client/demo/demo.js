@@ -132,6 +132,29 @@ function prettyJson (text) {
   try { return JSON.stringify(JSON.parse(text), null, 2) } catch { return text }
 }
 
+/**
+ * "Sign in with …" links for the OIDC providers the gateway offers (none: the endpoint answers 404). A plain link:
+ * the sign-in is a top-level navigation to the provider and back; on return the start-up refresh below picks up
+ * the session from the refresh cookie the callback set (no token ever travels in the URL).
+ */
+async function showProviders () {
+  const response = await fetch('/auth/oidc/providers', { credentials: 'same-origin' }).catch(() => null)
+  if (response === null || !response.ok) return
+  const { providers } = await response.json()
+  const returnTo = location.pathname
+  const links = (Array.isArray(providers) ? providers : []).map((provider) => {
+    const link = document.createElement('a')
+    link.className = 'button'
+    link.id = `oidc-${provider.name}`
+    link.href = `${provider.login}?returnTo=${encodeURIComponent(returnTo)}`
+    link.textContent = `Sign in with ${provider.name}` // textContent: names come from configuration, never markup
+    return link
+  })
+  $('oidc-providers').replaceChildren(...links)
+  $('oidc-providers').hidden = links.length === 0
+}
+showProviders().catch(() => {})
+
 // A reload loses the in-memory access token but not the HttpOnly refresh cookie: try to resume the session.
 setStatus('Resuming session…')
 if (await client.refresh()) await showApp()

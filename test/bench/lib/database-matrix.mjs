@@ -16,7 +16,7 @@ export function primaryServer () {
  * Starts, for each other server, its database and an auth-endpoints server with the bench user in a fresh database.
  * A server that cannot start is reported (`missing`), not fatal. Its database goes to `onDatabase` (stopped by the
  * caller), its auth server is a child process (stopped with the others).
- * @returns {Promise<Array<{ server: string, kind?: string, port?: number, missing?: string }>>}
+ * @returns {Promise<Array<{ server: string, kind?: string, port?: number, pid?: number, missing?: string }>>}
  */
 export async function startOtherDatabases ({ ts, keysDir, user, database, log, onDatabase }) {
   const others = TEST_DATABASES.filter((server) => server !== primaryServer())
@@ -33,7 +33,7 @@ export async function startOtherDatabases ({ ts, keysDir, user, database, log, o
         env: { BENCH_AUTH: JSON.stringify({ mongoUrl: db.url, database, algorithm: 'EdDSA', keysDir, issuer: ISSUER, audience: AUDIENCE, user }) }
       })
       log(`database ${server}: ${db.kind} at ${db.url}`)
-      return { server, kind: db.kind, port: auth.port }
+      return { server, kind: db.kind, port: auth.port, pid: auth.pid }
     } catch (error) {
       const missing = String(error instanceof Error ? error.message : error).split('\n')[0] ?? 'failed'
       log(`! database ${server}: ${missing}`)

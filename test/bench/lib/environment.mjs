@@ -1,5 +1,7 @@
-// Everything the scenarios run against, started once per bench run on loopback: upstream, plain proxy, nginx, the
-// test database, keys and tokens, the gateways in their configurations, the auth endpoints. A piece that cannot
+// Everything the scenarios run against, started once per bench run on loopback: upstream, plain proxy and its peers
+// (http-proxy, fast-proxy-lite), nginx (plain and in front of the gateway's /auth/verify), the test database, keys
+// and tokens, a trusted external issuer, the gateways in their configurations, the auth endpoints (database and
+// in-memory store). `env.pids` names each server's process for the CPU-per-request measurement (lib/cpu.mjs). A piece that cannot
 // start does not stop the run: its scenarios are reported as skipped with the reason (`env.missing`).
 import { join } from 'node:path'
 import { startTestDatabase } from '../../mongo/test-database.mjs'
@@ -10,11 +12,18 @@ import { typescriptNode } from './typescript.mjs'
 import { AUDIENCE, ISSUER, TOKEN_TTL_SECONDS, writeGatewayConfig } from './gateway-config.mjs'
 import { startGatewayWorkers } from './gateway-workers.mjs'
 import { startOtherDatabases } from './database-matrix.mjs'
+import { probe } from './load.mjs'
 
 export const ALGORITHMS = ['EdDSA', 'HS256', 'ES256', 'RS256']
 export const BENCH_USER = { email: 'bench@example.com', password: 'bench password, long enough' }
 export const DATABASE = 'authgate_bench'
 export const REVOCATION_DATABASE = 'authgate_bench_revocation'
+
+/** How many times the external issuer's JWKS has been fetched (servers/jwks-issuer.mjs). */
+async function jwksHits (port) {
+  const answer = await probe(port, { path: '/jwks-hits' })
+  return answer.status === 200 ? Number(JSON.parse(answer.body).hits) : Number.NaN
+}
 
 /**
  * @param {{ dir: string, revoked: number, log: (line: string) => void, cpuProfDir?: string,
@@ -27,7 +36,7 @@ export async function startEnvironment ({ dir, revoked, log, cpuProfDir, onDatab
   /** @type {Record<string, string>} why a piece is missing, by piece name */
   const missing = {}
   /** @type {Record<string, any>} */
-  const env = { missing, ports: {}, tokens: {}, notes: [] }
+  const env = { missing, ports: {}, pids: {}, tokens: {}, notes: [] }
   const attempt = async (piece, start) => {
     try { return await start() } catch (error) {
       missing[piece] = String(error instanceof Error ? error.message : error).split('\n')[0] ?? 'failed'
@@ -41,10 +50,17 @@ export async function startEnvironment ({ dir, revoked, log, cpuProfDir, onDatab
   const upstream = await startNodeServer('upstream', join(SERVERS_DIR, 'upstream.mjs'))
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`
   env.ports.upstream = upstream.port
+  env.pids.upstream = upstream.pid
 
   const nginxBin = ensureNginx(log)
-  const [proxy, nginx, db] = await Promise.all([
-    attempt('proxy-plain', () => startNodeServer('proxy-plain', join(SERVERS_DIR, 'proxy-plain.mjs'), { env: { UPSTREAM_URL: upstreamUrl } })),
+  const plainProxy = (/** @type {string} */ name) => attempt(name, () => startNodeServer(name, join(SERVERS_DIR, `${name}.mjs`), { env: { UPSTREAM_URL: upstreamUrl } }))
+  const [proxy, httpProxy, fastProxy, issuer, nginx, db] = await Promise.all([
+    plainProxy('proxy-plain'),
+    plainProxy('node-http-proxy'),
+    plainProxy('fast-proxy-lite'),
+    attempt('external-issuer', () => startNodeServer('external-issuer', join(SERVERS_DIR, 'jwks-issuer.mjs'), {
+      env: { BENCH_ISSUER: JSON.stringify({ audience: AUDIENCE, ttlSeconds: TOKEN_TTL_SECONDS }) }
+    })),
     attempt('nginx', async () => {
       if (!nginxBin.bin) throw new Error(nginxBin.reason)
       return startNginx({ bin: nginxBin.bin, dir: join(dir, 'nginx'), upstreamPort: upstream.port, core: SERVER_CORE })
@@ -56,8 +72,11 @@ export async function startEnvironment ({ dir, revoked, log, cpuProfDir, onDatab
       return starting
     })
   ])
-  env.ports['proxy-plain'] = proxy?.port
-  env.ports.nginx = nginx?.port
+  for (const [name, server] of /** @type {const} */ ([['proxy-plain', proxy], ['node-http-proxy', httpProxy], ['fast-proxy-lite', fastProxy], ['nginx', nginx]])) {
+    env.ports[name] = server?.port
+    env.pids[name] = server?.pid
+  }
+  if (issuer) env.external = { token: issuer.ready.token, jwksHits: async () => jwksHits(issuer.port) }
   env.db = db
   if (db) log(`database: ${db.kind} at ${db.url}`)
   if ('error' in ts) return env
@@ -89,6 +108,7 @@ export async function startEnvironment ({ dir, revoked, log, cpuProfDir, onDatab
     const nodeArgs = cpuProfDir && name === 'eddsa' ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : []
     return startNodeServer(`gateway-${name}`, join(SERVERS_DIR, 'gateway-server.mjs'), { ts, nodeArgs, env: { BENCH_GATEWAY_CONFIG: config } })
   })
+  const otherDatabases = startOtherDatabases({ ts, keysDir: env.tokens.EdDSA.keysDir, user: BENCH_USER, database: DATABASE, log, onDatabase })
   const started = await Promise.all([
     ...ALGORITHMS.map((algorithm) => gateway(algorithm.toLowerCase(), algorithm)),
     seeding.then((seeded) => {
@@ -105,17 +125,45 @@ export async function startEnvironment ({ dir, revoked, log, cpuProfDir, onDatab
         ts,
         env: { BENCH_AUTH: JSON.stringify({ mongoUrl: mongo.url, database: mongo.database, algorithm: 'EdDSA', keysDir: env.tokens.EdDSA.keysDir, issuer: ISSUER, audience: AUDIENCE }) }
       }))
-      : undefined
+      : undefined,
+    // gateway-auth-external: the EdDSA gateway's configuration plus the external issuer, in a process of its own so
+    // gateway-auth-eddsa keeps measuring a gateway without one.
+    issuer
+      ? gateway('external', 'EdDSA', {
+        trustedIssuers: [{ issuer: issuer.ready.issuer, jwksUrl: issuer.ready.jwksUrl, audience: AUDIENCE, algorithms: ['EdDSA'], claims: { roles: 'roles' } }]
+      })
+      : undefined,
+    // refresh-memory: the auth endpoints on the in-memory store (no database), the bench user added to it.
+    attempt('auth-memory', () => startNodeServer('auth-memory', join(SERVERS_DIR, 'auth-server.mjs'), {
+      ts,
+      env: { BENCH_AUTH: JSON.stringify({ memory: true, user: BENCH_USER, algorithm: 'EdDSA', keysDir: env.tokens.EdDSA.keysDir, issuer: ISSUER, audience: AUDIENCE }) }
+    }))
   ])
-  const names = [...ALGORITHMS.map((algorithm) => `gateway-${algorithm.toLowerCase()}`), 'gateway-revocation', 'gateway-workers', 'gateway-login', 'auth-endpoints']
-  names.forEach((name, index) => { env.ports[name] = started[index]?.port })
+  const names = [...ALGORITHMS.map((algorithm) => `gateway-${algorithm.toLowerCase()}`), 'gateway-revocation', 'gateway-workers', 'gateway-login', 'auth-endpoints', 'gateway-external', 'auth-memory']
+  names.forEach((name, index) => {
+    env.ports[name] = started[index]?.port
+    env.pids[name] = started[index]?.pid
+  })
+  if (!issuer) missing['gateway-external'] ??= `no external issuer (${missing['external-issuer']})`
+  // nginx-forward-auth: nginx in front of the upstream, asking the EdDSA gateway's /auth/verify for every request.
+  const verifier = env.ports['gateway-eddsa']
+  const forwardAuth = verifier === undefined
+    ? undefined
+    : await attempt('nginx-forward-auth', async () => {
+      if (!nginxBin.bin) throw new Error(nginxBin.reason)
+      return startNginx({ bin: nginxBin.bin, dir: join(dir, 'nginx-forward-auth'), upstreamPort: upstream.port, authgatePort: verifier, core: SERVER_CORE })
+    })
+  if (verifier === undefined) missing['nginx-forward-auth'] ??= `no EdDSA gateway (${missing['gateway-eddsa'] ?? 'not started'})`
+  env.ports['nginx-forward-auth'] = forwardAuth?.port
+  env.pids['nginx-forward-auth'] = forwardAuth?.pid
   // What the revocation gateway logged, for the failure report when its list does not fill.
   env.revocationLog = () => started[ALGORITHMS.length]?.stdoutTail ?? []
   if (db) pinPid(db.pid, SERVER_CORE)
   env.workers = started[ALGORITHMS.length + 1]
   if (!db) for (const name of ['gateway-revocation', 'gateway-login', 'auth-endpoints']) missing[name] ??= `no database (${missing.database})`
   else if (!env.seeded) missing['gateway-revocation'] ??= `seeding failed (${missing.seed})`
-  // refresh, refresh-storm and login again on every other test database server, for the side-by-side table.
-  env.otherDatabases = await startOtherDatabases({ ts, keysDir: env.tokens.EdDSA.keysDir, user: BENCH_USER, database: DATABASE, log, onDatabase })
+  // Started beside the gateways (a JVM takes its time): refresh, refresh-storm and login again on every other test
+  // database server, for the side-by-side table.
+  env.otherDatabases = await otherDatabases
   return env
 }

@@ -10,18 +10,20 @@ export const TOKEN_TTL_SECONDS = 3600
 
 /**
  * @param {{ dir: string, name: string, algorithm: string, keysDir: string, upstreamUrl: string, port?: number,
- *   workers?: number, mongo?: { url: string, database: string }, rateLimit?: false }} options
- *   rateLimit: false turns the login/refresh limits off (the login storm comes from one loopback address, "one IP")
+ *   workers?: number, mongo?: { url: string, database: string }, rateLimit?: false,
+ *   trustedIssuers?: Array<Record<string, unknown>> }} options
+ *   rateLimit: false turns the login/refresh limits off (the login storm comes from one loopback address, "one IP");
+ *   trustedIssuers: tokens.trustedIssuers as written in the file (gateway-auth-external)
  * @returns {string} path of the written file
  */
-export function writeGatewayConfig ({ dir, name, algorithm, keysDir, upstreamUrl, port, workers, mongo, rateLimit }) {
+export function writeGatewayConfig ({ dir, name, algorithm, keysDir, upstreamUrl, port, workers, mongo, rateLimit, trustedIssuers }) {
   const config = {
     ...(rateLimit === false ? { rateLimit: false } : {}),
     server: { host: '127.0.0.1', port: port ?? 0, ...(workers === undefined ? {} : { workers }) },
     // warn, not info: a log line per request would measure pino and the pipe, not the gateway's auth path.
     log: { level: 'warn' },
     ...(mongo ? { store: { mongodb: { url: mongo.url, database: mongo.database } } } : {}),
-    tokens: { algorithm, keysDir, issuer: ISSUER, audience: AUDIENCE, accessTtl: `${TOKEN_TTL_SECONDS}s` },
+    tokens: { algorithm, keysDir, issuer: ISSUER, audience: AUDIENCE, accessTtl: `${TOKEN_TTL_SECONDS}s`, ...(trustedIssuers ? { trustedIssuers } : {}) },
     routes: [
       { prefix: '/public', upstream: upstreamUrl, auth: 'none' },
       { prefix: '/api', upstream: upstreamUrl, auth: 'required' }

@@ -10,6 +10,7 @@ import { startChild, waitForPort } from './children.mjs'
 import { ALL_CORES, allowedCores, childPids } from './placement.mjs'
 import { REPO_ROOT } from './typescript.mjs'
 import { writeGatewayConfig } from './gateway-config.mjs'
+import { START_TIMEOUT_MS } from './servers.mjs'
 
 export const WORKERS = 2
 
@@ -22,8 +23,8 @@ export async function startGatewayWorkers ({ dir, ts, upstreamUrl, keysDir }) {
     core: ALL_CORES, env: { ...process.env, ...ts.env }
   })
   try {
-    // Three processes transpile the TypeScript sources at once: on a busy machine that alone has taken 30 s and more.
-    await waitForPort(handle, port, 90_000)
+    // Three processes load the sources at once (lib/servers.mjs START_TIMEOUT_MS: why the limit is generous).
+    await waitForPort(handle, port, START_TIMEOUT_MS)
   } catch (error) {
     await handle.stop()
     throw error

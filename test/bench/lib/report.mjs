@@ -1,5 +1,6 @@
-// results.json (the contract: `{ scenarios: { NAME: { rps, p50, p99, errors } }, ratios: { NAME: number } }`, plus
-// `skipped`/`failed` entries and a `meta` block) and the table printed on stdout.
+// results.json (the contract: `{ scenarios: { NAME: { rps, p50, p99, errors, cpuUsPerRequest } }, ratios: { NAME: number } }`,
+// plus `skipped`/`failed` entries and a `meta` block) and the table printed on stdout. Ratios named `cpu:A/B` are of
+// CPU µs per request (lower is better for A), the others of req/s.
 import { writeFileSync } from 'node:fs'
 
 /** Ratios of median rps; null when either side has no number (skipped or failed), with the reason in the table. */
@@ -11,6 +12,28 @@ export function computeRatios (scenarios, pairs) {
     const b = scenarios[bottom]
     const usable = (entry) => entry && typeof entry.rps === 'number' && entry.rps > 0 && !entry.failed
     ratios[`${top}/${bottom}`] = usable(a) && usable(b) ? Math.round((a.rps / b.rps) * 1000) / 1000 : null
+  }
+  return ratios
+}
+
+/**
+ * Ratios of CPU µs per request, keyed `cpu:A/B`; `A.part` names one process of a scenario measured as several
+ * (`nginx-forward-auth.authgate`). Null when either side has no figure.
+ */
+export function computeCpuRatios (scenarios, pairs) {
+  /** @type {Record<string, number | null>} */
+  const ratios = {}
+  const cpuOf = (/** @type {string} */ name) => {
+    const [scenario, part] = name.split('.')
+    const entry = scenarios[scenario ?? '']
+    if (!entry || entry.failed || entry.skipped) return undefined
+    const value = part === undefined ? entry.cpuUsPerRequest : entry.cpuParts?.[part]
+    return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined
+  }
+  for (const [top, bottom] of pairs) {
+    const a = cpuOf(top)
+    const b = cpuOf(bottom)
+    ratios[`cpu:${top}/${bottom}`] = a !== undefined && b !== undefined ? Math.round((a / b) * 1000) / 1000 : null
   }
   return ratios
 }
@@ -31,6 +54,9 @@ function note (entry) {
   if (entry.failed) parts.push(`FAILED: ${entry.failed}`)
   if (entry.rotationsPerSec !== undefined) parts.push(`${num(entry.rotationsPerSec)} rotations/s, ${entry.falseReuse} false reuse, ${entry.forks} forks`)
   if (entry.p99Ratio !== undefined) parts.push(`req/s = logins/s; Bearer p99 idle ${num(entry.idleP99, 2)} ms, during the storm ${num(entry.stormP99, 2)} ms (× ${num(entry.p99Ratio, 2)})`)
+  if (entry.cpuParts !== undefined) parts.push(`CPU µs/req ${Object.entries(entry.cpuParts).map(([label, us]) => `${label} ${num(us, 1)}`).join(' + ')}`)
+  if (entry.jwksFetches !== undefined) parts.push(`${entry.jwksFetches} JWKS fetches while measured`)
+  if (entry.roundTripsPerRotation !== undefined) parts.push(`${num(entry.roundTripsPerRotation, 1)} round trips/rotation`)
   if (entry.placement !== undefined) parts.push(entry.placement)
   return parts.join('; ')
 }
@@ -38,15 +64,15 @@ function note (entry) {
 /** The readable table: one line per scenario, then the ratios. Markdown-compatible, so docs can paste it. */
 export function formatTable (scenarios, ratios) {
   const lines = [
-    `| ${pad('scenario', 24)} | ${pad('req/s', 8, true)} | ${pad('p50 ms', 8, true)} | ${pad('p99 ms', 8, true)} | ${pad('errors', 7, true)} | notes`,
-    `|${'-'.repeat(26)}|${'-'.repeat(9)}:|${'-'.repeat(9)}:|${'-'.repeat(9)}:|${'-'.repeat(8)}:|------`
+    `| ${pad('scenario', 26)} | ${pad('req/s', 8, true)} | ${pad('p50 ms', 8, true)} | ${pad('p99 ms', 8, true)} | ${pad('errors', 7, true)} | ${pad('CPU µs/req', 10, true)} | notes`,
+    `|${'-'.repeat(28)}|${'-'.repeat(9)}:|${'-'.repeat(9)}:|${'-'.repeat(9)}:|${'-'.repeat(8)}:|${'-'.repeat(11)}:|------`
   ]
   for (const [name, entry] of Object.entries(scenarios)) {
-    lines.push(`| ${pad(name, 24)} | ${pad(num(entry.rps), 8, true)} | ${pad(num(entry.p50, 1), 8, true)} | ${pad(num(entry.p99, 1), 8, true)} | ${pad(entry.skipped ? '–' : num(entry.errors), 7, true)} | ${note(entry)}`)
+    lines.push(`| ${pad(name, 26)} | ${pad(num(entry.rps), 8, true)} | ${pad(num(entry.p50, 1), 8, true)} | ${pad(num(entry.p99, 1), 8, true)} | ${pad(entry.skipped ? '–' : num(entry.errors), 7, true)} | ${pad(num(entry.cpuUsPerRequest, 1), 10, true)} | ${note(entry)}`)
   }
-  lines.push('', `| ${pad('ratio (req/s)', 40)} | ${pad('value', 6, true)} |`, `|${'-'.repeat(42)}|${'-'.repeat(7)}:|`)
+  lines.push('', `| ${pad('ratio (req/s; CPU µs/req for cpu:)', 50)} | ${pad('value', 6, true)} |`, `|${'-'.repeat(52)}|${'-'.repeat(7)}:|`)
   for (const [name, value] of Object.entries(ratios)) {
-    lines.push(`| ${pad(name, 40)} | ${pad(value === null ? 'n/a' : num(value, 2), 6, true)} |`)
+    lines.push(`| ${pad(name, 50)} | ${pad(value === null ? 'n/a' : num(value, 2), 6, true)} |`)
   }
   return lines.join('\n')
 }

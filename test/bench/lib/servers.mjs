@@ -6,6 +6,12 @@ import { pinPid, SERVER_CORE } from './placement.mjs'
 
 export const SERVERS_DIR = fileURLToPath(new URL('../servers/', import.meta.url))
 export const SETUP_DIR = fileURLToPath(new URL('../setup/', import.meta.url))
+/**
+ * How long a server may take to print its ready line. A dozen start together (each ≈ 2.3 s of CPU with a warm
+ * transpile cache); with other work on the machine (load 15–18 seen) that took over 60 s, and a scenario skipped for
+ * a slow start says nothing about the server, so the limit is generous.
+ */
+export const START_TIMEOUT_MS = 150_000
 
 /**
  * @param {string} name
@@ -20,7 +26,7 @@ export async function startNodeServer (name, script, options = {}) {
   const handle = startChild(name, process.execPath, args, { env: { ...process.env, ...options.ts?.env, ...options.env } })
   let ready
   try {
-    ready = await waitForReadyLine(handle, options.timeoutMs ?? 60_000)
+    ready = await waitForReadyLine(handle, options.timeoutMs ?? START_TIMEOUT_MS)
   } catch (error) {
     await handle.stop()
     throw error

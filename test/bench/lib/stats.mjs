@@ -1,10 +1,13 @@
 // Medians over the measured runs: a single 10 s run on a shared 2-core machine varies by up to ~28 %
 // (PERF-NOTES.md), the median of three is what the team compares.
 
-/** Median of numbers (mean of the middle two for an even count); NaN for none. */
+/**
+ * Median of numbers (mean of the middle two for an even count), NaN left out (a run whose CPU could not be read
+ * has no figure, and must not turn the others' into none); NaN when nothing is left.
+ */
 export function median (values) {
-  if (values.length === 0) return Number.NaN
-  const sorted = [...values].sort((a, b) => a - b)
+  const sorted = values.filter((value) => !Number.isNaN(value)).sort((a, b) => a - b)
+  if (sorted.length === 0) return Number.NaN
   const middle = Math.floor(sorted.length / 2)
   return sorted.length % 2 ? /** @type {number} */ (sorted[middle]) : (/** @type {number} */ (sorted[middle - 1]) + /** @type {number} */ (sorted[middle])) / 2
 }
@@ -30,11 +33,17 @@ export function aggregate (runs) {
     runs: runs.length
   }
   const extra = /** @type {Record<string, number>} */ ({})
-  for (const key of ['rotationsPerSec', 'idleP99', 'stormP99', 'p99Ratio', 'roundTripsPerRotation']) {
-    // Latencies and their ratio keep two decimals (a p99 of 1.4 ms is not 1 ms).
-    if (runs.some((run) => key in run)) extra[key] = round(median(runs.map((run) => run[key] ?? 0)), key === 'rotationsPerSec' ? 0 : 2)
+  for (const key of ['rotationsPerSec', 'idleP99', 'stormP99', 'p99Ratio', 'roundTripsPerRotation', 'cpuUsPerRequest', 'cpuSystemUsPerRequest']) {
+    // Latencies and their ratio keep two decimals (a p99 of 1.4 ms is not 1 ms); CPU µs one.
+    const digits = key === 'rotationsPerSec' ? 0 : key.startsWith('cpu') ? 1 : 2
+    if (runs.some((run) => key in run)) extra[key] = round(median(runs.map((run) => run[key] ?? 0)), digits)
   }
-  for (const key of ['falseReuse', 'forks']) {
+  /** @type {Record<string, number>} per process of a scenario measured as several, medians */
+  const cpuParts = {}
+  for (const label of new Set(runs.flatMap((run) => Object.keys(run.cpuParts ?? {})))) {
+    cpuParts[label] = round(median(runs.map((run) => run.cpuParts?.[label] ?? Number.NaN)), 1)
+  }
+  for (const key of ['falseReuse', 'forks', 'jwksFetches']) {
     if (runs.some((run) => key in run)) extra[key] = runs.reduce((sum, run) => sum + (run[key] ?? 0), 0)
   }
   /** @type {Record<string, number>} */
@@ -42,7 +51,7 @@ export function aggregate (runs) {
   for (const run of runs) for (const [code, n] of Object.entries(run.statusCodes ?? {})) statusCodes[code] = (statusCodes[code] ?? 0) + n
   // Where the multi-worker gateway ran, as seen in the last run (a description, not a number).
   const placement = runs.at(-1)?.placement
-  return { ...result, ...extra, statusCodes, ...(placement === undefined ? {} : { placement }) }
+  return { ...result, ...extra, ...(Object.keys(cpuParts).length ? { cpuParts } : {}), statusCodes, ...(placement === undefined ? {} : { placement }) }
 }
 
 function round (value, digits = 0) {

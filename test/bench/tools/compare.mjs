@@ -6,10 +6,10 @@
 // rounds, the order rotated each round. On a shared machine absolute req/s drift by tens of percent between
 // minutes; the ratio to proxy-plain within one round drifts much less, so each round's ratios are computed and
 // their medians reported, with each server's own CPU time per answered request (user + kernel, from /proc), which
-// depends far less on what else the machine runs than req/s does. --baselines adds upstream-direct and nginx-proxy
+// compares servers only when each has its core to itself (under other load it rises too, unevenly). --baselines adds upstream-direct and nginx-proxy
 // (nginx's CPU includes its worker). --cpu-prof profiles proxy-plain and the gateways (one .cpuprofile per process, written when
 // they stop); summarise with tools/profile-summary.mjs. Loopback only; every run bounded by --seconds.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -20,6 +20,7 @@ import { SERVERS_DIR, SETUP_DIR, startNodeServer } from '../lib/servers.mjs'
 import { typescriptNode } from '../lib/typescript.mjs'
 import { AUDIENCE, ISSUER, TOKEN_TTL_SECONDS, writeGatewayConfig } from '../lib/gateway-config.mjs'
 import { median } from '../lib/stats.mjs'
+import { startCpuMeter } from '../lib/cpu.mjs'
 import { ensureNginx, startNginx } from '../lib/nginx.mjs'
 import { SERVER_CORE } from '../lib/placement.mjs'
 
@@ -47,28 +48,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 
 const ts = typescriptNode()
 if ('error' in ts) throw new Error(ts.error)
-/**
- * CPU seconds (user and system, all threads) a process and its live children (nginx's worker) have used so far,
- * from /proc; NaN where there is no /proc.
- */
-function cpuTimes (pid) {
-  if (pid === undefined) return { user: Number.NaN, system: Number.NaN }
-  try {
-    // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are the 12th and 13th.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(')').pop()?.trim().split(' ') ?? []
-    const times = { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 }
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(' ').filter(Boolean)) {
-        const more = cpuTimes(Number(child))
-        times.user += more.user
-        times.system += more.system
-      }
-    }
-    return times
-  } catch {
-    return { user: Number.NaN, system: Number.NaN }
-  }
-}
 const profArgs = (name) => args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof'], name)}`] : []
 
 try {
@@ -83,7 +62,7 @@ try {
   const { keysDir, token } = setup.ready.tokens.EdDSA
   const config = writeGatewayConfig({ dir, name: 'eddsa', algorithm: 'EdDSA', keysDir, upstreamUrl })
   const gatewayAt = (root, name) => {
-    const rootTs = { args: ts.args, env: { ...ts.env, TS_NODE_PROJECT: join(root, 'test', 'tsconfig.json') } }
+    const rootTs = { args: ts.args, env: ts.env }
     return startNodeServer(name, join(root, 'test', 'bench', 'servers', 'gateway-server.mjs'), {
       ts: rootTs, nodeArgs: profArgs(name), env: { BENCH_GATEWAY_CONFIG: config }
     })
@@ -134,14 +113,12 @@ try {
     /** @type {Record<string, { rps: number, p99: number, errors: number, requests: number, cpuUs: number, systemUs: number }>} */
     const sample = {}
     for (const scenario of order) {
-      // The server's own CPU time per answered request: unlike req/s, it hardly depends on what else the machine runs.
-      const cpuBefore = cpuTimes(scenario.pid)
+      // The server's own CPU time per answered request (lib/cpu.mjs, as `pnpm bench` measures it).
+      const meter = startCpuMeter({ server: scenario.pid })
       const result = await runAutocannon(scenario.port, scenario.target, { seconds, connections })
-      const cpuAfter = cpuTimes(scenario.pid)
+      const cpu = meter.stop(result.requests)
       served.set(scenario.pid, (served.get(scenario.pid) ?? 0) + result.requests)
-      const perRequest = (/** @type {number} */ secondsUsed) => (secondsUsed * 1e6) / Math.max(1, result.requests)
-      const systemUs = perRequest(cpuAfter.system - cpuBefore.system)
-      sample[scenario.name] = { ...result, cpuUs: perRequest(cpuAfter.user - cpuBefore.user) + systemUs, systemUs }
+      sample[scenario.name] = { ...result, cpuUs: cpu.total, systemUs: cpu.system }
     }
     const base = sample['proxy-plain']?.rps ?? Number.NaN
     const line = scenarios.map((scenario) => {

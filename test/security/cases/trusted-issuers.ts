@@ -8,6 +8,7 @@ import { AUDIENCE, ISSUER, type AttackTarget } from '../lib/target.js'
 import { routesTo } from '../lib/siblings.js'
 import { forge, hmac, nowSeconds } from '../lib/forge.js'
 import { settled, startExternalIssuer, type ExternalIssuer } from '../lib/external-issuer.js'
+import { sidOf } from '../lib/websocket-session.js'
 
 const INVALID: Expectation = { status: 401, code: 'AUTH_TOKEN_INVALID', upstream: 'untouched' }
 const UNAVAILABLE: Expectation = { status: 503, code: 'AUTH_KEYS_UNAVAILABLE', upstream: 'untouched' }
@@ -62,9 +63,17 @@ function setup (target: AttackTarget): Promise<ExternalSetup> {
   return started
 }
 
-function bearer (gateway: AttackTarget, token: string, path = '/api/whoami'): Promise<Outcome> {
-  return gateway.request(path, { headers: { authorization: `Bearer ${token}` } })
+function bearer (gateway: AttackTarget, token: string, path = '/api/whoami', method = 'GET'): Promise<Outcome> {
+  return gateway.request(path, { method, headers: { authorization: `Bearer ${token}` } })
 }
+
+/** Asserts `token` answers 200 on `/auth/me` (no upstream involved), past the start-up JWKS 503. */
+async function accepted (gateway: AttackTarget, token: string, what: string): Promise<void> {
+  const answer = await settled(() => bearer(gateway, token, '/auth/me'))
+  if (answer.status !== 200) throw new Error(`${what} answered ${answer.status}`)
+}
+
+let users = 0
 
 /** Sends each token; the first answer that is not `expected` is returned, else the last (so every spelling is asserted). */
 async function each (gateway: AttackTarget, tokens: readonly string[], expected: number): Promise<Outcome> {
@@ -194,6 +203,75 @@ export const trustedIssuerCases: AttackCase[] = [
       const { gateway } = await setup(target)
       const own = await bearer(gateway, gateway.token('own-user'))
       if (own.status !== 200) throw new Error(`an authgate token answered ${own.status}`)
+    }
+  },
+  {
+    id: 'A.23',
+    name: 'trusted issuer: replaying an external token after its user\'s logout-all (`POST /auth/logout-all` sent with that token)',
+    expect: { status: 401, code: 'AUTH_SESSION_REVOKED', upstream: 'untouched' },
+    also: 'revoked by (issuer, sub) and `iat`: the same `sub` at issuer B, and a token of A issued a second later, still pass',
+    attack: async (target) => {
+      const { gateway, a } = await setup(target)
+      const token = await a.sign({ sub: 'logs-out-everywhere' })
+      await accepted(gateway, token, 'the token before its logout-all')
+      const out = await bearer(gateway, token, '/auth/logout-all', 'POST')
+      if (out.status !== 204) throw new Error(`logout-all answered ${out.status}`)
+      return bearer(gateway, token)
+    },
+    check: async (_outcome, target) => {
+      const { gateway, b } = await setup(target)
+      await accepted(gateway, await b.sign({ sub: 'logs-out-everywhere' }), 'the same sub at issuer B')
+      await new Promise((resolve) => setTimeout(resolve, 1100))
+      const { a } = await setup(target)
+      await accepted(gateway, await a.sign({ sub: 'logs-out-everywhere' }), 'a token issued after the logout-all')
+    }
+  },
+  {
+    id: 'A.23',
+    name: 'trusted issuer: a token whose `sub` is an authgate user\'s id calls logout-all, lists that user\'s sessions and deletes one (issuer confusion)',
+    expect: { status: 404, code: 'AUTH_NOT_FOUND', upstream: 'n/a' },
+    also: 'logout-all revokes only the external user, the session list is empty, and the authgate user\'s token and session stay valid',
+    attack: async (target) => {
+      const { gateway, a } = await setup(target)
+      const own = await gateway.login(`confused-${++users}-${Date.now()}@example.com`)
+      const token = await a.sign({ sub: own.userId })
+      await accepted(gateway, token, 'the external token')
+      const listed = await bearer(gateway, token, '/auth/sessions')
+      if (listed.status !== 200 || listed.body !== '[]') throw new Error(`the session list answered ${listed.status} ${listed.body}`)
+      const deleted = await bearer(gateway, token, `/auth/sessions/${sidOf(own.accessToken)}`, 'DELETE')
+      if ((await bearer(gateway, token, '/auth/logout-all', 'POST')).status !== 204) throw new Error('logout-all refused')
+      await accepted(gateway, own.accessToken, 'the authgate user\'s token, after all three')
+      return deleted
+    }
+  },
+  {
+    id: 'A.23',
+    name: 'trusted issuer: no `iat` (cannot be placed before or after a revocation), or a lifetime `exp - iat` over 24 h (would outlive its revocation)',
+    expect: INVALID,
+    attack: async (target) => {
+      const { gateway, a } = await setup(target)
+      return each(gateway, [await a.sign({ iat: undefined }), await a.sign({ exp: nowSeconds() + 2 * 86_400 })], 401)
+    }
+  },
+  {
+    id: 'A.23',
+    name: 'trusted issuer: a token carrying a `sid` (another user\'s session), `__proto__: { roles: [admin] }`, `constructor`, sent to an admin route',
+    expect: { status: 403, code: 'AUTH_FORBIDDEN', upstream: 'untouched' },
+    also: 'no claim reaches the prototype or authgate\'s own members; on a user route it is forwarded with no `x-session-id`',
+    attack: async (target) => {
+      const { gateway, a } = await setup(target)
+      const token = await a.sign({ sub: 'carrier', sid: 'someone-elses-session', ['__proto__']: { roles: ['admin'] }, constructor: 'x' })
+      return settled(() => bearer(gateway, token, '/admin/x'))
+    },
+    check: async (_outcome, target) => {
+      const { gateway, a } = await setup(target)
+      const before = target.upstream.seen.length
+      const answer = await bearer(gateway, await a.sign({ sub: 'carrier', sid: 'someone-elses-session', ['__proto__']: { roles: ['admin'] } }))
+      const seen = target.upstream.seen.at(-1)
+      if (answer.status !== 200 || target.upstream.seen.length !== before + 1) throw new Error(`the user route answered ${answer.status}`)
+      if (seen?.headers['x-session-id'] !== undefined) throw new Error('a session id was forwarded')
+      const roles = seen?.headers['x-user-roles']
+      if (roles !== undefined && roles !== '') throw new Error(`roles forwarded: ${String(roles)}`)
     }
   }
 ]

@@ -11,8 +11,15 @@ export interface Outcome {
   body: string
 }
 
+/** The "status" of a configuration refused before anything listens: nothing answered, nothing could be reached. */
+export const STARTUP_REFUSED = 0
+
 export interface Expectation {
-  /** Allowed statuses (one, or several when the case itself allows either, e.g. 400 or 401). */
+  /**
+   * Allowed statuses (one, or several when the case itself allows either, e.g. 400 or 401). STARTUP_REFUSED: the
+   * configuration never starts (a route's registration throws, `ready()` fails); the attack answers that status
+   * only when it did, and otherwise the status its request got.
+   */
   status: number | readonly number[]
   /** The AUTH_* code the JSON error body must carry; omit when the answer is not an authgate error (431 from Node). */
   code?: string

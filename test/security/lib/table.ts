@@ -1,12 +1,13 @@
 // Renders docs/security.md from the catalogue's data, so the documented answer of every case is the one its test
 // asserts. table.test.ts fails when the file is stale; `pnpm docs:security` rewrites it.
-import type { AttackCase, CaseGroup } from './case.js'
+import { STARTUP_REFUSED, type AttackCase, type CaseGroup } from './case.js'
 
 function cell (text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\n/g, ' ')
 }
 
 function answer (attack: AttackCase): string {
+  if (attack.expect.status === STARTUP_REFUSED) return 'refused at start-up'
   const status = typeof attack.expect.status === 'number' ? String(attack.expect.status) : attack.expect.status.join(' or ')
   return attack.expect.code === undefined ? status : `${status} \`${attack.expect.code}\``
 }

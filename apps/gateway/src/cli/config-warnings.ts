@@ -8,6 +8,8 @@ import { trustsProxy } from '../trust-proxy.js'
 
 const HOUR_MS = 3_600_000
 const MINUTE_MS = 60_000
+/** Racing tabs and a lost response need seconds; beyond this the grace mostly serves a replayed stolen token. */
+const REUSE_GRACE_WARN_MS = 30_000
 
 /** Whether `url` is plain HTTP to a host other than this machine (by its parsed host name, not a prefix of the text). */
 function plainHttpOffLoopback (url: string): boolean {
@@ -59,7 +61,10 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
   if (config.tokenTimes.maxTtlMs > HOUR_MS) found.push(`tokens.maxTtl is ${duration(config.tokenTimes.maxTtlMs)}: the gateway accepts tokens that live that long (authgate token --ttl)`)
   const toleranceMs = config.tokenTimes.clockToleranceMs
   if (toleranceMs > MINUTE_MS) found.push(`tokens.clockTolerance is ${duration(toleranceMs)}: expired tokens are accepted that long after their exp; synchronise clocks (NTP) and keep it at 60 s or less`)
-  // (tokens.reuseGrace over 60 s is refused outright by the configuration, not merely warned about.)
+  // (tokens.reuseGrace over 60 s is refused outright by the configuration.)
+  if (config.tokenTimes.reuseGraceMs > REUSE_GRACE_WARN_MS) {
+    found.push(`tokens.reuseGrace is ${duration(config.tokenTimes.reuseGraceMs)}: whoever replays a refresh token that long after its rotation gets the successor too, and no reuse is detected; racing tabs need a few seconds (default 10 s)`)
+  }
   if (config.registration) {
     found.push(`auth.registration is true: anyone can create an account and log in (roles ${DEFAULT_ROLES.join(', ')}); turn it off unless strangers should have accounts`)
     const open = routesOpenToRegistration(config)

@@ -8,9 +8,12 @@ import { configWarnings } from './config-warnings.js'
 import { runProbes } from './doctor-probes.js'
 import { checkStartable } from '../startup-checks.js'
 import { buildOffline } from './offline-build.js'
-import { UsageError, flag, out, parseArgs, requiredFlag } from './args.js'
+import { UsageError, flag, out, parseCommand, printHelp, requiredFlag, type CommandSpec } from './args.js'
 
-export const DOCTOR_HELP = `Usage: authgate doctor --config FILE [--url http://127.0.0.1:8080] [--offline] [--strict]
+export const DOCTOR: CommandSpec = {
+  name: 'doctor',
+  options: { config: { type: 'string' }, url: { type: 'string' }, offline: { type: 'boolean' }, strict: { type: 'boolean' } },
+  usage: `Usage: authgate doctor --config FILE [--url http://127.0.0.1:8080] [--offline] [--strict]
 
 Checks the configuration's security settings, then probes the running gateway (at --url, default the
 configured server.host:server.port): forged X-User-Id & co. on every route, and path spellings such as
@@ -21,7 +24,9 @@ Options:
   --config FILE   gateway configuration
   --url URL       where the gateway listens (loopback or your own host)
   --offline       only audit the settings
-  --strict        warnings count as problems (exit 1)`
+  --strict        warnings count as problems (exit 1)
+  -h, --help      this text`
+}
 
 interface Finding { level: 'warning' | 'ok', text: string }
 
@@ -41,12 +46,8 @@ export function auditSettings (config: GatewayConfig, raw?: unknown): Finding[] 
 }
 
 export async function doctorCommand (argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['config', 'url'], ['offline', 'strict'])
-  if (args.flags.has('help')) {
-    out(DOCTOR_HELP)
-    return 0
-  }
-  if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0] ?? ''}`)
+  const args = parseCommand(argv, DOCTOR)
+  if (args.help !== undefined) return printHelp(args.help)
   const { file, raw } = readConfigFile(requiredFlag(args, 'config'))
   const config = parseConfig(raw, { file, env: process.env, form: 'json' })
   const strict = args.flags.has('strict')

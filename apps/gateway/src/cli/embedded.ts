@@ -53,12 +53,13 @@ async function createDemoUser (store: SessionStore): Promise<{ email: string, pa
   throw new Error('could not create a demo user')
 }
 
-export async function embeddedSetup (env: Readonly<Record<string, string | undefined>>, port: number): Promise<EmbeddedSetup> {
+/** `host`: where the gateway listens (the demo upstream stays on loopback either way). */
+export async function embeddedSetup (env: Readonly<Record<string, string | undefined>>, port: number, host = '127.0.0.1'): Promise<EmbeddedSetup> {
   const keysDir = ensureDevKeys(join(process.cwd(), '.authgate-dev', 'keys'))
   const upstream = await startDemoUpstream({ host: '127.0.0.1', port: 0 })
   const mongoUrl = env.MONGODB_URL
   const config = parseConfig({
-    server: { host: '127.0.0.1', port },
+    server: { host, port },
     log: { level: 'info' },
     ...(mongoUrl === undefined || mongoUrl === '' ? {} : { store: { mongodb: { url: mongoUrl, database: 'authgate' } } }),
     tokens: { algorithm: 'EdDSA', keysDir, issuer: 'authgate', audience: 'upstream' },
@@ -94,6 +95,9 @@ export function embeddedBanner (url: string, setup: EmbeddedSetup): string {
     setup.persistent
       ? '  store: MongoDB (MONGODB_URL)'
       : '  WARNING: in-memory store: users and sessions vanish when this process stops. Set MONGODB_URL or use --config.',
+    ...(['127.0.0.1', '::1', 'localhost'].includes(setup.config.server.host)
+      ? []
+      : [`  WARNING: listening on ${setup.config.server.host}: other machines reach this demo, its open registration and its plain-HTTP cookies`]),
     `  upstream: demo service at ${setup.upstream.url} (echoes the identity headers it receives)`,
     '  routes: /public (anonymous), /api (login required), /admin (role admin)',
     `  registration: OPEN (demo only): anyone can create an account with POST ${url}/auth/register and pass /api;`,

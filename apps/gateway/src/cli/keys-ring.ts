@@ -5,9 +5,9 @@ import {
   type KeyEncryptionKey, type KeyInfo, type KeyRingStore, type SignInput
 } from '@authgate/fastify'
 import { loadConfig, type GatewayConfig } from '../config.js'
-import { UsageError, flag, out, parseArgs, requiredFlag } from './args.js'
+import { flag, out, parseSubcommand, printHelp, requiredFlag, type GroupSpec } from './args.js'
 
-export const KEYS_HELP = `Usage: authgate keys rotate|retire|list --config FILE [options]
+const KEYS_USAGE = `Usage: authgate keys rotate|retire|list --config FILE [options]
 
 Manages the signing keys kept in the database (tokens.keyStore: database; private keys encrypted under
 tokens.keyEncryptionKey). Instances read the ring every tokens.keyRefresh, without a restart.
@@ -24,7 +24,20 @@ tokens.keyEncryptionKey). Instances read the ring every tokens.keyRefresh, witho
 Options:
   --config FILE   gateway configuration (store.mongodb, tokens.*)
   --kid K         retire: the key to drop
-  --force         rotate: promote the next key even if it is young`
+  --force         rotate: promote the next key even if it is young
+  -h, --help      this text`
+
+const CONFIG_OPTION = { config: { type: 'string' } } as const
+
+export const KEYS: GroupSpec = {
+  name: 'keys',
+  usage: KEYS_USAGE,
+  commands: {
+    rotate: { name: 'keys rotate', usage: KEYS_USAGE, options: { ...CONFIG_OPTION, force: { type: 'boolean' } } },
+    retire: { name: 'keys retire', usage: KEYS_USAGE, options: { ...CONFIG_OPTION, kid: { type: 'string' } } },
+    list: { name: 'keys list', usage: KEYS_USAGE, options: CONFIG_OPTION }
+  }
+}
 
 interface Context {
   config: GatewayConfig
@@ -83,16 +96,9 @@ async function list (context: Context): Promise<void> {
 }
 
 export async function keysCommand (argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['config', 'kid'], ['force'])
-  if (args.flags.has('help') || args.positionals.length === 0) {
-    out(KEYS_HELP)
-    return args.flags.has('help') ? 0 : 2
-  }
-  const [verb, ...rest] = args.positionals
-  if (rest.length > 0 || (verb !== 'rotate' && verb !== 'retire' && verb !== 'list')) throw new UsageError(`unknown keys command ${args.positionals.join(' ')} (expected: rotate, retire, list)`)
-  if (args.flags.has('force') && verb !== 'rotate') throw new UsageError('--force is only for keys rotate')
-  const kid = flag(args, 'kid')
-  if (kid !== undefined && verb !== 'retire') throw new UsageError('--kid is only for keys retire')
+  const args = parseSubcommand(argv, KEYS)
+  if (args.help !== undefined) return printHelp(args.help)
+  const verb = args.sub
   const file = requiredFlag(args, 'config')
   const config = loadConfig(file)
   if (config.tokens.keyRing === undefined || config.store === undefined) {
@@ -103,7 +109,7 @@ export async function keysCommand (argv: readonly string[]): Promise<number> {
   try {
     const context: Context = { config, store: sessionStore.keyRingStore(), ...ringTimes(config) }
     if (verb === 'rotate') await rotate(context, args.flags.has('force'))
-    else if (verb === 'retire') await retire(context, kid)
+    else if (verb === 'retire') await retire(context, flag(args, 'kid'))
     else await list(context)
     return 0
   } catch (error) {

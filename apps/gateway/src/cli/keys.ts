@@ -6,20 +6,28 @@ import {
 } from '@authgate/fastify'
 import { loadConfig, type GatewayConfig } from '../config.js'
 import { identityFlagError } from './user-identity.js'
-import { UsageError, flag, list, out, parseArgs, requiredFlag } from './args.js'
+import { UsageError, flag, list, out, parseCommand, printHelp, requiredFlag, type CommandSpec } from './args.js'
 import { signWithKeyRing } from './keys-ring.js'
 
-export const KEYGEN_HELP = `Usage: authgate keygen [--alg EdDSA] [--out DIR]
+export const KEYGEN: CommandSpec = {
+  name: 'keygen',
+  options: { alg: { type: 'string' }, out: { type: 'string' } },
+  usage: `Usage: authgate keygen [--alg EdDSA] [--out DIR]
 
 Writes a new signing key to DIR (default ./keys) as PEM files (private ones mode 0600) plus keys.json, the
 manifest that tokens.keysDir points at. Keys already in DIR are kept, for verification only, so tokens they
 signed stay valid while you rotate; remove them from keys.json once those tokens have expired.
 
 Options:
-  --alg ALG   ${ACCESS_ALGORITHMS.join(', ')} (default EdDSA; HS* write a random 64-byte secret)
-  --out DIR   key directory (default ./keys)`
+  --alg ALG    ${ACCESS_ALGORITHMS.join(', ')} (default EdDSA; HS* write a random 64-byte secret)
+  --out DIR    key directory (default ./keys)
+  -h, --help   this text`
+}
 
-export const TOKEN_HELP = `Usage: authgate token --config FILE --sub ID [--roles a,b] [--ttl 1h]
+export const TOKEN: CommandSpec = {
+  name: 'token',
+  options: { config: { type: 'string' }, sub: { type: 'string' }, roles: { type: 'string' }, ttl: { type: 'string' }, sid: { type: 'string' } },
+  usage: `Usage: authgate token --config FILE --sub ID [--roles a,b] [--ttl 1h]
 
 Prints an access token signed with the configuration's signing key (nothing else, so it fits in
 $(...)), e.g. autocannon -H "authorization: Bearer $(authgate token --config authgate.yaml --sub u1)".
@@ -28,15 +36,14 @@ Options:
   --config FILE   gateway configuration (its tokens.keysDir, issuer, audience)
   --sub ID        the user id (x-user-id upstream)
   --roles a,b     roles (default none)
-  --ttl DURATION  lifetime, e.g. 15m, 1h (default tokens.accessTtl; at most tokens.maxTtl)`
+  --ttl DURATION  lifetime, e.g. 15m, 1h (default tokens.accessTtl; at most tokens.maxTtl)
+  --sid ID        the session id claim (default a fresh cli-… id)
+  -h, --help      this text`
+}
 
 export function keygenCommand (argv: readonly string[]): number {
-  const args = parseArgs(argv, ['alg', 'out'])
-  if (args.flags.has('help')) {
-    out(KEYGEN_HELP)
-    return 0
-  }
-  if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0] ?? ''}`)
+  const args = parseCommand(argv, KEYGEN)
+  if (args.help !== undefined) return printHelp(args.help)
   const algorithm = flag(args, 'alg') ?? 'EdDSA'
   if (!(ACCESS_ALGORITHMS as readonly string[]).includes(algorithm)) throw new UsageError(`--alg must be one of ${ACCESS_ALGORITHMS.join(', ')}`)
   const dir = resolve(flag(args, 'out') ?? 'keys')
@@ -65,12 +72,8 @@ export function configKeys (config: GatewayConfig): KeyInput[] {
 }
 
 export async function tokenCommand (argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['config', 'sub', 'roles', 'ttl', 'sid'])
-  if (args.flags.has('help')) {
-    out(TOKEN_HELP)
-    return 0
-  }
-  if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0] ?? ''}`)
+  const args = parseCommand(argv, TOKEN)
+  if (args.help !== undefined) return printHelp(args.help)
   const config = loadConfig(requiredFlag(args, 'config'))
   const sub = requiredFlag(args, 'sub')
   const ttlText = flag(args, 'ttl')

@@ -1,27 +1,34 @@
-// `authgate start [--config FILE]`: the gateway from a configuration file, or the embedded demo default.
+// `authgate start [--config FILE] [--port N] [--host H]`: the gateway from a configuration file, or the embedded demo.
 import { parseConfig, readConfigFile } from '../config.js'
 import { closeOnSignals, cluster, runPrimary, startServer } from '../server.js'
 import { configWarnings } from './config-warnings.js'
 import { embeddedBanner, embeddedSetup } from './embedded.js'
 import { buildOffline } from './offline-build.js'
-import { flag, out, parseArgs } from './args.js'
+import { flag, out, parseCommand, printHelp, type CommandSpec } from './args.js'
+import { listenOverrides, withListenOverrides, type ListenOverrides } from './listen-overrides.js'
 
-export const START_HELP = `Usage: authgate start [--config FILE]
+export const START: CommandSpec = {
+  name: 'start',
+  options: { config: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } },
+  usage: `Usage: authgate start [--config FILE] [--port N] [--host ADDRESS]
 
 Runs the gateway. With --config, from that YAML/JSON file (\${VAR} reads the environment).
 Without it, the embedded demo: development keys in .authgate-dev/keys, the demo upstream, routes /public, /api
 and /admin, a demo user, and an in-memory store (MongoDB when MONGODB_URL is set). It prints how to try it.
 
 Options:
-  --config FILE   configuration file
-  --port N        embedded mode only: port to listen on (default 8080, or a free one when 8080 is taken)
-  --help          this text`
+  --config FILE     configuration file
+  --port N          port to listen on, instead of server.port (embedded demo: 8080, or a free one when taken)
+  --host ADDRESS    address to listen on, instead of server.host (default 127.0.0.1)
+  -h, --help        this text`
+}
 
-async function startFromFile (path: string): Promise<number> {
+async function startFromFile (path: string, overrides: ListenOverrides): Promise<number> {
   const { file, raw } = readConfigFile(path)
-  const config = parseConfig(raw, { file, env: process.env, form: 'json' })
+  const config = withListenOverrides(parseConfig(raw, { file, env: process.env, form: 'json' }), overrides)
   if (config.server.workers > 1 && cluster.isPrimary) {
     // What `config check` runs (the app each worker builds, built once offline): a bad file fails before any fork.
+    // (Workers run this command again with the same arguments, so they apply the same overrides.)
     await buildOffline(config)
     for (const warning of configWarnings(config, raw)) console.warn(`authgate: ${warning}`)
     out(`authgate: starting ${config.server.workers} workers on ${config.server.host}:${config.server.port}`)
@@ -34,9 +41,9 @@ async function startFromFile (path: string): Promise<number> {
   return new Promise<number>(() => { /* runs until a signal ends the process */ })
 }
 
-async function startEmbedded (portFlag: string | undefined): Promise<number> {
-  const wanted = portFlag === undefined ? 8080 : Number(portFlag)
-  let setup = await embeddedSetup(process.env, wanted)
+async function startEmbedded (overrides: ListenOverrides): Promise<number> {
+  const host = overrides.host ?? '127.0.0.1'
+  let setup = await embeddedSetup(process.env, overrides.port ?? 8080, host)
   let running
   try {
     running = await startServer(setup.config, { store: setup.store, ...(setup.demo === undefined ? {} : { demo: setup.demo }) })
@@ -44,9 +51,9 @@ async function startEmbedded (portFlag: string | undefined): Promise<number> {
     // Whatever happens next, the demo upstream and store of this attempt are not used again.
     await setup.upstream.close()
     await setup.store.close()
-    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || portFlag !== undefined) throw error
-    // 8080 is taken: any free loopback port will do for a demo.
-    setup = await embeddedSetup(process.env, 0)
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || overrides.port !== undefined) throw error
+    // 8080 is taken: any free port will do for a demo.
+    setup = await embeddedSetup(process.env, 0, host)
     running = await startServer(setup.config, { store: setup.store, ...(setup.demo === undefined ? {} : { demo: setup.demo }) })
   }
   const { upstream, store } = setup
@@ -59,11 +66,9 @@ async function startEmbedded (portFlag: string | undefined): Promise<number> {
 }
 
 export async function startCommand (argv: readonly string[]): Promise<number> {
-  const args = parseArgs(argv, ['config', 'port'])
-  if (args.flags.has('help')) {
-    out(START_HELP)
-    return 0
-  }
+  const args = parseCommand(argv, START)
+  if (args.help !== undefined) return printHelp(args.help)
+  const overrides = listenOverrides(args)
   const file = flag(args, 'config')
-  return file === undefined ? startEmbedded(flag(args, 'port')) : startFromFile(file)
+  return file === undefined ? startEmbedded(overrides) : startFromFile(file, overrides)
 }

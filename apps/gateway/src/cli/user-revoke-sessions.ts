@@ -2,24 +2,52 @@
 // an employee gone) from outside the running gateways. The sessions are revoked in the shared store, so each running
 // instance learns it at its next revocation poll: refresh answers 401 at once and access tokens within
 // tokens.revocationDelay, as for logout-all.
-import { createStore, isAuthError, normaliseEmail } from '@authgate/fastify'
-import { UsageError, flag, out, type ParsedArgs } from './args.js'
+import { createStore, isAuthError, normaliseEmail, type SessionStore, type StoreOption } from '@authgate/fastify'
+import { loadConfig } from '../config.js'
+import { UsageError, flag, out, type CommandSpec, type ParsedArgs } from './args.js'
 import { userStoreOption } from './user-store.js'
 
-export const REVOKE_SESSIONS_HELP = `revoke-sessions: ends every session of the user (refresh at once, access tokens within
-tokens.revocationDelay on every running instance).
+export const REVOKE_SESSIONS_USAGE = `Usage: authgate user revoke-sessions (--id ID | --email E) --config FILE
+
+Ends every session of the user (refresh at once, access tokens within tokens.revocationDelay on every running
+instance).
+
+Options:
   --id ID         the user id (as in x-user-id; for users.source: upstream, the legacy system's id)
   --email E       instead of --id, for users of the built-in users collection
-  --config FILE   gateway configuration (store.mongodb)`
+  --issuer ISS    with --id SUB: a user of that trusted issuer (tokens.trustedIssuers), whose tokens issued until
+                  now are refused (they have no sessions); the same sub at another issuer is another user
+  --config FILE   gateway configuration (store.mongodb)
+  -h, --help      this text`
+
+export const REVOKE_SESSIONS: CommandSpec = {
+  name: 'user revoke-sessions',
+  usage: REVOKE_SESSIONS_USAGE,
+  options: { id: { type: 'string' }, email: { type: 'string' }, issuer: { type: 'string' }, config: { type: 'string' } }
+}
 
 export async function revokeSessions (args: ParsedArgs): Promise<number> {
   const id = flag(args, 'id')
   const email = flag(args, 'email')
-  if ((id === undefined) === (email === undefined)) throw new UsageError('give one of --id ID or --email E')
-  if (args.flags.has('roles')) throw new UsageError('--roles is not an option of user revoke-sessions')
-  const store = createStore(userStoreOption(flag(args, 'config'), 'sessions in an in-memory store live in the gateway process only'))
+  if ((id === undefined) === (email === undefined)) throw new UsageError('give one of --id ID or --email E', REVOKE_SESSIONS_USAGE)
+  const issuer = flag(args, 'issuer')
+  if (issuer !== undefined && id === undefined) throw new UsageError('--issuer needs --id SUB (the user\'s sub at that issuer)', REVOKE_SESSIONS_USAGE)
+  const file = flag(args, 'config')
+  let storeOption: StoreOption
+  if (issuer !== undefined) {
+    // Only the configuration can tell a trusted issuer from a typo, which would revoke nobody and say it did.
+    if (file === undefined) throw new UsageError('--issuer needs --config FILE (its tokens.trustedIssuers)', REVOKE_SESSIONS_USAGE)
+    const config = loadConfig(file)
+    if (!(config.tokens.trustedIssuers ?? []).some((entry) => entry.issuer === issuer)) throw new UsageError(`--issuer ${JSON.stringify(issuer)} is not one of tokens.trustedIssuers in ${file}`, REVOKE_SESSIONS_USAGE)
+    if (config.store === undefined) throw new Error(`${file} has no store.mongodb: sessions in an in-memory store live in the gateway process only`)
+    storeOption = config.store
+  } else {
+    storeOption = userStoreOption(file, 'sessions in an in-memory store live in the gateway process only')
+  }
+  const store = createStore(storeOption)
   try {
     await store.init()
+    if (issuer !== undefined && id !== undefined) return await revokeSubject(store, issuer, id)
     let userId = id
     if (userId === undefined) {
       const user = await store.findUserByEmail(normaliseEmail(email ?? ''))
@@ -35,4 +63,11 @@ export async function revokeSessions (args: ParsedArgs): Promise<number> {
   } finally {
     await store.close()
   }
+}
+
+async function revokeSubject (store: SessionStore, issuer: string, sub: string): Promise<number> {
+  if (store.revokeSubject === undefined) throw new Error('this store cannot record subject revocations')
+  await store.revokeSubject(issuer, sub, new Date())
+  out(`revoked every token of user ${JSON.stringify(sub)} of ${JSON.stringify(issuer)} issued until now`)
+  return 0
 }

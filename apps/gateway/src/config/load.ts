@@ -1,5 +1,5 @@
 // Reading a configuration file: YAML (.yaml/.yml, and anything else) or JSON (.json), then parseConfig().
-import { readFileSync } from 'node:fs'
+import { readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { parseConfig } from './parse.js'
@@ -30,13 +30,21 @@ function restoreReferences (value: unknown): unknown {
   return value
 }
 
+/** Far above any real configuration (a few KiB): the bound that keeps a wrong path from exhausting memory. */
+const MAX_CONFIG_BYTES = 1024 * 1024
+
 /** Reads and parses the configuration file at `path`, `${VAR}`s not yet expanded (what the file itself says). */
 export function readConfigFile (path: string): { file: string, raw: unknown } {
   const file = resolve(path)
   let text: string
   try {
+    // A device or FIFO (`/dev/zero`, `/dev/stdin`) or a huge file would be read until memory runs out: refused first.
+    const stat = statSync(file)
+    if (!stat.isFile()) throw new ConfigError(`${file}: not a regular file`)
+    if (stat.size > MAX_CONFIG_BYTES) throw new ConfigError(`${file}: larger than ${MAX_CONFIG_BYTES / 1024} KiB, not a configuration file`)
     text = readFileSync(file, 'utf8')
   } catch (error) {
+    if (error instanceof ConfigError) throw error
     throw new ConfigError(`${file}: cannot read the file (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { cause: error })
   }
   let raw: unknown

@@ -2,7 +2,7 @@
 // `${VAR}` expansion, AUTHGATE_* overrides, deprecated names, then the schema (the plugin's sections and the
 // gateway's own, every problem at once), then the gateway's rules that span keys.
 import { isAbsolute, resolve } from 'node:path'
-import { applyAliases, copyPlain, createValidator, isPlainObject, normaliseTrustedIssuers, parseDuration, usersSectionIssues, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
+import { applyAliases, copyPlain, createValidator, isPlainObject, normaliseCheckedOidc, normaliseTrustedIssuers, parseDuration, usersSectionIssues, parseKeyEncryptionKey, type ConfigValidator, type Form, type OidcInput } from '@authgate/fastify'
 import { expandEnv } from './env.js'
 import { applyEnvOverrides } from './env-overrides.js'
 import { Reader } from './reader.js'
@@ -57,6 +57,7 @@ function tokenTimes (tokens: PluginSections['tokens']): TokenTimes {
     maxTtlMs: tokens.maxTtl === undefined ? accessTtlMs : parseDuration(tokens.maxTtl, 'tokens.maxTtl'),
     clockToleranceMs: parseDuration(tokens.clockTolerance, 'tokens.clockTolerance'),
     revocationDelayMs: parseDuration(tokens.revocationDelay, 'tokens.revocationDelay'),
+    reuseGraceMs: parseDuration(tokens.reuseGrace, 'tokens.reuseGrace'),
     keyRefreshMs: parseDuration(tokens.keyRing?.refreshInterval ?? 0, 'tokens.keyRing.refreshInterval')
   }
 }
@@ -87,6 +88,15 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
   if (Array.isArray(tokensRaw?.trustedIssuers)) {
     try {
       normaliseTrustedIssuers(tokensRaw.trustedIssuers, tokensRaw.issuer ?? 'authgate')
+    } catch (error) {
+      problems.push((error as Error).message)
+    }
+  }
+  // The OIDC rules the schema cannot say (unique provider names, https issuers, the `openid` scope), on a section the
+  // schema accepted (they would trip over the same data again).
+  if (isPlainObject(config.oidc) && !problems.some((line) => line.startsWith('oidc'))) {
+    try {
+      normaliseCheckedOidc(config.oidc as unknown as OidcInput)
     } catch (error) {
       problems.push((error as Error).message)
     }
@@ -134,6 +144,7 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
     headerLists: readHeaderLists(reader, sections.headers),
     registration: auth.registration,
     allowedOrigins: auth.allowedOrigins,
-    rateLimit: sections.rateLimit
+    rateLimit: sections.rateLimit,
+    oidc: sections.oidc
   })
 }

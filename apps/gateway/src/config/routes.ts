@@ -1,8 +1,8 @@
-// `routes:` of the gateway configuration, after the schema: the rules that span keys (reserved prefixes, duplicates,
-// roles needing auth: required) and milliseconds.
-import { isForwardableRole, parseDuration } from '@authgate/fastify'
+// `routes:` of the gateway configuration, after the schema: the rules that span keys (reserved prefixes, duplicates)
+// and milliseconds. `auth` and `roles` are checked by the plugin's route policy module (the rules it enforces).
+import { compileRoutePolicy, isForwardableRole, parseDuration, type RoutePolicy, type RoutePolicyInput } from '@authgate/fastify'
 import type { Reader } from './reader.js'
-import type { RouteAuth, RouteConfig } from './types.js'
+import { ConfigError, type RouteAuth, type RouteConfig } from './types.js'
 
 // A prefix is plain path segments: whatever the normaliser would refuse or rewrite can never match, so refuse it here.
 const PREFIX = /^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]+(?:\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*)?$/
@@ -25,6 +25,21 @@ interface RouteInput {
   maxConcurrent: number
 }
 
+/**
+ * `auth` and `roles` as the file wrote them (the schema's filled defaults would hide an absent `auth`), checked by the
+ * route policy itself; absent auth: `required`.
+ */
+function readPolicy (reader: Reader, given: unknown, path: string): RoutePolicy {
+  const written = (typeof given === 'object' && given !== null ? given : {}) as { auth?: unknown, roles?: unknown }
+  // YAML writes an empty key as null: absent, as everywhere else in the file.
+  const input = { auth: written.auth ?? undefined, roles: written.roles ?? undefined } as RoutePolicyInput
+  try {
+    return compileRoutePolicy(input, { defaultAuth: 'required', pathOf: (key) => `${path}.${key}` })
+  } catch (error) {
+    throw new ConfigError(`${reader.where}: ${(error as Error).message}`)
+  }
+}
+
 function readRoute (reader: Reader, route: RouteInput, given: unknown, path: string, authPrefix: string): RouteConfig {
   const { prefix } = route
   if (!PREFIX.test(prefix) || prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
@@ -33,10 +48,9 @@ function readRoute (reader: Reader, route: RouteInput, given: unknown, path: str
   for (const reserved of [...RESERVED_PREFIXES, authPrefix]) {
     if (overlaps(prefix, reserved)) reader.fail(`${path}.prefix`, `must not be ${reserved} or under it: the gateway answers there itself`)
   }
-  route.roles.forEach((role, index) => { if (!isForwardableRole(role)) reader.fail(`${path}.roles[${index}]`, 'must be a role name headers can carry (printable ASCII, no commas or spaces, at most 128 characters)') })
-  // The schema filled auth's default (required); a route that names roles and another mode is a contradiction.
-  const explicitAuth = (given as { auth?: unknown } | undefined)?.auth
-  if (route.roles.length > 0 && route.auth !== 'required' && explicitAuth !== undefined) reader.fail(`${path}.roles`, `needs auth: required (got auth: ${route.auth})`)
+  const { mode: auth, roles } = readPolicy(reader, given, path)
+  // The gateway's own limit on top of the policy's: a role a forwarded roles header cannot carry is never in a token it admits.
+  roles.forEach((role, index) => { if (!isForwardableRole(role)) reader.fail(`${path}.roles[${index}]`, 'must be a role name headers can carry (printable ASCII, no commas or spaces, at most 128 characters)') })
   const { rewritePrefix } = route
   if (rewritePrefix !== undefined && !(rewritePrefix === '/' || PREFIX.test(rewritePrefix))) {
     reader.fail(`${path}.rewritePrefix`, 'must be a path like / or /v1')
@@ -44,8 +58,8 @@ function readRoute (reader: Reader, route: RouteInput, given: unknown, path: str
   return Object.freeze({
     prefix,
     upstream: reader.httpUrl(route.upstream, `${path}.upstream`),
-    auth: route.roles.length > 0 ? 'required' : route.auth,
-    roles: Object.freeze([...route.roles]),
+    auth,
+    roles: Object.freeze([...roles]),
     timeoutMs: parseDuration(route.timeout, `${path}.timeout`),
     websocket: route.websocket,
     rewritePrefix,

@@ -1,10 +1,10 @@
 // The gateway's configuration file, described once: the plugin's own sections (store, tokens, cookie, rateLimit,
-// auth, users, notifications: reused from @authgate/fastify, never restated) and the gateway's own (server, log,
+// auth, users, notifications, oidc: reused from @authgate/fastify, never restated) and the gateway's own (server, log,
 // routes, headers). `authgate config schema` prints it; authgate.schema.json ships it for editors.
 import { DurationKey, OneOf, Strict, Type, optionalDefaults, pluginSections, HTTP_URL_PATTERN, type Form, type TObject, type TSchema } from '@authgate/fastify'
 
 /** The plugin sections a gateway file holds (the plugin's `revocation` is left at its defaults). */
-export const PLUGIN_FILE_SECTIONS = ['store', 'tokens', 'cookie', 'rateLimit', 'auth', 'users', 'notifications'] as const
+export const PLUGIN_FILE_SECTIONS = ['store', 'tokens', 'cookie', 'rateLimit', 'auth', 'users', 'notifications', 'oidc'] as const
 /** The plugin's `auth` keys a gateway file may set; the prefix and JWKS path are the gateway's to fix. */
 const AUTH_FILE_KEYS = ['registration', 'defaultRoles', 'allowedOrigins', 'reuseDetection'] as const
 export const DEFAULT_VERIFY_PATH = '/auth/verify'
@@ -45,7 +45,7 @@ function routeItem (): TObject {
     prefix: Type.String({ minLength: 1, description: 'Path prefix, matched on segment boundaries on the normalised path; / catches everything.' }),
     upstream: Type.String({ pattern: HTTP_URL_PATTERN, 'x-expect': 'must be an http:// or https:// URL', description: 'http(s)://host:port[/base] of the upstream service.' }),
     auth: OneOf(['none', 'optional', 'required'] as const, 'Who may pass: `none` (public), `optional` (identity forwarded when present) or `required`.', 'required'),
-    roles: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Any-of: the user needs one of these roles (needs auth: required).' }),
+    roles: Type.Array(Type.String({ description: 'A role name: checked by the route policy (@authgate/fastify), which names a bad one.' }), { default: [], description: 'Any-of: the user needs one of these roles (a token is then needed even with auth: optional; refused with auth: none).' }),
     timeout: DurationKey({ min: 100, max: 60 * MINUTE }, 'From the request\'s arrival at the route to the upstream\'s response headers (also the longest pause between body chunks): then 504.', '30s'),
     websocket: Type.Boolean({ default: false, description: 'Proxy WebSocket upgrades, with the same policy.' }),
     rewritePrefix: Type.Optional(Type.String({ minLength: 1, description: 'Path the prefix is replaced with upstream (default: kept).' })),
@@ -94,6 +94,7 @@ export function gatewaySchema (form: Form = 'json'): TObject {
     auth: authSection(plugin.auth as TObject),
     users: plugin.users,
     notifications: plugin.notifications,
+    oidc: Type.Optional(plugin.oidc),
     routes: Type.Array(routeItem(), { description: 'The upstreams, one entry per path prefix.' }),
     headers: headersSection()
   }, { ...Strict, title: 'authgate gateway configuration', description: 'authgate gateway configuration (authgate.yaml).' }))

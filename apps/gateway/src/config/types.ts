@@ -1,6 +1,6 @@
 // The validated, frozen gateway configuration (DESIGN.md "Gateway"). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
-import type { AuthInput, CookieInput, NotificationsInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
+import type { AuthInput, CookieInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
 
 export type RouteAuth = 'none' | 'optional' | 'required'
 
@@ -56,12 +56,13 @@ export interface HeaderLists {
 export interface PluginSections {
   readonly store: { readonly mongodb: { readonly url: string, readonly database: string } } | undefined
   /** `keysDir` is absolute (resolved against the file's directory). */
-  readonly tokens: Readonly<TokensInput> & { readonly issuer: string, readonly audience: string, readonly accessTtl: string | number, readonly clockTolerance: string | number, readonly revocationDelay: string | number }
+  readonly tokens: Readonly<TokensInput> & { readonly issuer: string, readonly audience: string, readonly accessTtl: string | number, readonly clockTolerance: string | number, readonly revocationDelay: string | number, readonly reuseGrace: string | number }
   readonly cookie: Readonly<Required<CookieInput>>
   readonly rateLimit: Readonly<RateLimitInput> | false
   readonly auth: Readonly<Pick<Required<AuthInput>, 'registration' | 'defaultRoles' | 'allowedOrigins' | 'reuseDetection'>>
   readonly users: Readonly<UsersInput> & { readonly source: 'builtin' | 'upstream' }
   readonly notifications: Readonly<NotificationsInput>
+  readonly oidc: Readonly<OidcInput> | undefined
 }
 
 /** Milliseconds of the token durations the gateway's own tools need (`authgate token`, `keys`, warnings). */
@@ -70,6 +71,7 @@ export interface TokenTimes {
   readonly maxTtlMs: number
   readonly clockToleranceMs: number
   readonly revocationDelayMs: number
+  readonly reuseGraceMs: number
   /** With tokens.keyRing: how often it is read. */
   readonly keyRefreshMs: number
 }
@@ -124,6 +126,8 @@ export interface GatewayConfig {
   readonly allowedOrigins: readonly string[]
   /** false: no limits at all (benchmarks, or a limiter in front of the gateway). */
   readonly rateLimit: PluginSections['rateLimit']
+  /** Sign-in through OpenID Connect providers (the plugin's `oidc` section); undefined: off. */
+  readonly oidc: PluginSections['oidc']
 }
 
 /** A configuration that cannot be used: `message` names the file and the key. */

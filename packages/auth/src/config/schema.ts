@@ -9,6 +9,7 @@ import { notificationsSection, revocationSection, storeSection } from './section
 import { rateLimitSection } from './section-rate-limit.js'
 import { tokensSection } from './section-tokens.js'
 import { DEFAULT_RECHECK_INTERVAL, RECHECK_INTERVAL_RANGE, usersSection } from './section-users.js'
+import { OidcSchema } from '../oidc/schema.js'
 
 const SECTIONS = {
   store: storeSection,
@@ -18,17 +19,21 @@ const SECTIONS = {
   auth: authSection,
   users: usersSection,
   notifications: notificationsSection,
-  revocation: revocationSection
+  revocation: revocationSection,
+  oidc: () => OidcSchema
 } satisfies Record<string, (form: Form) => TSchema>
 
 export type SectionName = keyof typeof SECTIONS
 export const SECTION_NAMES = Object.keys(SECTIONS) as SectionName[]
 
-/** Each section's schema in `form`; sections other than store and tokens default to `{}` so their defaults apply. */
+/** Sections that stay absent unless given: absent means off (no store: memory; no oidc: no OIDC routes). */
+const OPTIONAL_SECTIONS: ReadonlySet<SectionName> = new Set(['store', 'oidc'])
+
+/** Each section's schema in `form`; sections other than store, tokens and oidc default to `{}` so their defaults apply. */
 export function pluginSections (form: Form): Record<SectionName, TSchema> {
   const built = Object.fromEntries(SECTION_NAMES.map((name) => [name, SECTIONS[name](form)])) as Record<SectionName, TSchema>
   for (const name of SECTION_NAMES) {
-    if (name !== 'store' && name !== 'tokens' && built[name].default === undefined) built[name] = { ...built[name], default: {} }
+    if (!OPTIONAL_SECTIONS.has(name) && name !== 'tokens' && built[name].default === undefined) built[name] = { ...built[name], default: {} }
   }
   return built
 }
@@ -51,7 +56,7 @@ function deprecatedTopLevel (auth: TObject): Record<string, TSchema> {
 export function pluginSchema (): TObject {
   const sections = pluginSections('code')
   return optionalDefaults(Type.Object({
-    ...Object.fromEntries(SECTION_NAMES.map((name) => [name, name === 'store' ? Type.Optional(sections[name]) : sections[name]])),
+    ...Object.fromEntries(SECTION_NAMES.map((name) => [name, OPTIONAL_SECTIONS.has(name) ? Type.Optional(sections[name]) : sections[name]])),
     verifyCredentials: Type.Optional(CodeValue('function', '(email, password, request) => user | null: replaces the built-in users collection (exclusive with users.source: upstream).')),
     refreshUser: Type.Optional(CodeValue('function', '(userId, session) => user | null: re-resolves the user at refresh (needs verifyCredentials).')),
     refreshUserInterval: Type.Optional(DurationKey(RECHECK_INTERVAL_RANGE, `How often refreshUser is asked per session; 0: every refresh. Default ${DEFAULT_RECHECK_INTERVAL}.`)),

@@ -24,11 +24,31 @@ function claimsOf (request: FastifyRequest): AuthClaims {
   return request.user
 }
 
+/**
+ * A trusted external issuer's token (tokens.trustedIssuers): its `sub` is that issuer's user, never an authgate
+ * user, even when the strings match. It has no sessions here: the session routes must not read or revoke those of
+ * an authgate user who happens to share the id (issuer confusion).
+ */
+function isExternal (claims: AuthClaims, ownIssuer: string): boolean {
+  return claims.sid === '' || claims.iss !== ownIssuer
+}
+
 export function bearerRoutes (app: FastifyInstance, context: RouteContext): void {
   const { options, store, sessions, cookies, events } = context
+  const ownIssuer = options.tokens.issuer
 
-  app.post('/logout-all', { config: required, bodyLimit: 1024 }, async (request, reply) => {
+  // Each logout-all writes (a subject tombstone for an external token): limited per IP like refresh, its own counter.
+  const limits = options.rateLimit
+  const logoutAllConfig = limits === false ? required : { ...required, rateLimit: { max: limits.refresh.max, timeWindow: limits.refresh.timeWindowMs } }
+  app.post('/logout-all', { config: logoutAllConfig, bodyLimit: 1024 }, async (request, reply) => {
     const claims = claimsOf(request)
+    if (isExternal(claims, ownIssuer)) {
+      // Every token of this user at this issuer issued until now, on every instance within revocationDelay.
+      await sessions.revokeSubject(claims.iss, claims.sub)
+      events.emit('logout', { userId: claims.sub, issuer: claims.iss, sessionIds: [], reason: 'logout-all', ip: request.ip, at: new Date() })
+      cookies.clearRefresh(reply)
+      return reply.code(204).send()
+    }
     const ids = await sessions.revokeAll(claims.sub)
     events.emit('logout', { userId: claims.sub, sessionIds: ids, reason: 'logout-all', ip: request.ip, at: new Date() })
     cookies.clearRefresh(reply)
@@ -41,7 +61,7 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
     const after = cursor === undefined ? undefined : decodeCursor(cursor)
     if (cursor !== undefined && after === undefined) throw new AuthError('AUTH_BAD_REQUEST', { message: 'cursor is not one this server wrote' })
     const page = { limit: limit ?? UNPAGED_SESSIONS_LIMIT, ...(after === undefined ? {} : { after }) }
-    const { sessions: listed, more } = await sessions.list(claims.sub, page)
+    const { sessions: listed, more } = isExternal(claims, ownIssuer) ? { sessions: [], more: false } : await sessions.list(claims.sub, page)
     const last = listed.at(-1)
     if (more && last !== undefined) {
       const next = encodeCursor(last)
@@ -61,13 +81,15 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
 
   app.delete<{ Params: { id: string } }>('/sessions/:id', { config: required, schema: { params: sessionIdParams } }, async (request, reply) => {
     const claims = claimsOf(request)
-    if (!await sessions.revokeOne(claims.sub, request.params.id)) throw new AuthError('AUTH_NOT_FOUND')
+    if (isExternal(claims, ownIssuer) || !await sessions.revokeOne(claims.sub, request.params.id)) throw new AuthError('AUTH_NOT_FOUND')
     events.emit('logout', { userId: claims.sub, sessionIds: [request.params.id], reason: 'revoke-session', ip: request.ip, at: new Date() })
     return reply.code(204).send()
   })
 
   app.delete('/sessions', { config: required, schema: { querystring: revokeSessionsQuery } }, async (request, reply) => {
     const claims = claimsOf(request)
+    // An external token has no other sessions here (and no own one to keep): nothing to revoke.
+    if (isExternal(claims, ownIssuer)) return reply.code(204).send()
     const ids = await sessions.revokeAll(claims.sub, claims.sid)
     events.emit('logout', { userId: claims.sub, sessionIds: ids, reason: 'revoke-others', ip: request.ip, at: new Date() })
     return reply.code(204).send()
@@ -76,7 +98,9 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
   app.get('/me', { config: required }, async (request, reply) => {
     const claims = claimsOf(request)
     let user: { id: string, email: string | null, roles: string[] } = { id: claims.sub, email: null, roles: claims.roles }
-    if (options.verifyCredentials === undefined) {
+    if (isExternal(claims, ownIssuer)) {
+      user = { id: claims.sub, email: typeof claims.email === 'string' ? claims.email : null, roles: claims.roles }
+    } else if (options.verifyCredentials === undefined) {
       // Bearer routes keep working while the store is down: fall back to what the token says.
       const stored = await store.findUserById(claims.sub).catch(() => null)
       if (stored !== null) user = { id: stored.id, email: stored.email, roles: stored.roles }

@@ -8,6 +8,7 @@ import type { IssuedSession, SessionService } from '../sessions/service.js'
 import type { SessionStore } from '../stores/store.js'
 import type { AccessTokenService } from '../tokens/types.js'
 import type { AccountLockout } from './account-lockout.js'
+import type { OidcService } from '../oidc/service.js'
 
 export interface RouteContext {
   options: NormalisedOptions
@@ -20,6 +21,8 @@ export interface RouteContext {
   lockout: AccountLockout | undefined
   /** The shared (Redis) store of @fastify/rate-limit; undefined: its per-process default. */
   rateLimitStore: FastifyRateLimitStoreCtor | undefined
+  /** The OIDC providers (`oidc` option); undefined: no OIDC routes. */
+  oidc?: OidcService | undefined
 }
 
 /** The login/refresh answer (DESIGN.md): the access token in the body, the refresh token in the cookie only. */

@@ -24,7 +24,7 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
   app.post('/refresh', {
     onRequest: sameSite,
     bodyLimit: 1024,
-    config: limits === false ? {} : { rateLimit: { max: limits.refresh.max, timeWindow: limits.refresh.timeWindowMs } }
+    config: { auth: 'none', ...(limits === false ? {} : { rateLimit: { max: limits.refresh.max, timeWindow: limits.refresh.timeWindowMs } }) }
   }, async (request, reply) => {
     try {
       const issued = await sessions.refresh(cookies.readRefresh(request, reply), clientInfo(request))
@@ -35,7 +35,7 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
     }
   })
 
-  app.post('/logout', { onRequest: sameSite, bodyLimit: 1024 }, async (request, reply) => {
+  app.post('/logout', { onRequest: sameSite, bodyLimit: 1024, config: { auth: 'none' } }, async (request, reply) => {
     // A failed revoke write rejects (503): the client must not believe the session ended.
     const session = await sessions.logout(cookies.readRefresh(request, reply))
     if (session !== null) {
@@ -45,11 +45,13 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
     return reply.code(204).send()
   })
 
-  // State-changing endpoints answer other methods with 405, so a GET link or image cannot trigger them.
+  // State-changing endpoints answer other methods with 405, so a GET link or image cannot trigger them (whatever
+  // `defaultAuth` says: the 405 comes before any authentication, as a 404 would).
   for (const url of ['/refresh', '/logout', '/login', '/register', '/logout-all']) {
     app.route({
       method: ['GET', 'PUT', 'PATCH', 'DELETE'],
       url,
+      config: { auth: 'none' },
       handler: async (_request, reply) => reply.code(405).header('allow', 'POST')
         .send({ statusCode: 405, code: 'AUTH_BAD_REQUEST', error: 'Method Not Allowed', message: 'Use POST' })
     })

@@ -23,7 +23,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       bodyLimit: CREDENTIALS_BODY_LIMIT,
       preValidation: strictCredentials,
       schema: { body: credentialsBody },
-      config: limits === false ? {} : { rateLimit: { max: limits.register.max, timeWindow: limits.register.timeWindowMs } }
+      config: { auth: 'none', ...(limits === false ? {} : { rateLimit: { max: limits.register.max, timeWindow: limits.register.timeWindowMs } }) }
     }, async (request, reply) => {
       const { email, password } = request.body
       const user = await addUser(store, { email, password, roles: options.defaultRoles })
@@ -47,7 +47,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     bodyLimit: CREDENTIALS_BODY_LIMIT,
     preValidation: strictCredentials,
     schema: { body: credentialsBody },
-    config: limits === false ? {} : { rateLimit: { max: limits.login.max, timeWindow: limits.login.timeWindowMs } }
+    config: { auth: 'none', ...(limits === false ? {} : { rateLimit: { max: limits.login.max, timeWindow: limits.login.timeWindowMs } }) }
   }, async (request, reply) => {
     const { email, password } = request.body
     // Reserved before the password is checked: during a lockout the right password must not be distinguishable,

@@ -8,6 +8,7 @@ import type { RouteContext } from './context.js'
 import { cookieSessionRoutes } from './cookie-session.js'
 import { credentialRoutes } from './credentials.js'
 import { installErrorHandler } from './error-handler.js'
+import { oidcRoutes } from '../oidc/routes.js'
 
 export { createAccountLockout, type AccountLockout } from './account-lockout.js'
 export type { RouteContext } from './context.js'
@@ -42,4 +43,5 @@ export async function authRoutes (app: FastifyInstance, context: RouteContext): 
   credentialRoutes(app, context)
   cookieSessionRoutes(app, context)
   bearerRoutes(app, context)
+  if (context.oidc !== undefined) oidcRoutes(app, context, context.oidc)
 }

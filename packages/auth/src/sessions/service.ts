@@ -55,6 +55,11 @@ export interface SessionService {
   /** Ends the session of the presented token; null when there was none to end. */
   logout: (presented: string | undefined) => Promise<SessionRecord | null>
   revokeAll: (userId: string, exceptId?: string) => Promise<string[]>
+  /**
+   * Revokes every token of the external user (`issuer`, `sub`) issued until now, on every instance within the
+   * revocation delay (revocation-subjects.ts). Rejects with AUTH_STORE_UNAVAILABLE when the store cannot write it.
+   */
+  revokeSubject: (issuer: string, sub: string) => Promise<void>
   /** False when the session is not one of the user's. */
   revokeOne: (userId: string, sessionId: string) => Promise<boolean>
   /** One page of the user's live sessions, newest first; `more` when a further page exists. */
@@ -86,7 +91,8 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       markRevoked(await store.revokeFamily(session.familyId, now), now)
       throw new AuthError('AUTH_REFRESH_INVALID')
     }
-    return { id: user.id, email: user.email, roles: user.roles }
+    // Users signed in through OIDC without a verified email are stored with '' (UserRecord.email is a string).
+    return { id: user.id, email: user.email === '' ? null : user.email, roles: user.roles }
   }
 
   function answer (refreshToken: string, session: SessionRecord, user: SessionUser): IssuedSession {
@@ -185,6 +191,14 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       const ids = await store.revokeUserSessions(userId, now, exceptId)
       markRevoked(ids, now)
       return ids
+    },
+
+    async revokeSubject (issuer, sub) {
+      const now = new Date()
+      // Here first: a store that is down answers 503, but this instance already refuses the user's tokens.
+      revocations.addSubject?.(issuer, sub, now)
+      // Without revokeSubject the revocation stays on this instance (said once at start-up, plugin.ts).
+      await store.revokeSubject?.(issuer, sub, now)
     },
 
     async revokeOne (userId, sessionId) {

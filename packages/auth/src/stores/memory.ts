@@ -4,23 +4,58 @@
 // findOneAndUpdate is on the server. Records are copied in and out so callers never share mutable state with it.
 import { AuthError } from '../errors.js'
 import {
-  MAX_PREVIOUS_HASHES, type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
+  MAX_PREVIOUS_HASHES, type DeviceRecord, type DeviceSeen, type GraceEntry, type NewSession, type NewUser, type RotateInput,
   type SessionPage, type SessionRecord, type SessionStore, type UserRecord
 } from './store.js'
 import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
 import { comesAfter, newestFirst } from './session-order.js'
+import { SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../revocation-subjects.js'
+import { MemoryOidcStore, type OidcCapable, type OidcStore } from './oidc.js'
+
+/**
+ * A session's copy, field by field: structuredClone of a session holding its MAX_PREVIOUS_HASHES retired hashes
+ * cost ≈ 40–80 µs, twice per rotation, and bounded the in-memory refresh rate (docs/profiling.md, issue #18).
+ * Strings are immutable, so arrays of them are copied shallowly; Dates and the grace entry are new objects. Every
+ * field is named (no spread) and the literal must satisfy Required<SessionRecord>, so a field added to SessionRecord,
+ * optional ones too, fails to compile here until it is copied.
+ */
+function copySession (session: SessionRecord): SessionRecord {
+  return {
+    id: session.id,
+    userId: session.userId,
+    familyId: session.familyId,
+    tokenHash: session.tokenHash,
+    previousHashes: session.previousHashes.slice(),
+    grace: copyGrace(session.grace),
+    roles: session.roles.slice(),
+    email: session.email,
+    device: session.device,
+    ip: session.ip,
+    userAgent: session.userAgent,
+    createdAt: new Date(session.createdAt.getTime()),
+    lastUsedAt: new Date(session.lastUsedAt.getTime()),
+    expiresAt: new Date(session.expiresAt.getTime()),
+    revokedAt: session.revokedAt === null ? null : new Date(session.revokedAt.getTime())
+  } satisfies Required<SessionRecord>
+}
+
+function copyGrace (grace: GraceEntry | null): GraceEntry | null {
+  return grace === null ? null : { hash: grace.hash, retiredAt: new Date(grace.retiredAt.getTime()), sealed: grace.sealed }
+}
 
 function isLive (session: SessionRecord, now: Date, idleSince?: Date): boolean {
   return session.revokedAt === null && session.expiresAt > now && (idleSince === undefined || session.lastUsedAt > idleSince)
 }
 
-export class MemorySessionStore implements SessionStore, KeyRingCapable {
+export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #users = new Map<string, UserRecord>()
   readonly #emails = new Map<string, string>()
   readonly #sessions = new Map<string, SessionRecord>()
   readonly #byToken = new Map<string, string>()
   readonly #byPrevious = new Map<string, string>()
   readonly #devices = new Map<string, DeviceRecord>()
+  /** Subject revocations (revocation-subjects.ts) as tombstones by id, oldest first; dropped once no token needs them. */
+  readonly #subjectRevocations = new Map<string, Date>()
 
   async init (): Promise<void> {}
   async ping (): Promise<void> {}
@@ -30,6 +65,12 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
   /** A key ring for this process only (development, tests). */
   keyRingStore (): KeyRingStore {
     return this.#keyRing
+  }
+
+  readonly #oidc = new MemoryOidcStore()
+  /** OIDC identities and login states for this process only. */
+  oidcStore (): OidcStore {
+    return this.#oidc
   }
 
   async createUser (user: NewUser): Promise<UserRecord> {
@@ -68,7 +109,7 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
     const record: SessionRecord = { ...structuredClone(session), previousHashes: [], grace: null, revokedAt: null }
     this.#sessions.set(record.id, record)
     this.#byToken.set(record.tokenHash, record.id)
-    return structuredClone(record)
+    return copySession(record)
   }
 
   async rotateSession (input: RotateInput): Promise<SessionRecord | null> {
@@ -84,27 +125,28 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
       for (const hash of dropped) this.#byPrevious.delete(hash)
     }
     session.tokenHash = input.nextHash
-    session.grace = structuredClone(input.grace)
-    session.lastUsedAt = input.now
+    session.grace = copyGrace(input.grace)
+    // The caller's Date is theirs to change later: the store keeps its own.
+    session.lastUsedAt = new Date(input.now.getTime())
     session.ip = input.ip
     session.userAgent = input.userAgent
-    return structuredClone(session)
+    return copySession(session)
   }
 
   async findByTokenHash (hash: string, now: Date, idleSince: Date): Promise<SessionRecord | null> {
     const session = this.#sessions.get(this.#byToken.get(hash) ?? '')
-    return session !== undefined && isLive(session, now, idleSince) ? structuredClone(session) : null
+    return session !== undefined && isLive(session, now, idleSince) ? copySession(session) : null
   }
 
   async findByPreviousHash (hash: string): Promise<SessionRecord | null> {
     const id = this.#byPrevious.get(hash)
     const session = id === undefined ? undefined : this.#sessions.get(id)
-    return session === undefined ? null : structuredClone(session)
+    return session === undefined ? null : copySession(session)
   }
 
   async findActiveSession (id: string, now: Date, idleSince: Date): Promise<SessionRecord | null> {
     const session = this.#sessions.get(id)
-    return session !== undefined && isLive(session, now, idleSince) ? structuredClone(session) : null
+    return session !== undefined && isLive(session, now, idleSince) ? copySession(session) : null
   }
 
   async revokeByTokenHash (hash: string, now: Date, graceSince?: Date): Promise<SessionRecord | null> {
@@ -115,11 +157,11 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
     }
     if (session === undefined || !isLive(session, now)) return null
     this.#revoke(session, now)
-    return structuredClone(session)
+    return copySession(session)
   }
 
   #revoke (session: SessionRecord, now: Date): void {
-    session.revokedAt = now
+    session.revokedAt = new Date(now.getTime())
     session.grace = null
   }
 
@@ -157,7 +199,7 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
       .filter((session) => after === undefined || comesAfter(session, after))
       .sort(newestFirst)
       .slice(0, page?.limit ?? Number.POSITIVE_INFINITY)
-      .map((session) => structuredClone(session))
+      .map((session) => copySession(session))
   }
 
   async clearGrace (id: string, hash: string): Promise<void> {
@@ -165,10 +207,27 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable {
     if (session?.grace?.hash === hash) session.grace = null
   }
 
-  async listRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
+  async revokeSubject (issuer: string, sub: string, now: Date): Promise<void> {
+    const keepSince = now.getTime() - SUBJECT_TOMBSTONE_RETENTION_MS
+    for (const [id, revokedAt] of this.#subjectRevocations) {
+      if (revokedAt.getTime() >= keepSince) break
+      this.#subjectRevocations.delete(id)
+    }
+    const id = subjectRevocationId(issuer, sub, now)
+    // Like the database's unique _id: a duplicate (a retry, a second logout-all within the second) is ignored.
+    if (!this.#subjectRevocations.has(id)) this.#subjectRevocations.set(id, now)
+  }
+
+  async listSubjectRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
     const revoked: Array<{ id: string, revokedAt: Date }> = []
+    for (const [id, revokedAt] of this.#subjectRevocations) if (revokedAt >= since) revoked.push({ id, revokedAt })
+    return revoked.sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime()).slice(0, limit)
+  }
+
+  async listRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
+    const revoked = await this.listSubjectRevokedSince(since)
     for (const session of this.#sessions.values()) {
-      if (session.revokedAt !== null && session.revokedAt >= since) revoked.push({ id: session.id, revokedAt: session.revokedAt })
+      if (session.revokedAt !== null && session.revokedAt >= since) revoked.push({ id: session.id, revokedAt: new Date(session.revokedAt.getTime()) })
     }
     return revoked.sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime()).slice(0, limit)
   }

@@ -59,9 +59,9 @@ export async function rotateWithClaim (
 }
 
 /** Writes the tombstones of `ids` (idempotent: an id already revoked keeps its first revocation time). */
-export async function recordTombstones (tombstones: Collection<TombstoneDoc>, ids: string[], now: Date, maxTimeMS: number): Promise<void> {
+export async function recordTombstones (tombstones: Collection<TombstoneDoc>, ids: string[], now: Date, maxTimeMS: number, retentionMs = CLAIM_RETENTION_MS): Promise<void> {
   if (ids.length === 0) return
-  const expiresAt = new Date(now.getTime() + CLAIM_RETENTION_MS)
+  const expiresAt = new Date(now.getTime() + retentionMs)
   try {
     await tombstones.insertMany(ids.map((id) => ({ _id: id, revokedAt: now, expiresAt })), { ordered: false, maxTimeMS })
   } catch (error) {

@@ -16,9 +16,12 @@ import {
   type ClaimDoc, type DeviceDoc, type SessionDoc, type TombstoneDoc, type UserDoc
 } from './mongo-schema.js'
 import { recordTombstones, rotateWithClaim } from './mongo-rotation.js'
+import { SUBJECT_ID_RANGE, SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../revocation-subjects.js'
 import { logSliceIgnored, serverHonoursSlice, type StoreLogger } from './mongo-history-cap.js'
 import { MongoKeyRingStore } from './mongo-keys.js'
 import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
+import { MongoOidcStore } from './mongo-oidc.js'
+import type { OidcCapable, OidcStore } from './oidc.js'
 import {
   type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
   type SessionPage, type SessionRecord, type SessionStore, type UserRecord
@@ -63,7 +66,7 @@ interface Handles {
 /** Time budget of background store work (revocation polling): long, since no request waits on it. */
 const BACKGROUND_TIME_MS = 30_000
 
-export class MongoSessionStore implements SessionStore, KeyRingCapable {
+export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #connection: MongoConnection
   readonly #maxTimeMS: number
   readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string }
@@ -201,6 +204,11 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable {
     return new MongoKeyRingStore({ run: (operation) => this.#connection.run(operation), db: () => this.#connection.db, maxTimeMS: this.#maxTimeMS })
   }
 
+  /** OIDC identities and login states (oidc.providers) in this database, on this store's connection and deadline. */
+  oidcStore (): OidcStore {
+    return new MongoOidcStore({ run: (operation) => this.#connection.run(operation), db: () => this.#connection.db, maxTimeMS: this.#maxTimeMS })
+  }
+
   async createUser (user: NewUser): Promise<UserRecord> {
     const now = user.createdAt ?? new Date()
     const { id, ...rest } = user
@@ -287,6 +295,20 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable {
       const result = await this.#sessions.updateOne({ _id: id, userId, revokedAt: null }, { $set: { revokedAt: now, grace: null } }, { maxTimeMS: this.#maxTimeMS })
       return { found: true, revoked: result.modifiedCount === 1 }
     })
+  }
+
+  async revokeSubject (issuer: string, sub: string, now: Date): Promise<void> {
+    await this.#run(() => recordTombstones(this.#tombstones, [subjectRevocationId(issuer, sub, now)], now, this.#maxTimeMS, SUBJECT_TOMBSTONE_RETENTION_MS))
+  }
+
+  async listSubjectRevokedSince (since: Date, limit = 100_000): Promise<Array<{ id: string, revokedAt: Date }>> {
+    // The _id range selects the subject tombstones (few) among all the session ones, through the _id index.
+    const docs = await this.#run(() => this.#tombstones
+      .find({ _id: { $gte: SUBJECT_ID_RANGE.from, $lt: SUBJECT_ID_RANGE.before }, revokedAt: { $gte: since } }, { projection: { _id: 1, revokedAt: 1 }, maxTimeMS: BACKGROUND_TIME_MS })
+      .sort({ revokedAt: 1 })
+      .limit(limit)
+      .toArray(), BACKGROUND_TIME_MS)
+    return docs.map((doc) => ({ id: doc._id, revokedAt: doc.revokedAt }))
   }
 
   async revokeUserSessions (userId: string, now: Date, exceptId?: string): Promise<string[]> {

@@ -139,6 +139,14 @@ export interface SessionStore extends RevocationSource {
    * `revoked` is false when it was already revoked.
    */
   revokeUserSession (userId: string, id: string, now: Date): Promise<{ found: boolean, revoked: boolean }>
+  /**
+   * Revokes every token of the external user (`issuer`, `sub`) issued at or before `now` (revocation-subjects.ts):
+   * tokens of trusted issuers have no session to revoke. Written where listRevokedSince reads, as a tombstone whose
+   * id is subjectRevocationId(issuer, sub, now), so every instance learns it within the revocation delay. Optional:
+   * a store without it cannot revoke external tokens across instances (logout-all then revokes them on this
+   * instance only, and says so in the log).
+   */
+  revokeSubject? (issuer: string, sub: string, now: Date): Promise<void>
   /** Revokes every live session of the user except `exceptId`. Returns the ids newly revoked. */
   revokeUserSessions (userId: string, now: Date, exceptId?: string): Promise<string[]>
   /**

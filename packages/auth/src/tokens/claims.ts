@@ -15,9 +15,13 @@ export function isIdentifier (value: unknown): value is string {
   return typeof value === 'string' && IDENTIFIER.test(value)
 }
 
+/** One role name as a token may carry it (1 to 128 characters, no commas or control characters). */
+export function isRoleName (value: unknown): value is string {
+  return typeof value === 'string' && ROLE.test(value)
+}
+
 export function isRoleList (value: unknown): value is string[] {
-  return Array.isArray(value) && value.length <= MAX_ROLES &&
-    value.every((role) => typeof role === 'string' && ROLE.test(role))
+  return Array.isArray(value) && value.length <= MAX_ROLES && value.every(isRoleName)
 }
 
 function isTime (value: unknown): value is number {

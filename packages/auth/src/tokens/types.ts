@@ -99,6 +99,22 @@ export interface RevocationList {
    * (the gateway's WebSockets). Optional: a list without it cannot end them.
    */
   onRevoked? (listener: (sid: string) => void): () => void
+  /**
+   * Revocation by subject (revocation-subjects.ts): true when `claims` belong to a token without an authgate session
+   * (sid '': a trusted external issuer's) whose issuer-qualified subject was revoked at or after its `iat`. Tokens
+   * with a session are never judged here: their session is what logout-all revokes. Optional: a list without it
+   * cannot revoke external tokens before their `exp`.
+   */
+  isSubjectRevoked? (claims: Pick<AccessClaims, 'iss' | 'sub' | 'sid' | 'iat'>): boolean
+  /** A local subject revocation (every token of `issuer`/`sub` issued at or before `revokedAt`), at once here. */
+  addSubject? (issuer: string, sub: string, revokedAt?: Date): void
+  /** Like onRevoked, for subject revocations: the subject key (revocation-subjects.ts subjectKey) and time (ms). */
+  onSubjectRevoked? (listener: (key: string, revokedAtMs: number) => void): () => void
+  /**
+   * True while subject revocations older than the session window are still being read back (a starting instance,
+   * or one back from an outage longer than that window): tokens without a session then answer 503, never pass.
+   */
+  readonly subjectsPending?: boolean
   start (): void
   stop (): void
   readonly size: number
@@ -116,4 +132,10 @@ export interface RevocationSource {
    * large window, so each query stays small and progress survives a slow or failed page).
    */
   listRevokedSince (since: Date, limit?: number): Promise<Array<{ id: string, revokedAt: Date }>>
+  /**
+   * Like listRevokedSince, the subject revocations only (ids `subject:…`, revocation-subjects.ts). Optional: it lets a
+   * starting instance read back the long subject window without paging through a day of session revocations; without
+   * it, that backfill pages through listRevokedSince.
+   */
+  listSubjectRevokedSince? (since: Date, limit?: number): Promise<Array<{ id: string, revokedAt: Date }>>
 }

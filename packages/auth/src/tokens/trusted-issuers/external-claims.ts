@@ -1,8 +1,12 @@
 // A verified external token's payload → the AccessClaims every front door uses (sub, roles, iss, aud, exp), through
-// the issuer's `claims` mapping. Only the mapped members are copied, frozen; nothing else of the payload can reach a
-// header or a response. External tokens have no authgate session: `sid` is '' (gateway: no x-session-id).
+// the issuer's `claims` mapping, frozen. External tokens have no authgate session: `sid` is '' (gateway: no
+// x-session-id); they are revoked by subject instead (revocation-subjects.ts), which needs a trustworthy `iat`.
+// The payload's other top-level claims (`org_id`, `preferred_username`…) are kept beside them, bounded
+// (extra-claims.ts), for the gateway's `headers.claims`; they never override a mapped member.
+import { EXTERNAL_MAX_LIFETIME_S } from '../../revocation-subjects.js'
 import { isIdentifier, isRoleList } from '../claims.js'
 import type { AccessClaims } from '../types.js'
+import { extraClaims } from './extra-claims.js'
 import type { NormalisedTrustedIssuer } from './options.js'
 
 const MAX_PROFILE_TEXT = 320
@@ -36,7 +40,9 @@ function isTime (value: unknown): value is number {
 /**
  * Claims, or undefined when the token must be refused: no usable sub, malformed roles (a role with a comma or a
  * control character cannot be forwarded, and dropping some would change the user's rights silently), iss/aud not
- * exactly the configured ones, or an `iat` in the future.
+ * exactly the configured ones, no `iat` or one in the future (RFC 9068 requires it; without it a token cannot be
+ * placed before or after a revocation of its user), or a lifetime beyond EXTERNAL_MAX_LIFETIME_S (it would outlive
+ * the revocation entries kept for it).
  */
 export function mapExternalClaims (payload: Record<string, unknown>, issuer: NormalisedTrustedIssuer, nowMs: number, toleranceMs: number): AccessClaims | undefined {
   const { iss, aud, exp, iat, jti } = payload
@@ -44,7 +50,7 @@ export function mapExternalClaims (payload: Record<string, unknown>, issuer: Nor
   if (iss !== issuer.issuer) return undefined
   if (aud !== issuer.audience && !(Array.isArray(aud) && aud.includes(issuer.audience))) return undefined
   if (!isTime(exp)) return undefined
-  if (iat !== undefined && (!isTime(iat) || iat * 1000 > nowMs + toleranceMs)) return undefined
+  if (!isTime(iat) || iat * 1000 > nowMs + toleranceMs || exp - iat > EXTERNAL_MAX_LIFETIME_S) return undefined
   const sub = readPath(payload, issuer.claims.sub)
   if (!isIdentifier(sub)) return undefined
   const roles = issuer.claims.roles === undefined ? NO_ROLES : readRoles(readPath(payload, issuer.claims.roles))
@@ -52,10 +58,11 @@ export function mapExternalClaims (payload: Record<string, unknown>, issuer: Nor
   const email = profileText(readPath(payload, issuer.claims.email))
   const name = profileText(readPath(payload, issuer.claims.name))
   return Object.freeze({
+    ...extraClaims(payload),
     sub,
     sid: '',
     roles,
-    iat: iat ?? Math.floor(nowMs / 1000),
+    iat,
     exp,
     iss: issuer.issuer,
     aud: issuer.audience,

@@ -1,0 +1,95 @@
+// The password of `authgate user add`: typed on a terminal without echo, or piped in. Never an argument (it would
+// show in `ps` and the shell history), never printed.
+import type { ReadStream } from 'node:tty'
+import { MAX_PASSWORD_LENGTH } from '@authgate/fastify'
+
+/** Ctrl-C at the password prompt: the command stops with exit code 130 (128 + SIGINT), as an interrupted shell does. */
+export class InputAborted extends Error {
+  constructor () {
+    super('aborted')
+    this.name = 'InputAborted'
+  }
+}
+
+const ENTER = new Set(['\r', '\n'])
+const CTRL_C = '\u0003'
+const CTRL_D = '\u0004'
+const CTRL_U = '\u0015'
+const BACKSPACE = new Set(['\u007f', '\b'])
+const ESC = '\u001b'
+
+/**
+ * Reads one line from a terminal in raw mode: no echo, Enter (or Ctrl-D) ends it, Backspace removes the last
+ * character, Ctrl-U the whole line, Ctrl-C aborts. Raw mode is set before the prompt is shown (so nothing typed
+ * after it is echoed) and restored however the read ends. Escape sequences (arrow keys, function keys) are dropped.
+ */
+export function readFromTerminal (input: ReadStream, prompt: string, output: NodeJS.WritableStream): Promise<string> {
+  input.setRawMode(true)
+  input.setEncoding('utf8')
+  output.write(prompt)
+  return new Promise((resolve, reject) => {
+    const typed: string[] = []
+    // 0: text; 1: after ESC; 2: inside a CSI/SS3 sequence, until its final byte.
+    let escape = 0
+    const finish = (error?: Error): void => {
+      input.off('data', onData)
+      input.off('end', onEnd)
+      input.setRawMode(false)
+      input.pause()
+      output.write('\n')
+      if (error === undefined) resolve(typed.join(''))
+      else reject(error)
+    }
+    const onEnd = (): void => { finish() }
+    const onData = (chunk: string): void => {
+      for (const char of chunk) {
+        if (escape === 1) {
+          escape = char === '[' || char === 'O' ? 2 : 0
+          continue
+        }
+        if (escape === 2) {
+          if (char >= '@' && char <= '~') escape = 0
+          continue
+        }
+        if (char === CTRL_C) {
+          finish(new InputAborted())
+          return
+        }
+        if (ENTER.has(char) || char === CTRL_D) {
+          finish()
+          return
+        }
+        if (BACKSPACE.has(char)) typed.pop()
+        else if (char === CTRL_U) typed.length = 0
+        else if (char === ESC) escape = 1
+        else if (char >= ' ') typed.push(char)
+      }
+    }
+    input.on('data', onData)
+    input.on('end', onEnd)
+    input.resume()
+  })
+}
+
+/** Everything piped in, less one final newline (`echo pw |` and `printf '%s' pw |` give the same password). */
+/** Bytes read from a pipe at most: a password is at most MAX_PASSWORD_LENGTH characters (4 bytes each in UTF-8). */
+const MAX_PIPED_BYTES = MAX_PASSWORD_LENGTH * 4 + 2
+
+export async function readFromPipe (input: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of input) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
+    size += bytes.length
+    // `yes | authgate user add` or `< /dev/zero` would otherwise grow until the process dies.
+    if (size > MAX_PIPED_BYTES) throw new Error(`the password on stdin is longer than ${MAX_PASSWORD_LENGTH} characters`)
+    chunks.push(bytes)
+  }
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+}
+
+/** The password from stdin: asked for without echo on a terminal (prompt on stderr), read whole from a pipe. */
+export function readPassword (prompt: string): Promise<string> {
+  const stdin = process.stdin
+  return stdin.isTTY ? readFromTerminal(stdin, prompt, process.stderr) : readFromPipe(stdin)
+}

@@ -1,0 +1,87 @@
+// `authgate user add` on a terminal (issue #12 item 4): the password is read in raw mode, so it is never echoed;
+// Enter ends it, Backspace and Ctrl-U edit it, Ctrl-C aborts (exit 130), and the terminal mode is restored however
+// the read ends. Here the reader alone, on a stand-in terminal that records its mode; cli-user.test.ts drives the
+// real command on a pseudo-terminal.
+import t from 'tap'
+import { PassThrough } from 'node:stream'
+import type { ReadStream } from 'node:tty'
+import { InputAborted, readFromPipe, readFromTerminal } from '../src/cli/password-input.js'
+
+/** A terminal stand-in: a stream that records the modes setRawMode was asked for. */
+function terminal (): { input: ReadStream, modes: boolean[] } {
+  const stream = new PassThrough()
+  const modes: boolean[] = []
+  const input = Object.assign(stream, { isTTY: true, setRawMode: (mode: boolean) => { modes.push(mode); return input } }) as unknown as ReadStream
+  return { input, modes }
+}
+
+/** What a terminal would show: everything written to it. */
+function screen (): { stream: NodeJS.WritableStream, text: () => string } {
+  let text = ''
+  const stream = new PassThrough()
+  stream.on('data', (chunk: Buffer) => { text += chunk.toString() })
+  return { stream, text: () => text }
+}
+
+t.test('Enter ends the password; nothing typed reaches the screen; raw mode is on before the prompt and off after', async (t) => {
+  const { input, modes } = terminal()
+  const shown = screen()
+  const read = readFromTerminal(input, 'password: ', shown.stream)
+  t.same(modes, [true], 'raw mode before anything is typed')
+  input.write('s3cret pass')
+  input.write('\r')
+  t.equal(await read, 's3cret pass')
+  t.same(modes, [true, false], 'restored')
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(shown.text(), 'password: \n', 'the prompt and a newline only')
+})
+
+t.test('Backspace, Ctrl-U and escape sequences edit the line; multi-byte characters count as one', async (t) => {
+  const cases: Array<[string[], string]> = [
+    [['hunter22', '\u007f', '\r'], 'hunter2'],
+    [['hunter2x\b', '\n'], 'hunter2'],
+    [['wrong', '\u0015', 'right\r'], 'right'],
+    [['pä', '\u007f', 'a€', '\u007f\u007f', 'ss\r'], 'pss'],
+    [['ab\u001b[D\u001b[3~cd\u001bOA\r'], 'abcd'],
+    [['\u007f\u007fok\r'], 'ok'],
+    [['tab\there\r'], 'tabhere'],
+    [['ends at Enter\rnot this'], 'ends at Enter'],
+    [['Ctrl-D ends too\u0004'], 'Ctrl-D ends too']
+  ]
+  for (const [chunks, expected] of cases) {
+    const { input, modes } = terminal()
+    const read = readFromTerminal(input, '', screen().stream)
+    for (const chunk of chunks) input.write(chunk)
+    t.equal(await read, expected, JSON.stringify(chunks))
+    t.same(modes, [true, false], `${JSON.stringify(chunks)}: restored`)
+  }
+})
+
+t.test('Ctrl-C aborts (InputAborted, exit 130 in main) and restores the terminal', async (t) => {
+  const { input, modes } = terminal()
+  const read = readFromTerminal(input, 'password: ', screen().stream)
+  input.write('half a pass')
+  input.write('\u0003')
+  await t.rejects(read, InputAborted)
+  t.same(modes, [true, false])
+})
+
+t.test('the end of input before Enter ends the password too, and restores the terminal', async (t) => {
+  const { input, modes } = terminal()
+  const read = readFromTerminal(input, '', screen().stream)
+  input.end('no newline')
+  t.equal(await read, 'no newline')
+  t.same(modes, [true, false])
+})
+
+t.test('a pipe: the password up to the newline, and an endless pipe is refused, not read until memory runs out', async (t) => {
+  const piped = new PassThrough()
+  piped.end('correct horse battery staple\n')
+  t.equal(await readFromPipe(piped), 'correct horse battery staple')
+  // Like `yes | authgate user add`: the reader must give up on its own (the stream never ends).
+  const endless = new PassThrough()
+  const chunk = Buffer.alloc(4096, 'y')
+  const timer = setInterval(() => { endless.write(chunk) }, 1)
+  t.teardown(() => { clearInterval(timer); endless.destroy() })
+  await t.rejects(readFromPipe(endless), /longer than 1024 characters/)
+})

@@ -1,0 +1,110 @@
+// GET /oidc/:provider/login and GET /oidc/:provider/callback (under the auth prefix), and GET /oidc/providers for
+// pages that show a "Sign in with …" button. A finished sign-in is a normal authgate session, made by the same
+// SessionService.issue as POST /login (access token, rotating refresh cookie, device cookie, `login`/`newDevice`
+// events); the browser is sent on to `returnTo` with the refresh cookie only: the app then calls POST /auth/refresh
+// for its access token. No token ever travels in a URL.
+import { createHash } from 'node:crypto'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { AuthError } from '../errors.js'
+import type { RouteContext } from '../routes/context.js'
+import { clientInfo } from '../sessions/client-info.js'
+import { bindingHash, createBindingCookie, sameHash } from './binding-cookie.js'
+import { userForIdentity } from './link-user.js'
+import type { OidcService } from './service.js'
+import { safeReturnTo } from './return-to.js'
+
+/** A state parameter as oauth4webapi makes them (32 random bytes, base64url); anything else is not ours. */
+const STATE_SHAPE = /^[A-Za-z0-9_-]{43}$/
+
+interface ProviderParams { provider: string }
+
+function stateId (state: string): string {
+  return createHash('sha256').update('authgate-oidc-state\u0000').update(state).digest('hex')
+}
+
+export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: OidcService): void {
+  const { options, sessions, cookies } = context
+  const binding = createBindingCookie(options.cookie, options.prefix)
+  const limits = options.rateLimit
+  // The sign-in routes share the login limit: each /login stores a state, each callback costs a code exchange.
+  const config = limits === false ? {} : { rateLimit: { max: limits.login.max, timeWindow: limits.login.timeWindowMs } }
+  const returnOrigins = new Set(options.allowedOrigins)
+  if (typeof options.publicOrigin === 'string') returnOrigins.add(options.publicOrigin)
+
+  function provider (request: FastifyRequest<{ Params: ProviderParams }>) {
+    const found = oidc.provider(request.params.provider)
+    if (found === undefined) throw new AuthError('AUTH_NOT_FOUND')
+    return found
+  }
+
+  function callbackUrl (request: FastifyRequest, name: string): string {
+    // The provider only redirects to registered URIs: a forged Host can only make the sign-in fail there.
+    const origin = typeof options.publicOrigin === 'string' ? options.publicOrigin : `${request.protocol}://${request.host}`
+    return `${origin}${options.prefix}/oidc/${name}/callback`
+  }
+
+  app.get('/oidc/providers', { config: { auth: 'none' } }, async (_request, reply) => {
+    return reply.header('cache-control', 'no-store')
+      .send({ providers: oidc.names.map((name) => ({ name, login: `${options.prefix}/oidc/${name}/login` })) })
+  })
+
+  app.get<{ Params: ProviderParams, Querystring: { returnTo?: unknown } }>('/oidc/:provider/login', { config: { auth: 'none', ...config } }, async (request, reply) => {
+    const client = provider(request)
+    const redirectUri = callbackUrl(request, client.config.name)
+    const started = await client.authorizationRequest(redirectUri)
+    const value = binding.issue(request, reply, oidc.stateTtlMs)
+    await oidc.store.saveLoginState({
+      id: stateId(started.state),
+      provider: client.config.name,
+      bindingHash: bindingHash(value),
+      nonce: started.nonce,
+      codeVerifier: started.codeVerifier,
+      redirectUri,
+      returnTo: safeReturnTo(request.query.returnTo, returnOrigins),
+      expiresAt: new Date(Date.now() + oidc.stateTtlMs)
+    })
+    return reply.header('cache-control', 'no-store').redirect(started.url, 302)
+  })
+
+  app.get<{ Params: ProviderParams }>('/oidc/:provider/callback', { config: { auth: 'none', ...config } }, async (request, reply) => {
+    const client = provider(request)
+    const parameters = new URL(request.url, 'http://callback.invalid').searchParams
+    const state = parameters.get('state')
+    if (state === null || !STATE_SHAPE.test(state) || parameters.getAll('state').length !== 1) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state missing or malformed')
+    // Taken before anything else is checked: whatever follows, this state can never be used again.
+    const saved = await oidc.store.takeLoginState(stateId(state), new Date())
+    const presented = binding.read(request)
+    if (saved === null) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state unknown, expired or used already')
+    if (presented === undefined || !sameHash(saved.bindingHash, bindingHash(presented))) {
+      throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state started in another browser')
+    }
+    // A state started for provider A and brought to B's callback (a mix-up): refused before any code exchange.
+    if (saved.provider !== client.config.name) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state of another provider')
+    let claims
+    try {
+      claims = await client.finish(parameters, { state, nonce: saved.nonce, codeVerifier: saved.codeVerifier, redirectUri: saved.redirectUri })
+    } catch (error) {
+      if (error instanceof AuthError && error.code === 'AUTH_OIDC_REJECTED') {
+        throw refuse(request, reply, 'AUTH_OIDC_REJECTED', error.cause instanceof Error ? error.cause.message : 'refused', client.config.name)
+      }
+      binding.clear(reply)
+      throw error
+    }
+    binding.clear(reply)
+    const user = await userForIdentity({
+      store: context.store, identities: oidc.store, linkByVerifiedEmail: oidc.linkByVerifiedEmail, defaultRoles: options.defaultRoles
+    }, client.config, claims)
+    // A refresh cookie already present (perhaps planted) is ignored: every sign-in starts a new family, as login does.
+    const issued = await sessions.issue(user, clientInfo(request), cookies.device(request, reply))
+    cookies.setRefresh(reply, issued.refreshToken, issued.session.expiresAt)
+    // 303: the browser follows with a GET whatever it was; the page then calls POST /auth/refresh for its token.
+    return reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').redirect(saved.returnTo, 303)
+  })
+}
+
+function refuse (request: FastifyRequest, reply: FastifyReply, code: 'AUTH_OIDC_STATE_INVALID' | 'AUTH_OIDC_REJECTED', reason: string, provider?: string): AuthError {
+  // Reasons only: never the code, a token, a state or a cookie value.
+  request.log.warn({ event: 'oidc_refused', code, reason, provider, ip: request.ip }, 'authgate: OIDC sign-in refused')
+  reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
+  return new AuthError(code)
+}

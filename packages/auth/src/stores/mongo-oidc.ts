@@ -1,0 +1,86 @@
+// OIDC identities and login states in MongoDB (collections `identities` and `oidcStates`), on the session store's
+// connection and deadline. Both are keyed by `_id` (the identity key, the state hash), so uniqueness and the
+// single-use take need no further index and hold on every MongoDB-wire server (FerretDB v1 included: no transactions,
+// and its findOneAndDelete is not atomic, see takeLoginState).
+import { MongoServerError, type Db } from 'mongodb'
+import { DUPLICATE_KEY, unavailable } from './mongo-schema.js'
+import { identityKey, type ExternalIdentity, type LoginStateRecord, type OidcStore } from './oidc.js'
+
+type IdentityDoc = ExternalIdentity & { _id: string }
+type StateDoc = Omit<LoginStateRecord, 'id'> & { _id: string }
+
+export interface MongoOidcOptions {
+  /** Runs one call on the store's connection, within its deadline (MongoConnection.run). */
+  run: <T>(operation: () => Promise<T>) => Promise<T>
+  db: () => Db
+  maxTimeMS: number
+  collections?: { identities?: string, states?: string }
+}
+
+export class MongoOidcStore implements OidcStore {
+  readonly #options: MongoOidcOptions
+  #ttlIndex: Promise<void> | undefined
+
+  constructor (options: MongoOidcOptions) {
+    this.#options = options
+  }
+
+  #identities () {
+    return this.#options.db().collection<IdentityDoc>(this.#options.collections?.identities ?? 'identities')
+  }
+
+  #states () {
+    return this.#options.db().collection<StateDoc>(this.#options.collections?.states ?? 'oidcStates')
+  }
+
+  async #run<T> (operation: () => Promise<T>): Promise<T> {
+    try {
+      return await this.#options.run(operation)
+    } catch (error) {
+      throw unavailable(error)
+    }
+  }
+
+  async findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null> {
+    const doc = await this.#run(() => this.#identities().findOne({ _id: identityKey(provider, subject) }, { maxTimeMS: this.#options.maxTimeMS }))
+    if (doc === null) return null
+    return { provider: doc.provider, subject: doc.subject, userId: doc.userId, createdAt: doc.createdAt }
+  }
+
+  async linkIdentity (identity: ExternalIdentity): Promise<boolean> {
+    return this.#run(async () => {
+      try {
+        await this.#identities().insertOne({ _id: identityKey(identity.provider, identity.subject), ...identity }, { maxTimeMS: this.#options.maxTimeMS })
+        return true
+      } catch (error) {
+        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false
+        throw error
+      }
+    })
+  }
+
+  async saveLoginState (state: LoginStateRecord): Promise<void> {
+    const { id, ...rest } = state
+    await this.#run(async () => {
+      // Tidying only (expired states are refused by takeLoginState on every server, TTL monitor or not).
+      this.#ttlIndex ??= this.#states().createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' }, undefined).then(() => undefined, () => { this.#ttlIndex = undefined })
+      await this.#ttlIndex
+      await this.#states().insertOne({ _id: id, ...rest }, { maxTimeMS: this.#options.maxTimeMS })
+    })
+  }
+
+  async takeLoginState (id: string, now: Date): Promise<LoginStateRecord | null> {
+    const { maxTimeMS } = this.#options
+    // Read, then delete: the delete decides. findOneAndDelete is a read then a write on FerretDB v1, so two racing
+    // callers could both receive the document; only one delete of a document counts one removal, on every server.
+    const doc = await this.#run(async () => {
+      const found = await this.#states().findOne({ _id: id }, { maxTimeMS })
+      if (found === null) return null
+      const { deletedCount } = await this.#states().deleteOne({ _id: id }, { maxTimeMS })
+      return deletedCount === 1 ? found : null
+    })
+    if (doc === null || doc.expiresAt <= now) return null
+    const { _id, ...rest } = doc
+    return { id: _id, ...rest }
+  }
+}

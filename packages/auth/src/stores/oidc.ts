@@ -1,0 +1,98 @@
+// The storage contract of OIDC sign-in (oidc.providers): which external identity is which user, and the short-lived
+// login states between the redirect to a provider and its callback. An optional capability of a SessionStore
+// (`oidcStore()`), as the key ring is: both built-in stores have it; a custom store without it cannot enable OIDC.
+//
+// Identities are keyed by (provider, subject) and nothing else: an email is never an identity key here (an
+// unverified email would let anyone who can type it into the provider's profile take the account).
+
+/** One external account linked to one authgate user. */
+export interface ExternalIdentity {
+  /** The configured provider name (oidc.providers[].name). */
+  provider: string
+  /** The provider's `sub`: stable and unique per provider (OIDC Core §2). */
+  subject: string
+  userId: string
+  createdAt: Date
+}
+
+/** What a callback needs to finish one sign-in. Taken (read and deleted) exactly once. */
+export interface LoginStateRecord {
+  /** SHA-256 (hex) of the `state` parameter: the parameter itself is never stored. */
+  id: string
+  provider: string
+  /** SHA-256 (hex) of the browser-binding cookie set with the redirect: a callback from another browser fails. */
+  bindingHash: string
+  nonce: string
+  /** The PKCE verifier: useless without the code, which only the provider's redirect carries. */
+  codeVerifier: string
+  /** The redirect_uri sent to the provider: the code exchange must repeat it exactly. */
+  redirectUri: string
+  /** Already checked against the open-redirect rules when the login began. */
+  returnTo: string
+  expiresAt: Date
+}
+
+export interface OidcStore {
+  findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null>
+  /** Inserts the link. Resolves false when (provider, subject) is linked already (a concurrent first sign-in). */
+  linkIdentity (identity: ExternalIdentity): Promise<boolean>
+  saveLoginState (state: LoginStateRecord): Promise<void>
+  /**
+   * Removes the state `id` and returns it, in one atomic step: of two callbacks presenting the same state, one gets
+   * it and the other null. Null also when it is unknown or expired at `now` (an expired state is removed too).
+   */
+  takeLoginState (id: string, now: Date): Promise<LoginStateRecord | null>
+}
+
+/** A SessionStore that can also hold OIDC identities and login states (MongoSessionStore, MemorySessionStore). */
+export interface OidcCapable {
+  oidcStore (): OidcStore
+}
+
+export function hasOidcStore (value: unknown): value is OidcCapable {
+  return typeof value === 'object' && value !== null && typeof (value as Partial<OidcCapable>).oidcStore === 'function'
+}
+
+/** Login states a memory store keeps at most: a flood of /login requests cannot grow it without bound. */
+const MAX_MEMORY_STATES = 10_000
+
+/** One process only. Records are copied in and out. */
+export class MemoryOidcStore implements OidcStore {
+  readonly #identities = new Map<string, ExternalIdentity>()
+  readonly #states = new Map<string, LoginStateRecord>()
+
+  findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null> {
+    const found = this.#identities.get(identityKey(provider, subject))
+    return Promise.resolve(found === undefined ? null : structuredClone(found))
+  }
+
+  linkIdentity (identity: ExternalIdentity): Promise<boolean> {
+    const key = identityKey(identity.provider, identity.subject)
+    if (this.#identities.has(key)) return Promise.resolve(false)
+    this.#identities.set(key, structuredClone(identity))
+    return Promise.resolve(true)
+  }
+
+  saveLoginState (state: LoginStateRecord): Promise<void> {
+    if (this.#states.size >= MAX_MEMORY_STATES) this.#evictExpired(new Date())
+    // Still full of live states: the oldest goes (Map order is insertion order); its sign-in must start again.
+    if (this.#states.size >= MAX_MEMORY_STATES) this.#states.delete(this.#states.keys().next().value as string)
+    this.#states.set(state.id, structuredClone(state))
+    return Promise.resolve()
+  }
+
+  takeLoginState (id: string, now: Date): Promise<LoginStateRecord | null> {
+    const state = this.#states.get(id)
+    this.#states.delete(id)
+    return Promise.resolve(state === undefined || state.expiresAt <= now ? null : state)
+  }
+
+  #evictExpired (now: Date): void {
+    for (const [id, state] of this.#states) if (state.expiresAt <= now) this.#states.delete(id)
+  }
+}
+
+/** Provider names are `[a-z0-9-]`: the first `:` separates them from the subject unambiguously. */
+export function identityKey (provider: string, subject: string): string {
+  return `${provider}:${subject}`
+}

@@ -1,0 +1,90 @@
+// OIDC sign-in end to end over real HTTP (issue #14 item 2): the gateway, a real OpenID Provider (oidc-provider on
+// loopback) and the real database. login → provider (its login form, completed over HTTP) → callback → a normal
+// authgate session: the refresh cookie works, /auth/me names the user, the session is listed; users are linked by
+// (provider, sub).
+import t from 'tap'
+import { useTestDatabase } from '../mongo/per-test.mjs'
+import { startOidcGateway } from './helpers/oidc-gateway.js'
+
+const ACCOUNTS = {
+  alice: { email: 'alice@example.com', email_verified: true, name: 'Alice' },
+  mallory: { email: 'victim@example.com', email_verified: false, name: 'Mallory' }
+}
+
+t.test('sign in through the provider: session, refresh, /auth/me, session list, same user next time', async (t) => {
+  const db = await useTestDatabase(t, 'oidc_signin')
+  const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, storeConfig: { mongodb: { url: db.url, database: db.name } } })
+  const events: string[] = []
+  gateway.app.authgate.events.on('login', (event) => { events.push(`login:${event.userId}`) })
+  gateway.app.authgate.events.on('newDevice', (event) => { events.push(`newDevice:${event.userId}`) })
+  const browser = gateway.browser()
+
+  const authorize = new URL(await browser.startLogin('test', '/demo/?x=1'))
+  t.equal(authorize.origin, gateway.idps.test?.issuer, 'redirected to the provider')
+  t.match(Object.fromEntries(authorize.searchParams), {
+    response_type: 'code', client_id: 'authgate-test', code_challenge_method: 'S256', scope: 'openid email profile',
+    redirect_uri: `${gateway.origin}/auth/oidc/test/callback`, state: /^[\w-]{43}$/, nonce: /^[\w-]{43}$/, code_challenge: /^[\w-]{43}$/
+  })
+  t.ok(browser.cookies.has('authgate_rt_oidc'), 'the browser-binding cookie is set')
+
+  const callback = await browser.request(await gateway.idps.test!.signIn(authorize.href, 'alice'))
+  t.equal(callback.status, 303, callback.body)
+  t.equal(callback.location, '/demo/?x=1', 'sent on to returnTo')
+  t.notOk(/token|code=/i.test(callback.location ?? ''), 'no token in the URL')
+  const refreshCookie = callback.setCookies.find((line) => line.startsWith('authgate_rt='))
+  t.match(refreshCookie, /HttpOnly/i)
+  t.match(refreshCookie, /SameSite=Strict/i)
+  t.match(refreshCookie, /Path=\/auth/)
+  t.ok(callback.setCookies.some((line) => line.startsWith('authgate_did=')), 'the device cookie is set')
+  t.notOk(browser.cookies.has('authgate_rt_oidc'), 'the binding cookie is cleared')
+
+  const { accessToken, user } = await browser.accessToken()
+  t.equal(user.email, 'alice@example.com', 'the verified email is the account\'s')
+  t.same(events.sort(), [`login:${user.id}`, `newDevice:${user.id}`], 'the login and newDevice events of a normal login')
+  const me = await browser.request('/auth/me', { headers: { authorization: `Bearer ${accessToken}` } })
+  t.equal(me.status, 200)
+  t.match(JSON.parse(me.body), { user: { id: user.id, email: 'alice@example.com' }, claims: { sub: user.id } })
+  const sessions = await browser.request('/auth/sessions', { headers: { authorization: `Bearer ${accessToken}` } })
+  const list = JSON.parse(sessions.body) as Array<{ current: boolean }>
+  t.equal(list.length, 1, 'the session is listed')
+  t.equal(list[0]?.current, true)
+  t.equal(await db.db.collection('identities').countDocuments({ provider: 'test', subject: 'alice', userId: user.id }), 1, 'linked by (provider, sub)')
+  const stored = await db.db.collection('users').findOne({ _id: user.id as unknown as never })
+  t.equal(stored?.passwordHash, undefined, 'a user without a password')
+
+  // A second sign-in in another browser: the same user, a second session.
+  const second = gateway.browser()
+  t.equal((await second.signIn('test', 'alice')).status, 303)
+  t.equal((await second.accessToken()).user.id, user.id, 'the same user, found by (provider, sub)')
+  t.equal(await db.db.collection('sessions').countDocuments({ userId: user.id }), 2)
+  t.equal(await db.db.collection('oidcStates').countDocuments({}), 0, 'every login state was used up')
+})
+
+t.test('an unverified email is neither linked nor stored', async (t) => {
+  const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, linkByVerifiedEmail: true, config: { auth: { registration: true } } })
+  const registered = await fetch(`${gateway.origin}/auth/register`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'victim@example.com', password: 'correct horse battery staple' })
+  })
+  t.equal(registered.status, 201)
+  const victim = (await registered.json() as { user: { id: string } }).user.id
+  const browser = gateway.browser()
+  t.equal((await browser.signIn('test', 'mallory')).status, 303)
+  const { user } = await browser.accessToken()
+  t.not(user.id, victim, 'a new account, not the victim\'s')
+  t.equal(user.email, null, 'without the unverified email')
+})
+
+t.test('linkByVerifiedEmail: a verified email signs in to the existing account; off, it gets its own', async (t) => {
+  for (const link of [true, false]) {
+    const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, linkByVerifiedEmail: link, config: { auth: { registration: true } } })
+    const registered = await fetch(`${gateway.origin}/auth/register`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery staple' })
+    })
+    const existing = (await registered.json() as { user: { id: string } }).user.id
+    const browser = gateway.browser()
+    t.equal((await browser.signIn('test', 'alice')).status, 303)
+    const { user } = await browser.accessToken()
+    if (link) t.equal(user.id, existing, 'linked to the existing account')
+    else t.not(user.id, existing, 'not linked: a new account')
+  }
+})
