@@ -12,6 +12,10 @@ import { loadConfig } from '../src/config.js'
 import { literalSecrets } from '../src/config/literal-secrets.js'
 import { runCli, runMain } from './cli-helpers.js'
 
+// Each spawned `authgate` compiles the sources first (tens of seconds on a busy 2-core machine): tap's 120 s default
+// is too close for a file that spawns several.
+t.setTimeout(300_000)
+
 const dir = mkdtempSync(join(tmpdir(), 'authgate-config-check-'))
 t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
 

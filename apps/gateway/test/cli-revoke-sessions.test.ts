@@ -12,6 +12,10 @@ import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
 import { runCli } from './cli-helpers.js'
 import { startUpstream } from './helpers.js'
 
+// Each spawned `authgate` compiles the sources first (tens of seconds on a busy 2-core machine): tap's 120 s default
+// is too close for a file that spawns several.
+t.setTimeout(300_000)
+
 const PASSWORD = 'a long enough password'
 
 t.test('user revoke-sessions ends every session of that user, and only theirs', async (t) => {

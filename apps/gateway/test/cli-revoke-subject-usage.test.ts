@@ -4,6 +4,10 @@
 import t from 'tap'
 import { runCli } from './cli-helpers.js'
 
+// Each spawned `authgate` compiles the sources first (tens of seconds on a busy 2-core machine): tap's 120 s default
+// is too close for a file that spawns several.
+t.setTimeout(300_000)
+
 t.test('user revoke-sessions --issuer needs --config, even with MONGODB_URL set', async (t) => {
   // Port 1 on loopback: nothing listens, and the command must not get as far as trying.
   const run = await runCli(['user', 'revoke-sessions', '--id', 'carol', '--issuer', 'https://typo.example'], { env: { MONGODB_URL: 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500' } })

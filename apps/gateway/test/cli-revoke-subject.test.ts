@@ -14,6 +14,10 @@ import { settled, startExternalIssuer } from '../../../test/security/lib/externa
 import { runCli } from './cli-helpers.js'
 import { startUpstream } from './helpers.js'
 
+// Each spawned `authgate` compiles the sources first (tens of seconds on a busy 2-core machine): tap's 120 s default
+// is too close for a file that spawns several.
+t.setTimeout(300_000)
+
 t.test('user revoke-sessions --issuer ends a trusted issuer\'s user\'s tokens on the running gateway, and only theirs', async (t) => {
   const db = await useTestDatabase(t, 'cli_revoke_subject')
   const upstream = await startUpstream(t)
