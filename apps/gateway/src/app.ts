@@ -2,7 +2,7 @@
 // arguments (never process.env). Order matters: rewriteUrl canonicalises the request target before routing, the
 // auth plugin serves /auth/* and the JWKS, then one proxy registration per route, then health and fallbacks.
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
-import authgate, { AuthError, sendAuthError, type AuthgateOptions, type SessionStore } from '@authgate/fastify'
+import authgate, { AuthError, sendAuthError, type SessionStore } from '@authgate/fastify'
 import { AUTH_PREFIX, type GatewayConfig } from './config.js'
 import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './errors.js'
 import { deferContinue } from './expect-continue.js'
@@ -18,6 +18,7 @@ import { closeIfBodyUnread } from './unread-body.js'
 import { createUpstreamAgent } from './upstream-pool.js'
 import { trustsProxy } from './trust-proxy.js'
 import { checkStartable } from './startup-checks.js'
+import { pluginOptions } from './plugin-options.js'
 
 export interface BuildOptions {
   /** Fastify logger option; default pino at config.log.level with redaction. `false` silences it (tests). */
@@ -65,30 +66,6 @@ function serializeRequest (request: FastifyRequest): Record<string, unknown> {
 const RETRYABLE_AUTH_CODES: ReadonlySet<string> = new Set(['AUTH_KEYS_UNAVAILABLE', 'AUTH_STORE_UNAVAILABLE'])
 const DEFAULT_RETRY_AFTER_SECONDS = '5'
 
-
-/**
- * The plugin's options: the file's plugin sections as they are (no unit conversions), the auth prefix the gateway
- * fixes, and the public origin of `server`.
- */
-export function pluginOptions (config: GatewayConfig, _app: Pick<FastifyInstance, 'log'>, store: SessionStore | undefined): AuthgateOptions {
-  const chosenStore = store ?? config.store
-  return {
-    ...(chosenStore === undefined ? {} : { store: chosenStore }),
-    tokens: { ...config.tokens },
-    cookie: { ...config.cookie },
-    auth: {
-      ...config.auth,
-      prefix: AUTH_PREFIX,
-      // Behind a trusted proxy the Host is not the browser's: only configured origins count (issue #11 item 15).
-      publicOrigin: config.server.publicOrigin ?? (trustsProxy(config.server.trustProxy) ? false : undefined)
-    },
-    // Shared through Redis when `rateLimit.redis` is set: N instances (or workers) then allow the attempts of one.
-    rateLimit: config.rateLimit,
-    users: config.users,
-    notifications: config.notifications,
-    ...(config.oidc === undefined ? {} : { oidc: config.oidc })
-  }
-}
 
 /** A hop count becomes the function form Fastify's types accept (proxy-addr takes both). */
 function fastifyTrustProxy (value: GatewayConfig['server']['trustProxy']): boolean | string | string[] | ((address: string, hop: number) => boolean) {
@@ -158,7 +135,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   })
 
   for (const warning of config.deprecations) app.log.warn({ event: 'deprecated_option' }, `authgate: ${warning}`)
-  await app.register(authgate, pluginOptions(config, app, options.store))
+  await app.register(authgate, pluginOptions(config, options.store))
 
   // Set before the proxy routes are registered: each route's encapsulated scope copies the error handler in place
   // at its registration, so one set afterwards would leave them on Fastify's default (which echoes error.message).

@@ -3,9 +3,8 @@
 // `config check` runs it to report: one function, so the two cannot disagree (a 6-byte HS256 secret was refused by
 // `start` and "ok" to `config check`). The checks are the plugin's own: its option normalisation (cookies, TTLs,
 // origins, rate limits, key ring settings) and its key material checks (sizes, types, key pairs, signing key).
-import Fastify from 'fastify'
 import { createAccessTokenService, normaliseOptions, type NormalisedOptions } from '@authgate/fastify'
-import { pluginOptions } from './app.js'
+import { pluginOptions } from './plugin-options.js'
 import { createHeaderPolicy } from './headers.js'
 import { ConfigError, type GatewayConfig } from './config.js'
 
@@ -18,11 +17,9 @@ export interface StartupCheck {
 
 /** Throws a ConfigError naming the file and the refusal `start` would fail with; else says what the keys are. */
 export function checkStartable (config: GatewayConfig): StartupCheck {
-  // The legacy-user verifier and the webhook keep a logger; nothing is logged while checking.
-  const { log } = Fastify({ logger: false })
   let options: NormalisedOptions
   try {
-    options = normaliseOptions(pluginOptions(config, { log }, undefined))
+    options = normaliseOptions(pluginOptions(config))
     // The plugin builds this service at registration; it refuses unsafe or inconsistent key material.
     createAccessTokenService(options.tokens)
     createHeaderPolicy(config)

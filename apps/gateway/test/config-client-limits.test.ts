@@ -35,7 +35,7 @@ t.test('bad values are refused, the key named', async (t) => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ server: { requestTimeout: 'soon' } }, /server\.requestTimeout/],
     [{ server: { requestTimeout: '0s' } }, /server\.requestTimeout: must be from 1 s to 1 d/],
-    [{ server: { headersTimeout: '30s', requestTimeout: '10s' } }, /server\.requestTimeout must not be shorter than server\.headersTimeout/],
+    [{ server: { headersTimeout: '30s', requestTimeout: '10s' } }, /server\.requestTimeout: must not be shorter than server\.headersTimeout/],
     [{ server: { minBodyRate: -1 } }, /server\.minBodyRate: must be at least 0/],
     [{ server: { minBodyRate: '1KiB/s' } }, /server\.minBodyRate: must be a whole number or an object/],
     [{ server: { minBodyRate: { rate: 5 } } }, /server\.minBodyRate\.rate: unknown key/],

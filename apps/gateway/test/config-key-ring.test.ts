@@ -35,8 +35,8 @@ t.test('tokens.keyStore: database', async (t) => {
 
   const cases: Array<[unknown, RegExp]> = [
     [{ store, routes, tokens: { keyStore: 'database' } }, /tokens\.keyRing\.keyEncryptionKey: is required/],
-    [{ store, routes, tokens: { keyStore: 'database', keyEncryptionKey: 'c2hvcnQ=' } }, /tokens\.keyRing\.keyEncryptionKey must hold at least 32 bytes/],
-    [{ routes, tokens: { keyStore: 'database', keyEncryptionKey: KEK } }, /tokens\.keyRing\.store database needs store\.mongodb/],
+    [{ store, routes, tokens: { keyStore: 'database', keyEncryptionKey: 'c2hvcnQ=' } }, /tokens\.keyRing\.keyEncryptionKey: must hold at least 32 bytes/],
+    [{ routes, tokens: { keyStore: 'database', keyEncryptionKey: KEK } }, /tokens\.keyRing\.store: database needs store\.mongodb/],
     [{ store, routes, tokens: { keyStore: 'files', keyEncryptionKey: KEK } }, /tokens\.keyRing\.store: must be "database"/],
     [{ store, routes, tokens: { keysDir: '/k', keyEncryptionKey: KEK } }, /tokens\.keyRing\.store: is required/],
     [{ store, routes, tokens: { keysDir: '/k', keyRefresh: '1s' } }, /tokens\.keyRing\.store: is required/],

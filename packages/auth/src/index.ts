@@ -10,7 +10,7 @@ export type {
   RefreshUser, RefreshUserSession, AuthInput, UsersInput, NotificationsInput,
   RevocationInput
 } from './options.js'
-export { normaliseOptions, normaliseOrigin, usersSectionIssues, DEFAULT_ROLES } from './options.js'
+export { normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options.js'
 // The configuration schema, for the gateway (which composes its file schema from these sections) and for tools.
 export { parseDuration, durationMs, formatMs, DURATION_EXPECTED } from './config/duration.js'
 export { pluginSchema, pluginSections, SECTION_NAMES, type SectionName } from './config/schema.js'

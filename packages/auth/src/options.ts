@@ -92,7 +92,7 @@ export function normaliseOrigin (origin: unknown, path: string): string {
   return url.origin
 }
 
-function loadKeys (input: Checked['tokens'], issues: Issues): KeyInput[] {
+function loadKeys (input: Checked['tokens'], issues: Issues, readKeys: boolean): KeyInput[] {
   const given = [input.keys, input.keysDir, input.keyRing].filter((value) => value !== undefined).length
   if (given > 1) issues.add('tokens', 'keys, keysDir and keyRing are exclusive: give one')
   if (given === 0) issues.add('tokens.keysDir', 'is required (a directory written by `authgate keygen`), or tokens.keys in code, or tokens.keyRing')
@@ -101,6 +101,7 @@ function loadKeys (input: Checked['tokens'], issues: Issues): KeyInput[] {
     return []
   }
   if (input.keysDir !== undefined) {
+    if (!readKeys) return []
     const dir = input.keysDir
     // Startup fails loudly: an app whose every token answers 503 looks healthy to its orchestrator (issue #12 item 5).
     return issues.attempt(() => {
@@ -117,8 +118,8 @@ function loadKeys (input: Checked['tokens'], issues: Issues): KeyInput[] {
 
 type NormalisedTokens = Pick<NormalisedOptions, 'tokens' | 'keyRing' | 'trustedIssuers' | 'refreshTtlMs' | 'idleTimeoutMs' | 'reuseGraceMs' | 'revocationDelayMs'>
 
-function normaliseTokens (input: Checked['tokens'], issues: Issues): NormalisedTokens {
-  const keys = loadKeys(input, issues)
+function normaliseTokens (input: Checked['tokens'], issues: Issues, readKeys: boolean): NormalisedTokens {
+  const keys = loadKeys(input, issues, readKeys)
   // Without an explicit algorithm, the signing key decides (the first key, as loadKeysDir puts the signing key first).
   const algorithm = checkAlgorithm(input.algorithm ?? keys[0]?.algorithm ?? 'EdDSA', 'tokens.algorithm')
   const accessTtlMs = ms(input.accessTtl, 'tokens.accessTtl')
@@ -174,7 +175,7 @@ function checkCookie (cookie: Checked['cookie'], issues: Issues): void {
  * The cross-key rules of the `users` section (one line per problem, `path: reason`), exported so the gateway's
  * `config check` lists them with the schema's problems. `codeUserSource`: verifyCredentials was given.
  */
-export function usersSectionIssues (users: UsersInput & { source: 'builtin' | 'upstream' }, codeUserSource = false): string[] {
+function usersSectionIssues (users: UsersInput & { source: 'builtin' | 'upstream' }, codeUserSource = false): string[] {
   const issues = new Issues()
   const upstreamOnly = ['url', 'map', 'timeout', 'refresh', 'lookupUrl', 'recheckInterval'] as const
   if (users.source === 'builtin') {
@@ -214,7 +215,8 @@ function normaliseRefreshUser (input: Checked, issues: Issues): NormalisedOption
   return { lookup: input.refreshUser, intervalMs: ms(input.refreshUserInterval ?? DEFAULT_RECHECK_INTERVAL, 'refreshUserInterval') }
 }
 
-function build (input: Checked, issues: Issues): NormalisedOptions {
+/** The cross-key rules, on options the schema has filled; `readKeys`: read tokens.keysDir (the only I/O). */
+function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOptions {
   const { cookie, auth } = input
   const oidcRefused = issues.list.some((line) => line.startsWith('oidc'))
   checkCookie(cookie, issues)
@@ -228,7 +230,7 @@ function build (input: Checked, issues: Issues): NormalisedOptions {
   const failClosed = input.revocation.failClosedAfter
   return {
     store: input.store,
-    ...normaliseTokens(input.tokens, issues),
+    ...normaliseTokens(input.tokens, issues, readKeys),
     cookie: { ...cookie, path: auth.prefix },
     prefix: auth.prefix,
     jwksPath: auth.jwksPath,
@@ -253,16 +255,10 @@ function build (input: Checked, issues: Issues): NormalisedOptions {
   }
 }
 
-/**
- * Checks `input` against the schema and the cross-key rules. Throws ConfigValidationError listing every problem;
- * `warnings` of the result name the deprecated options used.
- */
-export function normaliseOptions (input: AuthgateOptions, where = '@authgate/fastify'): NormalisedOptions {
-  // Options may come from untyped configuration (YAML, JSON): every check holds at run time too.
-  if (!isPlainObject(input)) throw new ConfigValidationError(where, ['(root): options must be an object'])
+/** `input` copied, the deprecated names moved, the schema's defaults filled in; `issues` holds the schema's problems. */
+function checked (input: AuthgateOptions, issues: Issues): { copy: Record<string, unknown>, warnings: string[] } {
   const copy = copyPlain(input) as Record<string, unknown>
   const { warnings, issues: aliasIssues } = applyAliases(copy)
-  const issues = new Issues()
   issues.list.push(...aliasIssues)
   // A SessionStore given in code is not data: the schema checks the plain forms only.
   const store = copy.store
@@ -270,12 +266,41 @@ export function normaliseOptions (input: AuthgateOptions, where = '@authgate/fas
   validator ??= createValidator(pluginSchema())
   issues.list.push(...validator(copy))
   if (isSessionStore(store)) copy.store = store
+  return { copy, warnings }
+}
+
+/**
+ * The problems of the rules that span keys (`path: reason` lines), for a caller that checked the sections against the
+ * schema itself and lists these beside its own (the gateway's `config check`). No I/O: tokens.keysDir is not read.
+ */
+export function optionIssues (input: AuthgateOptions): string[] {
+  if (!isPlainObject(input)) return []
+  const issues = new Issues()
+  const { copy } = checked(input, issues)
+  const schemaProblems = issues.list.length
+  try {
+    build(copy as unknown as Checked, issues, false)
+  } catch {
+    // A rule tripped over data the schema refused: that problem is the caller's to report.
+  }
+  return issues.list.slice(schemaProblems)
+}
+
+/**
+ * Checks `input` against the schema and the cross-key rules. Throws ConfigValidationError listing every problem;
+ * `warnings` of the result name the deprecated options used.
+ */
+export function normaliseOptions (input: AuthgateOptions, where = '@authgate/fastify'): NormalisedOptions {
+  // Options may come from untyped configuration (YAML, JSON): every check holds at run time too.
+  if (!isPlainObject(input)) throw new ConfigValidationError(where, ['(root): options must be an object'])
+  const issues = new Issues()
+  const { copy, warnings } = checked(input, issues)
   let options: NormalisedOptions | undefined
   const schemaProblems = issues.list.length
   try {
     // The cross-key rules run even when the schema found problems (defaults are filled either way), so one run
     // reports everything; a rule tripping over data the schema already refused adds nothing.
-    options = build(copy as unknown as Checked, issues)
+    options = build(copy as unknown as Checked, issues, true)
   } catch (error) {
     if (schemaProblems === 0) throw error
   }

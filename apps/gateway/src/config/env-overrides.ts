@@ -1,7 +1,7 @@
 // Per-key environment overrides, applied after the file (as oauth2-proxy and Pomerium users expect):
 // AUTHGATE_<SECTION>_<KEY>, each camelCase segment in UPPER_SNAKE (`server.port` → AUTHGATE_SERVER_PORT,
 // `tokens.accessTtl` → AUTHGATE_TOKENS_ACCESS_TTL, `store.mongodb.url` → AUTHGATE_STORE_MONGODB_URL). The table is
-// derived from the schema, so it cannot drift from it; values are typed by it. Lists (routes) are file-only.
+// derived from the schema, so it cannot drift from it; values are typed by it. Lists of objects (routes, tokens.keys, providers) are file-only.
 import { closest, durationMs, type TObject } from '@authgate/fastify'
 
 const PREFIX = 'AUTHGATE_'
@@ -46,6 +46,9 @@ function types (schema: Record<string, unknown>): string[] {
 /** The value `text` stands for at `key`, or a reason it cannot. */
 function typed (text: string, key: EnvKey): { value: unknown } | { error: string } {
   const kinds = types(key.schema)
+  const items = key.schema.items as Record<string, unknown> | undefined
+  // Splitting on commas cannot make objects: such a list is written in the file (its values may be `${VAR}`).
+  if (kinds.includes('array') && items !== undefined && types(items).includes('object')) return { error: 'cannot be set from the environment: it is a list of objects; write it in the file (values inside it may be ${VAR})' }
   if (key.schema['x-duration'] !== undefined) return durationMs(text) === undefined ? { error: 'must be a duration (500ms, 90s, 15m, 1h30m, 7d or milliseconds)' } : { value: text }
   if (kinds.includes('boolean') && (text === 'true' || text === 'false')) return { value: text === 'true' }
   if (kinds.includes('integer') && /^\d+$/.test(text)) return { value: Number(text) }

@@ -2,20 +2,19 @@
 // `${VAR}` expansion, AUTHGATE_* overrides, deprecated names, then the schema (the plugin's sections and the
 // gateway's own, every problem at once), then the gateway's rules that span keys.
 import { isAbsolute, resolve } from 'node:path'
-import { applyAliases, copyPlain, createValidator, isPlainObject, normaliseCheckedOidc, normaliseTrustedIssuers, parseDuration, usersSectionIssues, parseKeyEncryptionKey, type ConfigValidator, type Form, type OidcInput } from '@authgate/fastify'
+import { applyAliases, copyPlain, createValidator, isPlainObject, optionIssues, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
+import { AUTH_PREFIX, pluginOptions } from '../plugin-options.js'
 import { expandEnv } from './env.js'
 import { applyEnvOverrides } from './env-overrides.js'
-import { Reader } from './reader.js'
 import { readHeaderLists } from './header-lists.js'
-import { readClaimHeaders } from './claim-headers.js'
+import { readClaimHeaders, type HeadersInput } from './claim-headers.js'
 import { readVerifyPath } from './verify-path.js'
-import { readRoutes } from './routes.js'
+import { readRoutes, type RouteInput } from './routes.js'
 import { gatewaySchema } from './schema.js'
 import { readServer, type ServerInput } from './server.js'
-import { ConfigError, type GatewayConfig, type IdentityHeaderNames, type PluginSections, type TokenTimes } from './types.js'
+import { ConfigError, type GatewayConfig, type IdentityHeaderNames, type PluginSections, type Report, type TokenTimes } from './types.js'
 
-/** The plugin's auth prefix: the gateway keeps the default, so routes know what to stay clear of. */
-export const AUTH_PREFIX = '/auth'
+export { AUTH_PREFIX }
 
 export interface ParseOptions {
   /** File the value came from (for messages; relative paths resolve against its directory). */
@@ -43,11 +42,31 @@ function validatorFor (form: Form): ConfigValidator {
   return validator
 }
 
-function readHeaders (reader: Reader, headers: Record<string, string>): IdentityHeaderNames {
-  const names = { userId: headers.userId ?? '', roles: headers.roles ?? '', sessionId: headers.sessionId ?? '', assertion: headers.assertion ?? '' }
+function readHeaders (headers: HeadersInput, report: Report): IdentityHeaderNames {
+  const names = { userId: headers.userId, roles: headers.roles, sessionId: headers.sessionId, assertion: headers.assertion }
   for (const key of Object.keys(names) as Array<keyof typeof names>) names[key] = names[key].toLowerCase()
-  if (new Set(Object.values(names)).size !== 4) reader.fail('headers', 'must name four different headers')
+  if (new Set(Object.values(names)).size !== 4) report('headers', 'must name four different headers')
   return Object.freeze(names)
+}
+
+/** The store and key-ring rules a file adds: a server to name, one ring for every instance, the ring's key parsed. */
+function readStoreAndTokens (sections: PluginSections, baseDir: string, report: Report): PluginSections['tokens'] {
+  const store = sections.store
+  // A file has no MongoClient to give: it names the server.
+  if (store?.mongodb !== undefined && (store.mongodb as { url?: string }).url === undefined) report('store.mongodb.url', 'is required')
+  const tokens = { ...sections.tokens }
+  if (tokens.keysDir !== undefined && !isAbsolute(tokens.keysDir)) tokens.keysDir = resolve(baseDir, tokens.keysDir)
+  if (tokens.keyRing === undefined) return tokens
+  // Every instance must read the same ring, and `authgate keys rotate` must reach it: an in-memory ring would be neither.
+  if (store?.mongodb === undefined) report('tokens.keyRing.store', 'database needs store.mongodb')
+  const ring = tokens.keyRing
+  try {
+    // Parsed now, so the key never shows in a dump or log of the configuration (it serialises as "[redacted]").
+    tokens.keyRing = { ...ring, keyEncryptionKey: parseKeyEncryptionKey(ring.keyEncryptionKey, 'tokens.keyRing.keyEncryptionKey') }
+  } catch (error) {
+    report('tokens.keyRing.keyEncryptionKey', (error as Error).message.replace('tokens.keyRing.keyEncryptionKey ', ''))
+  }
+  return tokens
 }
 
 function tokenTimes (tokens: PluginSections['tokens']): TokenTimes {
@@ -70,78 +89,69 @@ function deepFreeze<T> (value: T): T {
   return value
 }
 
+/** Whether `line` is a problem at `path` or inside it. */
+function isUnder (line: string, path: string): boolean {
+  return line.startsWith(path) && /^[.:[]/.test(line.slice(path.length))
+}
+
+function invalid (where: string, problems: readonly string[]): ConfigError {
+  return new ConfigError(`${where}: invalid configuration (${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}):\n${problems.map((line) => `  - ${line}`).join('\n')}`, { issues: problems })
+}
+
+type Sections = PluginSections & { server: ServerInput, log: GatewayConfig['log'], routes: RouteInput[], headers: HeadersInput, auth: PluginSections['auth'] & { verifyPath: string | boolean } }
+
 /** Validates `raw` into a frozen GatewayConfig; throws ConfigError listing every problem, naming the file and keys. */
 export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayConfig {
   const where = options.file ?? 'configuration'
-  const expanded = expandEnv(raw, options.env ?? {}, where)
-  if (!isPlainObject(expanded)) throw new ConfigError(`${where}: (root) must be an object (a YAML mapping)`)
+  const expanded = expandEnv(raw, options.env ?? {})
+  if (!isPlainObject(expanded.value)) throw invalid(where, ['(root): must be an object (a YAML mapping)'])
   const form = options.form ?? 'code'
-  const config = copyPlain(expanded) as Record<string, unknown>
-  const problems = options.env === undefined ? [] : applyEnvOverrides(config, options.env, gatewaySchema('json'))
+  const config = copyPlain(expanded.value) as Record<string, unknown>
+  const problems = [...expanded.problems]
+  if (options.env !== undefined) problems.push(...applyEnvOverrides(config, options.env, gatewaySchema('json')))
   const { warnings, issues } = applyAliases(config)
-  problems.push(...issues, ...validatorFor(form)(config))
-  // The plugin's own cross-key rule for trusted issuers, run here so `config check` lists its problem with the rest
-  // (as are the users rules below; the other plugin cross-key rules still surface only in checkStartable: NOTES-SCHEMA.md).
-  const usersRaw = config.users as { source?: unknown } | undefined
-  if (isPlainObject(usersRaw) && (usersRaw.source === 'builtin' || usersRaw.source === 'upstream')) problems.push(...usersSectionIssues(usersRaw as PluginSections['users']))
-  const tokensRaw = config.tokens as { trustedIssuers?: unknown, issuer?: string } | undefined
-  if (Array.isArray(tokensRaw?.trustedIssuers)) {
-    try {
-      normaliseTrustedIssuers(tokensRaw.trustedIssuers, tokensRaw.issuer ?? 'authgate')
-    } catch (error) {
-      problems.push((error as Error).message)
-    }
-  }
-  // The OIDC rules the schema cannot say (unique provider names, https issuers, the `openid` scope), on a section the
-  // schema accepted (they would trip over the same data again).
-  if (isPlainObject(config.oidc) && !problems.some((line) => line.startsWith('oidc'))) {
-    try {
-      normaliseCheckedOidc(config.oidc as unknown as OidcInput)
-    } catch (error) {
-      problems.push((error as Error).message)
-    }
-  }
-  if (problems.length > 0) {
-    throw new ConfigError(`${where}: invalid configuration (${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}):\n${problems.map((line) => `  - ${line}`).join('\n')}`, { issues: problems })
-  }
-  const reader = new Reader(where)
+  problems.push(...issues, ...validatorFor(form)(config).filter((line) => !expanded.paths.some((path) => isUnder(line, path))))
+  // The rules that span keys run on the sections the schema accepted (they would trip over the same data again), and
+  // add to the same list: `config check` shows every problem at once.
+  const schemaProblems = [...problems]
+  const accepted = (section: string): boolean => !schemaProblems.some((line) => isUnder(line, section))
+  // The gateway's own.
+  const report: Report = (path, reason) => { problems.push(`${path}: ${reason}`) }
+  const sections = config as unknown as Sections
   const baseDir = options.baseDir ?? (options.file === undefined ? process.cwd() : resolve(options.file, '..'))
-  const sections = config as unknown as PluginSections & { server: ServerInput, log: GatewayConfig['log'], routes: never, headers: Record<string, string>, auth: { verifyPath: string | boolean } }
-  const store = sections.store
-  // A file has no MongoClient to give: it names the server.
-  if (store?.mongodb !== undefined && (store.mongodb as { url?: string }).url === undefined) reader.fail('store.mongodb.url', 'is required')
-  const tokens = { ...sections.tokens }
-  if (tokens.keysDir !== undefined && !isAbsolute(tokens.keysDir)) tokens.keysDir = resolve(baseDir, tokens.keysDir)
-  // Every instance must read the same ring, and `authgate keys rotate` must reach it: an in-memory ring would be neither.
-  if (tokens.keyRing !== undefined && store?.mongodb === undefined) reader.fail('tokens.keyRing.store', 'database needs store.mongodb')
-  if (tokens.keyRing !== undefined) {
-    const ring = tokens.keyRing
-    try {
-      // Parsed now, so the key never shows in a dump or log of the configuration (it serialises as "[redacted]").
-      tokens.keyRing = { ...ring, keyEncryptionKey: parseKeyEncryptionKey(ring.keyEncryptionKey, 'tokens.keyRing.keyEncryptionKey') }
-    } catch (error) {
-      reader.fail('tokens.keyRing.keyEncryptionKey', (error as Error).message.replace('tokens.keyRing.keyEncryptionKey ', ''))
-    }
+  const tokens = accepted('store') && accepted('tokens') ? readStoreAndTokens(sections, baseDir, report) : undefined
+  const server = accepted('server') ? readServer(sections.server, report) : undefined
+  const routes = accepted('routes') ? readRoutes(sections.routes, (expanded.value as { routes?: unknown }).routes, AUTH_PREFIX, report) : undefined
+  const headers = accepted('headers') ? readHeaders(sections.headers, report) : undefined
+  const claimHeaders = headers === undefined ? undefined : readClaimHeaders(sections.headers, headers, report)
+  const headerLists = accepted('headers') ? readHeaderLists(sections.headers, report) : undefined
+  const verifyPath = accepted('auth') ? readVerifyPath(sections.auth.verifyPath, AUTH_PREFIX, report) : undefined
+  // The plugin's own, on what the plugin would be given (issues already listed are not repeated).
+  if (tokens !== undefined) {
+    const plugin = pluginOptions({ ...sections, tokens, server: server ?? { publicOrigin: undefined, trustProxy: false } })
+    problems.push(...optionIssues(plugin).filter((line) => !problems.includes(line)))
   }
-  const headers = readHeaders(reader, sections.headers)
-  const { verifyPath, ...auth } = sections.auth
+  if (problems.length > 0 || tokens === undefined || server === undefined || routes === undefined || headers === undefined || claimHeaders === undefined || headerLists === undefined || verifyPath === undefined) {
+    throw invalid(where, problems)
+  }
+  const { verifyPath: _verifyPath, ...auth } = sections.auth
   return deepFreeze({
     file: options.file,
     deprecations: Object.freeze(warnings),
-    server: readServer(reader, sections.server),
+    server,
     log: sections.log,
-    store,
+    store: sections.store,
     tokens,
     tokenTimes: Object.freeze(tokenTimes(tokens)),
     cookie: sections.cookie,
     notifications: sections.notifications,
-    routes: readRoutes(reader, sections.routes, (expanded as { routes?: unknown }).routes, AUTH_PREFIX),
+    routes,
     users: sections.users,
     auth,
     headers,
-    claimHeaders: readClaimHeaders(reader, sections.headers, headers),
-    verifyPath: readVerifyPath(reader, verifyPath === true ? undefined : verifyPath, AUTH_PREFIX),
-    headerLists: readHeaderLists(reader, sections.headers),
+    claimHeaders,
+    verifyPath,
+    headerLists,
     registration: auth.registration,
     allowedOrigins: auth.allowedOrigins,
     rateLimit: sections.rateLimit,

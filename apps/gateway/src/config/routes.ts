@@ -1,8 +1,7 @@
 // `routes:` of the gateway configuration, after the schema: the rules that span keys (reserved prefixes, duplicates)
 // and milliseconds. `auth` and `roles` are checked by the plugin's route policy module (the rules it enforces).
-import { compileRoutePolicy, isForwardableRole, parseDuration, type RoutePolicy, type RoutePolicyInput } from '@authgate/fastify'
-import type { Reader } from './reader.js'
-import { ConfigError, type RouteAuth, type RouteConfig } from './types.js'
+import { compileRoutePolicy, isForwardableRole, parseDuration, type RoutePolicyInput } from '@authgate/fastify'
+import type { Report, RouteAuth, RouteConfig } from './types.js'
 
 // A prefix is plain path segments: whatever the normaliser would refuse or rewrite can never match, so refuse it here.
 const PREFIX = /^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]+(?:\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*)?$/
@@ -13,7 +12,7 @@ function overlaps (prefix: string, reserved: string): boolean {
   return prefix === reserved || prefix.startsWith(`${reserved}/`)
 }
 
-interface RouteInput {
+export interface RouteInput {
   prefix: string
   upstream: string
   auth: RouteAuth
@@ -29,35 +28,48 @@ interface RouteInput {
  * `auth` and `roles` as the file wrote them (the schema's filled defaults would hide an absent `auth`), checked by the
  * route policy itself; absent auth: `required`.
  */
-function readPolicy (reader: Reader, given: unknown, path: string): RoutePolicy {
+function readPolicy (given: unknown, path: string, report: Report): { auth: RouteAuth, roles: readonly string[] } {
   const written = (typeof given === 'object' && given !== null ? given : {}) as { auth?: unknown, roles?: unknown }
   // YAML writes an empty key as null: absent, as everywhere else in the file.
   const input = { auth: written.auth ?? undefined, roles: written.roles ?? undefined } as RoutePolicyInput
   try {
-    return compileRoutePolicy(input, { defaultAuth: 'required', pathOf: (key) => `${path}.${key}` })
+    const { mode, roles } = compileRoutePolicy(input, { defaultAuth: 'required', pathOf: (key) => `${path}.${key}` })
+    return { auth: mode, roles }
   } catch (error) {
-    throw new ConfigError(`${reader.where}: ${(error as Error).message}`)
+    // The policy writes `path reason`; the list writes `path: reason`.
+    const [key = path, ...reason] = (error as Error).message.split(' ')
+    report(key, reason.join(' '))
+    return { auth: 'required', roles: [] }
   }
 }
 
-function readRoute (reader: Reader, route: RouteInput, given: unknown, path: string, authPrefix: string): RouteConfig {
-  const { prefix } = route
+/** An http(s) URL without credentials, query or fragment, trailing slashes dropped (the schema checked the scheme). */
+function upstreamOf (text: string, path: string, report: Report): string {
+  let url: URL | undefined
+  try {
+    url = new URL(text)
+  } catch {
+    report(path, 'must be an http:// or https:// URL')
+  }
+  if (url !== undefined && (url.username !== '' || url.password !== '')) report(path, 'must not hold credentials')
+  if (url !== undefined && (url.search !== '' || url.hash !== '')) report(path, 'must not hold a query or fragment')
+  return text.replace(/\/+$/, '')
+}
+
+function readRoute (route: RouteInput, given: unknown, path: string, authPrefix: string, report: Report): RouteConfig {
+  const { prefix, rewritePrefix } = route
   if (!PREFIX.test(prefix) || prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
-    reader.fail(`${path}.prefix`, 'must be a path like /api (plain segments, no trailing slash, no dot segments)')
+    report(`${path}.prefix`, 'must be a path like /api (plain segments, no trailing slash, no dot segments)')
   }
-  for (const reserved of [...RESERVED_PREFIXES, authPrefix]) {
-    if (overlaps(prefix, reserved)) reader.fail(`${path}.prefix`, `must not be ${reserved} or under it: the gateway answers there itself`)
-  }
-  const { mode: auth, roles } = readPolicy(reader, given, path)
+  const reserved = [...RESERVED_PREFIXES, authPrefix].find((name) => overlaps(prefix, name))
+  if (reserved !== undefined) report(`${path}.prefix`, `must not be ${reserved} or under it: the gateway answers there itself`)
+  const { auth, roles } = readPolicy(given, path, report)
   // The gateway's own limit on top of the policy's: a role a forwarded roles header cannot carry is never in a token it admits.
-  roles.forEach((role, index) => { if (!isForwardableRole(role)) reader.fail(`${path}.roles[${index}]`, 'must be a role name headers can carry (printable ASCII, no commas or spaces, at most 128 characters)') })
-  const { rewritePrefix } = route
-  if (rewritePrefix !== undefined && !(rewritePrefix === '/' || PREFIX.test(rewritePrefix))) {
-    reader.fail(`${path}.rewritePrefix`, 'must be a path like / or /v1')
-  }
+  roles.forEach((role, index) => { if (!isForwardableRole(role)) report(`${path}.roles[${index}]`, 'must be a role name headers can carry (printable ASCII, no commas or spaces, at most 128 characters)') })
+  if (rewritePrefix !== undefined && !(rewritePrefix === '/' || PREFIX.test(rewritePrefix))) report(`${path}.rewritePrefix`, 'must be a path like / or /v1')
   return Object.freeze({
     prefix,
-    upstream: reader.httpUrl(route.upstream, `${path}.upstream`),
+    upstream: upstreamOf(route.upstream, `${path}.upstream`, report),
     auth,
     roles: Object.freeze([...roles]),
     timeoutMs: parseDuration(route.timeout, `${path}.timeout`),
@@ -69,12 +81,11 @@ function readRoute (reader: Reader, route: RouteInput, given: unknown, path: str
 }
 
 /** `routes` after the schema (defaults filled); `given` is the file's own list, to tell an explicit auth from a default. */
-export function readRoutes (reader: Reader, value: readonly RouteInput[] | undefined, given: unknown, authPrefix: string): readonly RouteConfig[] {
-  if (value === undefined) return reader.fail('routes', 'is required (a list of { prefix, upstream, auth })')
-  const routes = value.map((item, index) => readRoute(reader, item, Array.isArray(given) ? given[index] : undefined, `routes[${index}]`, authPrefix))
+export function readRoutes (value: readonly RouteInput[], given: unknown, authPrefix: string, report: Report): readonly RouteConfig[] {
+  const routes = value.map((item, index) => readRoute(item, Array.isArray(given) ? given[index] : undefined, `routes[${index}]`, authPrefix, report))
   const seen = new Set<string>()
   routes.forEach((route, index) => {
-    if (seen.has(route.prefix)) reader.fail(`routes[${index}].prefix`, `${route.prefix} is listed twice`)
+    if (seen.has(route.prefix)) report(`routes[${index}].prefix`, `${route.prefix} is listed twice`)
     seen.add(route.prefix)
   })
   return Object.freeze(routes)

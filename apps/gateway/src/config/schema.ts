@@ -12,6 +12,11 @@ export const DEFAULT_VERIFY_PATH = '/auth/verify'
 export const DEFAULT_MAX_CONCURRENT = 64
 const HEADER_NAME = '^[A-Za-z0-9-]{1,64}$'
 const MINUTE = 60_000
+export const MAX_WORKERS = 64
+/** 1 KiB/s after 10 s: a phone on a bad link passes, a body trickled to hold a connection open does not. */
+export const DEFAULT_MIN_BODY_RATE = 1024
+export const DEFAULT_MIN_BODY_GRACE = '10s'
+export const DEFAULT_REQUEST_TIMEOUT_MS = MINUTE
 
 function serverSection (): TObject {
   return Type.Object({
@@ -21,20 +26,20 @@ function serverSection (): TObject {
       type: ['boolean', 'integer', 'string', 'array'], items: { type: 'string' }, default: false,
       description: 'false: forwarding headers come from the socket. true, a hop count, or the proxy addresses (list or comma-separated): as Fastify\'s trustProxy.'
     }),
-    workers: Type.Unsafe<number | 'auto'>({ type: ['integer', 'string'], default: 1, description: 'Worker processes (1-64), or `auto`: one per core.' }),
+    workers: Type.Unsafe<number | 'auto'>({ type: ['integer', 'string'], default: 1, description: `Worker processes (1-${MAX_WORKERS}), or \`auto\`: one per core.` }),
     bodyLimit: Type.Integer({ minimum: 1024, maximum: 1_073_741_824, default: 1_048_576, description: 'Largest request body, bytes.' }),
     headersTimeout: DurationKey({ min: 500, max: 5 * MINUTE }, 'Longest a client may take to send a request head (slowloris): then 408.', '30s'),
     publicOrigin: Type.Optional(Type.String({ minLength: 1, description: 'The origin browsers reach the gateway at (scheme://host[:port]), for the CSRF check of the cookie endpoints.' })),
     maxUrlLength: Type.Integer({ minimum: 256, maximum: 65_536, default: 8192, description: 'Longest request target; longer ones get 414.' }),
-    requestTimeout: Type.Optional(DurationKey({ min: 1000, max: 1440 * MINUTE }, 'Longest a client may take to send a whole request, body included. Default: 60s or headersTimeout if longer.')),
-    minBodyRate: Type.Unsafe<number | { bytesPerSecond?: number, grace?: string | number }>({
-      type: ['integer', 'object'], minimum: 0, maximum: 1_073_741_824, default: 1024,
+    requestTimeout: Type.Optional(DurationKey({ min: 1000, max: 1440 * MINUTE }, `Longest a client may take to send a whole request, body included. Default: ${DEFAULT_REQUEST_TIMEOUT_MS / 1000}s or headersTimeout if longer.`)),
+    minBodyRate: Type.Unsafe<number | { bytesPerSecond: number, grace: string | number }>({
+      type: ['integer', 'object'], minimum: 0, maximum: 1_073_741_824, default: DEFAULT_MIN_BODY_RATE,
       properties: {
-        bytesPerSecond: { type: 'integer', minimum: 0, maximum: 1_073_741_824, description: 'Bytes per second; 0: off.' },
-        grace: { type: ['integer', 'string'], 'x-duration': { min: 0, max: 60 * MINUTE }, description: 'Time before the rate is enforced. Default 10s.' }
+        bytesPerSecond: { type: 'integer', minimum: 0, maximum: 1_073_741_824, default: DEFAULT_MIN_BODY_RATE, description: 'Bytes per second; 0: off.' },
+        grace: { type: ['integer', 'string'], 'x-duration': { min: 0, max: 60 * MINUTE }, default: DEFAULT_MIN_BODY_GRACE, description: 'Time before the rate is enforced.' }
       },
       additionalProperties: false,
-      description: 'A request body slower than this on average (bytes per second, after the grace period) gets 408; 0: off.'
+      description: `A request body slower than this on average (bytes per second, after the grace period: ${DEFAULT_MIN_BODY_GRACE}) gets 408; 0: off.`
     }),
     idleTimeout: DurationKey({ min: 500, max: 60 * MINUTE }, 'A connection on which the client takes no bytes for this long is dropped.', '60s')
   }, { ...Strict, default: {}, description: 'The listening server.' })

@@ -2,12 +2,8 @@
 // form, a worker count).
 import { availableParallelism } from 'node:os'
 import { normaliseOrigin, parseDuration } from '@authgate/fastify'
-import type { Reader } from './reader.js'
-import type { GatewayConfig } from './types.js'
-
-/** 1 KiB/s after 10 s: a phone on a bad link passes, a body trickled to hold a connection open does not. */
-const DEFAULT_MIN_BODY_GRACE = '10s'
-const DEFAULT_REQUEST_TIMEOUT_MS = 60_000
+import { DEFAULT_MIN_BODY_GRACE, DEFAULT_REQUEST_TIMEOUT_MS, MAX_WORKERS } from './schema.js'
+import type { GatewayConfig, Report } from './types.js'
 
 export interface ServerInput {
   host: string
@@ -19,7 +15,7 @@ export interface ServerInput {
   publicOrigin?: string
   maxUrlLength: number
   requestTimeout?: string | number
-  minBodyRate: number | { bytesPerSecond?: number, grace?: string | number }
+  minBodyRate: number | { bytesPerSecond: number, grace: string | number }
   idleTimeout: string | number
 }
 
@@ -31,34 +27,39 @@ function trustProxyOf (trust: ServerInput['trustProxy']): GatewayConfig['server'
   return trust
 }
 
-export function readServer (reader: Reader, server: ServerInput): GatewayConfig['server'] {
-  let workers = 1
+function workersOf (workers: ServerInput['workers'], report: Report): number {
   // `auto`: one worker per core the process may use, as nginx's `worker_processes auto`.
-  if (server.workers === 'auto') workers = Math.min(64, availableParallelism())
-  else if (typeof server.workers === 'number' && server.workers >= 1 && server.workers <= 64) workers = server.workers
-  else reader.fail('server.workers', 'must be a whole number from 1 to 64, or auto')
+  if (workers === 'auto') return Math.min(MAX_WORKERS, availableParallelism())
+  // `${VAR}` text: the schema leaves a string alone where it also takes one.
+  const count = typeof workers === 'string' && /^\d+$/.test(workers) ? Number(workers) : workers
+  if (typeof count === 'number' && count >= 1 && count <= MAX_WORKERS) return count
+  report('server.workers', `must be a whole number from 1 to ${MAX_WORKERS}, or auto`)
+  return 1
+}
+
+export function readServer (server: ServerInput, report: Report): GatewayConfig['server'] {
   const headersTimeoutMs = parseDuration(server.headersTimeout, 'server.headersTimeout')
   // Node refuses a request deadline shorter than the head deadline; by default the request one follows it up.
   const requestTimeoutMs = server.requestTimeout === undefined ? Math.max(DEFAULT_REQUEST_TIMEOUT_MS, headersTimeoutMs) : parseDuration(server.requestTimeout, 'server.requestTimeout')
-  if (requestTimeoutMs < headersTimeoutMs) reader.fail('server.requestTimeout', `must not be shorter than server.headersTimeout (${headersTimeoutMs / 1000} s)`)
-  const rate = typeof server.minBodyRate === 'number' ? { bytesPerSecond: server.minBodyRate } : server.minBodyRate
+  if (requestTimeoutMs < headersTimeoutMs) report('server.requestTimeout', `must not be shorter than server.headersTimeout (${headersTimeoutMs / 1000} s)`)
+  const rate = typeof server.minBodyRate === 'number' ? { bytesPerSecond: server.minBodyRate, grace: DEFAULT_MIN_BODY_GRACE } : server.minBodyRate
   let publicOrigin: string | undefined
   try {
     publicOrigin = server.publicOrigin === undefined ? undefined : normaliseOrigin(server.publicOrigin, 'server.publicOrigin')
   } catch {
-    reader.fail('server.publicOrigin', 'must be an origin (scheme://host[:port]), without a path')
+    report('server.publicOrigin', 'must be an origin (scheme://host[:port]), without a path')
   }
   return Object.freeze({
     host: server.host,
     port: server.port,
     trustProxy: trustProxyOf(server.trustProxy),
-    workers,
+    workers: workersOf(server.workers, report),
     bodyLimit: server.bodyLimit,
     headersTimeoutMs,
     publicOrigin,
     maxUrlLength: server.maxUrlLength,
     requestTimeoutMs,
-    minBodyRate: Object.freeze({ bytesPerSecond: rate.bytesPerSecond ?? 1024, graceMs: parseDuration(rate.grace ?? DEFAULT_MIN_BODY_GRACE, 'server.minBodyRate.grace') }),
+    minBodyRate: Object.freeze({ bytesPerSecond: rate.bytesPerSecond, graceMs: parseDuration(rate.grace, 'server.minBodyRate.grace') }),
     idleTimeoutMs: parseDuration(server.idleTimeout, 'server.idleTimeout')
   })
 }

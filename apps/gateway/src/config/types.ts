@@ -4,6 +4,9 @@ import type { AuthInput, CookieInput, NotificationsInput, OidcInput, RateLimitIn
 
 export type RouteAuth = 'none' | 'optional' | 'required'
 
+/** Where the gateway's own rules that span keys report a problem: one `path: reason` line of the list parseConfig throws. */
+export type Report = (path: string, reason: string) => void
+
 export interface RouteConfig {
   /** Path prefix, case-sensitive, matched on segment boundaries on the normalised path; `/` catches everything. */
   readonly prefix: string

@@ -1,0 +1,107 @@
+// Issue #12 item 1: one run of `config check` lists every problem of the file, whoever finds it: the schema, the
+// gateway's own rules that span keys (routes, headers, server, verifyPath, store), the plugin's (keys, cookies,
+// origins, users, OIDC), `${VAR}`s that are not set and AUTHGATE_* overrides. A file's messages speak of what a file
+// can hold, never of values only code can give.
+import t from 'tap'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ConfigError, loadConfig, parseConfig } from '../src/config.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'authgate-config-one-list-'))
+const SECRET = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5d2FsZG8='
+const tokens = { keys: [{ kid: 'k', algorithm: 'HS256', secret: SECRET }] }
+const routes = [{ prefix: '/api', upstream: 'http://127.0.0.1:1' }]
+
+function problems (run: () => unknown): readonly string[] {
+  try {
+    run()
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+t.test('the gateway\'s own rules report every problem, not the first', async (t) => {
+  const found = problems(() => parseConfig({
+    tokens,
+    server: { workers: 99, headersTimeout: '30s', requestTimeout: '10s' },
+    routes: [{ prefix: '/healthz', upstream: 'http://u:p@h' }, { prefix: '/a', upstream: 'http://h', auth: 'none', roles: ['r'] }, { prefix: '/a', upstream: 'http://h' }],
+    headers: { userId: 'x-same', roles: 'x-same', pass: ['x-original-url'], drop: ['host'] },
+    auth: { verifyPath: '/auth/login' }
+  }, { file: 'gw.yaml' }))
+  t.same([...found].sort(), [
+    'auth.verifyPath: /auth/login is an authgate endpoint already',
+    'headers.drop[0]: would drop host, which the upstream request cannot do without',
+    'headers.pass[0]: cannot let x-original-url through: upstreams route on it instead of the path, which would undo the gateway\'s path check',
+    'headers: must name four different headers',
+    'routes[0].prefix: must not be /healthz or under it: the gateway answers there itself',
+    'routes[0].upstream: must not hold credentials',
+    'routes[1].auth: is \'none\' but the route names routes[1].roles: a public route would ignore them (use \'required\')',
+    'routes[2].prefix: /a is listed twice',
+    'server.requestTimeout: must not be shorter than server.headersTimeout (30 s)',
+    'server.workers: must be a whole number from 1 to 64, or auto'
+  ])
+})
+
+t.test('the plugin\'s rules that span keys join the same list as the gateway\'s and the schema\'s', async (t) => {
+  const found = problems(() => parseConfig({
+    tokens: { keys: [{ kid: 'k', algorithm: 'HS256', secret: 'short' }] },
+    cookie: { sameSite: 'none', secure: false },
+    auth: { allowedOrigins: ['https://app.example.com/path'] },
+    routes: [{ prefix: '/healthz', upstream: 'http://h' }],
+    log: { level: 'loud' }
+  }, { file: 'gw.yaml' }))
+  t.match(found, [/^log\.level: must be one of /], 'the schema\'s problem first')
+  for (const expected of [/^routes\[0\]\.prefix: must not be \/healthz/, /^tokens\.keys\[0\]\.secret: /, /^cookie\.sameSite: none requires cookie\.secure: true$/, /^auth\.allowedOrigins\[0\]: must be an origin/]) {
+    t.ok(found.some((line) => expected.test(line)), `${String(expected)} is listed`)
+  }
+  t.equal(new Set(found).size, found.length, 'no line twice')
+})
+
+t.test('a ${VAR} that is not set is one problem of the list, and the placeholder adds no other', async (t) => {
+  const found = problems(() => parseConfig({ tokens: { ...tokens, issuer: '${ISSUER}' }, routes: [{ prefix: '/api', upstream: '${UPSTREAM}' }], log: { level: 'loud' } }, { file: 'gw.yaml', env: {} }))
+  t.same([...found].sort(), [
+    'log.level: must be one of fatal, error, warn, info, debug, trace, silent',
+    'routes[0].upstream: environment variable UPSTREAM is not set',
+    'tokens.issuer: environment variable ISSUER is not set'
+  ])
+  t.match(problems(() => parseConfig({ tokens, routes: [{ prefix: '/api', upstream: 'http://h/${BAD-NAME}' }] }, { env: {} })), ['routes[0].upstream: ${BAD-NAME} is not a valid environment variable reference'])
+})
+
+t.test('a list of objects cannot come from one AUTHGATE_* variable: refused, naming the variable and the way', async (t) => {
+  for (const [name, key] of [['AUTHGATE_TOKENS_KEYS', 'tokens.keys'], ['AUTHGATE_TOKENS_TRUSTED_ISSUERS', 'tokens.trustedIssuers'], ['AUTHGATE_OIDC_PROVIDERS', 'oidc.providers']] as const) {
+    const found = problems(() => parseConfig({ tokens, routes }, { env: { [name]: 'a,b' } }))
+    t.same(found, [`${name}: cannot be set from the environment: it is a list of objects; write it in the file (values inside it may be \${VAR}) (${key})`], name)
+  }
+  // A list of strings still splits on commas.
+  t.same(parseConfig({ tokens, routes }, { env: { AUTHGATE_AUTH_ALLOWED_ORIGINS: 'https://a.example, https://b.example' } }).allowedOrigins, ['https://a.example', 'https://b.example'])
+})
+
+t.test('a number or boolean where text is meant stays a mistake: only text from the environment is coerced', async (t) => {
+  t.same(problems(() => parseConfig({ tokens, routes, headers: { claims: { 'x-a': 7 } } })), ['headers.claims.x-a: must be a string'])
+  t.same(problems(() => parseConfig({ tokens: { ...tokens, issuer: true }, routes })), ['tokens.issuer: must be a string'])
+  t.equal(parseConfig({ tokens, routes, server: { port: '${PORT}' } }, { env: { PORT: '9000' } }).server.port, 9000, 'text to a number still works')
+})
+
+t.test('a file\'s messages never mention what only code can give', async (t) => {
+  const path = join(dir, 'gw.yaml')
+  writeFileSync(path, [
+    'store: { mongodb: { url: "mongodb://127.0.0.1:1/x" } }',
+    'tokens: { keyRing: { store: memory, keyEncryptionKey: 7 } }',
+    'rateLimit: { redis: 1 }',
+    'routes: [{ prefix: /api, upstream: "http://127.0.0.1:1" }]'
+  ].join('\n'))
+  const found = problems(() => loadConfig(path, { env: {} }))
+  t.ok(found.length >= 2, found.join('\n'))
+  t.ok(found.some((line) => line === 'tokens.keyRing.store: must be one of database'), found.join('\n'))
+  for (const line of found) t.notMatch(line, /KeyRingStore|in code|a function|given in code|KeyObject|Buffer/, line)
+})
+
+t.test('server.minBodyRate: the grace default is the schema\'s, for the number and the object forms', async (t) => {
+  t.same(parseConfig({ tokens, routes, server: { minBodyRate: 5 } }).server.minBodyRate, { bytesPerSecond: 5, graceMs: 10_000 })
+  t.same(parseConfig({ tokens, routes, server: { minBodyRate: { bytesPerSecond: 5 } } }).server.minBodyRate, { bytesPerSecond: 5, graceMs: 10_000 })
+  t.same(parseConfig({ tokens, routes, server: { minBodyRate: { grace: '2s' } } }).server.minBodyRate, { bytesPerSecond: 1024, graceMs: 2000 })
+  t.equal(parseConfig({ tokens, routes, server: { workers: '${W}' } }, { env: { W: '3' } }).server.workers, 3, 'a worker count from ${VAR}')
+})
