@@ -105,3 +105,9 @@ t.test('server.minBodyRate: the grace default is the schema\'s, for the number a
   t.same(parseConfig({ tokens, routes, server: { minBodyRate: { grace: '2s' } } }).server.minBodyRate, { bytesPerSecond: 1024, graceMs: 2000 })
   t.equal(parseConfig({ tokens, routes, server: { workers: '${W}' } }, { env: { W: '3' } }).server.workers, 3, 'a worker count from ${VAR}')
 })
+
+t.test('rateLimit: true is refused (an object of limits, or false), in the file and from the environment', async (t) => {
+  t.same(problems(() => parseConfig({ tokens, routes, rateLimit: true })), ['rateLimit: must be an object, or false (off)'])
+  t.same(problems(() => parseConfig({ tokens, routes, rateLimit: '${RL}' }, { env: { RL: 'true' } })), ['rateLimit: must be an object, or false (off)'])
+  t.equal(parseConfig({ tokens, routes, rateLimit: false }).rateLimit, false)
+})

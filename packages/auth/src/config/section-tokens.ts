@@ -12,7 +12,7 @@ export const DEFAULT_REUSE_GRACE = '10s'
 export const DEFAULT_REVOCATION_DELAY = '5s'
 export const DEFAULT_CLOCK_TOLERANCE = '30s'
 /** How often each instance reads the key ring; also the JWKS max-age. */
-export const DEFAULT_KEY_REFRESH = DEFAULT_REUSE_GRACE
+export const DEFAULT_KEY_REFRESH = '10s'
 export const DEFAULT_ISSUER = 'authgate'
 
 export const ACCESS_TTL_RANGE = { min: SECOND, max: DAY }
