@@ -49,7 +49,7 @@ export async function doctorCommand (argv: readonly string[]): Promise<number> {
   const args = parseCommand(argv, DOCTOR)
   if (args.help !== undefined) return printHelp(args.help)
   const { file, raw } = readConfigFile(requiredFlag(args, 'config'))
-  const config = parseConfig(raw, { file, env: process.env, form: 'json' })
+  const config = parseConfig(raw, { file, env: process.env, form: 'json', pluginRules: false })
   const strict = args.flags.has('strict')
   let startup: string | undefined
   try {

@@ -28,6 +28,11 @@ export interface ParseOptions {
   env?: Readonly<Record<string, string | undefined>>
   /** `json` (a file: what JSON can hold) or `code` (default: also KeyObjects and Buffers in tokens.keys). */
   form?: Form
+  /**
+   * false: leave the plugin's rules that span keys to checkStartable (`doctor` reports them as start-up problems
+   * beside its audit of the settings). Default true: `config check` and `start` list them with the rest.
+   */
+  pluginRules?: boolean
 }
 
 const validators = new Map<Form, ConfigValidator>()
@@ -127,7 +132,7 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
   const headerLists = accepted('headers') ? readHeaderLists(sections.headers, report) : undefined
   const verifyPath = accepted('auth') ? readVerifyPath(sections.auth.verifyPath, AUTH_PREFIX, report) : undefined
   // The plugin's own, on what the plugin would be given (issues already listed are not repeated).
-  if (tokens !== undefined) {
+  if (tokens !== undefined && options.pluginRules !== false) {
     const plugin = pluginOptions({ ...sections, tokens, server: server ?? { publicOrigin: undefined, trustProxy: false } })
     problems.push(...optionIssues(plugin).filter((line) => !problems.includes(line)))
   }
