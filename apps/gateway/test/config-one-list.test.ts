@@ -85,6 +85,20 @@ t.test('a number or boolean where text is meant stays a mistake: only text from 
   t.equal(parseConfig({ tokens, routes, server: { port: '${PORT}' } }, { env: { PORT: '9000' } }).server.port, 9000, 'text to a number still works')
 })
 
+t.test('nothing in the file is coerced: only text a ${VAR} or AUTHGATE_* variable gave becomes a number or boolean', async (t) => {
+  t.ok(problems(() => parseConfig({ tokens, routes, rateLimit: 0 })).some((line) => line.startsWith('rateLimit: ')), 'rateLimit: 0 is not false (all limits off)')
+  t.same(problems(() => parseConfig({ tokens, routes, cookie: { secure: 0 } })), ['cookie.secure: must be true or false'])
+  t.same(problems(() => parseConfig({ tokens, routes, auth: { registration: 1 } })), ['auth.registration: must be true or false'])
+  t.same(problems(() => parseConfig({ tokens, routes, server: { port: true } })), ['server.port: must be a whole number'])
+  const env = { PORT: '8080', S: 'false', R: 'true', AUTHGATE_SERVER_HOST: '::1' }
+  const config = parseConfig({ tokens, routes, server: { port: '${PORT}' }, cookie: { secure: '${S}' }, auth: { registration: '${R}' } }, { env })
+  t.equal(config.server.port, 8080, 'server.port from ${PORT}')
+  t.equal(config.cookie.secure, false, 'cookie.secure from ${S}')
+  t.equal(config.registration, true, 'auth.registration from ${R}')
+  t.equal(parseConfig({ tokens, routes }, { env: { AUTHGATE_SERVER_PORT: '9001', AUTHGATE_COOKIE_SECURE: 'false' } }).server.port, 9001, 'AUTHGATE_SERVER_PORT')
+  t.same(problems(() => parseConfig({ tokens, routes, server: { port: '${PORT}' } }, { env: { PORT: 'http' } })), ['server.port: must be a whole number'], 'text that is no number stays refused')
+})
+
 t.test('a file\'s messages never mention what only code can give', async (t) => {
   const path = join(dir, 'gw.yaml')
   writeFileSync(path, [

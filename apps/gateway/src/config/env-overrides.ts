@@ -44,7 +44,7 @@ function types (schema: Record<string, unknown>): string[] {
 }
 
 /** The value `text` stands for at `key`, or a reason it cannot. */
-function typed (text: string, key: EnvKey): { value: unknown } | { error: string } {
+export function typed (text: string, key: Pick<EnvKey, 'schema'>): { value: unknown } | { error: string } {
   const kinds = types(key.schema)
   const items = key.schema.items as Record<string, unknown> | undefined
   // Splitting on commas cannot make objects: such a list is written in the file (its values may be `${VAR}`).
@@ -60,6 +60,43 @@ function typed (text: string, key: EnvKey): { value: unknown } | { error: string
   }
   if (kinds.includes('array')) return { value: text.split(',').map((item) => item.trim()).filter((item) => item !== '') }
   return { error: `must be ${kinds.includes('integer') ? 'a whole number' : kinds.includes('boolean') ? 'true or false' : 'a value of the schema'}` }
+}
+
+/** The schema of the value at `segments` (keys and list indexes), through unions; undefined: the schema has none. */
+function schemaAt (node: Record<string, unknown>, segments: ReadonlyArray<string | number>): Record<string, unknown> | undefined {
+  if (segments.length === 0) return node
+  const [segment, ...rest] = segments
+  const branches = [node, ...((node.anyOf ?? []) as Array<Record<string, unknown>>)]
+  for (const branch of branches) {
+    const properties = branch.properties as Record<string, Record<string, unknown>> | undefined
+    const extra = branch.additionalProperties
+    const child = typeof segment === 'number'
+      ? branch.items as Record<string, unknown> | undefined
+      : properties !== undefined && Object.hasOwn(properties, segment as string) ? properties[segment as string] : typeof extra === 'object' && extra !== null ? extra as Record<string, unknown> : undefined
+    const found = child === undefined ? undefined : schemaAt(child, rest)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+/**
+ * Text a `${VAR}` put at one of `paths` becomes the number or boolean the schema asks for there (as an AUTHGATE_*
+ * variable's would); nothing else is converted: `port: true` or `rateLimit: 0` in the file stay mistakes. Text that
+ * does not fit is left for the schema to refuse; lists are not split (a `${VAR}` stands for one value).
+ */
+export function typeSubstituted (config: unknown, paths: ReadonlyArray<ReadonlyArray<string | number>>, schema: TObject): void {
+  for (const path of paths) {
+    if (path.length === 0) continue
+    let parent: unknown = config
+    for (const segment of path.slice(0, -1)) parent = typeof parent === 'object' && parent !== null ? (parent as Record<string | number, unknown>)[segment] : undefined
+    if (typeof parent !== 'object' || parent === null) continue
+    const last = path[path.length - 1] as string | number
+    const text = (parent as Record<string | number, unknown>)[last]
+    const node = schemaAt(schema, path)
+    if (typeof text !== 'string' || node === undefined) continue
+    const result = typed(text, { schema: node })
+    if ('value' in result && (typeof result.value === 'number' || typeof result.value === 'boolean')) (parent as Record<string | number, unknown>)[last] = result.value
+  }
 }
 
 function assign (target: Record<string, unknown>, path: readonly string[], value: unknown): void {

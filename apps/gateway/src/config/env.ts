@@ -13,14 +13,18 @@ export interface Expanded {
   problems: string[]
   /** Where those references were: the schema's complaints about the placeholder left there would only repeat them. */
   paths: string[]
+  /** Where text was substituted (keys and list indexes): only there may text become the number or boolean the schema asks for. */
+  substituted: Array<ReadonlyArray<string | number>>
 }
 
 /** A copy of `value` with every `${VAR}` in its strings replaced. Keys are never substituted. */
 export function expandEnv (value: unknown, env: Readonly<Record<string, string | undefined>>): Expanded {
   const problems: string[] = []
   const paths: string[] = []
-  const substitute = (text: string, path: string): string => {
+  const substituted: Array<ReadonlyArray<string | number>> = []
+  const substitute = (text: string, path: string, segments: ReadonlyArray<string | number>): string => {
     if (!text.includes('${')) return text
+    substituted.push(segments)
     return text.replace(REFERENCE, (_match, inner: string) => {
       const parts = INNER.exec(inner)
       const [, name = '', fallback] = parts ?? []
@@ -35,9 +39,9 @@ export function expandEnv (value: unknown, env: Readonly<Record<string, string |
       return ''
     })
   }
-  const walk = (item: unknown, path: string): unknown => {
-    if (typeof item === 'string') return substitute(item, path === '' ? '(root)' : path)
-    if (Array.isArray(item)) return item.map((entry: unknown, index) => walk(entry, `${path}[${index}]`))
+  const walk = (item: unknown, path: string, segments: ReadonlyArray<string | number>): unknown => {
+    if (typeof item === 'string') return substitute(item, path === '' ? '(root)' : path, segments)
+    if (Array.isArray(item)) return item.map((entry: unknown, index) => walk(entry, `${path}[${index}]`, [...segments, index]))
     if (typeof item !== 'object' || item === null) return item
     // Only parsed YAML/JSON (plain objects) is walked: a Buffer secret or a KeyObject in a programmatic `tokens.keys`
     // would otherwise be copied into a plain object and refused as a key.
@@ -46,9 +50,9 @@ export function expandEnv (value: unknown, env: Readonly<Record<string, string |
     const result: Record<string, unknown> = {}
     for (const [key, entry] of Object.entries(item)) {
       // YAML's empty value (`key:`) means "not set": the default applies, as before the schema.
-      if (entry !== null) result[key] = walk(entry, path === '' ? key : `${path}.${key}`)
+      if (entry !== null) result[key] = walk(entry, path === '' ? key : `${path}.${key}`, [...segments, key])
     }
     return result
   }
-  return { value: walk(value, ''), problems, paths }
+  return { value: walk(value, '', []), problems, paths, substituted }
 }

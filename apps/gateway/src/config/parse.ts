@@ -5,7 +5,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { applyAliases, copyPlain, createValidator, isPlainObject, optionIssues, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
 import { AUTH_PREFIX, pluginOptions } from '../plugin-options.js'
 import { expandEnv } from './env.js'
-import { applyEnvOverrides } from './env-overrides.js'
+import { applyEnvOverrides, typeSubstituted } from './env-overrides.js'
 import { readHeaderLists } from './header-lists.js'
 import { readClaimHeaders, type HeadersInput } from './claim-headers.js'
 import { readVerifyPath } from './verify-path.js'
@@ -40,8 +40,8 @@ const validators = new Map<Form, ConfigValidator>()
 function validatorFor (form: Form): ConfigValidator {
   let validator = validators.get(form)
   if (validator === undefined) {
-    // Text from `${VAR}` becomes the number or boolean the schema asks for.
-    validator = createValidator(gatewaySchema(form), { coerceTypes: true })
+    // No coercion: only text from `${VAR}` and AUTHGATE_* becomes a number or boolean (typeSubstituted, typed).
+    validator = createValidator(gatewaySchema(form))
     validators.set(form, validator)
   }
   return validator
@@ -113,6 +113,7 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
   const form = options.form ?? 'code'
   const config = copyPlain(expanded.value) as Record<string, unknown>
   const problems = [...expanded.problems]
+  typeSubstituted(config, expanded.substituted, gatewaySchema('json'))
   if (options.env !== undefined) problems.push(...applyEnvOverrides(config, options.env, gatewaySchema('json')))
   const { warnings, issues } = applyAliases(config)
   problems.push(...issues, ...validatorFor(form)(config).filter((line) => !expanded.paths.some((path) => isUnder(line, path))))

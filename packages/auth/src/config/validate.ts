@@ -54,8 +54,9 @@ function checkDuration (range: DurationRange, data: unknown): string | undefined
   return undefined
 }
 
-function createAjv (options: { coerceTypes: boolean }): Ajv {
-  const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictTypes: false, coerceTypes: options.coerceTypes, allowUnionTypes: true })
+function createAjv (): Ajv {
+  // coerceTypes stays off: `rateLimit: 0` must not become false (all limits off), nor `port: true` the port 1.
+  const ajv = new Ajv({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictTypes: false, coerceTypes: false, allowUnionTypes: true })
   ajv.addKeyword({ keyword: 'x-expect', schemaType: 'string' })
   addCheck(ajv, 'x-false-only', 'boolean', (_flag: boolean, data) => data === true ? 'must be an object, or false (off)' : undefined)
   addCheck(ajv, 'x-duration', 'object', checkDuration)
@@ -141,33 +142,8 @@ export interface ConfigValidator {
   (value: unknown): string[]
 }
 
-interface Scalar { parent: Record<string, unknown>, key: string, path: string }
-
-/** The numbers and booleans inside `value`, where they sit. */
-function scalarsOf (value: unknown, path: string, out: Scalar[]): Scalar[] {
-  if (typeof value !== 'object' || value === null) return out
-  for (const [key, item] of Object.entries(value)) {
-    const itemPath = Array.isArray(value) ? `${path}[${key}]` : join(path, key)
-    if (typeof item === 'number' || typeof item === 'boolean') out.push({ parent: value as Record<string, unknown>, key, path: itemPath })
-    else if (isPlainObject(item) || Array.isArray(item)) scalarsOf(item, itemPath, out)
-  }
-  return out
-}
-
-/**
- * A validator for `schema`. `coerceTypes`: text from the environment (`${VAR}`, AUTHGATE_*) becomes the number or
- * boolean the schema asks for; code-given options are never coerced. Coercion goes one way only: a number or boolean
- * where text is expected stays a mistake (`claim: 7` is not the claim "7").
- */
-export function createValidator (schema: TSchema, options: { coerceTypes?: boolean } = {}): ConfigValidator {
-  const coerce = options.coerceTypes ?? false
-  const check: ValidateFunction = createAjv({ coerceTypes: coerce }).compile(schema)
-  return (value: unknown) => {
-    const scalars = coerce ? scalarsOf(value, '', []) : []
-    const problems = check(value) ? [] : describeErrors(check.errors ?? [])
-    const turnedToText = scalars.filter(({ parent, key }) => typeof parent[key] === 'string').map(({ path }) => path)
-    // What the schema then says of the text ("must match…") is about a value the file never held.
-    const others = problems.filter((line) => !turnedToText.some((path) => line.startsWith(`${path}: `)))
-    return [...others, ...turnedToText.map((path) => `${path}: must be a string`)]
-  }
+/** A validator for `schema`. Nothing is coerced: a caller converts text it knows came from the environment. */
+export function createValidator (schema: TSchema): ConfigValidator {
+  const check: ValidateFunction = createAjv().compile(schema)
+  return (value: unknown) => check(value) ? [] : describeErrors(check.errors ?? [])
 }
