@@ -99,6 +99,22 @@ t.test('nothing in the file is coerced: only text a ${VAR} or AUTHGATE_* variabl
   t.same(problems(() => parseConfig({ tokens, routes, server: { port: '${PORT}' } }, { env: { PORT: 'http' } })), ['server.port: must be a whole number'], 'text that is no number stays refused')
 })
 
+t.test('__proto__, constructor and prototype keys in a file are refused as unknown (YAML and JSON)', async (t) => {
+  const yamlPath = join(dir, 'proto.yaml')
+  writeFileSync(yamlPath, [
+    'tokens: { keys: [{ kid: k, algorithm: HS256, secret: "' + SECRET + '" }] }',
+    'routes: [{ prefix: /api, upstream: "http://127.0.0.1:1" }]',
+    'auth:',
+    '  __proto__: { registration: false }',
+    'headers: { constructor: { userId: x-u } }'
+  ].join('\n'))
+  t.same([...problems(() => loadConfig(yamlPath, { env: {} }))].sort(), ['auth.__proto__: unknown key', 'headers.constructor: unknown key'])
+  const jsonPath = join(dir, 'proto.json')
+  writeFileSync(jsonPath, `{"tokens": ${JSON.stringify(tokens)}, "routes": ${JSON.stringify(routes)}, "auth": {"__proto__": {"registration": false}}, "__proto__": {"x": 1}}`)
+  t.same([...problems(() => loadConfig(jsonPath, { env: {} }))].sort(), ['__proto__: unknown key', 'auth.__proto__: unknown key'])
+  t.same(problems(() => parseConfig(JSON.parse(`{"tokens": ${JSON.stringify(tokens)}, "routes": ${JSON.stringify(routes)}, "cookie": {"prototype": {"secure": false}}}`))), ['cookie.prototype: unknown key'])
+})
+
 t.test('a file\'s messages never mention what only code can give', async (t) => {
   const path = join(dir, 'gw.yaml')
   writeFileSync(path, [

@@ -107,6 +107,16 @@ t.test('the caller\'s options object is left as it was', async (t) => {
   t.same(input, { tokens: { keys }, cookie: { secure: false }, prefix: '/x' })
 })
 
+t.test('__proto__, constructor and prototype keys are refused as unknown, never turned into a prototype', async (t) => {
+  // JSON.parse (and YAML) keep `__proto__` as an own key: copied with `copy[key] = …` it would become the prototype,
+  // and registration would fall back to its default.
+  const input = { tokens: { keys }, auth: JSON.parse('{"__proto__": {"registration": false}}') as Record<string, unknown>, cookie: JSON.parse('{"constructor": {"secure": false}}') as Record<string, unknown>, store: { memory: true, prototype: 1 } }
+  const error = t.throws(() => normaliseOptions(input)) as ConfigValidationError
+  t.same([...error.issues].sort(), ['auth.__proto__: unknown key', 'cookie.constructor: unknown key', 'store.prototype: unknown key'])
+  const root = JSON.parse('{"__proto__": {"auth": {"registration": true}}}') as Record<string, unknown>
+  t.same((t.throws(() => normaliseOptions({ ...root, tokens: { keys } })) as ConfigValidationError).issues, ['__proto__: unknown key'])
+})
+
 t.test('rateLimit.timeWindow: a bare number is milliseconds, as @fastify/rate-limit reads it', async (t) => {
   const app = await buildApp(t, 'memory', { options: { rateLimit: { register: { max: 1, timeWindow: 1000 } } } })
   t.equal((await register(app, 'w1@example.com')).statusCode, 201)

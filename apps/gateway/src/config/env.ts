@@ -50,7 +50,8 @@ export function expandEnv (value: unknown, env: Readonly<Record<string, string |
     const result: Record<string, unknown> = {}
     for (const [key, entry] of Object.entries(item)) {
       // YAML's empty value (`key:`) means "not set": the default applies, as before the schema.
-      if (entry !== null) result[key] = walk(entry, path === '' ? key : `${path}.${key}`, [...segments, key])
+      // defineProperty: `result['__proto__'] = …` would set the prototype; kept as an own key, validation refuses it.
+      if (entry !== null) Object.defineProperty(result, key, { value: walk(entry, path === '' ? key : `${path}.${key}`, [...segments, key]), enumerable: true, writable: true, configurable: true })
     }
     return result
   }

@@ -21,7 +21,8 @@ export function copyPlain (value: unknown): unknown {
   if (Array.isArray(value)) return value.map(copyPlain)
   if (!isPlainObject(value)) return value
   const copy: Plain = {}
-  for (const [key, item] of Object.entries(value)) copy[key] = copyPlain(item)
+  // defineProperty: `copy['__proto__'] = …` would set the copy's prototype; kept as an own key, validation refuses it.
+  for (const [key, item] of Object.entries(value)) Object.defineProperty(copy, key, { value: copyPlain(item), enumerable: true, writable: true, configurable: true })
   return copy
 }
 

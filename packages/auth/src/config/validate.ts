@@ -142,8 +142,33 @@ export interface ConfigValidator {
   (value: unknown): string[]
 }
 
+/** Keys that would reach an object's prototype if assigned (`copy[key] = …`), or shadow its constructor. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+
+/**
+ * Removes every `__proto__`, `constructor` and `prototype` key of the plain data in `value` (YAML and JSON.parse
+ * keep `__proto__` as an own key; copies keep it with defineProperty) and names each as unknown: a later
+ * `target[key] = …` would set the prototype, and `auth: { __proto__: { registration: false } }` would vanish.
+ */
+function dropForbiddenKeys (value: unknown, path: string, out: string[]): string[] {
+  if (Array.isArray(value)) value.forEach((item, index) => dropForbiddenKeys(item, `${path}[${index}]`, out))
+  else if (isPlainObject(value)) {
+    for (const key of Object.keys(value as object)) {
+      if (FORBIDDEN_KEYS.has(key)) {
+        out.push(`${join(path, key)}: unknown key`)
+        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- the refused key leaves the options copy
+        delete (value as Record<string, unknown>)[key]
+      } else dropForbiddenKeys((value as Record<string, unknown>)[key], join(path, key), out)
+    }
+  }
+  return out
+}
+
 /** A validator for `schema`. Nothing is coerced: a caller converts text it knows came from the environment. */
 export function createValidator (schema: TSchema): ConfigValidator {
   const check: ValidateFunction = createAjv().compile(schema)
-  return (value: unknown) => check(value) ? [] : describeErrors(check.errors ?? [])
+  return (value: unknown) => {
+    const refused = dropForbiddenKeys(value, '', [])
+    return [...refused, ...(check(value) ? [] : describeErrors(check.errors ?? []))]
+  }
 }
