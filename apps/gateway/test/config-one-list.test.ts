@@ -115,6 +115,15 @@ t.test('__proto__, constructor and prototype keys in a file are refused as unkno
   t.same(problems(() => parseConfig(JSON.parse(`{"tokens": ${JSON.stringify(tokens)}, "routes": ${JSON.stringify(routes)}, "cookie": {"prototype": {"secure": false}}}`))), ['cookie.prototype: unknown key'])
 })
 
+t.test('the plugin\'s old top-level names are not aliases in a gateway file: unknown keys, as written', async (t) => {
+  t.same(problems(() => parseConfig({ tokens, routes, registration: true })), ['registration: unknown key'])
+  t.same(problems(() => parseConfig({ tokens, routes, prefix: '/x' })), ['prefix: unknown key'])
+  const kek = 'MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY='
+  const config = parseConfig({ store: { mongodb: { url: 'mongodb://127.0.0.1:1/x' } }, tokens: { keyStore: 'database', keyEncryptionKey: kek }, routes })
+  t.equal(config.tokens.keyRing?.store, 'database', 'the gateway\'s own former key-ring names still work')
+  t.equal(config.deprecations.length, 2)
+})
+
 t.test('a file\'s messages never mention what only code can give', async (t) => {
   const path = join(dir, 'gw.yaml')
   writeFileSync(path, [

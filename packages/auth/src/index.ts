@@ -18,7 +18,7 @@ export { createValidator, describeErrors, dottedPath, ConfigValidationError, typ
 export { DurationKey, OneOf, Strict, optionalDefaults, type Form, type DurationRange } from './config/kinds.js'
 // TypeBox itself, so a composing schema (the gateway's) is written with the same builder and version.
 export { Type, type TSchema, type TObject } from '@sinclair/typebox'
-export { applyAliases, copyPlain, isPlainObject } from './config/aliases.js'
+export { applyAliases, applyKeyRingAliases, copyPlain, isPlainObject } from './config/aliases.js'
 export { didYouMean, closest } from './config/suggest.js'
 export { DEFAULT_PREFIX } from './config/section-auth.js'
 export { HTTP_URL_PATTERN } from './config/section-misc.js'

@@ -2,7 +2,7 @@
 // `${VAR}` expansion, AUTHGATE_* overrides, deprecated names, then the schema (the plugin's sections and the
 // gateway's own, every problem at once), then the gateway's rules that span keys.
 import { isAbsolute, resolve } from 'node:path'
-import { applyAliases, copyPlain, createValidator, isPlainObject, optionIssues, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
+import { applyKeyRingAliases, copyPlain, createValidator, isPlainObject, optionIssues, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
 import { AUTH_PREFIX, pluginOptions } from '../plugin-options.js'
 import { expandEnv } from './env.js'
 import { applyEnvOverrides, typeSubstituted } from './env-overrides.js'
@@ -115,7 +115,8 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
   const problems = [...expanded.problems]
   typeSubstituted(config, expanded.substituted, gatewaySchema('json'))
   if (options.env !== undefined) problems.push(...applyEnvOverrides(config, options.env, gatewaySchema('json')))
-  const { warnings, issues } = applyAliases(config)
+  // Only the names a gateway file ever had: `registration: true` at the top is an unknown key here, not an alias.
+  const { warnings, issues } = applyKeyRingAliases(config)
   problems.push(...issues, ...validatorFor(form)(config).filter((line) => !expanded.paths.some((path) => isUnder(line, path))))
   // The rules that span keys run on the sections the schema accepted (they would trip over the same data again), and
   // add to the same list: `config check` shows every problem at once.

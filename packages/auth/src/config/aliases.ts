@@ -48,19 +48,28 @@ function section (options: Plain, key: string): Plain | undefined {
   return isPlainObject(value) ? value : undefined
 }
 
-/** Moves deprecated spellings in `options` (a copy: changed in place). */
-export function applyAliases (options: Plain): { warnings: string[], issues: string[] } {
+/**
+ * Moves the gateway file's former key-ring names (tokens.keyStore, keyEncryptionKey, keyRefresh) in `options` (a
+ * copy: changed in place). The only aliases a gateway file ever had: the plugin's others are not applied to it.
+ */
+export function applyKeyRingAliases (options: Plain): { warnings: string[], issues: string[] } {
   const out = { warnings: [] as string[], issues: [] as string[] }
+  const tokens = options.tokens
+  if (isPlainObject(tokens) && KEY_RING_KEYS.some(([old]) => old in tokens)) {
+    const ring = section(tokens, 'keyRing')
+    if (ring !== undefined) for (const [old, now] of KEY_RING_KEYS) move(tokens, old, `tokens.${old}`, ring, now, `tokens.keyRing.${now}`, out)
+  }
+  return out
+}
+
+/** Moves the plugin's deprecated spellings in `options` (a copy: changed in place). */
+export function applyAliases (options: Plain): { warnings: string[], issues: string[] } {
+  const out = applyKeyRingAliases(options)
   const auth = AUTH_KEYS.some((key) => key in options) ? section(options, 'auth') : undefined
   if (auth !== undefined) for (const key of AUTH_KEYS) move(options, key, key, auth, key, `auth.${key}`, out)
   if ('revocationFailClosedAfter' in options) {
     const revocation = section(options, 'revocation')
     if (revocation !== undefined) move(options, 'revocationFailClosedAfter', 'revocationFailClosedAfter', revocation, 'failClosedAfter', 'revocation.failClosedAfter', out)
-  }
-  const tokens = options.tokens
-  if (isPlainObject(tokens) && KEY_RING_KEYS.some(([old]) => old in tokens)) {
-    const ring = section(tokens, 'keyRing')
-    if (ring !== undefined) for (const [old, now] of KEY_RING_KEYS) move(tokens, old, `tokens.${old}`, ring, now, `tokens.keyRing.${now}`, out)
   }
   return out
 }
