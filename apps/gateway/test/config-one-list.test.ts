@@ -124,6 +124,13 @@ t.test('the plugin\'s old top-level names are not aliases in a gateway file: unk
   t.equal(config.deprecations.length, 2)
 })
 
+t.test('server.trustProxy: empty text is refused (file and environment), not read as trusting a proxy', async (t) => {
+  t.same(problems(() => parseConfig({ tokens, routes, server: { trustProxy: '' } })), ['server.trustProxy: must not be empty'])
+  t.same(problems(() => parseConfig({ tokens, routes }, { env: { AUTHGATE_SERVER_TRUST_PROXY: '' } })), ['server.trustProxy: must not be empty'])
+  t.same(problems(() => parseConfig({ tokens, routes, server: { trustProxy: ['10.0.0.1', ''] } })), ['server.trustProxy[1]: must not be empty'])
+  t.equal(parseConfig({ tokens, routes, server: { trustProxy: '10.0.0.1' } }).server.trustProxy, '10.0.0.1')
+})
+
 t.test('a file\'s messages never mention what only code can give', async (t) => {
   const path = join(dir, 'gw.yaml')
   writeFileSync(path, [

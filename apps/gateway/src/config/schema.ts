@@ -23,7 +23,8 @@ function serverSection (): TObject {
     host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address to listen on.' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'Port to listen on.' }),
     trustProxy: Type.Unsafe<boolean | number | string | string[]>({
-      type: ['boolean', 'integer', 'string', 'array'], items: { type: 'string' }, default: false,
+      // '' (an empty AUTHGATE_SERVER_TRUST_PROXY=) must not read as "trust a proxy".
+      type: ['boolean', 'integer', 'string', 'array'], minLength: 1, items: { type: 'string', minLength: 1 }, default: false,
       description: 'false: forwarding headers come from the socket. true, a hop count, or the proxy addresses (list or comma-separated): as Fastify\'s trustProxy.'
     }),
     workers: Type.Unsafe<number | 'auto'>({ type: ['integer', 'string'], default: 1, description: `Worker processes (1-${MAX_WORKERS}), or \`auto\`: one per core.` }),
