@@ -280,8 +280,9 @@ export function optionIssues (input: AuthgateOptions): string[] {
   const schemaProblems = issues.list.length
   try {
     build(copy as unknown as Checked, issues, false)
-  } catch {
-    // A rule tripped over data the schema refused: that problem is the caller's to report.
+  } catch (error) {
+    // A rule tripping over data the schema refused adds nothing (the caller reports that); on valid data it is a bug.
+    if (schemaProblems === 0) throw error
   }
   return issues.list.slice(schemaProblems)
 }
