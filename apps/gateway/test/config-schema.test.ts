@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { ConfigError, loadConfig, parseConfig } from '../src/config.js'
 import { gatewaySchema } from '../src/config/schema.js'
 import { schemaText } from '../src/config/schema-file.js'
-import { envTable } from '../src/config/env-overrides.js'
+import { envKeys, envTable, isFileOnly } from '../src/config/env-overrides.js'
 import { checkStartable } from '../src/startup-checks.js'
 import { configCommand } from '../src/cli/config-check.js'
 import { UsageError } from '../src/cli/args.js'
@@ -131,4 +131,8 @@ t.test('the README configuration table and the schema list the same keys', async
   const known = new Set([...keys, ...routeKeys])
   t.same([...documentedAll].filter((key) => !known.has(key)), [], 'no documented key is missing from the schema')
   t.ok(documented.size > 0)
+  // Each row's variable is the one the schema derives (a list of objects: "(file only)", its variable is refused).
+  const rows = [...readme.matchAll(/^\| `([a-z][A-Za-z0-9_.]*)` \| (`AUTHGATE_[A-Z0-9_]+`|\(file only\)) \|/gm)].map((match) => `${match[1] as string} ${(match[2] as string).replace(/`/g, '')}`)
+  const derived = [...envKeys(gatewaySchema()).entries()].map(([name, key]) => `${key.path.join('.')} ${isFileOnly(key) ? '(file only)' : name}`)
+  t.same(rows.sort(), derived.sort(), 'README (key, variable) pairs = envTable(gatewaySchema())')
 })

@@ -43,12 +43,17 @@ function types (schema: Record<string, unknown>): string[] {
   return ((schema.anyOf ?? []) as Array<Record<string, unknown>>).flatMap(types)
 }
 
+/** A list of objects (tokens.keys, tokens.trustedIssuers, oidc.providers): its variable is refused, the README says "(file only)". */
+export function isFileOnly (key: Pick<EnvKey, 'schema'>): boolean {
+  const items = key.schema.items as Record<string, unknown> | undefined
+  return types(key.schema).includes('array') && items !== undefined && types(items).includes('object')
+}
+
 /** The value `text` stands for at `key`, or a reason it cannot. */
 export function typed (text: string, key: Pick<EnvKey, 'schema'>): { value: unknown } | { error: string } {
   const kinds = types(key.schema)
-  const items = key.schema.items as Record<string, unknown> | undefined
   // Splitting on commas cannot make objects: such a list is written in the file (its values may be `${VAR}`).
-  if (kinds.includes('array') && items !== undefined && types(items).includes('object')) return { error: 'cannot be set from the environment: it is a list of objects; write it in the file (values inside it may be ${VAR})' }
+  if (isFileOnly(key)) return { error: 'cannot be set from the environment: it is a list of objects; write it in the file (values inside it may be ${VAR})' }
   if (key.schema['x-duration'] !== undefined) return durationMs(text) === undefined ? { error: 'must be a duration (500ms, 90s, 15m, 1h30m, 7d or milliseconds)' } : { value: text }
   if (kinds.includes('boolean') && (text === 'true' || text === 'false')) return { value: text === 'true' }
   if (kinds.includes('integer') && /^\d+$/.test(text)) return { value: Number(text) }
