@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, loadConfig, parseConfig } from '../src/config.js'
+import { configWarnings } from '../src/cli/config-warnings.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-config-one-list-'))
 const SECRET = 'Zm9vYmFyYmF6cXV4cXV1eGNvcmdlZ3JhdWx0Z2FycGx5d2FsZG8='
@@ -129,6 +130,17 @@ t.test('server.trustProxy: empty text is refused (file and environment), not rea
   t.same(problems(() => parseConfig({ tokens, routes }, { env: { AUTHGATE_SERVER_TRUST_PROXY: '' } })), ['server.trustProxy: must not be empty'])
   t.same(problems(() => parseConfig({ tokens, routes, server: { trustProxy: ['10.0.0.1', ''] } })), ['server.trustProxy[1]: must not be empty'])
   t.equal(parseConfig({ tokens, routes, server: { trustProxy: '10.0.0.1' } }).server.trustProxy, '10.0.0.1')
+})
+
+t.test('config check warns on a lifetime written as a bare number below 1000 (milliseconds now, seconds meant)', async (t) => {
+  const raw = { tokens: { ...tokens, reuseGrace: 10, clockTolerance: 30, revocationDelay: 500 }, routes: [{ ...routes[0], timeout: 300 }] }
+  const found = configWarnings(parseConfig(raw), raw).filter((line) => line.includes('bare numbers are milliseconds'))
+  t.same(found.map((line) => line.split(' is ')[0]).sort(), ['routes[0].timeout', 'tokens.clockTolerance', 'tokens.reuseGrace', 'tokens.revocationDelay'])
+  t.ok(found.some((line) => line.startsWith('tokens.reuseGrace is 10: 10 milliseconds') && line.endsWith('did you mean 10s?')), found.join('\n'))
+  t.ok(found.some((line) => line.startsWith('tokens.clockTolerance is 30:')), found.join('\n'))
+  t.ok(found.some((line) => line.startsWith('tokens.revocationDelay is 500:')), found.join('\n'))
+  const units = { tokens: { ...tokens, reuseGrace: '10s', clockTolerance: 1500 }, routes }
+  t.same(configWarnings(parseConfig(units), units).filter((line) => line.includes('bare numbers')), [], 'units, or 1000 and more: no warning')
 })
 
 t.test('a file\'s messages never mention what only code can give', async (t) => {

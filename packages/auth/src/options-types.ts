@@ -25,7 +25,7 @@ export interface TokensInput {
   signingKid?: string
   issuer?: string
   audience?: string
-  /** Access-token lifetime (whole seconds). Default 15m. */
+  /** Access-token lifetime (a bare number is milliseconds). Default 15m. */
   accessTtl?: Duration
   /** Absolute lifetime of a refresh session. Default 30d. */
   refreshTtl?: Duration

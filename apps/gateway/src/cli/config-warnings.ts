@@ -2,7 +2,9 @@
 // (and turned into exit 1 by their --strict). Each warning names the key and says what it costs.
 import { DEFAULT_ROLES, checkRoles } from '@authgate/fastify'
 import type { GatewayConfig } from '../config.js'
+import { schemaAt } from '../config/env-overrides.js'
 import { literalSecrets } from '../config/literal-secrets.js'
+import { gatewaySchema } from '../config/schema.js'
 import { legacyRefreshWarning } from '../config/users-refresh.js'
 import { trustsProxy } from '../trust-proxy.js'
 
@@ -26,6 +28,31 @@ function plainHttpOffLoopback (url: string): boolean {
 
 function duration (ms: number): string {
   return ms % HOUR_MS === 0 ? `${ms / HOUR_MS} h` : ms % MINUTE_MS === 0 ? `${ms / MINUTE_MS} min` : `${ms / 1000} s`
+}
+
+/** Issue #12 made a bare number milliseconds everywhere (some lifetimes were seconds before): named in the warning. */
+const BARE_MILLISECONDS_SINCE = 'issue #12 (the release after 0.1.0)'
+
+/**
+ * Lifetimes written as a bare number below 1000 in the file (`accessTtl: 900`): milliseconds now, almost surely meant
+ * as seconds. Found by walking the file as written beside the schema, so every duration key is covered.
+ */
+function bareMilliseconds (raw: unknown): string[] {
+  const schema = gatewaySchema('json')
+  const found: string[] = []
+  const walk = (value: unknown, segments: Array<string | number>, path: string): void => {
+    if (typeof value === 'number') {
+      const node = schemaAt(schema as unknown as Record<string, unknown>, segments)
+      if (node?.['x-duration'] !== undefined && value > 0 && value < 1000) {
+        found.push(`${path} is ${value}: ${value} milliseconds (bare numbers are milliseconds since ${BARE_MILLISECONDS_SINCE}): did you mean ${value}s?`)
+      }
+    } else if (Array.isArray(value)) value.forEach((item, index) => { walk(item, [...segments, index], `${path}[${index}]`) })
+    else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) walk(item, [...segments, key], path === '' ? key : `${path}.${key}`)
+    }
+  }
+  walk(raw, [], '')
+  return found
 }
 
 /**
@@ -74,6 +101,7 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
   }
   const legacy = legacyRefreshWarning(config.users)
   if (legacy !== undefined) found.push(legacy)
+  found.push(...bareMilliseconds(raw))
   for (const path of literalSecrets(raw)) found.push(`${path} is a secret written in the file: read it from the environment (\${VAR}) instead`)
   if (config.store === undefined) {
     found.push('no store.mongodb: sessions live in memory and vanish on restart' + (server.workers > 1 ? '; with server.workers > 1 each worker has its own sessions' : ''))

@@ -68,7 +68,7 @@ export function typed (text: string, key: Pick<EnvKey, 'schema'>): { value: unkn
 }
 
 /** The schema of the value at `segments` (keys and list indexes), through unions; undefined: the schema has none. */
-function schemaAt (node: Record<string, unknown>, segments: ReadonlyArray<string | number>): Record<string, unknown> | undefined {
+export function schemaAt (node: Record<string, unknown>, segments: ReadonlyArray<string | number>): Record<string, unknown> | undefined {
   if (segments.length === 0) return node
   const [segment, ...rest] = segments
   const branches = [node, ...((node.anyOf ?? []) as Array<Record<string, unknown>>)]
