@@ -68,7 +68,9 @@ t.test('a ${VAR} that is not set is one problem of the list, and the placeholder
     'routes[0].upstream: environment variable UPSTREAM is not set',
     'tokens.issuer: environment variable ISSUER is not set'
   ])
-  t.match(problems(() => parseConfig({ tokens, routes: [{ prefix: '/api', upstream: 'http://h/${BAD-NAME}' }] }, { env: {} })), ['routes[0].upstream: ${BAD-NAME} is not a valid environment variable reference'])
+  const malformed = problems(() => parseConfig({ tokens, routes: [{ prefix: '/api', upstream: 'http://h/${BAD-NAME}' }] }, { env: {} }))
+  t.same(malformed, ['routes[0].upstream: holds a ${…} that is not a valid environment variable reference (${NAME} or ${NAME:-default})'])
+  t.notMatch(malformed.join('\n'), /BAD-NAME/, 'the text inside is not echoed (it may be a pasted secret)')
 })
 
 t.test('a list of objects cannot come from one AUTHGATE_* variable: refused, naming the variable and the way', async (t) => {
@@ -168,4 +170,5 @@ t.test('rateLimit: true is refused (an object of limits, or false), in the file 
   t.same(problems(() => parseConfig({ tokens, routes, rateLimit: true })), ['rateLimit: must be an object, or false (off)'])
   t.same(problems(() => parseConfig({ tokens, routes, rateLimit: '${RL}' }, { env: { RL: 'true' } })), ['rateLimit: must be an object, or false (off)'])
   t.equal(parseConfig({ tokens, routes, rateLimit: false }).rateLimit, false)
+  t.same(problems(() => parseConfig({ tokens, routes }, { env: { AUTHGATE_RATE_LIMIT: 'false' } })).map((line) => line.split(' (')[0]), ['AUTHGATE_RATE_LIMIT: names no configuration key'], 'a whole section from the environment is said to name no key, not ignored')
 })

@@ -127,7 +127,8 @@ export function applyEnvOverrides (config: Record<string, unknown>, env: Readonl
     if (!name.startsWith(PREFIX) || text === undefined) continue
     const key = keys.get(name)
     if (key === undefined) {
-      if (sections.some((section) => name.startsWith(section))) {
+      // A whole section (AUTHGATE_RATE_LIMIT=false) is no key either: said, not silently ignored.
+      if (sections.some((section) => name.startsWith(section) || name === section.slice(0, -1))) {
         const match = closest(name, [...keys.keys()])
         problems.push(`${name}: names no configuration key${match === undefined ? '' : ` (did you mean ${match}?)`}`)
       }

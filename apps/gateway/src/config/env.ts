@@ -33,7 +33,8 @@ export function expandEnv (value: unknown, env: Readonly<Record<string, string |
       if (parts !== null && found !== undefined && (found !== '' || fallback === undefined)) return found
       if (parts !== null && fallback !== undefined) return fallback
       problems.push(parts === null
-        ? `${path}: \${${inner.split(':')[0] ?? ''}} is not a valid environment variable reference`
+        // The text inside is not echoed: a mistyped reference may be a secret pasted in its place.
+        ? `${path}: holds a \${…} that is not a valid environment variable reference (\${NAME} or \${NAME:-default})`
         : `${path}: environment variable ${name} is not set`)
       paths.push(path)
       return ''
