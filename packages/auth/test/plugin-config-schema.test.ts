@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import t from 'tap'
-import authgate, { ConfigValidationError, durationMs, normaliseOptions, parseDuration, pluginSchema } from '../src/index.js'
+import authgate, { ConfigValidationError, type AuthgateOptions, durationMs, normaliseOptions, parseDuration, pluginSchema } from '../src/index.js'
 import { testKey } from './helpers/keys.js'
 import { buildApp, login, register } from './helpers/app.js'
 
@@ -110,11 +110,11 @@ t.test('the caller\'s options object is left as it was', async (t) => {
 t.test('__proto__, constructor and prototype keys are refused as unknown, never turned into a prototype', async (t) => {
   // JSON.parse (and YAML) keep `__proto__` as an own key: copied with `copy[key] = …` it would become the prototype,
   // and registration would fall back to its default.
-  const input = { tokens: { keys }, auth: JSON.parse('{"__proto__": {"registration": false}}') as Record<string, unknown>, cookie: JSON.parse('{"constructor": {"secure": false}}') as Record<string, unknown>, store: { memory: true, prototype: 1 } }
+  const input = { tokens: { keys }, auth: JSON.parse('{"__proto__": {"registration": false}}') as Record<string, unknown>, cookie: JSON.parse('{"constructor": {"secure": false}}') as Record<string, unknown>, store: { memory: true, prototype: 1 } } as unknown as AuthgateOptions
   const error = t.throws(() => normaliseOptions(input)) as ConfigValidationError
   t.same([...error.issues].sort(), ['auth.__proto__: unknown key', 'cookie.constructor: unknown key', 'store.prototype: unknown key'])
   const root = JSON.parse('{"__proto__": {"auth": {"registration": true}}}') as Record<string, unknown>
-  t.same((t.throws(() => normaliseOptions({ ...root, tokens: { keys } })) as ConfigValidationError).issues, ['__proto__: unknown key'])
+  t.same((t.throws(() => normaliseOptions({ ...root, tokens: { keys } } as unknown as AuthgateOptions)) as ConfigValidationError).issues, ['__proto__: unknown key'])
 })
 
 t.test('rateLimit.timeWindow: a bare number is milliseconds, as @fastify/rate-limit reads it', async (t) => {

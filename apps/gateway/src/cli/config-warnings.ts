@@ -42,7 +42,7 @@ function bareMilliseconds (raw: unknown): string[] {
   const found: string[] = []
   const walk = (value: unknown, segments: Array<string | number>, path: string): void => {
     if (typeof value === 'number') {
-      const node = schemaAt(schema as unknown as Record<string, unknown>, segments)
+      const node = schemaAt(schema, segments)
       if (node?.['x-duration'] !== undefined && value > 0 && value < 1000) {
         found.push(`${path} is ${value}: ${value} milliseconds (bare numbers are milliseconds since ${BARE_MILLISECONDS_SINCE}): did you mean ${value}s?`)
       }
