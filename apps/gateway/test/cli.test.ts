@@ -107,15 +107,20 @@ t.test('a start that cannot listen (port in use) exits 1 promptly, with one work
     t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
     let stderr = ''
     let failedAt = 0
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-      if (failedAt === 0 && stderr.includes('EADDRINUSE')) failedAt = Date.now()
-    })
     // Before the fix the process stayed alive (workers: 1) or the primary re-forked failing workers forever.
-    // (Starting the TypeScript sources takes a while on a loaded machine: the bound counts from the failure.)
+    // Starting processes from the sources takes a while on a loaded machine, so the 5 s bound counts from the
+    // failure (EADDRINUSE reported), not from the spawn; 180 s bounds a start that never gets that far.
     const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => { resolve(-1) }, 45_000)
-      child.once('exit', (exitCode) => { clearTimeout(timer); resolve(exitCode) })
+      const startLimit = setTimeout(() => { resolve(-1) }, 180_000)
+      let exitLimit: NodeJS.Timeout | undefined
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString()
+        if (failedAt === 0 && stderr.includes('EADDRINUSE')) {
+          failedAt = Date.now()
+          exitLimit = setTimeout(() => { resolve(-2) }, 5_000)
+        }
+      })
+      child.once('exit', (exitCode) => { clearTimeout(startLimit); clearTimeout(exitLimit); resolve(exitCode) })
     })
     t.equal(code, 1, `${name}, workers: ${workers}: exit code 1 (${Date.now() - started} ms after spawning)`)
     t.match(stderr, /EADDRINUSE/, 'the reason is reported')
