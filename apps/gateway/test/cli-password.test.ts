@@ -5,7 +5,7 @@
 import t from 'tap'
 import { PassThrough } from 'node:stream'
 import type { ReadStream } from 'node:tty'
-import { InputAborted, readFromPipe, readFromTerminal } from '../src/cli/password-input.js'
+import { InputAborted, InputEnded, readFromPipe, readFromTerminal, readNewPasswordFromTerminal } from '../src/cli/password-input.js'
 
 /** A terminal stand-in: a stream that records the modes setRawMode was asked for. */
 function terminal (): { input: ReadStream, modes: boolean[] } {
@@ -64,6 +64,51 @@ t.test('Ctrl-C aborts (InputAborted, exit 130 in main) and restores the terminal
   input.write('\u0003')
   await t.rejects(read, InputAborted)
   t.same(modes, [true, false])
+})
+
+t.test('Ctrl-D on an empty line gives up (never an empty password) and restores the terminal; after text it ends the line', async (t) => {
+  const cases: string[][] = [['\u0004'], ['typo', '\u0015', '\u0004'], ['x\u007f\u0004'], ['\u001b[A\u0004']]
+  for (const chunks of cases) {
+    const { input, modes } = terminal()
+    const read = readFromTerminal(input, 'Password: ', screen().stream)
+    for (const chunk of chunks) input.write(chunk)
+    await t.rejects(read, InputEnded, JSON.stringify(chunks))
+    t.same(modes, [true, false], `${JSON.stringify(chunks)}: restored`)
+  }
+  const { input, modes } = terminal()
+  const read = readFromTerminal(input, '', screen().stream)
+  input.end()
+  await t.rejects(read, InputEnded, 'the terminal closed before anything was typed')
+  t.same(modes, [true, false])
+})
+
+/** Types `lines` into readNewPasswordFromTerminal, each once its prompt is on the screen. */
+async function typeTwice (lines: [string, string]): Promise<{ result: Promise<string>, modes: boolean[], shown: () => string }> {
+  const { input, modes } = terminal()
+  const shown = screen()
+  const result = readNewPasswordFromTerminal(input, shown.stream)
+  result.catch(() => {})
+  input.write(lines[0])
+  for (let tries = 0; tries < 100 && !shown.text().includes('Repeat password: '); tries++) await new Promise((resolve) => setImmediate(resolve))
+  input.write(lines[1])
+  return { result, modes, shown: shown.text }
+}
+
+t.test('a new password is asked for twice; the same twice is the password, a mismatch writes nothing', async (t) => {
+  const same = await typeTwice(['twice the same\r', 'twice the same\r'])
+  t.equal(await same.result, 'twice the same')
+  t.same(same.modes, [true, false, true, false], 'raw mode for each prompt, restored after each')
+  t.equal(same.shown(), 'Password: \nRepeat password: \n', 'two prompts, nothing typed shown')
+  const differ = await typeTwice(['twice the same\r', 'twice the sane\r'])
+  await t.rejects(differ.result, /the two passwords typed differ: nothing was written/)
+  t.same(differ.modes, [true, false, true, false])
+  const prefix = await typeTwice(['long password\r', 'long\r'])
+  await t.rejects(prefix.result, /differ/, 'a prefix is no match')
+  const aborted = await typeTwice(['first\r', '\u0003'])
+  await t.rejects(aborted.result, InputAborted, 'Ctrl-C at the second prompt')
+  const ended = await typeTwice(['first\r', '\u0004'])
+  await t.rejects(ended.result, InputEnded, 'Ctrl-D at the second prompt')
+  t.same(ended.modes, [true, false, true, false])
 })
 
 t.test('the end of input before Enter ends the password too, and restores the terminal', async (t) => {

@@ -1,13 +1,20 @@
 // The password of `authgate user add`: typed on a terminal without echo, or piped in. Never an argument (it would
 // show in `ps` and the shell history), never printed.
+import { createHash, timingSafeEqual } from 'node:crypto'
 import type { ReadStream } from 'node:tty'
 import { MAX_PASSWORD_LENGTH } from '@authgate/fastify'
+import { InputAborted } from './input-aborted.js'
 
-/** Ctrl-C at the password prompt: the command stops with exit code 130 (128 + SIGINT), as an interrupted shell does. */
-export class InputAborted extends Error {
+export { InputAborted }
+
+/**
+ * Ctrl-D on an empty line (or the terminal closing before anything was typed): the user gave up, and an empty
+ * password is never a password (exit 1, nothing written).
+ */
+export class InputEnded extends Error {
   constructor () {
-    super('aborted')
-    this.name = 'InputAborted'
+    super('no password typed (Ctrl-D): nothing was written')
+    this.name = 'InputEnded'
   }
 }
 
@@ -19,8 +26,8 @@ const BACKSPACE = new Set(['\u007f', '\b'])
 const ESC = '\u001b'
 
 /**
- * Reads one line from a terminal in raw mode: no echo, Enter (or Ctrl-D) ends it, Backspace removes the last
- * character, Ctrl-U the whole line, Ctrl-C aborts. Raw mode is set before the prompt is shown (so nothing typed
+ * Reads one line from a terminal in raw mode: no echo, Enter (or Ctrl-D after some text) ends it, Backspace removes
+ * the last character, Ctrl-U the whole line, Ctrl-C aborts, Ctrl-D on an empty line gives up (InputEnded). Raw mode is set before the prompt is shown (so nothing typed
  * after it is echoed) and restored however the read ends. Escape sequences (arrow keys, function keys) are dropped.
  */
 export function readFromTerminal (input: ReadStream, prompt: string, output: NodeJS.WritableStream): Promise<string> {
@@ -40,7 +47,7 @@ export function readFromTerminal (input: ReadStream, prompt: string, output: Nod
       if (error === undefined) resolve(typed.join(''))
       else reject(error)
     }
-    const onEnd = (): void => { finish() }
+    const onEnd = (): void => { finish(typed.length === 0 ? new InputEnded() : undefined) }
     const onData = (chunk: string): void => {
       for (const char of chunk) {
         if (escape === 1) {
@@ -53,6 +60,10 @@ export function readFromTerminal (input: ReadStream, prompt: string, output: Nod
         }
         if (char === CTRL_C) {
           finish(new InputAborted())
+          return
+        }
+        if (char === CTRL_D && typed.length === 0) {
+          finish(new InputEnded())
           return
         }
         if (ENTER.has(char) || char === CTRL_D) {
@@ -88,8 +99,24 @@ export async function readFromPipe (input: NodeJS.ReadableStream): Promise<strin
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
 }
 
-/** The password from stdin: asked for without echo on a terminal (prompt on stderr), read whole from a pipe. */
-export function readPassword (prompt: string): Promise<string> {
+/** Whether two typed passwords are the same, in constant time (hashed first: timingSafeEqual needs equal lengths). */
+function samePassword (a: string, b: string): boolean {
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest())
+}
+
+/**
+ * A new password typed on a terminal: asked for twice, since a typo nobody can see would otherwise become the
+ * password. A mismatch is an error (exit 1) before anything is written.
+ */
+export async function readNewPasswordFromTerminal (input: ReadStream, output: NodeJS.WritableStream): Promise<string> {
+  const first = await readFromTerminal(input, 'Password: ', output)
+  const second = await readFromTerminal(input, 'Repeat password: ', output)
+  if (!samePassword(first, second)) throw new Error('the two passwords typed differ: nothing was written')
+  return first
+}
+
+/** A new password from stdin: asked for twice without echo on a terminal (prompts on stderr), read whole from a pipe. */
+export function readNewPassword (): Promise<string> {
   const stdin = process.stdin
-  return stdin.isTTY ? readFromTerminal(stdin, prompt, process.stderr) : readFromPipe(stdin)
+  return stdin.isTTY ? readNewPasswordFromTerminal(stdin, process.stderr) : readFromPipe(stdin)
 }
