@@ -41,7 +41,7 @@ async function bounded (argv: string[], ms = 15_000): Promise<MainRun | 'still r
   }
 }
 
-t.test('-h/--help on every verb and sub-verb prints usage, exits 0, and starts, writes or dials nothing', async (t) => {
+t.test('-h/--help on every verb and sub-verb, before or after it, prints usage, exits 0, and starts, writes or dials nothing', async (t) => {
   const dialled = await listener()
   const port = await freePort()
   const workdir = mkdtempSync(join(dir, 'cwd-'))
@@ -77,7 +77,21 @@ t.test('-h/--help on every verb and sub-verb prints usage, exits 0, and starts, 
     [['doctor', '--config', file, '--url', `http://127.0.0.1:${dialled.port}`, '-h'], 'authgate doctor'],
     [['help', 'start'], 'authgate start'],
     [['--help'], 'authgate <command>'],
-    [['-h'], 'authgate <command>']
+    [['-h'], 'authgate <command>'],
+    // Help before the verb (issue #12 review): the verb's usage all the same, and still nothing started.
+    [['-h', 'start'], 'authgate start'],
+    [['--help', 'start', '--config', file, '--port', String(port)], 'authgate start'],
+    [['-h', 'keygen', '--out', join(workdir, 'keys')], 'authgate keygen'],
+    [['-h', 'user', 'add', '--email', 'a@example.com', '--config', file], 'authgate user add'],
+    [['--help', 'keys', 'rotate', '--config', file], 'authgate keys'],
+    [['-h', 'doctor', '--config', file, '--url', `http://127.0.0.1:${dialled.port}`], 'authgate doctor'],
+    [['help', 'user', 'revoke-sessions'], 'authgate user revoke-sessions'],
+    [['help', 'config', 'check'], 'authgate config check'],
+    [['-h', 'help', 'token'], 'authgate token'],
+    [['help'], 'authgate <command>'],
+    [['--version', '-h'], 'authgate <command>'],
+    [['-V', '--help'], 'authgate <command>'],
+    [['-h', '--verison'], 'authgate <command>']
   ]
   const cwd = process.cwd()
   process.chdir(workdir)
@@ -127,6 +141,8 @@ t.test('unknown flags: exit 2 with the verb\'s usage, and the flag meant when on
     [['start', '--port', '65536'], /--port must be a whole number/, 'Usage: authgate start'],
     [['start', '--host', 'not a host'], /--host must be an IP address or a host name/, 'Usage: authgate start'],
     [['strat'], /unknown command strat \(did you mean start\?\)/, 'Usage: authgate <command>'],
+    [['help', 'strat'], /unknown command strat \(did you mean start\?\)/, 'Usage: authgate <command>'],
+    [['-h', 'strat'], /unknown command strat \(did you mean start\?\)/, 'Usage: authgate <command>'],
     [['--verison'], /unknown option --verison/, 'Usage: authgate <command>'],
     [['user', 'ad'], /unknown user command ad \(did you mean user add\?\)/, 'Usage: authgate user'],
     [['keys'], /which keys command\?/, 'Usage: authgate keys']
