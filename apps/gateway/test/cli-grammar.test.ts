@@ -7,8 +7,15 @@ import { createServer, type AddressInfo, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runMain, type MainRun } from './cli-helpers.js'
-// Loaded before any timed run: compiling the sources on a loaded machine can take longer than the bound below.
+// Loaded before any timed run: compiling the sources on a loaded machine can take longer than the bound below (main
+// imports each command's module only once its verb is run).
 import '../src/cli/main.js'
+import '../src/cli/start.js'
+import '../src/cli/keys.js'
+import '../src/cli/keys-ring.js'
+import '../src/cli/users.js'
+import '../src/cli/config-check.js'
+import '../src/cli/doctor.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-grammar-'))
 t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
@@ -176,7 +183,12 @@ t.test('stray positionals are usage errors on every verb; a config file given ba
     [['doctor', '--config', 'x.yaml', 'now'], /unexpected argument now$/m],
     [['keygen', 'keys'], /unexpected argument keys$/m],
     [['config', 'check', 'a.yaml', 'b.yaml'], /unexpected argument b\.yaml$/m],
-    [['config', 'check'], /FILE is required/],
+    [['config', 'check'], /authgate config: FILE or --config FILE is required\n\nUsage: authgate config check FILE \[--strict\]\n {7}authgate config check --config FILE/],
+    [['config', 'check', '--strict'], /FILE or --config FILE is required/],
+    [['config', 'check', 'a.yaml', '--config', 'b.yaml'], /the file is named twice \(a\.yaml and --config b\.yaml\): give FILE or --config FILE/],
+    [['token', '--sub', 'u1'], /authgate token: --config FILE is required$/m],
+    [['doctor'], /authgate doctor: --config FILE is required$/m],
+    [['keys', 'list'], /authgate keys: --config FILE is required$/m],
     [['user', 'add', 'extra', '--email', 'a@example.com'], /unexpected argument extra$/m],
     [['--version', 'extra'], /unexpected argument extra/]
   ]
@@ -198,5 +210,21 @@ t.test('--version and -V print the gateway package\'s version', async (t) => {
     const run = await runMain(flag)
     t.equal(run.code, 0)
     t.equal(run.stdout, `${version}\n`, flag)
+  }
+})
+
+t.test('the user verbs without --config or MONGODB_URL: the same usage error as every verb, before any password is read', async (t) => {
+  const saved = process.env.MONGODB_URL
+  delete process.env.MONGODB_URL
+  t.teardown(() => { if (saved !== undefined) process.env.MONGODB_URL = saved })
+  for (const argv of [['user', 'add', '--email', 'a@example.com'], ['user', 'revoke-sessions', '--id', 'u1']]) {
+    const run = await bounded(argv)
+    if (run === 'still running') {
+      t.fail(`${argv.join(' ')}: did not return`)
+      break
+    }
+    t.equal(run.code, 2, `${argv.join(' ')}: exit 2`)
+    t.match(run.stderr, /authgate user: --config FILE is required \(with store\.mongodb\), or set MONGODB_URL$/m, argv.join(' '))
+    t.match(run.stderr, 'Usage: authgate user', `${argv.join(' ')}: with the usage`)
   }
 })

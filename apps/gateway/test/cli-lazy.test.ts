@@ -35,7 +35,7 @@ t.test('--version, --help and usage errors load no command module; a verb loads 
   const silence = (): () => void => {
     const write = process.stdout.write.bind(process.stdout)
     const error = console.error
-    process.stdout.write = (() => true) as typeof process.stdout.write
+    process.stdout.write = () => true
     console.error = () => {}
     return () => { process.stdout.write = write; console.error = error }
   }
