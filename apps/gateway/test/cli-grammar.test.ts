@@ -57,7 +57,8 @@ t.test('-h/--help on every verb and sub-verb, before or after it, prints usage, 
   writeFileSync(file, `server: { port: ${port} }\nstore: { mongodb: { url: 'mongodb://127.0.0.1:${dialled.port}/' } }\n` +
     `rateLimit: { redis: 'redis://127.0.0.1:${dialled.port}' }\ntokens: { keyStore: database, keyEncryptionKey: ${'ab'.repeat(32)} }\nroutes:\n  - { prefix: /api, upstream: 'http://127.0.0.1:${dialled.port}' }\n`)
   const before = readFileSync(file, 'utf8')
-  const cases: Array<[string[], string]> = [
+  // The third item: a sibling sub-verb's usage, which the answer must not contain (the group's usage holds both).
+  const cases: Array<[string[], string, string?]> = [
     [['start', '--help'], 'authgate start'],
     [['start', '-h'], 'authgate start'],
     [['start', '--config', file, '--help'], 'authgate start'],
@@ -73,10 +74,10 @@ t.test('-h/--help on every verb and sub-verb, before or after it, prints usage, 
     [['token', '--help'], 'authgate token'],
     [['token', '--config', file, '--sub', 'u1', '-h'], 'authgate token'],
     [['user', '--help'], 'authgate user add'],
-    [['user', 'add', '--help'], 'authgate user add'],
-    [['user', 'add', '--email', 'a@example.com', '--config', file, '-h'], 'authgate user add'],
-    [['user', 'revoke-sessions', '--help'], 'authgate user revoke-sessions'],
-    [['user', 'revoke-sessions', '--id', 'u1', '--config', file, '-h'], 'authgate user revoke-sessions'],
+    [['user', 'add', '--help'], 'authgate user add', 'authgate user revoke-sessions'],
+    [['user', 'add', '--email', 'a@example.com', '--config', file, '-h'], 'authgate user add', 'authgate user revoke-sessions'],
+    [['user', 'revoke-sessions', '--help'], 'authgate user revoke-sessions', 'authgate user add'],
+    [['user', 'revoke-sessions', '--id', 'u1', '--config', file, '-h'], 'authgate user revoke-sessions', 'authgate user add'],
     [['config', '--help'], 'authgate config check'],
     [['config', 'check', '--help'], 'authgate config check'],
     [['config', 'check', file, '-h'], 'authgate config check'],
@@ -89,10 +90,10 @@ t.test('-h/--help on every verb and sub-verb, before or after it, prints usage, 
     [['-h', 'start'], 'authgate start'],
     [['--help', 'start', '--config', file, '--port', String(port)], 'authgate start'],
     [['-h', 'keygen', '--out', join(workdir, 'keys')], 'authgate keygen'],
-    [['-h', 'user', 'add', '--email', 'a@example.com', '--config', file], 'authgate user add'],
+    [['-h', 'user', 'add', '--email', 'a@example.com', '--config', file], 'authgate user add', 'authgate user revoke-sessions'],
     [['--help', 'keys', 'rotate', '--config', file], 'authgate keys'],
     [['-h', 'doctor', '--config', file, '--url', `http://127.0.0.1:${dialled.port}`], 'authgate doctor'],
-    [['help', 'user', 'revoke-sessions'], 'authgate user revoke-sessions'],
+    [['help', 'user', 'revoke-sessions'], 'authgate user revoke-sessions', 'authgate user add'],
     [['help', 'config', 'check'], 'authgate config check'],
     [['-h', 'help', 'token'], 'authgate token'],
     [['help'], 'authgate <command>'],
@@ -103,7 +104,7 @@ t.test('-h/--help on every verb and sub-verb, before or after it, prints usage, 
   const cwd = process.cwd()
   process.chdir(workdir)
   try {
-    for (const [argv, usage] of cases) {
+    for (const [argv, usage, sibling] of cases) {
       const run = await bounded(argv)
       if (run === 'still running') {
         // A server started in this process keeps running: stop here, the failure says why.
@@ -111,7 +112,8 @@ t.test('-h/--help on every verb and sub-verb, before or after it, prints usage, 
         break
       }
       t.equal(run.code, 0, `${argv.join(' ')}: exit 0 (${run.stderr.trim()})`)
-      t.match(run.stdout, `Usage: ${usage}`, `${argv.join(' ')}: prints its usage`)
+      t.ok(run.stdout.startsWith(`Usage: ${usage}`), `${argv.join(' ')}: prints its usage`)
+      if (sibling !== undefined) t.notMatch(run.stdout, sibling, `${argv.join(' ')}: its own usage, not the group's`)
       t.equal(run.stderr, '', `${argv.join(' ')}: nothing on stderr`)
     }
   } finally {
@@ -217,7 +219,11 @@ t.test('the user verbs without --config or MONGODB_URL: the same usage error as 
   const saved = process.env.MONGODB_URL
   delete process.env.MONGODB_URL
   t.teardown(() => { if (saved !== undefined) process.env.MONGODB_URL = saved })
-  for (const argv of [['user', 'add', '--email', 'a@example.com'], ['user', 'revoke-sessions', '--id', 'u1']]) {
+  const cases: Array<[string[], string, string]> = [
+    [['user', 'add', '--email', 'a@example.com'], 'authgate user add', 'authgate user revoke-sessions'],
+    [['user', 'revoke-sessions', '--id', 'u1'], 'authgate user revoke-sessions', 'authgate user add']
+  ]
+  for (const [argv, usage, sibling] of cases) {
     const run = await bounded(argv)
     if (run === 'still running') {
       t.fail(`${argv.join(' ')}: did not return`)
@@ -225,6 +231,7 @@ t.test('the user verbs without --config or MONGODB_URL: the same usage error as 
     }
     t.equal(run.code, 2, `${argv.join(' ')}: exit 2`)
     t.match(run.stderr, /authgate user: --config FILE is required \(with store\.mongodb\), or set MONGODB_URL$/m, argv.join(' '))
-    t.match(run.stderr, 'Usage: authgate user', `${argv.join(' ')}: with the usage`)
+    t.match(run.stderr, `\n\nUsage: ${usage}`, `${argv.join(' ')}: with the sub-verb's usage`)
+    t.notMatch(run.stderr, sibling, `${argv.join(' ')}: not the whole group's`)
   }
 })

@@ -5,7 +5,7 @@
 import t from 'tap'
 import { PassThrough } from 'node:stream'
 import type { ReadStream } from 'node:tty'
-import { InputAborted, InputEnded, readFromPipe, readFromTerminal, readNewPasswordFromTerminal } from '../src/cli/password-input.js'
+import { InputAborted, InputEnded, newPasswordError, readFromPipe, readFromTerminal, readNewPasswordFromTerminal } from '../src/cli/password-input.js'
 
 /** A terminal stand-in: a stream that records the modes setRawMode was asked for. */
 function terminal (): { input: ReadStream, modes: boolean[] } {
@@ -104,9 +104,9 @@ t.test('a new password is asked for twice; the same twice is the password, a mis
   t.same(differ.modes, [true, false, true, false])
   const prefix = await typeTwice(['long password\r', 'long\r'])
   await t.rejects(prefix.result, /differ/, 'a prefix is no match')
-  const aborted = await typeTwice(['first\r', '\u0003'])
+  const aborted = await typeTwice(['first entry\r', '\u0003'])
   await t.rejects(aborted.result, InputAborted, 'Ctrl-C at the second prompt')
-  const ended = await typeTwice(['first\r', '\u0004'])
+  const ended = await typeTwice(['first entry\r', '\u0004'])
   await t.rejects(ended.result, InputEnded, 'Ctrl-D at the second prompt')
   t.same(ended.modes, [true, false, true, false])
 })
@@ -129,4 +129,52 @@ t.test('a pipe: the password up to the newline, and an endless pipe is refused, 
   const timer = setInterval(() => { endless.write(chunk) }, 1)
   t.teardown(() => { clearInterval(timer); endless.destroy() })
   await t.rejects(readFromPipe(endless), /longer than 1024 characters/)
+})
+
+t.test('a pipe: one final newline is dropped, any other line break refuses the password', async (t) => {
+  const read = async (text: string): Promise<string> => {
+    const piped = new PassThrough()
+    piped.end(text)
+    return await readFromPipe(piped)
+  }
+  t.equal(await read('secret12\r\n'), 'secret12', 'a CRLF line')
+  t.equal(await read('secret12'), 'secret12', 'no newline')
+  for (const text of ['secret12\nsecret12\n', 'secret12\nsecret12', 'secret12\n\n', 'secret12\r', 'sec\rret12\n', '\nsecret12']) {
+    await t.rejects(read(text), /the password on stdin must be one line/, JSON.stringify(text))
+  }
+})
+
+t.test('the length rule of addUser (8 to 1024 characters after NFC), before any store is opened', async (t) => {
+  t.match(newPasswordError(''), /the password is empty/)
+  t.match(newPasswordError('seven77'), /must hold 8 to 1024 characters \(it has 7\)/)
+  t.equal(newPasswordError('eight888'), undefined)
+  t.equal(newPasswordError('x'.repeat(1024)), undefined)
+  t.match(newPasswordError('x'.repeat(1025)), /must hold 8 to 1024 characters/)
+  // e + combining acute is one character once composed, as addUser counts it.
+  t.match(newPasswordError('e\u0301'.repeat(7)), /\(it has 7\)/)
+  t.equal(newPasswordError('€'.repeat(8)), undefined, 'characters, not bytes')
+})
+
+t.test('on a terminal, an empty or too short first entry is refused at once, without asking to repeat it', async (t) => {
+  for (const [first, message] of [['\r', /the password is empty/], ['short\r', /must hold 8 to 1024 characters/]] as const) {
+    const run = await typeTwice([first, 'short\r'])
+    await t.rejects(run.result, message, JSON.stringify(first))
+    t.equal(run.shown(), 'Password: \n', `${JSON.stringify(first)}: no second prompt`)
+    t.same(run.modes, [true, false], `${JSON.stringify(first)}: the terminal restored, asked once`)
+  }
+})
+
+t.test('on a terminal, input beyond the longest password ends the read with an error (no unbounded growth)', async (t) => {
+  const { input, modes } = terminal()
+  const read = readFromTerminal(input, '', screen().stream)
+  read.catch(() => {})
+  input.write('y'.repeat(1024))
+  // The Enter after the excess: the read must already have ended (else it would return 1025 characters).
+  input.write('y\r')
+  await t.rejects(read, /the password is longer than 1024 characters/)
+  t.same(modes, [true, false], 'restored')
+  const { input: exact } = terminal()
+  const ok = readFromTerminal(exact, '', screen().stream)
+  exact.write('z'.repeat(1024) + '\r')
+  t.equal((await ok).length, 1024, 'the longest password is still accepted')
 })

@@ -120,14 +120,20 @@ t.test('on a terminal: Ctrl-D on the empty prompt gives up with exit 1 and creat
   t.notMatch(run.output, /created user|ECONNREFUSED|Repeat password/)
 })
 
-t.test('from a pipe: one line, and an empty one is refused before the store is opened', async (t) => {
+t.test('from a pipe: one line, and an empty, short, long or multi-line one is refused before the store is opened', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authgate-user-'))
   const file = join(dir, 'authgate.yaml')
   writeFileSync(file, UNREACHABLE)
-  for (const stdin of ['', '\n']) {
+  const cases: Array<[string, RegExp]> = [
+    ['', /the password is empty: nothing was written/],
+    ['\n', /the password is empty: nothing was written/],
+    ['short\n', /the password must hold 8 to 1024 characters \(it has 5\): nothing was written/],
+    ['secret12\nsecret12\n', /the password on stdin must be one line: nothing was written/]
+  ]
+  for (const [stdin, message] of cases) {
     const run = await runCli(['user', 'add', '--email', 'x@example.com', '--config', file], { stdin })
     t.equal(run.code, 1, JSON.stringify(stdin))
-    t.match(run.stderr, /the password is empty: nothing was written/, JSON.stringify(stdin))
+    t.match(run.stderr, message, JSON.stringify(stdin))
     t.notMatch(run.stderr, /ECONNREFUSED|Repeat/)
   }
 })

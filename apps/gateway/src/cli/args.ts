@@ -43,10 +43,14 @@ export interface ParsedArgs {
 
 const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const
 
+export function isHelpFlag (arg: string): boolean {
+  return arg === '-h' || arg === '--help'
+}
+
 /** -h/--help anywhere before `--`: help wins over every other mistake on the line, and never runs the verb. */
-function wantsHelp (argv: readonly string[]): boolean {
+export function wantsHelp (argv: readonly string[]): boolean {
   const end = argv.indexOf('--')
-  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '-h' || arg === '--help')
+  return (end === -1 ? argv : argv.slice(0, end)).some(isHelpFlag)
 }
 
 function unknownOption (raw: string, name: string, options: Readonly<Record<string, OptionSpec>>): string {

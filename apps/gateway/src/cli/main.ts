@@ -3,7 +3,7 @@
 // 130 the password prompt was interrupted (Ctrl-C).
 // Only the argument parser is loaded up front: a command's module (and what it needs: the config reader, the plugin,
 // Fastify) is imported once its verb is chosen, so --help, --version and usage errors stay quick.
-import { UsageError, out } from './args.js'
+import { UsageError, isHelpFlag, out, wantsHelp } from './args.js'
 import { InputAborted } from './input-aborted.js'
 import { closest } from './suggest.js'
 import { gatewayVersion } from './version.js'
@@ -38,14 +38,6 @@ const COMMANDS: Record<string, () => Promise<LoadedCommand>> = {
   doctor: async () => { const m = await import('./doctor.js'); return { run: m.doctorCommand, usage: m.DOCTOR.usage } }
 }
 
-const isHelp = (arg: string): boolean => arg === '-h' || arg === '--help'
-
-/** -h/--help anywhere before `--`: help wins over every other mistake on the line. */
-function asksForHelp (argv: readonly string[]): boolean {
-  const end = argv.indexOf('--')
-  return (end === -1 ? argv : argv.slice(0, end)).some(isHelp)
-}
-
 function usageError (message: string, usage: string): number {
   console.error(`authgate: ${message}\n\n${usage}`)
   return 2
@@ -64,9 +56,9 @@ function unknownCommand (name: string): number {
 function route (argv: readonly string[]): number | { name: string, args: readonly string[] } {
   // Leading `help`, -h and --help only say "help"; what follows them names the topic.
   let start = 0
-  while (start < argv.length && (isHelp(argv[start] ?? '') || argv[start] === 'help')) start++
+  while (start < argv.length && (isHelpFlag(argv[start] ?? '') || argv[start] === 'help')) start++
   const [name, ...rest] = argv.slice(start)
-  const help = start > 0 || asksForHelp(argv)
+  const help = start > 0 || wantsHelp(argv)
   if (name === undefined) return help ? (out(HELP), 0) : usageError('which command?', HELP)
   // After the verb, -h/--help is the verb's to answer.
   if (COMMANDS[name] !== undefined) return { name, args: start > 0 ? ['--help', ...rest] : rest }
@@ -87,7 +79,14 @@ export async function main (argv: readonly string[]): Promise<number> {
   const { name, args } = routed
   const load = COMMANDS[name]
   if (load === undefined) return unknownCommand(name)
-  const command = await load()
+  let command: LoadedCommand
+  try {
+    command = await load()
+  } catch (error) {
+    // A broken install (a missing dependency, a syntax error in a build): say which verb, not a raw stack.
+    console.error(`authgate ${name}: cannot load the command: ${(error as Error).message}`)
+    return 1
+  }
   try {
     return await command.run(args)
   } catch (error) {

@@ -2,7 +2,7 @@
 // show in `ps` and the shell history), never printed.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { ReadStream } from 'node:tty'
-import { MAX_PASSWORD_LENGTH } from '@authgate/fastify'
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '@authgate/fastify'
 import { InputAborted } from './input-aborted.js'
 
 export { InputAborted }
@@ -74,6 +74,12 @@ export function readFromTerminal (input: ReadStream, prompt: string, output: Nod
         else if (char === CTRL_U) typed.length = 0
         else if (char === ESC) escape = 1
         else if (char >= ' ') typed.push(char)
+        // A paste of a file or a stuck key would otherwise grow without bound; no longer password is accepted anyway.
+        if (typed.length > MAX_PASSWORD_LENGTH) {
+          typed.length = 0
+          finish(new Error(`the password is longer than ${MAX_PASSWORD_LENGTH} characters: nothing was written`))
+          return
+        }
       }
     }
     input.on('data', onData)
@@ -82,10 +88,14 @@ export function readFromTerminal (input: ReadStream, prompt: string, output: Nod
   })
 }
 
-/** Everything piped in, less one final newline (`echo pw |` and `printf '%s' pw |` give the same password). */
 /** Bytes read from a pipe at most: a password is at most MAX_PASSWORD_LENGTH characters (4 bytes each in UTF-8). */
 const MAX_PIPED_BYTES = MAX_PASSWORD_LENGTH * 4 + 2
 
+/**
+ * Everything piped in, less one final newline (`echo pw |` and `printf '%s' pw |` give the same password). Any other
+ * line break is refused: `printf 'pw\npw\n' |` (the terminal's habit of asking twice) would otherwise store both lines
+ * as one password nobody can type at a login form.
+ */
 export async function readFromPipe (input: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = []
   let size = 0
@@ -96,7 +106,22 @@ export async function readFromPipe (input: NodeJS.ReadableStream): Promise<strin
     if (size > MAX_PIPED_BYTES) throw new Error(`the password on stdin is longer than ${MAX_PASSWORD_LENGTH} characters`)
     chunks.push(bytes)
   }
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  if (/[\r\n]/.test(password)) throw new Error('the password on stdin must be one line: nothing was written')
+  return password
+}
+
+/**
+ * Why `password` cannot be a user's password (addUser's rule: MIN_PASSWORD_LENGTH to MAX_PASSWORD_LENGTH characters
+ * after NFC), or undefined. Checked before the store is opened, so a bad password costs no connection.
+ */
+export function newPasswordError (password: string): string | undefined {
+  if (password === '') return 'the password is empty: nothing was written'
+  const length = Array.from(password.normalize('NFC')).length
+  if (length < MIN_PASSWORD_LENGTH || length > MAX_PASSWORD_LENGTH) {
+    return `the password must hold ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters (it has ${length}): nothing was written`
+  }
+  return undefined
 }
 
 /** Whether two typed passwords are the same, in constant time (hashed first: timingSafeEqual needs equal lengths). */
@@ -110,13 +135,19 @@ function samePassword (a: string, b: string): boolean {
  */
 export async function readNewPasswordFromTerminal (input: ReadStream, output: NodeJS.WritableStream): Promise<string> {
   const first = await readFromTerminal(input, 'Password: ', output)
+  // Refused at once: repeating a password that cannot be used only to learn so afterwards wastes the user's time.
+  const error = newPasswordError(first)
+  if (error !== undefined) throw new Error(error)
   const second = await readFromTerminal(input, 'Repeat password: ', output)
   if (!samePassword(first, second)) throw new Error('the two passwords typed differ: nothing was written')
   return first
 }
 
 /** A new password from stdin: asked for twice without echo on a terminal (prompts on stderr), read whole from a pipe. */
-export function readNewPassword (): Promise<string> {
+export async function readNewPassword (): Promise<string> {
   const stdin = process.stdin
-  return stdin.isTTY ? readNewPasswordFromTerminal(stdin, process.stderr) : readFromPipe(stdin)
+  const password = stdin.isTTY ? await readNewPasswordFromTerminal(stdin, process.stderr) : await readFromPipe(stdin)
+  const error = newPasswordError(password)
+  if (error !== undefined) throw new Error(error)
+  return password
 }

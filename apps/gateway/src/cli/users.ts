@@ -42,10 +42,9 @@ export async function userCommand (argv: readonly string[]): Promise<number> {
   // Refused here, with the reason, rather than at every proxied request of the user (a 502 per request).
   const identityError = identityFlagError(undefined, roles)
   if (identityError !== undefined) throw new UsageError(identityError, ADD_USAGE)
-  const storeOption = userStoreOption(flag(args, 'config'), 'a user added to an in-memory store would vanish at once')
+  const storeOption = userStoreOption(flag(args, 'config'), 'a user added to an in-memory store would vanish at once', ADD_USAGE)
+  // Refused before the store is opened when it breaks addUser's rules (one line, its length).
   const password = await readNewPassword()
-  // Refused before the store is opened (addUser's length rule refuses it too, but only once connected).
-  if (password === '') throw new Error('the password is empty: nothing was written')
   const store = createStore(storeOption)
   try {
     await store.init()
