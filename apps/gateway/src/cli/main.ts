@@ -2,7 +2,8 @@
 // config, unreachable store, failed check), 2 usage error (unknown command or option, stray or missing argument),
 // 130 the password prompt was interrupted (Ctrl-C).
 // Only the argument parser is loaded up front: a command's module (and what it needs: the config reader, the plugin,
-// Fastify) is imported once its verb is chosen, so --help, --version and usage errors stay quick.
+// Fastify) is imported once its verb is chosen, so the top-level --help, --version and usage errors (no verb, an
+// unknown one) stay quick. A verb's own --help and usage errors are answered by its module, so they load it.
 import { UsageError, isHelpFlag, out, wantsHelp } from './args.js'
 import { InputAborted } from './input-aborted.js'
 import { closest } from './suggest.js'
