@@ -1,6 +1,6 @@
 // The CLI loads a command's module only once its verb is chosen (issue #12 review): `authgate --help`, `--version`
-// and top-level usage errors (no verb, an unknown one) load the argument parser alone, not the config reader, the plugin or Fastify, which cost
-// ~1 s of CPU per run. A resolve hook records every module this process loads from then on.
+// and top-level usage errors (no verb, an unknown one) load the argument parser alone, not the config reader, the
+// plugin or Fastify, which cost ~1 s of CPU per run. A resolve hook records every module this process loads from then on.
 import t from 'tap'
 import { register } from 'node:module'
 import { MessageChannel } from 'node:worker_threads'
