@@ -120,7 +120,7 @@ t.test('on a terminal: Ctrl-D on the empty prompt gives up with exit 1 and creat
   t.notMatch(run.output, /created user|ECONNREFUSED|Repeat password/)
 })
 
-t.test('from a pipe: one line, and an empty, short, long or multi-line one is refused before the store is opened', async (t) => {
+t.test('from a pipe: one line, and an empty, short or multi-line one is refused before the store is opened', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authgate-user-'))
   const file = join(dir, 'authgate.yaml')
   writeFileSync(file, UNREACHABLE)
