@@ -12,9 +12,7 @@ import { bindingHash, createBindingCookie, sameHash } from './binding-cookie.js'
 import { userForIdentity } from './link-user.js'
 import type { OidcService } from './service.js'
 import { safeReturnTo } from './return-to.js'
-
-/** A state parameter as oauth4webapi makes them (32 random bytes, base64url); anything else is not ours. */
-const STATE_SHAPE = /^[A-Za-z0-9_-]{43}$/
+import { isStateValue } from './state-value.js'
 
 interface ProviderParams { provider: string }
 
@@ -70,7 +68,7 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
     const client = provider(request)
     const parameters = new URL(request.url, 'http://callback.invalid').searchParams
     const state = parameters.get('state')
-    if (state === null || !STATE_SHAPE.test(state) || parameters.getAll('state').length !== 1) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state missing or malformed')
+    if (state === null || !isStateValue(state) || parameters.getAll('state').length !== 1) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state missing or malformed')
     // Taken before anything else is checked: whatever follows, this state can never be used again.
     const saved = await oidc.store.takeLoginState(stateId(state), new Date())
     const presented = binding.read(request)
