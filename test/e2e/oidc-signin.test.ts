@@ -8,7 +8,9 @@ import { startOidcGateway } from './helpers/oidc-gateway.js'
 
 const ACCOUNTS = {
   alice: { email: 'alice@example.com', email_verified: true, name: 'Alice' },
-  mallory: { email: 'victim@example.com', email_verified: false, name: 'Mallory' }
+  mallory: { email: 'victim@example.com', email_verified: false, name: 'Mallory' },
+  blank: { email: '', email_verified: true, name: 'Blank' },
+  junk: { email: 'not an address', email_verified: true, name: 'Junk' }
 }
 
 t.test('sign in through the provider: session, refresh, /auth/me, session list, same user next time', async (t) => {
@@ -86,5 +88,20 @@ t.test('linkByVerifiedEmail: a verified email signs in to the existing account; 
     const { user } = await browser.accessToken()
     if (link) t.equal(user.id, existing, 'linked to the existing account')
     else t.not(user.id, existing, 'not linked: a new account')
+  }
+})
+
+t.test('an empty or invalid email from the provider is absent: null in /auth/me and refresh, never \'\'', async (t) => {
+  const gateway = await startOidcGateway(t, { accounts: ACCOUNTS })
+  for (const account of ['blank', 'junk']) {
+    const browser = gateway.browser()
+    t.equal((await browser.signIn('test', account)).status, 303)
+    const { accessToken, user } = await browser.accessToken()
+    t.equal(user.email, null, `${account}: refresh answers no email`)
+    const me = await browser.request('/auth/me', { headers: { authorization: `Bearer ${accessToken}` } })
+    t.equal(me.status, 200)
+    const body = JSON.parse(me.body) as { user: { email: unknown }, claims: Record<string, unknown> }
+    t.equal(body.user.email, null, `${account}: /auth/me answers no email`)
+    t.notOk(Object.hasOwn(body.claims, 'email'), `${account}: no email claim`)
   }
 })

@@ -8,6 +8,7 @@ import { parseEmail } from '../stores/email-identity.js'
 import type { OidcStore } from '../stores/oidc.js'
 import type { SessionStore, UserRecord } from '../stores/store.js'
 import { findUserByEmail } from '../stores/users.js'
+import { presentEmail } from '../stores/user-email.js'
 import { readPath } from '../tokens/trusted-issuers/external-claims.js'
 import type { SessionUser } from '../sessions/service.js'
 import type { IdentityClaims } from './provider-client.js'
@@ -54,7 +55,7 @@ export async function userForIdentity (context: LinkContext, provider: Normalise
     }
   }
   const user = await store.findUserById(linked.userId) ?? await createUser(context, linked.userId, provider.name, subject, email)
-  return { id: user.id, email: user.email === '' ? null : user.email, roles: user.roles }
+  return { id: user.id, email: presentEmail(user.email), roles: user.roles }
 }
 
 async function createUser (context: LinkContext, id: string, provider: string, subject: string, email: { email: string, key: string } | undefined): Promise<UserRecord> {
