@@ -105,3 +105,26 @@ t.test('an empty or invalid email from the provider is absent: null in /auth/me 
     t.notOk(Object.hasOwn(body.claims, 'email'), `${account}: no email claim`)
   }
 })
+
+t.test('the binding cookie is __Host- whenever it is Secure, whatever the refresh cookie is called', async (t) => {
+  const cases = [
+    { cookie: { secure: true }, name: '__Host-authgate_rt_oidc', path: '/' },
+    { cookie: { secure: true, name: '__Secure-rt' }, name: '__Host-rt_oidc', path: '/' },
+    { cookie: { secure: true, name: '__Host-rt' }, name: '__Host-rt_oidc', path: '/' },
+    { cookie: { secure: false }, name: 'authgate_rt_oidc', path: '/auth/oidc' }
+  ]
+  for (const expected of cases) {
+    const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, config: { cookie: expected.cookie } })
+    const browser = gateway.browser()
+    const login = await browser.request('/auth/oidc/test/login')
+    t.equal(login.status, 302)
+    const line = login.setCookies.find((cookie) => cookie.includes('_oidc='))
+    t.ok(line?.startsWith(`${expected.name}=`), `${JSON.stringify(expected.cookie)}: named ${expected.name} (${line?.split('=')[0]})`)
+    t.match(line, new RegExp(`; Path=${expected.path.replaceAll('/', '\\/')}(;|$)`, 'i'))
+    t.notMatch(line, /Domain=/i)
+    if (expected.cookie.secure) t.match(line, /; Secure/i)
+    // The whole sign-in still works with it (the callback reads the same name).
+    const callback = await browser.request(await gateway.idps.test!.signIn(login.location ?? '', 'alice'))
+    t.equal(callback.status, 303, callback.body)
+  }
+})
