@@ -76,19 +76,38 @@ t.test('an unverified email is neither linked nor stored', async (t) => {
   t.equal(user.email, null, 'without the unverified email')
 })
 
-t.test('linkByVerifiedEmail: a verified email signs in to the existing account; off, it gets its own', async (t) => {
+t.test('linkByVerifiedEmail: a verified email signs in to the account another provider made for it; off, it gets its own', async (t) => {
   for (const link of [true, false]) {
-    const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, linkByVerifiedEmail: link, config: { auth: { registration: true } } })
-    const registered = await fetch(`${gateway.origin}/auth/register`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery staple' })
-    })
-    const existing = (await registered.json() as { user: { id: string } }).user.id
-    const browser = gateway.browser()
-    t.equal((await browser.signIn('test', 'alice')).status, 303)
-    const { user } = await browser.accessToken()
-    if (link) t.equal(user.id, existing, 'linked to the existing account')
-    else t.not(user.id, existing, 'not linked: a new account')
+    const gateway = await startOidcGateway(t, { providers: ['alpha', 'beta'], accounts: ACCOUNTS, linkByVerifiedEmail: link })
+    const first = gateway.browser()
+    t.equal((await first.signIn('alpha', 'alice')).status, 303)
+    const existing = (await first.accessToken()).user
+    t.equal(existing.email, 'alice@example.com')
+    const second = gateway.browser()
+    t.equal((await second.signIn('beta', 'alice')).status, 303)
+    const { user } = await second.accessToken()
+    if (link) t.equal(user.id, existing.id, 'linked to the account alpha made')
+    else t.same([user.id !== existing.id, user.email], [true, null], 'not linked: a new account, without the taken email')
   }
+})
+
+t.test('linkByVerifiedEmail never joins an account with a password (its email was never verified: pre-hijacking)', async (t) => {
+  const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, linkByVerifiedEmail: true, config: { auth: { registration: true } } })
+  const registered = await fetch(`${gateway.origin}/auth/register`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery staple' })
+  })
+  t.equal(registered.status, 201)
+  const passwordAccount = (await registered.json() as { user: { id: string } }).user.id
+  const browser = gateway.browser()
+  t.equal((await browser.signIn('test', 'alice')).status, 303)
+  const { user } = await browser.accessToken()
+  t.not(user.id, passwordAccount, 'a new account, not the one whose registrant holds a password')
+  t.equal(user.email, null, 'without the email the password account holds')
+  const login = await fetch(`${gateway.origin}/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: gateway.origin }, body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery staple' })
+  })
+  t.equal(login.status, 200)
+  t.equal((await login.json() as { user: { id: string } }).user.id, passwordAccount, 'the password opens only the password account')
 })
 
 t.test('an empty or invalid email from the provider is absent: null in /auth/me and refresh, never \'\'', async (t) => {

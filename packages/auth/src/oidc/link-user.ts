@@ -1,6 +1,6 @@
 // The authgate user behind an external identity: by (provider, sub) only. A first sign-in links to an existing
-// account by email only when the provider says the email is verified AND `linkByVerifiedEmail` is on; otherwise it
-// gets a new account without a password. An unverified email is never stored as the account's email either: it would
+// account by email only when the provider says the email is verified AND `linkByVerifiedEmail` is on AND that
+// account has no password (see linkable); otherwise it gets a new account without a password. An unverified email is never stored as the account's email either: it would
 // take the address from its real owner (registration would answer "taken").
 import { createHash, randomUUID } from 'node:crypto'
 import { AuthError } from '../errors.js'
@@ -33,6 +33,16 @@ export function verifiedEmail (claims: IdentityClaims, provider: NormalisedOidcP
   }
 }
 
+/**
+ * The account a provider-verified email may sign in to, or null. Never one with a password: authgate does not verify
+ * the emails given at registration, so whoever registered it may not own the address, and joining it would hand the
+ * owner's sign-in to an account its registrant can still enter by password (account pre-hijacking). An account
+ * without a password was made by a sign-in whose provider verified its email: that one is the owner's.
+ */
+function linkable (user: UserRecord | null): UserRecord | null {
+  return user !== null && user.passwordHash === undefined ? user : null
+}
+
 /** The identity key of a user without an email: never an address (no `@`), so it cannot collide with one. */
 function placeholderKey (provider: string, subject: string): string {
   return `oidc:${provider}:${createHash('sha256').update(subject).digest('base64url')}`
@@ -44,7 +54,7 @@ export async function userForIdentity (context: LinkContext, provider: Normalise
   const email = verifiedEmail(claims, provider)
   let linked = await identities.findIdentity(provider.name, subject)
   if (linked === null) {
-    const existing = email !== undefined && context.linkByVerifiedEmail ? await findUserByEmail(store, email.email) : null
+    const existing = email !== undefined && context.linkByVerifiedEmail ? linkable(await findUserByEmail(store, email.email)) : null
     const userId = existing?.id ?? randomUUID()
     // Linked before the user is created: of two first sign-ins racing, one link wins and both end on its user.
     if (!await identities.linkIdentity({ provider: provider.name, subject, userId, createdAt: new Date() })) {
