@@ -4,6 +4,7 @@
 // (provider, sub).
 import t from 'tap'
 import { useTestDatabase } from '../mongo/per-test.mjs'
+import { MemorySessionStore } from '@authgate/fastify'
 import { startOidcGateway } from './helpers/oidc-gateway.js'
 
 const ACCOUNTS = {
@@ -146,4 +147,44 @@ t.test('the binding cookie is __Host- whenever it is Secure, whatever the refres
     const callback = await browser.request(await gateway.idps.test!.signIn(login.location ?? '', 'alice'))
     t.equal(callback.status, 303, callback.body)
   }
+})
+
+t.test('a deleted user is never brought back by its identity link: a fresh account once the link is stale', async (t) => {
+  const db = await useTestDatabase(t, 'oidc_deleted')
+  const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, storeConfig: { mongodb: { url: db.url, database: db.name } } })
+  const first = gateway.browser()
+  t.equal((await first.signIn('test', 'alice')).status, 303)
+  const old = (await first.accessToken()).user
+  const users = db.db.collection<{ _id: string }>('users')
+  t.equal((await users.deleteOne({ _id: old.id })).deletedCount, 1, 'the operator deletes the user (its link stays behind)')
+
+  // A link just made may belong to a first sign-in still creating its user: waited for, never created by another.
+  const early = await gateway.browser().signIn('test', 'alice')
+  t.equal(early.status, 503, early.body)
+  t.equal(await users.countDocuments({ _id: old.id }), 0, 'the deleted id was not recreated')
+
+  await db.db.collection('identities').updateOne({ provider: 'test', subject: 'alice' }, { $set: { createdAt: new Date(Date.now() - 120_000) } })
+  const later = gateway.browser()
+  t.equal((await later.signIn('test', 'alice')).status, 303)
+  const fresh = (await later.accessToken()).user
+  t.not(fresh.id, old.id, 'a new account with a new id')
+  t.equal(fresh.email, 'alice@example.com', 'the deleted account\'s email is free again')
+  t.equal(await users.countDocuments({ _id: old.id }), 0, 'the deleted id stays deleted')
+  t.equal((await db.db.collection('identities').findOne({ provider: 'test', subject: 'alice' }))?.userId, fresh.id, 'the link names the new account')
+  const stale = await first.request('/auth/refresh', { method: 'POST', headers: { origin: gateway.origin } })
+  t.equal(stale.status, 401, 'the deleted user\'s session does not come back either')
+})
+
+t.test('unlinkUser: the next sign-in of the identity is a first one (a new account)', async (t) => {
+  const store = new MemorySessionStore()
+  const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, store })
+  const first = gateway.browser()
+  t.equal((await first.signIn('test', 'alice')).status, 303)
+  const old = (await first.accessToken()).user
+  t.equal(await store.oidcStore().unlinkUser(old.id), 1)
+  const next = gateway.browser()
+  t.equal((await next.signIn('test', 'alice')).status, 303)
+  const fresh = (await next.accessToken()).user
+  t.not(fresh.id, old.id, 'not the unlinked account')
+  t.equal(fresh.email, null, 'the old account keeps its email')
 })

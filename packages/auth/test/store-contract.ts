@@ -46,6 +46,28 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     t.equal(await oidc.findIdentity('alpha', `${subject}:x`), null)
   })
 
+  t.test('oidc identities: unlinked one by one (only while still naming the user) or all of a user', async (t) => {
+    const store = await factory(t)
+    if (!hasOidcStore(store)) return t.fail('no oidcStore()')
+    const oidc = store.oidcStore()
+    const subject = `sub-${randomUUID()}`
+    const [user, other] = [`u-${randomUUID()}`, `u-${randomUUID()}`]
+    const createdAt = new Date()
+    for (const provider of ['alpha', 'beta', 'gamma']) t.equal(await oidc.linkIdentity({ provider, subject, userId: user, createdAt }), true)
+    t.equal(await oidc.linkIdentity({ provider: 'alpha', subject: `${subject}-2`, userId: other, createdAt }), true)
+    t.equal(await oidc.unlinkIdentity('alpha', subject, other), false, 'a link naming another user is kept')
+    t.equal((await oidc.findIdentity('alpha', subject))?.userId, user)
+    t.equal(await oidc.unlinkIdentity('alpha', subject, user), true)
+    t.equal(await oidc.findIdentity('alpha', subject), null, 'gone')
+    t.equal(await oidc.unlinkIdentity('alpha', subject, user), false, 'gone already')
+    t.equal(await oidc.linkIdentity({ provider: 'alpha', subject, userId: other, createdAt }), true, 'the identity can be linked anew')
+    t.equal(await oidc.unlinkUser(user), 2, 'the user\'s remaining links (beta, gamma)')
+    t.equal(await oidc.findIdentity('beta', subject), null)
+    t.equal(await oidc.findIdentity('gamma', subject), null)
+    t.equal((await oidc.findIdentity('alpha', `${subject}-2`))?.userId, other, 'another user\'s links stay')
+    t.equal(await oidc.unlinkUser(user), 0)
+  })
+
   t.test('oidc login states: taken exactly once, never after expiry', async (t) => {
     const store = await factory(t)
     if (!hasOidcStore(store)) return t.fail('no oidcStore()')

@@ -20,6 +20,7 @@ export interface MongoOidcOptions {
 export class MongoOidcStore implements OidcStore {
   readonly #options: MongoOidcOptions
   #ttlIndex: Promise<void> | undefined
+  #userIndex: Promise<void> | undefined
 
   constructor (options: MongoOidcOptions) {
     this.#options = options
@@ -56,6 +57,20 @@ export class MongoOidcStore implements OidcStore {
         if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false
         throw error
       }
+    })
+  }
+
+  async unlinkIdentity (provider: string, subject: string, userId: string): Promise<boolean> {
+    const { deletedCount } = await this.#run(() => this.#identities().deleteOne({ _id: identityKey(provider, subject), userId }, { maxTimeMS: this.#options.maxTimeMS }))
+    return deletedCount === 1
+  }
+
+  async unlinkUser (userId: string): Promise<number> {
+    return this.#run(async () => {
+      this.#userIndex ??= this.#identities().createIndex({ userId: 1 }, { name: 'userId' }, undefined).then(() => undefined, () => { this.#userIndex = undefined })
+      await this.#userIndex
+      const { deletedCount } = await this.#identities().deleteMany({ userId }, { maxTimeMS: this.#options.maxTimeMS })
+      return deletedCount
     })
   }
 

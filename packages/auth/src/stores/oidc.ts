@@ -36,6 +36,16 @@ export interface OidcStore {
   findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null>
   /** Inserts the link. Resolves false when (provider, subject) is linked already (a concurrent first sign-in). */
   linkIdentity (identity: ExternalIdentity): Promise<boolean>
+  /**
+   * Removes the link of (provider, subject) if it still names `userId` (a link another request has since replaced is
+   * kept). True when removed. The next sign-in of that identity is a first one: a new account.
+   */
+  unlinkIdentity (provider: string, subject: string, userId: string): Promise<boolean>
+  /**
+   * Removes every link of the user: call it when deleting a user. Resolves how many were removed. (A link left
+   * behind is dropped at its identity's next sign-in, which then makes a new account; the old id never returns.)
+   */
+  unlinkUser (userId: string): Promise<number>
   saveLoginState (state: LoginStateRecord): Promise<void>
   /**
    * Removes the state `id` and returns it, in one atomic step: of two callbacks presenting the same state, one gets
@@ -71,6 +81,23 @@ export class MemoryOidcStore implements OidcStore {
     if (this.#identities.has(key)) return Promise.resolve(false)
     this.#identities.set(key, structuredClone(identity))
     return Promise.resolve(true)
+  }
+
+  unlinkIdentity (provider: string, subject: string, userId: string): Promise<boolean> {
+    const key = identityKey(provider, subject)
+    if (this.#identities.get(key)?.userId !== userId) return Promise.resolve(false)
+    this.#identities.delete(key)
+    return Promise.resolve(true)
+  }
+
+  unlinkUser (userId: string): Promise<number> {
+    let removed = 0
+    for (const [key, identity] of this.#identities) {
+      if (identity.userId !== userId) continue
+      this.#identities.delete(key)
+      removed++
+    }
+    return Promise.resolve(removed)
   }
 
   saveLoginState (state: LoginStateRecord): Promise<void> {
