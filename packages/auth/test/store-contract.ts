@@ -4,7 +4,7 @@ import type { Test } from 'tap'
 import { AuthError } from '../src/errors.js'
 import { MAX_PREVIOUS_HASHES, type NewSession, type SessionStore } from '../src/stores/store.js'
 import { addUser, findUserByEmail, normaliseEmail } from '../src/stores/users.js'
-import { hasOidcStore } from '../src/stores/oidc.js'
+import { DEFAULT_STATES_PER_CLIENT, hasOidcStore } from '../src/stores/oidc.js'
 
 export type StoreFactory = (t: Test) => Promise<SessionStore>
 
@@ -74,18 +74,39 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     const oidc = store.oidcStore()
     const now = new Date()
     const state = (id: string, expiresAt: Date) => ({
-      id, provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', expiresAt
+      id, provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client: '192.0.2.1', expiresAt
     })
     const live = hash()
-    await oidc.saveLoginState(state(live, new Date(now.getTime() + 60_000)))
+    t.equal(await oidc.saveLoginState(state(live, new Date(now.getTime() + 60_000)), now), 'saved')
     const [first, second] = await Promise.all([oidc.takeLoginState(live, now), oidc.takeLoginState(live, now)])
     t.equal([first, second].filter((taken) => taken !== null).length, 1, 'two concurrent takes: exactly one gets it')
     t.match(first ?? second, { id: live, provider: 'alpha', nonce: 'n', codeVerifier: 'v', returnTo: '/' })
     t.equal(await oidc.takeLoginState(live, now), null, 'gone once taken')
     const expired = hash()
-    await oidc.saveLoginState(state(expired, new Date(now.getTime() - 1)))
+    await oidc.saveLoginState(state(expired, new Date(now.getTime() - 1)), now)
     t.equal(await oidc.takeLoginState(expired, now), null, 'an expired state is never handed out')
     t.equal(await oidc.takeLoginState(hash(), now), null, 'unknown')
+  })
+
+  t.test('oidc login states: a client at its cap of live states is refused, never anyone else\'s state evicted', async (t) => {
+    const store = await factory(t)
+    if (!hasOidcStore(store)) return t.fail('no oidcStore()')
+    const oidc = store.oidcStore()
+    const now = new Date()
+    const state = (client: string, expiresAt = new Date(now.getTime() + 60_000)) => ({
+      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, expiresAt
+    })
+    const victim = state('198.51.100.7')
+    t.equal(await oidc.saveLoginState(victim, now), 'saved')
+    const attacker = `203.0.113.${randomBytes(1)[0] ?? 0}`
+    // Expired states of the client do not count.
+    for (let i = 0; i < 3; i++) await oidc.saveLoginState(state(attacker, new Date(now.getTime() - 1000)), now)
+    let saved = 0
+    for (let i = 0; i < DEFAULT_STATES_PER_CLIENT + 5; i++) if (await oidc.saveLoginState(state(attacker), now) === 'saved') saved++
+    t.equal(saved, DEFAULT_STATES_PER_CLIENT, 'the client\'s live states stop at its cap')
+    t.equal(await oidc.saveLoginState(state(attacker), now), 'client-full')
+    t.equal(await oidc.saveLoginState(state('198.51.100.8'), now), 'saved', 'another client still starts sign-ins')
+    t.match(await oidc.takeLoginState(victim.id, now), { id: victim.id }, 'the earlier live state of another client is intact')
   })
 
   t.test('findByTokenHash: the live session holding the hash as current token only', async (t) => {

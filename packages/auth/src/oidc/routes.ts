@@ -13,6 +13,7 @@ import { userForIdentity } from './link-user.js'
 import type { OidcService } from './service.js'
 import { safeReturnTo } from './return-to.js'
 import { isStateValue } from './state-value.js'
+import { stateBucket } from './state-bucket.js'
 
 interface ProviderParams { provider: string }
 
@@ -51,7 +52,8 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
     const redirectUri = callbackUrl(request, client.config.name)
     const started = await client.authorizationRequest(redirectUri)
     const value = binding.issue(request, reply, oidc.stateTtlMs)
-    await oidc.store.saveLoginState({
+    const now = new Date()
+    const saved = await oidc.store.saveLoginState({
       id: stateId(started.state),
       provider: client.config.name,
       bindingHash: bindingHash(value),
@@ -59,8 +61,14 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
       codeVerifier: started.codeVerifier,
       redirectUri,
       returnTo: safeReturnTo(request.query.returnTo, returnOrigins),
-      expiresAt: new Date(Date.now() + oidc.stateTtlMs)
-    })
+      client: stateBucket(request.ip),
+      expiresAt: new Date(now.getTime() + oidc.stateTtlMs)
+    }, now)
+    if (saved !== 'saved') {
+      // Live sign-ins are never evicted for new ones: new ones wait until some finish or expire.
+      request.log.warn({ event: 'oidc_login_refused', reason: saved === 'full' ? 'login states full' : 'too many pending sign-ins from this client', ip: request.ip }, 'authgate: OIDC sign-in not started')
+      throw new AuthError('AUTH_RATE_LIMITED', { retryAfter: saved === 'full' ? 60 : Math.ceil(oidc.stateTtlMs / 1000) })
+    }
     return reply.header('cache-control', 'no-store').redirect(started.url, 302)
   })
 

@@ -4,7 +4,10 @@
 // and its findOneAndDelete is not atomic, see takeLoginState).
 import { MongoServerError, type Db } from 'mongodb'
 import { DUPLICATE_KEY, unavailable } from './mongo-schema.js'
-import { identityKey, type ExternalIdentity, type LoginStateRecord, type OidcStore } from './oidc.js'
+import { DEFAULT_STATES_PER_CLIENT, identityKey, type ExternalIdentity, type LoginStateLimits, type LoginStateRecord, type OidcStore, type SaveStateResult } from './oidc.js'
+
+/** Live login states kept at most: beyond it new sign-ins are refused (429) until some finish or expire. */
+const MAX_MONGO_STATES = 100_000
 
 type IdentityDoc = ExternalIdentity & { _id: string }
 type StateDoc = Omit<LoginStateRecord, 'id'> & { _id: string }
@@ -15,11 +18,13 @@ export interface MongoOidcOptions {
   db: () => Db
   maxTimeMS: number
   collections?: { identities?: string, states?: string }
+  /** Caps on live login states (tests lower them). */
+  stateLimits?: LoginStateLimits
 }
 
 export class MongoOidcStore implements OidcStore {
   readonly #options: MongoOidcOptions
-  #ttlIndex: Promise<void> | undefined
+  #indexes: Promise<void> | undefined
   #userIndex: Promise<void> | undefined
 
   constructor (options: MongoOidcOptions) {
@@ -74,13 +79,27 @@ export class MongoOidcStore implements OidcStore {
     })
   }
 
-  async saveLoginState (state: LoginStateRecord): Promise<void> {
+  async saveLoginState (state: LoginStateRecord, now: Date): Promise<SaveStateResult> {
     const { id, ...rest } = state
-    await this.#run(async () => {
-      // Tidying only (expired states are refused by takeLoginState on every server, TTL monitor or not).
-      this.#ttlIndex ??= this.#states().createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' }, undefined).then(() => undefined, () => { this.#ttlIndex = undefined })
-      await this.#ttlIndex
-      await this.#states().insertOne({ _id: id, ...rest }, { maxTimeMS: this.#options.maxTimeMS })
+    const { maxTimeMS } = this.#options
+    const limits = this.#options.stateLimits ?? { total: MAX_MONGO_STATES, perClient: DEFAULT_STATES_PER_CLIENT }
+    return this.#run(async () => {
+      // The TTL index only tidies (test servers and FerretDB v1 never expire documents): every count and take
+      // filters on expiresAt itself. The (client, expiresAt) index keeps the per-client count to that client's states.
+      this.#indexes ??= Promise.all([
+        this.#states().createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' }, undefined),
+        this.#states().createIndex({ client: 1, expiresAt: 1 }, { name: 'client_expiresAt' }, undefined)
+      ]).then(() => undefined, () => { this.#indexes = undefined })
+      await this.#indexes
+      const live = { expiresAt: { $gt: now } }
+      // Cheap first (collection metadata); only near the cap are expired states removed and the live ones counted.
+      if (await this.#states().estimatedDocumentCount({ maxTimeMS }) >= limits.total) {
+        await this.#states().deleteMany({ expiresAt: { $lte: now } }, { maxTimeMS })
+        if (await this.#states().countDocuments(live, { limit: limits.total, maxTimeMS }) >= limits.total) return 'full'
+      }
+      if (await this.#states().countDocuments({ client: state.client, ...live }, { limit: limits.perClient, maxTimeMS }) >= limits.perClient) return 'client-full'
+      await this.#states().insertOne({ _id: id, ...rest }, { maxTimeMS })
+      return 'saved'
     })
   }
 

@@ -29,8 +29,22 @@ export interface LoginStateRecord {
   redirectUri: string
   /** Already checked against the open-redirect rules when the login began. */
   returnTo: string
+  /** Whose sign-in it is (stateBucket of the client address): a cap per client keeps one from filling the store. */
+  client: string
   expiresAt: Date
 }
+
+/** What saveLoginState did: stored, or refused because the store (`full`) or this client (`client-full`) is at its cap. */
+export type SaveStateResult = 'saved' | 'full' | 'client-full'
+
+/** Caps on live (unexpired) login states. Expired ones never count and are never handed out. */
+export interface LoginStateLimits {
+  total: number
+  perClient: number
+}
+
+/** A client's pending sign-ins: more than a page of tabs, far fewer than a flood. */
+export const DEFAULT_STATES_PER_CLIENT = 32
 
 export interface OidcStore {
   findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null>
@@ -46,7 +60,11 @@ export interface OidcStore {
    * behind is dropped at its identity's next sign-in, which then makes a new account; the old id never returns.)
    */
   unlinkUser (userId: string): Promise<number>
-  saveLoginState (state: LoginStateRecord): Promise<void>
+  /**
+   * Stores the state unless `limits` are reached by live states at `now`. A full store refuses new sign-ins rather
+   * than evict live ones: evicting would let anyone who starts sign-ins cancel everyone else's.
+   */
+  saveLoginState (state: LoginStateRecord, now: Date): Promise<SaveStateResult>
   /**
    * Removes the state `id` and returns it, in one atomic step: of two callbacks presenting the same state, one gets
    * it and the other null. Null also when it is unknown or expired at `now` (an expired state is removed too).
@@ -70,6 +88,11 @@ const MAX_MEMORY_STATES = 10_000
 export class MemoryOidcStore implements OidcStore {
   readonly #identities = new Map<string, ExternalIdentity>()
   readonly #states = new Map<string, LoginStateRecord>()
+  readonly #limits: LoginStateLimits
+
+  constructor (limits: Partial<LoginStateLimits> = {}) {
+    this.#limits = { total: limits.total ?? MAX_MEMORY_STATES, perClient: limits.perClient ?? DEFAULT_STATES_PER_CLIENT }
+  }
 
   findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null> {
     const found = this.#identities.get(identityKey(provider, subject))
@@ -100,12 +123,14 @@ export class MemoryOidcStore implements OidcStore {
     return Promise.resolve(removed)
   }
 
-  saveLoginState (state: LoginStateRecord): Promise<void> {
-    if (this.#states.size >= MAX_MEMORY_STATES) this.#evictExpired(new Date())
-    // Still full of live states: the oldest goes (Map order is insertion order); its sign-in must start again.
-    if (this.#states.size >= MAX_MEMORY_STATES) this.#states.delete(this.#states.keys().next().value as string)
+  saveLoginState (state: LoginStateRecord, now: Date): Promise<SaveStateResult> {
+    if (this.#states.size >= this.#limits.total) this.#evictExpired(now)
+    if (this.#states.size >= this.#limits.total) return Promise.resolve('full')
+    let mine = 0
+    for (const other of this.#states.values()) if (other.client === state.client && other.expiresAt > now) mine++
+    if (mine >= this.#limits.perClient) return Promise.resolve('client-full')
     this.#states.set(state.id, structuredClone(state))
-    return Promise.resolve()
+    return Promise.resolve('saved')
   }
 
   takeLoginState (id: string, now: Date): Promise<LoginStateRecord | null> {
