@@ -4,9 +4,11 @@ import type { Test } from 'tap'
 import { AuthError } from '../src/errors.js'
 import { MAX_PREVIOUS_HASHES, type NewSession, type SessionStore } from '../src/stores/store.js'
 import { addUser, findUserByEmail, normaliseEmail } from '../src/stores/users.js'
-import { DEFAULT_STATES_PER_CLIENT, hasOidcStore } from '../src/stores/oidc.js'
+import { DEFAULT_STATES_PER_CLIENT, hasOidcStore, type LoginStateLimits, type OidcStore } from '../src/stores/oidc.js'
 
 export type StoreFactory = (t: Test) => Promise<SessionStore>
+/** A fresh OIDC store of the same kind with lowered caps on login states. */
+export type OidcStoreFactory = (t: Test, limits: LoginStateLimits) => Promise<OidcStore>
 
 const hash = (): string => createHash('sha256').update(randomBytes(32)).digest('hex')
 const DAY = 86_400_000
@@ -27,7 +29,7 @@ function rotateInput (currentHash: string, nextHash = hash(), now = new Date()) 
   }
 }
 
-export function storeContract (t: Test, factory: StoreFactory): void {
+export function storeContract (t: Test, factory: StoreFactory, limitedOidc: OidcStoreFactory): void {
   t.test('oidc identities: linked once per (provider, subject), never by anything else', async (t) => {
     const store = await factory(t)
     t.ok(hasOidcStore(store), 'the built-in stores can hold OIDC identities')
@@ -107,6 +109,42 @@ export function storeContract (t: Test, factory: StoreFactory): void {
     t.equal(await oidc.saveLoginState(state(attacker), now), 'client-full')
     t.equal(await oidc.saveLoginState(state('198.51.100.8'), now), 'saved', 'another client still starts sign-ins')
     t.match(await oidc.takeLoginState(victim.id, now), { id: victim.id }, 'the earlier live state of another client is intact')
+  })
+
+  t.test('oidc login states: parallel saves of one client never pass its cap together', async (t) => {
+    // 64 at once, with a cap of 8: any check-before-insert would let most of them through.
+    const perClient = 8
+    const oidc = await limitedOidc(t, { total: 10_000, perClient })
+    const now = new Date()
+    const client = `192.0.2.${randomBytes(1)[0] ?? 0}`
+    const state = () => ({
+      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, expiresAt: new Date(now.getTime() + 60_000)
+    })
+    const results = await Promise.all(Array.from({ length: 64 }, async () => oidc.saveLoginState(state(), now)))
+    const parallel = results.filter((result) => result === 'saved').length
+    t.ok(parallel <= perClient, `${parallel} saved in parallel, at most the cap`)
+    t.ok(results.every((result) => result === 'saved' || result === 'client-full'), 'refused as client-full')
+    // Sequential saves fill exactly the rest: no refused save left its state behind, none slipped past the cap.
+    let after = 0
+    for (let i = 0; i < 64; i++) if (await oidc.saveLoginState(state(), now) === 'saved') after++
+    t.equal(parallel + after, perClient, 'the client holds exactly its cap of live states')
+  })
+
+  t.test('oidc login states: a full store refuses new states (any client) until live ones finish or expire', async (t) => {
+    const oidc = await limitedOidc(t, { total: 5, perClient: 100 })
+    const now = new Date()
+    const later = new Date(now.getTime() + 60_000)
+    const state = (client: string, expiresAt = later) => ({
+      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, expiresAt
+    })
+    const first = state('198.51.100.1')
+    t.equal(await oidc.saveLoginState(first, now), 'saved')
+    for (let i = 0; i < 4; i++) t.equal(await oidc.saveLoginState(state(`203.0.113.${i}`), now), 'saved')
+    t.equal(await oidc.saveLoginState(state('203.0.113.99'), now), 'full', 'refused, not made room for by eviction')
+    t.equal(await oidc.saveLoginState(state('203.0.113.98'), now), 'full', 'and again (the verdict is kept, not recounted)')
+    t.match(await oidc.takeLoginState(first.id, now), { id: first.id }, 'the oldest live state survived')
+    const afterExpiry = new Date(later.getTime() + 1)
+    t.equal(await oidc.saveLoginState(state('203.0.113.97', new Date(afterExpiry.getTime() + 60_000)), afterExpiry), 'saved', 'expired states make room')
   })
 
   t.test('findByTokenHash: the live session holding the hash as current token only', async (t) => {
