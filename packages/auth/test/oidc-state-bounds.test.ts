@@ -4,16 +4,16 @@
 import { createHash, randomBytes } from 'node:crypto'
 import t from 'tap'
 import { MemoryOidcStore } from '../src/stores/oidc.js'
-import { stateBucket } from '../src/oidc/state-bucket.js'
+import { stateBucket, stateNetwork } from '../src/oidc/state-bucket.js'
 
 const hash = (): string => createHash('sha256').update(randomBytes(32)).digest('hex')
 
 function state (client: string, expiresAt: Date) {
-  return { id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, expiresAt }
+  return { id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, network: stateNetwork(client), expiresAt }
 }
 
 t.test('full of live states: new ones refused, the live ones all still usable; expired ones make room', async (t) => {
-  const store = new MemoryOidcStore({ total: 5, perClient: 100 })
+  const store = new MemoryOidcStore({ total: 5, perClient: 100, perNetwork: 100 })
   const now = new Date()
   const later = new Date(now.getTime() + 60_000)
   const first = state('198.51.100.1', later)
@@ -36,4 +36,13 @@ t.test('client buckets: IPv4 as is, IPv4-mapped as IPv4, IPv6 by /64', async (t)
   t.equal(stateBucket('2001:db8::1'), '2001:db8:0:0::/64')
   t.equal(stateBucket('::1'), '0:0:0:0::/64')
   t.equal(stateBucket('fe80::1%eth0'), 'fe80:0:0:0::/64')
+})
+
+t.test('networks: IPv4 by /24 (also IPv4-mapped), IPv6 by /48', async (t) => {
+  t.equal(stateNetwork('192.0.2.1'), '192.0.2.0/24')
+  t.equal(stateNetwork('::ffff:192.0.2.77'), '192.0.2.0/24')
+  t.equal(stateNetwork('2001:db8:1:2:3:4:5:6'), '2001:db8:1::/48')
+  t.equal(stateNetwork('2001:0db8:0001:ffff::1'), '2001:db8:1::/48')
+  t.equal(stateNetwork('2001:db8::1'), '2001:db8:0::/48')
+  t.equal(stateNetwork('::1'), '0:0:0::/48')
 })

@@ -1,6 +1,7 @@
 // The one contract every SessionStore passes (run by store-memory.test.ts and store-mongo.test.ts).
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
+import { stateNetwork } from '../src/oidc/state-bucket.js'
 import { AuthError } from '../src/errors.js'
 import { MAX_PREVIOUS_HASHES, type NewSession, type SessionStore } from '../src/stores/store.js'
 import { addUser, findUserByEmail, normaliseEmail } from '../src/stores/users.js'
@@ -76,7 +77,7 @@ export function storeContract (t: Test, factory: StoreFactory, limitedOidc: Oidc
     const oidc = store.oidcStore()
     const now = new Date()
     const state = (id: string, expiresAt: Date) => ({
-      id, provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client: '192.0.2.1', expiresAt
+      id, provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client: '192.0.2.1', network: '192.0.2.0/24', expiresAt
     })
     const live = hash()
     t.equal(await oidc.saveLoginState(state(live, new Date(now.getTime() + 60_000)), now), 'saved')
@@ -96,7 +97,7 @@ export function storeContract (t: Test, factory: StoreFactory, limitedOidc: Oidc
     const oidc = store.oidcStore()
     const now = new Date()
     const state = (client: string, expiresAt = new Date(now.getTime() + 60_000)) => ({
-      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, expiresAt
+      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, network: stateNetwork(client), expiresAt
     })
     const victim = state('198.51.100.7')
     t.equal(await oidc.saveLoginState(victim, now), 'saved')
@@ -114,11 +115,11 @@ export function storeContract (t: Test, factory: StoreFactory, limitedOidc: Oidc
   t.test('oidc login states: parallel saves of one client never pass its cap together', async (t) => {
     // 64 at once, with a cap of 8: any check-before-insert would let most of them through.
     const perClient = 8
-    const oidc = await limitedOidc(t, { total: 10_000, perClient })
+    const oidc = await limitedOidc(t, { total: 10_000, perClient, perNetwork: 10_000 })
     const now = new Date()
     const client = `192.0.2.${randomBytes(1)[0] ?? 0}`
     const state = () => ({
-      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, expiresAt: new Date(now.getTime() + 60_000)
+      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, network: stateNetwork(client), expiresAt: new Date(now.getTime() + 60_000)
     })
     const results = await Promise.all(Array.from({ length: 64 }, async () => oidc.saveLoginState(state(), now)))
     const parallel = results.filter((result) => result === 'saved').length
@@ -130,12 +131,29 @@ export function storeContract (t: Test, factory: StoreFactory, limitedOidc: Oidc
     t.equal(parallel + after, perClient, 'the client holds exactly its cap of live states')
   })
 
+  t.test('oidc login states: a network (IPv4 /24, IPv6 /48) at its cap is refused, whatever address of it asks', async (t) => {
+    const oidc = await limitedOidc(t, { total: 10_000, perClient: 2, perNetwork: 5 })
+    const now = new Date()
+    const state = (client: string) => ({
+      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, network: stateNetwork(client), expiresAt: new Date(now.getTime() + 60_000)
+    })
+    const save = async (client: string) => oidc.saveLoginState(state(client), now)
+    for (const client of ['192.0.2.1', '192.0.2.1', '192.0.2.2', '192.0.2.2', '192.0.2.3']) t.equal(await save(client), 'saved', client)
+    t.equal(await save('192.0.2.3'), 'network-full', 'the client is below its own cap, its /24 is not')
+    t.equal(await save('192.0.2.200'), 'network-full', 'a new address of the /24')
+    t.equal(await save('192.0.2.1'), 'client-full')
+    t.equal(await save('192.0.3.1'), 'saved', 'the next /24')
+    for (const client of ['2001:db8:5:1::1', '2001:db8:5:1::2', '2001:db8:5:2::1', '2001:db8:5:3::1', '2001:db8:5:4::1']) t.equal(await save(client), 'saved', client)
+    t.equal(await save('2001:db8:5:ffff::1'), 'network-full', 'another /64 of the same /48')
+    t.equal(await save('2001:db8:6::1'), 'saved', 'the next /48')
+  })
+
   t.test('oidc login states: a full store refuses new states (any client) until live ones finish or expire', async (t) => {
-    const oidc = await limitedOidc(t, { total: 5, perClient: 100 })
+    const oidc = await limitedOidc(t, { total: 5, perClient: 100, perNetwork: 100 })
     const now = new Date()
     const later = new Date(now.getTime() + 60_000)
     const state = (client: string, expiresAt = later) => ({
-      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, expiresAt
+      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, network: stateNetwork(client), expiresAt
     })
     const first = state('198.51.100.1')
     t.equal(await oidc.saveLoginState(first, now), 'saved')

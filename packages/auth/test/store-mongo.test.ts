@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MongoClient, MongoNetworkError, MongoServerError, type Collection, type CommandStartedEvent } from 'mongodb'
 import t from 'tap'
+import { stateNetwork } from '../src/oidc/state-bucket.js'
 import { AuthError } from '../src/errors.js'
 import { MongoSessionStore } from '../src/stores/mongo.js'
 import { MongoOidcStore } from '../src/stores/mongo-oidc.js'
@@ -298,11 +299,11 @@ t.test('a full login-state store answers from its kept verdict: no count or swee
   t.teardown(() => watched.close())
   const commands: string[] = []
   watched.on('commandStarted', (event: CommandStartedEvent) => { commands.push(event.commandName) })
-  const oidc = new MongoOidcStore({ run: async (operation) => operation(), db: () => watched.db(name), maxTimeMS: 5000, collections: { states: 'oidcStatesFull' }, stateLimits: { total: 3, perClient: 100 } })
+  const oidc = new MongoOidcStore({ run: async (operation) => operation(), db: () => watched.db(name), maxTimeMS: 5000, collections: { states: 'oidcStatesFull' }, stateLimits: { total: 3, perClient: 100, perNetwork: 100 } })
   const now = new Date()
   const state = (client: string) => ({
     id: createHash('sha256').update(randomBytes(32)).digest('hex'), provider: 'alpha', bindingHash: 'b', nonce: 'n', codeVerifier: 'v',
-    redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, expiresAt: new Date(now.getTime() + 60_000)
+    redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, network: stateNetwork(client), expiresAt: new Date(now.getTime() + 60_000)
   })
   for (let i = 0; i < 3; i++) t.equal(await oidc.saveLoginState(state(`192.0.2.${i}`), now), 'saved')
   t.equal(await oidc.saveLoginState(state('192.0.2.50'), now), 'full')

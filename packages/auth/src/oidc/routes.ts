@@ -13,9 +13,15 @@ import { userForIdentity } from './link-user.js'
 import type { OidcService } from './service.js'
 import { safeReturnTo } from './return-to.js'
 import { isStateValue } from './state-value.js'
-import { stateBucket } from './state-bucket.js'
+import { stateBucket, stateNetwork } from './state-bucket.js'
 
 interface ProviderParams { provider: string }
+
+const REFUSALS = {
+  full: 'login states full',
+  'client-full': 'too many pending sign-ins from this client',
+  'network-full': 'too many pending sign-ins from this client\'s network'
+} as const
 
 function stateId (state: string): string {
   return createHash('sha256').update('authgate-oidc-state\u0000').update(state).digest('hex')
@@ -25,7 +31,8 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
   const { options, sessions, cookies } = context
   const binding = createBindingCookie(options.cookie, options.prefix)
   const limits = options.rateLimit
-  // The sign-in routes share the login limit: each /login stores a state, each callback costs a code exchange.
+  // The sign-in routes share the login limit: each /login stores a state, each callback costs a code exchange. Keyed
+  // as the per-client cap of states (routes/index.ts: IPv6 by /64).
   const config = limits === false ? {} : { rateLimit: { max: limits.login.max, timeWindow: limits.login.timeWindowMs } }
   const returnOrigins = new Set(options.allowedOrigins)
   if (typeof options.publicOrigin === 'string') returnOrigins.add(options.publicOrigin)
@@ -62,11 +69,12 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
       redirectUri,
       returnTo: safeReturnTo(request.query.returnTo, returnOrigins),
       client: stateBucket(request.ip),
+      network: stateNetwork(request.ip),
       expiresAt: new Date(now.getTime() + oidc.stateTtlMs)
     }, now)
     if (saved !== 'saved') {
       // Live sign-ins are never evicted for new ones: new ones wait until some finish or expire.
-      request.log.warn({ event: 'oidc_login_refused', reason: saved === 'full' ? 'login states full' : 'too many pending sign-ins from this client', ip: request.ip }, 'authgate: OIDC sign-in not started')
+      request.log.warn({ event: 'oidc_login_refused', reason: REFUSALS[saved], ip: request.ip }, 'authgate: OIDC sign-in not started')
       throw new AuthError('AUTH_RATE_LIMITED', { retryAfter: saved === 'full' ? 60 : Math.ceil(oidc.stateTtlMs / 1000) })
     }
     return reply.header('cache-control', 'no-store').redirect(started.url, 302)

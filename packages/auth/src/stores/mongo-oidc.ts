@@ -4,7 +4,7 @@
 // and its findOneAndDelete is not atomic, see takeLoginState).
 import { MongoServerError, type Db } from 'mongodb'
 import { DUPLICATE_KEY, ttlIndex, unavailable } from './mongo-schema.js'
-import { DEFAULT_STATES_PER_CLIENT, identityKey, type ExternalIdentity, type LoginStateLimits, type LoginStateRecord, type OidcStore, type SaveStateResult } from './oidc.js'
+import { DEFAULT_STATES_PER_CLIENT, DEFAULT_STATES_PER_NETWORK, identityKey, type ExternalIdentity, type LoginStateLimits, type LoginStateRecord, type OidcStore, type SaveStateResult } from './oidc.js'
 
 /** Live login states kept at most: beyond it new sign-ins are refused (429) until some finish or expire. */
 const MAX_MONGO_STATES = 100_000
@@ -89,27 +89,35 @@ export class MongoOidcStore implements OidcStore {
   async saveLoginState (state: LoginStateRecord, now: Date): Promise<SaveStateResult> {
     const { id, ...rest } = state
     const { maxTimeMS } = this.#options
-    const limits = this.#options.stateLimits ?? { total: MAX_MONGO_STATES, perClient: DEFAULT_STATES_PER_CLIENT }
+    const limits = this.#options.stateLimits ?? { total: MAX_MONGO_STATES, perClient: DEFAULT_STATES_PER_CLIENT, perNetwork: DEFAULT_STATES_PER_NETWORK }
     return this.#run(async () => {
       // The TTL index only tidies (test servers and FerretDB v1, which gets a plain index, never expire documents): every count and take
-      // filters on expiresAt itself. The (client, expiresAt) index keeps the per-client count to that client's states.
+      // filters on expiresAt itself. The (client|network, expiresAt) indexes keep each cap's count to its own states.
       this.#indexes ??= Promise.all([
         ttlIndex(this.#states()),
-        this.#states().createIndex({ client: 1, expiresAt: 1 }, { name: 'client_expiresAt' }, undefined)
+        this.#states().createIndex({ client: 1, expiresAt: 1 }, { name: 'client_expiresAt' }, undefined),
+        this.#states().createIndex({ network: 1, expiresAt: 1 }, { name: 'network_expiresAt' }, undefined)
       ]).then(() => undefined, () => { this.#indexes = undefined })
       await this.#indexes
       if (await this.#full(now, limits.total)) return 'full'
       // Inserted first, then counted: a check before the insert lets parallel requests of one client all pass it.
       // Over the cap, this request's own state goes again (racing ones may all go: they retry, none slips through).
       await this.#states().insertOne({ _id: id, ...rest }, { maxTimeMS })
-      const mine = await this.#states().countDocuments({ client: state.client, expiresAt: { $gt: now } }, { limit: limits.perClient + 1, maxTimeMS })
-      if (mine > limits.perClient) {
+      const over = await this.#over({ client: state.client }, limits.perClient, now) ? 'client-full'
+        : await this.#over({ network: state.network }, limits.perNetwork, now) ? 'network-full' : undefined
+      if (over !== undefined) {
         await this.#states().deleteOne({ _id: id }, { maxTimeMS })
-        return 'client-full'
+        return over
       }
       if (this.#verdict !== undefined) this.#verdict.room--
       return 'saved'
     })
+  }
+
+  /** Whether the live states matching `filter` (this request's own included) are more than `cap`. */
+  async #over (filter: { client: string } | { network: string }, cap: number, now: Date): Promise<boolean> {
+    const { maxTimeMS } = this.#options
+    return await this.#states().countDocuments({ ...filter, expiresAt: { $gt: now } }, { limit: cap + 1, maxTimeMS }) > cap
   }
 
   /**

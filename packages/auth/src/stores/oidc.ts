@@ -31,20 +31,28 @@ export interface LoginStateRecord {
   returnTo: string
   /** Whose sign-in it is (stateBucket of the client address): a cap per client keeps one from filling the store. */
   client: string
+  /** The client's network (stateNetwork: IPv4 /24, IPv6 /48): a wider cap, so its many addresses cannot fill it either. */
+  network: string
   expiresAt: Date
 }
 
-/** What saveLoginState did: stored, or refused because the store (`full`) or this client (`client-full`) is at its cap. */
-export type SaveStateResult = 'saved' | 'full' | 'client-full'
+/**
+ * What saveLoginState did: stored, or refused because the store (`full`), this client (`client-full`) or its network
+ * (`network-full`) is at its cap.
+ */
+export type SaveStateResult = 'saved' | 'full' | 'client-full' | 'network-full'
 
 /** Caps on live (unexpired) login states. Expired ones never count and are never handed out. */
 export interface LoginStateLimits {
   total: number
   perClient: number
+  perNetwork: number
 }
 
 /** A client's pending sign-ins: more than a page of tabs, far fewer than a flood. */
 export const DEFAULT_STATES_PER_CLIENT = 32
+/** A network's (IPv4 /24, IPv6 /48): a busy office behind a few addresses; filling a store takes 157 (memory) or 1563 (MongoDB) networks. */
+export const DEFAULT_STATES_PER_NETWORK = 64
 
 export interface OidcStore {
   findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null>
@@ -91,7 +99,11 @@ export class MemoryOidcStore implements OidcStore {
   readonly #limits: LoginStateLimits
 
   constructor (limits: Partial<LoginStateLimits> = {}) {
-    this.#limits = { total: limits.total ?? MAX_MEMORY_STATES, perClient: limits.perClient ?? DEFAULT_STATES_PER_CLIENT }
+    this.#limits = {
+      total: limits.total ?? MAX_MEMORY_STATES,
+      perClient: limits.perClient ?? DEFAULT_STATES_PER_CLIENT,
+      perNetwork: limits.perNetwork ?? DEFAULT_STATES_PER_NETWORK
+    }
   }
 
   findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null> {
@@ -127,8 +139,14 @@ export class MemoryOidcStore implements OidcStore {
     if (this.#states.size >= this.#limits.total) this.#evictExpired(now)
     if (this.#states.size >= this.#limits.total) return Promise.resolve('full')
     let mine = 0
-    for (const other of this.#states.values()) if (other.client === state.client && other.expiresAt > now) mine++
+    let network = 0
+    for (const other of this.#states.values()) {
+      if (other.expiresAt <= now) continue
+      if (other.client === state.client) mine++
+      if (other.network === state.network) network++
+    }
     if (mine >= this.#limits.perClient) return Promise.resolve('client-full')
+    if (network >= this.#limits.perNetwork) return Promise.resolve('network-full')
     this.#states.set(state.id, structuredClone(state))
     return Promise.resolve('saved')
   }
