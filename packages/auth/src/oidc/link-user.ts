@@ -90,6 +90,9 @@ async function firstSignIn (context: LinkContext, provider: NormalisedOidcProvid
   try {
     return await createUser(context, userId, provider.name, email)
   } catch (error) {
+    // A write that landed but whose answer was lost (a timeout) made the user after all: keep the link and use it.
+    const made = await store.findUserById(userId).catch(() => null)
+    if (made !== null) return made
     // No link may outlive a user that was never made: the next sign-in would wait for it in vain.
     await identities.unlinkIdentity(provider.name, subject, userId).catch(() => false)
     throw error
