@@ -1,6 +1,6 @@
 // The TypeScript transpile cache of the bench and the tests (typescript/transpile.mjs): its files are loaded as code,
-// so it lives in the repository in a folder only we may write; its key holds the installed compiler's version, so an upgrade never
-// serves old output; and pruning keeps only what this run used.
+// so it lives in the repository in a folder only we may write; its key holds the installed compiler's version, so an
+// upgrade never serves old output; and pruning keeps only what this run used.
 import t from 'tap'
 import { chmodSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
