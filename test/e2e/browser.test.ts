@@ -118,7 +118,8 @@ t.test('the demo page in Chromium: login, refresh after expiry, HttpOnly cookie,
 t.test('cross-tab: a logout in one tab logs the other tab out, a refresh is shared', async (t) => {
   ensureClientBuilt()
   const browser = await launchChromium(t)
-  const target = await startGatewayDemo(t)
+  // 5 s tokens: tab B's call must land while the token tab A handed over still lives (2 s failed at load 15).
+  const target = await startGatewayDemo(t, { accessTtl: '5s' })
   const email = `e2e-${randomUUID()}@example.com`
   await registerUser(target.origin, email, PASSWORD)
   const context = await browser.newContext()
@@ -132,9 +133,9 @@ t.test('cross-tab: a logout in one tab logs the other tab out, a refresh is shar
   const refreshes: string[] = []
   context.on('request', (request) => { if (new URL(request.url()).pathname === '/auth/refresh') refreshes.push(request.url()) })
 
-  await sleep(2500)
+  await sleep(5500)
   t.match((await callWhoami(tabA)).status, /^200 /)
-  await sleep(700) // let the BroadcastChannel message land (the handed-over token lives 2 s)
+  await sleep(700) // let the BroadcastChannel message land (the handed-over token lives 5 s)
   t.match((await callWhoami(tabB)).status, /^200 /, 'tab B works with the token tab A handed over')
   t.equal(refreshes.length, 1, 'one refresh for both tabs')
 

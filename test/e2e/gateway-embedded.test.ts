@@ -1,23 +1,16 @@
 // `authgate start` with no configuration, as the quick start runs it: it prints the URL, a demo user and curl lines;
 // following them logs in, calls /api/whoami and shows the user id arriving at the demo upstream as a header.
-// Ctrl-C (SIGINT) stops it cleanly. Runs the CLI source in a child process (tap's TypeScript loader).
+// Ctrl-C (SIGINT) stops it cleanly. Runs the CLI source in a child process (the repository's cached transpiler).
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { typescriptNodeArgs } from '../support/typescript/node-args.mjs'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-
-function loaderArgs (): string[] {
-  const fromRoot = createRequire(join(ROOT, 'package.json'))
-  const fromTap = createRequire(fromRoot.resolve('tap/package.json'))
-  const fromPlugin = createRequire(fromTap.resolve('@tapjs/typescript/package.json'))
-  return ['--import', fromPlugin.resolve('@isaacs/ts-node-temp-fork-for-pr-2009/import'), '--conditions=authgate-source']
-}
 
 async function freePort (): Promise<number> {
   const server = createServer()
@@ -30,9 +23,9 @@ async function freePort (): Promise<number> {
 t.test('the embedded default prints working instructions and stops on Ctrl-C', async (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'authgate-embedded-'))
   const port = await freePort()
-  const env: NodeJS.ProcessEnv = { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', TS_NODE_PROJECT: join(ROOT, 'test', 'tsconfig.json') }
+  const env: NodeJS.ProcessEnv = { ...process.env }
   delete env.MONGODB_URL
-  const child = spawn(process.execPath, [...loaderArgs(), join(ROOT, 'apps', 'gateway', 'src', 'cli.ts'), 'start', '--port', String(port)], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...typescriptNodeArgs(), join(ROOT, 'apps', 'gateway', 'src', 'cli.ts'), 'start', '--port', String(port)], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })

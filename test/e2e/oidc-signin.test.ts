@@ -4,11 +4,14 @@
 // (provider, sub).
 import t from 'tap'
 import { useTestDatabase } from '../mongo/per-test.mjs'
+import { MemorySessionStore } from '@authgate/fastify'
 import { startOidcGateway } from './helpers/oidc-gateway.js'
 
 const ACCOUNTS = {
   alice: { email: 'alice@example.com', email_verified: true, name: 'Alice' },
-  mallory: { email: 'victim@example.com', email_verified: false, name: 'Mallory' }
+  mallory: { email: 'victim@example.com', email_verified: false, name: 'Mallory' },
+  blank: { email: '', email_verified: true, name: 'Blank' },
+  junk: { email: 'not an address', email_verified: true, name: 'Junk' }
 }
 
 t.test('sign in through the provider: session, refresh, /auth/me, session list, same user next time', async (t) => {
@@ -74,17 +77,114 @@ t.test('an unverified email is neither linked nor stored', async (t) => {
   t.equal(user.email, null, 'without the unverified email')
 })
 
-t.test('linkByVerifiedEmail: a verified email signs in to the existing account; off, it gets its own', async (t) => {
+t.test('linkByVerifiedEmail: a verified email signs in to the account another provider made for it; off, it gets its own', async (t) => {
   for (const link of [true, false]) {
-    const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, linkByVerifiedEmail: link, config: { auth: { registration: true } } })
-    const registered = await fetch(`${gateway.origin}/auth/register`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery staple' })
-    })
-    const existing = (await registered.json() as { user: { id: string } }).user.id
-    const browser = gateway.browser()
-    t.equal((await browser.signIn('test', 'alice')).status, 303)
-    const { user } = await browser.accessToken()
-    if (link) t.equal(user.id, existing, 'linked to the existing account')
-    else t.not(user.id, existing, 'not linked: a new account')
+    const gateway = await startOidcGateway(t, { providers: ['alpha', 'beta'], accounts: ACCOUNTS, linkByVerifiedEmail: link })
+    const first = gateway.browser()
+    t.equal((await first.signIn('alpha', 'alice')).status, 303)
+    const existing = (await first.accessToken()).user
+    t.equal(existing.email, 'alice@example.com')
+    const second = gateway.browser()
+    t.equal((await second.signIn('beta', 'alice')).status, 303)
+    const { user } = await second.accessToken()
+    if (link) t.equal(user.id, existing.id, 'linked to the account alpha made')
+    else t.same([user.id !== existing.id, user.email], [true, null], 'not linked: a new account, without the taken email')
   }
+})
+
+t.test('linkByVerifiedEmail never joins an account with a password (its email was never verified: pre-hijacking)', async (t) => {
+  const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, linkByVerifiedEmail: true, config: { auth: { registration: true } } })
+  const registered = await fetch(`${gateway.origin}/auth/register`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery staple' })
+  })
+  t.equal(registered.status, 201)
+  const passwordAccount = (await registered.json() as { user: { id: string } }).user.id
+  const browser = gateway.browser()
+  t.equal((await browser.signIn('test', 'alice')).status, 303)
+  const { user } = await browser.accessToken()
+  t.not(user.id, passwordAccount, 'a new account, not the one whose registrant holds a password')
+  t.equal(user.email, null, 'without the email the password account holds')
+  const login = await fetch(`${gateway.origin}/auth/login`, {
+    method: 'POST', headers: { 'content-type': 'application/json', origin: gateway.origin }, body: JSON.stringify({ email: 'alice@example.com', password: 'correct horse battery staple' })
+  })
+  t.equal(login.status, 200)
+  t.equal((await login.json() as { user: { id: string } }).user.id, passwordAccount, 'the password opens only the password account')
+})
+
+t.test('an empty or invalid email from the provider is absent: null in /auth/me and refresh, never \'\'', async (t) => {
+  const gateway = await startOidcGateway(t, { accounts: ACCOUNTS })
+  for (const account of ['blank', 'junk']) {
+    const browser = gateway.browser()
+    t.equal((await browser.signIn('test', account)).status, 303)
+    const { accessToken, user } = await browser.accessToken()
+    t.equal(user.email, null, `${account}: refresh answers no email`)
+    const me = await browser.request('/auth/me', { headers: { authorization: `Bearer ${accessToken}` } })
+    t.equal(me.status, 200)
+    const body = JSON.parse(me.body) as { user: { email: unknown }, claims: Record<string, unknown> }
+    t.equal(body.user.email, null, `${account}: /auth/me answers no email`)
+    t.notOk(Object.hasOwn(body.claims, 'email'), `${account}: no email claim`)
+  }
+})
+
+t.test('the binding cookie is __Host- whenever it is Secure, whatever the refresh cookie is called', async (t) => {
+  const cases = [
+    { cookie: { secure: true }, name: '__Host-authgate_rt_oidc', path: '/' },
+    { cookie: { secure: true, name: '__Secure-rt' }, name: '__Host-rt_oidc', path: '/' },
+    { cookie: { secure: true, name: '__Host-rt' }, name: '__Host-rt_oidc', path: '/' },
+    { cookie: { secure: false }, name: 'authgate_rt_oidc', path: '/auth/oidc' }
+  ]
+  for (const expected of cases) {
+    const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, config: { cookie: expected.cookie } })
+    const browser = gateway.browser()
+    const login = await browser.request('/auth/oidc/test/login')
+    t.equal(login.status, 302)
+    const line = login.setCookies.find((cookie) => cookie.includes('_oidc='))
+    t.ok(line?.startsWith(`${expected.name}=`), `${JSON.stringify(expected.cookie)}: named ${expected.name} (${line?.split('=')[0]})`)
+    t.match(line, new RegExp(`; Path=${expected.path.replaceAll('/', '\\/')}(;|$)`, 'i'))
+    t.notMatch(line, /Domain=/i)
+    if (expected.cookie.secure) t.match(line, /; Secure/i)
+    // The whole sign-in still works with it (the callback reads the same name).
+    const callback = await browser.request(await gateway.idps.test!.signIn(login.location ?? '', 'alice'))
+    t.equal(callback.status, 303, callback.body)
+  }
+})
+
+t.test('a deleted user is never brought back by its identity link: a fresh account once the link is stale', async (t) => {
+  const db = await useTestDatabase(t, 'oidc_deleted')
+  const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, storeConfig: { mongodb: { url: db.url, database: db.name } } })
+  const first = gateway.browser()
+  t.equal((await first.signIn('test', 'alice')).status, 303)
+  const old = (await first.accessToken()).user
+  const users = db.db.collection<{ _id: string }>('users')
+  t.equal((await users.deleteOne({ _id: old.id })).deletedCount, 1, 'the operator deletes the user (its link stays behind)')
+
+  // A link just made may belong to a first sign-in still creating its user: waited for, never created by another.
+  const early = await gateway.browser().signIn('test', 'alice')
+  t.equal(early.status, 503, early.body)
+  t.equal(await users.countDocuments({ _id: old.id }), 0, 'the deleted id was not recreated')
+
+  await db.db.collection('identities').updateOne({ provider: 'test', subject: 'alice' }, { $set: { createdAt: new Date(Date.now() - 120_000) } })
+  const later = gateway.browser()
+  t.equal((await later.signIn('test', 'alice')).status, 303)
+  const fresh = (await later.accessToken()).user
+  t.not(fresh.id, old.id, 'a new account with a new id')
+  t.equal(fresh.email, 'alice@example.com', 'the deleted account\'s email is free again')
+  t.equal(await users.countDocuments({ _id: old.id }), 0, 'the deleted id stays deleted')
+  t.equal((await db.db.collection('identities').findOne({ provider: 'test', subject: 'alice' }))?.userId, fresh.id, 'the link names the new account')
+  const stale = await first.request('/auth/refresh', { method: 'POST', headers: { origin: gateway.origin } })
+  t.equal(stale.status, 401, 'the deleted user\'s session does not come back either')
+})
+
+t.test('unlinkUser: the next sign-in of the identity is a first one (a new account)', async (t) => {
+  const store = new MemorySessionStore()
+  const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, store })
+  const first = gateway.browser()
+  t.equal((await first.signIn('test', 'alice')).status, 303)
+  const old = (await first.accessToken()).user
+  t.equal(await store.oidcStore().unlinkUser(old.id), 1)
+  const next = gateway.browser()
+  t.equal((await next.signIn('test', 'alice')).status, 303)
+  const fresh = (await next.accessToken()).user
+  t.not(fresh.id, old.id, 'not the unlinked account')
+  t.equal(fresh.email, null, 'the old account keeps its email')
 })

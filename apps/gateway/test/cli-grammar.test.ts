@@ -7,8 +7,15 @@ import { createServer, type AddressInfo, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { runMain, type MainRun } from './cli-helpers.js'
-// Loaded before any timed run: compiling the sources on a loaded machine can take longer than the bound below.
+// Loaded before any timed run: compiling the sources on a loaded machine can take longer than the bound below (main
+// imports each command's module only once its verb is run).
 import '../src/cli/main.js'
+import '../src/cli/start.js'
+import '../src/cli/keys.js'
+import '../src/cli/keys-ring.js'
+import '../src/cli/users.js'
+import '../src/cli/config-check.js'
+import '../src/cli/doctor.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-grammar-'))
 t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
@@ -41,7 +48,7 @@ async function bounded (argv: string[], ms = 15_000): Promise<MainRun | 'still r
   }
 }
 
-t.test('-h/--help on every verb and sub-verb prints usage, exits 0, and starts, writes or dials nothing', async (t) => {
+t.test('-h/--help on every verb and sub-verb, before or after it, prints usage, exits 0, and starts, writes or dials nothing', async (t) => {
   const dialled = await listener()
   const port = await freePort()
   const workdir = mkdtempSync(join(dir, 'cwd-'))
@@ -50,7 +57,8 @@ t.test('-h/--help on every verb and sub-verb prints usage, exits 0, and starts, 
   writeFileSync(file, `server: { port: ${port} }\nstore: { mongodb: { url: 'mongodb://127.0.0.1:${dialled.port}/' } }\n` +
     `rateLimit: { redis: 'redis://127.0.0.1:${dialled.port}' }\ntokens: { keyStore: database, keyEncryptionKey: ${'ab'.repeat(32)} }\nroutes:\n  - { prefix: /api, upstream: 'http://127.0.0.1:${dialled.port}' }\n`)
   const before = readFileSync(file, 'utf8')
-  const cases: Array<[string[], string]> = [
+  // The third item: a sibling sub-verb's usage, which the answer must not contain (the group's usage holds both).
+  const cases: Array<[string[], string, string?]> = [
     [['start', '--help'], 'authgate start'],
     [['start', '-h'], 'authgate start'],
     [['start', '--config', file, '--help'], 'authgate start'],
@@ -66,10 +74,10 @@ t.test('-h/--help on every verb and sub-verb prints usage, exits 0, and starts, 
     [['token', '--help'], 'authgate token'],
     [['token', '--config', file, '--sub', 'u1', '-h'], 'authgate token'],
     [['user', '--help'], 'authgate user add'],
-    [['user', 'add', '--help'], 'authgate user add'],
-    [['user', 'add', '--email', 'a@example.com', '--config', file, '-h'], 'authgate user add'],
-    [['user', 'revoke-sessions', '--help'], 'authgate user revoke-sessions'],
-    [['user', 'revoke-sessions', '--id', 'u1', '--config', file, '-h'], 'authgate user revoke-sessions'],
+    [['user', 'add', '--help'], 'authgate user add', 'authgate user revoke-sessions'],
+    [['user', 'add', '--email', 'a@example.com', '--config', file, '-h'], 'authgate user add', 'authgate user revoke-sessions'],
+    [['user', 'revoke-sessions', '--help'], 'authgate user revoke-sessions', 'authgate user add'],
+    [['user', 'revoke-sessions', '--id', 'u1', '--config', file, '-h'], 'authgate user revoke-sessions', 'authgate user add'],
     [['config', '--help'], 'authgate config check'],
     [['config', 'check', '--help'], 'authgate config check'],
     [['config', 'check', file, '-h'], 'authgate config check'],
@@ -77,12 +85,26 @@ t.test('-h/--help on every verb and sub-verb prints usage, exits 0, and starts, 
     [['doctor', '--config', file, '--url', `http://127.0.0.1:${dialled.port}`, '-h'], 'authgate doctor'],
     [['help', 'start'], 'authgate start'],
     [['--help'], 'authgate <command>'],
-    [['-h'], 'authgate <command>']
+    [['-h'], 'authgate <command>'],
+    // Help before the verb (issue #12 review): the verb's usage all the same, and still nothing started.
+    [['-h', 'start'], 'authgate start'],
+    [['--help', 'start', '--config', file, '--port', String(port)], 'authgate start'],
+    [['-h', 'keygen', '--out', join(workdir, 'keys')], 'authgate keygen'],
+    [['-h', 'user', 'add', '--email', 'a@example.com', '--config', file], 'authgate user add', 'authgate user revoke-sessions'],
+    [['--help', 'keys', 'rotate', '--config', file], 'authgate keys'],
+    [['-h', 'doctor', '--config', file, '--url', `http://127.0.0.1:${dialled.port}`], 'authgate doctor'],
+    [['help', 'user', 'revoke-sessions'], 'authgate user revoke-sessions', 'authgate user add'],
+    [['help', 'config', 'check'], 'authgate config check'],
+    [['-h', 'help', 'token'], 'authgate token'],
+    [['help'], 'authgate <command>'],
+    [['--version', '-h'], 'authgate <command>'],
+    [['-V', '--help'], 'authgate <command>'],
+    [['-h', '--verison'], 'authgate <command>']
   ]
   const cwd = process.cwd()
   process.chdir(workdir)
   try {
-    for (const [argv, usage] of cases) {
+    for (const [argv, usage, sibling] of cases) {
       const run = await bounded(argv)
       if (run === 'still running') {
         // A server started in this process keeps running: stop here, the failure says why.
@@ -90,7 +112,8 @@ t.test('-h/--help on every verb and sub-verb prints usage, exits 0, and starts, 
         break
       }
       t.equal(run.code, 0, `${argv.join(' ')}: exit 0 (${run.stderr.trim()})`)
-      t.match(run.stdout, `Usage: ${usage}`, `${argv.join(' ')}: prints its usage`)
+      t.ok(run.stdout.startsWith(`Usage: ${usage}`), `${argv.join(' ')}: prints its usage`)
+      if (sibling !== undefined) t.notMatch(run.stdout, sibling, `${argv.join(' ')}: its own usage, not the group's`)
       t.equal(run.stderr, '', `${argv.join(' ')}: nothing on stderr`)
     }
   } finally {
@@ -127,6 +150,8 @@ t.test('unknown flags: exit 2 with the verb\'s usage, and the flag meant when on
     [['start', '--port', '65536'], /--port must be a whole number/, 'Usage: authgate start'],
     [['start', '--host', 'not a host'], /--host must be an IP address or a host name/, 'Usage: authgate start'],
     [['strat'], /unknown command strat \(did you mean start\?\)/, 'Usage: authgate <command>'],
+    [['help', 'strat'], /unknown command strat \(did you mean start\?\)/, 'Usage: authgate <command>'],
+    [['-h', 'strat'], /unknown command strat \(did you mean start\?\)/, 'Usage: authgate <command>'],
     [['--verison'], /unknown option --verison/, 'Usage: authgate <command>'],
     [['user', 'ad'], /unknown user command ad \(did you mean user add\?\)/, 'Usage: authgate user'],
     [['keys'], /which keys command\?/, 'Usage: authgate keys']
@@ -160,7 +185,12 @@ t.test('stray positionals are usage errors on every verb; a config file given ba
     [['doctor', '--config', 'x.yaml', 'now'], /unexpected argument now$/m],
     [['keygen', 'keys'], /unexpected argument keys$/m],
     [['config', 'check', 'a.yaml', 'b.yaml'], /unexpected argument b\.yaml$/m],
-    [['config', 'check'], /FILE is required/],
+    [['config', 'check'], /authgate config: FILE or --config FILE is required\n\nUsage: authgate config check FILE \[--strict\]\n {7}authgate config check --config FILE/],
+    [['config', 'check', '--strict'], /FILE or --config FILE is required/],
+    [['config', 'check', 'a.yaml', '--config', 'b.yaml'], /the file is named twice \(a\.yaml and --config b\.yaml\): give FILE or --config FILE/],
+    [['token', '--sub', 'u1'], /authgate token: --config FILE is required$/m],
+    [['doctor'], /authgate doctor: --config FILE is required$/m],
+    [['keys', 'list'], /authgate keys: --config FILE is required$/m],
     [['user', 'add', 'extra', '--email', 'a@example.com'], /unexpected argument extra$/m],
     [['--version', 'extra'], /unexpected argument extra/]
   ]
@@ -182,5 +212,26 @@ t.test('--version and -V print the gateway package\'s version', async (t) => {
     const run = await runMain(flag)
     t.equal(run.code, 0)
     t.equal(run.stdout, `${version}\n`, flag)
+  }
+})
+
+t.test('the user verbs without --config or MONGODB_URL: the same usage error as every verb, before any password is read', async (t) => {
+  const saved = process.env.MONGODB_URL
+  delete process.env.MONGODB_URL
+  t.teardown(() => { if (saved !== undefined) process.env.MONGODB_URL = saved })
+  const cases: Array<[string[], string, string]> = [
+    [['user', 'add', '--email', 'a@example.com'], 'authgate user add', 'authgate user revoke-sessions'],
+    [['user', 'revoke-sessions', '--id', 'u1'], 'authgate user revoke-sessions', 'authgate user add']
+  ]
+  for (const [argv, usage, sibling] of cases) {
+    const run = await bounded(argv)
+    if (run === 'still running') {
+      t.fail(`${argv.join(' ')}: did not return`)
+      break
+    }
+    t.equal(run.code, 2, `${argv.join(' ')}: exit 2`)
+    t.match(run.stderr, /authgate user: --config FILE is required \(with store\.mongodb\), or set MONGODB_URL$/m, argv.join(' '))
+    t.match(run.stderr, `\n\nUsage: ${usage}`, `${argv.join(' ')}: with the sub-verb's usage`)
+    t.notMatch(run.stderr, sibling, `${argv.join(' ')}: not the whole group's`)
   }
 })

@@ -1,23 +1,16 @@
 // Running the `authgate` CLI from its TypeScript source in a child process, as a user would run the built one:
-// the ts-node ESM loader that tap ships plus the authgate-source condition (no build needed).
+// the repository's cached transpiler (test/support/typescript) plus the authgate-source condition (no build needed).
 import { spawn, type ChildProcess } from 'node:child_process'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { typescriptNodeArgs } from '../../../test/support/typescript/node-args.mjs'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 
-function loaderArgs (): string[] {
-  const fromRoot = createRequire(`${ROOT}package.json`)
-  const fromTap = createRequire(fromRoot.resolve('tap/package.json'))
-  const fromPlugin = createRequire(fromTap.resolve('@tapjs/typescript/package.json'))
-  return ['--import', fromPlugin.resolve('@isaacs/ts-node-temp-fork-for-pr-2009/import'), '--conditions=authgate-source']
-}
-
 export interface CliRun { code: number | null, stdout: string, stderr: string }
 
 export function spawnCli (args: string[], options: { env?: Record<string, string>, cwd?: string } = {}): ChildProcess {
-  return spawn(process.execPath, [...loaderArgs(), CLI, ...args], {
+  return spawn(process.execPath, [...typescriptNodeArgs(), CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     env: cliEnv(options.env),
     stdio: ['pipe', 'pipe', 'pipe']
@@ -56,12 +49,12 @@ export function waitForLine (child: ChildProcess, pattern: RegExp, timeoutMs = 6
 
 /** The command line that runs the CLI from source (for a shell or `script -c`): node, its loader flags, cli.ts. */
 export function cliCommandLine (): string[] {
-  return [process.execPath, ...loaderArgs(), CLI]
+  return [process.execPath, ...typescriptNodeArgs(), CLI]
 }
 
-/** The environment spawnCli gives the CLI (the TypeScript loader's settings). */
+/** The environment spawnCli gives the CLI: the test's own, plus `extra`. */
 export function cliEnv (extra: Record<string, string> = {}): Record<string, string | undefined> {
-  return { ...process.env, TS_NODE_TRANSPILE_ONLY: '1', TS_NODE_PROJECT: `${ROOT}test/tsconfig.json`, ...extra }
+  return { ...process.env, ...extra }
 }
 
 export interface MainRun { code: number, stdout: string, stderr: string }

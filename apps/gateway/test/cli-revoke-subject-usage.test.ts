@@ -12,6 +12,8 @@ t.test('user revoke-sessions --issuer needs --config, even with MONGODB_URL set'
   // Port 1 on loopback: nothing listens, and the command must not get as far as trying.
   const run = await runCli(['user', 'revoke-sessions', '--id', 'carol', '--issuer', 'https://typo.example'], { env: { MONGODB_URL: 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500' } })
   t.equal(run.code, 2, 'a usage error')
-  t.match(run.stderr, /--issuer needs --config FILE/)
+  t.match(run.stderr, /--config FILE is required with --issuer \(its tokens\.trustedIssuers\)/)
+  t.match(run.stderr, /\n\nUsage: authgate user revoke-sessions/, 'with the sub-verb\'s usage')
+  t.notMatch(run.stderr, /authgate user add/, 'not the group\'s')
   t.notMatch(run.stdout, /revoked/)
 })

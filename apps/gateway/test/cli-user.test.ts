@@ -12,9 +12,9 @@ import { loadConfig } from '../src/config.js'
 import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
 import { runCli, runInTerminal } from './cli-helpers.js'
 
-// Five CLI processes, each compiling the TypeScript sources through tap's loader: longer than tap's default on a
+// Eight CLI processes, each compiling the TypeScript sources through tap's loader: longer than tap's default on a
 // loaded machine.
-t.setTimeout(300_000)
+t.setTimeout(600_000)
 
 t.test('user add creates a user the gateway can log in', async (t) => {
   const db = await useTestDatabase(t, 'cli_user')
@@ -63,10 +63,11 @@ t.test('on a terminal: the password is typed without echo, Backspace edits it, E
   const password = 'typed-on-a-terminal-7Qx'
   // A typo corrected with Backspace: the stored password must be the corrected one.
   const run = await runInTerminal(['user', 'add', '--email', 'tty@example.com', '--config', file],
-    [{ after: /password for tty@example\.com: /, send: `${password.slice(0, 10)}#\u007f${password.slice(10)}\r` }],
+    [{ after: /Password: /, send: `${password.slice(0, 10)}#\u007f${password.slice(10)}\r` },
+      { after: /Repeat password: /, send: `${password}\r` }],
     { env: { TEST_MONGO_URL: db.url } })
   t.equal(run.code, 0, run.output)
-  t.match(run.output, /password for tty@example\.com: \r?\n/, 'the prompt, then only a line break')
+  t.match(run.output, /Password: \r?\nRepeat password: \r?\n/, 'the two prompts, each followed only by a line break')
   t.match(run.output, /created user \S+ \(tty@example\.com\)/)
   for (const fragment of [password, password.slice(0, 10), password.slice(10), '#']) t.notOk(run.output.includes(fragment), `${JSON.stringify(fragment)} never shown`)
 
@@ -87,8 +88,52 @@ t.test('on a terminal: Ctrl-C at the prompt aborts with exit 130, creates nobody
   writeFileSync(file, 'store: { mongodb: { url: \'mongodb://127.0.0.1:1/\' } }\ntokens: { keysDir: ./keys }\nroutes: []\n')
   const run = await runInTerminal(['user', 'add', '--email', 'tty@example.com', '--config', file],
     // Ctrl-C a moment later: with echo on, the terminal would have shown what was typed by then.
-    [{ after: /password for tty@example\.com: /, send: 'half-typed' }, { after: /password for/, send: '\u0003', delayMs: 1000 }])
+    [{ after: /Password: /, send: 'half-typed' }, { after: /Password: /, send: '\u0003', delayMs: 1000 }])
   t.equal(run.code, 130, run.output)
   t.notOk(run.output.includes('half-typed'), 'nothing typed is shown')
   t.notMatch(run.output, /created user|Error/)
+})
+
+// The store is never dialled (port 1): the password is settled before it is opened, so nothing can be written.
+const UNREACHABLE = 'store: { mongodb: { url: \'mongodb://127.0.0.1:1/\' } }\ntokens: { keysDir: ./keys }\nroutes: []\n'
+
+t.test('on a terminal: two different passwords are refused with exit 1 and nothing is written', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'authgate-user-tty-'))
+  const file = join(dir, 'authgate.yaml')
+  writeFileSync(file, UNREACHABLE)
+  const run = await runInTerminal(['user', 'add', '--email', 'tty@example.com', '--config', file],
+    [{ after: /Password: /, send: 'first-password-1\r' }, { after: /Repeat password: /, send: 'first-password-2\r' }])
+  t.equal(run.code, 1, run.output)
+  t.match(run.output, /the two passwords typed differ: nothing was written/)
+  t.notMatch(run.output, /created user|ECONNREFUSED|store/i, 'the store was not opened')
+  t.notOk(run.output.includes('first-password'), 'nothing typed is shown')
+})
+
+t.test('on a terminal: Ctrl-D on the empty prompt gives up with exit 1 and creates nobody (cli-password.test.ts checks the mode is restored)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'authgate-user-tty-'))
+  const file = join(dir, 'authgate.yaml')
+  writeFileSync(file, UNREACHABLE)
+  const run = await runInTerminal(['user', 'add', '--email', 'tty@example.com', '--config', file],
+    [{ after: /Password: /, send: '\u0004' }])
+  t.equal(run.code, 1, run.output)
+  t.match(run.output, /no password typed \(Ctrl-D\): nothing was written/)
+  t.notMatch(run.output, /created user|ECONNREFUSED|Repeat password/)
+})
+
+t.test('from a pipe: one line, and an empty, short or multi-line one is refused before the store is opened', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'authgate-user-'))
+  const file = join(dir, 'authgate.yaml')
+  writeFileSync(file, UNREACHABLE)
+  const cases: Array<[string, RegExp]> = [
+    ['', /the password is empty: nothing was written/],
+    ['\n', /the password is empty: nothing was written/],
+    ['short\n', /the password must hold 8 to 1024 characters \(it has 5\): nothing was written/],
+    ['secret12\nsecret12\n', /the password on stdin must be one line: nothing was written/]
+  ]
+  for (const [stdin, message] of cases) {
+    const run = await runCli(['user', 'add', '--email', 'x@example.com', '--config', file], { stdin })
+    t.equal(run.code, 1, JSON.stringify(stdin))
+    t.match(run.stderr, message, JSON.stringify(stdin))
+    t.notMatch(run.stderr, /ECONNREFUSED|Repeat/)
+  }
 })

@@ -71,9 +71,12 @@ t.test('token: the printed token is accepted by a gateway started with `authgate
 
 t.test('SIGTERM during a slow request: the request completes, then the process exits 0', async (t) => {
   const upstream = await startUpstream(t)
+  // The upstream answers only when the test says so (after the SIGTERM): fixed delays failed on a loaded machine.
+  let release = (): void => {}
+  const released = new Promise<void>((resolve) => { release = resolve })
   upstream.handle((request, response) => {
     request.resume()
-    setTimeout(() => { response.end('slow but complete') }, 1500)
+    void released.then(() => { response.end('slow but complete') })
   })
   const port = await freePort()
   const file = writeConfig('sigterm.json', { server: { port }, log: { level: 'warn' }, tokens: { keysDir: keys }, routes: [{ prefix: '/slow', upstream: upstream.url, auth: 'none' }] })
@@ -81,10 +84,14 @@ t.test('SIGTERM during a slow request: the request completes, then the process e
   t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
   await waitForLine(child, /authgate listening on http:\/\/127\.0\.0\.1:\d+/)
   const pending = fetch(`http://127.0.0.1:${port}/slow/x`)
-  await new Promise((resolve) => setTimeout(resolve, 300))
+  for (let waited = 0; upstream.seen.length === 0 && waited < 60_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50))
   t.equal(upstream.seen.length, 1, 'the request is in flight')
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code) }))
   child.kill('SIGTERM')
+  // Long enough for the signal to have started the shutdown; the request must still complete.
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+  t.equal(child.exitCode, null, 'still running while the request is in flight')
+  release()
   const answer = await pending
   t.equal(answer.status, 200)
   t.equal(await answer.text(), 'slow but complete')
@@ -107,15 +114,20 @@ t.test('a start that cannot listen (port in use) exits 1 promptly, with one work
     t.teardown(() => { if (child.exitCode === null) child.kill('SIGKILL') })
     let stderr = ''
     let failedAt = 0
-    child.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString()
-      if (failedAt === 0 && stderr.includes('EADDRINUSE')) failedAt = Date.now()
-    })
     // Before the fix the process stayed alive (workers: 1) or the primary re-forked failing workers forever.
-    // (Starting the TypeScript sources takes a while on a loaded machine: the bound counts from the failure.)
+    // Starting processes from the sources takes a while on a loaded machine, so the 5 s bound counts from the
+    // failure (EADDRINUSE reported), not from the spawn; 180 s bounds a start that never gets that far.
     const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => { resolve(-1) }, 45_000)
-      child.once('exit', (exitCode) => { clearTimeout(timer); resolve(exitCode) })
+      const startLimit = setTimeout(() => { resolve(-1) }, 180_000)
+      let exitLimit: NodeJS.Timeout | undefined
+      child.stderr?.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString()
+        if (failedAt === 0 && stderr.includes('EADDRINUSE')) {
+          failedAt = Date.now()
+          exitLimit = setTimeout(() => { resolve(-2) }, 5_000)
+        }
+      })
+      child.once('exit', (exitCode) => { clearTimeout(startLimit); clearTimeout(exitLimit); resolve(exitCode) })
     })
     t.equal(code, 1, `${name}, workers: ${workers}: exit code 1 (${Date.now() - started} ms after spawning)`)
     t.match(stderr, /EADDRINUSE/, 'the reason is reported')

@@ -1,9 +1,10 @@
 import t from 'tap'
 import { createHash, randomBytes } from 'node:crypto'
 import { MemorySessionStore } from '../src/stores/memory.js'
+import { MemoryOidcStore } from '../src/stores/oidc.js'
 import { storeContract } from './store-contract.js'
 
-storeContract(t, async () => new MemorySessionStore())
+storeContract(t, async () => new MemorySessionStore(), async (_t, limits) => new MemoryOidcStore(limits))
 
 // The memory store copies sessions field by field (structuredClone bounded the refresh rate, issue #18): whatever a
 // caller does to a session it was handed, and whatever it does to the input it rotated with, the store's own record

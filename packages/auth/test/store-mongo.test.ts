@@ -2,8 +2,10 @@ import { createHash, randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MongoClient, MongoNetworkError, MongoServerError, type Collection, type CommandStartedEvent } from 'mongodb'
 import t from 'tap'
+import { stateNetwork } from '../src/oidc/state-bucket.js'
 import { AuthError } from '../src/errors.js'
 import { MongoSessionStore } from '../src/stores/mongo.js'
+import { MongoOidcStore } from '../src/stores/mongo-oidc.js'
 import { rotateWithClaim } from '../src/stores/mongo-rotation.js'
 import { RotationUnavailableError } from '../src/stores/mongo-rotation-claim.js'
 import type { ClaimDoc, SessionDoc, TombstoneDoc } from '../src/stores/mongo-schema.js'
@@ -26,6 +28,9 @@ storeContract(t, async () => {
   const store = new MongoSessionStore({ client, database: name, collections: { users: `users${suffix}`, sessions: `sessions${suffix}`, devices: `devices${suffix}` } })
   await store.init()
   return store
+}, async (_t, limits) => {
+  const states = `oidcStates${++count}`
+  return new MongoOidcStore({ run: async (operation) => operation(), db: () => client.db(name), maxTimeMS: 5000, collections: { states }, stateLimits: limits })
 })
 
 t.test('documents hold hashes only and a sealed successor', async (t) => {
@@ -287,3 +292,27 @@ for (const sliceHonoured of [true, false]) {
     t.same((await sessions.findOne({ _id: id }))?.previousHashes, expected, 'so does the stored document')
   })
 }
+
+t.test('a full login-state store answers from its kept verdict: no count or sweep per refused request', async (t) => {
+  const watched = new MongoClient(process.env.MONGODB_URL as string, { monitorCommands: true, serverSelectionTimeoutMS: 5000 })
+  await watched.connect()
+  t.teardown(() => watched.close())
+  const commands: string[] = []
+  watched.on('commandStarted', (event: CommandStartedEvent) => { commands.push(event.commandName) })
+  const oidc = new MongoOidcStore({ run: async (operation) => operation(), db: () => watched.db(name), maxTimeMS: 5000, collections: { states: 'oidcStatesFull' }, stateLimits: { total: 3, perClient: 100, perNetwork: 100 } })
+  const now = new Date()
+  const state = (client: string) => ({
+    id: createHash('sha256').update(randomBytes(32)).digest('hex'), provider: 'alpha', bindingHash: 'b', nonce: 'n', codeVerifier: 'v',
+    redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, network: stateNetwork(client), expiresAt: new Date(now.getTime() + 60_000)
+  })
+  for (let i = 0; i < 3; i++) t.equal(await oidc.saveLoginState(state(`192.0.2.${i}`), now), 'saved')
+  t.equal(await oidc.saveLoginState(state('192.0.2.50'), now), 'full')
+  commands.length = 0
+  for (let i = 0; i < 20; i++) t.equal(await oidc.saveLoginState(state(`198.51.100.${i}`), new Date(now.getTime() + i)), 'full')
+  t.same(commands, [], 'twenty refusals within the verdict\'s life: not one command')
+  t.equal(await oidc.saveLoginState(state('192.0.2.51'), new Date(now.getTime() + 6_000)), 'full', 'recounted after the verdict\'s life: still full')
+  t.equal(commands.filter((name) => name === 'aggregate' || name === 'count').length, 2, 'one metadata read and one count')
+  t.equal(commands.filter((name) => name === 'delete').length, 0, 'no sweep: the first refusal swept less than its interval ago')
+  t.equal(await oidc.saveLoginState(state('192.0.2.52'), new Date(now.getTime() + 31_000)), 'full')
+  t.equal(commands.filter((name) => name === 'delete').length, 1, 'one sweep once its interval is over')
+})

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { freePort } from '../../mongo/test-database.mjs'
 import { startChild, waitForPort } from './children.mjs'
 import { ALL_CORES, allowedCores, childPids } from './placement.mjs'
-import { REPO_ROOT } from './typescript.mjs'
+import { REPO_ROOT } from '../../support/typescript/node-args.mjs'
 import { writeGatewayConfig } from './gateway-config.mjs'
 import { START_TIMEOUT_MS } from './servers.mjs'
 

@@ -80,7 +80,7 @@ export interface DemoTarget {
  * behind /api, demo page at /demo/, plain-HTTP cookie on loopback), except: 2-second access tokens with no clock
  * tolerance (so they really expire), revocations propagated within 1 s, and keys in a temporary directory.
  */
-export async function startGatewayDemo (t: Test): Promise<DemoTarget> {
+export async function startGatewayDemo (t: Test, options: { accessTtl?: string } = {}): Promise<DemoTarget> {
   const keysDir = mkdtempSync(join(tmpdir(), 'authgate-e2e-keys-'))
   t.teardown(() => { rmSync(keysDir, { recursive: true, force: true }) })
   writeKeysDir(keysDir, [generateKey('EdDSA')])
@@ -89,7 +89,7 @@ export async function startGatewayDemo (t: Test): Promise<DemoTarget> {
   const config = parseConfig({
     server: { host: '127.0.0.1', port: 0 },
     log: { level: 'warn' },
-    tokens: { algorithm: 'EdDSA', keysDir, issuer: 'authgate', audience: 'upstream', accessTtl: '2s', clockTolerance: '0s', revocationDelay: '1s' },
+    tokens: { algorithm: 'EdDSA', keysDir, issuer: 'authgate', audience: 'upstream', accessTtl: options.accessTtl ?? '2s', clockTolerance: '0s', revocationDelay: '1s' },
     cookie: { secure: false, sameSite: 'strict' },
     auth: { registration: true },
     routes: [{ prefix: '/api', upstream: upstream.url, auth: 'required' }]

@@ -9,7 +9,8 @@ const STATE_INVALID: Expectation = { status: 400, code: 'AUTH_OIDC_STATE_INVALID
 const REJECTED: Expectation = { status: 401, code: 'AUTH_OIDC_REJECTED', upstream: 'n/a' }
 const ACCOUNTS = {
   alice: { email: 'alice@example.com', email_verified: true },
-  mallory: { email: 'victim@example.com', email_verified: false }
+  mallory: { email: 'victim@example.com', email_verified: false },
+  carol: { email: 'carol@example.com', email_verified: true }
 }
 
 const setups = new WeakMap<AttackTarget, Promise<OidcGateway>>()
@@ -227,5 +228,31 @@ export const oidcCases: AttackCase[] = [
       if (user.email !== null) throw new Error(`signed in as ${user.email}`)
     },
     also: 'a new account without an email, never the victim\'s'
-  }
+  },
+  (() => {
+    let attackerId: string | undefined
+    return {
+      id: 'D.68',
+      name: 'OIDC account pre-hijacking: the victim\'s email registered with the attacker\'s password before the victim\'s first sign-in (provider-verified email, linkByVerifiedEmail on)',
+      expect: { status: 200, upstream: 'n/a' },
+      attack: async (target: AttackTarget): Promise<Outcome> => {
+        const gateway = await setup(target)
+        const registered = await gateway.browser().request('/auth/register', {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'carol@example.com', password: 'attacker chosen password' })
+        })
+        if (registered.status !== 201) throw new Error(`register answered ${registered.status}`)
+        attackerId = (JSON.parse(registered.body) as { user: { id: string } }).user.id
+        const victim = gateway.browser()
+        const signedIn = await victim.signIn('beta', 'carol')
+        if (signedIn.status !== 303) return outcome(signedIn)
+        return outcome(await victim.request('/auth/refresh', { method: 'POST', headers: { origin: gateway.origin } }))
+      },
+      check: (result: Outcome) => {
+        const { user } = JSON.parse(result.body) as { user: { id: string, email: string | null } }
+        if (user.id === attackerId) throw new Error('the victim was signed in to the account the attacker registered (and holds the password of)')
+        if (user.email !== null) throw new Error(`the victim's account took the registered email ${user.email}`)
+      },
+      also: 'the provider-verified sign-in never joins an account that has a password (its email was never verified): the victim gets an account of their own'
+    } satisfies AttackCase
+  })()
 ]

@@ -22,6 +22,8 @@ export interface CommandSpec {
   readonly options: Readonly<Record<string, OptionSpec>>
   /** The positionals it requires, in order (`['FILE']`); none when absent. */
   readonly positionals?: readonly string[]
+  /** Positionals it accepts after those (`config check`'s FILE, which --config may name instead). */
+  readonly optionalPositionals?: readonly string[]
 }
 
 export interface GroupSpec {
@@ -41,10 +43,14 @@ export interface ParsedArgs {
 
 const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const
 
+export function isHelpFlag (arg: string): boolean {
+  return arg === '-h' || arg === '--help'
+}
+
 /** -h/--help anywhere before `--`: help wins over every other mistake on the line, and never runs the verb. */
-function wantsHelp (argv: readonly string[]): boolean {
+export function wantsHelp (argv: readonly string[]): boolean {
   const end = argv.indexOf('--')
-  return (end === -1 ? argv : argv.slice(0, end)).some((arg) => arg === '-h' || arg === '--help')
+  return (end === -1 ? argv : argv.slice(0, end)).some(isHelpFlag)
 }
 
 function unknownOption (raw: string, name: string, options: Readonly<Record<string, OptionSpec>>): string {
@@ -123,9 +129,11 @@ function checkPositionals (spec: CommandSpec, positionals: readonly string[]): v
   const wanted = spec.positionals ?? []
   const missing = wanted[positionals.length]
   if (missing !== undefined) throw new UsageError(`${missing} is required`, spec.usage)
-  const stray = positionals[wanted.length]
+  const stray = positionals[wanted.length + (spec.optionalPositionals?.length ?? 0)]
   if (stray === undefined) return
-  const hint = spec.options.config !== undefined && looksLikeConfigFile(stray) ? ` (did you mean --config ${shellWord(stray)}?)` : ''
+  // Where a positional can name the file already, a second one is no forgotten --config.
+  const canNameFile = spec.options.config !== undefined && spec.optionalPositionals === undefined
+  const hint = canNameFile && looksLikeConfigFile(stray) ? ` (did you mean --config ${shellWord(stray)}?)` : ''
   throw new UsageError(`unexpected argument ${stray}${hint}`, spec.usage)
 }
 
@@ -171,9 +179,12 @@ export function flag (args: ParsedArgs, name: string): string | undefined {
 
 export function requiredFlag (args: ParsedArgs, name: string): string {
   const value = flag(args, name)
-  if (value === undefined) throw new UsageError(`--${name} is required`)
+  if (value === undefined) throw new UsageError(name === 'config' ? MISSING_CONFIG : `--${name} is required`)
   return value
 }
+
+/** What every verb that needs a configuration file says without one (`config check` adds its FILE form). */
+export const MISSING_CONFIG = '--config FILE is required'
 
 /** `a,b` → ['a', 'b'] (empty items dropped). */
 export function list (value: string | undefined): string[] {

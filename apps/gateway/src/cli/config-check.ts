@@ -7,13 +7,14 @@ import { schemaText } from '../config/schema-file.js'
 import { checkStartable } from '../startup-checks.js'
 import { configWarnings } from './config-warnings.js'
 import { buildOffline } from './offline-build.js'
-import { out, parseSubcommand, printHelp, type CommandSpec, type GroupSpec } from './args.js'
+import { MISSING_CONFIG, UsageError, flag, out, parseSubcommand, printHelp, type CommandSpec, type GroupSpec, type ParsedArgs } from './args.js'
 
 const CHECK: CommandSpec = {
   name: 'config check',
-  options: { strict: { type: 'boolean' } },
-  positionals: ['FILE'],
+  options: { strict: { type: 'boolean' }, config: { type: 'string' } },
+  optionalPositionals: ['FILE'],
   usage: `Usage: authgate config check FILE [--strict]
+       authgate config check --config FILE [--strict]
 
 Runs every check \`authgate start --config FILE\` runs (unknown keys, values, \${VAR} references, key sizes and
 types, the key directory, key ring settings), lists every problem found, or "ok" followed by warnings about
@@ -21,8 +22,9 @@ settings that weaken the gateway (trustProxy, plain-HTTP cookies, long token lif
 registration, secrets written in the file…). Exit code 0 when valid, 1 when not.
 
 Options:
-  --strict     warnings count as problems (exit 1)
-  -h, --help   this text`
+  --config FILE   the file to check, as on the other commands (instead of FILE)
+  --strict        warnings count as problems (exit 1)
+  -h, --help      this text`
 }
 
 const SCHEMA: CommandSpec = {
@@ -38,7 +40,7 @@ Options:
 
 export const CONFIG: GroupSpec = {
   name: 'config',
-  usage: CHECK.usage.replace('\n', '\n       authgate config schema     print the configuration file\'s JSON Schema\n'),
+  usage: CHECK.usage.replace('\n\n', '\n       authgate config schema   prints the configuration file\'s JSON Schema\n\n'),
   commands: { check: CHECK, schema: SCHEMA }
 }
 
@@ -61,6 +63,16 @@ async function check (path: string, strict: boolean): Promise<number> {
   return 0
 }
 
+/** The file to check: named as FILE or, as on every other verb, with --config; once. */
+function checkedFile (args: ParsedArgs): string {
+  const [named] = args.positionals
+  const flagged = flag(args, 'config')
+  if (named !== undefined && flagged !== undefined) throw new UsageError(`the file is named twice (${named} and --config ${flagged}): give FILE or --config FILE`, CHECK.usage)
+  const file = named ?? flagged
+  if (file === undefined) throw new UsageError(`FILE or ${MISSING_CONFIG}`, CHECK.usage)
+  return file
+}
+
 export async function configCommand (argv: readonly string[]): Promise<number> {
   const args = parseSubcommand(argv, CONFIG)
   if (args.help !== undefined) return printHelp(args.help)
@@ -68,5 +80,5 @@ export async function configCommand (argv: readonly string[]): Promise<number> {
     out(schemaText())
     return 0
   }
-  return check(args.positionals[0] ?? '', args.flags.has('strict'))
+  return check(checkedFile(args), args.flags.has('strict'))
 }

@@ -4,7 +4,7 @@
 // tokens.revocationDelay, as for logout-all.
 import { createStore, isAuthError, normaliseEmail, type SessionStore, type StoreOption } from '@authgate/fastify'
 import { loadConfig } from '../config.js'
-import { UsageError, flag, out, type CommandSpec, type ParsedArgs } from './args.js'
+import { MISSING_CONFIG, UsageError, flag, out, type CommandSpec, type ParsedArgs } from './args.js'
 import { userStoreOption } from './user-store.js'
 
 export const REVOKE_SESSIONS_USAGE = `Usage: authgate user revoke-sessions (--id ID | --email E) --config FILE
@@ -36,13 +36,13 @@ export async function revokeSessions (args: ParsedArgs): Promise<number> {
   let storeOption: StoreOption
   if (issuer !== undefined) {
     // Only the configuration can tell a trusted issuer from a typo, which would revoke nobody and say it did.
-    if (file === undefined) throw new UsageError('--issuer needs --config FILE (its tokens.trustedIssuers)', REVOKE_SESSIONS_USAGE)
+    if (file === undefined) throw new UsageError(`${MISSING_CONFIG} with --issuer (its tokens.trustedIssuers)`, REVOKE_SESSIONS_USAGE)
     const config = loadConfig(file)
     if (!(config.tokens.trustedIssuers ?? []).some((entry) => entry.issuer === issuer)) throw new UsageError(`--issuer ${JSON.stringify(issuer)} is not one of tokens.trustedIssuers in ${file}`, REVOKE_SESSIONS_USAGE)
     if (config.store === undefined) throw new Error(`${file} has no store.mongodb: sessions in an in-memory store live in the gateway process only`)
     storeOption = config.store
   } else {
-    storeOption = userStoreOption(file, 'sessions in an in-memory store live in the gateway process only')
+    storeOption = userStoreOption(file, 'sessions in an in-memory store live in the gateway process only', REVOKE_SESSIONS_USAGE)
   }
   const store = createStore(storeOption)
   try {

@@ -4,15 +4,16 @@
 import { addUser, createStore, isAuthError } from '@authgate/fastify'
 import { userStoreOption } from './user-store.js'
 import { UsageError, flag, list, out, parseSubcommand, printHelp, requiredFlag, type CommandSpec, type GroupSpec } from './args.js'
-import { readPassword } from './password-input.js'
+import { readNewPassword } from './password-input.js'
 import { REVOKE_SESSIONS, REVOKE_SESSIONS_USAGE, revokeSessions } from './user-revoke-sessions.js'
 import { identityFlagError } from './user-identity.js'
 
 const ADD_USAGE = `Usage: authgate user add --email E [--roles a,b] --config FILE
 
 Creates a user in the configuration's store (store.mongodb; without --config, MONGODB_URL and database
-"authgate"). The password is asked for on the terminal (not shown; Enter ends it, Ctrl-C aborts), or read from
-stdin when it is a pipe: printf '%s' "$PASSWORD" | authgate user add --email a@b.c --config f.yaml
+"authgate"). The password is asked for twice on the terminal (not shown; Enter ends it, Ctrl-C or Ctrl-D on an
+empty line aborts), or read from stdin when it is a pipe (one line, not repeated):
+printf '%s' "$PASSWORD" | authgate user add --email a@b.c --config f.yaml
 
 Options:
   --email E       the login email
@@ -41,8 +42,9 @@ export async function userCommand (argv: readonly string[]): Promise<number> {
   // Refused here, with the reason, rather than at every proxied request of the user (a 502 per request).
   const identityError = identityFlagError(undefined, roles)
   if (identityError !== undefined) throw new UsageError(identityError, ADD_USAGE)
-  const storeOption = userStoreOption(flag(args, 'config'), 'a user added to an in-memory store would vanish at once')
-  const password = await readPassword(`password for ${email}: `)
+  const storeOption = userStoreOption(flag(args, 'config'), 'a user added to an in-memory store would vanish at once', ADD_USAGE)
+  // Refused before the store is opened when it breaks addUser's rules (one line, its length).
+  const password = await readNewPassword()
   const store = createStore(storeOption)
   try {
     await store.init()

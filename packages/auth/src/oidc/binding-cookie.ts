@@ -29,8 +29,19 @@ export function sameHash (a: string, b: string): boolean {
   return left.length === 32 && right.length === 32 && timingSafeEqual(left, right)
 }
 
+/**
+ * `__Host-` whenever the cookie is Secure, whatever the refresh cookie is called: the prefix makes browsers refuse
+ * the cookie from a sibling subdomain or over http (cookie tossing a binding value of the attacker's choice), and
+ * it asks only for what this cookie is anyway then (Secure, Path=/, no Domain). Without Secure no prefix is possible.
+ */
+export function bindingCookieName (refreshName: string, secure: boolean): string {
+  const bare = refreshName.replace(/^__(?:host|secure)-/i, '')
+  return secure ? `__Host-${bare}_oidc` : `${bare}_oidc`
+}
+
 export function createBindingCookie (cookie: NormalisedOptions['cookie'], prefix: string): BindingCookie {
-  const name = `${cookie.name}_oidc`
+  const name = bindingCookieName(cookie.name, cookie.secure)
+  // Path=/ is what `__Host-` demands; a plain (insecure, development) cookie stays on the OIDC routes.
   const base = { path: isHostPrefixed(name) ? '/' : `${prefix}/oidc`, httpOnly: true, secure: cookie.secure, sameSite: 'lax' as const }
   const read = (request: FastifyRequest): string | undefined => {
     if (countCookies(request.headers.cookie, name) !== 1) return undefined

@@ -1,13 +1,14 @@
 // The authgate user behind an external identity: by (provider, sub) only. A first sign-in links to an existing
-// account by email only when the provider says the email is verified AND `linkByVerifiedEmail` is on; otherwise it
-// gets a new account without a password. An unverified email is never stored as the account's email either: it would
+// account by email only when the provider says the email is verified AND `linkByVerifiedEmail` is on AND that
+// account has no password (see linkable); otherwise it gets a new account without a password. An unverified email is never stored as the account's email either: it would
 // take the address from its real owner (registration would answer "taken").
-import { createHash, randomUUID } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 import { AuthError } from '../errors.js'
 import { parseEmail } from '../stores/email-identity.js'
 import type { OidcStore } from '../stores/oidc.js'
 import type { SessionStore, UserRecord } from '../stores/store.js'
 import { findUserByEmail } from '../stores/users.js'
+import { presentEmail } from '../stores/user-email.js'
 import { readPath } from '../tokens/trusted-issuers/external-claims.js'
 import type { SessionUser } from '../sessions/service.js'
 import type { IdentityClaims } from './provider-client.js'
@@ -32,45 +33,97 @@ export function verifiedEmail (claims: IdentityClaims, provider: NormalisedOidcP
   }
 }
 
-/** The identity key of a user without an email: never an address (no `@`), so it cannot collide with one. */
-function placeholderKey (provider: string, subject: string): string {
-  return `oidc:${provider}:${createHash('sha256').update(subject).digest('base64url')}`
+/**
+ * The account a provider-verified email may sign in to, or null. Never one with a password: authgate does not verify
+ * the emails given at registration, so whoever registered it may not own the address, and joining it would hand the
+ * owner's sign-in to an account its registrant can still enter by password (account pre-hijacking). An account
+ * without a password was made by a sign-in whose provider verified its email: that one is the owner's.
+ */
+function linkable (user: UserRecord | null): UserRecord | null {
+  return user !== null && user.passwordHash === undefined ? user : null
 }
+
+/**
+ * The identity key of a user without an email: never an address (no `@`), so it cannot collide with one; by the
+ * user id, so a new account of an identity whose link was removed never collides with the old account's key.
+ */
+function placeholderKey (provider: string, userId: string): string {
+  return `oidc:${provider}:${userId}`
+}
+
+/**
+ * A link younger than this whose user is missing belongs to a first sign-in that is creating that user right now
+ * (links are written first, below): it is waited for, never created by anyone else. An older one lost its user:
+ * the user was deleted and its links were not (OidcStore.unlinkUser).
+ */
+const LINK_SETTLE_MS = 60_000
+const SETTLE_POLLS = 10
+const SETTLE_POLL_MS = 100
 
 export async function userForIdentity (context: LinkContext, provider: NormalisedOidcProvider, claims: IdentityClaims): Promise<SessionUser> {
   const { store, identities } = context
   const subject = claims.sub
-  const email = verifiedEmail(claims, provider)
-  let linked = await identities.findIdentity(provider.name, subject)
-  if (linked === null) {
-    const existing = email !== undefined && context.linkByVerifiedEmail ? await findUserByEmail(store, email.email) : null
-    const userId = existing?.id ?? randomUUID()
-    // Linked before the user is created: of two first sign-ins racing, one link wins and both end on its user.
-    if (!await identities.linkIdentity({ provider: provider.name, subject, userId, createdAt: new Date() })) {
-      linked = await identities.findIdentity(provider.name, subject)
-      if (linked === null) throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5, cause: new Error('identity link vanished') })
-    } else {
-      linked = { provider: provider.name, subject, userId, createdAt: new Date() }
-    }
+  const linked = await identities.findIdentity(provider.name, subject)
+  if (linked !== null) {
+    const user = await store.findUserById(linked.userId) ??
+      (Date.now() - linked.createdAt.getTime() < LINK_SETTLE_MS ? await settled(store, linked.userId) : null)
+    if (user !== null) return sessionUser(user)
+    // A deleted user is never brought back under its old id (its roles, sessions and records elsewhere stay
+    // its own): the stale link goes (only if it still names that user) and this sign-in is a first one.
+    await identities.unlinkIdentity(provider.name, subject, linked.userId)
   }
-  const user = await store.findUserById(linked.userId) ?? await createUser(context, linked.userId, provider.name, subject, email)
-  return { id: user.id, email: user.email === '' ? null : user.email, roles: user.roles }
+  return sessionUser(await firstSignIn(context, provider, subject, verifiedEmail(claims, provider)))
 }
 
-async function createUser (context: LinkContext, id: string, provider: string, subject: string, email: { email: string, key: string } | undefined): Promise<UserRecord> {
+async function firstSignIn (context: LinkContext, provider: NormalisedOidcProvider, subject: string, email: { email: string, key: string } | undefined): Promise<UserRecord> {
+  const { store, identities } = context
+  const existing = email !== undefined && context.linkByVerifiedEmail ? linkable(await findUserByEmail(store, email.email)) : null
+  const userId = existing?.id ?? randomUUID()
+  // Linked before the user is created: of two first sign-ins racing, one link wins, only its request creates the
+  // user, and the other waits for that user.
+  if (!await identities.linkIdentity({ provider: provider.name, subject, userId, createdAt: new Date() })) {
+    const winner = await identities.findIdentity(provider.name, subject)
+    if (winner === null) throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5, cause: new Error('identity link vanished') })
+    return await store.findUserById(winner.userId) ?? await settled(store, winner.userId)
+  }
+  if (existing !== null) return existing
+  try {
+    return await createUser(context, userId, provider.name, email)
+  } catch (error) {
+    // A write that landed but whose answer was lost (a timeout) made the user after all: keep the link and use it.
+    const made = await store.findUserById(userId).catch(() => null)
+    if (made !== null) return made
+    // No link may outlive a user that was never made: the next sign-in would wait for it in vain.
+    await identities.unlinkIdentity(provider.name, subject, userId).catch(() => false)
+    throw error
+  }
+}
+
+/** The user a racing first sign-in is creating; 503 when it does not appear within about a second. */
+async function settled (store: SessionStore, id: string): Promise<UserRecord> {
+  for (let poll = 0; poll < SETTLE_POLLS; poll++) {
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS))
+    const user = await store.findUserById(id)
+    if (user !== null) return user
+  }
+  throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5, cause: new Error('the linked user does not exist (yet)') })
+}
+
+function sessionUser (user: UserRecord): SessionUser {
+  return { id: user.id, email: presentEmail(user.email), roles: user.roles }
+}
+
+async function createUser (context: LinkContext, id: string, provider: string, email: { email: string, key: string } | undefined): Promise<UserRecord> {
   const { store } = context
   const roles = [...context.defaultRoles]
   try {
     return await store.createUser(email === undefined
-      ? { id, email: '', emailNormalized: placeholderKey(provider, subject), roles }
+      ? { id, email: '', emailNormalized: placeholderKey(provider, id), roles }
       : { id, email: email.email, emailNormalized: email.key, roles })
   } catch (error) {
-    if (!(error instanceof AuthError) || error.code !== 'AUTH_EMAIL_TAKEN') throw error
-    // A concurrent first sign-in created it, or the verified email belongs to another account (linking off):
-    // then this account goes without an email rather than taking someone else's.
-    const raced = await store.findUserById(id)
-    if (raced !== null) return raced
-    if (email === undefined) throw error
-    return store.createUser({ id, email: '', emailNormalized: placeholderKey(provider, subject), roles })
+    // The verified email belongs to another account (linking off, or a password account): this account goes
+    // without an email rather than taking someone else's.
+    if (!(error instanceof AuthError) || error.code !== 'AUTH_EMAIL_TAKEN' || email === undefined) throw error
+    return store.createUser({ id, email: '', emailNormalized: placeholderKey(provider, id), roles })
   }
 }

@@ -11,6 +11,7 @@ import { createIssuerKeys, type IssuerKeys, type IssuerKeysLogger } from '../tok
 import { EXTERNAL_ALGORITHMS, type ExternalAlgorithm } from '../tokens/trusted-issuers/options.js'
 import { verifyIdTokenSignature } from './id-token.js'
 import type { NormalisedOidcProvider } from './options.js'
+import { newStateValue } from './state-value.js'
 
 /** Every call to the provider (discovery, token endpoint), connection to last byte. */
 const PROVIDER_TIMEOUT_MS = 5000
@@ -112,7 +113,7 @@ export function createProviderClient (config: NormalisedOidcProvider, logger: Is
     async authorizationRequest (redirectUri) {
       const { as } = await provider()
       const codeVerifier = oauth.generateRandomCodeVerifier()
-      const state = oauth.generateRandomState()
+      const state = newStateValue()
       const nonce = oauth.generateRandomNonce()
       const url = new URL(as.authorization_endpoint as string)
       url.searchParams.set('response_type', 'code')

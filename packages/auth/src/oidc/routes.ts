@@ -12,11 +12,16 @@ import { bindingHash, createBindingCookie, sameHash } from './binding-cookie.js'
 import { userForIdentity } from './link-user.js'
 import type { OidcService } from './service.js'
 import { safeReturnTo } from './return-to.js'
-
-/** A state parameter as oauth4webapi makes them (32 random bytes, base64url); anything else is not ours. */
-const STATE_SHAPE = /^[A-Za-z0-9_-]{43}$/
+import { isStateValue } from './state-value.js'
+import { stateBucket, stateNetwork } from './state-bucket.js'
 
 interface ProviderParams { provider: string }
+
+const REFUSALS = {
+  full: 'login states full',
+  'client-full': 'too many pending sign-ins from this client',
+  'network-full': 'too many pending sign-ins from this client\'s network'
+} as const
 
 function stateId (state: string): string {
   return createHash('sha256').update('authgate-oidc-state\u0000').update(state).digest('hex')
@@ -26,7 +31,8 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
   const { options, sessions, cookies } = context
   const binding = createBindingCookie(options.cookie, options.prefix)
   const limits = options.rateLimit
-  // The sign-in routes share the login limit: each /login stores a state, each callback costs a code exchange.
+  // The sign-in routes share the login limit: each /login stores a state, each callback costs a code exchange. Keyed
+  // as the per-client cap of states (routes/index.ts: IPv6 by /64).
   const config = limits === false ? {} : { rateLimit: { max: limits.login.max, timeWindow: limits.login.timeWindowMs } }
   const returnOrigins = new Set(options.allowedOrigins)
   if (typeof options.publicOrigin === 'string') returnOrigins.add(options.publicOrigin)
@@ -53,7 +59,8 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
     const redirectUri = callbackUrl(request, client.config.name)
     const started = await client.authorizationRequest(redirectUri)
     const value = binding.issue(request, reply, oidc.stateTtlMs)
-    await oidc.store.saveLoginState({
+    const now = new Date()
+    const saved = await oidc.store.saveLoginState({
       id: stateId(started.state),
       provider: client.config.name,
       bindingHash: bindingHash(value),
@@ -61,8 +68,15 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
       codeVerifier: started.codeVerifier,
       redirectUri,
       returnTo: safeReturnTo(request.query.returnTo, returnOrigins),
-      expiresAt: new Date(Date.now() + oidc.stateTtlMs)
-    })
+      client: stateBucket(request.ip),
+      network: stateNetwork(request.ip),
+      expiresAt: new Date(now.getTime() + oidc.stateTtlMs)
+    }, now)
+    if (saved !== 'saved') {
+      // Live sign-ins are never evicted for new ones: new ones wait until some finish or expire.
+      request.log.warn({ event: 'oidc_login_refused', reason: REFUSALS[saved], ip: request.ip }, 'authgate: OIDC sign-in not started')
+      throw new AuthError('AUTH_RATE_LIMITED', { retryAfter: saved === 'full' ? 60 : Math.ceil(oidc.stateTtlMs / 1000) })
+    }
     return reply.header('cache-control', 'no-store').redirect(started.url, 302)
   })
 
@@ -70,7 +84,7 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
     const client = provider(request)
     const parameters = new URL(request.url, 'http://callback.invalid').searchParams
     const state = parameters.get('state')
-    if (state === null || !STATE_SHAPE.test(state) || parameters.getAll('state').length !== 1) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state missing or malformed')
+    if (state === null || !isStateValue(state) || parameters.getAll('state').length !== 1) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state missing or malformed')
     // Taken before anything else is checked: whatever follows, this state can never be used again.
     const saved = await oidc.store.takeLoginState(stateId(state), new Date())
     const presented = binding.read(request)

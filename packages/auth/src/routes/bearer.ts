@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
 import type { AuthClaims } from '../types.js'
 import type { RouteContext } from './context.js'
+import { presentEmail } from '../stores/user-email.js'
 import { isDeviceCookieValue, opaqueDeviceId } from '../cookies.js'
 import { decodeCursor, encodeCursor, UNPAGED_SESSIONS_LIMIT } from '../sessions/page-cursor.js'
 import { listSessionsQuery, revokeSessionsQuery, sessionIdParams, type ListSessionsQuery } from './schemas.js'
@@ -99,11 +100,11 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
     const claims = claimsOf(request)
     let user: { id: string, email: string | null, roles: string[] } = { id: claims.sub, email: null, roles: claims.roles }
     if (isExternal(claims, ownIssuer)) {
-      user = { id: claims.sub, email: typeof claims.email === 'string' ? claims.email : null, roles: claims.roles }
+      user = { id: claims.sub, email: presentEmail(claims.email), roles: claims.roles }
     } else if (options.verifyCredentials === undefined) {
       // Bearer routes keep working while the store is down: fall back to what the token says.
       const stored = await store.findUserById(claims.sub).catch(() => null)
-      if (stored !== null) user = { id: stored.id, email: stored.email, roles: stored.roles }
+      if (stored !== null) user = { id: stored.id, email: presentEmail(stored.email), roles: stored.roles }
     }
     return reply.header('cache-control', 'no-store').send({ user, claims })
   })

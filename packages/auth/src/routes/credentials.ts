@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
 import { verifyDummy, verifyPassword } from '../passwords.js'
 import { addUser, findUserByEmail } from '../stores/users.js'
+import { presentEmail } from '../stores/user-email.js'
 import { clientInfo } from '../sessions/client-info.js'
 import type { SessionUser } from '../sessions/service.js'
 import { askSource, readSourceUser } from '../sessions/user-source.js'
@@ -40,7 +41,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     }
     const user = await findUserByEmail(store, email)
     if (user?.passwordHash === undefined) return verifyDummy(password).then(() => null)
-    return await verifyPassword(user.passwordHash, password) ? { id: user.id, email: user.email, roles: user.roles } : null
+    return await verifyPassword(user.passwordHash, password) ? { id: user.id, email: presentEmail(user.email), roles: user.roles } : null
   }
 
   app.post<{ Body: CredentialsBody }>('/login', {

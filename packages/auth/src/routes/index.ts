@@ -33,9 +33,12 @@ export async function authRoutes (app: FastifyInstance, context: RouteContext): 
     json(request, body.toString(), done)
   })
   if (context.options.rateLimit !== false) {
-    // Keyed on request.ip: the socket address unless the app's trustProxy names the proxies in front.
+    // Keyed on request.ip: the socket address unless the app's trustProxy names the proxies in front. IPv6 by /64
+    // (stated, not left to the library's default): one subscriber's addresses share one allowance, as they share
+    // one cap of pending OIDC sign-ins (oidc/state-bucket.ts).
     await app.register(rateLimit, {
       global: false,
+      ipv6Subnet: 64,
       ...(context.rateLimitStore === undefined ? {} : { store: context.rateLimitStore }),
       errorResponseBuilder: (_request, limit) => new AuthError('AUTH_RATE_LIMITED', { retryAfter: Math.ceil(limit.ttl / 1000) })
     })

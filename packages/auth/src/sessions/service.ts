@@ -9,6 +9,7 @@ import type { AccessTokenService, RevocationList, SignedAccessToken } from '../t
 import type { ClientInfo } from './client-info.js'
 import type { DeviceIdentity } from '../cookies.js'
 import { comesAfter, newestFirst } from '../stores/session-order.js'
+import { presentEmail } from '../stores/user-email.js'
 import { generateRefreshToken, hashRefreshToken, isRefreshTokenFormat } from './refresh-token.js'
 import { classifyReuse } from './reuse.js'
 import { openSuccessor, sealSuccessor } from './successor.js'
@@ -91,8 +92,7 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       markRevoked(await store.revokeFamily(session.familyId, now), now)
       throw new AuthError('AUTH_REFRESH_INVALID')
     }
-    // Users signed in through OIDC without a verified email are stored with '' (UserRecord.email is a string).
-    return { id: user.id, email: user.email === '' ? null : user.email, roles: user.roles }
+    return { id: user.id, email: presentEmail(user.email), roles: user.roles }
   }
 
   function answer (refreshToken: string, session: SessionRecord, user: SessionUser): IssuedSession {

@@ -5,6 +5,7 @@ import { AuthError } from '../errors.js'
 import { isIdentifier, isRoleList } from '../tokens/claims.js'
 import type { VerifiedUser } from '../options.js'
 import type { SessionUser } from './service.js'
+import { presentEmail } from '../stores/user-email.js'
 
 /** The user `answer` names; null for "no such user / wrong credentials"; AuthError 503 when it is malformed. */
 export function readSourceUser (answer: unknown, source: string): SessionUser | null {
@@ -13,7 +14,7 @@ export function readSourceUser (answer: unknown, source: string): SessionUser | 
   if (!isIdentifier(id) || !isRoleList(roles) || (email !== undefined && typeof email !== 'string')) {
     throw new AuthError('AUTH_STORE_UNAVAILABLE', { cause: new Error(`${source} resolved an invalid user`), retryAfter: 5 })
   }
-  return { id, email: email ?? null, roles: [...roles] }
+  return { id, email: presentEmail(email), roles: [...roles] }
 }
 
 /** Runs a user-source call: a rejection that is not an AuthError is an outage of the source (503). */

@@ -3,8 +3,15 @@
 // single-use take need no further index and hold on every MongoDB-wire server (FerretDB v1 included: no transactions,
 // and its findOneAndDelete is not atomic, see takeLoginState).
 import { MongoServerError, type Db } from 'mongodb'
-import { DUPLICATE_KEY, unavailable } from './mongo-schema.js'
-import { identityKey, type ExternalIdentity, type LoginStateRecord, type OidcStore } from './oidc.js'
+import { DUPLICATE_KEY, ttlIndex, unavailable } from './mongo-schema.js'
+import { DEFAULT_STATES_PER_CLIENT, DEFAULT_STATES_PER_NETWORK, identityKey, type ExternalIdentity, type LoginStateLimits, type LoginStateRecord, type OidcStore, type SaveStateResult } from './oidc.js'
+
+/** Live login states kept at most: beyond it new sign-ins are refused (429) until some finish or expire. */
+const MAX_MONGO_STATES = 100_000
+/** How long a process trusts its count of live states once at the cap (a full store stays full that long). */
+const FULL_VERDICT_MS = 5_000
+/** Expired states are deleted by a sweep at most this often per process (the TTL index tidies too, where it runs). */
+const SWEEP_INTERVAL_MS = 30_000
 
 type IdentityDoc = ExternalIdentity & { _id: string }
 type StateDoc = Omit<LoginStateRecord, 'id'> & { _id: string }
@@ -15,11 +22,17 @@ export interface MongoOidcOptions {
   db: () => Db
   maxTimeMS: number
   collections?: { identities?: string, states?: string }
+  /** Caps on live login states (tests lower them). */
+  stateLimits?: LoginStateLimits
 }
 
 export class MongoOidcStore implements OidcStore {
   readonly #options: MongoOidcOptions
-  #ttlIndex: Promise<void> | undefined
+  #indexes: Promise<void> | undefined
+  #userIndex: Promise<void> | undefined
+  /** At the cap: when the live states were counted (ms) and how many more may be saved till the next count. */
+  #verdict: { from: number, room: number } | undefined
+  #sweptAt = Number.NEGATIVE_INFINITY
 
   constructor (options: MongoOidcOptions) {
     this.#options = options
@@ -59,14 +72,72 @@ export class MongoOidcStore implements OidcStore {
     })
   }
 
-  async saveLoginState (state: LoginStateRecord): Promise<void> {
-    const { id, ...rest } = state
-    await this.#run(async () => {
-      // Tidying only (expired states are refused by takeLoginState on every server, TTL monitor or not).
-      this.#ttlIndex ??= this.#states().createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' }, undefined).then(() => undefined, () => { this.#ttlIndex = undefined })
-      await this.#ttlIndex
-      await this.#states().insertOne({ _id: id, ...rest }, { maxTimeMS: this.#options.maxTimeMS })
+  async unlinkIdentity (provider: string, subject: string, userId: string): Promise<boolean> {
+    const { deletedCount } = await this.#run(() => this.#identities().deleteOne({ _id: identityKey(provider, subject), userId }, { maxTimeMS: this.#options.maxTimeMS }))
+    return deletedCount === 1
+  }
+
+  async unlinkUser (userId: string): Promise<number> {
+    return this.#run(async () => {
+      this.#userIndex ??= this.#identities().createIndex({ userId: 1 }, { name: 'userId' }, undefined).then(() => undefined, () => { this.#userIndex = undefined })
+      await this.#userIndex
+      const { deletedCount } = await this.#identities().deleteMany({ userId }, { maxTimeMS: this.#options.maxTimeMS })
+      return deletedCount
     })
+  }
+
+  async saveLoginState (state: LoginStateRecord, now: Date): Promise<SaveStateResult> {
+    const { id, ...rest } = state
+    const { maxTimeMS } = this.#options
+    const limits = this.#options.stateLimits ?? { total: MAX_MONGO_STATES, perClient: DEFAULT_STATES_PER_CLIENT, perNetwork: DEFAULT_STATES_PER_NETWORK }
+    return this.#run(async () => {
+      // The TTL index only tidies (test servers and FerretDB v1, which gets a plain index, never expire documents): every count and take
+      // filters on expiresAt itself. The (client|network, expiresAt) indexes keep each cap's count to its own states.
+      this.#indexes ??= Promise.all([
+        ttlIndex(this.#states()),
+        this.#states().createIndex({ client: 1, expiresAt: 1 }, { name: 'client_expiresAt' }, undefined),
+        this.#states().createIndex({ network: 1, expiresAt: 1 }, { name: 'network_expiresAt' }, undefined)
+      ]).then(() => undefined, () => { this.#indexes = undefined })
+      await this.#indexes
+      if (await this.#full(now, limits.total)) return 'full'
+      // Inserted first, then counted: a check before the insert lets parallel requests of one client all pass it.
+      // Over the cap, this request's own state goes again (racing ones may all go: they retry, none slips through).
+      await this.#states().insertOne({ _id: id, ...rest }, { maxTimeMS })
+      const over = await this.#over({ client: state.client }, limits.perClient, now) ? 'client-full'
+        : await this.#over({ network: state.network }, limits.perNetwork, now) ? 'network-full' : undefined
+      if (over !== undefined) {
+        await this.#states().deleteOne({ _id: id }, { maxTimeMS })
+        return over
+      }
+      if (this.#verdict !== undefined) this.#verdict.room--
+      return 'saved'
+    })
+  }
+
+  /** Whether the live states matching `filter` (this request's own included) are more than `cap`. */
+  async #over (filter: { client: string } | { network: string }, cap: number, now: Date): Promise<boolean> {
+    const { maxTimeMS } = this.#options
+    return await this.#states().countDocuments({ ...filter, expiresAt: { $gt: now } }, { limit: cap + 1, maxTimeMS }) > cap
+  }
+
+  /**
+   * Whether the live states reach `total`. Below the cap it costs one metadata read. At the cap the verdict (and the
+   * room left) is kept for FULL_VERDICT_MS and expired states are swept at most once per SWEEP_INTERVAL_MS: a flood
+   * of /login at a full store must not run a collection scan per request.
+   */
+  async #full (now: Date, total: number): Promise<boolean> {
+    const { maxTimeMS } = this.#options
+    const at = now.getTime()
+    if (this.#verdict !== undefined && at >= this.#verdict.from && at < this.#verdict.from + FULL_VERDICT_MS) return this.#verdict.room <= 0
+    this.#verdict = undefined
+    if (await this.#states().estimatedDocumentCount({ maxTimeMS }) < total) return false
+    if (at - this.#sweptAt >= SWEEP_INTERVAL_MS || at < this.#sweptAt) {
+      this.#sweptAt = at
+      await this.#states().deleteMany({ expiresAt: { $lte: now } }, { maxTimeMS })
+    }
+    const live = await this.#states().countDocuments({ expiresAt: { $gt: now } }, { limit: total, maxTimeMS })
+    this.#verdict = { from: at, room: total - live }
+    return this.#verdict.room <= 0
   }
 
   async takeLoginState (id: string, now: Date): Promise<LoginStateRecord | null> {

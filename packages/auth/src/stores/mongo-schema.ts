@@ -1,5 +1,5 @@
 // The MongoDB documents of MongoSessionStore, their indexes, and the mapping of driver errors at the boundary.
-import { MongoServerError, type Collection } from 'mongodb'
+import { MongoServerError, type Collection, type Document } from 'mongodb'
 import { AuthError } from '../errors.js'
 import type { DeviceRecord, SessionRecord, UserRecord } from './store.js'
 
@@ -82,7 +82,7 @@ async function dropIndexIfPresent (collection: Collection<SessionDoc>, name: str
   }
 }
 
-async function ttlIndex (collection: Collection<SessionDoc> | Collection<ClaimDoc> | Collection<TombstoneDoc>): Promise<void> {
+export async function ttlIndex<T extends Document> (collection: Collection<T>): Promise<void> {
   try {
     await collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' }, undefined)
   } catch (error) {

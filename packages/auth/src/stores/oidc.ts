@@ -29,14 +29,50 @@ export interface LoginStateRecord {
   redirectUri: string
   /** Already checked against the open-redirect rules when the login began. */
   returnTo: string
+  /** Whose sign-in it is (stateBucket of the client address): a cap per client keeps one from filling the store. */
+  client: string
+  /** The client's network (stateNetwork: IPv4 /24, IPv6 /48): a wider cap, so its many addresses cannot fill it either. */
+  network: string
   expiresAt: Date
 }
+
+/**
+ * What saveLoginState did: stored, or refused because the store (`full`), this client (`client-full`) or its network
+ * (`network-full`) is at its cap.
+ */
+export type SaveStateResult = 'saved' | 'full' | 'client-full' | 'network-full'
+
+/** Caps on live (unexpired) login states. Expired ones never count and are never handed out. */
+export interface LoginStateLimits {
+  total: number
+  perClient: number
+  perNetwork: number
+}
+
+/** A client's pending sign-ins: more than a page of tabs, far fewer than a flood. */
+export const DEFAULT_STATES_PER_CLIENT = 32
+/** A network's (IPv4 /24, IPv6 /48): a busy office behind a few addresses; filling a store takes 157 (memory) or 1563 (MongoDB) networks. */
+export const DEFAULT_STATES_PER_NETWORK = 64
 
 export interface OidcStore {
   findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null>
   /** Inserts the link. Resolves false when (provider, subject) is linked already (a concurrent first sign-in). */
   linkIdentity (identity: ExternalIdentity): Promise<boolean>
-  saveLoginState (state: LoginStateRecord): Promise<void>
+  /**
+   * Removes the link of (provider, subject) if it still names `userId` (a link another request has since replaced is
+   * kept). True when removed. The next sign-in of that identity is a first one: a new account.
+   */
+  unlinkIdentity (provider: string, subject: string, userId: string): Promise<boolean>
+  /**
+   * Removes every link of the user: call it when deleting a user. Resolves how many were removed. (A link left
+   * behind is dropped at its identity's next sign-in, which then makes a new account; the old id never returns.)
+   */
+  unlinkUser (userId: string): Promise<number>
+  /**
+   * Stores the state unless `limits` are reached by live states at `now`. A full store refuses new sign-ins rather
+   * than evict live ones: evicting would let anyone who starts sign-ins cancel everyone else's.
+   */
+  saveLoginState (state: LoginStateRecord, now: Date): Promise<SaveStateResult>
   /**
    * Removes the state `id` and returns it, in one atomic step: of two callbacks presenting the same state, one gets
    * it and the other null. Null also when it is unknown or expired at `now` (an expired state is removed too).
@@ -60,6 +96,15 @@ const MAX_MEMORY_STATES = 10_000
 export class MemoryOidcStore implements OidcStore {
   readonly #identities = new Map<string, ExternalIdentity>()
   readonly #states = new Map<string, LoginStateRecord>()
+  readonly #limits: LoginStateLimits
+
+  constructor (limits: Partial<LoginStateLimits> = {}) {
+    this.#limits = {
+      total: limits.total ?? MAX_MEMORY_STATES,
+      perClient: limits.perClient ?? DEFAULT_STATES_PER_CLIENT,
+      perNetwork: limits.perNetwork ?? DEFAULT_STATES_PER_NETWORK
+    }
+  }
 
   findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null> {
     const found = this.#identities.get(identityKey(provider, subject))
@@ -73,12 +118,37 @@ export class MemoryOidcStore implements OidcStore {
     return Promise.resolve(true)
   }
 
-  saveLoginState (state: LoginStateRecord): Promise<void> {
-    if (this.#states.size >= MAX_MEMORY_STATES) this.#evictExpired(new Date())
-    // Still full of live states: the oldest goes (Map order is insertion order); its sign-in must start again.
-    if (this.#states.size >= MAX_MEMORY_STATES) this.#states.delete(this.#states.keys().next().value as string)
+  unlinkIdentity (provider: string, subject: string, userId: string): Promise<boolean> {
+    const key = identityKey(provider, subject)
+    if (this.#identities.get(key)?.userId !== userId) return Promise.resolve(false)
+    this.#identities.delete(key)
+    return Promise.resolve(true)
+  }
+
+  unlinkUser (userId: string): Promise<number> {
+    let removed = 0
+    for (const [key, identity] of this.#identities) {
+      if (identity.userId !== userId) continue
+      this.#identities.delete(key)
+      removed++
+    }
+    return Promise.resolve(removed)
+  }
+
+  saveLoginState (state: LoginStateRecord, now: Date): Promise<SaveStateResult> {
+    if (this.#states.size >= this.#limits.total) this.#evictExpired(now)
+    if (this.#states.size >= this.#limits.total) return Promise.resolve('full')
+    let mine = 0
+    let network = 0
+    for (const other of this.#states.values()) {
+      if (other.expiresAt <= now) continue
+      if (other.client === state.client) mine++
+      if (other.network === state.network) network++
+    }
+    if (mine >= this.#limits.perClient) return Promise.resolve('client-full')
+    if (network >= this.#limits.perNetwork) return Promise.resolve('network-full')
     this.#states.set(state.id, structuredClone(state))
-    return Promise.resolve()
+    return Promise.resolve('saved')
   }
 
   takeLoginState (id: string, now: Date): Promise<LoginStateRecord | null> {

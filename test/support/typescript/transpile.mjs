@@ -1,6 +1,7 @@
 // One TypeScript file → JavaScript, cached on disk by content: the bench starts a dozen server processes from the
-// workspace's TypeScript sources at once, and each transpiling the same ~170 files itself (ts-node) took 15 s and
-// more per process on a busy 2-core machine, past the servers' start-up limits. The cache is keyed by the source
+// workspace's TypeScript sources at once, and the CLI tests spawn dozens of `authgate` processes; each transpiling
+// the same ~170 files itself (ts-node) took 8–15 s of CPU per process on a busy 2-core machine, past the servers'
+// start-up limits and most of the test suite's time. The cache is keyed by the source
 // text, the compiler's version (read from its own package.json, so an upgrade never serves old output) and the
 // options; entries are written to a temporary name and renamed, so processes filling it at the same time never
 // read half a file. Its files are loaded as code, so it lives inside the repository (node_modules/.cache), in a
@@ -11,7 +12,7 @@ import { createRequire } from 'node:module'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const requireFromRoot = createRequire(join(REPO_ROOT, 'package.json'))
 
 /** The repository's own compiler (the root devDependency), loaded only on a cache miss. */
@@ -31,7 +32,7 @@ const OPTIONS = { target: 'ES2022', module: 'ESNext', verbatimModuleSyntax: true
 
 const ENTRY = /^[0-9a-f]{64}\.js$/
 
-export const DEFAULT_CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'authgate-bench-ts')
+export const DEFAULT_CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'authgate-ts')
 
 /**
  * Creates `dir` (mode 0o700), narrows an existing one of ours to 0o700, and refuses a link or someone else's

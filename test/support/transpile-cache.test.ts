@@ -1,16 +1,16 @@
-// The bench's TypeScript transpile cache (lib/ts/transpile.mjs): its files are loaded as code, so it lives in the
-// repository in a folder only we may write; its key holds the installed compiler's version, so an upgrade never
-// serves old output; and pruning keeps only what this run used.
+// The TypeScript transpile cache of the bench and the tests (typescript/transpile.mjs): its files are loaded as code,
+// so it lives in the repository in a folder only we may write; its key holds the installed compiler's version, so an
+// upgrade never serves old output; and pruning keeps only what this run used.
 import t from 'tap'
 import { chmodSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTranspiler, DEFAULT_CACHE_DIR, typescriptVersion } from './lib/ts/transpile.mjs'
+import { createTranspiler, DEFAULT_CACHE_DIR, typescriptVersion } from './typescript/transpile.mjs'
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 t.test('the default cache is in the repository, not a shared temporary folder', async (t) => {
-  t.equal(relative(REPO_ROOT, DEFAULT_CACHE_DIR), join('node_modules', '.cache', 'authgate-bench-ts'))
+  t.equal(relative(REPO_ROOT, DEFAULT_CACHE_DIR), join('node_modules', '.cache', 'authgate-ts'))
   t.match(typescriptVersion(), /^\d+\.\d+\.\d+/, 'the version is the installed package\'s')
 })
 
