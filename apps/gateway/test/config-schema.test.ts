@@ -65,6 +65,18 @@ t.test('AUTHGATE_* overrides: applied after the file, typed by the schema', asyn
   t.ok(envTable(gatewaySchema()).some(([name, key]) => name === 'AUTHGATE_RATE_LIMIT_LOGIN_TIME_WINDOW' && key === 'rateLimit.login.timeWindow'))
 })
 
+t.test('store.mongodb: the MongoDB store\'s limits and collection names, from the file and AUTHGATE_*, reach the plugin', async (t) => {
+  const path = file('store.yaml', `store: { mongodb: { url: 'mongodb://127.0.0.1:1', serverSelectionTimeoutMS: 500, collections: { users: people } } }\ntokens: { keysDir: ./keys }\n${ROUTES}`)
+  const config = loadConfig(path, { env: { AUTHGATE_STORE_MONGODB_MAX_TIME_MS: '700' } })
+  t.match(config.store?.mongodb, { url: 'mongodb://127.0.0.1:1', database: 'authgate', serverSelectionTimeoutMS: 500, maxTimeMS: 700, collections: { users: 'people', sessions: 'sessions' } })
+  const bad = file('store-bad.yaml', `store: { mongodb: { url: 'mongodb://127.0.0.1:1', maxTimeMs: 500, serverSelectionTimeoutMS: 50, client: x } }\ntokens: { keysDir: ./keys }\n${ROUTES}`)
+  t.same([...problems(() => loadConfig(bad, { env: {} }))].sort(), [
+    'store.mongodb.client: unknown key',
+    'store.mongodb.maxTimeMs: unknown key (did you mean maxTimeMS?)',
+    'store.mongodb.serverSelectionTimeoutMS: must be at least 100'
+  ], 'code-only keys and typos refused in the file')
+})
+
 t.test('${VAR} durations and ${VAR:-default}', async (t) => {
   const path = file('vars.yaml', `tokens: { keysDir: \${KEYS:-./keys}, accessTtl: \${TTL}, reuseGrace: \${GRACE:-2s} }\nrateLimit: { login: { max: \${MAX:-3}, timeWindow: \${WINDOW} } }\n${ROUTES}`)
   const config = loadConfig(path, { env: { TTL: '1h30m', WINDOW: '1500' } })

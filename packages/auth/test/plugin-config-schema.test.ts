@@ -140,6 +140,28 @@ t.test('tokens.keysDir that cannot be read fails ready(), naming the path and th
   t.match((await registrationError({ tokens: { keysDir: dir } })).message, /tokens\.keysDir: .*keys\.json must be an object with a "keys" array/)
 })
 
+t.test('store.mongodb admits the limits and names the MongoDB store reads, within bounds', async (t) => {
+  const mongodb = { url: 'mongodb://127.0.0.1:1/', database: 'd', serverSelectionTimeoutMS: 500, maxTimeMS: 1000, operationTimeoutMS: 2000, collections: { users: 'u', rotations: 'r' } }
+  const options = normaliseOptions({ store: { mongodb }, tokens: { keys } })
+  t.same(options.store, { mongodb: { ...mongodb, collections: { users: 'u', sessions: 'sessions', devices: 'devices', rotations: 'r', revocations: 'revocations' } } })
+  const filled = normaliseOptions({ store: { mongodb: { url: 'mongodb://127.0.0.1:1/' } }, tokens: { keys } })
+  t.same(filled.store, { mongodb: { url: 'mongodb://127.0.0.1:1/', database: 'authgate', serverSelectionTimeoutMS: 3000, maxTimeMS: 3000 } }, 'defaults filled')
+  const hooks = { onCommandStarted: () => {}, logger: { warn: () => {} } }
+  t.doesNotThrow(() => normaliseOptions({ store: { mongodb: { url: 'mongodb://127.0.0.1:1/', ...hooks } }, tokens: { keys } }), 'code-only hooks accepted')
+  const error = await registrationError({
+    store: { mongodb: { url: 'mongodb://127.0.0.1:1/', serverSelectionTimeoutMS: 0, maxTimeMS: '1s', operationTimeoutMs: 5, collections: { sessions: 'system.x', device: 'd' } } },
+    tokens: { keys }
+  })
+  if (!(error instanceof ConfigValidationError)) throw error
+  t.same([...error.issues].sort(), [
+    'store.mongodb.collections.device: unknown key (did you mean devices?)',
+    'store.mongodb.collections.sessions: must be a collection name (no `$`, not `system.`…)',
+    'store.mongodb.maxTimeMS: must be a whole number',
+    'store.mongodb.operationTimeoutMs: unknown key (did you mean operationTimeoutMS?)',
+    'store.mongodb.serverSelectionTimeoutMS: must be at least 100'
+  ])
+})
+
 t.test('the schema describes every key and refuses unknown ones everywhere', async (t) => {
   const visit = (schema: Record<string, unknown>, path: string): void => {
     if (schema.type === 'object' || (Array.isArray(schema.type) && schema.type.includes('object'))) {
