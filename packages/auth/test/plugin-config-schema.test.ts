@@ -144,10 +144,10 @@ t.test('store.mongodb admits the limits and names the MongoDB store reads, withi
   const mongodb = { url: 'mongodb://127.0.0.1:1/', database: 'd', serverSelectionTimeoutMS: 500, maxTimeMS: 1000, operationTimeoutMS: 2000, collections: { users: 'u', rotations: 'r' } }
   const options = normaliseOptions({ store: { mongodb }, tokens: { keys } })
   t.same(options.store, { mongodb: { ...mongodb, collections: { users: 'u', sessions: 'sessions', devices: 'devices', rotations: 'r', revocations: 'revocations' } } })
-  const filled = normaliseOptions({ store: { mongodb: { url: 'mongodb://127.0.0.1:1/' } }, tokens: { keys } })
-  t.same(filled.store, { mongodb: { url: 'mongodb://127.0.0.1:1/', database: 'authgate', serverSelectionTimeoutMS: 3000, maxTimeMS: 3000 } }, 'defaults filled')
+  const filled = normaliseOptions({ store: { mongodb: { url: 'mongodb://127.0.0.1:1/', database: 'd' } }, tokens: { keys } })
+  t.same(filled.store, { mongodb: { url: 'mongodb://127.0.0.1:1/', database: 'd', serverSelectionTimeoutMS: 3000, maxTimeMS: 3000 } }, 'defaults filled')
   const hooks = { onCommandStarted: () => {}, logger: { warn: () => {} } }
-  t.doesNotThrow(() => normaliseOptions({ store: { mongodb: { url: 'mongodb://127.0.0.1:1/', ...hooks } }, tokens: { keys } }), 'code-only hooks accepted')
+  t.doesNotThrow(() => normaliseOptions({ store: { mongodb: { url: 'mongodb://127.0.0.1:1/', database: 'd', ...hooks } }, tokens: { keys } }), 'code-only hooks accepted')
   const error = await registrationError({
     store: { mongodb: { url: 'mongodb://127.0.0.1:1/', serverSelectionTimeoutMS: 0, maxTimeMS: '1s', operationTimeoutMs: 5, collections: { sessions: 'system.x', device: 'd' } } },
     tokens: { keys }
