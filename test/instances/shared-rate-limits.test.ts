@@ -209,7 +209,9 @@ t.test('gateway config: rateLimit is validated like every key, and false turns t
   ]
   for (const [value, message] of refused) t.throws(() => parse(value), message, `refused: ${JSON.stringify(value)}`)
   t.same(parse(false), parse('${OFF}', { OFF: 'false' }), 'false, also from ${VAR}')
-  const config = parseConfig({ ...base, rateLimit: { redis: '${REDIS_URL}', login: { max: '7' } } }, { env: { REDIS_URL: 'redis://127.0.0.1:6380' } })
+  // Text becomes a number only where a ${VAR} put it (a literal '7' is refused: no coercion since #12).
+  const config = parseConfig({ ...base, rateLimit: { redis: '${REDIS_URL}', login: { max: '${LOGIN_MAX}' } } }, { env: { REDIS_URL: 'redis://127.0.0.1:6380', LOGIN_MAX: '7' } })
+  t.throws(() => parse({ login: { max: '7' } }), /rateLimit\.login\.max: must be a whole number/, 'a literal text number is refused')
   // The gateway hands the section to the plugin as written, its defaults filled in by the schema (no ms round trip).
   t.match(config.rateLimit, { redis: 'redis://127.0.0.1:6380', login: { max: 7, timeWindow: '1m' }, refresh: { max: 300 } })
   const absent = parseConfig(base).rateLimit
