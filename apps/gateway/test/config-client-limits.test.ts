@@ -24,7 +24,8 @@ t.test('defaults: a 60 s request deadline, 1 KiB/s after 10 s, 60 s idle, 64 slo
 
 t.test('both spellings of minBodyRate; 0 turns it off', async (t) => {
   t.same(parseConfig({ ...minimal, server: { minBodyRate: 4096 } }).server.minBodyRate, { bytesPerSecond: 4096, graceMs: 10_000 })
-  t.same(parseConfig({ ...minimal, server: { minBodyRate: '512' } }).server.minBodyRate, { bytesPerSecond: 512, graceMs: 10_000 }, 'a ${VAR} string of digits')
+  t.same(parseConfig({ ...minimal, server: { minBodyRate: '${RATE}' } }, { env: { RATE: '512' } }).server.minBodyRate, { bytesPerSecond: 512, graceMs: 10_000 }, 'a ${VAR} string of digits')
+  t.throws(() => parseConfig({ ...minimal, server: { minBodyRate: '512' } }), /server\.minBodyRate: must be a whole number or an object/, 'literal text is not a number (no coercion since #12)')
   t.same(parseConfig({ ...minimal, server: { minBodyRate: { bytesPerSecond: 100, grace: '2s' } } }).server.minBodyRate, { bytesPerSecond: 100, graceMs: 2000 })
   t.same(parseConfig({ ...minimal, server: { minBodyRate: 0 } }).server.minBodyRate.bytesPerSecond, 0)
   t.match(parseConfig({ ...minimal, server: { requestTimeout: '5m', idleTimeout: '2s' } }).server, { requestTimeoutMs: 300_000, idleTimeoutMs: 2000 })
