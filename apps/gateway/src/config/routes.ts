@@ -1,6 +1,7 @@
 // `routes:` of the gateway configuration, after the schema: the rules that span keys (reserved prefixes, duplicates)
 // and milliseconds. `auth` and `roles` are checked by the plugin's route policy module (the rules it enforces).
 import { compileRoutePolicy, isForwardableRole, parseDuration, type RoutePolicyInput } from '@authgate/fastify'
+import type { RouteInput } from './schema.js'
 import type { Report, RouteAuth, RouteConfig } from './types.js'
 
 // A prefix is plain path segments: whatever the normaliser would refuse or rewrite can never match, so refuse it here.
@@ -10,18 +11,6 @@ export const RESERVED_PREFIXES = ['/healthz', '/readyz', '/metrics', '/_authgate
 
 function overlaps (prefix: string, reserved: string): boolean {
   return prefix === reserved || prefix.startsWith(`${reserved}/`)
-}
-
-export interface RouteInput {
-  prefix: string
-  upstream: string
-  auth: RouteAuth
-  roles: string[]
-  timeout: string | number
-  websocket: boolean
-  rewritePrefix?: string
-  forwardAuthorization: boolean
-  maxConcurrent: number
 }
 
 /**

@@ -1,7 +1,7 @@
 // The gateway's configuration file, described once: the plugin's own sections (store, tokens, cookie, rateLimit,
 // auth, users, notifications, oidc: reused from @authgate/fastify, never restated) and the gateway's own (server, log,
 // routes, headers). `authgate config schema` prints it; authgate.schema.json ships it for editors.
-import { DurationKey, OneOf, Strict, Type, optionalDefaults, pluginSections, HTTP_URL_PATTERN, type Form, type TObject, type TSchema } from '@authgate/fastify'
+import { DurationKey, OneOf, Strict, Type, optionalDefaults, pluginSections, HTTP_URL_PATTERN, type Form, type Static, type TObject, type TSchema } from '@authgate/fastify'
 
 /** The plugin sections a gateway file holds (the plugin's `revocation` is left at its defaults). */
 export const PLUGIN_FILE_SECTIONS = ['store', 'tokens', 'cookie', 'rateLimit', 'auth', 'users', 'notifications', 'oidc'] as const
@@ -18,7 +18,7 @@ export const DEFAULT_MIN_BODY_RATE = 1024
 export const DEFAULT_MIN_BODY_GRACE = '10s'
 export const DEFAULT_REQUEST_TIMEOUT_MS = MINUTE
 
-function serverSection (): TObject {
+function serverSection () {
   return Type.Object({
     host: Type.String({ minLength: 1, default: '127.0.0.1', description: 'Address to listen on.' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: 'Port to listen on.' }),
@@ -46,7 +46,7 @@ function serverSection (): TObject {
   }, { ...Strict, default: {}, description: 'The listening server.' })
 }
 
-function routeItem (): TObject {
+function routeItem () {
   return Type.Object({
     prefix: Type.String({ minLength: 1, description: 'Path prefix, matched on segment boundaries on the normalised path; / catches everything.' }),
     upstream: Type.String({ pattern: HTTP_URL_PATTERN, 'x-expect': 'must be an http:// or https:// URL', description: 'http(s)://host:port[/base] of the upstream service.' }),
@@ -60,8 +60,8 @@ function routeItem (): TObject {
   }, { ...Strict, description: 'One upstream prefix.' })
 }
 
-function headersSection (): TObject {
-  const name = (fallback: string, description: string): TSchema => Type.String({ pattern: HEADER_NAME, default: fallback, description })
+function headersSection () {
+  const name = (fallback: string, description: string) => Type.String({ pattern: HEADER_NAME, default: fallback, description })
   return Type.Object({
     userId: name('x-user-id', 'Header carrying the user id (sub).'),
     roles: name('x-user-roles', 'Header carrying the roles, comma-joined.'),
@@ -73,6 +73,16 @@ function headersSection (): TObject {
     preset: Type.Optional(OneOf(['oauth2-proxy'] as const, '`oauth2-proxy`: the X-Auth-Request-* headers.'))
   }, { ...Strict, default: {}, description: 'Headers forwarded to upstreams and removed from clients.' })
 }
+
+function logSection () {
+  return Type.Object({ level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Log level (pino).', 'info') }, { ...Strict, default: {}, description: 'Logging.' })
+}
+
+// The gateway's own sections as the schema leaves them (defaults filled in): typed from the schema, never restated.
+export type ServerInput = Static<ReturnType<typeof serverSection>>
+export type RouteInput = Static<ReturnType<typeof routeItem>>
+export type HeadersInput = Static<ReturnType<typeof headersSection>>
+export type LogInput = Static<ReturnType<typeof logSection>>
 
 function authSection (plugin: TObject): TObject {
   const picked = Object.fromEntries(AUTH_FILE_KEYS.map((key) => [key, plugin.properties[key] as TSchema]))
@@ -91,7 +101,7 @@ export function gatewaySchema (form: Form = 'json'): TObject {
   const tokens = plugin.tokens as TObject
   return optionalDefaults(Type.Object({
     server: serverSection(),
-    log: Type.Object({ level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Log level (pino).', 'info') }, { ...Strict, default: {}, description: 'Logging.' }),
+    log: logSection(),
     store: Type.Optional(plugin.store),
     // The gateway's tokens are for its upstreams: that is their default audience.
     tokens: Type.Object({ ...tokens.properties, audience: Type.String({ minLength: 1, default: 'upstream', description: (tokens.properties.audience as TSchema).description }) }, { ...Strict, description: tokens.description }),

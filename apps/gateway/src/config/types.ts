@@ -1,19 +1,15 @@
 // The validated, frozen gateway configuration (DESIGN.md "Gateway"). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
 import type { AuthInput, CookieInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
+import type { HeadersInput, LogInput, RouteInput, ServerInput } from './schema.js'
 
-export type RouteAuth = 'none' | 'optional' | 'required'
+export type RouteAuth = RouteInput['auth']
 
 /** Where the gateway's own rules that span keys report a problem: one `path: reason` line of the list parseConfig throws. */
 export type Report = (path: string, reason: string) => void
 
-export interface RouteConfig {
-  /** Path prefix, case-sensitive, matched on segment boundaries on the normalised path; `/` catches everything. */
-  readonly prefix: string
-  /** `http(s)://host:port[/base]` of the upstream service. */
-  readonly upstream: string
-  readonly auth: RouteAuth
-  /** Any-of: the user needs one of these roles (implies a token). Empty: no role needed. */
+/** One `routes` entry as the schema describes it, with `timeout` in milliseconds. */
+export type RouteConfig = Readonly<Omit<RouteInput, 'timeout' | 'roles'> & {
   readonly roles: readonly string[]
   /**
    * Time from the request's arrival at the route's gate (after authentication) to the upstream's response headers,
@@ -22,21 +18,9 @@ export interface RouteConfig {
    * response body chunks. Then 504.
    */
   readonly timeoutMs: number
-  /** Upstream requests of this route in flight at once (its own slots in the upstream pool); as many more may wait. */
-  readonly maxConcurrent: number
-  readonly websocket: boolean
-  /** Path the prefix is replaced with upstream (default: the prefix is kept). */
-  readonly rewritePrefix: string | undefined
-  /** Forward the client's Authorization header upstream (default false: the upstream gets the identity headers). */
-  readonly forwardAuthorization: boolean
-}
+}>
 
-export interface IdentityHeaderNames {
-  readonly userId: string
-  readonly roles: string
-  readonly sessionId: string
-  readonly assertion: string
-}
+export type IdentityHeaderNames = Readonly<Pick<HeadersInput, 'userId' | 'roles' | 'sessionId' | 'assertion'>>
 
 /** One `headers.claims` entry (or one of `headers.preset`): the header set from a verified claim. */
 export interface ClaimHeader {
@@ -84,31 +68,22 @@ export interface GatewayConfig {
   readonly file: string | undefined
   /** One line per deprecated key used (`tokens.keyStore is deprecated: use tokens.keyRing.store`), logged at start. */
   readonly deprecations: readonly string[]
-  readonly server: {
-    readonly host: string
-    readonly port: number
+  /** The schema's `server` with durations in milliseconds and `workers` counted. */
+  readonly server: Readonly<Pick<ServerInput, 'host' | 'port' | 'bodyLimit' | 'maxUrlLength'>> & {
     /** false: forwarding headers come from the socket. true / addresses / hop count: as Fastify's trustProxy. */
     readonly trustProxy: boolean | string | readonly string[] | number
     readonly workers: number
-    readonly bodyLimit: number
-    /** Longest a client may take to send a request head (slowloris): then 408 and the connection is closed. */
     readonly headersTimeoutMs: number
     /**
-     * The origin browsers reach the gateway at. The cookie endpoints' CSRF check compares Origin with it (and
-     * auth.allowedOrigins), never with Host or X-Forwarded-Host. Undefined: the Host header without trustProxy;
-     * with trustProxy, only auth.allowedOrigins.
+     * The cookie endpoints' CSRF check compares Origin with it (and auth.allowedOrigins), never with Host or
+     * X-Forwarded-Host. Undefined: the Host header without trustProxy; with trustProxy, only auth.allowedOrigins.
      */
     readonly publicOrigin: string | undefined
-    /** Longest request target accepted; a longer one is answered 414 before any other work. */
-    readonly maxUrlLength: number
-    /** Longest a client may take to send a whole request, body included, from its arrival: then 408 and closed. */
     readonly requestTimeoutMs: number
-    /** A request body slower than this on average (after the grace period) gets 408 and is closed; 0: off. */
     readonly minBodyRate: { readonly bytesPerSecond: number, readonly graceMs: number }
-    /** A connection on which the client takes no bytes for this long (it stopped reading, or sits idle) is dropped. */
     readonly idleTimeoutMs: number
   }
-  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
+  readonly log: Readonly<LogInput>
   readonly store: PluginSections['store']
   readonly tokens: PluginSections['tokens']
   readonly tokenTimes: TokenTimes
