@@ -2,7 +2,7 @@
 // `${VAR}` expansion, AUTHGATE_* overrides, deprecated names, then the schema (the plugin's sections and the
 // gateway's own, every problem at once), then the gateway's rules that span keys.
 import { isAbsolute, resolve } from 'node:path'
-import { applyKeyRingAliases, copyPlain, createValidator, isPlainObject, optionIssues, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
+import { ConfigValidationError, applyKeyRingAliases, copyPlain, createValidator, isPlainObject, optionIssues, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
 import { AUTH_PREFIX, pluginOptions } from '../plugin-options.js'
 import { expandEnv } from './env.js'
 import { applyEnvOverrides, typeSubstituted } from './env-overrides.js'
@@ -99,8 +99,9 @@ function isUnder (line: string, path: string): boolean {
   return line.startsWith(path) && /^[.:[]/.test(line.slice(path.length))
 }
 
+/** The plugin's one-list form (`where: invalid configuration (N problems):` then a line each), as a ConfigError. */
 function invalid (where: string, problems: readonly string[]): ConfigError {
-  return new ConfigError(`${where}: invalid configuration (${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}):\n${problems.map((line) => `  - ${line}`).join('\n')}`, { issues: problems })
+  return new ConfigError(new ConfigValidationError(where, problems).message, { issues: problems })
 }
 
 type Sections = PluginSections & { server: ServerInput, log: LogInput, routes: RouteInput[], headers: HeadersInput, auth: PluginSections['auth'] & { verifyPath: string | boolean } }

@@ -11,6 +11,10 @@ export const DEFAULT_VERIFY_PATH = '/auth/verify'
 /** Upstream requests one route may have in flight (its own slots in the upstream pool). */
 export const DEFAULT_MAX_CONCURRENT = 64
 const HEADER_NAME = '^[A-Za-z0-9-]{1,64}$'
+/** `/`, or plain path segments without a trailing slash: whatever the normaliser would refuse or rewrite never matches. */
+const PLAIN_PATH = "(?:/|(?:/[A-Za-z0-9._~!$&'()*+,;=:@-]+)+)"
+/** An HTTP token (RFC 9110 §5.6.2), compared lower-cased with `_` read as `-` (untrusted-headers.ts). */
+const HEADER_TOKEN = "[!#$%&'+.^_`|~0-9A-Za-z-]{1,64}"
 const MINUTE = 60_000
 export const MAX_WORKERS = 64
 /** 1 KiB/s after 10 s: a phone on a bad link passes, a body trickled to hold a connection open does not. */
@@ -48,13 +52,14 @@ function serverSection () {
 
 function routeItem () {
   return Type.Object({
-    prefix: Type.String({ minLength: 1, description: 'Path prefix, matched on segment boundaries on the normalised path; / catches everything.' }),
+    // No `.` or `..` segment either: the normaliser resolves them.
+    prefix: Type.String({ pattern: `^(?!.*/\\.\\.?(?:/|$))${PLAIN_PATH}$`, 'x-expect': 'must be a path like /api (plain segments, no trailing slash, no dot segments)', description: 'Path prefix, matched on segment boundaries on the normalised path; / catches everything.' }),
     upstream: Type.String({ pattern: HTTP_URL_PATTERN, 'x-expect': 'must be an http:// or https:// URL', description: 'http(s)://host:port[/base] of the upstream service.' }),
     auth: OneOf(['none', 'optional', 'required'] as const, 'Who may pass: `none` (public), `optional` (identity forwarded when present) or `required`.', 'required'),
     roles: Type.Array(Type.String({ description: 'A role name: checked by the route policy (@authgate/fastify), which names a bad one.' }), { default: [], description: 'Any-of: the user needs one of these roles (a token is then needed even with auth: optional; refused with auth: none).' }),
     timeout: DurationKey({ min: 100, max: 60 * MINUTE }, 'From the request\'s arrival at the route to the upstream\'s response headers (also the longest pause between body chunks): then 504.', '30s'),
     websocket: Type.Boolean({ default: false, description: 'Proxy WebSocket upgrades, with the same policy.' }),
-    rewritePrefix: Type.Optional(Type.String({ minLength: 1, description: 'Path the prefix is replaced with upstream (default: kept).' })),
+    rewritePrefix: Type.Optional(Type.String({ pattern: `^${PLAIN_PATH}$`, 'x-expect': 'must be a path like / or /v1', description: 'Path the prefix is replaced with upstream (default: kept).' })),
     forwardAuthorization: Type.Boolean({ default: false, description: 'Forward the client\'s Authorization header upstream.' }),
     maxConcurrent: Type.Integer({ minimum: 1, maximum: 4096, default: DEFAULT_MAX_CONCURRENT, description: 'Upstream requests of this route in flight at once; as many more may wait.' })
   }, { ...Strict, description: 'One upstream prefix.' })
@@ -67,8 +72,8 @@ function headersSection () {
     roles: name('x-user-roles', 'Header carrying the roles, comma-joined.'),
     sessionId: name('x-session-id', 'Header carrying the session id (sid).'),
     assertion: name('x-authgate-assertion', 'Header carrying the gateway-signed assertion JWT.'),
-    drop: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'More request headers to remove before proxying (names, or families ending in *).' }),
-    pass: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Headers of the default drop-list to let through.' }),
+    drop: Type.Array(Type.String({ pattern: `^${HEADER_TOKEN}\\*?$`, 'x-expect': 'must be a header name, or a name prefix ending in * (x-internal-*)' }), { default: [], description: 'More request headers to remove before proxying (names, or families ending in *).' }),
+    pass: Type.Array(Type.String({ pattern: `^${HEADER_TOKEN}$`, 'x-expect': 'must be a header name' }), { default: [], description: 'Headers of the default drop-list to let through.' }),
     claims: Type.Record(Type.String(), Type.String({ minLength: 1 }), { default: {}, description: 'Header name → claim name: verified claims forwarded as headers.' }),
     preset: Type.Optional(OneOf(['oauth2-proxy'] as const, '`oauth2-proxy`: the X-Auth-Request-* headers.'))
   }, { ...Strict, default: {}, description: 'Headers forwarded to upstreams and removed from clients.' })
