@@ -45,10 +45,12 @@ export interface PluginSections {
   /** `keysDir` is absolute (resolved against the file's directory). */
   readonly tokens: Readonly<TokensInput> & { readonly issuer: string, readonly audience: string, readonly accessTtl: string | number, readonly clockTolerance: string | number, readonly revocationDelay: string | number, readonly reuseGrace: string | number }
   readonly cookie: Readonly<Required<CookieInput>>
+  /** false: no limits at all (benchmarks, or a limiter in front of the gateway). */
   readonly rateLimit: Readonly<RateLimitInput> | false
   readonly auth: Readonly<Pick<Required<AuthInput>, 'registration' | 'defaultRoles' | 'allowedOrigins' | 'reuseDetection'>>
   readonly users: Readonly<UsersInput> & { readonly source: 'builtin' | 'upstream' }
   readonly notifications: Readonly<NotificationsInput>
+  /** Sign-in through OpenID Connect providers; undefined: off. */
   readonly oidc: Readonly<OidcInput> | undefined
 }
 
@@ -63,7 +65,8 @@ export interface TokenTimes {
   readonly keyRefreshMs: number
 }
 
-export interface GatewayConfig {
+/** The plugin's sections (handed to it as they are) and the gateway's own, in the forms its parts use. */
+export interface GatewayConfig extends PluginSections {
   /** The file the configuration came from, for messages; undefined for a programmatic one. */
   readonly file: string | undefined
   /** One line per deprecated key used (`tokens.keyStore is deprecated: use tokens.keyRing.store`), logged at start. */
@@ -84,14 +87,8 @@ export interface GatewayConfig {
     readonly idleTimeoutMs: number
   }
   readonly log: Readonly<LogInput>
-  readonly store: PluginSections['store']
-  readonly tokens: PluginSections['tokens']
   readonly tokenTimes: TokenTimes
-  readonly cookie: PluginSections['cookie']
-  readonly notifications: PluginSections['notifications']
   readonly routes: readonly RouteConfig[]
-  readonly users: PluginSections['users']
-  readonly auth: PluginSections['auth']
   readonly headers: IdentityHeaderNames
   /** `headers.claims` and `headers.preset`: verified claims forwarded as headers (config/claim-headers.ts). */
   readonly claimHeaders: readonly ClaimHeader[]
@@ -102,10 +99,6 @@ export interface GatewayConfig {
   /** POST /auth/register on or off (default off in the gateway: `auth.registration: true` opens it). */
   readonly registration: boolean
   readonly allowedOrigins: readonly string[]
-  /** false: no limits at all (benchmarks, or a limiter in front of the gateway). */
-  readonly rateLimit: PluginSections['rateLimit']
-  /** Sign-in through OpenID Connect providers (the plugin's `oidc` section); undefined: off. */
-  readonly oidc: PluginSections['oidc']
 }
 
 /** A configuration that cannot be used: `message` names the file and the key. */
