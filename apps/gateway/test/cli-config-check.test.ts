@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { literalSecrets } from '../src/config/literal-secrets.js'
+import { literalSecrets } from '../src/cli/literal-secrets.js'
 import { runCli, runMain } from './cli-helpers.js'
 
 // Each spawned `authgate` compiles the sources first (tens of seconds on a busy 2-core machine): tap's 120 s default

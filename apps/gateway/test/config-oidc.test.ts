@@ -3,7 +3,7 @@
 // sign-in itself: test/e2e/oidc-signin.test.ts and catalogue D.60–D.67.
 import t from 'tap'
 import { ConfigError, parseConfig } from '../src/config.js'
-import { literalSecrets } from '../src/config/literal-secrets.js'
+import { literalSecrets } from '../src/cli/literal-secrets.js'
 
 const routes = [{ prefix: '/api', upstream: 'http://127.0.0.1:1' }]
 const tokens = { keysDir: '/nonexistent-keys' }

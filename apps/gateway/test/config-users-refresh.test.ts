@@ -2,7 +2,7 @@
 // URL is given; without one the gateway starts with `none` and warns; contradictions are refused by name.
 import t from 'tap'
 import { parseConfig } from '../src/config.js'
-import { legacyRefreshWarning } from '../src/config/users-refresh.js'
+import { legacyRefreshWarning } from '../src/cli/users-refresh.js'
 
 const base = { tokens: { keysDir: './keys' }, routes: [{ prefix: '/api', upstream: 'http://127.0.0.1:1' }] }
 const legacy = { source: 'upstream', url: 'http://legacy/login', map: { id: 'id' } }

@@ -17,7 +17,7 @@ export { pluginSchema, pluginSections, SECTION_NAMES, type SectionName } from '.
 export { createValidator, describeErrors, dottedPath, ConfigValidationError, type ConfigValidator } from './config/validate.js'
 export { DurationKey, OneOf, Strict, optionalDefaults, type Form, type DurationRange } from './config/kinds.js'
 // TypeBox itself, so a composing schema (the gateway's) is written with the same builder and version.
-export { Type, type TSchema, type TObject } from '@sinclair/typebox'
+export { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox'
 export { applyAliases, applyKeyRingAliases, copyPlain, isPlainObject } from './config/aliases.js'
 export { didYouMean, closest } from './config/suggest.js'
 export { DEFAULT_PREFIX } from './config/section-auth.js'

@@ -3,9 +3,9 @@
 import { DEFAULT_ROLES, checkRoles } from '@authgate/fastify'
 import type { GatewayConfig } from '../config.js'
 import { schemaAt } from '../config/env-overrides.js'
-import { literalSecrets } from '../config/literal-secrets.js'
+import { literalSecrets } from './literal-secrets.js'
 import { gatewaySchema } from '../config/schema.js'
-import { legacyRefreshWarning } from '../config/users-refresh.js'
+import { legacyRefreshWarning } from './users-refresh.js'
 import { trustsProxy } from '../trust-proxy.js'
 
 const HOUR_MS = 3_600_000

@@ -3,6 +3,7 @@
 // `preset: oauth2-proxy` adds the X-Auth-Request-* headers upstreams written against oauth2-proxy read. Every name
 // here is dropped from client requests and upstream responses like the identity headers (headers.ts).
 import { FORWARDING, HOP_BY_HOP, REQUEST_ONLY, headerKey } from '../untrusted-headers.js'
+import type { HeadersInput } from './schema.js'
 import type { ClaimHeader, IdentityHeaderNames, Report } from './types.js'
 
 const HEADER_NAME = /^[a-z0-9-]{1,64}$/
@@ -21,18 +22,6 @@ export const OAUTH2_PROXY_PRESET: readonly ClaimHeader[] = Object.freeze([
 
 /** Claims that are lists (forwarded comma-joined); any other claim is single-valued. */
 const LIST_CLAIMS = new Set(['roles', 'groups', 'scp', 'amr'])
-
-/** `headers` after the schema (names filled in, lists and map present). */
-export interface HeadersInput {
-  userId: string
-  roles: string
-  sessionId: string
-  assertion: string
-  drop: string[]
-  pass: string[]
-  claims: Record<string, string>
-  preset?: 'oauth2-proxy'
-}
 
 /** Why `claim` cannot be forwarded as the header `name`, or undefined. */
 function claimHeaderProblem (name: string, claim: string, identity: ReadonlySet<string>, taken: readonly ClaimHeader[]): string | undefined {

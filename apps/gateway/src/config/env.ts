@@ -3,7 +3,7 @@
 // it: an empty string where a database URL was meant would fail far from its cause.
 
 const REFERENCE = /\$\{([^}]*)\}/g
-/** A well-formed `${NAME}` reference (literal-secrets.ts: a `${NAME:-default}` default is written in the file). */
+/** A well-formed `${NAME}` reference (cli/literal-secrets.ts: a `${NAME:-default}` default is written in the file). */
 export const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
 const INNER = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s
 

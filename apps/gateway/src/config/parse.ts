@@ -2,16 +2,16 @@
 // `${VAR}` expansion, AUTHGATE_* overrides, deprecated names, then the schema (the plugin's sections and the
 // gateway's own, every problem at once), then the gateway's rules that span keys.
 import { isAbsolute, resolve } from 'node:path'
-import { applyKeyRingAliases, copyPlain, createValidator, isPlainObject, optionIssues, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
+import { ConfigValidationError, applyKeyRingAliases, copyPlain, createValidator, isPlainObject, optionIssues, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
 import { AUTH_PREFIX, pluginOptions } from '../plugin-options.js'
 import { expandEnv } from './env.js'
 import { applyEnvOverrides, typeSubstituted } from './env-overrides.js'
 import { readHeaderLists } from './header-lists.js'
-import { readClaimHeaders, type HeadersInput } from './claim-headers.js'
+import { readClaimHeaders } from './claim-headers.js'
 import { readVerifyPath } from './verify-path.js'
-import { readRoutes, type RouteInput } from './routes.js'
-import { gatewaySchema } from './schema.js'
-import { readServer, type ServerInput } from './server.js'
+import { readRoutes } from './routes.js'
+import { gatewaySchema, type HeadersInput, type LogInput, type RouteInput, type ServerInput } from './schema.js'
+import { readServer } from './server.js'
 import { ConfigError, type GatewayConfig, type IdentityHeaderNames, type PluginSections, type Report, type TokenTimes } from './types.js'
 
 export { AUTH_PREFIX }
@@ -99,11 +99,12 @@ function isUnder (line: string, path: string): boolean {
   return line.startsWith(path) && /^[.:[]/.test(line.slice(path.length))
 }
 
+/** The plugin's one-list form (`where: invalid configuration (N problems):` then a line each), as a ConfigError. */
 function invalid (where: string, problems: readonly string[]): ConfigError {
-  return new ConfigError(`${where}: invalid configuration (${problems.length} ${problems.length === 1 ? 'problem' : 'problems'}):\n${problems.map((line) => `  - ${line}`).join('\n')}`, { issues: problems })
+  return new ConfigError(new ConfigValidationError(where, problems).message, { issues: problems })
 }
 
-type Sections = PluginSections & { server: ServerInput, log: GatewayConfig['log'], routes: RouteInput[], headers: HeadersInput, auth: PluginSections['auth'] & { verifyPath: string | boolean } }
+type Sections = PluginSections & { server: ServerInput, log: LogInput, routes: RouteInput[], headers: HeadersInput, auth: PluginSections['auth'] & { verifyPath: string | boolean } }
 
 /** Validates `raw` into a frozen GatewayConfig; throws ConfigError listing every problem, naming the file and keys. */
 export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayConfig {

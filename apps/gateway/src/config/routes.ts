@@ -1,27 +1,14 @@
-// `routes:` of the gateway configuration, after the schema: the rules that span keys (reserved prefixes, duplicates)
-// and milliseconds. `auth` and `roles` are checked by the plugin's route policy module (the rules it enforces).
+// `routes:` of the gateway configuration, after the schema (which checks each path's form): the rules that span keys
+// (reserved prefixes, duplicates) and milliseconds. `auth` and `roles` are checked by the plugin's route policy module (the rules it enforces).
 import { compileRoutePolicy, isForwardableRole, parseDuration, type RoutePolicyInput } from '@authgate/fastify'
+import type { RouteInput } from './schema.js'
 import type { Report, RouteAuth, RouteConfig } from './types.js'
 
-// A prefix is plain path segments: whatever the normaliser would refuse or rewrite can never match, so refuse it here.
-const PREFIX = /^\/(?:[A-Za-z0-9._~!$&'()*+,;=:@-]+(?:\/[A-Za-z0-9._~!$&'()*+,;=:@-]+)*)?$/
 /** Paths the gateway answers itself. The auth prefix is checked separately. */
 export const RESERVED_PREFIXES = ['/healthz', '/readyz', '/metrics', '/_authgate', '/.well-known']
 
 function overlaps (prefix: string, reserved: string): boolean {
   return prefix === reserved || prefix.startsWith(`${reserved}/`)
-}
-
-export interface RouteInput {
-  prefix: string
-  upstream: string
-  auth: RouteAuth
-  roles: string[]
-  timeout: string | number
-  websocket: boolean
-  rewritePrefix?: string
-  forwardAuthorization: boolean
-  maxConcurrent: number
 }
 
 /**
@@ -57,16 +44,12 @@ function upstreamOf (text: string, path: string, report: Report): string {
 }
 
 function readRoute (route: RouteInput, given: unknown, path: string, authPrefix: string, report: Report): RouteConfig {
-  const { prefix, rewritePrefix } = route
-  if (!PREFIX.test(prefix) || prefix.split('/').some((segment) => segment === '.' || segment === '..')) {
-    report(`${path}.prefix`, 'must be a path like /api (plain segments, no trailing slash, no dot segments)')
-  }
+  const { prefix } = route
   const reserved = [...RESERVED_PREFIXES, authPrefix].find((name) => overlaps(prefix, name))
   if (reserved !== undefined) report(`${path}.prefix`, `must not be ${reserved} or under it: the gateway answers there itself`)
   const { auth, roles } = readPolicy(given, path, report)
   // The gateway's own limit on top of the policy's: a role a forwarded roles header cannot carry is never in a token it admits.
   roles.forEach((role, index) => { if (!isForwardableRole(role)) report(`${path}.roles[${index}]`, 'must be a role name headers can carry (printable ASCII, no commas or spaces, at most 128 characters)') })
-  if (rewritePrefix !== undefined && !(rewritePrefix === '/' || PREFIX.test(rewritePrefix))) report(`${path}.rewritePrefix`, 'must be a path like / or /v1')
   return Object.freeze({
     prefix,
     upstream: upstreamOf(route.upstream, `${path}.upstream`, report),
@@ -74,7 +57,7 @@ function readRoute (route: RouteInput, given: unknown, path: string, authPrefix:
     roles: Object.freeze([...roles]),
     timeoutMs: parseDuration(route.timeout, `${path}.timeout`),
     websocket: route.websocket,
-    rewritePrefix,
+    rewritePrefix: route.rewritePrefix,
     forwardAuthorization: route.forwardAuthorization,
     maxConcurrent: route.maxConcurrent
   })

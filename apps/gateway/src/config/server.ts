@@ -2,22 +2,8 @@
 // form, a worker count).
 import { availableParallelism } from 'node:os'
 import { normaliseOrigin, parseDuration } from '@authgate/fastify'
-import { DEFAULT_MIN_BODY_GRACE, DEFAULT_REQUEST_TIMEOUT_MS, MAX_WORKERS } from './schema.js'
+import { DEFAULT_MIN_BODY_GRACE, DEFAULT_REQUEST_TIMEOUT_MS, MAX_WORKERS, type ServerInput } from './schema.js'
 import type { GatewayConfig, Report } from './types.js'
-
-export interface ServerInput {
-  host: string
-  port: number
-  trustProxy: boolean | number | string | string[]
-  workers: number | string
-  bodyLimit: number
-  headersTimeout: string | number
-  publicOrigin?: string
-  maxUrlLength: number
-  requestTimeout?: string | number
-  minBodyRate: number | { bytesPerSecond: number, grace: string | number }
-  idleTimeout: string | number
-}
 
 function trustProxyOf (trust: ServerInput['trustProxy']): GatewayConfig['server']['trustProxy'] {
   if (Array.isArray(trust)) return Object.freeze([...trust])

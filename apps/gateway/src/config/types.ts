@@ -1,19 +1,15 @@
 // The validated, frozen gateway configuration (DESIGN.md "Gateway"). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
 import type { AuthInput, CookieInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
+import type { HeadersInput, LogInput, RouteInput, ServerInput } from './schema.js'
 
-export type RouteAuth = 'none' | 'optional' | 'required'
+export type RouteAuth = RouteInput['auth']
 
 /** Where the gateway's own rules that span keys report a problem: one `path: reason` line of the list parseConfig throws. */
 export type Report = (path: string, reason: string) => void
 
-export interface RouteConfig {
-  /** Path prefix, case-sensitive, matched on segment boundaries on the normalised path; `/` catches everything. */
-  readonly prefix: string
-  /** `http(s)://host:port[/base]` of the upstream service. */
-  readonly upstream: string
-  readonly auth: RouteAuth
-  /** Any-of: the user needs one of these roles (implies a token). Empty: no role needed. */
+/** One `routes` entry as the schema describes it, with `timeout` in milliseconds. */
+export type RouteConfig = Readonly<Omit<RouteInput, 'timeout' | 'roles'> & {
   readonly roles: readonly string[]
   /**
    * Time from the request's arrival at the route's gate (after authentication) to the upstream's response headers,
@@ -22,21 +18,9 @@ export interface RouteConfig {
    * response body chunks. Then 504.
    */
   readonly timeoutMs: number
-  /** Upstream requests of this route in flight at once (its own slots in the upstream pool); as many more may wait. */
-  readonly maxConcurrent: number
-  readonly websocket: boolean
-  /** Path the prefix is replaced with upstream (default: the prefix is kept). */
-  readonly rewritePrefix: string | undefined
-  /** Forward the client's Authorization header upstream (default false: the upstream gets the identity headers). */
-  readonly forwardAuthorization: boolean
-}
+}>
 
-export interface IdentityHeaderNames {
-  readonly userId: string
-  readonly roles: string
-  readonly sessionId: string
-  readonly assertion: string
-}
+export type IdentityHeaderNames = Readonly<Pick<HeadersInput, 'userId' | 'roles' | 'sessionId' | 'assertion'>>
 
 /** One `headers.claims` entry (or one of `headers.preset`): the header set from a verified claim. */
 export interface ClaimHeader {
@@ -61,10 +45,12 @@ export interface PluginSections {
   /** `keysDir` is absolute (resolved against the file's directory). */
   readonly tokens: Readonly<TokensInput> & { readonly issuer: string, readonly audience: string, readonly accessTtl: string | number, readonly clockTolerance: string | number, readonly revocationDelay: string | number, readonly reuseGrace: string | number }
   readonly cookie: Readonly<Required<CookieInput>>
+  /** false: no limits at all (benchmarks, or a limiter in front of the gateway). */
   readonly rateLimit: Readonly<RateLimitInput> | false
   readonly auth: Readonly<Pick<Required<AuthInput>, 'registration' | 'defaultRoles' | 'allowedOrigins' | 'reuseDetection'>>
   readonly users: Readonly<UsersInput> & { readonly source: 'builtin' | 'upstream' }
   readonly notifications: Readonly<NotificationsInput>
+  /** Sign-in through OpenID Connect providers; undefined: off. */
   readonly oidc: Readonly<OidcInput> | undefined
 }
 
@@ -79,44 +65,30 @@ export interface TokenTimes {
   readonly keyRefreshMs: number
 }
 
-export interface GatewayConfig {
+/** The plugin's sections (handed to it as they are) and the gateway's own, in the forms its parts use. */
+export interface GatewayConfig extends PluginSections {
   /** The file the configuration came from, for messages; undefined for a programmatic one. */
   readonly file: string | undefined
   /** One line per deprecated key used (`tokens.keyStore is deprecated: use tokens.keyRing.store`), logged at start. */
   readonly deprecations: readonly string[]
-  readonly server: {
-    readonly host: string
-    readonly port: number
+  /** The schema's `server` with durations in milliseconds and `workers` counted. */
+  readonly server: Readonly<Pick<ServerInput, 'host' | 'port' | 'bodyLimit' | 'maxUrlLength'>> & {
     /** false: forwarding headers come from the socket. true / addresses / hop count: as Fastify's trustProxy. */
     readonly trustProxy: boolean | string | readonly string[] | number
     readonly workers: number
-    readonly bodyLimit: number
-    /** Longest a client may take to send a request head (slowloris): then 408 and the connection is closed. */
     readonly headersTimeoutMs: number
     /**
-     * The origin browsers reach the gateway at. The cookie endpoints' CSRF check compares Origin with it (and
-     * auth.allowedOrigins), never with Host or X-Forwarded-Host. Undefined: the Host header without trustProxy;
-     * with trustProxy, only auth.allowedOrigins.
+     * The cookie endpoints' CSRF check compares Origin with it (and auth.allowedOrigins), never with Host or
+     * X-Forwarded-Host. Undefined: the Host header without trustProxy; with trustProxy, only auth.allowedOrigins.
      */
     readonly publicOrigin: string | undefined
-    /** Longest request target accepted; a longer one is answered 414 before any other work. */
-    readonly maxUrlLength: number
-    /** Longest a client may take to send a whole request, body included, from its arrival: then 408 and closed. */
     readonly requestTimeoutMs: number
-    /** A request body slower than this on average (after the grace period) gets 408 and is closed; 0: off. */
     readonly minBodyRate: { readonly bytesPerSecond: number, readonly graceMs: number }
-    /** A connection on which the client takes no bytes for this long (it stopped reading, or sits idle) is dropped. */
     readonly idleTimeoutMs: number
   }
-  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
-  readonly store: PluginSections['store']
-  readonly tokens: PluginSections['tokens']
+  readonly log: Readonly<LogInput>
   readonly tokenTimes: TokenTimes
-  readonly cookie: PluginSections['cookie']
-  readonly notifications: PluginSections['notifications']
   readonly routes: readonly RouteConfig[]
-  readonly users: PluginSections['users']
-  readonly auth: PluginSections['auth']
   readonly headers: IdentityHeaderNames
   /** `headers.claims` and `headers.preset`: verified claims forwarded as headers (config/claim-headers.ts). */
   readonly claimHeaders: readonly ClaimHeader[]
@@ -127,10 +99,6 @@ export interface GatewayConfig {
   /** POST /auth/register on or off (default off in the gateway: `auth.registration: true` opens it). */
   readonly registration: boolean
   readonly allowedOrigins: readonly string[]
-  /** false: no limits at all (benchmarks, or a limiter in front of the gateway). */
-  readonly rateLimit: PluginSections['rateLimit']
-  /** Sign-in through OpenID Connect providers (the plugin's `oidc` section); undefined: off. */
-  readonly oidc: PluginSections['oidc']
 }
 
 /** A configuration that cannot be used: `message` names the file and the key. */

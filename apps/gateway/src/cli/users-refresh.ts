@@ -1,6 +1,6 @@
 // The start-up warning for a legacy user source whose sessions keep the login's roles (users.refresh: none, the
 // default without users.lookupUrl).
-import type { GatewayConfig } from './types.js'
+import type { GatewayConfig } from '../config.js'
 
 export function legacyRefreshWarning (users: GatewayConfig['users']): string | undefined {
   if (users.source !== 'upstream' || (users.refresh ?? (users.lookupUrl === undefined ? 'none' : 'recheck')) !== 'none') return undefined
