@@ -17,7 +17,8 @@ export interface Authenticator {
    * Synchronous and never throws. `rawHeaders` (Node's `req.rawHeaders`), when given, lets it refuse a request
    * with several Authorization lines, which Node folds into the first one. Failures: 401 AUTH_TOKEN_MISSING (no
    * bearer credentials), AUTH_TOKEN_INVALID, AUTH_TOKEN_EXPIRED, AUTH_SESSION_REVOKED; 503 AUTH_KEYS_UNAVAILABLE, or
-   * AUTH_STORE_UNAVAILABLE when the revocation list is stale past its fail-closed budget.
+   * AUTH_STORE_UNAVAILABLE when the revocation list is stale past its fail-closed budget, or (for tokens with a
+   * session) has not finished its first read yet.
    */
   authenticate: (headers: AuthHeaders, rawHeaders?: readonly string[]) => AuthOutcome
 }
@@ -93,6 +94,8 @@ export function createAuthenticator (options: AuthenticatorOptions): Authenticat
       // Fail closed: a list that cannot reach its source might be missing the revocation of this very session.
       if (revocations.stale === true) return { ok: false, error: new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5 }) }
       if (revocations.isRevoked(outcome.claims.sid)) return { ok: false, error: new AuthError('AUTH_SESSION_REVOKED') }
+      // A starting instance whose first poll is still reading: the session may have been revoked before it started.
+      if (outcome.claims.sid !== '' && revocations.sessionsPending === true) return { ok: false, error: new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 1 }) }
       // A token without a session while the older subject revocations are still being read back: it might be one.
       if (outcome.claims.sid === '' && revocations.subjectsPending === true) return { ok: false, error: new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5 }) }
       // External tokens have no session: their user's logout-all revokes them by (iss, sub) and iat.

@@ -129,7 +129,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     revocations.start()
     ring?.start()
     // A restarted instance must not serve sessions revoked before it started: wait for the first poll (start() has
-    // begun it; poll() joins it), but only briefly, so a database down at boot still lets the process start.
+    // begun it; poll() joins it), but only briefly, so a database down at boot still lets the process start. A poll
+    // still reading after that makes tokens with a session answer 503 until it ends (sessionsPending).
     await Promise.all([
       Promise.race([revocations.poll(), delay(FIRST_REVOCATION_POLL_WAIT_MS, undefined, { ref: false })]),
       // Likewise the key ring's first read: until then tokens answer 503 (an outage, never a logout).

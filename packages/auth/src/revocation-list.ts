@@ -84,6 +84,7 @@ export interface PollingRevocationList extends RevocationList {
   addSubject: NonNullable<RevocationList['addSubject']>
   onSubjectRevoked: NonNullable<RevocationList['onSubjectRevoked']>
   readonly subjectsPending: boolean
+  readonly sessionsPending: boolean
 }
 
 /** Above this many subject entries the list warns once: far beyond any real logout-all rate of external users. */
@@ -107,6 +108,8 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   const entries = new Map<string, number>()
   let newestSeen: number | undefined
   let lastSyncAt: number | undefined
+  // The first poll failed: the store is not answering, so the list serves as during any outage (sessionsPending).
+  let firstPollFailed = false
   let startedAt: number | undefined
   let timer: NodeJS.Timeout | undefined
   let running = false
@@ -279,6 +282,7 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       lastGoodPollStartedAt = pollStartedAt
       if (feedOpenedAt !== undefined && pollStartedAt >= feedOpenedAt) feedCovered = true
     } catch (error) {
+      if (lastSyncAt === undefined) firstPollFailed = true
       logger?.warn({ event: 'revocation_poll_failed', err: error }, 'revocation list: polling the session store failed; retrying')
       prune()
       return
@@ -378,6 +382,7 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       // Until the first poll has run (it starts the backfill) or while the backfill is unfinished.
       return running && subjectRetentionMs > retentionMs && (lastSyncAt === undefined || backfill !== undefined)
     },
+    get sessionsPending () { return running && lastSyncAt === undefined && !firstPollFailed },
     get transport () { return feedLive() ? 'change-stream' : 'polling' },
     get stale () {
       if (failClosedAfterMs === undefined || !running) return false

@@ -115,6 +115,12 @@ export interface RevocationList {
    * or one back from an outage longer than that window): tokens without a session then answer 503, never pass.
    */
   readonly subjectsPending?: boolean
+  /**
+   * True from start() until the first poll has ended: the list does not yet hold the sessions revoked before this
+   * instance started (a restart, a deploy, a new replica), so tokens with a session answer 503 rather than pass. A
+   * first poll that failed ends it too: that is an outage like any other (see failClosedAfter), not a pending read.
+   */
+  readonly sessionsPending?: boolean
   start (): void
   stop (): void
   readonly size: number
