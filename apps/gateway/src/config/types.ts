@@ -10,6 +10,7 @@ export type Report = (path: string, reason: string) => void
 
 /** One `routes` entry as the schema describes it, with `timeout` in milliseconds. */
 export type RouteConfig = Readonly<Omit<RouteInput, 'timeout' | 'roles'> & {
+  /** Any-of: the user needs one of these roles (implies a token). Empty: no role needed. */
   readonly roles: readonly string[]
   /**
    * Time from the request's arrival at the route's gate (after authentication) to the upstream's response headers,
@@ -76,14 +77,18 @@ export interface GatewayConfig extends PluginSections {
     /** false: forwarding headers come from the socket. true / addresses / hop count: as Fastify's trustProxy. */
     readonly trustProxy: boolean | string | readonly string[] | number
     readonly workers: number
+    /** Longest a client may take to send a request head (slowloris): then 408 and the connection is closed. */
     readonly headersTimeoutMs: number
     /**
-     * The cookie endpoints' CSRF check compares Origin with it (and auth.allowedOrigins), never with Host or
+     * The origin browsers reach the gateway at. The cookie endpoints' CSRF check compares Origin with it (and auth.allowedOrigins), never with Host or
      * X-Forwarded-Host. Undefined: the Host header without trustProxy; with trustProxy, only auth.allowedOrigins.
      */
     readonly publicOrigin: string | undefined
+    /** Longest a client may take to send a whole request, body included, from its arrival: then 408 and closed. */
     readonly requestTimeoutMs: number
+    /** A request body slower than this on average (after the grace period) gets 408 and is closed; 0: off. */
     readonly minBodyRate: { readonly bytesPerSecond: number, readonly graceMs: number }
+    /** A connection on which the client takes no bytes for this long (it stopped reading, or sits idle) is dropped. */
     readonly idleTimeoutMs: number
   }
   readonly log: Readonly<LogInput>
