@@ -9,9 +9,11 @@ export type RouteAuth = RouteInput['auth']
 export type Report = (path: string, reason: string) => void
 
 /** One `routes` entry as the schema describes it, with `timeout` in milliseconds. */
-export type RouteConfig = Readonly<Omit<RouteInput, 'timeout' | 'roles'> & {
+export type RouteConfig = Readonly<Omit<RouteInput, 'timeout' | 'roles' | 'rewritePrefix'> & {
   /** Any-of: the user needs one of these roles (implies a token). Empty: no role needed. */
   readonly roles: readonly string[]
+  /** Path the prefix is replaced with upstream; undefined: the prefix is kept. A required key, so no reader forgets it. */
+  readonly rewritePrefix: string | undefined
   /**
    * Time from the request's arrival at the route's gate (after authentication) to the upstream's response headers,
    * the wait for a slot included; the client's upload of a request body is not counted (undici restarts its headers
