@@ -14,7 +14,7 @@ export { normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from '
 // The configuration schema, for the gateway (which composes its file schema from these sections) and for tools.
 export { parseDuration, durationMs, formatMs, DURATION_EXPECTED } from './config/duration.js'
 export { pluginSchema, pluginSections, SECTION_NAMES, type SectionName } from './config/schema.js'
-export { createValidator, describeErrors, dottedPath, ConfigValidationError, type ConfigValidator } from './config/validate.js'
+export { createValidator, describeErrors, dottedPath, formatIssues, ConfigValidationError, type ConfigValidator } from './config/validate.js'
 export { DurationKey, OneOf, Strict, optionalDefaults, type Form, type DurationRange } from './config/kinds.js'
 // TypeBox itself, so a composing schema (the gateway's) is written with the same builder and version.
 export { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox'

@@ -2,7 +2,7 @@
 // `${VAR}` expansion, AUTHGATE_* overrides, deprecated names, then the schema (the plugin's sections and the
 // gateway's own, every problem at once), then the gateway's rules that span keys.
 import { isAbsolute, resolve } from 'node:path'
-import { ConfigValidationError, applyKeyRingAliases, copyPlain, createValidator, isPlainObject, optionIssues, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
+import { applyKeyRingAliases, copyPlain, createValidator, formatIssues, isPlainObject, optionIssues, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
 import { AUTH_PREFIX, pluginOptions } from '../plugin-options.js'
 import { expandEnv } from './env.js'
 import { applyEnvOverrides, typeSubstituted } from './env-overrides.js'
@@ -101,7 +101,7 @@ function isUnder (line: string, path: string): boolean {
 
 /** The plugin's one-list form (`where: invalid configuration (N problems):` then a line each), as a ConfigError. */
 function invalid (where: string, problems: readonly string[]): ConfigError {
-  return new ConfigError(new ConfigValidationError(where, problems).message, { issues: problems })
+  return new ConfigError(formatIssues(where, problems), { issues: problems })
 }
 
 type Sections = PluginSections & { server: ServerInput, log: LogInput, routes: RouteInput[], headers: HeadersInput, auth: PluginSections['auth'] & { verifyPath: string | boolean } }

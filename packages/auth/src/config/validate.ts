@@ -7,12 +7,20 @@ import { DURATION_EXPECTED, durationMs, formatMs } from './duration.js'
 import type { DurationRange } from './kinds.js'
 import { didYouMean } from './suggest.js'
 
+/**
+ * The one-list form of a configuration's problems: `where: invalid configuration (N problems):`, then `  - path: reason`
+ * a line each. Shared with the gateway's own ConfigError, so both read alike.
+ */
+export function formatIssues (where: string, issues: readonly string[]): string {
+  return `${where}: invalid configuration (${issues.length} ${issues.length === 1 ? 'problem' : 'problems'}):\n${issues.map((issue) => `  - ${issue}`).join('\n')}`
+}
+
 /** A configuration that cannot be used: `issues` lists every problem, `message` all of them, one per line. */
 export class ConfigValidationError extends Error {
   readonly code = 'AUTHGATE_CONFIG_INVALID'
   readonly issues: readonly string[]
   constructor (where: string, issues: readonly string[]) {
-    super(`${where}: invalid configuration (${issues.length} ${issues.length === 1 ? 'problem' : 'problems'}):\n${issues.map((issue) => `  - ${issue}`).join('\n')}`)
+    super(formatIssues(where, issues))
     this.name = 'ConfigValidationError'
     this.issues = issues
   }
