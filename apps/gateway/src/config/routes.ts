@@ -1,7 +1,8 @@
-// `routes:` of the gateway configuration, after the schema (which checks each path's form): the rules that span keys
-// (reserved prefixes, duplicates) and milliseconds. `auth` and `roles` are checked by the plugin's route policy module (the rules it enforces).
+// `routes:` of the gateway configuration, after the schema (which checks each path's form): dot segments, the rules
+// that span keys (reserved prefixes, duplicates) and milliseconds. `auth` and `roles` are checked by the plugin's route policy module (the rules it enforces).
 import { compileRoutePolicy, isForwardableRole, parseDuration, type RoutePolicyInput } from '@authgate/fastify'
-import type { RouteInput } from './schema.js'
+import { hasDotSegment } from './dot-segments.js'
+import { PREFIX_EXPECTED, type RouteInput } from './schema.js'
 import type { Report, RouteAuth, RouteConfig } from './types.js'
 
 /** Paths the gateway answers itself. The auth prefix is checked separately. */
@@ -45,6 +46,8 @@ function upstreamOf (text: string, path: string, report: Report): string {
 
 function readRoute (route: RouteInput, given: unknown, path: string, authPrefix: string, report: Report): RouteConfig {
   const { prefix } = route
+  // The schema's pattern takes any plain segment; this is the one check for `.` and `..` (dot-segments.ts says why).
+  if (hasDotSegment(prefix)) report(`${path}.prefix`, PREFIX_EXPECTED)
   const reserved = [...RESERVED_PREFIXES, authPrefix].find((name) => overlaps(prefix, name))
   if (reserved !== undefined) report(`${path}.prefix`, `must not be ${reserved} or under it: the gateway answers there itself`)
   const { auth, roles } = readPolicy(given, path, report)

@@ -1,5 +1,6 @@
 // `auth.verifyPath`: where the forward-auth endpoint answers (forward-auth.ts). It stays under the auth prefix, where
 // no configured route can be (config/routes.ts), so it never shadows an upstream path; `false` turns it off.
+import { hasDotSegment } from './dot-segments.js'
 import { DEFAULT_VERIFY_PATH } from './schema.js'
 import type { Report } from './types.js'
 
@@ -13,7 +14,7 @@ export function readVerifyPath (value: string | boolean, authPrefix: string, rep
   if (value === false || value === 'false') return false
   const path = value === true ? DEFAULT_VERIFY_PATH : value
   const rest = path.startsWith(`${authPrefix}/`) ? path.slice(authPrefix.length + 1) : ''
-  if (!PATH.test(path) || rest === '' || path.split('/').some((segment) => segment === '.' || segment === '..')) {
+  if (!PATH.test(path) || rest === '' || hasDotSegment(path)) {
     report('auth.verifyPath', `must be a plain path under ${authPrefix}/ (like ${DEFAULT_VERIFY_PATH}), or false`)
   } else if (PLUGIN_PATHS.includes(rest.split('/')[0] as string)) {
     report('auth.verifyPath', `${path} is an authgate endpoint already`)
