@@ -1,5 +1,5 @@
 // The configuration: DESIGN.md's YAML verbatim, ${VAR} references, unknown keys refused, errors naming file and key.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -101,6 +101,39 @@ t.test('values are checked and named', async (t) => {
   ]
   for (const [input, pattern] of cases) t.match(errorOf(() => parseConfig(input, { file: 'my.yaml' })), pattern, String(pattern))
   t.match(errorOf(() => parseConfig({ ...minimal, bogus: 1 }, { file: 'my.yaml' })), /^my\.yaml: /, 'messages start with the file')
+})
+
+/** The one problem `input` has, as the one list reads it (`  - path: reason`). */
+function onlyIssue (t: Test, input: Record<string, unknown>, line: string, name: string): void {
+  try {
+    parseConfig(input, { file: 'my.yaml' })
+    t.fail(`${name}: accepted`)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    t.same(error.issues, [line], name)
+    t.ok(error.message.startsWith('my.yaml: invalid configuration (1 problem):\n') && error.message.includes(`\n  - ${line}`), `${name}: in the one list`)
+  }
+}
+
+t.test('routes[].prefix and rewritePrefix: plain paths only (the schema\'s pattern, dot segments in code)', async (t) => {
+  const prefixExpected = 'routes[0].prefix: must be a path like /api (plain segments, no trailing slash, no dot segments)'
+  const refused: Array<[string, Record<string, unknown>, string]> = [
+    ['prefix /.', { prefix: '/.' }, prefixExpected],
+    ['prefix /a/.', { prefix: '/a/.' }, prefixExpected],
+    ['prefix /..', { prefix: '/..' }, prefixExpected],
+    ['prefix /a/..', { prefix: '/a/..' }, prefixExpected],
+    ['prefix empty', { prefix: '' }, prefixExpected],
+    ['prefix a number', { prefix: 7 }, prefixExpected],
+    // Encoded dots are no way round it: % is outside the plain segment characters.
+    ['prefix /%2e%2e', { prefix: '/%2e%2e' }, prefixExpected],
+    ['rewritePrefix empty', { prefix: '/a', rewritePrefix: '' }, 'routes[0].rewritePrefix: must be a path like / or /v1'],
+    ['rewritePrefix trailing slash', { prefix: '/a', rewritePrefix: '/x/' }, 'routes[0].rewritePrefix: must be a path like / or /v1']
+  ]
+  for (const [name, route, line] of refused) onlyIssue(t, { ...minimal, routes: [{ upstream: 'http://h', ...route }] }, line, name)
+  for (const prefix of ['/...', '/.hidden', '/a/.b/..c']) {
+    t.equal(parseConfig({ ...minimal, routes: [{ prefix, upstream: 'http://h' }] }).routes[0]?.prefix, prefix, `${prefix}: a segment of dots that is not . or .. is plain`)
+  }
+  t.equal(parseConfig({ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h' }] }).routes[0]?.rewritePrefix, undefined, 'rewritePrefix absent: undefined')
 })
 
 t.test('server.workers: auto is one worker per core; other words are refused', async (t) => {

@@ -94,6 +94,27 @@ t.test('headers.pass cannot let through identity, forwarding or hop-by-hop heade
   t.same(parseConfig({ ...base, headers: { drop: ['X_A', 'x-b-*'] } }).headerLists, { drop: ['x-a', 'x-b-*'], pass: [] })
 })
 
+t.test('headers.drop / headers.pass entries: the schema\'s patterns, each problem named in the one list', async (t) => {
+  const base = { tokens: { keys: [], issuer: 'i', audience: 'a' }, routes: [{ prefix: '/x', upstream: 'http://127.0.0.1:1', auth: 'none' }] }
+  const dropExpected = 'headers.drop[0]: must be a header name, or a name prefix ending in * (x-internal-*)'
+  const refused: Array<[string, Record<string, unknown>, string]> = [
+    ['drop an empty name', { drop: [''] }, dropExpected],
+    // The Kelvin sign lower-cases to k: were it let in, `\u212A-x` would read as the k-x family's name.
+    ['drop a Kelvin sign', { drop: ['\u212A-x'] }, dropExpected],
+    ['pass a number', { pass: [1] }, 'headers.pass[0]: must be a header name']
+  ]
+  for (const [name, headers, line] of refused) {
+    try {
+      parseConfig({ ...base, headers }, { file: 'my.yaml' })
+      t.fail(`${name}: accepted`)
+    } catch (error) {
+      t.same((error as { issues?: unknown }).issues, [line], name)
+      t.match((error as Error).message, `my.yaml: invalid configuration (1 problem):\n  - ${line}`, `${name}: in the one list`)
+    }
+  }
+  t.same(parseConfig({ ...base, headers: { drop: ['X_Foo-*'] } }).headerLists.drop, ['x-foo-*'], 'a family in any spelling is accepted, folded')
+})
+
 t.test('the WebSocket handshake gets the same treatment', async (t) => {
   const upstream = await startUpstream(t)
   const upgrades: Array<Record<string, unknown>> = []
