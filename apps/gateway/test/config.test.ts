@@ -136,11 +136,20 @@ t.test('routes[].prefix and rewritePrefix: plain paths only (the schema\'s patte
   t.equal(parseConfig({ ...minimal, routes: [{ prefix: '/a', upstream: 'http://h' }] }).routes[0]?.rewritePrefix, undefined, 'rewritePrefix absent: undefined')
 })
 
+t.test('auth.verifyPath: dot segments refused by the same rule as route prefixes', async (t) => {
+  const line = 'auth.verifyPath: must be a plain path under /auth/ (like /auth/verify), or false'
+  for (const verifyPath of ['/auth/..', '/auth/.', '/auth/./verify', '/auth/a/..']) onlyIssue(t, { ...minimal, auth: { verifyPath } }, line, verifyPath)
+  for (const verifyPath of ['/auth/...', '/auth/.check']) t.equal(parseConfig({ ...minimal, auth: { verifyPath } }).verifyPath, verifyPath, verifyPath)
+})
+
 t.test('server.workers: auto is one worker per core; other words are refused', async (t) => {
   const { availableParallelism } = await import('node:os')
   t.equal(parseConfig({ ...minimal, server: { workers: 'auto' } }).server.workers, availableParallelism())
   t.equal(parseConfig({ ...minimal, server: { workers: 3 } }).server.workers, 3)
   t.throws(() => parseConfig({ ...minimal, server: { workers: 'all' } }), /server\.workers/)
+  // ${VAR} text reaches the string branch (the schema takes any string there): a count is read, a word refused.
+  t.equal(parseConfig({ ...minimal, server: { workers: '${W}' } }, { env: { W: '8' } }).server.workers, 8)
+  onlyIssue(t, { ...minimal, server: { workers: 'many' } }, 'server.workers: must be a whole number from 1 to 64, or auto', 'workers: many')
 })
 
 t.test('defaults', async (t) => {
