@@ -104,9 +104,9 @@ t.test('values are checked and named', async (t) => {
 })
 
 /** The one problem `input` has, as the one list reads it (`  - path: reason`). */
-function onlyIssue (t: Test, input: Record<string, unknown>, line: string, name: string): void {
+function onlyIssue (t: Test, input: Record<string, unknown>, line: string, name: string, env: Record<string, string> = {}): void {
   try {
-    parseConfig(input, { file: 'my.yaml' })
+    parseConfig(input, { file: 'my.yaml', env })
     t.fail(`${name}: accepted`)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
@@ -147,8 +147,10 @@ t.test('server.workers: auto is one worker per core; other words are refused', a
   t.equal(parseConfig({ ...minimal, server: { workers: 'auto' } }).server.workers, availableParallelism())
   t.equal(parseConfig({ ...minimal, server: { workers: 3 } }).server.workers, 3)
   t.throws(() => parseConfig({ ...minimal, server: { workers: 'all' } }), /server\.workers/)
-  // ${VAR} text reaches the string branch (the schema takes any string there): a count is read, a word refused.
-  t.equal(parseConfig({ ...minimal, server: { workers: '${W}' } }, { env: { W: '8' } }).server.workers, 8)
+  // The schema takes any string there: a count in text is read, a word (from ${VAR} or written) refused.
+  t.equal(parseConfig({ ...minimal, server: { workers: '8' } }).server.workers, 8, 'a quoted count')
+  t.equal(parseConfig({ ...minimal, server: { workers: '${W}' } }, { env: { W: '8' } }).server.workers, 8, 'a count from ${VAR}')
+  onlyIssue(t, { ...minimal, server: { workers: '${W}' } }, 'server.workers: must be a whole number from 1 to 64, or auto', 'workers: ${W}=many', { W: 'many' })
   onlyIssue(t, { ...minimal, server: { workers: 'many' } }, 'server.workers: must be a whole number from 1 to 64, or auto', 'workers: many')
 })
 

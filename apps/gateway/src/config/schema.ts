@@ -33,8 +33,8 @@ function serverSection () {
       type: ['boolean', 'integer', 'string', 'array'], minLength: 1, items: { type: 'string', minLength: 1 }, default: false,
       description: 'false: forwarding headers come from the socket. true, a hop count, or the proxy addresses (list or comma-separated): as Fastify\'s trustProxy.'
     }),
-    // Typed as any string, not `'auto'`: the schema takes every string (a ${VAR} value arrives as text, '8' or 'many'),
-    // so config/server.ts must read a count from it or refuse it, and the compiler should see that branch as reachable.
+    // Typed as any string, not `'auto'`: the schema takes every string (a quoted '8', a ${VAR} word like 'many'), so
+    // config/server.ts must read a count from it or refuse it, and the compiler should see that branch as reachable.
     workers: Type.Unsafe<number | string>({ type: ['integer', 'string'], default: 1, description: `Worker processes (1-${MAX_WORKERS}), or \`auto\`: one per core.` }),
     bodyLimit: Type.Integer({ minimum: 1024, maximum: 1_073_741_824, default: 1_048_576, description: 'Largest request body, bytes.' }),
     headersTimeout: DurationKey({ min: 500, max: 5 * MINUTE }, 'Longest a client may take to send a request head (slowloris): then 408.', '30s'),
