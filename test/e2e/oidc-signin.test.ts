@@ -111,6 +111,27 @@ t.test('linkByVerifiedEmail never joins an account with a password (its email wa
   t.equal((await login.json() as { user: { id: string } }).user.id, passwordAccount, 'the password opens only the password account')
 })
 
+t.test('linkByVerifiedEmail never joins a recycled address to the account another subject of the same provider holds', async (t) => {
+  const db = await useTestDatabase(t, 'oidc_recycled')
+  const accounts = { ...ACCOUNTS, leaver: { email: 'ann@example.com', email_verified: true }, 'new-hire': { email: 'ann@example.com', email_verified: true } }
+  const gateway = await startOidcGateway(t, { providers: ['alpha', 'beta'], accounts, linkByVerifiedEmail: true, storeConfig: { mongodb: { url: db.url, database: db.name } } })
+  const leaver = gateway.browser()
+  t.equal((await leaver.signIn('alpha', 'leaver')).status, 303)
+  const owner = (await leaver.accessToken()).user
+  t.equal(owner.email, 'ann@example.com')
+  // The provider gives the address to a new employee (another sub), and says it is verified.
+  const newHire = gateway.browser()
+  t.equal((await newHire.signIn('alpha', 'new-hire')).status, 303)
+  const { user } = await newHire.accessToken()
+  t.not(user.id, owner.id, 'a new account, not the leaver\'s')
+  t.equal(user.email, null, 'without the address the leaver\'s account holds')
+  t.equal(await db.db.collection('identities').countDocuments({ provider: 'alpha', userId: owner.id }), 1, 'alpha binds the leaver\'s account to one subject')
+  // Another provider's first subject with that verified address still joins (what linkByVerifiedEmail is for).
+  const elsewhere = gateway.browser()
+  t.equal((await elsewhere.signIn('beta', 'leaver')).status, 303)
+  t.equal((await elsewhere.accessToken()).user.id, owner.id, 'beta joins the account')
+})
+
 t.test('an empty or invalid email from the provider is absent: null in /auth/me and refresh, never \'\'', async (t) => {
   const gateway = await startOidcGateway(t, { accounts: ACCOUNTS })
   for (const account of ['blank', 'junk']) {

@@ -71,6 +71,26 @@ export function storeContract (t: Test, factory: StoreFactory, limitedOidc: Oidc
     t.equal(await oidc.unlinkUser(user), 0)
   })
 
+  t.test('oidc identities: whether a provider has bound a user to a subject (other than one)', async (t) => {
+    const store = await factory(t)
+    if (!hasOidcStore(store)) return t.fail('no oidcStore()')
+    const oidc = store.oidcStore()
+    const subject = `sub-${randomUUID()}`
+    const [user, other] = [`u-${randomUUID()}`, `u-${randomUUID()}`]
+    const createdAt = new Date()
+    t.equal(await oidc.hasIdentity('alpha', user), false, 'no links yet')
+    t.equal(await oidc.linkIdentity({ provider: 'alpha', subject, userId: user, createdAt }), true)
+    t.equal(await oidc.linkIdentity({ provider: 'beta', subject: `${subject}-b`, userId: other, createdAt }), true)
+    t.equal(await oidc.hasIdentity('alpha', user), true, 'alpha has bound the user')
+    t.equal(await oidc.hasIdentity('alpha', user, `${subject}-new`), true, 'to a subject other than a new one')
+    t.equal(await oidc.hasIdentity('alpha', user, subject), false, 'to no subject but this one')
+    t.equal(await oidc.hasIdentity('beta', user), false, 'another provider has not')
+    t.equal(await oidc.hasIdentity('alpha', other), false, 'another user\'s links do not count')
+    t.equal(await oidc.hasIdentity('alph', user), false, 'the provider name matches exactly')
+    t.equal(await oidc.unlinkIdentity('alpha', subject, user), true)
+    t.equal(await oidc.hasIdentity('alpha', user), false, 'gone with its link')
+  })
+
   t.test('oidc login states: taken exactly once, never after expiry', async (t) => {
     const store = await factory(t)
     if (!hasOidcStore(store)) return t.fail('no oidcStore()')

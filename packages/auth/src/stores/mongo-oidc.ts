@@ -1,7 +1,8 @@
 // OIDC identities and login states in MongoDB (collections `identities` and `oidcStates`), on the session store's
 // connection and deadline. Both are keyed by `_id` (the identity key, the state hash), so uniqueness and the
 // single-use take need no further index and hold on every MongoDB-wire server (FerretDB v1 included: no transactions,
-// and its findOneAndDelete is not atomic, see takeLoginState).
+// and its findOneAndDelete is not atomic, see takeLoginState). A plain (userId) index serves the lookups by user
+// (hasIdentity, unlinkUser).
 import { MongoServerError, type Db } from 'mongodb'
 import { DUPLICATE_KEY, ttlIndex, unavailable } from './mongo-schema.js'
 import { DEFAULT_STATES_PER_CLIENT, DEFAULT_STATES_PER_NETWORK, identityKey, type ExternalIdentity, type LoginStateLimits, type LoginStateRecord, type OidcStore, type SaveStateResult } from './oidc.js'
@@ -77,13 +78,26 @@ export class MongoOidcStore implements OidcStore {
     return deletedCount === 1
   }
 
+  async hasIdentity (provider: string, userId: string, exceptSubject?: string): Promise<boolean> {
+    const filter = exceptSubject === undefined ? { userId, provider } : { userId, provider, subject: { $ne: exceptSubject } }
+    return this.#run(async () => {
+      await this.#byUser()
+      return await this.#identities().findOne(filter, { projection: { _id: 1 }, maxTimeMS: this.#options.maxTimeMS }) !== null
+    })
+  }
+
   async unlinkUser (userId: string): Promise<number> {
     return this.#run(async () => {
-      this.#userIndex ??= this.#identities().createIndex({ userId: 1 }, { name: 'userId' }, undefined).then(() => undefined, () => { this.#userIndex = undefined })
-      await this.#userIndex
+      await this.#byUser()
       const { deletedCount } = await this.#identities().deleteMany({ userId }, { maxTimeMS: this.#options.maxTimeMS })
       return deletedCount
     })
+  }
+
+  /** The (userId) index: a user's links are looked up without a collection scan (a plain index on every server). */
+  #byUser (): Promise<void> {
+    this.#userIndex ??= this.#identities().createIndex({ userId: 1 }, { name: 'userId' }, undefined).then(() => undefined, () => { this.#userIndex = undefined })
+    return this.#userIndex
   }
 
   async saveLoginState (state: LoginStateRecord, now: Date): Promise<SaveStateResult> {

@@ -64,6 +64,13 @@ export interface OidcStore {
    */
   unlinkIdentity (provider: string, subject: string, userId: string): Promise<boolean>
   /**
+   * Whether `userId` is linked to an identity of `provider` (other than `exceptSubject`, when given). A provider's
+   * verified email joins an existing account only when that provider has bound no other subject to it: providers
+   * recycle addresses (a leaver's mailbox given to a new employee), and the address then proves nothing about the
+   * account its earlier holder made.
+   */
+  hasIdentity (provider: string, userId: string, exceptSubject?: string): Promise<boolean>
+  /**
    * Removes every link of the user: call it when deleting a user. Resolves how many were removed. (A link left
    * behind is dropped at its identity's next sign-in, which then makes a new account; the old id never returns.)
    */
@@ -123,6 +130,13 @@ export class MemoryOidcStore implements OidcStore {
     if (this.#identities.get(key)?.userId !== userId) return Promise.resolve(false)
     this.#identities.delete(key)
     return Promise.resolve(true)
+  }
+
+  hasIdentity (provider: string, userId: string, exceptSubject?: string): Promise<boolean> {
+    for (const identity of this.#identities.values()) {
+      if (identity.userId === userId && identity.provider === provider && identity.subject !== exceptSubject) return Promise.resolve(true)
+    }
+    return Promise.resolve(false)
   }
 
   unlinkUser (userId: string): Promise<number> {
