@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
+import { createThrottledWarning, type ThrottledWarning } from '../log-throttle.js'
 import type { RouteContext } from '../routes/context.js'
 import { clientInfo } from '../sessions/client-info.js'
 import { bindingHash, createBindingCookie, sameHash } from './binding-cookie.js'
@@ -30,6 +31,8 @@ function stateId (state: string): string {
 export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: OidcService): void {
   const { options, sessions, cookies } = context
   const binding = createBindingCookie(options.cookie, options.prefix)
+  // Every refusal below is the client's to cause, as often as it likes: a line per kind per minute, with a count.
+  const warnings = createThrottledWarning()
   const limits = options.rateLimit
   // The sign-in routes share the login limit: each /login stores a state, each callback costs a code exchange. Keyed
   // as the per-client cap of states (routes/index.ts: IPv6 by /64).
@@ -74,7 +77,7 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
     }, now)
     if (saved !== 'saved') {
       // Live sign-ins are never evicted for new ones: new ones wait until some finish or expire.
-      request.log.warn({ event: 'oidc_login_refused', reason: REFUSALS[saved], ip: request.ip }, 'authgate: OIDC sign-in not started')
+      warnings.warn(request.log, `login:${saved}`, { event: 'oidc_login_refused', reason: REFUSALS[saved], ip: request.ip }, 'authgate: OIDC sign-in not started')
       throw new AuthError('AUTH_RATE_LIMITED', { retryAfter: saved === 'full' ? 60 : Math.ceil(oidc.stateTtlMs / 1000) })
     }
     return reply.header('cache-control', 'no-store').redirect(started.url, 302)
@@ -84,22 +87,22 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
     const client = provider(request)
     const parameters = new URL(request.url, 'http://callback.invalid').searchParams
     const state = parameters.get('state')
-    if (state === null || !isStateValue(state) || parameters.getAll('state').length !== 1) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state missing or malformed')
+    if (state === null || !isStateValue(state) || parameters.getAll('state').length !== 1) throw refuse(warnings, request, reply, 'AUTH_OIDC_STATE_INVALID', 'state missing or malformed')
     // Taken before anything else is checked: whatever follows, this state can never be used again.
     const saved = await oidc.store.takeLoginState(stateId(state), new Date())
     const presented = binding.read(request)
-    if (saved === null) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state unknown, expired or used already')
+    if (saved === null) throw refuse(warnings, request, reply, 'AUTH_OIDC_STATE_INVALID', 'state unknown, expired or used already')
     if (presented === undefined || !sameHash(saved.bindingHash, bindingHash(presented))) {
-      throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state started in another browser')
+      throw refuse(warnings, request, reply, 'AUTH_OIDC_STATE_INVALID', 'state started in another browser')
     }
     // A state started for provider A and brought to B's callback (a mix-up): refused before any code exchange.
-    if (saved.provider !== client.config.name) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state of another provider')
+    if (saved.provider !== client.config.name) throw refuse(warnings, request, reply, 'AUTH_OIDC_STATE_INVALID', 'state of another provider')
     let claims
     try {
       claims = await client.finish(parameters, { state, nonce: saved.nonce, codeVerifier: saved.codeVerifier, redirectUri: saved.redirectUri })
     } catch (error) {
       if (error instanceof AuthError && error.code === 'AUTH_OIDC_REJECTED') {
-        throw refuse(request, reply, 'AUTH_OIDC_REJECTED', error.cause instanceof Error ? error.cause.message : 'refused', client.config.name)
+        throw refuse(warnings, request, reply, 'AUTH_OIDC_REJECTED', error.cause instanceof Error ? error.cause.message : 'refused', client.config.name)
       }
       binding.clear(reply)
       throw error
@@ -116,9 +119,13 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
   })
 }
 
-function refuse (request: FastifyRequest, reply: FastifyReply, code: 'AUTH_OIDC_STATE_INVALID' | 'AUTH_OIDC_REJECTED', reason: string, provider?: string): AuthError {
-  // Reasons only: never the code, a token, a state or a cookie value.
-  request.log.warn({ event: 'oidc_refused', code, reason, provider, ip: request.ip }, 'authgate: OIDC sign-in refused')
+function refuse (
+  warnings: ThrottledWarning, request: FastifyRequest, reply: FastifyReply, code: 'AUTH_OIDC_STATE_INVALID' | 'AUTH_OIDC_REJECTED', reason: string, provider?: string
+): AuthError {
+  // Reasons only: never the code, a token, a state or a cookie value. A provider's refusal reason is its library's
+  // message (unbounded): those are throttled per provider, the fixed state reasons each on their own.
+  const kind = code === 'AUTH_OIDC_REJECTED' ? `${code}:${provider ?? ''}` : `${code}:${reason}`
+  warnings.warn(request.log, kind, { event: 'oidc_refused', code, reason, provider, ip: request.ip }, 'authgate: OIDC sign-in refused')
   reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
   return new AuthError(code)
 }
