@@ -83,22 +83,21 @@ export async function userForIdentity (context: LinkContext, provider: Normalise
 
 async function firstSignIn (context: LinkContext, provider: NormalisedOidcProvider, subject: string, email: { email: string, key: string } | undefined): Promise<UserRecord> {
   const { store, identities } = context
-  const existing = email !== undefined && context.linkByVerifiedEmail ? await joinable(context, provider.name, subject, email.email) : null
+  const candidate = email !== undefined && context.linkByVerifiedEmail ? await joinable(context, provider.name, subject, email.email) : null
+  // Arbitrated BEFORE any link exists: two subjects of one provider joining the same account at once both passed
+  // joinable; only the claim's winner links to it, a loser gets an account of its own. A link to the account is
+  // therefore never made and then withdrawn, so no parallel callback can find one and get a session there. Several
+  // callbacks of the same subject all win (the claim names the subject) and race for the link below as one.
+  const existing = candidate !== null && await identities.claimJoin(provider.name, candidate.id, subject, new Date()) ? candidate : null
   const userId = existing?.id ?? randomUUID()
-  // Linked before the user is created: of two first sign-ins racing, one link wins, only its request creates the
-  // user, and the other waits for that user.
+  // Linked before the user is created: of two first sign-ins of one subject racing, one link wins, only its request
+  // creates the user, and the other waits for that user.
   if (!await identities.linkIdentity({ provider: provider.name, subject, userId, createdAt: new Date() })) {
     const winner = await identities.findIdentity(provider.name, subject)
     if (winner === null) throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5, cause: new Error('identity link vanished') })
     return await store.findUserById(winner.userId) ?? await settled(store, winner.userId)
   }
-  if (existing !== null) {
-    // Checked again once linked: two subjects of one provider joining the same account at once both passed the
-    // check above. Each that sees the other backs out to an account of its own, so at most one join stands.
-    if (!await identities.hasIdentity(provider.name, existing.id, subject)) return existing
-    await identities.unlinkIdentity(provider.name, subject, existing.id)
-    return firstSignIn({ ...context, linkByVerifiedEmail: false }, provider, subject, email)
-  }
+  if (existing !== null) return existing
   try {
     return await createUser(context, userId, provider.name, email)
   } catch (error) {
