@@ -55,3 +55,26 @@ t.test('refused sign-ins are logged once per kind per interval, not once per req
   }
   t.equal(lines.filter((line) => line.event === 'oidc_refused').length, 1, '25 forged callbacks, one warning line')
 })
+
+t.test('refused provider answers are throttled per class: a flood of cancelled sign-ins hides no other refusal', async (t) => {
+  const lines: Array<Record<string, unknown>> = []
+  const logStream = { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>) } }
+  const gateway = await startOidcGateway(t, { config: { rateLimit: false }, logStream })
+  const issuer = gateway.idps.test?.issuer ?? ''
+  // A real state and binding cookie each time (the callback is refused before the provider's answer is read otherwise).
+  const callback = async (query: Record<string, string>) => {
+    const browser = gateway.browser()
+    const state = new URL(await browser.startLogin('test')).searchParams.get('state') ?? ''
+    return (await browser.request(`/auth/oidc/test/callback?${new URLSearchParams({ state, ...query }).toString()}`)).status
+  }
+  const rejected = () => lines.filter((line) => line.event === 'oidc_refused' && line.code === 'AUTH_OIDC_REJECTED')
+  for (let i = 0; i < 5; i++) t.equal(await callback({ error: 'access_denied', iss: issuer }), 401, 'the user cancelled at the provider')
+  t.equal(rejected().length, 1, 'five cancellations, one line')
+  t.match(rejected()[0], { level: 40, rejection: 'provider-error', provider: 'test' })
+  t.equal(await callback({ code: 'not-issued-by-the-provider', iss: issuer }), 401, 'a code the provider refuses')
+  t.match(rejected()[1], { rejection: 'code-refused', provider: 'test' }, 'logged while cancellations are throttled')
+  t.equal(await callback({ code: 'x', iss: 'https://other-provider.example' }), 401, 'a mix-up: another issuer')
+  t.match(rejected()[2], { rejection: 'callback-invalid', provider: 'test' }, 'logged too')
+  t.equal(await callback({ error: 'access_denied', iss: issuer }), 401)
+  t.equal(rejected().length, 3, 'cancellations are still held back')
+})

@@ -13,6 +13,7 @@ import { bindingHash, createBindingCookie, sameHash } from './binding-cookie.js'
 import { userForIdentity } from './link-user.js'
 import type { OidcService } from './service.js'
 import { safeReturnTo } from './return-to.js'
+import { OidcRejection } from './rejection.js'
 import { isStateValue } from './state-value.js'
 import { stateBucket, stateNetwork } from './state-bucket.js'
 
@@ -23,6 +24,15 @@ const REFUSALS = {
   'client-full': 'too many pending sign-ins from this client',
   'network-full': 'too many pending sign-ins from this client\'s network'
 } as const
+
+/** Why a callback's state is refused (AUTH_OIDC_STATE_INVALID): fixed, each its own throttled kind. */
+const STATE_REFUSALS = {
+  malformed: 'state missing or malformed',
+  unknown: 'state unknown, expired or used already',
+  browser: 'state started in another browser',
+  provider: 'state of another provider'
+} as const
+
 
 function stateId (state: string): string {
   return createHash('sha256').update('authgate-oidc-state\u0000').update(state).digest('hex')
@@ -87,23 +97,21 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
     const client = provider(request)
     const parameters = new URL(request.url, 'http://callback.invalid').searchParams
     const state = parameters.get('state')
-    if (state === null || !isStateValue(state) || parameters.getAll('state').length !== 1) throw refuse(warnings, request, reply, 'AUTH_OIDC_STATE_INVALID', 'state missing or malformed')
+    if (state === null || !isStateValue(state) || parameters.getAll('state').length !== 1) throw refuseState(warnings, request, reply, 'malformed')
     // Taken before anything else is checked: whatever follows, this state can never be used again.
     const saved = await oidc.store.takeLoginState(stateId(state), new Date())
     const presented = binding.read(request)
-    if (saved === null) throw refuse(warnings, request, reply, 'AUTH_OIDC_STATE_INVALID', 'state unknown, expired or used already')
+    if (saved === null) throw refuseState(warnings, request, reply, 'unknown')
     if (presented === undefined || !sameHash(saved.bindingHash, bindingHash(presented))) {
-      throw refuse(warnings, request, reply, 'AUTH_OIDC_STATE_INVALID', 'state started in another browser')
+      throw refuseState(warnings, request, reply, 'browser')
     }
     // A state started for provider A and brought to B's callback (a mix-up): refused before any code exchange.
-    if (saved.provider !== client.config.name) throw refuse(warnings, request, reply, 'AUTH_OIDC_STATE_INVALID', 'state of another provider')
+    if (saved.provider !== client.config.name) throw refuseState(warnings, request, reply, 'provider')
     let claims
     try {
       claims = await client.finish(parameters, { state, nonce: saved.nonce, codeVerifier: saved.codeVerifier, redirectUri: saved.redirectUri })
     } catch (error) {
-      if (error instanceof AuthError && error.code === 'AUTH_OIDC_REJECTED') {
-        throw refuse(warnings, request, reply, 'AUTH_OIDC_REJECTED', error.cause instanceof Error ? error.cause.message : 'refused', client.config.name)
-      }
+      if (error instanceof OidcRejection) throw refuseAnswer(warnings, request, reply, error, client.config.name)
       binding.clear(reply)
       throw error
     }
@@ -119,13 +127,26 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
   })
 }
 
-function refuse (
-  warnings: ThrottledWarning, request: FastifyRequest, reply: FastifyReply, code: 'AUTH_OIDC_STATE_INVALID' | 'AUTH_OIDC_REJECTED', reason: string, provider?: string
-): AuthError {
-  // Reasons only: never the code, a token, a state or a cookie value. A provider's refusal reason is its library's
-  // message (unbounded): those are throttled per provider, the fixed state reasons each on their own.
-  const kind = code === 'AUTH_OIDC_REJECTED' ? `${code}:${provider ?? ''}` : `${code}:${reason}`
-  warnings.warn(request.log, kind, { event: 'oidc_refused', code, reason, provider, ip: request.ip }, 'authgate: OIDC sign-in refused')
+function refuseState (warnings: ThrottledWarning, request: FastifyRequest, reply: FastifyReply, why: keyof typeof STATE_REFUSALS): AuthError {
+  const code = 'AUTH_OIDC_STATE_INVALID'
+  warnings.warn(request.log, `${code}:${why}`, { event: 'oidc_refused', code, reason: STATE_REFUSALS[why], ip: request.ip }, 'authgate: OIDC sign-in refused')
+  return refused(reply, code)
+}
+
+/**
+ * A provider's answer refused. Its reason is its library's message (unbounded), so the kind is the provider and the
+ * fixed class of the refusal: a flood of one class (cancelled sign-ins, forged `?error=`) never hides another.
+ */
+function refuseAnswer (warnings: ThrottledWarning, request: FastifyRequest, reply: FastifyReply, error: OidcRejection, provider: string): AuthError {
+  const code = 'AUTH_OIDC_REJECTED'
+  const reason = error.cause instanceof Error ? error.cause.message : 'refused'
+  warnings.warn(request.log, `${code}:${provider}:${error.rejection}`,
+    { event: 'oidc_refused', code, rejection: error.rejection, reason, provider, ip: request.ip }, 'authgate: OIDC sign-in refused')
+  return refused(reply, code)
+}
+
+/** Reasons only are logged: never the code, a token, a state or a cookie value. */
+function refused (reply: FastifyReply, code: 'AUTH_OIDC_STATE_INVALID' | 'AUTH_OIDC_REJECTED'): AuthError {
   reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
   return new AuthError(code)
 }
