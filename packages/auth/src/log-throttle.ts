@@ -1,7 +1,8 @@
 // Warnings that any client can cause at will (a sign-in refused at a full store, a forged callback): each is worth a
 // line, but one per request would let whoever sends them fill the log (and its disk, and the operator's attention).
 // So at most one line per kind per interval, carrying how many of that kind were held back since the previous line.
-// Memory is bounded: kinds are a few fixed strings, and past `maxKinds` every new one shares a single overflow slot.
+// Memory is bounded: kinds are a few fixed strings, and past `maxKinds` every new one shares a single overflow slot
+// (a caller sizes maxKinds from the kinds it can log, so the slot only catches a kind it failed to count).
 // A count held back is reported with the next line of its kind (there is no timer to flush it: nothing to stop at
 // close, and a quiet kind has nothing new to say).
 import type { FastifyBaseLogger } from 'fastify'
@@ -39,7 +40,7 @@ export function createThrottledWarning (options: ThrottleOptions = {}): Throttle
       }
       const suppressed = last?.suppressed ?? 0
       kinds.set(key, { loggedAt: at, suppressed: 0 })
-      log.warn(suppressed === 0 ? fields : { ...fields, suppressed, suppressedSinceMs: at - (last?.loggedAt ?? at) }, message)
+      log.warn(suppressed === 0 ? fields : { ...fields, suppressed, suppressedSinceMs: Math.max(0, at - (last?.loggedAt ?? at)) }, message)
     }
   }
 }

@@ -37,3 +37,14 @@ t.test('bounded: past maxKinds, new kinds share one slot', async (t) => {
   for (let i = 0; i < 1000; i++) warnings.warn(log as never, `kind-${i}`, { i }, 'w')
   t.equal(lines.length, 4, 'three kinds and the overflow slot: one line each')
 })
+
+t.test('a clock set back while lines are held back reports them since 0 ms, never a negative time', async (t) => {
+  let clock = 1_000_000
+  const warnings = createThrottledWarning({ intervalMs: 60_000, now: () => clock })
+  const { lines, log } = capture()
+  warnings.warn(log as never, 'full', { event: 'x' }, 'refused')
+  warnings.warn(log as never, 'full', { event: 'x' }, 'refused')
+  clock -= 5000
+  warnings.warn(log as never, 'full', { event: 'x' }, 'refused')
+  t.same(lines[1]?.fields, { event: 'x', suppressed: 1, suppressedSinceMs: 0 })
+})

@@ -13,7 +13,7 @@ import { bindingHash, createBindingCookie, sameHash } from './binding-cookie.js'
 import { userForIdentity } from './link-user.js'
 import type { OidcService } from './service.js'
 import { safeReturnTo } from './return-to.js'
-import { OidcRejection } from './rejection.js'
+import { OidcRejection, REJECTION_CLASSES } from './rejection.js'
 import { isStateValue } from './state-value.js'
 import { stateBucket, stateNetwork } from './state-bucket.js'
 
@@ -33,6 +33,13 @@ const STATE_REFUSALS = {
   provider: 'state of another provider'
 } as const
 
+/**
+ * Every kind of throttled warning these routes can log: each login refusal, each state refusal, and each provider's
+ * rejection classes. The throttle holds exactly that many, so no kind ever shares the overflow slot with another.
+ */
+function warningKinds (providers: number): number {
+  return Object.keys(REFUSALS).length + Object.keys(STATE_REFUSALS).length + REJECTION_CLASSES.length * providers
+}
 
 function stateId (state: string): string {
   return createHash('sha256').update('authgate-oidc-state\u0000').update(state).digest('hex')
@@ -42,7 +49,7 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
   const { options, sessions, cookies } = context
   const binding = createBindingCookie(options.cookie, options.prefix)
   // Every refusal below is the client's to cause, as often as it likes: a line per kind per minute, with a count.
-  const warnings = createThrottledWarning()
+  const warnings = createThrottledWarning({ maxKinds: warningKinds(oidc.names.length) })
   const limits = options.rateLimit
   // The sign-in routes share the login limit: each /login stores a state, each callback costs a code exchange. Keyed
   // as the per-client cap of states (routes/index.ts: IPv6 by /64).
