@@ -16,12 +16,14 @@ const FULL_VERDICT_MS = 5_000
 const SWEEP_INTERVAL_MS = 30_000
 /** After the indexes failed, the next attempt waits this long: a server refusing one must not cost every call a round trip. */
 const INDEX_RETRY_MS = 60_000
-/** Rounds of insert, read, remove-if-expired in claimJoin: the second insert meets a live claim or succeeds. */
+/** Rounds of read, insert-next-generation in claimJoin: after a lost insert the next read finds a live claim. */
 const CLAIM_ATTEMPTS = 3
+/** Fixed width, so the `_id` order of a claim's generations is their numeric order. */
+const GENERATION_DIGITS = 12
 
 type IdentityDoc = ExternalIdentity & { _id: string }
 type StateDoc = Omit<LoginStateRecord, 'id'> & { _id: string }
-interface JoinDoc { _id: string, subject: string, expiresAt: Date }
+interface JoinDoc { _id: string, generation: number, subject: string, expiresAt: Date }
 
 export interface MongoOidcOptions {
   /** Runs one call on the store's connection, within its deadline (MongoConnection.run). */
@@ -137,24 +139,26 @@ export class MongoOidcStore implements OidcStore {
     })
   }
 
+  /**
+   * Claims are generations: `<joinClaimKey>\0<generation>`, each inserted once. Taking over an expired claim inserts
+   * the next generation, never updates or deletes: on FerretDB v1 an update or a filtered delete is a read then a
+   * write, so a racer could remove a claim made a moment ago; a duplicate `_id` is refused atomically everywhere.
+   */
   async claimJoin (provider: string, userId: string, subject: string, now: Date): Promise<boolean> {
-    const _id = joinClaimKey(provider, userId)
+    const key = joinClaimKey(provider, userId)
     const { maxTimeMS } = this.#options
     return this.#run(async () => {
       for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-        // The insert decides: a duplicate _id fails atomically on every server, whichever racer comes second.
+        const latest = await this.#joins().find({ _id: { $gt: `${key}\u0000`, $lt: `${key}\u0001` } }, { maxTimeMS }).sort({ _id: -1 }).limit(1).next()
+        if (latest !== null && latest.expiresAt > now) return latest.subject === subject
+        const generation = latest === null ? 0 : latest.generation + 1
         try {
-          await this.#joins().insertOne({ _id, subject, expiresAt: new Date(now.getTime() + JOIN_CLAIM_MS) }, { maxTimeMS })
+          await this.#joins().insertOne({ _id: `${key}\u0000${String(generation).padStart(GENERATION_DIGITS, '0')}`, generation, subject, expiresAt: new Date(now.getTime() + JOIN_CLAIM_MS) }, { maxTimeMS })
           return true
         } catch (error) {
+          // Another racer made this generation first: read again, it is live now.
           if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error
         }
-        const claim = await this.#joins().findOne({ _id }, { maxTimeMS })
-        if (claim === null) continue
-        if (claim.expiresAt > now) return claim.subject === subject
-        // Expired (its winner never linked, or linked long ago): removed only while still expired, so a fresh claim
-        // another racer made meanwhile is kept, then claimed anew by insert, which again only one racer wins.
-        await this.#joins().deleteOne({ _id, expiresAt: { $lte: now } }, { maxTimeMS })
       }
       return false
     })

@@ -116,7 +116,7 @@ export function hasOidcStore (value: unknown): value is OidcCapable {
  */
 export const JOIN_CLAIM_MS = 10 * 60_000
 
-/** The `_id` of a join claim: NUL never appears in a provider name or a user id, so keys cannot collide. */
+/** The key of a join claim (MongoDB: its `_id`, followed by a generation): NUL never appears in a provider name or a user id, so keys cannot collide. */
 export function joinClaimKey (provider: string, userId: string): string {
   return `join\u0000${provider}\u0000${userId}`
 }
