@@ -39,15 +39,6 @@ export function bindingCookieName (refreshName: string, secure: boolean): string
   return secure ? `__Host-${bare}_oidc` : `${bare}_oidc`
 }
 
-/**
- * The cookies the plugin sets for refresh cookie `cookie.name` (refresh, device, OIDC binding, the latter in both its
- * Secure and plain forms): what a proxy in front must neither pass to upstreams nor let them set. The single owner of
- * these names: the gateway strips exactly this list, so a name changed here cannot slip past it.
- */
-export function authCookieNames (cookie: { name: string, deviceName: string }): readonly string[] {
-  return [cookie.name, cookie.deviceName, bindingCookieName(cookie.name, true), bindingCookieName(cookie.name, false)]
-}
-
 export function createBindingCookie (cookie: NormalisedOptions['cookie'], prefix: string): BindingCookie {
   const name = bindingCookieName(cookie.name, cookie.secure)
   // Path=/ is what `__Host-` demands; a plain (insecure, development) cookie stays on the OIDC routes.
