@@ -4,3 +4,4 @@ export { normaliseOidc, type NormalisedOidc, type NormalisedOidcProvider } from 
 export { createOidcService, type OidcService } from './service.js'
 export { oidcRoutes } from './routes.js'
 export { safeReturnTo } from './return-to.js'
+export { bindingCookieName } from './binding-cookie.js'
