@@ -2,6 +2,8 @@
 // loopback) and the real database. login → provider (its login form, completed over HTTP) → callback → a normal
 // authgate session: the refresh cookie works, /auth/me names the user, the session is listed; users are linked by
 // (provider, sub).
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { useTestDatabase } from '../mongo/per-test.mjs'
 import { MemorySessionStore } from '@authgate/fastify'
@@ -111,6 +113,27 @@ t.test('linkByVerifiedEmail never joins an account with a password (its email wa
   t.equal((await login.json() as { user: { id: string } }).user.id, passwordAccount, 'the password opens only the password account')
 })
 
+t.test('linkByVerifiedEmail never joins a recycled address to the account another subject of the same provider holds', async (t) => {
+  const db = await useTestDatabase(t, 'oidc_recycled')
+  const accounts = { ...ACCOUNTS, leaver: { email: 'ann@example.com', email_verified: true }, 'new-hire': { email: 'ann@example.com', email_verified: true } }
+  const gateway = await startOidcGateway(t, { providers: ['alpha', 'beta'], accounts, linkByVerifiedEmail: true, storeConfig: { mongodb: { url: db.url, database: db.name } } })
+  const leaver = gateway.browser()
+  t.equal((await leaver.signIn('alpha', 'leaver')).status, 303)
+  const owner = (await leaver.accessToken()).user
+  t.equal(owner.email, 'ann@example.com')
+  // The provider gives the address to a new employee (another sub), and says it is verified.
+  const newHire = gateway.browser()
+  t.equal((await newHire.signIn('alpha', 'new-hire')).status, 303)
+  const { user } = await newHire.accessToken()
+  t.not(user.id, owner.id, 'a new account, not the leaver\'s')
+  t.equal(user.email, null, 'without the address the leaver\'s account holds')
+  t.equal(await db.db.collection('identities').countDocuments({ provider: 'alpha', userId: owner.id }), 1, 'alpha binds the leaver\'s account to one subject')
+  // Another provider's first subject with that verified address still joins (what linkByVerifiedEmail is for).
+  const elsewhere = gateway.browser()
+  t.equal((await elsewhere.signIn('beta', 'leaver')).status, 303)
+  t.equal((await elsewhere.accessToken()).user.id, owner.id, 'beta joins the account')
+})
+
 t.test('an empty or invalid email from the provider is absent: null in /auth/me and refresh, never \'\'', async (t) => {
   const gateway = await startOidcGateway(t, { accounts: ACCOUNTS })
   for (const account of ['blank', 'junk']) {
@@ -133,16 +156,34 @@ t.test('the binding cookie is __Host- whenever it is Secure, whatever the refres
     { cookie: { secure: true, name: '__Host-rt' }, name: '__Host-rt_oidc', path: '/' },
     { cookie: { secure: false }, name: 'authgate_rt_oidc', path: '/auth/oidc' }
   ]
+  // An upstream that reports the Cookie header it received and tries to set the cookie it was sent.
+  let setBack = ''
+  const upstream = createServer((request, response) => {
+    response.setHeader('set-cookie', [`${setBack}=${'u'.repeat(43)}; Path=/`, 'upstream_own=1; Path=/'])
+    response.end(request.headers.cookie ?? '')
+  })
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => { upstream.closeAllConnections(); upstream.close(() => { resolve() }) }))
+  const routes = [{ prefix: '/echo', upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, auth: 'none' }]
   for (const expected of cases) {
-    const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, config: { cookie: expected.cookie } })
+    const gateway = await startOidcGateway(t, { accounts: ACCOUNTS, routes, config: { cookie: expected.cookie } })
     const browser = gateway.browser()
     const login = await browser.request('/auth/oidc/test/login')
     t.equal(login.status, 302)
-    const line = login.setCookies.find((cookie) => cookie.includes('_oidc='))
+    t.equal(login.setCookies.length, 1, 'one cookie: the binding one')
+    const line = login.setCookies[0]
     t.ok(line?.startsWith(`${expected.name}=`), `${JSON.stringify(expected.cookie)}: named ${expected.name} (${line?.split('=')[0]})`)
     t.match(line, new RegExp(`; Path=${expected.path.replaceAll('/', '\\/')}(;|$)`, 'i'))
     t.notMatch(line, /Domain=/i)
     if (expected.cookie.secure) t.match(line, /; Secure/i)
+    // The name the plugin really set is the one the gateway strips (one rule, binding-cookie.ts): both ways.
+    setBack = line?.split('=')[0] ?? ''
+    t.ok(browser.cookies.has(setBack), 'the browser holds it')
+    browser.cookies.set('keep', '1')
+    const proxied = await browser.request('/echo/')
+    t.equal(proxied.status, 200)
+    t.equal(proxied.body, 'keep=1', `${setBack}: not passed upstream`)
+    t.same(proxied.setCookies.map((cookie) => cookie.split('=')[0]), ['upstream_own'], `${setBack}: an upstream cannot set it`)
     // The whole sign-in still works with it (the callback reads the same name).
     const callback = await browser.request(await gateway.idps.test!.signIn(login.location ?? '', 'alice'))
     t.equal(callback.status, 303, callback.body)

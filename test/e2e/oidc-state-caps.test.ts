@@ -38,3 +38,43 @@ t.test('the sign-in routes\' rate limit counts an IPv6 client by its /64', async
   t.equal((await login(gateway, '2001:db8:7:2::1')).status, 302, 'another /64 has its own')
   for (let i = 0; i < 3; i++) t.equal((await login(gateway, `198.51.100.${i + 1}`)).status, 302, 'IPv4 addresses each have their own')
 })
+
+t.test('refused sign-ins are logged once per kind per interval, not once per request', async (t) => {
+  const lines: Array<Record<string, unknown>> = []
+  const logStream = { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>) } }
+  const gateway = await startOidcGateway(t, { config: { server: { trustProxy: '127.0.0.1' }, rateLimit: false }, logStream })
+  for (let i = 0; i < 32; i++) t.equal((await login(gateway, '192.0.2.1')).status, 302)
+  for (let i = 0; i < 25; i++) t.equal((await login(gateway, '192.0.2.1')).status, 429)
+  const refusals = () => lines.filter((line) => line.event === 'oidc_login_refused')
+  t.equal(refusals().length, 1, '25 refused requests, one warning line')
+  t.match(refusals()[0], { level: 40, reason: 'too many pending sign-ins from this client', ip: '192.0.2.1' })
+  // Forged callbacks are as cheap to send: one line for all of them too.
+  for (let i = 0; i < 25; i++) {
+    const response = await fetch(`${gateway.origin}/auth/oidc/test/callback?code=x&state=${'A'.repeat(43)}`, { redirect: 'manual' })
+    t.equal(response.status, 400)
+  }
+  t.equal(lines.filter((line) => line.event === 'oidc_refused').length, 1, '25 forged callbacks, one warning line')
+})
+
+t.test('refused provider answers are throttled per class: a flood of cancelled sign-ins hides no other refusal', async (t) => {
+  const lines: Array<Record<string, unknown>> = []
+  const logStream = { write: (line: string) => { lines.push(JSON.parse(line) as Record<string, unknown>) } }
+  const gateway = await startOidcGateway(t, { config: { rateLimit: false }, logStream })
+  const issuer = gateway.idps.test?.issuer ?? ''
+  // A real state and binding cookie each time (the callback is refused before the provider's answer is read otherwise).
+  const callback = async (query: Record<string, string>) => {
+    const browser = gateway.browser()
+    const state = new URL(await browser.startLogin('test')).searchParams.get('state') ?? ''
+    return (await browser.request(`/auth/oidc/test/callback?${new URLSearchParams({ state, ...query }).toString()}`)).status
+  }
+  const rejected = () => lines.filter((line) => line.event === 'oidc_refused' && line.code === 'AUTH_OIDC_REJECTED')
+  for (let i = 0; i < 5; i++) t.equal(await callback({ error: 'access_denied', iss: issuer }), 401, 'the user cancelled at the provider')
+  t.equal(rejected().length, 1, 'five cancellations, one line')
+  t.match(rejected()[0], { level: 40, rejection: 'provider-error', provider: 'test' })
+  t.equal(await callback({ code: 'not-issued-by-the-provider', iss: issuer }), 401, 'a code the provider refuses')
+  t.match(rejected()[1], { rejection: 'code-refused', provider: 'test' }, 'logged while cancellations are throttled')
+  t.equal(await callback({ code: 'x', iss: 'https://other-provider.example' }), 401, 'a mix-up: another issuer')
+  t.match(rejected()[2], { rejection: 'callback-invalid', provider: 'test' }, 'logged too')
+  t.equal(await callback({ error: 'access_denied', iss: issuer }), 401)
+  t.equal(rejected().length, 3, 'cancellations are still held back')
+})

@@ -8,7 +8,7 @@
 // made relative, and a repeated one is cut to its first (upstream-location.ts, B.33).
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import type { FastifyRequest } from 'fastify'
-import type { AccessClaims, AccessTokenService } from '@authgate/fastify'
+import { authCookieNames, unprefixedCookieName, type AccessClaims, type AccessTokenService } from '@authgate/fastify'
 import type { GatewayConfig, RouteConfig } from './config.js'
 import type { ClaimHeader } from './config/types.js'
 import { forwardableClaimValue } from './identity-values.js'
@@ -38,19 +38,17 @@ export function createHeaderPolicy (config: GatewayConfig): HeaderPolicy {
     identity: config.headers,
     identityNames,
     claimHeaders: config.claimHeaders,
-    // With the OIDC browser-binding cookie (oidc/binding-cookie.ts: `<name>_oidc`, Path=/ when `__Host-`): upstreams
-    // never see a binding value, nor set one.
-    cookieNames: [config.cookie.name, config.cookie.deviceName, `${bareCookieName(config.cookie.name)}_oidc`].map(bareCookieName),
+    // The plugin names its cookies (the OIDC browser-binding one too, on Path=/ when `__Host-`): upstreams never see
+    // a refresh, device or binding value, nor set one.
+    cookieNames: authCookieNames(config.cookie).map(bareCookieName),
     // A hop count of 0 trusts nobody: the same as false.
     trustProxy: config.server.trustProxy !== false && config.server.trustProxy !== 0
   }
 }
 
+/** Compared without prefix and case: a prefixed or re-cased copy of an auth cookie is still one. */
 function bareCookieName (name: string): string {
-  const lower = name.toLowerCase()
-  if (lower.startsWith('__host-')) return lower.slice(7)
-  if (lower.startsWith('__secure-')) return lower.slice(9)
-  return lower
+  return unprefixedCookieName(name).toLowerCase()
 }
 
 export type { LocationMapping } from './upstream-location.js'

@@ -15,3 +15,9 @@ export function cookiePrefixOf (name: string): CookiePrefix | undefined {
 export function isHostPrefixed (name: string): boolean {
   return cookiePrefixOf(name) === '__Host-'
 }
+
+/** `name` without its `__Host-`/`__Secure-` prefix (matched in any case, as browsers do). */
+export function unprefixedCookieName (name: string): string {
+  const prefix = cookiePrefixOf(name)
+  return prefix === undefined ? name : name.slice(prefix.length)
+}

@@ -57,5 +57,7 @@ export { createRevocationList, type RevocationListOptions, type PollingRevocatio
 export { detectRevocationTransport, type RevocationTransport } from './revocation-change-stream.js'
 export { subjectKey, issuedBefore, EXTERNAL_MAX_LIFETIME_S } from './revocation-subjects.js'
 export type { AuthgateClaims, AuthClaims, AuthgateDecorator, RouteAuthMode } from './types.js'
-export { OidcSchema, normaliseOidc, normaliseCheckedOidc, safeReturnTo, type OidcInput, type OidcProviderInput, type NormalisedOidc } from './oidc/index.js'
+export { OidcSchema, normaliseOidc, normaliseCheckedOidc, safeReturnTo, bindingCookieName, type OidcInput, type OidcProviderInput, type NormalisedOidc } from './oidc/index.js'
+export { unprefixedCookieName } from './cookie-prefix.js'
+export { authCookieNames } from './cookie-names.js'
 export { MemoryOidcStore, MongoOidcStore, hasOidcStore, type OidcStore, type OidcCapable, type ExternalIdentity, type LoginStateRecord } from './stores/index.js'

@@ -126,6 +126,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   app.addHook('onReady', async () => {
     // A database down at boot must not stop the process: indexes are created by the first operation that works.
     store.init().catch((error: unknown) => { app.log.warn({ err: error }, 'authgate: session store not reachable at start-up') })
+    context.oidc?.store.init().catch((error: unknown) => { app.log.warn({ err: error }, 'authgate: OIDC store indexes not created at start-up (retried later)') })
     revocations.start()
     ring?.start()
     // A restarted instance must not serve sessions revoked before it started: wait for the first poll (start() has

@@ -41,7 +41,7 @@ t.test('ID-token signature, pinned algorithms and at_hash', async (t) => {
 
   await t.resolves(verifyIdTokenSignature(token(header, claims), options), 'a genuine token passes')
   const refused = async (value: string, why: string): Promise<void> => {
-    await t.rejects(verifyIdTokenSignature(value, options), { code: 'AUTH_OIDC_REJECTED' }, why)
+    await t.rejects(verifyIdTokenSignature(value, options), { code: 'AUTH_OIDC_REJECTED', rejection: 'id-token-invalid' }, why)
   }
   await refused(token(header, claims, other.privateKey), 'signed by another key under the provider\'s kid')
   const [h, p] = token(header, claims).split('.') as [string, string]

@@ -5,7 +5,7 @@ import { stateNetwork } from '../src/oidc/state-bucket.js'
 import { AuthError } from '../src/errors.js'
 import { MAX_PREVIOUS_HASHES, type NewSession, type SessionStore } from '../src/stores/store.js'
 import { addUser, findUserByEmail, normaliseEmail } from '../src/stores/users.js'
-import { DEFAULT_STATES_PER_CLIENT, hasOidcStore, type LoginStateLimits, type OidcStore } from '../src/stores/oidc.js'
+import { DEFAULT_STATES_PER_CLIENT, hasOidcStore, JOIN_CLAIM_MS, type LoginStateLimits, type OidcStore } from '../src/stores/oidc.js'
 
 export type StoreFactory = (t: Test) => Promise<SessionStore>
 /** A fresh OIDC store of the same kind with lowered caps on login states. */
@@ -69,6 +69,49 @@ export function storeContract (t: Test, factory: StoreFactory, limitedOidc: Oidc
     t.equal(await oidc.findIdentity('gamma', subject), null)
     t.equal((await oidc.findIdentity('alpha', `${subject}-2`))?.userId, other, 'another user\'s links stay')
     t.equal(await oidc.unlinkUser(user), 0)
+  })
+
+  t.test('oidc join claims: exactly one subject of racing ones wins; its own again; another only once expired', async (t) => {
+    const store = await factory(t)
+    if (!hasOidcStore(store)) return t.fail('no oidcStore()')
+    const oidc = store.oidcStore()
+    const user = `u-${randomUUID()}`
+    const now = new Date()
+    const subjects = Array.from({ length: 8 }, (_, index) => `sub-${index}`)
+    const won = await Promise.all(subjects.map((subject) => oidc.claimJoin('alpha', user, subject, now)))
+    t.equal(won.filter(Boolean).length, 1, 'of 8 racing subjects exactly one wins')
+    const winner = subjects[won.indexOf(true)] as string
+    const loser = subjects.find((subject) => subject !== winner) as string
+    t.equal(await oidc.claimJoin('alpha', user, winner, now), true, 'the winner claims again (its parallel callbacks, its next sign-in)')
+    t.equal(await oidc.claimJoin('alpha', user, loser, new Date(now.getTime() + JOIN_CLAIM_MS - 1000)), false, 'another subject loses while the claim lives')
+    t.equal(await oidc.claimJoin('beta', user, loser, now), true, 'claims are per provider')
+    t.equal(await oidc.claimJoin('alpha', `${user}-2`, loser, now), true, 'and per account')
+    const later = new Date(now.getTime() + JOIN_CLAIM_MS + 1000)
+    const retaken = await Promise.all(subjects.map((subject) => oidc.claimJoin('alpha', user, subject, later)))
+    t.equal(retaken.filter(Boolean).length, 1, 'an expired claim is taken over by exactly one of racing subjects')
+    const next = subjects[retaken.indexOf(true)] as string
+    t.equal(await oidc.claimJoin('alpha', user, next, later), true, 'which then holds it')
+    t.equal(await oidc.claimJoin('alpha', user, subjects.find((subject) => subject !== next) as string, later), false, 'against the others')
+  })
+
+  t.test('oidc identities: whether a provider has bound a user to a subject (other than one)', async (t) => {
+    const store = await factory(t)
+    if (!hasOidcStore(store)) return t.fail('no oidcStore()')
+    const oidc = store.oidcStore()
+    const subject = `sub-${randomUUID()}`
+    const [user, other] = [`u-${randomUUID()}`, `u-${randomUUID()}`]
+    const createdAt = new Date()
+    t.equal(await oidc.hasIdentity('alpha', user), false, 'no links yet')
+    t.equal(await oidc.linkIdentity({ provider: 'alpha', subject, userId: user, createdAt }), true)
+    t.equal(await oidc.linkIdentity({ provider: 'beta', subject: `${subject}-b`, userId: other, createdAt }), true)
+    t.equal(await oidc.hasIdentity('alpha', user), true, 'alpha has bound the user')
+    t.equal(await oidc.hasIdentity('alpha', user, `${subject}-new`), true, 'to a subject other than a new one')
+    t.equal(await oidc.hasIdentity('alpha', user, subject), false, 'to no subject but this one')
+    t.equal(await oidc.hasIdentity('beta', user), false, 'another provider has not')
+    t.equal(await oidc.hasIdentity('alpha', other), false, 'another user\'s links do not count')
+    t.equal(await oidc.hasIdentity('alph', user), false, 'the provider name matches exactly')
+    t.equal(await oidc.unlinkIdentity('alpha', subject, user), true)
+    t.equal(await oidc.hasIdentity('alpha', user), false, 'gone with its link')
   })
 
   t.test('oidc login states: taken exactly once, never after expiry', async (t) => {

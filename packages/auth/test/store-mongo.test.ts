@@ -300,6 +300,7 @@ t.test('a full login-state store answers from its kept verdict: no count or swee
   const commands: string[] = []
   watched.on('commandStarted', (event: CommandStartedEvent) => { commands.push(event.commandName) })
   const oidc = new MongoOidcStore({ run: async (operation) => operation(), db: () => watched.db(name), maxTimeMS: 5000, collections: { states: 'oidcStatesFull' }, stateLimits: { total: 3, perClient: 100, perNetwork: 100 } })
+  await oidc.init()
   const now = new Date()
   const state = (client: string) => ({
     id: createHash('sha256').update(randomBytes(32)).digest('hex'), provider: 'alpha', bindingHash: 'b', nonce: 'n', codeVerifier: 'v',
@@ -315,4 +316,34 @@ t.test('a full login-state store answers from its kept verdict: no count or swee
   t.equal(commands.filter((name) => name === 'delete').length, 0, 'no sweep: the first refusal swept less than its interval ago')
   t.equal(await oidc.saveLoginState(state('192.0.2.52'), new Date(now.getTime() + 31_000)), 'full')
   t.equal(commands.filter((name) => name === 'delete').length, 1, 'one sweep once its interval is over')
+})
+
+t.test('oidc store indexes: made by init (the userId one too), never on a sign-in\'s path; after a failure not retried by every call', async (t) => {
+  const watched = new MongoClient(process.env.MONGODB_URL as string, { monitorCommands: true, serverSelectionTimeoutMS: 5000 })
+  await watched.connect()
+  t.teardown(() => watched.close())
+  const commands: string[] = []
+  watched.on('commandStarted', (event: CommandStartedEvent) => { commands.push(event.commandName) })
+  const collections = { identities: 'identitiesInit', states: 'oidcStatesInit', joins: 'oidcJoinsInit' }
+  const oidc = new MongoOidcStore({ run: async (operation) => operation(), db: () => watched.db(name), maxTimeMS: 5000, collections })
+  await oidc.init()
+  const indexes = await watched.db(name).collection(collections.identities).indexes().catch(() => [])
+  t.ok(indexes.some((index) => index.name === 'userId'), 'identities has its userId index after init')
+  commands.length = 0
+  t.equal(await oidc.hasIdentity('alpha', 'u-1'), false)
+  t.equal(await oidc.unlinkUser('u-1'), 0)
+  t.equal(await oidc.claimJoin('alpha', 'u-1', 's-1', new Date()), true)
+  t.same(commands.filter((command) => command === 'createIndexes'), [], 'no index created on the sign-in path once init ran')
+  // A store whose first call fails (the database down at start-up): init fails, and the calls after it do not each
+  // try again (a round trip per sign-in); they still work.
+  let down = true
+  const failing = new MongoOidcStore({
+    run: async (operation) => { if (down) { down = false; throw new Error('down at start-up') } return operation() },
+    db: () => watched.db(name), maxTimeMS: 5000, collections
+  })
+  await t.rejects(failing.init(), 'init fails while the database is down')
+  commands.length = 0
+  for (let i = 0; i < 10; i++) t.equal(await failing.hasIdentity('alpha', `u-${i}`), false)
+  await sleep(50)
+  t.same(commands.filter((command) => command === 'createIndexes'), [], 'ten calls after the failure: no retry of the indexes')
 })

@@ -23,6 +23,8 @@ export interface OidcGatewayOptions {
   demo?: { dir: string, clientDist?: string }
   /** The providers' host name in their issuer URL (default 127.0.0.1; they always listen there). */
   providerHostname?: string
+  /** Where the gateway's log lines go (JSON, one per write); default: no logging. */
+  logStream?: { write: (line: string) => void }
 }
 
 export interface OidcGateway {
@@ -68,7 +70,7 @@ export async function startOidcGateway (t: Teardown, options: OidcGatewayOptions
     },
     ...options.config
   }, { file: 'oidc-e2e' })
-  const app = await buildApp(config, { logger: false, ...(options.store === undefined ? {} : { store: options.store }), ...(options.demo === undefined ? {} : { demo: options.demo }) })
+  const app = await buildApp(config, { ...(options.logStream === undefined ? { logger: false } : { logStream: options.logStream }), ...(options.store === undefined ? {} : { store: options.store }), ...(options.demo === undefined ? {} : { demo: options.demo }) })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(() => app.close())
   const origin = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`

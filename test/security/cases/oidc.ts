@@ -10,7 +10,10 @@ const REJECTED: Expectation = { status: 401, code: 'AUTH_OIDC_REJECTED', upstrea
 const ACCOUNTS = {
   alice: { email: 'alice@example.com', email_verified: true },
   mallory: { email: 'victim@example.com', email_verified: false },
-  carol: { email: 'carol@example.com', email_verified: true }
+  carol: { email: 'carol@example.com', email_verified: true },
+  // One address, two subjects of one provider: the provider gave the leaver's mailbox to a new employee.
+  'dora-leaver': { email: 'dora@example.com', email_verified: true },
+  'dora-new-hire': { email: 'dora@example.com', email_verified: true }
 }
 
 const setups = new WeakMap<AttackTarget, Promise<OidcGateway>>()
@@ -253,6 +256,30 @@ export const oidcCases: AttackCase[] = [
         if (user.email !== null) throw new Error(`the victim's account took the registered email ${user.email}`)
       },
       also: 'the provider-verified sign-in never joins an account that has a password (its email was never verified): the victim gets an account of their own'
+    } satisfies AttackCase
+  })(),
+  (() => {
+    let ownerId: string | undefined
+    return {
+      id: 'D.69',
+      name: 'OIDC recycled address: the provider asserts a verified email, now another subject\'s, that an account it made for its earlier subject holds (linkByVerifiedEmail on)',
+      expect: { status: 200, upstream: 'n/a' },
+      attack: async (target: AttackTarget): Promise<Outcome> => {
+        const gateway = await setup(target)
+        const leaver = gateway.browser()
+        if ((await leaver.signIn('alpha', 'dora-leaver')).status !== 303) throw new Error('the leaver\'s sign-in failed')
+        ownerId = (await leaver.accessToken()).user.id
+        const newHire = gateway.browser()
+        const signedIn = await newHire.signIn('alpha', 'dora-new-hire')
+        if (signedIn.status !== 303) return outcome(signedIn)
+        return outcome(await newHire.request('/auth/refresh', { method: 'POST', headers: { origin: gateway.origin } }))
+      },
+      check: (result: Outcome) => {
+        const { user } = JSON.parse(result.body) as { user: { id: string, email: string | null } }
+        if (user.id === ownerId) throw new Error('the new subject was signed in to the account the provider\'s earlier subject made')
+        if (user.email !== null) throw new Error(`the new account took the address the earlier one holds: ${user.email}`)
+      },
+      also: 'a provider\'s verified email never joins an account that provider has bound to another `sub`: the new holder gets an account of their own'
     } satisfies AttackCase
   })()
 ]

@@ -5,7 +5,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { countCookies } from '../cookie-copies.js'
-import { isHostPrefixed } from '../cookie-prefix.js'
+import { isHostPrefixed, unprefixedCookieName } from '../cookie-prefix.js'
 import type { NormalisedOptions } from '../options.js'
 
 const BINDING_VALUE = /^[A-Za-z0-9_-]{43}$/
@@ -35,7 +35,7 @@ export function sameHash (a: string, b: string): boolean {
  * it asks only for what this cookie is anyway then (Secure, Path=/, no Domain). Without Secure no prefix is possible.
  */
 export function bindingCookieName (refreshName: string, secure: boolean): string {
-  const bare = refreshName.replace(/^__(?:host|secure)-/i, '')
+  const bare = unprefixedCookieName(refreshName)
   return secure ? `__Host-${bare}_oidc` : `${bare}_oidc`
 }
 

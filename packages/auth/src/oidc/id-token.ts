@@ -3,6 +3,7 @@
 // were checked by oauth4webapi already; fast-jwt checks iss, aud and exp again with the signature.
 import { createHash } from 'node:crypto'
 import { AuthError } from '../errors.js'
+import { OidcRejection } from './rejection.js'
 import { decodeJsonObject } from '../tokens/header.js'
 import type { IssuerKeys } from '../tokens/trusted-issuers/issuer-keys.js'
 import type { ExternalAlgorithm } from '../tokens/trusted-issuers/options.js'
@@ -46,7 +47,7 @@ export async function verifyIdTokenSignature (token: string, options: IdTokenKey
   try {
     key.verify(token)
   } catch (error) {
-    throw new AuthError('AUTH_OIDC_REJECTED', { cause: error })
+    throw new OidcRejection('id-token-invalid', error)
   }
   const atHash = payload.at_hash
   if (atHash !== undefined) {
@@ -56,6 +57,6 @@ export async function verifyIdTokenSignature (token: string, options: IdTokenKey
   }
 }
 
-function refused (reason: string): AuthError {
-  return new AuthError('AUTH_OIDC_REJECTED', { cause: new Error(reason) })
+function refused (reason: string): OidcRejection {
+  return new OidcRejection('id-token-invalid', new Error(reason))
 }

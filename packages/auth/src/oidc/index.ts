@@ -4,3 +4,4 @@ export { normaliseOidc, normaliseCheckedOidc, type NormalisedOidc, type Normalis
 export { createOidcService, type OidcService } from './service.js'
 export { oidcRoutes } from './routes.js'
 export { safeReturnTo } from './return-to.js'
+export { bindingCookieName } from './binding-cookie.js'

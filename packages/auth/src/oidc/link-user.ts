@@ -1,6 +1,7 @@
 // The authgate user behind an external identity: by (provider, sub) only. A first sign-in links to an existing
 // account by email only when the provider says the email is verified AND `linkByVerifiedEmail` is on AND that
-// account has no password (see linkable); otherwise it gets a new account without a password. An unverified email is never stored as the account's email either: it would
+// account has no password AND that provider has bound no other subject to it (see joinable); otherwise it gets a
+// new account without a password. An unverified email is never stored as the account's email either: it would
 // take the address from its real owner (registration would answer "taken").
 import { randomUUID } from 'node:crypto'
 import { AuthError } from '../errors.js'
@@ -37,10 +38,15 @@ export function verifiedEmail (claims: IdentityClaims, provider: NormalisedOidcP
  * The account a provider-verified email may sign in to, or null. Never one with a password: authgate does not verify
  * the emails given at registration, so whoever registered it may not own the address, and joining it would hand the
  * owner's sign-in to an account its registrant can still enter by password (account pre-hijacking). An account
- * without a password was made by a sign-in whose provider verified its email: that one is the owner's.
+ * without a password was made by a sign-in whose provider verified its email: that one is the owner's, unless this
+ * same provider has bound it to another subject. Then the address has changed hands at the provider (recycled to a
+ * new employee, a re-registered mailbox): the provider vouches that the new subject holds the address now, not that
+ * it is the person the account belongs to, and only a subject, never an email, names a person at one provider.
  */
-function linkable (user: UserRecord | null): UserRecord | null {
-  return user !== null && user.passwordHash === undefined ? user : null
+async function joinable (context: LinkContext, provider: string, subject: string, email: string): Promise<UserRecord | null> {
+  const user = await findUserByEmail(context.store, email)
+  if (user === null || user.passwordHash !== undefined) return null
+  return await context.identities.hasIdentity(provider, user.id, subject) ? null : user
 }
 
 /**
@@ -77,10 +83,15 @@ export async function userForIdentity (context: LinkContext, provider: Normalise
 
 async function firstSignIn (context: LinkContext, provider: NormalisedOidcProvider, subject: string, email: { email: string, key: string } | undefined): Promise<UserRecord> {
   const { store, identities } = context
-  const existing = email !== undefined && context.linkByVerifiedEmail ? linkable(await findUserByEmail(store, email.email)) : null
+  const candidate = email !== undefined && context.linkByVerifiedEmail ? await joinable(context, provider.name, subject, email.email) : null
+  // Arbitrated BEFORE any link exists: two subjects of one provider joining the same account at once both passed
+  // joinable; only the claim's winner links to it, a loser gets an account of its own. A link to the account is
+  // therefore never made and then withdrawn, so no parallel callback can find one and get a session there. Several
+  // callbacks of the same subject all win (the claim names the subject) and race for the link below as one.
+  const existing = candidate !== null && await identities.claimJoin(provider.name, candidate.id, subject, new Date()) ? candidate : null
   const userId = existing?.id ?? randomUUID()
-  // Linked before the user is created: of two first sign-ins racing, one link wins, only its request creates the
-  // user, and the other waits for that user.
+  // Linked before the user is created: of two first sign-ins of one subject racing, one link wins, only its request
+  // creates the user, and the other waits for that user.
   if (!await identities.linkIdentity({ provider: provider.name, subject, userId, createdAt: new Date() })) {
     const winner = await identities.findIdentity(provider.name, subject)
     if (winner === null) throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5, cause: new Error('identity link vanished') })

@@ -11,6 +11,7 @@ import { createIssuerKeys, type IssuerKeys, type IssuerKeysLogger } from '../tok
 import { EXTERNAL_ALGORITHMS, type ExternalAlgorithm } from '../tokens/trusted-issuers/options.js'
 import { verifyIdTokenSignature } from './id-token.js'
 import type { NormalisedOidcProvider } from './options.js'
+import { OidcRejection, type RejectionClass } from './rejection.js'
 import { newStateValue } from './state-value.js'
 
 /** Every call to the provider (discovery, token endpoint), connection to last byte. */
@@ -135,7 +136,7 @@ export function createProviderClient (config: NormalisedOidcProvider, logger: Is
         // announces it (a mix-up between providers is then caught before any code is sent anywhere).
         callback = oauth.validateAuthResponse(as, client, parameters, expected.state)
       } catch (error) {
-        throw rejected(error)
+        throw rejected(error instanceof oauth.AuthorizationResponseError ? 'provider-error' : 'callback-invalid', error)
       }
       let response: Response
       try {
@@ -149,13 +150,14 @@ export function createProviderClient (config: NormalisedOidcProvider, logger: Is
       } catch (error) {
         // A 5xx of the token endpoint is an outage; anything else (invalid_grant: a used code…) a refusal.
         if (response.status >= 500) throw new AuthError('AUTH_OIDC_UNAVAILABLE', { cause: error, retryAfter: 5 })
-        throw rejected(error)
+        // A 2xx answer that fails is the ID token's (its claims are checked here); any other a refused code.
+        throw rejected(response.ok && !(error instanceof oauth.ResponseBodyError) ? 'id-token-invalid' : 'code-refused', error)
       }
       const idToken = result.id_token
       const claims = oauth.getValidatedIdTokenClaims(result)
-      if (typeof idToken !== 'string' || claims === undefined) throw rejected(new Error('no ID token'))
+      if (typeof idToken !== 'string' || claims === undefined) throw rejected('id-token-invalid', new Error('no ID token'))
       await verifyIdTokenSignature(idToken, { keys: providerKeys, algorithms, accessToken: result.access_token })
-      if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 255) throw rejected(new Error('unusable sub'))
+      if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 255) throw rejected('id-token-invalid', new Error('unusable sub'))
       // Providers that follow OIDC Core §5.4 strictly put scope-requested claims (email…) in UserInfo, not in the ID
       // token, when an access token is issued: read them there, for the same `sub` only (§5.3.2).
       const profile = config.claims.email.length === 1 && claims[config.claims.email[0] as string] === undefined && as.userinfo_endpoint !== undefined
@@ -191,10 +193,10 @@ async function userInfo (as: oauth.AuthorizationServer, client: oauth.Client, ac
     return profile
   } catch (error) {
     if (response.status >= 500) throw new AuthError('AUTH_OIDC_UNAVAILABLE', { cause: error, retryAfter: 5 })
-    throw rejected(error)
+    throw rejected('userinfo-invalid', error)
   }
 }
 
-function rejected (cause: unknown): AuthError {
-  return new AuthError('AUTH_OIDC_REJECTED', { cause })
+function rejected (rejection: RejectionClass, cause: unknown): OidcRejection {
+  return new OidcRejection(rejection, cause)
 }

@@ -6,12 +6,14 @@
 import { createHash } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
+import { createThrottledWarning, type ThrottledWarning } from '../log-throttle.js'
 import type { RouteContext } from '../routes/context.js'
 import { clientInfo } from '../sessions/client-info.js'
 import { bindingHash, createBindingCookie, sameHash } from './binding-cookie.js'
 import { userForIdentity } from './link-user.js'
 import type { OidcService } from './service.js'
 import { safeReturnTo } from './return-to.js'
+import { OidcRejection, REJECTION_CLASSES } from './rejection.js'
 import { isStateValue } from './state-value.js'
 import { stateBucket, stateNetwork } from './state-bucket.js'
 
@@ -23,6 +25,22 @@ const REFUSALS = {
   'network-full': 'too many pending sign-ins from this client\'s network'
 } as const
 
+/** Why a callback's state is refused (AUTH_OIDC_STATE_INVALID): fixed, each its own throttled kind. */
+const STATE_REFUSALS = {
+  malformed: 'state missing or malformed',
+  unknown: 'state unknown, expired or used already',
+  browser: 'state started in another browser',
+  provider: 'state of another provider'
+} as const
+
+/**
+ * Every kind of throttled warning these routes can log: each login refusal, each state refusal, and each provider's
+ * rejection classes. The throttle holds exactly that many, so no kind ever shares the overflow slot with another.
+ */
+function warningKinds (providers: number): number {
+  return Object.keys(REFUSALS).length + Object.keys(STATE_REFUSALS).length + REJECTION_CLASSES.length * providers
+}
+
 function stateId (state: string): string {
   return createHash('sha256').update('authgate-oidc-state\u0000').update(state).digest('hex')
 }
@@ -30,6 +48,8 @@ function stateId (state: string): string {
 export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: OidcService): void {
   const { options, sessions, cookies } = context
   const binding = createBindingCookie(options.cookie, options.prefix)
+  // Every refusal below is the client's to cause, as often as it likes: a line per kind per minute, with a count.
+  const warnings = createThrottledWarning({ maxKinds: warningKinds(oidc.names.length) })
   const limits = options.rateLimit
   // The sign-in routes share the login limit: each /login stores a state, each callback costs a code exchange. Keyed
   // as the per-client cap of states (routes/index.ts: IPv6 by /64).
@@ -74,7 +94,7 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
     }, now)
     if (saved !== 'saved') {
       // Live sign-ins are never evicted for new ones: new ones wait until some finish or expire.
-      request.log.warn({ event: 'oidc_login_refused', reason: REFUSALS[saved], ip: request.ip }, 'authgate: OIDC sign-in not started')
+      warnings.warn(request.log, `login:${saved}`, { event: 'oidc_login_refused', reason: REFUSALS[saved], ip: request.ip }, 'authgate: OIDC sign-in not started')
       throw new AuthError('AUTH_RATE_LIMITED', { retryAfter: saved === 'full' ? 60 : Math.ceil(oidc.stateTtlMs / 1000) })
     }
     return reply.header('cache-control', 'no-store').redirect(started.url, 302)
@@ -84,23 +104,21 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
     const client = provider(request)
     const parameters = new URL(request.url, 'http://callback.invalid').searchParams
     const state = parameters.get('state')
-    if (state === null || !isStateValue(state) || parameters.getAll('state').length !== 1) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state missing or malformed')
+    if (state === null || !isStateValue(state) || parameters.getAll('state').length !== 1) throw refuseState(warnings, request, reply, 'malformed')
     // Taken before anything else is checked: whatever follows, this state can never be used again.
     const saved = await oidc.store.takeLoginState(stateId(state), new Date())
     const presented = binding.read(request)
-    if (saved === null) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state unknown, expired or used already')
+    if (saved === null) throw refuseState(warnings, request, reply, 'unknown')
     if (presented === undefined || !sameHash(saved.bindingHash, bindingHash(presented))) {
-      throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state started in another browser')
+      throw refuseState(warnings, request, reply, 'browser')
     }
     // A state started for provider A and brought to B's callback (a mix-up): refused before any code exchange.
-    if (saved.provider !== client.config.name) throw refuse(request, reply, 'AUTH_OIDC_STATE_INVALID', 'state of another provider')
+    if (saved.provider !== client.config.name) throw refuseState(warnings, request, reply, 'provider')
     let claims
     try {
       claims = await client.finish(parameters, { state, nonce: saved.nonce, codeVerifier: saved.codeVerifier, redirectUri: saved.redirectUri })
     } catch (error) {
-      if (error instanceof AuthError && error.code === 'AUTH_OIDC_REJECTED') {
-        throw refuse(request, reply, 'AUTH_OIDC_REJECTED', error.cause instanceof Error ? error.cause.message : 'refused', client.config.name)
-      }
+      if (error instanceof OidcRejection) throw refuseAnswer(warnings, request, reply, error, client.config.name)
       binding.clear(reply)
       throw error
     }
@@ -116,9 +134,26 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
   })
 }
 
-function refuse (request: FastifyRequest, reply: FastifyReply, code: 'AUTH_OIDC_STATE_INVALID' | 'AUTH_OIDC_REJECTED', reason: string, provider?: string): AuthError {
-  // Reasons only: never the code, a token, a state or a cookie value.
-  request.log.warn({ event: 'oidc_refused', code, reason, provider, ip: request.ip }, 'authgate: OIDC sign-in refused')
+function refuseState (warnings: ThrottledWarning, request: FastifyRequest, reply: FastifyReply, why: keyof typeof STATE_REFUSALS): AuthError {
+  const code = 'AUTH_OIDC_STATE_INVALID'
+  warnings.warn(request.log, `${code}:${why}`, { event: 'oidc_refused', code, reason: STATE_REFUSALS[why], ip: request.ip }, 'authgate: OIDC sign-in refused')
+  return refused(reply, code)
+}
+
+/**
+ * A provider's answer refused. Its reason is its library's message (unbounded), so the kind is the provider and the
+ * fixed class of the refusal: a flood of one class (cancelled sign-ins, forged `?error=`) never hides another.
+ */
+function refuseAnswer (warnings: ThrottledWarning, request: FastifyRequest, reply: FastifyReply, error: OidcRejection, provider: string): AuthError {
+  const code = 'AUTH_OIDC_REJECTED'
+  const reason = error.cause instanceof Error ? error.cause.message : 'refused'
+  warnings.warn(request.log, `${code}:${provider}:${error.rejection}`,
+    { event: 'oidc_refused', code, rejection: error.rejection, reason, provider, ip: request.ip }, 'authgate: OIDC sign-in refused')
+  return refused(reply, code)
+}
+
+/** Reasons only are logged: never the code, a token, a state or a cookie value. */
+function refused (reply: FastifyReply, code: 'AUTH_OIDC_STATE_INVALID' | 'AUTH_OIDC_REJECTED'): AuthError {
   reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer')
   return new AuthError(code)
 }

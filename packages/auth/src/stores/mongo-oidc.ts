@@ -1,10 +1,12 @@
-// OIDC identities and login states in MongoDB (collections `identities` and `oidcStates`), on the session store's
-// connection and deadline. Both are keyed by `_id` (the identity key, the state hash), so uniqueness and the
-// single-use take need no further index and hold on every MongoDB-wire server (FerretDB v1 included: no transactions,
-// and its findOneAndDelete is not atomic, see takeLoginState).
+// OIDC identities, join claims and login states in MongoDB (collections `identities`, `oidcJoins` and `oidcStates`),
+// on the session store's connection and deadline. All are keyed by `_id` (the identity key, the join claim key, the
+// state hash), so uniqueness, the join arbitration and the single-use take need no further index and hold on every
+// MongoDB-wire server (FerretDB v1 included: no transactions, and its findOneAndDelete is not atomic, see
+// takeLoginState). The other indexes (init) only make lookups cheap: a plain (userId) index for hasIdentity and
+// unlinkUser, and the states' expiry and per-client/network ones.
 import { MongoServerError, type Db } from 'mongodb'
 import { DUPLICATE_KEY, ttlIndex, unavailable } from './mongo-schema.js'
-import { DEFAULT_STATES_PER_CLIENT, DEFAULT_STATES_PER_NETWORK, identityKey, type ExternalIdentity, type LoginStateLimits, type LoginStateRecord, type OidcStore, type SaveStateResult } from './oidc.js'
+import { DEFAULT_STATES_PER_CLIENT, DEFAULT_STATES_PER_NETWORK, identityKey, JOIN_CLAIM_MS, joinClaimKey, type ExternalIdentity, type LoginStateLimits, type LoginStateRecord, type OidcStore, type SaveStateResult } from './oidc.js'
 
 /** Live login states kept at most: beyond it new sign-ins are refused (429) until some finish or expire. */
 const MAX_MONGO_STATES = 100_000
@@ -12,16 +14,23 @@ const MAX_MONGO_STATES = 100_000
 const FULL_VERDICT_MS = 5_000
 /** Expired states are deleted by a sweep at most this often per process (the TTL index tidies too, where it runs). */
 const SWEEP_INTERVAL_MS = 30_000
+/** After the indexes failed, the next attempt waits this long: a server refusing one must not cost every call a round trip. */
+const INDEX_RETRY_MS = 60_000
+/** Rounds of read, insert-next-generation in claimJoin: after a lost insert the next read finds a live claim. */
+const CLAIM_ATTEMPTS = 3
+/** Fixed width, so the `_id` order of a claim's generations is their numeric order. */
+const GENERATION_DIGITS = 12
 
 type IdentityDoc = ExternalIdentity & { _id: string }
 type StateDoc = Omit<LoginStateRecord, 'id'> & { _id: string }
+interface JoinDoc { _id: string, generation: number, subject: string, expiresAt: Date }
 
 export interface MongoOidcOptions {
   /** Runs one call on the store's connection, within its deadline (MongoConnection.run). */
   run: <T>(operation: () => Promise<T>) => Promise<T>
   db: () => Db
   maxTimeMS: number
-  collections?: { identities?: string, states?: string }
+  collections?: { identities?: string, states?: string, joins?: string }
   /** Caps on live login states (tests lower them). */
   stateLimits?: LoginStateLimits
 }
@@ -29,7 +38,7 @@ export interface MongoOidcOptions {
 export class MongoOidcStore implements OidcStore {
   readonly #options: MongoOidcOptions
   #indexes: Promise<void> | undefined
-  #userIndex: Promise<void> | undefined
+  #indexesFailedAt = Number.NEGATIVE_INFINITY
   /** At the cap: when the live states were counted (ms) and how many more may be saved till the next count. */
   #verdict: { from: number, room: number } | undefined
   #sweptAt = Number.NEGATIVE_INFINITY
@@ -40,6 +49,10 @@ export class MongoOidcStore implements OidcStore {
 
   #identities () {
     return this.#options.db().collection<IdentityDoc>(this.#options.collections?.identities ?? 'identities')
+  }
+
+  #joins () {
+    return this.#options.db().collection<JoinDoc>(this.#options.collections?.joins ?? 'oidcJoins')
   }
 
   #states () {
@@ -54,7 +67,40 @@ export class MongoOidcStore implements OidcStore {
     }
   }
 
+  /**
+   * Creates the indexes, once (createIndex with an identical spec is a no-op on every server). Called at start-up;
+   * after a failure, the first call of any method at least INDEX_RETRY_MS later tries again in the background.
+   */
+  init (): Promise<void> {
+    if (this.#indexes === undefined) {
+      if (performance.now() - this.#indexesFailedAt < INDEX_RETRY_MS) return Promise.reject(new Error('oidc indexes: failed recently, retried later'))
+      this.#indexes = this.#run(() => this.#createIndexes()).catch((error: unknown) => {
+        this.#indexes = undefined
+        this.#indexesFailedAt = performance.now()
+        throw error
+      })
+    }
+    return this.#indexes
+  }
+
+  /** Starts init when it has not run or may be retried; never awaited: no answer depends on an index. */
+  #prepare (): void {
+    this.init().catch(() => undefined)
+  }
+
+  async #createIndexes (): Promise<void> {
+    // The TTL indexes only tidy (test servers and FerretDB v1, which gets a plain index, never expire documents):
+    // every count, take and claim filters on expiresAt itself.
+    await this.#identities().createIndex({ userId: 1 }, { name: 'userId' }, undefined)
+    await ttlIndex(this.#joins())
+    await ttlIndex(this.#states())
+    // The (client|network, expiresAt) indexes keep each cap's count to its own states.
+    await this.#states().createIndex({ client: 1, expiresAt: 1 }, { name: 'client_expiresAt' }, undefined)
+    await this.#states().createIndex({ network: 1, expiresAt: 1 }, { name: 'network_expiresAt' }, undefined)
+  }
+
   async findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null> {
+    this.#prepare()
     const doc = await this.#run(() => this.#identities().findOne({ _id: identityKey(provider, subject) }, { maxTimeMS: this.#options.maxTimeMS }))
     if (doc === null) return null
     return { provider: doc.provider, subject: doc.subject, userId: doc.userId, createdAt: doc.createdAt }
@@ -77,12 +123,44 @@ export class MongoOidcStore implements OidcStore {
     return deletedCount === 1
   }
 
-  async unlinkUser (userId: string): Promise<number> {
+  async hasIdentity (provider: string, userId: string, exceptSubject?: string): Promise<boolean> {
+    const filter = exceptSubject === undefined ? { userId, provider } : { userId, provider, subject: { $ne: exceptSubject } }
+    this.#prepare()
     return this.#run(async () => {
-      this.#userIndex ??= this.#identities().createIndex({ userId: 1 }, { name: 'userId' }, undefined).then(() => undefined, () => { this.#userIndex = undefined })
-      await this.#userIndex
+      return await this.#identities().findOne(filter, { projection: { _id: 1 }, maxTimeMS: this.#options.maxTimeMS }) !== null
+    })
+  }
+
+  async unlinkUser (userId: string): Promise<number> {
+    this.#prepare()
+    return this.#run(async () => {
       const { deletedCount } = await this.#identities().deleteMany({ userId }, { maxTimeMS: this.#options.maxTimeMS })
       return deletedCount
+    })
+  }
+
+  /**
+   * Claims are generations: `<joinClaimKey>\0<generation>`, each inserted once. Taking over an expired claim inserts
+   * the next generation, never updates or deletes: on FerretDB v1 an update or a filtered delete is a read then a
+   * write, so a racer could remove a claim made a moment ago; a duplicate `_id` is refused atomically everywhere.
+   */
+  async claimJoin (provider: string, userId: string, subject: string, now: Date): Promise<boolean> {
+    const key = joinClaimKey(provider, userId)
+    const { maxTimeMS } = this.#options
+    return this.#run(async () => {
+      for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+        const latest = await this.#joins().find({ _id: { $gt: `${key}\u0000`, $lt: `${key}\u0001` } }, { maxTimeMS }).sort({ _id: -1 }).limit(1).next()
+        if (latest !== null && latest.expiresAt > now) return latest.subject === subject
+        const generation = latest === null ? 0 : latest.generation + 1
+        try {
+          await this.#joins().insertOne({ _id: `${key}\u0000${String(generation).padStart(GENERATION_DIGITS, '0')}`, generation, subject, expiresAt: new Date(now.getTime() + JOIN_CLAIM_MS) }, { maxTimeMS })
+          return true
+        } catch (error) {
+          // Another racer made this generation first: read again, it is live now.
+          if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error
+        }
+      }
+      return false
     })
   }
 
@@ -90,15 +168,8 @@ export class MongoOidcStore implements OidcStore {
     const { id, ...rest } = state
     const { maxTimeMS } = this.#options
     const limits = this.#options.stateLimits ?? { total: MAX_MONGO_STATES, perClient: DEFAULT_STATES_PER_CLIENT, perNetwork: DEFAULT_STATES_PER_NETWORK }
+    this.#prepare()
     return this.#run(async () => {
-      // The TTL index only tidies (test servers and FerretDB v1, which gets a plain index, never expire documents): every count and take
-      // filters on expiresAt itself. The (client|network, expiresAt) indexes keep each cap's count to its own states.
-      this.#indexes ??= Promise.all([
-        ttlIndex(this.#states()),
-        this.#states().createIndex({ client: 1, expiresAt: 1 }, { name: 'client_expiresAt' }, undefined),
-        this.#states().createIndex({ network: 1, expiresAt: 1 }, { name: 'network_expiresAt' }, undefined)
-      ]).then(() => undefined, () => { this.#indexes = undefined })
-      await this.#indexes
       if (await this.#full(now, limits.total)) return 'full'
       // Inserted first, then counted: a check before the insert lets parallel requests of one client all pass it.
       // Over the cap, this request's own state goes again (racing ones may all go: they retry, none slips through).

@@ -55,6 +55,11 @@ export const DEFAULT_STATES_PER_CLIENT = 32
 export const DEFAULT_STATES_PER_NETWORK = 64
 
 export interface OidcStore {
+  /**
+   * Prepares the store (MongoDB: its indexes), idempotent; the plugin calls it at start-up. No result depends on it:
+   * a failure is retried later, never by every call.
+   */
+  init (): Promise<void>
   findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null>
   /** Inserts the link. Resolves false when (provider, subject) is linked already (a concurrent first sign-in). */
   linkIdentity (identity: ExternalIdentity): Promise<boolean>
@@ -63,6 +68,22 @@ export interface OidcStore {
    * kept). True when removed. The next sign-in of that identity is a first one: a new account.
    */
   unlinkIdentity (provider: string, subject: string, userId: string): Promise<boolean>
+  /**
+   * Whether `userId` is linked to an identity of `provider` (other than `exceptSubject`, when given). A provider's
+   * verified email joins an existing account only when that provider has bound no other subject to it: providers
+   * recycle addresses (a leaver's mailbox given to a new employee), and the address then proves nothing about the
+   * account its earlier holder made.
+   */
+  hasIdentity (provider: string, userId: string, exceptSubject?: string): Promise<boolean>
+  /**
+   * Arbitrates first sign-ins of `provider` that join the existing account `userId` at the same time, BEFORE any of
+   * them links: true when the claim is `subject`'s (made now, already this subject's, or taken over from one that
+   * expired at `now`), false when a live claim is another subject's. Atomic: of subjects claiming at once exactly one
+   * gets true. A claim expires JOIN_CLAIM_MS after it was made: it only settles joins racing each other; a join that
+   * came earlier and stands is found by hasIdentity, and a winner that crashed before linking keeps its claim on its
+   * next sign-in (same subject) and blocks no other subject for longer than the expiry.
+   */
+  claimJoin (provider: string, userId: string, subject: string, now: Date): Promise<boolean>
   /**
    * Removes every link of the user: call it when deleting a user. Resolves how many were removed. (A link left
    * behind is dropped at its identity's next sign-in, which then makes a new account; the old id never returns.)
@@ -89,6 +110,17 @@ export function hasOidcStore (value: unknown): value is OidcCapable {
   return typeof value === 'object' && value !== null && typeof (value as Partial<OidcCapable>).oidcStore === 'function'
 }
 
+/**
+ * How long a join claim arbitrates. Far longer than the one store call between a join's hasIdentity check and its
+ * claim (bounded by the store's deadline), so a claim never expires under a racer that read "no binding" before it.
+ */
+export const JOIN_CLAIM_MS = 10 * 60_000
+
+/** The key of a join claim (MongoDB: its `_id`, followed by a generation): NUL never appears in a provider name or a user id, so keys cannot collide. */
+export function joinClaimKey (provider: string, userId: string): string {
+  return `join\u0000${provider}\u0000${userId}`
+}
+
 /** Login states a memory store keeps at most: a flood of /login requests cannot grow it without bound. */
 const MAX_MEMORY_STATES = 10_000
 
@@ -96,6 +128,8 @@ const MAX_MEMORY_STATES = 10_000
 export class MemoryOidcStore implements OidcStore {
   readonly #identities = new Map<string, ExternalIdentity>()
   readonly #states = new Map<string, LoginStateRecord>()
+  /** Join claims by joinClaimKey: one per account a provider's subject joined recently (expired ones replaced). */
+  readonly #joins = new Map<string, { subject: string, expiresAt: number }>()
   readonly #limits: LoginStateLimits
 
   constructor (limits: Partial<LoginStateLimits> = {}) {
@@ -104,6 +138,10 @@ export class MemoryOidcStore implements OidcStore {
       perClient: limits.perClient ?? DEFAULT_STATES_PER_CLIENT,
       perNetwork: limits.perNetwork ?? DEFAULT_STATES_PER_NETWORK
     }
+  }
+
+  init (): Promise<void> {
+    return Promise.resolve()
   }
 
   findIdentity (provider: string, subject: string): Promise<ExternalIdentity | null> {
@@ -122,6 +160,22 @@ export class MemoryOidcStore implements OidcStore {
     const key = identityKey(provider, subject)
     if (this.#identities.get(key)?.userId !== userId) return Promise.resolve(false)
     this.#identities.delete(key)
+    return Promise.resolve(true)
+  }
+
+  hasIdentity (provider: string, userId: string, exceptSubject?: string): Promise<boolean> {
+    for (const identity of this.#identities.values()) {
+      if (identity.userId === userId && identity.provider === provider && identity.subject !== exceptSubject) return Promise.resolve(true)
+    }
+    return Promise.resolve(false)
+  }
+
+  claimJoin (provider: string, userId: string, subject: string, now: Date): Promise<boolean> {
+    const key = joinClaimKey(provider, userId)
+    const claim = this.#joins.get(key)
+    if (claim !== undefined && claim.expiresAt > now.getTime()) return Promise.resolve(claim.subject === subject)
+    if (this.#joins.size >= MAX_MEMORY_STATES) this.#evictExpiredJoins(now)
+    this.#joins.set(key, { subject, expiresAt: now.getTime() + JOIN_CLAIM_MS })
     return Promise.resolve(true)
   }
 
@@ -155,6 +209,10 @@ export class MemoryOidcStore implements OidcStore {
     const state = this.#states.get(id)
     this.#states.delete(id)
     return Promise.resolve(state === undefined || state.expiresAt <= now ? null : state)
+  }
+
+  #evictExpiredJoins (now: Date): void {
+    for (const [key, claim] of this.#joins) if (claim.expiresAt <= now.getTime()) this.#joins.delete(key)
   }
 
   #evictExpired (now: Date): void {
