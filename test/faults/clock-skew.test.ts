@@ -10,10 +10,10 @@ import { useTestDatabase } from '../mongo/per-test.mjs'
 import { AUDIENCE, call, ISSUER, sharedKeys, sleep, startApp, type RunningApp, type Teardown } from './helpers/app.js'
 
 const { url, name: database } = await useTestDatabase(t, 'skew')
-const TTL = 900
+const TTL = 900 // seconds: the exp arithmetic below is in seconds; the option is given as `900s`
 
 async function verifier (t: Teardown, clockTolerance: string): Promise<RunningApp> {
-  return startApp(t, { url, database, options: { tokens: { clockTolerance, accessTtl: TTL } } })
+  return startApp(t, { url, database, options: { tokens: { clockTolerance, accessTtl: `${TTL}s` } } })
 }
 
 /** A token signed with the shared key, as an issuer whose clock reads `skewSeconds` off ours, `ageSeconds` after it minted it. */

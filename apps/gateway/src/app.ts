@@ -2,25 +2,23 @@
 // arguments (never process.env). Order matters: rewriteUrl canonicalises the request target before routing, the
 // auth plugin serves /auth/* and the JWKS, then one proxy registration per route, then health and fallbacks.
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
-import authgate, { AuthError, sendAuthError, type AuthgateOptions, type KeyEncryptionKey, type SessionStore } from '@authgate/fastify'
+import authgate, { AuthError, sendAuthError, type SessionStore } from '@authgate/fastify'
 import { AUTH_PREFIX, type GatewayConfig } from './config.js'
 import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './errors.js'
 import { deferContinue } from './expect-continue.js'
 import { registerForwardAuth } from './forward-auth.js'
 import { createHeaderPolicy } from './headers.js'
 import { registerHealthRoutes } from './health.js'
-import { createLegacyLookup, createLegacyVerifier } from './legacy-users.js'
 import { GatewayMetrics } from './metrics.js'
 import { registerProxyRoute } from './proxy-routes.js'
-import { rateLimitOptions } from './rate-limits.js'
 import { HEADER_ROOM, createTargetRewriter, registerRefusedTargetRoutes } from './request-target.js'
 import { guardSlowClients } from './slow-clients.js'
 import { registerDemoFiles, type DemoFiles } from './static-demo.js'
 import { closeIfBodyUnread } from './unread-body.js'
 import { createUpstreamAgent } from './upstream-pool.js'
-import { createNewDeviceWebhook } from './webhook.js'
 import { trustsProxy } from './trust-proxy.js'
 import { checkStartable } from './startup-checks.js'
+import { pluginOptions } from './plugin-options.js'
 
 export interface BuildOptions {
   /** Fastify logger option; default pino at config.log.level with redaction. `false` silences it (tests). */
@@ -68,50 +66,6 @@ function serializeRequest (request: FastifyRequest): Record<string, unknown> {
 const RETRYABLE_AUTH_CODES: ReadonlySet<string> = new Set(['AUTH_KEYS_UNAVAILABLE', 'AUTH_STORE_UNAVAILABLE'])
 const DEFAULT_RETRY_AFTER_SECONDS = '5'
 
-
-export function pluginOptions (config: GatewayConfig, app: Pick<FastifyInstance, 'log'>, store: SessionStore | undefined): AuthgateOptions {
-  const { tokens, cookie, users, notifications } = config
-  const options: AuthgateOptions = {
-    tokens: {
-      ...(tokens.algorithm === undefined ? {} : { algorithm: tokens.algorithm }),
-      ...(tokens.keyStore === 'database'
-        ? { keyRing: { store: 'database' as const, keyEncryptionKey: tokens.keyEncryptionKey as KeyEncryptionKey, refreshInterval: tokens.keyRefreshMs / 1000 } }
-        : tokens.keysDir === undefined ? { keys: [...(tokens.keys ?? [])] } : { keysDir: tokens.keysDir }),
-      issuer: tokens.issuer,
-      ...(tokens.trustedIssuers === undefined ? {} : { trustedIssuers: tokens.trustedIssuers.map((issuer) => ({ ...issuer })) }),
-      audience: tokens.audience,
-      accessTtl: tokens.accessTtlMs / 1000,
-      refreshTtl: tokens.refreshTtlMs / 1000,
-      reuseGrace: tokens.reuseGraceMs / 1000,
-      revocationDelay: tokens.revocationDelayMs / 1000,
-      ...(tokens.clockToleranceMs === undefined ? {} : { clockTolerance: tokens.clockToleranceMs / 1000 }),
-      ...(tokens.maxTtlMs === undefined ? {} : { maxTtl: tokens.maxTtlMs / 1000 })
-    },
-    cookie: { name: cookie.name, deviceName: cookie.deviceName, secure: cookie.secure, sameSite: cookie.sameSite },
-    prefix: AUTH_PREFIX,
-    registration: config.registration,
-    allowedOrigins: [...config.allowedOrigins],
-    // Behind a trusted proxy the Host is not the browser's: only configured origins count (issue #11 item 15).
-    publicOrigin: config.server.publicOrigin ?? (trustsProxy(config.server.trustProxy) ? false : undefined),
-    // Shared through Redis when `rateLimit.redis` is set: N instances (or workers) then allow the attempts of one.
-    rateLimit: rateLimitOptions(config.rateLimit),
-    ...(config.oidc === undefined ? {} : { oidc: config.oidc })
-  }
-  const chosenStore = store ?? config.store
-  if (chosenStore !== undefined) options.store = chosenStore
-  if (users.source === 'upstream') {
-    options.verifyCredentials = createLegacyVerifier(users, app.log)
-    const { lookupUrl } = users
-    if (users.refresh === 'recheck' && lookupUrl !== undefined) {
-      options.refreshUser = createLegacyLookup({ ...users, lookupUrl }, app.log)
-      options.refreshUserInterval = users.recheckIntervalMs / 1000
-    }
-  }
-  if (notifications.newDeviceWebhook !== undefined) {
-    options.events = { newDevice: createNewDeviceWebhook({ url: notifications.newDeviceWebhook, logger: app.log }) }
-  }
-  return options
-}
 
 /** A hop count becomes the function form Fastify's types accept (proxy-addr takes both). */
 function fastifyTrustProxy (value: GatewayConfig['server']['trustProxy']): boolean | string | string[] | ((address: string, hop: number) => boolean) {
@@ -180,7 +134,8 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     done()
   })
 
-  await app.register(authgate, pluginOptions(config, app, options.store))
+  for (const warning of config.deprecations) app.log.warn({ event: 'deprecated_option' }, `authgate: ${warning}`)
+  await app.register(authgate, pluginOptions(config, options.store))
 
   // Set before the proxy routes are registered: each route's encapsulated scope copies the error handler in place
   // at its registration, so one set afterwards would leave them on Fastify's default (which echoes error.message).

@@ -1,8 +1,9 @@
 // @authgate/gateway: the reverse-proxy gateway as a library (the `authgate` CLI is cli.ts).
 export { buildApp, LOG_REDACT, type BuildOptions } from './app.js'
-export { loadConfig, parseConfig, ConfigError, AUTH_PREFIX, type GatewayConfig, type RouteConfig, type RouteAuth, type UsersConfig, type IdentityHeaderNames, type LoadOptions, type ParseOptions } from './config.js'
+export { loadConfig, parseConfig, ConfigError, AUTH_PREFIX, type GatewayConfig, type RouteConfig, type RouteAuth, type IdentityHeaderNames, type LoadOptions, type ParseOptions } from './config.js'
 export { startServer, closeOnSignals, SHUTDOWN_GRACE_MS, type RunningGateway } from './server.js'
 export { normaliseTarget, underPrefix, BAD_PATH_ROUTE } from './paths.js'
 export { GATEWAY_ERRORS, type GatewayErrorCode, type GatewayErrorBody } from './errors.js'
-export { mapLegacyUser, createLegacyVerifier, createLegacyLookup } from './legacy-users.js'
-export { createNewDeviceWebhook, type WebhookOptions } from './webhook.js'
+export { gatewaySchema } from './config/schema.js'
+// The legacy user source and the new-device webhook moved into @authgate/fastify (its `users` and `notifications`).
+export { mapLegacyUser, createLegacyVerifier, createLegacyLookup, createNewDeviceWebhook, type WebhookOptions } from '@authgate/fastify'

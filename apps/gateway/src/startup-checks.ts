@@ -3,9 +3,8 @@
 // `config check` runs it to report: one function, so the two cannot disagree (a 6-byte HS256 secret was refused by
 // `start` and "ok" to `config check`). The checks are the plugin's own: its option normalisation (cookies, TTLs,
 // origins, rate limits, key ring settings) and its key material checks (sizes, types, key pairs, signing key).
-import Fastify from 'fastify'
 import { createAccessTokenService, normaliseOptions, type NormalisedOptions } from '@authgate/fastify'
-import { pluginOptions } from './app.js'
+import { pluginOptions } from './plugin-options.js'
 import { createHeaderPolicy } from './headers.js'
 import { ConfigError, type GatewayConfig } from './config.js'
 
@@ -14,31 +13,27 @@ export interface StartupCheck {
   keys: number | 'database'
   /** Whether one of those keys can sign (false: verification only, every login answers 503). */
   canSign: boolean
-  /**
-   * Why the key directory cannot be used, when it cannot. `start` still starts then (tokens answer 503 until it is
-   * fixed: an outage must not look like a mass logout); `config check` reports it as an error.
-   */
-  keysError: string | undefined
 }
 
 /** Throws a ConfigError naming the file and the refusal `start` would fail with; else says what the keys are. */
 export function checkStartable (config: GatewayConfig): StartupCheck {
-  // The legacy-user verifier and the webhook keep a logger; nothing is logged while checking.
-  const { log } = Fastify({ logger: false })
   let options: NormalisedOptions
   try {
-    options = normaliseOptions(pluginOptions(config, { log }, undefined))
+    options = normaliseOptions(pluginOptions(config))
     // The plugin builds this service at registration; it refuses unsafe or inconsistent key material.
     createAccessTokenService(options.tokens)
     createHeaderPolicy(config)
   } catch (error) {
-    throw new ConfigError(`${config.file ?? 'configuration'}: ${(error as Error).message}`, { cause: error })
+    // A key directory that cannot be read is refused here too (issue #12 item 5): naming the path and the reason.
+    const issues = (error as { issues?: readonly string[] }).issues
+    const where = config.file ?? 'configuration'
+    if (issues !== undefined) throw new ConfigError(`${where}: invalid configuration (${issues.length} ${issues.length === 1 ? 'problem' : 'problems'}):\n${issues.map((line) => `  - ${line}`).join('\n')}`, { cause: error, issues })
+    throw new ConfigError(`${where}: ${(error as Error).message}`, { cause: error })
   }
-  if (options.keyRing !== undefined) return { keys: 'database', canSign: true, keysError: undefined }
+  if (options.keyRing !== undefined) return { keys: 'database', canSign: true }
   const keys = options.tokens.keys
   return {
     keys: keys.length,
-    canSign: keys.some((key) => key.privateKey !== undefined || key.secret !== undefined),
-    keysError: options.keysError
+    canSign: keys.some((key) => key.privateKey !== undefined || key.secret !== undefined)
   }
 }

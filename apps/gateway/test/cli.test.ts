@@ -39,7 +39,7 @@ t.test('config check exit codes: 0 valid, 1 invalid, 2 usage', async (t) => {
   t.match(ok.stdout, /: ok \(/)
   const bad = await runCli(['config', 'check', writeConfig('bad.yaml', `tokens: { keysDir: ${keys} }\nrouts: []\n`)])
   t.equal(bad.code, 1)
-  t.match(bad.stderr, /routs is not a known key/)
+  t.match(bad.stderr, /routs: unknown key \(did you mean routes\?\)/)
   t.equal((await runCli(['config'])).code, 2)
 })
 

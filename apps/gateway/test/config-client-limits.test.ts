@@ -24,7 +24,8 @@ t.test('defaults: a 60 s request deadline, 1 KiB/s after 10 s, 60 s idle, 64 slo
 
 t.test('both spellings of minBodyRate; 0 turns it off', async (t) => {
   t.same(parseConfig({ ...minimal, server: { minBodyRate: 4096 } }).server.minBodyRate, { bytesPerSecond: 4096, graceMs: 10_000 })
-  t.same(parseConfig({ ...minimal, server: { minBodyRate: '512' } }).server.minBodyRate, { bytesPerSecond: 512, graceMs: 10_000 }, 'a ${VAR} string of digits')
+  t.same(parseConfig({ ...minimal, server: { minBodyRate: '${RATE}' } }, { env: { RATE: '512' } }).server.minBodyRate, { bytesPerSecond: 512, graceMs: 10_000 }, 'a ${VAR} string of digits')
+  t.throws(() => parseConfig({ ...minimal, server: { minBodyRate: '512' } }), /server\.minBodyRate: must be a whole number or an object/, 'literal text is not a number (no coercion since #12)')
   t.same(parseConfig({ ...minimal, server: { minBodyRate: { bytesPerSecond: 100, grace: '2s' } } }).server.minBodyRate, { bytesPerSecond: 100, graceMs: 2000 })
   t.same(parseConfig({ ...minimal, server: { minBodyRate: 0 } }).server.minBodyRate.bytesPerSecond, 0)
   t.match(parseConfig({ ...minimal, server: { requestTimeout: '5m', idleTimeout: '2s' } }).server, { requestTimeoutMs: 300_000, idleTimeoutMs: 2000 })
@@ -34,14 +35,14 @@ t.test('both spellings of minBodyRate; 0 turns it off', async (t) => {
 t.test('bad values are refused, the key named', async (t) => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ server: { requestTimeout: 'soon' } }, /server\.requestTimeout/],
-    [{ server: { requestTimeout: '0s' } }, /server\.requestTimeout must be between/],
-    [{ server: { headersTimeout: '30s', requestTimeout: '10s' } }, /server\.requestTimeout must not be shorter than server\.headersTimeout/],
-    [{ server: { minBodyRate: -1 } }, /server\.minBodyRate must be a whole number/],
-    [{ server: { minBodyRate: '1KiB/s' } }, /server\.minBodyRate must be a whole number/],
-    [{ server: { minBodyRate: { rate: 5 } } }, /server\.minBodyRate\.rate is not a known key/],
+    [{ server: { requestTimeout: '0s' } }, /server\.requestTimeout: must be from 1 s to 1 d/],
+    [{ server: { headersTimeout: '30s', requestTimeout: '10s' } }, /server\.requestTimeout: must not be shorter than server\.headersTimeout/],
+    [{ server: { minBodyRate: -1 } }, /server\.minBodyRate: must be at least 0/],
+    [{ server: { minBodyRate: '1KiB/s' } }, /server\.minBodyRate: must be a whole number or an object/],
+    [{ server: { minBodyRate: { rate: 5 } } }, /server\.minBodyRate\.rate: unknown key/],
     [{ server: { minBodyRate: { grace: 'later' } } }, /server\.minBodyRate\.grace/],
-    [{ server: { idleTimeout: '100ms' } }, /server\.idleTimeout must be between/],
-    [{ routes: [{ prefix: '/a', upstream: 'http://h', maxConcurrent: 0 }] }, /routes\[0\]\.maxConcurrent must be a whole number from 1/],
+    [{ server: { idleTimeout: '100ms' } }, /server\.idleTimeout: must be from 500 ms to 1 h/],
+    [{ routes: [{ prefix: '/a', upstream: 'http://h', maxConcurrent: 0 }] }, /routes\[0\]\.maxConcurrent: must be at least 1/],
     [{ routes: [{ prefix: '/a', upstream: 'http://h', maxConcurrent: 2.5 }] }, /routes\[0\]\.maxConcurrent/]
   ]
   for (const [input, pattern] of cases) t.match(errorOf({ ...minimal, ...input }), pattern, String(pattern))

@@ -11,7 +11,8 @@ const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'cont
 t.test('auth.registration: off by default, on only when set to true', async (t) => {
   t.equal(parseConfig(minimal).registration, false)
   t.equal(parseConfig({ ...minimal, auth: { registration: true } }).registration, true)
-  t.equal(parseConfig({ ...minimal, auth: { registration: 'true' } }).registration, true, 'the string spelling of ${VAR}s')
+  t.equal(parseConfig({ ...minimal, auth: { registration: '${OPEN}' } }, { env: { OPEN: 'true' } }).registration, true, 'the string spelling of ${VAR}s')
+  t.throws(() => parseConfig({ ...minimal, auth: { registration: 'true' } }), /auth\.registration: must be true or false/, 'literal text is not a boolean (no coercion since #12)')
   t.throws(() => parseConfig({ ...minimal, auth: { registration: 'yes' } }), /auth\.registration/)
 })
 

@@ -27,21 +27,20 @@ function errorOf (fn: () => unknown): string {
 
 t.test('tokens.keyStore: database', async (t) => {
   const config = parseConfig({ store, routes, tokens: { keyStore: 'database', keyEncryptionKey: KEK, keyRefresh: '2s' } })
-  t.equal(config.tokens.keyStore, 'database')
-  t.equal(config.tokens.keyRefreshMs, 2000)
+  t.equal(config.tokens.keyRing?.store, 'database', 'the deprecated names are read as tokens.keyRing')
+  t.equal(config.tokenTimes.keyRefreshMs, 2000)
   t.equal(config.tokens.keysDir, undefined)
-  t.equal(parseConfig({ store, routes, tokens: { keyStore: 'database', keyEncryptionKey: KEK } }).tokens.keyRefreshMs, 10_000, 'default refresh 10 s')
+  t.equal(parseConfig({ store, routes, tokens: { keyRing: { store: 'database', keyEncryptionKey: KEK } } }).tokenTimes.keyRefreshMs, 10_000, 'default refresh 10 s')
   for (const shown of [JSON.stringify(config), inspect(config, { depth: 10 })]) t.notOk(shown.includes(KEK), 'the KEK never shows in a dump of the configuration')
 
   const cases: Array<[unknown, RegExp]> = [
-    [{ store, routes, tokens: { keyStore: 'database' } }, /tokens\.keyEncryptionKey is required/],
-    [{ store, routes, tokens: { keyStore: 'database', keyEncryptionKey: 'c2hvcnQ=' } }, /tokens\.keyEncryptionKey must hold at least 32 bytes/],
-    [{ store, routes, tokens: { keyStore: 'database', keyEncryptionKey: KEK, keysDir: '/k' } }, /tokens\.keyStore database is exclusive with tokens\.keysDir/],
-    [{ routes, tokens: { keyStore: 'database', keyEncryptionKey: KEK } }, /tokens\.keyStore database needs store\.mongodb/],
-    [{ store, routes, tokens: { keyStore: 'files', keyEncryptionKey: KEK } }, /tokens\.keyStore must be one of database/],
-    [{ store, routes, tokens: { keysDir: '/k', keyEncryptionKey: KEK } }, /tokens\.keyEncryptionKey is only for tokens\.keyStore: database/],
-    [{ store, routes, tokens: { keysDir: '/k', keyRefresh: '1s' } }, /tokens\.keyRefresh is only for/],
-    [{ store, routes, tokens: { keyStore: 'database', keyEncryptionKey: KEK, keyRefresh: '10ms' } }, /tokens\.keyRefresh must be between/]
+    [{ store, routes, tokens: { keyStore: 'database' } }, /tokens\.keyRing\.keyEncryptionKey: is required/],
+    [{ store, routes, tokens: { keyStore: 'database', keyEncryptionKey: 'c2hvcnQ=' } }, /tokens\.keyRing\.keyEncryptionKey: must hold at least 32 bytes/],
+    [{ routes, tokens: { keyStore: 'database', keyEncryptionKey: KEK } }, /tokens\.keyRing\.store: database needs store\.mongodb/],
+    [{ store, routes, tokens: { keyStore: 'files', keyEncryptionKey: KEK } }, /tokens\.keyRing\.store: must be "database"/],
+    [{ store, routes, tokens: { keysDir: '/k', keyEncryptionKey: KEK } }, /tokens\.keyRing\.store: is required/],
+    [{ store, routes, tokens: { keysDir: '/k', keyRefresh: '1s' } }, /tokens\.keyRing\.store: is required/],
+    [{ store, routes, tokens: { keyStore: 'database', keyEncryptionKey: KEK, keyRefresh: '10ms' } }, /tokens\.keyRing\.refreshInterval: must be from 50 ms/]
   ]
   for (const [input, pattern] of cases) t.match(errorOf(() => parseConfig(input)), pattern, String(pattern))
   const message = errorOf(() => parseConfig({ store, routes, tokens: { keyStore: 'database', keyEncryptionKey: KEK.slice(0, 20) } }))
@@ -50,7 +49,7 @@ t.test('tokens.keyStore: database', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authgate-keyring-config-'))
   const file = join(dir, 'authgate.yaml')
   writeFileSync(file, 'store: { mongodb: { url: mongodb://127.0.0.1:1, database: a } }\ntokens: { keyStore: database, keyEncryptionKey: ${AUTHGATE_KEY_ENCRYPTION_KEY} }\nroutes:\n  - { prefix: /api, upstream: http://127.0.0.1:1 }\n')
-  t.equal(loadConfig(file, { env: { AUTHGATE_KEY_ENCRYPTION_KEY: KEK } }).tokens.keyStore, 'database', 'from the environment')
+  t.equal(loadConfig(file, { env: { AUTHGATE_KEY_ENCRYPTION_KEY: KEK } }).tokens.keyRing?.store, 'database', 'from the environment')
   t.match(errorOf(() => loadConfig(file, { env: {} })), /AUTHGATE_KEY_ENCRYPTION_KEY is not set/, 'refuses to start without it')
   process.env.AUTHGATE_KEY_ENCRYPTION_KEY = KEK
   t.teardown(() => { delete process.env.AUTHGATE_KEY_ENCRYPTION_KEY })
@@ -65,5 +64,5 @@ t.test('authgate keys: usage and configuration errors', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'authgate-keyring-cli-'))
   const file = join(dir, 'files.yaml')
   writeFileSync(file, 'tokens: { keysDir: ./keys }\nroutes:\n  - { prefix: /api, upstream: http://127.0.0.1:1 }\n')
-  await t.rejects(keysCommand(['rotate', '--config', file]), /tokens\.keyStore is not database/, 'a keysDir configuration is refused')
+  await t.rejects(keysCommand(['rotate', '--config', file]), /tokens\.keyRing is not set/, 'a keysDir configuration is refused')
 })

@@ -3,7 +3,7 @@
 // sign-in itself: test/e2e/oidc-signin.test.ts and catalogue D.60–D.67.
 import t from 'tap'
 import { ConfigError, parseConfig } from '../src/config.js'
-import { literalSecrets } from '../src/config/literal-secrets.js'
+import { literalSecrets } from '../src/cli/literal-secrets.js'
 
 const routes = [{ prefix: '/api', upstream: 'http://127.0.0.1:1' }]
 const tokens = { keysDir: '/nonexistent-keys' }
@@ -33,16 +33,16 @@ t.test('a literal client secret in the file is warned about; ${VAR} is not', asy
 
 t.test('mistakes are start-up errors naming the file and the key', async (t) => {
   const bad = (oidc: unknown): string => errorOf(() => parseConfig({ routes, tokens, oidc }, { file: 'gw.yaml', env: { OIDC_SECRET: 'x' } }))
-  t.match(bad({ providers: [{ ...provider, issuer: 'http://sso.example.com' }] }), /^gw\.yaml: oidc\.providers\[0\]\.issuer/)
+  t.match(bad({ providers: [{ ...provider, issuer: 'http://sso.example.com' }] }), /^gw\.yaml: invalid configuration \(1 problem\):\n {2}- oidc\.providers\[0\]\.issuer: /)
   t.match(bad({ providers: [{ ...provider, issuer: 'http://sso.example.com' }] }), /https/)
   t.match(bad({ providers: [{ ...provider, name: 'Corp/../x' }] }), /oidc\.providers\[0\]\.name/)
   t.match(bad({ providers: [{ ...provider, clientSecret: undefined }] }), /oidc\.providers\[0\]\.clientSecret:? is required/)
-  t.match(bad({ providers: [{ ...provider, scope: ['openid'] }] }), /oidc\.providers\[0\]\.scope:? is not an option/)
+  t.match(bad({ providers: [{ ...provider, scope: ['openid'] }] }), /oidc\.providers\[0\]\.scope: unknown key/)
   t.match(bad({ providers: [{ ...provider, scopes: ['email'] }] }), /oidc\.providers\[0\]\.scopes:? must include "openid"/)
   t.match(bad({ providers: [provider, { ...provider, issuer: 'https://other.example.com' }] }), /oidc\.providers\[1\]\.name:? "corp" is listed twice/)
   t.match(bad({ providers: [] }), /oidc\.providers/)
   t.match(bad({ providers: [provider], linkByVerifiedEmail: 'yes' }), /oidc\.linkByVerifiedEmail/)
   t.match(bad({ providers: [{ ...provider, claims: { email: '__proto__.x y' } }] }), /oidc\.providers\[0\]\.claims\.email/)
-  t.match(bad('on'), /^gw\.yaml: oidc/)
-  t.match(bad({ providers: [provider], extra: 1 }), /oidc\.extra:? is not an option/)
+  t.match(bad('on'), /^gw\.yaml: invalid configuration \(1 problem\):\n {2}- oidc: /)
+  t.match(bad({ providers: [provider], extra: 1 }), /oidc\.extra: unknown key/)
 })

@@ -26,11 +26,11 @@ t.test('tokens.trustedIssuers is read and kept as given', async (t) => {
 
 t.test('mistakes are start-up errors naming the file and the key', async (t) => {
   t.match(errorOf(() => parseConfig({ routes, tokens: { keysDir, trustedIssuers: [{ ...idp, algorithms: ['HS256'] }] } }, { file: 'gw.yaml' })),
-    /^gw\.yaml: tokens\.trustedIssuers\[0\]\.algorithms: HS256 is not accepted/)
+    /^gw\.yaml: invalid configuration \(1 problem\):\n {2}- tokens\.trustedIssuers\[0\]\.algorithms: HS256 is not accepted/)
   t.match(errorOf(() => parseConfig({ routes, tokens: { keysDir, trustedIssuers: [{ ...idp, jwksUrl: 'http://sso.example.com/jwks', discovery: undefined }] } }, { file: 'gw.yaml' })),
-    /tokens\.trustedIssuers\[0\]\.jwksUrl must be https/)
+    /tokens\.trustedIssuers\[0\]\.jwksUrl: must be https/)
   t.match(errorOf(() => parseConfig({ routes, tokens: { keysDir, issuer: idp.issuer, trustedIssuers: [idp] } }, { file: 'gw.yaml' })),
-    /tokens\.trustedIssuers\[0\]\.issuer .* is tokens\.issuer \(our own\)/)
+    /tokens\.trustedIssuers\[0\]\.issuer: .* is tokens\.issuer \(our own\)/)
   t.match(errorOf(() => parseConfig({ routes, tokens: { keysDir, trustedIssuers: { issuer: 'x' } } }, { file: 'gw.yaml' })),
-    /tokens\.trustedIssuers must be a list of issuers/)
+    /tokens\.trustedIssuers: must be a list/)
 })

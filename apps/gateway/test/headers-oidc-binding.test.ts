@@ -9,6 +9,8 @@ import { createHeaderPolicy, filterCookieHeader } from '../src/headers.js'
 
 for (const name of ['authgate_rt', '__Host-authgate_rt', '__Secure-authgate_rt', 'rt']) {
   for (const secure of [true, false]) {
+    // A prefixed name needs a Secure cookie: the configuration refuses the other combination (config.test.ts).
+    if (!secure && name.startsWith('__')) continue
     t.test(`cookie.name ${name}, secure ${secure}: the binding cookie never reaches an upstream`, async (t) => {
       const config = parseConfig({
         tokens: { keys: [generateKey('EdDSA')], issuer: 'authgate-test', audience: 'upstream' },

@@ -4,7 +4,7 @@ import t from 'tap'
 import { AuthError } from '@authgate/fastify'
 import { isForwardableId, isForwardableRole, unforwardableReason } from '../src/identity-values.js'
 import { identityFlagError } from '../src/cli/user-identity.js'
-import { mapLegacyUser } from '../src/legacy-users.js'
+import { mapLegacyUser } from '@authgate/fastify'
 
 const BAD_IDS = ['', '用户', 'caf\u00e9', 'a,b', 'x\r\ny', 'x\ny', 'x\u0000y', 'x\u007fy', 'tab\tid', ' lead', 'trail ', 'x'.repeat(257), 'zero\u200bwidth', 'emoji\u{1f600}']
 const GOOD_IDS = ['7', 'legacy-7', 'user 42', 'a'.repeat(256), 'x@example.com', 'DOMAIN\\user', '{"weird":true}']
@@ -49,6 +49,6 @@ t.test('the legacy mapping refuses an id headers cannot carry (503, logged) and 
 t.test('a route cannot require a role that no forwardable token can carry', async (t) => {
   const { parseConfig } = await import('../src/config.js')
   for (const role of ['админ', 'caf\u00e9', 'ops\u200b', 'r'.repeat(129)]) {
-    t.throws(() => parseConfig({ tokens: { keysDir: './k' }, routes: [{ prefix: '/admin', upstream: 'http://127.0.0.1:1', roles: [role] }] }), /routes\[0\]\.roles\[0\] (.*headers can carry|must be a role name)/)
+    t.throws(() => parseConfig({ tokens: { keysDir: './k' }, routes: [{ prefix: '/admin', upstream: 'http://127.0.0.1:1', roles: [role] }] }), /routes\[0\]\.roles\[0\]: (.*headers can carry|must be a role name)/)
   }
 })

@@ -2,7 +2,7 @@
 // forward-auth answer exactly what the policy table says (mode × roles × outcome over real HTTP), and a route
 // naming a key the policy does not have is refused before anything starts.
 import t from 'tap'
-import { createPrivateKey } from 'node:crypto'
+import { createPrivateKey, randomBytes } from 'node:crypto'
 import { SignJWT } from 'jose'
 import { parseConfig, type RouteConfig } from '../src/config.js'
 import { routePolicyOf } from '../src/route-access.js'
@@ -58,7 +58,8 @@ t.test('proxy path and forward-auth answer the policy table', async (t) => {
 })
 
 t.test('a gateway route with a key the route policy does not have is refused at start-up, naming it', async (t) => {
-  const key = { algorithm: 'HS256', kid: 'k', secret: 'x'.repeat(48) }
+  // A random secret: parseConfig runs the plugin's key checks too (a repeated character is refused).
+  const key = { algorithm: 'HS256', kid: 'k', secret: randomBytes(36).toString('base64') }
   const config = (route: Record<string, unknown>): Record<string, unknown> => ({
     tokens: { issuer: 'i', audience: 'a', keys: [key] },
     routes: [{ prefix: '/reports', upstream: 'http://127.0.0.1:9', ...route }]
@@ -71,7 +72,8 @@ t.test('a gateway route with a key the route policy does not have is refused at 
 })
 
 t.test('the config reader checks auth and roles with the route policy itself: config check and start agree', async (t) => {
-  const key = { algorithm: 'HS256', kid: 'k', secret: 'x'.repeat(48) }
+  // A random secret: parseConfig runs the plugin's key checks too (a repeated character is refused).
+  const key = { algorithm: 'HS256', kid: 'k', secret: randomBytes(36).toString('base64') }
   const read = (route: Record<string, unknown>): RouteConfig | undefined => parseConfig({
     tokens: { issuer: 'i', audience: 'a', keys: [key] },
     routes: [{ prefix: '/reports', upstream: 'http://127.0.0.1:9', ...route }]
@@ -82,10 +84,10 @@ t.test('the config reader checks auth and roles with the route policy itself: co
   const route = read({ roles: many })
   if (route === undefined) throw new Error('no route read')
   t.same(routePolicyOf(route).roles, many, 'start compiles what config check accepted')
-  t.throws(() => read({ auth: 'none', roles: ['admin'] }), /^test-config: routes\[0\]\.auth is 'none' but the route names routes\[0\]\.roles/, 'the policy\'s own message')
-  t.throws(() => read({ roles: ['a', 'a,b'] }), /^test-config: routes\[0\]\.roles\[1\] must be a role name/)
-  t.throws(() => read({ roles: [''] }), /routes\[0\]\.roles\[0\] must be a role name/)
-  t.throws(() => read({ roles: ['has space'] }), /routes\[0\]\.roles\[0\] must be a role name headers can carry/, 'and the gateway\'s own limit on top')
+  t.throws(() => read({ auth: 'none', roles: ['admin'] }), /^test-config: invalid configuration \(1 problem\):\n {2}- routes\[0\]\.auth: is 'none' but the route names routes\[0\]\.roles/, 'the policy\'s own message')
+  t.throws(() => read({ roles: ['a', 'a,b'] }), /^test-config: invalid configuration \(1 problem\):\n {2}- routes\[0\]\.roles\[1\]: must be a role name/)
+  t.throws(() => read({ roles: [''] }), /routes\[0\]\.roles\[0\]: must be a role name/)
+  t.throws(() => read({ roles: ['has space'] }), /routes\[0\]\.roles\[0\]: must be a role name headers can carry/, 'and the gateway\'s own limit on top')
   t.equal(read({ auth: null })?.auth, 'required', 'an empty YAML key is absent: required')
   t.equal(read({ roles: [] })?.auth, 'required')
   t.equal(read({ auth: 'optional', roles: ['a'] })?.auth, 'optional', 'optional with roles: the policy refuses anonymous callers (no longer a config error)')

@@ -81,17 +81,38 @@ t.test('headers.drop extends the list (names and families); headers.pass lets a 
 t.test('headers.pass cannot let through identity, forwarding or hop-by-hop headers; entries are header names', async (t) => {
   const base = { tokens: { keys: [], issuer: 'i', audience: 'a' }, routes: [{ prefix: '/x', upstream: 'http://127.0.0.1:1', auth: 'none' }] }
   for (const name of ['x-user-id', 'X-Forwarded-For', 'forwarded', 'x_real_ip', 'connection', 'x-forwarded-user']) {
-    t.throws(() => parseConfig({ ...base, headers: { pass: [name] } }), /headers\.pass\[0\] cannot let/, name)
+    t.throws(() => parseConfig({ ...base, headers: { pass: [name] } }), /headers\.pass\[0\]: cannot let/, name)
   }
   for (const name of ['x-original-url', 'X-Rewrite-URL', 'x_forwarded_prefix', 'x-forwarded-path', 'x-forwarded-uri', 'x-original-uri', 'x-http-method-override']) {
-    t.throws(() => parseConfig({ ...base, headers: { pass: [name] } }), /headers\.pass\[0\] cannot let .* through: upstreams route on it/, name)
+    t.throws(() => parseConfig({ ...base, headers: { pass: [name] } }), /headers\.pass\[0\]: cannot let .* through: upstreams route on it/, name)
   }
-  t.throws(() => parseConfig({ ...base, headers: { pass: ['x-foo-*'] } }), /headers\.pass\[0\] must be a header name/)
-  t.throws(() => parseConfig({ ...base, headers: { drop: ['bad name'] } }), /headers\.drop\[0\] must be a header name/)
-  t.throws(() => parseConfig({ ...base, headers: { drop: 'x-a' } }), /headers\.drop must be a list/)
-  t.throws(() => parseConfig({ ...base, headers: { drop: ['x-a', 'content-*'] } }), /headers\.drop\[1\] would drop content-length/)
-  t.throws(() => parseConfig({ ...base, headers: { drop: ['Host'] } }), /headers\.drop\[0\] would drop host/)
+  t.throws(() => parseConfig({ ...base, headers: { pass: ['x-foo-*'] } }), /headers\.pass\[0\]: must be a header name/)
+  t.throws(() => parseConfig({ ...base, headers: { drop: ['bad name'] } }), /headers\.drop\[0\]: must be a header name/)
+  t.throws(() => parseConfig({ ...base, headers: { drop: 'x-a' } }), /headers\.drop: must be a list/)
+  t.throws(() => parseConfig({ ...base, headers: { drop: ['x-a', 'content-*'] } }), /headers\.drop\[1\]: would drop content-length/)
+  t.throws(() => parseConfig({ ...base, headers: { drop: ['Host'] } }), /headers\.drop\[0\]: would drop host/)
   t.same(parseConfig({ ...base, headers: { drop: ['X_A', 'x-b-*'] } }).headerLists, { drop: ['x-a', 'x-b-*'], pass: [] })
+})
+
+t.test('headers.drop / headers.pass entries: the schema\'s patterns, each problem named in the one list', async (t) => {
+  const base = { tokens: { keys: [], issuer: 'i', audience: 'a' }, routes: [{ prefix: '/x', upstream: 'http://127.0.0.1:1', auth: 'none' }] }
+  const dropExpected = 'headers.drop[0]: must be a header name, or a name prefix ending in * (x-internal-*)'
+  const refused: Array<[string, Record<string, unknown>, string]> = [
+    ['drop an empty name', { drop: [''] }, dropExpected],
+    // The Kelvin sign lower-cases to k: were it let in, `\u212A-x` would read as the k-x family's name.
+    ['drop a Kelvin sign', { drop: ['\u212A-x'] }, dropExpected],
+    ['pass a number', { pass: [1] }, 'headers.pass[0]: must be a header name']
+  ]
+  for (const [name, headers, line] of refused) {
+    try {
+      parseConfig({ ...base, headers }, { file: 'my.yaml' })
+      t.fail(`${name}: accepted`)
+    } catch (error) {
+      t.same((error as { issues?: unknown }).issues, [line], name)
+      t.match((error as Error).message, `my.yaml: invalid configuration (1 problem):\n  - ${line}`, `${name}: in the one list`)
+    }
+  }
+  t.same(parseConfig({ ...base, headers: { drop: ['X_Foo-*'] } }).headerLists.drop, ['x-foo-*'], 'a family in any spelling is accepted, folded')
 })
 
 t.test('the WebSocket handshake gets the same treatment', async (t) => {

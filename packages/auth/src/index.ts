@@ -7,10 +7,28 @@ export { authgate, fastifyAuth } from './plugin.js'
 export * from './errors.js'
 export type {
   AuthgateOptions, NormalisedOptions, TokensInput, KeyRingInput, CookieInput, RateLimitInput, RateLimitRule, Duration, VerifiedUser, VerifyCredentials,
-  RefreshUser, RefreshUserSession,
+  RefreshUser, RefreshUserSession, AuthInput, UsersInput, NotificationsInput,
   RevocationInput
 } from './options.js'
-export { normaliseOptions, normaliseOrigin, parseDuration, DEFAULT_ROLES } from './options.js'
+export { normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options.js'
+// The configuration schema, for the gateway (which composes its file schema from these sections) and for tools.
+export { parseDuration, durationMs, formatMs, DURATION_EXPECTED } from './config/duration.js'
+export { pluginSchema, pluginSections, SECTION_NAMES, type SectionName } from './config/schema.js'
+export { createValidator, describeErrors, dottedPath, formatIssues, ConfigValidationError, type ConfigValidator } from './config/validate.js'
+export { DurationKey, OneOf, Strict, optionalDefaults, type Form, type DurationRange } from './config/kinds.js'
+// TypeBox itself, so a composing schema (the gateway's) is written with the same builder and version.
+export { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox'
+export { applyAliases, applyKeyRingAliases, copyPlain, isPlainObject } from './config/aliases.js'
+export { didYouMean, closest } from './config/suggest.js'
+export { DEFAULT_PREFIX } from './config/section-auth.js'
+export { HTTP_URL_PATTERN } from './config/section-misc.js'
+export { COOKIE_NAME_PATTERN } from './config/section-cookie.js'
+export { DEFAULT_ACCESS_TTL, DEFAULT_CLOCK_TOLERANCE } from './config/section-tokens.js'
+export { RATE_LIMIT_DEFAULTS } from './config/section-rate-limit.js'
+export { MAX_FORWARDED_ID, MAX_FORWARDED_ROLE, MAX_FORWARDED_ROLES, MAX_FORWARDED_CLAIM, isForwardableId, isForwardableRole, unforwardableReason, forwardableClaimValue } from './users/identity-values.js'
+export { mapLegacyUser, createLegacyVerifier, createLegacyLookup, type LegacyLogger } from './users/legacy.js'
+export type { LegacyUsersConfig } from './users/legacy-config.js'
+export { createNewDeviceWebhook, type WebhookOptions, type WebhookLogger } from './notifications/webhook.js'
 export type {
   AuthgateEvents, AuthgateEventMap, AuthgateEventName, AuthgateEventHooks, AuthgateListener, LoginEvent, LogoutEvent,
   NewDeviceEvent, RefreshReuseEvent, ReuseClassification
@@ -39,7 +57,7 @@ export { createRevocationList, type RevocationListOptions, type PollingRevocatio
 export { detectRevocationTransport, type RevocationTransport } from './revocation-change-stream.js'
 export { subjectKey, issuedBefore, EXTERNAL_MAX_LIFETIME_S } from './revocation-subjects.js'
 export type { AuthgateClaims, AuthClaims, AuthgateDecorator, RouteAuthMode } from './types.js'
-export { OidcSchema, normaliseOidc, safeReturnTo, bindingCookieName, type OidcInput, type OidcProviderInput, type NormalisedOidc } from './oidc/index.js'
+export { OidcSchema, normaliseOidc, normaliseCheckedOidc, safeReturnTo, bindingCookieName, type OidcInput, type OidcProviderInput, type NormalisedOidc } from './oidc/index.js'
 export { unprefixedCookieName } from './cookie-prefix.js'
 export { authCookieNames } from './cookie-names.js'
 export { MemoryOidcStore, MongoOidcStore, hasOidcStore, type OidcStore, type OidcCapable, type ExternalIdentity, type LoginStateRecord } from './stores/index.js'

@@ -10,6 +10,7 @@ import { installRoutePolicyHooks, createRoutePolicyLookup } from './route-policy
 import { createCookieJar } from './cookies.js'
 import { createEvents } from './events.js'
 import { normaliseOptions, type AuthgateOptions } from './options.js'
+import { useConfiguredUserSource } from './users/configured.js'
 import { warmDummyHash } from './passwords.js'
 import { createRevocationList } from './revocation-list.js'
 import { changeStreamFeedFor } from './revocation-mongo-watch.js'
@@ -30,7 +31,8 @@ const FIRST_REVOCATION_POLL_WAIT_MS = 1500
 
 const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authgatePlugin (app: FastifyInstance, input: AuthgateOptions) {
   const options = normaliseOptions(input)
-  if (options.keysError !== undefined) app.log.error({ event: 'keys_unavailable' }, `authgate: ${options.keysError}; tokens answer 503 until fixed`)
+  for (const warning of options.warnings) app.log.warn({ event: 'deprecated_option' }, `authgate: ${warning}`)
+  useConfiguredUserSource(options, app.log)
   if (options.store === undefined) app.log.warn('authgate: no store configured, sessions are kept in memory and lost on restart')
   const store = createStore(options.store, 'store', app.log)
   const ownsStore = !isSessionStore(options.store)
@@ -97,8 +99,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
 
   // @fastify/jwt with the current signing key, for applications that want `request.jwtVerify()`/`app.jwt.sign`;
   // its verification runs authgate's authenticator first (tokens/fastify-jwt.ts). Skipped when the application
-  // registered @fastify/jwt itself, or when no signing key could be loaded (tokens answer 503 then).
-  if (!app.hasDecorator('jwt') && options.keysError === undefined && options.tokens.keys.length > 0) {
+  // registered @fastify/jwt itself, or with the key ring (no static keys).
+  if (!app.hasDecorator('jwt') && options.tokens.keys.length > 0) {
     await app.register(fastifyJwt, fastifyJwtOptions(options.tokens, decorator.authenticate))
   }
 

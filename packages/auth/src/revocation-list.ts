@@ -15,6 +15,8 @@
 // revocations after its first page. The older subject revocations (up to a day) are read by a separate backfill,
 // after the poll's own pages and through the source's subject-only query where it has one; until it is done,
 // `subjectsPending` makes tokens without a session answer 503 (authenticate.ts) rather than pass unchecked.
+import { DEFAULT_REVOCATION_DELAY } from './config/section-tokens.js'
+import { parseDuration } from './config/duration.js'
 import type { RevocationFeed, RevocationFeedSink, RevocationTransport } from './revocation-change-stream.js'
 import { issuedBefore, parseSubjectRevocationId, subjectKey } from './revocation-subjects.js'
 import type { AccessClaims, RevocationList, RevocationSource } from './tokens/types.js'
@@ -28,7 +30,8 @@ const PAGE_SIZE = REVOCATION_PAGE_SIZE
 // Bounds one poll (1 000 000 entries); whatever is left is read by the next poll, from where this one stopped.
 const MAX_PAGES_PER_POLL = 20
 
-export const DEFAULT_POLL_INTERVAL_MS = 5000
+// The schema's tokens.revocationDelay default, written once there.
+export const DEFAULT_POLL_INTERVAL_MS = parseDuration(DEFAULT_REVOCATION_DELAY, 'tokens.revocationDelay')
 /**
  * While a feed is healthy, a poll still runs every this many poll intervals (30 s at the default 5 s): a revocation
  * the feed missed (it never should) still arrives within that. An unhealthy feed restores the full cadence.

@@ -377,10 +377,10 @@ t.test('plugin: tokens.keyRing on the in-memory store; options are checked; JWKS
       await app.close()
     }
   }
-  t.match(await build({ ...base, keyRing: { store: 'database' } }), /tokens\.keyRing\.keyEncryptionKey is required/, 'no KEK: refuses to start')
+  t.match(await build({ ...base, keyRing: { store: 'database' } }), /tokens\.keyRing\.keyEncryptionKey: is required/, 'no KEK: refuses to start')
   t.match(await build({ ...base, keyRing: { store: 'database', keyEncryptionKey: 'abcd' } }), /at least 32 bytes/)
   t.match(await build({ ...base, keys: [generateKey('EdDSA')], keyRing: { store: 'database', keyEncryptionKey: KEK_TEXT } }), /exclusive/)
-  t.match(await build({ ...base, keyRing: { store: 'elsewhere', keyEncryptionKey: KEK_TEXT } }), /store must be 'database' or a KeyRingStore/)
+  t.match(await build({ ...base, keyRing: { store: 'elsewhere', keyEncryptionKey: KEK_TEXT } }), /tokens\.keyRing\.store: must be "database" or a KeyRingStore/)
 
   const store = new MemorySessionStore()
   const app = Fastify({ logger: false })

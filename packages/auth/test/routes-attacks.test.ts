@@ -64,7 +64,7 @@ t.test('CSRF behind a trusted proxy: a forged X-Forwarded-Host is never the own 
   const third = await signIn(none, 'csrf-none@example.com')
   t.equal((await refresh(none, third.rt, { origin: 'http://localhost:80', host: 'localhost:80' })).statusCode, 403, 'publicOrigin false: the Host is not consulted')
   t.equal((await refresh(none, third.rt, { origin: 'https://spa.example.com' })).statusCode, 200, 'allowedOrigins still pass')
-  await t.rejects(buildApp(t, 'memory', { options: { publicOrigin: 'https://app.example.com/path' } }), /publicOrigin must be an origin/)
+  await t.rejects(buildApp(t, 'memory', { options: { publicOrigin: 'https://app.example.com/path' } }), /publicOrigin: must be an origin/)
 })
 
 t.test('CSRF with SameSite=None: without Origin and Sec-Fetch-Site, the Referer\'s origin is judged; none at all is refused', async (t) => {

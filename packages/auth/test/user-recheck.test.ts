@@ -66,10 +66,10 @@ t.test('options: refreshUser needs verifyCredentials; the interval is bounded', 
   const base: AuthgateOptions = { tokens: { keys: [generateKey('EdDSA')] } }
   const verifyCredentials = async (): Promise<null> => null
   const refreshUser = async (): Promise<null> => null
-  t.throws(() => normaliseOptions({ ...base, refreshUser }), /refreshUser needs verifyCredentials/)
-  t.throws(() => normaliseOptions({ ...base, refreshUserInterval: '1m' }), /refreshUserInterval needs refreshUser/)
-  t.throws(() => normaliseOptions({ ...base, verifyCredentials, refreshUser: 'x' as never }), /refreshUser must be a function/)
-  t.throws(() => normaliseOptions({ ...base, verifyCredentials, refreshUser, refreshUserInterval: '2d' }), /refreshUserInterval must be between/)
+  t.throws(() => normaliseOptions({ ...base, refreshUser }), /refreshUser: needs verifyCredentials/)
+  t.throws(() => normaliseOptions({ ...base, refreshUserInterval: '1m' }), /refreshUserInterval: needs refreshUser/)
+  t.throws(() => normaliseOptions({ ...base, verifyCredentials, refreshUser: 'x' as never }), /refreshUser: must be a function/)
+  t.throws(() => normaliseOptions({ ...base, verifyCredentials, refreshUser, refreshUserInterval: '2d' }), /refreshUserInterval: must be from/)
   t.equal(normaliseOptions({ ...base, verifyCredentials, refreshUser }).refreshUser?.intervalMs, 300_000, 'default 5 min')
   t.equal(normaliseOptions({ ...base, verifyCredentials, refreshUser, refreshUserInterval: 0 }).refreshUser?.intervalMs, 0)
 })

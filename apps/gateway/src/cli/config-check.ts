@@ -1,7 +1,9 @@
 // `authgate config check FILE [--strict]`: runs every check `authgate start` runs on a configuration file (keys,
 // values, ${VAR}s, the plugin's option and key-material checks, the key directory), then lists the settings that work
 // but weaken the gateway. Exit 1 when the file cannot be used (or, with --strict, when anything was warned about).
+// `authgate config schema`: prints the file's JSON Schema (the one the checks validate against).
 import { parseConfig, readConfigFile } from '../config.js'
+import { schemaText } from '../config/schema-file.js'
 import { checkStartable } from '../startup-checks.js'
 import { configWarnings } from './config-warnings.js'
 import { buildOffline } from './offline-build.js'
@@ -15,7 +17,7 @@ const CHECK: CommandSpec = {
        authgate config check --config FILE [--strict]
 
 Runs every check \`authgate start --config FILE\` runs (unknown keys, values, \${VAR} references, key sizes and
-types, the key directory, key ring settings), prints the first problem found, or "ok" followed by warnings about
+types, the key directory, key ring settings), lists every problem found, or "ok" followed by warnings about
 settings that weaken the gateway (trustProxy, plain-HTTP cookies, long token lifetimes or clock tolerance, open
 registration, secrets written in the file…). Exit code 0 when valid, 1 when not.
 
@@ -25,18 +27,28 @@ Options:
   -h, --help      this text`
 }
 
+const SCHEMA: CommandSpec = {
+  name: 'config schema',
+  options: {},
+  usage: `Usage: authgate config schema
+
+Prints the configuration file's JSON Schema (what authgate.schema.json ships), for editors and CI.
+
+Options:
+  -h, --help   this text`
+}
+
 export const CONFIG: GroupSpec = {
   name: 'config',
-  usage: CHECK.usage,
-  commands: { check: CHECK }
+  usage: CHECK.usage.replace('\n\n', '\n       authgate config schema   prints the configuration file\'s JSON Schema\n\n'),
+  commands: { check: CHECK, schema: SCHEMA }
 }
 
 async function check (path: string, strict: boolean): Promise<number> {
   const { file, raw } = readConfigFile(path)
-  const config = parseConfig(raw, { file, env: process.env })
+  const config = parseConfig(raw, { file, env: process.env, form: 'json' })
   await buildOffline(config)
   const startable = checkStartable(config)
-  if (startable.keysError !== undefined) throw new Error(`${path}: ${startable.keysError}`)
   if (!startable.canSign) throw new Error(`${path}: tokens.keysDir holds no signing key (run authgate keygen)`)
   const routes = `${config.routes.length} route${config.routes.length === 1 ? '' : 's'}`
   const keys = startable.keys === 'database' ? 'keys: database key ring' : `${startable.keys} key${startable.keys === 1 ? '' : 's'}`
@@ -64,5 +76,9 @@ function checkedFile (args: ParsedArgs): string {
 export async function configCommand (argv: readonly string[]): Promise<number> {
   const args = parseSubcommand(argv, CONFIG)
   if (args.help !== undefined) return printHelp(args.help)
+  if (args.sub === 'schema') {
+    out(schemaText())
+    return 0
+  }
   return check(checkedFile(args), args.flags.has('strict'))
 }

@@ -2,8 +2,10 @@
 // (and turned into exit 1 by their --strict). Each warning names the key and says what it costs.
 import { DEFAULT_ROLES, checkRoles } from '@authgate/fastify'
 import type { GatewayConfig } from '../config.js'
-import { literalSecrets } from '../config/literal-secrets.js'
-import { legacyRefreshWarning } from '../config/users-refresh.js'
+import { schemaAt } from '../config/env-overrides.js'
+import { literalSecrets } from './literal-secrets.js'
+import { gatewaySchema } from '../config/schema.js'
+import { legacyRefreshWarning } from './users-refresh.js'
 import { trustsProxy } from '../trust-proxy.js'
 
 const HOUR_MS = 3_600_000
@@ -28,6 +30,31 @@ function duration (ms: number): string {
   return ms % HOUR_MS === 0 ? `${ms / HOUR_MS} h` : ms % MINUTE_MS === 0 ? `${ms / MINUTE_MS} min` : `${ms / 1000} s`
 }
 
+/** Issue #12 made a bare number milliseconds everywhere (some lifetimes were seconds before): named in the warning. */
+const BARE_MILLISECONDS_SINCE = 'issue #12 (the release after 0.1.0)'
+
+/**
+ * Lifetimes written as a bare number below 1000 in the file (`accessTtl: 900`): milliseconds now, almost surely meant
+ * as seconds. Found by walking the file as written beside the schema, so every duration key is covered.
+ */
+function bareMilliseconds (raw: unknown): string[] {
+  const schema = gatewaySchema('json')
+  const found: string[] = []
+  const walk = (value: unknown, segments: Array<string | number>, path: string): void => {
+    if (typeof value === 'number') {
+      const node = schemaAt(schema, segments)
+      if (node?.['x-duration'] !== undefined && value > 0 && value < 1000) {
+        found.push(`${path} is ${value}: ${value} milliseconds (bare numbers are milliseconds since ${BARE_MILLISECONDS_SINCE}): did you mean ${value}s?`)
+      }
+    } else if (Array.isArray(value)) value.forEach((item, index) => { walk(item, [...segments, index], `${path}[${index}]`) })
+    else if (typeof value === 'object' && value !== null) {
+      for (const [key, item] of Object.entries(value)) walk(item, [...segments, key], path === '' ? key : `${path}.${key}`)
+    }
+  }
+  walk(raw, [], '')
+  return found
+}
+
 /**
  * Routes a registered stranger passes with an identity: `auth: required` or `optional` whose roles are empty or include
  * one that registration grants (the plugin's default roles: the gateway does not change them). With open
@@ -43,7 +70,7 @@ export function routesOpenToRegistration (config: GatewayConfig): string[] {
 /** Warnings for `config`; `raw` is the file as written (before `${VAR}` expansion), for literal secrets. */
 export function configWarnings (config: GatewayConfig, raw?: unknown): string[] {
   const found: string[] = []
-  const { server, cookie, tokens } = config
+  const { server, cookie } = config
   if (server.trustProxy === true) found.push('server.trustProxy is true: every client can choose its X-Forwarded-For (rate-limit keys, logs); name the load balancer\'s addresses instead')
   if (trustsProxy(server.trustProxy) && server.publicOrigin === undefined) {
     found.push('server.trustProxy without server.publicOrigin: the CSRF check never trusts the request\'s host behind a proxy, so browser refresh and logout calls are refused unless their Origin is in auth.allowedOrigins; set server.publicOrigin')
@@ -57,13 +84,13 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
   for (const origin of config.allowedOrigins) {
     if (plainHttpOffLoopback(origin)) found.push(`auth.allowedOrigins contains the plain-HTTP origin ${origin}`)
   }
-  if (tokens.accessTtlMs > HOUR_MS) found.push(`tokens.accessTtl is ${duration(tokens.accessTtlMs)}: a stolen access token works that long, and logout reaches it only through the revocation list; 15 min or less is usual`)
-  if (tokens.maxTtlMs !== undefined && tokens.maxTtlMs > HOUR_MS) found.push(`tokens.maxTtl is ${duration(tokens.maxTtlMs)}: the gateway accepts tokens that live that long (authgate token --ttl)`)
-  const toleranceMs = tokens.clockToleranceMs ?? 30_000
+  if (config.tokenTimes.accessTtlMs > HOUR_MS) found.push(`tokens.accessTtl is ${duration(config.tokenTimes.accessTtlMs)}: a stolen access token works that long, and logout reaches it only through the revocation list; 15 min or less is usual`)
+  if (config.tokenTimes.maxTtlMs > HOUR_MS) found.push(`tokens.maxTtl is ${duration(config.tokenTimes.maxTtlMs)}: the gateway accepts tokens that live that long (authgate token --ttl)`)
+  const toleranceMs = config.tokenTimes.clockToleranceMs
   if (toleranceMs > MINUTE_MS) found.push(`tokens.clockTolerance is ${duration(toleranceMs)}: expired tokens are accepted that long after their exp; synchronise clocks (NTP) and keep it at 60 s or less`)
-  // (Over 60 s it is refused outright by the configuration.)
-  if (tokens.reuseGraceMs > REUSE_GRACE_WARN_MS) {
-    found.push(`tokens.reuseGrace is ${duration(tokens.reuseGraceMs)}: whoever replays a refresh token that long after its rotation gets the successor too, and no reuse is detected; racing tabs need a few seconds (default 10 s)`)
+  // (tokens.reuseGrace over 60 s is refused outright by the configuration.)
+  if (config.tokenTimes.reuseGraceMs > REUSE_GRACE_WARN_MS) {
+    found.push(`tokens.reuseGrace is ${duration(config.tokenTimes.reuseGraceMs)}: whoever replays a refresh token that long after its rotation gets the successor too, and no reuse is detected; racing tabs need a few seconds (default 10 s)`)
   }
   if (config.registration) {
     found.push(`auth.registration is true: anyone can create an account and log in (roles ${DEFAULT_ROLES.join(', ')}); turn it off unless strangers should have accounts`)
@@ -74,13 +101,14 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
   }
   const legacy = legacyRefreshWarning(config.users)
   if (legacy !== undefined) found.push(legacy)
+  found.push(...bareMilliseconds(raw))
   for (const path of literalSecrets(raw)) found.push(`${path} is a secret written in the file: read it from the environment (\${VAR}) instead`)
   if (config.store === undefined) {
     found.push('no store.mongodb: sessions live in memory and vanish on restart' + (server.workers > 1 ? '; with server.workers > 1 each worker has its own sessions' : ''))
   }
-  if (tokens.revocationDelayMs > MINUTE_MS) found.push(`tokens.revocationDelay is ${duration(tokens.revocationDelayMs)}: a logged-out or revoked session's access token (and its WebSockets) keeps working that long on other instances; 60 s or less`)
+  if (config.tokenTimes.revocationDelayMs > MINUTE_MS) found.push(`tokens.revocationDelay is ${duration(config.tokenTimes.revocationDelayMs)}: a logged-out or revoked session's access token (and its WebSockets) keeps working that long on other instances; 60 s or less`)
   if (config.rateLimit === false) found.push('rateLimit is false: login, refresh and registration attempts are not limited and accounts never lock out (password guessing at full speed)')
-  if (config.users.source === 'upstream' && plainHttpOffLoopback(config.users.url)) {
+  if (config.users.source === 'upstream' && config.users.url !== undefined && plainHttpOffLoopback(config.users.url)) {
     found.push(`users.url: the legacy login ${new URL(config.users.url).host} is reached over plain HTTP; every password crosses that network in clear (use https://)`)
   }
   if (server.workers > 1 && config.rateLimit !== false && config.rateLimit.redis === undefined) {

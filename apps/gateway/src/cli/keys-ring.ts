@@ -1,7 +1,7 @@
 // `authgate keys rotate | retire | list --config FILE`: the operator's side of the signing-key ring kept in the
 // database (tokens.keyStore: database). Every gateway instance picks a change up within tokens.keyRefresh.
 import {
-  createKeyRingTokens, createStore, hasKeyRingStore, isAuthError, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing,
+  createKeyRingTokens, parseKeyEncryptionKey, createStore, hasKeyRingStore, isAuthError, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing,
   type KeyEncryptionKey, type KeyInfo, type KeyRingStore, type SignInput
 } from '@authgate/fastify'
 import { loadConfig, type GatewayConfig } from '../config.js'
@@ -47,14 +47,13 @@ interface Context {
 }
 
 function ringTimes (config: GatewayConfig): { refreshMs: number, windowMs: number } {
-  const { tokens } = config
-  const accessTtl = tokens.accessTtlMs / 1000
+  const times = config.tokenTimes
   const windowMs = keyRingWindowMs({
-    accessTtl,
-    maxTtl: (tokens.maxTtlMs ?? tokens.accessTtlMs) / 1000,
-    clockTolerance: (tokens.clockToleranceMs ?? 30_000) / 1000
-  }, tokens.keyRefreshMs)
-  return { refreshMs: tokens.keyRefreshMs, windowMs }
+    accessTtl: times.accessTtlMs / 1000,
+    maxTtl: times.maxTtlMs / 1000,
+    clockTolerance: times.clockToleranceMs / 1000
+  }, times.keyRefreshMs)
+  return { refreshMs: times.keyRefreshMs, windowMs }
 }
 
 const iso = (date: Date | null | undefined): string => date === null || date === undefined ? '-' : date.toISOString()
@@ -70,7 +69,7 @@ async function rotate (context: Context, force: boolean): Promise<void> {
   const { config, store, refreshMs } = context
   const plan = await rotateKeyRing(store, {
     algorithm: config.tokens.algorithm ?? 'EdDSA',
-    kek: config.tokens.keyEncryptionKey as KeyEncryptionKey,
+    kek: ringKek(config),
     minNextAgeMs: keyRingMinNextAgeMs(refreshMs),
     force
   })
@@ -102,8 +101,8 @@ export async function keysCommand (argv: readonly string[]): Promise<number> {
   const verb = args.sub
   const file = requiredFlag(args, 'config')
   const config = loadConfig(file)
-  if (config.tokens.keyStore !== 'database' || config.store === undefined) {
-    throw new Error(`${file}: tokens.keyStore is not database (this configuration reads its keys from a directory: use \`authgate keygen\`)`)
+  if (config.tokens.keyRing === undefined || config.store === undefined) {
+    throw new Error(`${file}: tokens.keyRing is not set (this configuration reads its keys from a directory: use \`authgate keygen\`)`)
   }
   const sessionStore = createStore({ mongodb: { url: config.store.mongodb.url, database: config.store.mongodb.database } })
   if (!hasKeyRingStore(sessionStore)) throw new Error('the configured store cannot hold a key ring')
@@ -121,25 +120,30 @@ export async function keysCommand (argv: readonly string[]): Promise<number> {
   }
 }
 
-/** `authgate token` with tokens.keyStore: database: signs with the ring's current key (read once). */
+/** The key ring's key-encryption key, as the plugin reads it. */
+function ringKek (config: GatewayConfig): KeyEncryptionKey {
+  return parseKeyEncryptionKey(config.tokens.keyRing?.keyEncryptionKey, 'tokens.keyRing.keyEncryptionKey')
+}
+
+/** `authgate token` with tokens.keyRing: signs with the ring's current key (read once). */
 export async function signWithKeyRing (config: GatewayConfig, input: SignInput): Promise<string> {
-  if (config.store === undefined) throw new Error('tokens.keyStore: database needs store.mongodb')
+  if (config.store === undefined) throw new Error('tokens.keyRing needs store.mongodb')
   const sessionStore = createStore({ mongodb: { url: config.store.mongodb.url, database: config.store.mongodb.database } })
   if (!hasKeyRingStore(sessionStore)) throw new Error('the configured store cannot hold a key ring')
-  const { tokens } = config
+  const { tokens, tokenTimes: times } = config
   let failure: unknown
   const ring = createKeyRingTokens({
     tokens: {
       algorithm: tokens.algorithm ?? 'EdDSA',
       issuer: tokens.issuer,
       audience: tokens.audience,
-      accessTtl: tokens.accessTtlMs / 1000,
-      clockTolerance: (tokens.clockToleranceMs ?? 30_000) / 1000,
-      maxTtl: (tokens.maxTtlMs ?? tokens.accessTtlMs) / 1000
+      accessTtl: times.accessTtlMs / 1000,
+      clockTolerance: times.clockToleranceMs / 1000,
+      maxTtl: times.maxTtlMs / 1000
     },
     store: sessionStore.keyRingStore(),
-    kek: tokens.keyEncryptionKey as KeyEncryptionKey,
-    refreshMs: tokens.keyRefreshMs,
+    kek: ringKek(config),
+    refreshMs: times.keyRefreshMs,
     // A read or decryption failure must be reported, not swallowed into a 503 token service.
     logger: { info: () => undefined, warn: (object) => { failure = object.err }, error: (object) => { failure = object.err } }
   })

@@ -61,8 +61,8 @@ export function keygenCommand (argv: readonly string[]): number {
 
 /** The key set of a configuration, or a message saying why it cannot be used. */
 export function configKeys (config: GatewayConfig): KeyInput[] {
-  if (config.tokens.keys !== undefined) return [...config.tokens.keys]
-  if (config.tokens.keyStore === 'database') throw new Error('tokens.keyStore: database keeps the keys in the database (see authgate keys list)')
+  if (config.tokens.keys !== undefined) return [...config.tokens.keys] as KeyInput[]
+  if (config.tokens.keyRing !== undefined) throw new Error('tokens.keyRing keeps the keys in the database (see authgate keys list)')
   const dir = config.tokens.keysDir ?? ''
   try {
     return loadKeysDir(dir)
@@ -85,8 +85,8 @@ export async function tokenCommand (argv: readonly string[]): Promise<number> {
       throw new UsageError((error as Error).message)
     }
   }
-  const accessTtl = config.tokens.accessTtlMs / 1000
-  const maxTtl = (config.tokens.maxTtlMs ?? config.tokens.accessTtlMs) / 1000
+  const accessTtl = config.tokenTimes.accessTtlMs / 1000
+  const maxTtl = config.tokenTimes.maxTtlMs / 1000
   // The gateway refuses tokens that live longer than tokens.maxTtl: minting one would only produce 401s.
   if (ttlSeconds !== undefined && ttlSeconds > maxTtl) {
     throw new Error(`--ttl ${ttlText ?? ''} is longer than this configuration accepts (${maxTtl} s); raise tokens.maxTtl in the config`)
@@ -95,7 +95,7 @@ export async function tokenCommand (argv: readonly string[]): Promise<number> {
   const identityError = identityFlagError(sub, roles, flag(args, 'sid'))
   if (identityError !== undefined) throw new UsageError(identityError)
   const input = { sub, sid: flag(args, 'sid') ?? `cli-${randomUUID()}`, roles, ...(ttlSeconds === undefined ? {} : { ttlSeconds }) }
-  if (config.tokens.keyStore === 'database') {
+  if (config.tokens.keyRing !== undefined) {
     out(await signWithKeyRing(config, input))
     return 0
   }
@@ -105,7 +105,7 @@ export async function tokenCommand (argv: readonly string[]): Promise<number> {
     issuer: config.tokens.issuer,
     audience: config.tokens.audience,
     accessTtl,
-    clockTolerance: (config.tokens.clockToleranceMs ?? 30_000) / 1000,
+    clockTolerance: config.tokenTimes.clockToleranceMs / 1000,
     maxTtl
   })
   const { token } = service.sign(input)

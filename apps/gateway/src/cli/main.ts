@@ -19,6 +19,7 @@ Commands:
   user add --email E [--roles a,b] --config FILE create a user (password from the terminal or stdin)
   user revoke-sessions --id ID --config FILE     end every session of a user
   config check FILE [--strict]                   run start's checks on a file, list warnings
+  config schema                                  print the configuration file's JSON Schema
   doctor --config FILE [--url URL] [--strict]    audit settings and probe a running gateway
 
 Options:

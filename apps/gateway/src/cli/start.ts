@@ -25,7 +25,7 @@ Options:
 
 async function startFromFile (path: string, overrides: ListenOverrides): Promise<number> {
   const { file, raw } = readConfigFile(path)
-  const config = withListenOverrides(parseConfig(raw, { file, env: process.env }), overrides)
+  const config = withListenOverrides(parseConfig(raw, { file, env: process.env, form: 'json' }), overrides)
   if (config.server.workers > 1 && cluster.isPrimary) {
     // What `config check` runs (the app each worker builds, built once offline): a bad file fails before any fork.
     // (Workers run this command again with the same arguments, so they apply the same overrides.)

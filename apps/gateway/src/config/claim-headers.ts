@@ -3,8 +3,8 @@
 // `preset: oauth2-proxy` adds the X-Auth-Request-* headers upstreams written against oauth2-proxy read. Every name
 // here is dropped from client requests and upstream responses like the identity headers (headers.ts).
 import { FORWARDING, HOP_BY_HOP, REQUEST_ONLY, headerKey } from '../untrusted-headers.js'
-import type { Reader } from './reader.js'
-import type { ClaimHeader, IdentityHeaderNames } from './types.js'
+import type { HeadersInput } from './schema.js'
+import type { ClaimHeader, IdentityHeaderNames, Report } from './types.js'
 
 const HEADER_NAME = /^[a-z0-9-]{1,64}$/
 /** A claim name as JWTs spell them (`email`, `org_id`, `https://example.com/tenant`): printable ASCII, no spaces. */
@@ -23,27 +23,26 @@ export const OAUTH2_PROXY_PRESET: readonly ClaimHeader[] = Object.freeze([
 /** Claims that are lists (forwarded comma-joined); any other claim is single-valued. */
 const LIST_CLAIMS = new Set(['roles', 'groups', 'scp', 'amr'])
 
-export function readClaimHeaders (reader: Reader, value: unknown, identity: IdentityHeaderNames): readonly ClaimHeader[] {
-  const headers = value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Record<string, unknown> : {}
-  const out: ClaimHeader[] = []
-  const preset = headers.preset
-  if (preset !== undefined && preset !== null) {
-    reader.oneOf(preset, 'headers.preset', ['oauth2-proxy'] as const, 'oauth2-proxy')
-    out.push(...OAUTH2_PROXY_PRESET)
-  }
-  const claims = reader.object(headers.claims, 'headers.claims', Object.keys(headers.claims ?? {}))
+/** Why `claim` cannot be forwarded as the header `name`, or undefined. */
+function claimHeaderProblem (name: string, claim: string, identity: ReadonlySet<string>, taken: readonly ClaimHeader[]): string | undefined {
+  if (!HEADER_NAME.test(name)) return 'must be keyed by a header name (letters, digits, dashes)'
+  if (RESERVED.has(name)) return `cannot set ${name}: the gateway owns that header`
+  if (identity.has(name)) return `${name} is already an identity header (headers.userId/roles/sessionId/assertion)`
+  if (taken.some((entry) => entry.name === name)) return `${name} is named twice (or by headers.preset)`
+  if (!CLAIM_NAME.test(claim)) return 'must name a claim (printable ASCII, no spaces)'
+  if (claim === '__proto__' || claim === 'constructor' || claim === 'prototype') return `cannot read the claim ${claim}`
+  return undefined
+}
+
+/** `headers.claims` / `headers.preset` after the schema (a map of strings, a known preset): the header names' rules. */
+export function readClaimHeaders (headers: HeadersInput, identity: IdentityHeaderNames, report: Report): readonly ClaimHeader[] {
+  const out: ClaimHeader[] = headers.preset === undefined ? [] : [...OAUTH2_PROXY_PRESET]
   const identityNames = new Set<string>(Object.values(identity))
-  for (const [rawName, claimValue] of Object.entries(claims)) {
-    const path = `headers.claims.${rawName}`
+  for (const [rawName, claim] of Object.entries(headers.claims)) {
     const name = headerKey(rawName)
-    if (!HEADER_NAME.test(name)) reader.fail(path, 'must be keyed by a header name (letters, digits, dashes)')
-    if (RESERVED.has(name)) reader.fail(path, `cannot set ${name}: the gateway owns that header`)
-    if (identityNames.has(name)) reader.fail(path, `${name} is already an identity header (headers.userId/roles/sessionId/assertion)`)
-    if (out.some((entry) => entry.name === name)) reader.fail(path, `${name} is named twice (or by headers.preset)`)
-    const claim = reader.string(claimValue, path)
-    if (!CLAIM_NAME.test(claim)) reader.fail(path, 'must name a claim (printable ASCII, no spaces)')
-    if (claim === '__proto__' || claim === 'constructor' || claim === 'prototype') reader.fail(path, `cannot read the claim ${claim}`)
-    out.push(Object.freeze({ name, claim, list: LIST_CLAIMS.has(claim) }))
+    const problem = claimHeaderProblem(name, claim, identityNames, out)
+    if (problem === undefined) out.push(Object.freeze({ name, claim, list: LIST_CLAIMS.has(claim) }))
+    else report(`headers.claims.${rawName}`, problem)
   }
   return Object.freeze(out)
 }

@@ -1,35 +1,60 @@
-// `${VAR}` in configuration values: read from the environment given (process.env by the CLI), so secrets and
-// per-machine values stay out of the file. A missing variable is an error naming it: an empty string where a
-// database URL was meant would fail far from its cause.
-import { ConfigError } from './types.js'
+// `${VAR}` and `${VAR:-default}` in configuration values: read from the environment given (process.env by the CLI),
+// so secrets and per-machine values stay out of the file. A missing variable without a default is a problem naming
+// it: an empty string where a database URL was meant would fail far from its cause.
 
 const REFERENCE = /\$\{([^}]*)\}/g
-/** A well-formed `${NAME}` reference, the only spelling expanded (expandEnv refuses anything else inside `${…}`). */
+/** A well-formed `${NAME}` reference (cli/literal-secrets.ts: a `${NAME:-default}` default is written in the file). */
 export const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+const INNER = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s
 
-function substitute (value: string, env: Readonly<Record<string, string | undefined>>, path: string, where: string): string {
-  if (!value.includes('${')) return value
-  return value.replace(REFERENCE, (_match, name: string) => {
-    if (!NAME.test(name)) throw new ConfigError(`${where}: ${path}: \${${name}} is not a valid environment variable reference`)
-    const found = env[name]
-    if (found === undefined) throw new ConfigError(`${where}: ${path}: environment variable ${name} is not set`)
-    return found
-  })
+export interface Expanded {
+  value: unknown
+  /** One `path: reason` line per reference that could not be expanded. */
+  problems: string[]
+  /** Where those references were: the schema's complaints about the placeholder left there would only repeat them. */
+  paths: string[]
+  /** Where text was substituted (keys and list indexes): only there may text become the number or boolean the schema asks for. */
+  substituted: Array<ReadonlyArray<string | number>>
 }
 
 /** A copy of `value` with every `${VAR}` in its strings replaced. Keys are never substituted. */
-export function expandEnv (value: unknown, env: Readonly<Record<string, string | undefined>>, where: string, path = ''): unknown {
-  if (typeof value === 'string') return substitute(value, env, path === '' ? '(root)' : path, where)
-  if (Array.isArray(value)) return value.map((item: unknown, index) => expandEnv(item, env, where, `${path}[${index}]`))
-  if (typeof value === 'object' && value !== null) {
+export function expandEnv (value: unknown, env: Readonly<Record<string, string | undefined>>): Expanded {
+  const problems: string[] = []
+  const paths: string[] = []
+  const substituted: Array<ReadonlyArray<string | number>> = []
+  const substitute = (text: string, path: string, segments: ReadonlyArray<string | number>): string => {
+    if (!text.includes('${')) return text
+    substituted.push(segments)
+    return text.replace(REFERENCE, (_match, inner: string) => {
+      const parts = INNER.exec(inner)
+      const [, name = '', fallback] = parts ?? []
+      const found = env[name]
+      // As in the shells: the default also stands in for a variable set to the empty string.
+      if (parts !== null && found !== undefined && (found !== '' || fallback === undefined)) return found
+      if (parts !== null && fallback !== undefined) return fallback
+      problems.push(parts === null
+        // The text inside is not echoed: a mistyped reference may be a secret pasted in its place.
+        ? `${path}: holds a \${…} that is not a valid environment variable reference (\${NAME} or \${NAME:-default})`
+        : `${path}: environment variable ${name} is not set`)
+      paths.push(path)
+      return ''
+    })
+  }
+  const walk = (item: unknown, path: string, segments: ReadonlyArray<string | number>): unknown => {
+    if (typeof item === 'string') return substitute(item, path === '' ? '(root)' : path, segments)
+    if (Array.isArray(item)) return item.map((entry: unknown, index) => walk(entry, `${path}[${index}]`, [...segments, index]))
+    if (typeof item !== 'object' || item === null) return item
     // Only parsed YAML/JSON (plain objects) is walked: a Buffer secret or a KeyObject in a programmatic `tokens.keys`
     // would otherwise be copied into a plain object and refused as a key.
-    const prototype: unknown = Object.getPrototypeOf(value)
-    if (prototype !== Object.prototype && prototype !== null) return value
+    const prototype: unknown = Object.getPrototypeOf(item)
+    if (prototype !== Object.prototype && prototype !== null) return item
     const result: Record<string, unknown> = {}
-    for (const [key, item] of Object.entries(value)) result[key] = expandEnv(item, env, where, path === '' ? key : `${path}.${key}`)
+    for (const [key, entry] of Object.entries(item)) {
+      // YAML's empty value (`key:`) means "not set": the default applies, as before the schema.
+      // defineProperty: `result['__proto__'] = …` would set the prototype; kept as an own key, validation refuses it.
+      if (entry !== null) Object.defineProperty(result, key, { value: walk(entry, path === '' ? key : `${path}.${key}`, [...segments, key]), enumerable: true, writable: true, configurable: true })
+    }
     return result
   }
-  return value
+  return { value: walk(value, '', []), problems, paths, substituted }
 }

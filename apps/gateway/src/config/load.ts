@@ -2,7 +2,6 @@
 import { readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
-import { ENV_REFERENCE } from './env.js'
 import { parseConfig } from './parse.js'
 import { ConfigError, type GatewayConfig } from './types.js'
 
@@ -14,14 +13,16 @@ export interface LoadOptions {
 // `url: ${MONGODB_URL}` inside a YAML flow mapping (`{ ... }`) is not a valid plain scalar: `{` and `}` are flow
 // indicators. References are swapped for inert placeholders before parsing and back afterwards, so they work in
 // every YAML position, and values from the environment are never parsed as YAML (no injection through a variable).
-const PLACEHOLDER = /__AUTHGATE_ENV-([A-Za-z_][A-Za-z0-9_]*)-__/g
+// A `${VAR:-default}` default may hold any character but `}`: the placeholder carries the reference hex-encoded.
+const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?)\}/g
+const PLACEHOLDER = /__AUTHGATE_ENV-([0-9a-f]+)-__/g
 
 function shieldReferences (text: string): string {
-  return text.replace(ENV_REFERENCE, '__AUTHGATE_ENV-$1-__')
+  return text.replace(REFERENCE, (_match, inner: string) => `__AUTHGATE_ENV-${Buffer.from(inner, 'utf8').toString('hex')}-__`)
 }
 
 function restoreReferences (value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(PLACEHOLDER, '$${$1}')
+  if (typeof value === 'string') return value.replace(PLACEHOLDER, (_match, hex: string) => `\${${Buffer.from(hex, 'hex').toString('utf8')}}`)
   if (Array.isArray(value)) return value.map(restoreReferences)
   if (typeof value === 'object' && value !== null) {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, restoreReferences(item)]))
@@ -59,5 +60,5 @@ export function readConfigFile (path: string): { file: string, raw: unknown } {
 /** Reads, parses and validates the configuration file at `path`. Throws ConfigError naming the file and key. */
 export function loadConfig (path: string, options: LoadOptions = {}): GatewayConfig {
   const { file, raw } = readConfigFile(path)
-  return parseConfig(raw, { file, env: options.env ?? process.env })
+  return parseConfig(raw, { file, env: options.env ?? process.env, form: 'json' })
 }

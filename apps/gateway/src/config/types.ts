@@ -1,17 +1,19 @@
 // The validated, frozen gateway configuration (DESIGN.md "Gateway"). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
-import type { AccessAlgorithm, KeyEncryptionKey, KeyInput, OidcInput, TrustedIssuerInput } from '@authgate/fastify'
+import type { AuthInput, CookieInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
+import type { HeadersInput, LogInput, RouteInput, ServerInput } from './schema.js'
 
-export type RouteAuth = 'none' | 'optional' | 'required'
+export type RouteAuth = RouteInput['auth']
 
-export interface RouteConfig {
-  /** Path prefix, case-sensitive, matched on segment boundaries on the normalised path; `/` catches everything. */
-  readonly prefix: string
-  /** `http(s)://host:port[/base]` of the upstream service. */
-  readonly upstream: string
-  readonly auth: RouteAuth
+/** Where the gateway's own rules that span keys report a problem: one `path: reason` line of the list parseConfig throws. */
+export type Report = (path: string, reason: string) => void
+
+/** One `routes` entry as the schema describes it, with `timeout` in milliseconds. */
+export type RouteConfig = Readonly<Omit<RouteInput, 'timeout' | 'roles' | 'rewritePrefix'> & {
   /** Any-of: the user needs one of these roles (implies a token). Empty: no role needed. */
   readonly roles: readonly string[]
+  /** Path the prefix is replaced with upstream; undefined: the prefix is kept. A required key, so no reader forgets it. */
+  readonly rewritePrefix: string | undefined
   /**
    * Time from the request's arrival at the route's gate (after authentication) to the upstream's response headers,
    * the wait for a slot included; the client's upload of a request body is not counted (undici restarts its headers
@@ -19,29 +21,9 @@ export interface RouteConfig {
    * response body chunks. Then 504.
    */
   readonly timeoutMs: number
-  /** Upstream requests of this route in flight at once (its own slots in the upstream pool); as many more may wait. */
-  readonly maxConcurrent: number
-  readonly websocket: boolean
-  /** Path the prefix is replaced with upstream (default: the prefix is kept). */
-  readonly rewritePrefix: string | undefined
-  /** Forward the client's Authorization header upstream (default false: the upstream gets the identity headers). */
-  readonly forwardAuthorization: boolean
-}
+}>
 
-export interface IdentityHeaderNames {
-  readonly userId: string
-  readonly roles: string
-  readonly sessionId: string
-  readonly assertion: string
-}
-
-/** How refresh learns about a legacy user's changes (config/users-refresh.ts). */
-export interface LegacyRefreshConfig {
-  /** `recheck`: refresh asks `lookupUrl` who the user is now; `none`: the login's roles for the whole session. */
-  readonly refresh: 'recheck' | 'none'
-  readonly lookupUrl: string | undefined
-  readonly recheckIntervalMs: number
-}
+export type IdentityHeaderNames = Readonly<Pick<HeadersInput, 'userId' | 'roles' | 'sessionId' | 'assertion'>>
 
 /** One `headers.claims` entry (or one of `headers.preset`): the header set from a verified claim. */
 export interface ClaimHeader {
@@ -60,52 +42,50 @@ export interface HeaderLists {
   readonly pass: readonly string[]
 }
 
-export type UsersConfig =
-  | { readonly source: 'builtin' }
-  | {
-    readonly source: 'upstream'
-    readonly url: string
-    /** Dot paths into the legacy login's JSON answer. */
-    readonly map: { readonly id: string, readonly roles: string | undefined, readonly email: string | undefined }
-    readonly timeoutMs: number
-  } & LegacyRefreshConfig
-
-export interface RateLimitRuleConfig {
-  readonly max: number
-  readonly timeWindowMs: number
+/** The plugin's sections as the file gave them, defaults filled in: handed to the plugin as they are. */
+export interface PluginSections {
+  readonly store: { readonly mongodb: { readonly url: string, readonly database: string } } | undefined
+  /** `keysDir` is absolute (resolved against the file's directory). */
+  readonly tokens: Readonly<TokensInput> & { readonly issuer: string, readonly audience: string, readonly accessTtl: string | number, readonly clockTolerance: string | number, readonly revocationDelay: string | number, readonly reuseGrace: string | number }
+  readonly cookie: Readonly<Required<CookieInput>>
+  /** false: no limits at all (benchmarks, or a limiter in front of the gateway). */
+  readonly rateLimit: Readonly<RateLimitInput> | false
+  readonly auth: Readonly<Pick<Required<AuthInput>, 'registration' | 'defaultRoles' | 'allowedOrigins' | 'reuseDetection'>>
+  readonly users: Readonly<UsersInput> & { readonly source: 'builtin' | 'upstream' }
+  readonly notifications: Readonly<NotificationsInput>
+  /** Sign-in through OpenID Connect providers; undefined: off. */
+  readonly oidc: Readonly<OidcInput> | undefined
 }
 
-/** undefined members: the plugin's defaults. */
-export interface RateLimitConfig {
-  /** `redis://` URL shared by every instance; undefined: limits per process. */
-  readonly redis: string | undefined
-  readonly keyPrefix: string | undefined
-  readonly login: RateLimitRuleConfig | undefined
-  readonly refresh: RateLimitRuleConfig | undefined
-  readonly register: RateLimitRuleConfig | undefined
-  readonly accountFailures: RateLimitRuleConfig | undefined
+/** Milliseconds of the token durations the gateway's own tools need (`authgate token`, `keys`, warnings). */
+export interface TokenTimes {
+  readonly accessTtlMs: number
+  readonly maxTtlMs: number
+  readonly clockToleranceMs: number
+  readonly revocationDelayMs: number
+  readonly reuseGraceMs: number
+  /** With tokens.keyRing: how often it is read. */
+  readonly keyRefreshMs: number
 }
 
-export interface GatewayConfig {
+/** The plugin's sections (handed to it as they are) and the gateway's own, in the forms its parts use. */
+export interface GatewayConfig extends PluginSections {
   /** The file the configuration came from, for messages; undefined for a programmatic one. */
   readonly file: string | undefined
-  readonly server: {
-    readonly host: string
-    readonly port: number
+  /** One line per deprecated key used (`tokens.keyStore is deprecated: use tokens.keyRing.store`), logged at start. */
+  readonly deprecations: readonly string[]
+  /** The schema's `server` with durations in milliseconds and `workers` counted. */
+  readonly server: Readonly<Pick<ServerInput, 'host' | 'port' | 'bodyLimit' | 'maxUrlLength'>> & {
     /** false: forwarding headers come from the socket. true / addresses / hop count: as Fastify's trustProxy. */
     readonly trustProxy: boolean | string | readonly string[] | number
     readonly workers: number
-    readonly bodyLimit: number
     /** Longest a client may take to send a request head (slowloris): then 408 and the connection is closed. */
     readonly headersTimeoutMs: number
     /**
-     * The origin browsers reach the gateway at. The cookie endpoints' CSRF check compares Origin with it (and
-     * auth.allowedOrigins), never with Host or X-Forwarded-Host. Undefined: the Host header without trustProxy;
-     * with trustProxy, only auth.allowedOrigins.
+     * The origin browsers reach the gateway at. The cookie endpoints' CSRF check compares Origin with it (and auth.allowedOrigins), never with Host or
+     * X-Forwarded-Host. Undefined: the Host header without trustProxy; with trustProxy, only auth.allowedOrigins.
      */
     readonly publicOrigin: string | undefined
-    /** Longest request target accepted; a longer one is answered 414 before any other work. */
-    readonly maxUrlLength: number
     /** Longest a client may take to send a whole request, body included, from its arrival: then 408 and closed. */
     readonly requestTimeoutMs: number
     /** A request body slower than this on average (after the grace period) gets 408 and is closed; 0: off. */
@@ -113,42 +93,9 @@ export interface GatewayConfig {
     /** A connection on which the client takes no bytes for this long (it stopped reading, or sits idle) is dropped. */
     readonly idleTimeoutMs: number
   }
-  readonly log: { readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
-  /** undefined: the in-memory store (sessions vanish on restart). */
-  readonly store: { readonly mongodb: { readonly url: string, readonly database: string } } | undefined
-  readonly tokens: {
-    readonly algorithm: AccessAlgorithm | undefined
-    /** Absolute; resolved against the config file's directory. Exclusive with `keys`. */
-    readonly keysDir: string | undefined
-    /** Programmatic configurations only (tests, the embedded default): keys in memory. */
-    readonly keys: readonly KeyInput[] | undefined
-    /** `database`: the signing-key ring in store.mongodb (`authgate keys rotate`); exclusive with keysDir/keys. */
-    readonly keyStore: 'database' | undefined
-    /** Required with keyStore: database. Serialises as "[redacted]". */
-    readonly keyEncryptionKey: KeyEncryptionKey | undefined
-    /** How often each instance reads the key ring (also the JWKS max-age). */
-    readonly keyRefreshMs: number
-    readonly issuer: string
-    /** Identity providers whose bearer tokens are accepted too (checked by the plugin's rules; README "Trusted issuers"). */
-    readonly trustedIssuers: readonly TrustedIssuerInput[] | undefined
-    readonly audience: string
-    readonly accessTtlMs: number
-    readonly refreshTtlMs: number
-    readonly reuseGraceMs: number
-    readonly revocationDelayMs: number
-    readonly clockToleranceMs: number | undefined
-    /** Longest lifetime `authgate token --ttl` may mint (default accessTtl). */
-    readonly maxTtlMs: number | undefined
-  }
-  readonly cookie: {
-    readonly name: string
-    readonly deviceName: string
-    readonly secure: boolean
-    readonly sameSite: 'strict' | 'lax' | 'none'
-  }
-  readonly notifications: { readonly newDeviceWebhook: string | undefined }
+  readonly log: Readonly<LogInput>
+  readonly tokenTimes: TokenTimes
   readonly routes: readonly RouteConfig[]
-  readonly users: UsersConfig
   readonly headers: IdentityHeaderNames
   /** `headers.claims` and `headers.preset`: verified claims forwarded as headers (config/claim-headers.ts). */
   readonly claimHeaders: readonly ClaimHeader[]
@@ -159,17 +106,16 @@ export interface GatewayConfig {
   /** POST /auth/register on or off (default off in the gateway: `auth.registration: true` opens it). */
   readonly registration: boolean
   readonly allowedOrigins: readonly string[]
-  /** false: no limits at all (benchmarks, or a limiter in front of the gateway). */
-  readonly rateLimit: RateLimitConfig | false
-  /** Sign-in through OpenID Connect providers (the plugin's `oidc` option, checked by its rules); undefined: off. */
-  readonly oidc: OidcInput | undefined
 }
 
 /** A configuration that cannot be used: `message` names the file and the key. */
 export class ConfigError extends Error {
   readonly code = 'AUTHGATE_CONFIG_INVALID'
-  constructor (message: string, options?: { cause?: unknown }) {
+  /** Every problem, one line each (`path: reason`), when the schema found them; else the message alone. */
+  readonly issues: readonly string[]
+  constructor (message: string, options?: { cause?: unknown, issues?: readonly string[] }) {
     super(message, options)
     this.name = 'ConfigError'
+    this.issues = options?.issues ?? [message]
   }
 }

@@ -1,8 +1,10 @@
 // The `oidc` option section → NormalisedOidc, once, at registration: the TypeBox schema (schema.ts) through ajv with
 // its defaults, then the rules a schema cannot say. Every error names its path (`oidc.providers[0].issuer: …`).
-import { Ajv, type ErrorObject } from 'ajv'
+import { Type } from '@sinclair/typebox'
 import { fetchUrl } from '../tokens/trusted-issuers/options.js'
-import { DEFAULT_CLAIMS, DEFAULT_SCOPES, DEFAULT_STATE_TTL_SECONDS, OidcSchema, type OidcInput } from './schema.js'
+import { parseDuration } from '../config/duration.js'
+import { createValidator } from '../config/validate.js'
+import { DEFAULT_CLAIMS, DEFAULT_SCOPES, DEFAULT_STATE_TTL, OidcSchema, type OidcInput } from './schema.js'
 
 export interface NormalisedOidcProvider {
   name: string
@@ -19,33 +21,25 @@ export interface NormalisedOidc {
   stateTtlMs: number
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: true, allowUnionTypes: false })
-const validate = ajv.compile<OidcInput>(OidcSchema)
-
-/** `/providers/0/issuer` → `oidc.providers[0].issuer`. */
-function pathOf (error: ErrorObject): string {
-  let path = 'oidc'
-  for (const step of error.instancePath.split('/').slice(1)) path += /^\d+$/.test(step) ? `[${step}]` : `.${step}`
-  if (error.keyword === 'additionalProperties') path += `.${(error.params as { additionalProperty: string }).additionalProperty}`
-  if (error.keyword === 'required') path += `.${(error.params as { missingProperty: string }).missingProperty}`
-  return path
-}
-
-function messageOf (error: ErrorObject): string {
-  if (error.keyword === 'additionalProperties') return 'is not an option'
-  if (error.keyword === 'required') return 'is required'
-  return error.message ?? 'is invalid'
-}
+// The section under its own name, so every problem names its full path (`oidc.providers[0].issuer: …`), in the
+// words of every other section's.
+const validate = createValidator(Type.Object({ oidc: OidcSchema }))
 
 /** Undefined when `input` is undefined (no OIDC); else the checked section, or an Error naming every bad path. */
 export function normaliseOidc (input: unknown): NormalisedOidc | undefined {
   if (input === undefined) return undefined
   // ajv fills defaults in place: the caller's object is never written to.
-  const copy: unknown = structuredClone(input)
-  if (!validate(copy)) {
-    const lines = [...new Set((validate.errors ?? []).map((error) => `${pathOf(error)}: ${messageOf(error)}`))]
-    throw new Error(lines.join('; '))
-  }
+  const holder = { oidc: structuredClone(input) as OidcInput }
+  const problems = validate(holder)
+  if (problems.length > 0) throw new Error(problems.join('; '))
+  return normaliseCheckedOidc(holder.oidc)
+}
+
+/**
+ * The rules the schema cannot say, for a section the schema has already checked (with its defaults filled): the
+ * plugin's composed schema (config/schema.ts) validates `oidc` as one of its sections, then calls this.
+ */
+export function normaliseCheckedOidc (copy: OidcInput): NormalisedOidc {
   const names = new Set<string>()
   const providers = copy.providers.map((provider, index) => {
     const path = `oidc.providers[${index}]`
@@ -75,5 +69,5 @@ export function normaliseOidc (input: unknown): NormalisedOidc | undefined {
       })
     })
   })
-  return Object.freeze({ providers: Object.freeze(providers), linkByVerifiedEmail: copy.linkByVerifiedEmail ?? false, stateTtlMs: (copy.stateTtl ?? DEFAULT_STATE_TTL_SECONDS) * 1000 })
+  return Object.freeze({ providers: Object.freeze(providers), linkByVerifiedEmail: copy.linkByVerifiedEmail ?? false, stateTtlMs: parseDuration(copy.stateTtl ?? DEFAULT_STATE_TTL, 'oidc.stateTtl') })
 }

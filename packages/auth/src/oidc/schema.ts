@@ -1,6 +1,7 @@
 // The `oidc` option section as a JSON Schema (TypeBox): the one description of its keys, their defaults and their
 // documentation. options.ts validates with it; the composed configuration schema (plugin + gateway) imports it.
 import { Type, type Static } from '@sinclair/typebox'
+import { DurationKey } from '../config/kinds.js'
 
 /** Provider names appear in URLs (/auth/oidc/:provider/login) and identity keys: lower-case, short, no separators. */
 export const PROVIDER_NAME_PATTERN = '^[a-z0-9][a-z0-9-]{0,31}$'
@@ -11,7 +12,7 @@ const SCOPE_PATTERN = '^[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,128}$'
 
 export const DEFAULT_SCOPES: readonly string[] = Object.freeze(['openid', 'email', 'profile'])
 export const DEFAULT_CLAIMS = Object.freeze({ email: 'email', emailVerified: 'email_verified', name: 'name' })
-export const DEFAULT_STATE_TTL_SECONDS = 600
+export const DEFAULT_STATE_TTL = '10m'
 
 export const OidcClaimsSchema = Type.Object({
   email: Type.Optional(Type.String({ pattern: CLAIM_PATH_PATTERN, default: DEFAULT_CLAIMS.email, description: 'ID-token claim holding the email address.' })),
@@ -48,7 +49,7 @@ export const OidcSchema = Type.Object({
     default: false,
     description: 'When a provider vouches for an email (email_verified: true) that an existing account already has, sign in to that account (and link it). Off: such a sign-in gets a new account of its own. Turn on only for providers you trust to verify emails: the provider then decides who owns every account with an email at it.'
   })),
-  stateTtl: Type.Optional(Type.Integer({ minimum: 30, maximum: 3600, default: DEFAULT_STATE_TTL_SECONDS, description: 'Seconds a started sign-in may take at the provider before its state expires.' }))
+  stateTtl: Type.Optional(DurationKey({ min: 30_000, max: 3_600_000 }, 'How long a started sign-in may take at the provider before its state expires (a bare number is milliseconds).', DEFAULT_STATE_TTL))
 }, { additionalProperties: false, description: 'Sign-in through OpenID Connect providers (issue #14).' })
 
 export type OidcInput = Static<typeof OidcSchema>

@@ -19,6 +19,7 @@ import { recordTombstones, rotateWithClaim } from './mongo-rotation.js'
 import { SUBJECT_ID_RANGE, SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../revocation-subjects.js'
 import { logSliceIgnored, serverHonoursSlice, type StoreLogger } from './mongo-history-cap.js'
 import { MongoKeyRingStore } from './mongo-keys.js'
+import { DEFAULT_MONGO_TIMEOUT_MS } from '../config/section-misc.js'
 import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
 import { MongoOidcStore } from './mongo-oidc.js'
 import type { OidcCapable, OidcStore } from './oidc.js'
@@ -78,8 +79,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   #sliceHonoured = true
 
   constructor (options: MongoStoreOptions) {
-    const selection = options.serverSelectionTimeoutMS ?? 3000
-    this.#maxTimeMS = options.maxTimeMS ?? 3000
+    const selection = options.serverSelectionTimeoutMS ?? DEFAULT_MONGO_TIMEOUT_MS
+    this.#maxTimeMS = options.maxTimeMS ?? DEFAULT_MONGO_TIMEOUT_MS
     this.#logger = options.logger
     // The server-side limits bound a call on a server that answers; the deadline bounds it on one that does not.
     const deadlineMS = options.operationTimeoutMS ?? Math.max(selection, this.#maxTimeMS) + 500

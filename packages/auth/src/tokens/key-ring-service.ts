@@ -15,13 +15,15 @@
 import { performance } from 'node:perf_hooks'
 import type { KeyRingRecord, KeyRingStore, StoredRingKey } from '../stores/signing-keys.js'
 import { AuthError } from '../errors.js'
+import { DEFAULT_KEY_REFRESH } from '../config/section-tokens.js'
+import { parseDuration } from '../config/duration.js'
 import type { KeyEncryptionKey } from './key-ring-crypto.js'
 import { isVerifying, openRingKey } from './key-ring.js'
 import { buildAccessTokenService } from './service.js'
 import type { AccessTokenService, KeyInput, TokenOptions } from './types.js'
 import type { VerifierCache } from './verify.js'
 
-export const DEFAULT_KEY_REFRESH_MS = 10_000
+export const DEFAULT_KEY_REFRESH_MS = parseDuration(DEFAULT_KEY_REFRESH, 'tokens.keyRing.refreshInterval')
 /** Refresh intervals without a successful read after which an instance stops signing access tokens. */
 const STALE_READS = 3
 

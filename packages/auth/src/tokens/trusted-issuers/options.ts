@@ -1,6 +1,6 @@
 // tokens.trustedIssuers → normalised issuers, once, at start-up. Errors name the option path
 // (`tokens.trustedIssuers[1].algorithms`) so a misconfigured issuer stops the process instead of weakening it.
-import { parseDuration, type Duration } from '../../options.js'
+import { parseDuration, type Duration } from '../../config/duration.js'
 
 /** Asymmetric JWS algorithms only: a trusted issuer's keys come from its public JWKS (RFC 8725 §3.1, §3.2). */
 export const EXTERNAL_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const

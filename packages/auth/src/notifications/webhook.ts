@@ -1,7 +1,7 @@
 // `notifications.newDeviceWebhook`: a login from a device unknown for that user is POSTed as JSON. Best effort,
 // off the request path: a slow or failing webhook never delays or fails the login; it is retried a couple of times
 // and then logged.
-import type { NewDeviceEvent } from '@authgate/fastify'
+import type { NewDeviceEvent } from '../events.js'
 
 export interface WebhookLogger {
   warn: (object: Record<string, unknown>, message: string) => void

@@ -1,4 +1,4 @@
-// `users: { source: upstream }`: the legacy system keeps owning its users. The gateway POSTs `{ email, password }`
+// `users: { source: upstream }`: the legacy system keeps owning its users. The plugin POSTs `{ email, password }`
 // to its login URL; a 2xx JSON answer names the user (fields picked by `map`), anything else is wrong credentials,
 // and an unreachable or slow legacy system is a 503 (an outage must not look like a wrong password).
 //
@@ -8,11 +8,12 @@
 // and the session is kept. A 404 without JSON (the HTML or text page of a mistyped lookupUrl path, a proxy in front)
 // is not taken for "gone": it would end every session of every user who refreshes. A user whose identity cannot cross HTTP headers (identity-values.ts) is refused with a 503 and a log line:
 // the legacy system's data needs fixing, and a login that succeeded would only fail at every proxied request.
-import { AuthError, type RefreshUser, type VerifiedUser, type VerifyCredentials } from '@authgate/fastify'
-import type { UsersConfig } from './config.js'
+import { AuthError } from '../errors.js'
+import type { RefreshUser, VerifiedUser, VerifyCredentials } from '../options-types.js'
+import type { LegacyUsersConfig } from './legacy-config.js'
 import { MAX_FORWARDED_ROLES, isForwardableId, isForwardableRole } from './identity-values.js'
 
-type UpstreamUsers = Extract<UsersConfig, { source: 'upstream' }>
+type UpstreamUsers = LegacyUsersConfig
 
 export interface LegacyLogger {
   warn: (object: Record<string, unknown>, message: string) => void

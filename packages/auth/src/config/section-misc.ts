@@ -1,0 +1,59 @@
+// `notifications`, `revocation` and `store`: small sections.
+import { Type, type TObject, type TSchema } from '@sinclair/typebox'
+import { CodeValue, DurationKey, OneOf, OrFalse, Strict, type Form } from './kinds.js'
+
+export const HTTP_URL_PATTERN = '^https?://'
+
+export function notificationsSection (): TObject {
+  return Type.Object({
+    newDeviceWebhook: Type.Optional(Type.String({ pattern: HTTP_URL_PATTERN, 'x-expect': 'must be an http:// or https:// URL', description: 'URL POSTed a JSON `newDevice` event when a user signs in from a device unknown for them.' }))
+  }, { ...Strict, description: 'Notifications of security events.' })
+}
+
+export function revocationSection (): TObject {
+  return Type.Object({
+    changeStreams: OrFalse(OneOf(['auto'] as const, 'Change streams where the server has them.'), '`auto`: revocations arrive by change stream where the MongoDB server has them (polling stays as a safety net); false: polling only.', 'must be "auto" or false', 'auto'),
+    failClosedAfter: Type.Optional(DurationKey({ min: 0, max: 86_400_000 }, 'Bearer checks answer 503 once the revocation list has been unable to sync for this long. Default: never.'))
+  }, { ...Strict, description: 'How revocations reach this instance.' })
+}
+
+/** The MongoDB store's server selection and per-operation limits when not given (stores/mongo.ts reads them too). */
+export const DEFAULT_MONGO_TIMEOUT_MS = 3000
+/** Milliseconds, as the driver reads them: a limit under 100 ms fails on any network, one over 10 min holds requests. */
+const MONGO_TIMEOUT_RANGE = { minimum: 100, maximum: 600_000 }
+
+function collectionName (standard: string, holds: string): TSchema {
+  // MongoDB refuses `$` and the `system.` prefix in collection names.
+  return Type.Optional(Type.String({ minLength: 1, maxLength: 120, pattern: '^(?!system\\.)[^$\\u0000]+$', 'x-expect': 'must be a collection name (no `$`, not `system.`…)', default: standard, description: `Collection of the ${holds}.` }))
+}
+
+export function storeSection (form: Form): TSchema {
+  const mongodb = Type.Object({
+    url: Type.Optional(Type.String({ pattern: '^mongodb(\\+srv)?://', description: 'mongodb:// or mongodb+srv:// URL (give it from the environment when it holds a password).' })),
+    ...(form === 'code' ? { client: Type.Optional(CodeValue('object', 'A connected MongoClient (code only); instead of url.')) } : {}),
+    database: Type.String({ minLength: 1, default: 'authgate', description: 'Database name.' }),
+    serverSelectionTimeoutMS: Type.Integer({ ...MONGO_TIMEOUT_RANGE, default: DEFAULT_MONGO_TIMEOUT_MS, description: 'Milliseconds an operation waits for a reachable server before answering 503 (also the connect timeout).' }),
+    maxTimeMS: Type.Integer({ ...MONGO_TIMEOUT_RANGE, default: DEFAULT_MONGO_TIMEOUT_MS, description: 'Server-side time limit of each operation, in milliseconds.' }),
+    operationTimeoutMS: Type.Optional(Type.Integer({ ...MONGO_TIMEOUT_RANGE, description: 'Client-side limit of each store call (connect included), in milliseconds: past it the call answers 503 even if the server holds the connection open silently. Default: the larger of serverSelectionTimeoutMS and maxTimeMS, plus 500.' })),
+    collections: Type.Optional(Type.Object({
+      users: collectionName('users', 'users'),
+      sessions: collectionName('sessions', 'sessions (refresh tokens by hash)'),
+      devices: collectionName('devices', 'devices seen per user (new-device notifications)'),
+      rotations: collectionName('rotations', 'rotation claims (one winner per refresh token)'),
+      revocations: collectionName('revocations', 'revocation records the instances poll')
+    }, { ...Strict, description: 'Collection names, to share a database with other data.' })),
+    ...(form === 'code'
+      ? {
+          logger: Type.Optional(CodeValue('object', 'Where the store says how it adapts to its server (code only; default: the app\'s logger).')),
+          onCommandStarted: Type.Optional(CodeValue('function', 'Called with the driver\'s event of every command a url store sends (code only; benchmarks, diagnostics).'))
+        }
+      : {})
+  }, { ...Strict, description: 'MongoDB (or a wire-compatible server).' })
+  const plain = Type.Object({
+    mongodb: Type.Optional(mongodb),
+    ...(form === 'code' ? { memory: Type.Optional(Type.Literal(true, { description: 'The in-memory store (one process, lost on restart).' })) } : {})
+  }, { ...Strict, description: 'Sessions, users and devices. Absent: in memory, with a warning.' })
+  // A SessionStore instance is taken out before validation (options/validate-options.ts): an anyOf here would keep
+  // ajv from filling mongodb.database's default.
+  return form === 'json' ? plain : { ...plain, description: `${plain.description ?? ''} In code also a SessionStore.` }
+}

@@ -1,0 +1,296 @@
+// The plugin's option types: what `app.register(authgate, options)` takes (AuthgateOptions, described once in
+// config/schema.ts) and what the plugin runs on (NormalisedOptions, built by options.ts).
+import type { FastifyRequest } from 'fastify'
+import type { AccessAlgorithm, KeyInput, TokenOptions } from './tokens/types.js'
+import type { KeyEncryptionKey } from './tokens/key-ring-crypto.js'
+import type { KeyRingStore } from './stores/signing-keys.js'
+import type { StoreOption } from './stores/index.js'
+import type { AuthgateEventHooks } from './events.js'
+import type { Redis } from 'ioredis'
+import type { NormalisedTrustedIssuer, TrustedIssuerInput } from './tokens/trusted-issuers/index.js'
+import type { Duration } from './config/duration.js'
+import type { LegacyUsersConfig } from './users/legacy-config.js'
+import type { DefaultRouteAuth } from './route-policy/index.js'
+import type { NormalisedOidc } from './oidc/options.js'
+import type { OidcInput } from './oidc/schema.js'
+
+export type { Duration }
+
+export interface TokensInput {
+  /** Default: the algorithm of the first key (the signing key of a keysDir), else EdDSA. */
+  algorithm?: AccessAlgorithm
+  /** The key set (see KeyInput); or `keysDir`, a directory written by `authgate keygen` / writeKeysDir. */
+  keys?: KeyInput[]
+  keysDir?: string
+  signingKid?: string
+  issuer?: string
+  audience?: string
+  /** Access-token lifetime (a bare number is milliseconds). Default 15m. */
+  accessTtl?: Duration
+  /** Absolute lifetime of a refresh session. Default 30d. */
+  refreshTtl?: Duration
+  /** A session unused this long ends. Default: refreshTtl (no separate idle limit). */
+  idleTimeout?: Duration
+  /** How long a just-retired refresh token still gets its successor back (0–60 s). Default 10s. */
+  reuseGrace?: Duration
+  /** Upper bound for a revocation to reach every instance (the revocation poll interval). Default 5s. */
+  revocationDelay?: Duration
+  /** Allowed clock skew for access tokens (0–300 s). Default 30s. */
+  clockTolerance?: Duration
+  /** Longest lifetime a token may be minted with (`authgate token --ttl`). Default accessTtl. */
+  maxTtl?: Duration
+  /**
+   * Signing keys kept in the database and shared by every instance (exclusive with `keys`/`keysDir`): changed with
+   * `authgate keys rotate | retire`, picked up by each instance within `refreshInterval`, without a restart.
+   */
+  keyRing?: KeyRingInput
+  /**
+   * Identity providers whose bearer tokens are accepted beside authgate's own, verified against their JWKS (fetched
+   * in the background). Their tokens carry no authgate session: see the README, "Trusted issuers".
+   */
+  trustedIssuers?: TrustedIssuerInput[]
+  /** Deprecated alias, TODO(next-major) remove: the gateway's old name of keyRing.store. */
+  keyStore?: 'database'
+  /** Deprecated alias, TODO(next-major) remove: the gateway's old name of keyRing.keyEncryptionKey. */
+  keyEncryptionKey?: string
+  /** Deprecated alias, TODO(next-major) remove: the gateway's old name of keyRing.refreshInterval. */
+  keyRefresh?: Duration
+}
+
+export interface KeyRingInput {
+  /** `'database'`: the ring in the session store (MongoDB, or the in-memory store for one process); or a KeyRingStore. */
+  store: 'database' | KeyRingStore
+  /**
+   * Required: ≥ 32 random bytes (hex or base64 text, or a Buffer). Private keys are encrypted at rest under it
+   * (AES-256-GCM); without it a copy of the database cannot sign. Give it from the environment; it is never stored.
+   */
+  keyEncryptionKey: string | Buffer | KeyEncryptionKey
+  /** How often each instance reads the ring (0.05–300 s). Also the JWKS max-age. Default 10s. */
+  refreshInterval?: Duration
+}
+
+export interface NormalisedKeyRing {
+  store: 'database' | KeyRingStore
+  kek: KeyEncryptionKey
+  refreshMs: number
+}
+
+export interface CookieInput {
+  /**
+   * Refresh cookie name. Default `authgate_rt`. A `__Host-` name (e.g. `__Host-authgate_rt`, needs `secure`) cannot
+   * be set by any other host, sibling subdomains included, so cookie tossing is impossible; the cookie then has
+   * Path=/ (the prefix requires it) and reaches every route of the host (the gateway strips it before upstreams).
+   */
+  name?: string
+  /** Device-id cookie name. Default `authgate_did`. */
+  deviceName?: string
+  /** Default true. Only turn off for plain-HTTP local development: the refresh token would travel in clear. */
+  secure?: boolean
+  /** Default 'strict'. 'none' requires `secure`. */
+  sameSite?: 'strict' | 'lax' | 'none'
+}
+
+export interface RateLimitRule {
+  max: number
+  /** Window length. */
+  timeWindow: Duration
+}
+
+export interface RateLimitInput {
+  /** Login attempts per client IP. Default 30 per minute. */
+  login?: RateLimitRule
+  /** Refresh calls per client IP. Default 300 per minute. */
+  refresh?: RateLimitRule
+  /** Registrations per client IP. Default 10 per minute. */
+  register?: RateLimitRule
+  /**
+   * Failed logins per account before it is locked (from every IP, also for the right password), with a lockout
+   * that doubles on each repeat up to `timeWindow`. Default 5 per 15 minutes.
+   */
+  accountFailures?: RateLimitRule
+  /**
+   * Shares every limit above between instances: an ioredis client, or a `redis://` / `rediss://` URL (the plugin
+   * then owns the client and closes it with the app). Without it each process counts on its own, so N instances
+   * allow N times the attempts. While Redis cannot answer (bounded at 1.5 s), login, refresh and register answer
+   * 503 AUTH_STORE_UNAVAILABLE + Retry-After: never unlimited. Bearer checks do not use Redis.
+   */
+  redis?: Redis | string
+  /** Prefix of the Redis keys (several deployments on one Redis). Default `authgate:`. */
+  keyPrefix?: string
+}
+
+export interface VerifiedUser {
+  id: string
+  email?: string
+  roles?: string[]
+}
+
+/**
+ * Replaces the built-in users collection (e.g. a legacy login). Resolve the user, or null for wrong credentials;
+ * throw AuthError AUTH_STORE_UNAVAILABLE (or anything else: also a 503) when the user source cannot answer.
+ */
+export type VerifyCredentials = (email: string, password: string, request: FastifyRequest) => Promise<VerifiedUser | null>
+
+/** What `refreshUser` is told about the session being refreshed. */
+export interface RefreshUserSession {
+  id: string
+  userId: string
+  email: string | null
+  /** The roles the session was created with at login (later refreshUser answers are not stored in the session). */
+  roles: string[]
+  createdAt: Date
+}
+
+/**
+ * With `verifyCredentials`: asks the user source again, at refresh, who the user is now. Resolve the current user
+ * (same id; its roles reach the new access token), or null when the source no longer knows the user: every session
+ * of the user is then revoked and the refresh answers 401. Throw AuthError AUTH_STORE_UNAVAILABLE (or anything
+ * else: also a 503, the session is kept) when the source cannot answer.
+ */
+export type RefreshUser = (userId: string, session: RefreshUserSession) => Promise<VerifiedUser | null>
+
+/** `auth`: where the endpoints live and who may use them. */
+export interface AuthInput {
+  /** Route prefix of the auth endpoints and the Path of the refresh cookie. Default `/auth`. */
+  prefix?: string
+  /** Where the JWKS is served; false to not serve it. Default `/.well-known/jwks.json`. */
+  jwksPath?: string | false
+  /** POST /auth/register. Default true. */
+  registration?: boolean
+  /** Roles of a newly registered user. Default `['user']`. */
+  defaultRoles?: string[]
+  /** Origins (scheme://host[:port]) allowed to call the cookie endpoints cross-origin. Default none. */
+  allowedOrigins?: string[]
+  /**
+   * The origin browsers reach this app at (scheme://host[:port]), for the cross-site check of the cookie endpoints.
+   * Default: the request's Host header (never X-Forwarded-Host, which any client can send). Behind a proxy give the
+   * public origin: the Host is then never consulted. `false`: no own origin, only `allowedOrigins` pass.
+   */
+  publicOrigin?: string | false
+  /** 'revoke' (default) ends the session on refresh-token reuse; 'report' only emits `refreshReuse`. */
+  reuseDetection?: 'revoke' | 'report'
+}
+
+/** `users`: the built-in users collection, or a legacy login service (README "Legacy users"). */
+export interface UsersInput {
+  source?: 'builtin' | 'upstream'
+  url?: string
+  map?: { id?: string, roles?: string, email?: string }
+  timeout?: Duration
+  refresh?: 'recheck' | 'none'
+  lookupUrl?: string
+  recheckInterval?: Duration
+}
+
+export interface NotificationsInput {
+  /** POSTed a JSON `newDevice` event when a user signs in from a device unknown for them. */
+  newDeviceWebhook?: string
+}
+
+/** Options of `app.register(authgate, options)`; config/schema.ts describes every key (with its default). */
+export interface AuthgateOptions {
+  /** `{ mongodb: { url | client, database } }`, `{ memory: true }` (default, with a warning) or a SessionStore. */
+  store?: StoreOption
+  tokens: TokensInput
+  cookie?: CookieInput
+  auth?: AuthInput
+  /** false disables the built-in limits (only when something in front of the app limits instead). */
+  rateLimit?: RateLimitInput | false
+  users?: UsersInput
+  notifications?: NotificationsInput
+  /** How revocations reach this instance (see RevocationInput). */
+  revocation?: RevocationInput
+  /** Replaces the built-in users collection in code (exclusive with users.source: upstream). */
+  verifyCredentials?: VerifyCredentials
+  /**
+   * Re-resolves the user at refresh (needs `verifyCredentials`). Without it, a session keeps the roles of its login
+   * for its whole lifetime, and a user deleted at the source keeps refreshing.
+   */
+  refreshUser?: RefreshUser
+  /** How often refreshUser is asked per session (the login counts as the first answer). Default 5m; 0: every refresh. */
+  refreshUserInterval?: Duration
+  events?: AuthgateEventHooks
+  /** Sign-in through OpenID Connect providers: /auth/oidc/:provider/login and /callback (see the README, "OIDC sign-in"). */
+  oidc?: OidcInput
+  /**
+   * What a route without `config.auth` (and without a rule such as `config.roles`) gets: 'none' (default, public)
+   * or 'required' (deny by default: a route is public only when it says `auth: 'none'`).
+   */
+  defaultAuth?: DefaultRouteAuth
+  /** Deprecated alias, TODO(next-major) remove: use auth.prefix. */
+  prefix?: string
+  /** Deprecated alias, TODO(next-major) remove: use auth.jwksPath. */
+  jwksPath?: string | false
+  /** Deprecated alias, TODO(next-major) remove: use auth.registration. */
+  registration?: boolean
+  /** Deprecated alias, TODO(next-major) remove: use auth.defaultRoles. */
+  defaultRoles?: string[]
+  /** Deprecated alias, TODO(next-major) remove: use auth.allowedOrigins. */
+  allowedOrigins?: string[]
+  /** Deprecated alias, TODO(next-major) remove: use auth.publicOrigin. */
+  publicOrigin?: string | false
+  /** Deprecated alias, TODO(next-major) remove: use auth.reuseDetection. */
+  reuseDetection?: 'revoke' | 'report'
+  /** Deprecated alias, TODO(next-major) remove: use revocation.failClosedAfter. */
+  revocationFailClosedAfter?: Duration
+}
+
+export interface RevocationInput {
+  /**
+   * 'auto' (default): where the MongoDB store's server has change streams (a replica set or a sharded cluster,
+   * detected with `hello`), revocations arrive by change stream in about a second, and polling goes on every
+   * 6 × `tokens.revocationDelay` as a safety net (every `revocationDelay` whenever the stream is down). Elsewhere
+   * (FerretDB, a standalone server, the memory store) polling every `revocationDelay`. false: polling only.
+   */
+  changeStreams?: 'auto' | false
+  /** When set, Bearer checks answer 503 once the revocation list has been unable to sync for this long. */
+  failClosedAfter?: Duration
+}
+
+export interface NormalisedRule { max: number, timeWindowMs: number }
+
+export interface NormalisedRateLimit {
+  login: NormalisedRule
+  refresh: NormalisedRule
+  register: NormalisedRule
+  accountFailures: NormalisedRule
+  /** undefined: per-process limits. */
+  redis: Redis | string | undefined
+  keyPrefix: string
+}
+
+export interface NormalisedOptions {
+  store: StoreOption | undefined
+  tokens: TokenOptions
+  /** Set with tokens.keyRing: `tokens.keys` is then empty and the keys come from the ring. */
+  keyRing: NormalisedKeyRing | undefined
+  /** tokens.trustedIssuers, checked; empty when none. */
+  trustedIssuers: NormalisedTrustedIssuer[]
+  refreshTtlMs: number
+  idleTimeoutMs: number
+  reuseGraceMs: number
+  revocationDelayMs: number
+  cookie: { name: string, deviceName: string, secure: boolean, sameSite: 'strict' | 'lax' | 'none', path: string }
+  prefix: string
+  jwksPath: string | false
+  registration: boolean
+  defaultRoles: string[]
+  allowedOrigins: ReadonlySet<string>
+  publicOrigin: string | false | undefined
+  reuseDetection: 'revoke' | 'report'
+  rateLimit: NormalisedRateLimit | false
+  verifyCredentials: VerifyCredentials | undefined
+  refreshUser: { lookup: RefreshUser, intervalMs: number } | undefined
+  events: AuthgateEventHooks
+  revocationFailClosedAfterMs: number | undefined
+  revocationChangeStreams: 'auto' | false
+  /** `oidc`, checked; undefined: no OIDC routes. */
+  oidc: NormalisedOidc | undefined
+  defaultAuth: DefaultRouteAuth
+  /** `users.source: upstream`: the legacy login the plugin asks (users/legacy.ts); undefined otherwise. */
+  legacyUsers: LegacyUsersConfig | undefined
+  newDeviceWebhook: string | undefined
+  /** One line per deprecated option used (logged at registration). */
+  warnings: string[]
+}
+
