@@ -218,14 +218,20 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
     if (!this.#subjectRevocations.has(id)) this.#subjectRevocations.set(id, now)
   }
 
-  async listSubjectRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
+  #subjectsRevokedSince (since: Date): Array<{ id: string, revokedAt: Date }> {
     const revoked: Array<{ id: string, revokedAt: Date }> = []
     for (const [id, revokedAt] of this.#subjectRevocations) if (revokedAt >= since) revoked.push({ id, revokedAt })
-    return revoked.sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime()).slice(0, limit)
+    return revoked
+  }
+
+  async listSubjectRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
+    return this.#subjectsRevokedSince(since).sort((a, b) => a.revokedAt.getTime() - b.revokedAt.getTime()).slice(0, limit)
   }
 
   async listRevokedSince (since: Date, limit = Number.POSITIVE_INFINITY): Promise<Array<{ id: string, revokedAt: Date }>> {
-    const revoked = await this.listSubjectRevokedSince(since)
+    // The private reader, not listSubjectRevokedSince: the two reads stay independent, so wrapping one (a slow subject
+    // backfill) cannot hold up the other (the session reads a starting instance waits for).
+    const revoked = this.#subjectsRevokedSince(since)
     for (const session of this.#sessions.values()) {
       if (session.revokedAt !== null && session.revokedAt >= since) revoked.push({ id: session.id, revokedAt: new Date(session.revokedAt.getTime()) })
     }
