@@ -116,9 +116,13 @@ export function hasOidcStore (value: unknown): value is OidcCapable {
  */
 export const JOIN_CLAIM_MS = 10 * 60_000
 
-/** The key of a join claim (MongoDB: its `_id`, followed by a generation): NUL never appears in a provider name or a user id, so keys cannot collide. */
+/**
+ * The key of a join claim (MongoDB: its documents' `key`). Provider names are `[a-z0-9-]`, so the first `:` after
+ * `join:` ends the provider and the rest is the user id, whatever it contains (`:` included): keys cannot collide.
+ * No NUL: FerretDB v1 on PostgreSQL refuses it in strings.
+ */
 export function joinClaimKey (provider: string, userId: string): string {
-  return `join\u0000${provider}\u0000${userId}`
+  return `join:${provider}:${userId}`
 }
 
 /** Login states a memory store keeps at most: a flood of /login requests cannot grow it without bound. */
