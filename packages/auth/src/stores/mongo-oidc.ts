@@ -5,7 +5,7 @@
 // atomic, see takeLoginState). The other indexes (init) only make lookups cheap: a plain (userId) index for
 // hasIdentity and unlinkUser, the claims' (key, generation) one, and the states' expiry and per-client/network ones.
 import { MongoServerError, type Db } from 'mongodb'
-import { DUPLICATE_KEY, ttlIndex, unavailable } from './mongo-schema.js'
+import { dropIndexIfPresent, DUPLICATE_KEY, ttlIndex, unavailable } from './mongo-schema.js'
 import { DEFAULT_STATES_PER_CLIENT, DEFAULT_STATES_PER_NETWORK, identityKey, JOIN_CLAIM_MS, joinClaimKey, type ExternalIdentity, type LoginStateLimits, type LoginStateRecord, type OidcStore, type SaveStateResult } from './oidc.js'
 
 /** Live login states kept at most: beyond it new sign-ins are refused (429) until some finish or expire. */
@@ -92,11 +92,14 @@ export class MongoOidcStore implements OidcStore {
   }
 
   async #createIndexes (): Promise<void> {
-    // The TTL indexes only tidy (test servers and FerretDB v1, which gets a plain index, never expire documents):
-    // every count, take and claim filters on expiresAt itself.
+    // The TTL index only tidies (test servers and FerretDB v1, which gets a plain index, never expire documents):
+    // every count and take filters on expiresAt itself.
     await this.#identities().createIndex({ userId: 1 }, { name: 'userId' }, undefined)
-    await ttlIndex(this.#joins())
     await this.#joins().createIndex({ key: 1, generation: -1 }, { name: 'key_generation' }, undefined)
+    // Never a TTL on the claims: removing a claim's latest generation lets a later reader start again at generation 0
+    // while a racer inserts the next one, and both win. claimJoin tidies the superseded ones itself. (Earlier
+    // versions made one: dropped.)
+    await dropIndexIfPresent(this.#joins(), 'expiresAt_ttl')
     await ttlIndex(this.#states())
     // The (client|network, expiresAt) indexes keep each cap's count to its own states.
     await this.#states().createIndex({ client: 1, expiresAt: 1 }, { name: 'client_expiresAt' }, undefined)
@@ -144,9 +147,14 @@ export class MongoOidcStore implements OidcStore {
   }
 
   /**
-   * Claims are generations: `_id` `<generation>:<joinClaimKey>`, each inserted once. Taking over an expired claim inserts
-   * the next generation, never updates or deletes: on FerretDB v1 an update or a filtered delete is a read then a
-   * write, so a racer could remove a claim made a moment ago; a duplicate `_id` is refused atomically everywhere.
+   * Claims are generations: `_id` `<generation>:<joinClaimKey>`, each inserted once. Taking over an expired claim
+   * inserts the next generation, never updates or deletes it: on FerretDB v1 an update or a filtered delete is a read
+   * then a write, so a racer could remove a claim made a moment ago; a duplicate `_id` is refused atomically
+   * everywhere. No TTL either: the latest generation stays, so a later reader never starts again at 0. The winner of
+   * generation k deletes those below k - 1, which no racer can still be inserting (it would have read generation
+   * k - 3 or older as the latest, two claims' lives ago). k - 1 stays: a MongoDB query that yields may skip a document
+   * deleted meanwhile, and a reader that began before k was inserted would then see no generation at all. So at most
+   * two documents per key remain, and a generation's id is never free while anyone may still compute it.
    */
   async claimJoin (provider: string, userId: string, subject: string, now: Date): Promise<boolean> {
     const key = joinClaimKey(provider, userId)
@@ -158,11 +166,14 @@ export class MongoOidcStore implements OidcStore {
         const generation = latest === null ? 0 : latest.generation + 1
         try {
           await this.#joins().insertOne({ _id: `${String(generation).padStart(GENERATION_DIGITS, '0')}:${key}`, key, generation, subject, expiresAt: new Date(now.getTime() + JOIN_CLAIM_MS) }, { maxTimeMS })
-          return true
         } catch (error) {
           // Another racer made this generation first: read again, it is live now.
           if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error
+          continue
         }
+        // Tidying only: the claim is won, and a generation left behind is removed by the next takeover.
+        if (generation > 1) await this.#joins().deleteMany({ key, generation: { $lt: generation - 1 } }, { maxTimeMS }).catch(() => undefined)
+        return true
       }
       return false
     })
