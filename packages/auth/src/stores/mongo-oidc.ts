@@ -5,6 +5,7 @@
 // atomic, see takeLoginState). The other indexes (init) only make lookups cheap: a plain (userId) index for
 // hasIdentity and unlinkUser, the claims' (key, generation) one, and the states' expiry and per-client/network ones.
 import { MongoServerError, type Db } from 'mongodb'
+import { AuthError } from '../errors.js'
 import { dropIndexIfPresent, DUPLICATE_KEY, ttlIndex, unavailable } from './mongo-schema.js'
 import { DEFAULT_STATES_PER_CLIENT, DEFAULT_STATES_PER_NETWORK, identityKey, JOIN_CLAIM_MS, joinClaimKey, type ExternalIdentity, type LoginStateLimits, type LoginStateRecord, type OidcStore, type SaveStateResult } from './oidc.js'
 
@@ -16,7 +17,10 @@ const FULL_VERDICT_MS = 5_000
 const SWEEP_INTERVAL_MS = 30_000
 /** After the indexes failed, the next attempt waits this long: a server refusing one must not cost every call a round trip. */
 const INDEX_RETRY_MS = 60_000
-/** Rounds of read, insert-next-generation in claimJoin: after a lost insert the next read finds a live claim. */
+/**
+ * Rounds of read, insert-next-generation in claimJoin: after a lost insert the next read finds a live claim. Losing
+ * every round is an outage (503), never "another subject won": that answer gives the subject an account of its own.
+ */
 const CLAIM_ATTEMPTS = 3
 /**
  * Digits of the generation in a claim's `_id` (`<generation>:<joinClaimKey>`): digits are never `:`, so the first `:`
@@ -175,7 +179,7 @@ export class MongoOidcStore implements OidcStore {
         if (generation > 1) await this.#joins().deleteMany({ key, generation: { $lt: generation - 1 } }, { maxTimeMS }).catch(() => undefined)
         return true
       }
-      return false
+      throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5, cause: new Error(`join claim: lost all ${CLAIM_ATTEMPTS} attempts without finding a live claim`) })
     })
   }
 

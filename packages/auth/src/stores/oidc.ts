@@ -81,7 +81,8 @@ export interface OidcStore {
    * expired at `now`), false when a live claim is another subject's. Atomic: of subjects claiming at once exactly one
    * gets true. A claim expires JOIN_CLAIM_MS after it was made: it only settles joins racing each other; a join that
    * came earlier and stands is found by hasIdentity, and a winner that crashed before linking keeps its claim on its
-   * next sign-in (same subject) and blocks no other subject for longer than the expiry.
+   * next sign-in (same subject) and blocks no other subject for longer than the expiry. A store that cannot decide
+   * rejects (AUTH_STORE_UNAVAILABLE): false would give the subject an account of its own for good.
    */
   claimJoin (provider: string, userId: string, subject: string, now: Date): Promise<boolean>
   /**
