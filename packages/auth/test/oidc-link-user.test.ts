@@ -122,3 +122,24 @@ t.test('a join claimed but never linked (the winner crashed): its subject joins 
   t.equal((await userForIdentity(context, alpha, verified('crashed'))).id, owner.id, 'the winner\'s next sign-in joins')
   t.equal((await identities.findIdentity('alpha', 'crashed'))?.userId, owner.id)
 })
+
+t.test('a join claim that cannot be decided fails the sign-in (503) and links nothing; a retry joins', async (t) => {
+  const store = new MemorySessionStore()
+  class UndecidedOnce extends WatchedLinks {
+    undecided = true
+    override claimJoin (provider: string, userId: string, subject: string, now: Date): Promise<boolean> {
+      if (!this.undecided) return super.claimJoin(provider, userId, subject, now)
+      this.undecided = false
+      return Promise.reject(new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5, cause: new Error('every attempt lost') }))
+    }
+  }
+  const identities = new UndecidedOnce()
+  const context = { store, identities, linkByVerifiedEmail: true, defaultRoles: ['user'] }
+  const owner = await userForIdentity(context, beta, verified('owner-at-beta'))
+  identities.linkedTo.length = 0
+  await t.rejects(userForIdentity(context, alpha, verified('joiner')), { code: 'AUTH_STORE_UNAVAILABLE', statusCode: 503 }, 'the sign-in answers 503')
+  t.same(identities.linkedTo, [], 'no link was even tried')
+  t.equal(await identities.findIdentity('alpha', 'joiner'), null, 'no identity link afterwards')
+  t.equal((await userForIdentity(context, alpha, verified('joiner'))).id, owner.id, 'the retry joins the account')
+  t.equal((await identities.findIdentity('alpha', 'joiner'))?.userId, owner.id)
+})

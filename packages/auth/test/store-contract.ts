@@ -86,6 +86,7 @@ export function storeContract (t: Test, factory: StoreFactory, limitedOidc: Oidc
     t.equal(await oidc.claimJoin('alpha', user, loser, new Date(now.getTime() + JOIN_CLAIM_MS - 1000)), false, 'another subject loses while the claim lives')
     t.equal(await oidc.claimJoin('beta', user, loser, now), true, 'claims are per provider')
     t.equal(await oidc.claimJoin('alpha', `${user}-2`, loser, now), true, 'and per account')
+    t.equal(await oidc.claimJoin('alpha', `${user}:x`, loser, now), true, 'a user id extending another after a ":" is another account')
     const later = new Date(now.getTime() + JOIN_CLAIM_MS + 1000)
     const retaken = await Promise.all(subjects.map((subject) => oidc.claimJoin('alpha', user, subject, later)))
     t.equal(retaken.filter(Boolean).length, 1, 'an expired claim is taken over by exactly one of racing subjects')

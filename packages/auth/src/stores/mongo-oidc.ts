@@ -1,11 +1,12 @@
 // OIDC identities, join claims and login states in MongoDB (collections `identities`, `oidcJoins` and `oidcStates`),
-// on the session store's connection and deadline. All are keyed by `_id` (the identity key, the join claim key, the
-// state hash), so uniqueness, the join arbitration and the single-use take need no further index and hold on every
-// MongoDB-wire server (FerretDB v1 included: no transactions, and its findOneAndDelete is not atomic, see
-// takeLoginState). The other indexes (init) only make lookups cheap: a plain (userId) index for hasIdentity and
-// unlinkUser, and the states' expiry and per-client/network ones.
+// on the session store's connection and deadline. All are keyed by `_id` (the identity key, the join claim's
+// generation and key, the state hash), so uniqueness, the join arbitration and the single-use take need no further
+// index and hold on every MongoDB-wire server (FerretDB v1 included: no transactions, and its findOneAndDelete is not
+// atomic, see takeLoginState). The other indexes (init) only make lookups cheap: a plain (userId) index for
+// hasIdentity and unlinkUser, the claims' (key, generation) one, and the states' expiry and per-client/network ones.
 import { MongoServerError, type Db } from 'mongodb'
-import { DUPLICATE_KEY, ttlIndex, unavailable } from './mongo-schema.js'
+import { AuthError } from '../errors.js'
+import { dropIndexIfPresent, DUPLICATE_KEY, ttlIndex, unavailable } from './mongo-schema.js'
 import { DEFAULT_STATES_PER_CLIENT, DEFAULT_STATES_PER_NETWORK, identityKey, JOIN_CLAIM_MS, joinClaimKey, type ExternalIdentity, type LoginStateLimits, type LoginStateRecord, type OidcStore, type SaveStateResult } from './oidc.js'
 
 /** Live login states kept at most: beyond it new sign-ins are refused (429) until some finish or expire. */
@@ -16,14 +17,20 @@ const FULL_VERDICT_MS = 5_000
 const SWEEP_INTERVAL_MS = 30_000
 /** After the indexes failed, the next attempt waits this long: a server refusing one must not cost every call a round trip. */
 const INDEX_RETRY_MS = 60_000
-/** Rounds of read, insert-next-generation in claimJoin: after a lost insert the next read finds a live claim. */
+/**
+ * Rounds of read, insert-next-generation in claimJoin: after a lost insert the next read finds a live claim. Losing
+ * every round is an outage (503), never "another subject won": that answer gives the subject an account of its own.
+ */
 const CLAIM_ATTEMPTS = 3
-/** Fixed width, so the `_id` order of a claim's generations is their numeric order. */
+/**
+ * Digits of the generation in a claim's `_id` (`<generation>:<joinClaimKey>`): digits are never `:`, so the first `:`
+ * ends the generation and two claims' ids never collide; the fixed width keeps the ids' order numeric.
+ */
 const GENERATION_DIGITS = 12
 
 type IdentityDoc = ExternalIdentity & { _id: string }
 type StateDoc = Omit<LoginStateRecord, 'id'> & { _id: string }
-interface JoinDoc { _id: string, generation: number, subject: string, expiresAt: Date }
+interface JoinDoc { _id: string, key: string, generation: number, subject: string, expiresAt: Date }
 
 export interface MongoOidcOptions {
   /** Runs one call on the store's connection, within its deadline (MongoConnection.run). */
@@ -89,10 +96,14 @@ export class MongoOidcStore implements OidcStore {
   }
 
   async #createIndexes (): Promise<void> {
-    // The TTL indexes only tidy (test servers and FerretDB v1, which gets a plain index, never expire documents):
-    // every count, take and claim filters on expiresAt itself.
+    // The TTL index only tidies (test servers and FerretDB v1, which gets a plain index, never expire documents):
+    // every count and take filters on expiresAt itself.
     await this.#identities().createIndex({ userId: 1 }, { name: 'userId' }, undefined)
-    await ttlIndex(this.#joins())
+    await this.#joins().createIndex({ key: 1, generation: -1 }, { name: 'key_generation' }, undefined)
+    // Never a TTL on the claims: removing a claim's latest generation lets a later reader start again at generation 0
+    // while a racer inserts the next one, and both win. claimJoin tidies the superseded ones itself. (Earlier
+    // versions made one: dropped.)
+    await dropIndexIfPresent(this.#joins(), 'expiresAt_ttl')
     await ttlIndex(this.#states())
     // The (client|network, expiresAt) indexes keep each cap's count to its own states.
     await this.#states().createIndex({ client: 1, expiresAt: 1 }, { name: 'client_expiresAt' }, undefined)
@@ -140,27 +151,35 @@ export class MongoOidcStore implements OidcStore {
   }
 
   /**
-   * Claims are generations: `<joinClaimKey>\0<generation>`, each inserted once. Taking over an expired claim inserts
-   * the next generation, never updates or deletes: on FerretDB v1 an update or a filtered delete is a read then a
-   * write, so a racer could remove a claim made a moment ago; a duplicate `_id` is refused atomically everywhere.
+   * Claims are generations: `_id` `<generation>:<joinClaimKey>`, each inserted once. Taking over an expired claim
+   * inserts the next generation, never updates or deletes it: on FerretDB v1 an update or a filtered delete is a read
+   * then a write, so a racer could remove a claim made a moment ago; a duplicate `_id` is refused atomically
+   * everywhere. No TTL either: the latest generation stays, so a later reader never starts again at 0. The winner of
+   * generation k deletes those below k - 1, which no racer can still be inserting (it would have read generation
+   * k - 3 or older as the latest, two claims' lives ago). k - 1 stays: a MongoDB query that yields may skip a document
+   * deleted meanwhile, and a reader that began before k was inserted would then see no generation at all. So at most
+   * two documents per key remain, and a generation's id is never free while anyone may still compute it.
    */
   async claimJoin (provider: string, userId: string, subject: string, now: Date): Promise<boolean> {
     const key = joinClaimKey(provider, userId)
     const { maxTimeMS } = this.#options
     return this.#run(async () => {
       for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
-        const latest = await this.#joins().find({ _id: { $gt: `${key}\u0000`, $lt: `${key}\u0001` } }, { maxTimeMS }).sort({ _id: -1 }).limit(1).next()
+        const latest = await this.#joins().find({ key }, { maxTimeMS }).sort({ generation: -1 }).limit(1).next()
         if (latest !== null && latest.expiresAt > now) return latest.subject === subject
         const generation = latest === null ? 0 : latest.generation + 1
         try {
-          await this.#joins().insertOne({ _id: `${key}\u0000${String(generation).padStart(GENERATION_DIGITS, '0')}`, generation, subject, expiresAt: new Date(now.getTime() + JOIN_CLAIM_MS) }, { maxTimeMS })
-          return true
+          await this.#joins().insertOne({ _id: `${String(generation).padStart(GENERATION_DIGITS, '0')}:${key}`, key, generation, subject, expiresAt: new Date(now.getTime() + JOIN_CLAIM_MS) }, { maxTimeMS })
         } catch (error) {
           // Another racer made this generation first: read again, it is live now.
           if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error
+          continue
         }
+        // Tidying only: the claim is won, and a generation left behind is removed by the next takeover.
+        if (generation > 1) await this.#joins().deleteMany({ key, generation: { $lt: generation - 1 } }, { maxTimeMS }).catch(() => undefined)
+        return true
       }
-      return false
+      throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5, cause: new Error(`join claim: lost all ${CLAIM_ATTEMPTS} attempts without finding a live claim`) })
     })
   }
 

@@ -73,7 +73,7 @@ export async function createIndexes ({ users, sessions, devices, claims, tombsto
 }
 
 /** Drops an index an earlier version created; another instance dropping it at the same moment is no failure. */
-async function dropIndexIfPresent (collection: Collection<SessionDoc>, name: string): Promise<void> {
+export async function dropIndexIfPresent<T extends Document> (collection: Collection<T>, name: string): Promise<void> {
   if (!await collection.indexExists(name)) return
   try {
     await collection.dropIndex(name)

@@ -77,6 +77,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   readonly #logger: StoreLogger | undefined
   /** Whether the server applies `$slice`: probed with the indexes, before any rotation (mongo-history-cap.ts). */
   #sliceHonoured = true
+  /** One per store: its index state (init once, retried at most once a minute) must be shared by every caller. */
+  #oidc: MongoOidcStore | undefined
 
   constructor (options: MongoStoreOptions) {
     const selection = options.serverSelectionTimeoutMS ?? DEFAULT_MONGO_TIMEOUT_MS
@@ -207,7 +209,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
 
   /** OIDC identities and login states (oidc.providers) in this database, on this store's connection and deadline. */
   oidcStore (): OidcStore {
-    return new MongoOidcStore({ run: (operation) => this.#connection.run(operation), db: () => this.#connection.db, maxTimeMS: this.#maxTimeMS })
+    return this.#oidc ??= new MongoOidcStore({ run: (operation) => this.#connection.run(operation), db: () => this.#connection.db, maxTimeMS: this.#maxTimeMS })
   }
 
   async createUser (user: NewUser): Promise<UserRecord> {

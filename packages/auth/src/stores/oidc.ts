@@ -81,7 +81,8 @@ export interface OidcStore {
    * expired at `now`), false when a live claim is another subject's. Atomic: of subjects claiming at once exactly one
    * gets true. A claim expires JOIN_CLAIM_MS after it was made: it only settles joins racing each other; a join that
    * came earlier and stands is found by hasIdentity, and a winner that crashed before linking keeps its claim on its
-   * next sign-in (same subject) and blocks no other subject for longer than the expiry.
+   * next sign-in (same subject) and blocks no other subject for longer than the expiry. A store that cannot decide
+   * rejects (AUTH_STORE_UNAVAILABLE): false would give the subject an account of its own for good.
    */
   claimJoin (provider: string, userId: string, subject: string, now: Date): Promise<boolean>
   /**
@@ -116,9 +117,13 @@ export function hasOidcStore (value: unknown): value is OidcCapable {
  */
 export const JOIN_CLAIM_MS = 10 * 60_000
 
-/** The key of a join claim (MongoDB: its `_id`, followed by a generation): NUL never appears in a provider name or a user id, so keys cannot collide. */
+/**
+ * The key of a join claim (MongoDB: its documents' `key`). Provider names are `[a-z0-9-]`, so the first `:` after
+ * `join:` ends the provider and the rest is the user id, whatever it contains (`:` included): keys cannot collide.
+ * No NUL: FerretDB v1 on PostgreSQL refuses it in strings.
+ */
 export function joinClaimKey (provider: string, userId: string): string {
-  return `join\u0000${provider}\u0000${userId}`
+  return `join:${provider}:${userId}`
 }
 
 /** Login states a memory store keeps at most: a flood of /login requests cannot grow it without bound. */
