@@ -10,7 +10,7 @@ export { DurationKey, OneOf, Strict, optionalDefaults, type Form, type DurationR
 export { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox'
 export { applyAliases, applyKeyRingAliases, copyPlain, isPlainObject } from './aliases.js'
 export { didYouMean, closest } from './suggest.js'
-export { expandEnv, ENV_REFERENCE, type Expanded } from './env-references.js'
+export { expandEnv, shieldReferences, restoreReferences, ENV_REFERENCE, type Expanded } from './env-references.js'
 export { applyEnvOverrides, envKeys, envTable, isFileOnly, schemaAt, typeSubstituted, type EnvKey } from './env-overrides.js'
 export { DEFAULT_PREFIX } from './section-auth.js'
 export { HTTP_URL_PATTERN } from './section-misc.js'
