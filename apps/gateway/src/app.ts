@@ -2,7 +2,7 @@
 // arguments (never process.env). Order matters: rewriteUrl canonicalises the request target before routing, the
 // auth plugin serves /auth/* and the JWKS, then one proxy registration per route, then health and fallbacks.
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
-import authgate, { AuthError, sendAuthError, type SessionStore } from '@authgate/fastify'
+import authgate, { AuthError, createStore, sendAuthError, type SessionStore } from '@authgate/fastify'
 import { AUTH_PREFIX, type GatewayConfig } from './config.js'
 import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './errors.js'
 import { deferContinue } from './expect-continue.js'
@@ -19,6 +19,10 @@ import { createUpstreamAgent } from './upstream-pool.js'
 import { trustsProxy } from './trust-proxy.js'
 import { checkStartable } from './startup-checks.js'
 import { pluginOptions } from './plugin-options.js'
+import { redactQuery } from './redact-query.js'
+import { startTracing, type GatewayTracing } from './tracing/index.js'
+
+export { redactQuery }
 
 export interface BuildOptions {
   /** Fastify logger option; default pino at config.log.level with redaction. `false` silences it (tests). */
@@ -36,20 +40,6 @@ export const LOG_REDACT = [
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-authgate-assertion"]',
   'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie', 'headers["set-cookie"]'
 ]
-
-/**
- * `url` with every query value replaced: a `?token=` or `?code=` in a link would otherwise sit in the logs in
- * clear. Parameter names are kept (they say what was asked); values are not.
- */
-export function redactQuery (url: string): string {
-  const query = url.indexOf('?')
-  if (query === -1) return url
-  const params = url.slice(query + 1).split('&').map((part) => {
-    const equals = part.indexOf('=')
-    return equals === -1 ? part : `${part.slice(0, equals)}=[redacted]`
-  })
-  return `${url.slice(0, query)}?${params.join('&')}`
-}
 
 /** Fastify's default request serializer, with the query redacted. */
 function serializeRequest (request: FastifyRequest): Record<string, unknown> {
@@ -86,6 +76,19 @@ function errorCodeFor (statusCode: number): GatewayErrorCode {
   return 'GATEWAY_BAD_REQUEST'
 }
 
+/**
+ * The store the plugin is given when tracing: `given`, or the one the file names (built here, so that its calls can
+ * be traced, and closed here after the plugin has stopped using it), with a span per call.
+ */
+function tracedStore (app: FastifyInstance, config: GatewayConfig, given: SessionStore | undefined, tracing: GatewayTracing): SessionStore {
+  if (given !== undefined) return tracing.traceStore(given)
+  if (config.store === undefined) app.log.warn('authgate: no store configured, sessions are kept in memory and lost on restart')
+  const store = createStore(config.store, 'store', app.log)
+  // Added before the plugin registers: onClose hooks run last-added first, so this one runs after the plugin's.
+  app.addHook('onClose', async () => { await store.close() })
+  return tracing.traceStore(store)
+}
+
 export async function buildApp (config: GatewayConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   // The checks `config check` reports, refused here too, with the same words, before anything is built.
   checkStartable(config)
@@ -120,6 +123,10 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     return503OnClosing: true
   })
 
+  // First: the request span must open before any other hook runs. onClose hooks run last-added first, so the spans
+  // are exported after everything else has closed.
+  const tracing = config.tracing === undefined ? undefined : await startTracing(app, config.tracing)
+  if (tracing !== undefined) app.addHook('onClose', async () => { await tracing.close() })
   const slowClients = guardSlowClients(app.server, config.server, app.log)
   deferContinue(app, AUTH_PREFIX)
   // Keep-alive pools sized to the routes' slots: routes sharing an upstream share its idle connections.
@@ -135,7 +142,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   })
 
   for (const warning of config.deprecations) app.log.warn({ event: 'deprecated_option' }, `authgate: ${warning}`)
-  await app.register(authgate, pluginOptions(config, options.store))
+  await app.register(authgate, pluginOptions(config, tracing === undefined ? options.store : tracedStore(app, config, options.store, tracing)))
 
   // Set before the proxy routes are registered: each route's encapsulated scope copies the error handler in place
   // at its registration, so one set afterwards would leave them on Fastify's default (which echoes error.message).
@@ -157,7 +164,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
 
   const metrics = new GatewayMetrics()
   const policy = createHeaderPolicy(config)
-  const context = { authgate: app.authgate, policy, metrics, dispatcher }
+  const context = { authgate: app.authgate, policy, metrics, dispatcher, tracing: tracing?.upstream }
   for (const route of config.routes) await registerProxyRoute(app, route, context)
   registerForwardAuth(app, config, context)
 

@@ -13,6 +13,7 @@ import { sendGatewayError } from './errors.js'
 import { budgetLeft, RouteGate } from './route-gate.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders, upstreamWebSocketHeaders, type HeaderPolicy } from './headers.js'
 import type { GatewayMetrics } from './metrics.js'
+import type { UpstreamTracing } from './tracing/index.js'
 import { clientCloseReason, createClientWebSocketClass } from './ws-close.js'
 import { WebSocketExpiry, type HookContext } from './ws-expiry.js'
 
@@ -27,6 +28,20 @@ export interface ProxyContext {
   metrics: GatewayMetrics
   /** The shared upstream connection pool (upstream-pool.ts). */
   dispatcher: Dispatcher
+  /** With tracing on: the upstream hop's client span and its traceparent. */
+  tracing?: UpstreamTracing | undefined
+}
+
+type HeaderRewrite = (request: FastifyRequest, headers: IncomingHttpHeaders) => IncomingHttpHeaders
+
+/** With tracing on, the headers also carry the upstream span's traceparent (chosen once, at registration). */
+function tracedRewrite (rewrite: HeaderRewrite, tracing: UpstreamTracing | undefined, route: string): HeaderRewrite {
+  if (tracing === undefined) return rewrite
+  return (request, headers) => {
+    const out = rewrite(request, headers)
+    tracing.start(request, out, route)
+    return out
+  }
 }
 
 /** Where the prefix goes upstream: the upstream's base path plus the prefix, unless the route rewrites it. */
@@ -111,7 +126,7 @@ function isTimeout (error: unknown): boolean {
 }
 
 export async function registerProxyRoute (app: FastifyInstance, route: RouteConfig, context: ProxyContext): Promise<void> {
-  const { authgate, policy, metrics, dispatcher } = context
+  const { authgate, policy, metrics, dispatcher, tracing } = context
   const upstreamDispatcher = abortableDispatcher(dispatcher)
   const record = metrics.route(route.prefix)
   const locationMapping = { upstream: new URL(route.upstream), upstreamPrefix: upstreamPrefix(route), routePrefix: route.prefix }
@@ -157,19 +172,21 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
         timeout: route.timeoutMs,
         // reply-from retries an upstream 503 up to 10 times by default: the upstream's answers pass through as they are.
         retryDelay: () => null,
-        rewriteRequestHeaders: (request, headers) => {
-          const out = upstreamRequestHeaders(request as FastifyRequest, headers, route, policy, authgate.tokens) as Record<string | symbol, unknown>
+        rewriteRequestHeaders: tracedRewrite((request, headers) => {
+          const out = upstreamRequestHeaders(request, headers, route, policy, authgate.tokens) as Record<string | symbol, unknown>
           // A client already gone before the preHandler listened: an aborted signal, so undici does not even connect.
-          const raw = (request as FastifyRequest).raw
+          const raw = request.raw
           out[UPSTREAM_SIGNAL] = raw.socket.destroyed ? AbortSignal.abort() : raw
           return out as IncomingHttpHeaders
-        },
+        }, tracing, route.prefix) as NonNullable<FastifyHttpProxyOptions['replyOptions']>['rewriteRequestHeaders'],
         rewriteHeaders: (headers) => downstreamResponseHeaders(headers, policy, locationMapping),
-        onResponse: (_request, reply, response) => {
+        onResponse: (request, reply, response) => {
+          tracing?.end(request as FastifyRequest, response.statusCode)
           record.upstreamLatency.observe(reply.elapsedTime / 1000)
           void reply.send(response.stream)
         },
         onError: (reply, { error }) => {
+          tracing?.end(reply.request as FastifyRequest, undefined)
           if (clientLeft(reply.raw)) {
             // The client left: nobody reads this answer, and it is not an upstream failure (499 as nginx counts it).
             reply.log.info({ route: route.prefix }, 'client closed the connection; upstream request aborted')

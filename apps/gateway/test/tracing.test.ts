@@ -1,0 +1,157 @@
+// Tracing with OpenTelemetry (issue #16 item 3), over real HTTP on loopback: a recording upstream, a real OTLP/HTTP
+// receiver that decodes what the gateway's exporter sends, and the gateway with tracing on or off. The exporter is
+// flushed by closing the app before anything is asserted.
+import t from 'tap'
+import { MemorySessionStore, addUser } from '@authgate/fastify'
+import { ConfigError, parseConfig } from '../src/config.js'
+import { startGateway, startUpstream } from './helpers.js'
+import { startOtlpReceiver, type ReceivedSpan } from './otlp-receiver.js'
+
+const SERVER = 2
+const CLIENT = 3
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/
+
+function problems (run: () => unknown): readonly string[] {
+  try {
+    run()
+  } catch (error) {
+    if (error instanceof ConfigError) return error.issues
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+/** The chain of parents from `span` up to its root, `span` included. */
+function ancestry (span: ReceivedSpan, all: readonly ReceivedSpan[]): ReceivedSpan[] {
+  const chain = [span]
+  let current: ReceivedSpan | undefined = span
+  // Bounded: a cycle or a missing parent ends it.
+  for (let hop = 0; hop < 32 && current?.parentSpanId !== undefined; hop++) {
+    current = all.find((candidate) => candidate.spanId === current?.parentSpanId)
+    if (current !== undefined) chain.push(current)
+  }
+  return chain
+}
+
+t.test('a Bearer request: one server span, an authentication and an upstream child in one trace, traceparent sent upstream, no secret exported', async (t) => {
+  const receiver = await startOtlpReceiver(t)
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, {
+    routes: [{ prefix: '/api', upstream: upstream.url, auth: 'required' }],
+    tracing: { otlpEndpoint: receiver.url, serviceName: 'gateway-under-test' }
+  })
+  const token = gateway.token('u1', ['user'])
+  const response = await fetch(`${gateway.origin}/api/things?apikey=QUERY-VALUE-41&BARE-QUERY-22`, {
+    headers: { authorization: `Bearer ${token}`, cookie: 'theme=COOKIE-VALUE-17', traceparent: '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01' }
+  })
+  t.equal(response.status, 200)
+  await response.arrayBuffer()
+  await gateway.app.close()
+
+  const spans = receiver.spans()
+  const server = spans.find((span) => span.kind === SERVER)
+  if (server === undefined) throw new Error(`no server span among ${JSON.stringify(spans.map((span) => span.name))}`)
+  t.equal(server.name, 'GET /api/*', 'named by its route, never the raw path')
+  t.equal(server.parentSpanId, undefined, 'the trace starts at the gateway (the client\'s traceparent is not taken)')
+  t.not(server.traceId, '0123456789abcdef0123456789abcdef')
+  t.equal(server.serviceName, 'gateway-under-test')
+  t.equal(server.attributes['url.path'], '/api/things', 'the path without its query')
+  t.ok(spans.every((span) => span.traceId === server.traceId), 'every span in one trace')
+
+  const auth = spans.find((span) => span.name === 'authenticate')
+  t.ok(auth !== undefined && ancestry(auth, spans).includes(server), 'an authentication span under the server span')
+  const hop = spans.find((span) => span.kind === CLIENT)
+  if (hop === undefined) throw new Error('no client span for the upstream hop')
+  t.equal(hop.name, 'GET upstream')
+  t.equal(hop.attributes['http.response.status_code'], 200)
+  t.equal(hop.attributes['authgate.route'], '/api')
+  t.ok(ancestry(hop, spans).includes(server), 'the upstream hop under the server span')
+
+  const sent = upstream.seen[0]?.headers.traceparent
+  const match = typeof sent === 'string' ? TRACEPARENT.exec(sent) : null
+  t.ok(match !== null, `the upstream got a traceparent (${String(sent)})`)
+  t.equal(match?.[1], server.traceId, 'its trace id is the server span\'s')
+  t.equal(match?.[2], hop.spanId, 'its parent is the upstream hop\'s span')
+
+  const payload = receiver.bodies.join('\n')
+  for (const secret of [token, 'COOKIE-VALUE-17', 'QUERY-VALUE-41', 'BARE-QUERY-22']) t.notOk(payload.includes(secret), `${secret.slice(0, 20)} is nowhere in what was exported`)
+  t.ok(receiver.requests.every((request) => request.url === '/v1/traces' && request.headers['content-type'] === 'application/json'))
+})
+
+t.test('a login shows its store calls; the password, tokens and cookies are not exported, not even from a broken JSON body', async (t) => {
+  const receiver = await startOtlpReceiver(t)
+  const upstream = await startUpstream(t)
+  const store = new MemorySessionStore()
+  await addUser(store, { email: 'ada@example.com', password: 'PASSWORD-correct-horse-93' })
+  const gateway = await startGateway(t, {
+    routes: [{ prefix: '/api', upstream: upstream.url }],
+    tracing: { otlpEndpoint: `${receiver.url}/v1/traces` }
+  }, { store })
+  const login = await fetch(`${gateway.origin}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'ada@example.com', password: 'PASSWORD-correct-horse-93' })
+  })
+  t.equal(login.status, 200)
+  const { accessToken } = await login.json() as { accessToken: string }
+  const cookies = login.headers.getSetCookie().map((line) => line.slice(line.indexOf('=') + 1, line.indexOf(';')))
+  t.ok(cookies.length > 0 && cookies.every((value) => value.length > 8), 'a refresh cookie was set')
+  // Node's JSON.parse quotes the text it failed on: the error must not carry it into a span.
+  const broken = await fetch(`${gateway.origin}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"email":"ada@example.com","password":"PASSWORD-in-broken-json-58"'
+  })
+  t.equal(broken.status, 400)
+  await broken.arrayBuffer()
+  await gateway.app.close()
+
+  const spans = receiver.spans()
+  const server = spans.find((span) => span.kind === SERVER && span.name === 'POST /auth/login')
+  if (server === undefined) throw new Error(`no login span among ${JSON.stringify(spans.map((span) => span.name))}`)
+  const storeCalls = spans.filter((span) => span.name.startsWith('store.') && span.traceId === server.traceId)
+  t.ok(storeCalls.some((span) => span.name === 'store.findUserByEmail'), `the user lookup is a span (${storeCalls.map((span) => span.name).join(', ')})`)
+  t.ok(storeCalls.every((span) => ancestry(span, spans).includes(server)), 'under the login\'s server span')
+  t.equal(spans.find((span) => span.name === 'store.init'), undefined, 'no span for store work outside a request')
+
+  const payload = receiver.bodies.join('\n')
+  for (const secret of ['PASSWORD-correct-horse-93', 'PASSWORD-in-broken-json-58', 'ada@example.com', accessToken, ...cookies]) {
+    t.notOk(payload.includes(secret), `${secret.slice(0, 20)} is nowhere in what was exported`)
+  }
+})
+
+t.test('tracing off: nothing is sent, no traceparent is added, a client\'s passes as before', async (t) => {
+  const receiver = await startOtlpReceiver(t)
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, { routes: [{ prefix: '/api', upstream: upstream.url, auth: 'none' }] })
+  t.equal((await fetch(`${gateway.origin}/api/a`)).status, 200)
+  const clients = '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01'
+  t.equal((await fetch(`${gateway.origin}/api/b`, { headers: { traceparent: clients } })).status, 200)
+  await gateway.app.close()
+  t.equal(upstream.seen[0]?.headers.traceparent, undefined)
+  t.equal(upstream.seen[1]?.headers.traceparent, clients)
+  t.same(receiver.requests, [])
+})
+
+t.test('configuration: off by default, from the file or the standard variables, only http(s) endpoints', async (t) => {
+  const routes = [{ prefix: '/api', upstream: 'http://127.0.0.1:1' }]
+  const tokens = { keysDir: '/nonexistent' }
+  const parse = (extra: Record<string, unknown>, env: Record<string, string> = {}) => parseConfig({ routes, tokens, ...extra }, { env })
+  t.equal(parse({}).tracing, undefined, 'off without an endpoint')
+  t.equal(parse({ tracing: { sampleRatio: 0.5 } }).tracing, undefined, 'a ratio alone turns nothing on')
+  t.equal(parse({}, { OTEL_EXPORTER_OTLP_ENDPOINT: '' }).tracing, undefined, 'an empty variable is unset')
+  t.same(parse({ tracing: { otlpEndpoint: 'http://collector:4318' } }).tracing, { tracesUrl: 'http://collector:4318/v1/traces', serviceName: 'authgate', sampleRatio: 1 })
+  t.equal(parse({ tracing: { otlpEndpoint: 'https://collector/otlp/' } }).tracing?.tracesUrl, 'https://collector/otlp/v1/traces')
+  t.equal(parse({ tracing: { otlpEndpoint: 'http://collector:4318/v1/traces' } }).tracing?.tracesUrl, 'http://collector:4318/v1/traces')
+  t.same(parse({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env:4318', OTEL_SERVICE_NAME: 'edge' }).tracing, { tracesUrl: 'http://env:4318/v1/traces', serviceName: 'edge', sampleRatio: 1 })
+  t.equal(parse({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://env:4318/custom', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other:4318' }).tracing?.tracesUrl, 'http://env:4318/custom', 'the traces variable is taken as it is, before the general one')
+  t.equal(parse({ tracing: { otlpEndpoint: 'http://file:4318' } }, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env:4318' }).tracing?.tracesUrl, 'http://file:4318/v1/traces', 'the file wins')
+  t.equal(parse({}, { AUTHGATE_TRACING_OTLP_ENDPOINT: 'http://override:4318', AUTHGATE_TRACING_SAMPLE_RATIO: '0.25' }).tracing?.sampleRatio, 0.25)
+
+  t.same(problems(() => parse({ tracing: { otlpEndpoint: 'grpc://collector:4317' } })), ['tracing.otlpEndpoint: must be an http:// or https:// URL'])
+  t.same(problems(() => parse({ tracing: { otlpEndpoint: 'http://' } })), ['tracing.otlpEndpoint: must be an http:// or https:// URL'])
+  t.same(problems(() => parse({ tracing: { otlpEndpoint: 'http://collector:4318/?token=x' } })), ['tracing.otlpEndpoint: must not have a query or fragment'])
+  t.same(problems(() => parse({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' })), ['OTEL_EXPORTER_OTLP_ENDPOINT: must be an http:// or https:// URL'])
+  t.same(problems(() => parse({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'file:///tmp/spans' })), ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: must be an http:// or https:// URL'])
+  t.same(problems(() => parse({ tracing: { otlpEndpoint: 'http://c', sampleRatio: 2, exporter: 'grpc' } })).slice().sort(), ['tracing.exporter: unknown key', 'tracing.sampleRatio: must be at most 1'])
+})
