@@ -42,7 +42,7 @@ t.test('a Bearer request: one server span, an authentication and an upstream chi
   })
   const token = gateway.token('u1', ['user'])
   const response = await fetch(`${gateway.origin}/api/things?apikey=QUERY-VALUE-41&BARE-QUERY-22`, {
-    headers: { authorization: `Bearer ${token}`, cookie: 'theme=COOKIE-VALUE-17', traceparent: '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01' }
+    headers: { authorization: `Bearer ${token}`, cookie: 'theme=COOKIE-VALUE-17', traceparent: '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01', tracestate: 'vendor=CLIENT-STATE' }
   })
   t.equal(response.status, 200)
   await response.arrayBuffer()
@@ -72,6 +72,7 @@ t.test('a Bearer request: one server span, an authentication and an upstream chi
   t.ok(match !== null, `the upstream got a traceparent (${String(sent)})`)
   t.equal(match?.[1], server.traceId, 'its trace id is the server span\'s')
   t.equal(match?.[2], hop.spanId, 'its parent is the upstream hop\'s span')
+  t.equal(upstream.seen[0]?.headers.tracestate, undefined, 'the client\'s tracestate is not forwarded into the gateway\'s trace')
 
   const payload = receiver.bodies.join('\n')
   for (const secret of [token, 'COOKIE-VALUE-17', 'QUERY-VALUE-41', 'BARE-QUERY-22']) t.notOk(payload.includes(secret), `${secret.slice(0, 20)} is nowhere in what was exported`)
