@@ -24,7 +24,7 @@ export function createUpstreamTracing (tracer: Tracer, propagator: TextMapPropag
         attributes: { 'http.request.method': request.method, 'authgate.route': route }
       }, parent)
       spans.set(request, span)
-      propagator.inject(trace.setSpan(parent, span), headers as Record<string, unknown>, defaultTextMapSetter)
+      propagator.inject(trace.setSpan(parent, span), headers, defaultTextMapSetter)
     },
     end (request, statusCode) {
       const span = spans.get(request)
