@@ -12,6 +12,8 @@ export interface ReceivedSpan {
   /** OTLP's SpanKind: 1 internal, 2 server, 3 client. */
   kind: number
   attributes: Record<string, unknown>
+  /** OTLP's status code: 0 unset, 1 ok, 2 error. */
+  statusCode: number
   serviceName: string | undefined
 }
 
@@ -29,7 +31,7 @@ interface OtlpAttribute { key: string, value: OtlpValue }
 interface OtlpBody {
   resourceSpans?: Array<{
     resource?: { attributes?: OtlpAttribute[] }
-    scopeSpans?: Array<{ spans?: Array<{ traceId: string, spanId: string, parentSpanId?: string, name: string, kind: number, attributes?: OtlpAttribute[] }> }>
+    scopeSpans?: Array<{ spans?: Array<{ traceId: string, spanId: string, parentSpanId?: string, name: string, kind: number, attributes?: OtlpAttribute[], status?: { code?: number } }> }>
   }>
 }
 
@@ -53,6 +55,7 @@ function decode (body: string): ReceivedSpan[] {
           name: span.name,
           kind: span.kind,
           attributes: attributesOf(span.attributes),
+          statusCode: span.status?.code ?? 0,
           serviceName
         })
       }

@@ -121,6 +121,25 @@ t.test('a login shows its store calls; the password, tokens and cookies are not 
   }
 })
 
+t.test('an upstream that refuses the connection: the hop\'s span ends as an error, the request\'s carries the 502', async (t) => {
+  const receiver = await startOtlpReceiver(t)
+  const gateway = await startGateway(t, {
+    routes: [{ prefix: '/down', upstream: 'http://127.0.0.1:1', auth: 'none' }],
+    tracing: { otlpEndpoint: receiver.url }
+  })
+  const response = await fetch(`${gateway.origin}/down/x`)
+  t.equal(response.status, 502)
+  await response.arrayBuffer()
+  await gateway.app.close()
+  const spans = receiver.spans()
+  const hop = spans.find((span) => span.kind === CLIENT)
+  t.equal(hop?.statusCode, 2, 'error status')
+  t.equal(hop?.attributes['http.response.status_code'], undefined, 'no upstream status to report')
+  const server = spans.find((span) => span.kind === SERVER)
+  t.equal(server?.attributes['http.response.status_code'], 502)
+  t.equal(server?.statusCode, 2)
+})
+
 t.test('tracing off: nothing is sent, no traceparent is added, a client\'s passes as before', async (t) => {
   const receiver = await startOtlpReceiver(t)
   const upstream = await startUpstream(t)
