@@ -20,7 +20,7 @@ import { trustsProxy } from './trust-proxy.js'
 import { checkStartable } from './startup-checks.js'
 import { pluginOptions } from './plugin-options.js'
 import { loggerOptions } from './logging.js'
-import { registerAccessLog } from './access-log.js'
+import { accessLogController, accessLogOn, registerAbortedLine } from './access-log.js'
 import { createRequestIdGenerator, REQUEST_ID_HEADER } from './request-id.js'
 import { createPeerTrust } from './peer-trust.js'
 
@@ -66,8 +66,8 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config, options.logStream),
     // One access line per request (access-log.ts) replaces Fastify's two, or none with log.access: false.
-    disableRequestLogging: true,
-    genReqId: createRequestIdGenerator(createPeerTrust(config.server.trustProxy)),
+    logController: accessLogController(config),
+    genReqId: createRequestIdGenerator(createPeerTrust(config.server.trustProxy, { loopback: false })),
     trustProxy: fastifyTrustProxy(config.server.trustProxy),
     bodyLimit: config.server.bodyLimit,
     // Slowloris: a request head trickled byte by byte is cut off after headersTimeout (408, connection closed).
@@ -107,7 +107,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
 
   // Sent back on every answer, so a user's report names the request an operator looks for.
   app.addHook('onRequest', (request, reply, done) => { reply.header(REQUEST_ID_HEADER, request.id); done() })
-  if (config.log.access) registerAccessLog(app)
+  registerAbortedLine(app, config)
   for (const warning of config.deprecations) app.log.warn({ event: 'deprecated_option' }, `authgate: ${warning}`)
   await app.register(authgate, pluginOptions(config, options.store))
 
@@ -131,7 +131,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
 
   const metrics = new GatewayMetrics()
   const policy = createHeaderPolicy(config)
-  const context = { authgate: app.authgate, policy, metrics, dispatcher }
+  const context = { authgate: app.authgate, policy, metrics, dispatcher, accessLog: accessLogOn(config) }
   for (const route of config.routes) await registerProxyRoute(app, route, context)
   registerForwardAuth(app, config, context)
 

@@ -195,6 +195,9 @@ export function downstreamResponseHeaders (headers: Record<string, string | stri
   for (const name of policy.identityNames) {
     if (headers[name] !== undefined) headers[name] = undefined
   }
+  // The client keeps the gateway's id (set in app.ts), the one its access line carries: an upstream's own would
+  // name a request the gateway's logs never saw.
+  if (headers[REQUEST_ID_HEADER] !== undefined) headers[REQUEST_ID_HEADER] = undefined
   const setCookie = headers['set-cookie']
   if (setCookie !== undefined) {
     const kept = (Array.isArray(setCookie) ? setCookie : [setCookie]).filter((line) => !policy.cookieNames.includes(cookieNameOf(line)))

@@ -1,7 +1,9 @@
 // The request id that ties a request's log lines, its upstream's logs and a user's support ticket together:
-// `X-Request-Id` from a peer trusted like the forward-auth endpoint's (loopback and server.trustProxy: a proxy in
-// front already named the request), else a fresh UUID. Any other client's id is ignored: it would let a stranger
-// forge or collide with the ids an operator searches by. It goes upstream (headers.ts) and back in the response.
+// `X-Request-Id` from a peer `server.trustProxy` trusts (a proxy in front already named the request), else a fresh
+// UUID. Any other client's id is ignored: it would let a stranger forge or collide with the ids an operator
+// searches by. Loopback is not trusted by default (as it is for forward-auth's X-Original-URI, which nginx always
+// sets itself): nginx passes a client's X-Request-Id through unless told otherwise. It goes upstream (headers.ts)
+// and back in the response (app.ts).
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
 import type { PeerTrust } from './peer-trust.js'
