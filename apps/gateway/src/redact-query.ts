@@ -1,4 +1,5 @@
-// Query values out of what the gateway writes down: log lines (app.ts) and exported spans (tracing/scrub.ts).
+// Query values out of what the gateway writes down: log lines (logging.ts, access-log.ts) and exported spans
+// (tracing/scrub.ts).
 /**
  * `url` with every query value replaced: a `?token=` or `?code=` in a link would otherwise sit in the logs in
  * clear. Parameter names are kept (they say what was asked); values are not.

@@ -85,7 +85,10 @@ function headersSection () {
 }
 
 function logSection () {
-  return Type.Object({ level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Log level (pino).', 'info') }, { ...Strict, default: {}, description: 'Logging.' })
+  return Type.Object({
+    level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Log level (pino).', 'info'),
+    access: Type.Boolean({ default: true, description: 'One line per request at level info (route, status, duration, user and session ids, request id); false: none.' })
+  }, { ...Strict, default: {}, description: 'Logging.' })
 }
 
 function tracingSection () {

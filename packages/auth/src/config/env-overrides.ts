@@ -30,7 +30,8 @@ export function envKeys (schema: TObject): Map<string, EnvKey> {
   const keys = new Map<string, EnvKey>()
   const visit = (node: Record<string, unknown>, path: string[]): void => {
     if (path.length > 0 && !isObjectWithKeys(node)) {
-      // A section that is itself a list (the gateway's `routes`) has no variables at all: it is the file's.
+      // A top-level list (the gateway's `routes`; the plugin's deprecated top-level `defaultRoles`/`allowedOrigins`
+      // aliases) has no variable at all: a section that is a list is the file's, and an alias has its key's.
       if (node.type !== 'array' || path.length > 1) keys.set(PREFIX + path.map(upperSnake).join('_'), { path, schema: node })
       return
     }
