@@ -1,0 +1,190 @@
+// Issue #16 item 4: with @fastify/swagger registered before the plugin, the document lists every route the plugin
+// serves once (the 405 handlers hidden), each with tags, a summary, its security and response schemas, and is a
+// valid OpenAPI 3.1 document. Response schemas are what Fastify serializes with (fast-json-stringify drops members
+// a schema does not list, coerces types, throws on a missing required one): every answer of a run through the
+// routes is compared with the object its route handed over, and validated against the schema of its status.
+import swagger from '@fastify/swagger'
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { Ajv } from 'ajv'
+import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
+import t from 'tap'
+import authgate, { openApiSecuritySchemes, openApiTags } from '../src/index.js'
+import { testKey } from './helpers/keys.js'
+import { PASSWORD, bearer, cookieOf } from './helpers/app.js'
+
+interface Operation {
+  tags?: string[]
+  summary?: string
+  security?: Array<Record<string, string[]>>
+  responses?: Record<string, { content?: Record<string, { schema?: { properties?: Record<string, unknown> } }> }>
+}
+interface OpenApiDocument { openapi: string, paths: Record<string, Record<string, Operation>> }
+
+interface Served { method: string, url: string, hidden: boolean, auth: unknown }
+
+interface Answer {
+  route: string
+  status: number
+  sent: string
+  /** The object the route handed over, as JSON.stringify writes it; undefined when no hook saw it. */
+  handedOver: string | undefined
+  schema: Record<string, unknown> | undefined
+}
+
+const provider = { name: 'corp', issuer: 'https://sso.example.com', clientId: 'authgate', clientSecret: 'secret' }
+
+/** The app an embedding application would write: swagger first, then the plugin (and onRoute to list its routes). */
+async function documentedApp (): Promise<{ app: FastifyInstance, served: Served[], answers: Answer[] }> {
+  const app = Fastify({ logger: false })
+  const served: Served[] = []
+  const answers: Answer[] = []
+  const handed = new WeakMap<object, string>()
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method]
+    const hidden = (route.schema)?.hide === true
+    for (const method of methods) served.push({ method, url: route.url, hidden, auth: route.config?.auth })
+  })
+  app.addHook('preSerialization', async (request, _reply, payload) => {
+    handed.set(request, JSON.stringify(payload))
+    return payload
+  })
+  app.addHook('onSend', async (request, reply, payload) => {
+    const route = request.routeOptions.url
+    if (route !== undefined) {
+      const responses = (request.routeOptions.schema as { response?: Record<string, Record<string, unknown>> } | undefined)?.response
+      answers.push({ route: `${request.method} ${route}`, status: reply.statusCode, sent: typeof payload === 'string' ? payload : '', handedOver: handed.get(request), schema: responses?.[String(reply.statusCode)] })
+    }
+    return payload
+  })
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'authgate test', version: '1.0.0' },
+      tags: [...openApiTags],
+      components: { securitySchemes: { ...openApiSecuritySchemes } }
+    }
+  })
+  await app.register(authgate, {
+    store: { memory: true },
+    auth: { registration: true },
+    tokens: { keys: [testKey('EdDSA')], issuer: 'authgate-test', audience: 'test' },
+    oidc: { providers: [provider] }
+  })
+  await app.ready()
+  return { app, served, answers }
+}
+
+/** Fastify's `/sessions/:id` as OpenAPI writes it. */
+function openApiPath (url: string): string {
+  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}')
+}
+
+/** The routes a document must list: not hidden, and not the HEAD twins Fastify adds to GET routes. */
+function visible (served: readonly Served[]): Served[] {
+  return served.filter((route) => !route.hidden && route.method !== 'HEAD')
+}
+
+t.test('the document is valid OpenAPI 3.1 and lists every route the plugin serves, once', async (t) => {
+  const { app, served } = await documentedApp()
+  t.teardown(() => app.close())
+  const document = app.swagger() as unknown as OpenApiDocument
+  const validator = new Validator()
+  const result = await validator.validate(document as unknown as Record<string, unknown>)
+  t.equal(validator.version, '3.1', 'checked against the 3.1 schema')
+  t.ok(result.valid, `valid: ${JSON.stringify(result.errors ?? null)}`)
+
+  const routes = visible(served)
+  t.ok(routes.length >= 12, `${routes.length} routes served`)
+  const operations = Object.values(document.paths).reduce((count, path) => count + Object.keys(path).length, 0)
+  t.equal(operations, routes.length, 'as many operations as routes: nothing listed twice, the 405 handlers left out')
+  for (const route of routes) {
+    const operation = document.paths[openApiPath(route.url)]?.[route.method.toLowerCase()]
+    t.ok(operation, `${route.method} ${route.url} is documented`)
+    if (operation === undefined) continue
+    t.ok((operation.tags ?? []).length > 0, `${route.method} ${route.url} has tags`)
+    t.ok(operation.summary, `${route.method} ${route.url} has a summary`)
+    const bearer = route.auth === 'required'
+    t.same(operation.security, bearer ? [{ bearerAuth: [] }] : [], `${route.method} ${route.url}: ${bearer ? 'the bearer scheme' : 'no bearer token'}`)
+    const statuses = Object.keys(operation.responses ?? {})
+    t.ok(statuses.some((status) => /^[23]\d\d$/.test(status)), `${route.method} ${route.url} documents its success (${statuses.join(', ')})`)
+    const errors = statuses.filter((status) => /^[45]\d\d$/.test(status))
+    // The JWKS route sits outside the prefix: its failures are the application's to answer (and to document).
+    if (route.url.startsWith('/auth/')) t.ok(errors.length > 0, `${route.method} ${route.url} documents its errors`)
+    for (const status of errors) {
+      const properties = operation.responses?.[status]?.content?.['application/json']?.schema?.properties ?? {}
+      t.same(Object.keys(properties).sort(), ['code', 'error', 'message', 'statusCode'], `${route.method} ${route.url} ${status}: the error body`)
+    }
+  }
+  for (const hidden of served.filter((route) => route.hidden)) {
+    t.notOk(document.paths[openApiPath(hidden.url)]?.[hidden.method.toLowerCase()], `${hidden.method} ${hidden.url} (405) is not an operation`)
+  }
+})
+
+t.test('every answer matches the schema of its status, and serializing dropped or changed nothing', async (t) => {
+  const { app, served, answers } = await documentedApp()
+  t.teardown(() => app.close())
+  const origin = { origin: 'http://localhost:80', host: 'localhost:80' }
+  const json = { 'content-type': 'application/json' }
+  const credentials = { email: 'doc@example.com', password: PASSWORD }
+  const inject = async (method: 'GET' | 'POST' | 'DELETE', url: string, options: { headers?: Record<string, string>, payload?: unknown } = {}) =>
+    app.inject({ method, url, headers: options.headers ?? {}, ...(options.payload === undefined ? {} : { payload: options.payload as string }) })
+
+  t.equal((await inject('POST', '/auth/register', { payload: credentials })).statusCode, 201)
+  t.equal((await inject('POST', '/auth/register', { payload: credentials })).statusCode, 409)
+  t.equal((await inject('POST', '/auth/login', { payload: { email: ['x'], password: 'y' } })).statusCode, 400)
+  t.equal((await inject('POST', '/auth/login', { payload: { ...credentials, password: 'wrong password' } })).statusCode, 401)
+  t.equal((await inject('POST', '/auth/login', { headers: { 'content-type': 'application/xml' }, payload: '<x/>' })).statusCode, 415)
+  t.equal((await inject('POST', '/auth/login', { headers: json, payload: JSON.stringify({ email: 'x'.repeat(20_000) }) })).statusCode, 413)
+  const second = await inject('POST', '/auth/login', { payload: credentials })
+  const loggedIn = await inject('POST', '/auth/login', { payload: credentials })
+  t.equal(loggedIn.statusCode, 200)
+  const access = bearer(loggedIn.json<{ accessToken: string }>().accessToken)
+  const cookie = `authgate_rt=${cookieOf(loggedIn)?.value ?? ''}`
+  const refreshed = await inject('POST', '/auth/refresh', { headers: { cookie, ...origin } })
+  t.equal(refreshed.statusCode, 200)
+  t.equal((await inject('POST', '/auth/refresh', { headers: { cookie: 'authgate_rt=unknown', ...origin } })).statusCode, 401)
+  t.equal((await inject('POST', '/auth/refresh', { headers: { cookie, origin: 'https://evil.example', host: 'localhost:80' } })).statusCode, 403)
+  const fresh = bearer(refreshed.json<{ accessToken: string }>().accessToken)
+  t.equal((await inject('GET', '/auth/me', { headers: fresh })).statusCode, 200)
+  t.equal((await inject('GET', '/auth/me')).statusCode, 401)
+  t.equal((await inject('GET', '/auth/sessions', { headers: fresh })).statusCode, 200)
+  t.equal((await inject('GET', '/auth/sessions?limit=1', { headers: fresh })).statusCode, 200)
+  t.equal((await inject('GET', '/auth/sessions?limit=many', { headers: fresh })).statusCode, 400)
+  t.equal((await inject('DELETE', '/auth/sessions/nope', { headers: fresh })).statusCode, 404)
+  t.equal((await inject('DELETE', '/auth/sessions', { headers: fresh })).statusCode, 400)
+  t.equal((await inject('DELETE', '/auth/sessions?others=true', { headers: fresh })).statusCode, 204)
+  t.equal((await inject('GET', '/auth/oidc/providers')).statusCode, 200)
+  t.equal((await inject('GET', '/auth/oidc/nope/login')).statusCode, 404)
+  t.equal((await inject('GET', '/auth/oidc/corp/callback?state=x&state=y')).statusCode, 400)
+  t.equal((await inject('GET', '/.well-known/jwks.json')).statusCode, 200)
+  t.equal((await inject('GET', '/auth/login')).statusCode, 405)
+  t.equal((await inject('POST', '/auth/logout-all', { headers: access })).statusCode, 204)
+  t.equal((await inject('POST', '/auth/logout', { headers: { cookie: `authgate_rt=${cookieOf(second)?.value ?? ''}`, ...origin } })).statusCode, 204)
+
+  const hidden = new Set(served.filter((route) => route.hidden).map((route) => `${route.method} ${route.url}`))
+  const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false })
+  const checked = answers.filter((answer) => !hidden.has(answer.route))
+  t.ok(checked.length >= 25, `${checked.length} answers checked`)
+  for (const answer of checked) {
+    const what = `${answer.route} ${answer.status}`
+    t.ok(answer.schema, `${what} has a response schema`)
+    if (answer.schema === undefined) continue
+    if (answer.handedOver !== undefined) t.same(JSON.parse(answer.sent), JSON.parse(answer.handedOver), `${what}: sent as handed over`)
+    if (answer.sent === '') continue
+    const validate = ajv.compile(answer.schema)
+    t.ok(validate(JSON.parse(answer.sent)), `${what} matches its schema: ${ajv.errorsText(validate.errors)}`)
+  }
+})
+
+t.test('the document of an application without the optional routes: no register, no OIDC, no JWKS', async (t) => {
+  const app = Fastify({ logger: false })
+  await app.register(swagger, { openapi: { openapi: '3.1.0', info: { title: 't', version: '1' } } })
+  await app.register(authgate, { tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' }, auth: { registration: false, jwksPath: false } })
+  await app.ready()
+  t.teardown(() => app.close())
+  const document = app.swagger() as unknown as OpenApiDocument & { components?: { securitySchemes?: Record<string, unknown> } }
+  t.same(document.components?.securitySchemes, openApiSecuritySchemes, 'the bearer scheme is declared by the plugin\'s routes when the application did not')
+  t.ok((await new Validator().validate(document as unknown as Record<string, unknown>)).valid, 'a valid document')
+  const paths = Object.keys(document.paths).sort()
+  t.same(paths, ['/auth/login', '/auth/logout', '/auth/logout-all', '/auth/me', '/auth/refresh', '/auth/sessions', '/auth/sessions/{id}'])
+})
