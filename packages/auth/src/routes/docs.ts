@@ -14,7 +14,7 @@ export const openApiSecuritySchemes = {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
-    description: 'An access token from POST {prefix}/login or POST {prefix}/refresh (the `accessToken` member).'
+    description: 'The `accessToken` of the login and refresh answers (POST …/login, POST …/refresh)'
   }
 } as const
 
