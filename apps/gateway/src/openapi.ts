@@ -126,7 +126,7 @@ export async function gatewayDocument (config: GatewayConfig, version: string): 
         return
       }
       // The plugin's routes carry tags; anything else the gateway registers is not an operation of its API.
-      if ((route.schema as { tags?: unknown } | undefined)?.tags === undefined) route.schema = { ...route.schema, hide: true } as RouteOptions['schema']
+      if ((route.schema as { tags?: unknown } | undefined)?.tags === undefined) route.schema = { ...route.schema, hide: true }
     })
     await app.register(swagger, {
       openapi: {

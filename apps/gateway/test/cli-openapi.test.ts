@@ -59,7 +59,7 @@ async function servedRoutes (): Promise<Array<{ method: string, url: string, hid
     store,
     prepare: async (instance) => {
       instance.addHook('onRoute', (route: RouteOptions) => {
-        const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true
+        const hidden = (route.schema)?.hide === true
         for (const method of Array.isArray(route.method) ? route.method : [route.method]) served.push({ method, url: route.url, hidden })
       })
     }
