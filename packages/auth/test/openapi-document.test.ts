@@ -190,3 +190,50 @@ t.test('the document of an application without the optional routes: no register,
   const paths = Object.keys(document.paths).sort()
   t.same(paths, ['/auth/login', '/auth/logout', '/auth/logout-all', '/auth/me', '/auth/refresh', '/auth/sessions', '/auth/sessions/{id}'])
 })
+
+/** What an answer shows whatever the run: its status, the members of its JSON body and its error code. */
+async function walkThrough (app: FastifyInstance): Promise<Array<{ step: string, status: number, members: string[], code: unknown }>> {
+  const origin = { origin: 'http://localhost:80', host: 'localhost:80' }
+  const credentials = { email: 'compilers@example.com', password: PASSWORD }
+  const seen: Array<{ step: string, status: number, members: string[], code: unknown }> = []
+  const step = async (name: string, request: Parameters<FastifyInstance['inject']>[0]): Promise<Awaited<ReturnType<FastifyInstance['inject']>>> => {
+    const response = await app.inject(request)
+    const body: unknown = response.body === '' ? null : response.json()
+    const record = typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {}
+    seen.push({ step: name, status: response.statusCode, members: Object.keys(record).sort(), code: record.code })
+    return response
+  }
+  await step('register', { method: 'POST', url: '/auth/register', payload: credentials })
+  await step('register again', { method: 'POST', url: '/auth/register', payload: credentials })
+  await step('login with a bad body', { method: 'POST', url: '/auth/login', payload: { email: ['x'], password: 'y' } })
+  const login = await step('login', { method: 'POST', url: '/auth/login', payload: credentials })
+  const refreshed = await step('refresh', { method: 'POST', url: '/auth/refresh', headers: { cookie: `authgate_rt=${cookieOf(login)?.value ?? ''}`, ...origin } })
+  const access = bearer(refreshed.json<{ accessToken?: string }>().accessToken ?? '')
+  await step('me', { method: 'GET', url: '/auth/me', headers: access })
+  await step('me without a token', { method: 'GET', url: '/auth/me' })
+  await step('sessions', { method: 'GET', url: '/auth/sessions?limit=5', headers: access })
+  await step('sessions with a bad query', { method: 'GET', url: '/auth/sessions?limit=many', headers: access })
+  await step('jwks', { method: 'GET', url: '/.well-known/jwks.json' })
+  return seen
+}
+
+t.test('an application with its own compilers (a type provider\'s) still gets the auth routes\' answers', async (t) => {
+  const options = {
+    store: { memory: true },
+    auth: { registration: true },
+    tokens: { keys: [testKey('EdDSA')], issuer: 'authgate-test', audience: 'test' }
+  } as const
+  const plain = Fastify({ logger: false })
+  await plain.register(authgate, options)
+  t.teardown(() => plain.close())
+  // Like fastify-type-provider-zod's compilers given a JSON schema: every validation and serialization throws.
+  const foreign = Fastify({ logger: false })
+  foreign.setValidatorCompiler(() => () => { throw new Error('not a schema this compiler reads') })
+  foreign.setSerializerCompiler(() => () => { throw new Error('not a schema this compiler reads') })
+  await foreign.register(authgate, options)
+  t.teardown(() => foreign.close())
+
+  const expected = await walkThrough(plain)
+  t.same(expected.map((answer) => answer.status), [201, 409, 400, 200, 200, 200, 401, 200, 400, 200], 'the plain application\'s answers')
+  t.same(await walkThrough(foreign), expected, 'the same answers, bodies and codes')
+})
