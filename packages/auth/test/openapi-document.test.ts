@@ -9,6 +9,8 @@ import { Ajv } from 'ajv'
 import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
 import t from 'tap'
 import authgate, { openApiSecuritySchemes, openApiTags } from '../src/index.js'
+import { MemorySessionStore } from '../src/stores/memory.js'
+import type { NewSession, SessionRecord } from '../src/stores/store.js'
 import { testKey } from './helpers/keys.js'
 import { PASSWORD, bearer, cookieOf } from './helpers/app.js'
 
@@ -236,4 +238,46 @@ t.test('an application with its own compilers (a type provider\'s) still gets th
   const expected = await walkThrough(plain)
   t.same(expected.map((answer) => answer.status), [201, 409, 400, 200, 200, 200, 401, 200, 400, 200], 'the plain application\'s answers')
   t.same(await walkThrough(foreign), expected, 'the same answers, bodies and codes')
+})
+
+/** Sessions as an older version or another writer left them: no email, no address, no user agent. */
+class SparseSessionStore extends MemorySessionStore {
+  override async createSession (session: NewSession): Promise<SessionRecord> {
+    const { email: _email, ...rest } = session
+    return super.createSession(rest as NewSession)
+  }
+
+  override async listUserSessions (...args: Parameters<MemorySessionStore['listUserSessions']>): Promise<SessionRecord[]> {
+    const sessions = await super.listUserSessions(...args)
+    return sessions.map((session) => ({ ...session, ip: null, userAgent: null }) as unknown as SessionRecord)
+  }
+}
+
+t.test('a stored session without email, address or user agent is answered as it is, never a 500 after rotating', async (t) => {
+  const app = Fastify({ logger: false })
+  const handed = new Map<string, string>()
+  app.addHook('preSerialization', async (request, _reply, payload) => {
+    handed.set(request.url, JSON.stringify(payload))
+    return payload
+  })
+  await app.register(authgate, {
+    store: new SparseSessionStore(),
+    // A user source of its own: refresh answers the user the session recorded.
+    verifyCredentials: async (email) => email === 'sparse@example.com' ? { id: 'sparse-1', roles: ['reader'] } : null,
+    tokens: { keys: [testKey('EdDSA')], issuer: 'authgate-test', audience: 'test' }
+  })
+  t.teardown(() => app.close())
+  const login = await app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'sparse@example.com', password: PASSWORD } })
+  t.equal(login.statusCode, 200)
+  const refreshed = await app.inject({ method: 'POST', url: '/auth/refresh', headers: { cookie: `authgate_rt=${cookieOf(login)?.value ?? ''}`, origin: 'http://localhost:80', host: 'localhost:80' } })
+  t.equal(refreshed.statusCode, 200, 'the rotated refresh token reaches the client')
+  t.same(refreshed.json<{ user: unknown }>().user, { id: 'sparse-1', roles: ['reader'] }, 'no email member, as the session has none')
+  t.ok(cookieOf(refreshed)?.value, 'with its new refresh cookie')
+  const access = bearer(refreshed.json<{ accessToken: string }>().accessToken)
+  const sessions = await app.inject({ method: 'GET', url: '/auth/sessions', headers: access })
+  t.equal(sessions.statusCode, 200)
+  t.match(sessions.json(), [{ ip: null, userAgent: null }], 'a stored null stays null (not "")')
+  for (const [url, answer] of [['/auth/refresh', refreshed], ['/auth/sessions', sessions]] as const) {
+    t.same(answer.json(), JSON.parse(handed.get(url) ?? 'null'), `${url}: sent as handed over`)
+  }
 })

@@ -106,7 +106,9 @@ export function noBody (description: string, headers?: Record<string, { type: 's
 
 const user = {
   type: 'object',
-  required: ['id', 'email', 'roles'],
+  // Not `email`: a session written by an older version may have none, and fast-json-stringify throws on a missing
+  // required member, after the refresh token was rotated (the client would lose its session to a 500).
+  required: ['id', 'roles'],
   properties: {
     id: { type: 'string' },
     email: { type: ['string', 'null'], description: 'null when the user source knows none' },
@@ -133,7 +135,7 @@ export const registeredAnswer = {
   type: 'object',
   required: ['user'],
   properties: {
-    user: { ...user, properties: { ...user.properties, email: { type: 'string' } } }
+    user: { ...user, required: ['id', 'email', 'roles'], properties: { ...user.properties, email: { type: 'string' } } }
   }
 } as const
 
@@ -149,8 +151,9 @@ export const sessionList = {
     properties: {
       id: { type: 'string' },
       device: { type: ['string', 'null'], description: 'An opaque id of the browser (not its cookie)' },
-      ip: { type: 'string' },
-      userAgent: { type: 'string' },
+      // A record may hold null (a request without a user agent, a store's own writer): null stays null, not ''.
+      ip: { type: ['string', 'null'] },
+      userAgent: { type: ['string', 'null'] },
       createdAt: { type: 'string', format: 'date-time' },
       lastUsedAt: { type: 'string', format: 'date-time' },
       current: { type: 'boolean', description: 'The session of the presented access token' }
