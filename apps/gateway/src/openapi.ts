@@ -1,12 +1,12 @@
 // The gateway's OpenAPI 3.1 document (`authgate openapi`): the app `start` would serve, built with @fastify/swagger
-// registered first, readied offline (offlineConfig) and never listened on. The plugin's routes document themselves; the gateway's own
+// registered first, readied offline (cli/offline-build.ts) and never listened on. The plugin's routes document themselves; the gateway's own
 // (forward-auth, health, metrics) get their schemas here, as they are registered; every other route (the proxied
 // prefixes, the refusal routes, the demo files) is left out: what lies behind a prefix is its upstream's API. The
 // prefixes are listed, with their policy, in `x-authgate-routes`.
 import swagger from '@fastify/swagger'
 import type { FastifyInstance, RouteOptions } from 'fastify'
-import { MemorySessionStore, openApiSecuritySchemes, openApiTags } from '@authgate/fastify'
-import { buildApp } from './app.js'
+import { openApiBearerErrors, openApiErrorBody, openApiSecuritySchemes, openApiTags } from '@authgate/fastify'
+import { buildOffline } from './cli/offline-build.js'
 import type { GatewayConfig } from './config.js'
 import { GATEWAY_ERRORS, type GatewayErrorCode } from './errors.js'
 
@@ -20,22 +20,8 @@ export interface OpenApiDocument {
 
 const NO_SECURITY: never[] = []
 
-function errorBody (status: number, codes: readonly string[], description: string): Record<string, unknown> {
-  return {
-    description: `${description} (${codes.join(', ')})`,
-    type: 'object',
-    required: ['statusCode', 'code', 'error', 'message'],
-    properties: {
-      statusCode: { type: 'integer', enum: [status] },
-      code: { type: 'string', enum: [...codes] },
-      error: { type: 'string' },
-      message: { type: 'string' }
-    }
-  }
-}
-
 function gatewayError (code: GatewayErrorCode): Record<string, unknown> {
-  return errorBody(GATEWAY_ERRORS[code].statusCode, [code], GATEWAY_ERRORS[code].message)
+  return openApiErrorBody(GATEWAY_ERRORS[code].statusCode, [code], GATEWAY_ERRORS[code].message)
 }
 
 /** Schemas of the gateway's own routes, by URL (health.ts, forward-auth.ts). */
@@ -66,9 +52,10 @@ function ownRouteSchemas (config: GatewayConfig): Map<string, Record<string, unk
           headers: { [userId]: identity, [roles]: identity, [sessionId]: identity, [assertion]: identity }
         },
         400: gatewayError('GATEWAY_BAD_REQUEST'),
-        401: errorBody(401, ['AUTH_TOKEN_MISSING', 'AUTH_TOKEN_INVALID', 'AUTH_TOKEN_EXPIRED', 'AUTH_SESSION_REVOKED'], 'Not authenticated'),
-        403: errorBody(403, ['AUTH_FORBIDDEN'], 'Refused: roles, or no route covers the URI'),
-        503: errorBody(503, ['AUTH_KEYS_UNAVAILABLE', 'AUTH_STORE_UNAVAILABLE'], 'A backend is unavailable')
+        // What the plugin's authenticator answers, as on its own Bearer routes.
+        401: openApiErrorBody(401, openApiBearerErrors[401], 'Not authenticated'),
+        403: openApiErrorBody(403, ['AUTH_FORBIDDEN'], 'Refused: roles, or no route covers the URI'),
+        503: openApiErrorBody(503, openApiBearerErrors[503], 'A backend is unavailable')
       }
     })
   }
@@ -103,19 +90,8 @@ function proxiedRoutes (config: GatewayConfig): Array<{ prefix: string, auth: st
   return config.routes.map((route) => ({ prefix: route.prefix, auth: route.auth, roles: route.roles }))
 }
 
-/**
- * The app `config` describes, without anything that reaches the network when it is readied (@fastify/swagger
- * documents a ready app only): an in-memory store stands in for the database, Redis is not dialled, and trusted
- * issuers (whose JWKS the plugin fetches on ready) are left out; they add no route.
- */
-function offlineConfig (config: GatewayConfig): GatewayConfig {
-  const rateLimit = config.rateLimit === false ? false : { ...config.rateLimit, redis: undefined }
-  return { ...config, rateLimit, tokens: { ...config.tokens, trustedIssuers: [] } }
-}
-
 /** The document of the gateway `config` describes: built and readied (so its hooks ran), never listened on. */
 export async function gatewayDocument (config: GatewayConfig, version: string): Promise<OpenApiDocument> {
-  const offline = offlineConfig(config)
   const own = ownRouteSchemas(config)
   const proxied = proxiedRoutes(config)
   const prepare = async (app: FastifyInstance): Promise<void> => {
@@ -143,17 +119,8 @@ export async function gatewayDocument (config: GatewayConfig, version: string): 
       }
     })
   }
-  const store = new MemorySessionStore()
-  try {
-    const app = await buildApp(offline, { logger: false, store, prepare })
-    try {
-      await app.ready()
-      const document = app.swagger() as unknown as OpenApiDocument
-      return { ...document, 'x-authgate-routes': proxied }
-    } finally {
-      await app.close()
-    }
-  } finally {
-    await store.close()
-  }
+  // @fastify/swagger documents a ready app only.
+  const document = await buildOffline(config, { prepare, ready: (app) => app.swagger() as unknown as OpenApiDocument })
+  if (document === undefined) throw new Error('authgate openapi: the app made no document')
+  return { ...document, 'x-authgate-routes': proxied }
 }

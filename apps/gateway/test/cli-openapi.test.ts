@@ -1,7 +1,8 @@
 // Issue #16 item 4: `authgate openapi --config FILE` prints the gateway's OpenAPI 3.1 document (valid against the
 // 3.1 schema): every auth route the app serves, the forward-auth endpoint, health and metrics, the bearer scheme;
 // the proxied prefixes only as x-authgate-routes. It starts nothing: the configured port is held by this test (a
-// listen would fail), the database and Redis URLs point where nothing answers.
+// listen would fail), and a loopback listener standing for the database, Redis, trusted issuers and an OIDC provider
+// counts no connection.
 import t from 'tap'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
@@ -9,9 +10,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { RouteOptions } from 'fastify'
 import { Validator } from '@seriousme/openapi-schema-validator'
-import { MemorySessionStore, generateKey, writeKeysDir } from '@authgate/fastify'
-import { buildApp } from '../src/app.js'
-import { loadConfig } from '../src/config.js'
+import { generateKey, writeKeysDir } from '@authgate/fastify'
+import { buildOffline } from '../src/cli/offline-build.js'
+import { loadConfig, parseConfig } from '../src/config.js'
 import { runCli } from './cli-helpers.js'
 
 // Each spawned `authgate` compiles the sources first (tens of seconds on a busy 2-core machine).
@@ -51,12 +52,8 @@ interface Document {
 /** The routes the gateway `start` would serve from `configFile`, as Fastify registers them. */
 async function servedRoutes (): Promise<Array<{ method: string, url: string, hidden: boolean }>> {
   const served: Array<{ method: string, url: string, hidden: boolean }> = []
-  const config = loadConfig(configFile, { env: {} })
-  const offline = { ...config, rateLimit: config.rateLimit === false ? false as const : { ...config.rateLimit, redis: undefined } }
-  const store = new MemorySessionStore()
-  const app = await buildApp(offline, {
-    logger: false,
-    store,
+  // The very build the command documents (offline-build.ts), without its document.
+  await buildOffline(loadConfig(configFile, { env: {} }), {
     prepare: async (instance) => {
       instance.addHook('onRoute', (route: RouteOptions) => {
         const hidden = (route.schema)?.hide === true
@@ -64,8 +61,6 @@ async function servedRoutes (): Promise<Array<{ method: string, url: string, hid
       })
     }
   })
-  await app.close()
-  await store.close()
   return served
 }
 
@@ -123,4 +118,43 @@ t.test('--help prints the usage and starts nothing; usage errors exit 2; a bad f
   t.equal(refused.stdout, '')
   const top = await runCli(['--help'])
   t.match(top.stdout, /openapi --config FILE/, 'listed in the top-level help')
+})
+
+t.test('authgate openapi never connects: not the database, Redis, a trusted issuer or an OIDC provider', async (t) => {
+  // Where every backend of the file is said to be: a loopback listener that counts who dials it.
+  let dialled = 0
+  const backend: Server = createServer((socket) => { socket.destroy() })
+  backend.on('connection', () => { dialled++ })
+  await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => backend.close(() => { resolve() })))
+  const at = `127.0.0.1:${(backend.address() as { port: number }).port}`
+  const file = join(dir, 'backends.yaml')
+  writeFileSync(file, `server: { host: 127.0.0.1, port: ${port}, publicOrigin: "https://gateway.example.com" }
+store: { mongodb: { url: "mongodb://${at}/authgate?directConnection=true" } }
+rateLimit: { redis: "redis://${at}" }
+tokens:
+  keysDir: ${keys}
+  trustedIssuers:
+    - { issuer: "http://${at}/idp", jwksUrl: "http://${at}/idp/jwks", audience: gateway }
+    - { issuer: "http://${at}/other", discovery: true, audience: gateway }
+oidc:
+  providers:
+    - { name: corp, issuer: "http://${at}/sso", clientId: authgate, clientSecret: "\${OIDC_SECRET}" }
+routes:
+  - { prefix: /api, upstream: "http://${at}", auth: required }
+`)
+  const run = await runCli(['openapi', '--config', file], { env: { OIDC_SECRET: 'from-the-environment' } })
+  t.equal(run.code, 0, run.stderr)
+  const document = JSON.parse(run.stdout) as Document
+  t.ok(document.paths['/auth/oidc/{provider}/login'] ?? document.paths['/auth/oidc/providers'], 'the OIDC routes are documented')
+  t.equal(dialled, 0, 'no connection was made to any backend')
+})
+
+t.test('the offline build leaves trusted issuers out, yet refuses one the plugin would refuse (doctor parses without its rules)', async (t) => {
+  const raw = {
+    tokens: { keysDir: keys, trustedIssuers: [{ issuer: 'https://sso.example.com', jwksUrl: 'http://sso.example.com/jwks', audience: 'gateway' }] },
+    routes: [{ prefix: '/api', upstream: 'http://127.0.0.1:1', auth: 'required' }]
+  }
+  const config = parseConfig(raw, { file: 'gw.yaml', env: {}, pluginRules: false })
+  await t.rejects(buildOffline(config), { message: /tokens\.trustedIssuers\[0\]\.jwksUrl: must be https/ })
 })

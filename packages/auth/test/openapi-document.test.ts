@@ -6,9 +6,9 @@
 import swagger from '@fastify/swagger'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { Ajv } from 'ajv'
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse, type RouteOptions } from 'fastify'
 import t from 'tap'
-import authgate, { openApiSecuritySchemes, openApiTags } from '../src/index.js'
+import authgate, { openApiSecuritySchemes, openApiTags, type AuthgateOptions } from '../src/index.js'
 import { MemorySessionStore } from '../src/stores/memory.js'
 import type { NewSession, SessionRecord } from '../src/stores/store.js'
 import { testKey } from './helpers/keys.js'
@@ -198,7 +198,7 @@ async function walkThrough (app: FastifyInstance): Promise<Array<{ step: string,
   const origin = { origin: 'http://localhost:80', host: 'localhost:80' }
   const credentials = { email: 'compilers@example.com', password: PASSWORD }
   const seen: Array<{ step: string, status: number, members: string[], code: unknown }> = []
-  const step = async (name: string, request: Parameters<FastifyInstance['inject']>[0]): Promise<Awaited<ReturnType<FastifyInstance['inject']>>> => {
+  const step = async (name: string, request: InjectOptions): Promise<LightMyRequestResponse> => {
     const response = await app.inject(request)
     const body: unknown = response.body === '' ? null : response.json()
     const record = typeof body === 'object' && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : {}
@@ -220,11 +220,11 @@ async function walkThrough (app: FastifyInstance): Promise<Array<{ step: string,
 }
 
 t.test('an application with its own compilers (a type provider\'s) still gets the auth routes\' answers', async (t) => {
-  const options = {
+  const options: AuthgateOptions = {
     store: { memory: true },
     auth: { registration: true },
     tokens: { keys: [testKey('EdDSA')], issuer: 'authgate-test', audience: 'test' }
-  } as const
+  }
   const plain = Fastify({ logger: false })
   await plain.register(authgate, options)
   t.teardown(() => plain.close())

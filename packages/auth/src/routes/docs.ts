@@ -59,8 +59,12 @@ export const NO_SECURITY: ReadonlyArray<Record<string, readonly string[]>> = []
 /** The code of an unexpected failure (routes/error-handler.ts): never an AUTH_ERRORS entry. */
 type ErrorBodyCode = AuthErrorCode | 'AUTH_INTERNAL'
 
-/** The error body every auth route answers with (AuthError.toJSON, routes/error-handler.ts), its codes listed. */
-function errorBody (status: number, codes: readonly ErrorBodyCode[], description: string): Record<string, unknown> {
+/**
+ * The error body every auth route answers with (AuthError.toJSON, routes/error-handler.ts), its codes listed.
+ * Exported (openApiErrorBody) for an application that answers the same body from its own routes (the gateway's
+ * forward-auth): its codes are its own, hence plain strings here; errorResponses keeps the plugin's typed.
+ */
+export function errorBody (status: number, codes: readonly string[], description: string): Record<string, unknown> {
   return {
     description: `${description} (${codes.join(', ')})`,
     type: 'object',
