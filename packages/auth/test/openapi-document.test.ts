@@ -7,8 +7,8 @@ import swagger from '@fastify/swagger'
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { Ajv } from 'ajv'
 import Fastify, { type FastifyInstance, type InjectOptions, type LightMyRequestResponse, type RouteOptions } from 'fastify'
-import t from 'tap'
-import authgate, { openApiSecuritySchemes, openApiTags, type AuthgateOptions } from '../src/index.js'
+import t, { type Test } from 'tap'
+import authgate, { AuthError, openApiSecuritySchemes, openApiTags, type AuthgateOptions } from '../src/index.js'
 import { MemorySessionStore } from '../src/stores/memory.js'
 import type { NewSession, SessionRecord } from '../src/stores/store.js'
 import { testKey } from './helpers/keys.js'
@@ -36,7 +36,7 @@ interface Answer {
 const provider = { name: 'corp', issuer: 'https://sso.example.com', clientId: 'authgate', clientSecret: 'secret' }
 
 /** The app an embedding application would write: swagger first, then the plugin (and onRoute to list its routes). */
-async function documentedApp (): Promise<{ app: FastifyInstance, served: Served[], answers: Answer[] }> {
+async function documentedApp (extra: Partial<AuthgateOptions> = {}): Promise<{ app: FastifyInstance, served: Served[], answers: Answer[] }> {
   const app = Fastify({ logger: false })
   const served: Served[] = []
   const answers: Answer[] = []
@@ -70,7 +70,8 @@ async function documentedApp (): Promise<{ app: FastifyInstance, served: Served[
     store: { memory: true },
     auth: { registration: true },
     tokens: { keys: [testKey('EdDSA')], issuer: 'authgate-test', audience: 'test' },
-    oidc: { providers: [provider] }
+    oidc: { providers: [provider] },
+    ...extra
   })
   await app.ready()
   return { app, served, answers }
@@ -165,10 +166,15 @@ t.test('every answer matches the schema of its status, and serializing dropped o
   t.equal((await inject('POST', '/auth/logout-all', { headers: access })).statusCode, 204)
   t.equal((await inject('POST', '/auth/logout', { headers: { cookie: `authgate_rt=${cookieOf(second)?.value ?? ''}`, ...origin } })).statusCode, 204)
 
+  checkAnswers(t, served, answers, 25)
+})
+
+/** Each answer (but the hidden 405 routes') has a schema for its status, matches it, and is what its route handed over. */
+function checkAnswers (t: Test, served: readonly Served[], answers: readonly Answer[], minimum: number): void {
   const hidden = new Set(served.filter((route) => route.hidden).map((route) => `${route.method} ${route.url}`))
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false })
   const checked = answers.filter((answer) => !hidden.has(answer.route))
-  t.ok(checked.length >= 25, `${checked.length} answers checked`)
+  t.ok(checked.length >= minimum, `${checked.length} answers checked`)
   for (const answer of checked) {
     const what = `${answer.route} ${answer.status}`
     t.ok(answer.schema, `${what} has a response schema`)
@@ -178,6 +184,37 @@ t.test('every answer matches the schema of its status, and serializing dropped o
     const validate = ajv.compile(answer.schema)
     t.ok(validate(JSON.parse(answer.sent)), `${what} matches its schema: ${ajv.errorsText(validate.errors)}`)
   }
+}
+
+/** Sessions without a device (no binding cookie), and a store that fails to revoke them all. */
+class DevicelessFlakyStore extends MemorySessionStore {
+  override async createSession (session: NewSession): Promise<SessionRecord> {
+    return super.createSession({ ...session, device: null })
+  }
+
+  override async revokeUserSessions (): Promise<string[]> {
+    throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 7 })
+  }
+}
+
+t.test('the rarer answers too: 429, 503 with Retry-After, a session without a device', async (t) => {
+  const { app, served, answers } = await documentedApp({ store: new DevicelessFlakyStore(), rateLimit: { login: { max: 1, timeWindow: '1m' } } })
+  t.teardown(() => app.close())
+  const credentials = { email: 'rare@example.com', password: PASSWORD }
+  t.equal((await app.inject({ method: 'POST', url: '/auth/register', payload: credentials })).statusCode, 201)
+  const login = await app.inject({ method: 'POST', url: '/auth/login', payload: credentials })
+  t.equal(login.statusCode, 200)
+  const limited = await app.inject({ method: 'POST', url: '/auth/login', payload: credentials })
+  t.equal(limited.statusCode, 429)
+  t.ok(limited.headers['retry-after'], 'the 429 says when to retry')
+  const access = bearer(login.json<{ accessToken: string }>().accessToken)
+  const sessions = await app.inject({ method: 'GET', url: '/auth/sessions', headers: access })
+  t.match(sessions.json(), [{ device: null }], 'the session without a device')
+  const down = await app.inject({ method: 'POST', url: '/auth/logout-all', headers: access })
+  t.equal(down.statusCode, 503)
+  t.equal(down.headers['retry-after'], '7', 'the 503 says when to retry')
+  t.match(down.json(), { code: 'AUTH_STORE_UNAVAILABLE' })
+  checkAnswers(t, served, answers, 5)
 })
 
 t.test('the document of an application without the optional routes: no register, no OIDC, no JWKS', async (t) => {
