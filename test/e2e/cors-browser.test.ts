@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { Browser } from 'playwright-core'
 import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { startDemoUpstream } from '@authgate/demo-upstream'
@@ -23,8 +23,6 @@ import { buildApp, parseConfig } from '@authgate/gateway'
 import { launchChromium, registerUser } from './helpers/browser.js'
 
 const PASSWORD = 'correct horse battery staple'
-
-type Test = Parameters<Parameters<typeof t.test>[1]>[0]
 
 /** The second origin: one blank HTML page (the test drives it through page.evaluate). */
 async function startPageServer (t: Test): Promise<string> {

@@ -2,8 +2,9 @@
 // never reaching an upstream), the headers on real answers (the gateway's own refusals included) only for listed
 // origins compared exactly, upstreams' own Access-Control-* headers replaced, and `cors.origins` as the CSRF list of
 // the cookie endpoints unless auth.allowedOrigins sets it apart. Real gateway, real recording upstream, loopback.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { ConfigError, parseConfig } from '../src/config.js'
+import { configWarnings } from '../src/cli/config-warnings.js'
 import { startGateway, startUpstream, type RecordingUpstream, type TestGateway } from './helpers.js'
 
 const APP = 'https://app.example.com'
@@ -24,7 +25,7 @@ function corsHeaderNames (answer: Answer): string[] {
   return [...answer.headers.keys()].filter((name) => name.startsWith('access-control-'))
 }
 
-async function corsGateway (t: Parameters<Parameters<typeof t.test>[1]>[0], upstream: RecordingUpstream, cors: Record<string, unknown> | null = { origins: [APP], credentials: true }, extra: Record<string, unknown> = {}): Promise<TestGateway> {
+async function corsGateway (t: Test, upstream: RecordingUpstream, cors: Record<string, unknown> | null = { origins: [APP], credentials: true }, extra: Record<string, unknown> = {}): Promise<TestGateway> {
   return startGateway(t, {
     cookie: { secure: false },
     auth: { registration: true },
@@ -206,4 +207,15 @@ t.test('a bad cors section is refused at configuration time, naming the key', as
   t.match(problems({ origins: [APP], maxAge: '3d' }), [/^cors\.maxAge: must be from /])
   t.same(problems({ credentials: true }), ['cors.origins: is required'])
   t.match(problems(['https://app.example.com']), [/^cors: must be an object/])
+})
+
+t.test('AUTHGATE_CORS_* set the section from the environment; config check warns of plain-HTTP origins', async (t) => {
+  const config = parseConfig({ tokens: { keysDir: '/k' }, routes: [] }, { env: { AUTHGATE_CORS_ORIGINS: `${APP},http://127.0.0.1:5173`, AUTHGATE_CORS_CREDENTIALS: 'true', AUTHGATE_CORS_MAX_AGE: '1h' } })
+  t.same(config.cors, { origins: [APP, 'http://127.0.0.1:5173'], credentials: true, maxAgeSeconds: 3600 })
+  t.same(config.allowedOrigins, [APP, 'http://127.0.0.1:5173'], 'and they are the CSRF list')
+
+  const raw = { tokens: { keysDir: '/k' }, routes: [], cors: { origins: ['http://app.example.com', 'http://localhost:3000', APP], credentials: true, maxAge: 600 } }
+  const warnings = configWarnings(parseConfig(raw), raw)
+  t.same(warnings.filter((line) => line.includes('plain-HTTP')), ['cors.origins contains the plain-HTTP origin http://app.example.com: a page on it can be altered in transit and then calls the gateway as its user'], 'once, under the key the file used; loopback is fine')
+  t.ok(warnings.some((line) => line.startsWith('cors.maxAge is 600: 600 milliseconds')), 'a bare number is milliseconds: 600 was probably meant as seconds')
 })

@@ -59,7 +59,7 @@ export const corsCases: AttackCase[] = [
   },
   {
     id: 'B.36',
-    name: 'real requests from the same look-alike origins with a valid token, and to `/auth/me`',
+    name: 'real requests from the same look-alike origins with a valid token, to `/api` and `/public`',
     expect: { status: 200, upstream: 'n/a' },
     attack: async (target) => {
       const gateway = await corsGateway(target)
