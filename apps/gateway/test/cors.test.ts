@@ -219,3 +219,26 @@ t.test('AUTHGATE_CORS_* set the section from the environment; config check warns
   t.same(warnings.filter((line) => line.includes('plain-HTTP')), ['cors.origins contains the plain-HTTP origin http://app.example.com: a page on it can be altered in transit and then calls the gateway as its user'], 'once, under the key the file used; loopback is fine')
   t.ok(warnings.some((line) => line.startsWith('cors.maxAge is 600: 600 milliseconds')), 'a bare number is milliseconds: 600 was probably meant as seconds')
 })
+
+t.test('the gateway\'s 429 and 502 are readable by a listed origin too', async (t) => {
+  const upstream = await startUpstream(t)
+  const closed = await startUpstream(t)
+  await new Promise<void>((resolve) => { closed.server.close(() => { resolve() }) })
+  const gateway = await startGateway(t, {
+    cookie: { secure: false },
+    rateLimit: { login: { max: 1, timeWindow: '1m' } },
+    routes: [{ prefix: '/api', upstream: upstream.url, auth: 'required' }, { prefix: '/down', upstream: closed.url, auth: 'none' }],
+    cors: { origins: [APP], credentials: true }
+  })
+  const login = (): Promise<Answer> => send(gateway, '/auth/login', { method: 'POST', headers: { origin: APP, 'content-type': 'application/json' }, body: JSON.stringify({ email: 'nobody@example.com', password: PASSWORD }) })
+  await login()
+  const limited = await login()
+  const down = await send(gateway, '/down/x', { headers: { origin: APP } })
+  for (const [name, answer, status] of [['429', limited, 429], ['502', down, 502]] as const) {
+    t.equal(answer.status, status, name)
+    t.equal(answer.headers.get('access-control-allow-origin'), APP, name)
+    t.equal(answer.headers.get('access-control-allow-credentials'), 'true', name)
+    t.match(answer.headers.get('access-control-expose-headers'), /Retry-After/, name)
+  }
+  t.ok(limited.headers.get('retry-after'), 'and the page can read when to retry')
+})
