@@ -1,6 +1,7 @@
 // Issue #16 item 5 in a real Chromium: a page served from a SECOND loopback origin (another port on 127.0.0.1) logs
 // in through the gateway with `credentials: 'include'`, calls a protected route with its Bearer token, refreshes
-// through the HttpOnly refresh cookie alone (a fresh token without the old one), and calls the route again. With
+// through the HttpOnly refresh cookie alone (a fresh token without the old one), and calls the route again; then the
+// same through @authgate/client (baseUrl = the gateway), including a reloaded page resuming from the cookie. With
 // `cors` listing the page's origin and `credentials: true` all of it works; without `cors`, without credentials, or
 // with another origin listed, the browser refuses the very first call.
 //
@@ -10,23 +11,33 @@
 // `localhost` calling `127.0.0.1` would be cross-site and the Strict cookie would stay home. `secure: false`: plain
 // HTTP on loopback.
 import { createServer, type Server } from 'node:http'
+import { readFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
 import { randomUUID } from 'node:crypto'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { basename, join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { Browser } from 'playwright-core'
 import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { startDemoUpstream } from '@authgate/demo-upstream'
 import { buildApp, parseConfig } from '@authgate/gateway'
-import { launchChromium, registerUser } from './helpers/browser.js'
+import { CLIENT_DIR, ensureClientBuilt, launchChromium, registerUser } from './helpers/browser.js'
 
 const PASSWORD = 'correct horse battery staple'
 
-/** The second origin: one blank HTML page (the test drives it through page.evaluate). */
+/** The second origin: a blank HTML page (the test drives it through page.evaluate) and the built client at /client/. */
 async function startPageServer (t: Test): Promise<string> {
-  const server: Server = createServer((_request, response) => {
+  const server: Server = createServer((request, response) => {
+    const name = (request.url ?? '/').startsWith('/client/') ? basename((request.url ?? '').slice('/client/'.length)) : ''
+    const file = join(CLIENT_DIR, 'dist', name)
+    if (name.endsWith('.js') && existsSync(file)) {
+      readFile(file).then((body) => {
+        response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-store' })
+        response.end(body)
+      }, () => { response.writeHead(500).end() })
+      return
+    }
     response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' })
     response.end('<!doctype html><title>cross-origin page</title><p>another origin</p>')
   })
@@ -94,14 +105,41 @@ function flow (gateway: string, email: string): string {
   })()`
 }
 
-async function runFlow (browser: Browser, pageOrigin: string, gateway: string): Promise<Step[]> {
+/**
+ * The same with @authgate/client as a page on another origin uses it (`baseUrl` = the gateway): login, a protected
+ * call, a refresh, and a second client (a reloaded page: no token, only the cookie) resuming the session.
+ */
+function clientFlow (gateway: string, email: string): string {
+  return `(async () => {
+    const { createAuthClient } = await import('/client/index.js')
+    const steps = []
+    const options = { baseUrl: ${JSON.stringify(gateway)}, crossTab: false }
+    try {
+      const client = createAuthClient(options)
+      const login = await client.login(${JSON.stringify(email)}, ${JSON.stringify(PASSWORD)})
+      steps.push({ step: 'client login', body: login.user.email })
+      const whoami = await client.fetch('/api/whoami')
+      steps.push({ step: 'client whoami', status: whoami.status, body: await whoami.json() })
+      steps.push({ step: 'client refresh', body: await client.refresh() })
+      const reloaded = createAuthClient(options)
+      steps.push({ step: 'reloaded page resumes from the cookie', body: await reloaded.refresh() })
+      const again = await reloaded.fetch('/api/whoami')
+      steps.push({ step: 'reloaded whoami', status: again.status })
+    } catch (error) {
+      steps.push({ step: 'client error', error: String(error) })
+    }
+    return steps
+  })()`
+}
+
+async function runFlow (browser: Browser, pageOrigin: string, gateway: string, script: (gateway: string, email: string) => string = flow): Promise<Step[]> {
   const email = `cors-${randomUUID()}@example.com`
   await registerUser(gateway, email, PASSWORD)
   const context = await browser.newContext()
   try {
     const page = await context.newPage()
     await page.goto(`${pageOrigin}/`)
-    return await page.evaluate<Step[]>(flow(gateway, email))
+    return await page.evaluate<Step[]>(script(gateway, email))
   } finally {
     await context.close()
   }
@@ -123,6 +161,17 @@ t.test('Chromium, page on a second loopback origin: login, protected call, refre
     { step: 'second refresh', status: 200 }
   ], 'with cors listing the page\'s origin and credentials: true, every step works (the refresh rides on the cookie alone: without it, 401)')
   t.equal(steps.length, 7)
+
+  ensureClientBuilt()
+  const client = await runFlow(browser, pageOrigin, gateway, clientFlow)
+  t.match(client, [
+    { step: 'client login', body: /@example\.com$/ },
+    { step: 'client whoami', status: 200, body: { userId: /\S/ } },
+    { step: 'client refresh', body: true },
+    { step: 'reloaded page resumes from the cookie', body: true },
+    { step: 'reloaded whoami', status: 200 }
+  ], '@authgate/client with baseUrl on the gateway works from the other origin too')
+  t.equal(client.length, 5)
 
   const none = await runFlow(browser, pageOrigin, await startGateway(t, undefined))
   t.match(none, [{ step: 'login', error: /TypeError: Failed to fetch/ }], 'without cors the browser refuses the login (its preflight is not answered)')
