@@ -137,7 +137,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
 
   for (const warning of config.deprecations) app.log.warn({ event: 'deprecated_option' }, `authgate: ${warning}`)
   // Before the plugin and the routes: preflights are answered ahead of their hooks (rate limits, authentication).
-  registerCors(app, config.cors)
+  registerCors(app, config.cors, config.verifyPath)
   await app.register(authgate, pluginOptions(config, options.store))
 
   // Set before the proxy routes are registered: each route's encapsulated scope copies the error handler in place

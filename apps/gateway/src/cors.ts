@@ -10,9 +10,11 @@
 // Written here rather than with @fastify/cors: that plugin lets an OPTIONS from an unlisted origin fall through to
 // the route (the auth check's 401, or the upstream on a public route), treats any OPTIONS from a listed origin as a
 // preflight, and cannot keep an upstream's headers from overriding its own.
-import type { FastifyInstance, FastifyReply, onRequestHookHandler, onSendHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify'
 import type { CorsConfig } from './config/cors.js'
 import { sendGatewayError } from './errors.js'
+import { BAD_PATH_ROUTE } from './paths.js'
+import { LONG_TARGET_ROUTE } from './request-target.js'
 import { closeIfBodyUnread } from './unread-body.js'
 
 /** Headers of the gateway's own answers a page needs: why a token was refused, when to retry, the next page of sessions. */
@@ -37,19 +39,38 @@ function varyOnOrigin (reply: FastifyReply): void {
   reply.header('vary', `${text}, Origin`)
 }
 
-export function createCorsHooks (cors: CorsConfig): { preflight: onRequestHookHandler, headers: onSendHookHandler } {
+/**
+ * The forward-auth endpoint and everything under it (Envoy's ext_authz appends the original path to it): its proxy
+ * sends the client's method, so a client's preflight arrives there as is and a 204 would read as "allow". The route
+ * (or the 404) answers it, and its answers carry no CORS header: they are for that proxy, not for a page.
+ */
+function forwardAuthTarget (verifyPath: string | false): (url: string) => boolean {
+  if (verifyPath === false) return () => false
+  return (url) => {
+    const query = url.indexOf('?')
+    const path = query === -1 ? url : url.slice(0, query)
+    return path === verifyPath || path.startsWith(`${verifyPath}/`)
+  }
+}
+
+export function createCorsHooks (cors: CorsConfig, verifyPath: string | false): { preflight: onRequestHookHandler, headers: onSendHookHandler } {
   const origins = new Set(cors.origins)
   const maxAge = String(cors.maxAgeSeconds)
+  const isForwardAuth = forwardAuthTarget(verifyPath)
+  /** The preflights answered here: their answer is complete, onSend leaves it as it is. */
+  const answered = new WeakSet<FastifyRequest>()
 
   const preflight: onRequestHookHandler = function corsPreflight (request, reply, done) {
     // A preflight is an OPTIONS with Origin and Access-Control-Request-Method; any other OPTIONS is a request like
-    // the rest (authenticated, proxied).
+    // the rest (authenticated, proxied). A target the gateway refuses (400/414) gets that refusal, not a 204.
     const requested = request.headers['access-control-request-method']
     const origin = request.headers.origin
-    if (request.method !== 'OPTIONS' || origin === undefined || requested === undefined) {
+    if (request.method !== 'OPTIONS' || origin === undefined || requested === undefined ||
+      request.url === BAD_PATH_ROUTE || request.url === LONG_TARGET_ROUTE || isForwardAuth(request.url)) {
       done()
       return
     }
+    answered.add(request)
     closeIfBodyUnread(request, reply)
     reply.header('vary', PREFLIGHT_VARY)
     if (!origins.has(origin)) {
@@ -70,16 +91,22 @@ export function createCorsHooks (cors: CorsConfig): { preflight: onRequestHookHa
   }
 
   const headers: onSendHookHandler = function corsHeaders (request, reply, payload, done) {
+    if (answered.has(request) || isForwardAuth(request.url)) {
+      done(null, payload)
+      return
+    }
     varyOnOrigin(reply)
+    // Whatever set them (an upstream, a route, a plugin), the policy here is the only one: headers.ts removing an
+    // upstream's is one path among several.
+    const exposed = reply.getHeader(EXPOSE)
+    for (const name of Object.keys(reply.getHeaders())) {
+      if (name.startsWith('access-control-')) reply.removeHeader(name)
+    }
     const origin = request.headers.origin
-    if (origin === undefined || !origins.has(origin)) {
-      reply.removeHeader(EXPOSE)
-    } else if (!reply.hasHeader('access-control-allow-origin')) {
-      // (A preflight answer has its headers already.)
+    if (origin !== undefined && origins.has(origin)) {
       reply.header('access-control-allow-origin', origin)
       if (cors.credentials) reply.header('access-control-allow-credentials', 'true')
-      const upstream = reply.getHeader(EXPOSE)
-      reply.header(EXPOSE, upstream === undefined ? CORS_EXPOSED_HEADERS : `${String(upstream)}, ${CORS_EXPOSED_HEADERS}`)
+      reply.header(EXPOSE, exposed === undefined ? CORS_EXPOSED_HEADERS : `${String(exposed)}, ${CORS_EXPOSED_HEADERS}`)
     }
     done(null, payload)
   }
@@ -87,9 +114,9 @@ export function createCorsHooks (cors: CorsConfig): { preflight: onRequestHookHa
 }
 
 /** Adds the CORS hooks at the root: call before the auth plugin and the routes are registered. */
-export function registerCors (app: FastifyInstance, cors: CorsConfig | undefined): void {
+export function registerCors (app: FastifyInstance, cors: CorsConfig | undefined, verifyPath: string | false): void {
   if (cors === undefined) return
-  const hooks = createCorsHooks(cors)
+  const hooks = createCorsHooks(cors, verifyPath)
   app.addHook('onRequest', hooks.preflight)
   app.addHook('onSend', hooks.headers)
 }

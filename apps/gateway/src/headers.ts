@@ -185,7 +185,6 @@ function cookieNameOf (setCookie: string): string {
   return bareCookieName((equals === -1 ? setCookie : setCookie.slice(0, equals)).trim())
 }
 
-/** Response headers from the upstream, without auth-cookie Set-Cookie lines and identity echoes. */
 /**
  * With `cors` set the gateway's policy is the only one: an upstream's `Access-Control-Allow-Origin: *` or echoed
  * origin with credentials would otherwise widen it. Its Expose-Headers stay (cors.ts keeps them for listed origins).
@@ -194,6 +193,7 @@ function isUpstreamCorsPolicy (name: string): boolean {
   return name.startsWith('access-control-') && name !== 'access-control-expose-headers'
 }
 
+/** Response headers from the upstream, without auth-cookie Set-Cookie lines and identity echoes. */
 export function downstreamResponseHeaders (headers: Record<string, string | string[] | undefined>, policy: HeaderPolicy, mapping: LocationMapping): Record<string, string | string[] | undefined> {
   // Hop-by-hop headers describe the upstream connection, not the client's: `Connection: keep-alive` from the
   // upstream would otherwise override a client's `Connection: close`.

@@ -2,9 +2,11 @@
 // never reaching an upstream), the headers on real answers (the gateway's own refusals included) only for listed
 // origins compared exactly, upstreams' own Access-Control-* headers replaced, and `cors.origins` as the CSRF list of
 // the cookie endpoints unless auth.allowedOrigins sets it apart. Real gateway, real recording upstream, loopback.
+import Fastify from 'fastify'
 import t, { type Test } from 'tap'
 import { ConfigError, parseConfig } from '../src/config.js'
 import { configWarnings } from '../src/cli/config-warnings.js'
+import { createCorsHooks } from '../src/cors.js'
 import { startGateway, startUpstream, type RecordingUpstream, type TestGateway } from './helpers.js'
 
 const APP = 'https://app.example.com'
@@ -241,4 +243,87 @@ t.test('the gateway\'s 429 and 502 are readable by a listed origin too', async (
     t.match(answer.headers.get('access-control-expose-headers'), /Retry-After/, name)
   }
   t.ok(limited.headers.get('retry-after'), 'and the page can read when to retry')
+})
+
+t.test('the forward-auth endpoint is left out: a preflight there is never a 204, its answers carry no CORS header', async (t) => {
+  // Envoy's ext_authz sends the client's method (and, with path_prefix, the original path under the endpoint): a
+  // preflight answered 204 there would read as "allow" without any identity.
+  const upstream = await startUpstream(t)
+  const gateway = await corsGateway(t, upstream)
+  for (const path of ['/auth/verify', '/auth/verify/x', '/auth/verify/api/things?x=1']) {
+    const answer = await send(gateway, path, { method: 'OPTIONS', headers: { origin: APP, 'access-control-request-method': 'GET', 'x-original-uri': '/public/x' } })
+    t.ok(answer.status >= 300, `${path}: ${answer.status}, not 2xx`)
+    t.same(corsHeaderNames(answer), [], `${path}: no Access-Control-* header`)
+  }
+  const verified = await send(gateway, '/auth/verify', { headers: { origin: APP, 'x-original-uri': '/public/x' } })
+  t.equal(verified.status, 200, 'the endpoint still answers its proxy')
+  t.same(corsHeaderNames(verified), [], 'without CORS headers for the page\'s origin')
+  t.equal((await preflight(gateway, '/auth/verifyx', APP)).status, 204, 'a path that only starts with the same letters is not the endpoint')
+
+  const moved = await corsGateway(t, upstream, { origins: [APP], credentials: true }, { auth: { registration: true, verifyPath: '/auth/forward' } })
+  t.ok((await preflight(moved, '/auth/forward/x', APP, 'GET')).status >= 300, 'auth.verifyPath moved: left out where it is')
+  t.equal((await preflight(moved, '/auth/verify', APP, 'GET')).status, 204, 'and the old path is an ordinary one')
+})
+
+t.test('a preflight to a target the gateway refuses gets that refusal (400, 414), not a 204', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await corsGateway(t, upstream, { origins: [APP], credentials: true }, { server: { maxUrlLength: 256 } })
+  for (const [path, status] of [['/api//x', 400], ['/API/x', 400], [`/api/${'a'.repeat(300)}`, 414]] as const) {
+    const answer = await preflight(gateway, path, APP)
+    t.equal(answer.status, status, path.slice(0, 20))
+    t.equal(answer.headers.get('access-control-allow-origin'), APP, 'the refusal is readable by the page')
+    t.equal(answer.headers.get('access-control-allow-methods'), null, 'but allows no method')
+  }
+  t.equal(upstream.seen.length, 0)
+})
+
+t.test('preflight inputs: only well-formed method and header lists are echoed; Vary is exact on 204 and 403', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await corsGateway(t, upstream)
+  for (const headers of ['content-type;x', 'a,,b', 'x'.repeat(1025), 'a,', ',a', 'a b', 'x-a\u00e9']) {
+    const answer = await preflight(gateway, '/api/x', APP, 'POST', headers)
+    t.equal(answer.status, 204, headers.slice(0, 20))
+    t.equal(answer.headers.get('access-control-allow-headers'), null, `${headers.slice(0, 20)}: not echoed`)
+    t.equal(answer.headers.get('access-control-allow-methods'), 'POST')
+  }
+  t.equal((await preflight(gateway, '/api/x', APP, 'POST', 'x'.repeat(1024))).headers.get('access-control-allow-headers'), 'x'.repeat(1024), '1024 bytes is still echoed')
+  t.equal((await preflight(gateway, '/api/x', APP, 'POST', 'X-Foo ,\tx-bar')).headers.get('access-control-allow-headers'), 'x-foo ,\tx-bar', 'echoed lower-case')
+  for (const method of ['GE(T', 'GET POST', 'GET,POST', 'M'.repeat(65)]) {
+    const answer = await preflight(gateway, '/api/x', APP, method)
+    t.equal(answer.status, 204, method.slice(0, 20))
+    t.equal(answer.headers.get('access-control-allow-methods'), null, `${method.slice(0, 20)}: not echoed`)
+  }
+  const vary = 'Origin, Access-Control-Request-Method, Access-Control-Request-Headers'
+  t.equal((await preflight(gateway, '/api/x', APP)).headers.get('vary'), vary, '204: Vary names all three')
+  t.equal((await preflight(gateway, '/api/x', 'https://evil.example')).headers.get('vary'), vary, '403: the same Vary')
+})
+
+t.test('the onSend hook alone decides the Access-Control-* headers, whatever else set them', async (t) => {
+  // Not only an upstream's headers (headers.ts removes those): a route or a plugin setting them is overridden too.
+  async function app (credentials: boolean) {
+    const hooks = createCorsHooks({ origins: [APP], credentials, maxAgeSeconds: 600 }, '/auth/verify')
+    const fastify = Fastify({ logger: false })
+    fastify.addHook('onRequest', hooks.preflight)
+    fastify.addHook('onSend', hooks.headers)
+    fastify.get('/x', async (_request, reply) => reply.headers({
+      'access-control-allow-origin': '*', 'access-control-allow-credentials': 'true', 'access-control-allow-methods': 'DELETE',
+      'access-control-allow-headers': '*', 'access-control-max-age': '86400', 'access-control-allow-private-network': 'true',
+      'access-control-expose-headers': 'X-Total-Count'
+    }).send('ok'))
+    t.teardown(() => fastify.close())
+    return fastify
+  }
+  const withCredentials = await app(true)
+  for (const origin of ['https://evil.example', undefined]) {
+    const answer = await withCredentials.inject({ url: '/x', headers: origin === undefined ? {} : { origin } })
+    t.same(Object.keys(answer.headers).filter((name) => name.startsWith('access-control-')), [], `${String(origin)}: none of them`)
+  }
+  const listed = await withCredentials.inject({ url: '/x', headers: { origin: APP } })
+  t.same(Object.keys(listed.headers).filter((name) => name.startsWith('access-control-')).sort(),
+    ['access-control-allow-credentials', 'access-control-allow-origin', 'access-control-expose-headers'], 'a listed origin: the gateway\'s three only')
+  t.equal(listed.headers['access-control-allow-origin'], APP, 'the origin, not *')
+  t.equal(listed.headers['access-control-expose-headers'], 'X-Total-Count, WWW-Authenticate, Retry-After, X-Next-Cursor, Link')
+  const noCredentials = await (await app(false)).inject({ url: '/x', headers: { origin: APP } })
+  t.equal(noCredentials.headers['access-control-allow-origin'], APP)
+  t.equal(noCredentials.headers['access-control-allow-credentials'], undefined, 'no credentials unless configured')
 })

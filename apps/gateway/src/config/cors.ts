@@ -51,10 +51,12 @@ export function readCors (section: CorsInput | undefined, report: Report): CorsC
 }
 
 /**
- * The origins the CSRF check of the cookie endpoints admits. One list with `cors.origins` unless set apart: when
- * the file names `auth.allowedOrigins` (even `[]`), that list alone decides; otherwise the CORS origins count too,
- * but only with `credentials: true` (without it their pages send no cookie the endpoints would act on). The other
- * way round is never implied: `auth.allowedOrigins` alone sends no Access-Control-* header.
+ * The origins the CSRF check of the cookie endpoints (and the OIDC `returnTo` check) admits. One list with
+ * `cors.origins` unless set apart: when the file names `auth.allowedOrigins` (even `[]`), that list alone decides;
+ * otherwise the CORS origins count too, but only with `credentials: true`: without it the operator has not asked for
+ * cookie calls from these pages, and a simple POST from one would still carry the cookie (no preflight) and rotate
+ * or log out the session unseen. The other way round is never implied: `auth.allowedOrigins` alone sends no
+ * Access-Control-* header.
  */
 export function csrfOrigins (allowedOrigins: readonly string[], allowedOriginsGiven: boolean, cors: CorsConfig | undefined): readonly string[] {
   if (allowedOriginsGiven || cors === undefined || !cors.credentials) return allowedOrigins

@@ -107,8 +107,9 @@ export interface GatewayConfig extends PluginSections {
   /** POST /auth/register on or off (default off in the gateway: `auth.registration: true` opens it). */
   readonly registration: boolean
   /**
-   * The origins the CSRF check of the cookie endpoints admits: `auth.allowedOrigins` when the file sets it, else
-   * `cors.origins` when `cors.credentials` is true (config/cors.ts csrfOrigins), else none.
+   * The origins the CSRF check of the cookie endpoints admits, and those an OIDC `returnTo` URL may name (the plugin's
+   * allowedOrigins serve both): `auth.allowedOrigins` when the file sets it, else `cors.origins` when
+   * `cors.credentials` is true (config/cors.ts csrfOrigins), else none.
    */
   readonly allowedOrigins: readonly string[]
   /** `cors`: which browser origins get Access-Control-* answers (cors.ts); undefined: none, and preflights are not answered. */
