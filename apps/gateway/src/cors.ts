@@ -4,9 +4,10 @@
 //   credentials, so the auth check would refuse it (401) and an upstream has no say in the gateway's policy.
 // - onSend puts the headers on every other answer (auth endpoints, proxied responses, the gateway's own 401/403/
 //   429/502...): a page must be able to read a refusal to react to it.
-// Only for a listed origin, compared exactly (config/cors.ts). An upstream's own Access-Control-* headers never
-// reach the client while `cors` is set (headers.ts removes them), except its Expose-Headers for a listed origin:
-// that names which of its answer's headers the page may read, and grants no origin anything.
+// Only for a listed origin, compared exactly (config/cors.ts). No other Access-Control-* header reaches the client
+// while `cors` is set (headers.ts removes an upstream's, onSend whatever is left), except an upstream's
+// Expose-Headers for a listed origin: that names which of its answer's headers the page may read, and grants no
+// origin anything. The forward-auth endpoint is left out altogether (forwardAuthTarget).
 // Written here rather than with @fastify/cors: that plugin lets an OPTIONS from an unlisted origin fall through to
 // the route (the auth check's 401, or the upstream on a public route), treats any OPTIONS from a listed origin as a
 // preflight, and cannot keep an upstream's headers from overriding its own.

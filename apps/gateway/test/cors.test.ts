@@ -252,7 +252,7 @@ t.test('the forward-auth endpoint is left out: a preflight there is never a 204,
   const gateway = await corsGateway(t, upstream)
   for (const path of ['/auth/verify', '/auth/verify/x', '/auth/verify/api/things?x=1']) {
     const answer = await send(gateway, path, { method: 'OPTIONS', headers: { origin: APP, 'access-control-request-method': 'GET', 'x-original-uri': '/public/x' } })
-    t.ok(answer.status >= 300, `${path}: ${answer.status}, not 2xx`)
+    t.equal(answer.status, 404, `${path}: the endpoint's own 404 (it serves GET), not a 2xx`)
     t.same(corsHeaderNames(answer), [], `${path}: no Access-Control-* header`)
   }
   const verified = await send(gateway, '/auth/verify', { headers: { origin: APP, 'x-original-uri': '/public/x' } })
