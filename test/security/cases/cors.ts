@@ -113,6 +113,19 @@ export const corsCases: AttackCase[] = [
   },
   {
     id: 'B.36',
+    name: 'preflight-shaped `OPTIONS` from the listed origin, without a token, to the forward-auth endpoint (`/auth/verify`, and `/auth/verify/api/whoami` as Envoy\'s ext_authz `path_prefix` sends it, passing the client\'s method on)',
+    expect: { status: 404, code: 'AUTH_NOT_FOUND', upstream: 'n/a' },
+    attack: async (target) => {
+      const gateway = await corsGateway(target)
+      return everyVariant(['/auth/verify', '/auth/verify/api/whoami'], { status: 404, code: 'AUTH_NOT_FOUND', upstream: 'n/a' }, (path) => gateway.request(path, {
+        method: 'OPTIONS', headers: { origin: APP, 'access-control-request-method': 'GET', 'x-original-uri': '/api/whoami' }
+      }))
+    },
+    check: noCorsHeaders,
+    also: 'never the 204 a preflight elsewhere gets, which the proxy would read as "allow" with no identity; no `Access-Control-*` header'
+  },
+  {
+    id: 'B.36',
     name: 'cross-origin `POST /auth/refresh` with the refresh cookie from a CORS origin listed without `credentials: true`',
     expect: { status: 403, code: 'AUTH_CROSS_SITE', upstream: 'n/a' },
     attack: async (target) => {
