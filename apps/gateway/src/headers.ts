@@ -12,6 +12,7 @@ import { authCookieNames, unprefixedCookieName, type AccessClaims, type AccessTo
 import type { GatewayConfig, RouteConfig } from './config.js'
 import type { ClaimHeader } from './config/types.js'
 import { forwardableClaimValue } from './identity-values.js'
+import { REQUEST_ID_HEADER } from './request-id.js'
 import { rewriteLocation, type LocationMapping } from './upstream-location.js'
 import { ALWAYS_DROPPED, DEFAULT_IDENTITY, FOREIGN_IDENTITY, HOP_BY_HOP, createDropRule, type DropRule } from './untrusted-headers.js'
 
@@ -86,7 +87,7 @@ function quoted (value: string): string {
  * FORWARDING). Without a trusted proxy they come from the socket alone: the client address, the scheme and port it
  * connected to, and no host (the Host header is whatever the client typed, and an upstream that builds links or
  * password-reset URLs from X-Forwarded-Host would trust it). With `server.trustProxy`, the address chain the trusted
- * proxies vouch for, and the scheme and host they forwarded (as Fastify reads them).
+ * proxies vouch for, and the scheme and host they forwarded (as Fastify reads them). And X-Request-Id.
  */
 function setForwarding (out: OutgoingHttpHeaders, request: FastifyRequest, trustProxy: boolean): void {
   const socket = request.raw.socket
@@ -114,6 +115,8 @@ function setForwarding (out: OutgoingHttpHeaders, request: FastifyRequest, trust
   if (port !== undefined) out['x-forwarded-port'] = String(port)
   const first = `for=${forwardedNode(chain[0] ?? '')};proto=${proto}${host === undefined ? '' : `;host=${quoted(host)}`}`
   out.forwarded = chain.length === 1 ? first : [first, ...chain.slice(1).map((address) => `for=${forwardedNode(address)}`)].join(', ')
+  // The upstream logs the same id as the gateway (the client's own copy was replaced unless a trusted proxy sent it).
+  out[REQUEST_ID_HEADER] = request.id
 }
 
 /**
@@ -203,6 +206,9 @@ export function downstreamResponseHeaders (headers: Record<string, string | stri
   for (const name of policy.identityNames) {
     if (headers[name] !== undefined) headers[name] = undefined
   }
+  // The client keeps the gateway's id (set in app.ts), the one its access line carries: an upstream's own would
+  // name a request the gateway's logs never saw.
+  if (headers[REQUEST_ID_HEADER] !== undefined) headers[REQUEST_ID_HEADER] = undefined
   const setCookie = headers['set-cookie']
   if (setCookie !== undefined) {
     const kept = (Array.isArray(setCookie) ? setCookie : [setCookie]).filter((line) => !policy.cookieNames.includes(cookieNameOf(line)))

@@ -2,7 +2,7 @@
 // (and turned into exit 1 by their --strict). Each warning names the key and says what it costs.
 import { DEFAULT_ROLES, checkRoles } from '@authgate/fastify'
 import type { GatewayConfig } from '../config.js'
-import { schemaAt } from '../config/env-overrides.js'
+import { schemaAt } from '@authgate/fastify/config'
 import { literalSecrets } from './literal-secrets.js'
 import { gatewaySchema } from '../config/schema.js'
 import { legacyRefreshWarning } from './users-refresh.js'

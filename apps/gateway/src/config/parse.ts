@@ -2,10 +2,9 @@
 // `${VAR}` expansion, AUTHGATE_* overrides, deprecated names, then the schema (the plugin's sections and the
 // gateway's own, every problem at once), then the gateway's rules that span keys.
 import { isAbsolute, resolve } from 'node:path'
-import { applyKeyRingAliases, copyPlain, createValidator, formatIssues, isPlainObject, optionIssues, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
+import { optionIssues, parseKeyEncryptionKey } from '@authgate/fastify'
+import { applyEnvOverrides, applyKeyRingAliases, copyPlain, createValidator, expandEnv, formatIssues, isPlainObject, parseDuration, typeSubstituted, type ConfigValidator, type Form } from '@authgate/fastify/config'
 import { AUTH_PREFIX, pluginOptions } from '../plugin-options.js'
-import { expandEnv } from './env.js'
-import { applyEnvOverrides, typeSubstituted } from './env-overrides.js'
 import { readHeaderLists } from './header-lists.js'
 import { readClaimHeaders } from './claim-headers.js'
 import { readVerifyPath } from './verify-path.js'

@@ -1,7 +1,7 @@
 // The gateway's configuration file, described once: the plugin's own sections (store, tokens, cookie, rateLimit,
 // auth, users, notifications, oidc: reused from @authgate/fastify, never restated) and the gateway's own (server, log,
 // routes, headers, cors). `authgate config schema` prints it; authgate.schema.json ships it for editors.
-import { DurationKey, OneOf, Strict, Type, optionalDefaults, pluginSections, HTTP_URL_PATTERN, type Form, type Static, type TObject, type TSchema } from '@authgate/fastify'
+import { DurationKey, OneOf, Strict, Type, optionalDefaults, pluginSections, HTTP_URL_PATTERN, type Form, type Static, type TObject, type TSchema } from '@authgate/fastify/config'
 
 /** The plugin sections a gateway file holds (the plugin's `revocation` is left at its defaults). */
 export const PLUGIN_FILE_SECTIONS = ['store', 'tokens', 'cookie', 'rateLimit', 'auth', 'users', 'notifications', 'oidc'] as const
@@ -95,7 +95,10 @@ function corsSection () {
 }
 
 function logSection () {
-  return Type.Object({ level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Log level (pino).', 'info') }, { ...Strict, default: {}, description: 'Logging.' })
+  return Type.Object({
+    level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Log level (pino).', 'info'),
+    access: Type.Boolean({ default: true, description: 'One line per request at level info (route, status, duration, user and session ids, request id); false: none.' })
+  }, { ...Strict, default: {}, description: 'Logging.' })
 }
 
 // The gateway's own sections as the schema leaves them (defaults filled in): typed from the schema, never restated.
