@@ -11,6 +11,7 @@ import { createHeaderPolicy } from './headers.js'
 import { registerHealthRoutes } from './health.js'
 import { GatewayMetrics } from './metrics.js'
 import { registerProxyRoute } from './proxy-routes.js'
+import { registerCors } from './cors.js'
 import { HEADER_ROOM, createTargetRewriter, registerRefusedTargetRoutes } from './request-target.js'
 import { guardSlowClients } from './slow-clients.js'
 import { registerDemoFiles, type DemoFiles } from './static-demo.js'
@@ -109,6 +110,8 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   app.addHook('onRequest', (request, reply, done) => { reply.header(REQUEST_ID_HEADER, request.id); done() })
   registerAbortedLine(app, config)
   for (const warning of config.deprecations) app.log.warn({ event: 'deprecated_option' }, `authgate: ${warning}`)
+  // Before the plugin and the routes: preflights are answered ahead of their hooks (rate limits, authentication).
+  registerCors(app, config.cors, config.verifyPath)
   await app.register(authgate, pluginOptions(config, options.store))
 
   // Set before the proxy routes are registered: each route's encapsulated scope copies the error handler in place
