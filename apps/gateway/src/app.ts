@@ -34,6 +34,8 @@ export interface BuildOptions {
   store?: SessionStore
   /** Serve the demo page (embedded mode). */
   demo?: DemoFiles
+  /** Runs on the bare instance before any route is registered (`authgate openapi` registers @fastify/swagger there). */
+  prepare?: (app: FastifyInstance) => Promise<void>
 }
 
 /** Store and signing-key outages are temporary: clients are told so (503 and Retry-After), not "internal error". */
@@ -92,6 +94,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     return503OnClosing: true
   })
 
+  if (options.prepare !== undefined) await options.prepare(app)
   const slowClients = guardSlowClients(app.server, config.server, app.log)
   deferContinue(app, AUTH_PREFIX)
   // Keep-alive pools sized to the routes' slots: routes sharing an upstream share its idle connections.
