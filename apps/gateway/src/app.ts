@@ -11,6 +11,7 @@ import { createHeaderPolicy } from './headers.js'
 import { registerHealthRoutes } from './health.js'
 import { GatewayMetrics } from './metrics.js'
 import { registerProxyRoute } from './proxy-routes.js'
+import { registerCors } from './cors.js'
 import { HEADER_ROOM, createTargetRewriter, registerRefusedTargetRoutes } from './request-target.js'
 import { guardSlowClients } from './slow-clients.js'
 import { registerDemoFiles, type DemoFiles } from './static-demo.js'
@@ -34,6 +35,8 @@ export interface BuildOptions {
   store?: SessionStore
   /** Serve the demo page (embedded mode). */
   demo?: DemoFiles
+  /** Runs on the bare instance before any route is registered (`authgate openapi` registers @fastify/swagger there). */
+  prepare?: (app: FastifyInstance) => Promise<void>
 }
 
 /** Store and signing-key outages are temporary: clients are told so (503 and Retry-After), not "internal error". */
@@ -109,6 +112,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   // are exported after everything else has closed.
   const tracing = config.tracing === undefined ? undefined : await startTracing(app, config.tracing)
   if (tracing !== undefined) app.addHook('onClose', async () => { await tracing.close() })
+  if (options.prepare !== undefined) await options.prepare(app)
   const slowClients = guardSlowClients(app.server, config.server, app.log)
   deferContinue(app, AUTH_PREFIX)
   // Keep-alive pools sized to the routes' slots: routes sharing an upstream share its idle connections.
@@ -127,6 +131,8 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   app.addHook('onRequest', (request, reply, done) => { reply.header(REQUEST_ID_HEADER, request.id); done() })
   registerAbortedLine(app, config)
   for (const warning of config.deprecations) app.log.warn({ event: 'deprecated_option' }, `authgate: ${warning}`)
+  // Before the plugin and the routes: preflights are answered ahead of their hooks (rate limits, authentication).
+  registerCors(app, config.cors, config.verifyPath)
   await app.register(authgate, pluginOptions(config, tracing === undefined ? options.store : tracedStore(app, config, options.store, tracing)))
 
   // Set before the proxy routes are registered: each route's encapsulated scope copies the error handler in place

@@ -27,6 +27,8 @@ export interface HeaderPolicy {
   /** Auth cookie names, lower case, without a `__Host-`/`__Secure-` prefix. */
   readonly cookieNames: readonly string[]
   readonly trustProxy: boolean
+  /** `cors` is set: an upstream's Access-Control-* policy headers are removed from its answers (cors.ts). */
+  readonly ownsCors: boolean
 }
 
 export function createHeaderPolicy (config: GatewayConfig): HeaderPolicy {
@@ -43,7 +45,8 @@ export function createHeaderPolicy (config: GatewayConfig): HeaderPolicy {
     // a refresh, device or binding value, nor set one.
     cookieNames: authCookieNames(config.cookie).map(bareCookieName),
     // A hop count of 0 trusts nobody: the same as false.
-    trustProxy: config.server.trustProxy !== false && config.server.trustProxy !== 0
+    trustProxy: config.server.trustProxy !== false && config.server.trustProxy !== 0,
+    ownsCors: config.cors !== undefined
   }
 }
 
@@ -185,6 +188,14 @@ function cookieNameOf (setCookie: string): string {
   return bareCookieName((equals === -1 ? setCookie : setCookie.slice(0, equals)).trim())
 }
 
+/**
+ * With `cors` set the gateway's policy is the only one: an upstream's `Access-Control-Allow-Origin: *` or echoed
+ * origin with credentials would otherwise widen it. Its Expose-Headers stay (cors.ts keeps them for listed origins).
+ */
+function isUpstreamCorsPolicy (name: string): boolean {
+  return name.startsWith('access-control-') && name !== 'access-control-expose-headers'
+}
+
 /** Response headers from the upstream, without auth-cookie Set-Cookie lines and identity echoes. */
 export function downstreamResponseHeaders (headers: Record<string, string | string[] | undefined>, policy: HeaderPolicy, mapping: LocationMapping): Record<string, string | string[] | undefined> {
   // Hop-by-hop headers describe the upstream connection, not the client's: `Connection: keep-alive` from the
@@ -211,6 +222,8 @@ export function downstreamResponseHeaders (headers: Record<string, string | stri
   }
   // reply-from copies every own key onto the reply: rebuild without the emptied ones rather than `delete` by name.
   const kept: Record<string, string | string[] | undefined> = {}
-  for (const name in headers) if (headers[name] !== undefined) kept[name] = headers[name]
+  for (const name in headers) {
+    if (headers[name] !== undefined && !(policy.ownsCors && isUpstreamCorsPolicy(name))) kept[name] = headers[name]
+  }
   return kept
 }

@@ -50,3 +50,4 @@ export { OidcSchema, normaliseOidc, normaliseCheckedOidc, safeReturnTo, bindingC
 export { unprefixedCookieName } from './cookie-prefix.js'
 export { authCookieNames } from './cookie-names.js'
 export { MemoryOidcStore, MongoOidcStore, hasOidcStore, type OidcStore, type OidcCapable, type ExternalIdentity, type LoginStateRecord } from './stores/index.js'
+export { BEARER_SCHEME, openApiSecuritySchemes, openApiTags, errorBody as openApiErrorBody, BEARER_ERRORS as openApiBearerErrors } from './routes/docs.js'

@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
 import { bearerRoutes } from './bearer.js'
+import { fastifySerializerCompiler, fastifyValidatorCompiler } from './compilers.js'
 import type { RouteContext } from './context.js'
 import { cookieSessionRoutes } from './cookie-session.js'
 import { credentialRoutes } from './credentials.js'
@@ -17,6 +18,9 @@ export { installErrorHandler } from './error-handler.js'
 type JsonParser = (request: FastifyRequest, body: string, done: (error: Error | null, body?: unknown) => void) => void
 
 export async function authRoutes (app: FastifyInstance, context: RouteContext): Promise<void> {
+  // Before any route: a route takes the compilers of its context when it is added.
+  app.setValidatorCompiler(fastifyValidatorCompiler())
+  app.setSerializerCompiler(fastifySerializerCompiler())
   installErrorHandler(app)
   // Unknown paths under the prefix answer the contract's error JSON (with `code`), not Fastify's default 404 body.
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(new AuthError('AUTH_NOT_FOUND').toJSON()))
