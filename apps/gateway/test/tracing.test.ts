@@ -2,6 +2,8 @@
 // receiver that decodes what the gateway's exporter sends, and the gateway with tracing on or off. The exporter is
 // flushed by closing the app before anything is asserted.
 import t from 'tap'
+import { propagation } from '@opentelemetry/api'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { MemorySessionStore, addUser } from '@authgate/fastify'
 import { ConfigError, parseConfig } from '../src/config.js'
 import { startGateway, startUpstream } from './helpers.js'
@@ -101,7 +103,8 @@ t.test('a login shows its store calls; the password, tokens and cookies are not 
   const broken = await fetch(`${gateway.origin}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: '{"email":"ada@example.com","password":"PASSWORD-in-broken-json-58"'
+    // The bad token is the secret itself, so Node's message quotes it (`Unexpected token 'P', ..."password":PWD-58}"...`).
+    body: '{"email":"ada@example.com","password":PWD-58}'
   })
   t.equal(broken.status, 400)
   await broken.arrayBuffer()
@@ -116,8 +119,39 @@ t.test('a login shows its store calls; the password, tokens and cookies are not 
   t.equal(spans.find((span) => span.name === 'store.init'), undefined, 'no span for store work outside a request')
 
   const payload = receiver.bodies.join('\n')
-  for (const secret of ['PASSWORD-correct-horse-93', 'PASSWORD-in-broken-json-58', 'ada@example.com', accessToken, ...cookies]) {
+  for (const secret of ['PASSWORD-correct-horse-93', 'PWD-58', 'ada@example.com', accessToken, ...cookies]) {
     t.notOk(payload.includes(secret), `${secret.slice(0, 20)} is nowhere in what was exported`)
+  }
+})
+
+t.test('a client\'s traceparent neither picks the trace id nor forces sampling, even with a global propagator registered', async (t) => {
+  // What an operator's preloaded OpenTelemetry does: @fastify/otel then extracts whatever the request headers hold.
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator())
+  t.teardown(() => { propagation.disable() })
+  const clients = '00-0123456789abcdef0123456789abcdef-0123456789abcdef-01'
+  for (const sampleRatio of [0, 1]) {
+    const receiver = await startOtlpReceiver(t)
+    const upstream = await startUpstream(t)
+    const gateway = await startGateway(t, {
+      routes: [{ prefix: '/api', upstream: upstream.url, auth: 'none' }],
+      tracing: { otlpEndpoint: receiver.url, sampleRatio }
+    })
+    const response = await fetch(`${gateway.origin}/api/x`, { headers: { traceparent: clients, tracestate: 'vendor=CLIENT-STATE', baggage: 'user=CLIENT-BAGGAGE' } })
+    t.equal(response.status, 200)
+    await response.arrayBuffer()
+    await gateway.app.close()
+    const spans = receiver.spans()
+    t.equal(upstream.seen[0]?.headers.tracestate, undefined, 'no client tracestate forwarded')
+    t.equal(upstream.seen[0]?.headers.baggage, undefined, 'no client baggage forwarded')
+    if (sampleRatio === 0) {
+      t.same(spans, [], 'ratio 0: nothing exported, whatever the client\'s sampled flag says')
+      const sent = upstream.seen[0]?.headers.traceparent
+      t.notOk(typeof sent === 'string' && sent.includes('0123456789abcdef0123456789abcdef'), `nor the client's trace forwarded (${String(sent)})`)
+    } else {
+      t.ok(spans.length > 0, 'ratio 1: spans exported')
+      t.ok(spans.every((span) => span.traceId !== '0123456789abcdef0123456789abcdef'), 'under a trace id of the gateway\'s own')
+      t.equal(spans.find((span) => span.kind === SERVER)?.parentSpanId, undefined, 'the server span is a root')
+    }
   }
 })
 

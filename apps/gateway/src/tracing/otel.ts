@@ -1,7 +1,7 @@
 // The OpenTelemetry side of tracing, loaded only when it is on (index.ts): @fastify/otel for the request span and
 // its hook and handler spans, spans of our own for the store calls and the upstream hop, and the standard OTLP/HTTP
 // exporter (JSON) behind a batch processor that is flushed when the app closes.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { context, type Context, type Span } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
@@ -24,6 +24,14 @@ const AUTH_HOOKS: ReadonlyMap<string, string> = new Map([['gatewayAuth', 'authen
 function pathOf (url: string): string {
   const query = url.indexOf('?')
   return query === -1 ? url : url.slice(0, query)
+}
+
+/** The W3C trace context and baggage headers a client may send: the gateway's trace starts at the gateway. */
+const CLIENT_TRACE_HEADERS = ['traceparent', 'tracestate', 'baggage'] as const
+
+function dropClientTraceContext (request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+  for (const name of CLIENT_TRACE_HEADERS) Reflect.deleteProperty(request.headers, name)
+  done()
 }
 
 let contextManagerSet = false
@@ -55,10 +63,13 @@ export async function createTracing (app: FastifyInstance, config: TracingConfig
   ensureContextManager()
   // Not registered as the global provider: the gateway hands its tracer to what needs one, and a process with two
   // gateways (tests) keeps each one's spans apart.
+  const ratio = new TraceIdRatioBasedSampler(config.sampleRatio)
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName }),
-    // Every trace starts here (a client's traceparent is not extracted: it would choose trace ids and sampling).
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(config.sampleRatio) }),
+    // Every trace starts here: a client's traceparent would choose trace ids and force sampling. Its headers are
+    // dropped before the request span opens (below); the ratio for remote parents too covers a propagator that an
+    // operator's preloaded OpenTelemetry registers process-wide, whatever reaches the extraction.
+    sampler: new ParentBasedSampler({ root: ratio, remoteParentSampled: ratio, remoteParentNotSampled: ratio }),
     spanProcessors: [new BatchSpanProcessor(new ScrubbingExporter(new OTLPTraceExporter({ url: config.tracesUrl })))]
   })
   const instrumentation = new FastifyOtelInstrumentation({
@@ -71,6 +82,9 @@ export async function createTracing (app: FastifyInstance, config: TracingConfig
     ignorePaths: (route) => UNTRACED_PATHS.has(pathOf(route.url))
   })
   instrumentation.setTracerProvider(provider)
+  // Added just before the plugin, so it runs before the request span's hook: neither @fastify/otel's extraction
+  // (propagation.extract on request.headers) nor the forwarding to the upstream sees a client's trace context.
+  app.addHook('onRequest', dropClientTraceContext)
   await app.register(instrumentation.plugin())
   const tracer = provider.getTracer(INSTRUMENTATION_NAME)
   const requestContext = (request: FastifyRequest): Context | undefined => request.opentelemetry().context ?? undefined
