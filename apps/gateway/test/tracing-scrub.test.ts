@@ -2,12 +2,13 @@
 // no error message, no exception text and no query value. Real spans from the SDK, exported to memory.
 import t from 'tap'
 import { SpanStatusCode } from '@opentelemetry/api'
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { ScrubbingExporter } from '../src/tracing/scrub.js'
 
 t.test('status messages, exception text and query values are not exported; the rest is', async (t) => {
   const memory = new InMemorySpanExporter()
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new ScrubbingExporter(memory))] })
+  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new ScrubbingExporter(memory, { warn: () => {} }))] })
   t.teardown(() => provider.shutdown())
   const span = provider.getTracer('test').startSpan('POST /auth/login', {
     attributes: { 'http.target': '/auth/login?token=QUERY-SECRET-1&next=/home', 'http.route': '/auth/login', 'http.response.status_code': 400 }
@@ -29,4 +30,14 @@ t.test('status messages, exception text and query values are not exported; the r
   ])
   t.equal(exported.name, 'POST /auth/login')
   t.equal(exported.spanContext().spanId, span.spanContext().spanId, 'the span\'s identity is kept')
+})
+
+t.test('a failing export is reported to the caller every time, and logged at most once a minute, without its error', async (t) => {
+  const warnings: unknown[] = []
+  const failing = { export: (_spans: unknown, done: (result: ExportResult) => void) => { done({ code: ExportResultCode.FAILED, error: new Error('ERROR-TEXT-5') }) }, shutdown: async () => {} }
+  const exporter = new ScrubbingExporter(failing, { warn: (details) => { warnings.push(details) } })
+  const results: ExportResult[] = []
+  for (let i = 0; i < 3; i++) exporter.export([], (result) => { results.push(result) })
+  t.same(results.map((result) => result.code), [ExportResultCode.FAILED, ExportResultCode.FAILED, ExportResultCode.FAILED])
+  t.same(warnings, [{ event: 'trace_export_failed', spans: 0 }])
 })

@@ -1,6 +1,8 @@
 // Tracing with OpenTelemetry (issue #16 item 3), over real HTTP on loopback: a recording upstream, a real OTLP/HTTP
 // receiver that decodes what the gateway's exporter sends, and the gateway with tracing on or off. The exporter is
 // flushed by closing the app before anything is asserted.
+import { createServer } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import t from 'tap'
 import { propagation } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
@@ -143,6 +145,34 @@ t.test('an error whose message quotes the input (a store failing on the email): 
   // Lower case: the plugin normalises the email before the store sees it.
   const payload = receiver.bodies.join('\n').toLowerCase()
   for (const secret of ['leaked-email-77', 'password-horse-94']) t.notOk(payload.includes(secret), `${secret} is nowhere in what was exported`)
+})
+
+t.test('a collector that accepts and never answers: requests are served, app.close() ends within its bound', async (t) => {
+  const sockets = new Set<Socket>()
+  const silent = createServer(() => { /* never answers */ })
+  silent.on('connection', (socket) => { sockets.add(socket) })
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+  t.teardown(async () => {
+    for (const socket of sockets) socket.destroy()
+    await new Promise((resolve) => silent.close(resolve))
+  })
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, {
+    routes: [{ prefix: '/api', upstream: upstream.url, auth: 'none' }],
+    tracing: { otlpEndpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` }
+  })
+  for (let i = 0; i < 3; i++) {
+    const response = await fetch(`${gateway.origin}/api/${i}`)
+    t.equal(response.status, 200)
+    await response.arrayBuffer()
+  }
+  const started = performance.now()
+  const closed = await Promise.race([
+    gateway.app.close().then(() => true),
+    new Promise<false>((resolve) => setTimeout(() => { resolve(false) }, 8_000).unref())
+  ])
+  t.ok(closed, `app.close() ended (${Math.round(performance.now() - started)} ms)`)
+  t.ok(sockets.size > 0, 'the exporter did reach the collector')
 })
 
 t.test('a client\'s traceparent neither picks the trace id nor forces sampling, even with a global propagator registered', async (t) => {

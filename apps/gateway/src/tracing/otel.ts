@@ -16,6 +16,10 @@ import type { GatewayTracing } from './types.js'
 import { createUpstreamTracing } from './upstream-spans.js'
 
 const INSTRUMENTATION_NAME = '@authgate/gateway'
+/** One POST to the collector: a collector that accepts and never answers must not hold a batch forever. */
+const EXPORT_TIMEOUT_MS = 3_000
+/** The longest app.close() waits for the last spans to be sent. */
+const CLOSE_TIMEOUT_MS = 5_000
 /** Probes and scrapes every few seconds would bury the requests. */
 const UNTRACED_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics'])
 /** Span names of the hooks that authenticate, by function name: auth-hook.ts, and the plugin's own onRequest hook. */
@@ -70,7 +74,7 @@ export async function createTracing (app: FastifyInstance, config: TracingConfig
     // dropped before the request span opens (below); the ratio for remote parents too covers a propagator that an
     // operator's preloaded OpenTelemetry registers process-wide, whatever reaches the extraction.
     sampler: new ParentBasedSampler({ root: ratio, remoteParentSampled: ratio, remoteParentNotSampled: ratio }),
-    spanProcessors: [new BatchSpanProcessor(new ScrubbingExporter(new OTLPTraceExporter({ url: config.tracesUrl })))]
+    spanProcessors: [new BatchSpanProcessor(new ScrubbingExporter(new OTLPTraceExporter({ url: config.tracesUrl, timeoutMillis: EXPORT_TIMEOUT_MS }), app.log))]
   })
   const instrumentation = new FastifyOtelInstrumentation({
     requestHook,
@@ -93,8 +97,17 @@ export async function createTracing (app: FastifyInstance, config: TracingConfig
     traceStore: (store) => traceStore(store, tracer),
     close: async () => {
       instrumentation.disable()
-      // Flushes what the batch still holds, then stops the exporter.
-      await provider.shutdown()
+      // Flushes what the batch still holds, then stops the exporter; a collector that never answers must not hold
+      // the gateway's shutdown, so the wait is bounded (the spans still unsent are lost).
+      let timer: NodeJS.Timeout | undefined
+      const bound = new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_TIMEOUT_MS).unref() })
+      try {
+        // A failed last export must not fail the close: the exporter's own warning (scrub.ts) has said so already.
+        const shutdown = provider.shutdown().catch(() => {})
+        await Promise.race([shutdown, bound])
+      } finally {
+        clearTimeout(timer)
+      }
     }
   }
 }
