@@ -175,6 +175,31 @@ t.test('a collector that accepts and never answers: requests are served, app.clo
   t.ok(sockets.size > 0, 'the exporter did reach the collector')
 })
 
+t.test('a store the gateway builds itself from the file ({ memory: true }): traced, used by the plugin, closed once after it', async (t) => {
+  const receiver = await startOtlpReceiver(t)
+  const close = MemorySessionStore.prototype.close
+  let closes = 0
+  MemorySessionStore.prototype.close = async function countedClose (this: MemorySessionStore) {
+    closes++
+    await close.call(this)
+  }
+  t.teardown(() => { MemorySessionStore.prototype.close = close })
+  const gateway = await startGateway(t, { routes: [], store: { memory: true }, tracing: { otlpEndpoint: receiver.url } })
+  t.ok(gateway.app.authgate.store instanceof MemorySessionStore, 'the plugin got the store the file names')
+  await addUser(gateway.app.authgate.store, { email: 'grace@example.com', password: 'PASSWORD-built-store-12' })
+  const login = await fetch(`${gateway.origin}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'grace@example.com', password: 'PASSWORD-built-store-12' })
+  })
+  t.equal(login.status, 200)
+  await login.arrayBuffer()
+  t.equal(closes, 0, 'not closed while the app runs')
+  await gateway.app.close()
+  t.equal(closes, 1, 'closed once, by the gateway that built it')
+  t.ok(receiver.spans().some((span) => span.name === 'store.findUserByEmail'), 'its calls are traced')
+})
+
 t.test('a client\'s traceparent neither picks the trace id nor forces sampling, even with a global propagator registered', async (t) => {
   // What an operator's preloaded OpenTelemetry does: @fastify/otel then extracts whatever the request headers hold.
   propagation.setGlobalPropagator(new W3CTraceContextPropagator())
