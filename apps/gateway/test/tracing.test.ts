@@ -177,7 +177,7 @@ t.test('a collector that accepts and never answers: requests are served, app.clo
 
 t.test('a store the gateway builds itself from the file ({ memory: true }): traced, used by the plugin, closed once after it', async (t) => {
   const receiver = await startOtlpReceiver(t)
-  const close = MemorySessionStore.prototype.close
+  const close: (this: MemorySessionStore) => Promise<void> = Reflect.get(MemorySessionStore.prototype, 'close')
   let closes = 0
   MemorySessionStore.prototype.close = async function countedClose (this: MemorySessionStore) {
     closes++
