@@ -273,6 +273,7 @@ t.test('configuration: off by default, from the file or the standard variables, 
   t.same(parse({ tracing: { otlpEndpoint: 'http://collector:4318' } }).tracing, { tracesUrl: 'http://collector:4318/v1/traces', serviceName: 'authgate', sampleRatio: 1 })
   t.equal(parse({ tracing: { otlpEndpoint: 'https://collector/otlp/' } }).tracing?.tracesUrl, 'https://collector/otlp/v1/traces')
   t.equal(parse({ tracing: { otlpEndpoint: 'http://collector:4318/v1/traces' } }).tracing?.tracesUrl, 'http://collector:4318/v1/traces')
+  t.equal(parse({ tracing: { otlpEndpoint: 'http://collector:4318/v1/traces/' } }).tracing?.tracesUrl, 'http://collector:4318/v1/traces', 'a trailing slash does not double the path')
   t.same(parse({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env:4318', OTEL_SERVICE_NAME: 'edge' }).tracing, { tracesUrl: 'http://env:4318/v1/traces', serviceName: 'edge', sampleRatio: 1 })
   t.equal(parse({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://env:4318/custom', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other:4318' }).tracing?.tracesUrl, 'http://env:4318/custom', 'the traces variable is taken as it is, before the general one')
   t.equal(parse({ tracing: { otlpEndpoint: 'http://file:4318' } }, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env:4318' }).tracing?.tracesUrl, 'http://file:4318/v1/traces', 'the file wins')

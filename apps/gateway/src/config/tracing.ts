@@ -30,8 +30,10 @@ function tracesUrl ([path, value, base]: EndpointSource, report: Report): string
     report(path, 'must not have a query or fragment')
     return undefined
   }
-  if (!base || url.pathname.endsWith(TRACES_PATH)) return url.href
-  return url.href.replace(/\/*$/, '') + TRACES_PATH
+  if (!base) return url.href
+  // `…/v1/traces/` names the traces path already: appending would POST to /v1/traces/v1/traces.
+  const href = url.href.replace(/\/*$/, '')
+  return href.endsWith(TRACES_PATH) ? href : href + TRACES_PATH
 }
 
 export function readTracing (section: TracingInput, env: Readonly<Record<string, string | undefined>>, report: Report): TracingConfig | undefined {

@@ -13,7 +13,9 @@ export function traceStore<T extends object> (store: T, tracer: Tracer): T {
   return new Proxy(store, {
     get (target, property) {
       const value: unknown = Reflect.get(target, property, target)
-      if (typeof value !== 'function' || typeof property !== 'string' || property === 'constructor') return value
+      if (typeof value !== 'function' || property === 'constructor') return value
+      // Symbol-keyed methods (Symbol.asyncDispose…) are no store calls, but must still run on the store itself.
+      if (typeof property !== 'string') return (value as (...args: unknown[]) => unknown).bind(target)
       let wrapper = wrappers.get(property)
       if (wrapper === undefined) {
         const method = value as (...args: unknown[]) => unknown
