@@ -278,6 +278,12 @@ t.test('configuration: off by default, from the file or the standard variables, 
   t.equal(parse({}, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://env:4318/custom', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://other:4318' }).tracing?.tracesUrl, 'http://env:4318/custom', 'the traces variable is taken as it is, before the general one')
   t.equal(parse({ tracing: { otlpEndpoint: 'http://file:4318' } }, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://env:4318' }).tracing?.tracesUrl, 'http://file:4318/v1/traces', 'the file wins')
   t.equal(parse({}, { AUTHGATE_TRACING_OTLP_ENDPOINT: 'http://override:4318', AUTHGATE_TRACING_SAMPLE_RATIO: '0.25' }).tracing?.sampleRatio, 0.25)
+  // Decimals are read only where the schema asks for a number, and only as plain decimal text.
+  const endpoint = { AUTHGATE_TRACING_OTLP_ENDPOINT: 'http://override:4318' }
+  for (const ratio of ['abc', '1e3', '.5', '0.5.1']) {
+    t.same(problems(() => parse({}, { ...endpoint, AUTHGATE_TRACING_SAMPLE_RATIO: ratio })), ['AUTHGATE_TRACING_SAMPLE_RATIO: must be a number (tracing.sampleRatio)'], `ratio ${ratio} refused`)
+  }
+  t.same(problems(() => parse({}, { AUTHGATE_SERVER_PORT: '8080.5' })), ['AUTHGATE_SERVER_PORT: must be a whole number (server.port)'], 'a decimal port refused')
 
   t.same(problems(() => parse({ tracing: { otlpEndpoint: 'grpc://collector:4317' } })), ['tracing.otlpEndpoint: must be an http:// or https:// URL'])
   t.same(problems(() => parse({ tracing: { otlpEndpoint: 'http://' } })), ['tracing.otlpEndpoint: must be an http:// or https:// URL'])
