@@ -10,6 +10,10 @@ import { registerForwardAuth } from './forward-auth.js'
 import { createHeaderPolicy } from './headers.js'
 import { registerHealthRoutes } from './health.js'
 import { GatewayMetrics } from './metrics.js'
+import { createMetricsRegistry } from './metrics-registry.js'
+import { createOpsListener } from './ops-listener.js'
+import { gatewayVersion } from './cli/version.js'
+import type { Registry } from 'prom-client'
 import { registerProxyRoute } from './proxy-routes.js'
 import { HEADER_ROOM, createTargetRewriter, registerRefusedTargetRoutes } from './request-target.js'
 import { guardSlowClients } from './slow-clients.js'
@@ -29,6 +33,11 @@ export interface BuildOptions {
   store?: SessionStore
   /** Serve the demo page (embedded mode). */
   demo?: DemoFiles
+  /**
+   * The metrics registry and how /metrics renders it (server.ts, in a cluster worker: the cluster's aggregate).
+   * Default: a registry of this app's own, rendered as it is.
+   */
+  metrics?: { registry: Registry, render: () => Promise<string> }
 }
 
 /** Never log credentials: headers that carry tokens or cookies are redacted wherever pino meets them. */
@@ -135,7 +144,10 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   })
 
   for (const warning of config.deprecations) app.log.warn({ event: 'deprecated_option' }, `authgate: ${warning}`)
-  await app.register(authgate, pluginOptions(config, options.store))
+  const registry = options.metrics?.registry ?? createMetricsRegistry(gatewayVersion())
+  const metricsText = options.metrics?.render ?? (async () => registry.metrics())
+  // The plugin's auth outcomes land in the same registry, so one scrape shows both.
+  await app.register(authgate, { ...pluginOptions(config, options.store), metrics: registry })
 
   // Set before the proxy routes are registered: each route's encapsulated scope copies the error handler in place
   // at its registration, so one set afterwards would leave them on Fastify's default (which echoes error.message).
@@ -156,12 +168,16 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   })
 
   const metrics = new GatewayMetrics()
+  metrics.register(registry)
   const policy = createHeaderPolicy(config)
   const context = { authgate: app.authgate, policy, metrics, dispatcher }
   for (const route of config.routes) await registerProxyRoute(app, route, context)
   registerForwardAuth(app, config, context)
 
-  registerHealthRoutes(app, metrics)
+  const endpoints = { storeReady: app.authgate.storeReady, metricsText }
+  // With server.ops they are served there only: the public listener answers them 404.
+  if (config.server.ops === undefined) registerHealthRoutes(app, endpoints)
+  else createOpsListener(app, endpoints, app.log)
   if (options.demo !== undefined) registerDemoFiles(app, options.demo)
 
   registerRefusedTargetRoutes(app, metrics, redactQuery)

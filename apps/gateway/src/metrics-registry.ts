@@ -1,0 +1,16 @@
+// The registry /metrics renders: the gateway's route metrics (metrics.ts), the plugin's auth outcomes (its
+// `metrics` option), Node's process metrics and the build. One per app, never prom-client's global registry, so
+// apps built side by side (tests, embedding) do not share counts.
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+
+export function createMetricsRegistry (version: string): Registry {
+  const registry = new Registry()
+  // Event-loop lag, heap, GC, handles, CPU, file descriptors (prom-client's process_* and nodejs_* metrics).
+  collectDefaultMetrics({ register: registry })
+  const build = new Gauge({
+    name: 'authgate_build_info', help: 'The running gateway: its version and Node\'s (always 1).', labelNames: ['version', 'node'] as const,
+    registers: [registry], aggregator: 'first'
+  })
+  build.set({ version, node: process.version }, 1)
+  return registry
+}

@@ -1,0 +1,23 @@
+// `server.ops`: /healthz, /readyz and /metrics on a listener of their own (as Pomerium's metrics_address), so probes
+// and scrapes stay on an internal address while the public listener answers 404 for them. A separate Fastify
+// instance with those three routes only: none of the public app's hooks, proxying or auth plugin runs there.
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import { registerHealthRoutes, type OpsEndpoints } from './health.js'
+import { sendGatewayError } from './errors.js'
+
+const opsListeners = new WeakMap<FastifyInstance, FastifyInstance>()
+
+/** Builds the operations app of `app` (closed with it); server.ts makes it listen. */
+export function createOpsListener (app: FastifyInstance, endpoints: OpsEndpoints, logger: FastifyBaseLogger): FastifyInstance {
+  const ops = Fastify({ loggerInstance: logger.child({ listener: 'ops' }), return503OnClosing: true, disableRequestLogging: true })
+  registerHealthRoutes(ops, endpoints)
+  ops.setNotFoundHandler(async (_request, reply) => sendGatewayError(reply, 'GATEWAY_NOT_FOUND'))
+  app.addHook('onClose', async () => { await ops.close() })
+  opsListeners.set(app, ops)
+  return ops
+}
+
+/** The operations app built for `app`, when `server.ops` is set. */
+export function opsListenerOf (app: FastifyInstance): FastifyInstance | undefined {
+  return opsListeners.get(app)
+}

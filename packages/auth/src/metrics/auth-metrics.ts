@@ -1,0 +1,106 @@
+// The `metrics` option: auth outcomes in the application's prom-client registry. Fed by what already happens (the
+// reply of a login or refresh, the refreshReuse event, the revocation list's listeners, the key set), never by
+// counters spread through the routes. prom-client is imported here only, when the option is given.
+import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { AuthgateEvents } from '../events.js'
+import type { PollingRevocationList } from '../revocation-list.js'
+import { LOGIN_RESULTS, REFRESH_RESULTS, outcomeOf, type Outcome } from './outcomes.js'
+import type { MetricsRegistry } from './types.js'
+
+export interface AuthMetricSources {
+  events: AuthgateEvents
+  revocations: PollingRevocationList
+  /** The auth prefix (`/auth`): route URLs under it name the endpoint. */
+  prefix: string
+  /** Keys in the verification set now. */
+  keyCount: () => number
+  /** The key ring's generation; undefined with static keys. */
+  keyGeneration: () => number | undefined
+  /** The AUTH_* code a reply answered with (routes/error-handler.ts). */
+  answeredCode: (reply: FastifyReply) => string | undefined
+  now?: () => number
+}
+
+export interface AuthMetrics {
+  /** onResponse hook of the auth routes' context. */
+  onResponse: (request: FastifyRequest, reply: FastifyReply, done: () => void) => void
+  /** Takes the metrics out of the registry (the plugin's onClose). */
+  close: () => void
+}
+
+const REUSE_CLASSES = ['race', 'stale', 'theft'] as const
+
+export async function createAuthMetrics (registry: MetricsRegistry, sources: AuthMetricSources): Promise<AuthMetrics> {
+  const { Counter, Gauge } = await import('prom-client')
+  const { revocations, prefix } = sources
+  const now = sources.now ?? Date.now
+  const names: string[] = []
+  const registers = [registry]
+  const named = <T>(name: string, build: () => T): T => {
+    if (registry.getSingleMetric(name) !== undefined) throw new Error(`metrics: the registry already holds ${name} (give each plugin instance its own registry)`)
+    names.push(name)
+    return build()
+  }
+  // Every outcome and class starts at 0, so a rate() over a quiet period is 0 rather than no series at all.
+  const logins = named('authgate_logins_total', () => new Counter({ name: 'authgate_logins_total', help: 'Password logins answered, by result.', labelNames: ['result'] as const, registers }))
+  for (const result of LOGIN_RESULTS) logins.inc({ result }, 0)
+  const refreshes = named('authgate_refresh_total', () => new Counter({ name: 'authgate_refresh_total', help: 'Refresh requests answered, by result.', labelNames: ['result'] as const, registers }))
+  for (const result of REFRESH_RESULTS) refreshes.inc({ result }, 0)
+  const reuse = named('authgate_refresh_reuse_total', () => new Counter({ name: 'authgate_refresh_reuse_total', help: 'Retired refresh tokens presented again, by classification (race, stale, theft).', labelNames: ['class'] as const, registers }))
+  for (const kind of REUSE_CLASSES) reuse.inc({ class: kind }, 0)
+  const limited = named('authgate_rate_limited_total', () => new Counter({ name: 'authgate_rate_limited_total', help: 'Auth requests refused with 429 (per-IP limits and account lockout), by endpoint.', labelNames: ['endpoint'] as const, registers }))
+  // Every worker applies every revocation: across workers the largest count is the instance's, not their sum.
+  const revoked = named('authgate_revocations_total', () => new Counter({ name: 'authgate_revocations_total', help: 'Revocations (sessions and subjects) applied to this process\'s revocation list.', registers, aggregator: 'max' }))
+  named('authgate_revocation_list_size', () => new Gauge({
+    name: 'authgate_revocation_list_size', help: 'Revocations held in memory now.', registers, aggregator: 'max',
+    collect () { this.set(revocations.size) }
+  }))
+  named('authgate_revocation_lag_seconds', () => new Gauge({
+    name: 'authgate_revocation_lag_seconds', help: 'Age of the newest revocation applied (across workers, the oldest such age).', registers, aggregator: 'max',
+    collect () {
+      const newest = revocations.newestRevokedAt
+      if (newest === undefined) this.reset()
+      else this.set(Math.max(0, (now() - newest) / 1000))
+    }
+  }))
+  named('authgate_signing_keys', () => new Gauge({
+    name: 'authgate_signing_keys', help: 'Keys in the verification key set (static keys, or the key ring\'s current, next and retired ones).', registers, aggregator: 'max',
+    collect () { this.set(sources.keyCount()) }
+  }))
+  named('authgate_key_ring_generation', () => new Gauge({
+    name: 'authgate_key_ring_generation', help: 'Generation of the key ring this process uses (absent with static keys).', registers, aggregator: 'max',
+    collect () {
+      const generation = sources.keyGeneration()
+      if (generation === undefined) this.reset()
+      else this.set(generation)
+    }
+  }))
+
+  const stopRevoked = revocations.onRevoked(() => { revoked.inc() })
+  const stopSubjects = revocations.onSubjectRevoked(() => { revoked.inc() })
+  const onReuse = (event: { classification: typeof REUSE_CLASSES[number] }): void => { reuse.inc({ class: event.classification }) }
+  sources.events.on('refreshReuse', onReuse)
+
+  const loginUrl = `${prefix}/login`
+  const refreshUrl = `${prefix}/refresh`
+  const count = (counter: typeof logins, result: Outcome): void => { counter.inc({ result }) }
+  return {
+    onResponse (request, reply, done) {
+      // The route's pattern, never the raw path: an unrouted request has none and is not counted.
+      const url = request.routeOptions.url
+      if (url !== undefined) {
+        const code = sources.answeredCode(reply)
+        if (request.method === 'POST' && url === loginUrl) count(logins, outcomeOf(reply.statusCode, code, LOGIN_RESULTS))
+        else if (request.method === 'POST' && url === refreshUrl) count(refreshes, outcomeOf(reply.statusCode, code, REFRESH_RESULTS))
+        if (reply.statusCode === 429) limited.inc({ endpoint: url.startsWith(prefix) ? url.slice(prefix.length) || '/' : url })
+      }
+      done()
+    },
+    close () {
+      stopRevoked()
+      stopSubjects()
+      sources.events.off('refreshReuse', onReuse)
+      for (const name of names) registry.removeSingleMetric(name)
+    }
+  }
+}
