@@ -55,8 +55,12 @@ const UPSTREAM_ERROR_CODES: Readonly<Record<string, UpstreamErrorKind>> = {
 export function upstreamErrorKind (error: unknown): UpstreamErrorKind {
   const failure = error as { statusCode?: unknown, code?: unknown, cause?: { code?: unknown } } | null
   if (failure?.statusCode === 504) return 'timeout'
-  const code = typeof failure?.code === 'string' ? failure.code : failure?.cause?.code
-  return (typeof code === 'string' ? UPSTREAM_ERROR_CODES[code] : undefined) ?? 'other'
+  // reply-from wraps the socket's error (FST_REPLY_FROM_*): the cause says what happened.
+  for (const code of [failure?.cause?.code, failure?.code]) {
+    const kind = typeof code === 'string' ? UPSTREAM_ERROR_CODES[code] : undefined
+    if (kind !== undefined) return kind
+  }
+  return 'other'
 }
 
 export class GatewayMetrics {

@@ -9,7 +9,9 @@ const opsListeners = new WeakMap<FastifyInstance, FastifyInstance>()
 
 /** Builds the operations app of `app` (closed with it); server.ts makes it listen. */
 export function createOpsListener (app: FastifyInstance, endpoints: OpsEndpoints, logger: FastifyBaseLogger): FastifyInstance {
-  const ops = Fastify({ loggerInstance: logger.child({ listener: 'ops' }), return503OnClosing: true, disableRequestLogging: true })
+  // Probes and scrapes every few seconds: their request lines would drown the log (warnings and errors still show).
+  const quiet = logger.level === 'silent' ? logger.child({ listener: 'ops' }) : logger.child({ listener: 'ops' }, { level: 'warn' })
+  const ops = Fastify({ loggerInstance: quiet, return503OnClosing: true })
   registerHealthRoutes(ops, endpoints)
   ops.setNotFoundHandler(async (_request, reply) => sendGatewayError(reply, 'GATEWAY_NOT_FOUND'))
   app.addHook('onClose', async () => { await ops.close() })

@@ -1,0 +1,222 @@
+// Issue #16 items 1 and 2 in one process: the gateway's metrics on prom-client (process metrics, build info,
+// upstream errors by kind, bounded labels), the plugin's auth outcomes in the same scrape, the `server.ops`
+// listener, and the worker's fallback when the cluster primary does not answer. Workers: metrics-workers.test.ts.
+import t from 'tap'
+import { EventEmitter } from 'node:events'
+import { Registry, Counter } from 'prom-client'
+import { generateKey } from '@authgate/fastify'
+import { parseConfig, ConfigError } from '../src/config.js'
+import { startServer } from '../src/server.js'
+import { askPrimary, joinClusterMetrics } from '../src/metrics-cluster.js'
+import { startGateway, startUpstream } from './helpers.js'
+
+const PASSWORD = 'a long enough password'
+
+/** The value of the one sample `line` starts with (`name{labels}`), or NaN. */
+function sample (text: string, series: string): number {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `))
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1))
+}
+
+async function scrape (origin: string): Promise<string> {
+  const response = await fetch(`${origin}/metrics`)
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`)
+  return response.text()
+}
+
+t.test('auth outcomes: logins ok and refused, refresh, reuse detection, revocations, in the gateway\'s scrape', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, {
+    cookie: { secure: false },
+    auth: { registration: true },
+    tokens: { reuseGrace: 0, revocationDelay: '200ms' },
+    routes: [{ prefix: '/api', upstream: upstream.url, auth: 'required' }]
+  })
+  const post = (path: string, body?: unknown, cookie?: string): Promise<Response> => fetch(`${gateway.origin}${path}`, {
+    method: 'POST', headers: { 'content-type': 'application/json', ...(cookie === undefined ? {} : { cookie }) }, body: body === undefined ? undefined : JSON.stringify(body)
+  })
+  const cookieOf = (response: Response): string => {
+    const line = response.headers.getSetCookie().find((value) => value.startsWith('authgate_rt=')) ?? ''
+    return line.slice(0, line.indexOf(';'))
+  }
+  t.equal((await post('/auth/register', { email: 'ann@example.com', password: PASSWORD })).status, 201)
+  const before = await scrape(gateway.origin)
+  t.equal(sample(before, 'authgate_logins_total{result="ok"}'), 0, 'every result starts at 0')
+  t.equal(sample(before, 'authgate_refresh_reuse_total{class="theft"}'), 0)
+
+  const login = await post('/auth/login', { email: 'ann@example.com', password: PASSWORD })
+  t.equal(login.status, 200)
+  t.equal((await post('/auth/login', { email: 'ann@example.com', password: 'not the password at all' })).status, 401)
+  t.equal((await post('/auth/login', { email: 'nobody@example.com', password: PASSWORD })).status, 401)
+  t.equal((await post('/auth/login', { email: 'not an email' })).status, 400)
+  const first = cookieOf(login)
+  const refreshed = await post('/auth/refresh', undefined, first)
+  t.equal(refreshed.status, 200)
+  const reused = await post('/auth/refresh', undefined, first)
+  t.equal(reused.status, 401, 'the retired token presented again')
+  t.equal((await post('/auth/refresh')).status, 401, 'no cookie')
+  t.equal((await fetch(`${gateway.origin}/auth/login`)).status, 405, 'a GET is no login attempt')
+
+  const text = await scrape(gateway.origin)
+  t.equal(sample(text, 'authgate_logins_total{result="ok"}'), 1)
+  t.equal(sample(text, 'authgate_logins_total{result="invalid_credentials"}'), 2, 'unknown email and wrong password alike')
+  t.equal(sample(text, 'authgate_logins_total{result="bad_request"}'), 1)
+  t.equal(sample(text, 'authgate_refresh_total{result="ok"}'), 1)
+  t.equal(sample(text, 'authgate_refresh_total{result="reused"}'), 1)
+  t.equal(sample(text, 'authgate_refresh_total{result="invalid"}'), 1)
+  const reuse = ['race', 'stale', 'theft'].map((kind) => sample(text, `authgate_refresh_reuse_total{class="${kind}"}`))
+  t.equal(reuse.reduce((a, b) => a + b, 0), 1, `one reuse, classified (${reuse.join('/')})`)
+  t.ok(sample(text, 'authgate_revocations_total') >= 1, 'the reused session\'s revocation was applied')
+  t.ok(sample(text, 'authgate_revocation_list_size') >= 1)
+  const lag = sample(text, 'authgate_revocation_lag_seconds')
+  t.ok(lag >= 0 && lag < 60, `revocation lag ${lag} s`)
+  t.equal(sample(text, 'authgate_signing_keys'), 1)
+  t.notMatch(text, /ann@example\.com|authgate_rt=/, 'no email or token in any label')
+})
+
+t.test('rate-limit refusals are counted by endpoint, and as a login result', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, {
+    rateLimit: { login: { max: 1, timeWindow: '1m' } },
+    routes: [{ prefix: '/api', upstream: upstream.url }]
+  })
+  for (let index = 0; index < 3; index++) {
+    await fetch(`${gateway.origin}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'x@example.com', password: PASSWORD }) })
+  }
+  const text = await scrape(gateway.origin)
+  t.equal(sample(text, 'authgate_logins_total{result="rate_limited"}'), 2)
+  t.equal(sample(text, 'authgate_rate_limited_total{endpoint="/login"}'), 2)
+})
+
+t.test('process metrics, build info, upstream errors by kind; the label set stays bounded', async (t) => {
+  const upstream = await startUpstream(t)
+  const gateway = await startGateway(t, {
+    routes: [
+      { prefix: '/public', upstream: upstream.url, auth: 'none' },
+      { prefix: '/api', upstream: upstream.url, auth: 'required' },
+      { prefix: '/down', upstream: 'http://127.0.0.1:1', auth: 'none' }
+    ]
+  })
+  // 150 distinct raw paths, routed, refused and unrouted, with ids and query strings.
+  for (let index = 0; index < 50; index++) {
+    await fetch(`${gateway.origin}/public/users/${index}/x?id=${index}`)
+    await fetch(`${gateway.origin}/api/users/u${index}`)
+    await fetch(`${gateway.origin}/nowhere-${index}`)
+  }
+  t.equal((await fetch(`${gateway.origin}/down/x`)).status, 502)
+  const text = await scrape(gateway.origin)
+  t.equal(sample(text, 'authgate_requests_total{route="/public",status="200"}'), 50)
+  t.equal(sample(text, 'authgate_requests_total{route="/api",status="401"}'), 50)
+  t.equal(sample(text, 'authgate_requests_total{route="(none)",status="404"}'), 50, text.split('\n').filter((line) => line.startsWith('authgate_requests_total')).join('\n'))
+  t.equal(sample(text, 'authgate_upstream_errors_total{route="/down",kind="refused"}'), 1)
+  const routes = new Set([...text.matchAll(/route="([^"]*)"/g)].map((match) => match[1]))
+  t.same([...routes].sort(), ['(none)', '/api', '/down', '/public'], 'route labels are the configured prefixes and fixed names only')
+  const series = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'))
+  t.ok(series.length < 400, `${series.length} series after 150 distinct paths`)
+  t.notMatch(text, /users\/|nowhere-|u\d+"/, 'no raw path or id in a label')
+
+  for (const name of ['process_cpu_user_seconds_total', 'nodejs_eventloop_lag_seconds', 'nodejs_heap_size_used_bytes', 'nodejs_active_handles_total']) {
+    t.match(text, new RegExp(`^${name}(\\{[^}]*\\})? `, 'm'), name)
+  }
+  t.match(text, /^# TYPE nodejs_gc_duration_seconds histogram$/m, 'GC durations')
+  t.equal(sample(text, `authgate_build_info{version="0.1.0",node="${process.version}"}`), 1)
+  t.match(text, /^authgate_upstream_response_seconds_bucket\{route="\/public",le="\+Inf"\} 50$/m)
+})
+
+t.test('server.ops: /healthz, /readyz and /metrics on their own listener; the public one answers 404 for them', async (t) => {
+  const upstream = await startUpstream(t)
+  const key = generateKey('EdDSA')
+  const config = parseConfig({
+    server: { port: 0, ops: { port: 0 } },
+    tokens: { keys: [key] },
+    routes: [{ prefix: '/', upstream: upstream.url, auth: 'none' }]
+  }, { file: 'test-config' })
+  const running = await startServer(config, { logger: false })
+  t.teardown(() => running.app.close())
+  t.ok(running.opsUrl !== undefined && running.opsUrl !== running.url, `ops on ${String(running.opsUrl)}`)
+  const ops = running.opsUrl ?? ''
+  t.equal((await fetch(`${ops}/healthz`)).status, 200)
+  t.same(await (await fetch(`${ops}/readyz`)).json(), { status: 'ready' })
+  await fetch(`${running.url}/some/page`)
+  const text = await (await fetch(`${ops}/metrics`)).text()
+  t.equal(sample(text, 'authgate_requests_total{route="/",status="200"}'), 1, 'the public listener\'s requests are counted on the ops one')
+  t.equal((await fetch(`${ops}/some/page`)).status, 404, 'the ops listener proxies nothing')
+  t.equal(upstream.seen.length, 1)
+  // The public listener's catch-all route would proxy them: with ops set they are not the gateway's there.
+  for (const path of ['/healthz', '/readyz', '/metrics']) {
+    const answer = await fetch(`${running.url}${path}`)
+    t.notMatch(await answer.text(), /status":"ok|status":"ready|authgate_requests_total/, `${path} not served publicly`)
+  }
+})
+
+t.test('server.ops: without a catch-all route the public listener answers 404', async (t) => {
+  const upstream = await startUpstream(t)
+  const config = parseConfig({
+    server: { port: 0, ops: { port: 0 } },
+    tokens: { keys: [generateKey('EdDSA')] },
+    routes: [{ prefix: '/api', upstream: upstream.url }]
+  }, { file: 'test-config' })
+  const running = await startServer(config, { logger: false })
+  t.teardown(() => running.app.close())
+  for (const path of ['/healthz', '/readyz', '/metrics']) {
+    t.equal((await fetch(`${running.url}${path}`)).status, 404, `${path}: 404 on the public listener`)
+    t.equal((await fetch(`${running.opsUrl ?? ''}${path}`)).status, 200, `${path}: 200 on the ops listener`)
+  }
+  await running.app.close()
+  await t.rejects(fetch(`${running.opsUrl ?? ''}/healthz`), 'the ops listener closes with the app')
+})
+
+t.test('bad server.ops values are refused with the path and the reason', async (t) => {
+  const base = { tokens: { keys: [generateKey('EdDSA')] }, routes: [] }
+  const issues = (server: unknown): readonly string[] => {
+    try {
+      parseConfig({ ...base, server }, { file: 'test-config' })
+    } catch (error) {
+      if (error instanceof ConfigError) return error.issues
+      throw error
+    }
+    return []
+  }
+  t.same(issues({ ops: { port: 70000 } }), ['server.ops.port: must be at most 65535'])
+  t.same(issues({ ops: { port: -1 } }), ['server.ops.port: must be at least 0'])
+  t.same(issues({ ops: { port: '9090x' } }), ['server.ops.port: must be a whole number'])
+  t.same(issues({ ops: true }), ['server.ops: must be an object'])
+  t.same(issues({ ops: { host: 'http://10.0.0.1/' } }), ['server.ops.host: must be an IP address or a host name (127.0.0.1, ::1, localhost)'])
+  t.same(issues({ ops: { host: '' } }), ['server.ops.host: must be an IP address or a host name (127.0.0.1, ::1, localhost)'])
+  t.match(issues({ ops: { prot: 9090 } }), [/^server\.ops\.prot: unknown key/])
+  t.same(issues({ port: 9100, ops: { port: 9100 } }), ['server.ops.port: must differ from server.port (9100)'])
+  t.same(issues({ ops: {} }), [], 'defaults: 127.0.0.1:9090')
+  t.same(parseConfig({ ...base, server: { ops: {} } }, { file: 'x' }).server.ops, { host: '127.0.0.1', port: 9090 })
+  t.same(parseConfig({ ...base, server: { ops: { host: '::1', port: 9191 } } }, { file: 'x' }).server.ops, { host: '::1', port: 9191 })
+  t.equal(parseConfig(base, { file: 'x' }).server.ops, undefined, 'off unless set')
+})
+
+t.test('a worker serves its own counts, and says so, when the primary does not answer in time', async (t) => {
+  const registry = new Registry()
+  new Counter({ name: 'local_total', help: 'h', registers: [registry] }).inc(3)
+  const silent = Object.assign(new EventEmitter(), { send: () => true })
+  const warnings: string[] = []
+  const render = joinClusterMetrics(registry, { warn: (_object, message) => { warnings.push(message) } }, silent, 100)
+  const started = Date.now()
+  t.match(await render(), /^local_total 3$/m)
+  t.ok(Date.now() - started < 2000, 'bounded wait')
+  t.match(warnings, [/serving this worker's counts only/])
+  t.equal(silent.listenerCount('message'), 0, 'no listener left behind')
+
+  // A primary that answers: its text, matched by request id (an answer to another request is ignored).
+  const primary = new EventEmitter()
+  const channel = Object.assign(primary, {
+    send: (message: { id: number }) => {
+      setImmediate(() => {
+        primary.emit('message', { type: 'authgate:metrics-response', id: message.id + 1000, text: 'wrong' })
+        primary.emit('message', { type: 'authgate:metrics-response', id: message.id, text: 'aggregate 1\n' })
+      })
+      return true
+    }
+  })
+  t.equal(await askPrimary(channel, 1000), 'aggregate 1\n')
+  const failing = Object.assign(new EventEmitter(), {
+    send (this: EventEmitter, message: { id: number }) { setImmediate(() => this.emit('message', { type: 'authgate:metrics-response', id: message.id, error: 'Operation timed out.' })); return true }
+  })
+  await t.rejects(askPrimary(failing, 1000), /could not aggregate: Operation timed out/)
+})
