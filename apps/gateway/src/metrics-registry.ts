@@ -12,5 +12,7 @@ export function createMetricsRegistry (version: string): Registry {
     registers: [registry], aggregator: 'first'
   })
   build.set({ version, node: process.version }, 1)
+  // Summed by the cluster aggregate: a scrape that shows fewer than server.workers missed some (metrics-cluster.ts).
+  new Gauge({ name: 'authgate_workers_reporting', help: 'Processes whose counts this scrape includes (server.workers when every worker answered).', registers: [registry] }).set(1)
   return registry
 }
