@@ -63,7 +63,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     : await createAuthMetrics(options.metrics, {
       events, revocations, prefix: options.prefix, answeredCode,
       keyCount: () => ring?.kids.length ?? options.tokens.keys.length,
-      keyGeneration: () => ring?.generation
+      ...(ring === undefined ? {} : { keyGeneration: () => ring.generation })
     })
   const sessions = createSessionService({
     store, tokens, revocations, events, logger: app.log,

@@ -14,8 +14,8 @@ export interface AuthMetricSources {
   prefix: string
   /** Keys in the verification set now. */
   keyCount: () => number
-  /** The key ring's generation; undefined with static keys. */
-  keyGeneration: () => number | undefined
+  /** The key ring's generation (undefined until first read); absent with static keys: no metric then. */
+  keyGeneration?: () => number | undefined
   /** The AUTH_* code a reply answered with (routes/error-handler.ts). */
   answeredCode: (reply: FastifyReply) => string | undefined
   now?: () => number
@@ -56,25 +56,24 @@ export async function createAuthMetrics (registry: MetricsRegistry, sources: Aut
     collect () { this.set(revocations.size) }
   }))
   named('authgate_revocation_lag_seconds', () => new Gauge({
-    name: 'authgate_revocation_lag_seconds', help: 'Age of the newest revocation applied (across workers, the oldest such age).', registers, aggregator: 'max',
+    name: 'authgate_revocation_lag_seconds', help: 'Age of the newest revocation applied (across workers, the oldest such age); NaN before the first.', registers, aggregator: 'max',
     collect () {
       const newest = revocations.newestRevokedAt
-      if (newest === undefined) this.reset()
-      else this.set(Math.max(0, (now() - newest) / 1000))
+      // NaN, not 0: "nothing applied yet" must not read as "perfectly fresh".
+      this.set(newest === undefined ? Number.NaN : Math.max(0, (now() - newest) / 1000))
     }
   }))
   named('authgate_signing_keys', () => new Gauge({
     name: 'authgate_signing_keys', help: 'Keys in the verification key set (static keys, or the key ring\'s current, next and retired ones).', registers, aggregator: 'max',
     collect () { this.set(sources.keyCount()) }
   }))
-  named('authgate_key_ring_generation', () => new Gauge({
-    name: 'authgate_key_ring_generation', help: 'Generation of the key ring this process uses (absent with static keys).', registers, aggregator: 'max',
-    collect () {
-      const generation = sources.keyGeneration()
-      if (generation === undefined) this.reset()
-      else this.set(generation)
-    }
-  }))
+  const { keyGeneration } = sources
+  if (keyGeneration !== undefined) {
+    named('authgate_key_ring_generation', () => new Gauge({
+      name: 'authgate_key_ring_generation', help: 'Generation of the key ring this process uses (0 until its first read).', registers, aggregator: 'max',
+      collect () { this.set(keyGeneration() ?? 0) }
+    }))
+  }
 
   const stopRevoked = revocations.onRevoked(() => { revoked.inc() })
   const stopSubjects = revocations.onSubjectRevoked(() => { revoked.inc() })

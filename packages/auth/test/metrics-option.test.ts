@@ -1,0 +1,62 @@
+// Issue #16: the plugin's `metrics` option. An embedding app hands it a prom-client Registry and finds the auth
+// outcomes there; a bad value is refused naming the option; prom-client is loaded only for the option.
+import t from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Registry } from 'prom-client'
+import { buildApp, login, refresh, register, signIn } from './helpers/app.js'
+
+function sample (text: string, series: string): number {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `))
+  return line === undefined ? Number.NaN : Number(line.slice(series.length + 1))
+}
+
+t.test('logins, refreshes, reuse and revocations land in the given registry', async (t) => {
+  const registry = new Registry()
+  const app = await buildApp(t, 'memory', { options: { metrics: registry, tokens: { reuseGrace: 0 } } })
+  const { rt } = await signIn(app, 'ann@example.com')
+  t.equal((await login(app, 'ann@example.com', 'a wrong password, long enough')).statusCode, 401)
+  const rotated = await refresh(app, rt)
+  t.equal(rotated.statusCode, 200)
+  t.equal((await refresh(app, rt)).statusCode, 401, 'reuse')
+  const text = await registry.metrics()
+  t.equal(sample(text, 'authgate_logins_total{result="ok"}'), 1)
+  t.equal(sample(text, 'authgate_logins_total{result="invalid_credentials"}'), 1)
+  t.equal(sample(text, 'authgate_refresh_total{result="ok"}'), 1)
+  t.equal(sample(text, 'authgate_refresh_total{result="reused"}'), 1)
+  const reuse = ['race', 'stale', 'theft'].reduce((sum, kind) => sum + sample(text, `authgate_refresh_reuse_total{class="${kind}"}`), 0)
+  t.equal(reuse, 1)
+  t.equal(sample(text, 'authgate_revocations_total'), 1, 'the reused session revoked and applied')
+  t.equal(sample(text, 'authgate_revocation_list_size'), 1)
+  t.ok(sample(text, 'authgate_revocation_lag_seconds') >= 0)
+  t.equal(sample(text, 'authgate_signing_keys'), 1)
+  t.notMatch(text, /authgate_key_ring_generation \d/, 'no generation with static keys')
+  t.notMatch(text, /ann@example\.com/)
+  await app.close()
+  t.equal(registry.getSingleMetric('authgate_logins_total'), undefined, 'taken out of the registry on close')
+})
+
+t.test('a bad metrics value is refused naming the option; a registry serves one plugin instance', async (t) => {
+  await t.rejects(buildApp(t, 'memory', { options: { metrics: {} as unknown as Registry } }), /metrics: must be an object given in code/)
+  await t.rejects(buildApp(t, 'memory', { options: { metrics: new (class NotARegistry {})() as unknown as Registry } }), /metrics: must be a prom-client Registry/)
+  const registry = new Registry()
+  await buildApp(t, 'memory', { options: { metrics: registry } })
+  await t.rejects(buildApp(t, 'memory', { options: { metrics: registry } }), /registry already holds authgate_logins_total/)
+})
+
+t.test('without the option nothing is counted and no metric exists', async (t) => {
+  const app = await buildApp(t, 'memory')
+  await register(app, 'bob@example.com')
+  t.equal((await login(app, 'bob@example.com')).statusCode, 200)
+  t.equal(app.hasDecorator('authgate'), true)
+})
+
+t.test('prom-client is loaded only by the metrics option (a dynamic import in one file; type imports elsewhere)', async (t) => {
+  const src = fileURLToPath(new URL('../src/', import.meta.url))
+  const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.ts'))
+  const valueImports = files.filter((name) => /^import (?!type )[^\n]*from 'prom-client'/m.test(readFileSync(join(src, name), 'utf8')))
+  t.same(valueImports, [], 'no static value import of prom-client')
+  const dynamic = files.filter((name) => readFileSync(join(src, name), 'utf8').includes("import('prom-client')"))
+  t.same(dynamic, [join('metrics', 'auth-metrics.ts')])
+})
