@@ -64,7 +64,7 @@ export async function askPrimary (channel: MetricsChannel, waitMs: number): Prom
 export function joinClusterMetrics (registry: Registry, log: MetricsLog, channel: MetricsChannel = process, waitMs = CLUSTER_METRICS_WAIT_MS): () => Promise<string> {
   AggregatorRegistry.setRegistries([registry])
   // Constructing one installs prom-client's listener that answers the primary (once per process).
-  void new AggregatorRegistry()
+  new AggregatorRegistry()
   return async () => {
     try {
       return await askPrimary(channel, waitMs)

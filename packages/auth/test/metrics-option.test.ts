@@ -39,7 +39,7 @@ t.test('logins, refreshes, reuse and revocations land in the given registry', as
 
 t.test('a bad metrics value is refused naming the option; a registry serves one plugin instance', async (t) => {
   await t.rejects(buildApp(t, 'memory', { options: { metrics: {} as unknown as Registry } }), /metrics: must be an object given in code/)
-  await t.rejects(buildApp(t, 'memory', { options: { metrics: new (class NotARegistry {})() as unknown as Registry } }), /metrics: must be a prom-client Registry/)
+  await t.rejects(buildApp(t, 'memory', { options: { metrics: new (class NotARegistry { readonly kind = 'other' })() as unknown as Registry } }), /metrics: must be a prom-client Registry/)
   const registry = new Registry()
   await buildApp(t, 'memory', { options: { metrics: registry } })
   await t.rejects(buildApp(t, 'memory', { options: { metrics: registry } }), /registry already holds authgate_logins_total/)
