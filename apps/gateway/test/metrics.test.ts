@@ -162,6 +162,18 @@ t.test('server.ops: without a catch-all route the public listener answers 404', 
     t.equal((await fetch(`${running.url}${path}`)).status, 404, `${path}: 404 on the public listener`)
     t.equal((await fetch(`${running.opsUrl ?? ''}${path}`)).status, 200, `${path}: 200 on the ops listener`)
   }
+  // Spellings of the operational paths reach neither the ops handlers nor an upstream on the public listener.
+  for (const target of ['/metrics/', '//metrics', '/Metrics', '/%6Detrics', '/metrics?x=1', '/metrics;a', '/./metrics', '/api/../metrics', '/healthz%2f']) {
+    const answer = await fetch(`${running.url}${target}`)
+    const body = await answer.text()
+    t.not(answer.status, 200, `${target}: not served publicly (${answer.status})`)
+    t.notMatch(body, /authgate_|"status":"ok"|"status":"ready"/, `${target}: no operational content`)
+  }
+  t.equal(upstream.seen.length, 0, 'none reached the upstream')
+  // The ops listener serves the three paths and nothing else, whatever the method or spelling.
+  t.equal((await fetch(`${running.opsUrl ?? ''}/metrics`, { method: 'POST' })).status, 404)
+  t.equal((await fetch(`${running.opsUrl ?? ''}/api/x`)).status, 404)
+  t.equal((await fetch(`${running.opsUrl ?? ''}/auth/login`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status, 404, 'no auth routes there')
   await running.app.close()
   await t.rejects(fetch(`${running.opsUrl ?? ''}/healthz`), 'the ops listener closes with the app')
 })
