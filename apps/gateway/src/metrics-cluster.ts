@@ -9,6 +9,11 @@ const REQUEST = 'authgate:metrics-request'
 const RESPONSE = 'authgate:metrics-response'
 /** prom-client's primary waits 5 s for every worker's answer; a worker waits a little longer for the primary's. */
 export const CLUSTER_METRICS_WAIT_MS = 6000
+/**
+ * After a primary stayed silent (not `authgate start`'s: pm2's cluster mode, another supervisor), scrapes are served
+ * from this worker at once for this long instead of each waiting CLUSTER_METRICS_WAIT_MS again.
+ */
+export const SILENT_PRIMARY_BACKOFF_MS = 60_000
 
 interface MetricsRequest { type: typeof REQUEST, id: number }
 interface MetricsResponse { type: typeof RESPONSE, id: number, text?: string, error?: string }
@@ -32,6 +37,9 @@ function isMessage<T extends { type: string }> (message: unknown, type: T['type'
 let nextId = 0
 
 /** The aggregate text from the primary; rejects when it does not answer within `waitMs` or answers an error. */
+/** The primary did not answer at all (as opposed to answering an error). */
+export class PrimarySilentError extends Error {}
+
 export async function askPrimary (channel: MetricsChannel, waitMs: number): Promise<string> {
   const id = nextId++
   return new Promise<string>((resolve, reject) => {
@@ -46,7 +54,7 @@ export async function askPrimary (channel: MetricsChannel, waitMs: number): Prom
       if (typeof message.text === 'string') finish(undefined, message.text)
       else finish(new Error(`the primary could not aggregate: ${message.error ?? 'no text'}`))
     }
-    const timer = setTimeout(() => { finish(new Error(`the primary did not answer within ${waitMs} ms`)) }, waitMs)
+    const timer = setTimeout(() => { finish(new PrimarySilentError(`the primary did not answer within ${waitMs} ms`)) }, waitMs)
     channel.on('message', listener)
     try {
       if (channel.send === undefined) throw new Error('no IPC channel to the primary')
@@ -65,10 +73,13 @@ export function joinClusterMetrics (registry: Registry, log: MetricsLog, channel
   AggregatorRegistry.setRegistries([registry])
   // Constructing one installs prom-client's listener that answers the primary (once per process).
   new AggregatorRegistry()
+  let silentUntil = 0
   return async () => {
+    if (Date.now() < silentUntil) return registry.metrics()
     try {
       return await askPrimary(channel, waitMs)
     } catch (error) {
+      if (error instanceof PrimarySilentError) silentUntil = Date.now() + SILENT_PRIMARY_BACKOFF_MS
       log.warn({ event: 'metrics_cluster_fallback', err: error }, 'metrics: serving this worker\'s counts only (the cluster aggregate is unavailable)')
       return registry.metrics()
     }

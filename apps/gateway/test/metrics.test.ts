@@ -214,6 +214,10 @@ t.test('a worker serves its own counts, and says so, when the primary does not a
   t.ok(Date.now() - started < 2000, 'bounded wait')
   t.match(warnings, [/serving this worker's counts only/])
   t.equal(silent.listenerCount('message'), 0, 'no listener left behind')
+  const again = Date.now()
+  t.match(await render(), /^local_total 3$/m)
+  t.ok(Date.now() - again < 50, 'a silent primary is not asked again at every scrape')
+  t.equal(warnings.length, 1)
 
   // A primary that answers: its text, matched by request id (an answer to another request is ignored).
   const primary = new EventEmitter()
