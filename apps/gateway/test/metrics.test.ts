@@ -3,6 +3,7 @@
 // listener, and the worker's fallback when the cluster primary does not answer. Workers: metrics-workers.test.ts.
 import t from 'tap'
 import { EventEmitter } from 'node:events'
+import { createServer, type AddressInfo } from 'node:net'
 import { Registry, Counter } from 'prom-client'
 import { generateKey } from '@authgate/fastify'
 import { parseConfig, ConfigError } from '../src/config.js'
@@ -176,6 +177,20 @@ t.test('server.ops: without a catch-all route the public listener answers 404', 
   t.equal((await fetch(`${running.opsUrl ?? ''}/auth/login`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } })).status, 404, 'no auth routes there')
   await running.app.close()
   await t.rejects(fetch(`${running.opsUrl ?? ''}/healthz`), 'the ops listener closes with the app')
+})
+
+t.test('server.ops on a port in use: the start fails with the reason and releases the public port', async (t) => {
+  const upstream = await startUpstream(t)
+  const busy = createServer()
+  await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>((resolve) => busy.close(() => { resolve() })))
+  const opsPort = (busy.address() as AddressInfo).port
+  const config = parseConfig({
+    server: { port: 0, ops: { port: opsPort } },
+    tokens: { keys: [generateKey('EdDSA')] },
+    routes: [{ prefix: '/api', upstream: upstream.url }]
+  }, { file: 'test-config' })
+  await t.rejects(startServer(config, { logger: false }), { code: 'EADDRINUSE' })
 })
 
 t.test('bad server.ops values are refused with the path and the reason', async (t) => {
