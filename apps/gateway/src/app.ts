@@ -8,7 +8,7 @@ import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './err
 import { deferContinue } from './expect-continue.js'
 import { registerForwardAuth } from './forward-auth.js'
 import { createHeaderPolicy } from './headers.js'
-import { registerHealthRoutes } from './health.js'
+import { OPS_PATHS, registerHealthRoutes } from './health.js'
 import { GatewayMetrics } from './metrics.js'
 import { createMetricsRegistry } from './metrics-registry.js'
 import { createOpsListener } from './ops-listener.js'
@@ -176,12 +176,21 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
 
   const endpoints = { storeReady: app.authgate.storeReady, metricsText }
   // With server.ops they are served there only: the public listener answers them 404.
+  const unrouted = metrics.route('(none)')
   if (config.server.ops === undefined) registerHealthRoutes(app, endpoints)
-  else createOpsListener(app, endpoints, app.log)
+  else {
+    createOpsListener(app, endpoints, app.log)
+    // Still the gateway's paths: a `/` route must not hand them to its upstream instead.
+    for (const path of OPS_PATHS) {
+      app.all(path, { config: { auth: 'none' } }, async (_request, reply) => {
+        metrics.countResponse(unrouted, 404)
+        return sendGatewayError(reply, 'GATEWAY_NOT_FOUND')
+      })
+    }
+  }
   if (options.demo !== undefined) registerDemoFiles(app, options.demo)
 
   registerRefusedTargetRoutes(app, metrics, redactQuery)
-  const unrouted = metrics.route('(none)')
   app.setNotFoundHandler(async (request, reply) => {
     metrics.countResponse(unrouted, 404)
     closeIfBodyUnread(request, reply)

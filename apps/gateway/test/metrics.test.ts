@@ -143,11 +143,15 @@ t.test('server.ops: /healthz, /readyz and /metrics on their own listener; the pu
   t.equal(sample(text, 'authgate_requests_total{route="/",status="200"}'), 1, 'the public listener\'s requests are counted on the ops one')
   t.equal((await fetch(`${ops}/some/page`)).status, 404, 'the ops listener proxies nothing')
   t.equal(upstream.seen.length, 1)
-  // The public listener's catch-all route would proxy them: with ops set they are not the gateway's there.
+  // Not even the catch-all route gets them: 404 from the gateway, whatever the method.
   for (const path of ['/healthz', '/readyz', '/metrics']) {
-    const answer = await fetch(`${running.url}${path}`)
-    t.notMatch(await answer.text(), /status":"ok|status":"ready|authgate_requests_total/, `${path} not served publicly`)
+    for (const method of ['GET', 'HEAD', 'POST']) {
+      const answer = await fetch(`${running.url}${path}`, { method })
+      t.equal(answer.status, 404, `${method} ${path}: 404 on the public listener`)
+      t.notMatch(await answer.text(), /status":"ok|status":"ready|authgate_requests_total/)
+    }
   }
+  t.equal(upstream.seen.length, 1, 'none reached the upstream')
 })
 
 t.test('server.ops: without a catch-all route the public listener answers 404', async (t) => {
