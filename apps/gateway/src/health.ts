@@ -7,6 +7,8 @@ export interface OpsEndpoints {
   storeReady: () => Promise<boolean>
   /** The Prometheus text: this process's registry, or the cluster's aggregate (metrics-cluster.ts). */
   metricsText: () => Promise<string>
+  /** True once the gateway is shutting down: /readyz answers 503 (the ops listener outlives the public one). */
+  closing?: () => boolean
 }
 
 export const OPS_PATHS = ['/healthz', '/readyz', '/metrics'] as const
@@ -16,10 +18,22 @@ export function registerHealthRoutes (app: FastifyInstance, endpoints: OpsEndpoi
   const config = { auth: 'none' as const }
   app.get('/healthz', { config }, async (_request, reply) => reply.header('cache-control', 'no-store').send({ status: 'ok' }))
   app.get('/readyz', { config }, async (_request, reply) => {
+    if (endpoints.closing?.() === true) {
+      return reply.code(503).header('cache-control', 'no-store').send({ status: 'unavailable', reason: 'shutting down' })
+    }
     const ready = await endpoints.storeReady()
     return reply.code(ready ? 200 : 503).header('cache-control', 'no-store')
       .send(ready ? { status: 'ready' } : { status: 'unavailable', code: 'AUTH_STORE_UNAVAILABLE' })
   })
-  app.get('/metrics', { config }, async (_request, reply) => reply.header('cache-control', 'no-store')
-    .type('text/plain; version=0.0.4; charset=utf-8').send(await endpoints.metricsText()))
+  app.get('/metrics', { config }, async (_request, reply) => {
+    reply.header('cache-control', 'no-store')
+    let text: string
+    try {
+      text = await endpoints.metricsText()
+    } catch {
+      // A failed scrape (up == 0) rather than partial counts Prometheus would read as counter resets.
+      return reply.code(503).send({ status: 'unavailable', reason: 'the cluster metrics aggregate is unavailable' })
+    }
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text)
+  })
 }

@@ -12,7 +12,11 @@ export function createOpsListener (app: FastifyInstance, endpoints: OpsEndpoints
   // Probes and scrapes every few seconds: their request lines would drown the log (warnings and errors still show).
   const quiet = logger.level === 'silent' ? logger.child({ listener: 'ops' }) : logger.child({ listener: 'ops' }, { level: 'warn' })
   const ops = Fastify({ loggerInstance: quiet, return503OnClosing: true })
-  registerHealthRoutes(ops, endpoints)
+  // The public listener stops accepting at close() but this one stays up until in-flight requests finish (onClose):
+  // meanwhile /readyz must say 503 so the load balancer drains this instance.
+  let closing = false
+  app.addHook('preClose', async () => { closing = true })
+  registerHealthRoutes(ops, { ...endpoints, closing: () => closing })
   ops.setNotFoundHandler(async (_request, reply) => sendGatewayError(reply, 'GATEWAY_NOT_FOUND'))
   app.addHook('onClose', async () => { await ops.close() })
   opsListeners.set(app, ops)

@@ -4,11 +4,12 @@
 import t from 'tap'
 import { EventEmitter } from 'node:events'
 import { createServer, type AddressInfo } from 'node:net'
-import { Registry, Counter } from 'prom-client'
+import type { Cluster } from 'node:cluster'
+import { Registry, Counter, Gauge } from 'prom-client'
 import { generateKey } from '@authgate/fastify'
 import { parseConfig, ConfigError } from '../src/config.js'
 import { startServer } from '../src/server.js'
-import { askPrimary, joinClusterMetrics } from '../src/metrics-cluster.js'
+import { askPrimary, joinClusterMetrics, MetricsUnavailableError, serveClusterMetrics } from '../src/metrics-cluster.js'
 import { startGateway, startUpstream } from './helpers.js'
 
 const PASSWORD = 'a long enough password'
@@ -154,6 +155,33 @@ t.test('server.ops: /healthz, /readyz and /metrics on their own listener; the pu
   t.equal(upstream.seen.length, 1, 'none reached the upstream')
 })
 
+t.test('server.ops: /readyz answers 503 once the gateway is shutting down, while requests are still in flight', async (t) => {
+  const upstream = await startUpstream(t)
+  let release: () => void = () => {}
+  const held = new Promise<void>((resolve) => { release = resolve })
+  upstream.handle((_request, response) => { void held.then(() => { response.end('late') }) })
+  const config = parseConfig({
+    server: { port: 0, ops: { port: 0 } },
+    tokens: { keys: [generateKey('EdDSA')] },
+    routes: [{ prefix: '/', upstream: upstream.url, auth: 'none' }]
+  }, { file: 'test-config' })
+  const running = await startServer(config, { logger: false })
+  t.teardown(async () => { release(); await running.app.close() })
+  const ops = running.opsUrl ?? ''
+  t.equal((await fetch(`${ops}/readyz`)).status, 200, 'ready before')
+  const slow = fetch(`${running.url}/slow`)
+  for (const until = Date.now() + 10_000; upstream.seen.length === 0 && Date.now() < until;) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(upstream.seen.length, 1, 'the slow request reached the upstream')
+  const closed = running.app.close()
+  const answer = await fetch(`${ops}/readyz`)
+  t.equal(answer.status, 503, 'not ready while shutting down')
+  t.same(await answer.json(), { status: 'unavailable', reason: 'shutting down' })
+  t.equal((await fetch(`${ops}/healthz`)).status, 200, 'still alive')
+  release()
+  t.equal((await slow).status, 200, 'the request in flight finishes')
+  await closed
+})
+
 t.test('server.ops: without a catch-all route the public listener answers 404', async (t) => {
   const upstream = await startUpstream(t)
   const config = parseConfig({
@@ -222,21 +250,30 @@ t.test('bad server.ops values are refused with the path and the reason', async (
   t.equal(parseConfig(base, { file: 'x' }).server.ops, undefined, 'off unless set')
 })
 
-t.test('a worker serves its own counts, and says so, when the primary does not answer in time', async (t) => {
+t.test('a worker refuses the scrape (503), and says so, when the primary does not answer in time', async (t) => {
   const registry = new Registry()
   new Counter({ name: 'local_total', help: 'h', registers: [registry] }).inc(3)
-  const silent = Object.assign(new EventEmitter(), { send: () => true })
+  const requests: unknown[] = []
+  const silent = Object.assign(new EventEmitter(), { send: (message: unknown) => { requests.push(message); return true } })
   const warnings: string[] = []
   const render = joinClusterMetrics(registry, { warn: (_object, message) => { warnings.push(message) } }, silent, 100)
   const started = Date.now()
-  t.match(await render(), /^local_total 3$/m)
+  // Two scrapes at once share one request to the primary.
+  const both = await Promise.allSettled([render(), render()])
+  t.equal(requests.length, 1, 'concurrent scrapes coalesce')
+  for (const outcome of both) t.ok(outcome.status === 'rejected' && outcome.reason instanceof MetricsUnavailableError, 'refused')
   t.ok(Date.now() - started < 2000, 'bounded wait')
-  t.match(warnings, [/serving this worker's counts only/])
-  t.equal(silent.listenerCount('message'), 0, 'no listener left behind')
+  t.match(warnings, [/scrape refused \(503\)/])
+  t.equal(silent.listenerCount('message'), 1, 'only the collection answerer stays (no request listener left behind)')
   const again = Date.now()
-  t.match(await render(), /^local_total 3$/m)
+  await t.rejects(render(), /did not answer recently/, 'never this worker\'s counts alone (they would read as counter resets)')
   t.ok(Date.now() - again < 50, 'a silent primary is not asked again at every scrape')
-  t.equal(warnings.length, 1)
+  t.equal(requests.length, 1)
+
+  // The worker answers the primary's collections with its registry as JSON.
+  silent.emit('message', { type: 'authgate:metrics-collect', id: 7 })
+  for (let turn = 0; turn < 20 && requests.length < 2; turn++) await new Promise((resolve) => setImmediate(resolve))
+  t.match(requests[1], { type: 'authgate:metrics-report', id: 7, metrics: [{ name: 'local_total', values: [{ value: 3 }] }] })
 
   // A primary that answers: its text, matched by request id (an answer to another request is ignored).
   const primary = new EventEmitter()
@@ -254,4 +291,89 @@ t.test('a worker serves its own counts, and says so, when the primary does not a
     send (this: EventEmitter, message: { id: number }) { setImmediate(() => this.emit('message', { type: 'authgate:metrics-response', id: message.id, error: 'Operation timed out.' })); return true }
   })
   await t.rejects(askPrimary(failing, 1000), /could not aggregate: Operation timed out/)
+})
+
+t.test('/metrics answers 503 when the renderer fails', async (t) => {
+  const upstream = await startUpstream(t)
+  const registry = new Registry()
+  const gateway = await startGateway(t, { routes: [{ prefix: '/public', upstream: upstream.url, auth: 'none' }] },
+    { metrics: { registry, render: async () => { throw new MetricsUnavailableError('no aggregate') } } })
+  const answer = await fetch(`${gateway.origin}/metrics`)
+  t.equal(answer.status, 503)
+  t.notMatch(await answer.text(), /authgate_/)
+})
+
+/** A cluster worker as the primary sees it: what it was sent. */
+function fakeWorker (id: number): { id: number, sent: Array<{ type: string, id: number, text?: string, error?: string }>, isConnected: () => boolean, send: (message: never) => boolean } {
+  const sent: Array<{ type: string, id: number, text?: string, error?: string }> = []
+  return { id, sent, isConnected: () => true, send: (message: never) => { sent.push(message); return true } }
+}
+
+async function registryJson (count: number): Promise<unknown> {
+  const registry = new Registry()
+  new Counter({ name: 'work_total', help: 'h', registers: [registry] }).inc(count)
+  new Gauge({ name: 'authgate_workers_reporting', help: 'h', registers: [registry] }).set(1)
+  return registry.getMetricsAsJSON()
+}
+
+t.test('the primary: asks listening workers only, one answer per worker, late and foreign answers ignored, a slow worker leaves the others\' counts', async (t) => {
+  const cluster = new EventEmitter()
+  const served = serveClusterMetrics(cluster as unknown as Pick<Cluster, 'on' | 'off'>, 150)
+  t.teardown(served.stop)
+  const [one, two, starting] = [fakeWorker(1), fakeWorker(2), fakeWorker(3)]
+  cluster.emit('listening', one)
+  cluster.emit('listening', two)
+  const settle = async (): Promise<void> => { for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve)) }
+
+  cluster.emit('message', one, { type: 'authgate:metrics-request', id: 1 })
+  cluster.emit('message', two, { type: 'authgate:metrics-request', id: 2 })
+  const collects = one.sent.filter((message) => message.type === 'authgate:metrics-collect')
+  t.equal(collects.length, 1, 'concurrent requests share one collection')
+  t.equal(two.sent.length, 1)
+  t.equal(starting.sent.length, 0, 'a worker that is not listening is not asked')
+  t.equal(served.pending(), 1)
+  const id = collects[0]?.id ?? -1
+  const json = await registryJson(5)
+  // Foreign (a worker not asked), unknown id, malformed: ignored without throwing.
+  cluster.emit('message', starting, { type: 'authgate:metrics-report', id, metrics: await registryJson(100) })
+  cluster.emit('message', one, { type: 'authgate:metrics-report', id: id + 999, metrics: json })
+  cluster.emit('message', one, { type: 'prom-client:getMetricsRes', requestId: 12345, metrics: [] })
+  cluster.emit('message', one, { type: 'authgate:metrics-report', id, metrics: json })
+  cluster.emit('message', one, { type: 'authgate:metrics-report', id, metrics: json })
+  t.equal(served.pending(), 1, 'worker 2 is still awaited')
+  // Worker 2 never answers: after the deadline, worker 1's counts alone, and the gap shows.
+  for (const until = Date.now() + 5000; served.pending() > 0 && Date.now() < until;) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.equal(served.pending(), 0, 'the entry leaves on timeout')
+  await settle()
+  for (const [worker, request] of [[one, 1], [two, 2]] as const) {
+    const response = worker.sent.find((message) => message.type === 'authgate:metrics-response')
+    t.equal(response?.id, request)
+    t.equal(sample(response?.text ?? '', 'work_total'), 5, 'one answer per worker: not doubled, not the foreign one')
+    t.equal(sample(response?.text ?? '', 'authgate_workers_reporting'), 1, 'the slow worker shows as missing')
+  }
+  t.doesNotThrow(() => { cluster.emit('message', two, { type: 'authgate:metrics-report', id, metrics: json }) }, 'a late answer is ignored')
+  t.equal(served.pending(), 0)
+
+  // Both answer: no waiting for the deadline, and the counts sum.
+  one.sent.length = 0
+  two.sent.length = 0
+  const started = Date.now()
+  cluster.emit('message', one, { type: 'authgate:metrics-request', id: 3 })
+  const next = one.sent[0]?.id ?? -1
+  cluster.emit('message', one, { type: 'authgate:metrics-report', id: next, metrics: await registryJson(5) })
+  cluster.emit('message', two, { type: 'authgate:metrics-report', id: next, metrics: await registryJson(7) })
+  await settle()
+  const response = one.sent.find((message) => message.type === 'authgate:metrics-response')
+  t.equal(sample(response?.text ?? '', 'work_total'), 12)
+  t.equal(sample(response?.text ?? '', 'authgate_workers_reporting'), 2)
+  t.ok(Date.now() - started < 140, 'answered as soon as every worker did')
+  t.equal(served.pending(), 0)
+
+  // A worker that exits is no longer asked; with none listening the request gets an error (the worker answers 503).
+  cluster.emit('exit', one)
+  cluster.emit('exit', two)
+  cluster.emit('message', one, { type: 'authgate:metrics-request', id: 4 })
+  await settle()
+  t.match(one.sent.at(-1), { type: 'authgate:metrics-response', id: 4, error: /no worker answered/ })
+  t.equal(served.pending(), 0)
 })
