@@ -5,10 +5,11 @@ import t from 'tap'
 import { EventEmitter } from 'node:events'
 import { createServer, type AddressInfo } from 'node:net'
 import type { Cluster } from 'node:cluster'
-import { Registry, Counter, Gauge } from 'prom-client'
+import { AggregatorRegistry, Registry, Counter, Gauge, Histogram as PromHistogram } from 'prom-client'
 import { generateKey } from '@authgate/fastify'
 import { parseConfig, ConfigError } from '../src/config.js'
 import { startServer } from '../src/server.js'
+import { BUCKETS, GatewayMetrics } from '../src/metrics.js'
 import { askPrimary, joinClusterMetrics, MetricsUnavailableError, serveClusterMetrics } from '../src/metrics-cluster.js'
 import { startGateway, startUpstream } from './helpers.js'
 
@@ -376,4 +377,33 @@ t.test('the primary: asks listening workers only, one answer per worker, late an
   await settle()
   t.match(one.sent.at(-1), { type: 'authgate:metrics-response', id: 4, error: /no worker answered/ })
   t.equal(served.pending(), 0)
+})
+
+t.test('the routes\' histogram renders as prom-client\'s own Histogram would, alone and after the cluster aggregate', async (t) => {
+  // On a bucket bound (0.001, 2.5, 30), between, below the first and above the last (> 30 s: +Inf only).
+  const observations = [0.0005, 0.001, 0.0011, 0.07, 2.5, 2.6, 30, 30.5, 45.25, 0.3]
+  const ours = new Registry()
+  const gateway = new GatewayMetrics()
+  gateway.register(ours)
+  const route = gateway.route('/api')
+  const other = gateway.route('/other')
+  const reference = new Registry()
+  const histogram = new PromHistogram({ name: 'authgate_upstream_response_seconds', help: 'h', labelNames: ['route'] as const, buckets: [...BUCKETS], registers: [reference] })
+  for (const seconds of observations) {
+    route.upstreamLatency.observe(seconds)
+    histogram.observe({ route: '/api' }, seconds)
+  }
+  other.upstreamLatency.observe(31)
+  histogram.observe({ route: '/other' }, 31)
+  const lines = (text: string): string[] => text.split('\n').filter((line) => line.startsWith('authgate_upstream_response_seconds'))
+  const mine = lines(await ours.metrics())
+  t.ok(mine.length > 30, `${mine.length} lines`)
+  t.same(mine, lines(await reference.metrics()), 'the same lines as prom-client\'s Histogram')
+  const aggregated = async (registry: Registry): Promise<string[]> => {
+    const json = await registry.getMetricsAsJSON()
+    return lines(await AggregatorRegistry.aggregate([json, json]).metrics())
+  }
+  const summed = await aggregated(ours)
+  t.same(summed, await aggregated(reference), 'the same after AggregatorRegistry.aggregate')
+  t.ok(summed.includes('authgate_upstream_response_seconds_count{route="/api"} 20'), 'summed across workers')
 })
