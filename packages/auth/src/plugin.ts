@@ -65,6 +65,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
       keyCount: () => ring?.kids.length ?? options.tokens.keys.length,
       ...(ring === undefined ? {} : { keyGeneration: () => ring.generation })
     })
+  // Wired at once: a registration failing further down still takes the metrics out of the caller's registry on close.
+  if (metrics !== undefined) app.addHook('onClose', () => { metrics.close() })
   const sessions = createSessionService({
     store, tokens, revocations, events, logger: app.log,
     refreshTtlMs: options.refreshTtlMs,
@@ -156,7 +158,6 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     ring?.stop()
     trusted.stop()
     context.oidc?.stop()
-    metrics?.close()
     if (ownsStore) await store.close()
     await limits?.close()
   })

@@ -4,7 +4,8 @@ import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Registry } from 'prom-client'
+import type { FastifyInstance } from 'fastify'
+import { Gauge, Registry, register as promRegister } from 'prom-client'
 import { buildApp, login, refresh, register, signIn } from './helpers/app.js'
 
 function sample (text: string, series: string): number {
@@ -43,6 +44,11 @@ t.test('a bad metrics value is refused naming the option; a registry serves one 
   const registry = new Registry()
   await buildApp(t, 'memory', { options: { metrics: registry } })
   await t.rejects(buildApp(t, 'memory', { options: { metrics: registry } }), /registry already holds authgate_logins_total/)
+  // One name taken, the others free: every name is checked before any is created, so nothing is left behind.
+  const partly = new Registry()
+  new Gauge({ name: 'authgate_signing_keys', help: 'the application\'s own', registers: [partly] })
+  await t.rejects(buildApp(t, 'memory', { options: { metrics: partly } }), /registry already holds authgate_signing_keys/)
+  t.same(partly.getMetricsAsArray().map((metric) => metric.name), ['authgate_signing_keys'], 'the registry as it was')
 })
 
 t.test('without the option nothing is counted and no metric exists', async (t) => {
@@ -50,6 +56,12 @@ t.test('without the option nothing is counted and no metric exists', async (t) =
   await register(app, 'bob@example.com')
   t.equal((await login(app, 'bob@example.com')).statusCode, 200)
   t.equal(app.hasDecorator('authgate'), true)
+  t.same(promRegister.getMetricsAsArray().filter((metric) => metric.name.startsWith('authgate_')).map((metric) => metric.name), [], 'nothing in prom-client\'s global registry')
+  // The counting hook sits on the auth routes only with the option.
+  const loginHooks = (instance: FastifyInstance): string => instance.printRoutes({ includeHooks: true, commonPrefix: false })
+  t.notMatch(loginHooks(app), /onResponse/, 'no onResponse hook on the auth routes')
+  const counted = await buildApp(t, 'memory', { options: { metrics: new Registry() } })
+  t.match(loginHooks(counted), /onResponse/, 'the option adds one (the check can see it)')
 })
 
 t.test('prom-client is loaded only by the metrics option (a dynamic import in one file; type imports elsewhere)', async (t) => {

@@ -34,45 +34,45 @@ export async function createAuthMetrics (registry: MetricsRegistry, sources: Aut
   const { Counter, Gauge } = await import('prom-client')
   const { revocations, prefix } = sources
   const now = sources.now ?? Date.now
-  const names: string[] = []
+  const { keyGeneration } = sources
+  const names = ['authgate_logins_total', 'authgate_refresh_total', 'authgate_refresh_reuse_total', 'authgate_rate_limited_total',
+    'authgate_revocations_total', 'authgate_revocation_list_size', 'authgate_revocation_lag_seconds', 'authgate_signing_keys',
+    ...(keyGeneration === undefined ? [] : ['authgate_key_ring_generation'])]
+  // Every name checked before any metric is created: a refusal leaves the caller's registry as it was.
+  const taken = names.filter((name) => registry.getSingleMetric(name) !== undefined)
+  if (taken.length > 0) throw new Error(`metrics: the registry already holds ${taken.join(', ')} (give each plugin instance its own registry)`)
   const registers = [registry]
-  const named = <T>(name: string, build: () => T): T => {
-    if (registry.getSingleMetric(name) !== undefined) throw new Error(`metrics: the registry already holds ${name} (give each plugin instance its own registry)`)
-    names.push(name)
-    return build()
-  }
   // Every outcome and class starts at 0, so a rate() over a quiet period is 0 rather than no series at all.
-  const logins = named('authgate_logins_total', () => new Counter({ name: 'authgate_logins_total', help: 'Password logins answered, by result.', labelNames: ['result'] as const, registers }))
+  const logins = new Counter({ name: 'authgate_logins_total', help: 'Password logins answered, by result.', labelNames: ['result'] as const, registers })
   for (const result of LOGIN_RESULTS) logins.inc({ result }, 0)
-  const refreshes = named('authgate_refresh_total', () => new Counter({ name: 'authgate_refresh_total', help: 'Refresh requests answered, by result.', labelNames: ['result'] as const, registers }))
+  const refreshes = new Counter({ name: 'authgate_refresh_total', help: 'Refresh requests answered, by result.', labelNames: ['result'] as const, registers })
   for (const result of REFRESH_RESULTS) refreshes.inc({ result }, 0)
-  const reuse = named('authgate_refresh_reuse_total', () => new Counter({ name: 'authgate_refresh_reuse_total', help: 'Retired refresh tokens presented again, by classification (race, stale, theft).', labelNames: ['class'] as const, registers }))
+  const reuse = new Counter({ name: 'authgate_refresh_reuse_total', help: 'Retired refresh tokens presented again, by classification (race, stale, theft).', labelNames: ['class'] as const, registers })
   for (const kind of REUSE_CLASSES) reuse.inc({ class: kind }, 0)
-  const limited = named('authgate_rate_limited_total', () => new Counter({ name: 'authgate_rate_limited_total', help: 'Auth requests refused with 429 (per-IP limits and account lockout), by endpoint.', labelNames: ['endpoint'] as const, registers }))
+  const limited = new Counter({ name: 'authgate_rate_limited_total', help: 'Auth requests refused with 429 (per-IP limits and account lockout), by endpoint.', labelNames: ['endpoint'] as const, registers })
   // Every worker applies every revocation: across workers the largest count is the instance's, not their sum.
-  const revoked = named('authgate_revocations_total', () => new Counter({ name: 'authgate_revocations_total', help: 'Revocations (sessions and subjects) applied to this process\'s revocation list.', registers, aggregator: 'max' }))
-  named('authgate_revocation_list_size', () => new Gauge({
+  const revoked = new Counter({ name: 'authgate_revocations_total', help: 'Revocations (sessions and subjects) applied to this process\'s revocation list.', registers, aggregator: 'max' })
+  new Gauge({
     name: 'authgate_revocation_list_size', help: 'Revocations held in memory now.', registers, aggregator: 'max',
     collect () { this.set(revocations.size) }
-  }))
-  named('authgate_revocation_lag_seconds', () => new Gauge({
+  })
+  new Gauge({
     name: 'authgate_revocation_lag_seconds', help: 'Age of the newest revocation applied (across workers, the oldest such age); NaN before the first.', registers, aggregator: 'max',
     collect () {
       const newest = revocations.newestRevokedAt
       // NaN, not 0: "nothing applied yet" must not read as "perfectly fresh".
       this.set(newest === undefined ? Number.NaN : Math.max(0, (now() - newest) / 1000))
     }
-  }))
-  named('authgate_signing_keys', () => new Gauge({
+  })
+  new Gauge({
     name: 'authgate_signing_keys', help: 'Keys in the verification key set (static keys, or the key ring\'s current, next and retired ones).', registers, aggregator: 'max',
     collect () { this.set(sources.keyCount()) }
-  }))
-  const { keyGeneration } = sources
+  })
   if (keyGeneration !== undefined) {
-    named('authgate_key_ring_generation', () => new Gauge({
+    new Gauge({
       name: 'authgate_key_ring_generation', help: 'Generation of the key ring this process uses (0 until its first read).', registers, aggregator: 'max',
       collect () { this.set(keyGeneration() ?? 0) }
-    }))
+    })
   }
 
   const stopRevoked = revocations.onRevoked(() => { revoked.inc() })
