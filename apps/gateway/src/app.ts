@@ -99,6 +99,14 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   // The checks `config check` reports, refused here too, with the same words, before anything is built.
   checkStartable(config)
   const rewriteTarget = createTargetRewriter(config)
+  const listenerLimits = {
+    http: {
+      headersTimeout: config.server.headersTimeoutMs,
+      connectionsCheckingInterval: checkingInterval(Math.min(config.server.headersTimeoutMs, config.server.requestTimeoutMs)),
+      maxHeaderSize: config.server.maxUrlLength + HEADER_ROOM
+    },
+    requestTimeout: config.server.requestTimeoutMs
+  }
   const app = Fastify({
     logger: options.logger ?? {
       level: config.log.level,
@@ -112,14 +120,9 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     // Node only checks every connectionsCheckingInterval (default 30 s), so check often enough for the bound to hold.
     // maxHeaderSize bounds the whole request head (target and headers; 431 beyond it): room for the longest
     // accepted target (longer ones get 414 in rewriteUrl) plus the headers.
-    http: {
-      headersTimeout: config.server.headersTimeoutMs,
-      connectionsCheckingInterval: checkingInterval(Math.min(config.server.headersTimeoutMs, config.server.requestTimeoutMs)),
-      maxHeaderSize: config.server.maxUrlLength + HEADER_ROOM
-    },
     // A whole request, body included, within requestTimeout of its arrival; a connection on which no byte moves for
     // idleTimeout is looked at by slow-clients.ts (dropped unless it waits for the upstream).
-    requestTimeout: config.server.requestTimeoutMs,
+    ...listenerLimits,
     connectionTimeout: config.server.idleTimeoutMs,
     // Routing happens on the canonical target; a refused one goes to the 400 route (paths.ts). Routing stays
     // case-sensitive: loose spellings of a configured prefix are refused before it (createPrefixSpellingCheck).
@@ -179,7 +182,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   const unrouted = metrics.route('(none)')
   if (config.server.ops === undefined) registerHealthRoutes(app, endpoints)
   else {
-    createOpsListener(app, endpoints, app.log)
+    createOpsListener(app, endpoints, app.log, listenerLimits)
     // Still the gateway's paths: a `/` route must not hand them to its upstream instead.
     for (const path of OPS_PATHS) {
       app.all(path, { config: { auth: 'none' } }, async (_request, reply) => {

@@ -88,7 +88,7 @@ export function answerCollections (registry: Registry, channel: MetricsChannel =
     if (!isMessage<CollectRequest>(message, COLLECT)) return
     const { id } = message
     registry.getMetricsAsJSON().then(
-      (metrics) => { reply({ type: REPORT, id, metrics: metrics as MetricsJson }) },
+      (metrics) => { reply({ type: REPORT, id, metrics }) },
       (error: unknown) => { reply({ type: REPORT, id, error: (error as Error).message }) }
     )
   }

@@ -3,10 +3,28 @@
 // apps built side by side (tests, embedding) do not share counts.
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 
+let processMetrics: Registry | undefined
+
+/**
+ * Event-loop lag, heap, GC, handles, CPU, file descriptors (prom-client's process_* and nodejs_* metrics): collected
+ * once per process, since each collectDefaultMetrics() starts its own event-loop monitor and GC observer that no
+ * registry can stop. Every app's registry holds the same metric objects (they describe the process, not the app).
+ */
+function defaultMetrics (): Registry {
+  if (processMetrics === undefined) {
+    processMetrics = new Registry()
+    collectDefaultMetrics({ register: processMetrics })
+  }
+  return processMetrics
+}
+
 export function createMetricsRegistry (version: string): Registry {
   const registry = new Registry()
-  // Event-loop lag, heap, GC, handles, CPU, file descriptors (prom-client's process_* and nodejs_* metrics).
-  collectDefaultMetrics({ register: registry })
+  const shared = defaultMetrics()
+  for (const { name } of shared.getMetricsAsArray()) {
+    const metric = shared.getSingleMetric(name)
+    if (metric !== undefined) registry.registerMetric(metric)
+  }
   const build = new Gauge({
     name: 'authgate_build_info', help: 'The running gateway: its version and Node\'s (always 1).', labelNames: ['version', 'node'] as const,
     registers: [registry], aggregator: 'first'

@@ -7,15 +7,23 @@ import { sendGatewayError } from './errors.js'
 
 const opsListeners = new WeakMap<FastifyInstance, FastifyInstance>()
 
+/** The public listener's bounds on a request's head and duration (app.ts), applied here as well. */
+export interface ListenerLimits {
+  http: { headersTimeout: number, connectionsCheckingInterval: number, maxHeaderSize: number }
+  requestTimeout: number
+}
+
 /** Builds the operations app of `app` (closed with it); server.ts makes it listen. */
-export function createOpsListener (app: FastifyInstance, endpoints: OpsEndpoints, logger: FastifyBaseLogger): FastifyInstance {
+export function createOpsListener (app: FastifyInstance, endpoints: OpsEndpoints, logger: FastifyBaseLogger, limits: ListenerLimits): FastifyInstance {
   // Probes and scrapes every few seconds: their request lines would drown the log (warnings and errors still show).
   const quiet = logger.level === 'silent' ? logger.child({ listener: 'ops' }) : logger.child({ listener: 'ops' }, { level: 'warn' })
-  const ops = Fastify({ loggerInstance: quiet, return503OnClosing: true })
+  // The public listener's slowloris and head-size bounds too: an internal address is no reason to hold a connection
+  // that trickles its head forever.
+  const ops = Fastify({ loggerInstance: quiet, return503OnClosing: true, ...limits })
   // The public listener stops accepting at close() but this one stays up until in-flight requests finish (onClose):
   // meanwhile /readyz must say 503 so the load balancer drains this instance.
   let closing = false
-  app.addHook('preClose', async () => { closing = true })
+  app.addHook('preClose', (done) => { closing = true; done() })
   registerHealthRoutes(ops, { ...endpoints, closing: () => closing })
   ops.setNotFoundHandler(async (_request, reply) => sendGatewayError(reply, 'GATEWAY_NOT_FOUND'))
   app.addHook('onClose', async () => { await ops.close() })

@@ -9,7 +9,9 @@ import { AggregatorRegistry, Registry, Counter, Gauge, Histogram as PromHistogra
 import { generateKey } from '@authgate/fastify'
 import { parseConfig, ConfigError } from '../src/config.js'
 import { startServer } from '../src/server.js'
+import { opsListenerOf } from '../src/ops-listener.js'
 import { BUCKETS, GatewayMetrics } from '../src/metrics.js'
+import { createMetricsRegistry } from '../src/metrics-registry.js'
 import { askPrimary, joinClusterMetrics, MetricsUnavailableError, serveClusterMetrics } from '../src/metrics-cluster.js'
 import { startGateway, startUpstream } from './helpers.js'
 
@@ -123,7 +125,7 @@ t.test('process metrics, build info, upstream errors by kind; the label set stay
   }
   t.match(text, /^# TYPE nodejs_gc_duration_seconds histogram$/m, 'GC durations')
   t.equal(sample(text, `authgate_build_info{version="0.1.0",node="${process.version}"}`), 1)
-  t.match(text, /^authgate_upstream_response_seconds_bucket\{route="\/public",le="\+Inf"\} 50$/m)
+  t.match(text, /^authgate_upstream_response_seconds_bucket\{le="\+Inf",route="\/public"\} 50$/m)
 })
 
 t.test('server.ops: /healthz, /readyz and /metrics on their own listener; the public one answers 404 for them', async (t) => {
@@ -406,4 +408,34 @@ t.test('the routes\' histogram renders as prom-client\'s own Histogram would, al
   const summed = await aggregated(ours)
   t.same(summed, await aggregated(reference), 'the same after AggregatorRegistry.aggregate')
   t.ok(summed.includes('authgate_upstream_response_seconds_count{route="/api"} 20'), 'summed across workers')
+})
+
+t.test('process metrics are collected once per process, however many apps are built', async (t) => {
+  const first = createMetricsRegistry('1')
+  const second = createMetricsRegistry('1')
+  const cpu = first.getSingleMetric('process_cpu_user_seconds_total')
+  t.ok(cpu !== undefined, 'each registry has them')
+  t.equal(second.getSingleMetric('process_cpu_user_seconds_total'), cpu, 'the same collector, not a new monitor per app')
+  t.equal(second.getSingleMetric('nodejs_eventloop_lag_seconds'), first.getSingleMetric('nodejs_eventloop_lag_seconds'))
+  t.match(await second.metrics(), /^nodejs_eventloop_lag_seconds \d/m)
+  t.not(first.getSingleMetric('authgate_build_info'), second.getSingleMetric('authgate_build_info'), 'the app\'s own metrics stay apart')
+})
+
+t.test('server.ops: the public listener\'s head and request bounds apply there too', async (t) => {
+  const config = parseConfig({
+    server: { port: 0, headersTimeout: '3s', requestTimeout: '7s', maxUrlLength: 2048, ops: { port: 0 } },
+    tokens: { keys: [generateKey('EdDSA')] },
+    routes: []
+  }, { file: 'test-config' })
+  const running = await startServer(config, { logger: false })
+  t.teardown(() => running.app.close())
+  const ops = opsListenerOf(running.app)?.server
+  t.equal(ops?.headersTimeout, 3000)
+  t.equal(ops?.requestTimeout, 7000)
+  const headSize = (server: unknown): unknown => (server as { maxHeaderSize?: number } | undefined)?.maxHeaderSize
+  t.equal(headSize(ops), headSize(running.app.server), 'the same head size bound as the public listener')
+  t.equal(headSize(ops), 2048 + 16_384)
+  // A head beyond it: 431, the connection not held.
+  const answer = await fetch(`${running.opsUrl ?? ''}/healthz`, { headers: { 'x-big': 'a'.repeat(2048 + 17_000) } }).catch(() => undefined)
+  t.ok(answer === undefined || answer.status === 431, `refused (${String(answer?.status)})`)
 })
