@@ -6,7 +6,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { Gauge, Registry, register as promRegister } from 'prom-client'
+import Fastify from 'fastify'
+import authgate from '../src/index.js'
 import { buildApp, login, refresh, register, signIn } from './helpers/app.js'
+import { testKey } from './helpers/keys.js'
 
 function sample (text: string, series: string): number {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `))
@@ -49,6 +52,19 @@ t.test('a bad metrics value is refused naming the option; a registry serves one 
   new Gauge({ name: 'authgate_signing_keys', help: 'the application\'s own', registers: [partly] })
   await t.rejects(buildApp(t, 'memory', { options: { metrics: partly } }), /registry already holds authgate_signing_keys/)
   t.same(partly.getMetricsAsArray().map((metric) => metric.name), ['authgate_signing_keys'], 'the registry as it was')
+})
+
+t.test('a registration that fails after the metrics were made takes them out of the registry on close', async (t) => {
+  const registry = new Registry()
+  const app = Fastify({ logger: false })
+  // The plugin's JWKS route collides with the application's: the registration fails after createAuthMetrics.
+  app.get('/.well-known/jwks.json', async () => ({}))
+  await t.rejects((async () => {
+    await app.register(authgate, { store: { memory: true }, metrics: registry, tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' } })
+    await app.ready()
+  })())
+  await app.close().catch(() => { /* the failed registration is the point */ })
+  t.same(registry.getMetricsAsArray().map((metric) => metric.name), [], 'nothing left in the caller\'s registry')
 })
 
 t.test('without the option nothing is counted and no metric exists', async (t) => {
