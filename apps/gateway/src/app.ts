@@ -1,7 +1,7 @@
 // buildApp(config): the gateway as a Fastify instance, not listening (server.ts listens). Reads nothing but its
 // arguments (never process.env). Order matters: rewriteUrl canonicalises the request target before routing, the
 // auth plugin serves /auth/* and the JWKS, then one proxy registration per route, then health and fallbacks.
-import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import authgate, { AuthError, sendAuthError, type SessionStore } from '@authgate/fastify'
 import { AUTH_PREFIX, type GatewayConfig } from './config.js'
 import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './errors.js'
@@ -15,6 +15,7 @@ import { createOpsListener } from './ops-listener.js'
 import { gatewayVersion } from './cli/version.js'
 import type { Registry } from 'prom-client'
 import { registerProxyRoute } from './proxy-routes.js'
+import { registerCors } from './cors.js'
 import { HEADER_ROOM, createTargetRewriter, registerRefusedTargetRoutes } from './request-target.js'
 import { guardSlowClients } from './slow-clients.js'
 import { registerDemoFiles, type DemoFiles } from './static-demo.js'
@@ -23,6 +24,10 @@ import { createUpstreamAgent } from './upstream-pool.js'
 import { trustsProxy } from './trust-proxy.js'
 import { checkStartable } from './startup-checks.js'
 import { pluginOptions } from './plugin-options.js'
+import { loggerOptions } from './logging.js'
+import { accessLogController, accessLogOn, registerAbortedLine } from './access-log.js'
+import { createRequestIdGenerator, REQUEST_ID_HEADER } from './request-id.js'
+import { createPeerTrust } from './peer-trust.js'
 
 export interface BuildOptions {
   /** Fastify logger option; default pino at config.log.level with redaction. `false` silences it (tests). */
@@ -38,37 +43,8 @@ export interface BuildOptions {
    * Default: a registry of this app's own, rendered as it is.
    */
   metrics?: { registry: Registry, render: () => Promise<string> }
-}
-
-/** Never log credentials: headers that carry tokens or cookies are redacted wherever pino meets them. */
-export const LOG_REDACT = [
-  'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-authgate-assertion"]',
-  'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie', 'headers["set-cookie"]'
-]
-
-/**
- * `url` with every query value replaced: a `?token=` or `?code=` in a link would otherwise sit in the logs in
- * clear. Parameter names are kept (they say what was asked); values are not.
- */
-export function redactQuery (url: string): string {
-  const query = url.indexOf('?')
-  if (query === -1) return url
-  const params = url.slice(query + 1).split('&').map((part) => {
-    const equals = part.indexOf('=')
-    return equals === -1 ? part : `${part.slice(0, equals)}=[redacted]`
-  })
-  return `${url.slice(0, query)}?${params.join('&')}`
-}
-
-/** Fastify's default request serializer, with the query redacted. */
-function serializeRequest (request: FastifyRequest): Record<string, unknown> {
-  return {
-    method: request.method,
-    url: redactQuery(request.url),
-    host: request.host,
-    remoteAddress: request.ip,
-    remotePort: request.socket.remotePort
-  }
+  /** Runs on the bare instance before any route is registered (`authgate openapi` registers @fastify/swagger there). */
+  prepare?: (app: FastifyInstance) => Promise<void>
 }
 
 /** Store and signing-key outages are temporary: clients are told so (503 and Retry-After), not "internal error". */
@@ -108,12 +84,10 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     requestTimeout: config.server.requestTimeoutMs
   }
   const app = Fastify({
-    logger: options.logger ?? {
-      level: config.log.level,
-      redact: { paths: LOG_REDACT, censor: '[redacted]' },
-      serializers: { req: serializeRequest },
-      ...(options.logStream === undefined ? {} : { stream: options.logStream })
-    },
+    logger: options.logger ?? loggerOptions(config, options.logStream),
+    // One access line per request (access-log.ts) replaces Fastify's two, or none with log.access: false.
+    logController: accessLogController(config),
+    genReqId: createRequestIdGenerator(createPeerTrust(config.server.trustProxy, { loopback: false })),
     trustProxy: fastifyTrustProxy(config.server.trustProxy),
     bodyLimit: config.server.bodyLimit,
     // Slowloris: a request head trickled byte by byte is cut off after headersTimeout (408, connection closed).
@@ -132,6 +106,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     return503OnClosing: true
   })
 
+  if (options.prepare !== undefined) await options.prepare(app)
   const slowClients = guardSlowClients(app.server, config.server, app.log)
   deferContinue(app, AUTH_PREFIX)
   // Keep-alive pools sized to the routes' slots: routes sharing an upstream share its idle connections.
@@ -146,9 +121,14 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     done()
   })
 
+  // Sent back on every answer, so a user's report names the request an operator looks for.
+  app.addHook('onRequest', (request, reply, done) => { reply.header(REQUEST_ID_HEADER, request.id); done() })
+  registerAbortedLine(app, config)
   for (const warning of config.deprecations) app.log.warn({ event: 'deprecated_option' }, `authgate: ${warning}`)
   const registry = options.metrics?.registry ?? createMetricsRegistry(gatewayVersion())
   const metricsText = options.metrics?.render ?? (async () => registry.metrics())
+  // Before the plugin and the routes: preflights are answered ahead of their hooks (rate limits, authentication).
+  registerCors(app, config.cors, config.verifyPath)
   // The plugin's auth outcomes land in the same registry, so one scrape shows both.
   await app.register(authgate, { ...pluginOptions(config, options.store), metrics: registry })
 
@@ -173,7 +153,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   const metrics = new GatewayMetrics()
   metrics.register(registry)
   const policy = createHeaderPolicy(config)
-  const context = { authgate: app.authgate, policy, metrics, dispatcher }
+  const context = { authgate: app.authgate, policy, metrics, dispatcher, accessLog: accessLogOn(config) }
   for (const route of config.routes) await registerProxyRoute(app, route, context)
   registerForwardAuth(app, config, context)
 
@@ -193,7 +173,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   }
   if (options.demo !== undefined) registerDemoFiles(app, options.demo)
 
-  registerRefusedTargetRoutes(app, metrics, redactQuery)
+  registerRefusedTargetRoutes(app, metrics)
   app.setNotFoundHandler(async (request, reply) => {
     metrics.countResponse(unrouted, 404)
     closeIfBodyUnread(request, reply)

@@ -6,6 +6,7 @@ import type { FastifyReply } from 'fastify'
 export const GATEWAY_ERRORS = {
   GATEWAY_BAD_REQUEST: { statusCode: 400, error: 'Bad Request', message: 'The request target is not acceptable' },
   GATEWAY_UPGRADE_REFUSED: { statusCode: 400, error: 'Bad Request', message: 'Protocol upgrades are not accepted on this path' },
+  GATEWAY_ORIGIN_REFUSED: { statusCode: 403, error: 'Forbidden', message: 'This origin may not call the gateway from a browser' },
   GATEWAY_NOT_FOUND: { statusCode: 404, error: 'Not Found', message: 'No route matches this path' },
   GATEWAY_REQUEST_TIMEOUT: { statusCode: 408, error: 'Request Timeout', message: 'The request was not received in time' },
   GATEWAY_PAYLOAD_TOO_LARGE: { statusCode: 413, error: 'Payload Too Large', message: 'The request body is too large' },

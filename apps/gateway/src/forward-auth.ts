@@ -94,6 +94,8 @@ export function registerForwardAuth (app: FastifyInstance, config: GatewayConfig
       deny(request, reply, decision)
       return
     }
+    // The access line names whom the proxy's request was for.
+    request.user = decision
     const headers: OutgoingHttpHeaders = { 'cache-control': 'no-store' }
     if (decision !== null) setIdentityHeaders(headers, decision, route.prefix, policy, authgate.tokens)
     metrics.countResponse(record, 200)

@@ -12,6 +12,7 @@ import { authCookieNames, unprefixedCookieName, type AccessClaims, type AccessTo
 import type { GatewayConfig, RouteConfig } from './config.js'
 import type { ClaimHeader } from './config/types.js'
 import { forwardableClaimValue } from './identity-values.js'
+import { REQUEST_ID_HEADER } from './request-id.js'
 import { rewriteLocation, type LocationMapping } from './upstream-location.js'
 import { ALWAYS_DROPPED, DEFAULT_IDENTITY, FOREIGN_IDENTITY, HOP_BY_HOP, createDropRule, type DropRule } from './untrusted-headers.js'
 
@@ -26,6 +27,8 @@ export interface HeaderPolicy {
   /** Auth cookie names, lower case, without a `__Host-`/`__Secure-` prefix. */
   readonly cookieNames: readonly string[]
   readonly trustProxy: boolean
+  /** `cors` is set: an upstream's Access-Control-* policy headers are removed from its answers (cors.ts). */
+  readonly ownsCors: boolean
 }
 
 export function createHeaderPolicy (config: GatewayConfig): HeaderPolicy {
@@ -42,7 +45,8 @@ export function createHeaderPolicy (config: GatewayConfig): HeaderPolicy {
     // a refresh, device or binding value, nor set one.
     cookieNames: authCookieNames(config.cookie).map(bareCookieName),
     // A hop count of 0 trusts nobody: the same as false.
-    trustProxy: config.server.trustProxy !== false && config.server.trustProxy !== 0
+    trustProxy: config.server.trustProxy !== false && config.server.trustProxy !== 0,
+    ownsCors: config.cors !== undefined
   }
 }
 
@@ -83,7 +87,7 @@ function quoted (value: string): string {
  * FORWARDING). Without a trusted proxy they come from the socket alone: the client address, the scheme and port it
  * connected to, and no host (the Host header is whatever the client typed, and an upstream that builds links or
  * password-reset URLs from X-Forwarded-Host would trust it). With `server.trustProxy`, the address chain the trusted
- * proxies vouch for, and the scheme and host they forwarded (as Fastify reads them).
+ * proxies vouch for, and the scheme and host they forwarded (as Fastify reads them). And X-Request-Id.
  */
 function setForwarding (out: OutgoingHttpHeaders, request: FastifyRequest, trustProxy: boolean): void {
   const socket = request.raw.socket
@@ -111,6 +115,8 @@ function setForwarding (out: OutgoingHttpHeaders, request: FastifyRequest, trust
   if (port !== undefined) out['x-forwarded-port'] = String(port)
   const first = `for=${forwardedNode(chain[0] ?? '')};proto=${proto}${host === undefined ? '' : `;host=${quoted(host)}`}`
   out.forwarded = chain.length === 1 ? first : [first, ...chain.slice(1).map((address) => `for=${forwardedNode(address)}`)].join(', ')
+  // The upstream logs the same id as the gateway (the client's own copy was replaced unless a trusted proxy sent it).
+  out[REQUEST_ID_HEADER] = request.id
 }
 
 /**
@@ -182,6 +188,14 @@ function cookieNameOf (setCookie: string): string {
   return bareCookieName((equals === -1 ? setCookie : setCookie.slice(0, equals)).trim())
 }
 
+/**
+ * With `cors` set the gateway's policy is the only one: an upstream's `Access-Control-Allow-Origin: *` or echoed
+ * origin with credentials would otherwise widen it. Its Expose-Headers stay (cors.ts keeps them for listed origins).
+ */
+function isUpstreamCorsPolicy (name: string): boolean {
+  return name.startsWith('access-control-') && name !== 'access-control-expose-headers'
+}
+
 /** Response headers from the upstream, without auth-cookie Set-Cookie lines and identity echoes. */
 export function downstreamResponseHeaders (headers: Record<string, string | string[] | undefined>, policy: HeaderPolicy, mapping: LocationMapping): Record<string, string | string[] | undefined> {
   // Hop-by-hop headers describe the upstream connection, not the client's: `Connection: keep-alive` from the
@@ -192,6 +206,9 @@ export function downstreamResponseHeaders (headers: Record<string, string | stri
   for (const name of policy.identityNames) {
     if (headers[name] !== undefined) headers[name] = undefined
   }
+  // The client keeps the gateway's id (set in app.ts), the one its access line carries: an upstream's own would
+  // name a request the gateway's logs never saw.
+  if (headers[REQUEST_ID_HEADER] !== undefined) headers[REQUEST_ID_HEADER] = undefined
   const setCookie = headers['set-cookie']
   if (setCookie !== undefined) {
     const kept = (Array.isArray(setCookie) ? setCookie : [setCookie]).filter((line) => !policy.cookieNames.includes(cookieNameOf(line)))
@@ -205,6 +222,8 @@ export function downstreamResponseHeaders (headers: Record<string, string | stri
   }
   // reply-from copies every own key onto the reply: rebuild without the emptied ones rather than `delete` by name.
   const kept: Record<string, string | string[] | undefined> = {}
-  for (const name in headers) if (headers[name] !== undefined) kept[name] = headers[name]
+  for (const name in headers) {
+    if (headers[name] !== undefined && !(policy.ownsCors && isUpstreamCorsPolicy(name))) kept[name] = headers[name]
+  }
   return kept
 }

@@ -1,5 +1,6 @@
 // @authgate/gateway: the reverse-proxy gateway as a library (the `authgate` CLI is cli.ts).
-export { buildApp, LOG_REDACT, type BuildOptions } from './app.js'
+export { buildApp, type BuildOptions } from './app.js'
+export { LOG_REDACT } from './logging.js'
 export { loadConfig, parseConfig, ConfigError, AUTH_PREFIX, type GatewayConfig, type RouteConfig, type RouteAuth, type IdentityHeaderNames, type LoadOptions, type ParseOptions } from './config.js'
 export { startServer, closeOnSignals, SHUTDOWN_GRACE_MS, type RunningGateway } from './server.js'
 export { normaliseTarget, underPrefix, BAD_PATH_ROUTE } from './paths.js'

@@ -10,6 +10,7 @@ import type { AuthgateDecorator } from '@authgate/fastify'
 import type { RouteConfig } from './config.js'
 import { createAuthHook } from './auth-hook.js'
 import { sendGatewayError } from './errors.js'
+import { writeAccessLine } from './access-log.js'
 import { budgetLeft, RouteGate } from './route-gate.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders, upstreamWebSocketHeaders, type HeaderPolicy } from './headers.js'
 import { upstreamErrorKind, type GatewayMetrics } from './metrics.js'
@@ -27,6 +28,8 @@ export interface ProxyContext {
   metrics: GatewayMetrics
   /** The shared upstream connection pool (upstream-pool.ts). */
   dispatcher: Dispatcher
+  /** Whether access lines are written (access-log.ts): a WebSocket upgrade's is written here. */
+  accessLog: boolean
 }
 
 /** Where the prefix goes upstream: the upstream's base path plus the prefix, unless the route rewrites it. */
@@ -111,7 +114,7 @@ function isTimeout (error: unknown): boolean {
 }
 
 export async function registerProxyRoute (app: FastifyInstance, route: RouteConfig, context: ProxyContext): Promise<void> {
-  const { authgate, policy, metrics, dispatcher } = context
+  const { authgate, policy, metrics, dispatcher, accessLog } = context
   const upstreamDispatcher = abortableDispatcher(dispatcher)
   const record = metrics.route(route.prefix)
   const locationMapping = { upstream: new URL(route.upstream), upstreamPrefix: upstreamPrefix(route), routePrefix: route.prefix }
@@ -135,7 +138,11 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
       done()
     })
     const wsHeaders = {
-      rewriteRequestHeaders: (_headers: unknown, request: FastifyRequest) => upstreamWebSocketHeaders(request, route, policy, authgate.tokens)
+      rewriteRequestHeaders: (_headers: unknown, request: FastifyRequest) => {
+        // An upgrade never completes in Fastify's sense: its access line is written as it goes upstream.
+        if (accessLog) writeAccessLine(request, 101, undefined, { websocket: true })
+        return upstreamWebSocketHeaders(request, route, policy, authgate.tokens)
+      }
     }
     const options: FastifyHttpProxyOptions & { websocket: boolean } = {
       upstream: route.upstream,

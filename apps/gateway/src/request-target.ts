@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { GatewayConfig } from './config.js'
 import { sendGatewayError } from './errors.js'
 import { closeIfBodyUnread } from './unread-body.js'
+import { redactQuery } from './logging.js'
 import type { GatewayMetrics } from './metrics.js'
 import { BAD_PATH_ROUTE, createPrefixSpellingCheck, normaliseTarget } from './paths.js'
 
@@ -29,7 +30,7 @@ export function createTargetRewriter (config: GatewayConfig): (raw: string) => s
   }
 }
 
-export function registerRefusedTargetRoutes (app: FastifyInstance, metrics: GatewayMetrics, redactQuery: (url: string) => string): void {
+export function registerRefusedTargetRoutes (app: FastifyInstance, metrics: GatewayMetrics): void {
   const refused = metrics.route('(refused)')
   app.all(BAD_PATH_ROUTE, async (request, reply) => {
     request.log.info({ target: redactQuery(request.originalUrl) }, 'request target refused')

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { ConfigError, loadConfig, parseConfig } from '../src/config.js'
 import { gatewaySchema } from '../src/config/schema.js'
 import { schemaText } from '../src/config/schema-file.js'
-import { envKeys, envTable, isFileOnly } from '../src/config/env-overrides.js'
+import { envKeys, envTable, isFileOnly } from '@authgate/fastify/config'
 import { checkStartable } from '../src/startup-checks.js'
 import { configCommand } from '../src/cli/config-check.js'
 import { UsageError } from '../src/cli/args.js'
@@ -59,7 +59,7 @@ t.test('AUTHGATE_* overrides: applied after the file, typed by the schema', asyn
   t.equal(config.cookie.secure, false)
   t.equal(config.store?.mongodb.url, 'mongodb://127.0.0.1:1')
   t.same(problems(() => loadConfig(path, { env: { AUTHGATE_SERVER_PORT: 'eighty' } })), ['AUTHGATE_SERVER_PORT: must be a whole number (server.port)'])
-  t.same(problems(() => loadConfig(path, { env: { AUTHGATE_TOKENS_ACCESS_TTL: 'soon' } })), ['AUTHGATE_TOKENS_ACCESS_TTL: must be a duration (500ms, 90s, 15m, 1h30m, 7d or milliseconds) (tokens.accessTtl)'])
+  t.same(problems(() => loadConfig(path, { env: { AUTHGATE_TOKENS_ACCESS_TTL: 'soon' } })), ['AUTHGATE_TOKENS_ACCESS_TTL: must be a duration: milliseconds (a number) or a string like 500ms, 90s, 15m, 1h30m, 7d (tokens.accessTtl)'])
   t.same(problems(() => loadConfig(path, { env: { AUTHGATE_TOKENS_ACCES_TTL: '10m' } })), ['AUTHGATE_TOKENS_ACCES_TTL: names no configuration key (did you mean AUTHGATE_TOKENS_ACCESS_TTL?)'])
   t.same(problems(() => loadConfig(path, { env: { AUTHGATE_COOKIE_SAME_SITE: 'sideways' } })), ['AUTHGATE_COOKIE_SAME_SITE: must be one of strict, lax, none (cookie.sameSite)'])
   t.ok(envTable(gatewaySchema()).some(([name, key]) => name === 'AUTHGATE_RATE_LIMIT_LOGIN_TIME_WINDOW' && key === 'rateLimit.login.timeWindow'))

@@ -11,20 +11,9 @@ export type {
   RevocationInput
 } from './options.js'
 export { normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options.js'
-// The configuration schema, for the gateway (which composes its file schema from these sections) and for tools.
-export { parseDuration, durationMs, formatMs, DURATION_EXPECTED } from './config/duration.js'
-export { pluginSchema, pluginSections, SECTION_NAMES, type SectionName } from './config/schema.js'
-export { createValidator, describeErrors, dottedPath, formatIssues, ConfigValidationError, type ConfigValidator } from './config/validate.js'
-export { DurationKey, OneOf, Strict, optionalDefaults, type Form, type DurationRange } from './config/kinds.js'
-// TypeBox itself, so a composing schema (the gateway's) is written with the same builder and version.
-export { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox'
-export { applyAliases, applyKeyRingAliases, copyPlain, isPlainObject } from './config/aliases.js'
-export { didYouMean, closest } from './config/suggest.js'
-export { DEFAULT_PREFIX } from './config/section-auth.js'
-export { HTTP_URL_PATTERN } from './config/section-misc.js'
-export { COOKIE_NAME_PATTERN } from './config/section-cookie.js'
-export { DEFAULT_ACCESS_TTL, DEFAULT_CLOCK_TOLERANCE } from './config/section-tokens.js'
-export { RATE_LIMIT_DEFAULTS } from './config/section-rate-limit.js'
+// The configuration toolkit (schema, validator, durations, `${VAR}` and AUTHGATE_* sources): `@authgate/fastify/config`.
+// Its error stays here: registration throws it.
+export { ConfigValidationError } from './config/validate.js'
 export { MAX_FORWARDED_ID, MAX_FORWARDED_ROLE, MAX_FORWARDED_ROLES, MAX_FORWARDED_CLAIM, isForwardableId, isForwardableRole, unforwardableReason, forwardableClaimValue } from './users/identity-values.js'
 export { mapLegacyUser, createLegacyVerifier, createLegacyLookup, type LegacyLogger } from './users/legacy.js'
 export type { LegacyUsersConfig } from './users/legacy-config.js'
@@ -63,3 +52,4 @@ export { OidcSchema, normaliseOidc, normaliseCheckedOidc, safeReturnTo, bindingC
 export { unprefixedCookieName } from './cookie-prefix.js'
 export { authCookieNames } from './cookie-names.js'
 export { MemoryOidcStore, MongoOidcStore, hasOidcStore, type OidcStore, type OidcCapable, type ExternalIdentity, type LoginStateRecord } from './stores/index.js'
+export { BEARER_SCHEME, openApiSecuritySchemes, openApiTags, errorBody as openApiErrorBody, BEARER_ERRORS as openApiBearerErrors } from './routes/docs.js'

@@ -17,6 +17,8 @@ import { changeStreamFeedFor } from './revocation-mongo-watch.js'
 import { EXTERNAL_MAX_LIFETIME_S } from './revocation-subjects.js'
 import { createRateLimitState } from './rate-limits.js'
 import { authRoutes, type RouteContext } from './routes/index.js'
+import { fastifySerializerCompiler } from './routes/compilers.js'
+import { documented, jwksAnswer, NO_SECURITY } from './routes/docs.js'
 import { createSessionService } from './sessions/service.js'
 import { createUserRecheck } from './sessions/user-recheck.js'
 import { createStore, isSessionStore } from './stores/index.js'
@@ -128,7 +130,12 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   await app.register(async (child) => authRoutes(child, context), { prefix: options.prefix })
   const jwksPath = options.jwksPath
   if (jwksPath !== false) {
-    app.get(jwksPath, { config: { auth: 'none' } }, async (_request, reply) => {
+    app.get(jwksPath, {
+      config: { auth: 'none' },
+      // In the application's context: its own serializer compiler (if any) cannot read this JSON schema.
+      serializerCompiler: fastifySerializerCompiler(),
+      schema: documented({ tags: ['keys'], summary: 'The token verification keys (JWKS)', security: NO_SECURITY, response: { 200: jwksAnswer } })
+    }, async (_request, reply) => {
       const jwks = tokens.jwks()
       // An empty set (keys not loaded yet: the database down at boot) must not outlive the outage in JWKS caches.
       return reply.header('cache-control', jwks.keys.length === 0 ? 'no-store' : `public, max-age=${jwksMaxAge}`).send(jwks)

@@ -2,7 +2,8 @@
 // verifyCredentials, registration off, reuse in report mode).
 import Fastify from 'fastify'
 import t from 'tap'
-import authgate, { normaliseOptions, parseDuration, type RefreshReuseEvent, type NewDeviceEvent } from '../src/index.js'
+import authgate, { normaliseOptions, type RefreshReuseEvent, type NewDeviceEvent } from '../src/index.js'
+import { parseDuration } from '../src/config/index.js'
 import { testKey } from './helpers/keys.js'
 import { opaqueDeviceId } from '../src/cookies.js'
 import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, signIn, sleep } from './helpers/app.js'

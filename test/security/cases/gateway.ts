@@ -10,6 +10,7 @@ import { closedPort, silentListener, withUpstream } from '../lib/gateway-upstrea
 import { ADMIN_BYPASS, CANONICAL_SPELLINGS, SMUGGLED } from '../lib/gateway-spellings.js'
 import { hardeningCases } from './gateway-hardening.js'
 import { forwardAuthCases } from './forward-auth.js'
+import { corsCases } from './cors.js'
 
 function fail (problems: readonly string[]): void {
   if (problems.length > 0) throw new Error(problems.slice(0, 5).join('; '))
@@ -590,5 +591,5 @@ export const group: CaseGroup = {
   section: 'B',
   title: 'Gateway and proxy',
   // In catalogue order (B.28 sits with the header cases above): the table lists them as they come.
-  cases: [...identity, ...smuggling, ...paths, ...forwarding, ...responses, ...hardeningCases, ...forwardAuthCases].sort((a, b) => Number(a.id.slice(2)) - Number(b.id.slice(2)))
+  cases: [...identity, ...smuggling, ...paths, ...forwarding, ...responses, ...hardeningCases, ...forwardAuthCases, ...corsCases].sort((a, b) => Number(a.id.slice(2)) - Number(b.id.slice(2)))
 }

@@ -2,7 +2,7 @@
 // (and turned into exit 1 by their --strict). Each warning names the key and says what it costs.
 import { DEFAULT_ROLES, checkRoles } from '@authgate/fastify'
 import type { GatewayConfig } from '../config.js'
-import { schemaAt } from '../config/env-overrides.js'
+import { schemaAt } from '@authgate/fastify/config'
 import { literalSecrets } from './literal-secrets.js'
 import { gatewaySchema } from '../config/schema.js'
 import { legacyRefreshWarning } from './users-refresh.js'
@@ -81,8 +81,14 @@ export function configWarnings (config: GatewayConfig, raw?: unknown): string[] 
       (exposed ? `, and server.host ${server.host} is reachable from other machines` : ''))
   }
   if (cookie.sameSite === 'none') found.push('cookie.sameSite is none: the refresh cookie is sent on cross-site requests; only the Origin check (auth.allowedOrigins) stands against CSRF')
+  const corsOrigins = config.cors?.origins ?? []
+  for (const origin of corsOrigins) {
+    // A page served over plain HTTP can be rewritten on the way: with credentials it then acts as the user.
+    if (plainHttpOffLoopback(origin)) found.push(`cors.origins contains the plain-HTTP origin ${origin}: a page on it can be altered in transit and then calls the gateway as its user`)
+  }
   for (const origin of config.allowedOrigins) {
-    if (plainHttpOffLoopback(origin)) found.push(`auth.allowedOrigins contains the plain-HTTP origin ${origin}`)
+    // (The CORS origins standing in for auth.allowedOrigins are reported above, once.)
+    if (plainHttpOffLoopback(origin) && !corsOrigins.includes(origin)) found.push(`auth.allowedOrigins contains the plain-HTTP origin ${origin}`)
   }
   if (config.tokenTimes.accessTtlMs > HOUR_MS) found.push(`tokens.accessTtl is ${duration(config.tokenTimes.accessTtlMs)}: a stolen access token works that long, and logout reaches it only through the revocation list; 15 min or less is usual`)
   if (config.tokenTimes.maxTtlMs > HOUR_MS) found.push(`tokens.maxTtl is ${duration(config.tokenTimes.maxTtlMs)}: the gateway accepts tokens that live that long (authgate token --ttl)`)

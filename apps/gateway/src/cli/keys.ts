@@ -2,8 +2,9 @@
 import { randomUUID } from 'node:crypto'
 import { resolve } from 'node:path'
 import {
-  ACCESS_ALGORITHMS, createAccessTokenService, generateKey, loadKeysDir, parseDuration, writeKeysDir, type AccessAlgorithm, type KeyInput
+  ACCESS_ALGORITHMS, createAccessTokenService, generateKey, loadKeysDir, writeKeysDir, type AccessAlgorithm, type KeyInput
 } from '@authgate/fastify'
+import { parseDuration } from '@authgate/fastify/config'
 import { loadConfig, type GatewayConfig } from '../config.js'
 import { identityFlagError } from './user-identity.js'
 import { UsageError, flag, list, out, parseCommand, printHelp, requiredFlag, type CommandSpec } from './args.js'

@@ -4,7 +4,7 @@
 // any URL anywhere that carries a credential — a password in its userinfo, a lone userinfo that is a token
 // (`redis://TOKEN@host`), a query parameter named like a secret (`?api_key=…`, `&sig=…`) — or, under a webhook's
 // key, a path segment shaped like a token (`https://hooks.example/services/T0/B0/xyz…`).
-import { ENV_REFERENCE } from '../config/env.js'
+import { ENV_REFERENCE } from '@authgate/fastify/config'
 
 /** Key names that hold secrets (secret, clientSecret, password, privateKey, keyEncryptionKey, apiKey, token…). */
 const SECRET_KEY = /secret|passw(or)?d|private_?key|encryption_?key|api_?key|credential|^token$/i

@@ -21,6 +21,7 @@ Commands:
   config check FILE [--strict]                   run start's checks on a file, list warnings
   config schema                                  print the configuration file's JSON Schema
   doctor --config FILE [--url URL] [--strict]    audit settings and probe a running gateway
+  openapi --config FILE                          print the gateway's OpenAPI 3.1 document (JSON)
 
 Options:
   -h, --help       this text; \`authgate <command> --help\` (or \`authgate help <command>\`) describes each command
@@ -37,7 +38,8 @@ const COMMANDS: Record<string, () => Promise<LoadedCommand>> = {
   token: async () => { const m = await import('./keys.js'); return { run: m.tokenCommand, usage: m.TOKEN.usage } },
   user: async () => { const m = await import('./users.js'); return { run: m.userCommand, usage: m.USER.usage } },
   config: async () => { const m = await import('./config-check.js'); return { run: m.configCommand, usage: m.CONFIG.usage } },
-  doctor: async () => { const m = await import('./doctor.js'); return { run: m.doctorCommand, usage: m.DOCTOR.usage } }
+  doctor: async () => { const m = await import('./doctor.js'); return { run: m.doctorCommand, usage: m.DOCTOR.usage } },
+  openapi: async () => { const m = await import('./openapi.js'); return { run: m.openapiCommand, usage: m.OPENAPI.usage } }
 }
 
 function usageError (message: string, usage: string): number {

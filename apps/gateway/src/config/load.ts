@@ -2,32 +2,13 @@
 import { readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
+import { restoreReferences, shieldReferences } from '@authgate/fastify/config'
 import { parseConfig } from './parse.js'
 import { ConfigError, type GatewayConfig } from './types.js'
 
 export interface LoadOptions {
   /** Source of `${VAR}`; default process.env (the CLI's case). */
   env?: Readonly<Record<string, string | undefined>>
-}
-
-// `url: ${MONGODB_URL}` inside a YAML flow mapping (`{ ... }`) is not a valid plain scalar: `{` and `}` are flow
-// indicators. References are swapped for inert placeholders before parsing and back afterwards, so they work in
-// every YAML position, and values from the environment are never parsed as YAML (no injection through a variable).
-// A `${VAR:-default}` default may hold any character but `}`: the placeholder carries the reference hex-encoded.
-const REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?)\}/g
-const PLACEHOLDER = /__AUTHGATE_ENV-([0-9a-f]+)-__/g
-
-function shieldReferences (text: string): string {
-  return text.replace(REFERENCE, (_match, inner: string) => `__AUTHGATE_ENV-${Buffer.from(inner, 'utf8').toString('hex')}-__`)
-}
-
-function restoreReferences (value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(PLACEHOLDER, (_match, hex: string) => `\${${Buffer.from(hex, 'hex').toString('utf8')}}`)
-  if (Array.isArray(value)) return value.map(restoreReferences)
-  if (typeof value === 'object' && value !== null) {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, restoreReferences(item)]))
-  }
-  return value
 }
 
 /** Far above any real configuration (a few KiB): the bound that keeps a wrong path from exhausting memory. */

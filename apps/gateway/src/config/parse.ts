@@ -2,15 +2,15 @@
 // `${VAR}` expansion, AUTHGATE_* overrides, deprecated names, then the schema (the plugin's sections and the
 // gateway's own, every problem at once), then the gateway's rules that span keys.
 import { isAbsolute, resolve } from 'node:path'
-import { applyKeyRingAliases, copyPlain, createValidator, formatIssues, isPlainObject, optionIssues, parseDuration, parseKeyEncryptionKey, type ConfigValidator, type Form } from '@authgate/fastify'
+import { optionIssues, parseKeyEncryptionKey } from '@authgate/fastify'
+import { applyEnvOverrides, applyKeyRingAliases, copyPlain, createValidator, expandEnv, formatIssues, isPlainObject, parseDuration, typeSubstituted, type ConfigValidator, type Form } from '@authgate/fastify/config'
 import { AUTH_PREFIX, pluginOptions } from '../plugin-options.js'
-import { expandEnv } from './env.js'
-import { applyEnvOverrides, typeSubstituted } from './env-overrides.js'
 import { readHeaderLists } from './header-lists.js'
 import { readClaimHeaders } from './claim-headers.js'
 import { readVerifyPath } from './verify-path.js'
+import { csrfOrigins, readCors } from './cors.js'
 import { readRoutes } from './routes.js'
-import { gatewaySchema, type HeadersInput, type LogInput, type RouteInput, type ServerInput } from './schema.js'
+import { gatewaySchema, type CorsInput, type HeadersInput, type LogInput, type RouteInput, type ServerInput } from './schema.js'
 import { readServer } from './server.js'
 import { ConfigError, type GatewayConfig, type IdentityHeaderNames, type PluginSections, type Report, type TokenTimes } from './types.js'
 
@@ -104,7 +104,7 @@ function invalid (where: string, problems: readonly string[]): ConfigError {
   return new ConfigError(formatIssues(where, problems), { issues: problems })
 }
 
-type Sections = PluginSections & { server: ServerInput, log: LogInput, routes: RouteInput[], headers: HeadersInput, auth: PluginSections['auth'] & { verifyPath: string | boolean } }
+type Sections = PluginSections & { server: ServerInput, log: LogInput, routes: RouteInput[], headers: HeadersInput, cors: CorsInput | undefined, auth: PluginSections['auth'] & { verifyPath: string | boolean } }
 
 /** Validates `raw` into a frozen GatewayConfig; throws ConfigError listing every problem, naming the file and keys. */
 export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayConfig {
@@ -118,6 +118,8 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
   if (options.env !== undefined) problems.push(...applyEnvOverrides(config, options.env, gatewaySchema('json')))
   // Only the names a gateway file ever had: `registration: true` at the top is an unknown key here, not an alias.
   const { warnings, issues } = applyKeyRingAliases(config)
+  // Before the schema fills its default: whether the file (or AUTHGATE_AUTH_ALLOWED_ORIGINS) set the CSRF list apart.
+  const allowedOriginsGiven = isPlainObject(config.auth) && (config.auth as Record<string, unknown>).allowedOrigins !== undefined
   problems.push(...issues, ...validatorFor(form)(config).filter((line) => !expanded.paths.some((path) => isUnder(line, path))))
   // The rules that span keys run on the sections the schema accepted (they would trip over the same data again), and
   // add to the same list: `config check` shows every problem at once.
@@ -134,15 +136,18 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
   const claimHeaders = headers === undefined ? undefined : readClaimHeaders(sections.headers, headers, report)
   const headerLists = accepted('headers') ? readHeaderLists(sections.headers, report) : undefined
   const verifyPath = accepted('auth') ? readVerifyPath(sections.auth.verifyPath, AUTH_PREFIX, report) : undefined
+  const corsAccepted = accepted('cors')
+  const cors = corsAccepted ? readCors(sections.cors, report) : undefined
+  const auth = accepted('auth') ? { ...sections.auth, allowedOrigins: [...csrfOrigins(sections.auth.allowedOrigins, allowedOriginsGiven, cors)] } : sections.auth
   // The plugin's own, on what the plugin would be given (issues already listed are not repeated).
   if (tokens !== undefined && options.pluginRules !== false) {
-    const plugin = pluginOptions({ ...sections, tokens, server: server ?? { publicOrigin: undefined, trustProxy: false } })
+    const plugin = pluginOptions({ ...sections, auth, tokens, server: server ?? { publicOrigin: undefined, trustProxy: false } })
     problems.push(...optionIssues(plugin).filter((line) => !problems.includes(line)))
   }
-  if (problems.length > 0 || tokens === undefined || server === undefined || routes === undefined || headers === undefined || claimHeaders === undefined || headerLists === undefined || verifyPath === undefined) {
+  if (problems.length > 0 || !corsAccepted || tokens === undefined || server === undefined || routes === undefined || headers === undefined || claimHeaders === undefined || headerLists === undefined || verifyPath === undefined) {
     throw invalid(where, problems)
   }
-  const { verifyPath: _verifyPath, ...auth } = sections.auth
+  const { verifyPath: _verifyPath, ...pluginAuth } = auth
   return deepFreeze({
     file: options.file,
     deprecations: Object.freeze(warnings),
@@ -155,13 +160,14 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
     notifications: sections.notifications,
     routes,
     users: sections.users,
-    auth,
+    auth: pluginAuth,
     headers,
     claimHeaders,
     verifyPath,
     headerLists,
-    registration: auth.registration,
-    allowedOrigins: auth.allowedOrigins,
+    registration: pluginAuth.registration,
+    allowedOrigins: pluginAuth.allowedOrigins,
+    cors,
     rateLimit: sections.rateLimit,
     oidc: sections.oidc
   })

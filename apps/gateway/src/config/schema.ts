@@ -1,7 +1,7 @@
 // The gateway's configuration file, described once: the plugin's own sections (store, tokens, cookie, rateLimit,
 // auth, users, notifications, oidc: reused from @authgate/fastify, never restated) and the gateway's own (server, log,
-// routes, headers). `authgate config schema` prints it; authgate.schema.json ships it for editors.
-import { DurationKey, OneOf, Strict, Type, optionalDefaults, pluginSections, HTTP_URL_PATTERN, type Form, type Static, type TObject, type TSchema } from '@authgate/fastify'
+// routes, headers, cors). `authgate config schema` prints it; authgate.schema.json ships it for editors.
+import { DurationKey, OneOf, Strict, Type, optionalDefaults, pluginSections, HTTP_URL_PATTERN, type Form, type Static, type TObject, type TSchema } from '@authgate/fastify/config'
 
 /** The plugin sections a gateway file holds (the plugin's `revocation` is left at its defaults). */
 export const PLUGIN_FILE_SECTIONS = ['store', 'tokens', 'cookie', 'rateLimit', 'auth', 'users', 'notifications', 'oidc'] as const
@@ -90,8 +90,22 @@ function headersSection () {
   }, { ...Strict, default: {}, description: 'Headers forwarded to upstreams and removed from clients.' })
 }
 
+/** A preflight answer browsers may reuse this long (Chromium caps it at 2 h, Firefox at 24 h). */
+export const DEFAULT_CORS_MAX_AGE = '10m'
+
+function corsSection () {
+  return Type.Object({
+    origins: Type.Array(Type.String({ minLength: 1, description: 'An origin, scheme://host[:port]: compared exactly with the browser\'s Origin (no wildcards, no suffixes, never `null`).' }), { minItems: 1, description: 'The origins whose pages may call the gateway (auth endpoints and every route) and read the answers.' }),
+    credentials: Type.Boolean({ default: false, description: 'Send Access-Control-Allow-Credentials: true (needed for the refresh cookie); the origins then also pass the CSRF check of the cookie endpoints unless auth.allowedOrigins is set.' }),
+    maxAge: DurationKey({ min: 0, max: 24 * 60 * MINUTE }, 'How long a browser may reuse a preflight answer (Access-Control-Max-Age, whole seconds).', DEFAULT_CORS_MAX_AGE)
+  }, { ...Strict, description: 'Cross-origin browser access (CORS); absent: no Access-Control-* headers, preflights handled as any request.' })
+}
+
 function logSection () {
-  return Type.Object({ level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Log level (pino).', 'info') }, { ...Strict, default: {}, description: 'Logging.' })
+  return Type.Object({
+    level: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'Log level (pino).', 'info'),
+    access: Type.Boolean({ default: true, description: 'One line per request at level info (route, status, duration, user and session ids, request id); false: none.' })
+  }, { ...Strict, default: {}, description: 'Logging.' })
 }
 
 // The gateway's own sections as the schema leaves them (defaults filled in): typed from the schema, never restated.
@@ -99,6 +113,7 @@ export type ServerInput = Static<ReturnType<typeof serverSection>>
 export type RouteInput = Static<ReturnType<typeof routeItem>>
 export type HeadersInput = Static<ReturnType<typeof headersSection>>
 export type LogInput = Static<ReturnType<typeof logSection>>
+export type CorsInput = Static<ReturnType<typeof corsSection>>
 
 function authSection (plugin: TObject): TObject {
   const picked = Object.fromEntries(AUTH_FILE_KEYS.map((key) => [key, plugin.properties[key] as TSchema]))
@@ -128,6 +143,7 @@ export function gatewaySchema (form: Form = 'json'): TObject {
     notifications: plugin.notifications,
     oidc: Type.Optional(plugin.oidc),
     routes: Type.Array(routeItem(), { description: 'The upstreams, one entry per path prefix.' }),
-    headers: headersSection()
+    headers: headersSection(),
+    cors: Type.Optional(corsSection())
   }, { ...Strict, title: 'authgate gateway configuration', description: 'authgate gateway configuration (authgate.yaml).' }))
 }

@@ -1,6 +1,7 @@
 // The validated, frozen gateway configuration (DESIGN.md "Gateway"). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
 import type { AuthInput, CookieInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
+import type { CorsConfig } from './cors.js'
 import type { HeadersInput, LogInput, RouteInput, ServerInput } from './schema.js'
 
 export type RouteAuth = RouteInput['auth']
@@ -107,7 +108,14 @@ export interface GatewayConfig extends PluginSections {
   readonly headerLists: HeaderLists
   /** POST /auth/register on or off (default off in the gateway: `auth.registration: true` opens it). */
   readonly registration: boolean
+  /**
+   * The origins the CSRF check of the cookie endpoints admits, and those an OIDC `returnTo` URL may name (the plugin's
+   * allowedOrigins serve both): `auth.allowedOrigins` when the file sets it, else `cors.origins` when
+   * `cors.credentials` is true (config/cors.ts csrfOrigins), else none.
+   */
   readonly allowedOrigins: readonly string[]
+  /** `cors`: which browser origins get Access-Control-* answers (cors.ts); undefined: none, and preflights are not answered. */
+  readonly cors: CorsConfig | undefined
 }
 
 /** A configuration that cannot be used: `message` names the file and the key. */

@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
 import { createThrottledWarning, type ThrottledWarning } from '../log-throttle.js'
 import type { RouteContext } from '../routes/context.js'
+import { INTERNAL_ERROR, documented, NO_SECURITY, RATE_LIMITED, errorResponses, noBody, providerList } from '../routes/docs.js'
 import { clientInfo } from '../sessions/client-info.js'
 import { bindingHash, createBindingCookie, sameHash } from './binding-cookie.js'
 import { userForIdentity } from './link-user.js'
@@ -18,6 +19,20 @@ import { isStateValue } from './state-value.js'
 import { stateBucket, stateNetwork } from './state-bucket.js'
 
 interface ProviderParams { provider: string }
+
+/**
+ * The OIDC routes never validated their query or params (the callback reads the raw URL: a repeated `state` is
+ * AUTH_OIDC_STATE_INVALID, an odd `returnTo` falls back to the default): their schemas document, Ajv never runs.
+ */
+const documentedOnly = (): (() => true) => () => true
+
+const providerParams = {
+  type: 'object',
+  required: ['provider'],
+  properties: { provider: { type: 'string', description: 'A configured provider\'s name (GET …/oidc/providers); others are 404' } }
+} as const
+
+const redirectHeaders = { location: { type: 'string', description: 'Where the browser goes next' } } as const
 
 const REFUSALS = {
   full: 'login states full',
@@ -69,12 +84,41 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
     return `${origin}${options.prefix}/oidc/${name}/callback`
   }
 
-  app.get('/oidc/providers', { config: { auth: 'none' } }, async (_request, reply) => {
+  app.get('/oidc/providers', {
+    config: { auth: 'none' },
+    schema: documented({
+      tags: ['oidc'],
+      summary: 'The OpenID Connect providers',
+      security: NO_SECURITY,
+      response: { 200: providerList, ...errorResponses(INTERNAL_ERROR) }
+    })
+  }, async (_request, reply) => {
     return reply.header('cache-control', 'no-store')
       .send({ providers: oidc.names.map((name) => ({ name, login: `${options.prefix}/oidc/${name}/login` })) })
   })
 
-  app.get<{ Params: ProviderParams, Querystring: { returnTo?: unknown } }>('/oidc/:provider/login', { config: { auth: 'none', ...config } }, async (request, reply) => {
+  app.get<{ Params: ProviderParams, Querystring: { returnTo?: unknown } }>('/oidc/:provider/login', {
+    config: { auth: 'none', ...config },
+    validatorCompiler: documentedOnly,
+    schema: documented({
+      tags: ['oidc'],
+      summary: 'Start a sign-in with a provider',
+      description: 'Redirects the browser to the provider (authorization code flow with PKCE) and sets a short-lived ' +
+        'cookie binding the sign-in to this browser.',
+      security: NO_SECURITY,
+      params: providerParams,
+      querystring: {
+        type: 'object',
+        properties: {
+          returnTo: { type: 'string', description: 'Where to send the browser once signed in: a path, or a URL of an allowed origin; others fall back to /' }
+        }
+      },
+      response: {
+        302: noBody('To the provider\'s authorization endpoint', redirectHeaders),
+        ...errorResponses({ 404: ['AUTH_NOT_FOUND'], ...RATE_LIMITED, ...INTERNAL_ERROR, 503: ['AUTH_OIDC_UNAVAILABLE', 'AUTH_STORE_UNAVAILABLE'] })
+      }
+    })
+  }, async (request, reply) => {
     const client = provider(request)
     const redirectUri = callbackUrl(request, client.config.name)
     const started = await client.authorizationRequest(redirectUri)
@@ -100,7 +144,35 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
     return reply.header('cache-control', 'no-store').redirect(started.url, 302)
   })
 
-  app.get<{ Params: ProviderParams }>('/oidc/:provider/callback', { config: { auth: 'none', ...config } }, async (request, reply) => {
+  app.get<{ Params: ProviderParams }>('/oidc/:provider/callback', {
+    config: { auth: 'none', ...config },
+    validatorCompiler: documentedOnly,
+    schema: documented({
+      tags: ['oidc'],
+      summary: 'The provider\'s redirect back (the registered redirect URI)',
+      description: 'Finishes the sign-in started in this browser: sets the refresh cookie and redirects to `returnTo`; ' +
+        'the page then calls POST /refresh for its access token. No token travels in a URL.',
+      security: NO_SECURITY,
+      params: providerParams,
+      querystring: {
+        type: 'object',
+        properties: {
+          state: { type: 'string', description: 'Exactly once' },
+          code: { type: 'string' },
+          iss: { type: 'string' },
+          error: { type: 'string', description: 'The provider\'s refusal (then 401)' },
+          error_description: { type: 'string' }
+        }
+      },
+      response: {
+        303: noBody('Signed in: to `returnTo`, with the refresh cookie set', redirectHeaders),
+        ...errorResponses({
+          400: ['AUTH_OIDC_STATE_INVALID'], 401: ['AUTH_OIDC_REJECTED'], 404: ['AUTH_NOT_FOUND'], ...RATE_LIMITED, ...INTERNAL_ERROR,
+          503: ['AUTH_OIDC_UNAVAILABLE', 'AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
+        })
+      }
+    })
+  }, async (request, reply) => {
     const client = provider(request)
     const parameters = new URL(request.url, 'http://callback.invalid').searchParams
     const state = parameters.get('state')

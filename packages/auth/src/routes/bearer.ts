@@ -8,8 +8,10 @@ import { presentEmail } from '../stores/user-email.js'
 import { isDeviceCookieValue, opaqueDeviceId } from '../cookies.js'
 import { decodeCursor, encodeCursor, UNPAGED_SESSIONS_LIMIT } from '../sessions/page-cursor.js'
 import { listSessionsQuery, revokeSessionsQuery, sessionIdParams, type ListSessionsQuery } from './schemas.js'
+import { BEARER_ERRORS, documented, BEARER_SECURITY, BODY_ERRORS, INTERNAL_ERROR, RATE_LIMITED, errorResponses, meAnswer, noBody, sessionList, withBearerScheme } from './docs.js'
 
-const required = { auth: 'required' as const }
+// swaggerTransform: the document then declares the bearer scheme these routes require (docs.ts).
+const required = withBearerScheme({ auth: 'required' as const })
 
 /**
  * The device as listed: sessions store the opaque device id (cookies.ts). TODO(next-major): sessions created before
@@ -41,7 +43,21 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
   // Each logout-all writes (a subject tombstone for an external token): limited per IP like refresh, its own counter.
   const limits = options.rateLimit
   const logoutAllConfig = limits === false ? required : { ...required, rateLimit: { max: limits.refresh.max, timeWindow: limits.refresh.timeWindowMs } }
-  app.post('/logout-all', { config: logoutAllConfig, bodyLimit: 1024 }, async (request, reply) => {
+  app.post('/logout-all', {
+    config: logoutAllConfig,
+    bodyLimit: 1024,
+    schema: documented({
+      tags: ['sessions'],
+      summary: 'Sign out everywhere',
+      description: 'Revokes every session of the user (their access tokens stop working within the revocation delay) ' +
+        'and clears this browser\'s refresh cookie. For a trusted issuer\'s token: every token of that user issued so far.',
+      security: BEARER_SECURITY,
+      response: {
+        204: noBody('Every session ended'),
+        ...errorResponses({ ...BODY_ERRORS, ...BEARER_ERRORS, ...RATE_LIMITED, ...INTERNAL_ERROR })
+      }
+    })
+  }, async (request, reply) => {
     const claims = claimsOf(request)
     if (isExternal(claims, ownIssuer)) {
       // Every token of this user at this issuer issued until now, on every instance within revocationDelay.
@@ -56,7 +72,21 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
     return reply.code(204).send()
   })
 
-  app.get<{ Querystring: ListSessionsQuery }>('/sessions', { config: required, schema: { querystring: listSessionsQuery } }, async (request, reply) => {
+  app.get<{ Querystring: ListSessionsQuery }>('/sessions', {
+    config: required,
+    schema: documented({
+      tags: ['sessions'],
+      summary: 'The user\'s live sessions',
+      description: 'All at once, or pages of `limit` when it is given; a further page is named by `x-next-cursor` ' +
+        '(and a `link` header, rel="next").',
+      security: BEARER_SECURITY,
+      querystring: listSessionsQuery,
+      response: {
+        200: sessionList,
+        ...errorResponses({ 400: ['AUTH_BAD_REQUEST'], ...BEARER_ERRORS, ...INTERNAL_ERROR })
+      }
+    })
+  }, async (request, reply) => {
     const claims = claimsOf(request)
     const { limit, cursor } = request.query
     const after = cursor === undefined ? undefined : decodeCursor(cursor)
@@ -80,14 +110,40 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
     })))
   })
 
-  app.delete<{ Params: { id: string } }>('/sessions/:id', { config: required, schema: { params: sessionIdParams } }, async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/sessions/:id', {
+    config: required,
+    schema: documented({
+      tags: ['sessions'],
+      summary: 'End one of the user\'s sessions',
+      description: 'A session of another user, or none, is 404 alike.',
+      security: BEARER_SECURITY,
+      params: sessionIdParams,
+      response: {
+        204: noBody('The session ended'),
+        ...errorResponses({ 400: ['AUTH_BAD_REQUEST'], ...BEARER_ERRORS, 404: ['AUTH_NOT_FOUND'], ...INTERNAL_ERROR })
+      }
+    })
+  }, async (request, reply) => {
     const claims = claimsOf(request)
     if (isExternal(claims, ownIssuer) || !await sessions.revokeOne(claims.sub, request.params.id)) throw new AuthError('AUTH_NOT_FOUND')
     events.emit('logout', { userId: claims.sub, sessionIds: [request.params.id], reason: 'revoke-session', ip: request.ip, at: new Date() })
     return reply.code(204).send()
   })
 
-  app.delete('/sessions', { config: required, schema: { querystring: revokeSessionsQuery } }, async (request, reply) => {
+  app.delete('/sessions', {
+    config: required,
+    schema: documented({
+      tags: ['sessions'],
+      summary: 'End the user\'s other sessions',
+      description: 'Every session but the one of the presented token; `others=true` is required (a bare DELETE ends nothing).',
+      security: BEARER_SECURITY,
+      querystring: revokeSessionsQuery,
+      response: {
+        204: noBody('The other sessions ended'),
+        ...errorResponses({ 400: ['AUTH_BAD_REQUEST'], ...BEARER_ERRORS, ...INTERNAL_ERROR })
+      }
+    })
+  }, async (request, reply) => {
     const claims = claimsOf(request)
     // An external token has no other sessions here (and no own one to keep): nothing to revoke.
     if (isExternal(claims, ownIssuer)) return reply.code(204).send()
@@ -96,7 +152,15 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
     return reply.code(204).send()
   })
 
-  app.get('/me', { config: required }, async (request, reply) => {
+  app.get('/me', {
+    config: required,
+    schema: documented({
+      tags: ['sessions'],
+      summary: 'The signed-in user',
+      security: BEARER_SECURITY,
+      response: { 200: meAnswer, ...errorResponses({ ...BEARER_ERRORS, ...INTERNAL_ERROR }) }
+    })
+  }, async (request, reply) => {
     const claims = claimsOf(request)
     let user: { id: string, email: string | null, roles: string[] } = { id: claims.sub, email: null, roles: claims.roles }
     if (isExternal(claims, ownIssuer)) {

@@ -8,6 +8,7 @@ import { AuthError } from '../errors.js'
 import { assertSameSite } from '../csrf.js'
 import { clientInfo } from '../sessions/client-info.js'
 import { sendSession, type RouteContext } from './context.js'
+import { BODY_ERRORS, documented, HIDDEN, INTERNAL_ERROR, NO_SECURITY, RATE_LIMITED, errorResponses, noBody, sessionAnswer } from './docs.js'
 
 export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext): void {
   const { options, sessions, cookies, events } = context
@@ -21,9 +22,25 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
     }
   }
 
+  // No body is read (one sent is parsed as JSON and ignored): none is documented, none validated.
+  const cookie = `the refresh cookie \`${options.cookie.name}\``
   app.post('/refresh', {
     onRequest: sameSite,
     bodyLimit: 1024,
+    schema: documented({
+      tags: ['auth'],
+      summary: 'A new access token from the refresh cookie',
+      description: `Rotates ${cookie}: the presented token is spent and a new one set. A refused token (401) clears ` +
+        'the cookie; presenting a spent token again revokes its session (reuse). Cross-site requests are refused (403).',
+      security: NO_SECURITY,
+      response: {
+        200: sessionAnswer,
+        ...errorResponses({
+          ...BODY_ERRORS, 401: ['AUTH_REFRESH_INVALID', 'AUTH_REFRESH_REUSED', 'AUTH_REFRESH_AMBIGUOUS'],
+          403: ['AUTH_CROSS_SITE'], ...RATE_LIMITED, ...INTERNAL_ERROR, 503: ['AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
+        })
+      }
+    }),
     config: { auth: 'none', ...(limits === false ? {} : { rateLimit: { max: limits.refresh.max, timeWindow: limits.refresh.timeWindowMs } }) }
   }, async (request, reply) => {
     try {
@@ -35,7 +52,21 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
     }
   })
 
-  app.post('/logout', { onRequest: sameSite, bodyLimit: 1024, config: { auth: 'none' } }, async (request, reply) => {
+  app.post('/logout', {
+    onRequest: sameSite,
+    bodyLimit: 1024,
+    schema: documented({
+      tags: ['auth'],
+      summary: 'Sign out this browser',
+      description: `Ends the session of ${cookie} and clears it; 204 as well when there was none.`,
+      security: NO_SECURITY,
+      response: {
+        204: noBody('Signed out (the refresh cookie is cleared)'),
+        ...errorResponses({ ...BODY_ERRORS, 401: ['AUTH_REFRESH_AMBIGUOUS'], 403: ['AUTH_CROSS_SITE'], ...INTERNAL_ERROR, 503: ['AUTH_STORE_UNAVAILABLE'] })
+      }
+    }),
+    config: { auth: 'none' }
+  }, async (request, reply) => {
     // A failed revoke write rejects (503): the client must not believe the session ended.
     const session = await sessions.logout(cookies.readRefresh(request, reply))
     if (session !== null) {
@@ -51,6 +82,7 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
     app.route({
       method: ['GET', 'PUT', 'PATCH', 'DELETE'],
       url,
+      schema: HIDDEN,
       config: { auth: 'none' },
       handler: async (_request, reply) => reply.code(405).header('allow', 'POST')
         .send({ statusCode: 405, code: 'AUTH_BAD_REQUEST', error: 'Method Not Allowed', message: 'Use POST' })

@@ -11,6 +11,7 @@ import { askSource, readSourceUser } from '../sessions/user-source.js'
 import { sendSession, type RouteContext } from './context.js'
 import { beginLoginAttempt } from './login-lockout.js'
 import { CREDENTIALS_BODY_LIMIT, credentialsBody, strictCredentials, type CredentialsBody } from './schemas.js'
+import { BODY_ERRORS, documented, INTERNAL_ERROR, NO_SECURITY, RATE_LIMITED, errorResponses, registeredAnswer, sessionAnswer } from './docs.js'
 
 export function credentialRoutes (app: FastifyInstance, context: RouteContext): void {
   const { options, store, sessions, cookies, lockout } = context
@@ -23,7 +24,18 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     app.post<{ Body: CredentialsBody }>('/register', {
       bodyLimit: CREDENTIALS_BODY_LIMIT,
       preValidation: strictCredentials,
-      schema: { body: credentialsBody },
+      schema: documented({
+        tags: ['auth'],
+        summary: 'Create an account',
+        description: 'Open only with `registration` on and no `verifyCredentials` (else 404). The email must be new: ' +
+          'taken emails answer 409 without saying whose.',
+        security: NO_SECURITY,
+        body: credentialsBody,
+        response: {
+          201: registeredAnswer,
+          ...errorResponses({ ...BODY_ERRORS, 409: ['AUTH_EMAIL_TAKEN'], ...RATE_LIMITED, ...INTERNAL_ERROR, 503: ['AUTH_STORE_UNAVAILABLE'] })
+        }
+      }),
       config: { auth: 'none', ...(limits === false ? {} : { rateLimit: { max: limits.register.max, timeWindow: limits.register.timeWindowMs } }) }
     }, async (request, reply) => {
       const { email, password } = request.body
@@ -47,7 +59,22 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
   app.post<{ Body: CredentialsBody }>('/login', {
     bodyLimit: CREDENTIALS_BODY_LIMIT,
     preValidation: strictCredentials,
-    schema: { body: credentialsBody },
+    schema: documented({
+      tags: ['auth'],
+      summary: 'Sign in with email and password',
+      description: `Answers an access token and sets the refresh cookie \`${options.cookie.name}\` (HttpOnly, path ` +
+        `${options.prefix}). An unknown email and a wrong password answer alike; repeated failures lock the account ` +
+        'for a while (429).',
+      security: NO_SECURITY,
+      body: credentialsBody,
+      response: {
+        200: sessionAnswer,
+        ...errorResponses({
+          ...BODY_ERRORS, 401: ['AUTH_INVALID_CREDENTIALS'], ...RATE_LIMITED, ...INTERNAL_ERROR,
+          503: ['AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
+        })
+      }
+    }),
     config: { auth: 'none', ...(limits === false ? {} : { rateLimit: { max: limits.login.max, timeWindow: limits.login.timeWindowMs } }) }
   }, async (request, reply) => {
     const { email, password } = request.body

@@ -4,6 +4,7 @@ import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { AuthError } from '../errors.js'
 import { bearerRoutes } from './bearer.js'
+import { fastifySerializerCompiler, fastifyValidatorCompiler } from './compilers.js'
 import type { RouteContext } from './context.js'
 import { cookieSessionRoutes } from './cookie-session.js'
 import { credentialRoutes } from './credentials.js'
@@ -17,6 +18,9 @@ export { installErrorHandler } from './error-handler.js'
 type JsonParser = (request: FastifyRequest, body: string, done: (error: Error | null, body?: unknown) => void) => void
 
 export async function authRoutes (app: FastifyInstance, context: RouteContext): Promise<void> {
+  // Before any route: a route takes the compilers of its context when it is added.
+  app.setValidatorCompiler(fastifyValidatorCompiler())
+  app.setSerializerCompiler(fastifySerializerCompiler())
   installErrorHandler(app)
   // Counts outcomes of this context's routes only (the application's requests never pay for it).
   if (context.metrics !== undefined) app.addHook('onResponse', context.metrics.onResponse)

@@ -14,7 +14,7 @@ export const credentialsBody = {
   required: ['email', 'password'],
   additionalProperties: false,
   properties: {
-    email: { type: 'string', minLength: 3, maxLength: MAX_EMAIL_LENGTH },
+    email: { type: 'string', minLength: 3, maxLength: MAX_EMAIL_LENGTH, description: 'No other member, and no type but a string, is accepted' },
     password: { type: 'string', minLength: 1, maxLength: MAX_PASSWORD_LENGTH }
   }
 } as const
@@ -22,14 +22,14 @@ export const credentialsBody = {
 export const sessionIdParams = {
   type: 'object',
   required: ['id'],
-  properties: { id: { type: 'string', minLength: 1, maxLength: 64 } }
+  properties: { id: { type: 'string', minLength: 1, maxLength: 64, description: 'A session id from GET /sessions' } }
 } as const
 
 export const listSessionsQuery = {
   type: 'object',
   properties: {
-    limit: { type: 'integer', minimum: 1, maximum: MAX_SESSIONS_PAGE },
-    cursor: { type: 'string', minLength: 1, maxLength: MAX_CURSOR_LENGTH }
+    limit: { type: 'integer', minimum: 1, maximum: MAX_SESSIONS_PAGE, description: 'Page size; absent: every session' },
+    cursor: { type: 'string', minLength: 1, maxLength: MAX_CURSOR_LENGTH, description: 'The `x-next-cursor` of the previous page' }
   }
 } as const
 

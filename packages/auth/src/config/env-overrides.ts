@@ -1,8 +1,12 @@
 // Per-key environment overrides, applied after the file (as oauth2-proxy and Pomerium users expect):
 // AUTHGATE_<SECTION>_<KEY>, each camelCase segment in UPPER_SNAKE (`server.port` → AUTHGATE_SERVER_PORT,
 // `tokens.accessTtl` → AUTHGATE_TOKENS_ACCESS_TTL, `store.mongodb.url` → AUTHGATE_STORE_MONGODB_URL). The table is
-// derived from the schema, so it cannot drift from it; values are typed by it. Lists of objects (routes, tokens.keys, providers) are file-only.
-import { closest, durationMs, type TObject } from '@authgate/fastify'
+// derived from the schema, so it cannot drift from it; values are typed by it. Lists of objects (routes, tokens.keys,
+// providers) are file-only. Here, beside the schema, because only the schema's owner knows its annotations
+// (`x-duration`) and unions.
+import type { TObject } from '@sinclair/typebox'
+import { DURATION_EXPECTED, durationMs } from './duration.js'
+import { closest } from './suggest.js'
 
 const PREFIX = 'AUTHGATE_'
 
@@ -26,7 +30,9 @@ export function envKeys (schema: TObject): Map<string, EnvKey> {
   const keys = new Map<string, EnvKey>()
   const visit = (node: Record<string, unknown>, path: string[]): void => {
     if (path.length > 0 && !isObjectWithKeys(node)) {
-      if (node.type !== 'array' || path[0] !== 'routes') keys.set(PREFIX + path.map(upperSnake).join('_'), { path, schema: node })
+      // A top-level list (the gateway's `routes`; the plugin's deprecated top-level `defaultRoles`/`allowedOrigins`
+      // aliases) has no variable at all: a section that is a list is the file's, and an alias has its key's.
+      if (node.type !== 'array' || path.length > 1) keys.set(PREFIX + path.map(upperSnake).join('_'), { path, schema: node })
       return
     }
     for (const [key, child] of Object.entries((node.properties ?? {}) as Record<string, Record<string, unknown>>)) visit(child, [...path, key])
@@ -54,7 +60,7 @@ export function typed (text: string, key: Pick<EnvKey, 'schema'>): { value: unkn
   const kinds = types(key.schema)
   // Splitting on commas cannot make objects: such a list is written in the file (its values may be `${VAR}`).
   if (isFileOnly(key)) return { error: 'cannot be set from the environment: it is a list of objects; write it in the file (values inside it may be ${VAR})' }
-  if (key.schema['x-duration'] !== undefined) return durationMs(text) === undefined ? { error: 'must be a duration (500ms, 90s, 15m, 1h30m, 7d or milliseconds)' } : { value: text }
+  if (key.schema['x-duration'] !== undefined) return durationMs(text) === undefined ? { error: DURATION_EXPECTED } : { value: text }
   if (kinds.includes('boolean') && (text === 'true' || text === 'false')) return { value: text === 'true' }
   if (kinds.includes('integer') && /^\d+$/.test(text)) return { value: Number(text) }
   if (kinds.includes('array') && !kinds.includes('string')) return { value: text.split(',').map((item) => item.trim()).filter((item) => item !== '') }

@@ -2,10 +2,14 @@
 // so secrets and per-machine values stay out of the file. A missing variable without a default is a problem naming
 // it: an empty string where a database URL was meant would fail far from its cause.
 
+/** The grammar, once: a variable name, and a default after `:-` (any text but `}`, which ends the reference). */
+const NAME = '[A-Za-z_][A-Za-z0-9_]*'
+const DEFAULT = ':-[^}]*'
+/** Any `${…}`, well formed or not: a malformed one is reported, never left in place. */
 const REFERENCE = /\$\{([^}]*)\}/g
 /** A well-formed `${NAME}` reference (cli/literal-secrets.ts: a `${NAME:-default}` default is written in the file). */
-export const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g
-const INNER = /^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$/s
+export const ENV_REFERENCE = new RegExp(`\\$\\{(${NAME})\\}`, 'g')
+const INNER = new RegExp(`^(${NAME})(?::-(.*))?$`, 's')
 
 export interface Expanded {
   value: unknown
@@ -57,4 +61,26 @@ export function expandEnv (value: unknown, env: Readonly<Record<string, string |
     return result
   }
   return { value: walk(value, '', []), problems, paths, substituted }
+}
+
+// For a YAML reader: `url: ${MONGODB_URL}` inside a YAML flow mapping (`{ ... }`) is not a valid plain scalar:
+// `{` and `}` are flow indicators. References are swapped for inert placeholders before parsing and back afterwards, so they work in
+// every YAML position, and values from the environment are never parsed as YAML (no injection through a variable).
+// A `${VAR:-default}` default may hold any character but `}`: the placeholder carries the reference hex-encoded.
+const SHIELDED = new RegExp(`\\$\\{(${NAME}(?:${DEFAULT})?)\\}`, 'g')
+const PLACEHOLDER = /__AUTHGATE_ENV-([0-9a-f]+)-__/g
+
+/** `text` with every `${…}` reference replaced by an inert placeholder, before a YAML parser reads it. */
+export function shieldReferences (text: string): string {
+  return text.replace(SHIELDED, (_match, inner: string) => `__AUTHGATE_ENV-${Buffer.from(inner, 'utf8').toString('hex')}-__`)
+}
+
+/** The parsed value with the placeholders of shieldReferences() turned back into their `${…}` references. */
+export function restoreReferences (value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(PLACEHOLDER, (_match, hex: string) => `\${${Buffer.from(hex, 'hex').toString('utf8')}}`)
+  if (Array.isArray(value)) return value.map(restoreReferences)
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, restoreReferences(item)]))
+  }
+  return value
 }

@@ -1,0 +1,16 @@
+// @authgate/fastify/config: the configuration model as a toolkit, for the gateway (which composes its file schema
+// from the plugin's sections) and for tools: the schema and its builders, the validator that lists every problem
+// at once, the one duration parser, and the text sources a file adds (`${VAR}` references, AUTHGATE_* overrides).
+// The plugin itself validates its options with these at registration; an app that only registers it needs none.
+export { parseDuration, durationMs, formatMs, DURATION_EXPECTED } from './duration.js'
+export { pluginSchema, pluginSections, SECTION_NAMES, type SectionName } from './schema.js'
+export { createValidator, describeErrors, dottedPath, formatIssues, ConfigValidationError, type ConfigValidator } from './validate.js'
+export { DurationKey, OneOf, Strict, optionalDefaults, type Form, type DurationRange } from './kinds.js'
+// TypeBox itself, so a composing schema (the gateway's) is written with the same builder and version.
+export { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox'
+export { applyAliases, applyKeyRingAliases, copyPlain, isPlainObject } from './aliases.js'
+export { didYouMean, closest } from './suggest.js'
+export { expandEnv, shieldReferences, restoreReferences, ENV_REFERENCE, type Expanded } from './env-references.js'
+export { applyEnvOverrides, envKeys, envTable, isFileOnly, schemaAt, typeSubstituted, type EnvKey } from './env-overrides.js'
+export { DEFAULT_PREFIX } from './section-auth.js'
+export { HTTP_URL_PATTERN } from './section-misc.js'
