@@ -8,8 +8,12 @@ import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './err
 import { deferContinue } from './expect-continue.js'
 import { registerForwardAuth } from './forward-auth.js'
 import { createHeaderPolicy } from './headers.js'
-import { registerHealthRoutes } from './health.js'
+import { OPS_PATHS, registerHealthRoutes } from './health.js'
 import { GatewayMetrics } from './metrics.js'
+import { createMetricsRegistry } from './metrics-registry.js'
+import { createOpsListener } from './ops-listener.js'
+import { gatewayVersion } from './cli/version.js'
+import type { Registry } from 'prom-client'
 import { registerProxyRoute } from './proxy-routes.js'
 import { registerCors } from './cors.js'
 import { HEADER_ROOM, createTargetRewriter, registerRefusedTargetRoutes } from './request-target.js'
@@ -35,6 +39,11 @@ export interface BuildOptions {
   store?: SessionStore
   /** Serve the demo page (embedded mode). */
   demo?: DemoFiles
+  /**
+   * The metrics registry and how /metrics renders it (server.ts, in a cluster worker: the cluster's aggregate).
+   * Default: a registry of this app's own, rendered as it is.
+   */
+  metrics?: { registry: Registry, render: () => Promise<string> }
   /** Runs on the bare instance before any route is registered (`authgate openapi` registers @fastify/swagger there). */
   prepare?: (app: FastifyInstance) => Promise<void>
 }
@@ -80,6 +89,14 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   // The checks `config check` reports, refused here too, with the same words, before anything is built.
   checkStartable(config)
   const rewriteTarget = createTargetRewriter(config)
+  const listenerLimits = {
+    http: {
+      headersTimeout: config.server.headersTimeoutMs,
+      connectionsCheckingInterval: checkingInterval(Math.min(config.server.headersTimeoutMs, config.server.requestTimeoutMs)),
+      maxHeaderSize: config.server.maxUrlLength + HEADER_ROOM
+    },
+    requestTimeout: config.server.requestTimeoutMs
+  }
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config, options.logStream),
     // One access line per request (access-log.ts) replaces Fastify's two, or none with log.access: false.
@@ -91,14 +108,9 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     // Node only checks every connectionsCheckingInterval (default 30 s), so check often enough for the bound to hold.
     // maxHeaderSize bounds the whole request head (target and headers; 431 beyond it): room for the longest
     // accepted target (longer ones get 414 in rewriteUrl) plus the headers.
-    http: {
-      headersTimeout: config.server.headersTimeoutMs,
-      connectionsCheckingInterval: checkingInterval(Math.min(config.server.headersTimeoutMs, config.server.requestTimeoutMs)),
-      maxHeaderSize: config.server.maxUrlLength + HEADER_ROOM
-    },
     // A whole request, body included, within requestTimeout of its arrival; a connection on which no byte moves for
     // idleTimeout is looked at by slow-clients.ts (dropped unless it waits for the upstream).
-    requestTimeout: config.server.requestTimeoutMs,
+    ...listenerLimits,
     connectionTimeout: config.server.idleTimeoutMs,
     // Routing happens on the canonical target; a refused one goes to the 400 route (paths.ts). Routing stays
     // case-sensitive: loose spellings of a configured prefix are refused before it (createPrefixSpellingCheck).
@@ -131,9 +143,13 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   app.addHook('onRequest', (request, reply, done) => { reply.header(REQUEST_ID_HEADER, request.id); done() })
   registerAbortedLine(app, config)
   for (const warning of config.deprecations) app.log.warn({ event: 'deprecated_option' }, `authgate: ${warning}`)
+  const registry = options.metrics?.registry ?? createMetricsRegistry(gatewayVersion())
+  const metricsText = options.metrics?.render ?? (async () => registry.metrics())
   // Before the plugin and the routes: preflights are answered ahead of their hooks (rate limits, authentication).
   registerCors(app, config.cors, config.verifyPath)
-  await app.register(authgate, pluginOptions(config, tracing === undefined ? options.store : tracedStore(app, config, options.store, tracing)))
+  // The plugin's auth outcomes land in the same registry, so one scrape shows both.
+  const store = tracing === undefined ? options.store : tracedStore(app, config, options.store, tracing)
+  await app.register(authgate, { ...pluginOptions(config, store), metrics: registry })
 
   // Set before the proxy routes are registered: each route's encapsulated scope copies the error handler in place
   // at its registration, so one set afterwards would leave them on Fastify's default (which echoes error.message).
@@ -154,16 +170,29 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   })
 
   const metrics = new GatewayMetrics()
+  metrics.register(registry)
   const policy = createHeaderPolicy(config)
   const context = { authgate: app.authgate, policy, metrics, dispatcher, accessLog: accessLogOn(config), tracing: tracing?.upstream }
   for (const route of config.routes) await registerProxyRoute(app, route, context)
   registerForwardAuth(app, config, context)
 
-  registerHealthRoutes(app, metrics)
+  const endpoints = { storeReady: app.authgate.storeReady, metricsText }
+  // With server.ops they are served there only: the public listener answers them 404.
+  const unrouted = metrics.route('(none)')
+  if (config.server.ops === undefined) registerHealthRoutes(app, endpoints)
+  else {
+    createOpsListener(app, endpoints, app.log, listenerLimits)
+    // Still the gateway's paths: a `/` route must not hand them to its upstream instead.
+    for (const path of OPS_PATHS) {
+      app.all(path, { config: { auth: 'none' } }, async (_request, reply) => {
+        metrics.countResponse(unrouted, 404)
+        return sendGatewayError(reply, 'GATEWAY_NOT_FOUND')
+      })
+    }
+  }
   if (options.demo !== undefined) registerDemoFiles(app, options.demo)
 
   registerRefusedTargetRoutes(app, metrics)
-  const unrouted = metrics.route('(none)')
   app.setNotFoundHandler(async (request, reply) => {
     metrics.countResponse(unrouted, 404)
     closeIfBodyUnread(request, reply)

@@ -13,7 +13,7 @@ import { sendGatewayError } from './errors.js'
 import { writeAccessLine } from './access-log.js'
 import { budgetLeft, RouteGate } from './route-gate.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders, upstreamWebSocketHeaders, type HeaderPolicy } from './headers.js'
-import type { GatewayMetrics } from './metrics.js'
+import { upstreamErrorKind, type GatewayMetrics } from './metrics.js'
 import type { UpstreamTracing } from './tracing/index.js'
 import { clientCloseReason, createClientWebSocketClass } from './ws-close.js'
 import { WebSocketExpiry, type HookContext } from './ws-expiry.js'
@@ -207,6 +207,7 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
             return
           }
           reply.log.warn({ err: error, route: route.prefix }, isTimeout(error) ? 'upstream timed out' : 'upstream failed')
+          metrics.countUpstreamError(record, upstreamErrorKind(error))
           sendGatewayError(reply as FastifyReply, isTimeout(error) ? 'GATEWAY_TIMEOUT' : 'GATEWAY_BAD_GATEWAY')
         }
       }

@@ -6,6 +6,10 @@ import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { buildApp, type BuildOptions } from './app.js'
 import type { GatewayConfig } from './config.js'
+import { gatewayVersion } from './cli/version.js'
+import { joinClusterMetrics, serveClusterMetrics } from './metrics-cluster.js'
+import { createMetricsRegistry } from './metrics-registry.js'
+import { opsListenerOf } from './ops-listener.js'
 
 /** Longest a shutdown waits for in-flight requests before the process exits anyway. */
 export const SHUTDOWN_GRACE_MS = 25_000
@@ -15,12 +19,38 @@ export interface RunningGateway {
   /** `http://host:port` it listens on. */
   url: string
   port: number
+  /** `http://host:port` of the operations listener (server.ops); undefined without one. */
+  opsUrl?: string
+}
+
+function urlOf (host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+}
+
+/**
+ * A cluster worker's metrics: its registry answers the primary's aggregation, and /metrics serves the aggregate.
+ * The logger exists only once the app does, hence the indirection.
+ */
+function workerMetrics (): { options: NonNullable<BuildOptions['metrics']>, setLog: (log: FastifyInstance['log']) => void } {
+  const registry = createMetricsRegistry(gatewayVersion())
+  let log: { warn: FastifyInstance['log']['warn'] } | undefined
+  const render = joinClusterMetrics(registry, { warn: (object, message) => { log?.warn(object, message) } })
+  return { options: { registry, render }, setLog: (next) => { log = next } }
 }
 
 export async function startServer (config: GatewayConfig, options: BuildOptions = {}): Promise<RunningGateway> {
-  const app = await buildApp(config, options)
+  const clustered = cluster.isWorker && options.metrics === undefined ? workerMetrics() : undefined
+  const app = await buildApp(config, clustered === undefined ? options : { ...options, metrics: clustered.options })
+  clustered?.setLog(app.log)
+  const ops = opsListenerOf(app)
+  let opsUrl: string | undefined
   try {
     await app.listen({ host: config.server.host, port: config.server.port })
+    if (ops !== undefined && config.server.ops !== undefined) {
+      // Workers share this port as they share the public one (node:cluster); the metrics aggregate either way.
+      await ops.listen({ host: config.server.ops.host, port: config.server.ops.port })
+      opsUrl = urlOf(config.server.ops.host, (ops.server.address() as AddressInfo).port)
+    }
   } catch (error) {
     // A port in use, a bad address: the built app holds the upstream pool, the store connection and timers, which
     // would keep the process alive forever with nothing listening. Close it so the caller can exit.
@@ -28,8 +58,7 @@ export async function startServer (config: GatewayConfig, options: BuildOptions 
     throw error
   }
   const { port } = app.server.address() as AddressInfo
-  const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host
-  return { app, url: `http://${host}:${port}`, port }
+  return { app, url: urlOf(config.server.host, port), port, ...(opsUrl === undefined ? {} : { opsUrl }) }
 }
 
 /** Closes `app` on the first SIGTERM/SIGINT and exits; `onClosed` runs after the app closed (e.g. stop the demo). */
@@ -73,6 +102,8 @@ export async function runPrimary (workers: number, log: (message: string) => voi
   let failed = false
   const listened = new Set<number>()
   cluster.on('listening', (worker) => { listened.add(worker.id) })
+  // One /metrics scrape at any worker reports every worker's counts (metrics-cluster.ts).
+  serveClusterMetrics(cluster)
   for (let index = 0; index < workers; index++) cluster.fork()
   const stop = (signal: NodeJS.Signals): void => {
     stopping = true

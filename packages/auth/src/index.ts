@@ -23,6 +23,8 @@ export type {
   NewDeviceEvent, RefreshReuseEvent, ReuseClassification
 } from './events.js'
 export { createEvents } from './events.js'
+export type { MetricsRegistry } from './metrics/types.js'
+export { LOGIN_RESULTS, REFRESH_RESULTS } from './metrics/outcomes.js'
 export { createStore, isSessionStore, MemorySessionStore, MongoSessionStore, MAX_PREVIOUS_HASHES, addUser, normaliseEmail, type AddUserInput } from './stores/index.js'
 export type {
   StoreOption, MongoStoreOptions, SessionStore, SessionRecord, NewSession, UserRecord, NewUser, DeviceRecord, DeviceSeen, GraceEntry, RotateInput

@@ -6,6 +6,7 @@ import type { KeyEncryptionKey } from './tokens/key-ring-crypto.js'
 import type { KeyRingStore } from './stores/signing-keys.js'
 import type { StoreOption } from './stores/index.js'
 import type { AuthgateEventHooks } from './events.js'
+import type { MetricsRegistry } from './metrics/types.js'
 import type { Redis } from 'ioredis'
 import type { NormalisedTrustedIssuer, TrustedIssuerInput } from './tokens/trusted-issuers/index.js'
 import type { Duration } from './config/duration.js'
@@ -210,6 +211,11 @@ export interface AuthgateOptions {
   /** How often refreshUser is asked per session (the login counts as the first answer). Default 5m; 0: every refresh. */
   refreshUserInterval?: Duration
   events?: AuthgateEventHooks
+  /**
+   * A prom-client `Registry`: the plugin registers its auth outcome metrics there (README, "Metrics"). prom-client is
+   * an optional peer dependency, loaded only when this is given.
+   */
+  metrics?: MetricsRegistry
   /** Sign-in through OpenID Connect providers: /auth/oidc/:provider/login and /callback (see the README, "OIDC sign-in"). */
   oidc?: OidcInput
   /**
@@ -282,6 +288,7 @@ export interface NormalisedOptions {
   verifyCredentials: VerifyCredentials | undefined
   refreshUser: { lookup: RefreshUser, intervalMs: number } | undefined
   events: AuthgateEventHooks
+  metrics: MetricsRegistry | undefined
   revocationFailClosedAfterMs: number | undefined
   revocationChangeStreams: 'auto' | false
   /** `oidc`, checked; undefined: no OIDC routes. */

@@ -24,9 +24,16 @@ import type {
 } from './options-types.js'
 import type { LegacyUsersConfig } from './users/legacy-config.js'
 import type { OidcInput } from './oidc/schema.js'
+import type { MetricsRegistry } from './metrics/types.js'
 
 export type * from './options-types.js'
 export { parseDuration }
+
+/** `metrics` as given, once it looks like a prom-client Registry (the schema only knows it is an object). */
+function metricsRegistry (registry: MetricsRegistry | undefined): MetricsRegistry | undefined {
+  if (registry === undefined || (typeof registry.registerMetric === 'function' && typeof registry.getSingleMetric === 'function')) return registry
+  throw new Error('metrics: must be a prom-client Registry')
+}
 
 /** Options after the schema: every default filled in. */
 interface Checked extends AuthgateOptions {
@@ -243,6 +250,7 @@ function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOp
     verifyCredentials: input.verifyCredentials,
     refreshUser: normaliseRefreshUser(input, issues),
     events: input.events ?? {},
+    metrics: issues.attempt(() => metricsRegistry(input.metrics)),
     revocationFailClosedAfterMs: failClosed === undefined ? undefined : ms(failClosed, 'revocation.failClosedAfter'),
     revocationChangeStreams: input.revocation.changeStreams,
     // The schema has checked `oidc` (its section is OidcSchema); these are the rules it cannot say, skipped when the

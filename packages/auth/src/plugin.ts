@@ -27,6 +27,8 @@ import { createPluginTokens } from './tokens/key-ring-setup.js'
 import { createTrustedIssuers } from './tokens/trusted-issuers/index.js'
 import { createOidcService } from './oidc/index.js'
 import type { AuthgateDecorator } from './types.js'
+import { createAuthMetrics } from './metrics/auth-metrics.js'
+import { answeredCode } from './routes/error-handler.js'
 
 /** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
 const FIRST_REVOCATION_POLL_WAIT_MS = 1500
@@ -58,6 +60,15 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   const trusted = createTrustedIssuers(options.trustedIssuers, { clockToleranceMs: options.tokens.clockTolerance * 1000, logger: app.log })
   const authenticator = createAuthenticator({ tokens: trusted.wrap(tokens), revocations })
   const events = createEvents(options.events, app.log)
+  const metrics = options.metrics === undefined
+    ? undefined
+    : await createAuthMetrics(options.metrics, {
+      events, revocations, prefix: options.prefix, answeredCode,
+      keyCount: () => ring?.kids.length ?? options.tokens.keys.length,
+      ...(ring === undefined ? {} : { keyGeneration: () => ring.generation })
+    })
+  // Wired at once: a registration failing further down still takes the metrics out of the caller's registry on close.
+  if (metrics !== undefined) app.addHook('onClose', () => { metrics.close() })
   const sessions = createSessionService({
     store, tokens, revocations, events, logger: app.log,
     refreshTtlMs: options.refreshTtlMs,
@@ -113,7 +124,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     cookies: createCookieJar(options.cookie),
     lockout: limits?.lockout,
     rateLimitStore: limits?.store,
-    oidc: options.oidc === undefined ? undefined : createOidcService(options.oidc, store, app.log)
+    oidc: options.oidc === undefined ? undefined : createOidcService(options.oidc, store, app.log),
+    metrics
   }
   await app.register(async (child) => authRoutes(child, context), { prefix: options.prefix })
   const jwksPath = options.jwksPath

@@ -85,6 +85,8 @@ export interface PollingRevocationList extends RevocationList {
   onSubjectRevoked: NonNullable<RevocationList['onSubjectRevoked']>
   readonly subjectsPending: boolean
   readonly sessionsPending: boolean
+  /** Revocation time (ms since the epoch) of the newest revocation applied, whatever brought it; undefined: none yet. */
+  readonly newestRevokedAt: number | undefined
 }
 
 /** Above this many subject entries the list warns once: far beyond any real logout-all rate of external users. */
@@ -107,6 +109,7 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   // order (revocations arrive roughly in time order), which lets prune stop at the first live entry.
   const entries = new Map<string, number>()
   let newestSeen: number | undefined
+  let newestApplied: number | undefined
   let lastSyncAt: number | undefined
   // The first poll failed: the store is not answering, so the list serves as during any outage (sessionsPending).
   let firstPollFailed = false
@@ -152,7 +155,12 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
     // Re-insert so the entry moves to the end, keeping the map roughly ordered by expiry.
     entries.delete(sid)
     entries.set(sid, expiresAt)
+    applied(revokedAtMs)
     if (current === undefined) notify(sid)
+  }
+
+  function applied (revokedAtMs: number): void {
+    if (newestApplied === undefined || revokedAtMs > newestApplied) newestApplied = revokedAtMs
   }
 
   function rememberSubject (key: string, revokedAtMs: number): void {
@@ -163,6 +171,7 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
     if (current !== undefined && current.revokedAt >= revokedAtMs) return
     subjects.delete(key)
     subjects.set(key, { revokedAt: revokedAtMs, expiresAt })
+    applied(revokedAtMs)
     if (subjects.size > SUBJECT_ENTRIES_WARN_AT && !warnedSubjects) {
       warnedSubjects = true
       logger?.warn({ event: 'revocation_subjects_many', size: subjects.size }, 'revocation list: unusually many subject revocations are held in memory')
@@ -378,6 +387,7 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
     poll,
     get size () { return entries.size + subjects.size },
     get lastSyncAt () { return lastSyncAt },
+    get newestRevokedAt () { return newestApplied },
     get subjectsPending () {
       // Until the first poll has run (it starts the backfill) or while the backfill is unfinished.
       return running && subjectRetentionMs > retentionMs && (lastSyncAt === undefined || backfill !== undefined)

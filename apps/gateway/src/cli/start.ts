@@ -38,6 +38,7 @@ async function startFromFile (path: string, overrides: ListenOverrides): Promise
   if (cluster.isPrimary) for (const warning of configWarnings(config, raw)) running.app.log.warn(`authgate: ${warning}`)
   closeOnSignals(running.app)
   if (cluster.isPrimary) out(`authgate listening on ${running.url}`)
+  if (cluster.isPrimary && running.opsUrl !== undefined) out(`authgate operations listener (/healthz, /readyz, /metrics) on ${running.opsUrl}`)
   return new Promise<number>(() => { /* runs until a signal ends the process */ })
 }
 

@@ -24,6 +24,9 @@ export const DEFAULT_MIN_BODY_RATE = 1024
 export const DEFAULT_MIN_BODY_GRACE = '10s'
 export const DEFAULT_REQUEST_TIMEOUT_MS = MINUTE
 export const DEFAULT_SERVICE_NAME = 'authgate'
+export const DEFAULT_OPS_PORT = 9090
+/** An IPv4/IPv6 address or a DNS name: no scheme, path, port or space (a URL here would fail only at listen). */
+const OPS_HOST = '^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$'
 
 function serverSection () {
   return Type.Object({
@@ -51,7 +54,11 @@ function serverSection () {
       additionalProperties: false,
       description: `A request body slower than this on average (bytes per second, after the grace period: ${DEFAULT_MIN_BODY_GRACE}) gets 408; 0: off.`
     }),
-    idleTimeout: DurationKey({ min: 500, max: 60 * MINUTE }, 'A connection on which the client takes no bytes for this long is dropped.', '60s')
+    idleTimeout: DurationKey({ min: 500, max: 60 * MINUTE }, 'A connection on which the client takes no bytes for this long is dropped.', '60s'),
+    ops: Type.Optional(Type.Object({
+      host: Type.String({ pattern: OPS_HOST, 'x-expect': 'must be an IP address or a host name (127.0.0.1, ::1, localhost)', default: '127.0.0.1', description: 'Address of the operations listener (keep it internal).' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: DEFAULT_OPS_PORT, description: 'Port of the operations listener (not server.port).' })
+    }, { ...Strict, description: 'A second listener serving /healthz, /readyz and /metrics; when set, the public listener answers 404 for them.' }))
   }, { ...Strict, default: {}, description: 'The listening server.' })
 }
 

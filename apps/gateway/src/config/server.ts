@@ -24,6 +24,14 @@ function workersOf (workers: ServerInput['workers'], report: Report): number {
   return 1
 }
 
+function opsOf (server: ServerInput, report: Report): GatewayConfig['server']['ops'] {
+  const { ops } = server
+  if (ops === undefined) return undefined
+  // Both on one port would make one listen fail at start (or, with port reuse, mix the two): refused up front.
+  if (ops.port !== 0 && ops.port === server.port) report('server.ops.port', `must differ from server.port (${server.port})`)
+  return Object.freeze({ host: ops.host, port: ops.port })
+}
+
 export function readServer (server: ServerInput, report: Report): GatewayConfig['server'] {
   const headersTimeoutMs = parseDuration(server.headersTimeout, 'server.headersTimeout')
   // Node refuses a request deadline shorter than the head deadline; by default the request one follows it up.
@@ -47,6 +55,7 @@ export function readServer (server: ServerInput, report: Report): GatewayConfig[
     maxUrlLength: server.maxUrlLength,
     requestTimeoutMs,
     minBodyRate: Object.freeze({ bytesPerSecond: rate.bytesPerSecond, graceMs: parseDuration(rate.grace, 'server.minBodyRate.grace') }),
-    idleTimeoutMs: parseDuration(server.idleTimeout, 'server.idleTimeout')
+    idleTimeoutMs: parseDuration(server.idleTimeout, 'server.idleTimeout'),
+    ops: opsOf(server, report)
   })
 }

@@ -102,6 +102,8 @@ export interface GatewayConfig extends PluginSections {
     readonly minBodyRate: { readonly bytesPerSecond: number, readonly graceMs: number }
     /** A connection on which the client takes no bytes for this long (it stopped reading, or sits idle) is dropped. */
     readonly idleTimeoutMs: number
+    /** `server.ops`: where /healthz, /readyz and /metrics are served instead of the public listener; undefined: there. */
+    readonly ops: { readonly host: string, readonly port: number } | undefined
   }
   readonly log: Readonly<LogInput>
   /** OpenTelemetry tracing; undefined: off (no OpenTelemetry module is loaded). */

@@ -66,6 +66,7 @@ export function pluginSchema (): TObject {
       login: Type.Optional(CodeValue('function', 'A successful login.')),
       logout: Type.Optional(CodeValue('function', 'A logout.'))
     }, { ...Strict, description: 'Event hooks.' })),
+    metrics: Type.Optional(CodeValue('object', 'A prom-client Registry: the auth outcome metrics (logins, refreshes, reuse, revocations, key set, rate limits) are registered in it (code only; prom-client is then needed).')),
     defaultAuth: Type.Optional(OneOf(['none', 'required'] as const, 'Policy of routes that declare no `config.auth`: `none` (public, as before) or `required`.')),
     ...deprecatedTopLevel(sections.auth as TObject)
   }, { ...Strict, description: '@authgate/fastify options.' }))

@@ -9,6 +9,7 @@ import type { SessionStore } from '../stores/store.js'
 import type { AccessTokenService } from '../tokens/types.js'
 import type { AccountLockout } from './account-lockout.js'
 import type { OidcService } from '../oidc/service.js'
+import type { AuthMetrics } from '../metrics/auth-metrics.js'
 
 export interface RouteContext {
   options: NormalisedOptions
@@ -23,6 +24,8 @@ export interface RouteContext {
   rateLimitStore: FastifyRateLimitStoreCtor | undefined
   /** The OIDC providers (`oidc` option); undefined: no OIDC routes. */
   oidc?: OidcService | undefined
+  /** The `metrics` option's outcome counters; undefined: no metrics. */
+  metrics?: AuthMetrics | undefined
 }
 
 /** The login/refresh answer (DESIGN.md): the access token in the body, the refresh token in the cookie only. */

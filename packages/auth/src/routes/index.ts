@@ -22,6 +22,8 @@ export async function authRoutes (app: FastifyInstance, context: RouteContext): 
   app.setValidatorCompiler(fastifyValidatorCompiler())
   app.setSerializerCompiler(fastifySerializerCompiler())
   installErrorHandler(app)
+  // Counts outcomes of this context's routes only (the application's requests never pay for it).
+  if (context.metrics !== undefined) app.addHook('onResponse', context.metrics.onResponse)
   // Unknown paths under the prefix answer the contract's error JSON (with `code`), not Fastify's default 404 body.
   app.setNotFoundHandler((_request, reply) => reply.code(404).send(new AuthError('AUTH_NOT_FOUND').toJSON()))
   // Clients often send `content-type: application/json` with no body to refresh/logout: read that as no body
