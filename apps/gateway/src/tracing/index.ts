@@ -1,4 +1,4 @@
-// Tracing is opt-in: with no endpoint configured nothing here runs and no OpenTelemetry module is ever imported
+// Tracing is opt-in: with no endpoint configured nothing here runs and no OpenTelemetry SDK, exporter or instrumentation module is ever imported
 // (the import below is dynamic), so the gateway's hot path and start-up are those of a build without it.
 import type { FastifyInstance } from 'fastify'
 import type { TracingConfig } from '../config/types.js'
