@@ -6,7 +6,7 @@
 // never complete in Fastify's sense, are written by onRequestAbort and the proxy's upgrade path.
 import { LogController, type FastifyInstance, type FastifyRequest } from 'fastify'
 import type { GatewayConfig } from './config.js'
-import { redactQuery } from './logging.js'
+import { redactQuery } from './redact-query.js'
 
 /** Levels at which an `info` line is written: below them the line would be built for nothing. */
 const WRITES_INFO: ReadonlySet<string> = new Set(['trace', 'debug', 'info'])

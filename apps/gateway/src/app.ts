@@ -2,7 +2,7 @@
 // arguments (never process.env). Order matters: rewriteUrl canonicalises the request target before routing, the
 // auth plugin serves /auth/* and the JWKS, then one proxy registration per route, then health and fallbacks.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import authgate, { AuthError, sendAuthError, type SessionStore } from '@authgate/fastify'
+import authgate, { AuthError, createStore, sendAuthError, type SessionStore } from '@authgate/fastify'
 import { AUTH_PREFIX, type GatewayConfig } from './config.js'
 import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './errors.js'
 import { deferContinue } from './expect-continue.js'
@@ -24,6 +24,7 @@ import { createUpstreamAgent } from './upstream-pool.js'
 import { trustsProxy } from './trust-proxy.js'
 import { checkStartable } from './startup-checks.js'
 import { pluginOptions } from './plugin-options.js'
+import { startTracing, type GatewayTracing } from './tracing/index.js'
 import { loggerOptions } from './logging.js'
 import { accessLogController, accessLogOn, registerAbortedLine } from './access-log.js'
 import { createRequestIdGenerator, REQUEST_ID_HEADER } from './request-id.js'
@@ -71,6 +72,19 @@ function errorCodeFor (statusCode: number): GatewayErrorCode {
   return 'GATEWAY_BAD_REQUEST'
 }
 
+/**
+ * The store the plugin is given when tracing: `given`, or the one the file names (built here, so that its calls can
+ * be traced, and closed here after the plugin has stopped using it), with a span per call.
+ */
+function tracedStore (app: FastifyInstance, config: GatewayConfig, given: SessionStore | undefined, tracing: GatewayTracing): SessionStore {
+  if (given !== undefined) return tracing.traceStore(given)
+  if (config.store === undefined) app.log.warn('authgate: no store configured, sessions are kept in memory and lost on restart')
+  const store = createStore(config.store, 'store', app.log)
+  // Added before the plugin registers: onClose hooks run last-added first, so this one runs after the plugin's.
+  app.addHook('onClose', async () => { await store.close() })
+  return tracing.traceStore(store)
+}
+
 export async function buildApp (config: GatewayConfig, options: BuildOptions = {}): Promise<FastifyInstance> {
   // The checks `config check` reports, refused here too, with the same words, before anything is built.
   checkStartable(config)
@@ -106,6 +120,10 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
     return503OnClosing: true
   })
 
+  // First: the request span must open before any other hook runs. onClose hooks run last-added first, so the spans
+  // are exported after everything else has closed.
+  const tracing = config.tracing === undefined ? undefined : await startTracing(app, config.tracing)
+  if (tracing !== undefined) app.addHook('onClose', async () => { await tracing.close() })
   if (options.prepare !== undefined) await options.prepare(app)
   const slowClients = guardSlowClients(app.server, config.server, app.log)
   deferContinue(app, AUTH_PREFIX)
@@ -130,7 +148,8 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   // Before the plugin and the routes: preflights are answered ahead of their hooks (rate limits, authentication).
   registerCors(app, config.cors, config.verifyPath)
   // The plugin's auth outcomes land in the same registry, so one scrape shows both.
-  await app.register(authgate, { ...pluginOptions(config, options.store), metrics: registry })
+  const store = tracing === undefined ? options.store : tracedStore(app, config, options.store, tracing)
+  await app.register(authgate, { ...pluginOptions(config, store), metrics: registry })
 
   // Set before the proxy routes are registered: each route's encapsulated scope copies the error handler in place
   // at its registration, so one set afterwards would leave them on Fastify's default (which echoes error.message).
@@ -153,7 +172,7 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   const metrics = new GatewayMetrics()
   metrics.register(registry)
   const policy = createHeaderPolicy(config)
-  const context = { authgate: app.authgate, policy, metrics, dispatcher, accessLog: accessLogOn(config) }
+  const context = { authgate: app.authgate, policy, metrics, dispatcher, accessLog: accessLogOn(config), tracing: tracing?.upstream }
   for (const route of config.routes) await registerProxyRoute(app, route, context)
   registerForwardAuth(app, config, context)
 

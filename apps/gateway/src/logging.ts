@@ -2,26 +2,13 @@
 // replaced in every logged URL, and request ids from request-id.ts bound to each line as `reqId`.
 import type { FastifyRequest, FastifyServerOptions } from 'fastify'
 import type { GatewayConfig } from './config.js'
+import { redactQuery } from './redact-query.js'
 
 /** Never log credentials: headers that carry tokens or cookies are redacted wherever pino meets them. */
 export const LOG_REDACT = [
   'req.headers.authorization', 'req.headers.cookie', 'req.headers["x-authgate-assertion"]',
   'res.headers["set-cookie"]', 'headers.authorization', 'headers.cookie', 'headers["set-cookie"]'
 ]
-
-/**
- * `url` with every query value replaced: a `?token=` or `?code=` in a link would otherwise sit in the logs in
- * clear. Parameter names are kept (they say what was asked); values are not.
- */
-export function redactQuery (url: string): string {
-  const query = url.indexOf('?')
-  if (query === -1) return url
-  const params = url.slice(query + 1).split('&').map((part) => {
-    const equals = part.indexOf('=')
-    return equals === -1 ? part : `${part.slice(0, equals)}=[redacted]`
-  })
-  return `${url.slice(0, query)}?${params.join('&')}`
-}
 
 /** Fastify's default request serializer, with the query redacted. */
 function serializeRequest (request: FastifyRequest): Record<string, unknown> {

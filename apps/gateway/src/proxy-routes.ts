@@ -14,6 +14,7 @@ import { writeAccessLine } from './access-log.js'
 import { budgetLeft, RouteGate } from './route-gate.js'
 import { downstreamResponseHeaders, upstreamRequestHeaders, upstreamWebSocketHeaders, type HeaderPolicy } from './headers.js'
 import { upstreamErrorKind, type GatewayMetrics } from './metrics.js'
+import type { UpstreamTracing } from './tracing/index.js'
 import { clientCloseReason, createClientWebSocketClass } from './ws-close.js'
 import { WebSocketExpiry, type HookContext } from './ws-expiry.js'
 
@@ -30,6 +31,22 @@ export interface ProxyContext {
   dispatcher: Dispatcher
   /** Whether access lines are written (access-log.ts): a WebSocket upgrade's is written here. */
   accessLog: boolean
+  /** With tracing on: the upstream hop's client span and its traceparent. */
+  tracing?: UpstreamTracing | undefined
+}
+
+type ReplyHooks = NonNullable<FastifyHttpProxyOptions['replyOptions']>
+
+type HeaderRewrite = (request: FastifyRequest, headers: IncomingHttpHeaders) => IncomingHttpHeaders
+
+/** With tracing on, the headers also carry the upstream span's traceparent (chosen once, at registration). */
+function tracedRewrite (rewrite: HeaderRewrite, tracing: UpstreamTracing | undefined, route: string): HeaderRewrite {
+  if (tracing === undefined) return rewrite
+  return (request, headers) => {
+    const out = rewrite(request, headers)
+    tracing.start(request, out, route)
+    return out
+  }
 }
 
 /** Where the prefix goes upstream: the upstream's base path plus the prefix, unless the route rewrites it. */
@@ -114,9 +131,14 @@ function isTimeout (error: unknown): boolean {
 }
 
 export async function registerProxyRoute (app: FastifyInstance, route: RouteConfig, context: ProxyContext): Promise<void> {
-  const { authgate, policy, metrics, dispatcher, accessLog } = context
+  const { authgate, policy, metrics, dispatcher, accessLog, tracing } = context
   const upstreamDispatcher = abortableDispatcher(dispatcher)
   const record = metrics.route(route.prefix)
+  // Chosen here, not per request: with tracing off the hot path has no tracing check at all.
+  const onUpstreamResponse: ReplyHooks['onResponse'] & object = (_request, reply, response) => {
+    record.upstreamLatency.observe(reply.elapsedTime / 1000)
+    void reply.send(response.stream)
+  }
   const locationMapping = { upstream: new URL(route.upstream), upstreamPrefix: upstreamPrefix(route), routePrefix: route.prefix }
   await app.register(async (scope) => {
     // Closes each socket at its token's expiry, and within revocationDelay of its session's revocation.
@@ -164,19 +186,20 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
         timeout: route.timeoutMs,
         // reply-from retries an upstream 503 up to 10 times by default: the upstream's answers pass through as they are.
         retryDelay: () => null,
-        rewriteRequestHeaders: (request, headers) => {
-          const out = upstreamRequestHeaders(request as FastifyRequest, headers, route, policy, authgate.tokens) as Record<string | symbol, unknown>
+        rewriteRequestHeaders: tracedRewrite((request, headers) => {
+          const out = upstreamRequestHeaders(request, headers, route, policy, authgate.tokens) as Record<string | symbol, unknown>
           // A client already gone before the preHandler listened: an aborted signal, so undici does not even connect.
-          const raw = (request as FastifyRequest).raw
+          const raw = request.raw
           out[UPSTREAM_SIGNAL] = raw.socket.destroyed ? AbortSignal.abort() : raw
           return out as IncomingHttpHeaders
-        },
+        }, tracing, route.prefix) as ReplyHooks['rewriteRequestHeaders'],
         rewriteHeaders: (headers) => downstreamResponseHeaders(headers, policy, locationMapping),
-        onResponse: (_request, reply, response) => {
-          record.upstreamLatency.observe(reply.elapsedTime / 1000)
-          void reply.send(response.stream)
+        onResponse: tracing === undefined ? onUpstreamResponse : (request, reply, response) => {
+          tracing.end(request as FastifyRequest, response.statusCode)
+          onUpstreamResponse(request, reply, response)
         },
         onError: (reply, { error }) => {
+          tracing?.end(reply.request as FastifyRequest, undefined)
           if (clientLeft(reply.raw)) {
             // The client left: nobody reads this answer, and it is not an upstream failure (499 as nginx counts it).
             reply.log.info({ route: route.prefix }, 'client closed the connection; upstream request aborted')

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify'
 import type { GatewayConfig } from './config.js'
 import { sendGatewayError } from './errors.js'
 import { closeIfBodyUnread } from './unread-body.js'
-import { redactQuery } from './logging.js'
+import { redactQuery } from './redact-query.js'
 import type { GatewayMetrics } from './metrics.js'
 import { BAD_PATH_ROUTE, createPrefixSpellingCheck, normaliseTarget } from './paths.js'
 

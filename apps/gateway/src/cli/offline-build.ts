@@ -20,14 +20,15 @@ export interface OfflineUse<T> {
  */
 export function offlineConfig (config: GatewayConfig): GatewayConfig {
   const rateLimit = config.rateLimit === false ? false : { ...config.rateLimit, redis: undefined }
-  return { ...config, rateLimit, tokens: { ...config.tokens, trustedIssuers: [] } }
+  // No collector either: a check must not send spans, nor wait for an exporter at close.
+  return { ...config, rateLimit, tracing: undefined, tokens: { ...config.tokens, trustedIssuers: [] } }
 }
 
 /**
  * Builds, readies and closes the app `start` would serve from `config` (buildApp runs checkStartable first, then
  * registers the plugin and every route): any check on that path refuses the file here too. Without touching the
- * network: an in-memory store stands in for the database (offlineConfig for the rest). Answers what `use.ready`
- * made of the ready app.
+ * network: an in-memory store stands in for the database, no span is exported (offlineConfig for the rest).
+ * Answers what `use.ready` made of the ready app.
  */
 export async function buildOffline<T = undefined> (config: GatewayConfig, use: OfflineUse<T> = {}): Promise<T | undefined> {
   const store = new MemorySessionStore()

@@ -10,8 +10,9 @@ import { readClaimHeaders } from './claim-headers.js'
 import { readVerifyPath } from './verify-path.js'
 import { csrfOrigins, readCors } from './cors.js'
 import { readRoutes } from './routes.js'
-import { gatewaySchema, type CorsInput, type HeadersInput, type LogInput, type RouteInput, type ServerInput } from './schema.js'
+import { gatewaySchema, type CorsInput, type HeadersInput, type LogInput, type RouteInput, type ServerInput, type TracingInput } from './schema.js'
 import { readServer } from './server.js'
+import { readTracing } from './tracing.js'
 import { ConfigError, type GatewayConfig, type IdentityHeaderNames, type PluginSections, type Report, type TokenTimes } from './types.js'
 
 export { AUTH_PREFIX }
@@ -104,7 +105,7 @@ function invalid (where: string, problems: readonly string[]): ConfigError {
   return new ConfigError(formatIssues(where, problems), { issues: problems })
 }
 
-type Sections = PluginSections & { server: ServerInput, log: LogInput, routes: RouteInput[], headers: HeadersInput, cors: CorsInput | undefined, auth: PluginSections['auth'] & { verifyPath: string | boolean } }
+type Sections = PluginSections & { server: ServerInput, log: LogInput, tracing: TracingInput, routes: RouteInput[], headers: HeadersInput, cors: CorsInput | undefined, auth: PluginSections['auth'] & { verifyPath: string | boolean } }
 
 /** Validates `raw` into a frozen GatewayConfig; throws ConfigError listing every problem, naming the file and keys. */
 export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayConfig {
@@ -135,6 +136,8 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
   const headers = accepted('headers') ? readHeaders(sections.headers, report) : undefined
   const claimHeaders = headers === undefined ? undefined : readClaimHeaders(sections.headers, headers, report)
   const headerLists = accepted('headers') ? readHeaderLists(sections.headers, report) : undefined
+  // The OTEL_* variables are read from the same env as ${VAR} (the CLI passes process.env; code passes its own).
+  const tracing = accepted('tracing') ? readTracing(sections.tracing, options.env ?? {}, report) : undefined
   const verifyPath = accepted('auth') ? readVerifyPath(sections.auth.verifyPath, AUTH_PREFIX, report) : undefined
   const corsAccepted = accepted('cors')
   const cors = corsAccepted ? readCors(sections.cors, report) : undefined
@@ -153,6 +156,7 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
     deprecations: Object.freeze(warnings),
     server,
     log: sections.log,
+    tracing,
     store: sections.store,
     tokens,
     tokenTimes: Object.freeze(tokenTimes(tokens)),

@@ -23,6 +23,7 @@ export const MAX_WORKERS = 64
 export const DEFAULT_MIN_BODY_RATE = 1024
 export const DEFAULT_MIN_BODY_GRACE = '10s'
 export const DEFAULT_REQUEST_TIMEOUT_MS = MINUTE
+export const DEFAULT_SERVICE_NAME = 'authgate'
 export const DEFAULT_OPS_PORT = 9090
 /** An IPv4/IPv6 address or a DNS name: no scheme, path, port or space (a URL here would fail only at listen). */
 const OPS_HOST = '^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$'
@@ -108,12 +109,21 @@ function logSection () {
   }, { ...Strict, default: {}, description: 'Logging.' })
 }
 
+function tracingSection () {
+  return Type.Object({
+    otlpEndpoint: Type.Optional(Type.String({ pattern: HTTP_URL_PATTERN, 'x-expect': 'must be an http:// or https:// URL', description: 'OTLP/HTTP collector (http://collector:4318; /v1/traces is added unless the URL ends with it). Tracing is off unless this or OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set.' })),
+    serviceName: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: `service.name of the spans. Default: OTEL_SERVICE_NAME, else ${DEFAULT_SERVICE_NAME}.` })),
+    sampleRatio: Type.Number({ minimum: 0, maximum: 1, default: 1, description: 'Share of requests traced, 0 to 1.' })
+  }, { ...Strict, default: {}, description: 'Tracing with OpenTelemetry (OTLP/HTTP).' })
+}
+
 // The gateway's own sections as the schema leaves them (defaults filled in): typed from the schema, never restated.
 export type ServerInput = Static<ReturnType<typeof serverSection>>
 export type RouteInput = Static<ReturnType<typeof routeItem>>
 export type HeadersInput = Static<ReturnType<typeof headersSection>>
 export type LogInput = Static<ReturnType<typeof logSection>>
 export type CorsInput = Static<ReturnType<typeof corsSection>>
+export type TracingInput = Static<ReturnType<typeof tracingSection>>
 
 function authSection (plugin: TObject): TObject {
   const picked = Object.fromEntries(AUTH_FILE_KEYS.map((key) => [key, plugin.properties[key] as TSchema]))
@@ -133,6 +143,7 @@ export function gatewaySchema (form: Form = 'json'): TObject {
   return optionalDefaults(Type.Object({
     server: serverSection(),
     log: logSection(),
+    tracing: tracingSection(),
     store: Type.Optional(plugin.store),
     // The gateway's tokens are for its upstreams: that is their default audience.
     tokens: Type.Object({ ...tokens.properties, audience: Type.String({ minLength: 1, default: 'upstream', description: (tokens.properties.audience as TSchema).description }) }, { ...Strict, description: tokens.description }),

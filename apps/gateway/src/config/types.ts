@@ -4,6 +4,15 @@ import type { AuthInput, CookieInput, NotificationsInput, OidcInput, RateLimitIn
 import type { CorsConfig } from './cors.js'
 import type { HeadersInput, LogInput, RouteInput, ServerInput } from './schema.js'
 
+/** `tracing`, when an endpoint is set: spans go to `tracesUrl` (OTLP/HTTP, JSON). */
+export interface TracingConfig {
+  /** The full URL spans are POSTed to (…/v1/traces). */
+  readonly tracesUrl: string
+  readonly serviceName: string
+  /** Share of requests traced, 0 to 1. */
+  readonly sampleRatio: number
+}
+
 export type RouteAuth = RouteInput['auth']
 
 /** Where the gateway's own rules that span keys report a problem: one `path: reason` line of the list parseConfig throws. */
@@ -97,6 +106,8 @@ export interface GatewayConfig extends PluginSections {
     readonly ops: { readonly host: string, readonly port: number } | undefined
   }
   readonly log: Readonly<LogInput>
+  /** OpenTelemetry tracing; undefined: off (no OpenTelemetry module is loaded). */
+  readonly tracing: TracingConfig | undefined
   readonly tokenTimes: TokenTimes
   readonly routes: readonly RouteConfig[]
   readonly headers: IdentityHeaderNames

@@ -63,6 +63,7 @@ export function typed (text: string, key: Pick<EnvKey, 'schema'>): { value: unkn
   if (key.schema['x-duration'] !== undefined) return durationMs(text) === undefined ? { error: DURATION_EXPECTED } : { value: text }
   if (kinds.includes('boolean') && (text === 'true' || text === 'false')) return { value: text === 'true' }
   if (kinds.includes('integer') && /^\d+$/.test(text)) return { value: Number(text) }
+  if (kinds.includes('number') && /^\d+(?:\.\d+)?$/.test(text)) return { value: Number(text) }
   if (kinds.includes('array') && !kinds.includes('string')) return { value: text.split(',').map((item) => item.trim()).filter((item) => item !== '') }
   if (kinds.includes('string')) {
     const choices = key.schema.enum
@@ -70,7 +71,7 @@ export function typed (text: string, key: Pick<EnvKey, 'schema'>): { value: unkn
     return { value: text }
   }
   if (kinds.includes('array')) return { value: text.split(',').map((item) => item.trim()).filter((item) => item !== '') }
-  return { error: `must be ${kinds.includes('integer') ? 'a whole number' : kinds.includes('boolean') ? 'true or false' : 'a value of the schema'}` }
+  return { error: `must be ${kinds.includes('integer') ? 'a whole number' : kinds.includes('number') ? 'a number' : kinds.includes('boolean') ? 'true or false' : 'a value of the schema'}` }
 }
 
 /** The schema of the value at `segments` (keys and list indexes), through unions; undefined: the schema has none. */
