@@ -20,6 +20,8 @@ import { authRoutes, type RouteContext } from './routes/index.js'
 import { fastifySerializerCompiler } from './routes/compilers.js'
 import { documented, jwksAnswer, NO_SECURITY } from './routes/docs.js'
 import { createSessionService } from './sessions/service.js'
+import { createIpWatch } from './notifications/ip-watch.js'
+import { DEFAULT_MAX_NETWORKS } from './stores/ip-memory.js'
 import { createUserRecheck } from './sessions/user-recheck.js'
 import { createStore, isSessionStore } from './stores/index.js'
 import { fastifyJwtOptions } from './tokens/fastify-jwt.js'
@@ -69,8 +71,10 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     })
   // Wired at once: a registration failing further down still takes the metrics out of the caller's registry on close.
   if (metrics !== undefined) app.addHook('onClose', () => { metrics.close() })
+  if (store.recordNetwork === undefined) app.log.warn({ event: 'new_ip_unsupported' }, 'authgate: the store has no recordNetwork: no newIp notifications')
+  const ipWatch = createIpWatch({ store, events, logger: app.log, memoryMs: options.newIp.memoryMs, prefix: options.newIp.prefix, maxNetworks: DEFAULT_MAX_NETWORKS })
   const sessions = createSessionService({
-    store, tokens, revocations, events, logger: app.log,
+    store, tokens, revocations, events, logger: app.log, onSighting: ipWatch.seen,
     refreshTtlMs: options.refreshTtlMs,
     idleTimeoutMs: options.idleTimeoutMs,
     reuseGraceMs: options.reuseGraceMs,
@@ -161,6 +165,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     ])
   })
   app.addHook('onClose', async () => {
+    ipWatch.stop()
     revocations.stop()
     ring?.stop()
     trusted.stop()

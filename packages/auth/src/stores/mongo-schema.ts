@@ -2,6 +2,7 @@
 import { MongoServerError, type Collection, type Document } from 'mongodb'
 import { AuthError } from '../errors.js'
 import type { DeviceRecord, SessionRecord, UserRecord } from './store.js'
+import type { NetworksDoc } from './mongo-networks.js'
 
 export type UserDoc = Omit<UserRecord, 'id'> & { _id: string }
 export type SessionDoc = Omit<SessionRecord, 'id'> & { _id: string }
@@ -52,9 +53,10 @@ export interface Collections {
   devices: Collection<DeviceDoc>
   claims: Collection<ClaimDoc>
   tombstones: Collection<TombstoneDoc>
+  networks: Collection<NetworksDoc>
 }
 
-export async function createIndexes ({ users, sessions, devices, claims, tombstones }: Collections): Promise<void> {
+export async function createIndexes ({ users, sessions, devices, claims, tombstones, networks }: Collections): Promise<void> {
   await users.createIndex({ emailNormalized: 1 }, { unique: true, name: 'emailNormalized_unique' }, undefined)
   await sessions.createIndex({ tokenHash: 1 }, { unique: true, name: 'tokenHash_unique' }, undefined)
   await sessions.createIndex({ previousHashes: 1 }, { name: 'previousHashes' }, undefined)
@@ -68,6 +70,8 @@ export async function createIndexes ({ users, sessions, devices, claims, tombsto
   await ttlIndex(sessions)
   await ttlIndex(claims)
   await ttlIndex(tombstones)
+  // One document per user, keyed by _id: only the expiry needs an index.
+  await ttlIndex(networks)
   await tombstones.createIndex({ revokedAt: 1 }, { name: 'revokedAt' }, undefined)
   await devices.createIndex({ userId: 1, deviceId: 1 }, { unique: true, name: 'userId_deviceId_unique' }, undefined)
 }

@@ -23,6 +23,8 @@ import { DEFAULT_MONGO_TIMEOUT_MS } from '../config/section-misc.js'
 import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
 import { MongoOidcStore } from './mongo-oidc.js'
 import type { OidcCapable, OidcStore } from './oidc.js'
+import { findNetworks, recordNetwork, type NetworksDoc } from './mongo-networks.js'
+import type { NetworkSighting, NetworkVerdict, UserNetworks } from './ip-memory.js'
 import {
   type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
   type SessionPage, type SessionRecord, type SessionStore, type UserRecord
@@ -43,8 +45,8 @@ export interface MongoStoreOptions {
    * call (connect included): past it the call answers 503 even if the server holds the connection open silently.
    */
   operationTimeoutMS?: number
-  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`). */
-  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string }
+  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`, `networks`). */
+  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string, networks?: string }
   /** Where the store says how it adapts to its server (e.g. a server that ignores `$slice`). The plugin passes its own. */
   logger?: StoreLogger
   /**
@@ -62,6 +64,7 @@ interface Handles {
   devices: Collection<DeviceDoc>
   claims: Collection<ClaimDoc>
   tombstones: Collection<TombstoneDoc>
+  networks: Collection<NetworksDoc>
 }
 
 /** Time budget of background store work (revocation polling): long, since no request waits on it. */
@@ -70,7 +73,7 @@ const BACKGROUND_TIME_MS = 30_000
 export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #connection: MongoConnection
   readonly #maxTimeMS: number
-  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string }
+  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string, networks: string }
   /** The collection handles of the current client (rebuilt when mongo-connection.ts replaces a stuck client). */
   #handles: Handles | undefined
   #indexes: Promise<void> | undefined
@@ -107,7 +110,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
       sessions: options.collections?.sessions ?? 'sessions',
       devices: options.collections?.devices ?? 'devices',
       claims: options.collections?.rotations ?? 'rotations',
-      tombstones: options.collections?.revocations ?? 'revocations'
+      tombstones: options.collections?.revocations ?? 'revocations',
+      networks: options.collections?.networks ?? 'networks'
     }
   }
 
@@ -120,7 +124,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
         sessions: db.collection<SessionDoc>(this.#names.sessions),
         devices: db.collection<DeviceDoc>(this.#names.devices),
         claims: db.collection<ClaimDoc>(this.#names.claims),
-        tombstones: db.collection<TombstoneDoc>(this.#names.tombstones)
+        tombstones: db.collection<TombstoneDoc>(this.#names.tombstones),
+        networks: db.collection<NetworksDoc>(this.#names.networks)
       }
     }
     return this.#handles
@@ -131,6 +136,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   get #devices (): Collection<DeviceDoc> { return this.#current().devices }
   get #claims (): Collection<ClaimDoc> { return this.#current().claims }
   get #tombstones (): Collection<TombstoneDoc> { return this.#current().tombstones }
+  get #networks (): Collection<NetworksDoc> { return this.#current().networks }
 
   /** Indexes are created once per store; a failure (database down at boot) is retried by the next operation. */
   async init (): Promise<void> {
@@ -151,7 +157,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
 
   /** Once per store, before its first operation: the indexes, and what this server does with the operators we use. */
   async #prepare (): Promise<void> {
-    await createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones })
+    await createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones, networks: this.#networks })
     this.#sliceHonoured = await serverHonoursSlice(this.#claims, this.#maxTimeMS)
     if (!this.#sliceHonoured) logSliceIgnored(this.#logger)
   }
@@ -391,5 +397,13 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
     return docs.map((doc) => ({
       userId: doc.userId, deviceId: doc.deviceId, userAgent: doc.userAgent, firstSeenAt: doc.firstSeenAt, lastSeenAt: doc.lastSeenAt, lastIp: doc.lastIp
     }))
+  }
+
+  async recordNetwork (seen: NetworkSighting): Promise<NetworkVerdict> {
+    return this.#run(() => recordNetwork(this.#networks, seen, this.#maxTimeMS))
+  }
+
+  async findNetworks (userId: string): Promise<UserNetworks | null> {
+    return this.#run(() => findNetworks(this.#networks, userId, this.#maxTimeMS))
   }
 }

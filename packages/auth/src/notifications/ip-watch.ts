@@ -1,0 +1,130 @@
+// New-IP detection, off the request path: login and refresh hand a sighting to `seen` and return at once. A small
+// bounded queue feeds the store (stores/ip-memory.ts decides what is new), and `newIp` is emitted from there. A full
+// queue drops sightings (counted, logged at most once a minute), a store call that fails or hangs is logged and given
+// up after `timeoutMs`: a sick store costs notifications, never a login.
+import type { FastifyBaseLogger } from 'fastify'
+import type { AuthgateEvents } from '../events.js'
+import type { SessionStore } from '../stores/store.js'
+import { createThrottledWarning } from '../log-throttle.js'
+import { networkOf, type IpPrefix } from './ip-network.js'
+
+export interface IpSighting {
+  userId: string
+  sessionId: string
+  ip: string
+  userAgent: string
+  via: 'login' | 'refresh'
+  at: Date
+}
+
+export type IpWatchLogger = Pick<FastifyBaseLogger, 'warn'>
+
+export interface IpWatchOptions {
+  store: Pick<SessionStore, 'recordNetwork'>
+  events: Pick<AuthgateEvents, 'emit'>
+  logger: IpWatchLogger
+  memoryMs: number
+  prefix: IpPrefix
+  maxNetworks: number
+  /** Sightings waiting at most; past it new ones are dropped. */
+  maxPending?: number
+  /** Store calls in flight at most. */
+  concurrency?: number
+  /** A store call not settled after this long is given up (it may still land; its answer is ignored). */
+  timeoutMs?: number
+}
+
+export interface IpWatch {
+  /** Queues the sighting; never throws, never waits. */
+  seen: (sighting: IpSighting) => void
+  /** Resolves once nothing is queued or in flight (tests, shutdown). */
+  idle: () => Promise<void>
+  /** Drops what is queued; later sightings are ignored. */
+  stop: () => void
+}
+
+export const DEFAULT_MAX_PENDING = 1000
+const DEFAULT_CONCURRENCY = 4
+const DEFAULT_TIMEOUT_MS = 10_000
+
+class GaveUp extends Error {
+  override name = 'TimeoutError'
+}
+
+export function createIpWatch (options: IpWatchOptions): IpWatch {
+  const maxPending = options.maxPending ?? DEFAULT_MAX_PENDING
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const record = options.store.recordNetwork?.bind(options.store)
+  const throttle = createThrottledWarning()
+  const queue: IpSighting[] = []
+  let running = 0
+  let stopped = false
+  let waiters: Array<() => void> = []
+
+  function settle (): void {
+    if (queue.length > 0 || running > 0) return
+    const done = waiters
+    waiters = []
+    for (const resolve of done) resolve()
+  }
+
+  async function check (sighting: IpSighting): Promise<void> {
+    const network = networkOf(sighting.ip, options.prefix)
+    if (network === null || record === undefined) return
+    let timer: NodeJS.Timeout | undefined
+    const gaveUp = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => { reject(new GaveUp(`no answer within ${timeoutMs} ms`)) }, timeoutMs)
+    })
+    try {
+      const call = record({ userId: sighting.userId, network, ip: sighting.ip, now: sighting.at, memoryMs: options.memoryMs, maxNetworks: options.maxNetworks })
+      // A late rejection after giving up must not surface as unhandled.
+      call.catch(() => {})
+      const verdict = await Promise.race([call, gaveUp])
+      if (!verdict.isNew || verdict.previousIp === null) return
+      options.events.emit('newIp', {
+        userId: sighting.userId, sessionId: sighting.sessionId, previousIp: verdict.previousIp, ip: sighting.ip, network,
+        userAgent: sighting.userAgent, via: sighting.via, at: sighting.at
+      })
+    } catch (error) {
+      throttle.warn(options.logger, 'ip_record_failed', { event: 'ip_record_failed', userId: sighting.userId, err: error }, 'authgate: could not check the address against the user\'s known networks')
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  function pump (): void {
+    while (!stopped && running < concurrency && queue.length > 0) {
+      const next = queue.shift() as IpSighting
+      running++
+      void check(next).finally(() => {
+        running--
+        pump()
+        settle()
+      })
+    }
+  }
+
+  return {
+    seen (sighting) {
+      if (stopped || record === undefined) return
+      if (queue.length >= maxPending) {
+        throttle.warn(options.logger, 'ip_queue_full', { event: 'ip_queue_full', maxPending }, 'authgate: new-IP checks are falling behind; sightings dropped')
+        return
+      }
+      queue.push(sighting)
+      pump()
+    },
+    idle () {
+      return new Promise((resolve) => {
+        waiters.push(resolve)
+        settle()
+      })
+    },
+    stop () {
+      stopped = true
+      queue.length = 0
+      settle()
+    }
+  }
+}
