@@ -1,6 +1,6 @@
-// The networks each user has signed in or refreshed from (new-IP notifications): one record per user, bounded, so an
-// attacker rotating addresses cannot grow it without limit. Both stores keep the same record and decide with the same
-// function, so they cannot disagree on what counts as new.
+// The networks each user has signed in or refreshed from (new-IP notifications): bounded per user, so an attacker
+// rotating addresses cannot grow it without limit. applySighting is the rule; the memory store applies it as is, the
+// MongoDB store (mongo-networks.ts) the same rule document by document. One contract suite holds both to it.
 
 /** One network of a user's, with the last address seen in it. */
 export interface NetworkEntry {
@@ -61,7 +61,7 @@ export function applySighting (current: UserNetworks | null, seen: NetworkSighti
 }
 
 /** When a record may be dropped (the TTL index of the MongoDB store). */
-export function networksExpireAt (record: UserNetworks, memoryMs: number): Date {
+export function networksExpireAt (record: Pick<UserNetworks, 'lastSeenAt'>, memoryMs: number): Date {
   return new Date(record.lastSeenAt.getTime() + memoryMs + DORMANT_RETENTION_MS)
 }
 

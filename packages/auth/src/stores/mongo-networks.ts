@@ -1,58 +1,66 @@
-// The user's network record (stores/ip-memory.ts) in MongoDB: one document per user, changed by read, decide, then a
-// compare-and-swap on `version`. No transactions and no update operators beyond a whole-document replace, so FerretDB
-// and mongo-java-server keep the bound on `networks` exactly as MongoDB does (the invariant is on the stored document).
+// The user's networks (stores/ip-memory.ts) in MongoDB: one small document per (user, network) and one per user for
+// the last address. Each sighting upserts its own documents, so concurrent sightings of one user from different
+// networks never overwrite each other, even on servers whose updates are read-modify-write (FerretDB v1), with no
+// transaction. The bound per user is kept by deleting whatever is past `maxNetworks` or past the memory after every
+// sighting that added a network (asserted on the stored documents by the contract suite, on every server).
 import { MongoServerError, type Collection } from 'mongodb'
-import { applySighting, networksExpireAt, type NetworkEntry, type NetworkSighting, type NetworkVerdict, type UserNetworks } from './ip-memory.js'
+import { networksExpireAt, type NetworkSighting, type NetworkVerdict, type UserNetworks } from './ip-memory.js'
 import { DUPLICATE_KEY } from './mongo-schema.js'
 
+/**
+ * `_id` `userId\0network` with `userId` set: a network of the user's. `_id` `userId` alone (no `userId` field, so
+ * queries by user never see it): the user's last sighting.
+ */
 export interface NetworksDoc {
   _id: string
-  lastIp: string
+  userId?: string
+  network?: string
+  ip: string
   lastSeenAt: Date
-  networks: NetworkEntry[]
-  /** Bumped by every write: the compare-and-swap of concurrent sightings of one user. */
-  version: number
-  /** Housekeeping (TTL index); reads never depend on it. */
+  /** Housekeeping (TTL index); reads filter on lastSeenAt themselves. */
   expiresAt: Date
 }
 
-/** Concurrent sightings of one user are rare (two logins in the same instant): a few retries settle them. */
-const MAX_ATTEMPTS = 4
-
 export async function recordNetwork (collection: Collection<NetworksDoc>, seen: NetworkSighting, maxTimeMS: number): Promise<NetworkVerdict> {
-  for (let attempt = 1; ; attempt++) {
-    const doc = await collection.findOne({ _id: seen.userId }, { maxTimeMS })
-    const { next, verdict } = applySighting(doc === null ? null : toNetworks(doc), seen)
-    const written: NetworksDoc = {
-      _id: seen.userId, lastIp: next.lastIp, lastSeenAt: next.lastSeenAt, networks: next.networks,
-      version: (doc?.version ?? 0) + 1, expiresAt: networksExpireAt(next, seen.memoryMs)
-    }
-    if (doc === null) {
-      try {
-        await collection.insertOne(written, { maxTimeMS })
-        return verdict
-      } catch (error) {
-        // Another sighting of the same user created the record first: decide again against it.
-        if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY) || attempt >= MAX_ATTEMPTS) throw error
-        continue
-      }
-    }
-    const result = await collection.replaceOne({ _id: seen.userId, version: doc.version }, written, { maxTimeMS })
-    if (result.matchedCount === 1) return verdict
-    if (attempt >= MAX_ATTEMPTS) throw new Error('the network record kept changing under concurrent sightings')
-  }
+  const forgetBefore = new Date(seen.now.getTime() - seen.memoryMs)
+  const last = await collection.findOneAndUpdate(
+    { _id: seen.userId },
+    { $set: { ip: seen.ip, lastSeenAt: seen.now, expiresAt: networksExpireAt({ lastSeenAt: seen.now }, seen.memoryMs) } },
+    { upsert: true, returnDocument: 'before', maxTimeMS }
+  ).catch(ignoreDuplicate)
+  const before = await collection.findOneAndUpdate(
+    { _id: `${seen.userId}\u0000${seen.network}` },
+    { $set: { userId: seen.userId, network: seen.network, ip: seen.ip, lastSeenAt: seen.now, expiresAt: new Date(seen.now.getTime() + seen.memoryMs) } },
+    { upsert: true, returnDocument: 'before', maxTimeMS }
+  ).catch(ignoreDuplicate)
+  // `undefined`: a concurrent sighting of the same network created it first (the unique _id): known.
+  const added = before === null || (before !== undefined && before.lastSeenAt <= forgetBefore)
+  if (added) await prune(collection, seen, forgetBefore, maxTimeMS)
+  // A concurrent first sighting of the user (duplicate _id) is the account's first moments as well: no news.
+  const previousIp = last?.ip ?? null
+  return { isNew: added && previousIp !== null, previousIp }
+}
+
+/** Deletes the user's networks past the memory, then the least recently seen past the bound. */
+async function prune (collection: Collection<NetworksDoc>, seen: NetworkSighting, forgetBefore: Date, maxTimeMS: number): Promise<void> {
+  const docs = await collection.find({ userId: seen.userId }, { projection: { _id: 1, lastSeenAt: 1 }, maxTimeMS }).sort({ lastSeenAt: -1, _id: 1 }).toArray()
+  const drop = docs.filter((doc, index) => index >= Math.max(1, seen.maxNetworks) || doc.lastSeenAt <= forgetBefore).map((doc) => doc._id)
+  if (drop.length > 0) await collection.deleteMany({ _id: { $in: drop } }, { maxTimeMS })
+}
+
+function ignoreDuplicate (error: unknown): undefined {
+  if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return undefined
+  throw error
 }
 
 export async function findNetworks (collection: Collection<NetworksDoc>, userId: string, maxTimeMS: number): Promise<UserNetworks | null> {
-  const doc = await collection.findOne({ _id: userId }, { maxTimeMS })
-  return doc === null ? null : toNetworks(doc)
-}
-
-function toNetworks (doc: NetworksDoc): UserNetworks {
+  const last = await collection.findOne({ _id: userId }, { maxTimeMS })
+  if (last === null) return null
+  const docs = await collection.find({ userId }, { maxTimeMS }).sort({ lastSeenAt: -1, _id: 1 }).toArray()
   return {
-    userId: doc._id,
-    lastIp: doc.lastIp,
-    lastSeenAt: doc.lastSeenAt,
-    networks: doc.networks.map((entry) => ({ network: entry.network, ip: entry.ip, lastSeenAt: entry.lastSeenAt }))
+    userId,
+    lastIp: last.ip,
+    lastSeenAt: last.lastSeenAt,
+    networks: docs.map((doc) => ({ network: doc.network ?? '', ip: doc.ip, lastSeenAt: doc.lastSeenAt }))
   }
 }

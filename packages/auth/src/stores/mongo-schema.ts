@@ -70,7 +70,8 @@ export async function createIndexes ({ users, sessions, devices, claims, tombsto
   await ttlIndex(sessions)
   await ttlIndex(claims)
   await ttlIndex(tombstones)
-  // One document per user, keyed by _id: only the expiry needs an index.
+  // The prune after a new network reads one user's networks, most recently seen first.
+  await networks.createIndex({ userId: 1, lastSeenAt: -1 }, { name: 'userId_lastSeenAt' }, undefined)
   await ttlIndex(networks)
   await tombstones.createIndex({ revokedAt: 1 }, { name: 'revokedAt' }, undefined)
   await devices.createIndex({ userId: 1, deviceId: 1 }, { unique: true, name: 'userId_deviceId_unique' }, undefined)
