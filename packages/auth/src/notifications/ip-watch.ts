@@ -75,6 +75,8 @@ export function createIpWatch (options: IpWatchOptions): IpWatch {
     let timer: NodeJS.Timeout | undefined
     const gaveUp = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => { reject(new GaveUp(`no answer within ${timeoutMs} ms`)) }, timeoutMs)
+      // A hung store must not keep the process alive at shutdown.
+      timer.unref()
     })
     try {
       const call = record({ userId: sighting.userId, network, ip: sighting.ip, now: sighting.at, memoryMs: options.memoryMs, maxNetworks: options.maxNetworks })
