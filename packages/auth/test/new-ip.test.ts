@@ -200,6 +200,6 @@ t.test('config: bad ipPrefix and ipMemory are refused, naming the key', async (t
     [{ newIpWebhook: 'ftp://example.com/' }, /notifications\.newIpWebhook/]
   ]
   for (const [notifications, message] of cases) {
-    await t.rejects(buildApp(t, 'memory', { options: { notifications: notifications as AuthgateOptions['notifications'] } }), message, JSON.stringify(notifications))
+    await t.rejects(buildApp(t, 'memory', { options: { notifications } }), message, JSON.stringify(notifications))
   }
 })
