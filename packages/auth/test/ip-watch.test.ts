@@ -36,7 +36,7 @@ t.test('the watch: a hanging store holds one call per slot; the queue is bounded
   const watch = createIpWatch({
     store: { recordNetwork: async (_seen: NetworkSighting): Promise<NetworkVerdict> => { calls++; return new Promise(() => {}) } },
     events: { emit: (_name, event) => { emitted.push(event as AuthgateEventMap['newIp']) } },
-    logger: { warn: ((fields: { event?: string }) => { warnings.push(fields.event ?? '') }) as never },
+    logger: { warn: ((fields: { event?: string }) => { warnings.push(fields.event ?? '') }) },
     memoryMs: 60_000, prefix: DEFAULT, maxNetworks: 5, maxPending: 3, concurrency: 1, timeoutMs: 100
   })
   // The watch's give-up timers are unref'd (a hung store must not hold a closing process): keep this one alive.
@@ -63,7 +63,7 @@ t.test('the watch: a new network with a previous address is emitted; the first s
   const watch = createIpWatch({
     store: { recordNetwork: async () => { calls++; return verdicts.shift() ?? { isNew: false, previousIp: 'x' } } },
     events: { emit: (_name, event) => { emitted.push(event as AuthgateEventMap['newIp']) } },
-    logger: { warn: (() => {}) as never },
+    logger: { warn: (() => {}) },
     memoryMs: 60_000, prefix: DEFAULT, maxNetworks: 5
   })
   watch.seen({ ...sighting(0), ip: '' })
