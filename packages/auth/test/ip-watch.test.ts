@@ -73,3 +73,32 @@ t.test('the watch: a new network with a previous address is emitted; the first s
   t.equal(calls, 2, 'a closed socket\'s empty address is not looked up')
   t.match(emitted, [{ userId: 'u1', previousIp: '10.0.0.1', ip: '10.1.0.1', network: '10.1.0.0/24', via: 'login' }])
 })
+
+t.test('the watch: the user\'s last address again skips the store for a while; any other address or user does not', async (t) => {
+  let calls = 0
+  const watch = createIpWatch({
+    store: { recordNetwork: async () => { calls++; return { isNew: false, previousIp: '10.0.0.1' } } },
+    events: { emit: () => {} },
+    logger: { warn: () => {} },
+    memoryMs: 90 * 86_400_000, prefix: DEFAULT, maxNetworks: 5
+  })
+  const at = Date.now()
+  watch.seen({ ...sighting(0), at: new Date(at) })
+  await watch.idle()
+  watch.seen({ ...sighting(0), at: new Date(at + 60_000) })
+  await watch.idle()
+  t.equal(calls, 1, 'the same address a minute later: no store call')
+  watch.seen({ ...sighting(0), ip: '10.0.0.99', at: new Date(at + 60_000) })
+  await watch.idle()
+  t.equal(calls, 2, 'another address of the same /24: asked (it becomes the previous address)')
+  watch.seen({ ...sighting(0), at: new Date(at + 61_000) })
+  watch.seen({ ...sighting(0), userId: 'u2', at: new Date(at + 61_000) })
+  await watch.idle()
+  t.equal(calls, 4, 'back to the first address (no longer the last), another user: asked')
+  watch.seen({ ...sighting(0), at: new Date(at + 62_000) })
+  await watch.idle()
+  t.equal(calls, 4, 'the last address again: skipped')
+  watch.seen({ ...sighting(0), at: new Date(at + 8 * 60_000) })
+  await watch.idle()
+  t.equal(calls, 5, 'past the window: asked again (lastSeenAt moves on)')
+})

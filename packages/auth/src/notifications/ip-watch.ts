@@ -44,6 +44,13 @@ export interface IpWatch {
 }
 
 export const DEFAULT_MAX_PENDING = 1000
+/**
+ * Users whose last sighting this process recorded lately: another sighting at that same address skips the store (a
+ * client refreshes every few minutes, the memory counts in days). Only the same address as the user's last one, so
+ * `previousIp` stays the address of the user's previous sighting. At most this many users, the oldest forgotten first.
+ */
+const MAX_RECENT = 10_000
+const MAX_RECENT_WINDOW_MS = 5 * 60_000
 const DEFAULT_CONCURRENCY = 4
 const DEFAULT_TIMEOUT_MS = 10_000
 
@@ -58,6 +65,9 @@ export function createIpWatch (options: IpWatchOptions): IpWatch {
   const record = options.store.recordNetwork?.bind(options.store)
   const throttle = createThrottledWarning()
   const queue: IpSighting[] = []
+  const recent = new Map<string, { ip: string, at: number }>()
+  // A hundredth of the memory at most: a network cannot stay known past its memory because of the skip.
+  const recentWindowMs = Math.min(MAX_RECENT_WINDOW_MS, options.memoryMs / 100)
   let running = 0
   let stopped = false
   let waiters: Array<() => void> = []
@@ -83,6 +93,7 @@ export function createIpWatch (options: IpWatchOptions): IpWatch {
       // A late rejection after giving up must not surface as unhandled.
       call.catch(() => {})
       const verdict = await Promise.race([call, gaveUp])
+      remember(sighting)
       if (!verdict.isNew || verdict.previousIp === null) return
       options.events.emit('newIp', {
         userId: sighting.userId, sessionId: sighting.sessionId, previousIp: verdict.previousIp, ip: sighting.ip, network,
@@ -93,6 +104,17 @@ export function createIpWatch (options: IpWatchOptions): IpWatch {
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  function remember (sighting: IpSighting): void {
+    recent.delete(sighting.userId)
+    recent.set(sighting.userId, { ip: sighting.ip, at: sighting.at.getTime() })
+    if (recent.size > MAX_RECENT) recent.delete(recent.keys().next().value as string)
+  }
+
+  function recentlyRecorded (sighting: IpSighting): boolean {
+    const last = recent.get(sighting.userId)
+    return last !== undefined && last.ip === sighting.ip && sighting.at.getTime() - last.at < recentWindowMs
   }
 
   function pump (): void {
@@ -109,7 +131,7 @@ export function createIpWatch (options: IpWatchOptions): IpWatch {
 
   return {
     seen (sighting) {
-      if (stopped || record === undefined) return
+      if (stopped || record === undefined || recentlyRecorded(sighting)) return
       if (queue.length >= maxPending) {
         throttle.warn(options.logger, 'ip_queue_full', { event: 'ip_queue_full', maxPending }, 'authgate: new-IP checks are falling behind; sightings dropped')
         return
