@@ -1,4 +1,4 @@
-// Gateway configuration files for the scenarios, in the documented format (DESIGN.md "Gateway"): what a user would
+// Gateway configuration files for the scenarios, in the documented format (docs/design.md#gateway): what a user would
 // write, so the benchmark exercises the same config path as `authgate start`.
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
