@@ -102,3 +102,22 @@ t.test('the watch: the user\'s last address again skips the store for a while; a
   await watch.idle()
   t.equal(calls, 5, 'past the window: asked again (lastSeenAt moves on)')
 })
+
+t.test('the watch: a verdict arriving after the give-up is still told (the write landed: no later sighting would tell)', async (t) => {
+  const emitted: Array<AuthgateEventMap['newIp']> = []
+  let answer: (verdict: NetworkVerdict) => void = () => {}
+  const watch = createIpWatch({
+    store: { recordNetwork: async () => new Promise<NetworkVerdict>((resolve) => { answer = resolve }) },
+    events: { emit: (_name, event) => { emitted.push(event as AuthgateEventMap['newIp']) } },
+    logger: { warn: () => {} },
+    memoryMs: 60_000, prefix: DEFAULT, maxNetworks: 5, timeoutMs: 50
+  })
+  const alive = setInterval(() => {}, 1000)
+  t.teardown(() => { clearInterval(alive) })
+  watch.seen(sighting(1))
+  await watch.idle()
+  t.same(emitted, [], 'given up, nothing yet')
+  answer({ isNew: true, previousIp: '10.0.0.1' })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.match(emitted, [{ userId: 'u1', previousIp: '10.0.0.1', ip: '10.1.0.1' }], 'the late verdict is emitted')
+})

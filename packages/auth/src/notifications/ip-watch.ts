@@ -7,6 +7,7 @@ import type { AuthgateEvents } from '../events.js'
 import type { SessionStore } from '../stores/store.js'
 import { createThrottledWarning } from '../log-throttle.js'
 import { networkOf, type IpPrefix } from './ip-network.js'
+import type { NetworkVerdict } from '../stores/ip-memory.js'
 
 export interface IpSighting {
   userId: string
@@ -88,22 +89,28 @@ export function createIpWatch (options: IpWatchOptions): IpWatch {
       // A hung store must not keep the process alive at shutdown.
       timer.unref()
     })
+    const call = record({ userId: sighting.userId, network, ip: sighting.ip, now: sighting.at, memoryMs: options.memoryMs, maxNetworks: options.maxNetworks })
     try {
-      const call = record({ userId: sighting.userId, network, ip: sighting.ip, now: sighting.at, memoryMs: options.memoryMs, maxNetworks: options.maxNetworks })
-      // A late rejection after giving up must not surface as unhandled.
-      call.catch(() => {})
       const verdict = await Promise.race([call, gaveUp])
       remember(sighting)
-      if (!verdict.isNew || verdict.previousIp === null) return
-      options.events.emit('newIp', {
-        userId: sighting.userId, sessionId: sighting.sessionId, previousIp: verdict.previousIp, ip: sighting.ip, network,
-        userAgent: sighting.userAgent, via: sighting.via, at: sighting.at
-      })
+      announce(sighting, network, verdict)
     } catch (error) {
       throttle.warn(options.logger, 'ip_record_failed', { event: 'ip_record_failed', userId: sighting.userId, err: error }, 'authgate: could not check the address against the user\'s known networks')
+      // The write may land after the give-up: from then on the network is known, so its late verdict is the only
+      // chance to tell. A late rejection must not surface as unhandled.
+      if (error instanceof GaveUp) call.then((verdict) => { announce(sighting, network, verdict) }, () => {})
     } finally {
       clearTimeout(timer)
     }
+  }
+
+  function announce (sighting: IpSighting, network: string, verdict: NetworkVerdict): void {
+    // After stop the application is closing: its listeners (a webhook POST) must not run past close.
+    if (stopped || !verdict.isNew || verdict.previousIp === null) return
+    options.events.emit('newIp', {
+      userId: sighting.userId, sessionId: sighting.sessionId, previousIp: verdict.previousIp, ip: sighting.ip, network,
+      userAgent: sighting.userAgent, via: sighting.via, at: sighting.at
+    })
   }
 
   function remember (sighting: IpSighting): void {

@@ -21,7 +21,10 @@ export interface NetworksDoc {
   expiresAt: Date
 }
 
-export async function recordNetwork (collection: Collection<NetworksDoc>, seen: NetworkSighting, maxTimeMS: number): Promise<NetworkVerdict> {
+/** Told when the bound could not be kept after a sighting (the verdict stands: the next added network prunes again). */
+export type PruneFailed = (error: unknown) => void
+
+export async function recordNetwork (collection: Collection<NetworksDoc>, seen: NetworkSighting, maxTimeMS: number, pruneFailed: PruneFailed = () => {}): Promise<NetworkVerdict> {
   const forgetBefore = new Date(seen.now.getTime() - seen.memoryMs)
   const last = await collection.findOneAndUpdate(
     { _id: seen.userId },
@@ -35,7 +38,9 @@ export async function recordNetwork (collection: Collection<NetworksDoc>, seen: 
   ).catch(ignoreDuplicate)
   // `undefined`: a concurrent sighting of the same network created it first (the unique _id): known.
   const added = before === null || (before !== undefined && before.lastSeenAt <= forgetBefore)
-  if (added) await prune(collection, seen, forgetBefore, maxTimeMS)
+  // Best effort: the network is stored already, so failing here would lose the notification for good (the next
+  // sighting finds it known). A bound missed once is kept by the next sighting that adds a network.
+  if (added) await prune(collection, seen, forgetBefore, maxTimeMS).catch(pruneFailed)
   // A concurrent first sighting of the user (duplicate _id) is the account's first moments as well: no news.
   const previousIp = last?.ip ?? null
   return { isNew: added && previousIp !== null, previousIp }

@@ -19,6 +19,7 @@ import { recordTombstones, rotateWithClaim } from './mongo-rotation.js'
 import { SUBJECT_ID_RANGE, SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../revocation-subjects.js'
 import { logSliceIgnored, serverHonoursSlice, type StoreLogger } from './mongo-history-cap.js'
 import { MongoKeyRingStore } from './mongo-keys.js'
+import { WARNING_INTERVAL_MS } from '../log-throttle.js'
 import { DEFAULT_MONGO_TIMEOUT_MS } from '../config/section-misc.js'
 import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
 import { MongoOidcStore } from './mongo-oidc.js'
@@ -78,6 +79,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   #handles: Handles | undefined
   #indexes: Promise<void> | undefined
   readonly #logger: StoreLogger | undefined
+  #pruneWarnedAt = -Infinity
   /** Whether the server applies `$slice`: probed with the indexes, before any rotation (mongo-history-cap.ts). */
   #sliceHonoured = true
   /** One per store: its index state (init once, retried at most once a minute) must be shared by every caller. */
@@ -400,7 +402,21 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   }
 
   async recordNetwork (seen: NetworkSighting): Promise<NetworkVerdict> {
-    return this.#run(() => recordNetwork(this.#networks, seen, this.#maxTimeMS))
+    let decided: Promise<NetworkVerdict> | undefined
+    const pruneFailed = (error: unknown): void => {
+      // Once a minute at most: any client can cause sightings.
+      if (Date.now() - this.#pruneWarnedAt < WARNING_INTERVAL_MS) return
+      this.#pruneWarnedAt = Date.now()
+      this.#logger?.warn({ event: 'store_networks_prune_failed', err: error }, 'authgate: could not trim a user\'s remembered networks (retried on the next new network)')
+    }
+    try {
+      return await this.#run(() => (decided = recordNetwork(this.#networks, seen, this.#maxTimeMS, pruneFailed)))
+    } catch (error) {
+      // The deadline may fire after the upsert landed: the network is known from then on, so the late verdict is the
+      // only one there will ever be (the caller bounds its own wait).
+      if (decided === undefined) throw error
+      return await decided.catch(() => { throw error })
+    }
   }
 
   async findNetworks (userId: string): Promise<UserNetworks | null> {
