@@ -203,3 +203,18 @@ t.test('config: bad ipPrefix and ipMemory are refused, naming the key', async (t
     await t.rejects(buildApp(t, 'memory', { options: { notifications } }), message, JSON.stringify(notifications))
   }
 })
+
+t.test('a refresh answered from the reuse-grace window is a sighting too: from another network it emits newIp', async (t) => {
+  const { app, events } = await watched(t, 'memory')
+  await register(app, 'grace@example.com')
+  const signed = await login(app, 'grace@example.com', PASSWORD, from('192.0.2.20'))
+  const userId = signed.json<{ user: { id: string } }>().user.id
+  await settle(app, userId, '192.0.2.20')
+  const token = cookieOf(signed)?.value ?? ''
+  t.equal((await refresh(app, token, from('192.0.2.21'))).statusCode, 200, 'rotated from the same /24')
+  await settle(app, userId, '192.0.2.21')
+  t.same(events, [])
+  const late = await refresh(app, token, from('100.64.9.9'))
+  t.equal(late.statusCode, 200, 'the retired token within the grace window gets the successor')
+  t.match((await eventsAfter(events, 1))[0], { userId, previousIp: '192.0.2.21', ip: '100.64.9.9', via: 'refresh' })
+})

@@ -180,7 +180,12 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       if (grace !== null && graceOpen && grace.hash === hash) {
         const successor = openSuccessor(presented, hash, grace.sealed)
         // A request that lost the race has read the user already (same session): no second read.
-        if (successor !== undefined) return answer(successor, session, user ?? await currentUser(session, now))
+        if (successor !== undefined) {
+          const owner = user ?? await currentUser(session, now)
+          // The loser of a race may come from elsewhere (a second device holding the token): it is a sighting too.
+          options.onSighting?.({ userId: owner.id, sessionId: session.id, ip: client.ip, userAgent: client.userAgent, via: 'refresh', at: now })
+          return answer(successor, session, owner)
+        }
       }
       return reuse(session, hash, client, now)
     },
