@@ -34,6 +34,8 @@ import { answeredCode } from './routes/error-handler.js'
 
 /** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
 const FIRST_REVOCATION_POLL_WAIT_MS = 1500
+/** How long close waits for new-IP checks in flight (their store writes) before closing the store regardless. */
+const IP_WATCH_CLOSE_WAIT_MS = 2000
 
 const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authgatePlugin (app: FastifyInstance, input: AuthgateOptions) {
   const options = normaliseOptions(input)
@@ -166,6 +168,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   })
   app.addHook('onClose', async () => {
     ipWatch.stop()
+    // Checks in flight write to the store: let them end before it closes, but a hung store must not hold the close.
+    await Promise.race([ipWatch.idle(), delay(IP_WATCH_CLOSE_WAIT_MS, undefined, { ref: false })])
     revocations.stop()
     ring?.stop()
     trusted.stop()

@@ -218,3 +218,32 @@ t.test('a refresh answered from the reuse-grace window is a sighting too: from a
   t.equal(late.statusCode, 200, 'the retired token within the grace window gets the successor')
   t.match((await eventsAfter(events, 1))[0], { userId, previousIp: '192.0.2.21', ip: '100.64.9.9', via: 'refresh' })
 })
+
+class SlowNetworks extends MemorySessionStore {
+  settled = false
+  constructor (readonly ms: number) { super() }
+  override async recordNetwork (_seen: NetworkSighting): Promise<NetworkVerdict> {
+    if (this.ms < 0) return new Promise<NetworkVerdict>(() => {})
+    await sleep(this.ms)
+    this.settled = true
+    return { isNew: true, previousIp: '192.0.2.1' }
+  }
+}
+
+t.test('close waits for the checks in flight (no event, no store write after it), but not for a hung store', async (t) => {
+  const slow = new SlowNetworks(300)
+  const { app, events } = await watched(t, 'memory', { store: slow })
+  await register(app, 'closing@example.com')
+  t.equal((await login(app, 'closing@example.com', PASSWORD, from('198.51.100.1'))).statusCode, 200)
+  await app.close()
+  t.ok(slow.settled, 'the store call ended before close returned')
+  await sleep(50)
+  t.same(events, [], 'a verdict arriving while closing emits nothing')
+
+  const hung = await watched(t, 'memory', { store: new SlowNetworks(-1) })
+  await register(hung.app, 'hung@example.com')
+  t.equal((await login(hung.app, 'hung@example.com', PASSWORD, from('198.51.100.1'))).statusCode, 200)
+  const started = performance.now()
+  await hung.app.close()
+  t.ok(performance.now() - started < 4000, `close took ${Math.round(performance.now() - started)} ms`)
+})
