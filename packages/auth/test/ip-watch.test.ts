@@ -98,9 +98,12 @@ t.test('the watch: the user\'s last address again skips the store for a while; a
   watch.seen({ ...sighting(0), at: new Date(at + 62_000) })
   await watch.idle()
   t.equal(calls, 4, 'the last address again: skipped')
-  watch.seen({ ...sighting(0), at: new Date(at + 8 * 60_000) })
+  watch.seen({ ...sighting(0), at: new Date(at + 5 * 3_600_000) })
   await watch.idle()
-  t.equal(calls, 5, 'past the window: asked again (lastSeenAt moves on)')
+  t.equal(calls, 4, 'five hours later (refreshes every 15 minutes): still skipped')
+  watch.seen({ ...sighting(0), at: new Date(at + 62_000 + 6 * 3_600_000) })
+  await watch.idle()
+  t.equal(calls, 5, 'past six hours: asked again (lastSeenAt moves on)')
 })
 
 t.test('the watch: a verdict arriving after the give-up is still told (the write landed: no later sighting would tell)', async (t) => {
@@ -120,4 +123,23 @@ t.test('the watch: a verdict arriving after the give-up is still told (the write
   answer({ isNew: true, previousIp: '10.0.0.1' })
   await new Promise((resolve) => setImmediate(resolve))
   t.match(emitted, [{ userId: 'u1', previousIp: '10.0.0.1', ip: '10.1.0.1' }], 'the late verdict is emitted')
+})
+
+t.test('the watch: with a short memory the skip is a hundredth of it, so a network cannot outlive its memory', async (t) => {
+  let calls = 0
+  const watch = createIpWatch({
+    store: { recordNetwork: async () => { calls++; return { isNew: false, previousIp: '10.0.0.1' } } },
+    events: { emit: () => {} },
+    logger: { warn: () => {} },
+    memoryMs: 3_600_000, prefix: DEFAULT, maxNetworks: 5
+  })
+  const at = Date.now()
+  watch.seen({ ...sighting(0), at: new Date(at) })
+  await watch.idle()
+  watch.seen({ ...sighting(0), at: new Date(at + 35_000) })
+  await watch.idle()
+  t.equal(calls, 1, 'within 36 s (a hundredth of an hour): skipped')
+  watch.seen({ ...sighting(0), at: new Date(at + 37_000) })
+  await watch.idle()
+  t.equal(calls, 2, 'past it: asked')
 })

@@ -51,7 +51,12 @@ export const DEFAULT_MAX_PENDING = 1000
  * `previousIp` stays the address of the user's previous sighting. At most this many users, the oldest forgotten first.
  */
 const MAX_RECENT = 10_000
-const MAX_RECENT_WINDOW_MS = 5 * 60_000
+/**
+ * Longer than the access TTL (15 minutes by default, so refreshes from one place do skip). The skip only delays the
+ * stored last-seen time: a network in use is forgotten at most this long before `memoryMs` has passed since its
+ * last use, and the hundredth-of-the-memory cap keeps that early end small however short the memory.
+ */
+const MAX_RECENT_WINDOW_MS = 6 * 3_600_000
 const DEFAULT_CONCURRENCY = 4
 const DEFAULT_TIMEOUT_MS = 10_000
 
@@ -67,7 +72,8 @@ export function createIpWatch (options: IpWatchOptions): IpWatch {
   const throttle = createThrottledWarning()
   const queue: IpSighting[] = []
   const recent = new Map<string, { ip: string, at: number }>()
-  // A hundredth of the memory at most: a network cannot stay known past its memory because of the skip.
+  // A hundredth of the memory at most: a network cannot stay known past its memory because of the skip (it can only
+  // be forgotten up to the window early).
   const recentWindowMs = Math.min(MAX_RECENT_WINDOW_MS, options.memoryMs / 100)
   let running = 0
   let stopped = false
