@@ -20,7 +20,7 @@ import { authRoutes, type RouteContext } from './routes/index.js'
 import { fastifySerializerCompiler } from './routes/compilers.js'
 import { documented, jwksAnswer, NO_SECURITY } from './routes/docs.js'
 import { createSessionService } from './sessions/service.js'
-import { createIpWatch } from './notifications/ip-watch.js'
+import { createIpWatch, IP_WATCH_IDLE } from './notifications/ip-watch.js'
 import { DEFAULT_MAX_NETWORKS } from './stores/ip-memory.js'
 import { createUserRecheck } from './sessions/user-recheck.js'
 import { createStore, isSessionStore } from './stores/index.js'
@@ -114,6 +114,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     events,
     storeReady: async () => store.ping().then(() => true, () => false)
   }
+  Object.defineProperty(decorator, IP_WATCH_IDLE, { value: ipWatch.idle })
   app.decorate('authgate', decorator)
 
   // @fastify/jwt with the current signing key, for applications that want `request.jwtVerify()`/`app.jwt.sign`;

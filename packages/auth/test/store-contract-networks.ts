@@ -69,7 +69,20 @@ export function networkContract (t: Test, factory: Factory): void {
     const verdicts = await Promise.allSettled(Array.from({ length: 3 }, async (_, index) =>
       store.recordNetwork?.(sighting(user, `172.16.${index}.0/24`, `172.16.${index}.1`, new Date(now + 1000 + index)))))
     t.equal(verdicts.filter((result) => result.status === 'fulfilled').length, 3, 'every sighting settles')
+    t.same(verdicts.map((result) => result.status === 'fulfilled' ? result.value?.isNew : 'rejected'), [true, true, true], 'each network is news, once')
     const record = await store.findNetworks(user)
     t.equal(record?.networks.length, 4, 'no sighting overwritten by a concurrent one')
+  })
+
+  t.test('networks: concurrent sightings of the same new network are news exactly once', async (t) => {
+    const store = await factory(t)
+    if (store.recordNetwork === undefined || store.findNetworks === undefined) return t.fail('no recordNetwork')
+    const user = `u-${randomUUID()}`
+    const now = Date.now()
+    await store.recordNetwork(sighting(user, '192.0.2.0/24', '192.0.2.1', new Date(now)))
+    const verdicts = await Promise.all(Array.from({ length: 4 }, async (_, index) =>
+      store.recordNetwork?.(sighting(user, '172.16.0.0/24', `172.16.0.${index + 1}`, new Date(now + 1000 + index)))))
+    t.equal(verdicts.filter((verdict) => verdict?.isNew === true).length, 1, 'one notification, not one per request')
+    t.same((await store.findNetworks(user))?.networks.map((entry) => entry.network).sort(), ['172.16.0.0/24', '192.0.2.0/24'])
   })
 }

@@ -44,6 +44,12 @@ export interface IpWatch {
   stop: () => void
 }
 
+/**
+ * On `app.authgate` (not enumerable, not in its type): resolves once the plugin's new-IP checks are done. For tests,
+ * which must not assert "no event" before the check that could have emitted it has run.
+ */
+export const IP_WATCH_IDLE: unique symbol = Symbol('authgate.ipWatchIdle')
+
 export const DEFAULT_MAX_PENDING = 1000
 /**
  * Users whose last sighting this process recorded lately: another sighting at that same address skips the store (a
