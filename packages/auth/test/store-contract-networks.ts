@@ -74,6 +74,18 @@ export function networkContract (t: Test, factory: Factory): void {
     t.equal(record?.networks.length, 4, 'no sighting overwritten by a concurrent one')
   })
 
+  t.test('networks: concurrent first sightings of a user from one network are not news', async (t) => {
+    const store = await factory(t)
+    if (store.recordNetwork === undefined) return t.fail('no recordNetwork')
+    const now = Date.now()
+    for (let round = 0; round < 5; round++) {
+      const user = `u-${randomUUID()}`
+      const verdicts = await Promise.all(Array.from({ length: 4 }, async (_, index) =>
+        store.recordNetwork?.(sighting(user, '198.18.0.0/24', `198.18.0.${index + 1}`, new Date(now + index)))))
+      t.same(verdicts.filter((verdict) => verdict?.isNew === true), [], `round ${round}: the account's first moments`)
+    }
+  })
+
   t.test('networks: concurrent sightings of the same new network are news exactly once', async (t) => {
     const store = await factory(t)
     if (store.recordNetwork === undefined || store.findNetworks === undefined) return t.fail('no recordNetwork')

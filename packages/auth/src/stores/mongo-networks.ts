@@ -17,6 +17,9 @@ export interface NetworksDoc {
   network?: string
   ip: string
   lastSeenAt: Date
+  /** The user's document only: the network and time of the user's first sighting (see recordNetwork). */
+  firstNetwork?: string
+  firstSeenAt?: Date
   /** Housekeeping (TTL index); reads filter on lastSeenAt themselves. */
   expiresAt: Date
 }
@@ -24,11 +27,20 @@ export interface NetworksDoc {
 /** Told when the bound could not be kept after a sighting (the verdict stands: the next added network prunes again). */
 export type PruneFailed = (error: unknown) => void
 
+/**
+ * How far apart (by request time) two sightings can be and still count as the account's first moments: concurrent
+ * requests are stamped milliseconds apart; 10 s allows for slow ones without hiding a genuine return much later.
+ */
+const FIRST_MOMENTS_MS = 10_000
+
 export async function recordNetwork (collection: Collection<NetworksDoc>, seen: NetworkSighting, maxTimeMS: number, pruneFailed: PruneFailed = () => {}): Promise<NetworkVerdict> {
   const forgetBefore = new Date(seen.now.getTime() - seen.memoryMs)
   const last = await collection.findOneAndUpdate(
     { _id: seen.userId },
-    { $set: { ip: seen.ip, lastSeenAt: seen.now, expiresAt: networksExpireAt({ lastSeenAt: seen.now }, seen.memoryMs) } },
+    {
+      $set: { ip: seen.ip, lastSeenAt: seen.now, expiresAt: networksExpireAt({ lastSeenAt: seen.now }, seen.memoryMs) },
+      $setOnInsert: { firstNetwork: seen.network, firstSeenAt: seen.now }
+    },
     { upsert: true, returnDocument: 'before', maxTimeMS }
   ).catch(ignoreDuplicate)
   const before = await collection.findOneAndUpdate(
@@ -43,7 +55,13 @@ export async function recordNetwork (collection: Collection<NetworksDoc>, seen: 
   if (added) await prune(collection, seen, forgetBefore, maxTimeMS).catch(pruneFailed)
   // A concurrent first sighting of the user (duplicate _id) is the account's first moments as well: no news.
   const previousIp = last?.ip ?? null
-  return { isNew: added && previousIp !== null, previousIp }
+  // Two first sightings at once from one network: the second may see the first's address on the user's document
+  // yet create the network's document itself (the two upserts interleave). The network the user was first seen in,
+  // shortly after (and within the memory), is the account's first moments too, not news. Only shortly: that first
+  // network evicted later by maxNetworks and seen again is news like any other.
+  const firstMoments = last?.firstNetwork === seen.network && last.firstSeenAt !== undefined && last.firstSeenAt > forgetBefore &&
+    seen.now.getTime() - last.firstSeenAt.getTime() < FIRST_MOMENTS_MS
+  return { isNew: added && previousIp !== null && !firstMoments, previousIp }
 }
 
 /** Deletes the user's networks past the memory, then the least recently seen past the bound. */
