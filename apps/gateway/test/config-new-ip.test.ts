@@ -31,6 +31,7 @@ t.test('notifications.newIpWebhook, ipMemory and ipPrefix load from the file and
   t.match(config.notifications, { newIpWebhook: 'https://hooks.example/new-ip', ipMemory: '30d', ipPrefix: { v4: 16, v6: 64 } })
   const overridden = loadConfig(path, { env: { AUTHGATE_NOTIFICATIONS_IP_MEMORY: '7d', AUTHGATE_NOTIFICATIONS_IP_PREFIX_V6: '56' } })
   t.match(overridden.notifications, { ipMemory: '7d', ipPrefix: { v4: 16, v6: 56 } })
+  t.equal(loadConfig(path, { env: { AUTHGATE_NOTIFICATIONS_IP_MEMORY: 'false' } }).notifications.ipMemory, false, 'false turns it off')
 })
 
 t.test('bad new-IP settings are refused, naming the key', async (t) => {

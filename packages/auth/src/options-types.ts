@@ -189,8 +189,8 @@ export interface NotificationsInput {
   newDeviceWebhook?: string
   /** POSTed a JSON `newIp` event when a user signs in or refreshes from a network not seen for them within ipMemory. */
   newIpWebhook?: string
-  /** How long a network stays known for a user (default 90d). */
-  ipMemory?: Duration
+  /** How long a network stays known for a user (default 90d); false: no address collection, no `newIp`. */
+  ipMemory?: Duration | false
   /** Leading bits that name an address's network: `{ v4: 24, v6: 64 }` by default. */
   ipPrefix?: { v4?: number, v6?: number }
 }
@@ -305,7 +305,8 @@ export interface NormalisedOptions {
   legacyUsers: LegacyUsersConfig | undefined
   newDeviceWebhook: string | undefined
   /** `notifications`, normalised: what the new-IP watch (notifications/ip-watch.ts) needs. */
-  newIp: { webhook: string | undefined, memoryMs: number, prefix: IpPrefix }
+  /** memoryMs false: notifications.ipMemory false (no watch, nothing stored). */
+  newIp: { webhook: string | undefined, memoryMs: number | false, prefix: IpPrefix }
   /** One line per deprecated option used (logged at registration). */
   warnings: string[]
 }

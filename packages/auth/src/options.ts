@@ -263,7 +263,7 @@ function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOp
     newDeviceWebhook: input.notifications?.newDeviceWebhook,
     newIp: {
       webhook: input.notifications?.newIpWebhook,
-      memoryMs: ms(input.notifications?.ipMemory ?? DEFAULT_IP_MEMORY, 'notifications.ipMemory'),
+      memoryMs: input.notifications?.ipMemory === false ? false : ms(input.notifications?.ipMemory ?? DEFAULT_IP_MEMORY, 'notifications.ipMemory'),
       prefix: { ...DEFAULT_IP_PREFIX, ...input.notifications?.ipPrefix }
     },
     warnings: []

@@ -73,10 +73,12 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     })
   // Wired at once: a registration failing further down still takes the metrics out of the caller's registry on close.
   if (metrics !== undefined) app.addHook('onClose', () => { metrics.close() })
-  if (store.recordNetwork === undefined) app.log.warn({ event: 'new_ip_unsupported' }, 'authgate: the store has no recordNetwork: no newIp notifications')
-  const ipWatch = createIpWatch({ store, events, logger: app.log, memoryMs: options.newIp.memoryMs, prefix: options.newIp.prefix, maxNetworks: DEFAULT_MAX_NETWORKS })
+  const ipMemoryMs = options.newIp.memoryMs
+  if (ipMemoryMs !== false && store.recordNetwork === undefined) app.log.warn({ event: 'new_ip_unsupported' }, 'authgate: the store has no recordNetwork: no newIp notifications')
+  // ipMemory false: the operator does not want addresses kept for this; none is handed on, none is stored.
+  const ipWatch = ipMemoryMs === false ? undefined : createIpWatch({ store, events, logger: app.log, memoryMs: ipMemoryMs, prefix: options.newIp.prefix, maxNetworks: DEFAULT_MAX_NETWORKS })
   const sessions = createSessionService({
-    store, tokens, revocations, events, logger: app.log, onSighting: ipWatch.seen,
+    store, tokens, revocations, events, logger: app.log, onSighting: ipWatch?.seen,
     refreshTtlMs: options.refreshTtlMs,
     idleTimeoutMs: options.idleTimeoutMs,
     reuseGraceMs: options.reuseGraceMs,
@@ -114,7 +116,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     events,
     storeReady: async () => store.ping().then(() => true, () => false)
   }
-  Object.defineProperty(decorator, IP_WATCH_IDLE, { value: ipWatch.idle })
+  Object.defineProperty(decorator, IP_WATCH_IDLE, { value: ipWatch?.idle ?? (async () => {}) })
   app.decorate('authgate', decorator)
 
   // @fastify/jwt with the current signing key, for applications that want `request.jwtVerify()`/`app.jwt.sign`;
@@ -168,9 +170,11 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     ])
   })
   app.addHook('onClose', async () => {
-    ipWatch.stop()
-    // Checks in flight write to the store: let them end before it closes, but a hung store must not hold the close.
-    await Promise.race([ipWatch.idle(), delay(IP_WATCH_CLOSE_WAIT_MS, undefined, { ref: false })])
+    if (ipWatch !== undefined) {
+      ipWatch.stop()
+      // Checks in flight write to the store: let them end before it closes, but a hung store must not hold the close.
+      await Promise.race([ipWatch.idle(), delay(IP_WATCH_CLOSE_WAIT_MS, undefined, { ref: false })])
+    }
     revocations.stop()
     ring?.stop()
     trusted.stop()

@@ -197,6 +197,7 @@ t.test('config: bad ipPrefix and ipMemory are refused, naming the key', async (t
     [{ ipPrefix: { v5: 24 } }, /notifications\.ipPrefix/],
     [{ ipMemory: 'forever' }, /notifications\.ipMemory/],
     [{ ipMemory: 0 }, /notifications\.ipMemory/],
+    [{ ipMemory: true }, /notifications\.ipMemory/],
     [{ ipMemory: '20000d' }, /notifications\.ipMemory/],
     [{ newIpWebhook: 'ftp://example.com/' }, /notifications\.newIpWebhook/]
   ]
@@ -247,4 +248,18 @@ t.test('close waits for the checks in flight (no event, no store write after it)
   const started = performance.now()
   await hung.app.close()
   t.ok(performance.now() - started < 4000, `close took ${Math.round(performance.now() - started)} ms`)
+})
+
+t.test('ipMemory false: no address is collected or stored, and no newIp', async (t) => {
+  const { app, events } = await watched(t, 'memory', { notifications: { ipMemory: false } })
+  await register(app, 'private@example.com')
+  const first = await login(app, 'private@example.com', PASSWORD, from('203.0.113.7'))
+  const userId = first.json<{ user: { id: string } }>().user.id
+  await settle(app)
+  t.equal((await login(app, 'private@example.com', PASSWORD, from('198.51.100.4'))).statusCode, 200)
+  t.equal((await refresh(app, cookieOf(first)?.value ?? '', from('100.64.1.1'))).statusCode, 200)
+  await settle(app)
+  await sleep(50)
+  t.same(events, [])
+  t.equal(await app.authgate.store.findNetworks?.(userId), null, 'nothing stored for the user')
 })

@@ -10,7 +10,10 @@ export function notificationsSection (): TObject {
   return Type.Object({
     newDeviceWebhook: Type.Optional(Type.String({ pattern: HTTP_URL_PATTERN, 'x-expect': 'must be an http:// or https:// URL', description: 'URL POSTed a JSON `newDevice` event when a user signs in from a device unknown for them.' })),
     newIpWebhook: Type.Optional(Type.String({ pattern: HTTP_URL_PATTERN, 'x-expect': 'must be an http:// or https:// URL', description: 'URL POSTed a JSON `newIp` event when a user signs in or refreshes from a network not seen for them within ipMemory.' })),
-    ipMemory: DurationKey({ min: 1000, max: 3650 * 86_400_000 }, 'How long a network a user was seen in stays known: a login or refresh from a network not seen for this long emits `newIp`. Between 1s and 3650d.', DEFAULT_IP_MEMORY),
+    ipMemory: OrFalse(
+      DurationKey({ min: 1000, max: 3650 * 86_400_000 }, 'How long a network a user was seen in stays known.'),
+      'How long a network a user was seen in stays known: a login or refresh from a network not seen for this long emits `newIp`. Between 1s and 3650d. false: no addresses are collected or stored for it, and no `newIp`.',
+      'must be a duration between 1s and 3650d, or false', DEFAULT_IP_MEMORY),
     ipPrefix: Type.Object({
       v4: Type.Integer({ minimum: 8, maximum: 32, default: DEFAULT_IP_PREFIX.v4, description: 'Leading bits of an IPv4 address that name its network (24: a /24). 32 treats every address as its own network (noisy: home addresses change often). Between 8 and 32.' }),
       v6: Type.Integer({ minimum: 16, maximum: 128, default: DEFAULT_IP_PREFIX.v6, description: 'Leading bits of an IPv6 address that name its network (64: a /64, one household or phone). Larger values notify on every privacy-address change. Between 16 and 128.' })
