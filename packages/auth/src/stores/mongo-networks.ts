@@ -79,7 +79,9 @@ function ignoreDuplicate (error: unknown): undefined {
 export async function findNetworks (collection: Collection<NetworksDoc>, userId: string, maxTimeMS: number): Promise<UserNetworks | null> {
   const last = await collection.findOne({ _id: userId }, { maxTimeMS })
   if (last === null) return null
-  const docs = await collection.find({ userId }, { maxTimeMS }).sort({ lastSeenAt: -1, _id: 1 }).toArray()
+  // A network's expiresAt is its lastSeenAt plus the memory: one past it is forgotten even before the TTL monitor
+  // (which runs once a minute, or not at all on some servers) or the next new network's prune removes it.
+  const docs = await collection.find({ userId, expiresAt: { $gt: new Date() } }, { maxTimeMS }).sort({ lastSeenAt: -1, _id: 1 }).toArray()
   return {
     userId,
     lastIp: last.ip,
