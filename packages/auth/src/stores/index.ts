@@ -3,6 +3,7 @@ import { MemorySessionStore } from './memory.js'
 import { MongoSessionStore, type MongoStoreOptions } from './mongo.js'
 import type { SessionStore } from './store.js'
 import type { StoreLogger } from './mongo-history-cap.js'
+import { loadMongoDriver } from './mongo-driver.js'
 
 export type StoreOption = { mongodb: MongoStoreOptions } | { memory: true } | SessionStore
 
@@ -31,6 +32,14 @@ export function createStore (option?: StoreOption, path = 'store', logger?: Stor
     return new MongoSessionStore({ logger, ...mongo } as MongoStoreOptions)
   }
   throw new Error(`${path} must be { mongodb: { url | client, database } }, { memory: true } or a SessionStore`)
+}
+
+/**
+ * Loads the optional package `store` needs (the mongodb driver for a MongoSessionStore). The plugin calls it at
+ * registration: a missing package then stops the start with MissingPeerError, instead of a store that fails every call.
+ */
+export async function loadStoreDriver (store: SessionStore): Promise<void> {
+  if (store instanceof MongoSessionStore) await loadMongoDriver()
 }
 
 export { MemorySessionStore } from './memory.js'

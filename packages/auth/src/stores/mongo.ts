@@ -5,10 +5,10 @@
 // `maxTimeMS` on every operation, a client-side deadline on every store call, and every driver error mapped to
 // AuthError AUTH_STORE_UNAVAILABLE at this boundary (with the driver error as `cause`, for logs only). Connecting,
 // reconnecting and replacing a stuck client are in mongo-connection.ts.
-import {
-  MongoServerError, type ChangeStream, type ChangeStreamDocument, type ChangeStreamOptions, type Collection, type CommandStartedEvent, type Db, type Document,
-  type MongoClient, type MongoClientOptions
+import type {
+  ChangeStream, ChangeStreamDocument, ChangeStreamOptions, Collection, CommandStartedEvent, Db, Document, MongoClient, MongoClientOptions
 } from 'mongodb'
+import { serverErrorCode } from './mongo-driver.js'
 import { AuthError } from '../errors.js'
 import { MongoConnection } from './mongo-connection.js'
 import {
@@ -220,7 +220,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
       try {
         await this.#users.insertOne(doc, { maxTimeMS: this.#maxTimeMS })
       } catch (error) {
-        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) throw new AuthError('AUTH_EMAIL_TAKEN')
+        if ((await serverErrorCode(error)) === DUPLICATE_KEY) throw new AuthError('AUTH_EMAIL_TAKEN')
         throw error
       }
       return toUser(doc)
@@ -377,7 +377,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
         return { isNew: false }
       } catch (error) {
         // Two concurrent first logins from one device: one upsert inserts, the other hits the unique index.
-        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {
+        if ((await serverErrorCode(error)) === DUPLICATE_KEY) {
           await this.#devices.updateOne(filter, { $set: update.$set }, { maxTimeMS: this.#maxTimeMS })
           return { isNew: false }
         }
