@@ -25,13 +25,15 @@ export class MissingPeerError extends Error {
 
 /**
  * Whether `error` says that `name` itself cannot be found. A package that is installed but fails to load (one of its
- * own dependencies missing, a syntax error) is a different problem and keeps its own error.
+ * own dependencies missing, a syntax error) is a different problem and keeps its own error. Read from the message:
+ * with module hooks registered (tsx, a test runner), resolution runs on the hooks thread and the error that comes
+ * back has lost its `code`.
  */
 function isNotFound (error: unknown, name: string): boolean {
   if (!(error instanceof Error)) return false
   const code = (error as NodeJS.ErrnoException).code
-  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false
-  return error.message.includes(`'${name}'`) || error.message.includes(`"${name}"`)
+  if (code !== undefined && code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return false
+  return error.message.startsWith(`Cannot find package '${name}' `) || error.message.startsWith(`Cannot find module '${name}'`)
 }
 
 /**

@@ -109,6 +109,8 @@ export class MongoConnection {
     if (this.#closed) throw new Error('session store closed')
     // Outside the deadline and the failure count: a missing driver is not an outage, and says which package to install.
     const driver = await loadMongoDriver()
+    // Closed while the driver loaded: no client may be created (and left open) any more.
+    if (this.#closed) throw new Error('session store closed')
     if (this.#client === undefined) this.#use(this.#create(driver))
     const work = this.#connect().then(operation)
     try {
