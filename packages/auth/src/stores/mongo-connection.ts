@@ -106,10 +106,9 @@ export class MongoConnection {
    * through unchanged (the store maps them to 503).
    */
   async run<T> (operation: () => Promise<T>, deadlineMS = this.#deadlineMS): Promise<T> {
-    if (this.#closed) throw new Error('session store closed')
     // Outside the deadline and the failure count: a missing driver is not an outage, and says which package to install.
     const driver = await loadMongoDriver()
-    // Closed while the driver loaded: no client may be created (and left open) any more.
+    // Checked after the load: a store closed meanwhile must not create a client (one nobody would close).
     if (this.#closed) throw new Error('session store closed')
     if (this.#client === undefined) this.#use(this.#create(driver))
     const work = this.#connect().then(operation)
