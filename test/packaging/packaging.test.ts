@@ -162,6 +162,8 @@ t.test('the tarballs: LICENSE, a publishable manifest, source maps that resolve'
       t.notOk('authgate-source' in target, `${name} ${entry}: no workspace-only condition`)
     }
     t.notMatch(JSON.stringify(manifest), /workspace:/, `${name}: no workspace: ranges`)
+    // publishConfig.exports is what ships: the workspace's exports less the source condition, no entry forgotten.
+    t.same(exports, withoutSourceCondition(workspaceManifest(name).exports), `${name}: the workspace's entries, all of them`)
     const unresolved = mapSources(join(dir, 'dist')).filter((source) => !existsSync(source))
     t.same(unresolved, [], `${name}: every source map's sources are in the package`)
   }
@@ -201,6 +203,16 @@ t.test('timings', async (t) => {
   t.comment(`packaging check timings (ms): ${JSON.stringify(timings)}`)
   t.pass()
 })
+
+function workspaceManifest (name: PackageName): { exports: Record<string, unknown> } {
+  return JSON.parse(readFileSync(join(ROOT, PACKAGE_DIRS[name], 'package.json'), 'utf8')) as { exports: Record<string, unknown> }
+}
+
+function withoutSourceCondition (exports: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(exports).map(([entry, target]) => [entry, typeof target === 'object' && target !== null
+    ? Object.fromEntries(Object.entries(target).filter(([condition]) => condition !== 'authgate-source'))
+    : target]))
+}
 
 /** The email and password the plugin example's addUser call creates. */
 function credentials (example: string): { email: string, password: string } {
