@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Fails when pnpm-lock.yaml resolves any of these packages below the release that fixed a known advisory
-// (SECURITY-CASES.md E.55). Reads the lockfile, not node_modules, so it checks exactly what CI installs.
+// (docs/security.md E.55). Reads the lockfile, not node_modules, so it checks exactly what CI installs.
 import { readFileSync } from 'node:fs'
 
 export const FLOORS = {

@@ -1,4 +1,4 @@
-// The scenarios (names are a contract: DESIGN.md "Benchmarks"), each a probe that must pass before anything is
+// The scenarios (names are a contract: docs/design.md#benchmarks), each a probe that must pass before anything is
 // measured and a run of a given length. A scenario whose server could not start carries `skipped` instead.
 import { assertProbe, probe, runAutocannon } from './lib/load.mjs'
 import { loginSessions, runRefresh, runRefreshStorm } from './lib/cookie-chain.mjs'
@@ -31,7 +31,7 @@ export const LOAD_LEVELS = {
   'login-storm': `Bearer GETs at ${STORM_BEARER_RATE}/s (open loop) for the run's length alone, then as long again while ${STORM_LOGIN_CONCURRENCY} clients log in back to back; p99 of each phase`
 }
 
-/** Ratios of req/s (higher is better for the first). The first five are DESIGN.md's. */
+/** Ratios of req/s (higher is better for the first). The first five are the ones docs/design.md#benchmarks names. */
 export const RATIOS = [
   ['gateway-auth-eddsa', 'proxy-plain'],
   ['gateway-auth-hs256', 'proxy-plain'],

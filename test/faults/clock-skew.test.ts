@@ -1,8 +1,8 @@
-// SECURITY-CASES "Clock skew" (and A.14–A.15 at the app level): access tokens minted by an instance whose clock is
-// ahead of or behind the verifying instance's are accepted while the skew is within `clockTolerance`, refused beyond
-// it: a token "from the future" (iat ahead) with 401 AUTH_TOKEN_INVALID, a token past its exp with 401
-// AUTH_TOKEN_EXPIRED. Tokens are minted two ways with the shared key: by another app's own token service with its
-// clock shifted, and by hand (jose) with a shifted iat/exp for the exact boundaries.
+// docs/design.md#failure-behaviour, "clock skew" (and docs/security.md A.14–A.15 at the app level): access tokens
+// minted by an instance whose clock is ahead of or behind the verifying instance's are accepted while the skew is
+// within `clockTolerance`, refused beyond it: a token "from the future" (iat ahead) with 401 AUTH_TOKEN_INVALID, a
+// token past its exp with 401 AUTH_TOKEN_EXPIRED. Tokens are minted two ways with the shared key: by another app's own
+// token service with its clock shifted, and by hand (jose) with a shifted iat/exp for the exact boundaries.
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { importPKCS8, SignJWT } from 'jose'

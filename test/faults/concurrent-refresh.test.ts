@@ -1,7 +1,8 @@
-// SECURITY-CASES C.40–C.41, "Concurrent refreshes": 50 sessions, each open in 4 tabs that present the same refresh
-// cookie at the same moment (200 refreshes in flight over real HTTP). Every one answers 200, the 4 tabs of a session
-// get the SAME successor (the family never forks), no `refreshReuse` event fires, nothing is revoked, each family
-// has exactly one current token, and the successor every tab now holds refreshes again (a second storm).
+// docs/security.md C.40–C.41, docs/design.md#failure-behaviour "concurrent refreshes": 50 sessions, each open in 4 tabs
+// that present the same refresh cookie at the same moment (200 refreshes in flight over real HTTP). Every one answers
+// 200, the 4 tabs of a session get the SAME successor (the family never forks), no `refreshReuse` event fires, nothing
+// is revoked, each family has exactly one current token, and the successor every tab now holds refreshes again (a
+// second storm).
 import t from 'tap'
 import type { RefreshReuseEvent } from '@authgate/fastify'
 import { useTestDatabase } from '../mongo/per-test.mjs'

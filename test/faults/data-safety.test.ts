@@ -1,4 +1,4 @@
-// Hardening, data safety (SECURITY-CASES C.37–C.38, D.50; DESIGN "Logs are pino JSON; … tokens are redacted"): after
+// Hardening, data safety (docs/security.md C.37–C.38, D.50; docs/design.md#gateway: logs redact tokens): after
 // a full flow — register, a failed login, login, refreshes, a reuse, logout, logout-all — no plaintext password,
 // refresh token or access token appears in any document of the database, in any log line of the app (pino at
 // trace level, into an array) or in any event the plugin emitted. Each secret is also looked for in its other

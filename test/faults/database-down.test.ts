@@ -1,9 +1,9 @@
-// SECURITY-CASES "Faults": the session store goes away under a running app (killed, then hung), and is down at boot.
-// Contract: login/refresh/logout answer 503 AUTH_STORE_UNAVAILABLE with Retry-After within the driver budget (here
-// serverSelectionTimeoutMS = maxTimeMS = 1 s, so within 2 s), never clear the refresh cookie, never answer 204 to a
-// logout that could not be written; Bearer routes keep answering (stateless verification); when the database is
-// back on the same port and data folder, the SAME app (not restarted) logs in and refreshes again, and the cookie
-// held through the outage still refreshes. Runs its own FerretDB (test/mongo/restartable-database.mjs).
+// docs/design.md#failure-behaviour: the session store goes away under a running app (killed, then hung), and is down at
+// boot. Contract: login/refresh/logout answer 503 AUTH_STORE_UNAVAILABLE with Retry-After within the driver budget
+// (here serverSelectionTimeoutMS = maxTimeMS = 1 s, so within 2 s), never clear the refresh cookie, never answer 204 to
+// a logout that could not be written; Bearer routes keep answering (stateless verification); when the database is back
+// on the same port and data folder, the SAME app (not restarted) logs in and refreshes again, and the cookie held
+// through the outage still refreshes. Runs its own FerretDB (test/mongo/restartable-database.mjs).
 import t, { type Test } from 'tap'
 import { MongoClient } from 'mongodb'
 import { startRestartableDatabase } from '../mongo/restartable-database.mjs'

@@ -1,7 +1,7 @@
-// SECURITY-CASES "Faults", "Primary stepdown during rotation" as far as one FerretDB can play it: no acknowledged
-// write is lost when the database process is killed outright (SIGKILL, no shutdown) and started again. After an
-// acknowledged rotation RT2 is the current token and RT1 retired; after an acknowledged logout and logout-all the
-// sessions stay revoked (refresh 401, access tokens refused once the revocation list has loaded); the app that
+// docs/design.md#failure-behaviour, "the database killed during rotations", as far as one FerretDB plays it: no
+// acknowledged write is lost when the database process is killed outright (SIGKILL, no shutdown) and started again.
+// After an acknowledged rotation RT2 is the current token and RT1 retired; after an acknowledged logout and logout-all
+// the sessions stay revoked (refresh 401, access tokens refused once the revocation list has loaded); the app that
 // served before the crash goes on without a restart. (Replica-set stepdown itself needs a real MongoDB replica set.)
 import t from 'tap'
 import { MongoClient } from 'mongodb'

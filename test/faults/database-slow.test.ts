@@ -1,9 +1,9 @@
-// SECURITY-CASES "Faults", "MongoDB … slow": the database answers late, on and off (SIGSTOP for 0.6 s or 3 s, SIGCONT
-// for 150 ms, for 6 s), under steady traffic from four clients. Every request is answered within the store budget
-// (serverSelectionTimeoutMS = maxTimeMS = 1 s here): 200 when the database made it in time, else 503 with
+// docs/design.md#failure-behaviour, the database slows down: the database answers late, on and off (SIGSTOP for 0.6 s
+// or 3 s, SIGCONT for 150 ms, for 6 s), under steady traffic from four clients. Every request is answered within the
+// store budget (serverSelectionTimeoutMS = maxTimeMS = 1 s here): 200 when the database made it in time, else 503 with
 // Retry-After; no request hangs. There is no "allow" fallback: a wrong password, a revoked refresh token and a forged
-// access token are never accepted while the database is slow. Bearer routes stay 200 (no database on that path) and
-// the event loop stays responsive (it never waits on the database). Afterwards every client goes on.
+// access token are never accepted while the database is slow. Bearer routes stay 200 (no database on that path) and the
+// event loop stays responsive (it never waits on the database). Afterwards every client goes on.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import t from 'tap'
 import { startRestartableDatabase } from '../mongo/restartable-database.mjs'

@@ -1,7 +1,7 @@
-// SECURITY-CASES "Faults", "Process restart (SIGTERM)", on the real `authgate start` process (TypeScript sources in a
-// child process, keys in a keys folder, sessions in MongoDB): SIGTERM while a request is in flight lets it finish and
-// exits 0; the gateway started again with the same configuration accepts the access tokens issued before, rotates
-// the refresh tokens issued before, and keeps refusing the sessions that were logged out before.
+// docs/design.md#failure-behaviour, "a process restart (SIGTERM)", on the real `authgate start` process (TypeScript
+// sources in a child process, keys in a keys folder, sessions in MongoDB): SIGTERM while a request is in flight lets it
+// finish and exits 0; the gateway started again with the same configuration accepts the access tokens issued before,
+// rotates the refresh tokens issued before, and keeps refusing the sessions that were logged out before.
 import t from 'tap'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -1,7 +1,8 @@
-// SECURITY-CASES "Process restart": an app on the MongoDB store, closed and rebuilt with the same keys (a deploy, a
-// crash and restart). Access and refresh tokens issued before keep working, a token retired just before the restart
-// still gets its successor within the grace window, revocations made before it still hold from the first request
-// after it, and a rotation claim left behind by an instance that died mid-rotation never logs the user out.
+// docs/design.md#failure-behaviour, "a process restart": an app on the MongoDB store, closed and rebuilt with the same
+// keys (a deploy, a crash and restart). Access and refresh tokens issued before keep working, a token retired just
+// before the restart still gets its successor within the grace window, revocations made before it still hold from the
+// first request after it, and a rotation claim left behind by an instance that died mid-rotation never logs the user
+// out.
 import t from 'tap'
 import { useTestDatabase } from '../mongo/per-test.mjs'
 import { call, login, logout, refresh, register, sha256, signIn, sleep, startApp, tryCall } from './helpers/app.js'

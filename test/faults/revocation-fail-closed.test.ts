@@ -1,7 +1,8 @@
-// SECURITY-CASES "Faults", MongoDB down: Bearer routes keep working on stateless verification, "unless sid
-// revocation is enforced, in which case 503 fail-closed". With `revocationFailClosedAfter`, once the revocation list
-// has not synced for that long, Bearer checks answer 503 AUTH_STORE_UNAVAILABLE with Retry-After (never 200 on a
-// list that may miss a revocation, never 401, which would read as a logout); when the database is back, 200 again.
+// docs/design.md#failure-behaviour, "revocations cannot be read": Bearer routes keep working on stateless verification,
+// unless the revocation check is enforced, in which case 503 fail-closed. With `revocationFailClosedAfter`, once the
+// revocation list has not synced for that long, Bearer checks answer 503 AUTH_STORE_UNAVAILABLE with Retry-After (never
+// 200 on a list that may miss a revocation, never 401, which would read as a logout); when the database is back, 200
+// again.
 import t from 'tap'
 import { startRestartableDatabase } from '../mongo/restartable-database.mjs'
 import { call, signIn, startApp, waitUntil } from './helpers/app.js'

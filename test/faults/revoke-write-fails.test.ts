@@ -1,5 +1,5 @@
-// SECURITY-CASES "Faults", "Logout / revoke write fails": 503, never 204 — the client must not believe the session
-// ended. The database is healthy for every read of the request and hangs exactly at its revocation write: the
+// docs/design.md#failure-behaviour, "a logout or revoke write fails": 503, never 204 — the client must not believe the
+// session ended. The database is healthy for every read of the request and hangs exactly at its revocation write: the
 // driver's command monitoring freezes the private FerretDB (SIGSTOP) the moment the write command starts, either the
 // tombstone insert (`revocations`, written first) or the session update (`sessions`, written second). Each revoking
 // endpoint must answer 503 AUTH_STORE_UNAVAILABLE with Retry-After within the store budget, leave the refresh cookie

@@ -1,8 +1,9 @@
-// SECURITY-CASES "Faults", upstream rows, through the real gateway (apps/gateway/test/upstream-failures.test.ts covers
-// the basic 502/504/mid-body cases): an upstream that resets before sending a status gets a generic 502, and a POST
-// or PATCH is never replayed to it (idempotent methods may be, boundedly); one upstream refusing connections leaves
-// the routes of the others answering ("circuit stays closed to other upstreams"); a hanging upstream's 504s and the
-// clients that give up on it leave no socket open on either side (socket counts return to baseline).
+// docs/design.md#failure-behaviour, the upstream row, through the real gateway
+// (apps/gateway/test/upstream-failures.test.ts covers the basic 502/504/mid-body cases): an upstream that resets before
+// sending a status gets a generic 502, and a POST or PATCH is never replayed to it (idempotent methods may be,
+// boundedly); one upstream refusing connections leaves the routes of the others answering ("circuit stays closed to
+// other upstreams"); a hanging upstream's 504s and the clients that give up on it leave no socket open on either side
+// (socket counts return to baseline).
 import t from 'tap'
 import { createServer, type AddressInfo } from 'node:net'
 import { get, type Server } from 'node:http'

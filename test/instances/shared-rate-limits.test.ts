@@ -1,8 +1,8 @@
-// SECURITY-CASES Faults "Multiple replicas" and D.53, issue #6: two instances on ONE database and ONE Redis, driven
-// alternately, allow the attempts of one instance, not twice as many. Per-IP limits and the per-account lockout are
-// counted in Redis; a Redis that stops answering makes login answer 503 within the bound (never unlimited), while
-// Bearer checks, which never touch Redis, go on. Each test uses its own key prefix, so tests sharing the Redis of
-// test/run.mjs never see each other's counters.
+// docs/design.md#failure-behaviour "several instances" and docs/security.md D.53, issue #6: two instances on ONE
+// database and ONE Redis, driven alternately, allow the attempts of one instance, not twice as many. Per-IP limits and
+// the per-account lockout are counted in Redis; a Redis that stops answering makes login answer 503 within the bound
+// (never unlimited), while Bearer checks, which never touch Redis, go on. Each test uses its own key prefix, so tests
+// sharing the Redis of test/run.mjs never see each other's counters.
 import { randomBytes } from 'node:crypto'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'

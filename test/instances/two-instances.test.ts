@@ -1,6 +1,7 @@
-// SECURITY-CASES "Multiple replicas", C.39–C.41, C.46: two separate plugin apps (each listening on its own port) on
-// ONE database with the same keys, driven alternately. Rotation, revocation and reuse detection hold across them:
-// their only shared state is the store (and the revocation list each polls from it every `revocationDelay`).
+// docs/design.md#failure-behaviour "several instances", docs/security.md C.39–C.41, C.46: two separate plugin apps
+// (each listening on its own port) on ONE database with the same keys, driven alternately. Rotation, revocation and
+// reuse detection hold across them: their only shared state is the store (and the revocation list each polls from it
+// every `revocationDelay`).
 import t from 'tap'
 import type { RefreshReuseEvent } from '@authgate/fastify'
 import { useTestDatabase } from '../mongo/per-test.mjs'

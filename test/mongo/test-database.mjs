@@ -1,4 +1,4 @@
-// Provides the real MongoDB-wire server the tests run against (DESIGN.md, "The database in tests"):
+// Provides the real MongoDB-wire server the tests run against (docs/design.md#the-database-in-tests):
 // MONGODB_URL if set; else AUTHGATE_TEST_DB chooses: `ferretdb` (the default: a `mongod` on PATH if there is one,
 // else FerretDB v1.24.2, SQLite backend, built from the Go module proxy) or `mongo-java-server` (1.47.0, memory
 // backend, through the launcher in ./java; see ./mongo-java-server.mjs).
@@ -84,7 +84,7 @@ export function ensureFerretDB ({ log = console.error } = {}) {
 }
 
 /**
- * Starts FerretDB exactly as DESIGN.md says ("The database in tests"), on a loopback port with its data and state
+ * Starts FerretDB exactly as the root README says ("The database in tests"), on a loopback port with its data and state
  * in `dir`. The one place these flags live: every harness starts it through here.
  */
 export function spawnFerretDB (bin, dir, port, stderr = 'inherit') {

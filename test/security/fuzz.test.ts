@@ -88,7 +88,7 @@ const PROTECTED: Allowed = {
   431: [CLIENT_ERROR]
 }
 // A mutation inside the header's kid leaves a header of our exact shape naming an unknown kid: 401, the target's key
-// set being complete (the 503 of DESIGN.md "Keys" is for a key set that may lack a key that signs).
+// set being complete (the 503 of docs/design.md#keys is for a key set that may lack a key that signs).
 const REFUSED_TOKEN: Allowed = { 400: [CLIENT_ERROR], 401: ['AUTH_TOKEN_MISSING', 'AUTH_TOKEN_INVALID'] }
 
 t.test('arbitrary Authorization values: documented answers only, and only a genuine token reaches the upstream', async (t) => {
@@ -180,7 +180,7 @@ t.test('tokens with random JOSE headers (alg, kid, typ, crit, jku, jwk) are refu
 t.test('random JOSE headers where the key set may lack a key that signs: 503 exactly for a live token with our header', async (t) => {
   // The gateway above has a static key set, which is complete: there every unknown kid is 401 whatever its header, so
   // the rule that keeps the 503 to headers exactly like ours cannot show. Here, in process, a key ring whose reads have
-  // stopped for longer than a next key waits before it signs (DESIGN.md "Keys": then an unknown kid may be a key
+  // stopped for longer than a next key waits before it signs (docs/design.md#keys: then an unknown kid may be a key
   // promoted unseen). The gateway's unknown-kid answer is this verify outcome (authenticate.ts).
   const memory = new MemoryKeyRingStore()
   let down = false
@@ -279,7 +279,7 @@ t.test('arbitrary Cookie headers on /auth/refresh and /auth/logout: documented a
 
 t.test('arbitrary request paths over raw sockets: documented answers only, /admin upstream only with an admin token', async (t) => {
   const seen = tally()
-  // Every route of the target answers one of these (DESIGN "HTTP contract", gateway README "Errors").
+  // Every route of the target answers one of these (docs/design.md#http-contract, gateway README "Errors").
   const allowed: Allowed = {
     200: [undefined],
     204: [undefined],

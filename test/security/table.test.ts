@@ -21,7 +21,10 @@ function faultTests (): { name: string, file: string }[] {
   for (const folder of ['test/faults', 'test/instances']) {
     for (const file of readdirSync(join(root, folder)).filter((name) => name.endsWith('.test.ts')).sort()) {
       const source = readFileSync(join(root, folder, file), 'utf8')
-      for (const match of source.matchAll(/^t\.test\((['`"])(.+?)\1/gm)) found.push({ name: match[2] ?? '', file: `${folder}/${file}` })
+      // The name up to its closing quote, escaped quotes included (`'the issuer\'s keys'`), unescaped.
+      for (const match of source.matchAll(/^t\.test\((['`"])((?:\\.|(?!\1)[^\\\n])+)\1/gm)) {
+        found.push({ name: (match[2] ?? '').replace(/\\(.)/g, '$1'), file: `${folder}/${file}` })
+      }
     }
   }
   return found

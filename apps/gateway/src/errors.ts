@@ -1,6 +1,6 @@
 // The gateway's own HTTP answers (GATEWAY_* codes), in the same JSON shape as the plugin's AUTH_* errors:
 // `{ statusCode, code, error, message }`. Bodies are generic on purpose: no upstream host, address or library
-// message reaches a client (SECURITY-CASES B.36); details go to the log.
+// message reaches a client (docs/security.md B.36); details go to the log.
 import type { FastifyReply } from 'fastify'
 
 export const GATEWAY_ERRORS = {

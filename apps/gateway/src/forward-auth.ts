@@ -1,4 +1,4 @@
-// The forward-auth endpoint (issue #14 item 3, DESIGN `GET /auth/verify`): a proxy that stays in front (nginx
+// The forward-auth endpoint (issue #14 item 3, docs/design.md#http-contract): a proxy that stays in front (nginx
 // `auth_request`, Traefik ForwardAuth) asks whether a request may pass. The request's Authorization is judged against
 // the route policy of the ORIGINAL URI (X-Forwarded-Uri from Traefik, X-Original-URI as nginx is told to send it),
 // after the same canonicalisation and loose-spelling checks the proxy path applies (request-target.ts), by the same

@@ -1,7 +1,7 @@
 // Request-target normalisation: the one place that decides which path a request is about. It runs before routing
 // (Fastify's rewriteUrl), so the route policy is chosen on the canonical path and the canonical path is what goes
 // upstream: the path the policy evaluated and the path the upstream receives are the same bytes
-// (SECURITY-CASES B.29; cf. http-proxy-middleware #1168, fast-uri GHSA-q3j6-qgpj-74h6).
+// (docs/security.md B.29; cf. http-proxy-middleware #1168, fast-uri GHSA-q3j6-qgpj-74h6).
 //
 // Rules: origin-form only (`/…`; absolute-form, authority-form and `*` are refused, B.30); no fragment; only visible
 // ASCII; no backslash; no empty segment (`//`); percent-escapes decoded exactly once; refused when decoding yields
@@ -193,8 +193,8 @@ function mayFold (target: string, depth: number): boolean {
  * stricter than that of the route the target matched (`/api/ADMIN`, `/api/admin;x`, `/api/admin.json`,
  * `/api/admın`, `/api/admin%3F` beside `/api/admin`; `/ADMIN` from the catch-all). Routing is case-sensitive and
  * exact, so such a target would get the weaker policy while the upstream serves it as the stricter route: those
- * targets are refused instead, on every route (DESIGN: "case tricks cannot bypass a policy"). A target that matches
- * no route counts as strictest, so loose spellings from there are refused too.
+ * targets are refused instead, on every route (docs/design.md#gateway: "case tricks cannot bypass a policy"). A target
+ * that matches no route counts as strictest, so loose spellings from there are refused too.
  */
 /**
  * Whether reaching `spelled` instead of `matched` gains a caller nothing: the route policy compares the two. No

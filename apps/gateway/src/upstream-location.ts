@@ -1,4 +1,4 @@
-// Upstream `Location` (and `Content-Location`) values as the client sees them (SECURITY-CASES B.33, issue #11
+// Upstream `Location` (and `Content-Location`) values as the client sees them (docs/security.md B.33, issue #11
 // item 10). A URL on the upstream's own origin, in any spelling a browser would follow to it, loses the origin, so
 // the upstream address never reaches a client; paths under the upstream prefix map back under the route prefix.
 // Spellings are read the way a browser reads a Location: the WHATWG URL parser resolves `//host`, `/\host`,

@@ -11,8 +11,8 @@ export function createUpstreamAgent (routes: readonly RouteConfig[]): Agent {
     const origin = new URL(route.upstream).origin
     slots.set(origin, (slots.get(origin) ?? 0) + route.maxConcurrent)
   }
-  // No pipelining: it measured slower than plain keep-alive here (PERF-NOTES.md) and a slow response would stall the
-  // ones behind it.
+  // No pipelining: it measured slower than plain keep-alive here (docs/benchmarks.md#early-measurements) and a slow
+  // response would stall the ones behind it.
   return new Agent({
     pipelining: 1,
     keepAliveTimeout: 4_000,

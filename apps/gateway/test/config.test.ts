@@ -1,23 +1,14 @@
-// The configuration: DESIGN.md's YAML verbatim, ${VAR} references, unknown keys refused, errors naming file and key.
+// The configuration: the YAML of docs/design.md#gateway verbatim, ${VAR} references, unknown keys refused, errors
+// naming file and key.
 import t, { type Test } from 'tap'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ConfigError, loadConfig, parseConfig } from '../src/config.js'
 
-const DESIGN_YAML = `server:  { host: 127.0.0.1, port: 8080, trustProxy: false, workers: 1 }
-log:     { level: info }
-store:   { mongodb: { url: \${MONGODB_URL}, database: authgate } }   # absent: in-memory, with a warning
-tokens:  { algorithm: EdDSA, keysDir: ./keys, issuer: authgate, audience: upstream,
-           accessTtl: 15m, refreshTtl: 30d, reuseGrace: 10s, revocationDelay: 5s }
-cookie:  { name: authgate_rt, secure: true, sameSite: strict }
-notifications: { newDeviceWebhook: https://hooks.example/new-device }
-routes:
-  - { prefix: /public, upstream: http://127.0.0.1:3001, auth: none }
-  - { prefix: /api,    upstream: http://127.0.0.1:3001, auth: required, timeout: 30s }
-  - { prefix: /admin,  upstream: http://127.0.0.1:3001, auth: required, roles: [admin] }
-  - { prefix: /ws,     upstream: http://127.0.0.1:3002, auth: required, websocket: true, rewritePrefix: / }
-`
+// The example file of docs/design.md#gateway, read from the doc itself so that the doc cannot drift from what loads.
+const DESIGN_DOC = readFileSync(new URL('../../../docs/design.md', import.meta.url), 'utf8')
+const DESIGN_YAML = /^```yaml\n([\s\S]*?)^```$/m.exec(DESIGN_DOC)?.[1] ?? ''
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-config-'))
 function file (name: string, text: string): string {
@@ -38,7 +29,8 @@ function errorOf (fn: () => unknown): string {
   throw new Error('expected a ConfigError')
 }
 
-t.test('the YAML of DESIGN.md loads, every key read', async (t) => {
+t.test('the YAML of docs/design.md loads, every key read', async (t) => {
+  t.match(DESIGN_YAML, /^server: .*\nroutes:\n/ms, 'docs/design.md has the example file')
   const path = file('design.yaml', DESIGN_YAML)
   const config = loadConfig(path, { env: { MONGODB_URL: 'mongodb://127.0.0.1:27017' } })
   t.ok(Object.isFrozen(config) && Object.isFrozen(config.routes) && Object.isFrozen(config.routes[0]))

@@ -1,4 +1,4 @@
-// Identity headers in and out (SECURITY-CASES B.23–B.26, B.28, B.31, B.34), auth policies per route (none,
+// Identity headers in and out (docs/security.md B.23–B.26, B.28, B.31, B.34), auth policies per route (none,
 // optional, required, roles) through the real plugin, against a real upstream that records what reached it.
 import t from 'tap'
 import { rawGet, rawRequest, startGateway, startUpstream, type TeardownHost } from './helpers.js'

@@ -1,4 +1,4 @@
-// Every HTTP error code authgate answers with, in one place (DESIGN.md "HTTP contract"). Codes are a public
+// Every HTTP error code authgate answers with, in one place (docs/design.md#http-contract). Codes are a public
 // contract: once published, a code is never reused for another meaning.
 //
 // 401 means missing or invalid credentials; 403 means authenticated but not allowed. "Expired, try refresh"

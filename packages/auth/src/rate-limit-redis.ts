@@ -1,10 +1,11 @@
-// The Redis connection that makes the rate limits and the account lockout shared by every instance (SECURITY-CASES
-// Faults "Multiple replicas"): with a store per process, N instances would allow N times the attempts.
+// The Redis connection that makes the rate limits and the account lockout shared by every instance
+// (docs/design.md#failure-behaviour, "several instances"): with a store per process, N instances would allow N times
+// the attempts.
 //
-// Fail-safe, never fail-open (Faults "No fallback to an allow path"): a Redis that cannot answer within
-// REDIS_CALL_BOUND_MS makes the limited routes answer 503 AUTH_STORE_UNAVAILABLE + Retry-After. A client built here
-// from a URL fails fast by itself (no offline queue, one retry, 1 s timeouts); a client passed in may be configured
-// otherwise, so every call is also bounded here, whatever the client's settings.
+// Fail-safe, never fail-open (docs/design.md#failure-behaviour: never a fallback that allows): a Redis that cannot
+// answer within REDIS_CALL_BOUND_MS makes the limited routes answer 503 AUTH_STORE_UNAVAILABLE + Retry-After. A client
+// built here from a URL fails fast by itself (no offline queue, one retry, 1 s timeouts); a client passed in may be
+// configured otherwise, so every call is also bounded here, whatever the client's settings.
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type { Redis, RedisOptions } from 'ioredis'
 import { AuthError } from './errors.js'

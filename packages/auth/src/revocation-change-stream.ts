@@ -3,7 +3,7 @@
 // (revocation-list.ts), never its only source: the list keeps polling behind it, at the full cadence whenever the
 // stream is not known to be healthy, and at a slow safety cadence while it is, so a revocation the stream missed
 // still arrives. FerretDB v1 and standalone servers have no change streams: `hello` says so, the feed stays idle and
-// polling alone delivers (DESIGN.md: correctness never depends on change streams).
+// polling alone delivers (docs/design.md#the-database-in-tests: correctness never depends on change streams).
 //
 // The stream watches inserts into the insert-only `revocations` collection (mongo-schema.ts TombstoneDoc): every
 // revocation writes its tombstone, before the session, and the poll reads the same collection, so both sources

@@ -1,5 +1,5 @@
 // Revoked session ids, known to every instance within one poll interval, checked without a database round trip
-// per request (DESIGN.md "Token model"). Polling works on every server (FerretDB has no change streams); where the
+// per request (docs/design.md#token-model). Polling works on every server (FerretDB has no change streams); where the
 // server has change streams, an optional feed (revocation-change-stream.ts) pushes revocations within about a second
 // and polling goes on behind it at a slower safety cadence (see `feed`). Callers cannot tell which source fed an entry.
 //

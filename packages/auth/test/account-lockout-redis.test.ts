@@ -1,4 +1,4 @@
-// The Redis lockout (SECURITY-CASES D.53 across replicas) against a real Redis: the semantics of the in-memory one
+// The Redis lockout (docs/security.md D.53 across replicas) against a real Redis: the semantics of the in-memory one
 // (doubling, expiry, forgiveness, attempts in flight), shared between two lockouts as two instances would be, with
 // clients of their own; and a Redis that cannot answer makes every operation that could allow an attempt reject 503.
 import { randomBytes } from 'node:crypto'

@@ -10,7 +10,7 @@ import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, signIn,
 
 const keys = [testKey('EdDSA')]
 
-t.test('defaults follow DESIGN.md', async (t) => {
+t.test('defaults follow docs/design.md', async (t) => {
   const options = normaliseOptions({ tokens: { keys } })
   t.equal(options.tokens.accessTtl, 900)
   t.equal(options.refreshTtlMs, 30 * 86_400_000)

@@ -1,4 +1,4 @@
-// SECURITY-CASES C and D against the auth routes: garbage cookies, token confusion, CSRF, NoSQL injection,
+// docs/security.md sections C and D against the auth routes: garbage cookies, token confusion, CSRF, NoSQL injection,
 // enumeration, oversized passwords, brute force.
 import t from 'tap'
 import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, signIn } from './helpers/app.js'

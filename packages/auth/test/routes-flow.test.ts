@@ -1,4 +1,5 @@
-// The HTTP contract of DESIGN.md, row by row, against a running app on BOTH stores.
+// The HTTP contract (docs/design.md#http-contract, the plugin README's endpoint table), row by row, against a
+// running app on BOTH stores.
 import { createHash } from 'node:crypto'
 import t from 'tap'
 import { useTestDatabase } from '../../../test/mongo/per-test.mjs'

@@ -1,6 +1,6 @@
 // Refresh under faults and at the edges of the grace window (review findings 1 and 5): an outage during a refresh
-// must never turn the client's retry into "reuse" (DESIGN: an outage must not look like a logout), and a retired
-// token stops being worth anything once its grace window is over.
+// must never turn the client's retry into "reuse" (docs/design.md#keys: an outage must not look like a logout), and a
+// retired token stops being worth anything once its grace window is over.
 import t from 'tap'
 import { AuthError } from '../src/errors.js'
 import { hashRefreshToken } from '../src/sessions/refresh-token.js'

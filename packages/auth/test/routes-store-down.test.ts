@@ -1,5 +1,5 @@
-// SECURITY-CASES "Faults": the session store is down. The process starts, cookie endpoints answer 503 fast with
-// Retry-After and never clear the refresh cookie; Bearer-guarded routes keep working (stateless verification).
+// docs/design.md#failure-behaviour: the session store is down. The process starts, cookie endpoints answer 503 fast
+// with Retry-After and never clear the refresh cookie; Bearer-guarded routes keep working (stateless verification).
 import t from 'tap'
 import { bearer, buildApp, deadStore, setCookieHeaders } from './helpers/app.js'
 

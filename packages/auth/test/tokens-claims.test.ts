@@ -1,4 +1,4 @@
-// SECURITY-CASES A.14–A.16 and claim shapes, with validly signed tokens: time boundaries with the tolerance
+// docs/security.md A.14–A.16 and claim shapes, with validly signed tokens: time boundaries with the tolerance
 // (30 s here), iss/aud, identifiers and roles; key rotation; failures are not cached.
 import t from 'tap'
 import { createAccessTokenService, generateKey } from '../src/tokens/index.js'

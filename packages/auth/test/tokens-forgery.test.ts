@@ -1,4 +1,4 @@
-// SECURITY-CASES A.2–A.10 at the token level: unsigned, stripped, broken, tampered, algorithm-confused and
+// docs/security.md A.2–A.10 at the token level: unsigned, stripped, broken, tampered, algorithm-confused and
 // embedded-key tokens are all 401 AUTH_TOKEN_INVALID.
 import t from 'tap'
 import { createPublicKey, generateKeyPairSync } from 'node:crypto'

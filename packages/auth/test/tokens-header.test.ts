@@ -1,4 +1,4 @@
-// SECURITY-CASES A.11–A.13 and A.17–A.20 at the token level: key URLs, kid injection, crit/b64, typ confusion,
+// docs/security.md A.11–A.13 and A.17–A.20 at the token level: key URLs, kid injection, crit/b64, typ confusion,
 // size, encoding, and claims that must not leak or pollute.
 import t from 'tap'
 import { createServer, type Socket } from 'node:net'

@@ -1,4 +1,4 @@
-// Start-up validation (SECURITY-CASES E.54): an unsafe or inconsistent key set refuses to start, with an Error
+// Start-up validation (docs/security.md E.54): an unsafe or inconsistent key set refuses to start, with an Error
 // naming the option.
 import t, { type Test } from 'tap'
 import { generateKeyPairSync } from 'node:crypto'

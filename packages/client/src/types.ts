@@ -1,4 +1,5 @@
-// Public types of @authgate/client. The shapes of server answers follow the HTTP contract in DESIGN.md.
+// Public types of @authgate/client. The shapes of server answers follow the HTTP contract
+// (docs/design.md#http-contract).
 import type { CookieJar } from './cookie-jar.js'
 
 /** The `fetch` the client sends through: the global one by default, any compatible function in tests or SSR. */

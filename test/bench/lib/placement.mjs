@@ -1,6 +1,6 @@
 // Where things run: the load generator (this process, autocannon) on core 0, every server on core 1, as in
-// /work/shared/PERF-NOTES.md. Without the split, autocannon and the server fight for one core and the numbers mostly
-// measure the scheduler. Falls back to no pinning (and says so) without taskset or with a single core.
+// docs/benchmarks.md#early-measurements. Without the split, autocannon and the server fight for one core and the
+// numbers mostly measure the scheduler. Falls back to no pinning (and says so) without taskset or with a single core.
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'

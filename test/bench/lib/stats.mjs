@@ -1,5 +1,5 @@
 // Medians over the measured runs: a single 10 s run on a shared 2-core machine varies by up to ~28 %
-// (PERF-NOTES.md), the median of three is what the team compares.
+// (docs/benchmarks.md#early-measurements), the median of three is what the team compares.
 
 /**
  * Median of numbers (mean of the middle two for an even count), NaN left out (a run whose CPU could not be read

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `node test/bench/tools/compare.mjs [--rounds=5] [--seconds=4] [--before=DIR] [--cpu-prof=DIR] [--baselines] [--only=a,b]`
+// `node test/bench/tools/compare.mjs [--rounds=5] [--seconds=4] [--before=DIR] [--cpu-prof=DIR] [--baselines] [--only=a,b]
+//   [--log-level=warn|info]`
 // A targeted measurement, not the suite: only the upstream, the plain @fastify/http-proxy and the EdDSA gateway
 // (this checkout's, and with --before the one of another checkout, e.g. a copy taken before a change) are started,
 // and `proxy-plain`, `gateway-public`, `gateway-auth-eddsa` (and their `before:` twins) are measured in interleaved
@@ -8,7 +9,9 @@
 // their medians reported, with each server's own CPU time per answered request (user + kernel, from /proc), which
 // compares servers only when each has its core to itself (under other load it rises too, unevenly). --baselines adds upstream-direct and nginx-proxy
 // (nginx's CPU includes its worker). --cpu-prof profiles proxy-plain and the gateways (one .cpuprofile per process, written when
-// they stop); summarise with tools/profile-summary.mjs. Loopback only; every run bounded by --seconds.
+// they stop); summarise with tools/profile-summary.mjs. --log-level=info runs the gateways at the level operators run them,
+// so the cost of one access line per request is in the figures (the default, warn, leaves logging out). Loopback only;
+// every run bounded by --seconds.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -32,12 +35,15 @@ const { values: args } = parseArgs({
     before: { type: 'string' },
     'cpu-prof': { type: 'string' },
     only: { type: 'string' },
+    'log-level': { type: 'string', default: 'warn' },
     baselines: { type: 'boolean', default: false }
   }
 })
 const rounds = Math.min(20, Math.max(1, Number(args.rounds)))
 const seconds = Math.min(30, Math.max(1, Number(args.seconds)))
 const connections = Number(args.connections)
+const logLevel = /** @type {string} */ (args['log-level'])
+if (!['warn', 'info'].includes(logLevel)) throw new Error(`--log-level: warn or info, not ${logLevel}`)
 const startedAt = Date.now()
 const log = (line) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${line}`)
 const dir = mkdtempSync(join(tmpdir(), 'authgate-compare-'))
@@ -60,7 +66,7 @@ try {
     ts, pin: false, env: { BENCH_SETUP: JSON.stringify({ dir, algorithms: ['EdDSA'], issuer: ISSUER, audience: AUDIENCE, ttlSeconds: TOKEN_TTL_SECONDS, revoked: 0 }) }
   })
   const { keysDir, token } = setup.ready.tokens.EdDSA
-  const config = writeGatewayConfig({ dir, name: 'eddsa', algorithm: 'EdDSA', keysDir, upstreamUrl })
+  const config = writeGatewayConfig({ dir, name: 'eddsa', algorithm: 'EdDSA', keysDir, upstreamUrl, logLevel })
   const gatewayAt = (root, name) => {
     const rootTs = { args: ts.args, env: ts.env }
     return startNodeServer(name, join(root, 'test', 'bench', 'servers', 'gateway-server.mjs'), {

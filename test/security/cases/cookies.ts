@@ -1,4 +1,4 @@
-// SECURITY-CASES.md section C (Refresh tokens, cookies, CSRF, logout), sent to the gateway of lib/target.ts. Cases
+// docs/security.md section C (Refresh tokens, cookies, CSRF, logout), sent to the gateway of lib/target.ts. Cases
 // that log in start their own gateway (target.fresh): fresh rate-limit state, and a store nobody else writes to.
 // Facts a case learns along the way (later answers, store contents) travel as notes to its `check`.
 import type { AttackCase, CaseGroup, Expectation, Outcome } from '../lib/case.js'

@@ -1,4 +1,4 @@
-// SECURITY-CASES.md section B (Gateway and proxy), sent to the gateway of lib/target.ts. Most attacks go over a raw
+// docs/security.md section B (Gateway and proxy), sent to the gateway of lib/target.ts. Most attacks go over a raw
 // socket (lib/gateway-wire.ts): header spellings, duplicates, framings and request targets that no HTTP library
 // would send. Multi-spelling cases send every variant and judge the first that differs from the expectation.
 import type { AttackCase, CaseGroup, Expectation, Outcome } from '../lib/case.js'

@@ -1,4 +1,4 @@
-// SECURITY-CASES.md section D (Login and credentials), sent to the gateway of lib/target.ts. Requests go through
+// docs/security.md section D (Login and credentials), sent to the gateway of lib/target.ts. Requests go through
 // node:http so a case can pick its loopback source address (127.0.0.x): the per-IP limit is keyed on the socket
 // address, so this is how "from any IP" and "per IP, not global" are shown without trusting X-Forwarded-For. Cases
 // on the shared gateway use their own source address too, so together they stay under its per-IP limits (10

@@ -1,4 +1,4 @@
-// SECURITY-CASES section D, OIDC sign-in (oidc.providers, issue #14 item 2): a gateway with two real OpenID
+// docs/security.md section D, OIDC sign-in (oidc.providers, issue #14 item 2): a gateway with two real OpenID
 // Providers (oidc-provider on loopback, e2e/helpers/oidc-provider.ts) and browsers simulated over HTTP. Every attack
 // goes through the provider for real where it can: codes, ID tokens and nonces are the provider's, never forged here.
 import type { AttackCase, Expectation, Outcome } from '../lib/case.js'

@@ -1,4 +1,4 @@
-// SECURITY-CASES.md section A (Access-token verification), sent to the gateway of lib/target.ts. Tokens are forged
+// docs/security.md section A (Access-token verification), sent to the gateway of lib/target.ts. Tokens are forged
 // by hand (lib/forge.ts); attacks needing an HS256, RS256 or ES256 issuer use a sibling gateway in front of the
 // same recording upstream (lib/siblings.ts), so "never reached" is asserted for them as well.
 import { createServer, type Socket } from 'node:net'
@@ -223,7 +223,7 @@ const groupCases: AttackCase[] = [
       const signatures = [Buffer.alloc(63, 7), Buffer.alloc(65, 7), Buffer.alloc(64), Buffer.from(derSigned, 'base64url'), Buffer.alloc(3000, 1)]
       return everyVariant(signatures, INVALID, (signature) => bearer(es, `${h}.${p}.${signature.toString('base64url')}`))
     },
-    also: 'the @fastify/jwt 500 of SECURITY-CASES "Found while measuring" stays a 401'
+    also: 'the 500 that @fastify/jwt answers in a default setup stays a 401'
   },
   {
     id: 'A.5',
@@ -360,8 +360,8 @@ const groupCases: AttackCase[] = [
     id: 'A.12',
     name: 'a `kid` no configured key has (`not-a-key`, the real kid upper-cased, `__proto__`, `constructor`) in a header otherwise exactly the gateway\'s',
     // The key set is complete (it loaded): the kid was never ours, or its key was dropped (a compromised key after
-    // `authgate keys retire --kid`), so 401 and the client refreshes. The 503 of DESIGN.md "Keys" is only for a key set
-    // that may lack a key that signs (packages/auth/test/key-ring.test.ts, test/instances/key-drill.test.ts).
+    // `authgate keys retire --kid`), so 401 and the client refreshes. The 503 of docs/design.md#keys is only for a key
+    // set that may lack a key that signs (packages/auth/test/key-ring.test.ts, test/instances/key-drill.test.ts).
     expect: INVALID,
     attack: (target) => everyVariant(['not-a-key', target.key.kid.toUpperCase(), '__proto__', 'constructor'], INVALID,
       (kid) => bearer(target, signed(target.key, claims(), { kid }))),

@@ -1,4 +1,4 @@
-// SECURITY-CASES section A, trusted external issuers (tokens.trustedIssuers, issue #14): tokens of real second
+// docs/security.md section A, trusted external issuers (tokens.trustedIssuers, issue #14): tokens of real second
 // issuers (lib/external-issuer.ts: own keys, a JWKS on loopback) sent to a gateway that trusts two of them, in front
 // of the catalogue's recording upstream. RFC 8725 applies per issuer: its keys, its algorithms, its audience only.
 import { createPublicKey, type JsonWebKey } from 'node:crypto'

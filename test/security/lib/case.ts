@@ -1,5 +1,5 @@
-// The shape of one attack of the catalogue (../../../../shared/SECURITY-CASES.md "Attacks", mirrored in
-// docs/security.md). A case is data plus one `attack` function: the runner (run.ts) asserts the expectation and the
+// The shape of one attack of the catalogue (docs/security.md, generated from
+// these cases). A case is data plus one `attack` function: the runner (run.ts) asserts the expectation and the
 // table generator (table.ts) prints it, so the documented answer is the asserted one and the two cannot drift.
 import type { AttackTarget } from './target.js'
 
@@ -31,7 +31,7 @@ export interface Expectation {
 }
 
 export interface AttackCase {
-  /** Section letter and item number of SECURITY-CASES.md, e.g. 'A.2'; several cases may share one item. */
+  /** Section letter and item number in docs/security.md, e.g. 'A.2'; several cases may share one item. */
   id: string
   /** What the attacker does, one line, for the table (e.g. "alg `none` in any case, original signature kept"). */
   name: string

@@ -1,4 +1,4 @@
-// Hand-built JWS for the token attacks (SECURITY-CASES.md A): header and payload are written as given (objects are
+// Hand-built JWS for the token attacks (docs/security.md A): header and payload are written as given (objects are
 // JSON-encoded, strings and bytes are used as they are, so duplicate keys, invalid UTF-8 or non-objects survive),
 // base64url-encoded and signed with node:crypto. Nothing here goes through authgate's own signer, so every check
 // the gateway makes is one a forged token must get past on its own.

@@ -27,7 +27,17 @@ export function renderSecurityDoc (groups: readonly CaseGroup[], faults: readonl
     '',
     'Every row is a test in `test/security/` that sends the attack to a real gateway (in front of a recording',
     'upstream) and asserts the answer shown. "Upstream" says whether the attack may reach the service behind the',
-    'gateway. Numbers refer to the attack list of SECURITY-CASES.md. `pnpm test` runs them all.',
+    'gateway. `pnpm test` runs them all.',
+    '',
+    'The catalogue gathers what an auth gateway must refuse and survive, from RFC 8725 (JWT best current practices),',
+    'RFC 9700 (OAuth 2.0 security), RFC 6750, the OWASP JWT, session, authentication and password-storage cheat sheets,',
+    'OWASP ASVS V3, and the advisories of fast-jwt, @fastify/jwt, @fastify/reply-from, @fastify/http-proxy and fastify.',
+    'An id such as `A.12` names one item of the catalogue: several rows may test one item, and source comments cite',
+    'items by id (`docs/security.md A.12`). Two items are checked outside `test/security/`: E.54, an unsafe or',
+    'inconsistent key set refuses to start (`packages/auth/test/tokens-options.test.ts`), and E.55, the lockfile',
+    'resolves no package below the release that fixed an advisory (`scripts/check-floors.mjs`, run by CI). What',
+    'authgate does when the database, Redis or an upstream fails is in [design.md](design.md#failure-behaviour); the',
+    'tests of it are listed under [Faults](#faults).',
     ''
   ]
   let total = 0

@@ -1,6 +1,6 @@
 // The system under attack: a real gateway (buildApp from @authgate/gateway, the real config validator, the real
 // @authgate/fastify plugin) on 127.0.0.1:0 in front of a recording upstream (plain node:http that keeps every request
-// that reached it). Routes follow SECURITY-CASES.md: /public anonymous, /api any user, /admin role admin, /ws a
+// that reached it). Routes as docs/security.md assumes them: /public anonymous, /api any user, /admin role admin, /ws a
 // WebSocket route. The store is the in-memory one unless `store` is given (cases that inspect the database).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'

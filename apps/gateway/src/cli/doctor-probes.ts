@@ -61,7 +61,7 @@ function echoedNames (text: string, lines: readonly string[]): string[] {
   return lines.map((line) => line.slice(0, line.indexOf(':'))).filter((name) => lower.includes(`"${name}":"${MARKER}"`))
 }
 
-/** Path spellings of SECURITY-CASES B.29 that try to reach `protectedPrefix` from under `publicPrefix`. */
+/** Path spellings of docs/security.md B.29 that try to reach `protectedPrefix` from under `publicPrefix`. */
 export function bypassSpellings (publicPrefix: string, protectedPrefix: string): string[] {
   const pub = publicPrefix === '/' ? '' : publicPrefix
   const name = protectedPrefix.slice(1)

@@ -1,5 +1,5 @@
 // The per-account lockout of account-lockout.ts with its state in Redis, so every instance counts the same failures
-// (SECURITY-CASES D.53 across replicas). Same semantics: failures plus attempts in flight never exceed `max`; the
+// (docs/security.md D.53 across replicas). Same semantics: failures plus attempts in flight never exceed `max`; the
 // lockout doubles (30 s, 1 min… capped at the window), never permanent; a quiet stretch of two windows forgives.
 // Each operation is one Lua script, atomic in Redis, so two instances cannot both take the last attempt.
 //

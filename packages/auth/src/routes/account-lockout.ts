@@ -1,4 +1,4 @@
-// Per-account brute-force protection (OWASP Authentication cheat sheet, SECURITY-CASES D.53): after `max` failed
+// Per-account brute-force protection (OWASP Authentication cheat sheet, docs/security.md D.53): after `max` failed
 // logins within `windowMs`, the account answers 429 + Retry-After to every login, from any IP and also for the
 // right password (no oracle), for a lockout that doubles on each repeat (30 s, 1 min, 2 min… capped at the window),
 // never permanently. Kept in process memory, bounded; with several instances each counts on its own, unless
@@ -49,7 +49,7 @@ export interface AccountLockout {
    * Reserves one attempt BEFORE the password is verified: 0 when reserved, else the seconds to wait. A reserved
    * attempt ends with exactly one of recordFailure, recordSuccess (which end the reservation in the same step as they
    * count, so an attempt is never momentarily counted as neither) or release (the verification did not conclude). Failures plus attempts in flight never exceed `max`, so parallel guesses cannot all
-   * be verified before the first failure is recorded (SECURITY-CASES D.53). Rejects with AuthError (503) when the
+   * be verified before the first failure is recorded (docs/security.md D.53). Rejects with AuthError (503) when the
    * shared state cannot be reached: never an unlimited attempt.
    */
   reserve: (account: string) => Promise<number>

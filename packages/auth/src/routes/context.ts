@@ -28,7 +28,10 @@ export interface RouteContext {
   metrics?: AuthMetrics | undefined
 }
 
-/** The login/refresh answer (DESIGN.md): the access token in the body, the refresh token in the cookie only. */
+/**
+ * The login/refresh answer (docs/design.md#http-contract): the access token in the body, the refresh token in the
+ * cookie only.
+ */
 export function sendSession (context: RouteContext, reply: FastifyReply, issued: IssuedSession): FastifyReply {
   context.cookies.setRefresh(reply, issued.refreshToken, issued.session.expiresAt)
   return reply

@@ -19,7 +19,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
   const registrationOpen = options.registration && options.verifyCredentials === undefined
 
   // With registration off the route does not exist, so the auth context's not-found handler answers 404 before any
-  // body validation (DESIGN: "404 when registration is off", whatever the body).
+  // body validation (docs/design.md#http-contract: 404 when registration is off, whatever the body).
   if (registrationOpen) {
     app.post<{ Body: CredentialsBody }>('/register', {
       bodyLimit: CREDENTIALS_BODY_LIMIT,

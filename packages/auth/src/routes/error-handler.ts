@@ -1,5 +1,6 @@
-// Every error of the auth routes becomes the JSON of DESIGN.md, `{statusCode, code, error, message}`, with its
-// headers (WWW-Authenticate on 401, Retry-After on 429/503). Library messages (Mongo, ajv) never reach a body.
+// Every error of the auth routes becomes the JSON of docs/design.md#http-contract, `{statusCode, code, error,
+// message}`, with its headers (WWW-Authenticate on 401, Retry-After on 429/503). Library messages (Mongo, ajv) never
+// reach a body.
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify'
 import { AuthError } from '../errors.js'
 

@@ -1,4 +1,4 @@
-// The keys the per-account lockout counts under (SECURITY-CASES D.53). The email is folded conservatively, for
+// The keys the per-account lockout counts under (docs/security.md D.53). The email is folded conservatively, for
 // counting only (the user source still gets the email as typed): a legacy system whose lookup ignores accent, case,
 // width or invisible characters (MySQL's default collations do) accepts `vïctim@…`, `VICTIM@…` or `victim@…` with a
 // zero-width space for `victim@…`, and each spelling must not bring a fresh budget of guesses. Folding too much only

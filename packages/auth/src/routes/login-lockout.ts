@@ -1,4 +1,4 @@
-// Which lockout counts a login attempt (SECURITY-CASES D.53). The folded email (lockout-key.ts) always; and the
+// Which lockout counts a login attempt (docs/security.md D.53). The folded email (lockout-key.ts) always; and the
 // user id the user source answered with: once a spelling has logged in, its failures also count against that id,
 // and a login that resolves to a locked id is refused whatever spelling it came under — the source, not our
 // spelling, decides who the account is (a legacy lookup may ignore case, accents or invisible characters).

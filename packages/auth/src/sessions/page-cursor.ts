@@ -1,7 +1,7 @@
-// Paging of `GET /auth/sessions`: the answer stays the array DESIGN.md fixes, the position of the next page travels
-// in `X-Next-Cursor` (and a `Link: <…>; rel="next"`). A cursor is the position of the last session listed
-// (createdAt, id), base64url-encoded: opaque to clients, checked strictly when it comes back, and only ever
-// compared against the caller's own sessions (it grants nothing by itself).
+// Paging of `GET /auth/sessions`: the answer stays the array of docs/design.md#http-contract, the position of the next
+// page travels in `X-Next-Cursor` (and a `Link: <…>; rel="next"`). A cursor is the position of the last session listed
+// (createdAt, id), base64url-encoded: opaque to clients, checked strictly when it comes back, and only ever compared
+// against the caller's own sessions (it grants nothing by itself).
 import type { SessionPage } from '../stores/store.js'
 
 /**

@@ -1,4 +1,4 @@
-// Refresh sessions (DESIGN.md "Token model"): issue on login, rotate on refresh with one atomic conditional update,
+// Refresh sessions (docs/design.md#token-model): issue on login, rotate on refresh with one atomic conditional update,
 // hand the same successor to every request presenting the just-retired token within the grace window, and treat a
 // retired token presented later as reuse (revoke the whole family, report a classified `refreshReuse` event).
 import { randomBytes } from 'node:crypto'
@@ -168,7 +168,7 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       }
       const grace = session.grace
       const graceOpen = grace !== null && now.getTime() - grace.retiredAt.getTime() < options.reuseGraceMs
-      // Housekeeping: the sealed successor must not outlive its window (DESIGN "Token model").
+      // Housekeeping: the sealed successor must not outlive its window (docs/design.md#token-model).
       if (grace !== null && !graceOpen) await store.clearGrace(session.id, grace.hash)
       if (grace !== null && graceOpen && grace.hash === hash) {
         const successor = openSuccessor(presented, hash, grace.sealed)

@@ -32,7 +32,7 @@ export interface GraceEntry {
   sealed: string
 }
 
-/** One login on one device (DESIGN.md "Token model"). A session is its own refresh family. */
+/** One login on one device (docs/design.md#token-model). A session is its own refresh family. */
 export interface SessionRecord {
   id: string
   userId: string

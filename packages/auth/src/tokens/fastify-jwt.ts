@@ -3,9 +3,9 @@
 //
 // authgate's own authentication does not go through it: @fastify/jwt verifies in an async hook with per-request
 // option handling, which costs 30–70 µs per request against ≈ 3 µs for a cached synchronous fast-jwt verifier
-// built once (PERF-NOTES.md); it knows one key rather than a key set selected by `kid`; and it passes several
-// fast-jwt errors through unmapped (a malformed ES256 signature, a wrong `typ` or `alg`, `nbf`…), which Fastify
-// answers with a 500 carrying fast-jwt's text. So `request.jwtVerify()` first runs authgate's authenticator in
+// built once (docs/benchmarks.md#early-measurements); it knows one key rather than a key set selected by `kid`; and it
+// passes several fast-jwt errors through unmapped (a malformed ES256 signature, a wrong `typ` or `alg`, `nbf`…), which
+// Fastify answers with a 500 carrying fast-jwt's text. So `request.jwtVerify()` first runs authgate's authenticator in
 // `extractToken` and throws its AuthError (401/503 with an AUTH_* code); only a token that passed, signed with the
 // current signing key, reaches @fastify/jwt's own verification, which then cannot fail in an unmapped way.
 import type { FastifyJWTOptions } from '@fastify/jwt'
@@ -37,7 +37,7 @@ export function fastifyJwtOptions (options: TokenOptions, authenticate?: Authent
       algorithm: key.algorithm,
       kid: key.kid,
       // No `typ: at+jwt`: whatever an application signs through app.jwt.sign (typ JWT) can never pass for an access
-      // token (SECURITY-CASES A.17). Access tokens are minted by `app.authgate.tokens.sign` only.
+      // token (docs/security.md A.17). Access tokens are minted by `app.authgate.tokens.sign` only.
       iss: normalised.issuer,
       aud: normalised.audience,
       // @fastify/jwt reads numbers as seconds here (and for maxAge), unlike fast-jwt.
@@ -53,7 +53,7 @@ export function fastifyJwtOptions (options: TokenOptions, authenticate?: Authent
       clockTolerance: normalised.clockTolerance * 1000,
       // @fastify/jwt's default caches failures for ten minutes; failures are judged afresh instead.
       errorCacheTTL: () => -(normalised.clockTolerance * 1000 + 1),
-      // Header only, never a cookie or the query string (RFC 9700, SECURITY-CASES A.21).
+      // Header only, never a cookie or the query string (RFC 9700, docs/security.md A.21).
       extractToken (request) {
         const outcome = check(request.headers, request.raw.rawHeaders)
         if (!outcome.ok) throw outcome.error

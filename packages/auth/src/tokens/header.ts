@@ -55,10 +55,10 @@ export function decodeJsonObject (segment: string): Record<string, unknown> | un
 
 /**
  * What a well-formed access-token header naming a kid none of the configured keys has selects: a key of ours that
- * was dropped, or one this instance has not read yet. verify.ts answers it 401, or 503 (DESIGN.md "Keys": an outage,
+ * was dropped, or one this instance has not read yet. verify.ts answers it 401, or 503 (docs/design.md#keys: an outage,
  * not a logout) while the key set may lack a key that signs. Only a header that is otherwise exactly ours qualifies
  * (configured `alg`, `typ: at+jwt`, a kid in the shape authgate's kids have, and the very bytes authgate's signer
- * emits); anything else is always an invalid token (SECURITY-CASES A.12: injection-shaped kids → 401).
+ * emits); anything else is always an invalid token (docs/security.md A.12: injection-shaped kids → 401).
  */
 export const UNKNOWN_KID = Symbol('authgate.unknownKid')
 const KID_SHAPE = /^[A-Za-z0-9._~:-]{1,128}$/

@@ -33,7 +33,7 @@ export interface TokenOptions {
   maxTtl?: number
 }
 
-/** Claims of an access token (DESIGN.md "Token model"). */
+/** Claims of an access token (docs/design.md#token-model). */
 export interface AccessClaims {
   sub: string
   sid: string

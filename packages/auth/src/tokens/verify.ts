@@ -124,7 +124,7 @@ export function createTokenVerifier (options: NormalisedTokenOptions, cache?: Ve
  * A header exactly like ours naming a kid no configured key has, on a token of our shape. With a complete key set its
  * key was never ours or was dropped (a compromised key after `keys retire --kid`): 401 AUTH_TOKEN_INVALID, so the
  * client refreshes silently instead of failing until the token expires. While the key set may lack a key that signs
- * (a key ring whose reads stopped: a rotation may have happened unseen) it is 503 (DESIGN.md "Keys": a key not yet
+ * (a key ring whose reads stopped: a rotation may have happened unseen) it is 503 (docs/design.md#keys: a key not yet
  * distributed is an outage, not a logout). The payload is unverified, so it only chooses between refusals: a token
  * whose `exp` has passed is dead whoever signed it, and "expired" sends a client to refresh, where a 503 would have
  * it retry forever.

@@ -1,8 +1,8 @@
-// A small real HTTP server (node:http, on 127.0.0.1, port 0) that implements just the part of the DESIGN.md contract
-// the client talks to: login, rotating refresh cookie, logout(-all), sessions, me, and protected routes answering
-// the gateway's token codes. It records every request so tests can count refreshes and retries. It exists because
-// @authgate/client has no dependencies (not even fastify) to build a test app from; the same behaviours are also
-// exercised against the real plugin and gateway in test/e2e/browser.test.ts.
+// A small real HTTP server (node:http, on 127.0.0.1, port 0) that implements just the part of the HTTP contract
+// (docs/design.md#http-contract) the client talks to: login, rotating refresh cookie, logout(-all), sessions, me, and
+// protected routes answering the gateway's token codes. It records every request so tests can count refreshes and
+// retries. It exists because @authgate/client has no dependencies (not even fastify) to build a test app from; the same
+// behaviours are also exercised against the real plugin and gateway in test/e2e/browser.test.ts.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
