@@ -3,7 +3,6 @@ import { MemorySessionStore } from './memory.js'
 import { MongoSessionStore, type MongoStoreOptions } from './mongo.js'
 import type { SessionStore } from './store.js'
 import type { StoreLogger } from './mongo-history-cap.js'
-import { loadMongoDriver } from './mongo-driver.js'
 
 export type StoreOption = { mongodb: MongoStoreOptions } | { memory: true } | SessionStore
 
@@ -35,11 +34,12 @@ export function createStore (option?: StoreOption, path = 'store', logger?: Stor
 }
 
 /**
- * Loads the optional package `store` needs (the mongodb driver for a MongoSessionStore). The plugin calls it at
- * registration: a missing package then stops the start with MissingPeerError, instead of a store that fails every call.
+ * Loads the optional package `store` needs (the mongodb driver for a MongoSessionStore) and creates its client. The
+ * plugin calls it at registration: a missing package (MissingPeerError) or a url the driver refuses (the driver's
+ * error) then stops the start, instead of a store that fails every call.
  */
 export async function loadStoreDriver (store: SessionStore): Promise<void> {
-  if (store instanceof MongoSessionStore) await loadMongoDriver()
+  if (store instanceof MongoSessionStore) await store.prepare()
 }
 
 export { MemorySessionStore } from './memory.js'

@@ -17,10 +17,19 @@
 // application's to manage (it gets the deadline only).
 //
 // The driver is an optional peer (mongo-driver.ts): a client from a url is created by the first call, once the
-// driver is loaded, never in the constructor.
+// driver is loaded, never in the constructor: by `prepare()` (the plugin's registration) or else by the first call.
+// A url the driver refuses (`?tls=maybe`, a bad port) is a configuration error, not an outage: it stops the
+// registration with the driver's own error, and a later call rejects with it too (never a 503 that promises a retry).
 import type { CommandStartedEvent, Db, MongoClient, MongoClientOptions } from 'mongodb'
 import { AuthError } from '../errors.js'
 import { loadMongoDriver, type MongoDriver } from './mongo-driver.js'
+
+const configurationErrors = new WeakSet<object>()
+
+/** Whether `error` is the driver's refusal of the store's url or client options (no retry can cure it). */
+export function isStoreConfigurationError (error: unknown): boolean {
+  return typeof error === 'object' && error !== null && configurationErrors.has(error)
+}
 
 /** A store call that had no answer within its deadline (the cause of the 503, for logs). */
 export class StoreDeadlineError extends Error {
@@ -101,6 +110,15 @@ export class MongoConnection {
   }
 
   /**
+   * Loads the driver and creates the client from the url now, so that the caller (the plugin's registration) is
+   * stopped by a url the driver refuses, with the driver's error. Nothing to do for a borrowed client.
+   */
+  async prepare (): Promise<void> {
+    const driver = await loadMongoDriver()
+    if (!this.#closed && this.#client === undefined) this.#use(this.#create(driver))
+  }
+
+  /**
    * Runs one store call: connects first when needed, and rejects with StoreDeadlineError if the whole call has not
    * settled within the deadline (`deadlineMS`, default the store's request budget). Driver errors are passed
    * through unchanged (the store maps them to 503).
@@ -140,9 +158,18 @@ export class MongoConnection {
     this.#db = client.db(this.#database)
   }
 
-  /** A client from the url; its command replies keep calls in progress alive (see withDeadline). */
+  /**
+   * A client from the url; its command replies keep calls in progress alive (see withDeadline). The constructor
+   * parses the url: its error is marked as a configuration error (isStoreConfigurationError) and thrown unchanged.
+   */
   #create (driver: typeof MongoDriver): MongoClient {
-    const client = new driver.MongoClient(this.#url as string, { ...this.#clientOptions, monitorCommands: true })
+    let client: MongoClient
+    try {
+      client = new driver.MongoClient(this.#url as string, { ...this.#clientOptions, monitorCommands: true })
+    } catch (error) {
+      if (typeof error === 'object' && error !== null) configurationErrors.add(error)
+      throw error
+    }
     client.on('commandSucceeded', this.#onReply)
     if (this.#onCommandStarted !== undefined) client.on('commandStarted', this.#onCommandStarted)
     return client

@@ -2,6 +2,7 @@
 import type { Collection, Document } from 'mongodb'
 import { serverErrorCode } from './mongo-driver.js'
 import { MissingPeerError } from '../optional-peer.js'
+import { isStoreConfigurationError } from './mongo-connection.js'
 import { AuthError } from '../errors.js'
 import type { DeviceRecord, SessionRecord, UserRecord } from './store.js'
 
@@ -43,9 +44,10 @@ export function liveFilter (now: Date, idleSince?: Date): Record<string, unknown
   return filter
 }
 
-export function unavailable (cause: unknown): AuthError | MissingPeerError {
-  // A driver that is not installed is no outage: a 503 with Retry-After would promise a recovery that never comes.
-  if (cause instanceof AuthError || cause instanceof MissingPeerError) return cause
+export function unavailable (cause: unknown): unknown {
+  // A driver that is not installed, or a url it refuses, is no outage: a 503 with Retry-After would promise a
+  // recovery that never comes.
+  if (cause instanceof AuthError || cause instanceof MissingPeerError || isStoreConfigurationError(cause)) return cause
   return new AuthError('AUTH_STORE_UNAVAILABLE', { cause, retryAfter: RETRY_AFTER })
 }
 

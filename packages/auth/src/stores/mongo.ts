@@ -132,6 +132,14 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   get #claims (): Collection<ClaimDoc> { return this.#current().claims }
   get #tombstones (): Collection<TombstoneDoc> { return this.#current().tombstones }
 
+  /**
+   * Loads the driver and creates the client (a store given a url), so that a missing driver (MissingPeerError) or
+   * a url the driver refuses (its own error) rejects here, at the plugin's registration, instead of every call.
+   */
+  async prepare (): Promise<void> {
+    await this.#connection.prepare()
+  }
+
   /** Indexes are created once per store; a failure (database down at boot) is retried by the next operation. */
   async init (): Promise<void> {
     try {
