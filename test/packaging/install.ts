@@ -3,7 +3,7 @@
 // dependencies coming from the registry. One install serves every case of the check.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { run } from './processes.js'
+import { run, userEnv } from './processes.js'
 
 export interface Packed {
   /** Package name → its tarball. */
@@ -19,7 +19,7 @@ export async function packAll (packageDirs: readonly string[], outDir: string, p
   for (const dir of packageDirs) {
     if (!existsSync(join(dir, 'dist', 'index.js'))) throw new Error(`${dir}/dist is missing: run \`pnpm build\` first (.ci/run builds before the tests)`)
     const before = new Set(readdirSync(outDir))
-    await run(pnpm, ['pack', '--pack-destination', outDir], dir, 60_000, process.env)
+    await run(pnpm, ['pack', '--pack-destination', outDir], dir, 60_000, userEnv())
     const added = readdirSync(outDir).filter((name) => !before.has(name) && name.endsWith('.tgz'))
     if (added.length !== 1) throw new Error(`pnpm pack in ${dir} made ${added.length} tarballs`)
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string }

@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { npmInstall, packAll } from './install.js'
 import { installBlock, npmInstallPackages } from './readme-install.js'
-import { run, startServer, userEnv, type Server } from './processes.js'
+import { onExit, run, startServer, userEnv, type Server } from './processes.js'
 
 // npm installs from the registry: minutes on a cold cache, well under that on a warm one.
 t.setTimeout(600_000)
@@ -27,6 +27,8 @@ const rootManifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')
 
 const work = mkdtempSync(join(tmpdir(), 'authgate-packaging-'))
 t.teardown(() => { rmSync(work, { recursive: true, force: true }) })
+// Also when the run is cut short (a timeout, an uncaught error) and the teardowns do not run.
+onExit(() => { rmSync(work, { recursive: true, force: true }) })
 const app = join(work, 'app')
 const timings: Record<string, number> = {}
 

@@ -6,15 +6,25 @@ import { promisify } from 'node:util'
 
 const execFileAsync = promisify(execFile)
 
+/** Variables of a user's shell that the check keeps (the rest belongs to the test run). */
+const USER_VARIABLES = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_\w+|TZ|TMPDIR|TERM|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$/
 /**
- * The environment a user's shell would give: the path, home (npm's user config and cache), locale, proxies and CA
- * certificates, nothing of the test run (no NODE_OPTIONS with the test runner's loaders, no `authgate-source`
- * condition, no database or Redis of the test harness, no npm_* variables of the pnpm script around us).
+ * npm settings a user (or the CI machine) gives through the environment: where packages come from and how to reach
+ * it. Without them the installs would go to the public registry, past a mirror or a proxy the machine needs. The
+ * other npm_* variables are the ones pnpm sets for the script it runs (npm_package_*, npm_lifecycle_*,
+ * npm_config_user_agent, npm_execpath...): no user's shell has them.
  */
-export function userEnv (extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const kept = /^(PATH|HOME|USER|LOGNAME|SHELL|LANG|LC_\w+|TZ|TMPDIR|TERM|NODE_EXTRA_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|(HTTPS?|NO|ALL)_PROXY|(https?|no|all)_proxy)$/
+const NPM_SETTINGS = /^npm_config_(registry|cache|userconfig|globalconfig|cafile|strict_ssl|proxy|https_proxy|noproxy|@[^:]+:registry)$/i
+
+/**
+ * The environment a user's shell would give: the path, home (npm's user config and cache), locale, proxies, CA
+ * certificates and npm's registry settings, nothing of the test run (no NODE_OPTIONS with the test runner's loaders,
+ * no `authgate-source` condition, no database or Redis of the test harness, no npm_* variables of the pnpm script
+ * around us).
+ */
+export function userEnv (extra: Record<string, string> = {}, from: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env)) if (kept.test(name)) env[name] = value
+  for (const [name, value] of Object.entries(from)) if (USER_VARIABLES.test(name) || NPM_SETTINGS.test(name)) env[name] = value
   return { ...env, CI: 'true', NO_COLOR: '1', ...extra }
 }
 
@@ -53,9 +63,48 @@ function groupAlive (pid: number | undefined): boolean {
   }
 }
 
-/** Starts `file args` in `cwd`, in a process group of its own. */
+/** Process groups started and not yet stopped, and folders to remove: both cleaned up if the test process exits. */
+const liveGroups = new Set<number>()
+const exitCleanups = new Set<() => void>()
+let exitHookInstalled = false
+
+/**
+ * A detached group outlives the test process unless something stops it: a failed assertion, a timeout of the test
+ * runner or an uncaught error skips the teardowns. The 'exit' event still runs (synchronous work only).
+ */
+function installExitHook (): void {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.on('exit', () => {
+    for (const pid of liveGroups) {
+      try {
+        process.kill(-pid, 'SIGKILL')
+      } catch {
+        // The group is gone already.
+      }
+    }
+    for (const cleanup of exitCleanups) {
+      try {
+        cleanup()
+      } catch {
+        // Best effort: the process is exiting.
+      }
+    }
+  })
+}
+
+/** Runs `cleanup` (synchronous) when the test process exits, whatever the teardowns did. */
+export function onExit (cleanup: () => void): void {
+  installExitHook()
+  exitCleanups.add(cleanup)
+}
+
+/** Starts `file args` in `cwd`, in a process group of its own (killed on the test process's exit if still there). */
 export function startServer (file: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Server {
+  installExitHook()
   const child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const groupId = child.pid
+  if (groupId !== undefined) liveGroups.add(groupId)
   let output = ''
   child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString() })
   child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString() })
@@ -92,6 +141,7 @@ export function startServer (file: string, args: string[], cwd: string, env: Nod
       while (groupAlive(child.pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
       if (groupAlive(child.pid)) signalGroup('SIGKILL')
       await exited
+      if (groupId !== undefined && !groupAlive(groupId)) liveGroups.delete(groupId)
     }
   }
 }
