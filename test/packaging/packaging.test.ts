@@ -1,5 +1,7 @@
-// The packages as a user installs them (issue #13): `pnpm pack` each one, `npm install` the tarballs into an empty
-// folder outside the workspace (dependencies from the registry), then run each README's Install example there:
+// The packages as a user installs them (issue #13): `pnpm pack` each one, `npm install` the tarballs into empty
+// folders outside the workspace (dependencies from the registry): the plugin's README line with the client's in one,
+// without the drivers (mongodb, ioredis) or anything else of the gateway's; the gateway's in another. Then run each
+// README's Install example:
 // (a) the plugin's app as JavaScript, logging in and calling its protected route; (b) the same text through
 // `tsc --noEmit`, with `request.user` typed; (c) `npx authgate start` serving the embedded demo and `/demo/`;
 // (d) the client's example against the app of (a). Then what the tarballs hold (LICENSE, manifest, source maps) and
@@ -29,30 +31,48 @@ const work = mkdtempSync(join(tmpdir(), 'authgate-packaging-'))
 t.teardown(() => { rmSync(work, { recursive: true, force: true }) })
 // Also when the run is cut short (a timeout, an uncaught error) and the teardowns do not run.
 onExit(() => { rmSync(work, { recursive: true, force: true }) })
-const app = join(work, 'app')
+// Two folders, as two users would have them: the plugin's (with the client, for (d)) must work without what the
+// gateway depends on (mongodb, ioredis, prom-client...), which one shared node_modules would hoist beside it.
+const pluginApp = join(work, 'plugin-app')
+const gatewayApp = join(work, 'gateway-app')
+/** Where each package is installed. */
+const FOLDER_OF: Record<PackageName, string> = { '@authgate/fastify': pluginApp, '@authgate/client': pluginApp, '@authgate/gateway': gatewayApp }
 const timings: Record<string, number> = {}
 
-/** Packs, then one npm install of what each README's `npm install` line names (tarballs for our packages). */
+/** Packs, then npm installs (both folders at once) what the READMEs' `npm install` lines name (tarballs for ours). */
 async function setUp (): Promise<Map<string, string>> {
   const packed = await packAll(NAMES.map((name) => join(ROOT, PACKAGE_DIRS[name])), join(work, 'tarballs'), 'pnpm')
   timings.pack = packed.ms
-  const wanted = new Set(NAMES.flatMap((name) => npmInstallPackages(installBlock(readmeOf(name), 'sh'))))
-  const specs = [...wanted].map((spec) => packed.tarballs.get(spec) ?? spec)
+  const specsOf = (names: PackageName[]): string[] => [...new Set(names.flatMap((name) => npmInstallPackages(installBlock(readmeOf(name), 'sh'))))]
+    .map((spec) => packed.tarballs.get(spec) ?? spec)
   // For (b): the compiler and Node's types, at the versions the workspace uses.
-  specs.push(`typescript@${rootManifest.devDependencies.typescript!}`, `@types/node@${rootManifest.devDependencies['@types/node']!}`)
-  timings.install = await npmInstall(app, specs, 'npm', INSTALL_TIMEOUT_MS)
+  const pluginSpecs = [...specsOf(['@authgate/fastify', '@authgate/client']),
+    `typescript@${rootManifest.devDependencies.typescript!}`, `@types/node@${rootManifest.devDependencies['@types/node']!}`]
+  const started = Date.now()
+  const [plugin, gateway] = await Promise.all([
+    npmInstall(pluginApp, pluginSpecs, 'npm', INSTALL_TIMEOUT_MS),
+    npmInstall(gatewayApp, specsOf(['@authgate/gateway']), 'npm', INSTALL_TIMEOUT_MS)
+  ])
+  timings.install = Date.now() - started
+  timings.installPlugin = plugin
+  timings.installGateway = gateway
   return packed.tarballs
 }
 const ready = setUp()
 // Each case awaits it; a failed set-up fails them all, with its message.
 ready.catch(() => undefined)
 
-const installed = (name: string): string => join(app, 'node_modules', name)
+const installed = (name: PackageName): string => join(FOLDER_OF[name], 'node_modules', name)
 
 t.test('the install: every package from its tarball, no workspace-only dependency, nothing fetched for our own names', async (t) => {
   const tarballs = await ready
   t.equal(tarballs.size, 3)
   for (const name of NAMES) t.ok(existsSync(join(installed(name), 'package.json')), `${name} installed`)
+  // The plugin's folder has what its README line brings, nothing of the gateway's: (a), (b) and (d) run without the
+  // drivers, and fail if the plugin imports a package it does not declare.
+  for (const absent of ['mongodb', 'ioredis', '@authgate/gateway']) {
+    t.notOk(existsSync(join(pluginApp, 'node_modules', absent)), `no ${absent} in the plugin's folder`)
+  }
   // The gateway's own @authgate/* dependencies are the tarballs above, not another copy (from the registry).
   t.notOk(existsSync(join(installed('@authgate/gateway'), 'node_modules', '@authgate')), 'no nested @authgate packages under the gateway')
 })
@@ -64,9 +84,9 @@ t.teardown(async () => { await pluginServer?.stop() })
 t.test('(a) the plugin README example as JavaScript: log in, then the protected route with the Bearer token', async (t) => {
   await ready
   const example = installBlock(readmeOf('@authgate/fastify'), 'js')
-  writeFileSync(join(app, 'plugin-app.mjs'), example)
+  writeFileSync(join(pluginApp, 'plugin-app.mjs'), example)
   const started = Date.now()
-  pluginServer = startServer(process.execPath, ['plugin-app.mjs'], app, userEnv({ PORT: '0' }))
+  pluginServer = startServer(process.execPath, ['plugin-app.mjs'], pluginApp, userEnv({ PORT: '0' }))
   const [, url] = await pluginServer.waitFor(/Server listening at (http:\/\/127\.0\.0\.1:\d+)/, 30_000)
   timings.pluginStart = Date.now() - started
   pluginUrl = url
@@ -83,8 +103,8 @@ t.test('(a) the plugin README example as JavaScript: log in, then the protected 
 t.test('(d) the client README example in Node, against the app of (a)', async (t) => {
   await ready
   if (pluginUrl === undefined) throw new Error('the app of (a) did not start')
-  writeFileSync(join(app, 'client-example.mjs'), installBlock(readmeOf('@authgate/client'), 'js'))
-  const { stdout, ms } = await run(process.execPath, ['client-example.mjs'], app, 30_000, userEnv({ API_URL: pluginUrl }))
+  writeFileSync(join(pluginApp, 'client-example.mjs'), installBlock(readmeOf('@authgate/client'), 'js'))
+  const { stdout, ms } = await run(process.execPath, ['client-example.mjs'], pluginApp, 30_000, userEnv({ API_URL: pluginUrl }))
   timings.client = ms
   t.match(stdout, /^200 \{ user: '[\w-]+' \}/, 'logged in, and the protected route answered through auth.fetch')
   await pluginServer?.stop()
@@ -93,9 +113,9 @@ t.test('(d) the client README example in Node, against the app of (a)', async (t
 
 t.test('(b) the same example as TypeScript: tsc --noEmit, request.user typed by the module augmentation', async (t) => {
   await ready
-  writeFileSync(join(app, 'plugin-app.ts'), installBlock(readmeOf('@authgate/fastify'), 'js'))
+  writeFileSync(join(pluginApp, 'plugin-app.ts'), installBlock(readmeOf('@authgate/fastify'), 'js'))
   // Not in the README: an unused @ts-expect-error is itself an error, so this fails if request.user were `any`.
-  writeFileSync(join(app, 'typed-user.ts'), [
+  writeFileSync(join(pluginApp, 'typed-user.ts'), [
     "import Fastify from 'fastify'",
     "import '@authgate/fastify'",
     'const app = Fastify()',
@@ -108,11 +128,11 @@ t.test('(b) the same example as TypeScript: tsc --noEmit, request.user typed by 
     '})',
     ''
   ].join('\n'))
-  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({
+  writeFileSync(join(pluginApp, 'tsconfig.json'), JSON.stringify({
     compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'] },
     files: ['plugin-app.ts', 'typed-user.ts']
   }, null, 2))
-  const { ms } = await run(process.execPath, [join(app, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], app, 120_000)
+  const { ms } = await run(process.execPath, [join(pluginApp, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], pluginApp, 120_000)
   timings.tsc = ms
   t.pass('tsc --noEmit found no error')
 })
@@ -124,7 +144,7 @@ t.test('(c) npx authgate start: the embedded demo from the installed gateway, /d
   const [command, ...args] = line.trim().split(/\s+/)
   const started = Date.now()
   // --port 0: a free port, never the 8080 of a developer's machine.
-  const gateway = startServer(command!, [...args, '--port', '0'], app, userEnv())
+  const gateway = startServer(command!, [...args, '--port', '0'], gatewayApp, userEnv())
   t.teardown(() => gateway.stop())
   const [, url] = await gateway.waitFor(/authgate is running at (http:\/\/127\.0\.0\.1:\d+)/, 60_000)
   await gateway.waitFor(/demo page: /, 5_000)
@@ -166,8 +186,9 @@ t.test('the tarballs: LICENSE, a publishable manifest, source maps that resolve'
     t.notMatch(JSON.stringify(manifest), /workspace:/, `${name}: no workspace: ranges`)
     // publishConfig.exports is what ships: the workspace's exports less the source condition, no entry forgotten.
     t.same(exports, withoutSourceCondition(workspaceManifest(name).exports), `${name}: the workspace's entries, all of them`)
-    const unresolved = mapSources(join(dir, 'dist')).filter((source) => !existsSync(source))
-    t.same(unresolved, [], `${name}: every source map's sources are in the package`)
+    const { maps, sources } = mapSources(join(dir, 'dist'))
+    t.ok(maps > 0, `${name}: ships source maps (${maps})`)
+    t.same(sources.filter((source) => !existsSync(source)), [], `${name}: every source map's sources are in the package`)
   }
   const plugin = JSON.parse(readFileSync(join(installed('@authgate/fastify'), 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>
   t.notOk(plugin.dependencies?.mongodb ?? plugin.dependencies?.ioredis, 'the drivers are not dependencies of the plugin')
@@ -223,15 +244,19 @@ function credentials (example: string): { email: string, password: string } {
   return { email: match[1]!, password: match[2]! }
 }
 
-/** Every file a `.map` under `dir` names as a source, as absolute paths. */
-function mapSources (dir: string): string[] {
-  const found: string[] = []
+/** How many `.map` files are under `dir`, and every file they name as a source, as absolute paths. */
+function mapSources (dir: string): { maps: number, sources: string[] } {
+  const found = { maps: 0, sources: [] as string[] }
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry)
-    if (statSync(path).isDirectory()) found.push(...mapSources(path))
-    else if (entry.endsWith('.map')) {
+    if (statSync(path).isDirectory()) {
+      const inner = mapSources(path)
+      found.maps += inner.maps
+      found.sources.push(...inner.sources)
+    } else if (entry.endsWith('.map')) {
       const map = JSON.parse(readFileSync(path, 'utf8')) as { sources: string[], sourceRoot?: string }
-      for (const source of map.sources) found.push(resolve(dirname(path), map.sourceRoot ?? '', source))
+      found.maps++
+      for (const source of map.sources) found.sources.push(resolve(dirname(path), map.sourceRoot ?? '', source))
     }
   }
   return found

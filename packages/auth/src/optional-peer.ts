@@ -4,8 +4,11 @@
 // package, and the command that installs it, instead of a bare ERR_MODULE_NOT_FOUND from deep inside the plugin or,
 // worse, an "unavailable store" 503 that no retry can cure.
 
-/** The optional peers, with the range the plugin is tested against (what the error tells the user to install). */
-export const OPTIONAL_PEERS = { mongodb: '^7', ioredis: '^5' } as const
+/**
+ * The optional peers, with the range the plugin is tested against (what the error tells the user to install): the
+ * peerDependencies ranges of package.json (test/optional-peer-ranges.test.ts keeps them equal).
+ */
+export const OPTIONAL_PEERS = { mongodb: '^7.0.0', ioredis: '^5.11.1' } as const
 
 export type OptionalPeer = keyof typeof OPTIONAL_PEERS
 

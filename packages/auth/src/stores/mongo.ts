@@ -201,6 +201,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   /**
    * A change stream of the insert-only revocations collection (revocation-change-stream.ts), on the current client.
    * Only where `hello` names a replica set or mongos; the caller closes it. Never part of a request's path.
+   * Synchronous, so it cannot load the driver or create the client itself: it relies on a store call having run
+   * first (the plugin calls it only after `hello()` answered; before any call there is no client and it throws).
    */
   watchRevocations (pipeline: Document[], options: ChangeStreamOptions): ChangeStream<TombstoneDoc, ChangeStreamDocument<TombstoneDoc>> {
     return this.#tombstones.watch<TombstoneDoc>(pipeline, options)
