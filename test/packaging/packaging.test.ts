@@ -51,7 +51,8 @@ async function setUp (): Promise<Map<string, string>> {
   const started = Date.now()
   const [plugin, gateway] = await Promise.all([
     npmInstall(pluginApp, pluginSpecs, 'npm', INSTALL_TIMEOUT_MS),
-    npmInstall(gatewayApp, specsOf(['@authgate/gateway']), 'npm', INSTALL_TIMEOUT_MS)
+    // The gateway's own @authgate/* dependencies are not on the registry yet: their tarballs stand in for it.
+    npmInstall(gatewayApp, [...specsOf(['@authgate/gateway']), packed.tarballs.get('@authgate/fastify')!, packed.tarballs.get('@authgate/client')!], 'npm', INSTALL_TIMEOUT_MS)
   ])
   timings.install = Date.now() - started
   timings.installPlugin = plugin
