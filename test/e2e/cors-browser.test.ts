@@ -20,7 +20,7 @@ import { basename, join } from 'node:path'
 import t, { type Test } from 'tap'
 import type { Browser } from 'playwright-core'
 import { generateKey, writeKeysDir } from '@authgate/fastify'
-import { startDemoUpstream } from '@authgate/demo-upstream'
+import { startDemoUpstream } from '@authgate/gateway/demo-upstream'
 import { buildApp, parseConfig } from '@authgate/gateway'
 import { CLIENT_DIR, ensureClientBuilt, launchChromium, registerUser } from './helpers/browser.js'
 

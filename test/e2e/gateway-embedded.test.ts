@@ -56,12 +56,11 @@ t.test('the embedded default prints working instructions and stops on Ctrl-C', a
   t.match(output, /registration: OPEN \(demo only\)/)
   const registered = await fetch(`${origin}/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'visitor@example.com', password: 'correct horse battery staple' }) })
   t.equal(registered.status, 201, 'anyone may register on the demo')
-  if (existsSync(join(ROOT, 'packages', 'client', 'demo'))) {
-    const page = await fetch(`${origin}/demo/`)
-    t.equal(page.status, 200)
-    t.match(page.headers.get('content-type'), /text\/html/)
-    t.equal((await fetch(`${origin}/demo/..%2fpackage.json`)).status, 400)
-  }
+  // The page ships in the gateway package (apps/gateway/demo), so it is always there.
+  const page = await fetch(`${origin}/demo/`)
+  t.equal(page.status, 200)
+  t.match(page.headers.get('content-type'), /text\/html/)
+  t.equal((await fetch(`${origin}/demo/..%2fpackage.json`)).status, 400)
 
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { resolve(code) }))
   child.kill('SIGINT')

@@ -6,7 +6,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http'
 import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { generateKey } from '@authgate/fastify'
-import { startDemoUpstream } from '@authgate/demo-upstream'
+import { startDemoUpstream } from '@authgate/gateway/demo-upstream'
 import { buildApp, parseConfig } from '@authgate/gateway'
 import { useTestDatabase } from '../mongo/per-test.mjs'
 

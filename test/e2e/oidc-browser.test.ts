@@ -4,8 +4,8 @@
 // back on the demo page the start-up refresh picks up the session from the refresh cookie the callback set.
 import { join } from 'node:path'
 import t from 'tap'
-import { startDemoUpstream } from '@authgate/demo-upstream'
-import { CHROMIUM_ARGS, CHROMIUM_PATH, CLIENT_DIR, artifactPath, ensureClientBuilt } from './helpers/browser.js'
+import { startDemoUpstream } from '@authgate/gateway/demo-upstream'
+import { CHROMIUM_ARGS, CHROMIUM_PATH, CLIENT_DIR, DEMO_DIR, artifactPath, ensureClientBuilt } from './helpers/browser.js'
 import { existsSync } from 'node:fs'
 import { chromium } from 'playwright-core'
 import { startOidcGateway } from './helpers/oidc-gateway.js'
@@ -21,7 +21,7 @@ t.test('the demo page signs in through the OIDC provider in Chromium', async (t)
   const gateway = await startOidcGateway(t, {
     accounts: { alice: { email: 'alice@example.com', email_verified: true, name: 'Alice' } },
     routes: [{ prefix: '/api', upstream: upstream.url, auth: 'required' }],
-    demo: { dir: join(CLIENT_DIR, 'demo'), clientDist: join(CLIENT_DIR, 'dist') },
+    demo: { dir: DEMO_DIR, clientDist: join(CLIENT_DIR, 'dist') },
     providerHostname: 'localhost'
   })
   const context = await browser.newContext()

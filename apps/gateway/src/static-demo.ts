@@ -1,4 +1,4 @@
-// The embedded mode's demo page (`authgate start` without a config, when packages/client/demo exists): the demo
+// The embedded mode's demo page (`authgate start` without a config; the page ships in this package's demo/): the demo
 // directory at /demo/, the built client as /demo/client.js and the client's other dist modules next to it
 // (dist/index.js imports its siblings by relative path). Plain file names only: no directories, no traversal.
 import { existsSync } from 'node:fs'

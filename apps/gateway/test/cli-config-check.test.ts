@@ -63,6 +63,8 @@ const refusedByStart: Array<[string, string]> = [
   ['tokens.maxTtl shorter than tokens.accessTtl', `tokens: { keysDir: ${goodKeys}, accessTtl: 1h, maxTtl: 10m }\n${route}`],
   ['auth.allowedOrigins with a path', `tokens: { keysDir: ${goodKeys} }\nauth: { allowedOrigins: ['https://app.example/login'] }\n${route}`],
   // Refused by route registration inside buildApp (Fastify's router), not by startup-checks.ts: config check builds the app.
+  // Refused by the driver at the plugin's registration (start); config check gives the url to the driver too.
+  ['a MongoDB url the driver refuses', `tokens: { keysDir: ${goodKeys} }\nstore: { mongodb: { url: 'mongodb://127.0.0.1/?tls=maybe', database: authgate } }\n${route}`],
   ['a route prefix the router cannot register', `tokens: { keysDir: ${goodKeys} }\nroutes:\n  - { prefix: '/a*', upstream: http://127.0.0.1:1, auth: none }\n`]
 ]
 

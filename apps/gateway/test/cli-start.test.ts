@@ -74,3 +74,15 @@ t.test('--port and --host override server.port and server.host of the file; regi
   child.kill('SIGTERM')
   t.equal(await exited, 0)
 })
+
+t.test('a MongoDB url the driver refuses stops `start` with the driver\'s message, not a gateway that answers 503', async (t) => {
+  const file = writeConfig('bad-mongo-url.json', {
+    server: { port: await freePort(), host: '127.0.0.1' }, log: { level: 'warn' }, tokens: { keysDir: keys }, routes: [],
+    store: { mongodb: { url: 'mongodb://127.0.0.1/?tls=maybe', database: 'authgate' } }
+  })
+  const run = await runBounded(['start', '--config', file], {}, 60_000)
+  t.not(run.code, null, 'it exited instead of serving')
+  t.not(run.code, 0)
+  t.match(run.stderr, /tls/i, 'the driver\'s message names the option')
+  t.notMatch(run.stderr + run.stdout, /listening|store unavailable|AUTH_STORE_UNAVAILABLE/)
+})

@@ -5,6 +5,7 @@ import { authgate } from './plugin.js'
 export default authgate
 export { authgate, fastifyAuth } from './plugin.js'
 export * from './errors.js'
+export { MissingPeerError, type OptionalPeer } from './optional-peer.js'
 export type {
   AuthgateOptions, NormalisedOptions, TokensInput, KeyRingInput, CookieInput, RateLimitInput, RateLimitRule, Duration, VerifiedUser, VerifyCredentials,
   RefreshUser, RefreshUserSession, AuthInput, UsersInput, NotificationsInput,

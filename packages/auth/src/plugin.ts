@@ -23,7 +23,7 @@ import { createSessionService } from './sessions/service.js'
 import { createIpWatch, IP_WATCH_IDLE } from './notifications/ip-watch.js'
 import { DEFAULT_MAX_NETWORKS } from './stores/ip-memory.js'
 import { createUserRecheck } from './sessions/user-recheck.js'
-import { createStore, isSessionStore } from './stores/index.js'
+import { createStore, isSessionStore, loadStoreDriver } from './stores/index.js'
 import { fastifyJwtOptions } from './tokens/fastify-jwt.js'
 import { createPluginTokens } from './tokens/key-ring-setup.js'
 import { createTrustedIssuers } from './tokens/trusted-issuers/index.js'
@@ -43,6 +43,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   useConfiguredUserSource(options, app.log)
   if (options.store === undefined) app.log.warn('authgate: no store configured, sessions are kept in memory and lost on restart')
   const store = createStore(options.store, 'store', app.log)
+  // The mongodb driver is an optional peer: loaded now, so that a missing package stops the registration, naming it.
+  await loadStoreDriver(store)
   const ownsStore = !isSessionStore(options.store)
   if (options.trustedIssuers.length > 0 && store.revokeSubject === undefined) {
     app.log.warn({ event: 'subject_revocation_local' }, 'authgate: the store has no revokeSubject: a trusted issuer\'s user\'s logout-all is enforced on the instance that received it only')
@@ -127,7 +129,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   }
 
   // Per process, or shared through Redis (`rateLimit.redis`) so N instances do not allow N times the attempts.
-  const limits = options.rateLimit === false ? undefined : createRateLimitState(options.rateLimit, app.log)
+  const limits = options.rateLimit === false ? undefined : await createRateLimitState(options.rateLimit, app.log)
   const context: RouteContext = {
     options, store, tokens, sessions, events,
     cookies: createCookieJar(options.cookie),

@@ -7,8 +7,9 @@
 // built here from a URL fails fast by itself (no offline queue, one retry, 1 s timeouts); a client passed in may be
 // configured otherwise, so every call is also bounded here, whatever the client's settings.
 import type { FastifyRateLimitStore, FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
-import { Redis, type RedisOptions } from 'ioredis'
+import type { Redis, RedisOptions } from 'ioredis'
 import { AuthError } from './errors.js'
+import { importOptionalPeer } from './optional-peer.js'
 
 /** Longest a request waits for Redis before it is answered 503. */
 export const REDIS_CALL_BOUND_MS = 1500
@@ -83,9 +84,16 @@ function firstConnection (client: Redis): Promise<void> {
   })
 }
 
-export function openSharedRedis (option: Redis | string, keyPrefix: string, logger: Logger): SharedRedis {
+/** The ioredis client of a `rateLimit.redis` URL: ioredis is an optional peer, imported only here. */
+async function clientFromUrl (url: string): Promise<Redis> {
+  const { Redis } = await importOptionalPeer('ioredis', 'rateLimit.redis', () => import('ioredis'))
+  return new Redis(url, OWNED_CLIENT_OPTIONS)
+}
+
+/** Rejects with MissingPeerError when `option` is a URL and ioredis is not installed (a client passed in needs none). */
+export async function openSharedRedis (option: Redis | string, keyPrefix: string, logger: Logger): Promise<SharedRedis> {
   const owned = typeof option === 'string'
-  const client = owned ? new Redis(option, OWNED_CLIENT_OPTIONS) : option
+  const client = owned ? await clientFromUrl(option) : option
   if (owned) {
     // Without a listener ioredis prints every failed reconnection to the console; log them, at most every 30 s.
     // The message names the address, never the URL (which may hold a password).

@@ -14,11 +14,12 @@ export interface RateLimitState {
   close: () => Promise<void>
 }
 
-export function createRateLimitState (limits: NormalisedRateLimit, logger: { warn: (object: object, message: string) => void }): RateLimitState {
+/** Rejects with MissingPeerError when `rateLimit.redis` is a URL and ioredis is not installed. */
+export async function createRateLimitState (limits: NormalisedRateLimit, logger: { warn: (object: object, message: string) => void }): Promise<RateLimitState> {
   if (limits.redis === undefined) {
     return { lockout: createAccountLockout(limits.accountFailures), store: undefined, close: async () => {} }
   }
-  const shared = openSharedRedis(limits.redis, limits.keyPrefix, logger)
+  const shared = await openSharedRedis(limits.redis, limits.keyPrefix, logger)
   return {
     lockout: createRedisAccountLockout(shared, limits.accountFailures),
     store: sharedRateLimitStore(shared),

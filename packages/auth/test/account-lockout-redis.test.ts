@@ -17,19 +17,19 @@ function suite (url: string): void {
   t.teardown(async () => { for (const shared of opened) await shared.close() })
 
   /** Two lockouts (two "instances", each with its own client) on one key namespace, one test clock. */
-  function pair (rule: LockoutRule, clock: { now: number }): [AccountLockout, AccountLockout, string] {
+  async function pair (rule: LockoutRule, clock: { now: number }): Promise<[AccountLockout, AccountLockout, string]> {
     const prefix = `test:${randomBytes(6).toString('hex')}:`
-    const make = (): AccountLockout => {
-      const shared = openSharedRedis(url, prefix, quiet)
+    const make = async (): Promise<AccountLockout> => {
+      const shared = await openSharedRedis(url, prefix, quiet)
       opened.push(shared)
       return createRedisAccountLockout(shared, rule, { now: () => clock.now })
     }
-    return [make(), make(), prefix]
+    return [await make(), await make(), prefix]
   }
 
   t.test('doubles, expires, success forgives: the same answers as the in-memory lockout, seen by both', async (t) => {
     const clock = { now: 1_000_000 }
-    const [a, b] = pair({ max: 3, timeWindowMs: 900_000 }, clock)
+    const [a, b] = await pair({ max: 3, timeWindowMs: 900_000 }, clock)
     t.equal(await a.retryAfter('x@example.com'), 0)
     await a.recordFailure('x@example.com')
     await b.recordFailure('x@example.com')
@@ -53,7 +53,7 @@ function suite (url: string): void {
 
   t.test('the lockout is capped at the window, and a quiet stretch of two windows forgives repeats', async (t) => {
     const clock = { now: 5_000_000 }
-    const [a] = pair({ max: 1, timeWindowMs: 60_000 }, clock)
+    const [a] = await pair({ max: 1, timeWindowMs: 60_000 }, clock)
     const lengths: number[] = []
     for (let round = 0; round < 4; round++) {
       await a.recordFailure('cap')
@@ -69,7 +69,7 @@ function suite (url: string): void {
 
   t.test('attempts in flight count across instances; a release frees only its own reservation', async (t) => {
     const clock = { now: 1_000_000 }
-    const [a, b] = pair({ max: 2, timeWindowMs: 900_000 }, clock)
+    const [a, b] = await pair({ max: 2, timeWindowMs: 900_000 }, clock)
     t.equal(await a.reserve('p'), 0)
     t.equal(await b.reserve('p'), 0)
     t.ok((await a.reserve('p')) > 0, 'a third parallel attempt waits: two are being verified (one on each instance)')
@@ -89,7 +89,7 @@ function suite (url: string): void {
 
   t.test('recordFailure and recordSuccess end the reservation in the same step as they count', async (t) => {
     const clock = { now: 1_000_000 }
-    const [a, b] = pair({ max: 3, timeWindowMs: 900_000 }, clock)
+    const [a, b] = await pair({ max: 3, timeWindowMs: 900_000 }, clock)
     t.equal(await a.reserve('s'), 0)
     await a.recordFailure('s')
     t.equal(await b.reserve('s'), 0, 'one failure, no attempt in flight: a slot')
@@ -103,7 +103,7 @@ function suite (url: string): void {
 
   t.test('forgive forgives failures and leaves every reservation alone (this instance\'s and another\'s)', async (t) => {
     const clock = { now: 1_000_000 }
-    const [a, b] = pair({ max: 2, timeWindowMs: 900_000 }, clock)
+    const [a, b] = await pair({ max: 2, timeWindowMs: 900_000 }, clock)
     await a.recordFailure('f')
     t.equal(await a.reserve('f'), 0, '1 failure + 1 in flight = max')
     await b.forgive('f')
@@ -114,14 +114,14 @@ function suite (url: string): void {
 
   t.test('200 parallel reservations on two instances: never more than max granted', async (t) => {
     const clock = { now: 1_000_000 }
-    const [a, b] = pair({ max: 5, timeWindowMs: 900_000 }, clock)
+    const [a, b] = await pair({ max: 5, timeWindowMs: 900_000 }, clock)
     const waits = await Promise.all(Array.from({ length: 200 }, async (_, i) => (i % 2 === 0 ? a : b).reserve('race')))
     t.equal(waits.filter((wait) => wait === 0).length, 5, 'exactly max reservations granted')
   })
 
   t.test('a reservation whose instance died expires with its lease and counts as a failure: never blocked for ever, never a free guess', async (t) => {
     const clock = { now: 1_000_000 }
-    const [a, b] = pair({ max: 1, timeWindowMs: 900_000 }, clock)
+    const [a, b] = await pair({ max: 1, timeWindowMs: 900_000 }, clock)
     t.equal(await a.reserve('dead'), 0, 'reserved, never released (the instance "dies")')
     t.ok((await b.reserve('dead')) > 0, 'held meanwhile')
     clock.now += 60_001
@@ -132,7 +132,7 @@ function suite (url: string): void {
 
   t.test('keys: namespaced, no email in clear, every key expires', async (t) => {
     const clock = { now: Date.now() }
-    const [a, , prefix] = pair({ max: 3, timeWindowMs: 60_000 }, clock)
+    const [a, , prefix] = await pair({ max: 3, timeWindowMs: 60_000 }, clock)
     await a.recordFailure('Secret.Person@example.com')
     t.equal(await a.reserve('Secret.Person@example.com'), 0)
     const client = new Redis(url, { maxRetriesPerRequest: 1 })
@@ -148,7 +148,7 @@ function suite (url: string): void {
 
   t.test('links (a spelling → the user id its login resolved to): the same answers in Redis and in memory, shared, no address in keys', async (t) => {
     const clock = { now: 1_000_000 }
-    const [a, b, prefix] = pair({ max: 3, timeWindowMs: 60_000 }, clock)
+    const [a, b, prefix] = await pair({ max: 3, timeWindowMs: 60_000 }, clock)
     const memory = createAccountLockout({ max: 3, timeWindowMs: 60_000 }, () => clock.now)
     for (const [name, first, second] of [['redis', a, b], ['memory', memory, memory]] as const) {
       t.equal(await second.linkedUser('email:link.person@example.com'), undefined, `${name}: nothing linked yet`)
@@ -167,7 +167,7 @@ function suite (url: string): void {
 
   t.test('Redis unreachable: reserve and recordFailure reject 503, within the bound; release and success do not throw', async (t) => {
     // A port nothing listens on (loopback): connection refused at once.
-    const shared = openSharedRedis('redis://127.0.0.1:1', 'test:down:', quiet)
+    const shared = await openSharedRedis('redis://127.0.0.1:1', 'test:down:', quiet)
     opened.push(shared)
     const lockout = createRedisAccountLockout(shared, { max: 3, timeWindowMs: 60_000 })
     for (const [name, work] of [['reserve', async () => lockout.reserve('d')], ['recordFailure', async () => lockout.recordFailure('d')], ['retryAfter', async () => lockout.retryAfter('d')]] as const) {

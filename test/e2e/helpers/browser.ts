@@ -12,7 +12,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { chromium, type Browser } from 'playwright-core'
 import type { Test } from 'tap'
 import authgate, { generateKey, writeKeysDir } from '@authgate/fastify'
-import { startDemoUpstream } from '@authgate/demo-upstream'
+import { startDemoUpstream } from '@authgate/gateway/demo-upstream'
 import { buildApp, parseConfig } from '@authgate/gateway'
 
 export const CHROMIUM_PATH = '/usr/bin/chromium'
@@ -22,6 +22,8 @@ export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-backgr
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..')
 export const CLIENT_DIR = join(ROOT, 'packages/client')
+/** The demo page, shipped in the gateway package (its embedded mode serves it). */
+export const DEMO_DIR = join(ROOT, 'apps/gateway/demo')
 export const ARTIFACTS_DIR = join(ROOT, 'test/artifacts')
 
 /** Launches Chromium, closed at teardown. A missing browser is a failure with instructions, never a silent skip. */
@@ -56,7 +58,7 @@ const CONTENT_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf
  * and the client's other dist modules next to it (dist/index.js imports its siblings by relative path).
  */
 export function serveDemo (app: FastifyInstance): void {
-  const demoDir = join(CLIENT_DIR, 'demo')
+  const demoDir = DEMO_DIR
   const distDir = join(CLIENT_DIR, 'dist')
   app.get('/demo', { config: { auth: 'none' } }, async (_request, reply) => reply.redirect('/demo/'))
   app.get('/demo/*', { config: { auth: 'none' } }, async (request, reply) => {
@@ -94,7 +96,7 @@ export async function startGatewayDemo (t: Test, options: { accessTtl?: string }
     auth: { registration: true },
     routes: [{ prefix: '/api', upstream: upstream.url, auth: 'required' }]
   }, { file: 'browser e2e configuration' })
-  const app = await buildApp(config, { logger: false, demo: { dir: join(CLIENT_DIR, 'demo'), clientDist: join(CLIENT_DIR, 'dist') } })
+  const app = await buildApp(config, { logger: false, demo: { dir: DEMO_DIR, clientDist: join(CLIENT_DIR, 'dist') } })
   await app.listen({ port: 0, host: '127.0.0.1' })
   t.teardown(() => app.close())
   return { origin: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`, kind: 'gateway' }

@@ -2,7 +2,8 @@
 // values, ${VAR}s, the plugin's option and key-material checks, the key directory), then lists the settings that work
 // but weaken the gateway. Exit 1 when the file cannot be used (or, with --strict, when anything was warned about).
 // `authgate config schema`: prints the file's JSON Schema (the one the checks validate against).
-import { parseConfig, readConfigFile } from '../config.js'
+import { createStore, MongoSessionStore } from '@authgate/fastify'
+import { parseConfig, readConfigFile, type GatewayConfig } from '../config.js'
 import { schemaText } from '../config/schema-file.js'
 import { checkStartable } from '../startup-checks.js'
 import { configWarnings } from './config-warnings.js'
@@ -48,6 +49,7 @@ async function check (path: string, strict: boolean): Promise<number> {
   const { file, raw } = readConfigFile(path)
   const config = parseConfig(raw, { file, env: process.env, form: 'json' })
   await buildOffline(config)
+  await checkStoreUrl(config)
   const startable = checkStartable(config)
   if (!startable.canSign) throw new Error(`${path}: tokens.keysDir holds no signing key (run authgate keygen)`)
   const routes = `${config.routes.length} route${config.routes.length === 1 ? '' : 's'}`
@@ -81,4 +83,18 @@ export async function configCommand (argv: readonly string[]): Promise<number> {
     return 0
   }
   return check(checkedFile(args), args.flags.has('strict'))
+}
+
+/**
+ * The offline build stands in an in-memory store for the database: the MongoDB url is given to the driver here, as
+ * start's registration does (a client is created, never connected), so that a url it refuses fails the check too.
+ */
+async function checkStoreUrl (config: GatewayConfig): Promise<void> {
+  if (config.store === undefined) return
+  const store = createStore(config.store)
+  try {
+    if (store instanceof MongoSessionStore) await store.prepare()
+  } finally {
+    await store.close()
+  }
 }

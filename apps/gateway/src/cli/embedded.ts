@@ -4,10 +4,11 @@
 // (role admin), a demo user whose generated password is printed once, and open self-registration (said so).
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { join } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { addUser, createStore, generateKey, isAuthError, loadKeysDir, writeKeysDir, type SessionStore } from '@authgate/fastify'
-import { startDemoUpstream, type DemoUpstream } from '@authgate/demo-upstream'
+import { startDemoUpstream, type DemoUpstream } from '../demo-upstream.js'
 import { parseConfig, type GatewayConfig } from '../config.js'
 import type { DemoFiles } from '../static-demo.js'
 
@@ -30,13 +31,27 @@ export function ensureDevKeys (dir: string): string {
   return dir
 }
 
-/** packages/client/demo and packages/client/dist of this checkout, when they exist. */
+/**
+ * The demo page this package ships (`demo/`, beside `src/` and `dist/`: the same path from either), and the build
+ * of @authgate/client it loads, found the way Node finds the package, so that an installed gateway serves it too.
+ */
 function findDemoFiles (): DemoFiles | undefined {
-  const root = fileURLToPath(new URL('../../../../', import.meta.url))
-  const dir = join(root, 'packages', 'client', 'demo')
+  const dir = fileURLToPath(new URL('../../demo/', import.meta.url))
   if (!existsSync(dir)) return undefined
-  const clientDist = join(root, 'packages', 'client', 'dist')
-  return existsSync(clientDist) ? { dir, clientDist } : { dir }
+  const clientDist = findClientBuild()
+  return clientDist === undefined ? { dir } : { dir, clientDist }
+}
+
+/** The `dist/` of @authgate/client, when it is built (a checkout before `pnpm build` has none: the page says so). */
+function findClientBuild (): string | undefined {
+  let manifest: string
+  try {
+    manifest = createRequire(import.meta.url).resolve('@authgate/client/package.json')
+  } catch {
+    return undefined
+  }
+  const dist = join(dirname(manifest), 'dist')
+  return existsSync(join(dist, 'index.js')) ? dist : undefined
 }
 
 async function createDemoUser (store: SessionStore): Promise<{ email: string, password: string }> {

@@ -33,6 +33,15 @@ export function createStore (option?: StoreOption, path = 'store', logger?: Stor
   throw new Error(`${path} must be { mongodb: { url | client, database } }, { memory: true } or a SessionStore`)
 }
 
+/**
+ * Loads the optional package `store` needs (the mongodb driver for a MongoSessionStore) and creates its client. The
+ * plugin calls it at registration: a missing package (MissingPeerError) or a url the driver refuses (the driver's
+ * error) then stops the start, instead of a store that fails every call.
+ */
+export async function loadStoreDriver (store: SessionStore): Promise<void> {
+  if (store instanceof MongoSessionStore) await store.prepare()
+}
+
 export { MemorySessionStore } from './memory.js'
 export { MongoSessionStore, type MongoStoreOptions } from './mongo.js'
 export { MemoryKeyRingStore, hasKeyRingStore, isKeyRingStore } from './signing-keys.js'

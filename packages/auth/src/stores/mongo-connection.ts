@@ -15,8 +15,21 @@
 //
 // Reconnecting and replacing only apply to a client the store created itself: an application's client is the
 // application's to manage (it gets the deadline only).
-import { MongoClient, MongoServerError, type CommandStartedEvent, type Db, type MongoClientOptions } from 'mongodb'
+//
+// The driver is an optional peer (mongo-driver.ts): a client from a url is created by the first call, once the
+// driver is loaded, never in the constructor: by `prepare()` (the plugin's registration) or else by the first call.
+// A url the driver refuses (`?tls=maybe`, a bad port) is a configuration error, not an outage: it stops the
+// registration with the driver's own error, and a later call rejects with it too (never a 503 that promises a retry).
+import type { CommandStartedEvent, Db, MongoClient, MongoClientOptions } from 'mongodb'
 import { AuthError } from '../errors.js'
+import { loadMongoDriver, type MongoDriver } from './mongo-driver.js'
+
+const configurationErrors = new WeakSet<object>()
+
+/** Whether `error` is the driver's refusal of the store's url or client options (no retry can cure it). */
+export function isStoreConfigurationError (error: unknown): boolean {
+  return typeof error === 'object' && error !== null && configurationErrors.has(error)
+}
 
 /** A store call that had no answer within its deadline (the cause of the 503, for logs). */
 export class StoreDeadlineError extends Error {
@@ -49,8 +62,9 @@ export class MongoConnection {
   readonly #replaceAfterMS: number
   readonly #onCommandStarted: ((event: CommandStartedEvent) => void) | undefined
   readonly #owned: boolean
-  #client: MongoClient
-  #db: Db
+  /** Undefined until the first call of a store that creates its own client (the driver is loaded then). */
+  #client: MongoClient | undefined
+  #db: Db | undefined
   /** Owned client only: the connect of the current client, in flight or done (undefined: connect on next call). */
   #connected: Promise<void> | undefined
   /** The current client connected once: later failures are the client's or the server's, not a boot failure. */
@@ -82,14 +96,26 @@ export class MongoConnection {
       if (options.url === undefined) throw new Error('store.mongodb needs a url or a client')
       this.#url = options.url
       this.#owned = true
-      this.#client = this.#create()
     }
-    this.#db = this.#client.db(this.#database)
+    this.#db = this.#client?.db(this.#database)
   }
 
-  /** The database handle of the current client (it changes when a stuck client is replaced). */
+  /**
+   * The database handle of the current client (it changes when a stuck client is replaced). Read inside an
+   * operation given to `run`: before the first call, a store that creates its own client has none yet.
+   */
   get db (): Db {
+    if (this.#db === undefined) throw new Error('store.mongodb: no client before the first store call')
     return this.#db
+  }
+
+  /**
+   * Loads the driver and creates the client from the url now, so that the caller (the plugin's registration) is
+   * stopped by a url the driver refuses, with the driver's error. Nothing to do for a borrowed client.
+   */
+  async prepare (): Promise<void> {
+    const driver = await loadMongoDriver()
+    if (!this.#closed && this.#client === undefined) this.#use(this.#create(driver))
   }
 
   /**
@@ -98,7 +124,11 @@ export class MongoConnection {
    * through unchanged (the store maps them to 503).
    */
   async run<T> (operation: () => Promise<T>, deadlineMS = this.#deadlineMS): Promise<T> {
+    // Outside the deadline and the failure count: a missing driver is not an outage, and says which package to install.
+    const driver = await loadMongoDriver()
+    // Checked after the load: a store closed meanwhile must not create a client (one nobody would close).
     if (this.#closed) throw new Error('session store closed')
+    if (this.#client === undefined) this.#use(this.#create(driver))
     const work = this.#connect().then(operation)
     try {
       const result = await withDeadline(work, deadlineMS, () => this.#lastReply)
@@ -109,7 +139,7 @@ export class MongoConnection {
       // the connection works. The store's own 503 (a rotation out of budget) says nothing either way. Anything else
       // (network, server selection, closed topology, deadline) is a failure.
       if (error instanceof AuthError && error.code === 'AUTH_STORE_UNAVAILABLE') throw error
-      if (error instanceof MongoServerError || error instanceof AuthError) this.#succeeded()
+      if (error instanceof driver.MongoServerError || error instanceof AuthError) this.#succeeded()
       else this.#failed()
       throw error
     }
@@ -118,14 +148,28 @@ export class MongoConnection {
   async close (): Promise<void> {
     this.#closed = true
     if (!this.#owned) return
-    const clients = [this.#client, ...this.#retired]
+    const clients = [...(this.#client === undefined ? [] : [this.#client]), ...this.#retired]
     this.#retired.clear()
     await Promise.all(clients.map((client) => client.close()))
   }
 
-  /** A client from the url; its command replies keep calls in progress alive (see withDeadline). */
-  #create (): MongoClient {
-    const client = new MongoClient(this.#url as string, { ...this.#clientOptions, monitorCommands: true })
+  #use (client: MongoClient): void {
+    this.#client = client
+    this.#db = client.db(this.#database)
+  }
+
+  /**
+   * A client from the url; its command replies keep calls in progress alive (see withDeadline). The constructor
+   * parses the url: its error is marked as a configuration error (isStoreConfigurationError) and thrown unchanged.
+   */
+  #create (driver: typeof MongoDriver): MongoClient {
+    let client: MongoClient
+    try {
+      client = new driver.MongoClient(this.#url as string, { ...this.#clientOptions, monitorCommands: true })
+    } catch (error) {
+      if (typeof error === 'object' && error !== null) configurationErrors.add(error)
+      throw error
+    }
     client.on('commandSucceeded', this.#onReply)
     if (this.#onCommandStarted !== undefined) client.on('commandStarted', this.#onCommandStarted)
     return client
@@ -134,7 +178,8 @@ export class MongoConnection {
   /** Owned client: one connect in flight, shared by every caller; a failed connect is tried again by the next call. */
   #connect (): Promise<void> {
     if (this.#connected !== undefined) return this.#connected
-    const client = this.#client
+    // Set by run() before it connects: a borrowed client from the start, an owned one from the first call.
+    const client = this.#client as MongoClient
     const connecting = client.connect().then(() => {
       if (this.#client === client) this.#everConnected = true
     }, (error: unknown) => {
@@ -163,7 +208,8 @@ export class MongoConnection {
 
   /** Connects a fresh client; if the server answers it, it replaces the failing one. Never rejects. */
   async #probe (): Promise<void> {
-    const fresh = this.#create()
+    // Only after calls went through run(), which loaded the driver.
+    const fresh = this.#create(await loadMongoDriver())
     try {
       await withDeadline(fresh.connect().then(() => fresh.db(this.#database).command({ ping: 1 })), this.#deadlineMS, () => 0)
     } catch {
@@ -176,9 +222,8 @@ export class MongoConnection {
       fresh.close().catch(() => undefined)
       return
     }
-    const old = this.#client
-    this.#client = fresh
-    this.#db = fresh.db(this.#database)
+    const old = this.#client as MongoClient
+    this.#use(fresh)
     this.#connected = Promise.resolve()
     this.#everConnected = true
     this.#failingSince = undefined

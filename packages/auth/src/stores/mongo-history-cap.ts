@@ -4,7 +4,8 @@
 // document, and where `$slice` is not honoured (ignored or refused) it writes the capped array itself.
 import { randomUUID } from 'node:crypto'
 import { isDeepStrictEqual } from 'node:util'
-import { MongoServerError, type Collection, type Filter } from 'mongodb'
+import type { Collection, Filter } from 'mongodb'
+import { serverErrorCode } from './mongo-driver.js'
 import type { ClaimDoc, SessionDoc } from './mongo-schema.js'
 import { MAX_PREVIOUS_HASHES } from './store.js'
 
@@ -36,7 +37,8 @@ export async function serverHonoursSlice (claims: Collection<ClaimDoc>, maxTimeM
     try {
       await scratch.updateOne({ _id }, { $push: { probe: { $each: ['c'], $slice: -2 } } }, { maxTimeMS })
     } catch (error) {
-      if (error instanceof MongoServerError && typeof error.code === 'number' && REFUSED_CODES.has(error.code)) return false
+      const code = await serverErrorCode(error)
+      if (typeof code === 'number' && REFUSED_CODES.has(code)) return false
       throw error
     }
     const stored = await scratch.findOne({ _id }, { projection: { probe: 1 }, maxTimeMS })

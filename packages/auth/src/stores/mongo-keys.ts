@@ -1,7 +1,8 @@
 // The signing-key ring in MongoDB (collection `signingKeys`): one document per generation, `_id` = the generation
 // number, insert-only (see signing-keys.ts for why that makes concurrent rotations safe without transactions). It
 // shares the session store's connection, so every call has the store's deadline and maps failures to 503.
-import { MongoServerError, type Db } from 'mongodb'
+import type { Db } from 'mongodb'
+import { serverErrorCode } from './mongo-driver.js'
 import { DUPLICATE_KEY, unavailable } from './mongo-schema.js'
 import type { KeyRingRecord, KeyRingStore } from './signing-keys.js'
 
@@ -54,7 +55,7 @@ export class MongoKeyRingStore implements KeyRingStore {
         return true
       } catch (error) {
         // The unique `_id`: another writer inserted this generation first.
-        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false
+        if ((await serverErrorCode(error)) === DUPLICATE_KEY) return false
         throw error
       }
     })

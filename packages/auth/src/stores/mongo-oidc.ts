@@ -4,7 +4,8 @@
 // index and hold on every MongoDB-wire server (FerretDB v1 included: no transactions, and its findOneAndDelete is not
 // atomic, see takeLoginState). The other indexes (init) only make lookups cheap: a plain (userId) index for
 // hasIdentity and unlinkUser, the claims' (key, generation) one, and the states' expiry and per-client/network ones.
-import { MongoServerError, type Db } from 'mongodb'
+import type { Db } from 'mongodb'
+import { serverErrorCode } from './mongo-driver.js'
 import { AuthError } from '../errors.js'
 import { dropIndexIfPresent, DUPLICATE_KEY, ttlIndex, unavailable } from './mongo-schema.js'
 import { DEFAULT_STATES_PER_CLIENT, DEFAULT_STATES_PER_NETWORK, identityKey, JOIN_CLAIM_MS, joinClaimKey, type ExternalIdentity, type LoginStateLimits, type LoginStateRecord, type OidcStore, type SaveStateResult } from './oidc.js'
@@ -123,7 +124,7 @@ export class MongoOidcStore implements OidcStore {
         await this.#identities().insertOne({ _id: identityKey(identity.provider, identity.subject), ...identity }, { maxTimeMS: this.#options.maxTimeMS })
         return true
       } catch (error) {
-        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return false
+        if ((await serverErrorCode(error)) === DUPLICATE_KEY) return false
         throw error
       }
     })
@@ -172,7 +173,7 @@ export class MongoOidcStore implements OidcStore {
           await this.#joins().insertOne({ _id: `${String(generation).padStart(GENERATION_DIGITS, '0')}:${key}`, key, generation, subject, expiresAt: new Date(now.getTime() + JOIN_CLAIM_MS) }, { maxTimeMS })
         } catch (error) {
           // Another racer made this generation first: read again, it is live now.
-          if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error
+          if ((await serverErrorCode(error)) !== DUPLICATE_KEY) throw error
           continue
         }
         // Tidying only: the claim is won, and a generation left behind is removed by the next takeover.

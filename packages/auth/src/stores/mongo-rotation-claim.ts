@@ -3,7 +3,8 @@
 // tell a winner that ran out of budget from a loser whose wait expired (a store call past its deadline carries the
 // connection's StoreDeadlineError instead).
 import { setTimeout as delay } from 'node:timers/promises'
-import { MongoServerError, type Collection } from 'mongodb'
+import type { Collection } from 'mongodb'
+import { serverErrorCode } from './mongo-driver.js'
 import { AuthError } from '../errors.js'
 import {
   CLAIM_RETENTION_MS, CLAIM_STALE_MS, CLAIM_WAIT_MAX_STEP_MS, CLAIM_WAIT_STEP_MS, DUPLICATE_KEY, liveFilter, type ClaimDoc, type SessionDoc
@@ -60,7 +61,7 @@ export async function claimRotation (
       await claims.insertOne(claim, { maxTimeMS: remainingBudget(deadline, 'winner-out-of-budget') })
       return true
     } catch (error) {
-      if (!(error instanceof MongoServerError && error.code === DUPLICATE_KEY)) throw error
+      if ((await serverErrorCode(error)) !== DUPLICATE_KEY) throw error
     }
     // A stale claim: its holder died, or lost the database mid-rotation and could not release it. It is taken over
     // at once (one taker wins the conditional update). Trying this first matters: waiting for a rotation that will

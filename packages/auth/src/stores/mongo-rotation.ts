@@ -1,6 +1,7 @@
 // The rotation compare-and-swap on MongoDB-wire servers. Exactly one of any number of concurrent callers presenting
 // the same token rotates it; the others get null (and then take the grace path).
-import { MongoBulkWriteError, MongoServerError, type Collection, type WriteError } from 'mongodb'
+import type { Collection } from 'mongodb'
+import { bulkWriteErrors, serverErrorCode } from './mongo-driver.js'
 import { CLAIM_RETENTION_MS, DUPLICATE_KEY, liveFilter, toSession, type ClaimDoc, type SessionDoc, type TombstoneDoc } from './mongo-schema.js'
 import { retiredHistoryUpdate } from './mongo-history-cap.js'
 import { claimRotation, remainingBudget } from './mongo-rotation-claim.js'
@@ -65,14 +66,12 @@ export async function recordTombstones (tombstones: Collection<TombstoneDoc>, id
   try {
     await tombstones.insertMany(ids.map((id) => ({ _id: id, revokedAt: now, expiresAt })), { ordered: false, maxTimeMS })
   } catch (error) {
-    if (!isOnlyDuplicates(error)) throw error
+    if (!(await isOnlyDuplicates(error))) throw error
   }
 }
 
-function isOnlyDuplicates (error: unknown): boolean {
-  if (error instanceof MongoBulkWriteError) {
-    const errors = ([] as WriteError[]).concat(error.writeErrors)
-    return errors.length > 0 && errors.every((item) => item.code === DUPLICATE_KEY)
-  }
-  return error instanceof MongoServerError && error.code === DUPLICATE_KEY
+async function isOnlyDuplicates (error: unknown): Promise<boolean> {
+  const errors = await bulkWriteErrors(error)
+  if (errors !== undefined) return errors.length > 0 && errors.every((item) => item.code === DUPLICATE_KEY)
+  return (await serverErrorCode(error)) === DUPLICATE_KEY
 }

@@ -1,5 +1,8 @@
 // The MongoDB documents of MongoSessionStore, their indexes, and the mapping of driver errors at the boundary.
-import { MongoServerError, type Collection, type Document } from 'mongodb'
+import type { Collection, Document } from 'mongodb'
+import { serverErrorCode } from './mongo-driver.js'
+import { MissingPeerError } from '../optional-peer.js'
+import { isStoreConfigurationError } from './mongo-connection.js'
 import { AuthError } from '../errors.js'
 import type { DeviceRecord, SessionRecord, UserRecord } from './store.js'
 import type { NetworksDoc } from './mongo-networks.js'
@@ -42,8 +45,11 @@ export function liveFilter (now: Date, idleSince?: Date): Record<string, unknown
   return filter
 }
 
-export function unavailable (cause: unknown): AuthError {
-  return cause instanceof AuthError ? cause : new AuthError('AUTH_STORE_UNAVAILABLE', { cause, retryAfter: RETRY_AFTER })
+export function unavailable (cause: unknown): unknown {
+  // A driver that is not installed, or a url it refuses, is no outage: a 503 with Retry-After would promise a
+  // recovery that never comes.
+  if (cause instanceof AuthError || cause instanceof MissingPeerError || isStoreConfigurationError(cause)) return cause
+  return new AuthError('AUTH_STORE_UNAVAILABLE', { cause, retryAfter: RETRY_AFTER })
 }
 
 /** Creates every index (idempotent: createIndex with an identical spec is a no-op). */
@@ -92,7 +98,7 @@ export async function ttlIndex<T extends Document> (collection: Collection<T>): 
     await collection.createIndex({ expiresAt: 1 }, { expireAfterSeconds: 0, name: 'expiresAt_ttl' }, undefined)
   } catch (error) {
     // FerretDB v1 refuses TTL options (NotImplemented): a plain index still serves the expiry filters.
-    if (!(error instanceof MongoServerError && error.code === NOT_IMPLEMENTED)) throw error
+    if ((await serverErrorCode(error)) !== NOT_IMPLEMENTED) throw error
     await collection.createIndex({ expiresAt: 1 }, { name: 'expiresAt' }, undefined)
   }
 }

@@ -5,10 +5,10 @@
 // `maxTimeMS` on every operation, a client-side deadline on every store call, and every driver error mapped to
 // AuthError AUTH_STORE_UNAVAILABLE at this boundary (with the driver error as `cause`, for logs only). Connecting,
 // reconnecting and replacing a stuck client are in mongo-connection.ts.
-import {
-  MongoServerError, type ChangeStream, type ChangeStreamDocument, type ChangeStreamOptions, type Collection, type CommandStartedEvent, type Db, type Document,
-  type MongoClient, type MongoClientOptions
+import type {
+  ChangeStream, ChangeStreamDocument, ChangeStreamOptions, Collection, CommandStartedEvent, Db, Document, MongoClient, MongoClientOptions
 } from 'mongodb'
+import { serverErrorCode } from './mongo-driver.js'
 import { AuthError } from '../errors.js'
 import { MongoConnection } from './mongo-connection.js'
 import {
@@ -140,6 +140,14 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   get #tombstones (): Collection<TombstoneDoc> { return this.#current().tombstones }
   get #networks (): Collection<NetworksDoc> { return this.#current().networks }
 
+  /**
+   * Loads the driver and creates the client (a store given a url), so that a missing driver (MissingPeerError) or
+   * a url the driver refuses (its own error) rejects here, at the plugin's registration, instead of every call.
+   */
+  async prepare (): Promise<void> {
+    await this.#connection.prepare()
+  }
+
   /** Indexes are created once per store; a failure (database down at boot) is retried by the next operation. */
   async init (): Promise<void> {
     try {
@@ -201,6 +209,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   /**
    * A change stream of the insert-only revocations collection (revocation-change-stream.ts), on the current client.
    * Only where `hello` names a replica set or mongos; the caller closes it. Never part of a request's path.
+   * Synchronous, so it cannot load the driver or create the client itself: it relies on a store call having run
+   * first (the plugin calls it only after `hello()` answered; before any call there is no client and it throws).
    */
   watchRevocations (pipeline: Document[], options: ChangeStreamOptions): ChangeStream<TombstoneDoc, ChangeStreamDocument<TombstoneDoc>> {
     return this.#tombstones.watch<TombstoneDoc>(pipeline, options)
@@ -228,7 +238,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
       try {
         await this.#users.insertOne(doc, { maxTimeMS: this.#maxTimeMS })
       } catch (error) {
-        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) throw new AuthError('AUTH_EMAIL_TAKEN')
+        if ((await serverErrorCode(error)) === DUPLICATE_KEY) throw new AuthError('AUTH_EMAIL_TAKEN')
         throw error
       }
       return toUser(doc)
@@ -385,7 +395,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
         return { isNew: false }
       } catch (error) {
         // Two concurrent first logins from one device: one upsert inserts, the other hits the unique index.
-        if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) {
+        if ((await serverErrorCode(error)) === DUPLICATE_KEY) {
           await this.#devices.updateOne(filter, { $set: update.$set }, { maxTimeMS: this.#maxTimeMS })
           return { isNew: false }
         }

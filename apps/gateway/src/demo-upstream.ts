@@ -1,6 +1,7 @@
-// The demo upstream: a plain node:http service that knows nothing of JWT, sessions or cookies. It trusts the identity
-// headers the gateway forwards, which is exactly how an unmodified legacy service sits behind authgate, and echoes
-// what it received so a user (or a test) can see the identity arrive: GET /api/whoami → { userId, roles, ... }.
+// The demo upstream (`@authgate/gateway/demo-upstream`; the embedded mode runs it in-process): a plain node:http
+// service that knows nothing of JWT, sessions or cookies. It trusts the identity headers the gateway forwards, which
+// is exactly how an unmodified legacy service sits behind authgate, and echoes what it received so a user (or a test)
+// can see the identity arrive: GET /api/whoami → { userId, roles, ... }.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
