@@ -143,3 +143,38 @@ t.test('the watch: with a short memory the skip is a hundredth of it, so a netwo
   await watch.idle()
   t.equal(calls, 2, 'past it: asked')
 })
+
+t.test('the watch: a custom store that throws synchronously, or a listener that throws on a late verdict, is logged, never an unhandled rejection', async (t) => {
+  const unhandled: unknown[] = []
+  const onUnhandled = (reason: unknown): void => { unhandled.push(reason) }
+  process.on('unhandledRejection', onUnhandled)
+  t.teardown(() => { process.off('unhandledRejection', onUnhandled) })
+  const warnings: string[] = []
+  const logger = { warn: ((fields: { event?: string }) => { warnings.push(fields.event ?? '') }) }
+  const options = { logger, memoryMs: 60_000, prefix: DEFAULT, maxNetworks: 5, maxPending: 3, concurrency: 1 }
+  // Not async: the interface allows a plain function that throws.
+  const throwing = createIpWatch({
+    ...options, timeoutMs: 1000,
+    store: { recordNetwork: (_seen: NetworkSighting): Promise<NetworkVerdict> => { throw new Error('store broke') } },
+    events: { emit: () => {} }
+  })
+  throwing.seen(sighting(1))
+  await throwing.idle()
+  t.ok(warnings.includes('ip_record_failed'), 'the throw is logged')
+  // A verdict arriving after the give-up whose listener throws.
+  let answer: (verdict: NetworkVerdict) => void = () => {}
+  const late = createIpWatch({
+    ...options, timeoutMs: 20,
+    store: { recordNetwork: async () => new Promise<NetworkVerdict>((resolve) => { answer = resolve }) },
+    events: { emit: () => { throw new Error('listener broke') } }
+  })
+  const alive = setInterval(() => {}, 1000)
+  t.teardown(() => { clearInterval(alive) })
+  late.seen(sighting(2))
+  await late.idle()
+  answer({ isNew: true, previousIp: '10.9.0.1' })
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  t.same(unhandled, [], 'no unhandled rejection')
+  throwing.stop()
+  late.stop()
+})

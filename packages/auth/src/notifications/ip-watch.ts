@@ -101,7 +101,7 @@ export function createIpWatch (options: IpWatchOptions): IpWatch {
       // A hung store must not keep the process alive at shutdown.
       timer.unref()
     })
-    const call = record({ userId: sighting.userId, network, ip: sighting.ip, now: sighting.at, memoryMs: options.memoryMs, maxNetworks: options.maxNetworks })
+    const call = callStore(() => record({ userId: sighting.userId, network, ip: sighting.ip, now: sighting.at, memoryMs: options.memoryMs, maxNetworks: options.maxNetworks }))
     try {
       const verdict = await Promise.race([call, gaveUp])
       remember(sighting)
@@ -110,9 +110,18 @@ export function createIpWatch (options: IpWatchOptions): IpWatch {
       throttle.warn(options.logger, 'ip_record_failed', { event: 'ip_record_failed', userId: sighting.userId, err: error }, 'authgate: could not check the address against the user\'s known networks')
       // The write may land after the give-up: from then on the network is known, so its late verdict is the only
       // chance to tell. A late rejection must not surface as unhandled.
-      if (error instanceof GaveUp) call.then((verdict) => { announce(sighting, network, verdict) }, () => {})
+      if (error instanceof GaveUp) call.then((verdict) => { announce(sighting, network, verdict) }).catch(() => {})
     } finally {
       clearTimeout(timer)
+    }
+  }
+
+  /** A custom store's recordNetwork may throw instead of rejecting: logged like a rejection, never thrown here. */
+  function callStore (call: () => Promise<NetworkVerdict>): Promise<NetworkVerdict> {
+    try {
+      return Promise.resolve(call())
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
   }
 
@@ -140,7 +149,7 @@ export function createIpWatch (options: IpWatchOptions): IpWatch {
     while (!stopped && running < concurrency && queue.length > 0) {
       const next = queue.shift() as IpSighting
       running++
-      void check(next).finally(() => {
+      void check(next).catch(() => {}).finally(() => {
         running--
         pump()
         settle()
