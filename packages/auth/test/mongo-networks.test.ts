@@ -9,7 +9,7 @@ t.test('a failing prune is reported and the verdict stands', async (t) => {
   const failures: unknown[] = []
   const collection = {
     // The user was seen before (previous address), the network is not known (no document before the upsert).
-    findOneAndUpdate: async (filter: { _id: string }) => filter._id.includes('\u0000') ? null : { _id: 'u1', ip: '10.0.0.1', lastSeenAt: new Date(0), expiresAt: new Date(0) },
+    findOneAndUpdate: async (filter: { _id: string }) => !filter._id.endsWith('|') ? null : { _id: 'u1', ip: '10.0.0.1', lastSeenAt: new Date(0), expiresAt: new Date(0) },
     find: () => { throw new Error('connection reset') },
     deleteMany: async () => { throw new Error('connection reset') }
   } as unknown as Collection<NetworksDoc>
@@ -23,7 +23,7 @@ t.test('two first sightings at once from one network: the one that creates the n
   // The interleaving: the other sighting wrote the user's document first (its address, its network), this one
   // then created the network's document.
   const collection = {
-    findOneAndUpdate: async (filter: { _id: string }) => filter._id.includes('\u0000')
+    findOneAndUpdate: async (filter: { _id: string }) => !filter._id.endsWith('|')
       ? null
       : { _id: 'u1', ip: '10.1.0.1', lastSeenAt: now, firstNetwork: '10.1.0.0/24', firstSeenAt: now, expiresAt: now },
     find: () => ({ sort: () => ({ toArray: async () => [] }) }),

@@ -358,3 +358,17 @@ t.test('networks: the list leaves out a network past its memory before anything 
   t.equal(record?.lastIp, '10.2.0.1')
   t.same(record?.networks.map((entry) => entry.network), ['10.2.0.0/24'], 'only the network still within its memory')
 })
+
+t.test('networks: no stored id holds NUL (FerretDB on PostgreSQL refuses it), and user ids holding `|` stay apart', async (t) => {
+  const store = new MongoSessionStore({ client, database: name, collections: { users: 'usersNetworksIds', sessions: 'sessionsNetworksIds', devices: 'devicesNetworksIds', networks: 'networksIds' } })
+  await store.init()
+  const now = new Date()
+  const sight = (userId: string, network: string): Promise<unknown> => store.recordNetwork({ userId, network, ip: network.replace('/24', '').replace(/0$/, '1'), now, memoryMs: 60_000, maxNetworks: 5 })
+  await sight('a', '10.1.0.0/24')
+  await sight('a|10.1.0.0/24', '10.2.0.0/24')
+  const ids = (await client.db(name).collection('networksIds').find({}, { projection: { _id: 1 } }).toArray()).map((doc) => String(doc._id))
+  t.equal(ids.length, 4, 'two users, one network and one last sighting each')
+  t.notOk(ids.some((id) => id.includes('\u0000')))
+  t.same((await store.findNetworks('a'))?.networks.map((entry) => entry.network), ['10.1.0.0/24'])
+  t.same((await store.findNetworks('a|10.1.0.0/24'))?.networks.map((entry) => entry.network), ['10.2.0.0/24'])
+})

@@ -3,13 +3,15 @@
 // networks never overwrite each other, even on servers whose updates are read-modify-write (FerretDB v1), with no
 // transaction. The bound per user is kept by deleting whatever is past `maxNetworks` or past the memory after every
 // sighting that added a network (asserted on the stored documents by the contract suite, on every server).
-import { MongoServerError, type Collection } from 'mongodb'
+import type { Collection } from 'mongodb'
+import { serverErrorCode } from './mongo-driver.js'
 import { networksExpireAt, type NetworkSighting, type NetworkVerdict, type UserNetworks } from './ip-memory.js'
 import { DUPLICATE_KEY } from './mongo-schema.js'
 
 /**
- * `_id` `userId\0network` with `userId` set: a network of the user's. `_id` `userId` alone (no `userId` field, so
- * queries by user never see it): the user's last sighting.
+ * `_id` `userId|network` with `userId` set: a network of the user's. `_id` `userId|` (no `userId` field, so queries
+ * by user never see it): the user's last sighting. A network never holds `|` and never ends the id empty, so no two
+ * users' ids can meet whatever their user ids hold; NUL, which FerretDB on PostgreSQL refuses in strings, is not used.
  */
 export interface NetworksDoc {
   _id: string
@@ -36,7 +38,7 @@ const FIRST_MOMENTS_MS = 10_000
 export async function recordNetwork (collection: Collection<NetworksDoc>, seen: NetworkSighting, maxTimeMS: number, pruneFailed: PruneFailed = () => {}): Promise<NetworkVerdict> {
   const forgetBefore = new Date(seen.now.getTime() - seen.memoryMs)
   const last = await collection.findOneAndUpdate(
-    { _id: seen.userId },
+    { _id: lastSightingId(seen.userId) },
     {
       $set: { ip: seen.ip, lastSeenAt: seen.now, expiresAt: networksExpireAt({ lastSeenAt: seen.now }, seen.memoryMs) },
       $setOnInsert: { firstNetwork: seen.network, firstSeenAt: seen.now }
@@ -44,7 +46,7 @@ export async function recordNetwork (collection: Collection<NetworksDoc>, seen: 
     { upsert: true, returnDocument: 'before', maxTimeMS }
   ).catch(ignoreDuplicate)
   const before = await collection.findOneAndUpdate(
-    { _id: `${seen.userId}\u0000${seen.network}` },
+    { _id: networkId(seen.userId, seen.network) },
     { $set: { userId: seen.userId, network: seen.network, ip: seen.ip, lastSeenAt: seen.now, expiresAt: new Date(seen.now.getTime() + seen.memoryMs) } },
     { upsert: true, returnDocument: 'before', maxTimeMS }
   ).catch(ignoreDuplicate)
@@ -71,13 +73,22 @@ async function prune (collection: Collection<NetworksDoc>, seen: NetworkSighting
   if (drop.length > 0) await collection.deleteMany({ _id: { $in: drop } }, { maxTimeMS })
 }
 
-function ignoreDuplicate (error: unknown): undefined {
-  if (error instanceof MongoServerError && error.code === DUPLICATE_KEY) return undefined
+function networkId (userId: string, network: string): string {
+  return `${userId}|${network}`
+}
+
+function lastSightingId (userId: string): string {
+  return `${userId}|`
+}
+
+// The driver is an optional peer, loaded when a MongoDB store is configured: never imported here for its classes.
+async function ignoreDuplicate (error: unknown): Promise<undefined> {
+  if (await serverErrorCode(error) === DUPLICATE_KEY) return undefined
   throw error
 }
 
 export async function findNetworks (collection: Collection<NetworksDoc>, userId: string, maxTimeMS: number): Promise<UserNetworks | null> {
-  const last = await collection.findOne({ _id: userId }, { maxTimeMS })
+  const last = await collection.findOne({ _id: lastSightingId(userId) }, { maxTimeMS })
   if (last === null) return null
   // A network's expiresAt is its lastSeenAt plus the memory: one past it is forgotten even before the TTL monitor
   // (which runs once a minute, or not at all on some servers) or the next new network's prune removes it.
