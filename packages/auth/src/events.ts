@@ -38,6 +38,26 @@ export interface NewDeviceEvent {
 }
 
 /**
+ * A login or refresh from a network (notifications.ipPrefix: /24, /64 by default) the user was not seen in within
+ * notifications.ipMemory. Never for the first sighting of a user (their first sign-in): there is nothing to compare
+ * it with, and a notification for every new account teaches users to ignore them. Emitted after the request has
+ * been answered (the check runs off the request path).
+ */
+export interface NewIpEvent {
+  userId: string
+  sessionId: string
+  /** The address of the user's previous login or refresh, in another network (or one not seen for ipMemory). */
+  previousIp: string
+  ip: string
+  /** The network `ip` was counted in, e.g. `203.0.113.0/24`. */
+  network: string
+  userAgent: string
+  /** `login` or `refresh`: what brought the user from the new address. */
+  via: 'login' | 'refresh'
+  at: Date
+}
+
+/**
  * `race`: the same client (same IP and user agent) shortly after the rotation: most likely a lost response or a
  * slow tab. `stale`: the same client long after (a restored backup, a sleeping tab). `theft`: another IP or user
  * agent presented a token its rightful holder had already rotated. A heuristic: all three are reuse.
@@ -64,6 +84,7 @@ export interface AuthgateEventMap {
   login: LoginEvent
   logout: LogoutEvent
   newDevice: NewDeviceEvent
+  newIp: NewIpEvent
   refreshReuse: RefreshReuseEvent
 }
 

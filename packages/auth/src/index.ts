@@ -18,10 +18,12 @@ export { ConfigValidationError } from './config/validate.js'
 export { MAX_FORWARDED_ID, MAX_FORWARDED_ROLE, MAX_FORWARDED_ROLES, MAX_FORWARDED_CLAIM, isForwardableId, isForwardableRole, unforwardableReason, forwardableClaimValue } from './users/identity-values.js'
 export { mapLegacyUser, createLegacyVerifier, createLegacyLookup, type LegacyLogger } from './users/legacy.js'
 export type { LegacyUsersConfig } from './users/legacy-config.js'
-export { createNewDeviceWebhook, type WebhookOptions, type WebhookLogger } from './notifications/webhook.js'
+export { createNewDeviceWebhook, createNewIpWebhook, type WebhookOptions, type WebhookLogger } from './notifications/webhook.js'
+export { networkOf, DEFAULT_IP_PREFIX, type IpPrefix } from './notifications/ip-network.js'
+export { DEFAULT_MAX_NETWORKS, type NetworkSighting, type NetworkVerdict, type NetworkEntry, type UserNetworks } from './stores/ip-memory.js'
 export type {
   AuthgateEvents, AuthgateEventMap, AuthgateEventName, AuthgateEventHooks, AuthgateListener, LoginEvent, LogoutEvent,
-  NewDeviceEvent, RefreshReuseEvent, ReuseClassification
+  NewDeviceEvent, NewIpEvent, RefreshReuseEvent, ReuseClassification
 } from './events.js'
 export { createEvents } from './events.js'
 export type { MetricsRegistry } from './metrics/types.js'

@@ -14,6 +14,7 @@ import type { LegacyUsersConfig } from './users/legacy-config.js'
 import type { DefaultRouteAuth } from './route-policy/index.js'
 import type { NormalisedOidc } from './oidc/options.js'
 import type { OidcInput } from './oidc/schema.js'
+import type { IpPrefix } from './notifications/ip-network.js'
 
 export type { Duration }
 
@@ -186,6 +187,12 @@ export interface UsersInput {
 export interface NotificationsInput {
   /** POSTed a JSON `newDevice` event when a user signs in from a device unknown for them. */
   newDeviceWebhook?: string
+  /** POSTed a JSON `newIp` event when a user signs in or refreshes from a network not seen for them within ipMemory. */
+  newIpWebhook?: string
+  /** How long a network stays known for a user (default 90d); false: no address collection, no `newIp`. */
+  ipMemory?: Duration | false
+  /** Leading bits that name an address's network: `{ v4: 24, v6: 64 }` by default. */
+  ipPrefix?: { v4?: number, v6?: number }
 }
 
 /** Options of `app.register(authgate, options)`; config/schema.ts describes every key (with its default). */
@@ -297,6 +304,9 @@ export interface NormalisedOptions {
   /** `users.source: upstream`: the legacy login the plugin asks (users/legacy.ts); undefined otherwise. */
   legacyUsers: LegacyUsersConfig | undefined
   newDeviceWebhook: string | undefined
+  /** `notifications`, normalised: what the new-IP watch (notifications/ip-watch.ts) needs. */
+  /** memoryMs false: notifications.ipMemory false (no watch, nothing stored). */
+  newIp: { webhook: string | undefined, memoryMs: number | false, prefix: IpPrefix }
   /** One line per deprecated option used (logged at registration). */
   warnings: string[]
 }

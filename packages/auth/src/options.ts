@@ -17,6 +17,8 @@ import { parseDuration } from './config/duration.js'
 import { pluginSchema } from './config/schema.js'
 import { ConfigValidationError, createValidator, type ConfigValidator } from './config/validate.js'
 import { DEFAULT_LEGACY_TIMEOUT, DEFAULT_RECHECK_INTERVAL } from './config/section-users.js'
+import { DEFAULT_IP_MEMORY } from './config/section-misc.js'
+import { DEFAULT_IP_PREFIX } from './notifications/ip-network.js'
 export { DEFAULT_ROLES } from './config/section-auth.js'
 import type {
   AuthgateOptions, AuthInput, CookieInput, NormalisedKeyRing, NormalisedOptions, NormalisedRateLimit, NormalisedRule, RateLimitInput,
@@ -259,6 +261,11 @@ function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOp
     defaultAuth: normaliseDefaultAuth(input.defaultAuth),
     legacyUsers: legacyUsers(input, issues),
     newDeviceWebhook: input.notifications?.newDeviceWebhook,
+    newIp: {
+      webhook: input.notifications?.newIpWebhook,
+      memoryMs: input.notifications?.ipMemory === false ? false : ms(input.notifications?.ipMemory ?? DEFAULT_IP_MEMORY, 'notifications.ipMemory'),
+      prefix: { ...DEFAULT_IP_PREFIX, ...input.notifications?.ipPrefix }
+    },
     warnings: []
   }
 }

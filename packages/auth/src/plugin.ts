@@ -20,6 +20,8 @@ import { authRoutes, type RouteContext } from './routes/index.js'
 import { fastifySerializerCompiler } from './routes/compilers.js'
 import { documented, jwksAnswer, NO_SECURITY } from './routes/docs.js'
 import { createSessionService } from './sessions/service.js'
+import { createIpWatch, IP_WATCH_IDLE } from './notifications/ip-watch.js'
+import { DEFAULT_MAX_NETWORKS } from './stores/ip-memory.js'
 import { createUserRecheck } from './sessions/user-recheck.js'
 import { createStore, isSessionStore, loadStoreDriver } from './stores/index.js'
 import { fastifyJwtOptions } from './tokens/fastify-jwt.js'
@@ -32,6 +34,8 @@ import { answeredCode } from './routes/error-handler.js'
 
 /** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
 const FIRST_REVOCATION_POLL_WAIT_MS = 1500
+/** How long close waits for new-IP checks in flight (their store writes) before closing the store regardless. */
+const IP_WATCH_CLOSE_WAIT_MS = 2000
 
 const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authgatePlugin (app: FastifyInstance, input: AuthgateOptions) {
   const options = normaliseOptions(input)
@@ -71,8 +75,12 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     })
   // Wired at once: a registration failing further down still takes the metrics out of the caller's registry on close.
   if (metrics !== undefined) app.addHook('onClose', () => { metrics.close() })
+  const ipMemoryMs = options.newIp.memoryMs
+  if (ipMemoryMs !== false && store.recordNetwork === undefined) app.log.warn({ event: 'new_ip_unsupported' }, 'authgate: the store has no recordNetwork: no newIp notifications')
+  // ipMemory false: the operator does not want addresses kept for this; none is handed on, none is stored.
+  const ipWatch = ipMemoryMs === false ? undefined : createIpWatch({ store, events, logger: app.log, memoryMs: ipMemoryMs, prefix: options.newIp.prefix, maxNetworks: DEFAULT_MAX_NETWORKS })
   const sessions = createSessionService({
-    store, tokens, revocations, events, logger: app.log,
+    store, tokens, revocations, events, logger: app.log, onSighting: ipWatch?.seen,
     refreshTtlMs: options.refreshTtlMs,
     idleTimeoutMs: options.idleTimeoutMs,
     reuseGraceMs: options.reuseGraceMs,
@@ -110,6 +118,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     events,
     storeReady: async () => store.ping().then(() => true, () => false)
   }
+  Object.defineProperty(decorator, IP_WATCH_IDLE, { value: ipWatch?.idle ?? (async () => {}) })
   app.decorate('authgate', decorator)
 
   // @fastify/jwt with the current signing key, for applications that want `request.jwtVerify()`/`app.jwt.sign`;
@@ -163,6 +172,11 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     ])
   })
   app.addHook('onClose', async () => {
+    if (ipWatch !== undefined) {
+      ipWatch.stop()
+      // Checks in flight write to the store: let them end before it closes, but a hung store must not hold the close.
+      await Promise.race([ipWatch.idle(), delay(IP_WATCH_CLOSE_WAIT_MS, undefined, { ref: false })])
+    }
     revocations.stop()
     ring?.stop()
     trusted.stop()

@@ -347,3 +347,28 @@ t.test('oidc store indexes: made by init (the userId one too), never on a sign-i
   await sleep(50)
   t.same(commands.filter((command) => command === 'createIndexes'), [], 'ten calls after the failure: no retry of the indexes')
 })
+
+t.test('networks: the list leaves out a network past its memory before anything deletes it', async (t) => {
+  const store = new MongoSessionStore({ client, database: name, collections: { users: 'usersNetworksList', sessions: 'sessionsNetworksList', devices: 'devicesNetworksList' } })
+  await store.init()
+  const now = Date.now()
+  await store.recordNetwork({ userId: 'forgotten', network: '10.1.0.0/24', ip: '10.1.0.1', now: new Date(now - 5000), memoryMs: 1000, maxNetworks: 5 })
+  await store.recordNetwork({ userId: 'forgotten', network: '10.2.0.0/24', ip: '10.2.0.1', now: new Date(now - 4000), memoryMs: 60_000, maxNetworks: 5 })
+  const record = await store.findNetworks('forgotten')
+  t.equal(record?.lastIp, '10.2.0.1')
+  t.same(record?.networks.map((entry) => entry.network), ['10.2.0.0/24'], 'only the network still within its memory')
+})
+
+t.test('networks: no stored id holds NUL (FerretDB on PostgreSQL refuses it), and user ids holding `|` stay apart', async (t) => {
+  const store = new MongoSessionStore({ client, database: name, collections: { users: 'usersNetworksIds', sessions: 'sessionsNetworksIds', devices: 'devicesNetworksIds', networks: 'networksIds' } })
+  await store.init()
+  const now = new Date()
+  const sight = (userId: string, network: string): Promise<unknown> => store.recordNetwork({ userId, network, ip: network.replace('/24', '').replace(/0$/, '1'), now, memoryMs: 60_000, maxNetworks: 5 })
+  await sight('a', '10.1.0.0/24')
+  await sight('a|10.1.0.0/24', '10.2.0.0/24')
+  const ids = (await client.db(name).collection('networksIds').find({}, { projection: { _id: 1 } }).toArray()).map((doc) => String(doc._id))
+  t.equal(ids.length, 4, 'two users, one network and one last sighting each')
+  t.notOk(ids.some((id) => id.includes('\u0000')))
+  t.same((await store.findNetworks('a'))?.networks.map((entry) => entry.network), ['10.1.0.0/24'])
+  t.same((await store.findNetworks('a|10.1.0.0/24'))?.networks.map((entry) => entry.network), ['10.2.0.0/24'])
+})

@@ -10,6 +10,7 @@ import { PASSWORD, type AttackTarget } from '../lib/target.js'
 import { identityCases } from './login-identity.js'
 import { legacyUserCases } from './legacy-users.js'
 import { oidcCases } from './oidc.js'
+import { newIpCases } from './new-ip.js'
 
 const BAD_REQUEST: Expectation = { status: 400, code: 'AUTH_BAD_REQUEST', upstream: 'n/a' }
 const WRONG: Expectation = { status: 401, code: 'AUTH_INVALID_CREDENTIALS', upstream: 'n/a' }
@@ -311,5 +312,5 @@ const groupCases: AttackCase[] = [
 export const group: CaseGroup = {
   section: 'D',
   title: 'Login and credentials',
-  cases: [...groupCases, ...identityCases(post), ...legacyUserCases, ...oidcCases]
+  cases: [...groupCases, ...identityCases(post), ...legacyUserCases, ...oidcCases, ...newIpCases]
 }

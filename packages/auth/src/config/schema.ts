@@ -62,6 +62,7 @@ export function pluginSchema (): TObject {
     refreshUserInterval: Type.Optional(DurationKey(RECHECK_INTERVAL_RANGE, `How often refreshUser is asked per session; 0: every refresh. Default ${DEFAULT_RECHECK_INTERVAL}.`)),
     events: Type.Optional(Type.Object({
       newDevice: Type.Optional(CodeValue('function', 'A login from a device unknown for the user.')),
+      newIp: Type.Optional(CodeValue('function', 'A login or refresh from a network the user was not seen in within notifications.ipMemory.')),
       refreshReuse: Type.Optional(CodeValue('function', 'A retired refresh token presented again.')),
       login: Type.Optional(CodeValue('function', 'A successful login.')),
       logout: Type.Optional(CodeValue('function', 'A logout.'))

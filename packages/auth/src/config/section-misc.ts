@@ -1,12 +1,23 @@
 // `notifications`, `revocation` and `store`: small sections.
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
 import { CodeValue, DurationKey, OneOf, OrFalse, Strict, type Form } from './kinds.js'
+import { DEFAULT_IP_PREFIX } from '../notifications/ip-network.js'
 
 export const HTTP_URL_PATTERN = '^https?://'
+export const DEFAULT_IP_MEMORY = '90d'
 
 export function notificationsSection (): TObject {
   return Type.Object({
-    newDeviceWebhook: Type.Optional(Type.String({ pattern: HTTP_URL_PATTERN, 'x-expect': 'must be an http:// or https:// URL', description: 'URL POSTed a JSON `newDevice` event when a user signs in from a device unknown for them.' }))
+    newDeviceWebhook: Type.Optional(Type.String({ pattern: HTTP_URL_PATTERN, 'x-expect': 'must be an http:// or https:// URL', description: 'URL POSTed a JSON `newDevice` event when a user signs in from a device unknown for them.' })),
+    newIpWebhook: Type.Optional(Type.String({ pattern: HTTP_URL_PATTERN, 'x-expect': 'must be an http:// or https:// URL', description: 'URL POSTed a JSON `newIp` event when a user signs in or refreshes from a network not seen for them within ipMemory.' })),
+    ipMemory: OrFalse(
+      DurationKey({ min: 1000, max: 3650 * 86_400_000 }, 'How long a network a user was seen in stays known.'),
+      'How long a network a user was seen in stays known: a login or refresh from a network not seen for this long emits `newIp`. Between 1s and 3650d. false: no addresses are collected or stored for it, and no `newIp`.',
+      'must be a duration between 1s and 3650d, or false', DEFAULT_IP_MEMORY),
+    ipPrefix: Type.Object({
+      v4: Type.Integer({ minimum: 8, maximum: 32, default: DEFAULT_IP_PREFIX.v4, description: 'Leading bits of an IPv4 address that name its network (24: a /24). 32 treats every address as its own network (noisy: home addresses change often). Between 8 and 32.' }),
+      v6: Type.Integer({ minimum: 16, maximum: 128, default: DEFAULT_IP_PREFIX.v6, description: 'Leading bits of an IPv6 address that name its network (64: a /64, one household or phone). Larger values notify on every privacy-address change. Between 16 and 128.' })
+    }, { ...Strict, default: {}, description: 'How addresses are grouped into networks for `newIp`: a new address inside a known network is not news. The address is the one rate limits use (request.ip: X-Forwarded-For only with Fastify trustProxy).' })
   }, { ...Strict, description: 'Notifications of security events.' })
 }
 
@@ -40,7 +51,8 @@ export function storeSection (form: Form): TSchema {
       sessions: collectionName('sessions', 'sessions (refresh tokens by hash)'),
       devices: collectionName('devices', 'devices seen per user (new-device notifications)'),
       rotations: collectionName('rotations', 'rotation claims (one winner per refresh token)'),
-      revocations: collectionName('revocations', 'revocation records the instances poll')
+      revocations: collectionName('revocations', 'revocation records the instances poll'),
+      networks: collectionName('networks', 'networks each user was seen in (new-IP notifications)')
     }, { ...Strict, description: 'Collection names, to share a database with other data.' })),
     ...(form === 'code'
       ? {

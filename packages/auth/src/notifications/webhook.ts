@@ -1,7 +1,7 @@
-// `notifications.newDeviceWebhook`: a login from a device unknown for that user is POSTed as JSON. Best effort,
-// off the request path: a slow or failing webhook never delays or fails the login; it is retried a couple of times
-// and then logged.
-import type { NewDeviceEvent } from '../events.js'
+// `notifications.newDeviceWebhook` and `newIpWebhook`: the event is POSTed as JSON (`{ type, ...event }`). Best
+// effort, off the request path: a slow or failing webhook never delays or fails the login; it is retried a couple of
+// times and then logged.
+import type { AuthgateEventMap, NewDeviceEvent, NewIpEvent } from '../events.js'
 
 export interface WebhookLogger {
   warn: (object: Record<string, unknown>, message: string) => void
@@ -31,10 +31,21 @@ async function post (url: string, body: string, timeoutMs: number): Promise<numb
 
 /** An event listener for `newDevice`. Returns at once; the delivery runs in the background. */
 export function createNewDeviceWebhook (options: WebhookOptions): (event: NewDeviceEvent) => void {
+  return createEventWebhook('newDevice', 'new_device_webhook_failed', options)
+}
+
+/** An event listener for `newIp`. Returns at once; the delivery runs in the background. */
+export function createNewIpWebhook (options: WebhookOptions): (event: NewIpEvent) => void {
+  return createEventWebhook('newIp', 'new_ip_webhook_failed', options)
+}
+
+type WebhookEventName = 'newDevice' | 'newIp'
+
+function createEventWebhook<K extends WebhookEventName> (type: K, failure: string, options: WebhookOptions): (event: AuthgateEventMap[K]) => void {
   const timeoutMs = options.timeoutMs ?? 5000
   const delays = options.retryDelaysMs ?? [500, 2000]
-  async function deliver (event: NewDeviceEvent): Promise<void> {
-    const body = JSON.stringify({ type: 'newDevice', ...event, at: event.at.toISOString() })
+  async function deliver (event: AuthgateEventMap[K]): Promise<void> {
+    const body = JSON.stringify({ type, ...event, at: event.at.toISOString() })
     let lastProblem = ''
     for (let attempt = 0; attempt <= delays.length; attempt++) {
       if (attempt > 0) await sleep(delays[attempt - 1] ?? 1000)
@@ -48,7 +59,7 @@ export function createNewDeviceWebhook (options: WebhookOptions): (event: NewDev
         lastProblem = (error as Error).name
       }
     }
-    options.logger.warn({ event: 'new_device_webhook_failed', userId: event.userId, problem: lastProblem }, 'newDevice webhook delivery failed')
+    options.logger.warn({ event: failure, userId: event.userId, problem: lastProblem }, `${type} webhook delivery failed`)
   }
   return (event) => { void deliver(event) }
 }

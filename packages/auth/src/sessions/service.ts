@@ -14,6 +14,7 @@ import { generateRefreshToken, hashRefreshToken, isRefreshTokenFormat } from './
 import { classifyReuse } from './reuse.js'
 import { openSuccessor, sealSuccessor } from './successor.js'
 import type { UserRecheck } from './user-recheck.js'
+import type { IpSighting } from '../notifications/ip-watch.js'
 
 export interface SessionUser {
   id: string
@@ -46,6 +47,8 @@ export interface SessionServiceOptions {
   usersInStore: boolean
   /** With usersInStore false: re-resolves the user at refresh (`refreshUser`); absent, the login's roles stay. */
   recheckUser?: UserRecheck
+  /** Told of every login and rotation (notifications/ip-watch.ts); must return at once and never throw. */
+  onSighting?: (sighting: IpSighting) => void
   logger: SessionLogger
 }
 
@@ -136,6 +139,7 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
         logger.warn({ event: 'device_record_failed', userId: user.id, err: error }, 'authgate: could not record the device')
       }
       events.emit('login', { userId: user.id, sessionId: id, deviceId, ip: client.ip, userAgent: client.userAgent, at: now })
+      options.onSighting?.({ userId: user.id, sessionId: id, ip: client.ip, userAgent: client.userAgent, via: 'login', at: now })
       return { refreshToken, session, access, user }
     },
 
@@ -156,7 +160,10 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
           currentHash: hash, nextHash: hashRefreshToken(next), now, idleSince: idleSince(now), ip: client.ip, userAgent: client.userAgent,
           grace: { hash, retiredAt: now, sealed: sealSuccessor(presented, hash, next) }
         })
-        if (rotated !== null) return { refreshToken: next, session: rotated, access, user }
+        if (rotated !== null) {
+          options.onSighting?.({ userId: user.id, sessionId: current.id, ip: client.ip, userAgent: client.userAgent, via: 'refresh', at: now })
+          return { refreshToken: next, session: rotated, access, user }
+        }
       }
       // Not current (or a concurrent request rotated first): the grace window or reuse. Unknown tokens end here
       // without touching the rotation claims.
@@ -173,7 +180,12 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       if (grace !== null && graceOpen && grace.hash === hash) {
         const successor = openSuccessor(presented, hash, grace.sealed)
         // A request that lost the race has read the user already (same session): no second read.
-        if (successor !== undefined) return answer(successor, session, user ?? await currentUser(session, now))
+        if (successor !== undefined) {
+          const owner = user ?? await currentUser(session, now)
+          // The loser of a race may come from elsewhere (a second device holding the token): it is a sighting too.
+          options.onSighting?.({ userId: owner.id, sessionId: session.id, ip: client.ip, userAgent: client.userAgent, via: 'refresh', at: now })
+          return answer(successor, session, owner)
+        }
       }
       return reuse(session, hash, client, now)
     },

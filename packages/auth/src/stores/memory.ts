@@ -11,6 +11,7 @@ import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './si
 import { comesAfter, newestFirst } from './session-order.js'
 import { SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../revocation-subjects.js'
 import { MemoryOidcStore, type OidcCapable, type OidcStore } from './oidc.js'
+import { applySighting, copyNetworks, type NetworkSighting, type NetworkVerdict, type UserNetworks } from './ip-memory.js'
 
 /**
  * A session's copy, field by field: structuredClone of a session holding its MAX_PREVIOUS_HASHES retired hashes
@@ -54,6 +55,7 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
   readonly #byToken = new Map<string, string>()
   readonly #byPrevious = new Map<string, string>()
   readonly #devices = new Map<string, DeviceRecord>()
+  readonly #networks = new Map<string, UserNetworks>()
   /** Subject revocations (revocation-subjects.ts) as tombstones by id, oldest first; dropped once no token needs them. */
   readonly #subjectRevocations = new Map<string, Date>()
 
@@ -259,5 +261,16 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
 
   async listDevices (userId: string): Promise<DeviceRecord[]> {
     return [...this.#devices.values()].filter((device) => device.userId === userId).map((device) => structuredClone(device))
+  }
+
+  async recordNetwork (seen: NetworkSighting): Promise<NetworkVerdict> {
+    const { next, verdict } = applySighting(this.#networks.get(seen.userId) ?? null, seen)
+    this.#networks.set(seen.userId, copyNetworks(next))
+    return verdict
+  }
+
+  async findNetworks (userId: string): Promise<UserNetworks | null> {
+    const record = this.#networks.get(userId)
+    return record === undefined ? null : copyNetworks(record)
   }
 }

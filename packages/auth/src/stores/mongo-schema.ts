@@ -5,6 +5,7 @@ import { MissingPeerError } from '../optional-peer.js'
 import { isStoreConfigurationError } from './mongo-connection.js'
 import { AuthError } from '../errors.js'
 import type { DeviceRecord, SessionRecord, UserRecord } from './store.js'
+import type { NetworksDoc } from './mongo-networks.js'
 
 export type UserDoc = Omit<UserRecord, 'id'> & { _id: string }
 export type SessionDoc = Omit<SessionRecord, 'id'> & { _id: string }
@@ -58,9 +59,10 @@ export interface Collections {
   devices: Collection<DeviceDoc>
   claims: Collection<ClaimDoc>
   tombstones: Collection<TombstoneDoc>
+  networks: Collection<NetworksDoc>
 }
 
-export async function createIndexes ({ users, sessions, devices, claims, tombstones }: Collections): Promise<void> {
+export async function createIndexes ({ users, sessions, devices, claims, tombstones, networks }: Collections): Promise<void> {
   await users.createIndex({ emailNormalized: 1 }, { unique: true, name: 'emailNormalized_unique' }, undefined)
   await sessions.createIndex({ tokenHash: 1 }, { unique: true, name: 'tokenHash_unique' }, undefined)
   await sessions.createIndex({ previousHashes: 1 }, { name: 'previousHashes' }, undefined)
@@ -74,6 +76,9 @@ export async function createIndexes ({ users, sessions, devices, claims, tombsto
   await ttlIndex(sessions)
   await ttlIndex(claims)
   await ttlIndex(tombstones)
+  // The prune after a new network reads one user's networks, most recently seen first.
+  await networks.createIndex({ userId: 1, lastSeenAt: -1 }, { name: 'userId_lastSeenAt' }, undefined)
+  await ttlIndex(networks)
   await tombstones.createIndex({ revokedAt: 1 }, { name: 'revokedAt' }, undefined)
   await devices.createIndex({ userId: 1, deviceId: 1 }, { unique: true, name: 'userId_deviceId_unique' }, undefined)
 }

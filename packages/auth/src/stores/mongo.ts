@@ -19,10 +19,13 @@ import { recordTombstones, rotateWithClaim } from './mongo-rotation.js'
 import { SUBJECT_ID_RANGE, SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../revocation-subjects.js'
 import { logSliceIgnored, serverHonoursSlice, type StoreLogger } from './mongo-history-cap.js'
 import { MongoKeyRingStore } from './mongo-keys.js'
+import { WARNING_INTERVAL_MS } from '../log-throttle.js'
 import { DEFAULT_MONGO_TIMEOUT_MS } from '../config/section-misc.js'
 import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
 import { MongoOidcStore } from './mongo-oidc.js'
 import type { OidcCapable, OidcStore } from './oidc.js'
+import { findNetworks, recordNetwork, type NetworksDoc } from './mongo-networks.js'
+import type { NetworkSighting, NetworkVerdict, UserNetworks } from './ip-memory.js'
 import {
   type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
   type SessionPage, type SessionRecord, type SessionStore, type UserRecord
@@ -43,8 +46,8 @@ export interface MongoStoreOptions {
    * call (connect included): past it the call answers 503 even if the server holds the connection open silently.
    */
   operationTimeoutMS?: number
-  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`). */
-  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string }
+  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`, `networks`). */
+  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string, networks?: string }
   /** Where the store says how it adapts to its server (e.g. a server that ignores `$slice`). The plugin passes its own. */
   logger?: StoreLogger
   /**
@@ -62,6 +65,7 @@ interface Handles {
   devices: Collection<DeviceDoc>
   claims: Collection<ClaimDoc>
   tombstones: Collection<TombstoneDoc>
+  networks: Collection<NetworksDoc>
 }
 
 /** Time budget of background store work (revocation polling): long, since no request waits on it. */
@@ -70,11 +74,12 @@ const BACKGROUND_TIME_MS = 30_000
 export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #connection: MongoConnection
   readonly #maxTimeMS: number
-  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string }
+  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string, networks: string }
   /** The collection handles of the current client (rebuilt when mongo-connection.ts replaces a stuck client). */
   #handles: Handles | undefined
   #indexes: Promise<void> | undefined
   readonly #logger: StoreLogger | undefined
+  #pruneWarnedAt = -Infinity
   /** Whether the server applies `$slice`: probed with the indexes, before any rotation (mongo-history-cap.ts). */
   #sliceHonoured = true
   /** One per store: its index state (init once, retried at most once a minute) must be shared by every caller. */
@@ -107,7 +112,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
       sessions: options.collections?.sessions ?? 'sessions',
       devices: options.collections?.devices ?? 'devices',
       claims: options.collections?.rotations ?? 'rotations',
-      tombstones: options.collections?.revocations ?? 'revocations'
+      tombstones: options.collections?.revocations ?? 'revocations',
+      networks: options.collections?.networks ?? 'networks'
     }
   }
 
@@ -120,7 +126,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
         sessions: db.collection<SessionDoc>(this.#names.sessions),
         devices: db.collection<DeviceDoc>(this.#names.devices),
         claims: db.collection<ClaimDoc>(this.#names.claims),
-        tombstones: db.collection<TombstoneDoc>(this.#names.tombstones)
+        tombstones: db.collection<TombstoneDoc>(this.#names.tombstones),
+        networks: db.collection<NetworksDoc>(this.#names.networks)
       }
     }
     return this.#handles
@@ -131,6 +138,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   get #devices (): Collection<DeviceDoc> { return this.#current().devices }
   get #claims (): Collection<ClaimDoc> { return this.#current().claims }
   get #tombstones (): Collection<TombstoneDoc> { return this.#current().tombstones }
+  get #networks (): Collection<NetworksDoc> { return this.#current().networks }
 
   /**
    * Loads the driver and creates the client (a store given a url), so that a missing driver (MissingPeerError) or
@@ -159,7 +167,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
 
   /** Once per store, before its first operation: the indexes, and what this server does with the operators we use. */
   async #prepare (): Promise<void> {
-    await createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones })
+    await createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones, networks: this.#networks })
     this.#sliceHonoured = await serverHonoursSlice(this.#claims, this.#maxTimeMS)
     if (!this.#sliceHonoured) logSliceIgnored(this.#logger)
   }
@@ -401,5 +409,27 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
     return docs.map((doc) => ({
       userId: doc.userId, deviceId: doc.deviceId, userAgent: doc.userAgent, firstSeenAt: doc.firstSeenAt, lastSeenAt: doc.lastSeenAt, lastIp: doc.lastIp
     }))
+  }
+
+  async recordNetwork (seen: NetworkSighting): Promise<NetworkVerdict> {
+    let decided: Promise<NetworkVerdict> | undefined
+    const pruneFailed = (error: unknown): void => {
+      // Once a minute at most: any client can cause sightings.
+      if (Date.now() - this.#pruneWarnedAt < WARNING_INTERVAL_MS) return
+      this.#pruneWarnedAt = Date.now()
+      this.#logger?.warn({ event: 'store_networks_prune_failed', err: error }, 'authgate: could not trim a user\'s remembered networks (retried on the next new network)')
+    }
+    try {
+      return await this.#run(() => (decided = recordNetwork(this.#networks, seen, this.#maxTimeMS, pruneFailed)))
+    } catch (error) {
+      // The deadline may fire after the upsert landed: the network is known from then on, so the late verdict is the
+      // only one there will ever be (the caller bounds its own wait).
+      if (decided === undefined) throw error
+      return await decided.catch(() => { throw error })
+    }
+  }
+
+  async findNetworks (userId: string): Promise<UserNetworks | null> {
+    return this.#run(() => findNetworks(this.#networks, userId, this.#maxTimeMS))
   }
 }

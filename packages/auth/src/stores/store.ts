@@ -5,6 +5,7 @@
 // Correctness never depends on TTL expiry: every query that could return an expired session filters on
 // `expiresAt` (absolute lifetime) and `lastUsedAt` (idle timeout) itself.
 import type { RevocationSource } from '../tokens/types.js'
+import type { NetworkSighting, NetworkVerdict, UserNetworks } from './ip-memory.js'
 
 export interface UserRecord {
   id: string
@@ -162,4 +163,13 @@ export interface SessionStore extends RevocationSource {
   /** Records a sighting of a device; `isNew` when the device was unknown for that user. */
   recordDevice (seen: DeviceSeen): Promise<{ isNew: boolean }>
   listDevices (userId: string): Promise<DeviceRecord[]>
+
+  /**
+   * Records that the user was seen in `seen.network` and says whether that is news (stores/ip-memory.ts decides,
+   * applySighting). The record per user stays within `seen.maxNetworks`. Optional: without it the plugin emits no
+   * `newIp` (said once at start-up). Called off the request path; a failure is logged, never answered.
+   */
+  recordNetwork? (seen: NetworkSighting): Promise<NetworkVerdict>
+  /** The user's stored record, as is (tests, diagnostics). */
+  findNetworks? (userId: string): Promise<UserNetworks | null>
 }
