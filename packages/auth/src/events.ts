@@ -1,6 +1,7 @@
 // Security and lifecycle events: option hooks (`events: { newDevice, … }`) and listeners on `app.authgate.events`.
 // A listener that throws or rejects is logged and forgotten: an event must never break the request that caused it.
-// Events carry ids, addresses and classifications, never tokens, hashes, passwords or cookies.
+// Events carry ids, addresses and classifications, never tokens, hashes, passwords or cookies — except the two
+// delivery events (passwordReset, emailVerification), whose one-time link is what they exist to deliver.
 
 export interface LoginEvent {
   userId: string
@@ -80,12 +81,50 @@ export interface RefreshReuseEvent {
   at: Date
 }
 
+/**
+ * A password reset was asked for an existing account (POST /password/forgot): deliver `link` to `email`. Emitted
+ * off the request path (the answer never waits for it, nor tells whether the account exists). Unlike the other
+ * events it carries a secret — the one-time `token`, also inside `link` — because delivering it is its purpose:
+ * send it to the user and nowhere else (never to a log).
+ */
+export interface PasswordResetEvent {
+  userId: string
+  email: string
+  link: string
+  token: string
+  expiresAt: Date
+  ip: string
+  at: Date
+}
+
+/** A verification link for the user's email (POST /email/verify/request). Carries its token: see PasswordResetEvent. */
+export type EmailVerificationEvent = PasswordResetEvent
+
+export interface PasswordChangedEvent {
+  userId: string
+  /** `reset`: through a reset link; `change`: the signed-in user gave the current password. */
+  via: 'reset' | 'change'
+  ip: string
+  userAgent: string
+  at: Date
+}
+
+export interface EmailVerifiedEvent {
+  userId: string
+  ip: string
+  at: Date
+}
+
 export interface AuthgateEventMap {
   login: LoginEvent
   logout: LogoutEvent
   newDevice: NewDeviceEvent
   newIp: NewIpEvent
   refreshReuse: RefreshReuseEvent
+  passwordReset: PasswordResetEvent
+  emailVerification: EmailVerificationEvent
+  passwordChanged: PasswordChangedEvent
+  emailVerified: EmailVerifiedEvent
 }
 
 export type AuthgateEventName = keyof AuthgateEventMap

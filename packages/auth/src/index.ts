@@ -9,7 +9,7 @@ export { MissingPeerError, type OptionalPeer } from './optional-peer.js'
 export type {
   AuthgateOptions, NormalisedOptions, TokensInput, KeyRingInput, CookieInput, RateLimitInput, RateLimitRule, Duration, VerifiedUser, VerifyCredentials,
   RefreshUser, RefreshUserSession, AuthInput, UsersInput, NotificationsInput,
-  RevocationInput
+  RevocationInput, MailInput, MailTemplate, MailTemplateInput, MailContent
 } from './options.js'
 export { normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options.js'
 // The configuration toolkit (schema, validator, durations, `${VAR}` and AUTHGATE_* sources): `@authgate/fastify/config`.
@@ -23,14 +23,16 @@ export { networkOf, DEFAULT_IP_PREFIX, type IpPrefix } from './notifications/ip-
 export { DEFAULT_MAX_NETWORKS, type NetworkSighting, type NetworkVerdict, type NetworkEntry, type UserNetworks } from './stores/ip-memory.js'
 export type {
   AuthgateEvents, AuthgateEventMap, AuthgateEventName, AuthgateEventHooks, AuthgateListener, LoginEvent, LogoutEvent,
-  NewDeviceEvent, NewIpEvent, RefreshReuseEvent, ReuseClassification
+  NewDeviceEvent, NewIpEvent, RefreshReuseEvent, ReuseClassification, PasswordResetEvent, EmailVerificationEvent,
+  PasswordChangedEvent, EmailVerifiedEvent
 } from './events.js'
 export { createEvents } from './events.js'
 export type { MetricsRegistry } from './metrics/types.js'
 export { LOGIN_RESULTS, REFRESH_RESULTS } from './metrics/outcomes.js'
 export { createStore, isSessionStore, MemorySessionStore, MongoSessionStore, MAX_PREVIOUS_HASHES, addUser, normaliseEmail, type AddUserInput } from './stores/index.js'
 export type {
-  StoreOption, MongoStoreOptions, SessionStore, SessionRecord, NewSession, UserRecord, NewUser, DeviceRecord, DeviceSeen, GraceEntry, RotateInput
+  StoreOption, MongoStoreOptions, SessionStore, SessionRecord, NewSession, UserRecord, NewUser, DeviceRecord, DeviceSeen, GraceEntry, RotateInput,
+  OneTimePurpose, OneTimeTokenRecord
 } from './stores/index.js'
 export { MemoryKeyRingStore, MongoKeyRingStore, KEY_RING_COLLECTION, hasKeyRingStore, isKeyRingStore } from './stores/index.js'
 export type { KeyRingStore, KeyRingRecord, StoredRingKey, RingKeyState, SealedKey, KeyRingCapable } from './stores/index.js'

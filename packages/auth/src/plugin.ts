@@ -31,6 +31,7 @@ import { createOidcService } from './oidc/index.js'
 import type { AuthgateDecorator } from './types.js'
 import { createAuthMetrics } from './metrics/auth-metrics.js'
 import { answeredCode } from './routes/error-handler.js'
+import { setUpRecovery } from './recovery/setup.js'
 
 /** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
 const FIRST_REVOCATION_POLL_WAIT_MS = 1500
@@ -130,8 +131,10 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
 
   // Per process, or shared through Redis (`rateLimit.redis`) so N instances do not allow N times the attempts.
   const limits = options.rateLimit === false ? undefined : await createRateLimitState(options.rateLimit, app.log)
+  const recovery = await setUpRecovery({ options, store, sessions, events, logger: app.log })
+  if (recovery !== undefined) app.addHook('onClose', recovery.close)
   const context: RouteContext = {
-    options, store, tokens, sessions, events,
+    options, store, tokens, sessions, events, recovery,
     cookies: createCookieJar(options.cookie),
     lockout: limits?.lockout,
     rateLimitStore: limits?.store,

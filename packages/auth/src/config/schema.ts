@@ -7,6 +7,7 @@ import { authSection } from './section-auth.js'
 import { cookieSection } from './section-cookie.js'
 import { notificationsSection, revocationSection, storeSection } from './section-misc.js'
 import { rateLimitSection } from './section-rate-limit.js'
+import { mailSection } from './section-mail.js'
 import { tokensSection } from './section-tokens.js'
 import { DEFAULT_RECHECK_INTERVAL, RECHECK_INTERVAL_RANGE, usersSection } from './section-users.js'
 import { OidcSchema } from '../oidc/schema.js'
@@ -20,6 +21,7 @@ const SECTIONS = {
   users: usersSection,
   notifications: notificationsSection,
   revocation: revocationSection,
+  mail: mailSection,
   oidc: () => OidcSchema
 } satisfies Record<string, (form: Form) => TSchema>
 
@@ -65,7 +67,11 @@ export function pluginSchema (): TObject {
       newIp: Type.Optional(CodeValue('function', 'A login or refresh from a network the user was not seen in within notifications.ipMemory.')),
       refreshReuse: Type.Optional(CodeValue('function', 'A retired refresh token presented again.')),
       login: Type.Optional(CodeValue('function', 'A successful login.')),
-      logout: Type.Optional(CodeValue('function', 'A logout.'))
+      logout: Type.Optional(CodeValue('function', 'A logout.')),
+      passwordReset: Type.Optional(CodeValue('function', 'A reset link to deliver (carries the one-time token: never log it).')),
+      emailVerification: Type.Optional(CodeValue('function', 'An email verification link to deliver (carries the one-time token: never log it).')),
+      passwordChanged: Type.Optional(CodeValue('function', 'A password changed, by reset or by the signed-in user.')),
+      emailVerified: Type.Optional(CodeValue('function', 'A user verified their email.'))
     }, { ...Strict, description: 'Event hooks.' })),
     metrics: Type.Optional(CodeValue('object', 'A prom-client Registry: the auth outcome metrics (logins, refreshes, reuse, revocations, key set, rate limits) are registered in it (code only; prom-client is then needed).')),
     defaultAuth: Type.Optional(OneOf(['none', 'required'] as const, 'Policy of routes that declare no `config.auth`: `none` (public, as before) or `required`.')),

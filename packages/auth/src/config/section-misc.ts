@@ -52,7 +52,8 @@ export function storeSection (form: Form): TSchema {
       devices: collectionName('devices', 'devices seen per user (new-device notifications)'),
       rotations: collectionName('rotations', 'rotation claims (one winner per refresh token)'),
       revocations: collectionName('revocations', 'revocation records the instances poll'),
-      networks: collectionName('networks', 'networks each user was seen in (new-IP notifications)')
+      networks: collectionName('networks', 'networks each user was seen in (new-IP notifications)'),
+      oneTimeTokens: collectionName('oneTimeTokens', 'password-reset and email-verification tokens (by hash)')
     }, { ...Strict, description: 'Collection names, to share a database with other data.' })),
     ...(form === 'code'
       ? {

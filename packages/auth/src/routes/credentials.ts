@@ -53,7 +53,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     }
     const user = await findUserByEmail(store, email)
     if (user?.passwordHash === undefined) return verifyDummy(password).then(() => null)
-    return await verifyPassword(user.passwordHash, password) ? { id: user.id, email: presentEmail(user.email), roles: user.roles } : null
+    return await verifyPassword(user.passwordHash, password) ? { id: user.id, email: presentEmail(user.email), roles: user.roles, emailVerified: user.emailVerified === true } : null
   }
 
   app.post<{ Body: CredentialsBody }>('/login', {
@@ -70,7 +70,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       response: {
         200: sessionAnswer,
         ...errorResponses({
-          ...BODY_ERRORS, 401: ['AUTH_INVALID_CREDENTIALS'], ...RATE_LIMITED, ...INTERNAL_ERROR,
+          ...BODY_ERRORS, 401: ['AUTH_INVALID_CREDENTIALS'], 403: ['AUTH_EMAIL_UNVERIFIED'], ...RATE_LIMITED, ...INTERNAL_ERROR,
           503: ['AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
         })
       }
@@ -97,6 +97,8 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       throw new AuthError('AUTH_INVALID_CREDENTIALS')
     }
     await attempt.succeeded(user.id)
+    // Only now, the password verified: an unverified account is not told apart from a wrong password before that.
+    if (options.recovery.requireVerifiedEmail && user.emailVerified !== true) throw new AuthError('AUTH_EMAIL_UNVERIFIED')
     // A refresh cookie already present (perhaps planted) is ignored: every login starts a new family.
     const issued = await sessions.issue(user, clientInfo(request), cookies.device(request, reply))
     return sendSession(context, reply, issued)

@@ -5,7 +5,7 @@
 import { AuthError } from '../errors.js'
 import {
   MAX_PREVIOUS_HASHES, type DeviceRecord, type DeviceSeen, type GraceEntry, type NewSession, type NewUser, type RotateInput,
-  type SessionPage, type SessionRecord, type SessionStore, type UserRecord
+  type OneTimePurpose, type OneTimeTokenRecord, type SessionPage, type SessionRecord, type SessionStore, type UserRecord
 } from './store.js'
 import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
 import { comesAfter, newestFirst } from './session-order.js'
@@ -56,6 +56,7 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
   readonly #byPrevious = new Map<string, string>()
   readonly #devices = new Map<string, DeviceRecord>()
   readonly #networks = new Map<string, UserNetworks>()
+  readonly #oneTimeTokens = new Map<string, OneTimeTokenRecord>()
   /** Subject revocations (revocation-subjects.ts) as tombstones by id, oldest first; dropped once no token needs them. */
   readonly #subjectRevocations = new Map<string, Date>()
 
@@ -99,6 +100,50 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
     user.roles = [...roles]
     user.updatedAt = new Date()
     return true
+  }
+
+  async setUserPassword (id: string, passwordHash: string, now: Date): Promise<boolean> {
+    const user = this.#users.get(id)
+    if (user === undefined) return false
+    user.passwordHash = passwordHash
+    user.updatedAt = new Date(now.getTime())
+    return true
+  }
+
+  async setEmailVerified (id: string, emailNormalized: string, now: Date): Promise<boolean> {
+    const user = this.#users.get(id)
+    if (user?.emailNormalized !== emailNormalized) return false
+    user.emailVerified = true
+    user.updatedAt = new Date(now.getTime())
+    return true
+  }
+
+  async createOneTimeToken (token: OneTimeTokenRecord): Promise<void> {
+    this.#pruneOneTimeTokens(new Date())
+    this.#oneTimeTokens.set(token.hash, structuredClone(token))
+  }
+
+  async consumeOneTimeToken (hash: string, purpose: OneTimePurpose, now: Date): Promise<OneTimeTokenRecord | null> {
+    const token = this.#oneTimeTokens.get(hash)
+    if (token === undefined || token.purpose !== purpose || token.expiresAt <= now) return null
+    this.#oneTimeTokens.delete(hash)
+    return token
+  }
+
+  async deleteOneTimeTokens (userId: string, purpose: OneTimePurpose): Promise<number> {
+    let deleted = 0
+    for (const [hash, token] of this.#oneTimeTokens) {
+      if (token.userId === userId && token.purpose === purpose) {
+        this.#oneTimeTokens.delete(hash)
+        deleted++
+      }
+    }
+    return deleted
+  }
+
+  /** Expired tokens are dropped as new ones come in: no timer, and only tokens issued since the last prune can be stale. */
+  #pruneOneTimeTokens (now: Date): void {
+    for (const [hash, token] of this.#oneTimeTokens) if (token.expiresAt <= now) this.#oneTimeTokens.delete(hash)
   }
 
   #copyUser (id: string): UserRecord | null {

@@ -26,8 +26,9 @@ import { MongoOidcStore } from './mongo-oidc.js'
 import type { OidcCapable, OidcStore } from './oidc.js'
 import { findNetworks, recordNetwork, type NetworksDoc } from './mongo-networks.js'
 import type { NetworkSighting, NetworkVerdict, UserNetworks } from './ip-memory.js'
+import { consumeOneTimeToken, createOneTimeToken, deleteOneTimeTokens, type OneTimeTokenDoc } from './mongo-one-time.js'
 import {
-  type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
+  type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type OneTimePurpose, type OneTimeTokenRecord, type RotateInput,
   type SessionPage, type SessionRecord, type SessionStore, type UserRecord
 } from './store.js'
 
@@ -46,8 +47,8 @@ export interface MongoStoreOptions {
    * call (connect included): past it the call answers 503 even if the server holds the connection open silently.
    */
   operationTimeoutMS?: number
-  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`, `networks`). */
-  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string, networks?: string }
+  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`, `networks`, `oneTimeTokens`). */
+  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string, networks?: string, oneTimeTokens?: string }
   /** Where the store says how it adapts to its server (e.g. a server that ignores `$slice`). The plugin passes its own. */
   logger?: StoreLogger
   /**
@@ -66,6 +67,7 @@ interface Handles {
   claims: Collection<ClaimDoc>
   tombstones: Collection<TombstoneDoc>
   networks: Collection<NetworksDoc>
+  oneTimeTokens: Collection<OneTimeTokenDoc>
 }
 
 /** Time budget of background store work (revocation polling): long, since no request waits on it. */
@@ -74,7 +76,7 @@ const BACKGROUND_TIME_MS = 30_000
 export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #connection: MongoConnection
   readonly #maxTimeMS: number
-  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string, networks: string }
+  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string, networks: string, oneTimeTokens: string }
   /** The collection handles of the current client (rebuilt when mongo-connection.ts replaces a stuck client). */
   #handles: Handles | undefined
   #indexes: Promise<void> | undefined
@@ -113,7 +115,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
       devices: options.collections?.devices ?? 'devices',
       claims: options.collections?.rotations ?? 'rotations',
       tombstones: options.collections?.revocations ?? 'revocations',
-      networks: options.collections?.networks ?? 'networks'
+      networks: options.collections?.networks ?? 'networks',
+      oneTimeTokens: options.collections?.oneTimeTokens ?? 'oneTimeTokens'
     }
   }
 
@@ -127,7 +130,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
         devices: db.collection<DeviceDoc>(this.#names.devices),
         claims: db.collection<ClaimDoc>(this.#names.claims),
         tombstones: db.collection<TombstoneDoc>(this.#names.tombstones),
-        networks: db.collection<NetworksDoc>(this.#names.networks)
+        networks: db.collection<NetworksDoc>(this.#names.networks),
+        oneTimeTokens: db.collection<OneTimeTokenDoc>(this.#names.oneTimeTokens)
       }
     }
     return this.#handles
@@ -139,6 +143,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   get #claims (): Collection<ClaimDoc> { return this.#current().claims }
   get #tombstones (): Collection<TombstoneDoc> { return this.#current().tombstones }
   get #networks (): Collection<NetworksDoc> { return this.#current().networks }
+  get #oneTimeTokens (): Collection<OneTimeTokenDoc> { return this.#current().oneTimeTokens }
 
   /**
    * Loads the driver and creates the client (a store given a url), so that a missing driver (MissingPeerError) or
@@ -167,7 +172,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
 
   /** Once per store, before its first operation: the indexes, and what this server does with the operators we use. */
   async #prepare (): Promise<void> {
-    await createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones, networks: this.#networks })
+    await createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones, networks: this.#networks, oneTimeTokens: this.#oneTimeTokens })
     this.#sliceHonoured = await serverHonoursSlice(this.#claims, this.#maxTimeMS)
     if (!this.#sliceHonoured) logSliceIgnored(this.#logger)
   }
@@ -258,6 +263,28 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   async setUserRoles (id: string, roles: string[]): Promise<boolean> {
     const result = await this.#run(() => this.#users.updateOne({ _id: id }, { $set: { roles: [...roles], updatedAt: new Date() } }, { maxTimeMS: this.#maxTimeMS }))
     return result.matchedCount === 1
+  }
+
+  async setUserPassword (id: string, passwordHash: string, now: Date): Promise<boolean> {
+    const result = await this.#run(() => this.#users.updateOne({ _id: id }, { $set: { passwordHash, updatedAt: now } }, { maxTimeMS: this.#maxTimeMS }))
+    return result.matchedCount === 1
+  }
+
+  async setEmailVerified (id: string, emailNormalized: string, now: Date): Promise<boolean> {
+    const result = await this.#run(() => this.#users.updateOne({ _id: id, emailNormalized }, { $set: { emailVerified: true, updatedAt: now } }, { maxTimeMS: this.#maxTimeMS }))
+    return result.matchedCount === 1
+  }
+
+  async createOneTimeToken (token: OneTimeTokenRecord): Promise<void> {
+    await this.#run(() => createOneTimeToken(this.#oneTimeTokens, token, this.#maxTimeMS))
+  }
+
+  async consumeOneTimeToken (hash: string, purpose: OneTimePurpose, now: Date): Promise<OneTimeTokenRecord | null> {
+    return this.#run(() => consumeOneTimeToken(this.#oneTimeTokens, hash, purpose, now, this.#maxTimeMS))
+  }
+
+  async deleteOneTimeTokens (userId: string, purpose: OneTimePurpose): Promise<number> {
+    return this.#run(() => deleteOneTimeTokens(this.#oneTimeTokens, userId, purpose, this.#maxTimeMS))
   }
 
   async createSession (session: NewSession): Promise<SessionRecord> {

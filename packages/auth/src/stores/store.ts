@@ -16,6 +16,8 @@ export interface UserRecord {
   /** PHC string ($argon2id$…); absent for users whose credentials are checked elsewhere. */
   passwordHash?: string
   roles: string[]
+  /** Set once the user followed an email verification link; absent means false. */
+  emailVerified?: boolean
   createdAt: Date
   updatedAt: Date
 }
@@ -98,6 +100,20 @@ export interface SessionPage {
   after?: { createdAt: Date, id: string }
 }
 
+/** What a one-time token may be used for: a reset token can never verify an email, and the reverse. */
+export type OneTimePurpose = 'passwordReset' | 'emailVerification'
+
+/** A password-reset or email-verification token, by the SHA-256 hex of its value (the value is never stored). */
+export interface OneTimeTokenRecord {
+  hash: string
+  purpose: OneTimePurpose
+  userId: string
+  /** The user's emailNormalized when the token was issued: a token for an address the user no longer has is void. */
+  email: string
+  createdAt: Date
+  expiresAt: Date
+}
+
 /** How many retired hashes a session remembers for reuse detection; older ones just read as unknown. */
 export const MAX_PREVIOUS_HASHES = 100
 
@@ -172,4 +188,24 @@ export interface SessionStore extends RevocationSource {
   recordNetwork? (seen: NetworkSighting): Promise<NetworkVerdict>
   /** The user's stored record, as is (tests, diagnostics). */
   findNetworks? (userId: string): Promise<UserNetworks | null>
+
+  /**
+   * Password reset and email verification (routes/recovery.ts). Optional so that stores written before them still
+   * work; the plugin refuses to register those routes over a store lacking any of them (recovery/store-check.ts).
+   */
+  /** Replaces the user's password hash and sets updatedAt. False when there is no such user. */
+  setUserPassword? (id: string, passwordHash: string, now: Date): Promise<boolean>
+  /** Marks the user's email verified when it is still `emailNormalized`. False when no such user has that email. */
+  setEmailVerified? (id: string, emailNormalized: string, now: Date): Promise<boolean>
+  createOneTimeToken? (token: OneTimeTokenRecord): Promise<void>
+  /**
+   * Takes the live token (`expiresAt` after `now`) of `hash` for `purpose` and deletes it in ONE atomic step: of
+   * two concurrent calls with one hash at most one gets the record. Null when none matched.
+   */
+  consumeOneTimeToken? (hash: string, purpose: OneTimePurpose, now: Date): Promise<OneTimeTokenRecord | null>
+  /** Deletes every token of the user for `purpose` (a reset voids the other outstanding resets). Returns how many. */
+  deleteOneTimeTokens? (userId: string, purpose: OneTimePurpose): Promise<number>
 }
+
+/** The store methods the account-recovery routes need. */
+export const RECOVERY_STORE_METHODS = ['setUserPassword', 'setEmailVerified', 'createOneTimeToken', 'consumeOneTimeToken', 'deleteOneTimeTokens'] as const

@@ -1,0 +1,219 @@
+// Password reset, password change and email verification (#15 item 1), on BOTH stores, with the links delivered by
+// a real SMTP server on loopback and followed from the mail that arrived.
+import t, { type Test } from 'tap'
+import type { FastifyInstance } from 'fastify'
+import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, type StoreKind } from './helpers/app.js'
+import { startSmtp, tokenOfMail, type TestSmtp } from './helpers/smtp.js'
+import type { PasswordResetEvent } from '../src/index.js'
+
+const { name: database, db } = await useTestDatabase(t, 'recovery')
+const smtp = await startSmtp()
+t.teardown(() => smtp.close())
+
+const ORIGIN = 'https://app.example.com'
+const NEW_PASSWORD = 'a brand new passphrase'
+
+async function recoveryApp (t: Test, kind: StoreKind, extra: Record<string, unknown> = {}, mail: TestSmtp | undefined = smtp): Promise<FastifyInstance> {
+  return buildApp(t, kind, {
+    database,
+    options: {
+      auth: { publicOrigin: ORIGIN, ...(extra.auth as object | undefined) },
+      ...(mail === undefined ? {} : { mail: { smtp: { url: mail.url, from: 'Authgate <no-reply@example.com>' } } }),
+      tokens: { revocationDelay: '1s' },
+      ...Object.fromEntries(Object.entries(extra).filter(([key]) => key !== 'auth'))
+    }
+  })
+}
+
+async function forgot (app: FastifyInstance, email: string, headers: Record<string, string> = {}): Promise<{ statusCode: number, body: string }> {
+  return app.inject({ method: 'POST', url: '/auth/password/forgot', payload: { email }, headers })
+}
+
+async function reset (app: FastifyInstance, token: string, password = NEW_PASSWORD): Promise<{ statusCode: number, json: () => { code?: string } }> {
+  return app.inject({ method: 'POST', url: '/auth/password/reset', payload: { token, password } })
+}
+
+for (const kind of ['memory', 'mongo'] as StoreKind[]) {
+  t.test(`${kind}: a full reset by the mailed link; old password, sessions and refresh cookies die`, async (t) => {
+    const app = await recoveryApp(t, kind)
+    const email = `reset-${kind}@example.com`
+    await register(app, email)
+    const first = await login(app, email)
+    const second = await login(app, email)
+    const oldRt = cookieOf(first)!.value
+    const oldAt = first.json<{ accessToken: string }>().accessToken
+    const asked = await forgot(app, email)
+    t.equal(asked.statusCode, 202)
+    const mail = await smtp.next(email)
+    t.match(mail.subject, /reset/i)
+    t.match(mail.from, /no-reply@example\.com/)
+    const { link, token } = tokenOfMail(mail)
+    t.ok(link.startsWith(`${ORIGIN}/reset-password#token=`), 'the link is on the public origin, the token in the fragment')
+    if (kind === 'mongo') {
+      const docs = await db.collection('oneTimeTokens').find({}).toArray()
+      t.notOk(JSON.stringify(docs).includes(token), 'only the hash is stored')
+      t.ok(docs.every((doc) => doc.expiresAt instanceof Date), 'each with its expiry')
+    }
+    t.equal((await reset(app, token)).statusCode, 204)
+    t.equal((await login(app, email)).statusCode, 401, 'the old password fails')
+    t.equal((await login(app, email, NEW_PASSWORD)).statusCode, 200, 'the new one works')
+    t.equal((await refresh(app, oldRt)).statusCode, 401, 'an old refresh cookie fails')
+    t.equal((await refresh(app, cookieOf(second)!.value)).statusCode, 401, 'every old session is revoked')
+    t.equal((await app.inject({ url: '/private', headers: bearer(oldAt) })).statusCode, 401, 'old access tokens die (this instance at once)')
+    const again = await reset(app, token, 'yet another passphrase')
+    t.equal(again.statusCode, 400, 'a used token is refused')
+    t.equal(again.json().code, 'AUTH_RESET_INVALID')
+  })
+
+  t.test(`${kind}: email verification by the mailed link; emailVerified in /me and the token; purpose-bound tokens`, async (t) => {
+    const app = await recoveryApp(t, kind)
+    const email = `verify-${kind}@example.com`
+    await register(app, email)
+    const logged = await login(app, email)
+    const at = logged.json<{ accessToken: string }>().accessToken
+    const me = await app.inject({ url: '/auth/me', headers: bearer(at) })
+    t.match(me.json(), { user: { emailVerified: false }, claims: { email_verified: false } })
+    t.equal((await app.inject({ method: 'POST', url: '/auth/email/verify/request', headers: bearer(at) })).statusCode, 202)
+    const { token } = tokenOfMail(await smtp.next(email))
+    // A verification token is no reset token, and the reverse.
+    const wrongPurpose = await reset(app, token)
+    t.equal(wrongPurpose.statusCode, 400)
+    t.equal(wrongPurpose.json().code, 'AUTH_RESET_INVALID')
+    t.equal((await app.inject({ method: 'POST', url: '/auth/email/verify', payload: { token } })).statusCode, 204, 'the refused reset did not consume it')
+    t.equal((await app.inject({ method: 'POST', url: '/auth/email/verify', payload: { token } })).json().code, 'AUTH_RESET_INVALID', 'single use')
+    const after = await login(app, email)
+    t.match(after.json(), { user: { emailVerified: true } })
+    const claims = (await app.inject({ url: '/auth/me', headers: bearer(after.json<{ accessToken: string }>().accessToken) })).json()
+    t.match(claims, { user: { emailVerified: true }, claims: { email_verified: true } })
+    await forgot(app, email)
+    const resetToken = tokenOfMail(await smtp.next(email)).token
+    const crossed = await app.inject({ method: 'POST', url: '/auth/email/verify', payload: { token: resetToken } })
+    t.equal(crossed.json().code, 'AUTH_RESET_INVALID', 'a reset token cannot verify')
+    t.equal((await reset(app, resetToken)).statusCode, 204, 'and is still good for its own purpose')
+  })
+
+  t.test(`${kind}: concurrent double consume of one token: exactly one succeeds`, async (t) => {
+    const app = await recoveryApp(t, kind)
+    const email = `race-${kind}@example.com`
+    await register(app, email)
+    await forgot(app, email)
+    const { token } = tokenOfMail(await smtp.next(email))
+    const answers = await Promise.all([reset(app, token, 'first racer passphrase'), reset(app, token, 'second racer passphrase')])
+    t.same(answers.map((answer) => answer.statusCode).sort(), [204, 400])
+    const won = answers[0]?.statusCode === 204 ? 'first racer passphrase' : 'second racer passphrase'
+    t.equal((await login(app, email, won)).statusCode, 200, 'the winner\'s password holds')
+  })
+
+  t.test(`${kind}: an expired token is refused; a reset voids the other outstanding reset tokens`, async (t) => {
+    const app = await recoveryApp(t, kind, { auth: { resetTtl: '1m' } })
+    const email = `expire-${kind}@example.com`
+    await register(app, email)
+    await forgot(app, email)
+    const { token: older } = tokenOfMail(await smtp.next(email))
+    await forgot(app, email)
+    const { token: newer } = tokenOfMail(await smtp.next(email))
+    t.equal((await reset(app, newer)).statusCode, 204)
+    t.equal((await reset(app, older, 'another passphrase 1')).json().code, 'AUTH_RESET_INVALID', 'the older link died with the reset')
+    // Expiry: a token whose expiresAt has passed, written straight to the store, is refused (the filter, not the TTL monitor).
+    await forgot(app, email)
+    const { token: late } = tokenOfMail(await smtp.next(email))
+    const { hashOneTimeToken } = await import('../src/recovery/one-time-token.js')
+    const past = new Date(Date.now() - 1000)
+    if (kind === 'mongo') {
+      await db.collection('oneTimeTokens').updateOne({ _id: hashOneTimeToken(late) as never }, { $set: { expiresAt: past } })
+    } else {
+      const store = app.authgate.store
+      const record = await store.consumeOneTimeToken!(hashOneTimeToken(late), 'passwordReset', new Date())
+      await store.createOneTimeToken!({ ...record!, expiresAt: past })
+    }
+    t.equal((await reset(app, late, 'another passphrase 2')).json().code, 'AUTH_RESET_INVALID', 'an expired token is refused')
+  })
+
+  t.test(`${kind}: change password needs the current one, revokes the other sessions, keeps the caller's`, async (t) => {
+    const app = await recoveryApp(t, kind)
+    const email = `change-${kind}@example.com`
+    await register(app, email)
+    const mine = await login(app, email)
+    const other = await login(app, email)
+    const at = mine.json<{ accessToken: string }>().accessToken
+    const wrong = await app.inject({ method: 'POST', url: '/auth/password/change', headers: bearer(at), payload: { currentPassword: 'not the password', password: NEW_PASSWORD } })
+    t.equal(wrong.statusCode, 401)
+    t.equal(wrong.json().code, 'AUTH_INVALID_CREDENTIALS')
+    const weak = await app.inject({ method: 'POST', url: '/auth/password/change', headers: bearer(at), payload: { currentPassword: PASSWORD, password: 'short' } })
+    t.equal(weak.statusCode, 400, 'the registration policy applies')
+    const changed = await app.inject({ method: 'POST', url: '/auth/password/change', headers: bearer(at), payload: { currentPassword: PASSWORD, password: NEW_PASSWORD } })
+    t.equal(changed.statusCode, 204)
+    t.equal((await app.inject({ url: '/private', headers: bearer(at) })).statusCode, 200, 'the caller\'s token still works')
+    t.equal((await refresh(app, cookieOf(mine)!.value)).statusCode, 200, 'the caller\'s session goes on')
+    t.equal((await refresh(app, cookieOf(other)!.value)).statusCode, 401, 'the other session is revoked')
+    t.equal((await app.inject({ url: '/private', headers: bearer(other.json<{ accessToken: string }>().accessToken) })).statusCode, 401)
+    t.equal((await login(app, email, NEW_PASSWORD)).statusCode, 200)
+    t.equal((await app.inject({ method: 'POST', url: '/auth/password/change', payload: { currentPassword: PASSWORD, password: NEW_PASSWORD } })).statusCode, 401, 'anonymous: 401')
+  })
+
+  t.test(`${kind}: requireVerifiedEmail refuses unverified accounts, only after the password verified`, async (t) => {
+    const app = await recoveryApp(t, kind, { auth: { requireVerifiedEmail: true } })
+    const email = `required-${kind}@example.com`
+    await register(app, email)
+    const wrong = await login(app, email, 'not the password')
+    t.equal(wrong.statusCode, 401, 'a wrong password says nothing about verification')
+    const refused = await login(app, email)
+    t.equal(refused.statusCode, 403)
+    t.equal(refused.json().code, 'AUTH_EMAIL_UNVERIFIED')
+    t.notOk(cookieOf(refused), 'no session')
+    // A reset link proves the mailbox: the account is verified by it.
+    await forgot(app, email)
+    t.equal((await reset(app, tokenOfMail(await smtp.next(email)).token)).statusCode, 204)
+    t.equal((await login(app, email, NEW_PASSWORD)).statusCode, 200)
+  })
+}
+
+t.test('events: passwordReset carries the link; passwordChanged and emailVerified are emitted; unknown emails emit nothing', async (t) => {
+  const seen: Array<{ name: string, event: unknown }> = []
+  const hook = (name: string) => (event: unknown) => { seen.push({ name, event }) }
+  const app = await recoveryApp(t, 'memory', {
+    events: { passwordReset: hook('passwordReset'), passwordChanged: hook('passwordChanged'), emailVerification: hook('emailVerification'), emailVerified: hook('emailVerified') }
+  }, undefined)
+  const email = 'events@example.com'
+  const userId = (await register(app, email)).json<{ user: { id: string } }>().user.id
+  await forgot(app, 'nobody@example.com')
+  await forgot(app, email)
+  // Jobs run in order: once the known email's event is in, the unknown one's job has ended too.
+  for (let waited = 0; waited < 5000 && !seen.some((entry) => entry.name === 'passwordReset'); waited += 20) await new Promise((resolve) => setTimeout(resolve, 20))
+  const resets = seen.filter((entry) => entry.name === 'passwordReset')
+  t.equal(resets.length, 1, 'one event, for the existing account only')
+  const event = resets[0]?.event as PasswordResetEvent
+  t.match(event, { userId, email, link: new RegExp(`^${ORIGIN}/reset-password#token=`), token: String, expiresAt: Date, ip: String, at: Date })
+  t.ok(event.expiresAt.getTime() - event.at.getTime() === 15 * 60_000, 'the default lifetime is 15 minutes')
+  t.equal((await reset(app, event.token)).statusCode, 204)
+  t.match(seen.find((entry) => entry.name === 'passwordChanged')?.event, { userId, via: 'reset', ip: String, userAgent: String, at: Date })
+})
+
+t.test('forgot answers the same for known and unknown emails, before any lookup', async (t) => {
+  const app = await recoveryApp(t, 'mongo')
+  await register(app, 'known@example.com')
+  const known = await forgot(app, 'known@example.com')
+  const unknown = await forgot(app, 'unknown@example.com')
+  t.equal(known.statusCode, 202)
+  t.equal(unknown.statusCode, 202)
+  t.equal(known.body, unknown.body, 'the same body')
+})
+
+t.test('configuration: mail without a public origin is refused at registration, naming the keys', async (t) => {
+  const app = (await import('fastify')).default({ logger: false })
+  t.teardown(() => app.close())
+  const { default: authgate } = await import('../src/index.js')
+  const { testKey } = await import('./helpers/keys.js')
+  app.register(authgate, { store: { memory: true }, tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' }, mail: { smtp: { url: smtp.url, from: 'x@example.com' } } })
+  await t.rejects(async () => app.ready(), /mail\.smtp: needs auth\.publicOrigin/)
+})
+
+t.test('configuration: a template without {{link}} is refused', async (t) => {
+  const app = (await import('fastify')).default({ logger: false })
+  t.teardown(() => app.close())
+  const { default: authgate } = await import('../src/index.js')
+  const { testKey } = await import('./helpers/keys.js')
+  app.register(authgate, { store: { memory: true }, auth: { publicOrigin: ORIGIN }, tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' }, mail: { templates: { passwordReset: { text: 'no link here' } } } })
+  await t.rejects(async () => app.ready(), /mail\.templates\.passwordReset\.text: must hold the \{\{link\}\} placeholder/)
+})
