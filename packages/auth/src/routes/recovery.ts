@@ -26,10 +26,19 @@ export function recoveryRoutes (app: FastifyInstance, context: RouteContext, rec
   const limits = options.rateLimit
   const ownIssuer = options.tokens.issuer
   const perIp = limits === false ? {} : { rateLimit: { max: limits.recovery.max, timeWindow: limits.recovery.timeWindowMs } }
-  /** The per-account limit of one route, keyed by what `account` reads from the request (after the body is parsed). */
-  const perAccount = (route: string, account: (request: FastifyRequest) => string): preHandlerAsyncHookHandler[] => limits === false
-    ? []
-    : [app.rateLimit({ max: limits.recoveryAccount.max, timeWindow: limits.recoveryAccount.timeWindowMs, keyGenerator: (request) => `account:${route}:${account(request)}` })]
+  /**
+   * The per-account limit of one route, keyed by what `account` reads from the request (after the body is parsed).
+   * Through createRateLimit, not app.rateLimit: @fastify/rate-limit runs one of its hooks per request, so a second
+   * hook after the per-IP one would never count.
+   */
+  const perAccount = (route: string, account: (request: FastifyRequest) => string): preHandlerAsyncHookHandler[] => {
+    if (limits === false) return []
+    const limiter = app.createRateLimit({ max: limits.recoveryAccount.max, timeWindow: limits.recoveryAccount.timeWindowMs, keyGenerator: (request) => `account:${route}:${account(request)}` })
+    return [async (request) => {
+      const verdict = await limiter(request)
+      if (!verdict.isAllowed && verdict.isExceeded) throw new AuthError('AUTH_RATE_LIMITED', { retryAfter: verdict.ttlInSeconds })
+    }]
+  }
   const signedIn = (request: FastifyRequest): string => request.user?.sub ?? ''
   const required = withBearerScheme({ auth: 'required' as const, ...perIp })
 
