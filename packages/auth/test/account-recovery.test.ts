@@ -14,12 +14,12 @@ t.teardown(() => smtp.close())
 const ORIGIN = 'https://app.example.com'
 const NEW_PASSWORD = 'a brand new passphrase'
 
-async function recoveryApp (t: Test, kind: StoreKind, extra: Record<string, unknown> = {}, mail: TestSmtp | undefined = smtp): Promise<FastifyInstance> {
+async function recoveryApp (t: Test, kind: StoreKind, extra: Record<string, unknown> = {}, mail: TestSmtp | null = smtp): Promise<FastifyInstance> {
   return buildApp(t, kind, {
     database,
     options: {
       auth: { publicOrigin: ORIGIN, ...(extra.auth as object | undefined) },
-      ...(mail === undefined ? {} : { mail: { smtp: { url: mail.url, from: 'Authgate <no-reply@example.com>' } } }),
+      ...(mail === null ? {} : { mail: { smtp: { url: mail.url, from: 'Authgate <no-reply@example.com>' } } }),
       tokens: { revocationDelay: '1s' },
       ...Object.fromEntries(Object.entries(extra).filter(([key]) => key !== 'auth'))
     }
@@ -101,7 +101,7 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
     const { token } = tokenOfMail(await smtp.next(email))
     const answers = await Promise.all([reset(app, token, 'first racer passphrase'), reset(app, token, 'second racer passphrase')])
     t.same(answers.map((answer) => answer.statusCode).sort(), [204, 400])
-    const won = answers[0]?.statusCode === 204 ? 'first racer passphrase' : 'second racer passphrase'
+    const won = answers[0].statusCode === 204 ? 'first racer passphrase' : 'second racer passphrase'
     t.equal((await login(app, email, won)).statusCode, 200, 'the winner\'s password holds')
   })
 
@@ -174,7 +174,7 @@ t.test('events: passwordReset carries the link; passwordChanged and emailVerifie
   const hook = (name: string) => (event: unknown) => { seen.push({ name, event }) }
   const app = await recoveryApp(t, 'memory', {
     events: { passwordReset: hook('passwordReset'), passwordChanged: hook('passwordChanged'), emailVerification: hook('emailVerification'), emailVerified: hook('emailVerified') }
-  }, undefined)
+  }, null)
   const email = 'events@example.com'
   const userId = (await register(app, email)).json<{ user: { id: string } }>().user.id
   await forgot(app, 'nobody@example.com')

@@ -235,7 +235,7 @@ export const accountRecoveryCases: readonly AttackCase[] = [
         last = await post(gateway, '/auth/password/reset', { token: 'B'.repeat(43), password: NEW_PASSWORD }, { from: '127.0.0.71' })
         if (index < RECOVERY_PER_IP && last.code !== 'AUTH_RESET_INVALID') return unless(last, `guess ${index + 1}: ${last.status}`)
       }
-      return last as Outcome
+      return last
     },
     also: `per IP, each endpoint: ${RECOVERY_PER_IP} per 15 minutes by default (rateLimit.recovery)`
   },

@@ -54,7 +54,7 @@ export function createSigners (options: NormalisedTokenOptions): Signers {
       iss: options.issuer,
       aud: options.audience,
       jti: randomBytes(16).toString('base64url'),
-      ...(input.emailVerified === undefined ? {} : { email_verified: input.emailVerified === true })
+      ...(input.emailVerified === undefined ? {} : { email_verified: input.emailVerified })
     }
     return { token: accessSigner({ ...claims }), expiresIn: ttl, claims }
   }

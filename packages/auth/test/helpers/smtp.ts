@@ -32,10 +32,10 @@ export async function startSmtp (): Promise<TestSmtp> {
         mails.push({ to, from: parsed.from?.text ?? '', subject: parsed.subject ?? '', text: parsed.text ?? '' })
         for (const wake of waiters.splice(0)) wake()
         callback()
-      }, (error: Error) => { callback(error) })
+      }, (error: unknown) => { callback(error instanceof Error ? error : new Error(String(error))) })
     }
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => { server.listen(0, '127.0.0.1', () => { resolve() }) })
   const { port } = server.server.address() as AddressInfo
   const taken = new Set<ReceivedMail>()
   return {
