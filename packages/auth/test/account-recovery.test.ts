@@ -217,3 +217,29 @@ t.test('configuration: a template without {{link}} is refused', async (t) => {
   app.register(authgate, { store: { memory: true }, auth: { publicOrigin: ORIGIN }, tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' }, mail: { templates: { passwordReset: { text: 'no link here' } } } })
   await t.rejects(async () => app.ready(), /mail\.templates\.passwordReset\.text: must hold the \{\{link\}\} placeholder/)
 })
+
+t.test('a mail server that refuses: forgot still answers 202; the failure is logged without the token or the link', async (t) => {
+  const { default: Fastify } = await import('fastify')
+  const { default: authgate, MemorySessionStore, addUser } = await import('../src/index.js')
+  const { testKey } = await import('./helpers/keys.js')
+  const lines: string[] = []
+  const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } } })
+  t.teardown(() => app.close())
+  const store = new MemorySessionStore()
+  await addUser(store, { email: 'refused@example.com', password: PASSWORD })
+  const tokens: string[] = []
+  await app.register(authgate, {
+    store, tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' }, auth: { publicOrigin: ORIGIN },
+    // Port 1 on loopback: nothing listens, the connection is refused at once.
+    mail: { smtp: { url: 'smtp://127.0.0.1:1', from: 'no-reply@example.com' } },
+    events: { passwordReset: (event) => { tokens.push(event.token) } }
+  })
+  await app.ready()
+  t.equal((await forgot(app, 'refused@example.com')).statusCode, 202)
+  for (let waited = 0; waited < 5000 && !lines.some((line) => line.includes('mail_delivery_failed')); waited += 20) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.ok(lines.some((line) => line.includes('mail_delivery_failed')), 'the failure is logged')
+  t.equal(tokens.length, 1)
+  const log = lines.join('\n')
+  t.notOk(log.includes(tokens[0] ?? '-'), 'no token in the log')
+  t.notOk(log.includes('#token='), 'no link in the log')
+})
