@@ -10,6 +10,7 @@ export interface RecoveryIssues {
   attempt: <T>(run: () => T) => T | undefined
 }
 
+/** Stands in for a refused template: the refusal is an issue, so the registration fails before it could be used. */
 const NO_TEMPLATE = compileTemplate('passwordReset', undefined, 'mail.templates.passwordReset')
 
 export function normaliseRecovery (auth: AuthInput, mail: MailInput | undefined, publicOrigin: string | false | undefined, builtinUsers: boolean, issues: RecoveryIssues): NormalisedRecovery {
