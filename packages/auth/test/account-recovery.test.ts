@@ -243,3 +243,23 @@ t.test('a mail server that refuses: forgot still answers 202; the failure is log
   t.notOk(log.includes(tokens[0] ?? '-'), 'no token in the log')
   t.notOk(log.includes('#token='), 'no link in the log')
 })
+
+t.test('a custom store without the recovery methods: refused at registration when mail asks for them, else the routes are left out', async (t) => {
+  const { default: Fastify } = await import('fastify')
+  const { default: authgate, MemorySessionStore } = await import('../src/index.js')
+  const { testKey } = await import('./helpers/keys.js')
+  const oldStore = (): InstanceType<typeof MemorySessionStore> => Object.assign(new MemorySessionStore(), {
+    setUserPassword: undefined, setEmailVerified: undefined, createOneTimeToken: undefined, consumeOneTimeToken: undefined, deleteOneTimeTokens: undefined
+  })
+  const tokens = { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' }
+  const refused = Fastify({ logger: false })
+  t.teardown(() => refused.close())
+  refused.register(authgate, { store: oldStore(), tokens, auth: { publicOrigin: ORIGIN }, mail: { smtp: { url: smtp.url, from: 'x@example.com' } } })
+  await t.rejects(async () => refused.ready(), /mail and auth\.requireVerifiedEmail need a store with setUserPassword, setEmailVerified, createOneTimeToken, consumeOneTimeToken, deleteOneTimeTokens/)
+  const quiet = Fastify({ logger: false })
+  t.teardown(() => quiet.close())
+  await quiet.register(authgate, { store: oldStore(), tokens, auth: { publicOrigin: ORIGIN } })
+  await quiet.ready()
+  t.equal((await forgot(quiet, 'a@example.com')).statusCode, 404, 'no recovery routes')
+  t.equal((await quiet.inject({ method: 'POST', url: '/auth/login', payload: { email: 'a@example.com', password: PASSWORD } })).statusCode, 401, 'the rest works')
+})

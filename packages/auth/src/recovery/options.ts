@@ -32,6 +32,7 @@ export function normaliseRecovery (auth: AuthInput, mail: MailInput | undefined,
       passwordReset: issues.attempt(() => compileTemplate('passwordReset', mail?.templates?.passwordReset, 'mail.templates.passwordReset')) ?? NO_TEMPLATE,
       emailVerification: issues.attempt(() => compileTemplate('emailVerification', mail?.templates?.emailVerification, 'mail.templates.emailVerification')) ?? NO_TEMPLATE
     },
-    wanted: mail !== undefined || requireVerifiedEmail
+    // Not `mail !== undefined`: the schema fills an absent section with {}.
+    wanted: mail?.smtp !== undefined || mail?.templates !== undefined || requireVerifiedEmail
   }
 }
