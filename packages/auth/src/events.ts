@@ -139,12 +139,24 @@ export interface AuthgateEvents {
   on: <K extends AuthgateEventName>(name: K, listener: AuthgateListener<K>) => void
   off: <K extends AuthgateEventName>(name: K, listener: AuthgateListener<K>) => void
   emit: <K extends AuthgateEventName>(name: K, event: AuthgateEventMap[K]) => void
+  /** Whether `name` has a hook or a listener now (work done only for a listener can be skipped). */
+  listening: (name: AuthgateEventName) => boolean
+}
+
+const SECRET_EVENTS: ReadonlySet<AuthgateEventName> = new Set(['passwordReset', 'emailVerification'])
+
+function errorKind (error: unknown): { name?: string, code?: unknown } {
+  const code = (error as { code?: unknown } | null)?.code
+  return { ...(error instanceof Error ? { name: error.name } : {}), ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}) }
 }
 
 export function createEvents (hooks: AuthgateEventHooks, logger: EventLogger): AuthgateEvents {
   const listeners = new Map<AuthgateEventName, Set<AuthgateListener<AuthgateEventName>>>()
   const report = (name: AuthgateEventName, error: unknown): void => {
-    logger.warn({ event: name, err: error }, 'authgate: an event listener failed')
+    // The events of links carry the token: a listener's error (a mail library's, say) may quote it, so only its
+    // kind is logged.
+    const err = SECRET_EVENTS.has(name) ? errorKind(error) : error
+    logger.warn({ event: name, err }, 'authgate: an event listener failed')
   }
   const call = <K extends AuthgateEventName>(name: K, listener: AuthgateListener<K>, event: AuthgateEventMap[K]): void => {
     try {
@@ -166,6 +178,9 @@ export function createEvents (hooks: AuthgateEventHooks, logger: EventLogger): A
     },
     off (name, listener) {
       listeners.get(name)?.delete(listener as AuthgateListener<AuthgateEventName>)
+    },
+    listening (name) {
+      return hooks[name] !== undefined || (listeners.get(name)?.size ?? 0) > 0
     },
     emit (name, event) {
       const hook = hooks[name]

@@ -4,7 +4,7 @@ import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
 import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, type StoreKind } from './helpers/app.js'
-import { startSmtp, tokenOfMail, type TestSmtp } from './helpers/smtp.js'
+import { RESET_MAIL, startSmtp, tokenOfMail, VERIFY_MAIL, type TestSmtp } from './helpers/smtp.js'
 import type { PasswordResetEvent } from '../src/index.js'
 
 const { name: database, db } = await useTestDatabase(t, 'recovery')
@@ -45,7 +45,7 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
     const oldAt = first.json<{ accessToken: string }>().accessToken
     const asked = await forgot(app, email)
     t.equal(asked.statusCode, 202)
-    const mail = await smtp.next(email)
+    const mail = await smtp.next(email, RESET_MAIL)
     t.match(mail.subject, /reset/i)
     t.match(mail.from, /no-reply@example\.com/)
     const { link, token } = tokenOfMail(mail)
@@ -75,7 +75,7 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
     const me = await app.inject({ url: '/auth/me', headers: bearer(at) })
     t.match(me.json(), { user: { emailVerified: false }, claims: { email_verified: false } })
     t.equal((await app.inject({ method: 'POST', url: '/auth/email/verify/request', headers: bearer(at) })).statusCode, 202)
-    const { token } = tokenOfMail(await smtp.next(email))
+    const { token } = tokenOfMail(await smtp.next(email, VERIFY_MAIL))
     // A verification token is no reset token, and the reverse.
     const wrongPurpose = await reset(app, token)
     t.equal(wrongPurpose.statusCode, 400)
@@ -87,7 +87,7 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
     const claims = (await app.inject({ url: '/auth/me', headers: bearer(after.json<{ accessToken: string }>().accessToken) })).json()
     t.match(claims, { user: { emailVerified: true }, claims: { email_verified: true } })
     await forgot(app, email)
-    const resetToken = tokenOfMail(await smtp.next(email)).token
+    const resetToken = tokenOfMail(await smtp.next(email, RESET_MAIL)).token
     const crossed = await app.inject({ method: 'POST', url: '/auth/email/verify', payload: { token: resetToken } })
     t.equal(crossed.json().code, 'AUTH_RESET_INVALID', 'a reset token cannot verify')
     t.equal((await reset(app, resetToken)).statusCode, 204, 'and is still good for its own purpose')
@@ -98,7 +98,7 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
     const email = `race-${kind}@example.com`
     await register(app, email)
     await forgot(app, email)
-    const { token } = tokenOfMail(await smtp.next(email))
+    const { token } = tokenOfMail(await smtp.next(email, RESET_MAIL))
     const answers = await Promise.all([reset(app, token, 'first racer passphrase'), reset(app, token, 'second racer passphrase')])
     t.same(answers.map((answer) => answer.statusCode).sort(), [204, 400])
     const won = answers[0].statusCode === 204 ? 'first racer passphrase' : 'second racer passphrase'
@@ -110,14 +110,14 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
     const email = `expire-${kind}@example.com`
     await register(app, email)
     await forgot(app, email)
-    const { token: older } = tokenOfMail(await smtp.next(email))
+    const { token: older } = tokenOfMail(await smtp.next(email, RESET_MAIL))
     await forgot(app, email)
-    const { token: newer } = tokenOfMail(await smtp.next(email))
+    const { token: newer } = tokenOfMail(await smtp.next(email, RESET_MAIL))
     t.equal((await reset(app, newer)).statusCode, 204)
     t.equal((await reset(app, older, 'another passphrase 1')).json().code, 'AUTH_RESET_INVALID', 'the older link died with the reset')
     // Expiry: a token whose expiresAt has passed, written straight to the store, is refused (the filter, not the TTL monitor).
     await forgot(app, email)
-    const { token: late } = tokenOfMail(await smtp.next(email))
+    const { token: late } = tokenOfMail(await smtp.next(email, RESET_MAIL))
     const { hashOneTimeToken } = await import('../src/recovery/one-time-token.js')
     const past = new Date(Date.now() - 1000)
     if (kind === 'mongo') {
@@ -164,10 +164,66 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
     t.notOk(cookieOf(refused), 'no session')
     // A reset link proves the mailbox: the account is verified by it.
     await forgot(app, email)
-    t.equal((await reset(app, tokenOfMail(await smtp.next(email)).token)).statusCode, 204)
+    t.equal((await reset(app, tokenOfMail(await smtp.next(email, RESET_MAIL)).token)).statusCode, 204)
     t.equal((await login(app, email, NEW_PASSWORD)).statusCode, 200)
   })
 }
+
+for (const kind of ['memory', 'mongo'] as StoreKind[]) {
+  t.test(`${kind}: requireVerifiedEmail: register mails a verification link; following it lets the user in (no reset)`, async (t) => {
+    const app = await recoveryApp(t, kind, { auth: { requireVerifiedEmail: true } })
+    const email = `welcome-${kind}@example.com`
+    t.equal((await register(app, email)).statusCode, 201)
+    const { link, token } = tokenOfMail(await smtp.next(email, VERIFY_MAIL))
+    t.ok(link.startsWith(`${ORIGIN}/verify-email#token=`))
+    t.equal((await login(app, email)).json().code, 'AUTH_EMAIL_UNVERIFIED', 'not before the link is followed')
+    // The refused login (password right) mails a fresh link: a lost first mail does not lock the user out.
+    const again = tokenOfMail(await smtp.next(email, VERIFY_MAIL)).token
+    t.not(again, token)
+    t.equal((await app.inject({ method: 'POST', url: '/auth/email/verify', payload: { token } })).statusCode, 204)
+    const signedIn = await login(app, email)
+    t.equal(signedIn.statusCode, 200)
+    t.match(signedIn.json(), { user: { emailVerified: true } })
+  })
+}
+
+t.test('a listener alone gets the verification link of a new user; a wrong password at login sends none', async (t) => {
+  const seen: string[] = []
+  const app = await recoveryApp(t, 'memory', { auth: { requireVerifiedEmail: true }, events: { emailVerification: (event: { email: string }) => { seen.push(event.email) } } }, null)
+  await register(app, 'listened@example.com')
+  for (let waited = 0; waited < 5000 && seen.length === 0; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20))
+  t.same(seen, ['listened@example.com'], 'a listener alone gets the link of a new user')
+  t.equal((await login(app, 'listened@example.com', 'not the password')).statusCode, 401)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.equal(seen.length, 1, 'no link for a wrong password')
+})
+
+t.test('an account without a real email (OIDC placeholder) gets no reset link', async (t) => {
+  const seen: string[] = []
+  const app = await recoveryApp(t, 'memory', { events: { passwordReset: (event: { email: string }) => { seen.push(event.email) } } }, null)
+  const id = '5b1e2c1e-0000-4000-8000-000000000001'
+  await app.authgate.store.createUser({ id, email: '', emailNormalized: `oidc:google:${id}`, roles: [] })
+  t.equal((await forgot(app, `oidc:google:${id}`)).statusCode, 202)
+  await register(app, 'real@example.com')
+  await forgot(app, 'real@example.com')
+  for (let waited = 0; waited < 5000 && seen.length === 0; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20))
+  // The placeholder's job was queued first: it has had the time to end.
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  t.same(seen, ['real@example.com'], 'nothing for the placeholder')
+})
+
+t.test('the SMTP sender delivers to exactly the stored address, even one an address-list parser would split', async (t) => {
+  const { createSmtpSender } = await import('../src/recovery/smtp.js')
+  const sender = await createSmtpSender({ url: smtp.url, from: 'Authgate <no-reply@example.com>' })
+  t.teardown(() => { sender.close() })
+  for (const address of ['a;b@x.example', 'p,x@x.example', 'e(c)@x.example']) {
+    const subject = `to ${address}`
+    await sender.send(address, { subject, text: 'hello' })
+    const mail = smtp.mails.find((candidate) => candidate.subject === subject)
+    // RFC 5321 quotes such a local part (`"a;b"@x.example`): the same mailbox.
+    t.same(mail?.rcpt.map((rcpt) => rcpt.replace(/^"(.*)"@/, '$1@')), [address], `${address}: RCPT TO is that address, and only it`)
+  }
+})
 
 t.test('events: passwordReset carries the link; passwordChanged and emailVerified are emitted; unknown emails emit nothing', async (t) => {
   const seen: Array<{ name: string, event: unknown }> = []

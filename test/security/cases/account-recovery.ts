@@ -5,7 +5,7 @@
 import { request as httpRequest } from 'node:http'
 import type { AttackCase, Outcome } from '../lib/case.js'
 import { PASSWORD, type AttackTarget } from '../lib/target.js'
-import { startSmtp, tokenOfMail, type TestSmtp } from '../../../packages/auth/test/helpers/smtp.js'
+import { RESET_MAIL, startSmtp, tokenOfMail, type TestSmtp } from '../../../packages/auth/test/helpers/smtp.js'
 
 const PUBLIC_ORIGIN = 'https://app.example.com'
 const NEW_PASSWORD = 'a brand new passphrase'
@@ -162,7 +162,7 @@ export const accountRecoveryCases: readonly AttackCase[] = [
       const email = 'd73-reuse@example.com'
       await registered(gateway, email)
       await post(gateway, '/auth/password/forgot', { email })
-      const { token } = tokenOfMail(await smtp.next(email))
+      const { token } = tokenOfMail(await smtp.next(email, RESET_MAIL))
       const crossed = await post(gateway, '/auth/email/verify', { token })
       if (crossed.code !== 'AUTH_RESET_INVALID') return unless(crossed, 'a reset token verified an email')
       const first = await post(gateway, '/auth/password/reset', { token, password: NEW_PASSWORD })
@@ -180,7 +180,7 @@ export const accountRecoveryCases: readonly AttackCase[] = [
       const email = 'd74-poison@example.com'
       await registered(gateway, email)
       const outcome = await post(gateway, '/auth/password/forgot', { email }, { headers: { host: 'evil.example', 'x-forwarded-host': 'evil.example', 'x-forwarded-proto': 'http' } })
-      const { link } = tokenOfMail(await smtp.next(email))
+      const { link } = tokenOfMail(await smtp.next(email, RESET_MAIL))
       return unless(outcome, link.startsWith(`${PUBLIC_ORIGIN}/reset-password#token=`) && !link.includes('evil') ? undefined : `the mailed link is ${link.split('#')[0] ?? ''}`)
     },
     also: `the mailed link starts with server.publicOrigin (${PUBLIC_ORIGIN}), the token in the fragment`

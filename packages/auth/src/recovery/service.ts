@@ -11,6 +11,7 @@ import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, verifyDummy, ve
 import type { ClientInfo } from '../sessions/client-info.js'
 import type { SessionService } from '../sessions/service.js'
 import { RECOVERY_STORE_METHODS, type OneTimePurpose, type SessionStore } from '../stores/store.js'
+import { parseEmail } from '../stores/email-identity.js'
 import { findUserByEmail } from '../stores/users.js'
 import { presentEmail } from '../stores/user-email.js'
 import { createDeliveryQueue } from './delivery-queue.js'
@@ -30,6 +31,11 @@ export interface RecoveryService {
   requestReset: (email: string, ip: string) => void
   /** Queues a verification link for the user. Never throws, never waits. */
   requestVerification: (userId: string, ip: string) => void
+  /**
+   * Queues a verification link when one can reach the user (mail.smtp or an `emailVerification` listener): after
+   * /register, and when /login refuses an unverified account (its password verified). Never throws, never waits.
+   */
+  offerVerification: (userId: string, ip: string) => void
   /** Rejects with AUTH_RESET_INVALID (400) or AUTH_BAD_REQUEST (the password policy). */
   reset: (token: unknown, password: string, client: ClientInfo) => Promise<void>
   verifyEmail: (token: unknown, ip: string) => Promise<void>
@@ -58,6 +64,15 @@ export function checkPasswordPolicy (password: string): void {
   }
 }
 
+function isEmailAddress (input: string): boolean {
+  try {
+    parseEmail(input)
+    return true
+  } catch {
+    return false
+  }
+}
+
 export function createRecoveryService (deps: RecoveryDependencies): RecoveryService {
   const { store, sessions, events, logger, options, publicOrigin, sender } = deps
   const queue = createDeliveryQueue(logger)
@@ -71,7 +86,9 @@ export function createRecoveryService (deps: RecoveryDependencies): RecoveryServ
     await store.createOneTimeToken({ hash: hashOneTimeToken(token), purpose, userId: user.id, email: user.emailNormalized, createdAt: at, expiresAt })
     const path = purpose === 'passwordReset' ? options.resetLinkPath : options.verifyLinkPath
     const link = oneTimeLink(publicOrigin, path, token)
-    const email = presentEmail(user.email) ?? user.email
+    // An account without a real address (an OIDC placeholder `oidc:provider:id`) gets no link at all.
+    const email = presentEmail(user.email)
+    if (email === null) return
     events.emit(purpose, { userId: user.id, email, link, token, expiresAt, ip, at })
     if (sender === undefined) return
     const template: TemplateFunction = options.templates[purpose]
@@ -100,19 +117,27 @@ export function createRecoveryService (deps: RecoveryDependencies): RecoveryServ
     return { userId: record.userId, email: record.email }
   }
 
+  function requestVerification (userId: string, ip: string): void {
+    queued('emailVerification', { userId }, async () => {
+      const user = await store.findUserById(userId)
+      if (user !== null && user.emailVerified !== true) await issue('emailVerification', user, ip)
+    })
+  }
+
   return {
     requestReset (email, ip) {
+      // Only what registration would accept as an address is looked up: never a placeholder identity key.
+      if (!isEmailAddress(email)) return
       queued('passwordReset', {}, async () => {
         const user = await findUserByEmail(store, email)
         if (user !== null) await issue('passwordReset', user, ip)
       })
     },
 
-    requestVerification (userId, ip) {
-      queued('emailVerification', { userId }, async () => {
-        const user = await store.findUserById(userId)
-        if (user !== null && user.emailVerified !== true) await issue('emailVerification', user, ip)
-      })
+    requestVerification,
+
+    offerVerification (userId, ip) {
+      if (sender !== undefined || events.listening('emailVerification')) requestVerification(userId, ip)
     },
 
     async reset (token, password, client) {

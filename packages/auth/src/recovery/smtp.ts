@@ -17,7 +17,9 @@ export async function createSmtpSender (smtp: { url: string, from: string }): Pr
   const transport = nodemailer.createTransport({ url: smtp.url, connectionTimeout: SMTP_TIMEOUT_MS, greetingTimeout: SMTP_TIMEOUT_MS, socketTimeout: SMTP_TIMEOUT_MS })
   return {
     async send (to, content) {
-      await transport.sendMail({ from: smtp.from, to, subject: content.subject, text: content.text })
+      // An address object and an explicit envelope: a plain string would be parsed as an address LIST, so a stored
+      // `a;b@x`, `p,x@x` or `e(c)@x` could reach other mailboxes (or lose its comment part) instead of exactly itself.
+      await transport.sendMail({ from: smtp.from, to: { name: '', address: to }, envelope: { from: smtp.from, to: [{ name: '', address: to }] }, subject: content.subject, text: content.text })
     },
     close () { transport.close() }
   }

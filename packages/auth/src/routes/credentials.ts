@@ -40,6 +40,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     }, async (request, reply) => {
       const { email, password } = request.body
       const user = await addUser(store, { email, password, roles: options.defaultRoles })
+      // Off the request path, like forgot: with requireVerifiedEmail the new user could otherwise never sign in.
       return reply.code(201).send({ user: { id: user.id, email: user.email, roles: user.roles } })
     })
   }
@@ -98,7 +99,12 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     }
     await attempt.succeeded(user.id)
     // Only now, the password verified: an unverified account is not told apart from a wrong password before that.
-    if (options.recovery.requireVerifiedEmail && user.emailVerified !== true) throw new AuthError('AUTH_EMAIL_UNVERIFIED')
+    if (options.recovery.requireVerifiedEmail && user.emailVerified !== true) {
+      // The password proved the account is the caller's: a fresh link goes to its address (a lost or expired first
+      // one must not lock the user out), bounded by the login limits.
+      context.recovery?.service.offerVerification(user.id, clientInfo(request).ip)
+      throw new AuthError('AUTH_EMAIL_UNVERIFIED')
+    }
     // A refresh cookie already present (perhaps planted) is ignored: every login starts a new family.
     const issued = await sessions.issue(user, clientInfo(request), cookies.device(request, reply))
     return sendSession(context, reply, issued)

@@ -29,7 +29,10 @@ export async function consumeOneTimeToken (tokens: Collection<OneTimeTokenDoc>, 
     if ((await serverErrorCode(error)) === DUPLICATE_KEY) return null
     throw error
   }
-  await tokens.deleteOne({ _id: hash }, { maxTimeMS })
+  // A concurrent deleteOneTimeTokens (a reset voiding the user's other links) may have taken it after the read:
+  // the void wins, the token is not used.
+  const deleted = await tokens.deleteOne({ _id: hash }, { maxTimeMS })
+  if (deleted.deletedCount === 0) return null
   const { _id, ...rest } = doc
   return { ...rest, hash: _id, purpose }
 }

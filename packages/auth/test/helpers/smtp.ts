@@ -9,13 +9,18 @@ export interface ReceivedMail {
   from: string
   subject: string
   text: string
+  /** The envelope's recipients (RCPT TO), where the mail really goes. */
+  rcpt: string[]
 }
 
 export interface TestSmtp {
   url: string
   mails: ReceivedMail[]
-  /** The next mail to `to` (waits up to `timeoutMs`); rejects when none comes. */
-  next: (to: string, timeoutMs?: number) => Promise<ReceivedMail>
+  /**
+   * The next mail to `to` whose subject matches `subject` (waits up to `timeoutMs`); rejects when none comes. The
+   * subject tells a reset mail from the verification mail /register sends.
+   */
+  next: (to: string, subject?: RegExp, timeoutMs?: number) => Promise<ReceivedMail>
   close: () => Promise<void>
 }
 
@@ -26,10 +31,11 @@ export async function startSmtp (): Promise<TestSmtp> {
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
-    onData (stream, _session, callback) {
+    onData (stream, session, callback) {
+      const rcpt = session.envelope.rcptTo.map((entry) => entry.address)
       simpleParser(stream).then((parsed) => {
         const to = Array.isArray(parsed.to) ? parsed.to.map((entry) => entry.text).join(',') : parsed.to?.text ?? ''
-        mails.push({ to, from: parsed.from?.text ?? '', subject: parsed.subject ?? '', text: parsed.text ?? '' })
+        mails.push({ to, from: parsed.from?.text ?? '', subject: parsed.subject ?? '', text: parsed.text ?? '', rcpt })
         for (const wake of waiters.splice(0)) wake()
         callback()
       }, (error: unknown) => { callback(error instanceof Error ? error : new Error(String(error))) })
@@ -41,10 +47,10 @@ export async function startSmtp (): Promise<TestSmtp> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     mails,
-    async next (to, timeoutMs = 5000) {
+    async next (to, subject = /./, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs
       for (;;) {
-        const mail = mails.find((candidate) => !taken.has(candidate) && candidate.to.includes(to))
+        const mail = mails.find((candidate) => !taken.has(candidate) && candidate.to.includes(to) && subject.test(candidate.subject))
         if (mail !== undefined) {
           taken.add(mail)
           return mail
@@ -60,6 +66,9 @@ export async function startSmtp (): Promise<TestSmtp> {
     close: async () => new Promise<void>((resolve) => { server.close(() => { resolve() }) })
   }
 }
+
+export const RESET_MAIL = /reset/i
+export const VERIFY_MAIL = /verify/i
 
 /** The token of a mailed link (`…#token=…`). */
 export function tokenOfMail (mail: ReceivedMail): { link: string, token: string } {
