@@ -41,6 +41,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       const { email, password } = request.body
       const user = await addUser(store, { email, password, roles: options.defaultRoles })
       // Off the request path, like forgot: with requireVerifiedEmail the new user could otherwise never sign in.
+      context.recovery?.service.offerVerification(user.id, clientInfo(request).ip)
       return reply.code(201).send({ user: { id: user.id, email: user.email, roles: user.roles } })
     })
   }
