@@ -131,7 +131,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
 
   // Per process, or shared through Redis (`rateLimit.redis`) so N instances do not allow N times the attempts.
   const limits = options.rateLimit === false ? undefined : await createRateLimitState(options.rateLimit, app.log)
-  const recovery = await setUpRecovery({ options, store, sessions, events, logger: app.log })
+  const recovery = await setUpRecovery({ options, store, sessions, events, logger: app.log, lockout: limits?.lockout })
   if (recovery !== undefined) app.addHook('onClose', recovery.close)
   const context: RouteContext = {
     options, store, tokens, sessions, events, recovery,

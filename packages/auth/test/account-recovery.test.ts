@@ -319,3 +319,52 @@ t.test('a custom store without the recovery methods: refused at registration whe
   t.equal((await forgot(quiet, 'a@example.com')).statusCode, 404, 'no recovery routes')
   t.equal((await quiet.inject({ method: 'POST', url: '/auth/login', payload: { email: 'a@example.com', password: PASSWORD } })).statusCode, 401, 'the rest works')
 })
+
+t.test('MongoDB consume: a token deleted between the read and the delete (a concurrent void) is not used', async (t) => {
+  const { consumeOneTimeToken } = await import('../src/stores/mongo-one-time.js')
+  const doc = { _id: 'h', purpose: 'passwordReset', userId: 'u', email: 'a@example.com', createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) }
+  const voided = {
+    findOne: async () => doc,
+    insertOne: async () => ({ acknowledged: true }),
+    deleteOne: async () => ({ acknowledged: true, deletedCount: 0 })
+  }
+  t.equal(await consumeOneTimeToken(voided as never, 'h', 'passwordReset', new Date(), 1000), null)
+})
+
+t.test('a failing passwordReset or emailVerification listener is logged by its kind only, never its message', async (t) => {
+  const { createEvents } = await import('../src/events.js')
+  const logged: Array<Record<string, unknown>> = []
+  const secret = 'SECRET-TOKEN-VALUE'
+  const fail = (): never => { throw Object.assign(new Error(`could not send ${secret}`), { code: 'EMAIL' }) }
+  const events = createEvents({ passwordReset: fail, emailVerification: async () => { fail() }, logout: fail }, { warn: (object) => { logged.push(object) } })
+  const at = new Date()
+  events.emit('passwordReset', { userId: 'u', email: 'a@example.com', link: `x#token=${secret}`, token: secret, expiresAt: at, ip: '127.0.0.1', at })
+  events.emit('emailVerification', { userId: 'u', email: 'a@example.com', link: `x#token=${secret}`, token: secret, expiresAt: at, ip: '127.0.0.1', at })
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(logged.length, 2)
+  // What a logger's error serializer would write: the message (and stack) would quote the token.
+  const written = logged.map((entry) => entry.err instanceof Error ? { name: entry.err.name, message: entry.err.message, stack: entry.err.stack } : entry.err)
+  t.notOk(JSON.stringify(written).includes(secret), 'no message, no token')
+  t.strictSame(written, [{ name: 'Error', code: 'EMAIL' }, { name: 'Error', code: 'EMAIL' }])
+  t.same(logged.map((entry) => entry.event), ['passwordReset', 'emailVerification'])
+})
+
+t.test('lockout: a reset forgives the user\'s login lockout; wrong current passwords at /password/change count in it', async (t) => {
+  const app = await recoveryApp(t, 'memory', { rateLimit: { accountFailures: { max: 3, timeWindow: '1h' } } })
+  const email = 'locked@example.com'
+  await register(app, email)
+  t.equal((await login(app, email)).statusCode, 200, 'a first login links the email to the user')
+  for (let attempt = 0; attempt < 3; attempt++) await login(app, email, 'not the password')
+  t.equal((await login(app, email)).statusCode, 429, 'locked')
+  await forgot(app, email)
+  t.equal((await reset(app, tokenOfMail(await smtp.next(email, RESET_MAIL)).token)).statusCode, 204)
+  t.equal((await login(app, email, NEW_PASSWORD)).statusCode, 200, 'the reset forgave the lockout')
+
+  const other = 'changer@example.com'
+  await register(app, other)
+  const at = (await login(app, other)).json<{ accessToken: string }>().accessToken
+  const change = async (currentPassword: string): Promise<number> => (await app.inject({ method: 'POST', url: '/auth/password/change', headers: bearer(at), payload: { currentPassword, password: NEW_PASSWORD } })).statusCode
+  for (let attempt = 0; attempt < 3; attempt++) t.equal(await change('not the password'), 401)
+  t.equal((await login(app, other)).statusCode, 429, 'the failed changes locked the login')
+  t.equal(await change(PASSWORD), 429, 'and the change itself')
+})

@@ -13,6 +13,8 @@ import type { SessionService } from '../sessions/service.js'
 import { RECOVERY_STORE_METHODS, type OneTimePurpose, type SessionStore } from '../stores/store.js'
 import { parseEmail } from '../stores/email-identity.js'
 import { findUserByEmail } from '../stores/users.js'
+import type { AccountLockout } from '../routes/account-lockout.js'
+import { lockoutEmailKey, lockoutUserKey } from '../routes/lockout-key.js'
 import { presentEmail } from '../stores/user-email.js'
 import { createDeliveryQueue } from './delivery-queue.js'
 import { generateOneTimeToken, hashOneTimeToken, isOneTimeTokenFormat, oneTimeLink } from './one-time-token.js'
@@ -54,6 +56,8 @@ export interface RecoveryDependencies {
   /** Undefined: links are delivered by the events only. */
   publicOrigin: string | undefined
   sender: MailSender | undefined
+  /** The login lockout (undefined with rateLimit: false): a reset forgives it, a wrong current password counts. */
+  lockout?: AccountLockout | undefined
 }
 
 /** The registration policy (stores/users.ts addUser), for a new password. */
@@ -74,7 +78,7 @@ function isEmailAddress (input: string): boolean {
 }
 
 export function createRecoveryService (deps: RecoveryDependencies): RecoveryService {
-  const { store, sessions, events, logger, options, publicOrigin, sender } = deps
+  const { store, sessions, events, logger, options, publicOrigin, sender, lockout } = deps
   const queue = createDeliveryQueue(logger)
 
   async function issue (purpose: OneTimePurpose, user: { id: string, email: string, emailNormalized: string }, ip: string): Promise<void> {
@@ -153,6 +157,9 @@ export function createRecoveryService (deps: RecoveryDependencies): RecoveryServ
       await store.deleteOneTimeTokens(userId, 'passwordReset')
       // Following a link mailed to the address proves it is the user's, as a verification link would.
       if (user.emailVerified !== true) await store.setEmailVerified(userId, email, now)
+      // The mailbox's owner set a new password: the failures a guesser piled up must not keep the owner out now.
+      await lockout?.forgive(lockoutUserKey(userId))
+      await lockout?.forgive(lockoutEmailKey(user.email))
       const ended = await sessions.revokeAll(userId)
       events.emit('logout', { userId, sessionIds: ended, reason: 'logout-all', ip: client.ip, at: now })
       events.emit('passwordChanged', { userId, via: 'reset', ip: client.ip, userAgent: client.userAgent, at: now })
@@ -166,10 +173,18 @@ export function createRecoveryService (deps: RecoveryDependencies): RecoveryServ
     },
 
     async change (userId, keepSessionId, current, next, client) {
+      // A stolen access token must not be a way around the login lockout to guess the password: a locked account
+      // is refused here too, and every wrong current password counts against it.
+      const userKey = lockoutUserKey(userId)
+      const wait = await lockout?.retryAfter(userKey) ?? 0
+      if (wait > 0) throw new AuthError('AUTH_RATE_LIMITED', { retryAfter: wait })
       const user = await store.findUserById(userId)
       // The same work whether or not the user has a password (an OIDC-only account): no timing difference.
       const right = user?.passwordHash === undefined ? await verifyDummy(current) : await verifyPassword(user.passwordHash, current)
-      if (!right || user === null) throw new AuthError('AUTH_INVALID_CREDENTIALS')
+      if (!right || user === null) {
+        await lockout?.recordFailure(userKey)
+        throw new AuthError('AUTH_INVALID_CREDENTIALS')
+      }
       checkPasswordPolicy(next)
       const now = new Date()
       if (!await store.setUserPassword(userId, await hashPassword(next), now)) throw new AuthError('AUTH_INVALID_CREDENTIALS')

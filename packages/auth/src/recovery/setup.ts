@@ -3,6 +3,7 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { AuthgateEvents } from '../events.js'
 import type { NormalisedOptions } from '../options-types.js'
+import type { AccountLockout } from '../routes/account-lockout.js'
 import type { SessionService } from '../sessions/service.js'
 import { RECOVERY_STORE_METHODS, type SessionStore } from '../stores/store.js'
 import { createRecoveryService, hasRecoveryMethods, type RecoveryService } from './service.js'
@@ -21,9 +22,10 @@ export interface SetupInput {
   sessions: SessionService
   events: AuthgateEvents
   logger: FastifyBaseLogger
+  lockout: AccountLockout | undefined
 }
 
-export async function setUpRecovery ({ options, store, sessions, events, logger }: SetupInput): Promise<RecoverySetup | undefined> {
+export async function setUpRecovery ({ options, store, sessions, events, logger, lockout }: SetupInput): Promise<RecoverySetup | undefined> {
   if (options.verifyCredentials !== undefined) return undefined
   if (!hasRecoveryMethods(store)) {
     const missing = RECOVERY_STORE_METHODS.filter((name) => typeof store[name] !== 'function').join(', ')
@@ -34,7 +36,7 @@ export async function setUpRecovery ({ options, store, sessions, events, logger 
   }
   const publicOrigin = typeof options.publicOrigin === 'string' ? options.publicOrigin : undefined
   const sender = options.recovery.smtp === undefined ? undefined : await createSmtpSender(options.recovery.smtp)
-  const service = createRecoveryService({ store, sessions, events, logger, options: options.recovery, publicOrigin, sender })
+  const service = createRecoveryService({ store, sessions, events, logger, options: options.recovery, publicOrigin, sender, lockout })
   return {
     service,
     links: publicOrigin !== undefined,
