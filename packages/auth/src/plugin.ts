@@ -67,11 +67,14 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   const trusted = createTrustedIssuers(options.trustedIssuers, { clockToleranceMs: options.tokens.clockTolerance * 1000, logger: app.log })
   const authenticator = createAuthenticator({ tokens: trusted.wrap(tokens), revocations })
   const events = createEvents(options.events, app.log)
+  // Set once the recovery service exists (below); the metric reads it at each scrape.
+  let droppedDeliveries = (): number => 0
   const metrics = options.metrics === undefined
     ? undefined
     : await createAuthMetrics(options.metrics, {
       events, revocations, prefix: options.prefix, answeredCode,
       keyCount: () => ring?.kids.length ?? options.tokens.keys.length,
+      droppedDeliveries: () => droppedDeliveries(),
       ...(ring === undefined ? {} : { keyGeneration: () => ring.generation })
     })
   // Wired at once: a registration failing further down still takes the metrics out of the caller's registry on close.
@@ -132,7 +135,10 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   // Per process, or shared through Redis (`rateLimit.redis`) so N instances do not allow N times the attempts.
   const limits = options.rateLimit === false ? undefined : await createRateLimitState(options.rateLimit, app.log)
   const recovery = await setUpRecovery({ options, store, sessions, events, logger: app.log, lockout: limits?.lockout })
-  if (recovery !== undefined) app.addHook('onClose', recovery.close)
+  if (recovery !== undefined) {
+    app.addHook('onClose', recovery.close)
+    droppedDeliveries = () => recovery.service.dropped()
+  }
   const context: RouteContext = {
     options, store, tokens, sessions, events, recovery,
     cookies: createCookieJar(options.cookie),

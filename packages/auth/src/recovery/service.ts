@@ -44,7 +44,10 @@ export interface RecoveryService {
   /** Rejects with AUTH_INVALID_CREDENTIALS when `current` is wrong; keeps session `keepSessionId`. */
   change: (userId: string, keepSessionId: string, current: string, next: string, client: ClientInfo) => Promise<void>
   idle: () => Promise<void>
-  stop: () => void
+  /** Delivery jobs refused so far (queue full, or stopped). */
+  dropped: () => number
+  /** Stops the delivery queue; returns how many waiting jobs were forgotten. */
+  stop: () => number
 }
 
 export interface RecoveryDependencies {
@@ -196,6 +199,7 @@ export function createRecoveryService (deps: RecoveryDependencies): RecoveryServ
     },
 
     idle: () => queue.idle(),
-    stop: () => { queue.stop() }
+    dropped: () => queue.dropped(),
+    stop: () => queue.stop()
   }
 }

@@ -43,7 +43,8 @@ export async function setUpRecovery ({ options, store, sessions, events, logger,
     async close () {
       // Jobs in flight write to the store and the mail server: let them end, bounded by their own timeouts.
       await Promise.race([service.idle(), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
-      service.stop()
+      const forgotten = service.stop()
+      if (forgotten > 0) logger.warn({ event: 'recovery_jobs_dropped_at_close', dropped: forgotten }, 'authgate: recovery deliveries still waiting at close were dropped')
       sender?.close()
     }
   }
