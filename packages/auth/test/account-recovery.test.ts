@@ -368,3 +368,45 @@ t.test('lockout: a reset forgives the user\'s login lockout; wrong current passw
   t.equal((await login(app, other)).statusCode, 429, 'the failed changes locked the login')
   t.equal(await change(PASSWORD), 429, 'and the change itself')
 })
+
+t.test('mongo: a link issued before an email change is refused; the consumed marker carries expiresAt (the TTL index removes it)', async (t) => {
+  const app = await recoveryApp(t, 'mongo')
+  const email = 'moved@example.com'
+  const userId = (await register(app, email)).json<{ user: { id: string } }>().user.id
+  await forgot(app, email)
+  const { token } = tokenOfMail(await smtp.next(email, RESET_MAIL))
+  await db.collection('users').updateOne({ _id: userId as never }, { $set: { email: 'new-home@example.com', emailNormalized: 'new-home@example.com' } })
+  t.equal((await reset(app, token)).json().code, 'AUTH_RESET_INVALID', 'the link belonged to the old address')
+  const { hashOneTimeToken } = await import('../src/recovery/one-time-token.js')
+  const marker = await db.collection('oneTimeTokens').findOne({ _id: `consumed:${hashOneTimeToken(token)}` as never })
+  t.ok(marker?.expiresAt instanceof Date, 'the marker has the token\'s expiry')
+  t.equal(marker?.purpose, 'consumed')
+  t.equal((await login(app, 'new-home@example.com')).statusCode, 200, 'the password is unchanged')
+})
+
+t.test('per-account limits on /password/change and /email/verify/request (from any IP)', async (t) => {
+  const app = await recoveryApp(t, 'memory', { rateLimit: { recoveryAccount: { max: 2, timeWindow: '15m' }, recovery: { max: 100, timeWindow: '15m' } } })
+  const email = 'limited@example.com'
+  await register(app, email)
+  const at = (await login(app, email)).json<{ accessToken: string }>().accessToken
+  const changes: number[] = []
+  for (let index = 0; index < 3; index++) {
+    changes.push((await app.inject({ method: 'POST', url: '/auth/password/change', headers: { ...bearer(at), 'x-forwarded-for': `203.0.113.${index}` }, payload: { currentPassword: 'wrong password', password: NEW_PASSWORD } })).statusCode)
+  }
+  t.same(changes, [401, 401, 429])
+  const requests: number[] = []
+  for (let index = 0; index < 3; index++) requests.push((await app.inject({ method: 'POST', url: '/auth/email/verify/request', headers: bearer(at) })).statusCode)
+  t.same(requests, [202, 202, 429])
+})
+
+t.test('mongo: /password/change for a user without a password is refused like a wrong one, and sets none', async (t) => {
+  const app = await recoveryApp(t, 'mongo')
+  const email = 'no-password@example.com'
+  const userId = (await register(app, email)).json<{ user: { id: string } }>().user.id
+  const at = (await login(app, email)).json<{ accessToken: string }>().accessToken
+  await db.collection('users').updateOne({ _id: userId as never }, { $unset: { passwordHash: '' } })
+  const answer = await app.inject({ method: 'POST', url: '/auth/password/change', headers: bearer(at), payload: { currentPassword: PASSWORD, password: NEW_PASSWORD } })
+  t.equal(answer.statusCode, 401)
+  t.equal(answer.json().code, 'AUTH_INVALID_CREDENTIALS')
+  t.equal((await db.collection('users').findOne({ _id: userId as never }))?.passwordHash, undefined, 'still no password')
+})
