@@ -410,3 +410,19 @@ t.test('mongo: /password/change for a user without a password is refused like a 
   t.equal(answer.json().code, 'AUTH_INVALID_CREDENTIALS')
   t.equal((await db.collection('users').findOne({ _id: userId as never }))?.passwordHash, undefined, 'still no password')
 })
+
+t.test('mongo: a new token sweeps expired ones (bounded), without waiting for the TTL monitor', async (t) => {
+  const app = await recoveryApp(t, 'mongo')
+  const email = 'sweeper@example.com'
+  await register(app, email)
+  await smtp.next(email, VERIFY_MAIL)
+  const past = new Date(Date.now() - 60_000)
+  await db.collection('oneTimeTokens').insertMany([
+    { _id: 'expired-a' as never, purpose: 'passwordReset', userId: 'x', email: 'x@example.com', createdAt: past, expiresAt: past },
+    { _id: 'consumed:expired-b' as never, purpose: 'consumed', userId: 'x', email: 'x@example.com', createdAt: past, expiresAt: past }
+  ])
+  await forgot(app, email)
+  await smtp.next(email, RESET_MAIL)
+  t.equal(await db.collection('oneTimeTokens').countDocuments({ _id: { $in: ['expired-a', 'consumed:expired-b'] as never[] } }), 0, 'the expired token and marker are gone')
+  t.ok(await db.collection('oneTimeTokens').countDocuments({ userId: { $ne: 'x' } }) >= 1, 'the live ones stay')
+})

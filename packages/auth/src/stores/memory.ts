@@ -48,6 +48,9 @@ function isLive (session: SessionRecord, now: Date, idleSince?: Date): boolean {
   return session.revokedAt === null && session.expiresAt > now && (idleSince === undefined || session.lastUsedAt > idleSince)
 }
 
+const ONE_TIME_PRUNE_MS = 60_000
+const ONE_TIME_PRUNE_MIN = 64
+
 export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #users = new Map<string, UserRecord>()
   readonly #emails = new Map<string, string>()
@@ -57,6 +60,8 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
   readonly #devices = new Map<string, DeviceRecord>()
   readonly #networks = new Map<string, UserNetworks>()
   readonly #oneTimeTokens = new Map<string, OneTimeTokenRecord>()
+  #oneTimePrunedAt = 0
+  #oneTimeSizeAfterPrune = 0
   /** Subject revocations (revocation-subjects.ts) as tombstones by id, oldest first; dropped once no token needs them. */
   readonly #subjectRevocations = new Map<string, Date>()
 
@@ -141,9 +146,16 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
     return deleted
   }
 
-  /** Expired tokens are dropped as new ones come in: no timer, and only tokens issued since the last prune can be stale. */
+  /**
+   * Expired tokens are dropped as new ones come in (no timer), by a full scan only once a minute or when the map has
+   * doubled since the last scan: amortised O(1) per create, and a flood cannot grow the map faster than it is swept.
+   */
   #pruneOneTimeTokens (now: Date): void {
+    const size = this.#oneTimeTokens.size
+    if (now.getTime() - this.#oneTimePrunedAt < ONE_TIME_PRUNE_MS && size < 2 * Math.max(this.#oneTimeSizeAfterPrune, ONE_TIME_PRUNE_MIN)) return
     for (const [hash, token] of this.#oneTimeTokens) if (token.expiresAt <= now) this.#oneTimeTokens.delete(hash)
+    this.#oneTimePrunedAt = now.getTime()
+    this.#oneTimeSizeAfterPrune = this.#oneTimeTokens.size
   }
 
   #copyUser (id: string): UserRecord | null {

@@ -15,7 +15,15 @@ export type OneTimeTokenDoc = Omit<OneTimeTokenRecord, 'hash' | 'purpose'> & { _
 
 const CONSUMED_PREFIX = 'consumed:'
 
+/** Expired tokens (and markers) removed per create: the TTL monitor's backlog is trimmed without a long write. */
+export const EXPIRED_SWEEP_BATCH = 100
+
 export async function createOneTimeToken (tokens: Collection<OneTimeTokenDoc>, token: OneTimeTokenRecord, maxTimeMS: number): Promise<void> {
+  // The TTL monitor runs once a minute, and not at all on some servers (FerretDB v1): each create sweeps a bounded
+  // batch of the expired, found through the expiresAt index, so a flood of requests cannot outgrow the cleanup.
+  const now = token.createdAt
+  const expired = await tokens.find({ expiresAt: { $lte: now } }, { projection: { _id: 1 }, limit: EXPIRED_SWEEP_BATCH, maxTimeMS }).toArray()
+  if (expired.length > 0) await tokens.deleteMany({ _id: { $in: expired.map((doc) => doc._id) }, expiresAt: { $lte: now } }, { maxTimeMS })
   const { hash, ...rest } = token
   await tokens.insertOne({ _id: hash, ...rest }, { maxTimeMS })
 }
