@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import { AuthError } from '../errors.js'
 import type { AuthgateEvents } from '../events.js'
 import type { NormalisedRecovery } from '../options-types.js'
-import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, verifyDummy, verifyPassword } from '../passwords.js'
+import { checkPasswordPolicy, hashPassword, verifyDummy, verifyPassword } from '../passwords.js'
 import type { ClientInfo } from '../sessions/client-info.js'
 import type { SessionService } from '../sessions/service.js'
 import { RECOVERY_STORE_METHODS, type OneTimePurpose, type SessionStore } from '../stores/store.js'
@@ -61,14 +61,6 @@ export interface RecoveryDependencies {
   sender: MailSender | undefined
   /** The login lockout (undefined with rateLimit: false): a reset forgives it, a wrong current password counts. */
   lockout?: AccountLockout | undefined
-}
-
-/** The registration policy (stores/users.ts addUser), for a new password. */
-export function checkPasswordPolicy (password: string): void {
-  const length = Array.from(password.normalize('NFC')).length
-  if (length < MIN_PASSWORD_LENGTH || length > MAX_PASSWORD_LENGTH) {
-    throw new AuthError('AUTH_BAD_REQUEST', { message: `password must hold ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters` })
-  }
 }
 
 function isEmailAddress (input: string): boolean {
