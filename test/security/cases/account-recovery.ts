@@ -2,8 +2,8 @@
 // mails its links through a real SMTP server on loopback (packages/auth/test/helpers/smtp.ts); the cases read the
 // mails that arrived. Links are built from server.publicOrigin only (D.74), tokens are single-use and purpose-bound
 // (D.73), guessing answers 400 and never 500 (D.72), and `forgot` says nothing about who has an account (D.75).
-import { request as httpRequest } from 'node:http'
 import type { AttackCase, Outcome } from '../lib/case.js'
+import { median, post, timed } from '../lib/post.js'
 import { PASSWORD, type AttackTarget } from '../lib/target.js'
 import { RESET_MAIL, startSmtp, tokenOfMail, type TestSmtp } from '../../../packages/auth/test/helpers/smtp.js'
 
@@ -15,36 +15,6 @@ const RECOVERY_PER_ACCOUNT = 5
 
 function unless (outcome: Outcome, problem: string | undefined): Outcome {
   return problem === undefined ? outcome : { ...outcome, status: -1, body: `${problem}: ${outcome.body}` }
-}
-
-function codeOf (body: string): string | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body)
-    if (parsed !== null && typeof parsed === 'object' && 'code' in parsed && typeof parsed.code === 'string') return parsed.code
-  } catch { /* not JSON */ }
-  return undefined
-}
-
-/** POSTs `body` (strings as they are) from a chosen loopback source address: per-IP limits key on the socket. */
-function post (target: AttackTarget, path: string, body: unknown, options: { from?: string, headers?: Record<string, string> } = {}): Promise<Outcome> {
-  const payload = typeof body === 'string' ? body : JSON.stringify(body)
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({
-      host: '127.0.0.1', port: target.port, localAddress: options.from ?? '127.0.0.1', method: 'POST', path,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...options.headers }
-    }, (response) => {
-      const chunks: Buffer[] = []
-      response.on('data', (chunk: Buffer) => chunks.push(chunk))
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        resolve({ status: response.statusCode ?? 0, code: codeOf(text), headers: { ...response.headers }, body: text })
-      })
-      response.on('error', reject)
-    })
-    request.setTimeout(30_000, () => request.destroy(new Error('no answer within 30 s')))
-    request.on('error', reject)
-    request.end(payload)
-  })
 }
 
 /** A gateway that mails its links to a fresh SMTP server (both torn down with the test). */
@@ -64,18 +34,6 @@ async function mailingGateway (target: AttackTarget, config: Record<string, unkn
 const registered = async (gateway: AttackTarget, email: string): Promise<void> => {
   const answer = await post(gateway, '/auth/register', { email, password: PASSWORD })
   if (answer.status !== 201) throw new Error(`setup: register answered ${answer.status}`)
-}
-
-function median (values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle] ?? 0 : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
-}
-
-async function timed (attempt: () => Promise<Outcome>): Promise<[Outcome, number]> {
-  const started = performance.now()
-  const outcome = await attempt()
-  return [outcome, performance.now() - started]
 }
 
 /** `forgot` for a known vs an unknown email, in back-to-back pairs: the same bound as the login timing case (D.49). */
