@@ -1,5 +1,5 @@
-// The recovery delivery queue (recovery/delivery-queue.ts): bounded, a few jobs at once, counts what it drops,
-// forgets the waiting jobs at stop; and the loopback test that decides whether STARTTLS is required.
+// Recovery units: the delivery queue (recovery/delivery-queue.ts: bounded, a few jobs at once, counts what it drops,
+// forgets the waiting jobs at stop), the loopback test that decides whether STARTTLS is required, the templates.
 import t from 'tap'
 import { createDeliveryQueue } from '../src/recovery/delivery-queue.js'
 import { isLoopbackUrl } from '../src/recovery/smtp.js'
@@ -55,4 +55,13 @@ t.test('stop: the waiting jobs are forgotten and counted, the running one ends, 
 t.test('STARTTLS is required unless the mail server is on loopback', async (t) => {
   for (const url of ['smtp://127.0.0.1:25', 'smtp://localhost', 'smtp://[::1]:2525', 'smtp://user:pw@127.8.9.10']) t.ok(isLoopbackUrl(url), url)
   for (const url of ['smtp://mail.example.com', 'smtp://127.0.0.1.example.com', 'smtp://10.0.0.1', 'smtp://localhost.example', 'not a url']) t.notOk(isLoopbackUrl(url), url)
+})
+
+t.test('a code template\'s subject is made one line, like a string template\'s', async (t) => {
+  const { compileTemplate } = await import('../src/recovery/templates.js')
+  const input = { email: 'a@example.com\r\nBcc: victim@example.com', link: 'https://app.example.com/r#token=x', expiresAt: new Date(), minutes: 15 }
+  const coded = compileTemplate('passwordReset', ({ email, link }) => ({ subject: `Reset for ${email}\u2028x`, text: link }), 'mail.templates.passwordReset')
+  t.equal(coded(input).subject, 'Reset for a@example.com Bcc: victim@example.com x')
+  const written = compileTemplate('passwordReset', { subject: 'Reset for {{email}}' }, 'mail.templates.passwordReset')
+  t.notMatch(written(input).subject, /[\r\n]/)
 })

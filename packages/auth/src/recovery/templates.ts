@@ -25,14 +25,20 @@ function fill (template: string, input: MailTemplateInput): string {
   return template.replace(/\{\{(link|email|minutes)\}\}/g, (_match, name: 'link' | 'email' | 'minutes') => String(input[name]))
 }
 
+function oneLine (subject: string): string {
+  return String(subject).replace(/[\r\n\u2028\u2029]+/g, ' ')
+}
+
 /**
  * The template `given` (or the built-in one) as a function. Throws `path: reason` when a text has no {{link}}: a
  * mail without its link is useless, and that mistake should stop the start, not reach users.
  */
 export function compileTemplate (name: TemplateName, given: MailTemplate | undefined, path: string): TemplateFunction {
-  if (typeof given === 'function') return given
+  // A code template's subject is made one line too: it is built from the user's email, and a line break in a
+  // header is where header injection starts (nodemailer folds it, but the mail must not depend on that).
+  if (typeof given === 'function') return (input) => { const content = given(input); return { subject: oneLine(content.subject), text: content.text } }
   const subject = given?.subject ?? DEFAULTS[name].subject
   const text = given?.text ?? DEFAULTS[name].text
   if (!text.includes('{{link}}')) throw new Error(`${path}.text must hold the {{link}} placeholder`)
-  return (input) => ({ subject: fill(subject, input).replace(/[\r\n]+/g, ' '), text: fill(text, input) })
+  return (input) => ({ subject: oneLine(fill(subject, input)), text: fill(text, input) })
 }

@@ -191,7 +191,8 @@ export interface SessionStore extends RevocationSource {
 
   /**
    * Password reset and email verification (routes/recovery.ts). Optional so that stores written before them still
-   * work; the plugin refuses to register those routes over a store lacking any of them (recovery/store-check.ts).
+   * work: over a store lacking any of them the routes are left out (with a warning), and registration fails only when
+   * `mail` or `auth.requireVerifiedEmail` asks for them (recovery/setup.ts).
    */
   /** Replaces the user's password hash and sets updatedAt. False when there is no such user. */
   setUserPassword? (id: string, passwordHash: string, now: Date): Promise<boolean>
