@@ -26,7 +26,7 @@ function fill (template: string, input: MailTemplateInput): string {
 }
 
 function oneLine (subject: string): string {
-  return String(subject).replace(/[\r\n\u2028\u2029]+/g, ' ')
+  return subject.replace(/[\r\n\u2028\u2029]+/g, ' ')
 }
 
 /**
