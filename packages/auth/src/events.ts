@@ -12,6 +12,26 @@ export interface LoginEvent {
   at: Date
 }
 
+/**
+ * Why a password login was refused, as a class (never the password, never the attempted email): `unknown-user` (no
+ * such account, or one without a password), `bad-password`, `rejected` (verifyCredentials or the upstream user source
+ * said no: which of the two it cannot tell), `locked` (the account lockout), `rate-limited` (the per-IP limit),
+ * `invalid-request` (a body the schema refused), `unavailable` (the store or user source could not answer), `refused`
+ * (any other refusal, e.g. a cross-site Origin).
+ */
+export type LoginFailureReason =
+  'unknown-user' | 'bad-password' | 'rejected' | 'locked' | 'rate-limited' | 'invalid-request' | 'unavailable' | 'refused'
+
+/** A password login answered with an error. Emitted once the answer is sent: it never delays the login. */
+export interface LoginFailedEvent {
+  reason: LoginFailureReason
+  /** The account the email named, when it exists and the refusal came after the password check (`bad-password`). */
+  userId: string | null
+  ip: string
+  userAgent: string
+  at: Date
+}
+
 export interface LogoutEvent {
   userId: string
   /** Ids of the sessions ended. */
@@ -24,6 +44,8 @@ export interface LogoutEvent {
    */
   issuer?: string
   ip: string
+  /** The user agent of the request that logged out (bounded, as sessions keep it). */
+  userAgent?: string
   at: Date
 }
 
@@ -82,6 +104,7 @@ export interface RefreshReuseEvent {
 
 export interface AuthgateEventMap {
   login: LoginEvent
+  loginFailed: LoginFailedEvent
   logout: LogoutEvent
   newDevice: NewDeviceEvent
   newIp: NewIpEvent

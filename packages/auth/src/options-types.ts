@@ -195,6 +195,13 @@ export interface NotificationsInput {
   ipPrefix?: { v4?: number, v6?: number }
 }
 
+export interface AuditInput {
+  /** How long rows are kept (default 90d); false: no audit trail. */
+  retention?: Duration | false
+  /** Rows waiting to be written at most (default 5000); past it rows are dropped and counted. */
+  queueSize?: number
+}
+
 /** Options of `app.register(authgate, options)`; config/schema.ts describes every key (with its default). */
 export interface AuthgateOptions {
   /** `{ mongodb: { url | client, database } }`, `{ memory: true }` (default, with a warning) or a SessionStore. */
@@ -206,6 +213,8 @@ export interface AuthgateOptions {
   rateLimit?: RateLimitInput | false
   users?: UsersInput
   notifications?: NotificationsInput
+  /** The audit trail (see AuditInput). */
+  audit?: AuditInput
   /** How revocations reach this instance (see RevocationInput). */
   revocation?: RevocationInput
   /** Replaces the built-in users collection in code (exclusive with users.source: upstream). */
@@ -307,6 +316,8 @@ export interface NormalisedOptions {
   /** `notifications`, normalised: what the new-IP watch (notifications/ip-watch.ts) needs. */
   /** memoryMs false: notifications.ipMemory false (no watch, nothing stored). */
   newIp: { webhook: string | undefined, memoryMs: number | false, prefix: IpPrefix }
+  /** `audit`, normalised; retentionMs false: no trail. */
+  audit: { retentionMs: number | false, queueSize: number }
   /** One line per deprecated option used (logged at registration). */
   warnings: string[]
 }

@@ -17,7 +17,7 @@ import { parseDuration } from './config/duration.js'
 import { pluginSchema } from './config/schema.js'
 import { ConfigValidationError, createValidator, type ConfigValidator } from './config/validate.js'
 import { DEFAULT_LEGACY_TIMEOUT, DEFAULT_RECHECK_INTERVAL } from './config/section-users.js'
-import { DEFAULT_IP_MEMORY } from './config/section-misc.js'
+import { DEFAULT_AUDIT_QUEUE_SIZE, DEFAULT_AUDIT_RETENTION, DEFAULT_IP_MEMORY } from './config/section-misc.js'
 import { DEFAULT_IP_PREFIX } from './notifications/ip-network.js'
 export { DEFAULT_ROLES } from './config/section-auth.js'
 import type {
@@ -265,6 +265,10 @@ function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOp
       webhook: input.notifications?.newIpWebhook,
       memoryMs: input.notifications?.ipMemory === false ? false : ms(input.notifications?.ipMemory ?? DEFAULT_IP_MEMORY, 'notifications.ipMemory'),
       prefix: { ...DEFAULT_IP_PREFIX, ...input.notifications?.ipPrefix }
+    },
+    audit: {
+      retentionMs: input.audit?.retention === false ? false : ms(input.audit?.retention ?? DEFAULT_AUDIT_RETENTION, 'audit.retention'),
+      queueSize: input.audit?.queueSize ?? DEFAULT_AUDIT_QUEUE_SIZE
     },
     warnings: []
   }

@@ -1,9 +1,10 @@
 // `authgate keys rotate | retire | list --config FILE`: the operator's side of the signing-key ring kept in the
 // database (tokens.keyStore: database). Every gateway instance picks a change up within tokens.keyRefresh.
 import {
-  createKeyRingTokens, parseKeyEncryptionKey, createStore, hasKeyRingStore, isAuthError, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing,
-  type KeyEncryptionKey, type KeyInfo, type KeyRingStore, type SignInput
+  auditRecord, createKeyRingTokens, keyRotationEntry, parseKeyEncryptionKey, createStore, hasKeyRingStore, isAuthError, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing,
+  type KeyEncryptionKey, type KeyInfo, type KeyRingChange, type KeyRingStore, type SessionStore, type SignInput
 } from '@authgate/fastify'
+import { parseDuration } from '@authgate/fastify/config'
 import { loadConfig, type GatewayConfig } from '../config.js'
 import { flag, out, parseSubcommand, printHelp, requiredFlag, type GroupSpec } from './args.js'
 
@@ -42,6 +43,8 @@ export const KEYS: GroupSpec = {
 interface Context {
   config: GatewayConfig
   store: KeyRingStore
+  /** Writes the change's audit row (best effort: the change is made whatever the trail says). */
+  audit: (change: Omit<KeyRingChange, 'actor' | 'at'>) => Promise<void>
   refreshMs: number
   windowMs: number
 }
@@ -74,6 +77,7 @@ async function rotate (context: Context, force: boolean): Promise<void> {
     force
   })
   const generation = plan.record.generation
+  await context.audit({ action: plan.action, generation, ...(plan.current === undefined ? {} : { current: plan.current }), next: plan.next, ...(plan.retired === undefined ? {} : { retired: plan.retired }) })
   if (plan.action === 'created') out(`key ring created (generation ${generation}): current ${plan.current ?? ''}, next ${plan.next}`)
   else if (plan.action === 'next-created') out(`the ring had no next key: published next ${plan.next} (generation ${generation}); run \`authgate keys rotate\` again in ${Math.ceil(keyRingMinNextAgeMs(refreshMs) / 1000)} s or later to promote it`)
   else out(`rotated (generation ${generation}): current ${plan.current ?? ''}, next ${plan.next}, retired ${plan.retired ?? ''}; instances switch within ${refreshMs / 1000} s`)
@@ -81,6 +85,7 @@ async function rotate (context: Context, force: boolean): Promise<void> {
 
 async function retire (context: Context, kid: string | undefined): Promise<void> {
   const result = await retireKeys(context.store, { windowMs: context.windowMs, ...(kid === undefined ? {} : { kid }) })
+  if (result.dropped.length > 0) await context.audit({ action: 'retired', generation: result.generation ?? 0, dropped: result.dropped })
   out(result.dropped.length === 0
     ? 'nothing to retire: no retired key is past its verification window'
     : `dropped ${result.dropped.join(', ')} (generation ${result.generation ?? 0}); instances stop accepting them within ${context.refreshMs / 1000} s`)
@@ -107,7 +112,7 @@ export async function keysCommand (argv: readonly string[]): Promise<number> {
   const sessionStore = createStore({ mongodb: { url: config.store.mongodb.url, database: config.store.mongodb.database } })
   if (!hasKeyRingStore(sessionStore)) throw new Error('the configured store cannot hold a key ring')
   try {
-    const context: Context = { config, store: sessionStore.keyRingStore(), ...ringTimes(config) }
+    const context: Context = { config, store: sessionStore.keyRingStore(), audit: (change) => auditKeyChange(sessionStore, config, change), ...ringTimes(config) }
     if (verb === 'rotate') await rotate(context, args.flags.has('force'))
     else if (verb === 'retire') await retire(context, flag(args, 'kid'))
     else await list(context)
@@ -117,6 +122,17 @@ export async function keysCommand (argv: readonly string[]): Promise<number> {
     throw error
   } finally {
     await sessionStore.close()
+  }
+}
+
+/** The audit row of a key-ring change, written at once (no queue: this process ends after it). */
+async function auditKeyChange (store: SessionStore, config: GatewayConfig, change: Omit<KeyRingChange, 'actor' | 'at'>): Promise<void> {
+  const retention = config.audit.retention ?? '90d'
+  if (retention === false || store.insertAudit === undefined) return
+  try {
+    await store.insertAudit([auditRecord(keyRotationEntry({ ...change, actor: 'cli', at: new Date() }), parseDuration(retention, 'audit.retention'))])
+  } catch (error) {
+    process.stderr.write(`warning: the key ring changed, but its audit row could not be written (${isAuthError(error) ? error.code : String(error)})\n`)
   }
 }
 

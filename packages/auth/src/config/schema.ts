@@ -5,7 +5,7 @@ import { Type, type TObject, type TSchema } from '@sinclair/typebox'
 import { CodeValue, Deprecated, DurationKey, OneOf, Strict, optionalDefaults, type Form } from './kinds.js'
 import { authSection } from './section-auth.js'
 import { cookieSection } from './section-cookie.js'
-import { notificationsSection, revocationSection, storeSection } from './section-misc.js'
+import { auditSection, notificationsSection, revocationSection, storeSection } from './section-misc.js'
 import { rateLimitSection } from './section-rate-limit.js'
 import { tokensSection } from './section-tokens.js'
 import { DEFAULT_RECHECK_INTERVAL, RECHECK_INTERVAL_RANGE, usersSection } from './section-users.js'
@@ -20,6 +20,7 @@ const SECTIONS = {
   users: usersSection,
   notifications: notificationsSection,
   revocation: revocationSection,
+  audit: auditSection,
   oidc: () => OidcSchema
 } satisfies Record<string, (form: Form) => TSchema>
 
@@ -65,6 +66,7 @@ export function pluginSchema (): TObject {
       newIp: Type.Optional(CodeValue('function', 'A login or refresh from a network the user was not seen in within notifications.ipMemory.')),
       refreshReuse: Type.Optional(CodeValue('function', 'A retired refresh token presented again.')),
       login: Type.Optional(CodeValue('function', 'A successful login.')),
+      loginFailed: Type.Optional(CodeValue('function', 'A refused password login, with its reason class (never the password or the email).')),
       logout: Type.Optional(CodeValue('function', 'A logout.'))
     }, { ...Strict, description: 'Event hooks.' })),
     metrics: Type.Optional(CodeValue('object', 'A prom-client Registry: the auth outcome metrics (logins, refreshes, reuse, revocations, key set, rate limits) are registered in it (code only; prom-client is then needed).')),
