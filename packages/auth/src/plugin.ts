@@ -9,7 +9,7 @@ import { createAuthenticator, createPolicyHook } from './authenticate.js'
 import { installRoutePolicyHooks, createRoutePolicyLookup } from './route-policy/index.js'
 import { createCookieJar } from './cookies.js'
 import { createEvents } from './events.js'
-import { createPluginAudit } from './audit/setup.js'
+import { AUDIT_IDLE, createPluginAudit } from './audit/setup.js'
 import { normaliseOptions, type AuthgateOptions } from './options.js'
 import { useConfiguredUserSource } from './users/configured.js'
 import { warmDummyHash } from './passwords.js'
@@ -124,6 +124,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     queryAudit: audit.query
   }
   Object.defineProperty(decorator, IP_WATCH_IDLE, { value: ipWatch?.idle ?? (async () => {}) })
+  Object.defineProperty(decorator, AUDIT_IDLE, { value: audit.writer?.idle ?? (async () => {}) })
   app.decorate('authgate', decorator)
 
   // @fastify/jwt with the current signing key, for applications that want `request.jwtVerify()`/`app.jwt.sign`;

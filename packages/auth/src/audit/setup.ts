@@ -8,6 +8,9 @@ import { AuthError } from '../errors.js'
 import { queryAudit, type AuditPage, type AuditQuery } from './query.js'
 import { createAuditWriter, type AuditWriter } from './writer.js'
 
+/** The writer's idle() on the plugin's decorator, for tests (not public API). */
+export const AUDIT_IDLE = Symbol('authgate.auditIdle')
+
 export interface PluginAudit {
   writer: AuditWriter | undefined
   /** One page of the trail (the admin API's `GET /auth/admin/audit`); 404 AUTH_NOT_FOUND when there is no trail. */
