@@ -2,6 +2,7 @@
 // makes the plugin's onRequest hook verify the access token (and the revocation list) before these run.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { clientInfo } from '../sessions/client-info.js'
+import { readableDevice } from '../sessions/readable-device.js'
 import { AuthError } from '../errors.js'
 import type { AuthClaims } from '../types.js'
 import type { RouteContext } from './context.js'
@@ -105,6 +106,7 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
       device: publicDevice(session.device),
       ip: session.ip,
       userAgent: session.userAgent,
+      client: readableDevice(session.userAgent),
       createdAt: session.createdAt.toISOString(),
       lastUsedAt: session.lastUsedAt.toISOString(),
       current: session.id === claims.sid
