@@ -225,4 +225,13 @@ t.test('rotation during traffic on two instances: zero failed requests', async (
   t.equal(retired.code, 0, retired.stderr)
   t.match(retired.stdout, new RegExp(`dropped .*${k1}`), 'keys retire drops it from the ring')
   t.notOk((await newestRing()).keys.some((key) => key.kid === k1))
+
+  // Every change the command made is in the audit trail (issue #15 item 4): kids only, never key material.
+  const rows = await db.collection('audit').find({ type: 'keyRotation' }).sort({ at: 1 }).toArray()
+  const actions = rows.map((row) => (row.details as { action: string }).action)
+  t.equal(actions[0], 'created', 'the ring\'s creation')
+  t.ok(actions.includes('rotated'), 'the rotation')
+  t.match(rows.find((row) => (row.details as { action: string }).action === 'retired'), { actor: 'cli', userId: null, details: { dropped: new RegExp(k1 ?? '') } }, 'the retirement, naming the key dropped')
+  t.ok(rows.every((row) => row.actor === 'cli' && row.expiresAt instanceof Date))
+  t.notMatch(JSON.stringify(rows), /BEGIN|PRIVATE|sealed|ciphertext/i, 'no key material in the rows')
 })
