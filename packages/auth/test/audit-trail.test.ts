@@ -177,3 +177,38 @@ t.test('queryAudit on the decorator: the admin API\'s entry, filtered and paged'
   t.same((await app.authgate.queryAudit({ type: 'loginFailed' })).items.map((item) => item.details.reason), ['bad-password'])
   await t.rejects(app.authgate.queryAudit({ cursor: '%%%' }), { code: 'AUTH_BAD_REQUEST', message: /cursor/ })
 })
+
+t.test('a store without insertAudit/listAudit: said once at start-up, no trail, logins work', async (t) => {
+  const lines: Array<{ event?: string, msg?: string }> = []
+  const store = new MemorySessionStore()
+  Object.assign(store, { insertAudit: undefined, listAudit: undefined })
+  const { default: Fastify } = await import('fastify')
+  const { default: authgate } = await import('../src/index.js')
+  const { testKey } = await import('./helpers/keys.js')
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { lines.push(JSON.parse(line) as { event?: string }) } } } })
+  await app.register(authgate, { store, rateLimit: false, tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' } })
+  t.teardown(() => app.close())
+  await app.ready()
+  t.equal(lines.filter((line) => line.event === 'audit_unsupported').length, 1, 'one warning')
+  await register(app, 'custom@example.com')
+  t.equal((await login(app, 'custom@example.com')).statusCode, 200)
+  await t.rejects(app.authgate.queryAudit({}), { code: 'AUTH_NOT_FOUND' })
+})
+
+t.test('audit options: bad values are refused naming the key', async (t) => {
+  const { normaliseOptions } = await import('../src/options.js')
+  const { testKey } = await import('./helpers/keys.js')
+  const base = { tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' } }
+  for (const [audit, pattern] of [
+    [{ retention: 0 }, /audit\.retention/],
+    [{ retention: 'forever' }, /audit\.retention/],
+    [{ retention: '30m' }, /audit\.retention/],
+    [{ queueSize: 5 }, /audit\.queueSize/],
+    [{ retension: '1d' }, /audit\.retension.*retention/]
+  ] as const) {
+    t.throws(() => normaliseOptions({ ...base, audit: audit as never }), pattern, JSON.stringify(audit))
+  }
+  t.same(normaliseOptions({ ...base, audit: { retention: false } }).audit, { retentionMs: false, queueSize: 5000 })
+  t.same(normaliseOptions({ ...base, audit: { retention: '7d', queueSize: 100 } }).audit, { retentionMs: 7 * 86_400_000, queueSize: 100 })
+  t.same(normaliseOptions(base).audit, { retentionMs: 90 * 86_400_000, queueSize: 5000 })
+})

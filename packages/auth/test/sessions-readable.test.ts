@@ -40,6 +40,7 @@ t.test('readableDevice: bounded input, any value, a bounded cache', async (t) =>
   const started = performance.now()
   t.same(readableDevice(`${CHROME} ${'(('.repeat(500_000)}`).browser, 'Chrome 130', 'a 1 MB agent is cut to its first 512 characters before parsing')
   t.ok(performance.now() - started < 1000)
+  t.same(readableDevice(`${'x'.repeat(600)} ${CHROME}`), NOTHING, 'what lies past 512 characters is never parsed')
   const before = parseCount.value
   for (let i = 0; i < READABLE_DEVICE_CACHE + 10; i++) readableDevice(`agent-${i}`)
   t.equal(parseCount.value - before, READABLE_DEVICE_CACHE + 10)

@@ -26,7 +26,7 @@ export function loginFailureNotes (events: AuthgateEvents): LoginFailureNotes {
     note (request, reason, userId) {
       notes.set(request, { reason, userId: userId ?? null })
     },
-    onResponse (request, reply, done) {
+    onResponse: function emitLoginFailed (request, reply, done) {
       if (reply.statusCode >= 400) {
         const noted = notes.get(request)
         // A store outage while checking answers 503 whatever the handler noted before it.
