@@ -109,6 +109,8 @@ t.test('the demo page in Chromium: login, refresh after expiry, HttpOnly cookie,
   }
   t.ok(await page.isVisible('#login-view'), 'the revoked browser is back at the login form')
   t.match(await page.textContent('#status'), /session has ended/)
+  // The line belongs to the signed-out user: hidden and emptied (the next sign-in counts from zero).
+  t.same(await page.evaluate("(() => { const line = document.getElementById('refresh-line'); return { hidden: line.hidden, text: line.textContent } })()"), { hidden: true, text: '' }, 'the refresh line is reset at the login form')
 
   // Logout in the other browser: back to the login form, refresh cookie gone, a reload does not resume.
   await otherPage.click('#logout')

@@ -16,9 +16,11 @@ let signingIn = true
 // Another tab logged out: follow it. Another tab logged in: pick its session up.
 client.on('logout', ({ reason }) => { if (reason === 'remote') showLogin('Logged out in another tab.') })
 client.on('token', ({ accessToken, expiresAt }) => {
-  if (accessToken !== null && !signingIn && $('app-view').hidden) showApp().catch((err) => { setStatus(`Error: ${err.message}`) })
-  // A new token while signed in and not signing in: the refresh happening (this tab's, or a sibling tab's shared one).
-  if (accessToken !== null && !signingIn) showRefreshed(expiresAt)
+  if (accessToken === null || signingIn) return
+  // Already showing the app: a refresh (this tab's, or a sibling tab's shared one). Not yet: another tab's login,
+  // which is no refresh, so the line waits for the next token.
+  if ($('app-view').hidden) showApp().catch((err) => { setStatus(`Error: ${err.message}`) })
+  else showRefreshed(expiresAt)
 })
 
 let refreshCount = 0
@@ -33,6 +35,10 @@ function setStatus (text) { $('status').textContent = text }
 
 function showLogin (message) {
   $('app-view').hidden = true
+  // The next user's refreshes are counted from zero.
+  refreshCount = 0
+  $('refresh-line').hidden = true
+  $('refresh-line').textContent = ''
   $('login-view').hidden = false
   $('whoami-output').textContent = ''
   $('whoami-status').textContent = ''

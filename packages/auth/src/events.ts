@@ -15,12 +15,14 @@ export interface LoginEvent {
 /**
  * Why a password login was refused, as a class (never the password, never the attempted email): `unknown-user` (no
  * such account, or one without a password), `bad-password`, `rejected` (verifyCredentials or the upstream user source
- * said no: which of the two it cannot tell), `locked` (the account lockout), `rate-limited` (the per-IP limit),
+ * said no: which of the two it cannot tell), `locked` (the account lockout), `disabled` (the
+ * account is disabled: AUTH_USER_DISABLED), `unverified` (auth.requireVerifiedEmail and an unverified email:
+ * AUTH_EMAIL_UNVERIFIED), `rate-limited` (the per-IP limit),
  * `invalid-request` (a body the schema refused), `unavailable` (the store or user source could not answer), `refused`
  * (any other refusal, e.g. a cross-site Origin).
  */
 export type LoginFailureReason =
-  'unknown-user' | 'bad-password' | 'rejected' | 'locked' | 'rate-limited' | 'invalid-request' | 'unavailable' | 'refused'
+  'unknown-user' | 'bad-password' | 'rejected' | 'locked' | 'disabled' | 'unverified' | 'rate-limited' | 'invalid-request' | 'unavailable' | 'refused'
 
 /** A password login answered with an error. Emitted once the answer is sent: it never delays the login. */
 export interface LoginFailedEvent {

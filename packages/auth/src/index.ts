@@ -11,7 +11,7 @@ export type {
   RefreshUser, RefreshUserSession, AuthInput, UsersInput, NotificationsInput, AuditInput,
   RevocationInput
 } from './options.js'
-export { normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options.js'
+export { auditRetentionMs, normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options.js'
 // The configuration toolkit (schema, validator, durations, `${VAR}` and AUTHGATE_* sources): `@authgate/fastify/config`.
 // Its error stays here: registration throws it.
 export { ConfigValidationError } from './config/validate.js'

@@ -21,7 +21,7 @@ import { DEFAULT_AUDIT_QUEUE_SIZE, DEFAULT_AUDIT_RETENTION, DEFAULT_IP_MEMORY } 
 import { DEFAULT_IP_PREFIX } from './notifications/ip-network.js'
 export { DEFAULT_ROLES } from './config/section-auth.js'
 import type {
-  AuthgateOptions, AuthInput, CookieInput, NormalisedKeyRing, NormalisedOptions, NormalisedRateLimit, NormalisedRule, RateLimitInput,
+  AuditInput, AuthgateOptions, AuthInput, CookieInput, NormalisedKeyRing, NormalisedOptions, NormalisedRateLimit, NormalisedRule, RateLimitInput,
   RateLimitRule, RevocationInput, TokensInput, UsersInput
 } from './options-types.js'
 import type { LegacyUsersConfig } from './users/legacy-config.js'
@@ -267,7 +267,7 @@ function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOp
       prefix: { ...DEFAULT_IP_PREFIX, ...input.notifications?.ipPrefix }
     },
     audit: {
-      retentionMs: input.audit?.retention === false ? false : ms(input.audit?.retention ?? DEFAULT_AUDIT_RETENTION, 'audit.retention'),
+      retentionMs: auditRetentionMs(input.audit),
       queueSize: input.audit?.queueSize ?? DEFAULT_AUDIT_QUEUE_SIZE
     },
     warnings: []
@@ -310,6 +310,11 @@ export function optionIssues (input: AuthgateOptions): string[] {
  * Checks `input` against the schema and the cross-key rules. Throws ConfigValidationError listing every problem;
  * `warnings` of the result name the deprecated options used.
  */
+/** audit.retention in ms, its default filled in; false: no trail. The CLI reads it too (its key-ring rows). */
+export function auditRetentionMs (audit: AuditInput | undefined): number | false {
+  return audit?.retention === false ? false : ms(audit?.retention ?? DEFAULT_AUDIT_RETENTION, 'audit.retention')
+}
+
 export function normaliseOptions (input: AuthgateOptions, where = '@authgate/fastify'): NormalisedOptions {
   // Options may come from untyped configuration (YAML, JSON): every check holds at run time too.
   if (!isPlainObject(input)) throw new ConfigValidationError(where, ['(root): options must be an object'])

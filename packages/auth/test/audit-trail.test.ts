@@ -12,11 +12,19 @@ import { MemorySessionStore } from '../src/stores/memory.js'
 import type { AuditRecord } from '../src/stores/audit-records.js'
 import { AUDIT_IDLE } from '../src/audit/setup.js'
 import { IP_WATCH_IDLE } from '../src/notifications/ip-watch.js'
+import { connect } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { createAuditWriter } from '../src/audit/writer.js'
+import { adminActionEntry, emailVerifiedEntry, passwordChangedEntry } from '../src/audit/mapping.js'
+import { createEvents } from '../src/events.js'
 import { bearer, buildApp, cookieOf, login, PASSWORD, register, setCookieHeaders, type StoreKind } from './helpers/app.js'
 
 const { name: database } = await useTestDatabase(t, 'audit')
 
 async function settle (app: FastifyInstance): Promise<void> {
+  // loginFailed is emitted with setImmediate after the answer is sent (routes/login-failures.ts).
+  await new Promise((resolve) => setImmediate(resolve))
   const decorator = app.authgate as unknown as Record<symbol, () => Promise<void>>
   await decorator[IP_WATCH_IDLE]?.()
   await decorator[AUDIT_IDLE]?.()
@@ -52,6 +60,8 @@ for (const kind of ['memory', 'mongo'] as const satisfies StoreKind[]) {
       return response
     }
     const email = `alice-${randomUUID()}@example.com`
+    // Registered emails too: a row names the account by id, never by its address.
+    secrets.push(email)
     await register(app, email)
     const first = keep(await login(app, email, PASSWORD, from('203.0.113.7')))
     t.equal(first.statusCode, 200)
@@ -85,6 +95,7 @@ for (const kind of ['memory', 'mongo'] as const satisfies StoreKind[]) {
     t.equal((await app.inject({ method: 'POST', url: '/auth/logout-all', headers: { ...bearer(at6), ...from('198.51.100.8') } })).statusCode, 204)
     // The account lockout (2 failures), the per-IP limit (3 a minute), a body the schema refuses.
     const locked = `bob-${randomUUID()}@example.com`
+    secrets.push(locked)
     await register(app, locked)
     for (const ip of ['10.9.0.1', '10.9.0.2']) t.equal((await login(app, locked, wrong, from(ip))).statusCode, 401)
     t.equal((await login(app, locked, PASSWORD, from('10.9.0.3'))).statusCode, 429, 'locked')
@@ -119,6 +130,11 @@ for (const kind of ['memory', 'mongo'] as const satisfies StoreKind[]) {
       serialized += JSON.stringify(docs)
       const indexes = await client.db(database).collection('audit').indexes()
       t.ok(indexes.some((index) => JSON.stringify(index.key) === '{"expiresAt":1}'), 'a TTL (or, on FerretDB v1, plain) index on expiresAt')
+      // The three reads of the query API, each served in the trail's order by an index on the server.
+      const keys = Object.fromEntries(indexes.map((index) => [index.name, JSON.stringify(index.key)]))
+      t.same({ at_id: keys.at_id, userId_at_id: keys.userId_at_id, type_at_id: keys.type_at_id }, {
+        at_id: '{"at":-1,"_id":-1}', userId_at_id: '{"userId":1,"at":-1,"_id":-1}', type_at_id: '{"type":1,"at":-1,"_id":-1}'
+      }, 'the three compound indexes exist')
     }
     t.ok(secrets.length > 10)
     for (const secret of secrets) t.notOk(serialized.includes(secret), `no row holds ${secret.slice(0, 12)}…`)
@@ -211,4 +227,160 @@ t.test('audit options: bad values are refused naming the key', async (t) => {
   t.same(normaliseOptions({ ...base, audit: { retention: false } }).audit, { retentionMs: false, queueSize: 5000 })
   t.same(normaliseOptions({ ...base, audit: { retention: '7d', queueSize: 100 } }).audit, { retentionMs: 7 * 86_400_000, queueSize: 100 })
   t.same(normaliseOptions(base).audit, { retentionMs: 90 * 86_400_000, queueSize: 5000 })
+})
+
+t.test('a login whose client closes the socket before the answer still writes its loginFailed row', async (t) => {
+  const app = await buildApp(t, 'memory', { options: { rateLimit: false } })
+  const email = `abort-${randomUUID()}@example.com`
+  await register(app, email)
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = app.server.address() as AddressInfo
+  const body = JSON.stringify({ email, password: `wrong-${randomUUID()}` })
+  let answered = false
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      // Gone as soon as the request is out: the password check (a slow hash) is still running.
+      socket.write(`POST /auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nUser-Agent: quitter/1\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, () => {
+        socket.destroy()
+        resolve()
+      })
+    })
+    socket.on('data', () => { answered = true })
+    socket.on('error', reject)
+  })
+  t.notOk(answered, 'the client left before any answer')
+  let failed: AuditRecord | undefined
+  for (const deadline = Date.now() + 5000; failed === undefined && Date.now() < deadline;) {
+    await sleep(50)
+    failed = (await allRows(app)).find((row) => row.type === 'loginFailed')
+  }
+  t.match(failed, { details: { reason: 'bad-password' }, ip: '127.0.0.1', userAgent: 'quitter/1' }, 'a bad-password row, though the answer never reached the client')
+  t.notOk(failed?.userId === null, 'naming the account')
+})
+
+t.test('audit.retention lowered: older rows are hidden at once, though written to be kept longer', async (t) => {
+  const app = await buildApp(t, 'memory', { options: { rateLimit: false, audit: { retention: '1d' } } })
+  const store = app.authgate.store
+  const now = Date.now()
+  const base = { type: 'login', userId: 'u-retention', actor: null, ip: '127.0.0.1', userAgent: 'ua', details: {} }
+  await store.insertAudit?.([
+    { ...base, id: 'old', at: new Date(now - 2 * 86_400_000), expiresAt: new Date(now + 88 * 86_400_000) },
+    { ...base, id: 'new', at: new Date(now - 1000), expiresAt: new Date(now + 86_400_000) }
+  ])
+  t.same((await app.authgate.queryAudit({ userId: 'u-retention' })).items.map((item) => item.id), ['new'])
+})
+
+t.test('MongoDB: expired rows are deleted after an insert (no TTL monitor needed), and rows in force stay', async (t) => {
+  const { MongoSessionStore } = await import('../src/stores/mongo.js')
+  const collection = `audit_sweep_${randomUUID().slice(0, 8)}`
+  const store = new MongoSessionStore({ url: process.env.MONGODB_URL ?? '', database, collections: { audit: collection } })
+  t.teardown(() => store.close())
+  const client = await MongoClient.connect(process.env.MONGODB_URL ?? '')
+  t.teardown(() => client.close())
+  const raw = client.db(database).collection<{ _id: string }>(collection)
+  const now = Date.now()
+  const doc = (id: string, expiresAt: number): Record<string, unknown> & { _id: string } => ({ _id: id, type: 'login', at: new Date(expiresAt - 86_400_000), userId: 'u', actor: null, ip: '', userAgent: '', details: {}, expiresAt: new Date(expiresAt) })
+  await raw.insertMany([doc('expired-1', now - 60_000), doc('expired-2', now - 1), doc('alive', now + 3_600_000)])
+  await store.insertAudit([{ id: 'fresh', type: 'login', at: new Date(now), userId: 'u', actor: null, ip: '', userAgent: '', details: {}, expiresAt: new Date(now + 86_400_000) }])
+  t.same((await raw.find({}).sort({ _id: 1 }).toArray()).map((d) => d._id), ['alive', 'fresh'], 'the expired rows are gone')
+})
+
+t.test('MongoDB: a conflicting index on the audit collection costs the trail its index, never a login', async (t) => {
+  const collection = `audit_conflict_${randomUUID().slice(0, 8)}`
+  const client = await MongoClient.connect(process.env.MONGODB_URL ?? '')
+  t.teardown(() => client.close())
+  // Another application's index under the name the store uses, on other keys: createIndex refuses ours.
+  await client.db(database).collection(collection).createIndex({ ip: 1 }, { name: 'at_id' }, undefined)
+  const app = await buildApp(t, 'mongo', {
+    database,
+    options: { rateLimit: false, store: { mongodb: { url: process.env.MONGODB_URL ?? '', database, collections: { audit: collection } } } }
+  })
+  const email = `conflict-${randomUUID()}@example.com`
+  t.equal((await register(app, email)).statusCode, 201)
+  t.equal((await login(app, email)).statusCode, 200, 'the login works')
+  t.equal((await login(app, email, 'wrong-wrong-wrong')).statusCode, 401)
+  const rows = await allRows(app)
+  t.same(rows.map((row) => row.type).sort(), ['login', 'loginFailed', 'newDevice'], 'and the rows are written without the index')
+  const names = (await client.db(database).collection(collection).indexes()).map((index) => index.name)
+  t.notOk(names.includes('userId_at_id'), 'the audit indexes stopped at the refused one')
+})
+
+t.test('the writer: an insert that throws synchronously is a failed batch, not a crash', async (t) => {
+  const events = createEvents({}, { warn: () => undefined, error: () => undefined } as never)
+  const warnings: string[] = []
+  const writer = createAuditWriter({
+    store: { insertAudit: () => { throw new Error('sync') }, listAudit: async () => [] },
+    events,
+    logger: { warn: (object: { event?: string }) => { warnings.push(object.event ?? '') } } as never,
+    retentionMs: 86_400_000
+  })
+  t.teardown(() => writer.close(0))
+  for (let i = 0; i < 3; i++) events.emit('loginFailed', { reason: 'bad-password', userId: null, ip: '127.0.0.1', userAgent: 'x', at: new Date() })
+  await writer.idle()
+  t.same(writer.counts, { dropped: 0, failed: 3, written: 0 })
+  t.same(warnings, ['audit_write_failed'])
+})
+
+t.test('the writer: a ring of rows, in order, batches of at most 100, wrapping round', async (t) => {
+  const events = createEvents({}, { warn: () => undefined, error: () => undefined } as never)
+  const batches: string[][] = []
+  const writer = createAuditWriter({
+    store: { insertAudit: async (rows) => { batches.push(rows.map((row) => row.userId ?? '')) }, listAudit: async () => [] },
+    events,
+    logger: { warn: () => undefined } as never,
+    retentionMs: 86_400_000,
+    queueSize: 150
+  })
+  t.teardown(() => writer.close(0))
+  const push = (from: number, count: number): boolean[] => Array.from({ length: count }, (_, i) => writer.record({ type: 'x', at: new Date(), userId: String(from + i), actor: null, ip: '', userAgent: '', details: {} }))
+  t.ok(push(0, 150).every(Boolean))
+  t.notOk(push(150, 1)[0], 'the 151st waits in no queue: dropped')
+  await writer.idle()
+  t.ok(push(1000, 120).every(Boolean), 'room again once written (the ring wraps)')
+  await writer.idle()
+  t.same(batches.map((batch) => batch.length), [100, 50, 100, 20])
+  t.same(batches.flat(), [...Array.from({ length: 150 }, (_, i) => String(i)), ...Array.from({ length: 120 }, (_, i) => String(1000 + i))], 'every row once, in order')
+  t.same(writer.counts, { dropped: 1, failed: 0, written: 270 })
+})
+
+t.test('the writer: close giving up counts the batch in flight as dropped; rows after close say audit_closed', async (t) => {
+  const events = createEvents({}, { warn: () => undefined, error: () => undefined } as never)
+  const warnings: string[] = []
+  const writer = createAuditWriter({
+    store: { insertAudit: () => new Promise(() => {}), listAudit: async () => [] },
+    events,
+    logger: { warn: (object: { event?: string }) => { warnings.push(object.event ?? '') } } as never,
+    retentionMs: 86_400_000
+  })
+  const entry = { type: 'x', at: new Date(), userId: null, actor: null, ip: '', userAgent: '', details: {} }
+  for (let i = 0; i < 3; i++) writer.record(entry)
+  await sleep(10) // the batch of 3 is in flight, its insert never answers
+  for (let i = 0; i < 2; i++) writer.record(entry)
+  await writer.close(50)
+  t.equal(writer.counts.dropped, 5, 'the 2 queued and the 3 in flight')
+  t.same(warnings, ['audit_close_gave_up'])
+  t.notOk(writer.record(entry), 'a row after close is dropped')
+  t.equal(writer.counts.dropped, 6)
+  t.same(warnings, ['audit_close_gave_up', 'audit_closed'], 'and said apart from a full queue')
+})
+
+t.test('audit.queueSize: at most 100000', async (t) => {
+  const { normaliseOptions } = await import('../src/options.js')
+  const { testKey } = await import('./helpers/keys.js')
+  const base = { tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' } }
+  t.equal(normaliseOptions({ ...base, audit: { queueSize: 100_000 } }).audit.queueSize, 100_000)
+  t.throws(() => normaliseOptions({ ...base, audit: { queueSize: 100_001 } }), /audit\.queueSize/)
+})
+
+t.test('merge-time mappings: named fields only, never a password or a hash from an admin change', async (t) => {
+  const at = new Date()
+  const admin = adminActionEntry({
+    actorId: 'admin-1', action: 'update', targetUserId: 'u-9', ip: '10.0.0.1', at,
+    changes: { roles: ['user', 'admin'], disabled: true, password: 'hunter2-secret', passwordHash: '$argon2id$v=19$secret' } as never
+  })
+  t.same(admin, { type: 'adminAction', at, userId: 'u-9', actor: 'admin-1', ip: '10.0.0.1', userAgent: '', details: { action: 'update', roles: 'user,admin', disabled: true } })
+  t.notMatch(JSON.stringify(admin), /hunter2|argon2|secret/)
+  t.same(adminActionEntry({ actorId: 'a', action: 'set-password', targetUserId: 'u', ip: '', at, changes: {} }).details, { action: 'set-password', roles: null, disabled: null })
+  t.same(passwordChangedEntry({ userId: 'u', via: 'reset', ip: '1.2.3.4', userAgent: 'ua', at }), { type: 'passwordChanged', at, userId: 'u', actor: null, ip: '1.2.3.4', userAgent: 'ua', details: { via: 'reset' } })
+  t.same(emailVerifiedEntry({ userId: 'u', ip: '1.2.3.4', at }), { type: 'emailVerified', at, userId: 'u', actor: null, ip: '1.2.3.4', userAgent: '', details: {} })
 })

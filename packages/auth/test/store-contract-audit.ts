@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import { AuthError } from '../src/errors.js'
 import { queryAudit } from '../src/audit/query.js'
+import { auditRecord } from '../src/audit/record.js'
 import type { AuditRecord } from '../src/stores/audit-records.js'
 import type { SessionStore } from '../src/stores/store.js'
 
@@ -44,14 +45,38 @@ export function auditContract (t: Test, factory: Factory): void {
     t.same(await store.listAudit({ userId: user, limit: 10, now: new Date(now + 2 * DAY) }), [], 'all past retention later on')
   })
 
+  t.test('audit: `since` (the retention in force) leaves out older rows whose expiresAt is still ahead', async (t) => {
+    const store = await factory(t)
+    if (store.insertAudit === undefined || store.listAudit === undefined) return t.fail('no insertAudit')
+    const capable = { insertAudit: store.insertAudit.bind(store), listAudit: store.listAudit.bind(store) }
+    const user = `u-${randomUUID()}`
+    const now = Date.now()
+    // Written under a 90-day retention: expiresAt far ahead.
+    const old = row({ userId: user, at: new Date(now - 3 * DAY), expiresAt: new Date(now + 87 * DAY) })
+    const recent = row({ userId: user, at: new Date(now - 1000), expiresAt: new Date(now + 90 * DAY) })
+    await store.insertAudit([old, recent])
+    const at = new Date(now)
+    t.same((await store.listAudit({ userId: user, limit: 10, now: at })).map((r) => r.id), [recent.id, old.id], 'both under the old retention')
+    t.same((await store.listAudit({ userId: user, limit: 10, now: at, since: new Date(now - DAY) })).map((r) => r.id), [recent.id], 'since: only the newer one')
+    t.same((await queryAudit(capable, { userId: user }, at, DAY)).items.map((r) => r.id), [recent.id], 'queryAudit with a 1-day retention in force')
+    // With a cursor too: the bound on `at` and the position are both applied.
+    const first = await queryAudit(capable, { userId: user, limit: 1 }, at, 5 * DAY)
+    t.same(first.items.map((r) => r.id), [recent.id])
+    t.same((await queryAudit(capable, { userId: user, limit: 1, cursor: first.nextCursor ?? '' }, at, 5 * DAY)).items.map((r) => r.id), [old.id], 'the next page under a retention that keeps it')
+    t.same((await queryAudit(capable, { userId: user, limit: 1, cursor: first.nextCursor ?? '' }, at, 2 * DAY)).items, [], 'and not under one that does not')
+  })
+
   t.test('audit: pages follow a total order (rows sharing an instant included): no skip, no repeat', async (t) => {
     const store = await factory(t)
     if (store.insertAudit === undefined || store.listAudit === undefined) return t.fail('no insertAudit')
     const capable = { insertAudit: store.insertAudit.bind(store), listAudit: store.listAudit.bind(store) }
     const user = `u-${randomUUID()}`
     const now = Date.now()
-    // 23 rows on 5 instants: ties in `at` are broken by id.
-    const rows = Array.from({ length: 23 }, (_, index) => row({ userId: user, at: new Date(now - (index % 5) * 1000) }))
+    // 23 rows on 5 instants: ties in `at` are broken by id. Ids as the writer makes them (auditRecord: mixed-case
+    // base64url), so the store's order of ids (MongoDB's binary string order) must match the cursor's.
+    const rows = Array.from({ length: 23 }, (_, index) => auditRecord({ type: 'login', at: new Date(now - (index % 5) * 1000), userId: user, actor: null, ip: '127.0.0.1', userAgent: 'ua', details: {} }, DAY))
+    const ids = rows.map((r) => r.id).join('')
+    t.ok(/[A-Z]/.test(ids) && /[a-z]/.test(ids) && /[0-9]/.test(ids), 'the ids mix cases and digits')
     await store.insertAudit(rows.slice(0, 10))
     await store.insertAudit(rows.slice(10))
     const seen: string[] = []

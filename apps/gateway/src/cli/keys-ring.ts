@@ -1,10 +1,10 @@
 // `authgate keys rotate | retire | list --config FILE`: the operator's side of the signing-key ring kept in the
 // database (tokens.keyStore: database). Every gateway instance picks a change up within tokens.keyRefresh.
+import { userInfo } from 'node:os'
 import {
-  auditRecord, createKeyRingTokens, keyRotationEntry, parseKeyEncryptionKey, createStore, hasKeyRingStore, isAuthError, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing,
+  auditRecord, auditRetentionMs, createKeyRingTokens, keyRotationEntry, parseKeyEncryptionKey, createStore, hasKeyRingStore, isAuthError, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing,
   type KeyEncryptionKey, type KeyInfo, type KeyRingChange, type KeyRingStore, type SessionStore, type SignInput
 } from '@authgate/fastify'
-import { parseDuration } from '@authgate/fastify/config'
 import { loadConfig, type GatewayConfig } from '../config.js'
 import { flag, out, parseSubcommand, printHelp, requiredFlag, type GroupSpec } from './args.js'
 
@@ -44,7 +44,7 @@ interface Context {
   config: GatewayConfig
   store: KeyRingStore
   /** Writes the change's audit row (best effort: the change is made whatever the trail says). */
-  audit: (change: Omit<KeyRingChange, 'actor' | 'at'>) => Promise<void>
+  audit: (change: Omit<KeyRingChange, 'actor' | 'operator' | 'at'>) => Promise<void>
   refreshMs: number
   windowMs: number
 }
@@ -77,7 +77,7 @@ async function rotate (context: Context, force: boolean): Promise<void> {
     force
   })
   const generation = plan.record.generation
-  await context.audit({ action: plan.action, generation, ...(plan.current === undefined ? {} : { current: plan.current }), next: plan.next, ...(plan.retired === undefined ? {} : { retired: plan.retired }) })
+  await context.audit({ action: plan.action, generation, force, ...(plan.current === undefined ? {} : { current: plan.current }), next: plan.next, ...(plan.retired === undefined ? {} : { retired: plan.retired }) })
   if (plan.action === 'created') out(`key ring created (generation ${generation}): current ${plan.current ?? ''}, next ${plan.next}`)
   else if (plan.action === 'next-created') out(`the ring had no next key: published next ${plan.next} (generation ${generation}); run \`authgate keys rotate\` again in ${Math.ceil(keyRingMinNextAgeMs(refreshMs) / 1000)} s or later to promote it`)
   else out(`rotated (generation ${generation}): current ${plan.current ?? ''}, next ${plan.next}, retired ${plan.retired ?? ''}; instances switch within ${refreshMs / 1000} s`)
@@ -109,7 +109,8 @@ export async function keysCommand (argv: readonly string[]): Promise<number> {
   if (config.tokens.keyRing === undefined || config.store === undefined) {
     throw new Error(`${file}: tokens.keyRing is not set (this configuration reads its keys from a directory: use \`authgate keygen\`)`)
   }
-  const sessionStore = createStore({ mongodb: { url: config.store.mongodb.url, database: config.store.mongodb.database } })
+  // The file's whole store section (collections, timeouts), as the gateway builds it: the rows land where it reads them.
+  const sessionStore = createStore(config.store)
   if (!hasKeyRingStore(sessionStore)) throw new Error('the configured store cannot hold a key ring')
   try {
     const context: Context = { config, store: sessionStore.keyRingStore(), audit: (change) => auditKeyChange(sessionStore, config, change), ...ringTimes(config) }
@@ -126,13 +127,22 @@ export async function keysCommand (argv: readonly string[]): Promise<number> {
 }
 
 /** The audit row of a key-ring change, written at once (no queue: this process ends after it). */
-async function auditKeyChange (store: SessionStore, config: GatewayConfig, change: Omit<KeyRingChange, 'actor' | 'at'>): Promise<void> {
-  const retention = config.audit.retention ?? '90d'
-  if (retention === false || store.insertAudit === undefined) return
+async function auditKeyChange (store: SessionStore, config: GatewayConfig, change: Omit<KeyRingChange, 'actor' | 'operator' | 'at'>): Promise<void> {
+  const retentionMs = auditRetentionMs(config.audit)
+  if (retentionMs === false || store.insertAudit === undefined) return
   try {
-    await store.insertAudit([auditRecord(keyRotationEntry({ ...change, actor: 'cli', at: new Date() }), parseDuration(retention, 'audit.retention'))])
+    await store.insertAudit([auditRecord(keyRotationEntry({ ...change, actor: 'cli', operator: operatorName(), at: new Date() }), retentionMs)])
   } catch (error) {
     process.stderr.write(`warning: the key ring changed, but its audit row could not be written (${isAuthError(error) ? error.code : String(error)})\n`)
+  }
+}
+
+/** The OS account that ran the command, for the row; null where the system cannot say (no passwd entry in a container). */
+function operatorName (): string | null {
+  try {
+    return userInfo().username.slice(0, 64)
+  } catch {
+    return null
   }
 }
 
@@ -144,7 +154,7 @@ function ringKek (config: GatewayConfig): KeyEncryptionKey {
 /** `authgate token` with tokens.keyRing: signs with the ring's current key (read once). */
 export async function signWithKeyRing (config: GatewayConfig, input: SignInput): Promise<string> {
   if (config.store === undefined) throw new Error('tokens.keyRing needs store.mongodb')
-  const sessionStore = createStore({ mongodb: { url: config.store.mongodb.url, database: config.store.mongodb.database } })
+  const sessionStore = createStore(config.store)
   if (!hasKeyRingStore(sessionStore)) throw new Error('the configured store cannot hold a key ring')
   const { tokens, tokenTimes: times } = config
   let failure: unknown

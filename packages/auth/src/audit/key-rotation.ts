@@ -10,8 +10,12 @@ export interface KeyRingChange {
   next?: string
   retired?: string
   dropped?: string[]
-  /** Who changed it: `cli` for the command (the operator's name is not known to it). */
+  /** Who changed it: `cli` for the command. */
   actor: string
+  /** The OS account that ran the command (os.userInfo()), null when the system cannot tell. */
+  operator?: string | null
+  /** rotate: whether --force promoted a young next key. */
+  force?: boolean
   at: Date
 }
 
@@ -29,7 +33,9 @@ export function keyRotationEntry (change: KeyRingChange): AuditEntry {
       current: change.current ?? null,
       next: change.next ?? null,
       retired: change.retired ?? null,
-      dropped: change.dropped === undefined ? null : change.dropped.join(',')
+      dropped: change.dropped === undefined ? null : change.dropped.join(','),
+      operator: change.operator ?? null,
+      force: change.force ?? null
     }
   }
 }

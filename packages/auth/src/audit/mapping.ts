@@ -25,12 +25,59 @@ function byUser (type: string, event: { userId: string | null, ip: string, userA
 
 const LOGOUT_TYPES = { logout: 'logout', 'logout-all': 'logoutAll', 'revoke-session': 'sessionRevoked', 'revoke-others': 'otherSessionsRevoked' } as const
 
-/**
- * Event → row. Merge-time slots (the events arrive with their features; each is one line):
- *   passwordChanged: (e) => byUser('passwordChanged', e, { via: e.via }),
- *   emailVerified: (e) => byUser('emailVerified', e, {}),
- *   adminAction: (e) => ({ ...byUser('adminAction', { ...e, userId: e.targetUserId }, { action: e.action, changes: JSON.stringify(e.changes).slice(0, 512) }), actor: e.actorId }),
+/*
+ * Merge-time mappings: the events below arrive with their features (password change/reset, email verification, the
+ * admin API). Each is ready: add its event to AuthgateEventMap (events.ts), then move its line into AUDIT_MAPPINGS and
+ * its type name into AUDIT_TYPES. The shapes this expects (the features must emit them so, or adapt one line here):
+ *
+ *   passwordChanged: { userId: string, via: 'change' | 'reset' | 'admin' | 'cli', ip: string, userAgent: string, at: Date }
+ *   emailVerified:   { userId: string, ip: string, at: Date }
+ *   adminAction:     { actorId: string, action: string, targetUserId: string,
+ *                      changes: { roles?: string[], disabled?: boolean }, ip: string, at: Date }
+ *
+ *   passwordChanged: (e) => passwordChangedEntry(e),
+ *   emailVerified: (e) => emailVerifiedEntry(e),
+ *   adminAction: (e) => adminActionEntry(e),
+ *
+ * adminAction names its fields (action, roles joined, disabled): never `changes` as a whole, so a password or hash an
+ * admin request carried (set-password) cannot reach the trail however the event grows.
  */
+export interface PasswordChangedShape { userId: string, via: string, ip: string, userAgent?: string, at: Date }
+export interface EmailVerifiedShape { userId: string, ip: string, userAgent?: string, at: Date }
+export interface AdminActionShape {
+  actorId: string
+  action: string
+  targetUserId: string
+  changes: { roles?: readonly string[], disabled?: boolean }
+  ip: string
+  userAgent?: string
+  at: Date
+}
+
+/** Roles in a row: joined, bounded (a role list is short; a row must stay small whatever it holds). */
+const MAX_ROLES_DETAIL = 512
+
+export function passwordChangedEntry (e: PasswordChangedShape): AuditEntry {
+  return byUser('passwordChanged', e, { via: e.via })
+}
+
+export function emailVerifiedEntry (e: EmailVerifiedShape): AuditEntry {
+  return byUser('emailVerified', e, {})
+}
+
+export function adminActionEntry (e: AdminActionShape): AuditEntry {
+  const { roles, disabled } = e.changes
+  return {
+    ...byUser('adminAction', { ...e, userId: e.targetUserId }, {
+      action: e.action,
+      roles: Array.isArray(roles) ? roles.join(',').slice(0, MAX_ROLES_DETAIL) : null,
+      disabled: typeof disabled === 'boolean' ? disabled : null
+    }),
+    actor: e.actorId
+  }
+}
+
+/** Event → row (the merge-time ones are above: one line each). */
 export const AUDIT_MAPPINGS: AuditMappings = {
   login: (e) => byUser('login', e, { sessionId: e.sessionId, deviceId: e.deviceId }),
   loginFailed: (e) => byUser('loginFailed', e, { reason: e.reason }),

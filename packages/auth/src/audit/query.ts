@@ -50,8 +50,12 @@ function filterValue (value: unknown, name: string): string | undefined {
   return value
 }
 
-/** One page of the trail. Rejects with AuthError 400 on a bad cursor, limit or filter; 503 when the store cannot answer. */
-export async function queryAudit (store: AuditCapable, query: AuditQuery, now = new Date()): Promise<AuditPage> {
+/**
+ * One page of the trail. Rejects with AuthError 400 on a bad cursor, limit or filter; 503 when the store cannot answer.
+ * `retentionMs`: the retention in force. Rows older than it are left out even while their `expiresAt` (the retention
+ * they were written with) is ahead, so lowering audit.retention hides them at once.
+ */
+export async function queryAudit (store: AuditCapable, query: AuditQuery, now = new Date(), retentionMs?: number): Promise<AuditPage> {
   const limit = query.limit ?? DEFAULT_AUDIT_PAGE
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT_PAGE) {
     throw new AuthError('AUTH_BAD_REQUEST', { message: `limit must be an integer from 1 to ${MAX_AUDIT_PAGE}` })
@@ -60,7 +64,7 @@ export async function queryAudit (store: AuditCapable, query: AuditQuery, now = 
   const type = filterValue(query.type, 'type')
   const after = query.cursor === undefined ? undefined : decodeAuditCursor(query.cursor)
   // One row more than asked: whether a next page exists, without a count.
-  const rows = await store.listAudit({ ...(userId === undefined ? {} : { userId }), ...(type === undefined ? {} : { type }), ...(after === undefined ? {} : { after }), limit: limit + 1, now })
+  const rows = await store.listAudit({ ...(userId === undefined ? {} : { userId }), ...(type === undefined ? {} : { type }), ...(after === undefined ? {} : { after }), ...(retentionMs === undefined ? {} : { since: new Date(now.getTime() - retentionMs) }), limit: limit + 1, now })
   const page = rows.slice(0, limit)
   const last = page.at(-1)
   return {

@@ -33,7 +33,7 @@ export function createPluginAudit (options: Pick<NormalisedOptions, 'audit'>, st
     async query (query) {
       // Rows written before the trail was turned off are not shown either: false means no trail.
       if (writer === undefined || capable === undefined) throw new AuthError('AUTH_NOT_FOUND', { message: 'the audit trail is off (audit.retention: false) or the store cannot hold one' })
-      return queryAudit(capable, query)
+      return queryAudit(capable, query, new Date(), retentionMs === false ? undefined : retentionMs)
     }
   }
 }

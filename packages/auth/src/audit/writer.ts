@@ -4,12 +4,13 @@
 // never holds or fails a login, and never grows memory without bound.
 import type { FastifyBaseLogger } from 'fastify'
 import type { AuthgateEvents, AuthgateEventName, AuthgateListener } from '../events.js'
+import { DEFAULT_AUDIT_QUEUE_SIZE, MAX_AUDIT_QUEUE_SIZE } from '../config/section-misc.js'
 import { createThrottledWarning } from '../log-throttle.js'
 import type { AuditCapable, AuditRecord } from '../stores/audit-records.js'
 import { AUDIT_MAPPINGS, type AuditEntry, type AuditMappings } from './mapping.js'
 import { auditRecord } from './record.js'
 
-export const DEFAULT_AUDIT_QUEUE = 5000
+export const DEFAULT_AUDIT_QUEUE = DEFAULT_AUDIT_QUEUE_SIZE
 /** Rows per insert: large enough to keep up with a login flood, small enough for one quick round trip. */
 export const AUDIT_BATCH = 100
 /** How long close() waits for queued rows to be written before giving up on them. */
@@ -43,19 +44,70 @@ export interface AuditWriter {
   close: (waitMs?: number) => Promise<void>
 }
 
+/**
+ * A fixed-size ring of rows: push and take are O(1) per row (no array copied per batch, whatever the queue's size).
+ * Slots taken are cleared, so a written row is not kept alive by the ring.
+ */
+class RowRing {
+  readonly #slots: Array<AuditRecord | undefined>
+  #head = 0
+  #length = 0
+
+  constructor (capacity: number) {
+    this.#slots = new Array<AuditRecord | undefined>(capacity)
+  }
+
+  get length (): number { return this.#length }
+  get full (): boolean { return this.#length === this.#slots.length }
+
+  push (row: AuditRecord): void {
+    this.#slots[(this.#head + this.#length) % this.#slots.length] = row
+    this.#length++
+  }
+
+  /** Up to `count` rows from the head, oldest first. */
+  take (count: number): AuditRecord[] {
+    const rows: AuditRecord[] = []
+    while (rows.length < count && this.#length > 0) {
+      const row = this.#slots[this.#head]
+      this.#slots[this.#head] = undefined
+      this.#head = (this.#head + 1) % this.#slots.length
+      this.#length--
+      if (row !== undefined) rows.push(row)
+    }
+    return rows
+  }
+
+  clear (): number {
+    const dropped = this.#length
+    this.#slots.fill(undefined)
+    this.#head = 0
+    this.#length = 0
+    return dropped
+  }
+}
+
 export function createAuditWriter (options: AuditWriterOptions): AuditWriter {
   const { store, events, logger, retentionMs } = options
-  const capacity = options.queueSize ?? DEFAULT_AUDIT_QUEUE
+  const capacity = Math.max(1, Math.min(options.queueSize ?? DEFAULT_AUDIT_QUEUE, MAX_AUDIT_QUEUE_SIZE))
   const warning = createThrottledWarning()
   const counts: AuditCounts = { dropped: 0, failed: 0, written: 0 }
-  let queue: AuditRecord[] = []
-  let inFlight: Promise<void> | undefined
+  const queue = new RowRing(capacity)
+  /** The batch being written, until its insert settles: close() counts it as dropped when it gives up on it. */
+  let inFlight: { rows: number, done: Promise<void> } | undefined
   let scheduled = false
   let closed = false
   let idleWaiters: Array<() => void> = []
 
   function record (entry: AuditEntry): boolean {
-    if (closed || queue.length >= capacity) {
+    if (closed) {
+      // Not a full queue: an event after close (a request still finishing during shutdown). Said apart, so an
+      // operator reading audit_dropped looks at the database, and one reading audit_closed at the shutdown order.
+      counts.dropped++
+      warning.warn(logger, 'audit_closed', { event: 'audit_closed', dropped: counts.dropped }, 'authgate: an audit row came after the trail closed: dropped')
+      return false
+    }
+    if (queue.full) {
       counts.dropped++
       warning.warn(logger, 'audit_dropped', { event: 'audit_dropped', dropped: counts.dropped, queueSize: capacity }, 'authgate: audit queue full (the store is slow or down): rows dropped')
       return false
@@ -80,17 +132,21 @@ export function createAuditWriter (options: AuditWriterOptions): AuditWriter {
       idleWaiters = []
       return
     }
-    const batch = queue.slice(0, AUDIT_BATCH)
-    queue = queue.slice(batch.length)
-    inFlight = write(batch).finally(() => {
-      inFlight = undefined
-      // The next batch, or (queue empty) the idle waiters: either way from drain.
-      schedule()
-    })
+    const batch = queue.take(AUDIT_BATCH)
+    const current = {
+      rows: batch.length,
+      done: write(batch).finally(() => {
+        if (inFlight === current) inFlight = undefined
+        // The next batch, or (queue empty) the idle waiters: either way from drain.
+        schedule()
+      })
+    }
+    inFlight = current
   }
 
   async function write (batch: AuditRecord[]): Promise<void> {
     try {
+      // Inside the try: a store whose insertAudit throws synchronously counts as a failed batch, like a rejection.
       await store.insertAudit(batch)
       counts.written += batch.length
     } catch (error) {
@@ -127,10 +183,14 @@ export function createAuditWriter (options: AuditWriterOptions): AuditWriter {
       const gaveUp = new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(true) }, Math.min(waitMs, AUDIT_CLOSE_WAIT_MS)) })
       const done = await Promise.race([idle().then(() => false), gaveUp])
       clearTimeout(timer)
-      if (done && queue.length > 0) {
-        counts.dropped += queue.length
-        logger.warn({ event: 'audit_close_gave_up', dropped: queue.length }, 'authgate: audit rows still queued at close were dropped (the store did not answer in time)')
-        queue = []
+      if (!done) return
+      // The batch still in flight is given up on too: its insert may yet land, but nothing will count it as written,
+      // and a store that never answers must not leave it out of every count.
+      const lost = queue.clear() + (inFlight?.rows ?? 0)
+      inFlight = undefined
+      if (lost > 0) {
+        counts.dropped += lost
+        logger.warn({ event: 'audit_close_gave_up', dropped: lost }, 'authgate: audit rows still queued or being written at close were dropped (the store did not answer in time)')
       }
     }
   }

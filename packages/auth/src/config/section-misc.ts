@@ -30,6 +30,8 @@ export function revocationSection (): TObject {
 
 export const DEFAULT_AUDIT_RETENTION = '90d'
 export const DEFAULT_AUDIT_QUEUE_SIZE = 5000
+/** ≈ 50 MB of rows at most: a larger queue only delays the drop counter an outage shows. */
+export const MAX_AUDIT_QUEUE_SIZE = 100_000
 
 export function auditSection (): TObject {
   return Type.Object({
@@ -37,7 +39,7 @@ export function auditSection (): TObject {
       DurationKey({ min: 3_600_000, max: 3650 * 86_400_000 }, 'How long audit rows are kept.'),
       'How long audit rows are kept (a TTL index on MongoDB; reads never return an older row). Between 1h and 3650d. false: no audit trail is written at all.',
       'must be a duration between 1h and 3650d, or false', DEFAULT_AUDIT_RETENTION),
-    queueSize: Type.Integer({ minimum: 100, maximum: 1_000_000, default: DEFAULT_AUDIT_QUEUE_SIZE, description: 'Rows waiting to be written at most: past it (a slow or down database) rows are dropped and counted (authgate_audit_dropped_total), never a login slowed. Between 100 and 1000000.' })
+    queueSize: Type.Integer({ minimum: 100, maximum: MAX_AUDIT_QUEUE_SIZE, default: DEFAULT_AUDIT_QUEUE_SIZE, description: 'Rows waiting to be written at most: past it (a slow or down database) rows are dropped and counted (authgate_audit_dropped_total), never a login slowed. Between 100 and 100000.' })
   }, { ...Strict, description: 'The audit trail: logins (and refusals, by reason class), logouts, refresh-token reuse, new devices and networks, key rotations. Written off the request path; never holds tokens, passwords or cookies.' })
 }
 

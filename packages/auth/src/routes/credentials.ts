@@ -86,7 +86,8 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       }
     }),
     config: { auth: 'none', ...(limits === false ? {} : { rateLimit: { max: limits.login.max, timeWindow: limits.login.timeWindowMs } }) },
-    onResponse: failures.onResponse
+    onRequest: failures.onRequest,
+    onSend: failures.onSend
   }, async (request, reply) => {
     const { email, password } = request.body
     // Reserved before the password is checked: during a lockout the right password must not be distinguishable,

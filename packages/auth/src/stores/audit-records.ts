@@ -31,6 +31,11 @@ export interface AuditListQuery {
   limit: number
   /** Rows whose `expiresAt` is not after this are past retention: never returned, whether or not they are gone. */
   now: Date
+  /**
+   * Rows whose `at` is not after this are past the retention now in force (it may be shorter than the one their
+   * `expiresAt` was written with): never returned either, so lowering audit.retention takes effect at once.
+   */
+  since?: Date
 }
 
 /** The optional audit capability of a SessionStore (stores/store.ts). */
@@ -49,6 +54,7 @@ export function auditNewestFirst (a: Pick<AuditRecord, 'at' | 'id'>, b: Pick<Aud
 /** Whether `row` matches `query`'s filters and position (not its limit). */
 export function auditMatches (row: AuditRecord, query: AuditListQuery): boolean {
   if (row.expiresAt <= query.now) return false
+  if (query.since !== undefined && row.at <= query.since) return false
   if (query.userId !== undefined && row.userId !== query.userId) return false
   if (query.type !== undefined && row.type !== query.type) return false
   return query.after === undefined || auditNewestFirst({ at: query.after.at, id: query.after.id }, row) < 0

@@ -26,7 +26,7 @@ import { MongoOidcStore } from './mongo-oidc.js'
 import type { OidcCapable, OidcStore } from './oidc.js'
 import { findNetworks, recordNetwork, type NetworksDoc } from './mongo-networks.js'
 import type { NetworkSighting, NetworkVerdict, UserNetworks } from './ip-memory.js'
-import { createAuditIndexes, insertAudit, listAudit, type AuditDoc } from './mongo-audit.js'
+import { AuditUpkeep, insertAudit, listAudit, type AuditDoc } from './mongo-audit.js'
 import type { AuditListQuery, AuditRecord } from './audit-records.js'
 import {
   type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
@@ -87,6 +87,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   #sliceHonoured = true
   /** One per store: its index state (init once, retried at most once a minute) must be shared by every caller. */
   #oidc: MongoOidcStore | undefined
+  /** The audit collection's lazy indexes and sweep: its failures never reach the store's own init (logins). */
+  readonly #auditUpkeep: AuditUpkeep
 
   constructor (options: MongoStoreOptions) {
     const selection = options.serverSelectionTimeoutMS ?? DEFAULT_MONGO_TIMEOUT_MS
@@ -119,6 +121,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
       networks: options.collections?.networks ?? 'networks',
       audit: options.collections?.audit ?? 'audit'
     }
+    this.#auditUpkeep = new AuditUpkeep({ collection: () => this.#audit, maxTimeMS: this.#maxTimeMS, logger: this.#logger })
   }
 
   #current (): Handles {
@@ -174,7 +177,6 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   /** Once per store, before its first operation: the indexes, and what this server does with the operators we use. */
   async #prepare (): Promise<void> {
     await createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones, networks: this.#networks })
-    await createAuditIndexes(this.#audit)
     this.#sliceHonoured = await serverHonoursSlice(this.#claims, this.#maxTimeMS)
     if (!this.#sliceHonoured) logSliceIgnored(this.#logger)
   }
@@ -441,10 +443,17 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   }
 
   async insertAudit (rows: AuditRecord[]): Promise<void> {
-    await this.#run(() => insertAudit(this.#audit, rows, this.#maxTimeMS))
+    await this.#run(async () => {
+      await this.#auditUpkeep.indexes()
+      await insertAudit(this.#audit, rows, this.#maxTimeMS)
+      await this.#auditUpkeep.sweep(new Date())
+    })
   }
 
   async listAudit (query: AuditListQuery): Promise<AuditRecord[]> {
-    return this.#run(() => listAudit(this.#audit, query, this.#maxTimeMS))
+    return this.#run(async () => {
+      await this.#auditUpkeep.indexes()
+      return await listAudit(this.#audit, query, this.#maxTimeMS)
+    })
   }
 }
