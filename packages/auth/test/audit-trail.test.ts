@@ -303,6 +303,14 @@ t.test('MongoDB: a conflicting index on the audit collection costs the trail its
   t.same(rows.map((row) => row.type).sort(), ['login', 'loginFailed', 'newDevice'], 'and the rows are written without the index')
   const names = (await client.db(database).collection(collection).indexes()).map((index) => index.name)
   t.notOk(names.includes('userId_at_id'), 'the audit indexes stopped at the refused one')
+  // Said in the store's log, once per attempt (not on every write: retried at most once a minute).
+  const { MongoSessionStore } = await import('../src/stores/mongo.js')
+  const said: string[] = []
+  const store = new MongoSessionStore({ url: process.env.MONGODB_URL ?? '', database, collections: { audit: collection }, logger: { warn: (object) => { said.push(String(object.event)) } } })
+  t.teardown(() => store.close())
+  await store.listAudit({ limit: 1, now: new Date() })
+  await store.insertAudit([{ id: 'x1', type: 'login', at: new Date(), userId: null, actor: null, ip: '', userAgent: '', details: {}, expiresAt: new Date(Date.now() + 60_000) }])
+  t.same(said.filter((event) => event === 'audit_index_failed'), ['audit_index_failed'], 'audit_index_failed, once')
 })
 
 t.test('the writer: an insert that throws synchronously is a failed batch, not a crash', async (t) => {

@@ -27,6 +27,8 @@ export function loginFailureNotes (events: AuthgateEvents): LoginFailureNotes {
   const notes = new WeakMap<FastifyRequest, { reason: LoginFailureReason, userId: string | null }>()
   // Read at the start: once a client has closed its socket, request.ip (its remoteAddress) is gone.
   const clients = new WeakMap<FastifyRequest, { ip: string, userAgent: string }>()
+  // One event per request, even if the error handler sends a second answer (a failed serialisation).
+  const emitted = new WeakSet<FastifyRequest>()
   return {
     onRequest: function rememberLoginClient (request, _reply, done) {
       const { ip, userAgent } = clientInfo(request)
@@ -38,7 +40,8 @@ export function loginFailureNotes (events: AuthgateEvents): LoginFailureNotes {
     },
     onSend: function emitLoginFailed (request, reply, payload, done) {
       const status = reply.statusCode
-      if (status >= 400) {
+      if (status >= 400 && !emitted.has(request)) {
+        emitted.add(request)
         const noted = notes.get(request)
         notes.delete(request)
         // A store outage while checking answers 503 whatever the handler noted before it.
