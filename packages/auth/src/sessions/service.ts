@@ -95,6 +95,11 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       markRevoked(await store.revokeFamily(session.familyId, now), now)
       throw new AuthError('AUTH_REFRESH_INVALID')
     }
+    if (user.disabled === true) {
+      // Disabling revoked every session; one that survived (a race with the disable) ends here.
+      markRevoked(await store.revokeUserSessions(user.id, now), now)
+      throw new AuthError('AUTH_USER_DISABLED')
+    }
     return { id: user.id, email: presentEmail(user.email), roles: user.roles }
   }
 
