@@ -34,6 +34,7 @@ export {
 export { missingAdminMethods, isAdminStore, type AdminStore } from './admin/store-support.js'
 export { checkAdminChange, holdsAdminRole, type AdminRules, type AdminChange } from './admin/rules.js'
 export { encodeUserCursor, decodeUserCursor } from './admin/user-cursor.js'
+export { foldEmailFragment, MAX_EMAIL_LENGTH } from './stores/email-identity.js'
 export { DEFAULT_ADMIN_ROLES } from './config/section-admin.js'
 export { createEvents } from './events.js'
 export type { MetricsRegistry } from './metrics/types.js'
