@@ -125,12 +125,12 @@ export const adminCases: readonly AttackCase[] = [
   },
   {
     id: 'D.87',
-    name: 'ids that are no user: `{"$ne":null}`, `%00`, `..%2F..%2Fusers`',
+    name: 'ids that are no user: `{"$ne":null}`, `__proto__`, `constructor`, `$where` (a NUL or an encoded `/` is refused at the edge)',
     expect: { status: 404, code: 'AUTH_NOT_FOUND', upstream: 'n/a' },
     attack: async (target) => {
       const { gateway, admin } = await setup(target, 'd87')
       let outcome: Outcome | undefined
-      for (const id of [encodeURIComponent('{"$ne":null}'), '%00', '..%2F..%2Fusers']) {
+      for (const id of [encodeURIComponent('{"$ne":null}'), '__proto__', 'constructor', '%24where']) {
         outcome = await send(gateway, 'GET', `/auth/admin/users/${id}`, admin.token)
         if (outcome.status !== 404) return outcome
       }
