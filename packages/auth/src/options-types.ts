@@ -198,7 +198,7 @@ export interface NotificationsInput {
 export interface AdminInput {
   /** Roles whose holders may use the admin API (default `['admin']`); `[]`: no admin API. */
   roles?: string[]
-  /** Roles an admin may grant or remove (and the only ones a user they act on may hold). Default: the admin's own. */
+  /** Roles an admin may grant or remove (and the admin roles another admin they act on may hold). Default: the admin's own. */
   grantableRoles?: string[]
 }
 

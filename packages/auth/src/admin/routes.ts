@@ -1,4 +1,4 @@
-// The admin API under the auth prefix (docs/design.md#admin-api): the users, their roles, `disabled`, deletion and
+// The admin API under the auth prefix (docs/design.md, HTTP contract: Admin API): the users, their roles, `disabled`, deletion and
 // their sessions. Every route requires an access token holding one of admin.roles (the route policy: 401 without a
 // token, 403 AUTH_FORBIDDEN without the role) AND, read again from the store at each request, an acting admin who
 // still exists, is not disabled and still holds such a role: a demoted or disabled admin's live token cannot act.

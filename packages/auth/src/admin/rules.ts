@@ -1,4 +1,4 @@
-// Who may change what through the admin API (docs/design.md#admin-api). Pure functions: the routes read the acting
+// Who may change what through the admin API (docs/design.md, HTTP contract: Admin API). Pure functions: the routes read the acting
 // admin and the target from the store and ask these before anything is written.
 //
 // - Escalation: an admin may grant or remove only the roles in their grantable set — `admin.grantableRoles` when

@@ -14,7 +14,7 @@ export function adminSection (): TObject {
     }),
     grantableRoles: Type.Optional(Type.Array(role, {
       maxItems: 256,
-      description: 'Roles an admin may grant or remove through the admin API, and the only roles a user they act on may hold. Default: the roles the acting admin holds.'
+      description: 'Roles an admin may grant or remove through the admin API; an admin may act on another admin only when every admin.roles role that admin holds is in it. Default: the roles the acting admin holds.'
     }))
   }, { ...Strict, description: 'The admin API.' })
 }
