@@ -25,6 +25,7 @@ import { decodeUserCursor, encodeUserCursor } from './user-cursor.js'
 export const ADMIN_PATH_PREFIX = '/admin/'
 
 const ADMIN_ERRORS = { ...BEARER_ERRORS, 403: ['AUTH_FORBIDDEN', 'AUTH_ADMIN_ESCALATION'] } as const
+type ErrorsByStatus = Parameters<typeof errorResponses>[0]
 const kActor = Symbol('authgate.adminActor')
 type AdminRequest = FastifyRequest & { [kActor]?: UserRecord }
 
@@ -55,12 +56,12 @@ export function adminRoutes (app: FastifyInstance, context: RouteContext, store:
   const checkFor = (request: FastifyRequest, change: AdminChange): AdminCheck => (user) => { checkAdminChange(actorOf(request), user, change, rules) }
   const emit = (event: AdminActionEvent): void => { events.emit('adminAction', event) }
 
-  const route = (summary: string, description: string, extra: Record<string, unknown>, responses: Record<string, unknown>, errors: Record<number, readonly string[]>) => ({
+  const route = (summary: string, description: string, extra: Record<string, unknown>, responses: Record<string, unknown>, errors: ErrorsByStatus) => ({
     config,
     preHandler: requireAdmin,
     schema: documented({
       tags: ['admin'], summary, description, security: BEARER_SECURITY, ...extra,
-      response: { ...responses, ...errorResponses({ ...ADMIN_ERRORS, ...INTERNAL_ERROR, ...errors } as Parameters<typeof errorResponses>[0]) }
+      response: { ...responses, ...errorResponses({ ...ADMIN_ERRORS, ...INTERNAL_ERROR, ...errors }) }
     })
   })
 
