@@ -97,13 +97,13 @@ ${EXIT}`)
 export const ADMIN_COMMANDS = { list: LIST, show: SHOW, disable: DISABLE, enable: ENABLE, delete: DELETE, 'set-roles': SET_ROLES, 'set-password': SET_PASSWORD }
 export type AdminVerb = keyof typeof ADMIN_COMMANDS
 
-const CLI = { id: CLI_ACTOR, ip: null }
+export const CLI = { id: CLI_ACTOR, ip: null }
 
 /**
- * Where the CLI's `adminAction` records go. The API emits them on app.authgate.events; the command line has no
- * running app: TODO(#15 item 4) the audit trail records them here once it exists.
+ * Where the CLI's `adminAction` records go (every user verb that changes something calls it). The API emits them on
+ * app.authgate.events; the command line has no running app. TODO(#15 item 4): the audit trail records them here.
  */
-function recorded (_event: AdminActionEvent): void {}
+export function recorded (_event: AdminActionEvent): void {}
 
 /** The store of the configuration, opened, with the admin methods. */
 async function openStore (args: ParsedArgs, usage: string): Promise<AdminStore> {
