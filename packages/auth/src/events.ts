@@ -91,6 +91,8 @@ export interface AdminChanges {
   password?: true
   /** Ids of the sessions revoked (by `sessions.revoke`, `user.delete`, or a disable). */
   revokedSessionIds?: string[]
+  /** A later step failed (the store, say): these changes were made, the rest was not. Retrying the action finishes it. */
+  incomplete?: true
 }
 
 export interface AdminActionEvent {

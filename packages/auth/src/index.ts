@@ -28,12 +28,13 @@ export type {
 // The admin actions (admin API and the gateway CLI's user verbs): one implementation each, each returning its
 // `adminAction` record.
 export {
-  updateUser, deleteUser, revokeUserSessions, setUserPassword, adminActionEvent, publicUser, CLI_ACTOR,
+  updateUser, deleteUser, revokeUserSessions, setUserPassword, adminActionEvent, publicUser, identityUnlinker, CLI_ACTOR,
   type AdminTarget, type AdminActor, type AdminCheck, type PublicUser, type UserUpdate
 } from './admin/operations.js'
 export { missingAdminMethods, isAdminStore, type AdminStore } from './admin/store-support.js'
 export { checkAdminChange, holdsAdminRole, type AdminRules, type AdminChange } from './admin/rules.js'
 export { encodeUserCursor, decodeUserCursor } from './admin/user-cursor.js'
+export { USER_QUERY_PATTERN } from './admin/schemas.js'
 export { foldEmailFragment, MAX_EMAIL_LENGTH } from './stores/email-identity.js'
 export { DEFAULT_ADMIN_ROLES } from './config/section-admin.js'
 export { createEvents } from './events.js'

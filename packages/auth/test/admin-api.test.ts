@@ -1,60 +1,13 @@
 // The admin API (issue #15 item 3): authorization of every admin route (401 anonymous, 403 without the role, 403 for
 // an admin demoted since their token was signed), the escalation and self-lockout rules, disable/enable, deletion,
 // revoke-all reaching access tokens within revocationDelay, role changes at the next refresh, paging, bad input.
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
-import t, { type Test } from 'tap'
-import authgate, { type AdminActionEvent, type AuthgateOptions } from '../src/index.js'
+import Fastify, { type LightMyRequestResponse } from 'fastify'
+import t from 'tap'
+import authgate from '../src/index.js'
 import { MemorySessionStore } from '../src/stores/memory.js'
 import type { SessionStore } from '../src/stores/store.js'
 import { bearer, cookieOf, login, refresh, register } from './helpers/app.js'
-import { testKey } from './helpers/keys.js'
-
-interface Built { app: FastifyInstance, routes: Array<{ method: string, url: string }>, events: AdminActionEvent[], store: SessionStore }
-
-const KEY = testKey('EdDSA')
-
-async function build (t: Test, options: Partial<AuthgateOptions> = {}, store: SessionStore = new MemorySessionStore()): Promise<Built> {
-  const app = Fastify({ logger: false })
-  const routes: Array<{ method: string, url: string }> = []
-  // Every route the plugin adds under /auth/admin, whatever it is: the matrix below cannot forget a new one.
-  app.addHook('onRoute', (route) => {
-    if (!route.url.startsWith('/auth/admin')) return
-    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url })
-  })
-  const { tokens, ...rest } = options
-  await app.register(authgate, { store, ...rest, tokens: { keys: [KEY], issuer: 'authgate-test', audience: 'test', revocationDelay: '100ms', ...tokens } })
-  const events: AdminActionEvent[] = []
-  app.authgate.events.on('adminAction', (event) => { events.push(event) })
-  t.teardown(() => app.close())
-  await app.ready()
-  return { app, routes, events, store }
-}
-
-interface Signed { id: string, at: string, rt: string }
-
-async function user (built: Built, email: string, roles?: string[]): Promise<Signed> {
-  const registered = await register(built.app, email)
-  const id = registered.json<{ user: { id: string } }>().user.id
-  if (roles !== undefined) await built.store.setUserRoles(id, roles)
-  return signIn(built.app, email)
-}
-
-async function signIn (app: FastifyInstance, email: string): Promise<Signed> {
-  const response = await login(app, email)
-  if (response.statusCode !== 200) throw new Error(`login ${response.statusCode} ${response.body}`)
-  const body = response.json<{ accessToken: string, user: { id: string } }>()
-  return { id: body.user.id, at: body.accessToken, rt: cookieOf(response)?.value ?? '' }
-}
-
-function call (app: FastifyInstance, method: string, url: string, at?: string, payload?: unknown): Promise<LightMyRequestResponse> {
-  return app.inject({ method: method as 'GET', url, headers: at === undefined ? {} : bearer(at), ...(payload === undefined ? {} : { payload: payload as object }) })
-}
-
-function claimsOf (token: string): { roles: string[] } {
-  return JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { roles: string[] }
-}
-
-const code = (response: LightMyRequestResponse): string => response.json<{ code: string }>().code
+import { KEY, build, call, claimsOf, code, user } from './helpers/admin-app.js'
 
 t.test('every admin route: 401 anonymous, 403 for a non-admin, 403 for a demoted admin\'s live token', async (t) => {
   const built = await build(t)
@@ -65,18 +18,22 @@ t.test('every admin route: 401 anonymous, 403 for a non-admin, 403 for a demoted
   await built.store.setUserRoles(demoted.id, ['user'])
   t.same(claimsOf(demoted.at).roles, ['admin'], 'the demoted admin still holds a token claiming admin')
   t.ok(built.routes.length >= 6, `the admin routes were collected (${built.routes.length})`)
+  t.ok(built.routes.some((route) => route.method === 'HEAD'), 'the HEAD routes Fastify adds for each GET are in the matrix')
   for (const route of built.routes) {
     const url = route.url.replace(':id', target.id)
     const body = route.method === 'PATCH' ? { disabled: false } : undefined
     const name = `${route.method} ${route.url}`
+    // HEAD answers carry no body: only their status can be checked.
+    const codeOf = (response: LightMyRequestResponse): string => route.method === 'HEAD' ? 'AUTH_FORBIDDEN' : code(response)
     const anonymous = await call(built.app, route.method, url, undefined, body)
     t.equal(anonymous.statusCode, 401, `${name} anonymous`)
     const forbidden = await call(built.app, route.method, url, plain.at, body)
     t.equal(forbidden.statusCode, 403, `${name} non-admin`)
-    t.equal(code(forbidden), 'AUTH_FORBIDDEN')
+    t.equal(codeOf(forbidden), 'AUTH_FORBIDDEN')
+    t.equal(forbidden.body.includes('"email"'), false, `${name}: no user data to a non-admin`)
     const stale = await call(built.app, route.method, url, demoted.at, body)
     t.equal(stale.statusCode, 403, `${name} demoted admin`)
-    t.equal(code(stale), 'AUTH_FORBIDDEN')
+    t.equal(codeOf(stale), 'AUTH_FORBIDDEN')
     // The route exists and answers an admin (its own tests check what).
     t.not((await call(built.app, route.method, url.replace(target.id, 'no-such-user'), admin.at, body)).statusCode, 403, `${name} admin passes the guard`)
   }
@@ -111,8 +68,9 @@ t.test('escalation: only roles the admin may grant, only on admins they outrank'
   const grant = await call(built.app, 'PATCH', `/auth/admin/users/${target.id}`, admin.at, { roles: ['user', 'superadmin'] })
   t.equal(grant.statusCode, 403, 'granting a role the admin lacks')
   t.equal(code(grant), 'AUTH_ADMIN_ESCALATION')
-  t.equal((await call(built.app, 'PATCH', `/auth/admin/users/${target.id}`, admin.at, { roles: ['user', 'billing'] })).statusCode, 403, 'any role the admin lacks, not only admin roles')
   t.same((await built.store.findUserById(target.id))?.roles, ['user'], 'nothing written')
+  t.equal((await call(built.app, 'PATCH', `/auth/admin/users/${target.id}`, admin.at, { roles: ['user', 'billing'] })).statusCode, 200, 'without grantableRoles any non-admin role can be granted')
+  t.equal((await call(built.app, 'PATCH', `/auth/admin/users/${target.id}`, admin.at, { roles: ['user'] })).statusCode, 200, 'and removed')
   for (const change of [{ disabled: true }, { roles: ['superadmin', 'admin'] }]) {
     const onBoss = await call(built.app, 'PATCH', `/auth/admin/users/${boss.id}`, admin.at, change)
     t.equal(onBoss.statusCode, 403, `acting on a superadmin: ${JSON.stringify(change)}`)
@@ -132,8 +90,19 @@ t.test('escalation: only roles the admin may grant, only on admins they outrank'
   const other = await user(configured, 'other@example.com')
   t.equal((await call(configured.app, 'PATCH', `/auth/admin/users/${other.id}`, limited.at, { roles: ['user', 'support'] })).statusCode, 200, 'grantableRoles lets a role the admin lacks be granted')
   const made = await call(configured.app, 'PATCH', `/auth/admin/users/${other.id}`, limited.at, { roles: ['admin'] })
-  t.equal(made.statusCode, 403, 'grantableRoles without admin: admin cannot be granted, even by an admin')
-  t.equal(code(made), 'AUTH_ADMIN_ESCALATION')
+  t.equal(made.statusCode, 200, 'an admin role the admin holds is grantable whatever grantableRoles lists')
+  t.equal((await call(configured.app, 'PATCH', `/auth/admin/users/${other.id}`, limited.at, { roles: ['billing'] })).statusCode, 403, 'a non-admin role outside grantableRoles')
+
+  // An admin role in grantableRoles is still grantable only by those who hold it: never a self-promotion.
+  const listed = await build(t, { admin: { roles: ['admin', 'superadmin'], grantableRoles: ['user', 'superadmin'] } })
+  const climber = await user(listed, 'climber@example.com', ['admin'])
+  const plain = await user(listed, 'plain@example.com')
+  for (const id of [climber.id, plain.id]) {
+    const promoted = await call(listed.app, 'PATCH', `/auth/admin/users/${id}`, climber.at, { roles: ['admin', 'superadmin'] })
+    t.equal(promoted.statusCode, 403, `superadmin listed in grantableRoles but not held: refused (${id === climber.id ? 'self' : 'other'})`)
+    t.equal(code(promoted), 'AUTH_ADMIN_ESCALATION')
+  }
+  t.same((await listed.store.findUserById(climber.id))?.roles, ['admin'], 'the admin did not promote themselves')
 })
 
 t.test('self-lockout: an admin cannot disable, delete or demote themselves (409)', async (t) => {
@@ -262,6 +231,11 @@ t.test('the user list pages without skipping or repeating; query filters; bad cu
     t.equal(code(response), 'AUTH_BAD_REQUEST')
   }
   t.equal((await call(built.app, 'GET', `/auth/admin/users?query=${'a'.repeat(300)}`, admin.at)).statusCode, 400, 'an oversized query')
+  for (const control of ['%00', 'a%00b', '%1F', '%7F', '%0A']) {
+    const response = await call(built.app, 'GET', `/auth/admin/users?query=${control}`, admin.at)
+    t.equal(response.statusCode, 400, `a query holding a control character (${control})`)
+    t.equal(code(response), 'AUTH_BAD_REQUEST')
+  }
   t.equal((await call(built.app, 'GET', '/auth/admin/users?limit=1000', admin.at)).statusCode, 400, 'a page too large')
   t.equal((await call(built.app, 'GET', `/auth/admin/users/${admin.id}/sessions?cursor=nope!`, admin.at)).statusCode, 400, 'a bad session cursor')
 })

@@ -9,9 +9,9 @@ interface Setup { gateway: AttackTarget, store: MemorySessionStore, admin: Signe
 interface Signed { token: string, id: string }
 
 /** A gateway on its own store with one admin and one ordinary user. */
-async function setup (target: AttackTarget, tag: string, adminRoles = ['admin']): Promise<Setup> {
+async function setup (target: AttackTarget, tag: string, adminRoles = ['admin'], admin?: { roles: string[], grantableRoles?: string[] }): Promise<Setup> {
   const store = new MemorySessionStore()
-  const gateway = await target.fresh({ store, config: { auth: { registration: true } } })
+  const gateway = await target.fresh({ store, config: { auth: { registration: true }, ...(admin === undefined ? {} : { admin }) } })
   const first = await gateway.login(`${tag}-admin@example.test`)
   await store.setUserRoles(first.userId, adminRoles)
   const admin = await gateway.login(`${tag}-admin@example.test`)
@@ -74,13 +74,15 @@ export const adminCases: readonly AttackCase[] = [
   },
   {
     id: 'D.83',
-    name: 'an admin grants a role they do not hold (`{"roles":["user","superadmin"]}`)',
+    name: 'with `admin.roles: [admin, superadmin]` and `grantableRoles: [user, superadmin]`, an `admin` grants `superadmin` to a user and to themselves',
     expect: { status: 403, code: 'AUTH_ADMIN_ESCALATION', upstream: 'n/a' },
     attack: async (target) => {
-      const { gateway, store, admin, victim } = await setup(target, 'd83')
+      const { gateway, store, admin, victim } = await setup(target, 'd83', ['admin'], { roles: ['admin', 'superadmin'], grantableRoles: ['user', 'superadmin'] })
+      const self = await send(gateway, 'PATCH', `/auth/admin/users/${admin.id}`, admin.token, '{"roles":["admin","superadmin"]}')
+      if (self.status !== 403 || (await store.findUserById(admin.id))?.roles.includes('superadmin') === true) return { ...self, status: -1, body: `self-grant: ${self.status} ${self.body}` }
       return untouched(store, victim.id, await send(gateway, 'PATCH', `/auth/admin/users/${victim.id}`, admin.token, '{"roles":["user","superadmin"]}'))
     },
-    also: 'nothing written'
+    also: 'an admin role is grantable only by its holders, whatever grantableRoles lists; nothing written'
   },
   {
     id: 'D.84',

@@ -5,9 +5,11 @@
 // admins from each other) do not apply here. Sessions are revoked in the shared store; running gateways refuse the
 // refresh at once and the access tokens within tokens.revocationDelay (their revocation poll).
 import {
-  CLI_ACTOR, createStore, deleteUser, findUserByEmail, isAdminStore, isAuthError, missingAdminMethods, publicUser, setUserPassword, updateUser,
+  CLI_ACTOR, createStore, deleteUser, findUserByEmail, identityUnlinker, isAdminStore, USER_QUERY_PATTERN, isAuthError, missingAdminMethods, publicUser, setUserPassword, updateUser,
   encodeUserCursor, decodeUserCursor, foldEmailFragment, MAX_EMAIL_LENGTH, type AdminActionEvent, type AdminStore, type AdminTarget, type SessionStore
 } from '@authgate/fastify'
+import { DEFAULT_REFRESH_TTL, parseDuration } from '@authgate/fastify/config'
+import { loadConfig } from '../config.js'
 import { UsageError, flag, list, out, type CommandSpec, type ParsedArgs } from './args.js'
 import { readNewPassword } from './password-input.js'
 import { identityFlagError } from './user-identity.js'
@@ -99,6 +101,9 @@ export type AdminVerb = keyof typeof ADMIN_COMMANDS
 
 export const CLI = { id: CLI_ACTOR, ip: null }
 
+/** The admin API's rule for a user-list query (no control characters), so both refuse the same text. */
+const QUERY_TEXT = new RegExp(USER_QUERY_PATTERN, 'u')
+
 /**
  * Where the CLI's `adminAction` records go (every user verb that changes something calls it). The API emits them on
  * app.authgate.events; the command line has no running app. TODO(#15 item 4): the audit trail records them here.
@@ -149,13 +154,14 @@ export async function adminCommand (verb: AdminVerb, args: ParsedArgs): Promise<
   const roles = verb === 'set-roles' ? parseRoles(args, usage) : undefined
   const limit = verb === 'list' ? parseLimit(flag(args, 'limit'), usage) : 0
   if ((flag(args, 'query') ?? '').length > MAX_EMAIL_LENGTH) throw new UsageError(`--query holds at most ${MAX_EMAIL_LENGTH} characters`, usage)
+  if (!QUERY_TEXT.test(flag(args, 'query') ?? '')) throw new UsageError('--query must not hold control characters', usage)
   const cursor = flag(args, 'cursor')
   const after = cursor === undefined ? undefined : decodeUserCursor(cursor)
   if (cursor !== undefined && after === undefined) throw new UsageError('--cursor is not one `user list` printed', usage)
   // Asked before the store is opened: a bad password costs no connection.
   const password = verb === 'set-password' ? await readNewPassword() : undefined
   const store = await openStore(args, usage)
-  const target: AdminTarget = { store, revokeSessions: (userId) => store.revokeUserSessions(userId, new Date()) }
+  const target: AdminTarget = { store, revokeSessions: (userId) => store.revokeUserSessions(userId, new Date()), unlinkIdentities: identityUnlinker(store), report: recorded }
   try {
     if (verb === 'list') {
       const query = flag(args, 'query')
@@ -170,25 +176,23 @@ export async function adminCommand (verb: AdminVerb, args: ParsedArgs): Promise<
     if (verb === 'show') {
       const user = await store.findUserById(id)
       if (user === null) throw new Error(`no user with id ${JSON.stringify(id)}`)
-      const live = await store.listUserSessions(id, new Date(), new Date(0))
+      const now = new Date()
+      // Counted as refresh counts them: a session unused for tokens.idleTimeout is over even if not yet expired.
+      const live = await store.listUserSessions(id, now, new Date(now.getTime() - sessionIdleMs(flag(args, 'config'))))
       out(JSON.stringify({ ...publicUser(user), sessions: live.length }, null, 2))
       return 0
     }
     if (verb === 'disable' || verb === 'enable') {
       const { event } = await updateUser(target, CLI, id, { disabled: verb === 'disable' })
-      recorded(event)
       out(`${verb}d user ${id}${verb === 'disable' ? ` (${sessionsEnded(event)})` : ''}`)
     } else if (verb === 'delete') {
       const event = await deleteUser(target, CLI, id)
-      recorded(event)
       out(`deleted user ${id} (${sessionsEnded(event)})`)
     } else if (verb === 'set-roles') {
-      const { user, event } = await updateUser(target, CLI, id, { roles: roles ?? [] })
-      recorded(event)
+      const { user } = await updateUser(target, CLI, id, { roles: roles ?? [] })
       out(`user ${id} now has roles: ${user.roles.join(',') || '(none)'} (they reach access tokens at the next refresh)`)
     } else {
       const event = await setUserPassword(target, CLI, id, password ?? '')
-      recorded(event)
       out(`set the password of user ${id} (${sessionsEnded(event)})`)
     }
     return 0
@@ -198,6 +202,12 @@ export async function adminCommand (verb: AdminVerb, args: ParsedArgs): Promise<
   } finally {
     await store.close()
   }
+}
+
+/** tokens.idleTimeout of the configuration (default: refreshTtl); the defaults without one (MONGODB_URL). */
+function sessionIdleMs (file: string | undefined): number {
+  const tokens = file === undefined ? undefined : loadConfig(file).tokens
+  return parseDuration(tokens?.idleTimeout ?? tokens?.refreshTtl ?? DEFAULT_REFRESH_TTL, 'tokens.idleTimeout')
 }
 
 function parseRoles (args: ParsedArgs, usage: string): string[] {

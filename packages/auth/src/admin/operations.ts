@@ -4,7 +4,8 @@
 import { AuthError } from '../errors.js'
 import type { AdminAction, AdminActionEvent, AdminChanges } from '../events.js'
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../passwords.js'
-import type { UserRecord } from '../stores/store.js'
+import { hasOidcStore } from '../stores/oidc.js'
+import type { SessionStore, UserRecord } from '../stores/store.js'
 import { isRoleList } from '../tokens/claims.js'
 import type { AdminStore } from './store-support.js'
 
@@ -19,6 +20,16 @@ export interface AdminTarget {
    * poll, within tokens.revocationDelay).
    */
   revokeSessions: (userId: string) => Promise<string[]>
+  /**
+   * Removes the user's links to OIDC identities (OidcStore.unlinkUser) when OIDC is configured: a link left behind
+   * would make a new account at that identity's next sign-in rather than fail.
+   */
+  unlinkIdentities?: ((userId: string) => Promise<number>) | undefined
+  /**
+   * Told the `adminAction` record of every action, and of the part already done of one that failed halfway (marked
+   * `incomplete`): a revocation that happened is never left out of the record because a later step failed.
+   */
+  report: (event: AdminActionEvent) => void
 }
 
 export interface AdminActor {
@@ -57,6 +68,29 @@ export function publicUser (user: UserRecord): PublicUser {
   }
 }
 
+/**
+ * AdminTarget.unlinkIdentities for a store that keeps OIDC identities (whether or not OIDC is configured now: links
+ * made while it was stay behind), else undefined.
+ */
+export function identityUnlinker (store: SessionStore): AdminTarget['unlinkIdentities'] {
+  if (!hasOidcStore(store)) return undefined
+  const identities = store.oidcStore()
+  return (userId) => identities.unlinkUser(userId)
+}
+
+/** Runs the steps of `event`'s action (they fill in its changes) and reports it, also when a step fails after others. */
+async function reported<T> (target: AdminTarget, event: AdminActionEvent, steps: () => Promise<T>): Promise<T> {
+  let result: T
+  try {
+    result = await steps()
+  } catch (error) {
+    if (Object.keys(event.changes).length > 0) target.report({ ...event, changes: { ...event.changes, incomplete: true } })
+    throw error
+  }
+  target.report(event)
+  return result
+}
+
 async function targetOf (target: AdminTarget, id: string): Promise<UserRecord> {
   const user = await target.store.findUserById(id)
   if (user === null) throw new AuthError('AUTH_NOT_FOUND', { message: 'No such user' })
@@ -74,43 +108,57 @@ export async function updateUser (target: AdminTarget, actor: AdminActor, id: st
   const user = await targetOf(target, id)
   check?.(user)
   const now = new Date()
-  const changes: AdminChanges = {}
+  const event = adminActionEvent(actor, 'user.update', id, {}, now)
+  const { changes } = event
   const roles = update.roles === undefined ? undefined : [...new Set(update.roles)]
-  if (roles !== undefined && !sameRoles(roles, user.roles)) {
-    if (!await target.store.setUserRoles(id, roles)) throw new AuthError('AUTH_NOT_FOUND', { message: 'No such user' })
-    changes.roles = { from: [...user.roles], to: roles }
-  }
   const wasDisabled = user.disabled === true
-  if (update.disabled !== undefined && update.disabled !== wasDisabled) {
-    // Written before the revocation: a login racing it then finds the user disabled, or its session is revoked.
-    if (!await target.store.setUserDisabled(id, update.disabled, now)) throw new AuthError('AUTH_NOT_FOUND', { message: 'No such user' })
-    changes.disabled = { from: wasDisabled, to: update.disabled }
-    if (update.disabled) changes.revokedSessionIds = await target.revokeSessions(id)
-  }
+  await reported(target, event, async () => {
+    if (roles !== undefined && !sameRoles(roles, user.roles)) {
+      if (!await target.store.setUserRoles(id, roles)) throw new AuthError('AUTH_NOT_FOUND', { message: 'No such user' })
+      changes.roles = { from: [...user.roles], to: roles }
+    }
+    if (update.disabled !== undefined && update.disabled !== wasDisabled) {
+      // Written before the revocation, so a session that outlives it cannot be refreshed (sessions/service.ts
+      // refuses a disabled user's refresh) and a login racing it revokes its own session when it re-reads the user
+      // after issuing it (sessions/service.ts confirmIssued).
+      if (!await target.store.setUserDisabled(id, update.disabled, now)) throw new AuthError('AUTH_NOT_FOUND', { message: 'No such user' })
+      changes.disabled = { from: wasDisabled, to: update.disabled }
+    }
+    // Every disable revokes, even of a user already disabled: a disable retried after its revocation failed must
+    // still end the sessions (revoking is idempotent).
+    if (update.disabled === true) changes.revokedSessionIds = await target.revokeSessions(id)
+  })
   const after = await target.store.findUserById(id) ?? { ...user, ...(roles === undefined ? {} : { roles }), disabled: update.disabled ?? wasDisabled }
-  return { user: after, event: adminActionEvent(actor, 'user.update', id, changes, now) }
+  return { user: after, event }
 }
 
 function sameRoles (a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((role) => b.includes(role))
 }
 
-/** Revokes the user's sessions, then removes the user and their device and network records. */
+/**
+ * Revokes the user's sessions, removes their OIDC links, then the user with their device and network records. The
+ * user goes last: a delete that failed halfway still finds the user when retried, and finishes.
+ */
 export async function deleteUser (target: AdminTarget, actor: AdminActor, id: string, check?: AdminCheck): Promise<AdminActionEvent> {
   const user = await targetOf(target, id)
   check?.(user)
-  const now = new Date()
-  const revokedSessionIds = await target.revokeSessions(id)
-  if (!await target.store.deleteUser(id)) throw new AuthError('AUTH_NOT_FOUND', { message: 'No such user' })
-  return adminActionEvent(actor, 'user.delete', id, { revokedSessionIds }, now)
+  const event = adminActionEvent(actor, 'user.delete', id, {}, new Date())
+  await reported(target, event, async () => {
+    event.changes.revokedSessionIds = await target.revokeSessions(id)
+    await target.unlinkIdentities?.(id)
+    if (!await target.store.deleteUser(id)) throw new AuthError('AUTH_NOT_FOUND', { message: 'No such user' })
+  })
+  return event
 }
 
 /** Ends every session of the user (refresh at once, access tokens within the revocation delay). */
 export async function revokeUserSessions (target: AdminTarget, actor: AdminActor, id: string, check?: AdminCheck): Promise<AdminActionEvent> {
   const user = await targetOf(target, id)
   check?.(user)
-  const now = new Date()
-  return adminActionEvent(actor, 'sessions.revoke', id, { revokedSessionIds: await target.revokeSessions(id) }, now)
+  const event = adminActionEvent(actor, 'sessions.revoke', id, {}, new Date())
+  await reported(target, event, async () => { event.changes.revokedSessionIds = await target.revokeSessions(id) })
+  return event
 }
 
 /**
@@ -123,7 +171,13 @@ export async function setUserPassword (target: AdminTarget, actor: AdminActor, i
     throw new AuthError('AUTH_BAD_REQUEST', { message: `password must hold ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters` })
   }
   await targetOf(target, id)
+  const passwordHash = await hashPassword(password)
   const now = new Date()
-  if (!await target.store.setUserPassword(id, await hashPassword(password), now)) throw new AuthError('AUTH_NOT_FOUND', { message: 'No such user' })
-  return adminActionEvent(actor, 'user.password', id, { password: true, revokedSessionIds: await target.revokeSessions(id) }, now)
+  const event = adminActionEvent(actor, 'user.password', id, {}, now)
+  await reported(target, event, async () => {
+    if (!await target.store.setUserPassword(id, passwordHash, now)) throw new AuthError('AUTH_NOT_FOUND', { message: 'No such user' })
+    event.changes.password = true
+    event.changes.revokedSessionIds = await target.revokeSessions(id)
+  })
+  return event
 }

@@ -4,7 +4,6 @@
 // still exists, is not disabled and still holds such a role: a demoted or disabled admin's live token cannot act.
 import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
 import { AuthError } from '../errors.js'
-import type { AdminActionEvent } from '../events.js'
 import type { RouteContext } from '../routes/context.js'
 import { BEARER_ERRORS, BEARER_SECURITY, BODY_ERRORS, INTERNAL_ERROR, documented, errorResponses, noBody, withBearerScheme } from '../routes/docs.js'
 import { publicDevice } from '../routes/bearer.js'
@@ -12,7 +11,7 @@ import { listSessionsQuery, type ListSessionsQuery } from '../routes/schemas.js'
 import { decodeCursor, encodeCursor, UNPAGED_SESSIONS_LIMIT } from '../sessions/page-cursor.js'
 import { foldEmailFragment } from '../stores/email-identity.js'
 import type { UserRecord } from '../stores/store.js'
-import { deleteUser, publicUser, revokeUserSessions, updateUser, type AdminActor, type AdminCheck, type AdminTarget } from './operations.js'
+import { deleteUser, identityUnlinker, publicUser, revokeUserSessions, updateUser, type AdminActor, type AdminCheck, type AdminTarget } from './operations.js'
 import { checkAdminChange, holdsAdminRole, type AdminChange, type AdminRules } from './rules.js'
 import {
   ADMIN_BODY_LIMIT, DEFAULT_USERS_PAGE, adminSessionList, listUsersQuery, strictUserPatch, userAnswer, userIdParams, userList, userPatchBody,
@@ -32,7 +31,12 @@ type AdminRequest = FastifyRequest & { [kActor]?: UserRecord }
 export function adminRoutes (app: FastifyInstance, context: RouteContext, store: AdminStore): void {
   const { options, sessions, events } = context
   const rules: AdminRules = { adminRoles: options.admin.roles, grantableRoles: options.admin.grantableRoles }
-  const target: AdminTarget = { store, revokeSessions: (userId) => sessions.revokeAll(userId) }
+  const target: AdminTarget = {
+    store,
+    revokeSessions: (userId) => sessions.revokeAll(userId),
+    unlinkIdentities: identityUnlinker(store),
+    report: (event) => { events.emit('adminAction', event) }
+  }
   // The token's roles are checked by the route policy (onRequest); this re-reads the admin from the store.
   const config = withBearerScheme({ auth: 'required' as const, roles: [...options.admin.roles] })
 
@@ -54,7 +58,6 @@ export function adminRoutes (app: FastifyInstance, context: RouteContext, store:
   }
   const who = (request: FastifyRequest): AdminActor => ({ id: actorOf(request).id, ip: request.ip })
   const checkFor = (request: FastifyRequest, change: AdminChange): AdminCheck => (user) => { checkAdminChange(actorOf(request), user, change, rules) }
-  const emit = (event: AdminActionEvent): void => { events.emit('adminAction', event) }
 
   const route = (summary: string, description: string, extra: Record<string, unknown>, responses: Record<string, unknown>, errors: ErrorsByStatus) => ({
     config,
@@ -103,8 +106,7 @@ export function adminRoutes (app: FastifyInstance, context: RouteContext, store:
   }, async (request, reply) => {
     const { roles, disabled } = request.body
     const update = { ...(roles === undefined ? {} : { roles }), ...(disabled === undefined ? {} : { disabled }) }
-    const { user, event } = await updateUser(target, who(request), request.params.id, update, checkFor(request, { kind: 'update', ...update }))
-    emit(event)
+    const { user } = await updateUser(target, who(request), request.params.id, update, checkFor(request, { kind: 'update', ...update }))
     return reply.header('cache-control', 'no-store').send(publicUser(user))
   })
 
@@ -112,7 +114,7 @@ export function adminRoutes (app: FastifyInstance, context: RouteContext, store:
     'Ends their sessions, removes the user and their device and network records. Their email can then be registered again.',
     { params: userIdParams }, { 204: noBody('The user is gone') },
     { 400: ['AUTH_BAD_REQUEST'], 404: ['AUTH_NOT_FOUND'], 409: ['AUTH_ADMIN_SELF_LOCKOUT'] }), async (request, reply) => {
-    emit(await deleteUser(target, who(request), request.params.id, checkFor(request, { kind: 'delete' })))
+    await deleteUser(target, who(request), request.params.id, checkFor(request, { kind: 'delete' }))
     return reply.code(204).send()
   })
 
@@ -141,7 +143,7 @@ export function adminRoutes (app: FastifyInstance, context: RouteContext, store:
     'Refresh stops at once; access tokens are refused within the revocation delay.',
     { params: userIdParams }, { 204: noBody('Every session ended') },
     { 400: ['AUTH_BAD_REQUEST'], 404: ['AUTH_NOT_FOUND'] }), async (request, reply) => {
-    emit(await revokeUserSessions(target, who(request), request.params.id, checkFor(request, { kind: 'revoke-sessions' })))
+    await revokeUserSessions(target, who(request), request.params.id, checkFor(request, { kind: 'revoke-sessions' }))
     return reply.code(204).send()
   })
 }

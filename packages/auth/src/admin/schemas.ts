@@ -13,6 +13,9 @@ export const DEFAULT_USERS_PAGE = 50
 export const MAX_USER_ID_LENGTH = 256
 export const ADMIN_BODY_LIMIT = 8 * 1024
 
+/** A user-list query holds no control characters (a NUL would reach the database's pattern matcher): 400. */
+export const USER_QUERY_PATTERN = '^[^\\u0000-\\u001f\\u007f]*$'
+
 export const userIdParams = {
   type: 'object',
   required: ['id'],
@@ -23,7 +26,7 @@ export const listUsersQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    query: { type: 'string', maxLength: MAX_EMAIL_LENGTH, description: 'Only users whose email contains this (case and compatibility forms folded, like the login lookup)' },
+    query: { type: 'string', maxLength: MAX_EMAIL_LENGTH, pattern: USER_QUERY_PATTERN, description: 'Only users whose email contains this (case and compatibility forms folded, like the login lookup)' },
     limit: { type: 'integer', minimum: 1, maximum: MAX_USERS_PAGE, description: `Page size (default ${DEFAULT_USERS_PAGE})` },
     cursor: { type: 'string', minLength: 1, maxLength: MAX_USER_CURSOR_LENGTH, description: 'The `nextCursor` of the previous page' }
   }

@@ -130,10 +130,14 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
   async deleteUser (id: string): Promise<boolean> {
     const user = this.#users.get(id)
     if (user === undefined) return false
-    this.#users.delete(id)
-    if (this.#emails.get(user.emailNormalized) === id) this.#emails.delete(user.emailNormalized)
     for (const [key, device] of this.#devices) if (device.userId === id) this.#devices.delete(key)
     this.#networks.delete(id)
+    // Revoked sessions stay until they expire (reuse detection); what they say about the person goes now.
+    for (const session of this.#sessions.values()) {
+      if (session.userId === id) Object.assign(session, { email: null, ip: '', userAgent: '' })
+    }
+    if (this.#emails.get(user.emailNormalized) === id) this.#emails.delete(user.emailNormalized)
+    this.#users.delete(id)
     return true
   }
 

@@ -288,11 +288,14 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
 
   async deleteUser (id: string): Promise<boolean> {
     return this.#run(async () => {
-      const result = await this.#users.deleteOne({ _id: id }, { maxTimeMS: this.#maxTimeMS })
-      // Advisory records: dropped after the user, so a failure here leaves no user behind, only records nobody reads.
+      // The user last: a delete that fails halfway leaves the user, so a retry finds them and finishes.
       await this.#devices.deleteMany({ userId: id }, { maxTimeMS: this.#maxTimeMS })
       // The user's networks, and their last-sighting document (`userId|`, mongo-networks.ts), which holds no userId.
       await this.#networks.deleteMany({ $or: [{ userId: id }, { _id: `${id}|` }] }, { maxTimeMS: this.#maxTimeMS })
+      // Their sessions are revoked (the caller did it first) and stay until they expire, for reuse detection; what
+      // they say about the person goes now.
+      await this.#sessions.updateMany({ userId: id }, { $set: { email: null, ip: '', userAgent: '' } }, { maxTimeMS: this.#maxTimeMS })
+      const result = await this.#users.deleteOne({ _id: id }, { maxTimeMS: this.#maxTimeMS })
       return result.deletedCount === 1
     })
   }
