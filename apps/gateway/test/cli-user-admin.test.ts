@@ -23,7 +23,7 @@ t.test('user admin verbs act on the store a running gateway uses', async (t) => 
   const dir = mkdtempSync(join(tmpdir(), 'authgate-user-admin-'))
   writeKeysDir(join(dir, 'keys'), [generateKey('EdDSA')])
   const file = join(dir, 'authgate.yaml')
-  writeFileSync(file, `store: { mongodb: { url: \${TEST_MONGO_URL}, database: ${db.name} } }\ntokens: { keysDir: ./keys, revocationDelay: 200ms }\ncookie: { secure: false }\nauth: { registration: true }\nroutes: []\n`)
+  writeFileSync(file, `store: { mongodb: { url: \${TEST_MONGO_URL}, database: ${db.name} } }\ntokens: { keysDir: ./keys, revocationDelay: 200ms, idleTimeout: 1h }\ncookie: { secure: false }\nauth: { registration: true }\nroutes: []\n`)
   const env = { TEST_MONGO_URL: db.url }
   const app = await buildApp(loadConfig(file, { env }), { logger: false })
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -59,6 +59,12 @@ t.test('user admin verbs act on the store a running gateway uses', async (t) => 
   const user = JSON.parse(shown.stdout) as Record<string, unknown>
   t.match(user, { id: alice.id, email: 'alice@example.com', roles: ['user'], disabled: false, sessions: 1 })
   t.notMatch(shown.stdout, /argon2|passwordHash/, 'no password hash')
+  // A second session of hers, unused for longer than tokens.idleTimeout: over, though not yet expired.
+  const idle = await signIn('alice@example.com')
+  const sidOf = (token: string): string => (JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as { sid: string }).sid
+  await db.db.collection<{ _id: string, lastUsedAt: Date }>('sessions').updateOne({ _id: sidOf(idle.access) }, { $set: { lastUsedAt: new Date(Date.now() - 2 * 3_600_000) } })
+  t.equal(idle.status, 200)
+  t.match(JSON.parse((await cli('show', '--id', alice.id)).stdout), { sessions: 1 }, 'a session idle past tokens.idleTimeout is not counted')
 
   const roles = await cli('set-roles', '--id', alice.id, '--roles', 'user,support')
   t.equal(roles.code, 0, roles.stderr)
@@ -70,7 +76,7 @@ t.test('user admin verbs act on the store a running gateway uses', async (t) => 
 
   const disabled = await cli('disable', '--email', 'alice@example.com')
   t.equal(disabled.code, 0, disabled.stderr)
-  t.match(disabled.stdout, /1 session ended/)
+  t.match(disabled.stdout, /2 sessions ended/, 'the idle one is revoked too')
   t.equal((await post('/auth/refresh', undefined, rotated.slice(0, rotated.indexOf(';')))).status, 401, 'her session is over')
   t.match(await signIn('alice@example.com'), { status: 403, code: 'AUTH_USER_DISABLED' }, 'login refused')
   t.equal((await cli('enable', '--id', alice.id)).code, 0)
@@ -97,6 +103,12 @@ t.test('user admin verbs act on the store a running gateway uses', async (t) => 
   const badRoles = await cli('set-roles', '--email', 'bob@example.com', '--roles', 'ops,адм')
   t.equal(badRoles.code, 2, 'a role headers cannot carry')
   t.match(badRoles.stderr, /headers can carry/)
+  // A NUL cannot be passed as an argument at all; any other control character is refused like the API refuses it.
+  for (const query of ['a\u0001b', 'a\u001fb', 'a\u007fb']) {
+    const control = await cli('list', '--query', query)
+    t.equal(control.code, 2, `--query ${JSON.stringify(query)}`)
+    t.match(control.stderr, /control characters/)
+  }
   const badCursor = await cli('list', '--cursor', 'nope')
   t.equal(badCursor.code, 2)
   const help = await runCli(['user', 'disable', '--help'])

@@ -1,17 +1,18 @@
 // The admin API (issue #15 item 3), appended to section D (cases/login.ts): object references of other users (IDOR)
 // without the role, a token whose admin claim the store no longer backs, escalation through PATCH, self-lockout,
 // and bad ids, cursors, queries and bodies (400/404, never 500), against a gateway of lib/target.ts.
-import { MemorySessionStore } from '@authgate/fastify'
+import { generateKey, MemorySessionStore } from '@authgate/fastify'
 import type { AttackCase, Outcome } from '../lib/case.js'
-import { PASSWORD, type AttackTarget } from '../lib/target.js'
+import { settled, startExternalIssuer } from '../lib/external-issuer.js'
+import { AUDIENCE, ISSUER, PASSWORD, type AttackTarget } from '../lib/target.js'
 
 interface Setup { gateway: AttackTarget, store: MemorySessionStore, admin: Signed, victim: Signed }
 interface Signed { token: string, id: string }
 
 /** A gateway on its own store with one admin and one ordinary user. */
-async function setup (target: AttackTarget, tag: string, adminRoles = ['admin'], admin?: { roles: string[], grantableRoles?: string[] }): Promise<Setup> {
+async function setup (target: AttackTarget, tag: string, adminRoles = ['admin'], adminConfig?: { roles: string[], grantableRoles?: string[] }): Promise<Setup> {
   const store = new MemorySessionStore()
-  const gateway = await target.fresh({ store, config: { auth: { registration: true }, ...(admin === undefined ? {} : { admin }) } })
+  const gateway = await target.fresh({ store, config: { auth: { registration: true }, ...(adminConfig === undefined ? {} : { admin: adminConfig }) } })
   const first = await gateway.login(`${tag}-admin@example.test`)
   await store.setUserRoles(first.userId, adminRoles)
   const admin = await gateway.login(`${tag}-admin@example.test`)
@@ -141,13 +142,13 @@ export const adminCases: readonly AttackCase[] = [
   },
   {
     id: 'D.88',
-    name: 'user-list cursors that are not the server\'s (garbage, forged JSON, negative time) and a 300-character query',
+    name: 'user-list cursors that are not the server\'s (garbage, forged JSON, negative time), a 300-character query, and queries holding NUL or another control character',
     expect: { status: 400, code: 'AUTH_BAD_REQUEST', upstream: 'n/a' },
     attack: async (target) => {
       const { gateway, admin } = await setup(target, 'd88')
       let outcome: Outcome | undefined
       const forged = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url')
-      for (const query of ['cursor=!!', `cursor=${forged({ $gt: '' })}`, `cursor=${forged([-1, 'x'])}`, `cursor=${'A'.repeat(600)}`, `query=${'a'.repeat(300)}`]) {
+      for (const query of ['cursor=!!', `cursor=${forged({ $gt: '' })}`, `cursor=${forged([-1, 'x'])}`, `cursor=${'A'.repeat(600)}`, `query=${'a'.repeat(300)}`, 'query=%00', 'query=d88%00x', 'query=%1F']) {
         outcome = await send(gateway, 'GET', `/auth/admin/users?${query}`, admin.token)
         if (outcome.status !== 400) return outcome
       }
@@ -183,5 +184,30 @@ export const adminCases: readonly AttackCase[] = [
       return gateway.request('/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'd90-victim@example.test', password: PASSWORD }) })
     },
     also: 'a wrong password still answers 401 AUTH_INVALID_CREDENTIALS: the disable shows only to who knows the password'
+  },
+  {
+    id: 'D.91',
+    name: 'a trusted issuer\'s token claiming `roles: [admin]` whose `sub` is a stored admin\'s id (its mapped claims carry `sid: ""`)',
+    expect: { status: 403, code: 'AUTH_FORBIDDEN', upstream: 'n/a' },
+    attack: async (target) => {
+      const idp = await startExternalIssuer({ teardown: target.teardown }, { path: '/realms/d91' })
+      idp.addKey('RS256')
+      const store = new MemorySessionStore()
+      const gateway = await target.fresh({
+        store,
+        config: {
+          auth: { registration: true },
+          tokens: {
+            keys: [generateKey('EdDSA', 'security-d91')], issuer: ISSUER, audience: AUDIENCE,
+            trustedIssuers: [{ issuer: idp.issuer, jwksUrl: idp.jwksUrl, audience: AUDIENCE, algorithms: ['RS256'], claims: { roles: 'groups' } }]
+          }
+        }
+      })
+      const admin = await gateway.login('d91-admin@example.test')
+      await store.setUserRoles(admin.userId, ['admin'])
+      const token = await idp.sign({ sub: admin.userId, groups: ['admin'] })
+      return settled(() => send(gateway, 'GET', '/auth/admin/users', token))
+    },
+    also: 'another issuer\'s user is never one of ours, whatever its sub and roles: only our own sessions act as admins'
   }
 ]

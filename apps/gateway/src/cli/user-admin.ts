@@ -52,7 +52,7 @@ ${EXIT}`)
 const toggle = (verb: 'disable' | 'enable'): CommandSpec => spec(verb, `Usage: authgate user ${verb} (--id ID | --email E) --config FILE
 
 ${verb === 'disable'
-  ? 'Refuses the user\'s logins (AUTH_USER_DISABLED, after the password is checked) and refreshes, and ends every\nsession of theirs.'
+  ? 'Refuses the user\'s logins (AUTH_USER_DISABLED, after the password is checked) and refreshes, and ends every\nsession of theirs (also when the user is already disabled). Tokens of a trusted issuer for the same person are\nnot theirs: end those with `authgate user revoke-sessions --issuer ISS --id SUB`.'
   : 'Lifts a disable: the user can log in again.'}
 
 Options:
@@ -65,7 +65,8 @@ export const ENABLE = toggle('enable')
 
 export const DELETE = spec('delete', `Usage: authgate user delete (--id ID | --email E) --config FILE
 
-Ends every session of the user, then removes the user and their device and network records. Not undoable.
+Ends every session of the user, removes their OIDC links and device and network records, then the user (a delete
+that failed halfway can be run again and finishes). Not undoable.
 
 Options:
 ${WHO}

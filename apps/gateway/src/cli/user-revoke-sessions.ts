@@ -55,6 +55,10 @@ export async function revokeSessions (args: ParsedArgs): Promise<number> {
       if (user === null) throw new Error(`no user ${email ?? ''} in the users collection (for users.source: upstream, give --id)`)
       userId = user.id
     }
+    // Not the shared revokeUserSessions operation (@authgate/fastify, as `user delete` uses): that one refuses an id
+    // the users collection does not hold, and --id here is often a user of users.source: upstream (the legacy
+    // system's id, with sessions but no user record), on a store that need not have the admin methods. The record
+    // is built the same way (adminActionEvent), so both report alike.
     const now = new Date()
     const revoked = await store.revokeUserSessions(userId, now)
     recorded(adminActionEvent(CLI, 'sessions.revoke', userId, { revokedSessionIds: revoked }, now))
