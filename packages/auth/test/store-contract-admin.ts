@@ -89,4 +89,26 @@ export function adminContract (t: Test, factory: Factory): void {
     const again = await store.createUser({ ...user, createdAt: new Date() })
     t.equal(again.id, user.id, 'the email can be registered again')
   })
+
+  t.test('admin: deleteUser clears what the user\'s revoked sessions say about them; other users\' sessions keep theirs', async (t) => {
+    const store = await factory(t)
+    if (!isAdminStore(store)) return t.fail('no admin methods')
+    const tag = `pii${randomUUID().slice(0, 8)}`
+    const [user, other] = await makeUsers(store, tag, 2, () => new Date())
+    if (user === undefined || other === undefined) return
+    // Reached later by its retired hash (findByPreviousHash returns revoked sessions too: reuse detection).
+    const retired: string[] = []
+    for (const who of [user, other]) {
+      const now = new Date()
+      const id = randomUUID()
+      const first = randomUUID().replaceAll('-', '').padEnd(64, '0')
+      await store.createSession({ id, userId: who.id, familyId: id, tokenHash: first, roles: ['user'], email: who.email, device: 'd1', ip: '10.1.1.1', userAgent: 'ua', createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + 86_400_000) })
+      await store.rotateSession({ currentHash: first, nextHash: randomUUID().replaceAll('-', '').padEnd(64, '1'), now, idleSince: new Date(0), ip: '10.1.1.2', userAgent: 'ua2', grace: { hash: first, retiredAt: now, sealed: 'sealed' } })
+      retired.push(first)
+    }
+    await store.revokeUserSessions(user.id, new Date())
+    t.equal(await store.deleteUser(user.id), true)
+    t.match(await store.findByPreviousHash(retired[0] ?? ''), { userId: user.id, email: null, ip: '', userAgent: '' }, 'the deleted user\'s session kept no personal data')
+    t.match(await store.findByPreviousHash(retired[1] ?? ''), { userId: other.id, email: other.email, ip: '10.1.1.2', userAgent: 'ua2' }, 'another user\'s untouched')
+  })
 }
