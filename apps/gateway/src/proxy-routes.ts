@@ -9,6 +9,7 @@ import type WebSocket from 'ws'
 import type { AuthgateDecorator } from '@authgate/fastify'
 import type { RouteConfig } from './config.js'
 import { createAuthHook } from './auth-hook.js'
+import { leanProxyHandler } from './proxy-handler.js'
 import { sendGatewayError } from './errors.js'
 import { writeAccessLine } from './access-log.js'
 import { budgetLeft, RouteGate } from './route-gate.js'
@@ -166,10 +167,13 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
         return upstreamWebSocketHeaders(request, route, policy, authgate.tokens)
       }
     }
+    const rewritePrefix = upstreamPrefix(route)
+    // The routes http-proxy is about to add get a handler without its per-request URL re-validation (proxy-handler.ts).
+    scope.addHook('onRoute', leanProxyHandler(rewritePrefix === '' ? locationMapping.upstream.pathname : rewritePrefix))
     const options: FastifyHttpProxyOptions & { websocket: boolean } = {
       upstream: route.upstream,
       prefix: route.prefix === '/' ? undefined : route.prefix,
-      rewritePrefix: upstreamPrefix(route),
+      rewritePrefix,
       undici: upstreamDispatcher,
       disableRequestLogging: true,
       // Location is rewritten in downstreamResponseHeaders instead (also absolute URLs on the upstream origin).
