@@ -41,7 +41,9 @@ export function leanProxyHandler (rewritePrefix: string): (route: RouteOptions &
       if (!path.startsWith(scopePrefix)) return original.call(this as never, request, reply)
       replyOptions ??= (reply as unknown as { fromParameters: FromParameters }).fromParameters('/', {}, scopePrefix).options
       // The query goes on as the client sent it (reply-from reads it from request.url): http-proxy does the same.
-      return reply.from(upstreamPrefix + path.slice(scopePrefix.length) || '/', replyOptions)
+      // reply.from returns the reply, a thenable: not returned, so Fastify does not wait on it (≈ 3 µs per request);
+      // reply-from sends the answer itself.
+      reply.from(upstreamPrefix + path.slice(scopePrefix.length) || '/', replyOptions)
     }
   }
 }
