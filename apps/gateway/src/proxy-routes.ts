@@ -10,7 +10,7 @@ import type { AuthgateDecorator } from '@authgate/fastify'
 import type { RouteConfig } from './config.js'
 import { createAuthHook } from './auth-hook.js'
 import { leanProxyHandler } from './proxy-handler.js'
-import { UpstreamExchange, type ExchangeCallback } from './upstream-exchange.js'
+import { BufferedBody, UpstreamExchange, type ExchangeCallback } from './upstream-exchange.js'
 import { sendGatewayError } from './errors.js'
 import { writeAccessLine } from './access-log.js'
 import { budgetLeft, RouteGate } from './route-gate.js'
@@ -59,12 +59,13 @@ function upstreamPrefix (route: RouteConfig): string {
 }
 
 /**
- * Carries a request's abort signal from rewriteRequestHeaders to the dispatcher. reply-from passes undici no
- * signal and hands the dispatcher only a copy of the headers object (Object.assign, which copies enumerable symbol
- * keys): this key is the one thing that travels from the Fastify request to `dispatcher.request`, and the wrapper
- * below removes it before undici sees the headers.
+ * Carries the client's raw request (or an aborted AbortSignal when the client was already gone) from
+ * rewriteRequestHeaders to the dispatcher, which keeps the request's upstream exchange on it and reads its time
+ * budget. reply-from hands the dispatcher only a copy of the headers object (Object.assign, which copies enumerable
+ * symbol keys): this key is the one thing that travels from the Fastify request to `dispatcher.request`, and the
+ * wrapper below removes it before undici sees the headers.
  */
-const UPSTREAM_SIGNAL = Symbol('authgate.upstreamSignal')
+const UPSTREAM_CLIENT = Symbol('authgate.upstreamClient')
 /** Where the raw request keeps its upstream exchange, for abortUpstreamIfUnfinished. */
 const UPSTREAM_EXCHANGE = Symbol('authgate.upstreamExchange')
 
@@ -104,9 +105,9 @@ function abortableDispatcher (dispatcher: Dispatcher): { request: Dispatcher['re
   const request = (options: ExchangeOptions, callback: ExchangeCallback): void => {
     const exchange = new UpstreamExchange(options.method, callback, options.body)
     const headers = options.headers as Record<string | symbol, unknown> | undefined
-    const client = headers?.[UPSTREAM_SIGNAL] as ClientRequest | AbortSignal | undefined
+    const client = headers?.[UPSTREAM_CLIENT] as ClientRequest | AbortSignal | undefined
     if (headers !== undefined && client !== undefined) {
-      Reflect.deleteProperty(headers, UPSTREAM_SIGNAL)
+      Reflect.deleteProperty(headers, UPSTREAM_CLIENT)
       if (client instanceof AbortSignal) {
         // The client was gone before the preHandler: undici does not even connect.
         exchange.cancel()
@@ -143,8 +144,9 @@ function guardUpstreamClose (target: WebSocket): void {
   }
 }
 
+/** reply-from's 504, or undici's body timeout, which reply-from passes on as a 500 with it as the cause. */
 function isTimeout (error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { statusCode?: unknown }).statusCode === 504
+  return upstreamErrorKind(error) === 'timeout'
 }
 
 export async function registerProxyRoute (app: FastifyInstance, route: RouteConfig, context: ProxyContext): Promise<void> {
@@ -152,8 +154,15 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
   const upstreamDispatcher = abortableDispatcher(dispatcher)
   const record = metrics.route(route.prefix)
   // Chosen here, not per request: with tracing off the hot path has no tracing check at all.
-  // `response.stream` is a Buffer for a small answer of known length, else a Readable (upstream-exchange.ts).
+  // `response.stream` is a BufferedBody for a small answer of known length, else a Readable (upstream-exchange.ts).
+  // The latency is arrival to the upstream's headers for both: a held answer's holding time is taken off.
   const onUpstreamResponse: ReplyHooks['onResponse'] & object = (_request, reply, response) => {
+    const body = response.stream as unknown
+    if (body instanceof BufferedBody) {
+      record.upstreamLatency.observe((reply.elapsedTime - (performance.now() - body.headersAt)) / 1000)
+      void reply.send(body.bytes)
+      return
+    }
     record.upstreamLatency.observe(reply.elapsedTime / 1000)
     void reply.send(response.stream)
   }
@@ -211,7 +220,7 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
           const out = upstreamRequestHeaders(request, headers, route, policy, authgate.tokens) as Record<string | symbol, unknown>
           // A client already gone before the preHandler listened: an aborted signal, so undici does not even connect.
           const raw = request.raw
-          out[UPSTREAM_SIGNAL] = raw.socket.destroyed ? AbortSignal.abort() : raw
+          out[UPSTREAM_CLIENT] = raw.socket.destroyed ? AbortSignal.abort() : raw
           return out as IncomingHttpHeaders
         }, tracing, route.prefix) as ReplyHooks['rewriteRequestHeaders'],
         rewriteHeaders: (headers) => downstreamResponseHeaders(headers, policy, locationMapping),

@@ -8,42 +8,36 @@
 // Cancellation no longer needs a signal and listener per request: the route gate's 'close' listener calls
 // `cancel()` on the exchange kept on the raw request (proxy-routes.ts).
 // What changes for a buffered answer: an upstream that fails mid-body is now answered 502/504 (the head had not
-// gone out yet) instead of a truncated 200, and the upstream latency histogram measures to its last byte.
+// gone out yet) instead of a truncated 200.
+// The exchange is an AsyncResource, as undici's own request handler: undici calls it back from the pooled socket's
+// async context (the request that opened the connection), so reply-from's callback, and the Fastify hooks it runs,
+// are called in the scope of the request that dispatched it (AsyncLocalStorage values stay per request).
+import { AsyncResource } from 'node:async_hooks'
 import { IncomingMessage } from 'node:http'
 import { Readable } from 'node:stream'
-import { errors, type Dispatcher } from 'undici'
+import { errors, util, type Dispatcher } from 'undici'
 
 /** Larger bodies, or bodies of unknown length, are streamed. A few socket reads' worth: memory per request stays small. */
 export const BUFFERED_BODY_LIMIT = 16_384
 
+/**
+ * A small answer, complete. reply-from hands the body back as `res.stream` and calls its `destroy()` when the client
+ * aborted before the answer arrived: there is nothing left to release then (the exchange is over), hence a no-op.
+ * `headersAt` (performance.now()) is when its head arrived: the upstream latency is time to headers for every answer.
+ */
+export class BufferedBody {
+  constructor (readonly bytes: Buffer, readonly headersAt: number) {}
+
+  destroy (): void {}
+}
+
 export interface UpstreamResponse {
   statusCode: number
   headers: Record<string, string | string[]>
-  body: Readable | Buffer
+  body: Readable | BufferedBody
 }
 
 export type ExchangeCallback = (error: Error | null, response?: UpstreamResponse) => void
-
-/** undici's header parsing (core/util parseHeaders): lower-cased names, latin1 values, repeats as arrays. */
-function parseHeaders (raw: Buffer[]): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {}
-  for (let index = 0; index < raw.length; index += 2) {
-    const name = (raw[index] as Buffer).toString('latin1').toLowerCase()
-    const value = (raw[index + 1] as Buffer).toString('latin1')
-    const seen = headers[name]
-    // Inherited names (`constructor`, `toString`…) are not headers seen before.
-    if (seen === undefined || !Object.hasOwn(headers, name)) {
-      // An upstream header named __proto__ stays a plain property, never the object's prototype.
-      if (name === '__proto__') Object.defineProperty(headers, name, { value, enumerable: true, configurable: true, writable: true })
-      else headers[name] = value
-    } else if (typeof seen === 'string') {
-      headers[name] = [seen, value]
-    } else {
-      seen.push(value)
-    }
-  }
-  return headers
-}
 
 function bufferable (method: string, statusCode: number, headers: Record<string, string | string[]>): boolean {
   if (method === 'HEAD' || statusCode === 204 || statusCode === 304) return false
@@ -72,20 +66,28 @@ class UpstreamBody extends Readable {
 
 function ignore (): void {}
 
-export class UpstreamExchange implements Dispatcher.DispatchHandler {
+export class UpstreamExchange extends AsyncResource implements Dispatcher.DispatchHandler {
   private abort: ((reason: Error) => void) | null = null
   private reason: Error | null = null
   private stream: UpstreamBody | null = null
   private chunks: Buffer[] | null = null
   private size = 0
   private statusCode = 0
+  private headersAt = 0
   private headers: Record<string, string | string[]> = {}
 
   constructor (
     private readonly method: string,
     private callback: ExchangeCallback | null,
     private requestBody: unknown
-  ) {}
+  ) {
+    super('authgate.UpstreamExchange')
+  }
+
+  /** reply-from's callback, in the dispatching request's async scope (see the top of this file). */
+  private answer (callback: ExchangeCallback, error: Error | null, response?: UpstreamResponse): void {
+    this.runInAsyncScope(callback, null, error, response)
+  }
 
   /** The client left: stop the upstream request (before its answer, or while its body is still coming). */
   cancel (): void {
@@ -106,9 +108,12 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
   onHeaders (statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     // 1xx: informational (a 100 Continue after the body was sent); the real answer follows.
     if (statusCode < 200) return true
-    const headers = parseHeaders(rawHeaders)
+    // undici's own parsing, as its request() does: lower-cased names, latin1 values, repeats as arrays, `__proto__`
+    // and other inherited names as plain own properties.
+    const headers = util.parseHeaders(rawHeaders)
     if (bufferable(this.method, statusCode, headers)) {
       this.statusCode = statusCode
+      this.headersAt = performance.now()
       this.headers = headers
       this.chunks = []
       return true
@@ -116,15 +121,29 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     const callback = this.callback
     this.callback = null
     const abort = this.abort ?? ignore
-    this.stream = new UpstreamBody(resume, abort)
-    callback?.(null, { statusCode, headers, body: this.stream })
+    const stream = new UpstreamBody(resume, abort)
+    if (statusCode === 204 || statusCode === 304) {
+      // No body by definition, whatever its content-length says (a 304's describes the representation): ended at
+      // once and detached. undici then fails the exchange when the length does not match
+      // (ResponseContentLengthMismatchError), after the answer went out: with no callback or stream left, nothing.
+      stream.push(null)
+    } else {
+      this.stream = stream
+    }
+    if (callback !== null) this.answer(callback, null, { statusCode, headers, body: stream })
     return true
   }
 
   onData (chunk: Buffer): boolean {
     if (this.chunks !== null) {
-      this.chunks.push(chunk)
       this.size += chunk.length
+      // undici holds the body to its content-length; this bound does not rest on that alone.
+      if (this.size > BUFFERED_BODY_LIMIT) {
+        this.chunks = null
+        this.abort?.(new errors.ResponseExceededMaxSizeError())
+        return false
+      }
+      this.chunks.push(chunk)
       return true
     }
     return this.stream?.push(chunk) ?? false
@@ -136,7 +155,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
       this.chunks = null
       const callback = this.callback
       this.callback = null
-      callback?.(null, { statusCode: this.statusCode, headers: this.headers, body })
+      if (callback !== null) this.answer(callback, null, { statusCode: this.statusCode, headers: this.headers, body: new BufferedBody(body, this.headersAt) })
       return
     }
     this.stream?.push(null)
@@ -148,7 +167,7 @@ export class UpstreamExchange implements Dispatcher.DispatchHandler {
     if (callback !== null) {
       this.callback = null
       // As undici's request(): never called back synchronously from inside dispatch.
-      queueMicrotask(() => { callback(error) })
+      queueMicrotask(() => { this.answer(callback, error) })
     }
     const stream = this.stream
     if (stream !== null) {
