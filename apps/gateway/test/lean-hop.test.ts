@@ -22,6 +22,15 @@ async function metricsText (origin: string): Promise<string> {
   return (await fetch(`${origin}/metrics`)).text()
 }
 
+/** The dispatch-handler calls undici makes on the exchange (its older handler API, which the exchange implements). */
+interface ExchangeCalls {
+  onConnect: (abort: (reason?: Error) => void) => void
+  onHeaders: (statusCode: number, rawHeaders: Buffer[], resume: () => void) => boolean
+  onData: (chunk: Buffer) => boolean
+  onComplete: () => void
+  onError: (error: Error) => void
+}
+
 const SMALL_HEAD = [Buffer.from('content-type'), Buffer.from('text/plain'), Buffer.from('content-length'), Buffer.from(String(BUFFERED_BODY_LIMIT))]
 
 t.test('the upstream path is the rewrite prefix plus the rest of the canonical path; the query goes on as sent', async (t) => {
@@ -182,7 +191,7 @@ t.test('hooks see the request\'s own async context for buffered and streamed ans
 
 t.test('a buffered body handed to reply-from can be destroyed, as it does when the client aborted', async (t) => {
   let response: UpstreamResponse | undefined
-  const exchange = new UpstreamExchange('GET', (_error, answer) => { response = answer }, null)
+  const exchange: ExchangeCalls = new UpstreamExchange('GET', (_error, answer) => { response = answer }, null)
   exchange.onConnect(() => {})
   exchange.onHeaders(200, SMALL_HEAD, () => {})
   exchange.onData(Buffer.alloc(BUFFERED_BODY_LIMIT))
@@ -225,7 +234,7 @@ t.test('a client leaving right as a buffered answer completes: no error, the slo
 
 t.test('a buffered body larger than the limit is refused in onData, whatever undici checked', async (t) => {
   const called: { error?: Error | null } = {}
-  const exchange = new UpstreamExchange('GET', (error) => { called.error = error }, null)
+  const exchange: ExchangeCalls = new UpstreamExchange('GET', (error) => { called.error = error }, null)
   let aborted: Error | undefined
   exchange.onConnect((reason) => { aborted = reason; exchange.onError(reason ?? new Error('aborted')) })
   exchange.onHeaders(200, SMALL_HEAD, () => {})
