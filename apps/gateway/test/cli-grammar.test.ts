@@ -16,6 +16,7 @@ import '../src/cli/keys-ring.js'
 import '../src/cli/users.js'
 import '../src/cli/config-check.js'
 import '../src/cli/doctor.js'
+import { freePort } from '@authgate/test-kit/ports'
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-grammar-'))
 t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
@@ -27,14 +28,6 @@ async function listener (): Promise<{ server: Server, port: number, connections:
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => { resolve() })))
   return { server, port: (server.address() as AddressInfo).port, connections: () => connections }
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
 }
 
 /** main(argv), failing instead of hanging when the command starts something that never returns (a server). */
