@@ -53,7 +53,10 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     }
     const user = await findUserByEmail(store, email)
     if (user?.passwordHash === undefined) return verifyDummy(password).then(() => null)
-    return await verifyPassword(user.passwordHash, password) ? { id: user.id, email: presentEmail(user.email), roles: user.roles } : null
+    if (!await verifyPassword(user.passwordHash, password)) return null
+    // Only now, with the right password: a disabled account is not told apart from a wrong password otherwise.
+    if (user.disabled === true) throw new AuthError('AUTH_USER_DISABLED')
+    return { id: user.id, email: presentEmail(user.email), roles: user.roles }
   }
 
   app.post<{ Body: CredentialsBody }>('/login', {
@@ -70,7 +73,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       response: {
         200: sessionAnswer,
         ...errorResponses({
-          ...BODY_ERRORS, 401: ['AUTH_INVALID_CREDENTIALS'], ...RATE_LIMITED, ...INTERNAL_ERROR,
+          ...BODY_ERRORS, 401: ['AUTH_INVALID_CREDENTIALS'], 403: ['AUTH_USER_DISABLED'], ...RATE_LIMITED, ...INTERNAL_ERROR,
           503: ['AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
         })
       }
