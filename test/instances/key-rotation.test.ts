@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { buildApp, loadConfig } from '@authgate/gateway'
-import { useTestDatabase } from '../mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { call, claimsOf, login, refresh, register, sleep, type Answer } from '../faults/helpers/app.js'
 import { runCli, type CliRun } from '../../apps/gateway/test/cli-helpers.js'
 

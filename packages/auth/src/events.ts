@@ -104,6 +104,32 @@ export interface RefreshReuseEvent {
   at: Date
 }
 
+/** What an admin did (admin API, or the gateway CLI with actorId `cli`): admin/action-event.ts builds it. */
+export type AdminAction = 'user.update' | 'user.delete' | 'user.password' | 'sessions.revoke'
+
+/** One change of an admin action: the value before and after (a password change says only that it changed). */
+export interface AdminChanges {
+  roles?: { from: string[], to: string[] }
+  disabled?: { from: boolean, to: boolean }
+  /** The password was replaced (never the password or its hash). */
+  password?: true
+  /** Ids of the sessions revoked (by `sessions.revoke`, `user.delete`, or a disable). */
+  revokedSessionIds?: string[]
+  /** A later step failed (the store, say): these changes were made, the rest was not. Retrying the action finishes it. */
+  incomplete?: true
+}
+
+export interface AdminActionEvent {
+  /** The acting admin's user id, or `cli` for the gateway's command line. */
+  actorId: string
+  action: AdminAction
+  targetUserId: string
+  changes: AdminChanges
+  /** The admin's address (request.ip); null from the command line. */
+  ip: string | null
+  at: Date
+}
+
 export interface AuthgateEventMap {
   login: LoginEvent
   loginFailed: LoginFailedEvent
@@ -111,6 +137,7 @@ export interface AuthgateEventMap {
   newDevice: NewDeviceEvent
   newIp: NewIpEvent
   refreshReuse: RefreshReuseEvent
+  adminAction: AdminActionEvent
 }
 
 export type AuthgateEventName = keyof AuthgateEventMap

@@ -202,6 +202,13 @@ export interface AuditInput {
   queueSize?: number
 }
 
+export interface AdminInput {
+  /** Roles whose holders may use the admin API (default `['admin']`); `[]`: no admin API. */
+  roles?: string[]
+  /** Roles an admin may grant or remove (and the admin roles another admin they act on may hold). Default: the admin's own. */
+  grantableRoles?: string[]
+}
+
 /** Options of `app.register(authgate, options)`; config/schema.ts describes every key (with its default). */
 export interface AuthgateOptions {
   /** `{ mongodb: { url | client, database } }`, `{ memory: true }` (default, with a warning) or a SessionStore. */
@@ -215,6 +222,8 @@ export interface AuthgateOptions {
   notifications?: NotificationsInput
   /** The audit trail (see AuditInput). */
   audit?: AuditInput
+  /** The admin API (default: on for the `admin` role, with the built-in users collection). */
+  admin?: AdminInput
   /** How revocations reach this instance (see RevocationInput). */
   revocation?: RevocationInput
   /** Replaces the built-in users collection in code (exclusive with users.source: upstream). */
@@ -318,6 +327,11 @@ export interface NormalisedOptions {
   newIp: { webhook: string | undefined, memoryMs: number | false, prefix: IpPrefix }
   /** `audit`, normalised; retentionMs false: no trail. */
   audit: { retentionMs: number | false, queueSize: number }
+  /**
+   * `admin`, normalised. `explicit`: the option was given (a store without the admin methods is then refused at
+   * registration instead of leaving the admin API out).
+   */
+  admin: { roles: string[], grantableRoles: string[] | undefined, explicit: boolean }
   /** One line per deprecated option used (logged at registration). */
   warnings: string[]
 }

@@ -21,7 +21,7 @@ import { DEFAULT_AUDIT_QUEUE_SIZE, DEFAULT_AUDIT_RETENTION, DEFAULT_IP_MEMORY } 
 import { DEFAULT_IP_PREFIX } from './notifications/ip-network.js'
 export { DEFAULT_ROLES } from './config/section-auth.js'
 import type {
-  AuditInput, AuthgateOptions, AuthInput, CookieInput, NormalisedKeyRing, NormalisedOptions, NormalisedRateLimit, NormalisedRule, RateLimitInput,
+  AdminInput, AuditInput, AuthgateOptions, AuthInput, CookieInput, NormalisedKeyRing, NormalisedOptions, NormalisedRateLimit, NormalisedRule, RateLimitInput,
   RateLimitRule, RevocationInput, TokensInput, UsersInput
 } from './options-types.js'
 import type { LegacyUsersConfig } from './users/legacy-config.js'
@@ -45,6 +45,7 @@ interface Checked extends AuthgateOptions {
   rateLimit: (Required<Omit<RateLimitInput, 'redis'>> & Pick<RateLimitInput, 'redis'>) | false
   users: UsersInput & { source: 'builtin' | 'upstream' }
   revocation: RevocationInput & { changeStreams: 'auto' | false }
+  admin: AdminInput & { roles: string[] }
 }
 
 /** Collects problems; `attempt` turns a throwing check (`path reason`) into one line (`path: reason`). */
@@ -230,6 +231,8 @@ function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOp
   const oidcRefused = issues.list.some((line) => line.startsWith('oidc'))
   checkCookie(cookie, issues)
   if (!isRoleList(auth.defaultRoles)) issues.add('auth.defaultRoles', 'must be role names (no commas or control characters)')
+  if (!isRoleList(input.admin.roles)) issues.add('admin.roles', 'must be role names (no commas or control characters)')
+  if (input.admin.grantableRoles !== undefined && !isRoleList(input.admin.grantableRoles)) issues.add('admin.grantableRoles', 'must be role names (no commas or control characters)')
   const allowedOrigins = new Set<string>()
   auth.allowedOrigins.forEach((origin, index) => {
     const normalised = issues.attempt(() => normaliseOrigin(origin, `auth.allowedOrigins[${index}]`))
@@ -270,6 +273,7 @@ function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOp
       retentionMs: auditRetentionMs(input.audit),
       queueSize: input.audit?.queueSize ?? DEFAULT_AUDIT_QUEUE_SIZE
     },
+    admin: { roles: [...input.admin.roles], grantableRoles: input.admin.grantableRoles === undefined ? undefined : [...input.admin.grantableRoles], explicit: false },
     warnings: []
   }
 }
@@ -331,5 +335,6 @@ export function normaliseOptions (input: AuthgateOptions, where = '@authgate/fas
   }
   if (options === undefined || issues.list.length > 0) throw new ConfigValidationError(where, issues.list)
   options.warnings = warnings
+  options.admin.explicit = input.admin !== undefined
   return options
 }

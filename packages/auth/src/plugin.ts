@@ -32,6 +32,7 @@ import { createOidcService } from './oidc/index.js'
 import type { AuthgateDecorator } from './types.js'
 import { createAuthMetrics } from './metrics/auth-metrics.js'
 import { answeredCode } from './routes/error-handler.js'
+import { adminStoreFor } from './admin/enable.js'
 
 /** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
 const FIRST_REVOCATION_POLL_WAIT_MS = 1500
@@ -47,6 +48,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   // The mongodb driver is an optional peer: loaded now, so that a missing package stops the registration, naming it.
   await loadStoreDriver(store)
   const ownsStore = !isSessionStore(options.store)
+  // Before anything is started: a store that cannot serve an `admin` asked for stops the registration here.
+  const adminStore = adminStoreFor(options, store, app.log)
   if (options.trustedIssuers.length > 0 && store.revokeSubject === undefined) {
     app.log.warn({ event: 'subject_revocation_local' }, 'authgate: the store has no revokeSubject: a trusted issuer\'s user\'s logout-all is enforced on the instance that received it only')
   }
@@ -142,6 +145,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     lockout: limits?.lockout,
     rateLimitStore: limits?.store,
     oidc: options.oidc === undefined ? undefined : createOidcService(options.oidc, store, app.log),
+    adminStore,
     metrics
   }
   await app.register(async (child) => authRoutes(child, context), { prefix: options.prefix })

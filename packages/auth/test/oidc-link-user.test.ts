@@ -143,3 +143,14 @@ t.test('a join claim that cannot be decided fails the sign-in (503) and links no
   t.equal((await userForIdentity(context, alpha, verified('joiner'))).id, owner.id, 'the retry joins the account')
   t.equal((await identities.findIdentity('alpha', 'joiner'))?.userId, owner.id)
 })
+
+// An admin's disable (issue #15 item 3) stands against the provider too: a linked, disabled user gets no session.
+t.test('a disabled user\'s OIDC sign-in is refused with AUTH_USER_DISABLED; enabled again, it works', async (t) => {
+  const store = new MemorySessionStore()
+  const context = { store, identities: store.oidcStore(), linkByVerifiedEmail: false, defaultRoles: ['user'] }
+  const user = await userForIdentity(context, provider, { sub: 'disabled-one' })
+  await store.setUserDisabled(user.id, true, new Date())
+  await t.rejects(userForIdentity(context, provider, { sub: 'disabled-one' }), { code: 'AUTH_USER_DISABLED' })
+  await store.setUserDisabled(user.id, false, new Date())
+  t.equal((await userForIdentity(context, provider, { sub: 'disabled-one' })).id, user.id)
+})

@@ -163,6 +163,7 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
     cookie: sections.cookie,
     notifications: sections.notifications,
     audit: sections.audit,
+    admin: sections.admin,
     routes,
     users: sections.users,
     auth: pluginAuth,

@@ -3,6 +3,7 @@
 // every option, one place for each default. A new section is one line in SECTIONS.
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
 import { CodeValue, Deprecated, DurationKey, OneOf, Strict, optionalDefaults, type Form } from './kinds.js'
+import { adminSection } from './section-admin.js'
 import { authSection } from './section-auth.js'
 import { cookieSection } from './section-cookie.js'
 import { auditSection, notificationsSection, revocationSection, storeSection } from './section-misc.js'
@@ -21,6 +22,7 @@ const SECTIONS = {
   notifications: notificationsSection,
   revocation: revocationSection,
   audit: auditSection,
+  admin: adminSection,
   oidc: () => OidcSchema
 } satisfies Record<string, (form: Form) => TSchema>
 
@@ -67,7 +69,8 @@ export function pluginSchema (): TObject {
       refreshReuse: Type.Optional(CodeValue('function', 'A retired refresh token presented again.')),
       login: Type.Optional(CodeValue('function', 'A successful login.')),
       loginFailed: Type.Optional(CodeValue('function', 'A refused password login, with its reason class (never the password or the email).')),
-      logout: Type.Optional(CodeValue('function', 'A logout.'))
+      logout: Type.Optional(CodeValue('function', 'A logout.')),
+      adminAction: Type.Optional(CodeValue('function', 'An admin action through the admin API (who did what to whom).'))
     }, { ...Strict, description: 'Event hooks.' })),
     metrics: Type.Optional(CodeValue('object', 'A prom-client Registry: the auth outcome metrics (logins, refreshes, reuse, revocations, key set, rate limits) are registered in it (code only; prom-client is then needed).')),
     defaultAuth: Type.Optional(OneOf(['none', 'required'] as const, 'Policy of routes that declare no `config.auth`: `none` (public, as before) or `required`.')),

@@ -19,7 +19,7 @@ const required = withBearerScheme({ auth: 'required' as const })
  * The device as listed: sessions store the opaque device id (cookies.ts). TODO(next-major): sessions created before
  * that stored the device cookie value itself (22 characters); it is shown derived, never as it is.
  */
-function publicDevice (device: string | null): string | null {
+export function publicDevice (device: string | null): string | null {
   return device !== null && isDeviceCookieValue(device) ? opaqueDeviceId(device) : device
 }
 

@@ -10,6 +10,7 @@ import type { AccessTokenService } from '../tokens/types.js'
 import type { AccountLockout } from './account-lockout.js'
 import type { OidcService } from '../oidc/service.js'
 import type { AuthMetrics } from '../metrics/auth-metrics.js'
+import type { AdminStore } from '../admin/store-support.js'
 
 export interface RouteContext {
   options: NormalisedOptions
@@ -24,6 +25,8 @@ export interface RouteContext {
   rateLimitStore: FastifyRateLimitStoreCtor | undefined
   /** The OIDC providers (`oidc` option); undefined: no OIDC routes. */
   oidc?: OidcService | undefined
+  /** The store, when the admin API is served (admin/enable.ts); undefined: no admin routes. */
+  adminStore?: AdminStore | undefined
   /** The `metrics` option's outcome counters; undefined: no metrics. */
   metrics?: AuthMetrics | undefined
 }

@@ -37,7 +37,7 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
         200: sessionAnswer,
         ...errorResponses({
           ...BODY_ERRORS, 401: ['AUTH_REFRESH_INVALID', 'AUTH_REFRESH_REUSED', 'AUTH_REFRESH_AMBIGUOUS'],
-          403: ['AUTH_CROSS_SITE'], ...RATE_LIMITED, ...INTERNAL_ERROR, 503: ['AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
+          403: ['AUTH_CROSS_SITE', 'AUTH_USER_DISABLED'], ...RATE_LIMITED, ...INTERNAL_ERROR, 503: ['AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
         })
       }
     }),
@@ -47,7 +47,8 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
       const issued = await sessions.refresh(cookies.readRefresh(request, reply), clientInfo(request))
       return await sendSession(context, reply, issued)
     } catch (error) {
-      if (error instanceof AuthError && error.statusCode === 401) cookies.clearRefresh(reply)
+      // A disabled user's session is over too (revoked as it was refused): its cookie goes with it.
+      if (error instanceof AuthError && (error.statusCode === 401 || error.code === 'AUTH_USER_DISABLED')) cookies.clearRefresh(reply)
       throw error
     }
   })

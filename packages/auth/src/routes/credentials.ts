@@ -61,9 +61,16 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       failures.note(request, 'unknown-user')
       return verifyDummy(password).then(() => null)
     }
-    if (await verifyPassword(user.passwordHash, password)) return { id: user.id, email: presentEmail(user.email), roles: user.roles }
-    failures.note(request, 'bad-password', user.id)
-    return null
+    if (!await verifyPassword(user.passwordHash, password)) {
+      failures.note(request, 'bad-password', user.id)
+      return null
+    }
+    // Only now, with the right password: a disabled account is not told apart from a wrong password otherwise.
+    if (user.disabled === true) {
+      failures.note(request, 'disabled', user.id)
+      throw new AuthError('AUTH_USER_DISABLED')
+    }
+    return { id: user.id, email: presentEmail(user.email), roles: user.roles }
   }
 
   app.post<{ Body: CredentialsBody }>('/login', {
@@ -80,7 +87,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       response: {
         200: sessionAnswer,
         ...errorResponses({
-          ...BODY_ERRORS, 401: ['AUTH_INVALID_CREDENTIALS'], ...RATE_LIMITED, ...INTERNAL_ERROR,
+          ...BODY_ERRORS, 401: ['AUTH_INVALID_CREDENTIALS'], 403: ['AUTH_USER_DISABLED'], ...RATE_LIMITED, ...INTERNAL_ERROR,
           503: ['AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
         })
       }

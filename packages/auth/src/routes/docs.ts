@@ -49,7 +49,8 @@ export const openApiTags = [
   { name: 'auth', description: 'Sign-in, sign-out and the rotating refresh cookie' },
   { name: 'sessions', description: 'The signed-in user and their sessions (Bearer)' },
   { name: 'oidc', description: 'Sign-in through OpenID Connect providers' },
-  { name: 'keys', description: 'The public keys that verify access tokens' }
+  { name: 'keys', description: 'The public keys that verify access tokens' },
+  { name: 'admin', description: 'Users and their sessions, for holders of an admin.roles role (Bearer)' }
 ] as const
 
 /** Route-level `security`: a Bearer route, and one that takes no bearer token (overrides a global requirement). */

@@ -10,6 +10,7 @@ import { cookieSessionRoutes } from './cookie-session.js'
 import { credentialRoutes } from './credentials.js'
 import { installErrorHandler } from './error-handler.js'
 import { oidcRoutes } from '../oidc/routes.js'
+import { adminRoutes } from '../admin/routes.js'
 
 export { createAccountLockout, type AccountLockout } from './account-lockout.js'
 export type { RouteContext } from './context.js'
@@ -53,4 +54,5 @@ export async function authRoutes (app: FastifyInstance, context: RouteContext): 
   cookieSessionRoutes(app, context)
   bearerRoutes(app, context)
   if (context.oidc !== undefined) oidcRoutes(app, context, context.oidc)
+  if (context.adminStore !== undefined) adminRoutes(app, context, context.adminStore)
 }

@@ -5,7 +5,7 @@
 import { AuthError } from '../errors.js'
 import {
   MAX_PREVIOUS_HASHES, type DeviceRecord, type DeviceSeen, type GraceEntry, type NewSession, type NewUser, type RotateInput,
-  type SessionPage, type SessionRecord, type SessionStore, type UserRecord
+  type SessionPage, type SessionRecord, type SessionStore, type UserPage, type UserRecord
 } from './store.js'
 import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
 import { comesAfter, newestFirst } from './session-order.js'
@@ -100,6 +100,46 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
     if (user === undefined) return false
     user.roles = [...roles]
     user.updatedAt = new Date()
+    return true
+  }
+
+  async listUsers (page: UserPage): Promise<UserRecord[]> {
+    const { after, emailContains } = page
+    return [...this.#users.values()]
+      .filter((user) => emailContains === undefined || user.emailNormalized.includes(emailContains))
+      .filter((user) => after === undefined || comesAfter(user, after))
+      .sort(newestFirst)
+      .slice(0, page.limit)
+      .map((user) => structuredClone(user))
+  }
+
+  async setUserDisabled (id: string, disabled: boolean, now: Date): Promise<boolean> {
+    const user = this.#users.get(id)
+    if (user === undefined) return false
+    user.disabled = disabled
+    user.updatedAt = new Date(now.getTime())
+    return true
+  }
+
+  async setUserPassword (id: string, passwordHash: string, now: Date): Promise<boolean> {
+    const user = this.#users.get(id)
+    if (user === undefined) return false
+    user.passwordHash = passwordHash
+    user.updatedAt = new Date(now.getTime())
+    return true
+  }
+
+  async deleteUser (id: string): Promise<boolean> {
+    const user = this.#users.get(id)
+    if (user === undefined) return false
+    for (const [key, device] of this.#devices) if (device.userId === id) this.#devices.delete(key)
+    this.#networks.delete(id)
+    // Revoked sessions stay until they expire (reuse detection); what they say about the person goes now.
+    for (const session of this.#sessions.values()) {
+      if (session.userId === id) Object.assign(session, { email: null, ip: '', userAgent: '' })
+    }
+    if (this.#emails.get(user.emailNormalized) === id) this.#emails.delete(user.emailNormalized)
+    this.#users.delete(id)
     return true
   }
 

@@ -24,13 +24,14 @@ import { DEFAULT_MONGO_TIMEOUT_MS } from '../config/section-misc.js'
 import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
 import { MongoOidcStore } from './mongo-oidc.js'
 import type { OidcCapable, OidcStore } from './oidc.js'
+import { escapeRegExp } from './escape-regexp.js'
 import { findNetworks, recordNetwork, type NetworksDoc } from './mongo-networks.js'
 import type { NetworkSighting, NetworkVerdict, UserNetworks } from './ip-memory.js'
 import { AuditUpkeep, insertAudit, listAudit, type AuditDoc } from './mongo-audit.js'
 import type { AuditListQuery, AuditRecord } from './audit-records.js'
 import {
   type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
-  type SessionPage, type SessionRecord, type SessionStore, type UserRecord
+  type SessionPage, type SessionRecord, type SessionStore, type UserPage, type UserRecord
 } from './store.js'
 
 export interface MongoStoreOptions {
@@ -267,6 +268,45 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   async setUserRoles (id: string, roles: string[]): Promise<boolean> {
     const result = await this.#run(() => this.#users.updateOne({ _id: id }, { $set: { roles: [...roles], updatedAt: new Date() } }, { maxTimeMS: this.#maxTimeMS }))
     return result.matchedCount === 1
+  }
+
+  async listUsers (page: UserPage): Promise<UserRecord[]> {
+    const { after, emailContains } = page
+    const position = after === undefined
+      ? {}
+      : { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }] }
+    // Escaped: the query is typed by an admin and must match as text, never as a pattern (no ReDoS, no wildcards).
+    const match = emailContains === undefined ? {} : { emailNormalized: { $regex: escapeRegExp(emailContains) } }
+    const docs = await this.#run(() => this.#users
+      .find({ ...match, ...position }, { maxTimeMS: this.#maxTimeMS })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(page.limit)
+      .toArray())
+    return docs.map(toUser)
+  }
+
+  async setUserDisabled (id: string, disabled: boolean, now: Date): Promise<boolean> {
+    const result = await this.#run(() => this.#users.updateOne({ _id: id }, { $set: { disabled, updatedAt: now } }, { maxTimeMS: this.#maxTimeMS }))
+    return result.matchedCount === 1
+  }
+
+  async setUserPassword (id: string, passwordHash: string, now: Date): Promise<boolean> {
+    const result = await this.#run(() => this.#users.updateOne({ _id: id }, { $set: { passwordHash, updatedAt: now } }, { maxTimeMS: this.#maxTimeMS }))
+    return result.matchedCount === 1
+  }
+
+  async deleteUser (id: string): Promise<boolean> {
+    return this.#run(async () => {
+      // The user last: a delete that fails halfway leaves the user, so a retry finds them and finishes.
+      await this.#devices.deleteMany({ userId: id }, { maxTimeMS: this.#maxTimeMS })
+      // The user's networks, and their last-sighting document (`userId|`, mongo-networks.ts), which holds no userId.
+      await this.#networks.deleteMany({ $or: [{ userId: id }, { _id: `${id}|` }] }, { maxTimeMS: this.#maxTimeMS })
+      // Their sessions are revoked (the caller did it first) and stay until they expire, for reuse detection; what
+      // they say about the person goes now.
+      await this.#sessions.updateMany({ userId: id }, { $set: { email: null, ip: '', userAgent: '' } }, { maxTimeMS: this.#maxTimeMS })
+      const result = await this.#users.deleteOne({ _id: id }, { maxTimeMS: this.#maxTimeMS })
+      return result.deletedCount === 1
+    })
   }
 
   async createSession (session: NewSession): Promise<SessionRecord> {

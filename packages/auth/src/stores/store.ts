@@ -17,6 +17,8 @@ export interface UserRecord {
   /** PHC string ($argon2id$…); absent for users whose credentials are checked elsewhere. */
   passwordHash?: string
   roles: string[]
+  /** Set by an admin (PATCH /auth/admin/users/:id, `authgate user disable`): login and refresh are refused. Absent: false. */
+  disabled?: boolean
   createdAt: Date
   updatedAt: Date
 }
@@ -99,6 +101,17 @@ export interface SessionPage {
   after?: { createdAt: Date, id: string }
 }
 
+/**
+ * A page of the user list (admin API): newest first by (createdAt, id), both descending, a total order, so pages
+ * never skip or repeat a user. `emailContains`: only users whose identity key (emailNormalized) contains it, given
+ * already folded like the key (stores/email-identity.ts).
+ */
+export interface UserPage {
+  limit: number
+  after?: { createdAt: Date, id: string }
+  emailContains?: string
+}
+
 /** How many retired hashes a session remembers for reuse detection; older ones just read as unknown. */
 export const MAX_PREVIOUS_HASHES = 100
 
@@ -115,6 +128,22 @@ export interface SessionStore extends RevocationSource {
   findUserById (id: string): Promise<UserRecord | null>
   /** Replaces the user's roles (they reach access tokens at the next refresh). False when there is no such user. */
   setUserRoles (id: string, roles: string[]): Promise<boolean>
+  /**
+   * The admin methods below are optional so that stores written before them still work without the admin API: the
+   * plugin refuses to register with `admin` given and a store lacking any of them (admin/store-support.ts), and
+   * leaves the admin routes out (saying so) when `admin` is defaulted.
+   */
+  /** One page of users in UserPage's order (at most `page.limit`). */
+  listUsers? (page: UserPage): Promise<UserRecord[]>
+  /** Sets or lifts `disabled` (and updatedAt). False when there is no such user. */
+  setUserDisabled? (id: string, disabled: boolean, now: Date): Promise<boolean>
+  /** Replaces the password hash (and updatedAt). False when there is no such user. */
+  setUserPassword? (id: string, passwordHash: string, now: Date): Promise<boolean>
+  /**
+   * Removes the user and the records kept for them (devices, networks). Sessions are revoked by the caller first
+   * (revokeUserSessions), so revocations reach every instance. False when there was no such user.
+   */
+  deleteUser? (id: string): Promise<boolean>
 
   createSession (session: NewSession): Promise<SessionRecord>
   /**

@@ -7,7 +7,7 @@ import java.net.InetSocketAddress;
 
 /**
  * Starts mongo-java-server (memory backend) for authgate's tests: loopback only, on a port the kernel picks. Prints
- * one line {@code listening 127.0.0.1:PORT} on stdout once it accepts connections; test/mongo/test-database.mjs
+ * one line {@code listening 127.0.0.1:PORT} on stdout once it accepts connections; test/kit/mongo/test-database.mjs
  * waits for that line. Stops on SIGTERM (the JVM's shutdown hook) and when its stdin closes: the test runner keeps
  * a pipe open to it, so a runner that crashes or is killed (SIGKILL included) leaves no JVM behind.
  *

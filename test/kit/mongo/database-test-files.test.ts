@@ -12,7 +12,7 @@ t.test('follows test helpers transitively and ignores product sources', async (t
         test: {
           helpers: {
             'app.ts': "import { deeper } from './deeper.js'\nexport const app = deeper\n",
-            'deeper.ts': "import { useTestDatabase } from '../../../../test/mongo/per-test.mjs'\nexport const deeper = useTestDatabase\n",
+            'deeper.ts': "import { useTestDatabase } from '@authgate/test-kit/database'\nexport const deeper = useTestDatabase\n",
             'cycle-a.ts': "import { b } from './cycle-b.js'\nexport const a = b\n",
             'cycle-b.ts': "import { a } from './cycle-a.js'\nexport const b = a\n"
           },
@@ -25,7 +25,7 @@ t.test('follows test helpers transitively and ignores product sources', async (t
       }
     },
     apps: { gate: { test: { 'unit.test.ts': "import t from 'tap'\n" } } },
-    test: { mongo: { 'per-test.mjs': 'export function useTestDatabase () {}\n' }, 'smoke.test.ts': "import { useTestDatabase } from './mongo/per-test.mjs'\n" }
+    test: { kit: { mongo: { 'per-test.mjs': 'export function useTestDatabase () {}\n' } }, 'smoke.test.ts': "import { useTestDatabase } from './kit/mongo/per-test.mjs'\n" }
   })
   t.same(databaseTestFiles(root), [
     'packages/lib/test/direct.test.ts',
@@ -37,7 +37,7 @@ t.test('follows test helpers transitively and ignores product sources', async (t
 
 t.test('the repository: the store contract and the fault tests are in, pure unit tests are out', async (t) => {
   const files = databaseTestFiles()
-  for (const file of ['packages/auth/test/store-mongo.test.ts', 'packages/auth/test/routes-flow.test.ts', 'test/faults/database-killed.test.ts', 'test/mongo/smoke.test.ts']) {
+  for (const file of ['packages/auth/test/store-mongo.test.ts', 'packages/auth/test/routes-flow.test.ts', 'test/faults/database-killed.test.ts', 'test/kit/mongo/smoke.test.ts']) {
     t.ok(files.includes(file), file)
   }
   t.notOk(files.includes('test/tooling/tap-tally.test.ts'), 'a file with no database is left to the first server')

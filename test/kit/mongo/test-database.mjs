@@ -5,10 +5,11 @@
 // Plain JavaScript on purpose: the test runner starts it before any TypeScript loader exists.
 import { spawn, execFileSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, connect } from 'node:net'
+import { connect } from 'node:net'
 import { tmpdir, homedir } from 'node:os'
 import { delimiter, dirname, join } from 'node:path'
 import { ensureMongoJavaServer, mongoJavaServerKind, spawnMongoJavaServer } from './mongo-java-server.mjs'
+import { freePort } from '../ports.mjs'
 
 export const FERRETDB_VERSION = 'v1.24.2'
 const FERRETDB_MODULE = `github.com/FerretDB/FerretDB@${FERRETDB_VERSION}`
@@ -19,19 +20,6 @@ export function which (name) {
     if (dir && existsSync(join(dir, name))) return join(dir, name)
   }
   return null
-}
-
-/** A free loopback TCP port, chosen by the kernel. */
-export function freePort () {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 function cachedFerretPath () {

@@ -5,9 +5,9 @@ import t from 'tap'
 import { chmodSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createTranspiler, DEFAULT_CACHE_DIR, typescriptVersion } from './typescript/transpile.mjs'
+import { createTranspiler, DEFAULT_CACHE_DIR, typescriptVersion } from './transpile.mjs'
 
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 t.test('the default cache is in the repository, not a shared temporary folder', async (t) => {
   t.equal(relative(REPO_ROOT, DEFAULT_CACHE_DIR), join('node_modules', '.cache', 'authgate-ts'))

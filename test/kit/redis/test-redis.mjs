@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { freePort, which } from '../mongo/test-database.mjs'
+import { which } from '../mongo/test-database.mjs'
+import { freePort } from '../ports.mjs'
 
 function waitForPort (port, child, timeoutMs) {
   const deadline = Date.now() + timeoutMs

@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureFerretDB, freePort, spawnFerretDB } from './test-database.mjs'
+import { ensureFerretDB, spawnFerretDB } from './test-database.mjs'
+import { freePort } from '../ports.mjs'
 
 const live = new Set()
 let exitHookInstalled = false

@@ -4,16 +4,17 @@
 // that "if the whole takes too long"): running the other files twice proves nothing new and doubled CI's time.
 //
 // A file reaches the database when it, or a test helper it imports (relative imports outside `src/`, followed
-// transitively), names MONGODB_URL (the harness hands the server over through it) or imports the harness in
-// test/mongo/. Over-inclusion is harmless; a file left out would be tested on one server only, so the rule follows
-// every helper rather than trusting a hand-kept list.
+// transitively), names MONGODB_URL (the harness hands the server over through it) or imports the test kit's database
+// harness (`@authgate/test-kit/database`, `/replica-set`, `/restartable-database`, or test/kit/mongo/ by path).
+// Over-inclusion is harmless; a file left out would be tested on one server only, so the rule follows every helper
+// rather than trusting a hand-kept list.
 //
-// `node test/mongo/database-test-files.mjs` prints them, one per line, relative to the repository root.
+// `node test/kit/mongo/database-test-files.mjs` prints them, one per line, relative to the repository root.
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 
 /** Where tap finds test files (.taprc `include`): each package's test/, the app's test/, and test/. */
 function testRoots (root) {
@@ -21,7 +22,7 @@ function testRoots (root) {
   return [...groups, join(root, 'test')]
 }
 
-const DATABASE_MARKER = /\bMONGODB_URL\b|['"][./]*(?:\.\.\/)*(?:test\/)?mongo\/[\w-]+\.mjs['"]/
+const DATABASE_MARKER = /\bMONGODB_URL\b|['"]@authgate\/test-kit\/(?:database|replica-set|restartable-database)['"]|['"][./]*(?:\.\.\/)*(?:kit\/)?mongo\/[\w-]+\.mjs['"]/
 const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"](\.{1,2}\/[^'"]+)['"]/g
 
 function testFiles (dir) {
