@@ -12,6 +12,28 @@ export interface LoginEvent {
   at: Date
 }
 
+/**
+ * Why a password login was refused, as a class (never the password, never the attempted email): `unknown-user` (no
+ * such account, or one without a password), `bad-password`, `rejected` (verifyCredentials or the upstream user source
+ * said no: which of the two it cannot tell), `locked` (the account lockout), `disabled` (the
+ * account is disabled: AUTH_USER_DISABLED), `unverified` (auth.requireVerifiedEmail and an unverified email:
+ * AUTH_EMAIL_UNVERIFIED), `rate-limited` (the per-IP limit),
+ * `invalid-request` (a body the schema refused), `unavailable` (the store or user source could not answer), `refused`
+ * (any other refusal, e.g. a cross-site Origin).
+ */
+export type LoginFailureReason =
+  'unknown-user' | 'bad-password' | 'rejected' | 'locked' | 'disabled' | 'unverified' | 'rate-limited' | 'invalid-request' | 'unavailable' | 'refused'
+
+/** A password login answered with an error. Emitted once the answer is sent: it never delays the login. */
+export interface LoginFailedEvent {
+  reason: LoginFailureReason
+  /** The account the email named, when it exists and the refusal came after the password check (`bad-password`). */
+  userId: string | null
+  ip: string
+  userAgent: string
+  at: Date
+}
+
 export interface LogoutEvent {
   userId: string
   /** Ids of the sessions ended. */
@@ -24,6 +46,8 @@ export interface LogoutEvent {
    */
   issuer?: string
   ip: string
+  /** The user agent of the request that logged out (bounded, as sessions keep it). */
+  userAgent?: string
   at: Date
 }
 
@@ -108,6 +132,7 @@ export interface AdminActionEvent {
 
 export interface AuthgateEventMap {
   login: LoginEvent
+  loginFailed: LoginFailedEvent
   logout: LogoutEvent
   newDevice: NewDeviceEvent
   newIp: NewIpEvent

@@ -195,6 +195,13 @@ export interface NotificationsInput {
   ipPrefix?: { v4?: number, v6?: number }
 }
 
+export interface AuditInput {
+  /** How long rows are kept (default 90d); false: no audit trail. */
+  retention?: Duration | false
+  /** Rows waiting to be written at most (default 5000); past it rows are dropped and counted. */
+  queueSize?: number
+}
+
 export interface AdminInput {
   /** Roles whose holders may use the admin API (default `['admin']`); `[]`: no admin API. */
   roles?: string[]
@@ -213,6 +220,8 @@ export interface AuthgateOptions {
   rateLimit?: RateLimitInput | false
   users?: UsersInput
   notifications?: NotificationsInput
+  /** The audit trail (see AuditInput). */
+  audit?: AuditInput
   /** The admin API (default: on for the `admin` role, with the built-in users collection). */
   admin?: AdminInput
   /** How revocations reach this instance (see RevocationInput). */
@@ -316,6 +325,8 @@ export interface NormalisedOptions {
   /** `notifications`, normalised: what the new-IP watch (notifications/ip-watch.ts) needs. */
   /** memoryMs false: notifications.ipMemory false (no watch, nothing stored). */
   newIp: { webhook: string | undefined, memoryMs: number | false, prefix: IpPrefix }
+  /** `audit`, normalised; retentionMs false: no trail. */
+  audit: { retentionMs: number | false, queueSize: number }
   /**
    * `admin`, normalised. `explicit`: the option was given (a store without the admin methods is then refused at
    * registration instead of leaving the admin API out).

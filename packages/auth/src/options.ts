@@ -17,11 +17,11 @@ import { parseDuration } from './config/duration.js'
 import { pluginSchema } from './config/schema.js'
 import { ConfigValidationError, createValidator, type ConfigValidator } from './config/validate.js'
 import { DEFAULT_LEGACY_TIMEOUT, DEFAULT_RECHECK_INTERVAL } from './config/section-users.js'
-import { DEFAULT_IP_MEMORY } from './config/section-misc.js'
+import { DEFAULT_AUDIT_QUEUE_SIZE, DEFAULT_AUDIT_RETENTION, DEFAULT_IP_MEMORY } from './config/section-misc.js'
 import { DEFAULT_IP_PREFIX } from './notifications/ip-network.js'
 export { DEFAULT_ROLES } from './config/section-auth.js'
 import type {
-  AdminInput, AuthgateOptions, AuthInput, CookieInput, NormalisedKeyRing, NormalisedOptions, NormalisedRateLimit, NormalisedRule, RateLimitInput,
+  AdminInput, AuditInput, AuthgateOptions, AuthInput, CookieInput, NormalisedKeyRing, NormalisedOptions, NormalisedRateLimit, NormalisedRule, RateLimitInput,
   RateLimitRule, RevocationInput, TokensInput, UsersInput
 } from './options-types.js'
 import type { LegacyUsersConfig } from './users/legacy-config.js'
@@ -269,6 +269,10 @@ function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOp
       memoryMs: input.notifications?.ipMemory === false ? false : ms(input.notifications?.ipMemory ?? DEFAULT_IP_MEMORY, 'notifications.ipMemory'),
       prefix: { ...DEFAULT_IP_PREFIX, ...input.notifications?.ipPrefix }
     },
+    audit: {
+      retentionMs: auditRetentionMs(input.audit),
+      queueSize: input.audit?.queueSize ?? DEFAULT_AUDIT_QUEUE_SIZE
+    },
     admin: { roles: [...input.admin.roles], grantableRoles: input.admin.grantableRoles === undefined ? undefined : [...input.admin.grantableRoles], explicit: false },
     warnings: []
   }
@@ -310,6 +314,11 @@ export function optionIssues (input: AuthgateOptions): string[] {
  * Checks `input` against the schema and the cross-key rules. Throws ConfigValidationError listing every problem;
  * `warnings` of the result name the deprecated options used.
  */
+/** audit.retention in ms, its default filled in; false: no trail. The CLI reads it too (its key-ring rows). */
+export function auditRetentionMs (audit: AuditInput | undefined): number | false {
+  return audit?.retention === false ? false : ms(audit?.retention ?? DEFAULT_AUDIT_RETENTION, 'audit.retention')
+}
+
 export function normaliseOptions (input: AuthgateOptions, where = '@authgate/fastify'): NormalisedOptions {
   // Options may come from untyped configuration (YAML, JSON): every check holds at run time too.
   if (!isPlainObject(input)) throw new ConfigValidationError(where, ['(root): options must be an object'])

@@ -9,6 +9,7 @@ import { createAuthenticator, createPolicyHook } from './authenticate.js'
 import { installRoutePolicyHooks, createRoutePolicyLookup } from './route-policy/index.js'
 import { createCookieJar } from './cookies.js'
 import { createEvents } from './events.js'
+import { AUDIT_IDLE, createPluginAudit } from './audit/setup.js'
 import { normaliseOptions, type AuthgateOptions } from './options.js'
 import { useConfiguredUserSource } from './users/configured.js'
 import { warmDummyHash } from './passwords.js'
@@ -69,11 +70,14 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   const trusted = createTrustedIssuers(options.trustedIssuers, { clockToleranceMs: options.tokens.clockTolerance * 1000, logger: app.log })
   const authenticator = createAuthenticator({ tokens: trusted.wrap(tokens), revocations })
   const events = createEvents(options.events, app.log)
+  // Subscribed to the events before anything can emit one; writes off the request path (audit/writer.ts).
+  const audit = createPluginAudit(options, store, events, app.log)
   const metrics = options.metrics === undefined
     ? undefined
     : await createAuthMetrics(options.metrics, {
       events, revocations, prefix: options.prefix, answeredCode,
       keyCount: () => ring?.kids.length ?? options.tokens.keys.length,
+      ...(audit.writer === undefined ? {} : { auditCounts: () => audit.writer?.counts ?? { dropped: 0, failed: 0 } }),
       ...(ring === undefined ? {} : { keyGeneration: () => ring.generation })
     })
   // Wired at once: a registration failing further down still takes the metrics out of the caller's registry on close.
@@ -119,9 +123,11 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     revocations,
     store,
     events,
-    storeReady: async () => store.ping().then(() => true, () => false)
+    storeReady: async () => store.ping().then(() => true, () => false),
+    queryAudit: audit.query
   }
   Object.defineProperty(decorator, IP_WATCH_IDLE, { value: ipWatch?.idle ?? (async () => {}) })
+  Object.defineProperty(decorator, AUDIT_IDLE, { value: audit.writer?.idle ?? (async () => {}) })
   app.decorate('authgate', decorator)
 
   // @fastify/jwt with the current signing key, for applications that want `request.jwtVerify()`/`app.jwt.sign`;
@@ -181,6 +187,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
       // Checks in flight write to the store: let them end before it closes, but a hung store must not hold the close.
       await Promise.race([ipWatch.idle(), delay(IP_WATCH_CLOSE_WAIT_MS, undefined, { ref: false })])
     }
+    // Queued rows go to the store before it closes, within a bound (a hung store gives up after ≤ 2 s).
+    await audit.writer?.close()
     revocations.stop()
     ring?.stop()
     trusted.stop()

@@ -4,7 +4,7 @@
 import { DurationKey, OneOf, Strict, Type, optionalDefaults, pluginSections, HTTP_URL_PATTERN, type Form, type Static, type TObject, type TSchema } from '@authgate/fastify/config'
 
 /** The plugin sections a gateway file holds (the plugin's `revocation` is left at its defaults). */
-export const PLUGIN_FILE_SECTIONS = ['store', 'tokens', 'cookie', 'rateLimit', 'auth', 'users', 'notifications', 'oidc', 'admin'] as const
+export const PLUGIN_FILE_SECTIONS = ['store', 'tokens', 'cookie', 'rateLimit', 'auth', 'users', 'notifications', 'audit', 'oidc', 'admin'] as const
 /** The plugin's `auth` keys a gateway file may set; the prefix and JWKS path are the gateway's to fix. */
 const AUTH_FILE_KEYS = ['registration', 'defaultRoles', 'allowedOrigins', 'reuseDetection'] as const
 export const DEFAULT_VERIFY_PATH = '/auth/verify'
@@ -152,6 +152,7 @@ export function gatewaySchema (form: Form = 'json'): TObject {
     auth: authSection(plugin.auth as TObject),
     users: plugin.users,
     notifications: plugin.notifications,
+    audit: plugin.audit,
     admin: plugin.admin,
     oidc: Type.Optional(plugin.oidc),
     routes: Type.Array(routeItem(), { description: 'The upstreams, one entry per path prefix.' }),

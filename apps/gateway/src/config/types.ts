@@ -1,6 +1,6 @@
 // The validated, frozen gateway configuration (docs/design.md#gateway). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
-import type { AdminInput, AuthInput, CookieInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
+import type { AdminInput, AuditInput, AuthInput, CookieInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
 import type { CorsConfig } from './cors.js'
 import type { HeadersInput, LogInput, RouteInput, ServerInput } from './schema.js'
 
@@ -63,6 +63,8 @@ export interface PluginSections {
   readonly auth: Readonly<Pick<Required<AuthInput>, 'registration' | 'defaultRoles' | 'allowedOrigins' | 'reuseDetection'>>
   readonly users: Readonly<UsersInput> & { readonly source: 'builtin' | 'upstream' }
   readonly notifications: Readonly<NotificationsInput>
+  /** The audit trail (retention, queue size), defaults filled in. */
+  readonly audit: Readonly<AuditInput>
   /** The admin API: admin.roles (default [admin]) and admin.grantableRoles. */
   readonly admin: Readonly<AdminInput> & { readonly roles: readonly string[] }
   /** Sign-in through OpenID Connect providers; undefined: off. */

@@ -6,7 +6,7 @@ import { CodeValue, Deprecated, DurationKey, OneOf, Strict, optionalDefaults, ty
 import { adminSection } from './section-admin.js'
 import { authSection } from './section-auth.js'
 import { cookieSection } from './section-cookie.js'
-import { notificationsSection, revocationSection, storeSection } from './section-misc.js'
+import { auditSection, notificationsSection, revocationSection, storeSection } from './section-misc.js'
 import { rateLimitSection } from './section-rate-limit.js'
 import { tokensSection } from './section-tokens.js'
 import { DEFAULT_RECHECK_INTERVAL, RECHECK_INTERVAL_RANGE, usersSection } from './section-users.js'
@@ -21,6 +21,7 @@ const SECTIONS = {
   users: usersSection,
   notifications: notificationsSection,
   revocation: revocationSection,
+  audit: auditSection,
   admin: adminSection,
   oidc: () => OidcSchema
 } satisfies Record<string, (form: Form) => TSchema>
@@ -67,6 +68,7 @@ export function pluginSchema (): TObject {
       newIp: Type.Optional(CodeValue('function', 'A login or refresh from a network the user was not seen in within notifications.ipMemory.')),
       refreshReuse: Type.Optional(CodeValue('function', 'A retired refresh token presented again.')),
       login: Type.Optional(CodeValue('function', 'A successful login.')),
+      loginFailed: Type.Optional(CodeValue('function', 'A refused password login, with its reason class (never the password or the email).')),
       logout: Type.Optional(CodeValue('function', 'A logout.')),
       adminAction: Type.Optional(CodeValue('function', 'An admin action through the admin API (who did what to whom).'))
     }, { ...Strict, description: 'Event hooks.' })),

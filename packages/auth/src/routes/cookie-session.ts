@@ -71,7 +71,7 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
     // A failed revoke write rejects (503): the client must not believe the session ended.
     const session = await sessions.logout(cookies.readRefresh(request, reply))
     if (session !== null) {
-      events.emit('logout', { userId: session.userId, sessionIds: [session.id], reason: 'logout', ip: request.ip, at: new Date() })
+      events.emit('logout', { userId: session.userId, sessionIds: [session.id], reason: 'logout', ...clientInfo(request), at: new Date() })
     }
     cookies.clearRefresh(reply)
     return reply.code(204).send()

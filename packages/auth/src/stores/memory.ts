@@ -11,6 +11,8 @@ import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './si
 import { comesAfter, newestFirst } from './session-order.js'
 import { SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../revocation-subjects.js'
 import { MemoryOidcStore, type OidcCapable, type OidcStore } from './oidc.js'
+import { MemoryAuditTrail } from './memory-audit.js'
+import type { AuditListQuery, AuditRecord } from './audit-records.js'
 import { applySighting, copyNetworks, type NetworkSighting, type NetworkVerdict, type UserNetworks } from './ip-memory.js'
 
 /**
@@ -313,4 +315,9 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
     const record = this.#networks.get(userId)
     return record === undefined ? null : copyNetworks(record)
   }
+
+  /** Bounded (memory-audit.ts): the oldest rows go first. */
+  readonly #audit = new MemoryAuditTrail()
+  async insertAudit (rows: AuditRecord[]): Promise<void> { await this.#audit.insertAudit(rows) }
+  async listAudit (query: AuditListQuery): Promise<AuditRecord[]> { return this.#audit.listAudit(query) }
 }

@@ -27,6 +27,8 @@ import type { OidcCapable, OidcStore } from './oidc.js'
 import { escapeRegExp } from './escape-regexp.js'
 import { findNetworks, recordNetwork, type NetworksDoc } from './mongo-networks.js'
 import type { NetworkSighting, NetworkVerdict, UserNetworks } from './ip-memory.js'
+import { AuditUpkeep, insertAudit, listAudit, type AuditDoc } from './mongo-audit.js'
+import type { AuditListQuery, AuditRecord } from './audit-records.js'
 import {
   type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
   type SessionPage, type SessionRecord, type SessionStore, type UserPage, type UserRecord
@@ -47,8 +49,8 @@ export interface MongoStoreOptions {
    * call (connect included): past it the call answers 503 even if the server holds the connection open silently.
    */
   operationTimeoutMS?: number
-  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`, `networks`). */
-  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string, networks?: string }
+  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`, `networks`, `audit`). */
+  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string, networks?: string, audit?: string }
   /** Where the store says how it adapts to its server (e.g. a server that ignores `$slice`). The plugin passes its own. */
   logger?: StoreLogger
   /**
@@ -67,6 +69,7 @@ interface Handles {
   claims: Collection<ClaimDoc>
   tombstones: Collection<TombstoneDoc>
   networks: Collection<NetworksDoc>
+  audit: Collection<AuditDoc>
 }
 
 /** Time budget of background store work (revocation polling): long, since no request waits on it. */
@@ -75,7 +78,7 @@ const BACKGROUND_TIME_MS = 30_000
 export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #connection: MongoConnection
   readonly #maxTimeMS: number
-  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string, networks: string }
+  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string, networks: string, audit: string }
   /** The collection handles of the current client (rebuilt when mongo-connection.ts replaces a stuck client). */
   #handles: Handles | undefined
   #indexes: Promise<void> | undefined
@@ -85,6 +88,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   #sliceHonoured = true
   /** One per store: its index state (init once, retried at most once a minute) must be shared by every caller. */
   #oidc: MongoOidcStore | undefined
+  /** The audit collection's lazy indexes and sweep: its failures never reach the store's own init (logins). */
+  readonly #auditUpkeep: AuditUpkeep
 
   constructor (options: MongoStoreOptions) {
     const selection = options.serverSelectionTimeoutMS ?? DEFAULT_MONGO_TIMEOUT_MS
@@ -114,8 +119,10 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
       devices: options.collections?.devices ?? 'devices',
       claims: options.collections?.rotations ?? 'rotations',
       tombstones: options.collections?.revocations ?? 'revocations',
-      networks: options.collections?.networks ?? 'networks'
+      networks: options.collections?.networks ?? 'networks',
+      audit: options.collections?.audit ?? 'audit'
     }
+    this.#auditUpkeep = new AuditUpkeep({ collection: () => this.#audit, maxTimeMS: this.#maxTimeMS, logger: this.#logger })
   }
 
   #current (): Handles {
@@ -128,7 +135,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
         devices: db.collection<DeviceDoc>(this.#names.devices),
         claims: db.collection<ClaimDoc>(this.#names.claims),
         tombstones: db.collection<TombstoneDoc>(this.#names.tombstones),
-        networks: db.collection<NetworksDoc>(this.#names.networks)
+        networks: db.collection<NetworksDoc>(this.#names.networks),
+        audit: db.collection<AuditDoc>(this.#names.audit)
       }
     }
     return this.#handles
@@ -140,6 +148,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   get #claims (): Collection<ClaimDoc> { return this.#current().claims }
   get #tombstones (): Collection<TombstoneDoc> { return this.#current().tombstones }
   get #networks (): Collection<NetworksDoc> { return this.#current().networks }
+  get #audit (): Collection<AuditDoc> { return this.#current().audit }
 
   /**
    * Loads the driver and creates the client (a store given a url), so that a missing driver (MissingPeerError) or
@@ -471,5 +480,20 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
 
   async findNetworks (userId: string): Promise<UserNetworks | null> {
     return this.#run(() => findNetworks(this.#networks, userId, this.#maxTimeMS))
+  }
+
+  async insertAudit (rows: AuditRecord[]): Promise<void> {
+    await this.#run(async () => {
+      await this.#auditUpkeep.indexes()
+      await insertAudit(this.#audit, rows, this.#maxTimeMS)
+      await this.#auditUpkeep.sweep(new Date())
+    })
+  }
+
+  async listAudit (query: AuditListQuery): Promise<AuditRecord[]> {
+    return this.#run(async () => {
+      await this.#auditUpkeep.indexes()
+      return await listAudit(this.#audit, query, this.#maxTimeMS)
+    })
   }
 }

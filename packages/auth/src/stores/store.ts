@@ -6,6 +6,7 @@
 // `expiresAt` (absolute lifetime) and `lastUsedAt` (idle timeout) itself.
 import type { RevocationSource } from '../tokens/types.js'
 import type { NetworkSighting, NetworkVerdict, UserNetworks } from './ip-memory.js'
+import type { AuditListQuery, AuditRecord } from './audit-records.js'
 
 export interface UserRecord {
   id: string
@@ -201,4 +202,12 @@ export interface SessionStore extends RevocationSource {
   recordNetwork? (seen: NetworkSighting): Promise<NetworkVerdict>
   /** The user's stored record, as is (tests, diagnostics). */
   findNetworks? (userId: string): Promise<UserNetworks | null>
+
+  /**
+   * The audit trail (audit/): appends a batch of rows. Optional, with listAudit: a store without both keeps no trail
+   * (said once at start-up). Called off the request path, in batches; a failure is logged (throttled), never answered.
+   */
+  insertAudit? (rows: AuditRecord[]): Promise<void>
+  /** Rows newest first (`at`, then `id`, both descending), filtered, never one past its `expiresAt`. */
+  listAudit? (query: AuditListQuery): Promise<AuditRecord[]>
 }
