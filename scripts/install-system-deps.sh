@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Debian packages the tests need, installed only when missing (CI machines start bare). Everything comes from
 # Debian's own archive: no tool downloads a browser or a binary from anywhere else.
-#   go        builds the FerretDB test database (test/mongo/test-database.mjs) when no MongoDB is available
+#   go        builds the FerretDB test database (test/kit/mongo/test-database.mjs) when no MongoDB is available
 #   openjdk-17-jdk-headless, maven  build and run the second test database, mongo-java-server (Maven Central only;
-#             test/mongo/mongo-java-server.mjs)
+#             test/kit/mongo/mongo-java-server.mjs)
 #   chromium  the browser test of the demo page (test/e2e/browser.test.ts), driven by playwright-core
-#   redis-server  the shared rate limits' tests (test/redis/test-redis.mjs) when no REDIS_URL is given
+#   redis-server  the shared rate limits' tests (test/kit/redis/test-redis.mjs) when no REDIS_URL is given
 #   nginx     the forward-auth end-to-end test (test/e2e/nginx-forward-auth.test.ts: auth_request in front of authgate;
 #             it fails under CI=true without nginx) and the benchmarks' nginx scenarios (test/bench)
 set -euo pipefail

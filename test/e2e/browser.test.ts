@@ -65,6 +65,9 @@ t.test('the demo page in Chromium: login, refresh after expiry, HttpOnly cookie,
   const sessions = await page.evaluate<Array<{ id: string, current: boolean }>>("[...document.querySelectorAll('#sessions-list tr')].map((row) => ({ id: row.dataset.sessionId, current: row.classList.contains('current') }))")
   t.equal(sessions.length, 1)
   const sid = sessions[0]?.id
+  // The readable device, from the session list's `client` (Chromium headless: "HeadlessChrome" reads as Chrome).
+  t.match(await page.textContent(`#sessions-list tr[data-session-id="${sid ?? ''}"] td.readable`), /^Chrome \d+ on Linux \(desktop\)$/, 'the session shows its browser, OS and device type')
+  t.ok(await page.isHidden('#refresh-line'), 'no "token refreshed" line before any refresh')
   t.match(whoami.body, { sessionId: sid, userId: /\S/, roles: ['user'], assertion: true }, 'the upstream saw the identity headers of this session')
   await page.screenshot({ path: artifactPath('browser-whoami.png'), fullPage: true })
 
@@ -77,6 +80,8 @@ t.test('the demo page in Chromium: login, refresh after expiry, HttpOnly cookie,
   const afterExpiry = await callWhoami(page)
   t.match(afterExpiry.status, /^200 /, 'after expiry the call succeeds without logging in again')
   t.ok(refreshes.length > refreshesBefore, 'because the client refreshed the token')
+  await page.waitForSelector('#refresh-line:not([hidden])', { timeout: 5000 })
+  t.match(await page.textContent('#refresh-line'), /^Token refreshed at .+ \(\d+ so far\)$/, 'the page shows the refresh happening')
   t.ok(await page.isHidden('#login-view'))
 
   // A second tab of the same browser resumes the session from the cookie, and follows a logout made elsewhere later.
@@ -91,6 +96,7 @@ t.test('the demo page in Chromium: login, refresh after expiry, HttpOnly cookie,
   await logIn(otherPage, email)
   await otherPage.click('#sessions-reload')
   await otherPage.waitForSelector(`#sessions-list tr[data-session-id="${sid ?? ''}"]`)
+  t.equal(await otherPage.textContent(`#sessions-list button[data-revoke="${sid ?? ''}"]`), 'Revoke', 'another session\'s row has a Revoke button')
   await otherPage.click(`#sessions-list button[data-revoke="${sid ?? ''}"]`)
   await otherPage.waitForSelector(`#sessions-list tr[data-session-id="${sid ?? ''}"]`, { state: 'detached' })
 
@@ -103,6 +109,8 @@ t.test('the demo page in Chromium: login, refresh after expiry, HttpOnly cookie,
   }
   t.ok(await page.isVisible('#login-view'), 'the revoked browser is back at the login form')
   t.match(await page.textContent('#status'), /session has ended/)
+  // The line belongs to the signed-out user: hidden and emptied (the next sign-in counts from zero).
+  t.same(await page.evaluate("(() => { const line = document.getElementById('refresh-line'); return { hidden: line.hidden, text: line.textContent } })()"), { hidden: true, text: '' }, 'the refresh line is reset at the login form')
 
   // Logout in the other browser: back to the login form, refresh cookie gone, a reload does not resume.
   await otherPage.click('#logout')

@@ -4,21 +4,13 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { typescriptNodeArgs } from '../support/typescript/node-args.mjs'
+import { typescriptNodeArgs } from '@authgate/test-kit/node-args'
+import { freePort } from '@authgate/test-kit/ports'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
-}
 
 t.test('the embedded default prints working instructions and stops on Ctrl-C', async (t) => {
   const cwd = mkdtempSync(join(tmpdir(), 'authgate-embedded-'))

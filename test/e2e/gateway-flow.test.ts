@@ -8,7 +8,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { generateKey } from '@authgate/fastify'
 import { startDemoUpstream } from '@authgate/gateway/demo-upstream'
 import { buildApp, parseConfig } from '@authgate/gateway'
-import { useTestDatabase } from '../mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 
 async function gatewayFor (t: { teardown (fn: () => unknown): void }, store: Record<string, unknown> | undefined, routes: unknown[]) {
   const config = parseConfig({

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { useTestDatabase } from '../mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { MemorySessionStore } from '@authgate/fastify'
 import { startOidcGateway } from './helpers/oidc-gateway.js'
 

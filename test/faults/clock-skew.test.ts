@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { importPKCS8, SignJWT } from 'jose'
-import { useTestDatabase } from '../mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { AUDIENCE, call, ISSUER, sharedKeys, sleep, startApp, type RunningApp, type Teardown } from './helpers/app.js'
 
 const { url, name: database } = await useTestDatabase(t, 'skew')

@@ -5,7 +5,7 @@
 // second storm).
 import t from 'tap'
 import type { RefreshReuseEvent } from '@authgate/fastify'
-import { useTestDatabase } from '../mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { call, claimsOf, mapLimit, register, sha256, signIn, startApp, tryCall, type Answer } from './helpers/app.js'
 
 const SESSIONS = 50

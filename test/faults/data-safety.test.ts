@@ -4,7 +4,7 @@
 // trace level, into an array) or in any event the plugin emitted. Each secret is also looked for in its other
 // spellings (hex and base64 of a token's bytes, base64 of the password).
 import t from 'tap'
-import { useTestDatabase } from '../mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { call, login, logout, PASSWORD, refresh, register, sleep, startApp } from './helpers/app.js'
 
 const { url, name: database, db } = await useTestDatabase(t, 'safety')

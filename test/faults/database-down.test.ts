@@ -3,10 +3,10 @@
 // (here serverSelectionTimeoutMS = maxTimeMS = 1 s, so within 2 s), never clear the refresh cookie, never answer 204 to
 // a logout that could not be written; Bearer routes keep answering (stateless verification); when the database is back
 // on the same port and data folder, the SAME app (not restarted) logs in and refreshes again, and the cookie held
-// through the outage still refreshes. Runs its own FerretDB (test/mongo/restartable-database.mjs).
+// through the outage still refreshes. Runs its own FerretDB (test/kit/mongo/restartable-database.mjs).
 import t, { type Test } from 'tap'
 import { MongoClient } from 'mongodb'
-import { startRestartableDatabase } from '../mongo/restartable-database.mjs'
+import { startRestartableDatabase } from '@authgate/test-kit/restartable-database'
 import { call, login, logout, refresh, register, signIn, startApp, tryCall, waitUntil, type Answer } from './helpers/app.js'
 
 const db = await startRestartableDatabase()

@@ -5,7 +5,7 @@
 // served before the crash goes on without a restart. (Replica-set stepdown itself needs a real MongoDB replica set.)
 import t from 'tap'
 import { MongoClient } from 'mongodb'
-import { startRestartableDatabase } from '../mongo/restartable-database.mjs'
+import { startRestartableDatabase } from '@authgate/test-kit/restartable-database'
 import { call, logout, refresh, sha256, signIn, startApp, waitUntil } from './helpers/app.js'
 
 const db = await startRestartableDatabase()

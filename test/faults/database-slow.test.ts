@@ -6,7 +6,7 @@
 // event loop stays responsive (it never waits on the database). Afterwards every client goes on.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import t from 'tap'
-import { startRestartableDatabase } from '../mongo/restartable-database.mjs'
+import { startRestartableDatabase } from '@authgate/test-kit/restartable-database'
 import { call, logout, PASSWORD, signIn, sleep, startApp, tryCall, waitUntil, type Answer } from './helpers/app.js'
 
 const db = await startRestartableDatabase()

@@ -6,27 +6,19 @@ import t from 'tap'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServer, type AddressInfo } from 'node:net'
 import type { ChildProcess } from 'node:child_process'
 import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { spawnCli, waitForLine } from '../../apps/gateway/test/cli-helpers.js'
 import { startUpstream } from '../../apps/gateway/test/helpers.js'
-import { useTestDatabase } from '../mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { call, login, logout, refresh, register } from './helpers/app.js'
+import { freePort } from '@authgate/test-kit/ports'
 
 const { url, name: database } = await useTestDatabase(t, 'sigterm')
 const dir = mkdtempSync(join(tmpdir(), 'authgate-sigterm-'))
 t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
 const keys = join(dir, 'keys')
 writeKeysDir(keys, [generateKey('EdDSA', 'sigterm-eddsa')])
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
-}
 
 async function startGatewayProcess (t: { teardown (fn: () => unknown): void }, file: string): Promise<ChildProcess> {
   const child = spawnCli(['start', '--config', file])

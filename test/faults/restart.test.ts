@@ -4,7 +4,7 @@
 // first request after it, and a rotation claim left behind by an instance that died mid-rotation never logs the user
 // out.
 import t from 'tap'
-import { useTestDatabase } from '../mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { call, login, logout, refresh, register, sha256, signIn, sleep, startApp, tryCall } from './helpers/app.js'
 
 const { url, name: database, db } = await useTestDatabase(t, 'restart')

@@ -4,7 +4,7 @@
 // 200 on a list that may miss a revocation, never 401, which would read as a logout); when the database is back, 200
 // again.
 import t from 'tap'
-import { startRestartableDatabase } from '../mongo/restartable-database.mjs'
+import { startRestartableDatabase } from '@authgate/test-kit/restartable-database'
 import { call, signIn, startApp, waitUntil } from './helpers/app.js'
 
 const db = await startRestartableDatabase()

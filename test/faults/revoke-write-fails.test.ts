@@ -6,7 +6,7 @@
 // alone, and once the database answers again the client's retry ends the session for good.
 import t, { type Test } from 'tap'
 import { MongoClient, type CommandStartedEvent } from 'mongodb'
-import { startRestartableDatabase } from '../mongo/restartable-database.mjs'
+import { startRestartableDatabase } from '@authgate/test-kit/restartable-database'
 import { call, refresh, register, signIn, startApp, tryCall, waitUntil, type Answer, type RunningApp } from './helpers/app.js'
 
 const db = await startRestartableDatabase()

@@ -3,19 +3,11 @@
 // side costs exactly one JWKS fetch; a flood of invented kids costs at most one; an issuer that is down answers 503
 // for its own tokens only, while authgate's tokens and the other issuer's keep working.
 import t from 'tap'
-import { createServer, type AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
 import { startTarget, ISSUER, AUDIENCE, type AttackTarget } from '../security/lib/target.js'
 import { settled, startExternalIssuer, type ExternalIssuer } from '../security/lib/external-issuer.js'
 import { generateKey } from '@authgate/fastify'
-
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
-}
+import { closedPort } from '@authgate/test-kit/ports'
 
 function gateway (t: Parameters<typeof startTarget>[0], trustedIssuers: Array<Record<string, unknown>>): Promise<AttackTarget> {
   return startTarget(t, { config: { tokens: { keys: [generateKey('EdDSA', 'own-key')], issuer: ISSUER, audience: AUDIENCE, trustedIssuers } } })

@@ -5,19 +5,11 @@
 // other upstreams"); a hanging upstream's 504s and the clients that give up on it leave no socket open on either side
 // (socket counts return to baseline).
 import t from 'tap'
-import { createServer, type AddressInfo } from 'node:net'
 import { get, type Server } from 'node:http'
 import { startGateway, startUpstream } from '../../apps/gateway/test/helpers.js'
+import { closedPort } from '@authgate/test-kit/ports'
 
 const BAD_GATEWAY = { statusCode: 502, code: 'GATEWAY_BAD_GATEWAY', error: 'Bad Gateway', message: 'The upstream service is unavailable' }
-
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
-}
 
 function openConnections (server: Server): Promise<number> {
   return new Promise((resolve, reject) => { server.getConnections((error, count) => { if (error === null) resolve(count); else reject(error) }) })

@@ -14,7 +14,7 @@ import { join } from 'node:path'
 import { createAuthClient, createMemoryCookieJar } from '@authgate/client'
 import { createAccessTokenService, generateKey } from '@authgate/fastify'
 import { buildApp, loadConfig } from '@authgate/gateway'
-import { useTestDatabase } from '../mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { PASSWORD, call, register, waitUntil } from '../faults/helpers/app.js'
 import { runCli, type CliRun } from '../../apps/gateway/test/cli-helpers.js'
 

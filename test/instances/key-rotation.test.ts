@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { tmpdir } from 'node:os'
+import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { buildApp, loadConfig } from '@authgate/gateway'
-import { useTestDatabase } from '../mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { call, claimsOf, login, refresh, register, sleep, type Answer } from '../faults/helpers/app.js'
 import { runCli, type CliRun } from '../../apps/gateway/test/cli-helpers.js'
 
@@ -47,10 +47,12 @@ const upstream = createServer((request, response) => {
 await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve))
 t.teardown(() => new Promise<void>((resolve) => { upstream.closeAllConnections(); upstream.close(() => { resolve() }) }))
 
+// Not the default name: the command must build its store from the file's store section, as the gateway does.
+const AUDIT_COLLECTION = 'audit_of_keys'
 const configFile = join(dir, 'authgate.yaml')
 writeFileSync(configFile, `server: { host: 127.0.0.1, port: 0 }
 log: { level: silent }
-store: { mongodb: { url: \${MONGODB_URL}, database: ${database} } }
+store: { mongodb: { url: \${MONGODB_URL}, database: ${database}, collections: { audit: ${AUDIT_COLLECTION} } } }
 tokens:
   keyStore: database
   keyEncryptionKey: \${AUTHGATE_KEY_ENCRYPTION_KEY}
@@ -225,4 +227,17 @@ t.test('rotation during traffic on two instances: zero failed requests', async (
   t.equal(retired.code, 0, retired.stderr)
   t.match(retired.stdout, new RegExp(`dropped .*${k1}`), 'keys retire drops it from the ring')
   t.notOk((await newestRing()).keys.some((key) => key.kid === k1))
+
+  // Every change the command made is in the audit trail (issue #15 item 4): kids only, never key material.
+  t.equal(await db.collection('audit').countDocuments({ type: 'keyRotation' }), 0, 'nothing in the default collection')
+  const rows = await db.collection(AUDIT_COLLECTION).find({ type: 'keyRotation' }).sort({ at: 1 }).toArray()
+  const actions = rows.map((row) => (row.details as { action: string }).action)
+  t.equal(actions[0], 'created', 'the ring\'s creation')
+  t.ok(actions.includes('rotated'), 'the rotation')
+  t.match(rows.find((row) => (row.details as { action: string }).action === 'retired'), { actor: 'cli', userId: null, details: { dropped: new RegExp(k1 ?? '') } }, 'the retirement, naming the key dropped')
+  t.ok(rows.every((row) => row.actor === 'cli' && row.expiresAt instanceof Date))
+  // The operator: the OS account that ran the command (this test's own); --force as given (never here).
+  t.ok(rows.every((row) => (row.details as { operator: unknown }).operator === userInfo().username), 'each row names the operator')
+  t.ok(rows.filter((row) => (row.details as { action: string }).action !== 'retired').every((row) => (row.details as { force: unknown }).force === false), 'rotate rows say --force was not given')
+  t.notMatch(JSON.stringify(rows), /BEGIN|PRIVATE|sealed|ciphertext/i, 'no key material in the rows')
 })

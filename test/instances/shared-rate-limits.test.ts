@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import type { AuthgateOptions } from '@authgate/fastify'
 import { buildApp, parseConfig } from '@authgate/gateway'
-import { useTestDatabase } from '../mongo/per-test.mjs'
-import { startRedisServer, testRedisUrl } from '../redis/test-redis.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
+import { startRedisServer, testRedisUrl } from '@authgate/test-kit/redis'
 import { call, login, PASSWORD, register, signIn, sharedKeys, sleep, startApp, tryCall, waitUntil, type RunningApp, type Teardown } from '../faults/helpers/app.js'
 
 type Limits = Exclude<NonNullable<AuthgateOptions['rateLimit']>, false>

@@ -6,8 +6,8 @@
 // issued after the revocation are untouched.
 import t, { type Test } from 'tap'
 import { AuthError, MemorySessionStore, type AuthgateOptions, type LogoutEvent } from '@authgate/fastify'
-import { useTestDatabase } from '../mongo/per-test.mjs'
-import { useReplicaSet } from '../mongo/replica-set.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
+import { useReplicaSet } from '@authgate/test-kit/replica-set'
 import { AUDIENCE, call, refresh, signIn, sleep, startApp, type RunningApp, type Teardown } from '../faults/helpers/app.js'
 import { settled, startExternalIssuer, type ExternalIssuer } from '../security/lib/external-issuer.js'
 

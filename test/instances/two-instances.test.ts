@@ -4,7 +4,7 @@
 // every `revocationDelay`).
 import t from 'tap'
 import type { RefreshReuseEvent } from '@authgate/fastify'
-import { useTestDatabase } from '../mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { call, claimsOf, logout, refresh, sha256, signIn, sleep, startApp, waitUntil, type AppOptions, type RunningApp, type Teardown } from '../faults/helpers/app.js'
 
 const { url, name: database, db } = await useTestDatabase(t, 'instances')

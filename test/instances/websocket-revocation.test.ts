@@ -7,7 +7,7 @@ import t, { type Test } from 'tap'
 import type { AddressInfo } from 'node:net'
 import WebSocket from 'ws'
 import { buildApp, parseConfig } from '@authgate/gateway'
-import { useTestDatabase } from '../mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { call, logout, refresh, sharedKeys, signIn, sleep, type Teardown } from '../faults/helpers/app.js'
 import { holdSocket, startEchoWsUpstream, type HeldSocket } from '../security/lib/websocket-session.js'
 

@@ -15,14 +15,30 @@ const client = createAuthClient({
 let signingIn = true
 // Another tab logged out: follow it. Another tab logged in: pick its session up.
 client.on('logout', ({ reason }) => { if (reason === 'remote') showLogin('Logged out in another tab.') })
-client.on('token', ({ accessToken }) => {
-  if (accessToken !== null && !signingIn && $('app-view').hidden) showApp().catch((err) => { setStatus(`Error: ${err.message}`) })
+client.on('token', ({ accessToken, expiresAt }) => {
+  if (accessToken === null || signingIn) return
+  // Already showing the app: a refresh (this tab's, or a sibling tab's shared one). Not yet: another tab's login,
+  // which is no refresh, so the line waits for the next token.
+  if ($('app-view').hidden) showApp().catch((err) => { setStatus(`Error: ${err.message}`) })
+  else showRefreshed(expiresAt)
 })
+
+let refreshCount = 0
+function showRefreshed (expiresAt) {
+  refreshCount++
+  const until = typeof expiresAt === 'number' ? `, valid until ${new Date(expiresAt).toLocaleTimeString()}` : ''
+  $('refresh-line').textContent = `Token refreshed at ${new Date().toLocaleTimeString()}${until} (${refreshCount} so far)`
+  $('refresh-line').hidden = false
+}
 
 function setStatus (text) { $('status').textContent = text }
 
 function showLogin (message) {
   $('app-view').hidden = true
+  // The next user's refreshes are counted from zero.
+  refreshCount = 0
+  $('refresh-line').hidden = true
+  $('refresh-line').textContent = ''
   $('login-view').hidden = false
   $('whoami-output').textContent = ''
   $('whoami-status').textContent = ''
@@ -95,13 +111,14 @@ function sessionRow (session) {
   const row = document.createElement('tr')
   row.dataset.sessionId = session.id
   if (session.current) row.className = 'current'
-  const cells = [describeDevice(session), session.ip ?? '', formatTime(session.createdAt), formatTime(session.lastUsedAt)]
+  const cells = [describeDevice(session), readable(session.client), session.ip ?? '', formatTime(session.createdAt), formatTime(session.lastUsedAt)]
   for (const text of cells) {
     const cell = document.createElement('td')
     cell.textContent = text // textContent, never innerHTML: user agents are attacker-controlled strings
     row.append(cell)
   }
   row.cells[0].className = 'agent'
+  row.cells[1].className = 'readable'
   const revoke = document.createElement('button')
   revoke.type = 'button'
   revoke.className = 'danger'
@@ -121,6 +138,15 @@ function sessionRow (session) {
 function describeDevice (session) {
   if (typeof session.userAgent === 'string' && session.userAgent !== '') return session.userAgent
   return typeof session.device === 'string' ? session.device : 'unknown device'
+}
+
+/** `Chrome 130 on Linux (desktop)`, from the `client` the session list answers (each part may be null). */
+function readable (client) {
+  if (client === null || typeof client !== 'object') return 'unknown'
+  const browser = typeof client.browser === 'string' ? client.browser : 'unknown browser'
+  const os = typeof client.os === 'string' ? ` on ${client.os}` : ''
+  const type = typeof client.deviceType === 'string' ? ` (${client.deviceType})` : ''
+  return `${browser}${os}${type}`
 }
 
 function formatTime (value) {

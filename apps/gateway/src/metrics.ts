@@ -48,7 +48,10 @@ const UPSTREAM_ERROR_CODES: Readonly<Record<string, UpstreamErrorKind>> = {
   ECONNRESET: 'reset',
   EPIPE: 'reset',
   UND_ERR_SOCKET: 'reset',
-  UND_ERR_CLOSED: 'reset'
+  UND_ERR_CLOSED: 'reset',
+  // A body slower than the route timeout: reply-from maps only the headers timeout to a 504 (a small answer is held
+  // until complete, so its body timeout still gets an answer).
+  UND_ERR_BODY_TIMEOUT: 'timeout'
 }
 
 /** The kind of an upstream failure as reply-from reports it (a 504 is a timeout; else the cause's code). */

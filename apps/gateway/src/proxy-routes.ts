@@ -9,6 +9,8 @@ import type WebSocket from 'ws'
 import type { AuthgateDecorator } from '@authgate/fastify'
 import type { RouteConfig } from './config.js'
 import { createAuthHook } from './auth-hook.js'
+import { leanProxyHandler } from './proxy-handler.js'
+import { BufferedBody, UpstreamExchange, type ExchangeCallback } from './upstream-exchange.js'
 import { sendGatewayError } from './errors.js'
 import { writeAccessLine } from './access-log.js'
 import { budgetLeft, RouteGate } from './route-gate.js'
@@ -57,22 +59,27 @@ function upstreamPrefix (route: RouteConfig): string {
 }
 
 /**
- * Carries a request's abort signal from rewriteRequestHeaders to the dispatcher. reply-from passes undici no
- * signal and hands the dispatcher only a copy of the headers object (Object.assign, which copies enumerable symbol
- * keys): this key is the one thing that travels from the Fastify request to `dispatcher.request`, and the wrapper
- * below removes it before undici sees the headers.
+ * Carries the client's raw request (or an aborted AbortSignal when the client was already gone) from
+ * rewriteRequestHeaders to the dispatcher, which keeps the request's upstream exchange on it and reads its time
+ * budget. reply-from hands the dispatcher only a copy of the headers object (Object.assign, which copies enumerable
+ * symbol keys): this key is the one thing that travels from the Fastify request to `dispatcher.request`, and the
+ * wrapper below removes it before undici sees the headers.
  */
-const UPSTREAM_SIGNAL = Symbol('authgate.upstreamSignal')
+const UPSTREAM_CLIENT = Symbol('authgate.upstreamClient')
+/** Where the raw request keeps its upstream exchange, for abortUpstreamIfUnfinished. */
+const UPSTREAM_EXCHANGE = Symbol('authgate.upstreamExchange')
+
+type ClientRequest = IncomingMessage & { [UPSTREAM_EXCHANGE]?: UpstreamExchange }
 
 /**
- * The abort signal handed to undici is the client's own request object (an EventEmitter, which undici accepts as a
- * signal: it listens for 'abort' and reads `aborted`), told 'abort' by the response's 'close' before 'finish'.
- * Profiled (docs/profiling.md): a per-request AbortController cost ≈ 6 µs (Node 20's AbortSignal.addEventListener
- * with `once` and its removal) plus a WeakMap entry ≈ 0.9 µs (ephemeron GC) per proxied request; this allocates nothing.
+ * The client left before its reply was fully written: its upstream exchange is cancelled. Profiled
+ * (docs/profiling.md): a per-request AbortController cost ≈ 6 µs (Node 20's AbortSignal.addEventListener with `once`
+ * and its removal) plus a WeakMap entry ≈ 0.9 µs (ephemeron GC) per proxied request, and an 'abort' listener on the
+ * request (undici's signal) one more add and remove; this allocates nothing and listens to nothing.
  * One shared listener (no closure per request); `this` is the ServerResponse, `req` its documented request.
  */
 function abortUpstreamIfUnfinished (this: ServerResponse): void {
-  if (!this.writableFinished) this.req.emit('abort')
+  if (!this.writableFinished) (this.req as ClientRequest)[UPSTREAM_EXCHANGE]?.cancel()
 }
 
 /**
@@ -84,30 +91,41 @@ function clientLeft (response: Pick<ServerResponse, 'destroyed' | 'writableFinis
   return response.destroyed && !response.writableFinished
 }
 
-/** Undici's signal contract, as far as the request object fulfils it (see abortUpstreamIfUnfinished). */
-type UpstreamSignal = IncomingMessage & { reason?: unknown }
+type ExchangeOptions = Dispatcher.DispatchOptions & { headersTimeout?: number | null }
 
 /**
- * `dispatcher` as reply-from's `undici` option, with each request's signal attached: without it a client that
- * disconnects leaves its upstream request running (and holding a pooled connection) until the upstream answers or
- * the route timeout fires. The wait for the upstream's headers gets what is left of the request's budget
- * (route-gate.ts), not a fresh route timeout (undici restarts it after sending a body: see route-gate.ts).
+ * `dispatcher` as reply-from's `undici` option: each request goes out through undici's `dispatch` with an
+ * UpstreamExchange (upstream-exchange.ts) instead of `request()`, and is cancelled when the client leaves: without
+ * that a client that disconnects leaves its upstream request running (and holding a pooled connection) until the
+ * upstream answers or the route timeout fires. The wait for the upstream's headers gets what is left of the
+ * request's budget (route-gate.ts), not a fresh route timeout (undici restarts it after sending a body: see
+ * route-gate.ts).
  */
 function abortableDispatcher (dispatcher: Dispatcher): { request: Dispatcher['request'] } {
-  const request = (options: Dispatcher.RequestOptions, callback?: unknown): unknown => {
+  const request = (options: ExchangeOptions, callback: ExchangeCallback): void => {
+    const exchange = new UpstreamExchange(options.method, callback, options.body)
     const headers = options.headers as Record<string | symbol, unknown> | undefined
-    const signal = headers?.[UPSTREAM_SIGNAL] as UpstreamSignal | undefined
-    if (headers !== undefined && signal !== undefined) {
-      Reflect.deleteProperty(headers, UPSTREAM_SIGNAL)
-      // reply-from builds this object for this one call: set the signal on it rather than copying it.
-      const mutable: { signal?: unknown, headersTimeout?: number | null } = options
-      mutable.signal = signal
-      const left = budgetLeft(signal)
-      if (left !== undefined) mutable.headersTimeout = left
+    const client = headers?.[UPSTREAM_CLIENT] as ClientRequest | AbortSignal | undefined
+    if (headers !== undefined && client !== undefined) {
+      Reflect.deleteProperty(headers, UPSTREAM_CLIENT)
+      if (client instanceof AbortSignal) {
+        // The client was gone before the preHandler: undici does not even connect.
+        exchange.cancel()
+      } else {
+        client[UPSTREAM_EXCHANGE] = exchange
+        // reply-from builds this object for this one call: set the timeout on it rather than copying it.
+        const left = budgetLeft(client)
+        if (left !== undefined) options.headersTimeout = left
+      }
     }
-    return (dispatcher.request as (options: Dispatcher.RequestOptions, callback?: unknown) => unknown)(options, callback)
+    try {
+      dispatcher.dispatch(options, exchange)
+    } catch (error) {
+      // As undici's request(): a synchronous refusal (invalid options) is an error called back, not thrown.
+      queueMicrotask(() => { callback(error as Error) })
+    }
   }
-  return { request: request as Dispatcher['request'] }
+  return { request: request as unknown as Dispatcher['request'] }
 }
 
 /**
@@ -126,8 +144,9 @@ function guardUpstreamClose (target: WebSocket): void {
   }
 }
 
+/** reply-from's 504, or undici's body timeout, which reply-from passes on as a 500 with it as the cause. */
 function isTimeout (error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { statusCode?: unknown }).statusCode === 504
+  return upstreamErrorKind(error) === 'timeout'
 }
 
 export async function registerProxyRoute (app: FastifyInstance, route: RouteConfig, context: ProxyContext): Promise<void> {
@@ -135,7 +154,15 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
   const upstreamDispatcher = abortableDispatcher(dispatcher)
   const record = metrics.route(route.prefix)
   // Chosen here, not per request: with tracing off the hot path has no tracing check at all.
+  // `response.stream` is a BufferedBody for a small answer of known length, else a Readable (upstream-exchange.ts).
+  // The latency is arrival to the upstream's headers for both: a held answer's holding time is taken off.
   const onUpstreamResponse: ReplyHooks['onResponse'] & object = (_request, reply, response) => {
+    const body = response.stream as unknown
+    if (body instanceof BufferedBody) {
+      record.upstreamLatency.observe((reply.elapsedTime - (performance.now() - body.headersAt)) / 1000)
+      void reply.send(body.bytes)
+      return
+    }
     record.upstreamLatency.observe(reply.elapsedTime / 1000)
     void reply.send(response.stream)
   }
@@ -166,10 +193,13 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
         return upstreamWebSocketHeaders(request, route, policy, authgate.tokens)
       }
     }
+    const rewritePrefix = upstreamPrefix(route)
+    // The routes http-proxy is about to add get a handler without its per-request URL re-validation (proxy-handler.ts).
+    scope.addHook('onRoute', leanProxyHandler(rewritePrefix === '' ? locationMapping.upstream.pathname : rewritePrefix))
     const options: FastifyHttpProxyOptions & { websocket: boolean } = {
       upstream: route.upstream,
       prefix: route.prefix === '/' ? undefined : route.prefix,
-      rewritePrefix: upstreamPrefix(route),
+      rewritePrefix,
       undici: upstreamDispatcher,
       disableRequestLogging: true,
       // Location is rewritten in downstreamResponseHeaders instead (also absolute URLs on the upstream origin).
@@ -190,7 +220,7 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
           const out = upstreamRequestHeaders(request, headers, route, policy, authgate.tokens) as Record<string | symbol, unknown>
           // A client already gone before the preHandler listened: an aborted signal, so undici does not even connect.
           const raw = request.raw
-          out[UPSTREAM_SIGNAL] = raw.socket.destroyed ? AbortSignal.abort() : raw
+          out[UPSTREAM_CLIENT] = raw.socket.destroyed ? AbortSignal.abort() : raw
           return out as IncomingHttpHeaders
         }, tracing, route.prefix) as ReplyHooks['rewriteRequestHeaders'],
         rewriteHeaders: (headers) => downstreamResponseHeaders(headers, policy, locationMapping),

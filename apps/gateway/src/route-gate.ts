@@ -5,6 +5,7 @@
 // bound it (slow-clients.ts).
 // Waiting requests of a route all have the same budget, so they expire in arrival order: one timer per route, none
 // per request.
+import { AsyncResource } from 'node:async_hooks'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { sendGatewayError } from './errors.js'
@@ -92,7 +93,9 @@ export class RouteGate {
       this.refuse(reply)
       return
     }
-    this.waiting.push({ reply, done, deadline })
+    // Bound to this request's async scope: its turn comes from another request's 'close', and the rest of its
+    // hooks (and AsyncLocalStorage values they read) must not run in that one's.
+    this.waiting.push({ reply, done: AsyncResource.bind(done), deadline })
     if (this.timer === undefined) this.arm()
   }
 

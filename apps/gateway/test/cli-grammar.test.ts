@@ -16,6 +16,7 @@ import '../src/cli/keys-ring.js'
 import '../src/cli/users.js'
 import '../src/cli/config-check.js'
 import '../src/cli/doctor.js'
+import { freePort } from '@authgate/test-kit/ports'
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-grammar-'))
 t.teardown(() => { rmSync(dir, { recursive: true, force: true }) })
@@ -27,14 +28,6 @@ async function listener (): Promise<{ server: Server, port: number, connections:
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   t.teardown(() => new Promise<void>((resolve) => server.close(() => { resolve() })))
   return { server, port: (server.address() as AddressInfo).port, connections: () => connections }
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
 }
 
 /** main(argv), failing instead of hanging when the command starts something that never returns (a server). */
@@ -139,7 +132,7 @@ t.test('unknown flags: exit 2 with the verb\'s usage, and the flag meant when on
     [['config', 'check', 'x.yaml', '--strcit'], /unknown option --strcit \(did you mean --strict\?\)/, 'Usage: authgate config check'],
     [['config', 'check', 'x.yaml', '--strict=yes'], /--strict takes no value/, 'Usage: authgate config check'],
     [['user', 'add', '--emial', 'a@example.com'], /unknown option --emial \(did you mean --email\?\)/, 'Usage: authgate user'],
-    [['user', 'add', '--email', 'a@example.com', '--id', 'u1'], /--id is only for user revoke-sessions/, 'Usage: authgate user add'],
+    [['user', 'add', '--email', 'a@example.com', '--id', 'u1'], /--id is only for user list, user show, .*user revoke-sessions/, 'Usage: authgate user add'],
     [['user', 'revoke-sessions', '--id', 'u1', '--roles', 'a'], /--roles is only for user add/, 'Usage: authgate user revoke-sessions'],
     [['keys', 'list', '--config', 'x.yaml', '--force'], /--force is only for keys rotate/, 'Usage: authgate keys'],
     [['token', '--config', '--sub', 'u1'], /--config needs a value \(got --sub/, 'Usage: authgate token'],

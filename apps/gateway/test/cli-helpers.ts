@@ -1,8 +1,8 @@
 // Running the `authgate` CLI from its TypeScript source in a child process, as a user would run the built one:
-// the repository's cached transpiler (test/support/typescript) plus the authgate-source condition (no build needed).
+// the repository's cached transpiler (test/kit/typescript) plus the authgate-source condition (no build needed).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { typescriptNodeArgs } from '../../../test/support/typescript/node-args.mjs'
+import { typescriptNodeArgs } from '@authgate/test-kit/node-args'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url))

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { runCli } from './cli-helpers.js'
 import { startUpstream } from './helpers.js'
 

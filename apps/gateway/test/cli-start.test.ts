@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { createServer, type AddressInfo } from 'node:net'
 import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { spawnCli, waitForLine, type CliRun } from './cli-helpers.js'
+import { freePort } from '@authgate/test-kit/ports'
 
 // Each CLI process compiles the TypeScript sources through tap's loader: slow on a loaded machine.
 t.setTimeout(300_000)
@@ -20,14 +21,6 @@ function writeConfig (name: string, config: Record<string, unknown>): string {
   const path = join(dir, name)
   writeFileSync(path, JSON.stringify(config))
   return path
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
 }
 
 /** runCli, but a command that starts serving instead of exiting is killed after `ms` (code null). */

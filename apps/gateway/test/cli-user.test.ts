@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { buildApp } from '../src/app.js'
 import { loadConfig } from '../src/config.js'
-import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { runCli, runInTerminal } from './cli-helpers.js'
 
 // Eight CLI processes, each compiling the TypeScript sources through tap's loader: longer than tap's default on a

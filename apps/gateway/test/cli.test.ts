@@ -9,7 +9,8 @@ import { createServer, type AddressInfo } from 'node:net'
 import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { runCli, spawnCli, waitForLine } from './cli-helpers.js'
 import { startUpstream } from './helpers.js'
-import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
+import { freePort } from '@authgate/test-kit/ports'
 
 // About fifteen CLI processes, each compiling the TypeScript sources through tap's loader: 40 s on a quiet machine,
 // 258 s seen at load 7 on 2 cores, so the bound is generous.
@@ -22,14 +23,6 @@ function writeConfig (name: string, config: Record<string, unknown> | string): s
   const path = join(dir, name)
   writeFileSync(path, typeof config === 'string' ? config : JSON.stringify(config))
   return path
-}
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
 }
 
 t.test('config check exit codes: 0 valid, 1 invalid, 2 usage', async (t) => {

@@ -148,3 +148,17 @@ t.test('the README configuration table and the schema list the same keys', async
   const derived = [...envKeys(gatewaySchema()).entries()].map(([name, key]) => `${key.path.join('.')} ${isFileOnly(key) ? '(file only)' : name}`)
   t.same(rows.sort(), derived.sort(), 'README (key, variable) pairs = envTable(gatewaySchema())')
 })
+
+t.test('admin role names take the token\'s limit (128 characters), in the schema as in the plugin', async (t) => {
+  const adminIssues = (role: string): string[] => {
+    try {
+      parseConfig({ admin: { roles: [role], grantableRoles: [role] }, routes: [{ prefix: '/a', upstream: 'http://h' }] })
+      return []
+    } catch (error) {
+      if (error instanceof ConfigError) return error.issues.filter((issue) => issue.startsWith('admin'))
+      throw error
+    }
+  }
+  t.same(adminIssues('r'.repeat(128)), [], 'a role a token can carry is accepted')
+  t.equal(adminIssues('r'.repeat(129)).length, 2, 'one longer is refused in both keys')
+})

@@ -1,7 +1,6 @@
 // Test helpers: a recording upstream (plain node:http, records exactly what reached it), a gateway built from a
 // configuration object through the real config validator and the real @authgate/fastify plugin, token minting
 // with the gateway's own key set, and a raw-socket client for request targets no HTTP library would send.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
@@ -11,45 +10,7 @@ import { parseConfig } from '../src/config.js'
 
 export interface TeardownHost { teardown (fn: () => unknown): void }
 
-export interface Seen {
-  method: string
-  url: string
-  headers: IncomingMessage['headers']
-  rawHeaders: string[]
-}
-
-export type UpstreamHandler = (request: IncomingMessage, response: ServerResponse) => void
-
-export interface RecordingUpstream {
-  url: string
-  port: number
-  server: Server
-  seen: Seen[]
-  /** Replace the handler (default: 200 JSON echo of method, url and headers). */
-  handle: (handler: UpstreamHandler) => void
-}
-
-export function echo (request: IncomingMessage, response: ServerResponse): void {
-  request.resume()
-  request.on('end', () => {
-    const body = JSON.stringify({ method: request.method, url: request.url, headers: request.headers })
-    response.writeHead(200, { 'content-type': 'application/json' })
-    response.end(body)
-  })
-}
-
-export async function startUpstream (t: TeardownHost): Promise<RecordingUpstream> {
-  const seen: Seen[] = []
-  let handler: UpstreamHandler = echo
-  const server = createServer((request, response) => {
-    seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, rawHeaders: request.rawHeaders })
-    handler(request, response)
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => { resolve() }) }))
-  const { port } = server.address() as AddressInfo
-  return { url: `http://127.0.0.1:${port}`, port, server, seen, handle: (next) => { handler = next } }
-}
+export { echo, startUpstream, type RecordingUpstream, type SeenRequest as Seen, type UpstreamHandler } from '@authgate/test-kit/upstream'
 
 export interface TestGateway {
   app: FastifyInstance

@@ -6,21 +6,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { request as httpRequest } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createServer, type AddressInfo } from 'node:net'
 import { generateKey, writeKeysDir } from '@authgate/fastify'
 import { spawnCli, waitForLine } from './cli-helpers.js'
 import { startUpstream } from './helpers.js'
+import { freePort } from '@authgate/test-kit/ports'
 
 // Two workers and a primary, each compiling the sources through the loader: slow on a loaded machine.
 t.setTimeout(300_000)
-
-async function freePort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
-}
 
 /** A GET on a connection of its own (no keep-alive), so node:cluster hands each to the next worker in turn. */
 async function get (url: string): Promise<{ status: number, body: string }> {

@@ -2,18 +2,10 @@
 // the upstream's own statuses and bodies pass through untouched (no retries), large bodies stream both ways.
 import t from 'tap'
 import { createHash, randomBytes } from 'node:crypto'
-import { connect, createServer } from 'node:net'
-import type { AddressInfo } from 'node:net'
+import { connect } from 'node:net'
 import { request as httpRequest } from 'node:http'
 import { rawGet, startGateway, startUpstream } from './helpers.js'
-
-async function closedPort (): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
-}
+import { closedPort } from '@authgate/test-kit/ports'
 
 t.test('upstream refusing connections → 502 JSON without its address', async (t) => {
   const port = await closedPort()

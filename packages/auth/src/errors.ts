@@ -34,7 +34,15 @@ export const AUTH_ERRORS = {
   // The provider refused (access_denied…) or its answer did not verify (ID token signature, iss, aud, nonce…).
   AUTH_OIDC_REJECTED: { statusCode: 401, message: 'The identity provider\'s answer was refused; start the sign-in again' },
   // Discovery, JWKS or token endpoint unreachable or broken: an outage, retry later.
-  AUTH_OIDC_UNAVAILABLE: { statusCode: 503, message: 'The identity provider cannot be reached, retry later' }
+  AUTH_OIDC_UNAVAILABLE: { statusCode: 503, message: 'The identity provider cannot be reached, retry later' },
+  // Answered only after the password (or the provider) has been checked: without the password it cannot tell an
+  // attacker whether an account exists or is disabled. Refresh of a disabled user's surviving session answers it too.
+  AUTH_USER_DISABLED: { statusCode: 403, message: 'This account is disabled' },
+  // Admin API: granting or removing a role the acting admin may not grant (admin.grantableRoles, else the roles they
+  // hold), or acting on a user who holds such a role.
+  AUTH_ADMIN_ESCALATION: { statusCode: 403, message: 'You may not grant, remove or act on a role you cannot grant' },
+  // Admin API: an admin disabling, deleting or demoting themselves would leave them (perhaps everyone) locked out.
+  AUTH_ADMIN_SELF_LOCKOUT: { statusCode: 409, message: 'An admin cannot disable, delete or demote themselves' }
 } as const satisfies Record<string, { statusCode: number, message: string }>
 
 export type AuthErrorCode = keyof typeof AUTH_ERRORS

@@ -13,6 +13,28 @@ export interface LoginEvent {
   at: Date
 }
 
+/**
+ * Why a password login was refused, as a class (never the password, never the attempted email): `unknown-user` (no
+ * such account, or one without a password), `bad-password`, `rejected` (verifyCredentials or the upstream user source
+ * said no: which of the two it cannot tell), `locked` (the account lockout), `disabled` (the
+ * account is disabled: AUTH_USER_DISABLED), `unverified` (auth.requireVerifiedEmail and an unverified email:
+ * AUTH_EMAIL_UNVERIFIED), `rate-limited` (the per-IP limit),
+ * `invalid-request` (a body the schema refused), `unavailable` (the store or user source could not answer), `refused`
+ * (any other refusal, e.g. a cross-site Origin).
+ */
+export type LoginFailureReason =
+  'unknown-user' | 'bad-password' | 'rejected' | 'locked' | 'disabled' | 'unverified' | 'rate-limited' | 'invalid-request' | 'unavailable' | 'refused'
+
+/** A password login answered with an error. Emitted once the answer is sent: it never delays the login. */
+export interface LoginFailedEvent {
+  reason: LoginFailureReason
+  /** The account the email named, when it exists and the refusal came after the password check (`bad-password`). */
+  userId: string | null
+  ip: string
+  userAgent: string
+  at: Date
+}
+
 export interface LogoutEvent {
   userId: string
   /** Ids of the sessions ended. */
@@ -25,6 +47,8 @@ export interface LogoutEvent {
    */
   issuer?: string
   ip: string
+  /** The user agent of the request that logged out (bounded, as sessions keep it). */
+  userAgent?: string
   at: Date
 }
 
@@ -115,8 +139,35 @@ export interface EmailVerifiedEvent {
   at: Date
 }
 
+/** What an admin did (admin API, or the gateway CLI with actorId `cli`): admin/action-event.ts builds it. */
+export type AdminAction = 'user.update' | 'user.delete' | 'user.password' | 'sessions.revoke'
+
+/** One change of an admin action: the value before and after (a password change says only that it changed). */
+export interface AdminChanges {
+  roles?: { from: string[], to: string[] }
+  disabled?: { from: boolean, to: boolean }
+  /** The password was replaced (never the password or its hash). */
+  password?: true
+  /** Ids of the sessions revoked (by `sessions.revoke`, `user.delete`, or a disable). */
+  revokedSessionIds?: string[]
+  /** A later step failed (the store, say): these changes were made, the rest was not. Retrying the action finishes it. */
+  incomplete?: true
+}
+
+export interface AdminActionEvent {
+  /** The acting admin's user id, or `cli` for the gateway's command line. */
+  actorId: string
+  action: AdminAction
+  targetUserId: string
+  changes: AdminChanges
+  /** The admin's address (request.ip); null from the command line. */
+  ip: string | null
+  at: Date
+}
+
 export interface AuthgateEventMap {
   login: LoginEvent
+  loginFailed: LoginFailedEvent
   logout: LogoutEvent
   newDevice: NewDeviceEvent
   newIp: NewIpEvent
@@ -125,6 +176,7 @@ export interface AuthgateEventMap {
   emailVerification: EmailVerificationEvent
   passwordChanged: PasswordChangedEvent
   emailVerified: EmailVerifiedEvent
+  adminAction: AdminActionEvent
 }
 
 export type AuthgateEventName = keyof AuthgateEventMap

@@ -8,10 +8,10 @@ export * from './errors.js'
 export { MissingPeerError, type OptionalPeer } from './optional-peer.js'
 export type {
   AuthgateOptions, NormalisedOptions, TokensInput, KeyRingInput, CookieInput, RateLimitInput, RateLimitRule, Duration, VerifiedUser, VerifyCredentials,
-  RefreshUser, RefreshUserSession, AuthInput, UsersInput, NotificationsInput,
+  RefreshUser, RefreshUserSession, AuthInput, UsersInput, NotificationsInput, AuditInput, AdminInput,
   RevocationInput, MailInput, MailTemplate, MailTemplateInput, MailContent
 } from './options.js'
-export { normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options.js'
+export { auditRetentionMs, normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options.js'
 // The configuration toolkit (schema, validator, durations, `${VAR}` and AUTHGATE_* sources): `@authgate/fastify/config`.
 // Its error stays here: registration throws it.
 export { ConfigValidationError } from './config/validate.js'
@@ -22,16 +22,33 @@ export { createNewDeviceWebhook, createNewIpWebhook, type WebhookOptions, type W
 export { networkOf, DEFAULT_IP_PREFIX, type IpPrefix } from './notifications/ip-network.js'
 export { DEFAULT_MAX_NETWORKS, type NetworkSighting, type NetworkVerdict, type NetworkEntry, type UserNetworks } from './stores/ip-memory.js'
 export type {
-  AuthgateEvents, AuthgateEventMap, AuthgateEventName, AuthgateEventHooks, AuthgateListener, LoginEvent, LogoutEvent,
-  NewDeviceEvent, NewIpEvent, RefreshReuseEvent, ReuseClassification, PasswordResetEvent, EmailVerificationEvent,
-  PasswordChangedEvent, EmailVerifiedEvent
+  AuthgateEvents, AuthgateEventMap, AuthgateEventName, AuthgateEventHooks, AuthgateListener, LoginEvent, LoginFailedEvent, LoginFailureReason, LogoutEvent,
+  NewDeviceEvent, NewIpEvent, RefreshReuseEvent, ReuseClassification, AdminAction, AdminActionEvent, AdminChanges,
+  PasswordResetEvent, EmailVerificationEvent, PasswordChangedEvent, EmailVerifiedEvent
 } from './events.js'
+// The admin actions (admin API and the gateway CLI's user verbs): one implementation each, each returning its
+// `adminAction` record.
+export {
+  updateUser, deleteUser, revokeUserSessions, setUserPassword, adminActionEvent, publicUser, identityUnlinker, CLI_ACTOR,
+  type AdminTarget, type AdminActor, type AdminCheck, type PublicUser, type UserUpdate
+} from './admin/operations.js'
+export { missingAdminMethods, isAdminStore, type AdminStore } from './admin/store-support.js'
+export { checkAdminChange, holdsAdminRole, type AdminRules, type AdminChange } from './admin/rules.js'
+export { encodeUserCursor, decodeUserCursor } from './admin/user-cursor.js'
+export { USER_QUERY_PATTERN } from './admin/schemas.js'
+export { foldEmailFragment, MAX_EMAIL_LENGTH } from './stores/email-identity.js'
+export { DEFAULT_ADMIN_ROLES } from './config/section-admin.js'
 export { createEvents } from './events.js'
+export {
+  AUDIT_MAPPINGS, AUDIT_TYPES, auditRecord, createAuditWriter, queryAudit, keyRotationEntry, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE,
+  type AuditEntry, type AuditMappings, type KeyRingChange, type AuditWriter, type AuditQuery, type AuditItem, type AuditPage
+} from './audit/index.js'
+export type { AuditRecord, AuditListQuery, AuditDetail, AuditCapable } from './stores/audit-records.js'
 export type { MetricsRegistry } from './metrics/types.js'
 export { LOGIN_RESULTS, REFRESH_RESULTS } from './metrics/outcomes.js'
-export { createStore, isSessionStore, MemorySessionStore, MongoSessionStore, MAX_PREVIOUS_HASHES, addUser, normaliseEmail, type AddUserInput } from './stores/index.js'
+export { createStore, isSessionStore, MemorySessionStore, MongoSessionStore, MAX_PREVIOUS_HASHES, addUser, findUserByEmail, normaliseEmail, type AddUserInput } from './stores/index.js'
 export type {
-  StoreOption, MongoStoreOptions, SessionStore, SessionRecord, NewSession, UserRecord, NewUser, DeviceRecord, DeviceSeen, GraceEntry, RotateInput,
+  StoreOption, MongoStoreOptions, SessionStore, SessionRecord, NewSession, UserRecord, UserPage, NewUser, DeviceRecord, DeviceSeen, GraceEntry, RotateInput,
   OneTimePurpose, OneTimeTokenRecord
 } from './stores/index.js'
 export { MemoryKeyRingStore, MongoKeyRingStore, KEY_RING_COLLECTION, hasKeyRingStore, isKeyRingStore } from './stores/index.js'

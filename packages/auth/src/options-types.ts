@@ -228,6 +228,20 @@ export interface NotificationsInput {
   ipPrefix?: { v4?: number, v6?: number }
 }
 
+export interface AuditInput {
+  /** How long rows are kept (default 90d); false: no audit trail. */
+  retention?: Duration | false
+  /** Rows waiting to be written at most (default 5000); past it rows are dropped and counted. */
+  queueSize?: number
+}
+
+export interface AdminInput {
+  /** Roles whose holders may use the admin API (default `['admin']`); `[]`: no admin API. */
+  roles?: string[]
+  /** Roles an admin may grant or remove (and the admin roles another admin they act on may hold). Default: the admin's own. */
+  grantableRoles?: string[]
+}
+
 /** Options of `app.register(authgate, options)`; config/schema.ts describes every key (with its default). */
 export interface AuthgateOptions {
   /** `{ mongodb: { url | client, database } }`, `{ memory: true }` (default, with a warning) or a SessionStore. */
@@ -241,6 +255,10 @@ export interface AuthgateOptions {
   notifications?: NotificationsInput
   /** Mail of password-reset and verification links (built-in SMTP sender, templates). */
   mail?: MailInput
+  /** The audit trail (see AuditInput). */
+  audit?: AuditInput
+  /** The admin API (default: on for the `admin` role, with the built-in users collection). */
+  admin?: AdminInput
   /** How revocations reach this instance (see RevocationInput). */
   revocation?: RevocationInput
   /** Replaces the built-in users collection in code (exclusive with users.source: upstream). */
@@ -346,6 +364,13 @@ export interface NormalisedOptions {
   newIp: { webhook: string | undefined, memoryMs: number | false, prefix: IpPrefix }
   /** Password reset, change and email verification (routes/recovery.ts). */
   recovery: NormalisedRecovery
+  /** `audit`, normalised; retentionMs false: no trail. */
+  audit: { retentionMs: number | false, queueSize: number }
+  /**
+   * `admin`, normalised. `explicit`: the option was given (a store without the admin methods is then refused at
+   * registration instead of leaving the admin API out).
+   */
+  admin: { roles: string[], grantableRoles: string[] | undefined, explicit: boolean }
   /** One line per deprecated option used (logged at registration). */
   warnings: string[]
 }

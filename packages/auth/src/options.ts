@@ -17,12 +17,12 @@ import { parseDuration } from './config/duration.js'
 import { pluginSchema } from './config/schema.js'
 import { ConfigValidationError, createValidator, type ConfigValidator } from './config/validate.js'
 import { DEFAULT_LEGACY_TIMEOUT, DEFAULT_RECHECK_INTERVAL } from './config/section-users.js'
-import { DEFAULT_IP_MEMORY } from './config/section-misc.js'
+import { DEFAULT_AUDIT_QUEUE_SIZE, DEFAULT_AUDIT_RETENTION, DEFAULT_IP_MEMORY } from './config/section-misc.js'
 import { DEFAULT_IP_PREFIX } from './notifications/ip-network.js'
 import { normaliseRecovery } from './recovery/options.js'
 export { DEFAULT_ROLES } from './config/section-auth.js'
 import type {
-  AuthgateOptions, AuthInput, CookieInput, NormalisedKeyRing, NormalisedOptions, NormalisedRateLimit, NormalisedRule, RateLimitInput,
+  AdminInput, AuditInput, AuthgateOptions, AuthInput, CookieInput, NormalisedKeyRing, NormalisedOptions, NormalisedRateLimit, NormalisedRule, RateLimitInput,
   RateLimitRule, RevocationInput, TokensInput, UsersInput
 } from './options-types.js'
 import type { LegacyUsersConfig } from './users/legacy-config.js'
@@ -46,6 +46,7 @@ interface Checked extends AuthgateOptions {
   rateLimit: (Required<Omit<RateLimitInput, 'redis'>> & Pick<RateLimitInput, 'redis'>) | false
   users: UsersInput & { source: 'builtin' | 'upstream' }
   revocation: RevocationInput & { changeStreams: 'auto' | false }
+  admin: AdminInput & { roles: string[] }
 }
 
 /** Collects problems; `attempt` turns a throwing check (`path reason`) into one line (`path: reason`). */
@@ -233,6 +234,8 @@ function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOp
   const oidcRefused = issues.list.some((line) => line.startsWith('oidc'))
   checkCookie(cookie, issues)
   if (!isRoleList(auth.defaultRoles)) issues.add('auth.defaultRoles', 'must be role names (no commas or control characters)')
+  if (!isRoleList(input.admin.roles)) issues.add('admin.roles', 'must be role names (no commas or control characters)')
+  if (input.admin.grantableRoles !== undefined && !isRoleList(input.admin.grantableRoles)) issues.add('admin.grantableRoles', 'must be role names (no commas or control characters)')
   const allowedOrigins = new Set<string>()
   auth.allowedOrigins.forEach((origin, index) => {
     const normalised = issues.attempt(() => normaliseOrigin(origin, `auth.allowedOrigins[${index}]`))
@@ -270,6 +273,11 @@ function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOp
       prefix: { ...DEFAULT_IP_PREFIX, ...input.notifications?.ipPrefix }
     },
     recovery: normaliseRecovery(auth, input.mail, publicOrigin, input.verifyCredentials === undefined && input.users.source === 'builtin', issues),
+    audit: {
+      retentionMs: auditRetentionMs(input.audit),
+      queueSize: input.audit?.queueSize ?? DEFAULT_AUDIT_QUEUE_SIZE
+    },
+    admin: { roles: [...input.admin.roles], grantableRoles: input.admin.grantableRoles === undefined ? undefined : [...input.admin.grantableRoles], explicit: false },
     warnings: []
   }
 }
@@ -310,6 +318,11 @@ export function optionIssues (input: AuthgateOptions): string[] {
  * Checks `input` against the schema and the cross-key rules. Throws ConfigValidationError listing every problem;
  * `warnings` of the result name the deprecated options used.
  */
+/** audit.retention in ms, its default filled in; false: no trail. The CLI reads it too (its key-ring rows). */
+export function auditRetentionMs (audit: AuditInput | undefined): number | false {
+  return audit?.retention === false ? false : ms(audit?.retention ?? DEFAULT_AUDIT_RETENTION, 'audit.retention')
+}
+
 export function normaliseOptions (input: AuthgateOptions, where = '@authgate/fastify'): NormalisedOptions {
   // Options may come from untyped configuration (YAML, JSON): every check holds at run time too.
   if (!isPlainObject(input)) throw new ConfigValidationError(where, ['(root): options must be an object'])
@@ -326,5 +339,6 @@ export function normaliseOptions (input: AuthgateOptions, where = '@authgate/fas
   }
   if (options === undefined || issues.list.length > 0) throw new ConfigValidationError(where, issues.list)
   options.warnings = warnings
+  options.admin.explicit = input.admin !== undefined
   return options
 }

@@ -9,6 +9,7 @@ import { createAuthenticator, createPolicyHook } from './authenticate.js'
 import { installRoutePolicyHooks, createRoutePolicyLookup } from './route-policy/index.js'
 import { createCookieJar } from './cookies.js'
 import { createEvents } from './events.js'
+import { AUDIT_IDLE, createPluginAudit } from './audit/setup.js'
 import { normaliseOptions, type AuthgateOptions } from './options.js'
 import { useConfiguredUserSource } from './users/configured.js'
 import { warmDummyHash } from './passwords.js'
@@ -32,6 +33,7 @@ import type { AuthgateDecorator } from './types.js'
 import { createAuthMetrics } from './metrics/auth-metrics.js'
 import { answeredCode } from './routes/error-handler.js'
 import { setUpRecovery } from './recovery/setup.js'
+import { adminStoreFor } from './admin/enable.js'
 
 /** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
 const FIRST_REVOCATION_POLL_WAIT_MS = 1500
@@ -47,6 +49,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   // The mongodb driver is an optional peer: loaded now, so that a missing package stops the registration, naming it.
   await loadStoreDriver(store)
   const ownsStore = !isSessionStore(options.store)
+  // Before anything is started: a store that cannot serve an `admin` asked for stops the registration here.
+  const adminStore = adminStoreFor(options, store, app.log)
   if (options.trustedIssuers.length > 0 && store.revokeSubject === undefined) {
     app.log.warn({ event: 'subject_revocation_local' }, 'authgate: the store has no revokeSubject: a trusted issuer\'s user\'s logout-all is enforced on the instance that received it only')
   }
@@ -69,12 +73,15 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   const events = createEvents(options.events, app.log)
   // Set once the recovery service exists (below); the metric reads it at each scrape.
   let droppedDeliveries = (): number => 0
+  // Subscribed to the events before anything can emit one; writes off the request path (audit/writer.ts).
+  const audit = createPluginAudit(options, store, events, app.log)
   const metrics = options.metrics === undefined
     ? undefined
     : await createAuthMetrics(options.metrics, {
       events, revocations, prefix: options.prefix, answeredCode,
       keyCount: () => ring?.kids.length ?? options.tokens.keys.length,
       droppedDeliveries: () => droppedDeliveries(),
+      ...(audit.writer === undefined ? {} : { auditCounts: () => audit.writer?.counts ?? { dropped: 0, failed: 0 } }),
       ...(ring === undefined ? {} : { keyGeneration: () => ring.generation })
     })
   // Wired at once: a registration failing further down still takes the metrics out of the caller's registry on close.
@@ -120,9 +127,11 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     revocations,
     store,
     events,
-    storeReady: async () => store.ping().then(() => true, () => false)
+    storeReady: async () => store.ping().then(() => true, () => false),
+    queryAudit: audit.query
   }
   Object.defineProperty(decorator, IP_WATCH_IDLE, { value: ipWatch?.idle ?? (async () => {}) })
+  Object.defineProperty(decorator, AUDIT_IDLE, { value: audit.writer?.idle ?? (async () => {}) })
   app.decorate('authgate', decorator)
 
   // @fastify/jwt with the current signing key, for applications that want `request.jwtVerify()`/`app.jwt.sign`;
@@ -145,6 +154,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     lockout: limits?.lockout,
     rateLimitStore: limits?.store,
     oidc: options.oidc === undefined ? undefined : createOidcService(options.oidc, store, app.log),
+    adminStore,
     metrics
   }
   await app.register(async (child) => authRoutes(child, context), { prefix: options.prefix })
@@ -186,6 +196,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
       // Checks in flight write to the store: let them end before it closes, but a hung store must not hold the close.
       await Promise.race([ipWatch.idle(), delay(IP_WATCH_CLOSE_WAIT_MS, undefined, { ref: false })])
     }
+    // Queued rows go to the store before it closes, within a bound (a hung store gives up after ≤ 2 s).
+    await audit.writer?.close()
     revocations.stop()
     ring?.stop()
     trusted.stop()

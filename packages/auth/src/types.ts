@@ -31,6 +31,12 @@ export interface AuthgateDecorator {
   events: import('./events.js').AuthgateEvents
   /** True when the session store answers a ping: for readiness probes (`/readyz`). Never rejects. */
   storeReady: () => Promise<boolean>
+  /**
+   * One page of the audit trail, newest first: `{ userId?, type?, cursor?, limit? }` → `{ items, nextCursor }`.
+   * For an admin route (it checks nothing itself). Rejects with AuthError 400 AUTH_BAD_REQUEST (bad cursor, limit or
+   * filter), 404 AUTH_NOT_FOUND (no trail: audit.retention false, or a store without one), 503 (store down).
+   */
+  queryAudit: (query: import('./audit/query.js').AuditQuery) => Promise<import('./audit/query.js').AuditPage>
 }
 
 export type { RouteAuthMode } from './route-policy/index.js'

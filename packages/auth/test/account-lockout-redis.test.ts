@@ -8,7 +8,7 @@ import { AuthError } from '../src/errors.js'
 import { openSharedRedis, type SharedRedis } from '../src/rate-limit-redis.js'
 import { createRedisAccountLockout } from '../src/routes/account-lockout-redis.js'
 import { createAccountLockout, type AccountLockout, type LockoutRule } from '../src/routes/account-lockout.js'
-import { testRedisUrl } from '../../../test/redis/test-redis.mjs'
+import { testRedisUrl } from '@authgate/test-kit/redis'
 
 const quiet = { warn: () => {} }
 

@@ -2,7 +2,7 @@
 // a real SMTP server on loopback and followed from the mail that arrived.
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, type StoreKind } from './helpers/app.js'
 import { RESET_MAIL, startSmtp, tokenOfMail, VERIFY_MAIL, type TestSmtp } from './helpers/smtp.js'
 import type { PasswordResetEvent } from '../src/index.js'

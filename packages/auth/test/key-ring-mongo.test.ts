@@ -3,7 +3,7 @@
 // an instance picking up a rotation by polling.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
-import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { MongoSessionStore } from '../src/stores/mongo.js'
 import { KEY_RING_COLLECTION } from '../src/stores/mongo-keys.js'
 import type { KeyRingStore } from '../src/stores/signing-keys.js'

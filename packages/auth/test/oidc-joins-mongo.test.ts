@@ -9,7 +9,7 @@ import { MemorySessionStore } from '../src/stores/memory.js'
 import { MongoSessionStore } from '../src/stores/mongo.js'
 import { MongoOidcStore } from '../src/stores/mongo-oidc.js'
 import { JOIN_CLAIM_MS } from '../src/stores/oidc.js'
-import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 
 const { client, name } = await useTestDatabase(t, 'oidcjoins')
 

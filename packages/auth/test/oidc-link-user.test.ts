@@ -159,3 +159,14 @@ t.test('a provider-verified email is stored verified and signed in as such; an u
   t.equal(joined.emailVerified, true)
   t.equal((await store.findUserById('joinable'))?.emailVerified, true)
 })
+
+// An admin's disable (issue #15 item 3) stands against the provider too: a linked, disabled user gets no session.
+t.test('a disabled user\'s OIDC sign-in is refused with AUTH_USER_DISABLED; enabled again, it works', async (t) => {
+  const store = new MemorySessionStore()
+  const context = { store, identities: store.oidcStore(), linkByVerifiedEmail: false, defaultRoles: ['user'] }
+  const user = await userForIdentity(context, provider, { sub: 'disabled-one' })
+  await store.setUserDisabled(user.id, true, new Date())
+  await t.rejects(userForIdentity(context, provider, { sub: 'disabled-one' }), { code: 'AUTH_USER_DISABLED' })
+  await store.setUserDisabled(user.id, false, new Date())
+  t.equal((await userForIdentity(context, provider, { sub: 'disabled-one' })).id, user.id)
+})

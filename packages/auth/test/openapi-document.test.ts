@@ -217,10 +217,10 @@ t.test('the rarer answers too: 429, 503 with Retry-After, a session without a de
   checkAnswers(t, served, answers, 5)
 })
 
-t.test('the document of an application without the optional routes: no register, no OIDC, no JWKS', async (t) => {
+t.test('the document of an application without the optional routes: no register, no OIDC, no JWKS, no admin API', async (t) => {
   const app = Fastify({ logger: false })
   await app.register(swagger, { openapi: { openapi: '3.1.0', info: { title: 't', version: '1' } } })
-  await app.register(authgate, { tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' }, auth: { registration: false, jwksPath: false } })
+  await app.register(authgate, { tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' }, auth: { registration: false, jwksPath: false }, admin: { roles: [] } })
   await app.ready()
   t.teardown(() => app.close())
   const document = app.swagger() as unknown as OpenApiDocument & { components?: { securitySchemes?: Record<string, unknown> } }

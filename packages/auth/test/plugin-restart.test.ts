@@ -1,6 +1,6 @@
 // Sessions live in MongoDB: an app restart (same keys, same database) keeps refresh and access tokens valid.
 import t from 'tap'
-import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { bearer, buildApp, cookieOf, refresh, signIn } from './helpers/app.js'
 
 const { name: database } = await useTestDatabase(t, 'restart')

@@ -2,7 +2,7 @@
 // delivery, slower safety polls, fallback to polling on any stream failure, reopen with a bounded backoff, resume
 // tokens, stalls) runs against a fake watch source; detection and delivery run against the test database (FerretDB
 // or a standalone server: polling), and the real watch() path against a replica set: MONGODB_URL when it names one,
-// else mongo-java-server in replica-set mode on that leg of the test matrix (test/mongo/replica-set.mjs).
+// else mongo-java-server in replica-set mode on that leg of the test matrix (test/kit/mongo/replica-set.mjs).
 import type { FastifyInstance } from 'fastify'
 import { MongoClient, type Document } from 'mongodb'
 import t, { type Test } from 'tap'
@@ -17,8 +17,8 @@ import { MemorySessionStore } from '../src/stores/memory.js'
 import { MongoSessionStore } from '../src/stores/mongo.js'
 import { testKey } from './helpers/keys.js'
 import type { RevocationSource } from '../src/tokens/index.js'
-import { freshDatabaseName, useTestDatabase } from '../../../test/mongo/per-test.mjs'
-import { useReplicaSet } from '../../../test/mongo/replica-set.mjs'
+import { freshDatabaseName, useTestDatabase } from '@authgate/test-kit/database'
+import { useReplicaSet } from '@authgate/test-kit/replica-set'
 import { bearer, buildApp, signIn, sleep } from './helpers/app.js'
 
 const RETENTION = 930_000

@@ -2,7 +2,7 @@
 // running app on BOTH stores.
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, setCookieHeaders, signIn, sleep, type StoreKind } from './helpers/app.js'
 
 const { name: database, db } = await useTestDatabase(t, 'flow')

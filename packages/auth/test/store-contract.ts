@@ -7,6 +7,8 @@ import { MAX_PREVIOUS_HASHES, type NewSession, type SessionStore } from '../src/
 import { addUser, findUserByEmail, normaliseEmail } from '../src/stores/users.js'
 import { networkContract } from './store-contract-networks.js'
 import { oneTimeContract } from './store-contract-one-time.js'
+import { auditContract } from './store-contract-audit.js'
+import { adminContract } from './store-contract-admin.js'
 import { DEFAULT_STATES_PER_CLIENT, hasOidcStore, JOIN_CLAIM_MS, type LoginStateLimits, type OidcStore } from '../src/stores/oidc.js'
 
 export type StoreFactory = (t: Test) => Promise<SessionStore>
@@ -35,6 +37,8 @@ function rotateInput (currentHash: string, nextHash = hash(), now = new Date()) 
 export function storeContract (t: Test, factory: StoreFactory, limitedOidc: OidcStoreFactory): void {
   networkContract(t, factory)
   oneTimeContract(t, factory)
+  auditContract(t, factory)
+  adminContract(t, factory)
   t.test('oidc identities: linked once per (provider, subject), never by anything else', async (t) => {
     const store = await factory(t)
     t.ok(hasOidcStore(store), 'the built-in stores can hold OIDC identities')

@@ -11,7 +11,7 @@ import { RotationUnavailableError } from '../src/stores/mongo-rotation-claim.js'
 import type { ClaimDoc, SessionDoc, TombstoneDoc } from '../src/stores/mongo-schema.js'
 import { serverHonoursSlice } from '../src/stores/mongo-history-cap.js'
 import { MAX_PREVIOUS_HASHES, type RotateInput } from '../src/stores/store.js'
-import { useTestDatabase } from '../../../test/mongo/per-test.mjs'
+import { useTestDatabase } from '@authgate/test-kit/database'
 import { storeContract } from './store-contract.js'
 
 const { client, name } = await useTestDatabase(t, 'store')

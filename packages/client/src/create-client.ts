@@ -13,6 +13,8 @@ export const DEFAULT_REFRESH_SKEW_SECONDS = 30
 /** The server's largest page, and at most this many pages (1000 sessions): a bound, whatever the server answers. */
 const SESSIONS_PAGE = 100
 const MAX_SESSION_PAGES = 10
+/** The server's answer to a refresh of a disabled account: the session is over, as with a 401. */
+const USER_DISABLED = 'AUTH_USER_DISABLED'
 
 export function createAuthClient (options: AuthClientOptions = {}): AuthClient {
   const ctx = resolveContext(options)
@@ -66,11 +68,16 @@ export function createAuthClient (options: AuthClientOptions = {}): AuthClient {
       return 'unavailable'
     }
     if (epoch !== started) return 'unavailable'
-    // Only a 401 means the refresh token is gone (invalid, reused, revoked, expired). 403 (origin refused),
-    // 429 and 5xx are configuration or availability problems, and must not log anyone out.
-    if (response.status === 401) {
-      endSession(401, await errorCodeOf(response))
-      return 'expired'
+    // A 401 means the refresh token is gone (invalid, reused, revoked, expired), and 403 AUTH_USER_DISABLED that an
+    // admin disabled the account (its sessions are revoked). Any other 403 (origin refused), 429 and 5xx are
+    // configuration or availability problems, and must not log anyone out.
+    if (response.status === 401 || response.status === 403) {
+      const code = await errorCodeOf(response)
+      if (response.status === 401 || code === USER_DISABLED) {
+        endSession(response.status, code)
+        return 'expired'
+      }
+      return 'unavailable'
     }
     if (!response.ok) return 'unavailable'
     const answer = parseTokenAnswer(await response.json().catch(() => undefined))

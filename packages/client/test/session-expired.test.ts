@@ -61,3 +61,19 @@ t.test('a refresh endpoint that is down is not a logout', async (t) => {
   server.refreshMode = 'ok'
   t.equal((await client.fetch('/api/data')).status, 200, 'recovers once the endpoint is back')
 })
+
+t.test('a refresh answering 403 AUTH_USER_DISABLED ends the session like a 401; another 403 does not', async (t) => {
+  const expiries: unknown[] = []
+  const { server, client } = await loggedIn(t, { onSessionExpired: (e) => expiries.push(e) })
+  server.expireAccessTokens()
+  server.refreshMode = 'forbidden'
+  t.equal((await client.fetch('/api/data')).status, 401)
+  t.same(expiries, [], 'an origin refusal (403 AUTH_CROSS_SITE) is not a logout')
+  t.not(client.accessToken, null)
+
+  server.refreshMode = 'disabled'
+  for (let i = 0; i < MAX_UNPRODUCTIVE_REFRESHES + 3; i++) t.equal((await client.fetch('/api/data')).status, 401)
+  t.same(expiries, [{ status: 403, code: 'AUTH_USER_DISABLED' }], 'the disabled account\'s session ended, once')
+  t.equal(client.accessToken, null, 'the token is forgotten')
+  t.equal(server.count('POST', '/auth/refresh'), 2, 'one refresh per refusal, then none: no retry loop')
+})

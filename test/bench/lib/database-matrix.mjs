@@ -2,7 +2,7 @@
 // side: the main environment serves them on its own database (the one AUTHGATE_TEST_DB or MONGODB_URL picks); each
 // other server gets its own database process and auth-endpoints server, with scenarios named `NAME@SERVER`.
 import { join } from 'node:path'
-import { selectedTestDatabase, startTestDatabase, TEST_DATABASES } from '../../mongo/test-database.mjs'
+import { selectedTestDatabase, startTestDatabase, TEST_DATABASES } from '../../kit/mongo/test-database.mjs'
 import { pinPid, SERVER_CORE } from './placement.mjs'
 import { SERVERS_DIR, startNodeServer } from './servers.mjs'
 import { AUDIENCE, ISSUER } from './gateway-config.mjs'

@@ -4,11 +4,11 @@
 // in-memory store). `env.pids` names each server's process for the CPU-per-request measurement (lib/cpu.mjs). A piece that cannot
 // start does not stop the run: its scenarios are reported as skipped with the reason (`env.missing`).
 import { join } from 'node:path'
-import { startTestDatabase } from '../../mongo/test-database.mjs'
+import { startTestDatabase } from '../../kit/mongo/test-database.mjs'
 import { ensureNginx, startNginx } from './nginx.mjs'
 import { pinPid, SERVER_CORE } from './placement.mjs'
 import { SERVERS_DIR, SETUP_DIR, startNodeServer } from './servers.mjs'
-import { typescriptNode } from '../../support/typescript/node-args.mjs'
+import { typescriptNode } from '@authgate/test-kit/node-args'
 import { AUDIENCE, ISSUER, TOKEN_TTL_SECONDS, writeGatewayConfig } from './gateway-config.mjs'
 import { startGatewayWorkers } from './gateway-workers.mjs'
 import { startOtherDatabases } from './database-matrix.mjs'

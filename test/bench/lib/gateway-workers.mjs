@@ -5,10 +5,10 @@
 // generator, so this shows the workers spreading, not the speed-up they would give on cores of their own.
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import { freePort } from '../../mongo/test-database.mjs'
+import { freePort } from '@authgate/test-kit/ports'
 import { startChild, waitForPort } from './children.mjs'
 import { ALL_CORES, allowedCores, childPids } from './placement.mjs'
-import { REPO_ROOT } from '../../support/typescript/node-args.mjs'
+import { REPO_ROOT } from '@authgate/test-kit/node-args'
 import { writeGatewayConfig } from './gateway-config.mjs'
 import { START_TIMEOUT_MS } from './servers.mjs'
 

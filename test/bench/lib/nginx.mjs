@@ -4,7 +4,8 @@
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { which, freePort } from '../../mongo/test-database.mjs'
+import { which } from '../../kit/mongo/test-database.mjs'
+import { freePort } from '@authgate/test-kit/ports'
 import { startChild, waitForPort } from './children.mjs'
 import { forwardAuthServer } from '../../nginx/forward-auth-config.mjs'
 

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process'
 import { readdirSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import { which } from '../../mongo/test-database.mjs'
+import { which } from '../../kit/mongo/test-database.mjs'
 
 export const LOAD_CORE = 0
 export const SERVER_CORE = 1

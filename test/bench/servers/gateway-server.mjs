@@ -4,7 +4,7 @@
 // Prints `{"ready":true,"port":N}`; `{"ready":false,"error":...}` and exit code 3 when the gateway lacks an API.
 import { pathToFileURL } from 'node:url'
 import { join } from 'node:path'
-import { REPO_ROOT } from '../../support/typescript/node-args.mjs'
+import { REPO_ROOT } from '@authgate/test-kit/node-args'
 
 const configPath = process.env.BENCH_GATEWAY_CONFIG
 if (!configPath) throw new Error('BENCH_GATEWAY_CONFIG is required')

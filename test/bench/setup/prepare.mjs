@@ -1,4 +1,4 @@
-// One-shot setup child (run with the TypeScript loader, see test/support/typescript/node-args.mjs): generates one key set per algorithm
+// One-shot setup child (run with the TypeScript loader, see test/kit/typescript/node-args.mjs): generates one key set per algorithm
 // with the plugin's own generateKey/writeKeysDir, mints a Bearer token with each (the same claims the gateway
 // checks), and, given a database, adds the benchmark user (argon2 hash and all, as `authgate user add` does).
 // Input: BENCH_SETUP (JSON). Output: one line `{"ready":true,...}`.

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ensureNginx } from '../../bench/lib/nginx.mjs'
 import { startChild, waitForPort } from '../../bench/lib/children.mjs'
-import { freePort } from '../../mongo/test-database.mjs'
+import { freePort } from '@authgate/test-kit/ports'
 import { forwardAuthServer } from '../../nginx/forward-auth-config.mjs'
 
 function indent (text: string): string {
@@ -45,7 +45,7 @@ export async function startForwardAuthNginx (dir: string, authgatePort: number, 
     return { reason }
   }
   mkdirSync(join(dir, 'temp'), { recursive: true })
-  const port = await freePort() as number
+  const port = await freePort()
   const confPath = join(dir, 'nginx.conf')
   writeFileSync(confPath, nginxForwardAuthConfig(dir, port, authgatePort, appPort))
   const handle = startChild('nginx', found.bin, ['-p', dir, '-e', join(dir, 'error.log'), '-c', confPath, '-g', 'daemon off;'])

@@ -12,6 +12,7 @@ import { legacyUserCases } from './legacy-users.js'
 import { oidcCases } from './oidc.js'
 import { newIpCases } from './new-ip.js'
 import { accountRecoveryCases } from './account-recovery.js'
+import { adminCases } from './admin.js'
 
 const BAD_REQUEST: Expectation = { status: 400, code: 'AUTH_BAD_REQUEST', upstream: 'n/a' }
 const WRONG: Expectation = { status: 401, code: 'AUTH_INVALID_CREDENTIALS', upstream: 'n/a' }
@@ -261,5 +262,5 @@ const groupCases: AttackCase[] = [
 export const group: CaseGroup = {
   section: 'D',
   title: 'Login and credentials',
-  cases: [...groupCases, ...identityCases(post), ...legacyUserCases, ...oidcCases, ...newIpCases, ...accountRecoveryCases]
+  cases: [...groupCases, ...identityCases(post), ...legacyUserCases, ...oidcCases, ...newIpCases, ...accountRecoveryCases, ...adminCases]
 }

@@ -1,18 +1,9 @@
 // Upstream behaviours for section B: the default echo (to restore after a case changed the shared upstream's
 // handler), hostile answers, and loopback listeners that stand for "another host" (a decoy that counts
 // connections, a port nobody listens on, a server that never answers). Every listener is closed by the case.
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { echo } from '@authgate/test-kit/upstream'
 import type { AttackTarget, UpstreamHandler } from './target.js'
-
-/** The recording upstream's default answer (target.ts): 200 JSON echo of method, url and headers. */
-export function echo (request: IncomingMessage, response: ServerResponse): void {
-  request.resume()
-  request.on('end', () => {
-    response.writeHead(200, { 'content-type': 'application/json' })
-    response.end(JSON.stringify({ method: request.method, url: request.url, headers: request.headers }))
-  })
-}
 
 /** Runs `body` with the shared upstream answering through `handler`, then puts the echo back. */
 export async function withUpstream<T> (target: AttackTarget, handler: UpstreamHandler, body: () => Promise<T>): Promise<T> {
@@ -50,13 +41,4 @@ export async function silentListener (): Promise<Listener> {
       server.close(() => { resolve() })
     })
   }
-}
-
-/** A loopback port that was free a moment ago and has nobody listening: connections to it are refused. */
-export async function closedPort (): Promise<number> {
-  const server = createHttpServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  await new Promise<void>((resolve) => server.close(() => { resolve() }))
-  return port
 }

@@ -2,34 +2,16 @@
 // @authgate/fastify plugin) on 127.0.0.1:0 in front of a recording upstream (plain node:http that keeps every request
 // that reached it). Routes as docs/security.md assumes them: /public anonymous, /api any user, /admin role admin, /ws a
 // WebSocket route. The store is the in-memory one unless `store` is given (cases that inspect the database).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { connect, type AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
 import { generateKey, type KeyInput, type SessionStore } from '@authgate/fastify'
 import { buildApp, parseConfig } from '@authgate/gateway'
+import { startUpstream, type RecordingUpstream } from '@authgate/test-kit/upstream'
 import type { Outcome } from './case.js'
 
 export interface Teardown { teardown (fn: () => unknown): void }
 
-export interface SeenRequest {
-  method: string
-  url: string
-  headers: IncomingMessage['headers']
-  rawHeaders: string[]
-}
-
-export type UpstreamHandler = (request: IncomingMessage, response: ServerResponse) => void
-
-export interface RecordingUpstream {
-  url: string
-  server: Server
-  /** Every request that reached the upstream, in order (never cleared: the runner compares lengths). */
-  seen: SeenRequest[]
-  /** Connections ever opened to the upstream. */
-  connections: () => number
-  /** Replace the handler (default: 200 JSON echo of method, url and headers). */
-  handle: (handler: UpstreamHandler) => void
-}
+export type { RecordingUpstream, SeenRequest, UpstreamHandler } from '@authgate/test-kit/upstream'
 
 export const PASSWORD = 'correct horse battery staple'
 export const ISSUER = 'authgate-security'
@@ -63,36 +45,6 @@ export interface AttackTarget {
   fresh: (options?: TargetOptions) => Promise<AttackTarget>
   /** Runs `fn` when the test that started this target ends (servers a case starts beside it). */
   teardown: (fn: () => unknown) => void
-}
-
-async function startUpstream (t: Teardown): Promise<RecordingUpstream> {
-  const seen: SeenRequest[] = []
-  let connections = 0
-  let handler: UpstreamHandler = (request, response) => {
-    request.resume()
-    request.on('end', () => {
-      response.writeHead(200, { 'content-type': 'application/json' })
-      response.end(JSON.stringify({ method: request.method, url: request.url, headers: request.headers }))
-    })
-  }
-  const server = createServer((request, response) => {
-    seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, rawHeaders: request.rawHeaders })
-    handler(request, response)
-  })
-  server.on('connection', () => { connections++ })
-  server.on('upgrade', (request, socket) => {
-    seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, rawHeaders: request.rawHeaders })
-    socket.destroy()
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  t.teardown(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => { resolve() }) }))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    server,
-    seen,
-    connections: () => connections,
-    handle: (next) => { handler = next }
-  }
 }
 
 function codeOf (body: string): string | undefined {
@@ -153,7 +105,7 @@ function refreshCookie (setCookies: string[] | string | undefined): string {
 
 /** Starts the recording upstream and a gateway in front of it; both end with the test. */
 export async function startTarget (t: Teardown, options: TargetOptions = {}): Promise<AttackTarget> {
-  const upstream = await startUpstream(t)
+  const upstream = await startUpstream(t, { recordUpgrades: true })
   const key = options.key ?? generateKey('EdDSA', 'security-eddsa')
   const config = parseConfig({
     tokens: { keys: [key], issuer: ISSUER, audience: AUDIENCE },

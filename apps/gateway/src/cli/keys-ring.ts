@@ -1,8 +1,9 @@
 // `authgate keys rotate | retire | list --config FILE`: the operator's side of the signing-key ring kept in the
 // database (tokens.keyStore: database). Every gateway instance picks a change up within tokens.keyRefresh.
+import { userInfo } from 'node:os'
 import {
-  createKeyRingTokens, parseKeyEncryptionKey, createStore, hasKeyRingStore, isAuthError, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing,
-  type KeyEncryptionKey, type KeyInfo, type KeyRingStore, type SignInput
+  auditRecord, auditRetentionMs, createKeyRingTokens, keyRotationEntry, parseKeyEncryptionKey, createStore, hasKeyRingStore, isAuthError, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing,
+  type KeyEncryptionKey, type KeyInfo, type KeyRingChange, type KeyRingStore, type SessionStore, type SignInput
 } from '@authgate/fastify'
 import { loadConfig, type GatewayConfig } from '../config.js'
 import { flag, out, parseSubcommand, printHelp, requiredFlag, type GroupSpec } from './args.js'
@@ -42,6 +43,8 @@ export const KEYS: GroupSpec = {
 interface Context {
   config: GatewayConfig
   store: KeyRingStore
+  /** Writes the change's audit row (best effort: the change is made whatever the trail says). */
+  audit: (change: Omit<KeyRingChange, 'actor' | 'operator' | 'at'>) => Promise<void>
   refreshMs: number
   windowMs: number
 }
@@ -74,6 +77,7 @@ async function rotate (context: Context, force: boolean): Promise<void> {
     force
   })
   const generation = plan.record.generation
+  await context.audit({ action: plan.action, generation, force, ...(plan.current === undefined ? {} : { current: plan.current }), next: plan.next, ...(plan.retired === undefined ? {} : { retired: plan.retired }) })
   if (plan.action === 'created') out(`key ring created (generation ${generation}): current ${plan.current ?? ''}, next ${plan.next}`)
   else if (plan.action === 'next-created') out(`the ring had no next key: published next ${plan.next} (generation ${generation}); run \`authgate keys rotate\` again in ${Math.ceil(keyRingMinNextAgeMs(refreshMs) / 1000)} s or later to promote it`)
   else out(`rotated (generation ${generation}): current ${plan.current ?? ''}, next ${plan.next}, retired ${plan.retired ?? ''}; instances switch within ${refreshMs / 1000} s`)
@@ -81,6 +85,7 @@ async function rotate (context: Context, force: boolean): Promise<void> {
 
 async function retire (context: Context, kid: string | undefined): Promise<void> {
   const result = await retireKeys(context.store, { windowMs: context.windowMs, ...(kid === undefined ? {} : { kid }) })
+  if (result.dropped.length > 0) await context.audit({ action: 'retired', generation: result.generation ?? 0, dropped: result.dropped })
   out(result.dropped.length === 0
     ? 'nothing to retire: no retired key is past its verification window'
     : `dropped ${result.dropped.join(', ')} (generation ${result.generation ?? 0}); instances stop accepting them within ${context.refreshMs / 1000} s`)
@@ -104,10 +109,11 @@ export async function keysCommand (argv: readonly string[]): Promise<number> {
   if (config.tokens.keyRing === undefined || config.store === undefined) {
     throw new Error(`${file}: tokens.keyRing is not set (this configuration reads its keys from a directory: use \`authgate keygen\`)`)
   }
-  const sessionStore = createStore({ mongodb: { url: config.store.mongodb.url, database: config.store.mongodb.database } })
+  // The file's whole store section (collections, timeouts), as the gateway builds it: the rows land where it reads them.
+  const sessionStore = createStore(config.store)
   if (!hasKeyRingStore(sessionStore)) throw new Error('the configured store cannot hold a key ring')
   try {
-    const context: Context = { config, store: sessionStore.keyRingStore(), ...ringTimes(config) }
+    const context: Context = { config, store: sessionStore.keyRingStore(), audit: (change) => auditKeyChange(sessionStore, config, change), ...ringTimes(config) }
     if (verb === 'rotate') await rotate(context, args.flags.has('force'))
     else if (verb === 'retire') await retire(context, flag(args, 'kid'))
     else await list(context)
@@ -120,6 +126,26 @@ export async function keysCommand (argv: readonly string[]): Promise<number> {
   }
 }
 
+/** The audit row of a key-ring change, written at once (no queue: this process ends after it). */
+async function auditKeyChange (store: SessionStore, config: GatewayConfig, change: Omit<KeyRingChange, 'actor' | 'operator' | 'at'>): Promise<void> {
+  const retentionMs = auditRetentionMs(config.audit)
+  if (retentionMs === false || store.insertAudit === undefined) return
+  try {
+    await store.insertAudit([auditRecord(keyRotationEntry({ ...change, actor: 'cli', operator: operatorName(), at: new Date() }), retentionMs)])
+  } catch (error) {
+    process.stderr.write(`warning: the key ring changed, but its audit row could not be written (${isAuthError(error) ? error.code : String(error)})\n`)
+  }
+}
+
+/** The OS account that ran the command, for the row; null where the system cannot say (no passwd entry in a container). */
+function operatorName (): string | null {
+  try {
+    return userInfo().username.slice(0, 64)
+  } catch {
+    return null
+  }
+}
+
 /** The key ring's key-encryption key, as the plugin reads it. */
 function ringKek (config: GatewayConfig): KeyEncryptionKey {
   return parseKeyEncryptionKey(config.tokens.keyRing?.keyEncryptionKey, 'tokens.keyRing.keyEncryptionKey')
@@ -128,7 +154,7 @@ function ringKek (config: GatewayConfig): KeyEncryptionKey {
 /** `authgate token` with tokens.keyRing: signs with the ring's current key (read once). */
 export async function signWithKeyRing (config: GatewayConfig, input: SignInput): Promise<string> {
   if (config.store === undefined) throw new Error('tokens.keyRing needs store.mongodb')
-  const sessionStore = createStore({ mongodb: { url: config.store.mongodb.url, database: config.store.mongodb.database } })
+  const sessionStore = createStore(config.store)
   if (!hasKeyRingStore(sessionStore)) throw new Error('the configured store cannot hold a key ring')
   const { tokens, tokenTimes: times } = config
   let failure: unknown

@@ -17,6 +17,8 @@ Commands:
   keys rotate|retire|list --config FILE          manage the signing keys kept in the database
   token --config FILE --sub ID [--roles a,b] [--ttl 1h]   mint an access token
   user add --email E [--roles a,b] --config FILE create a user (password from the terminal or stdin)
+  user list|show|disable|enable|delete|set-roles|set-password (--id ID | --email E) --config FILE
+                                                 administer users (as the admin API does)
   user revoke-sessions --id ID --config FILE     end every session of a user
   config check FILE [--strict]                   run start's checks on a file, list warnings
   config schema                                  print the configuration file's JSON Schema

@@ -2,10 +2,11 @@
 // an employee gone) from outside the running gateways. The sessions are revoked in the shared store, so each running
 // instance learns it at its next revocation poll: refresh answers 401 at once and access tokens within
 // tokens.revocationDelay, as for logout-all.
-import { createStore, isAuthError, normaliseEmail, type SessionStore, type StoreOption } from '@authgate/fastify'
+import { adminActionEvent, createStore, isAuthError, normaliseEmail, type SessionStore, type StoreOption } from '@authgate/fastify'
 import { loadConfig } from '../config.js'
 import { MISSING_CONFIG, UsageError, flag, out, type CommandSpec, type ParsedArgs } from './args.js'
 import { userStoreOption } from './user-store.js'
+import { CLI, recorded } from './user-admin.js'
 
 export const REVOKE_SESSIONS_USAGE = `Usage: authgate user revoke-sessions (--id ID | --email E) --config FILE
 
@@ -54,7 +55,13 @@ export async function revokeSessions (args: ParsedArgs): Promise<number> {
       if (user === null) throw new Error(`no user ${email ?? ''} in the users collection (for users.source: upstream, give --id)`)
       userId = user.id
     }
-    const revoked = await store.revokeUserSessions(userId, new Date())
+    // Not the shared revokeUserSessions operation (@authgate/fastify, as `user delete` uses): that one refuses an id
+    // the users collection does not hold, and --id here is often a user of users.source: upstream (the legacy
+    // system's id, with sessions but no user record), on a store that need not have the admin methods. The record
+    // is built the same way (adminActionEvent), so both report alike.
+    const now = new Date()
+    const revoked = await store.revokeUserSessions(userId, now)
+    recorded(adminActionEvent(CLI, 'sessions.revoke', userId, { revokedSessionIds: revoked }, now))
     out(`revoked ${revoked.length} session${revoked.length === 1 ? '' : 's'} of user ${JSON.stringify(userId)}`)
     return 0
   } catch (error) {

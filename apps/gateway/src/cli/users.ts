@@ -7,6 +7,7 @@ import { UsageError, flag, list, out, parseSubcommand, printHelp, requiredFlag, 
 import { readNewPassword } from './password-input.js'
 import { REVOKE_SESSIONS, REVOKE_SESSIONS_USAGE, revokeSessions } from './user-revoke-sessions.js'
 import { identityFlagError } from './user-identity.js'
+import { ADMIN_COMMANDS, adminCommand, type AdminVerb } from './user-admin.js'
 
 const ADD_USAGE = `Usage: authgate user add --email E [--roles a,b] --config FILE
 
@@ -29,14 +30,19 @@ const ADD: CommandSpec = {
 
 export const USER: GroupSpec = {
   name: 'user',
-  usage: `${ADD_USAGE}\n\n${REVOKE_SESSIONS_USAGE}`,
-  commands: { add: ADD, 'revoke-sessions': REVOKE_SESSIONS }
+  usage: [ADD_USAGE, ...Object.values(ADMIN_COMMANDS).map((command) => command.usage.split('\n\nExit codes')[0] ?? ''), REVOKE_SESSIONS_USAGE].join('\n\n'),
+  commands: { add: ADD, ...ADMIN_COMMANDS, 'revoke-sessions': REVOKE_SESSIONS }
+}
+
+function isAdminVerb (sub: string): sub is AdminVerb {
+  return Object.hasOwn(ADMIN_COMMANDS, sub)
 }
 
 export async function userCommand (argv: readonly string[]): Promise<number> {
   const args = parseSubcommand(argv, USER)
   if (args.help !== undefined) return printHelp(args.help)
   if (args.sub === 'revoke-sessions') return revokeSessions(args)
+  if (isAdminVerb(args.sub)) return adminCommand(args.sub, args)
   const email = requiredFlag(args, 'email')
   const roles = list(flag(args, 'roles'))
   // Refused here, with the reason, rather than at every proxied request of the user (a 502 per request).

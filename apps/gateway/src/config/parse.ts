@@ -163,6 +163,8 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
     cookie: sections.cookie,
     notifications: sections.notifications,
     mail: sections.mail,
+    audit: sections.audit,
+    admin: sections.admin,
     routes,
     users: sections.users,
     auth: pluginAuth,

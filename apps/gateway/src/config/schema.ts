@@ -1,10 +1,10 @@
 // The gateway's configuration file, described once: the plugin's own sections (store, tokens, cookie, rateLimit,
-// auth, users, notifications, oidc: reused from @authgate/fastify, never restated) and the gateway's own (server, log,
+// auth, users, notifications, oidc, admin: reused from @authgate/fastify, never restated) and the gateway's own (server, log,
 // routes, headers, cors). `authgate config schema` prints it; authgate.schema.json ships it for editors.
 import { DurationKey, OneOf, Strict, Type, optionalDefaults, pluginSections, HTTP_URL_PATTERN, type Form, type Static, type TObject, type TSchema } from '@authgate/fastify/config'
 
 /** The plugin sections a gateway file holds (the plugin's `revocation` is left at its defaults). */
-export const PLUGIN_FILE_SECTIONS = ['store', 'tokens', 'cookie', 'rateLimit', 'auth', 'users', 'notifications', 'mail', 'oidc'] as const
+export const PLUGIN_FILE_SECTIONS = ['store', 'tokens', 'cookie', 'rateLimit', 'auth', 'users', 'notifications', 'mail', 'audit', 'oidc', 'admin'] as const
 /** The plugin's `auth` keys a gateway file may set; the prefix and JWKS path are the gateway's to fix. */
 const AUTH_FILE_KEYS = ['registration', 'defaultRoles', 'allowedOrigins', 'reuseDetection', 'requireVerifiedEmail', 'resetTtl', 'verifyTtl', 'resetLinkPath', 'verifyLinkPath'] as const
 export const DEFAULT_VERIFY_PATH = '/auth/verify'
@@ -153,6 +153,8 @@ export function gatewaySchema (form: Form = 'json'): TObject {
     users: plugin.users,
     notifications: plugin.notifications,
     mail: Type.Optional(plugin.mail),
+    audit: plugin.audit,
+    admin: plugin.admin,
     oidc: Type.Optional(plugin.oidc),
     routes: Type.Array(routeItem(), { description: 'The upstreams, one entry per path prefix.' }),
     headers: headersSection(),

@@ -1,6 +1,6 @@
 // The validated, frozen gateway configuration (docs/design.md#gateway). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
-import type { AuthInput, CookieInput, MailInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
+import type { AdminInput, AuditInput, AuthInput, CookieInput, MailInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
 import type { CorsConfig } from './cors.js'
 import type { HeadersInput, LogInput, RouteInput, ServerInput } from './schema.js'
 
@@ -65,6 +65,10 @@ export interface PluginSections {
   readonly notifications: Readonly<NotificationsInput>
   /** Mail of reset and verification links (SMTP, templates); undefined: links go to the events only. */
   readonly mail: Readonly<MailInput> | undefined
+  /** The audit trail (retention, queue size), defaults filled in. */
+  readonly audit: Readonly<AuditInput>
+  /** The admin API: admin.roles (default [admin]) and admin.grantableRoles. */
+  readonly admin: Readonly<AdminInput> & { readonly roles: readonly string[] }
   /** Sign-in through OpenID Connect providers; undefined: off. */
   readonly oidc: Readonly<OidcInput> | undefined
 }

@@ -3,9 +3,10 @@
 // every option, one place for each default. A new section is one line in SECTIONS.
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
 import { CodeValue, Deprecated, DurationKey, OneOf, Strict, optionalDefaults, type Form } from './kinds.js'
+import { adminSection } from './section-admin.js'
 import { authSection } from './section-auth.js'
 import { cookieSection } from './section-cookie.js'
-import { notificationsSection, revocationSection, storeSection } from './section-misc.js'
+import { auditSection, notificationsSection, revocationSection, storeSection } from './section-misc.js'
 import { rateLimitSection } from './section-rate-limit.js'
 import { mailSection } from './section-mail.js'
 import { tokensSection } from './section-tokens.js'
@@ -22,6 +23,8 @@ const SECTIONS = {
   notifications: notificationsSection,
   revocation: revocationSection,
   mail: mailSection,
+  audit: auditSection,
+  admin: adminSection,
   oidc: () => OidcSchema
 } satisfies Record<string, (form: Form) => TSchema>
 
@@ -67,11 +70,13 @@ export function pluginSchema (): TObject {
       newIp: Type.Optional(CodeValue('function', 'A login or refresh from a network the user was not seen in within notifications.ipMemory.')),
       refreshReuse: Type.Optional(CodeValue('function', 'A retired refresh token presented again.')),
       login: Type.Optional(CodeValue('function', 'A successful login.')),
+      loginFailed: Type.Optional(CodeValue('function', 'A refused password login, with its reason class (never the password or the email).')),
       logout: Type.Optional(CodeValue('function', 'A logout.')),
       passwordReset: Type.Optional(CodeValue('function', 'A reset link to deliver (carries the one-time token: never log it).')),
       emailVerification: Type.Optional(CodeValue('function', 'An email verification link to deliver (carries the one-time token: never log it).')),
       passwordChanged: Type.Optional(CodeValue('function', 'A password changed, by reset or by the signed-in user.')),
-      emailVerified: Type.Optional(CodeValue('function', 'A user verified their email.'))
+      emailVerified: Type.Optional(CodeValue('function', 'A user verified their email.')),
+      adminAction: Type.Optional(CodeValue('function', 'An admin action through the admin API (who did what to whom).'))
     }, { ...Strict, description: 'Event hooks.' })),
     metrics: Type.Optional(CodeValue('object', 'A prom-client Registry: the auth outcome metrics (logins, refreshes, reuse, revocations, key set, rate limits) are registered in it (code only; prom-client is then needed).')),
     defaultAuth: Type.Optional(OneOf(['none', 'required'] as const, 'Policy of routes that declare no `config.auth`: `none` (public, as before) or `required`.')),

@@ -28,6 +28,21 @@ export function revocationSection (): TObject {
   }, { ...Strict, description: 'How revocations reach this instance.' })
 }
 
+export const DEFAULT_AUDIT_RETENTION = '90d'
+export const DEFAULT_AUDIT_QUEUE_SIZE = 5000
+/** ≈ 50 MB of rows at most: a larger queue only delays the drop counter an outage shows. */
+export const MAX_AUDIT_QUEUE_SIZE = 100_000
+
+export function auditSection (): TObject {
+  return Type.Object({
+    retention: OrFalse(
+      DurationKey({ min: 3_600_000, max: 3650 * 86_400_000 }, 'How long audit rows are kept.'),
+      'How long audit rows are kept (a TTL index on MongoDB; reads never return an older row). Between 1h and 3650d. false: no audit trail is written at all.',
+      'must be a duration between 1h and 3650d, or false', DEFAULT_AUDIT_RETENTION),
+    queueSize: Type.Integer({ minimum: 100, maximum: MAX_AUDIT_QUEUE_SIZE, default: DEFAULT_AUDIT_QUEUE_SIZE, description: 'Rows waiting to be written at most: past it (a slow or down database) rows are dropped and counted (authgate_audit_dropped_total), never a login slowed. Between 100 and 100000.' })
+  }, { ...Strict, description: 'The audit trail: logins (and refusals, by reason class), logouts, refresh-token reuse, new devices and networks, key rotations. Written off the request path; never holds tokens, passwords or cookies.' })
+}
+
 /** The MongoDB store's server selection and per-operation limits when not given (stores/mongo.ts reads them too). */
 export const DEFAULT_MONGO_TIMEOUT_MS = 3000
 /** Milliseconds, as the driver reads them: a limit under 100 ms fails on any network, one over 10 min holds requests. */
@@ -53,7 +68,8 @@ export function storeSection (form: Form): TSchema {
       rotations: collectionName('rotations', 'rotation claims (one winner per refresh token)'),
       revocations: collectionName('revocations', 'revocation records the instances poll'),
       networks: collectionName('networks', 'networks each user was seen in (new-IP notifications)'),
-      oneTimeTokens: collectionName('oneTimeTokens', 'password-reset and email-verification tokens (by hash)')
+      oneTimeTokens: collectionName('oneTimeTokens', 'password-reset and email-verification tokens (by hash)'),
+      audit: collectionName('audit', 'audit trail (logins, logouts, reuse, new devices and networks, key rotations)')
     }, { ...Strict, description: 'Collection names, to share a database with other data.' })),
     ...(form === 'code'
       ? {

@@ -16,6 +16,8 @@ export interface AuthMetricSources {
   keyCount: () => number
   /** The key ring's generation (undefined until first read); absent with static keys: no metric then. */
   keyGeneration?: () => number | undefined
+  /** The audit writer's counts (audit/writer.ts); absent without an audit trail: no metric then. */
+  auditCounts?: () => { dropped: number, failed: number }
   /** The AUTH_* code a reply answered with (routes/error-handler.ts). */
   answeredCode: (reply: FastifyReply) => string | undefined
   /** Reset and verification deliveries dropped so far (the queue was full, or closing). */
@@ -40,7 +42,8 @@ export async function createAuthMetrics (registry: MetricsRegistry, sources: Aut
   const names = ['authgate_logins_total', 'authgate_refresh_total', 'authgate_refresh_reuse_total', 'authgate_rate_limited_total',
     'authgate_revocations_total', 'authgate_revocation_list_size', 'authgate_revocation_lag_seconds', 'authgate_signing_keys',
     'authgate_recovery_deliveries_dropped_total',
-    ...(keyGeneration === undefined ? [] : ['authgate_key_ring_generation'])]
+    ...(keyGeneration === undefined ? [] : ['authgate_key_ring_generation']),
+    ...(sources.auditCounts === undefined ? [] : ['authgate_audit_dropped_total'])]
   // Every name checked before any metric is created: a refusal leaves the caller's registry as it was.
   const taken = names.filter((name) => registry.getSingleMetric(name) !== undefined)
   if (taken.length > 0) throw new Error(`metrics: the registry already holds ${taken.join(', ')} (give each plugin instance its own registry)`)
@@ -85,6 +88,25 @@ export async function createAuthMetrics (registry: MetricsRegistry, sources: Aut
       name: 'authgate_key_ring_generation', help: 'Generation of the key ring this process uses (0 until its first read).', registers, aggregator: 'max',
       collect () { this.set(keyGeneration() ?? 0) }
     })
+  }
+
+  const { auditCounts } = sources
+  if (auditCounts !== undefined) {
+    // The writer counts (no I/O on its path); the counter catches up at each scrape, by reason.
+    const seen = { queue_full: 0, store_error: 0 }
+    const dropped = new Counter({
+      name: 'authgate_audit_dropped_total', help: 'Audit rows not written: the queue was full (a slow or down store), or the store refused the batch.', labelNames: ['reason'] as const, registers,
+      collect () {
+        const counts = auditCounts()
+        const now = { queue_full: counts.dropped, store_error: counts.failed }
+        for (const reason of ['queue_full', 'store_error'] as const) {
+          if (now[reason] > seen[reason]) this.inc({ reason }, now[reason] - seen[reason])
+          seen[reason] = now[reason]
+        }
+      }
+    })
+    dropped.inc({ reason: 'queue_full' }, 0)
+    dropped.inc({ reason: 'store_error' }, 0)
   }
 
   const stopRevoked = revocations.onRevoked(() => { revoked.inc() })

@@ -127,6 +127,8 @@ async function settled (store: SessionStore, id: string): Promise<UserRecord> {
 }
 
 function sessionUser (user: UserRecord): SessionUser {
+  // The provider vouched for the person: an admin's disable still stands.
+  if (user.disabled === true) throw new AuthError('AUTH_USER_DISABLED')
   return { id: user.id, email: presentEmail(user.email), roles: user.roles, emailVerified: user.emailVerified === true }
 }
 

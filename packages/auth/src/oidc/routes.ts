@@ -167,7 +167,7 @@ export function oidcRoutes (app: FastifyInstance, context: RouteContext, oidc: O
       response: {
         303: noBody('Signed in: to `returnTo`, with the refresh cookie set', redirectHeaders),
         ...errorResponses({
-          400: ['AUTH_OIDC_STATE_INVALID'], 401: ['AUTH_OIDC_REJECTED'], 404: ['AUTH_NOT_FOUND'], ...RATE_LIMITED, ...INTERNAL_ERROR,
+          400: ['AUTH_OIDC_STATE_INVALID'], 401: ['AUTH_OIDC_REJECTED', 'AUTH_INVALID_CREDENTIALS'], 403: ['AUTH_USER_DISABLED'], 404: ['AUTH_NOT_FOUND'], ...RATE_LIMITED, ...INTERNAL_ERROR,
           503: ['AUTH_OIDC_UNAVAILABLE', 'AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
         })
       }

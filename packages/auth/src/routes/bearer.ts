@@ -1,6 +1,8 @@
 // The Bearer-authenticated endpoints: logout-all, the session list and its revocations, and /me. `config.auth`
 // makes the plugin's onRequest hook verify the access token (and the revocation list) before these run.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { clientInfo } from '../sessions/client-info.js'
+import { readableDevice } from '../sessions/readable-device.js'
 import { AuthError } from '../errors.js'
 import type { AuthClaims } from '../types.js'
 import type { RouteContext } from './context.js'
@@ -17,7 +19,7 @@ const required = withBearerScheme({ auth: 'required' as const })
  * The device as listed: sessions store the opaque device id (cookies.ts). TODO(next-major): sessions created before
  * that stored the device cookie value itself (22 characters); it is shown derived, never as it is.
  */
-function publicDevice (device: string | null): string | null {
+export function publicDevice (device: string | null): string | null {
   return device !== null && isDeviceCookieValue(device) ? opaqueDeviceId(device) : device
 }
 
@@ -62,12 +64,12 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
     if (isExternal(claims, ownIssuer)) {
       // Every token of this user at this issuer issued until now, on every instance within revocationDelay.
       await sessions.revokeSubject(claims.iss, claims.sub)
-      events.emit('logout', { userId: claims.sub, issuer: claims.iss, sessionIds: [], reason: 'logout-all', ip: request.ip, at: new Date() })
+      events.emit('logout', { userId: claims.sub, issuer: claims.iss, sessionIds: [], reason: 'logout-all', ...clientInfo(request), at: new Date() })
       cookies.clearRefresh(reply)
       return reply.code(204).send()
     }
     const ids = await sessions.revokeAll(claims.sub)
-    events.emit('logout', { userId: claims.sub, sessionIds: ids, reason: 'logout-all', ip: request.ip, at: new Date() })
+    events.emit('logout', { userId: claims.sub, sessionIds: ids, reason: 'logout-all', ...clientInfo(request), at: new Date() })
     cookies.clearRefresh(reply)
     return reply.code(204).send()
   })
@@ -104,6 +106,7 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
       device: publicDevice(session.device),
       ip: session.ip,
       userAgent: session.userAgent,
+      client: readableDevice(session.userAgent),
       createdAt: session.createdAt.toISOString(),
       lastUsedAt: session.lastUsedAt.toISOString(),
       current: session.id === claims.sid
@@ -126,7 +129,7 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
   }, async (request, reply) => {
     const claims = claimsOf(request)
     if (isExternal(claims, ownIssuer) || !await sessions.revokeOne(claims.sub, request.params.id)) throw new AuthError('AUTH_NOT_FOUND')
-    events.emit('logout', { userId: claims.sub, sessionIds: [request.params.id], reason: 'revoke-session', ip: request.ip, at: new Date() })
+    events.emit('logout', { userId: claims.sub, sessionIds: [request.params.id], reason: 'revoke-session', ...clientInfo(request), at: new Date() })
     return reply.code(204).send()
   })
 
@@ -148,7 +151,7 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
     // An external token has no other sessions here (and no own one to keep): nothing to revoke.
     if (isExternal(claims, ownIssuer)) return reply.code(204).send()
     const ids = await sessions.revokeAll(claims.sub, claims.sid)
-    events.emit('logout', { userId: claims.sub, sessionIds: ids, reason: 'revoke-others', ip: request.ip, at: new Date() })
+    events.emit('logout', { userId: claims.sub, sessionIds: ids, reason: 'revoke-others', ...clientInfo(request), at: new Date() })
     return reply.code(204).send()
   })
 

@@ -11,6 +11,7 @@ import type { AccountLockout } from './account-lockout.js'
 import type { OidcService } from '../oidc/service.js'
 import type { AuthMetrics } from '../metrics/auth-metrics.js'
 import type { RecoveryService } from '../recovery/service.js'
+import type { AdminStore } from '../admin/store-support.js'
 
 export interface RouteContext {
   options: NormalisedOptions
@@ -25,6 +26,8 @@ export interface RouteContext {
   rateLimitStore: FastifyRateLimitStoreCtor | undefined
   /** The OIDC providers (`oidc` option); undefined: no OIDC routes. */
   oidc?: OidcService | undefined
+  /** The store, when the admin API is served (admin/enable.ts); undefined: no admin routes. */
+  adminStore?: AdminStore | undefined
   /** The `metrics` option's outcome counters; undefined: no metrics. */
   metrics?: AuthMetrics | undefined
   /** Password reset/change and email verification; undefined: those routes do not exist (another user source). */

@@ -37,7 +37,7 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
         200: sessionAnswer,
         ...errorResponses({
           ...BODY_ERRORS, 401: ['AUTH_REFRESH_INVALID', 'AUTH_REFRESH_REUSED', 'AUTH_REFRESH_AMBIGUOUS'],
-          403: ['AUTH_CROSS_SITE'], ...RATE_LIMITED, ...INTERNAL_ERROR, 503: ['AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
+          403: ['AUTH_CROSS_SITE', 'AUTH_USER_DISABLED'], ...RATE_LIMITED, ...INTERNAL_ERROR, 503: ['AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
         })
       }
     }),
@@ -47,7 +47,8 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
       const issued = await sessions.refresh(cookies.readRefresh(request, reply), clientInfo(request))
       return await sendSession(context, reply, issued)
     } catch (error) {
-      if (error instanceof AuthError && error.statusCode === 401) cookies.clearRefresh(reply)
+      // A disabled user's session is over too (revoked as it was refused): its cookie goes with it.
+      if (error instanceof AuthError && (error.statusCode === 401 || error.code === 'AUTH_USER_DISABLED')) cookies.clearRefresh(reply)
       throw error
     }
   })
@@ -70,7 +71,7 @@ export function cookieSessionRoutes (app: FastifyInstance, context: RouteContext
     // A failed revoke write rejects (503): the client must not believe the session ended.
     const session = await sessions.logout(cookies.readRefresh(request, reply))
     if (session !== null) {
-      events.emit('logout', { userId: session.userId, sessionIds: [session.id], reason: 'logout', ip: request.ip, at: new Date() })
+      events.emit('logout', { userId: session.userId, sessionIds: [session.id], reason: 'logout', ...clientInfo(request), at: new Date() })
     }
     cookies.clearRefresh(reply)
     return reply.code(204).send()

@@ -10,6 +10,7 @@ import type { SessionUser } from '../sessions/service.js'
 import { askSource, readSourceUser } from '../sessions/user-source.js'
 import { sendSession, type RouteContext } from './context.js'
 import { beginLoginAttempt } from './login-lockout.js'
+import { loginFailureNotes } from './login-failures.js'
 import { CREDENTIALS_BODY_LIMIT, credentialsBody, strictCredentials, type CredentialsBody } from './schemas.js'
 import { BODY_ERRORS, documented, INTERNAL_ERROR, NO_SECURITY, RATE_LIMITED, errorResponses, registeredAnswer, sessionAnswer } from './docs.js'
 
@@ -46,16 +47,32 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     })
   }
 
+  const failures = loginFailureNotes(context.events)
+
   async function verify (email: string, password: string, request: FastifyRequest): Promise<SessionUser | null> {
     const { verifyCredentials } = options
     if (verifyCredentials !== undefined) {
       // Typed as unknown: the function may come from plain JavaScript and answer anything.
       const verified: unknown = await askSource(async () => verifyCredentials(email, password, request))
-      return readSourceUser(verified, 'verifyCredentials')
+      const user = readSourceUser(verified, 'verifyCredentials')
+      if (user === null) failures.note(request, 'rejected')
+      return user
     }
     const user = await findUserByEmail(store, email)
-    if (user?.passwordHash === undefined) return verifyDummy(password).then(() => null)
-    return await verifyPassword(user.passwordHash, password) ? { id: user.id, email: presentEmail(user.email), roles: user.roles, emailVerified: user.emailVerified === true } : null
+    if (user?.passwordHash === undefined) {
+      failures.note(request, 'unknown-user')
+      return verifyDummy(password).then(() => null)
+    }
+    if (!await verifyPassword(user.passwordHash, password)) {
+      failures.note(request, 'bad-password', user.id)
+      return null
+    }
+    // Only now, with the right password: a disabled account is not told apart from a wrong password otherwise.
+    if (user.disabled === true) {
+      failures.note(request, 'disabled', user.id)
+      throw new AuthError('AUTH_USER_DISABLED')
+    }
+    return { id: user.id, email: presentEmail(user.email), roles: user.roles, emailVerified: user.emailVerified === true }
   }
 
   app.post<{ Body: CredentialsBody }>('/login', {
@@ -72,19 +89,24 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       response: {
         200: sessionAnswer,
         ...errorResponses({
-          ...BODY_ERRORS, 401: ['AUTH_INVALID_CREDENTIALS'], 403: ['AUTH_EMAIL_UNVERIFIED'], ...RATE_LIMITED, ...INTERNAL_ERROR,
+          ...BODY_ERRORS, 401: ['AUTH_INVALID_CREDENTIALS'], 403: ['AUTH_USER_DISABLED', 'AUTH_EMAIL_UNVERIFIED'], ...RATE_LIMITED, ...INTERNAL_ERROR,
           503: ['AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
         })
       }
     }),
-    config: { auth: 'none', ...(limits === false ? {} : { rateLimit: { max: limits.login.max, timeWindow: limits.login.timeWindowMs } }) }
+    config: { auth: 'none', ...(limits === false ? {} : { rateLimit: { max: limits.login.max, timeWindow: limits.login.timeWindowMs } }) },
+    onRequest: failures.onRequest,
+    onSend: failures.onSend
   }, async (request, reply) => {
     const { email, password } = request.body
     // Reserved before the password is checked: during a lockout the right password must not be distinguishable,
     // and attempts in flight count, so parallel guesses cannot all be verified before the first failure lands.
     // A lockout that cannot count (Redis down, the in-memory map full of live counts) rejects with 503: never an
     // unlimited attempt. Counted under a fold of the email and the user id (login-lockout.ts).
-    const attempt = await beginLoginAttempt(lockout, email)
+    const attempt = await beginLoginAttempt(lockout, email).catch((error: unknown) => {
+      failures.note(request, 'locked')
+      throw error
+    })
     let user: SessionUser | null
     try {
       user = await verify(email, password, request)
@@ -98,12 +120,18 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       await attempt.failed()
       throw new AuthError('AUTH_INVALID_CREDENTIALS')
     }
-    await attempt.succeeded(user.id)
+    const userId = user.id
+    await attempt.succeeded(userId).catch((error: unknown) => {
+      // The right password for an id locked under another spelling (login-lockout.ts): answered as a wrong one.
+      failures.note(request, 'locked', userId)
+      throw error
+    })
     // Only now, the password verified: an unverified account is not told apart from a wrong password before that.
     if (options.recovery.requireVerifiedEmail && user.emailVerified !== true) {
       // The password proved the account is the caller's: a fresh link goes to its address (a lost or expired first
       // one must not lock the user out), bounded by the login limits.
       context.recovery?.service.offerVerification(user.id, clientInfo(request).ip)
+      failures.note(request, 'unverified', userId)
       throw new AuthError('AUTH_EMAIL_UNVERIFIED')
     }
     // A refresh cookie already present (perhaps planted) is ignored: every login starts a new family.

@@ -50,7 +50,8 @@ export const openApiTags = [
   { name: 'sessions', description: 'The signed-in user and their sessions (Bearer)' },
   { name: 'account', description: 'Password reset and change, email verification' },
   { name: 'oidc', description: 'Sign-in through OpenID Connect providers' },
-  { name: 'keys', description: 'The public keys that verify access tokens' }
+  { name: 'keys', description: 'The public keys that verify access tokens' },
+  { name: 'admin', description: 'Users and their sessions, for holders of an admin.roles role (Bearer)' }
 ] as const
 
 /** Route-level `security`: a Bearer route, and one that takes no bearer token (overrides a global requirement). */
@@ -160,6 +161,17 @@ export const sessionList = {
       // A record may hold null (a request without a user agent, a store's own writer): null stays null, not ''.
       ip: { type: ['string', 'null'] },
       userAgent: { type: ['string', 'null'] },
+      client: {
+        type: 'object',
+        description: 'The user agent made readable (parsed once per distinct agent; null where it says nothing)',
+        required: ['browser', 'os', 'deviceType'],
+        additionalProperties: false,
+        properties: {
+          browser: { type: ['string', 'null'], description: 'e.g. `Chrome 130`' },
+          os: { type: ['string', 'null'], description: 'e.g. `iOS 17.1`' },
+          deviceType: { type: ['string', 'null'], description: '`desktop`, `mobile`, `tablet`, `tv` or `bot`' }
+        }
+      },
       createdAt: { type: 'string', format: 'date-time' },
       lastUsedAt: { type: 'string', format: 'date-time' },
       current: { type: 'boolean', description: 'The session of the presented access token' }

@@ -59,6 +59,10 @@ export interface SessionServiceOptions {
 }
 
 export interface SessionService {
+  /**
+   * With users in the store, rejects with AUTH_USER_DISABLED (403) or AUTH_INVALID_CREDENTIALS (401) when the user was
+   * disabled or deleted while the session was being made (the session is revoked again).
+   */
   issue: (user: SessionUser, client: ClientInfo, device: DeviceIdentity) => Promise<IssuedSession>
   /** Rejects with AuthError AUTH_REFRESH_INVALID / AUTH_REFRESH_REUSED (401) or AUTH_STORE_UNAVAILABLE (503). */
   refresh: (presented: string | undefined, client: ClientInfo) => Promise<IssuedSession>
@@ -85,6 +89,19 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
     for (const id of ids) revocations.add(id, now)
   }
 
+  /**
+   * The user is read again once their session exists: a disable or delete that landed between the login's check and
+   * this session's creation revoked every session but this one, which must not survive it. Revoked the way revokeOne
+   * does (this instance at once, others within the revocation delay); AUTH_USER_DISABLED, or 401 for a user gone.
+   */
+  async function confirmIssued (userId: string, sessionId: string, now: Date): Promise<void> {
+    const user = await store.findUserById(userId)
+    if (user !== null && user.disabled !== true) return
+    const { revoked } = await store.revokeUserSession(userId, sessionId, now)
+    if (revoked) markRevoked([sessionId], now)
+    throw new AuthError(user === null ? 'AUTH_INVALID_CREDENTIALS' : 'AUTH_USER_DISABLED')
+  }
+
   /** Roles are read again at every refresh, so a role change reaches the next access token. */
   async function currentUser (session: SessionRecord, now: Date): Promise<SessionUser> {
     if (!options.usersInStore) {
@@ -100,6 +117,11 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
     if (user === null) {
       markRevoked(await store.revokeFamily(session.familyId, now), now)
       throw new AuthError('AUTH_REFRESH_INVALID')
+    }
+    if (user.disabled === true) {
+      // Disabling revoked every session; one that survived (a race with the disable) ends here.
+      markRevoked(await store.revokeUserSessions(user.id, now), now)
+      throw new AuthError('AUTH_USER_DISABLED')
     }
     return { id: user.id, email: presentEmail(user.email), roles: user.roles, emailVerified: user.emailVerified === true }
   }
@@ -136,6 +158,7 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
         device: deviceId, ip: client.ip, userAgent: client.userAgent, createdAt: now, lastUsedAt: now,
         expiresAt: new Date(now.getTime() + options.refreshTtlMs)
       })
+      if (options.usersInStore) await confirmIssued(user.id, id, now)
       try {
         const seen = { userId: user.id, deviceId, userAgent: client.userAgent, ip: client.ip, now }
         const { isNew } = await store.recordDevice(device.legacyId === undefined ? seen : { ...seen, legacyDeviceId: device.legacyId })

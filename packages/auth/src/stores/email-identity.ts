@@ -43,6 +43,14 @@ function foldLocal (local: string): string {
   return local.toUpperCase().toLowerCase().normalize('NFKC')
 }
 
+/**
+ * A fragment of an email (the admin user search) folded like identity keys' local parts, so `ALICE` finds
+ * `alice@x`. A domain fragment is folded the same way (lower case), which matches keys' ASCII domains.
+ */
+export function foldEmailFragment (fragment: string): string {
+  return foldLocal(fragment.normalize('NFKC').trim())
+}
+
 /** The identity key of an email: equal keys are one account. Total (never throws): login uses it on any input. */
 export function normaliseEmail (email: string): string {
   const compatible = email.normalize('NFKC').trim()

@@ -48,6 +48,6 @@ export { MemoryKeyRingStore, hasKeyRingStore, isKeyRingStore } from './signing-k
 export type { KeyRingStore, KeyRingRecord, StoredRingKey, RingKeyState, SealedKey, KeyRingCapable } from './signing-keys.js'
 export { MongoKeyRingStore, KEY_RING_COLLECTION } from './mongo-keys.js'
 export * from './store.js'
-export { addUser, normaliseEmail, MAX_EMAIL_LENGTH, type AddUserInput } from './users.js'
+export { addUser, findUserByEmail, normaliseEmail, MAX_EMAIL_LENGTH, type AddUserInput } from './users.js'
 export { MemoryOidcStore, hasOidcStore, type OidcStore, type OidcCapable, type ExternalIdentity, type LoginStateRecord } from './oidc.js'
 export { MongoOidcStore } from './mongo-oidc.js'

@@ -5,12 +5,14 @@
 import { AuthError } from '../errors.js'
 import {
   MAX_PREVIOUS_HASHES, type DeviceRecord, type DeviceSeen, type GraceEntry, type NewSession, type NewUser, type RotateInput,
-  type OneTimePurpose, type OneTimeTokenRecord, type SessionPage, type SessionRecord, type SessionStore, type UserRecord
+  type OneTimePurpose, type OneTimeTokenRecord, type SessionPage, type SessionRecord, type SessionStore, type UserPage, type UserRecord
 } from './store.js'
 import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
 import { comesAfter, newestFirst } from './session-order.js'
 import { SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../revocation-subjects.js'
 import { MemoryOidcStore, type OidcCapable, type OidcStore } from './oidc.js'
+import { MemoryAuditTrail } from './memory-audit.js'
+import type { AuditListQuery, AuditRecord } from './audit-records.js'
 import { applySighting, copyNetworks, type NetworkSighting, type NetworkVerdict, type UserNetworks } from './ip-memory.js'
 
 /**
@@ -107,6 +109,24 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
     return true
   }
 
+  async listUsers (page: UserPage): Promise<UserRecord[]> {
+    const { after, emailContains } = page
+    return [...this.#users.values()]
+      .filter((user) => emailContains === undefined || user.emailNormalized.includes(emailContains))
+      .filter((user) => after === undefined || comesAfter(user, after))
+      .sort(newestFirst)
+      .slice(0, page.limit)
+      .map((user) => structuredClone(user))
+  }
+
+  async setUserDisabled (id: string, disabled: boolean, now: Date): Promise<boolean> {
+    const user = this.#users.get(id)
+    if (user === undefined) return false
+    user.disabled = disabled
+    user.updatedAt = new Date(now.getTime())
+    return true
+  }
+
   async setUserPassword (id: string, passwordHash: string, now: Date): Promise<boolean> {
     const user = this.#users.get(id)
     if (user === undefined) return false
@@ -156,6 +176,20 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
     for (const [hash, token] of this.#oneTimeTokens) if (token.expiresAt <= now) this.#oneTimeTokens.delete(hash)
     this.#oneTimePrunedAt = now.getTime()
     this.#oneTimeSizeAfterPrune = this.#oneTimeTokens.size
+  }
+
+  async deleteUser (id: string): Promise<boolean> {
+    const user = this.#users.get(id)
+    if (user === undefined) return false
+    for (const [key, device] of this.#devices) if (device.userId === id) this.#devices.delete(key)
+    this.#networks.delete(id)
+    // Revoked sessions stay until they expire (reuse detection); what they say about the person goes now.
+    for (const session of this.#sessions.values()) {
+      if (session.userId === id) Object.assign(session, { email: null, ip: '', userAgent: '' })
+    }
+    if (this.#emails.get(user.emailNormalized) === id) this.#emails.delete(user.emailNormalized)
+    this.#users.delete(id)
+    return true
   }
 
   #copyUser (id: string): UserRecord | null {
@@ -330,4 +364,9 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
     const record = this.#networks.get(userId)
     return record === undefined ? null : copyNetworks(record)
   }
+
+  /** Bounded (memory-audit.ts): the oldest rows go first. */
+  readonly #audit = new MemoryAuditTrail()
+  async insertAudit (rows: AuditRecord[]): Promise<void> { await this.#audit.insertAudit(rows) }
+  async listAudit (query: AuditListQuery): Promise<AuditRecord[]> { return this.#audit.listAudit(query) }
 }

@@ -66,6 +66,8 @@ export interface Collections {
 
 export async function createIndexes ({ users, sessions, devices, claims, tombstones, networks, oneTimeTokens }: Collections): Promise<void> {
   await users.createIndex({ emailNormalized: 1 }, { unique: true, name: 'emailNormalized_unique' }, undefined)
+  // The admin user list's order (newest first, ties by id): pages read from the index, never a sort of every user.
+  await users.createIndex({ createdAt: -1, _id: -1 }, { name: 'createdAt_id' }, undefined)
   await sessions.createIndex({ tokenHash: 1 }, { unique: true, name: 'tokenHash_unique' }, undefined)
   await sessions.createIndex({ previousHashes: 1 }, { name: 'previousHashes' }, undefined)
   // The session list's filter and sort (newest first, ties by id): no in-memory sort of a user's sessions. Its

@@ -24,12 +24,15 @@ import { DEFAULT_MONGO_TIMEOUT_MS } from '../config/section-misc.js'
 import type { KeyRingCapable, KeyRingStore } from './signing-keys.js'
 import { MongoOidcStore } from './mongo-oidc.js'
 import type { OidcCapable, OidcStore } from './oidc.js'
+import { escapeRegExp } from './escape-regexp.js'
 import { findNetworks, recordNetwork, type NetworksDoc } from './mongo-networks.js'
 import type { NetworkSighting, NetworkVerdict, UserNetworks } from './ip-memory.js'
 import { consumeOneTimeToken, createOneTimeToken, deleteOneTimeTokens, type OneTimeTokenDoc } from './mongo-one-time.js'
+import { AuditUpkeep, insertAudit, listAudit, type AuditDoc } from './mongo-audit.js'
+import type { AuditListQuery, AuditRecord } from './audit-records.js'
 import {
   type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type OneTimePurpose, type OneTimeTokenRecord, type RotateInput,
-  type SessionPage, type SessionRecord, type SessionStore, type UserRecord
+  type SessionPage, type SessionRecord, type SessionStore, type UserPage, type UserRecord
 } from './store.js'
 
 export interface MongoStoreOptions {
@@ -47,8 +50,8 @@ export interface MongoStoreOptions {
    * call (connect included): past it the call answers 503 even if the server holds the connection open silently.
    */
   operationTimeoutMS?: number
-  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`, `networks`, `oneTimeTokens`). */
-  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string, networks?: string, oneTimeTokens?: string }
+  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`, `networks`, `oneTimeTokens`, `audit`). */
+  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string, networks?: string, oneTimeTokens?: string, audit?: string }
   /** Where the store says how it adapts to its server (e.g. a server that ignores `$slice`). The plugin passes its own. */
   logger?: StoreLogger
   /**
@@ -68,6 +71,7 @@ interface Handles {
   tombstones: Collection<TombstoneDoc>
   networks: Collection<NetworksDoc>
   oneTimeTokens: Collection<OneTimeTokenDoc>
+  audit: Collection<AuditDoc>
 }
 
 /** Time budget of background store work (revocation polling): long, since no request waits on it. */
@@ -76,7 +80,7 @@ const BACKGROUND_TIME_MS = 30_000
 export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #connection: MongoConnection
   readonly #maxTimeMS: number
-  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string, networks: string, oneTimeTokens: string }
+  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string, networks: string, oneTimeTokens: string, audit: string }
   /** The collection handles of the current client (rebuilt when mongo-connection.ts replaces a stuck client). */
   #handles: Handles | undefined
   #indexes: Promise<void> | undefined
@@ -86,6 +90,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   #sliceHonoured = true
   /** One per store: its index state (init once, retried at most once a minute) must be shared by every caller. */
   #oidc: MongoOidcStore | undefined
+  /** The audit collection's lazy indexes and sweep: its failures never reach the store's own init (logins). */
+  readonly #auditUpkeep: AuditUpkeep
 
   constructor (options: MongoStoreOptions) {
     const selection = options.serverSelectionTimeoutMS ?? DEFAULT_MONGO_TIMEOUT_MS
@@ -116,8 +122,10 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
       claims: options.collections?.rotations ?? 'rotations',
       tombstones: options.collections?.revocations ?? 'revocations',
       networks: options.collections?.networks ?? 'networks',
-      oneTimeTokens: options.collections?.oneTimeTokens ?? 'oneTimeTokens'
+      oneTimeTokens: options.collections?.oneTimeTokens ?? 'oneTimeTokens',
+      audit: options.collections?.audit ?? 'audit'
     }
+    this.#auditUpkeep = new AuditUpkeep({ collection: () => this.#audit, maxTimeMS: this.#maxTimeMS, logger: this.#logger })
   }
 
   #current (): Handles {
@@ -131,7 +139,8 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
         claims: db.collection<ClaimDoc>(this.#names.claims),
         tombstones: db.collection<TombstoneDoc>(this.#names.tombstones),
         networks: db.collection<NetworksDoc>(this.#names.networks),
-        oneTimeTokens: db.collection<OneTimeTokenDoc>(this.#names.oneTimeTokens)
+        oneTimeTokens: db.collection<OneTimeTokenDoc>(this.#names.oneTimeTokens),
+        audit: db.collection<AuditDoc>(this.#names.audit)
       }
     }
     return this.#handles
@@ -144,6 +153,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   get #tombstones (): Collection<TombstoneDoc> { return this.#current().tombstones }
   get #networks (): Collection<NetworksDoc> { return this.#current().networks }
   get #oneTimeTokens (): Collection<OneTimeTokenDoc> { return this.#current().oneTimeTokens }
+  get #audit (): Collection<AuditDoc> { return this.#current().audit }
 
   /**
    * Loads the driver and creates the client (a store given a url), so that a missing driver (MissingPeerError) or
@@ -265,6 +275,26 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
     return result.matchedCount === 1
   }
 
+  async listUsers (page: UserPage): Promise<UserRecord[]> {
+    const { after, emailContains } = page
+    const position = after === undefined
+      ? {}
+      : { $or: [{ createdAt: { $lt: after.createdAt } }, { createdAt: after.createdAt, _id: { $lt: after.id } }] }
+    // Escaped: the query is typed by an admin and must match as text, never as a pattern (no ReDoS, no wildcards).
+    const match = emailContains === undefined ? {} : { emailNormalized: { $regex: escapeRegExp(emailContains) } }
+    const docs = await this.#run(() => this.#users
+      .find({ ...match, ...position }, { maxTimeMS: this.#maxTimeMS })
+      .sort({ createdAt: -1, _id: -1 })
+      .limit(page.limit)
+      .toArray())
+    return docs.map(toUser)
+  }
+
+  async setUserDisabled (id: string, disabled: boolean, now: Date): Promise<boolean> {
+    const result = await this.#run(() => this.#users.updateOne({ _id: id }, { $set: { disabled, updatedAt: now } }, { maxTimeMS: this.#maxTimeMS }))
+    return result.matchedCount === 1
+  }
+
   async setUserPassword (id: string, passwordHash: string, now: Date): Promise<boolean> {
     const result = await this.#run(() => this.#users.updateOne({ _id: id }, { $set: { passwordHash, updatedAt: now } }, { maxTimeMS: this.#maxTimeMS }))
     return result.matchedCount === 1
@@ -285,6 +315,20 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
 
   async deleteOneTimeTokens (userId: string, purpose: OneTimePurpose): Promise<number> {
     return this.#run(() => deleteOneTimeTokens(this.#oneTimeTokens, userId, purpose, this.#maxTimeMS))
+  }
+
+  async deleteUser (id: string): Promise<boolean> {
+    return this.#run(async () => {
+      // The user last: a delete that fails halfway leaves the user, so a retry finds them and finishes.
+      await this.#devices.deleteMany({ userId: id }, { maxTimeMS: this.#maxTimeMS })
+      // The user's networks, and their last-sighting document (`userId|`, mongo-networks.ts), which holds no userId.
+      await this.#networks.deleteMany({ $or: [{ userId: id }, { _id: `${id}|` }] }, { maxTimeMS: this.#maxTimeMS })
+      // Their sessions are revoked (the caller did it first) and stay until they expire, for reuse detection; what
+      // they say about the person goes now.
+      await this.#sessions.updateMany({ userId: id }, { $set: { email: null, ip: '', userAgent: '' } }, { maxTimeMS: this.#maxTimeMS })
+      const result = await this.#users.deleteOne({ _id: id }, { maxTimeMS: this.#maxTimeMS })
+      return result.deletedCount === 1
+    })
   }
 
   async createSession (session: NewSession): Promise<SessionRecord> {
@@ -458,5 +502,20 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
 
   async findNetworks (userId: string): Promise<UserNetworks | null> {
     return this.#run(() => findNetworks(this.#networks, userId, this.#maxTimeMS))
+  }
+
+  async insertAudit (rows: AuditRecord[]): Promise<void> {
+    await this.#run(async () => {
+      await this.#auditUpkeep.indexes()
+      await insertAudit(this.#audit, rows, this.#maxTimeMS)
+      await this.#auditUpkeep.sweep(new Date())
+    })
+  }
+
+  async listAudit (query: AuditListQuery): Promise<AuditRecord[]> {
+    return this.#run(async () => {
+      await this.#auditUpkeep.indexes()
+      return await listAudit(this.#audit, query, this.#maxTimeMS)
+    })
   }
 }

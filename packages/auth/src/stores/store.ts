@@ -6,6 +6,7 @@
 // `expiresAt` (absolute lifetime) and `lastUsedAt` (idle timeout) itself.
 import type { RevocationSource } from '../tokens/types.js'
 import type { NetworkSighting, NetworkVerdict, UserNetworks } from './ip-memory.js'
+import type { AuditListQuery, AuditRecord } from './audit-records.js'
 
 export interface UserRecord {
   id: string
@@ -18,6 +19,8 @@ export interface UserRecord {
   roles: string[]
   /** Set once the user followed an email verification link; absent means false. */
   emailVerified?: boolean
+  /** Set by an admin (PATCH /auth/admin/users/:id, `authgate user disable`): login and refresh are refused. Absent: false. */
+  disabled?: boolean
   createdAt: Date
   updatedAt: Date
 }
@@ -114,6 +117,17 @@ export interface OneTimeTokenRecord {
   expiresAt: Date
 }
 
+/**
+ * A page of the user list (admin API): newest first by (createdAt, id), both descending, a total order, so pages
+ * never skip or repeat a user. `emailContains`: only users whose identity key (emailNormalized) contains it, given
+ * already folded like the key (stores/email-identity.ts).
+ */
+export interface UserPage {
+  limit: number
+  after?: { createdAt: Date, id: string }
+  emailContains?: string
+}
+
 /** How many retired hashes a session remembers for reuse detection; older ones just read as unknown. */
 export const MAX_PREVIOUS_HASHES = 100
 
@@ -130,6 +144,22 @@ export interface SessionStore extends RevocationSource {
   findUserById (id: string): Promise<UserRecord | null>
   /** Replaces the user's roles (they reach access tokens at the next refresh). False when there is no such user. */
   setUserRoles (id: string, roles: string[]): Promise<boolean>
+  /**
+   * The admin methods below are optional so that stores written before them still work without the admin API: the
+   * plugin refuses to register with `admin` given and a store lacking any of them (admin/store-support.ts), and
+   * leaves the admin routes out (saying so) when `admin` is defaulted.
+   */
+  /** One page of users in UserPage's order (at most `page.limit`). */
+  listUsers? (page: UserPage): Promise<UserRecord[]>
+  /** Sets or lifts `disabled` (and updatedAt). False when there is no such user. */
+  setUserDisabled? (id: string, disabled: boolean, now: Date): Promise<boolean>
+  /** Replaces the password hash (and updatedAt). False when there is no such user. */
+  setUserPassword? (id: string, passwordHash: string, now: Date): Promise<boolean>
+  /**
+   * Removes the user and the records kept for them (devices, networks). Sessions are revoked by the caller first
+   * (revokeUserSessions), so revocations reach every instance. False when there was no such user.
+   */
+  deleteUser? (id: string): Promise<boolean>
 
   createSession (session: NewSession): Promise<SessionRecord>
   /**
@@ -194,9 +224,7 @@ export interface SessionStore extends RevocationSource {
    * work: over a store lacking any of them the routes are left out (with a warning), and registration fails only when
    * `mail` or `auth.requireVerifiedEmail` asks for them (recovery/setup.ts).
    */
-  /** Replaces the user's password hash and sets updatedAt. False when there is no such user. */
-  setUserPassword? (id: string, passwordHash: string, now: Date): Promise<boolean>
-  /** Marks the user's email verified when it is still `emailNormalized`. False when no such user has that email. */
+  /** (setUserPassword, above, is one of them too.) Marks the user's email verified when it is still `emailNormalized`. False when no such user has that email. */
   setEmailVerified? (id: string, emailNormalized: string, now: Date): Promise<boolean>
   createOneTimeToken? (token: OneTimeTokenRecord): Promise<void>
   /**
@@ -206,6 +234,14 @@ export interface SessionStore extends RevocationSource {
   consumeOneTimeToken? (hash: string, purpose: OneTimePurpose, now: Date): Promise<OneTimeTokenRecord | null>
   /** Deletes every token of the user for `purpose` (a reset voids the other outstanding resets). Returns how many. */
   deleteOneTimeTokens? (userId: string, purpose: OneTimePurpose): Promise<number>
+
+  /**
+   * The audit trail (audit/): appends a batch of rows. Optional, with listAudit: a store without both keeps no trail
+   * (said once at start-up). Called off the request path, in batches; a failure is logged (throttled), never answered.
+   */
+  insertAudit? (rows: AuditRecord[]): Promise<void>
+  /** Rows newest first (`at`, then `id`, both descending), filtered, never one past its `expiresAt`. */
+  listAudit? (query: AuditListQuery): Promise<AuditRecord[]>
 }
 
 /** The store methods the account-recovery routes need. */

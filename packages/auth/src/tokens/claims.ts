@@ -6,8 +6,9 @@ import type { AccessClaims } from './types.js'
 // injection), and no commas in roles because the gateway forwards them comma-joined.
 // eslint-disable-next-line no-control-regex -- refusing control characters is the point
 const IDENTIFIER = /^[^\x00-\x1f\x7f]{1,1024}$/
-// eslint-disable-next-line no-control-regex -- as above
-const ROLE = /^[^\x00-\x1f\x7f,]{1,128}$/
+/** The longest role name; config schemas that take role names use it too. */
+export const MAX_ROLE_LENGTH = 128
+const ROLE = new RegExp(`^[^\\x00-\\x1f\\x7f,]{1,${MAX_ROLE_LENGTH}}$`)
 export const MAX_ROLES = 100
 const NO_ROLES = Object.freeze([]) as unknown as string[]
 

@@ -19,7 +19,8 @@ export interface ContractServer {
   /** Every access token issued so far now answers AUTH_TOKEN_EXPIRED. */
   expireAccessTokens(): void
   /** How the next refreshes answer: normally, 401 AUTH_REFRESH_INVALID, or 503. */
-  refreshMode: 'ok' | 'refuse' | 'unavailable'
+  /** disabled: 403 AUTH_USER_DISABLED (an admin disabled the account); forbidden: 403 AUTH_CROSS_SITE. */
+  refreshMode: 'ok' | 'refuse' | 'unavailable' | 'disabled' | 'forbidden'
   /** Hold each refresh this long, so concurrent requests pile up behind it. */
   refreshDelayMs: number
   /** Tokens are issued already expired (a client clock or server bug that refreshing cannot fix). */
@@ -102,6 +103,8 @@ export async function startContractServer (): Promise<ContractServer> {
       const session = sessionFromCookie(req)
       if (state.refreshDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.refreshDelayMs))
       if (state.refreshMode === 'unavailable') { fail(res, 503, 'AUTH_STORE_UNAVAILABLE'); return }
+      if (state.refreshMode === 'disabled') { fail(res, 403, 'AUTH_USER_DISABLED'); return }
+      if (state.refreshMode === 'forbidden') { fail(res, 403, 'AUTH_CROSS_SITE'); return }
       if (session === undefined || state.refreshMode === 'refuse') { fail(res, 401, 'AUTH_REFRESH_INVALID'); return }
       issue(res, session)
     } else if (route === 'POST /auth/logout') {
