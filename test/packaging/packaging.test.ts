@@ -1,6 +1,6 @@
 // The packages as a user installs them (issue #13): `pnpm pack` each one, `npm install` the tarballs into empty
 // folders outside the workspace (dependencies from the registry): the plugin's README line with the client's in one,
-// without the drivers (mongodb, ioredis) or anything else of the gateway's; the gateway's in another. Then run each
+// without the drivers (mongodb, ioredis, nodemailer) or anything else of the gateway's; the gateway's in another. Then run each
 // README's Install example:
 // (a) the plugin's app as JavaScript, logging in and calling its protected route; (b) the same text through
 // `tsc --noEmit`, with `request.user` typed; (c) `npx authgate start` serving the embedded demo and `/demo/`;
@@ -71,7 +71,7 @@ t.test('the install: every package from its tarball, no workspace-only dependenc
   for (const name of NAMES) t.ok(existsSync(join(installed(name), 'package.json')), `${name} installed`)
   // The plugin's folder has what its README line brings, nothing of the gateway's: (a), (b) and (d) run without the
   // drivers, and fail if the plugin imports a package it does not declare.
-  for (const absent of ['mongodb', 'ioredis', '@authgate/gateway']) {
+  for (const absent of ['mongodb', 'ioredis', 'nodemailer', '@authgate/gateway']) {
     t.notOk(existsSync(join(pluginApp, 'node_modules', absent)), `no ${absent} in the plugin's folder`)
   }
   // The gateway's own @authgate/* dependencies are the tarballs above, not another copy (from the registry).
@@ -192,8 +192,8 @@ t.test('the tarballs: LICENSE, a publishable manifest, source maps that resolve'
     t.same(sources.filter((source) => !existsSync(source)), [], `${name}: every source map's sources are in the package`)
   }
   const plugin = JSON.parse(readFileSync(join(installed('@authgate/fastify'), 'package.json'), 'utf8')) as Record<string, Record<string, unknown>>
-  t.notOk(plugin.dependencies?.mongodb ?? plugin.dependencies?.ioredis, 'the drivers are not dependencies of the plugin')
-  t.match(plugin, { peerDependencies: { fastify: String, mongodb: String, ioredis: String }, peerDependenciesMeta: { mongodb: { optional: true }, ioredis: { optional: true } } })
+  t.notOk(plugin.dependencies?.mongodb ?? plugin.dependencies?.ioredis ?? plugin.dependencies?.nodemailer, 'the drivers are not dependencies of the plugin')
+  t.match(plugin, { peerDependencies: { fastify: String, mongodb: String, ioredis: String, nodemailer: String }, peerDependenciesMeta: { mongodb: { optional: true }, ioredis: { optional: true }, nodemailer: { optional: true } } })
   t.notOk(plugin.peerDependenciesMeta?.fastify, 'fastify is a required peer')
 })
 

@@ -8,7 +8,7 @@ import { trustsProxy } from './trust-proxy.js'
 export const AUTH_PREFIX = '/auth'
 
 /** The parts of the configuration the plugin reads. */
-export type PluginParts = Pick<GatewayConfig, 'store' | 'tokens' | 'cookie' | 'auth' | 'rateLimit' | 'users' | 'notifications' | 'audit' | 'oidc' | 'admin'> & {
+export type PluginParts = Pick<GatewayConfig, 'store' | 'tokens' | 'cookie' | 'auth' | 'rateLimit' | 'users' | 'notifications' | 'mail' | 'audit' | 'oidc' | 'admin'> & {
   server: Pick<GatewayConfig['server'], 'publicOrigin' | 'trustProxy'>
 }
 
@@ -32,6 +32,7 @@ export function pluginOptions (config: PluginParts, store?: SessionStore): Authg
     rateLimit: config.rateLimit,
     users: config.users,
     notifications: config.notifications,
+    ...(config.mail === undefined ? {} : { mail: config.mail }),
     audit: config.audit,
     admin: { roles: [...config.admin.roles], ...(config.admin.grantableRoles === undefined ? {} : { grantableRoles: [...config.admin.grantableRoles] }) },
     ...(config.oidc === undefined ? {} : { oidc: config.oidc })

@@ -23,6 +23,11 @@ export const AUTH_ERRORS = {
   AUTH_EMAIL_TAKEN: { statusCode: 409, message: 'That email cannot be registered' },
   AUTH_NOT_FOUND: { statusCode: 404, message: 'Not found' },
   AUTH_CROSS_SITE: { statusCode: 403, message: 'Cross-site request refused' },
+  // auth.requireVerifiedEmail: answered only after the password verified, so it says nothing about unknown emails.
+  AUTH_EMAIL_UNVERIFIED: { statusCode: 403, message: 'Verify your email address before signing in' },
+  // One code for an unknown, used, expired or wrong-purpose reset or verification token: which one it was is no
+  // business of whoever presents it.
+  AUTH_RESET_INVALID: { statusCode: 400, message: 'The link is invalid, expired or already used; ask for a new one' },
   // OIDC sign-in (oidc.providers): the callback's state is not one this browser started (missing, unknown, expired,
   // used already, or bound to another browser). Nothing was exchanged; the user starts the sign-in again.
   AUTH_OIDC_STATE_INVALID: { statusCode: 400, message: 'The sign-in state is missing, expired, already used or from another browser; start the sign-in again' },

@@ -1,6 +1,7 @@
 // Security and lifecycle events: option hooks (`events: { newDevice, … }`) and listeners on `app.authgate.events`.
 // A listener that throws or rejects is logged and forgotten: an event must never break the request that caused it.
-// Events carry ids, addresses and classifications, never tokens, hashes, passwords or cookies.
+// Events carry ids, addresses and classifications, never tokens, hashes, passwords or cookies — except the two
+// delivery events (passwordReset, emailVerification), whose one-time link is what they exist to deliver.
 
 export interface LoginEvent {
   userId: string
@@ -104,6 +105,40 @@ export interface RefreshReuseEvent {
   at: Date
 }
 
+/**
+ * A password reset was asked for an existing account (POST /password/forgot): deliver `link` to `email`. Emitted
+ * off the request path (the answer never waits for it, nor tells whether the account exists). Unlike the other
+ * events it carries a secret — the one-time `token`, also inside `link` — because delivering it is its purpose:
+ * send it to the user and nowhere else (never to a log).
+ */
+export interface PasswordResetEvent {
+  userId: string
+  email: string
+  link: string
+  token: string
+  expiresAt: Date
+  ip: string
+  at: Date
+}
+
+/** A verification link for the user's email (POST /email/verify/request). Carries its token: see PasswordResetEvent. */
+export type EmailVerificationEvent = PasswordResetEvent
+
+export interface PasswordChangedEvent {
+  userId: string
+  /** `reset`: through a reset link; `change`: the signed-in user gave the current password. */
+  via: 'reset' | 'change'
+  ip: string
+  userAgent: string
+  at: Date
+}
+
+export interface EmailVerifiedEvent {
+  userId: string
+  ip: string
+  at: Date
+}
+
 /** What an admin did (admin API, or the gateway CLI with actorId `cli`): admin/action-event.ts builds it. */
 export type AdminAction = 'user.update' | 'user.delete' | 'user.password' | 'sessions.revoke'
 
@@ -137,6 +172,10 @@ export interface AuthgateEventMap {
   newDevice: NewDeviceEvent
   newIp: NewIpEvent
   refreshReuse: RefreshReuseEvent
+  passwordReset: PasswordResetEvent
+  emailVerification: EmailVerificationEvent
+  passwordChanged: PasswordChangedEvent
+  emailVerified: EmailVerifiedEvent
   adminAction: AdminActionEvent
 }
 
@@ -152,12 +191,24 @@ export interface AuthgateEvents {
   on: <K extends AuthgateEventName>(name: K, listener: AuthgateListener<K>) => void
   off: <K extends AuthgateEventName>(name: K, listener: AuthgateListener<K>) => void
   emit: <K extends AuthgateEventName>(name: K, event: AuthgateEventMap[K]) => void
+  /** Whether `name` has a hook or a listener now (work done only for a listener can be skipped). */
+  listening: (name: AuthgateEventName) => boolean
+}
+
+const SECRET_EVENTS: ReadonlySet<AuthgateEventName> = new Set(['passwordReset', 'emailVerification'])
+
+function errorKind (error: unknown): { name?: string, code?: unknown } {
+  const code = (error as { code?: unknown } | null)?.code
+  return { ...(error instanceof Error ? { name: error.name } : {}), ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}) }
 }
 
 export function createEvents (hooks: AuthgateEventHooks, logger: EventLogger): AuthgateEvents {
   const listeners = new Map<AuthgateEventName, Set<AuthgateListener<AuthgateEventName>>>()
   const report = (name: AuthgateEventName, error: unknown): void => {
-    logger.warn({ event: name, err: error }, 'authgate: an event listener failed')
+    // The events of links carry the token: a listener's error (a mail library's, say) may quote it, so only its
+    // kind is logged.
+    const err = SECRET_EVENTS.has(name) ? errorKind(error) : error
+    logger.warn({ event: name, err }, 'authgate: an event listener failed')
   }
   const call = <K extends AuthgateEventName>(name: K, listener: AuthgateListener<K>, event: AuthgateEventMap[K]): void => {
     try {
@@ -179,6 +230,9 @@ export function createEvents (hooks: AuthgateEventHooks, logger: EventLogger): A
     },
     off (name, listener) {
       listeners.get(name)?.delete(listener as AuthgateListener<AuthgateEventName>)
+    },
+    listening (name) {
+      return hooks[name] !== undefined || (listeners.get(name)?.size ?? 0) > 0
     },
     emit (name, event) {
       const hook = hooks[name]

@@ -9,7 +9,7 @@ export { MissingPeerError, type OptionalPeer } from './optional-peer.js'
 export type {
   AuthgateOptions, NormalisedOptions, TokensInput, KeyRingInput, CookieInput, RateLimitInput, RateLimitRule, Duration, VerifiedUser, VerifyCredentials,
   RefreshUser, RefreshUserSession, AuthInput, UsersInput, NotificationsInput, AuditInput, AdminInput,
-  RevocationInput
+  RevocationInput, MailInput, MailTemplate, MailTemplateInput, MailContent
 } from './options.js'
 export { auditRetentionMs, normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options.js'
 // The configuration toolkit (schema, validator, durations, `${VAR}` and AUTHGATE_* sources): `@authgate/fastify/config`.
@@ -23,7 +23,8 @@ export { networkOf, DEFAULT_IP_PREFIX, type IpPrefix } from './notifications/ip-
 export { DEFAULT_MAX_NETWORKS, type NetworkSighting, type NetworkVerdict, type NetworkEntry, type UserNetworks } from './stores/ip-memory.js'
 export type {
   AuthgateEvents, AuthgateEventMap, AuthgateEventName, AuthgateEventHooks, AuthgateListener, LoginEvent, LoginFailedEvent, LoginFailureReason, LogoutEvent,
-  NewDeviceEvent, NewIpEvent, RefreshReuseEvent, ReuseClassification, AdminAction, AdminActionEvent, AdminChanges
+  NewDeviceEvent, NewIpEvent, RefreshReuseEvent, ReuseClassification, AdminAction, AdminActionEvent, AdminChanges,
+  PasswordResetEvent, EmailVerificationEvent, PasswordChangedEvent, EmailVerifiedEvent
 } from './events.js'
 // The admin actions (admin API and the gateway CLI's user verbs): one implementation each, each returning its
 // `adminAction` record.
@@ -47,7 +48,8 @@ export type { MetricsRegistry } from './metrics/types.js'
 export { LOGIN_RESULTS, REFRESH_RESULTS } from './metrics/outcomes.js'
 export { createStore, isSessionStore, MemorySessionStore, MongoSessionStore, MAX_PREVIOUS_HASHES, addUser, findUserByEmail, normaliseEmail, type AddUserInput } from './stores/index.js'
 export type {
-  StoreOption, MongoStoreOptions, SessionStore, SessionRecord, NewSession, UserRecord, UserPage, NewUser, DeviceRecord, DeviceSeen, GraceEntry, RotateInput
+  StoreOption, MongoStoreOptions, SessionStore, SessionRecord, NewSession, UserRecord, UserPage, NewUser, DeviceRecord, DeviceSeen, GraceEntry, RotateInput,
+  OneTimePurpose, OneTimeTokenRecord
 } from './stores/index.js'
 export { MemoryKeyRingStore, MongoKeyRingStore, KEY_RING_COLLECTION, hasKeyRingStore, isKeyRingStore } from './stores/index.js'
 export type { KeyRingStore, KeyRingRecord, StoredRingKey, RingKeyState, SealedKey, KeyRingCapable } from './stores/index.js'

@@ -1,5 +1,5 @@
-// mongodb and ioredis are optional peer dependencies: an application that keeps its sessions in memory (and its
-// rate limits in its own process) installs neither. Each is imported only when the option that needs it is given,
+// mongodb, ioredis and nodemailer are optional peer dependencies: an application that keeps its sessions in memory (and its
+// rate limits in its own process) installs none of them. Each is imported only when the option that needs it is given,
 // through importOptionalPeer, so that a missing package is reported as what it is: which option needs which
 // package, and the command that installs it, instead of a bare ERR_MODULE_NOT_FOUND from deep inside the plugin or,
 // worse, an "unavailable store" 503 that no retry can cure.
@@ -8,7 +8,7 @@
  * The optional peers, with the range the plugin is tested against (what the error tells the user to install): the
  * peerDependencies ranges of package.json (test/optional-peer-ranges.test.ts keeps them equal).
  */
-export const OPTIONAL_PEERS = { mongodb: '^7.0.0', ioredis: '^5.11.1' } as const
+export const OPTIONAL_PEERS = { mongodb: '^7.0.0', ioredis: '^5.11.1', nodemailer: '^10.6.0' } as const
 
 export type OptionalPeer = keyof typeof OPTIONAL_PEERS
 

@@ -105,6 +105,10 @@ export interface RateLimitInput {
   refresh?: RateLimitRule
   /** Registrations per client IP. Default 10 per minute. */
   register?: RateLimitRule
+  /** Per client IP, each password-reset / change / email-verification endpoint. Default 20 per 15m. */
+  recovery?: RateLimitRule
+  /** Per account (email asked for, or signed-in user), each of those endpoints. Default 5 per 15m. */
+  recoveryAccount?: RateLimitRule
   /**
    * Failed logins per account before it is locked (from every IP, also for the right password), with a lockout
    * that doubles on each repeat up to `timeWindow`. Default 5 per 15 minutes.
@@ -171,6 +175,35 @@ export interface AuthInput {
   publicOrigin?: string | false
   /** 'revoke' (default) ends the session on refresh-token reuse; 'report' only emits `refreshReuse`. */
   reuseDetection?: 'revoke' | 'report'
+  /** Login refuses accounts whose email is not verified (403 AUTH_EMAIL_UNVERIFIED). Default false. */
+  requireVerifiedEmail?: boolean
+  /** Lifetime of a password-reset link. Default 15m. */
+  resetTtl?: Duration
+  /** Lifetime of an email-verification link. Default 24h. */
+  verifyTtl?: Duration
+  /** Page of the reset link (publicOrigin + path + `#token=…`). Default `/reset-password`. */
+  resetLinkPath?: string
+  /** Page of the verification link. Default `/verify-email`. */
+  verifyLinkPath?: string
+}
+
+/** What a mail template is given. `minutes`: the link's lifetime, rounded up. */
+export interface MailTemplateInput {
+  email: string
+  link: string
+  expiresAt: Date
+  minutes: number
+}
+
+export interface MailContent { subject: string, text: string }
+
+/** A template: strings with `{{link}}`, `{{email}}`, `{{minutes}}` placeholders, or (in code) a function. */
+export type MailTemplate = Partial<MailContent> | ((input: MailTemplateInput) => MailContent)
+
+export interface MailInput {
+  /** SMTP delivery through nodemailer (an optional peer: install it). */
+  smtp?: { url: string, from: string }
+  templates?: { passwordReset?: MailTemplate, emailVerification?: MailTemplate }
 }
 
 /** `users`: the built-in users collection, or a legacy login service (README "Legacy users"). */
@@ -220,6 +253,8 @@ export interface AuthgateOptions {
   rateLimit?: RateLimitInput | false
   users?: UsersInput
   notifications?: NotificationsInput
+  /** Mail of password-reset and verification links (built-in SMTP sender, templates). */
+  mail?: MailInput
   /** The audit trail (see AuditInput). */
   audit?: AuditInput
   /** The admin API (default: on for the `admin` role, with the built-in users collection). */
@@ -284,6 +319,8 @@ export interface NormalisedRateLimit {
   login: NormalisedRule
   refresh: NormalisedRule
   register: NormalisedRule
+  recovery: NormalisedRule
+  recoveryAccount: NormalisedRule
   accountFailures: NormalisedRule
   /** undefined: per-process limits. */
   redis: Redis | string | undefined
@@ -325,6 +362,8 @@ export interface NormalisedOptions {
   /** `notifications`, normalised: what the new-IP watch (notifications/ip-watch.ts) needs. */
   /** memoryMs false: notifications.ipMemory false (no watch, nothing stored). */
   newIp: { webhook: string | undefined, memoryMs: number | false, prefix: IpPrefix }
+  /** Password reset, change and email verification (routes/recovery.ts). */
+  recovery: NormalisedRecovery
   /** `audit`, normalised; retentionMs false: no trail. */
   audit: { retentionMs: number | false, queueSize: number }
   /**
@@ -336,3 +375,15 @@ export interface NormalisedOptions {
   warnings: string[]
 }
 
+
+export interface NormalisedRecovery {
+  requireVerifiedEmail: boolean
+  resetTtlMs: number
+  verifyTtlMs: number
+  resetLinkPath: string
+  verifyLinkPath: string
+  smtp: { url: string, from: string } | undefined
+  templates: { passwordReset: (input: MailTemplateInput) => MailContent, emailVerification: (input: MailTemplateInput) => MailContent }
+  /** Whether the operator asked for recovery explicitly (mail or requireVerifiedEmail): a store lacking it is then an error. */
+  wanted: boolean
+}

@@ -19,6 +19,7 @@ import { ConfigValidationError, createValidator, type ConfigValidator } from './
 import { DEFAULT_LEGACY_TIMEOUT, DEFAULT_RECHECK_INTERVAL } from './config/section-users.js'
 import { DEFAULT_AUDIT_QUEUE_SIZE, DEFAULT_AUDIT_RETENTION, DEFAULT_IP_MEMORY } from './config/section-misc.js'
 import { DEFAULT_IP_PREFIX } from './notifications/ip-network.js'
+import { normaliseRecovery } from './recovery/options.js'
 export { DEFAULT_ROLES } from './config/section-auth.js'
 import type {
   AdminInput, AuditInput, AuthgateOptions, AuthInput, CookieInput, NormalisedKeyRing, NormalisedOptions, NormalisedRateLimit, NormalisedRule, RateLimitInput,
@@ -78,6 +79,8 @@ function normaliseRateLimit (limits: Checked['rateLimit']): NormalisedRateLimit 
     login: rule(limits.login),
     refresh: rule(limits.refresh),
     register: rule(limits.register),
+    recovery: rule(limits.recovery),
+    recoveryAccount: rule(limits.recoveryAccount),
     accountFailures: rule(limits.accountFailures),
     redis: limits.redis,
     keyPrefix: limits.keyPrefix
@@ -269,6 +272,7 @@ function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOp
       memoryMs: input.notifications?.ipMemory === false ? false : ms(input.notifications?.ipMemory ?? DEFAULT_IP_MEMORY, 'notifications.ipMemory'),
       prefix: { ...DEFAULT_IP_PREFIX, ...input.notifications?.ipPrefix }
     },
+    recovery: normaliseRecovery(auth, input.mail, publicOrigin, input.verifyCredentials === undefined && input.users.source === 'builtin', issues),
     audit: {
       retentionMs: auditRetentionMs(input.audit),
       queueSize: input.audit?.queueSize ?? DEFAULT_AUDIT_QUEUE_SIZE

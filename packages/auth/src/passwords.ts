@@ -43,6 +43,17 @@ async function inHashSlot<T> (work: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The one password policy (registration, reset, change): MIN_PASSWORD_LENGTH to MAX_PASSWORD_LENGTH characters,
+ * counted as code points after NFC, as the password is hashed. Throws AuthError AUTH_BAD_REQUEST saying so.
+ */
+export function checkPasswordPolicy (password: string): void {
+  const length = Array.from(normalisePassword(password)).length
+  if (length < MIN_PASSWORD_LENGTH || length > MAX_PASSWORD_LENGTH) {
+    throw new AuthError('AUTH_BAD_REQUEST', { message: `password must hold ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters` })
+  }
+}
+
 export function normalisePassword (password: string): string {
   return password.normalize('NFC')
 }

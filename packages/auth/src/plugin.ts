@@ -32,6 +32,7 @@ import { createOidcService } from './oidc/index.js'
 import type { AuthgateDecorator } from './types.js'
 import { createAuthMetrics } from './metrics/auth-metrics.js'
 import { answeredCode } from './routes/error-handler.js'
+import { setUpRecovery } from './recovery/setup.js'
 import { adminStoreFor } from './admin/enable.js'
 
 /** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
@@ -70,6 +71,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   const trusted = createTrustedIssuers(options.trustedIssuers, { clockToleranceMs: options.tokens.clockTolerance * 1000, logger: app.log })
   const authenticator = createAuthenticator({ tokens: trusted.wrap(tokens), revocations })
   const events = createEvents(options.events, app.log)
+  // Set once the recovery service exists (below); the metric reads it at each scrape.
+  let droppedDeliveries = (): number => 0
   // Subscribed to the events before anything can emit one; writes off the request path (audit/writer.ts).
   const audit = createPluginAudit(options, store, events, app.log)
   const metrics = options.metrics === undefined
@@ -77,6 +80,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     : await createAuthMetrics(options.metrics, {
       events, revocations, prefix: options.prefix, answeredCode,
       keyCount: () => ring?.kids.length ?? options.tokens.keys.length,
+      droppedDeliveries: () => droppedDeliveries(),
       ...(audit.writer === undefined ? {} : { auditCounts: () => audit.writer?.counts ?? { dropped: 0, failed: 0 } }),
       ...(ring === undefined ? {} : { keyGeneration: () => ring.generation })
     })
@@ -139,8 +143,13 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
 
   // Per process, or shared through Redis (`rateLimit.redis`) so N instances do not allow N times the attempts.
   const limits = options.rateLimit === false ? undefined : await createRateLimitState(options.rateLimit, app.log)
+  const recovery = await setUpRecovery({ options, store, sessions, events, logger: app.log, lockout: limits?.lockout })
+  if (recovery !== undefined) {
+    app.addHook('onClose', recovery.close)
+    droppedDeliveries = () => recovery.service.dropped()
+  }
   const context: RouteContext = {
-    options, store, tokens, sessions, events,
+    options, store, tokens, sessions, events, recovery,
     cookies: createCookieJar(options.cookie),
     lockout: limits?.lockout,
     rateLimitStore: limits?.store,

@@ -144,6 +144,22 @@ t.test('a join claim that cannot be decided fails the sign-in (503) and links no
   t.equal((await identities.findIdentity('alpha', 'joiner'))?.userId, owner.id)
 })
 
+t.test('a provider-verified email is stored verified and signed in as such; an unverified one is not', async (t) => {
+  const store = new MemorySessionStore()
+  const context = { store, identities: new MemoryOidcStore(), linkByVerifiedEmail: true, defaultRoles: ['user'] }
+  const made = await userForIdentity(context, alpha, verified('made', 'made@example.com'))
+  t.equal(made.emailVerified, true, 'the session user says verified')
+  t.equal((await store.findUserById(made.id))?.emailVerified, true, 'and so does the stored account')
+  const unverified = await userForIdentity(context, alpha, { sub: 'unverified', email: 'other@example.com', email_verified: false })
+  t.equal(unverified.emailVerified, false)
+  // An account without a password joined by a provider's verified email gets that email marked verified.
+  await store.createUser({ id: 'joinable', email: 'join@example.com', emailNormalized: 'join@example.com', roles: [] })
+  const joined = await userForIdentity(context, beta, verified('joiner', 'join@example.com'))
+  t.equal(joined.id, 'joinable')
+  t.equal(joined.emailVerified, true)
+  t.equal((await store.findUserById('joinable'))?.emailVerified, true)
+})
+
 // An admin's disable (issue #15 item 3) stands against the provider too: a linked, disabled user gets no session.
 t.test('a disabled user\'s OIDC sign-in is refused with AUTH_USER_DISABLED; enabled again, it works', async (t) => {
   const store = new MemorySessionStore()

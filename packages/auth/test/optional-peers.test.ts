@@ -1,4 +1,4 @@
-// mongodb and ioredis are optional peers (issue #13): importing the plugin loads neither, an in-memory app runs
+// mongodb, ioredis and nodemailer are optional peers (issue #13): importing the plugin loads none of them, an in-memory app runs
 // without them, and an option that needs one fails with an error naming the package to install (not a bare
 // ERR_MODULE_NOT_FOUND, not a 503). "Not installed" is made real with a resolve hook: when the plugin's own source
 // asks for `mongodb` or `ioredis`, Node's resolver looks for it from an empty folder outside the workspace, and
@@ -16,7 +16,7 @@ const hooks = `
 let from
 export function initialize (data) { from = data.from }
 export async function resolve (specifier, context, next) {
-  if ((specifier === 'mongodb' || specifier === 'ioredis') && context.parentURL !== undefined && context.parentURL.includes('/packages/auth/src/')) {
+  if ((specifier === 'mongodb' || specifier === 'ioredis' || specifier === 'nodemailer') && context.parentURL !== undefined && context.parentURL.includes('/packages/auth/src/')) {
     return next(specifier, { ...context, parentURL: from })
   }
   return next(specifier, context)
@@ -75,6 +75,15 @@ t.test('rateLimit.redis as a URL without ioredis: registration fails naming the 
   const error = await app.ready().then(() => undefined, (error: unknown) => error)
   t.type(error, plugin.MissingPeerError)
   t.match(error, { code: 'AUTHGATE_PEER_MISSING', packageName: 'ioredis', message: /rateLimit\.redis needs the "ioredis" package.*npm install ioredis@\^5/ })
+})
+
+t.test('mail.smtp without nodemailer: registration fails naming the package', async (t) => {
+  const app = Fastify({ logger: false })
+  t.teardown(() => app.close())
+  app.register(authgate, { store: { memory: true }, tokens, auth: { publicOrigin: 'https://app.example.com' }, mail: { smtp: { url: 'smtp://127.0.0.1:1', from: 'no-reply@example.com' } } })
+  const error = await app.ready().then(() => undefined, (error: unknown) => error)
+  t.type(error, plugin.MissingPeerError)
+  t.match(error, { code: 'AUTHGATE_PEER_MISSING', packageName: 'nodemailer', message: /mail\.smtp needs the "nodemailer" package.*npm install nodemailer@\^10/ })
 })
 
 t.test('a package that is installed but fails to load keeps its own error', async (t) => {

@@ -144,7 +144,7 @@ t.test('tokens.keysDir that cannot be read fails ready(), naming the path and th
 t.test('store.mongodb admits the limits and names the MongoDB store reads, within bounds', async (t) => {
   const mongodb = { url: 'mongodb://127.0.0.1:1/', database: 'd', serverSelectionTimeoutMS: 500, maxTimeMS: 1000, operationTimeoutMS: 2000, collections: { users: 'u', rotations: 'r' } }
   const options = normaliseOptions({ store: { mongodb }, tokens: { keys } })
-  t.same(options.store, { mongodb: { ...mongodb, collections: { users: 'u', sessions: 'sessions', devices: 'devices', rotations: 'r', revocations: 'revocations', networks: 'networks', audit: 'audit' } } })
+  t.same(options.store, { mongodb: { ...mongodb, collections: { users: 'u', sessions: 'sessions', devices: 'devices', rotations: 'r', revocations: 'revocations', networks: 'networks', oneTimeTokens: 'oneTimeTokens', audit: 'audit' } } })
   const filled = normaliseOptions({ store: { mongodb: { url: 'mongodb://127.0.0.1:1/', database: 'd' } }, tokens: { keys } })
   t.same(filled.store, { mongodb: { url: 'mongodb://127.0.0.1:1/', database: 'd', serverSelectionTimeoutMS: 3000, maxTimeMS: 3000 } }, 'defaults filled')
   const hooks = { onCommandStarted: () => {}, logger: { warn: () => {} } }

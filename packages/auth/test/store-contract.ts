@@ -6,6 +6,7 @@ import { AuthError } from '../src/errors.js'
 import { MAX_PREVIOUS_HASHES, type NewSession, type SessionStore } from '../src/stores/store.js'
 import { addUser, findUserByEmail, normaliseEmail } from '../src/stores/users.js'
 import { networkContract } from './store-contract-networks.js'
+import { oneTimeContract } from './store-contract-one-time.js'
 import { auditContract } from './store-contract-audit.js'
 import { adminContract } from './store-contract-admin.js'
 import { DEFAULT_STATES_PER_CLIENT, hasOidcStore, JOIN_CLAIM_MS, type LoginStateLimits, type OidcStore } from '../src/stores/oidc.js'
@@ -35,6 +36,7 @@ function rotateInput (currentHash: string, nextHash = hash(), now = new Date()) 
 
 export function storeContract (t: Test, factory: StoreFactory, limitedOidc: OidcStoreFactory): void {
   networkContract(t, factory)
+  oneTimeContract(t, factory)
   auditContract(t, factory)
   adminContract(t, factory)
   t.test('oidc identities: linked once per (provider, subject), never by anything else', async (t) => {

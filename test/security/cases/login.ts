@@ -3,14 +3,15 @@
 // address, so this is how "from any IP" and "per IP, not global" are shown without trusting X-Forwarded-For. Cases
 // on the shared gateway use their own source address too, so together they stay under its per-IP limits (10
 // registrations and 30 logins a minute) and each case fails or passes on its own.
-import { request as httpRequest } from 'node:http'
 import type { AttackCase, CaseGroup, Expectation, Outcome } from '../lib/case.js'
 import { everyVariant } from '../lib/variants.js'
+import { codeOf, median, post, timed, type PostOptions } from '../lib/post.js'
 import { PASSWORD, type AttackTarget } from '../lib/target.js'
 import { identityCases } from './login-identity.js'
 import { legacyUserCases } from './legacy-users.js'
 import { oidcCases } from './oidc.js'
 import { newIpCases } from './new-ip.js'
+import { accountRecoveryCases } from './account-recovery.js'
 import { adminCases } from './admin.js'
 
 const BAD_REQUEST: Expectation = { status: 400, code: 'AUTH_BAD_REQUEST', upstream: 'n/a' }
@@ -22,46 +23,6 @@ const WRONG_PASSWORD = 'not the password at all'
 const ACCOUNT_FAILURES = 5
 const LOGINS_PER_IP = 30
 const HASH_PREFIX = '$argon2id$v=19$m=19456,t=2,p=1$'
-
-interface PostOptions {
-  /** Loopback source address (default 127.0.0.1). */
-  from?: string
-  headers?: Record<string, string>
-}
-
-function codeOf (body: string): string | undefined {
-  try {
-    const parsed: unknown = JSON.parse(body)
-    if (parsed !== null && typeof parsed === 'object' && 'code' in parsed && typeof parsed.code === 'string') return parsed.code
-  } catch { /* not JSON */ }
-  return undefined
-}
-
-/** POSTs `body` (objects as JSON, strings as they are) to the gateway, from a chosen loopback address. */
-function post (target: AttackTarget, path: string, body: unknown, options: PostOptions = {}): Promise<Outcome> {
-  const payload = typeof body === 'string' ? body : JSON.stringify(body)
-  return new Promise((resolve, reject) => {
-    const request = httpRequest({
-      host: '127.0.0.1',
-      port: target.port,
-      localAddress: options.from ?? '127.0.0.1',
-      method: 'POST',
-      path,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...options.headers }
-    }, (response) => {
-      const chunks: Buffer[] = []
-      response.on('data', (chunk: Buffer) => chunks.push(chunk))
-      response.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8')
-        resolve({ status: response.statusCode ?? 0, code: codeOf(text), headers: { ...response.headers }, body: text })
-      })
-      response.on('error', reject)
-    })
-    request.setTimeout(30_000, () => request.destroy(new Error('no answer within 30 s')))
-    request.on('error', reject)
-    request.end(payload)
-  })
-}
 
 function login (target: AttackTarget, email: unknown, password: unknown, options?: PostOptions): Promise<Outcome> {
   return post(target, '/auth/login', { email, password }, options)
@@ -87,18 +48,6 @@ function retryAfter (outcome: Outcome): number {
 function comparable (headers: Outcome['headers']): Record<string, unknown> {
   const { date: _date, 'x-ratelimit-remaining': _remaining, 'x-ratelimit-reset': _reset, 'x-request-id': requestId, ...rest } = headers
   return requestId === undefined ? rest : { ...rest, 'x-request-id': String(requestId).replace(/[0-9a-f]/g, 'x') }
-}
-
-function median (values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b)
-  const middle = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[middle] ?? 0 : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2
-}
-
-async function timed (attempt: () => Promise<Outcome>): Promise<[Outcome, number]> {
-  const started = performance.now()
-  const outcome = await attempt()
-  return [outcome, performance.now() - started]
 }
 
 /**
@@ -313,5 +262,5 @@ const groupCases: AttackCase[] = [
 export const group: CaseGroup = {
   section: 'D',
   title: 'Login and credentials',
-  cases: [...groupCases, ...identityCases(post), ...legacyUserCases, ...oidcCases, ...newIpCases, ...adminCases]
+  cases: [...groupCases, ...identityCases(post), ...legacyUserCases, ...oidcCases, ...newIpCases, ...accountRecoveryCases, ...adminCases]
 }

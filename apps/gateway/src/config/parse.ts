@@ -162,6 +162,7 @@ export function parseConfig (raw: unknown, options: ParseOptions = {}): GatewayC
     tokenTimes: Object.freeze(tokenTimes(tokens)),
     cookie: sections.cookie,
     notifications: sections.notifications,
+    mail: sections.mail,
     audit: sections.audit,
     admin: sections.admin,
     routes,

@@ -4,9 +4,9 @@
 import { DurationKey, OneOf, Strict, Type, optionalDefaults, pluginSections, HTTP_URL_PATTERN, type Form, type Static, type TObject, type TSchema } from '@authgate/fastify/config'
 
 /** The plugin sections a gateway file holds (the plugin's `revocation` is left at its defaults). */
-export const PLUGIN_FILE_SECTIONS = ['store', 'tokens', 'cookie', 'rateLimit', 'auth', 'users', 'notifications', 'audit', 'oidc', 'admin'] as const
+export const PLUGIN_FILE_SECTIONS = ['store', 'tokens', 'cookie', 'rateLimit', 'auth', 'users', 'notifications', 'mail', 'audit', 'oidc', 'admin'] as const
 /** The plugin's `auth` keys a gateway file may set; the prefix and JWKS path are the gateway's to fix. */
-const AUTH_FILE_KEYS = ['registration', 'defaultRoles', 'allowedOrigins', 'reuseDetection'] as const
+const AUTH_FILE_KEYS = ['registration', 'defaultRoles', 'allowedOrigins', 'reuseDetection', 'requireVerifiedEmail', 'resetTtl', 'verifyTtl', 'resetLinkPath', 'verifyLinkPath'] as const
 export const DEFAULT_VERIFY_PATH = '/auth/verify'
 /** Upstream requests one route may have in flight (its own slots in the upstream pool). */
 export const DEFAULT_MAX_CONCURRENT = 64
@@ -152,6 +152,7 @@ export function gatewaySchema (form: Form = 'json'): TObject {
     auth: authSection(plugin.auth as TObject),
     users: plugin.users,
     notifications: plugin.notifications,
+    mail: Type.Optional(plugin.mail),
     audit: plugin.audit,
     admin: plugin.admin,
     oidc: Type.Optional(plugin.oidc),

@@ -1,6 +1,6 @@
 // The validated, frozen gateway configuration (docs/design.md#gateway). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
-import type { AdminInput, AuditInput, AuthInput, CookieInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
+import type { AdminInput, AuditInput, AuthInput, CookieInput, MailInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
 import type { CorsConfig } from './cors.js'
 import type { HeadersInput, LogInput, RouteInput, ServerInput } from './schema.js'
 
@@ -60,9 +60,11 @@ export interface PluginSections {
   readonly cookie: Readonly<Required<CookieInput>>
   /** false: no limits at all (benchmarks, or a limiter in front of the gateway). */
   readonly rateLimit: Readonly<RateLimitInput> | false
-  readonly auth: Readonly<Pick<Required<AuthInput>, 'registration' | 'defaultRoles' | 'allowedOrigins' | 'reuseDetection'>>
+  readonly auth: Readonly<Pick<Required<AuthInput>, 'registration' | 'defaultRoles' | 'allowedOrigins' | 'reuseDetection' | 'requireVerifiedEmail' | 'resetTtl' | 'verifyTtl' | 'resetLinkPath' | 'verifyLinkPath'>>
   readonly users: Readonly<UsersInput> & { readonly source: 'builtin' | 'upstream' }
   readonly notifications: Readonly<NotificationsInput>
+  /** Mail of reset and verification links (SMTP, templates); undefined: links go to the events only. */
+  readonly mail: Readonly<MailInput> | undefined
   /** The audit trail (retention, queue size), defaults filled in. */
   readonly audit: Readonly<AuditInput>
   /** The admin API: admin.roles (default [admin]) and admin.grantableRoles. */

@@ -8,6 +8,7 @@ import { authSection } from './section-auth.js'
 import { cookieSection } from './section-cookie.js'
 import { auditSection, notificationsSection, revocationSection, storeSection } from './section-misc.js'
 import { rateLimitSection } from './section-rate-limit.js'
+import { mailSection } from './section-mail.js'
 import { tokensSection } from './section-tokens.js'
 import { DEFAULT_RECHECK_INTERVAL, RECHECK_INTERVAL_RANGE, usersSection } from './section-users.js'
 import { OidcSchema } from '../oidc/schema.js'
@@ -21,6 +22,7 @@ const SECTIONS = {
   users: usersSection,
   notifications: notificationsSection,
   revocation: revocationSection,
+  mail: mailSection,
   audit: auditSection,
   admin: adminSection,
   oidc: () => OidcSchema
@@ -70,6 +72,10 @@ export function pluginSchema (): TObject {
       login: Type.Optional(CodeValue('function', 'A successful login.')),
       loginFailed: Type.Optional(CodeValue('function', 'A refused password login, with its reason class (never the password or the email).')),
       logout: Type.Optional(CodeValue('function', 'A logout.')),
+      passwordReset: Type.Optional(CodeValue('function', 'A reset link to deliver (carries the one-time token: never log it).')),
+      emailVerification: Type.Optional(CodeValue('function', 'An email verification link to deliver (carries the one-time token: never log it).')),
+      passwordChanged: Type.Optional(CodeValue('function', 'A password changed, by reset or by the signed-in user.')),
+      emailVerified: Type.Optional(CodeValue('function', 'A user verified their email.')),
       adminAction: Type.Optional(CodeValue('function', 'An admin action through the admin API (who did what to whom).'))
     }, { ...Strict, description: 'Event hooks.' })),
     metrics: Type.Optional(CodeValue('object', 'A prom-client Registry: the auth outcome metrics (logins, refreshes, reuse, revocations, key set, rate limits) are registered in it (code only; prom-client is then needed).')),

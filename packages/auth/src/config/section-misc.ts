@@ -68,6 +68,7 @@ export function storeSection (form: Form): TSchema {
       rotations: collectionName('rotations', 'rotation claims (one winner per refresh token)'),
       revocations: collectionName('revocations', 'revocation records the instances poll'),
       networks: collectionName('networks', 'networks each user was seen in (new-IP notifications)'),
+      oneTimeTokens: collectionName('oneTimeTokens', 'password-reset and email-verification tokens (by hash)'),
       audit: collectionName('audit', 'audit trail (logins, logouts, reuse, new devices and networks, key rotations)')
     }, { ...Strict, description: 'Collection names, to share a database with other data.' })),
     ...(form === 'code'

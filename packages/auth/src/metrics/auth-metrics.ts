@@ -20,6 +20,8 @@ export interface AuthMetricSources {
   auditCounts?: () => { dropped: number, failed: number }
   /** The AUTH_* code a reply answered with (routes/error-handler.ts). */
   answeredCode: (reply: FastifyReply) => string | undefined
+  /** Reset and verification deliveries dropped so far (the queue was full, or closing). */
+  droppedDeliveries?: () => number
   now?: () => number
 }
 
@@ -39,6 +41,7 @@ export async function createAuthMetrics (registry: MetricsRegistry, sources: Aut
   const { keyGeneration } = sources
   const names = ['authgate_logins_total', 'authgate_refresh_total', 'authgate_refresh_reuse_total', 'authgate_rate_limited_total',
     'authgate_revocations_total', 'authgate_revocation_list_size', 'authgate_revocation_lag_seconds', 'authgate_signing_keys',
+    'authgate_recovery_deliveries_dropped_total',
     ...(keyGeneration === undefined ? [] : ['authgate_key_ring_generation']),
     ...(sources.auditCounts === undefined ? [] : ['authgate_audit_dropped_total'])]
   // Every name checked before any metric is created: a refusal leaves the caller's registry as it was.
@@ -70,6 +73,15 @@ export async function createAuthMetrics (registry: MetricsRegistry, sources: Aut
   new Gauge({
     name: 'authgate_signing_keys', help: 'Keys in the verification key set (static keys, or the key ring\'s current, next and retired ones).', registers, aggregator: 'max',
     collect () { this.set(sources.keyCount()) }
+  })
+  let droppedSeen = 0
+  new Counter({
+    name: 'authgate_recovery_deliveries_dropped_total', help: 'Password-reset and verification deliveries dropped (the delivery queue was full, or closing).', registers,
+    collect () {
+      const dropped = sources.droppedDeliveries?.() ?? 0
+      if (dropped > droppedSeen) this.inc(dropped - droppedSeen)
+      droppedSeen = Math.max(droppedSeen, dropped)
+    }
   })
   if (keyGeneration !== undefined) {
     new Gauge({

@@ -97,7 +97,7 @@ async function firstSignIn (context: LinkContext, provider: NormalisedOidcProvid
     if (winner === null) throw new AuthError('AUTH_STORE_UNAVAILABLE', { retryAfter: 5, cause: new Error('identity link vanished') })
     return await store.findUserById(winner.userId) ?? await settled(store, winner.userId)
   }
-  if (existing !== null) return existing
+  if (existing !== null) return await verified(store, existing, email)
   try {
     return await createUser(context, userId, provider.name, email)
   } catch (error) {
@@ -108,6 +108,12 @@ async function firstSignIn (context: LinkContext, provider: NormalisedOidcProvid
     await identities.unlinkIdentity(provider.name, subject, userId).catch(() => false)
     throw error
   }
+}
+
+/** The joined account, its email marked verified: the provider vouched for that very address. */
+async function verified (store: SessionStore, user: UserRecord, email: { email: string, key: string } | undefined): Promise<UserRecord> {
+  if (user.emailVerified === true || email === undefined || user.emailNormalized !== email.key || store.setEmailVerified === undefined) return user
+  return await store.setEmailVerified(user.id, email.key, new Date()) ? { ...user, emailVerified: true } : user
 }
 
 /** The user a racing first sign-in is creating; 503 when it does not appear within about a second. */
@@ -123,7 +129,7 @@ async function settled (store: SessionStore, id: string): Promise<UserRecord> {
 function sessionUser (user: UserRecord): SessionUser {
   // The provider vouched for the person: an admin's disable still stands.
   if (user.disabled === true) throw new AuthError('AUTH_USER_DISABLED')
-  return { id: user.id, email: presentEmail(user.email), roles: user.roles }
+  return { id: user.id, email: presentEmail(user.email), roles: user.roles, emailVerified: user.emailVerified === true }
 }
 
 async function createUser (context: LinkContext, id: string, provider: string, email: { email: string, key: string } | undefined): Promise<UserRecord> {
@@ -132,7 +138,8 @@ async function createUser (context: LinkContext, id: string, provider: string, e
   try {
     return await store.createUser(email === undefined
       ? { id, email: '', emailNormalized: placeholderKey(provider, id), roles }
-      : { id, email: email.email, emailNormalized: email.key, roles })
+      // The provider vouched for this very address: it is verified, as a followed verification link would make it.
+      : { id, email: email.email, emailNormalized: email.key, roles, emailVerified: true })
   } catch (error) {
     // The verified email belongs to another account (linking off, or a password account): this account goes
     // without an email rather than taking someone else's.

@@ -165,13 +165,13 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
     })
   }, async (request, reply) => {
     const claims = claimsOf(request)
-    let user: { id: string, email: string | null, roles: string[] } = { id: claims.sub, email: null, roles: claims.roles }
+    let user: { id: string, email: string | null, roles: string[], emailVerified?: boolean } = { id: claims.sub, email: null, roles: claims.roles }
     if (isExternal(claims, ownIssuer)) {
       user = { id: claims.sub, email: presentEmail(claims.email), roles: claims.roles }
     } else if (options.verifyCredentials === undefined) {
       // Bearer routes keep working while the store is down: fall back to what the token says.
       const stored = await store.findUserById(claims.sub).catch(() => null)
-      if (stored !== null) user = { id: stored.id, email: presentEmail(stored.email), roles: stored.roles }
+      if (stored !== null) user = { id: stored.id, email: presentEmail(stored.email), roles: stored.roles, emailVerified: stored.emailVerified === true }
     }
     return reply.header('cache-control', 'no-store').send({ user, claims })
   })

@@ -10,6 +10,7 @@ import type { AccessTokenService } from '../tokens/types.js'
 import type { AccountLockout } from './account-lockout.js'
 import type { OidcService } from '../oidc/service.js'
 import type { AuthMetrics } from '../metrics/auth-metrics.js'
+import type { RecoveryService } from '../recovery/service.js'
 import type { AdminStore } from '../admin/store-support.js'
 
 export interface RouteContext {
@@ -29,6 +30,8 @@ export interface RouteContext {
   adminStore?: AdminStore | undefined
   /** The `metrics` option's outcome counters; undefined: no metrics. */
   metrics?: AuthMetrics | undefined
+  /** Password reset/change and email verification; undefined: those routes do not exist (another user source). */
+  recovery?: { service: RecoveryService, links: boolean } | undefined
 }
 
 /**

@@ -41,6 +41,8 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
     }, async (request, reply) => {
       const { email, password } = request.body
       const user = await addUser(store, { email, password, roles: options.defaultRoles })
+      // Off the request path, like forgot: with requireVerifiedEmail the new user could otherwise never sign in.
+      context.recovery?.service.offerVerification(user.id, clientInfo(request).ip)
       return reply.code(201).send({ user: { id: user.id, email: user.email, roles: user.roles } })
     })
   }
@@ -70,7 +72,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       failures.note(request, 'disabled', user.id)
       throw new AuthError('AUTH_USER_DISABLED')
     }
-    return { id: user.id, email: presentEmail(user.email), roles: user.roles }
+    return { id: user.id, email: presentEmail(user.email), roles: user.roles, emailVerified: user.emailVerified === true }
   }
 
   app.post<{ Body: CredentialsBody }>('/login', {
@@ -87,7 +89,7 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       response: {
         200: sessionAnswer,
         ...errorResponses({
-          ...BODY_ERRORS, 401: ['AUTH_INVALID_CREDENTIALS'], 403: ['AUTH_USER_DISABLED'], ...RATE_LIMITED, ...INTERNAL_ERROR,
+          ...BODY_ERRORS, 401: ['AUTH_INVALID_CREDENTIALS'], 403: ['AUTH_USER_DISABLED', 'AUTH_EMAIL_UNVERIFIED'], ...RATE_LIMITED, ...INTERNAL_ERROR,
           503: ['AUTH_STORE_UNAVAILABLE', 'AUTH_KEYS_UNAVAILABLE']
         })
       }
@@ -124,6 +126,14 @@ export function credentialRoutes (app: FastifyInstance, context: RouteContext): 
       failures.note(request, 'locked', userId)
       throw error
     })
+    // Only now, the password verified: an unverified account is not told apart from a wrong password before that.
+    if (options.recovery.requireVerifiedEmail && user.emailVerified !== true) {
+      // The password proved the account is the caller's: a fresh link goes to its address (a lost or expired first
+      // one must not lock the user out), bounded by the login limits.
+      context.recovery?.service.offerVerification(user.id, clientInfo(request).ip)
+      failures.note(request, 'unverified', userId)
+      throw new AuthError('AUTH_EMAIL_UNVERIFIED')
+    }
     // A refresh cookie already present (perhaps planted) is ignored: every login starts a new family.
     const issued = await sessions.issue(user, clientInfo(request), cookies.device(request, reply))
     return sendSession(context, reply, issued)

@@ -48,6 +48,7 @@ export function withBearerScheme<T extends object> (config: T): T {
 export const openApiTags = [
   { name: 'auth', description: 'Sign-in, sign-out and the rotating refresh cookie' },
   { name: 'sessions', description: 'The signed-in user and their sessions (Bearer)' },
+  { name: 'account', description: 'Password reset and change, email verification' },
   { name: 'oidc', description: 'Sign-in through OpenID Connect providers' },
   { name: 'keys', description: 'The public keys that verify access tokens' },
   { name: 'admin', description: 'Users and their sessions, for holders of an admin.roles role (Bearer)' }
@@ -117,7 +118,8 @@ const user = {
   properties: {
     id: { type: 'string' },
     email: { type: ['string', 'null'], description: 'null when the user source knows none' },
-    roles: { type: 'array', items: { type: 'string' } }
+    roles: { type: 'array', items: { type: 'string' } },
+    emailVerified: { type: 'boolean', description: 'Built-in users only: whether the email was verified' }
   }
 } as const
 

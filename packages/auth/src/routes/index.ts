@@ -10,6 +10,7 @@ import { cookieSessionRoutes } from './cookie-session.js'
 import { credentialRoutes } from './credentials.js'
 import { installErrorHandler } from './error-handler.js'
 import { oidcRoutes } from '../oidc/routes.js'
+import { recoveryRoutes } from './recovery.js'
 import { adminRoutes } from '../admin/routes.js'
 
 export { createAccountLockout, type AccountLockout } from './account-lockout.js'
@@ -54,5 +55,6 @@ export async function authRoutes (app: FastifyInstance, context: RouteContext): 
   cookieSessionRoutes(app, context)
   bearerRoutes(app, context)
   if (context.oidc !== undefined) oidcRoutes(app, context, context.oidc)
+  if (context.recovery !== undefined) recoveryRoutes(app, context, context.recovery.service, context.recovery.links)
   if (context.adminStore !== undefined) adminRoutes(app, context, context.adminStore)
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { AuthError } from '../errors.js'
 import type { AuthgateEvents } from '../events.js'
 import type { SessionPage, SessionRecord, SessionStore } from '../stores/store.js'
-import type { AccessTokenService, RevocationList, SignedAccessToken } from '../tokens/types.js'
+import type { AccessTokenService, RevocationList, SignedAccessToken, SignInput } from '../tokens/types.js'
 import type { ClientInfo } from './client-info.js'
 import type { DeviceIdentity } from '../cookies.js'
 import { comesAfter, newestFirst } from '../stores/session-order.js'
@@ -20,6 +20,12 @@ export interface SessionUser {
   id: string
   email: string | null
   roles: string[]
+  /** Built-in users only: the `email_verified` claim. */
+  emailVerified?: boolean
+}
+
+function signInput (user: SessionUser, sid: string): SignInput {
+  return { sub: user.id, sid, roles: user.roles, ...(user.emailVerified === undefined ? {} : { emailVerified: user.emailVerified }) }
 }
 
 export interface IssuedSession {
@@ -117,11 +123,11 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       markRevoked(await store.revokeUserSessions(user.id, now), now)
       throw new AuthError('AUTH_USER_DISABLED')
     }
-    return { id: user.id, email: presentEmail(user.email), roles: user.roles }
+    return { id: user.id, email: presentEmail(user.email), roles: user.roles, emailVerified: user.emailVerified === true }
   }
 
   function answer (refreshToken: string, session: SessionRecord, user: SessionUser): IssuedSession {
-    const access = tokens.sign({ sub: user.id, sid: session.id, roles: user.roles })
+    const access = tokens.sign(signInput(user, session.id))
     return { refreshToken, session, access, user }
   }
 
@@ -146,7 +152,7 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
       const id = randomBytes(16).toString('base64url')
       const refreshToken = generateRefreshToken()
       // Signed before anything is stored: with keys unavailable (503) no orphan session is left behind.
-      const access = tokens.sign({ sub: user.id, sid: id, roles: user.roles })
+      const access = tokens.sign(signInput(user, id))
       const session = await store.createSession({
         id, userId: user.id, familyId: id, tokenHash: hashRefreshToken(refreshToken), roles: user.roles, email: user.email,
         device: deviceId, ip: client.ip, userAgent: client.userAgent, createdAt: now, lastUsedAt: now,
@@ -177,7 +183,7 @@ export function createSessionService (options: SessionServiceOptions): SessionSe
         // Once RT1 is retired the client must get RT2; a 503 after the swap would leave it holding RT1, and its retry
         // after the grace window would read as reuse and log it out (an outage must not look like a logout).
         user = await currentUser(current, now)
-        const access = tokens.sign({ sub: user.id, sid: current.id, roles: user.roles })
+        const access = tokens.sign(signInput(user, current.id))
         const next = generateRefreshToken()
         const rotated = await store.rotateSession({
           currentHash: hash, nextHash: hashRefreshToken(next), now, idleSince: idleSince(now), ip: client.ip, userAgent: client.userAgent,

@@ -5,7 +5,7 @@
 import { AuthError } from '../errors.js'
 import {
   MAX_PREVIOUS_HASHES, type DeviceRecord, type DeviceSeen, type GraceEntry, type NewSession, type NewUser, type RotateInput,
-  type SessionPage, type SessionRecord, type SessionStore, type UserPage, type UserRecord
+  type OneTimePurpose, type OneTimeTokenRecord, type SessionPage, type SessionRecord, type SessionStore, type UserPage, type UserRecord
 } from './store.js'
 import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
 import { comesAfter, newestFirst } from './session-order.js'
@@ -50,6 +50,9 @@ function isLive (session: SessionRecord, now: Date, idleSince?: Date): boolean {
   return session.revokedAt === null && session.expiresAt > now && (idleSince === undefined || session.lastUsedAt > idleSince)
 }
 
+const ONE_TIME_PRUNE_MS = 60_000
+const ONE_TIME_PRUNE_MIN = 64
+
 export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #users = new Map<string, UserRecord>()
   readonly #emails = new Map<string, string>()
@@ -58,6 +61,9 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
   readonly #byPrevious = new Map<string, string>()
   readonly #devices = new Map<string, DeviceRecord>()
   readonly #networks = new Map<string, UserNetworks>()
+  readonly #oneTimeTokens = new Map<string, OneTimeTokenRecord>()
+  #oneTimePrunedAt = 0
+  #oneTimeSizeAfterPrune = 0
   /** Subject revocations (revocation-subjects.ts) as tombstones by id, oldest first; dropped once no token needs them. */
   readonly #subjectRevocations = new Map<string, Date>()
 
@@ -127,6 +133,49 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
     user.passwordHash = passwordHash
     user.updatedAt = new Date(now.getTime())
     return true
+  }
+
+  async setEmailVerified (id: string, emailNormalized: string, now: Date): Promise<boolean> {
+    const user = this.#users.get(id)
+    if (user?.emailNormalized !== emailNormalized) return false
+    user.emailVerified = true
+    user.updatedAt = new Date(now.getTime())
+    return true
+  }
+
+  async createOneTimeToken (token: OneTimeTokenRecord): Promise<void> {
+    this.#pruneOneTimeTokens(new Date())
+    this.#oneTimeTokens.set(token.hash, structuredClone(token))
+  }
+
+  async consumeOneTimeToken (hash: string, purpose: OneTimePurpose, now: Date): Promise<OneTimeTokenRecord | null> {
+    const token = this.#oneTimeTokens.get(hash)
+    if (token === undefined || token.purpose !== purpose || token.expiresAt <= now) return null
+    this.#oneTimeTokens.delete(hash)
+    return token
+  }
+
+  async deleteOneTimeTokens (userId: string, purpose: OneTimePurpose): Promise<number> {
+    let deleted = 0
+    for (const [hash, token] of this.#oneTimeTokens) {
+      if (token.userId === userId && token.purpose === purpose) {
+        this.#oneTimeTokens.delete(hash)
+        deleted++
+      }
+    }
+    return deleted
+  }
+
+  /**
+   * Expired tokens are dropped as new ones come in (no timer), by a full scan only once a minute or when the map has
+   * doubled since the last scan: amortised O(1) per create, and a flood cannot grow the map faster than it is swept.
+   */
+  #pruneOneTimeTokens (now: Date): void {
+    const size = this.#oneTimeTokens.size
+    if (now.getTime() - this.#oneTimePrunedAt < ONE_TIME_PRUNE_MS && size < 2 * Math.max(this.#oneTimeSizeAfterPrune, ONE_TIME_PRUNE_MIN)) return
+    for (const [hash, token] of this.#oneTimeTokens) if (token.expiresAt <= now) this.#oneTimeTokens.delete(hash)
+    this.#oneTimePrunedAt = now.getTime()
+    this.#oneTimeSizeAfterPrune = this.#oneTimeTokens.size
   }
 
   async deleteUser (id: string): Promise<boolean> {

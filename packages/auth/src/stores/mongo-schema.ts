@@ -6,6 +6,7 @@ import { isStoreConfigurationError } from './mongo-connection.js'
 import { AuthError } from '../errors.js'
 import type { DeviceRecord, SessionRecord, UserRecord } from './store.js'
 import type { NetworksDoc } from './mongo-networks.js'
+import type { OneTimeTokenDoc } from './mongo-one-time.js'
 
 export type UserDoc = Omit<UserRecord, 'id'> & { _id: string }
 export type SessionDoc = Omit<SessionRecord, 'id'> & { _id: string }
@@ -60,9 +61,10 @@ export interface Collections {
   claims: Collection<ClaimDoc>
   tombstones: Collection<TombstoneDoc>
   networks: Collection<NetworksDoc>
+  oneTimeTokens: Collection<OneTimeTokenDoc>
 }
 
-export async function createIndexes ({ users, sessions, devices, claims, tombstones, networks }: Collections): Promise<void> {
+export async function createIndexes ({ users, sessions, devices, claims, tombstones, networks, oneTimeTokens }: Collections): Promise<void> {
   await users.createIndex({ emailNormalized: 1 }, { unique: true, name: 'emailNormalized_unique' }, undefined)
   // The admin user list's order (newest first, ties by id): pages read from the index, never a sort of every user.
   await users.createIndex({ createdAt: -1, _id: -1 }, { name: 'createdAt_id' }, undefined)
@@ -81,6 +83,9 @@ export async function createIndexes ({ users, sessions, devices, claims, tombsto
   // The prune after a new network reads one user's networks, most recently seen first.
   await networks.createIndex({ userId: 1, lastSeenAt: -1 }, { name: 'userId_lastSeenAt' }, undefined)
   await ttlIndex(networks)
+  // A reset voids the user's other reset tokens (deleteMany by user and purpose).
+  await oneTimeTokens.createIndex({ userId: 1, purpose: 1 }, { name: 'userId_purpose' }, undefined)
+  await ttlIndex(oneTimeTokens)
   await tombstones.createIndex({ revokedAt: 1 }, { name: 'revokedAt' }, undefined)
   await devices.createIndex({ userId: 1, deviceId: 1 }, { unique: true, name: 'userId_deviceId_unique' }, undefined)
 }

@@ -27,10 +27,11 @@ import type { OidcCapable, OidcStore } from './oidc.js'
 import { escapeRegExp } from './escape-regexp.js'
 import { findNetworks, recordNetwork, type NetworksDoc } from './mongo-networks.js'
 import type { NetworkSighting, NetworkVerdict, UserNetworks } from './ip-memory.js'
+import { consumeOneTimeToken, createOneTimeToken, deleteOneTimeTokens, type OneTimeTokenDoc } from './mongo-one-time.js'
 import { AuditUpkeep, insertAudit, listAudit, type AuditDoc } from './mongo-audit.js'
 import type { AuditListQuery, AuditRecord } from './audit-records.js'
 import {
-  type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type RotateInput,
+  type DeviceRecord, type DeviceSeen, type NewSession, type NewUser, type OneTimePurpose, type OneTimeTokenRecord, type RotateInput,
   type SessionPage, type SessionRecord, type SessionStore, type UserPage, type UserRecord
 } from './store.js'
 
@@ -49,8 +50,8 @@ export interface MongoStoreOptions {
    * call (connect included): past it the call answers 503 even if the server holds the connection open silently.
    */
   operationTimeoutMS?: number
-  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`, `networks`, `audit`). */
-  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string, networks?: string, audit?: string }
+  /** Collection names (defaults `users`, `sessions`, `devices`, `rotations`, `revocations`, `networks`, `oneTimeTokens`, `audit`). */
+  collections?: { users?: string, sessions?: string, devices?: string, rotations?: string, revocations?: string, networks?: string, oneTimeTokens?: string, audit?: string }
   /** Where the store says how it adapts to its server (e.g. a server that ignores `$slice`). The plugin passes its own. */
   logger?: StoreLogger
   /**
@@ -69,6 +70,7 @@ interface Handles {
   claims: Collection<ClaimDoc>
   tombstones: Collection<TombstoneDoc>
   networks: Collection<NetworksDoc>
+  oneTimeTokens: Collection<OneTimeTokenDoc>
   audit: Collection<AuditDoc>
 }
 
@@ -78,7 +80,7 @@ const BACKGROUND_TIME_MS = 30_000
 export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #connection: MongoConnection
   readonly #maxTimeMS: number
-  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string, networks: string, audit: string }
+  readonly #names: { users: string, sessions: string, devices: string, claims: string, tombstones: string, networks: string, oneTimeTokens: string, audit: string }
   /** The collection handles of the current client (rebuilt when mongo-connection.ts replaces a stuck client). */
   #handles: Handles | undefined
   #indexes: Promise<void> | undefined
@@ -120,6 +122,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
       claims: options.collections?.rotations ?? 'rotations',
       tombstones: options.collections?.revocations ?? 'revocations',
       networks: options.collections?.networks ?? 'networks',
+      oneTimeTokens: options.collections?.oneTimeTokens ?? 'oneTimeTokens',
       audit: options.collections?.audit ?? 'audit'
     }
     this.#auditUpkeep = new AuditUpkeep({ collection: () => this.#audit, maxTimeMS: this.#maxTimeMS, logger: this.#logger })
@@ -136,6 +139,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
         claims: db.collection<ClaimDoc>(this.#names.claims),
         tombstones: db.collection<TombstoneDoc>(this.#names.tombstones),
         networks: db.collection<NetworksDoc>(this.#names.networks),
+        oneTimeTokens: db.collection<OneTimeTokenDoc>(this.#names.oneTimeTokens),
         audit: db.collection<AuditDoc>(this.#names.audit)
       }
     }
@@ -148,6 +152,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   get #claims (): Collection<ClaimDoc> { return this.#current().claims }
   get #tombstones (): Collection<TombstoneDoc> { return this.#current().tombstones }
   get #networks (): Collection<NetworksDoc> { return this.#current().networks }
+  get #oneTimeTokens (): Collection<OneTimeTokenDoc> { return this.#current().oneTimeTokens }
   get #audit (): Collection<AuditDoc> { return this.#current().audit }
 
   /**
@@ -177,7 +182,7 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
 
   /** Once per store, before its first operation: the indexes, and what this server does with the operators we use. */
   async #prepare (): Promise<void> {
-    await createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones, networks: this.#networks })
+    await createIndexes({ users: this.#users, sessions: this.#sessions, devices: this.#devices, claims: this.#claims, tombstones: this.#tombstones, networks: this.#networks, oneTimeTokens: this.#oneTimeTokens })
     this.#sliceHonoured = await serverHonoursSlice(this.#claims, this.#maxTimeMS)
     if (!this.#sliceHonoured) logSliceIgnored(this.#logger)
   }
@@ -293,6 +298,23 @@ export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapa
   async setUserPassword (id: string, passwordHash: string, now: Date): Promise<boolean> {
     const result = await this.#run(() => this.#users.updateOne({ _id: id }, { $set: { passwordHash, updatedAt: now } }, { maxTimeMS: this.#maxTimeMS }))
     return result.matchedCount === 1
+  }
+
+  async setEmailVerified (id: string, emailNormalized: string, now: Date): Promise<boolean> {
+    const result = await this.#run(() => this.#users.updateOne({ _id: id, emailNormalized }, { $set: { emailVerified: true, updatedAt: now } }, { maxTimeMS: this.#maxTimeMS }))
+    return result.matchedCount === 1
+  }
+
+  async createOneTimeToken (token: OneTimeTokenRecord): Promise<void> {
+    await this.#run(() => createOneTimeToken(this.#oneTimeTokens, token, this.#maxTimeMS))
+  }
+
+  async consumeOneTimeToken (hash: string, purpose: OneTimePurpose, now: Date): Promise<OneTimeTokenRecord | null> {
+    return this.#run(() => consumeOneTimeToken(this.#oneTimeTokens, hash, purpose, now, this.#maxTimeMS))
+  }
+
+  async deleteOneTimeTokens (userId: string, purpose: OneTimePurpose): Promise<number> {
+    return this.#run(() => deleteOneTimeTokens(this.#oneTimeTokens, userId, purpose, this.#maxTimeMS))
   }
 
   async deleteUser (id: string): Promise<boolean> {

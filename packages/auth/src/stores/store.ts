@@ -17,6 +17,8 @@ export interface UserRecord {
   /** PHC string ($argon2id$…); absent for users whose credentials are checked elsewhere. */
   passwordHash?: string
   roles: string[]
+  /** Set once the user followed an email verification link; absent means false. */
+  emailVerified?: boolean
   /** Set by an admin (PATCH /auth/admin/users/:id, `authgate user disable`): login and refresh are refused. Absent: false. */
   disabled?: boolean
   createdAt: Date
@@ -99,6 +101,20 @@ export interface DeviceSeen {
 export interface SessionPage {
   limit: number
   after?: { createdAt: Date, id: string }
+}
+
+/** What a one-time token may be used for: a reset token can never verify an email, and the reverse. */
+export type OneTimePurpose = 'passwordReset' | 'emailVerification'
+
+/** A password-reset or email-verification token, by the SHA-256 hex of its value (the value is never stored). */
+export interface OneTimeTokenRecord {
+  hash: string
+  purpose: OneTimePurpose
+  userId: string
+  /** The user's emailNormalized when the token was issued: a token for an address the user no longer has is void. */
+  email: string
+  createdAt: Date
+  expiresAt: Date
 }
 
 /**
@@ -204,6 +220,22 @@ export interface SessionStore extends RevocationSource {
   findNetworks? (userId: string): Promise<UserNetworks | null>
 
   /**
+   * Password reset and email verification (routes/recovery.ts). Optional so that stores written before them still
+   * work: over a store lacking any of them the routes are left out (with a warning), and registration fails only when
+   * `mail` or `auth.requireVerifiedEmail` asks for them (recovery/setup.ts).
+   */
+  /** (setUserPassword, above, is one of them too.) Marks the user's email verified when it is still `emailNormalized`. False when no such user has that email. */
+  setEmailVerified? (id: string, emailNormalized: string, now: Date): Promise<boolean>
+  createOneTimeToken? (token: OneTimeTokenRecord): Promise<void>
+  /**
+   * Takes the live token (`expiresAt` after `now`) of `hash` for `purpose` and deletes it in ONE atomic step: of
+   * two concurrent calls with one hash at most one gets the record. Null when none matched.
+   */
+  consumeOneTimeToken? (hash: string, purpose: OneTimePurpose, now: Date): Promise<OneTimeTokenRecord | null>
+  /** Deletes every token of the user for `purpose` (a reset voids the other outstanding resets). Returns how many. */
+  deleteOneTimeTokens? (userId: string, purpose: OneTimePurpose): Promise<number>
+
+  /**
    * The audit trail (audit/): appends a batch of rows. Optional, with listAudit: a store without both keeps no trail
    * (said once at start-up). Called off the request path, in batches; a failure is logged (throttled), never answered.
    */
@@ -211,3 +243,6 @@ export interface SessionStore extends RevocationSource {
   /** Rows newest first (`at`, then `id`, both descending), filtered, never one past its `expiresAt`. */
   listAudit? (query: AuditListQuery): Promise<AuditRecord[]>
 }
+
+/** The store methods the account-recovery routes need. */
+export const RECOVERY_STORE_METHODS = ['setUserPassword', 'setEmailVerified', 'createOneTimeToken', 'consumeOneTimeToken', 'deleteOneTimeTokens'] as const

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto'
 import { AuthError } from '../errors.js'
 import { isRoleList } from '../tokens/claims.js'
-import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../passwords.js'
+import { checkPasswordPolicy, hashPassword } from '../passwords.js'
 import type { SessionStore, UserRecord } from './store.js'
 import { legacyEmailKey, normaliseEmail, parseEmail } from './email-identity.js'
 
@@ -32,10 +32,7 @@ export interface AddUserInput {
  */
 export async function addUser (store: SessionStore, input: AddUserInput): Promise<UserRecord> {
   const { email, key } = parseEmail(input.email)
-  const length = Array.from(input.password.normalize('NFC')).length
-  if (length < MIN_PASSWORD_LENGTH || length > MAX_PASSWORD_LENGTH) {
-    throw new AuthError('AUTH_BAD_REQUEST', { message: `password must hold ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters` })
-  }
+  checkPasswordPolicy(input.password)
   const roles = input.roles ?? []
   if (!isRoleList(roles)) throw new AuthError('AUTH_BAD_REQUEST', { message: 'roles must be role names (no commas or control characters)' })
   // An account stored under the old key form is the same identity, which the unique index cannot see.

@@ -37,11 +37,12 @@ export interface ClaimRules {
 }
 
 /**
- * Returns frozen claims holding only the eight known members, or undefined when any of them is wrong. Nothing else
+ * Returns frozen claims holding only the eight known members (and a boolean `email_verified`), or undefined when any of them is wrong. Nothing else
  * of the payload is copied, so `__proto__`, `constructor` or marker claims can never reach a header or a response.
  */
 export function readClaims (payload: Record<string, unknown>, rules: ClaimRules): AccessClaims | undefined {
   const { sub, sid, roles, iat, exp, iss, aud, jti } = payload
+  const verified = payload.email_verified
   if (!isIdentifier(sub) || !isIdentifier(sid) || !isIdentifier(jti)) return undefined
   // fast-jwt already matched iss/aud, but accepts an aud array that merely contains ours: ours is always a string.
   if (iss !== rules.issuer || aud !== rules.audience) return undefined
@@ -56,5 +57,5 @@ export function readClaims (payload: Record<string, unknown>, rules: ClaimRules)
   } else {
     return undefined
   }
-  return Object.freeze({ sub, sid, roles: roleList, iat, exp, iss, aud, jti })
+  return Object.freeze({ sub, sid, roles: roleList, iat, exp, iss, aud, jti, ...(typeof verified === 'boolean' ? { email_verified: verified } : {}) })
 }

@@ -53,7 +53,8 @@ export function createSigners (options: NormalisedTokenOptions): Signers {
       exp: iat + ttl,
       iss: options.issuer,
       aud: options.audience,
-      jti: randomBytes(16).toString('base64url')
+      jti: randomBytes(16).toString('base64url'),
+      ...(input.emailVerified === undefined ? {} : { email_verified: input.emailVerified })
     }
     return { token: accessSigner({ ...claims }), expiresIn: ttl, claims }
   }

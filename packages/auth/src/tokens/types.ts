@@ -43,6 +43,8 @@ export interface AccessClaims {
   iss: string
   aud: string
   jti: string
+  /** Whether the user verified their email (built-in users only; absent on other tokens). */
+  email_verified?: boolean
   /** Only on tokens of a trusted external issuer (tokens.trustedIssuers), through its `claims` mapping. */
   email?: string
   name?: string
@@ -56,6 +58,8 @@ export interface SignInput {
   sub: string
   sid: string
   roles: string[]
+  /** The `email_verified` claim; absent: not set (users of another source). */
+  emailVerified?: boolean
   /** Overrides `accessTtl` (seconds), e.g. `authgate token --ttl`. */
   ttlSeconds?: number
 }
