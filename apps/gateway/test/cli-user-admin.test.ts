@@ -92,6 +92,14 @@ t.test('user admin verbs act on the store a running gateway uses', async (t) => 
   t.equal(deleted.code, 0, deleted.stderr)
   t.match(await signIn('alice@example.com', NEW_PASSWORD), { status: 401, code: 'AUTH_INVALID_CREDENTIALS' }, 'login fails like an unknown user')
 
+  // Every verb that changed something left its row in the audit trail, actor `cli`, without the password.
+  const rows = await db.db.collection<{ type: string, actor: string | null, userId: string | null, details: Record<string, unknown> }>('audit')
+    .find({ type: 'adminAction', userId: alice.id }).sort({ at: 1 }).toArray()
+  t.same(rows.map((row) => row.details.action), ['user.update', 'user.update', 'user.update', 'user.password', 'user.delete'], 'set-roles, disable, enable, set-password, delete')
+  t.ok(rows.every((row) => row.actor === 'cli'), 'by the command line')
+  t.equal(rows[3]?.details.passwordChanged, true)
+  t.notOk(JSON.stringify(rows).includes(NEW_PASSWORD), 'never the password')
+
   const unknown = await cli('show', '--id', alice.id)
   t.equal(unknown.code, 1, 'an unknown user is a failure')
   t.match(unknown.stderr, /no user with id/)

@@ -40,7 +40,7 @@ export { foldEmailFragment, MAX_EMAIL_LENGTH } from './stores/email-identity.js'
 export { DEFAULT_ADMIN_ROLES } from './config/section-admin.js'
 export { createEvents } from './events.js'
 export {
-  AUDIT_MAPPINGS, AUDIT_TYPES, auditRecord, createAuditWriter, queryAudit, keyRotationEntry, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE,
+  AUDIT_MAPPINGS, AUDIT_TYPES, adminActionEntry, auditRecord, createAuditWriter, queryAudit, keyRotationEntry, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE,
   type AuditEntry, type AuditMappings, type KeyRingChange, type AuditWriter, type AuditQuery, type AuditItem, type AuditPage
 } from './audit/index.js'
 export type { AuditRecord, AuditListQuery, AuditDetail, AuditCapable } from './stores/audit-records.js'

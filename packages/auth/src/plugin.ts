@@ -155,7 +155,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     rateLimitStore: limits?.store,
     oidc: options.oidc === undefined ? undefined : createOidcService(options.oidc, store, app.log),
     adminStore,
-    metrics
+    metrics,
+    queryAudit: audit.query
   }
   await app.register(async (child) => authRoutes(child, context), { prefix: options.prefix })
   const jwksPath = options.jwksPath

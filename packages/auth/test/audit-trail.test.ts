@@ -16,7 +16,7 @@ import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { createAuditWriter } from '../src/audit/writer.js'
-import { adminActionEntry, emailVerifiedEntry, passwordChangedEntry } from '../src/audit/mapping.js'
+import { AUDIT_MAPPINGS, adminActionEntry } from '../src/audit/mapping.js'
 import { createEvents } from '../src/events.js'
 import { bearer, buildApp, cookieOf, login, PASSWORD, register, setCookieHeaders, type StoreKind } from './helpers/app.js'
 
@@ -380,15 +380,21 @@ t.test('audit.queueSize: at most 100000', async (t) => {
   t.throws(() => normaliseOptions({ ...base, audit: { queueSize: 100_001 } }), /audit\.queueSize/)
 })
 
-t.test('merge-time mappings: named fields only, never a password or a hash from an admin change', async (t) => {
+t.test('admin, password and verification rows: named fields only, never a password or a hash from an admin change', async (t) => {
   const at = new Date()
   const admin = adminActionEntry({
-    actorId: 'admin-1', action: 'update', targetUserId: 'u-9', ip: '10.0.0.1', at,
-    changes: { roles: ['user', 'admin'], disabled: true, password: 'hunter2-secret', passwordHash: '$argon2id$v=19$secret' } as never
+    actorId: 'admin-1', action: 'user.update', targetUserId: 'u-9', ip: '10.0.0.1', at,
+    changes: { roles: { from: ['user'], to: ['user', 'admin'] }, disabled: { from: false, to: true }, password: 'hunter2-secret', passwordHash: '$argon2id$v=19$secret' } as never
   })
-  t.same(admin, { type: 'adminAction', at, userId: 'u-9', actor: 'admin-1', ip: '10.0.0.1', userAgent: '', details: { action: 'update', roles: 'user,admin', disabled: true } })
+  t.same(admin, {
+    type: 'adminAction', at, userId: 'u-9', actor: 'admin-1', ip: '10.0.0.1', userAgent: '',
+    details: { action: 'user.update', rolesFrom: 'user', rolesTo: 'user,admin', disabled: true, passwordChanged: false, sessionsRevoked: 0, incomplete: false }
+  })
   t.notMatch(JSON.stringify(admin), /hunter2|argon2|secret/)
-  t.same(adminActionEntry({ actorId: 'a', action: 'set-password', targetUserId: 'u', ip: '', at, changes: {} }).details, { action: 'set-password', roles: null, disabled: null })
-  t.same(passwordChangedEntry({ userId: 'u', via: 'reset', ip: '1.2.3.4', userAgent: 'ua', at }), { type: 'passwordChanged', at, userId: 'u', actor: null, ip: '1.2.3.4', userAgent: 'ua', details: { via: 'reset' } })
-  t.same(emailVerifiedEntry({ userId: 'u', ip: '1.2.3.4', at }), { type: 'emailVerified', at, userId: 'u', actor: null, ip: '1.2.3.4', userAgent: '', details: {} })
+  t.same(adminActionEntry({ actorId: 'cli', action: 'user.password', targetUserId: 'u', ip: null, at, changes: { password: true, revokedSessionIds: ['s1', 's2'] } }).details,
+    { action: 'user.password', rolesFrom: null, rolesTo: null, disabled: null, passwordChanged: true, sessionsRevoked: 2, incomplete: false })
+  const passwordChanged = AUDIT_MAPPINGS.passwordChanged
+  const emailVerified = AUDIT_MAPPINGS.emailVerified
+  t.same(passwordChanged?.({ userId: 'u', via: 'reset', ip: '1.2.3.4', userAgent: 'ua', at }), { type: 'passwordChanged', at, userId: 'u', actor: null, ip: '1.2.3.4', userAgent: 'ua', details: { via: 'reset' } })
+  t.same(emailVerified?.({ userId: 'u', ip: '1.2.3.4', at }), { type: 'emailVerified', at, userId: 'u', actor: null, ip: '1.2.3.4', userAgent: '', details: {} })
 })

@@ -209,5 +209,34 @@ export const adminCases: readonly AttackCase[] = [
       return settled(() => send(gateway, 'GET', '/auth/admin/users', token))
     },
     also: 'another issuer\'s user is never one of ours, whatever its sub and roles: only our own sessions act as admins'
+  },
+  {
+    id: 'D.92',
+    name: 'an ordinary user reads the audit trail, their own rows or another user\'s (GET /auth/admin/audit)',
+    expect: { status: 403, code: 'AUTH_FORBIDDEN', upstream: 'n/a' },
+    attack: async (target) => {
+      const { gateway, admin, victim } = await setup(target, 'd92')
+      for (const query of ['', `?userId=${victim.id}`, `?userId=${admin.id}&type=login`]) {
+        const outcome = await send(gateway, 'GET', `/auth/admin/audit${query}`, victim.token)
+        if (outcome.status !== 403) return outcome
+      }
+      return send(gateway, 'GET', '/auth/admin/audit?type=adminAction', victim.token)
+    },
+    also: 'who logged in from where is for admins only: every filter refused alike'
+  },
+  {
+    id: 'D.93',
+    name: 'an admin pages the audit trail with forged cursors, huge limits and odd filters',
+    expect: { status: 400, code: 'AUTH_BAD_REQUEST', upstream: 'n/a' },
+    attack: async (target) => {
+      const { gateway, admin } = await setup(target, 'd93')
+      const forged = Buffer.from('99999999999999.../../etc', 'utf8').toString('base64url')
+      for (const query of [`cursor=${forged}`, 'cursor=%00', 'limit=100000', 'limit=-1', 'type=%24where', `userId=${'a'.repeat(5000)}`]) {
+        const outcome = await send(gateway, 'GET', `/auth/admin/audit?${query}`, admin.token)
+        if (outcome.status !== 400 || outcome.code !== 'AUTH_BAD_REQUEST') return { ...outcome, body: `${query}: ${outcome.body}` }
+      }
+      return send(gateway, 'GET', '/auth/admin/audit?cursor=bm90LWEtY3Vyc29y', admin.token)
+    },
+    also: 'every one a 400 naming the problem, never a 500 or a store query with the raw text'
   }
 ]

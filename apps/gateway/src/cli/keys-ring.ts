@@ -1,12 +1,12 @@
 // `authgate keys rotate | retire | list --config FILE`: the operator's side of the signing-key ring kept in the
 // database (tokens.keyStore: database). Every gateway instance picks a change up within tokens.keyRefresh.
-import { userInfo } from 'node:os'
 import {
-  auditRecord, auditRetentionMs, createKeyRingTokens, keyRotationEntry, parseKeyEncryptionKey, createStore, hasKeyRingStore, isAuthError, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing,
-  type KeyEncryptionKey, type KeyInfo, type KeyRingChange, type KeyRingStore, type SessionStore, type SignInput
+  createKeyRingTokens, keyRotationEntry, parseKeyEncryptionKey, createStore, hasKeyRingStore, isAuthError, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing,
+  type KeyEncryptionKey, type KeyInfo, type KeyRingChange, type KeyRingStore, type SignInput
 } from '@authgate/fastify'
 import { loadConfig, type GatewayConfig } from '../config.js'
 import { flag, out, parseSubcommand, printHelp, requiredFlag, type GroupSpec } from './args.js'
+import { operatorName, writeAuditRows } from './audit-row.js'
 
 const KEYS_USAGE = `Usage: authgate keys rotate|retire|list --config FILE [options]
 
@@ -113,7 +113,7 @@ export async function keysCommand (argv: readonly string[]): Promise<number> {
   const sessionStore = createStore(config.store)
   if (!hasKeyRingStore(sessionStore)) throw new Error('the configured store cannot hold a key ring')
   try {
-    const context: Context = { config, store: sessionStore.keyRingStore(), audit: (change) => auditKeyChange(sessionStore, config, change), ...ringTimes(config) }
+    const context: Context = { config, store: sessionStore.keyRingStore(), audit: (change) => writeAuditRows(sessionStore, config.audit, [keyRotationEntry({ ...change, actor: 'cli', operator: operatorName(), at: new Date() })], 'the key ring changed'), ...ringTimes(config) }
     if (verb === 'rotate') await rotate(context, args.flags.has('force'))
     else if (verb === 'retire') await retire(context, flag(args, 'kid'))
     else await list(context)
@@ -123,26 +123,6 @@ export async function keysCommand (argv: readonly string[]): Promise<number> {
     throw error
   } finally {
     await sessionStore.close()
-  }
-}
-
-/** The audit row of a key-ring change, written at once (no queue: this process ends after it). */
-async function auditKeyChange (store: SessionStore, config: GatewayConfig, change: Omit<KeyRingChange, 'actor' | 'operator' | 'at'>): Promise<void> {
-  const retentionMs = auditRetentionMs(config.audit)
-  if (retentionMs === false || store.insertAudit === undefined) return
-  try {
-    await store.insertAudit([auditRecord(keyRotationEntry({ ...change, actor: 'cli', operator: operatorName(), at: new Date() }), retentionMs)])
-  } catch (error) {
-    process.stderr.write(`warning: the key ring changed, but its audit row could not be written (${isAuthError(error) ? error.code : String(error)})\n`)
-  }
-}
-
-/** The OS account that ran the command, for the row; null where the system cannot say (no passwd entry in a container). */
-function operatorName (): string | null {
-  try {
-    return userInfo().username.slice(0, 64)
-  } catch {
-    return null
   }
 }
 

@@ -5,12 +5,13 @@
 // admins from each other) do not apply here. Sessions are revoked in the shared store; running gateways refuse the
 // refresh at once and the access tokens within tokens.revocationDelay (their revocation poll).
 import {
-  CLI_ACTOR, createStore, deleteUser, findUserByEmail, identityUnlinker, isAdminStore, USER_QUERY_PATTERN, isAuthError, missingAdminMethods, publicUser, setUserPassword, updateUser,
+  CLI_ACTOR, adminActionEntry, createStore, deleteUser, findUserByEmail, identityUnlinker, isAdminStore, USER_QUERY_PATTERN, isAuthError, missingAdminMethods, publicUser, setUserPassword, updateUser,
   encodeUserCursor, decodeUserCursor, foldEmailFragment, MAX_EMAIL_LENGTH, type AdminActionEvent, type AdminStore, type AdminTarget, type SessionStore
 } from '@authgate/fastify'
 import { DEFAULT_REFRESH_TTL, parseDuration } from '@authgate/fastify/config'
 import { loadConfig } from '../config.js'
 import { UsageError, flag, list, out, type CommandSpec, type ParsedArgs } from './args.js'
+import { writeAuditRows } from './audit-row.js'
 import { readNewPassword } from './password-input.js'
 import { identityFlagError } from './user-identity.js'
 import { userStoreOption } from './user-store.js'
@@ -106,10 +107,13 @@ export const CLI = { id: CLI_ACTOR, ip: null }
 const QUERY_TEXT = new RegExp(USER_QUERY_PATTERN, 'u')
 
 /**
- * Where the CLI's `adminAction` records go (every user verb that changes something calls it). The API emits them on
- * app.authgate.events; the command line has no running app. TODO(#15 item 4): the audit trail records them here.
+ * The CLI's `adminAction` records, written to the audit trail (actor `cli`) once the command has acted: the API emits
+ * them on app.authgate.events, the command line has no running app. `configFile`'s audit.retention applies.
  */
-export function recorded (_event: AdminActionEvent): void {}
+export async function recordAdminActions (store: SessionStore, configFile: string | undefined, events: AdminActionEvent[]): Promise<void> {
+  const audit = configFile === undefined ? undefined : loadConfig(configFile).audit
+  await writeAuditRows(store, audit, events.map(adminActionEntry), 'the user was changed')
+}
 
 /** The store of the configuration, opened, with the admin methods. */
 async function openStore (args: ParsedArgs, usage: string): Promise<AdminStore> {
@@ -162,7 +166,9 @@ export async function adminCommand (verb: AdminVerb, args: ParsedArgs): Promise<
   // Asked before the store is opened: a bad password costs no connection.
   const password = verb === 'set-password' ? await readNewPassword() : undefined
   const store = await openStore(args, usage)
-  const target: AdminTarget = { store, revokeSessions: (userId) => store.revokeUserSessions(userId, new Date()), unlinkIdentities: identityUnlinker(store), report: recorded }
+  // Every record of the command, also the part done of one that failed halfway: written to the trail at the end.
+  const actions: AdminActionEvent[] = []
+  const target: AdminTarget = { store, revokeSessions: (userId) => store.revokeUserSessions(userId, new Date()), unlinkIdentities: identityUnlinker(store), report: (event) => { actions.push(event) } }
   try {
     if (verb === 'list') {
       const query = flag(args, 'query')
@@ -201,6 +207,7 @@ export async function adminCommand (verb: AdminVerb, args: ParsedArgs): Promise<
     if (isAuthError(error)) throw new Error(error.code === 'AUTH_NOT_FOUND' ? 'no such user' : error.message)
     throw error
   } finally {
+    await recordAdminActions(store, flag(args, 'config'), actions)
     await store.close()
   }
 }

@@ -6,7 +6,7 @@ import { adminActionEvent, createStore, isAuthError, normaliseEmail, type Sessio
 import { loadConfig } from '../config.js'
 import { MISSING_CONFIG, UsageError, flag, out, type CommandSpec, type ParsedArgs } from './args.js'
 import { userStoreOption } from './user-store.js'
-import { CLI, recorded } from './user-admin.js'
+import { CLI, recordAdminActions } from './user-admin.js'
 
 export const REVOKE_SESSIONS_USAGE = `Usage: authgate user revoke-sessions (--id ID | --email E) --config FILE
 
@@ -61,7 +61,7 @@ export async function revokeSessions (args: ParsedArgs): Promise<number> {
     // is built the same way (adminActionEvent), so both report alike.
     const now = new Date()
     const revoked = await store.revokeUserSessions(userId, now)
-    recorded(adminActionEvent(CLI, 'sessions.revoke', userId, { revokedSessionIds: revoked }, now))
+    await recordAdminActions(store, file, [adminActionEvent(CLI, 'sessions.revoke', userId, { revokedSessionIds: revoked }, now)])
     out(`revoked ${revoked.length} session${revoked.length === 1 ? '' : 's'} of user ${JSON.stringify(userId)}`)
     return 0
   } catch (error) {

@@ -14,8 +14,8 @@ import type { UserRecord } from '../stores/store.js'
 import { deleteUser, identityUnlinker, publicUser, revokeUserSessions, updateUser, type AdminActor, type AdminCheck, type AdminTarget } from './operations.js'
 import { checkAdminChange, holdsAdminRole, type AdminChange, type AdminRules } from './rules.js'
 import {
-  ADMIN_BODY_LIMIT, DEFAULT_USERS_PAGE, adminSessionList, listUsersQuery, strictUserPatch, userAnswer, userIdParams, userList, userPatchBody,
-  type ListUsersQuery, type UserPatchBody
+  ADMIN_BODY_LIMIT, DEFAULT_USERS_PAGE, adminSessionList, auditPage, listAuditQuery, listUsersQuery, strictUserPatch, userAnswer, userIdParams, userList,
+  userPatchBody, type ListAuditQuery, type ListUsersQuery, type UserPatchBody
 } from './schemas.js'
 import type { AdminStore } from './store-support.js'
 import { decodeUserCursor, encodeUserCursor } from './user-cursor.js'
@@ -29,7 +29,7 @@ const kActor = Symbol('authgate.adminActor')
 type AdminRequest = FastifyRequest & { [kActor]?: UserRecord }
 
 export function adminRoutes (app: FastifyInstance, context: RouteContext, store: AdminStore): void {
-  const { options, sessions, events } = context
+  const { options, sessions, events, queryAudit } = context
   const rules: AdminRules = { adminRoles: options.admin.roles, grantableRoles: options.admin.grantableRoles }
   const target: AdminTarget = {
     store,
@@ -145,5 +145,17 @@ export function adminRoutes (app: FastifyInstance, context: RouteContext, store:
     { 400: ['AUTH_BAD_REQUEST'], 404: ['AUTH_NOT_FOUND'] }), async (request, reply) => {
     await revokeUserSessions(target, who(request), request.params.id, checkFor(request, { kind: 'revoke-sessions' }))
     return reply.code(204).send()
+  })
+
+  app.get<{ Querystring: ListAuditQuery }>('/admin/audit', route('The audit trail',
+    'Rows newest first, in pages of `limit` (default 50, at most 200), by `userId` and/or `type`; `nextCursor` names the ' +
+    'next page. Rows hold no token, password, hash or cookie. 404 when the trail is off (`audit.retention: false`) or ' +
+    'the store keeps none.',
+    { querystring: listAuditQuery }, { 200: auditPage }, { 400: ['AUTH_BAD_REQUEST'], 404: ['AUTH_NOT_FOUND'] }), async (request, reply) => {
+    const page = await queryAudit(request.query)
+    return reply.header('cache-control', 'no-store').send({
+      items: page.items.map((row) => ({ ...row, at: row.at.toISOString() })),
+      nextCursor: page.nextCursor
+    })
   })
 }

@@ -2,6 +2,7 @@
 // body is checked on its raw form first (strictUserPatch): `{"roles":"admin"}` or `{"disabled":"false"}` or an
 // extra member is a 400, never read as something else.
 import type { preValidationHookHandler } from 'fastify'
+import { DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE } from '../audit/query.js'
 import { AuthError } from '../errors.js'
 import { MAX_EMAIL_LENGTH } from '../stores/email-identity.js'
 import { isRoleList } from '../tokens/claims.js'
@@ -110,5 +111,44 @@ export const adminSessionList = {
       createdAt: { type: 'string', format: 'date-time' },
       lastUsedAt: { type: 'string', format: 'date-time' }
     }
+  }
+} as const
+
+export const listAuditQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    userId: { type: 'string', minLength: 1, maxLength: MAX_USER_ID_LENGTH, description: 'Only rows about this user' },
+    type: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z]+$', description: 'Only rows of this type (login, loginFailed, adminAction, …)' },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_AUDIT_PAGE, description: `Page size (default ${DEFAULT_AUDIT_PAGE})` },
+    cursor: { type: 'string', minLength: 1, maxLength: 128, description: 'The `nextCursor` of the previous page' }
+  }
+} as const
+
+export interface ListAuditQuery { userId?: string, type?: string, limit?: number, cursor?: string }
+
+export const auditPage = {
+  description: 'A page of the audit trail, newest first; `nextCursor` names the next page (null: the last page)',
+  type: 'object',
+  required: ['items', 'nextCursor'],
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'type', 'at', 'userId', 'actor', 'ip', 'userAgent', 'details'],
+        properties: {
+          id: { type: 'string' },
+          type: { type: 'string' },
+          at: { type: 'string', format: 'date-time' },
+          userId: { type: ['string', 'null'] },
+          actor: { type: ['string', 'null'], description: 'Who acted for admin rows: an admin\'s user id, or `cli`' },
+          ip: { type: 'string' },
+          userAgent: { type: 'string' },
+          details: { type: 'object', additionalProperties: { type: ['string', 'number', 'boolean', 'null'] } }
+        }
+      }
+    },
+    nextCursor: { type: ['string', 'null'] }
   }
 } as const

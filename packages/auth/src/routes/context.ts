@@ -12,6 +12,7 @@ import type { OidcService } from '../oidc/service.js'
 import type { AuthMetrics } from '../metrics/auth-metrics.js'
 import type { RecoveryService } from '../recovery/service.js'
 import type { AdminStore } from '../admin/store-support.js'
+import type { PluginAudit } from '../audit/setup.js'
 
 export interface RouteContext {
   options: NormalisedOptions
@@ -30,6 +31,8 @@ export interface RouteContext {
   adminStore?: AdminStore | undefined
   /** The `metrics` option's outcome counters; undefined: no metrics. */
   metrics?: AuthMetrics | undefined
+  /** The audit trail's query (GET /admin/audit); 404 AUTH_NOT_FOUND when there is no trail. */
+  queryAudit: PluginAudit['query']
   /** Password reset/change and email verification; undefined: those routes do not exist (another user source). */
   recovery?: { service: RecoveryService, links: boolean } | undefined
 }
