@@ -301,8 +301,14 @@ t.test('MongoDB: a conflicting index on the audit collection costs the trail its
   t.equal((await login(app, email, 'wrong-wrong-wrong')).statusCode, 401)
   const rows = await allRows(app)
   t.same(rows.map((row) => row.type).sort(), ['login', 'loginFailed', 'newDevice'], 'and the rows are written without the index')
+  // mongo-java-server accepts a second index under a taken name where MongoDB and FerretDB refuse it: there the
+  // refusal this test is about never happens, and only the login and the rows above are checked.
+  const probe = client.db(database).collection(`${collection}_probe`)
+  await probe.createIndex({ ip: 1 }, { name: 'taken' }, undefined)
+  const refuses = await probe.createIndex({ at: -1 }, { name: 'taken' }, undefined).then(() => false, () => true)
+  const todo = refuses ? false : 'this server accepts a second index under a taken name: nothing is refused'
   const names = (await client.db(database).collection(collection).indexes()).map((index) => index.name)
-  t.notOk(names.includes('userId_at_id'), 'the audit indexes stopped at the refused one')
+  t.notOk(names.includes('userId_at_id'), 'the audit indexes stopped at the refused one', { todo })
   // Said in the store's log, once per attempt (not on every write: retried at most once a minute).
   const { MongoSessionStore } = await import('../src/stores/mongo.js')
   const said: string[] = []
@@ -310,7 +316,7 @@ t.test('MongoDB: a conflicting index on the audit collection costs the trail its
   t.teardown(() => store.close())
   await store.listAudit({ limit: 1, now: new Date() })
   await store.insertAudit([{ id: 'x1', type: 'login', at: new Date(), userId: null, actor: null, ip: '', userAgent: '', details: {}, expiresAt: new Date(Date.now() + 60_000) }])
-  t.same(said.filter((event) => event === 'audit_index_failed'), ['audit_index_failed'], 'audit_index_failed, once')
+  t.same(said.filter((event) => event === 'audit_index_failed'), ['audit_index_failed'], 'audit_index_failed, once', { todo })
 })
 
 t.test('the writer: an insert that throws synchronously is a failed batch, not a crash', async (t) => {
