@@ -3,6 +3,7 @@
 // leaking out of a JWT payload) are only visible to rules that read the types. Formatting stays minimal.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
+import layers from './scripts/lint/layers.mjs'
 
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', 'test/artifacts/**', '**/*.d.mts', 'coverage/**', '.tap/**'] },
@@ -19,6 +20,17 @@ export default tseslint.config(
       '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
       'no-console': ['error', { allow: ['error', 'warn'] }]
     }
+  },
+  {
+    // The plugin's sources import down their layers only (scripts/lint/layers.mjs), and the gateway and the client
+    // reach the plugin through its published entries, never through its files.
+    files: ['packages/auth/src/**/*.ts'],
+    plugins: { authgate: layers },
+    rules: { 'authgate/layers': 'error' }
+  },
+  {
+    files: ['apps/*/src/**/*.ts', 'packages/client/src/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['**/packages/auth/**', '@authgate/fastify/src/**', '@authgate/fastify/dist/**'], message: 'import @authgate/fastify through its published entries' }] }] }
   },
   {
     // Plain-JS tooling (test runner, database harness, scripts): no type information to lint against.

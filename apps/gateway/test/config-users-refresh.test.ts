@@ -10,7 +10,7 @@ const legacy = { source: 'upstream', url: 'http://legacy/login', map: { id: 'id'
 t.test('defaults and refusals', async (t) => {
   const withLookup = parseConfig({ ...base, users: { ...legacy, lookupUrl: 'http://legacy/users' } })
   // The gateway hands `users` to the plugin as written: the plugin fills refresh (recheck with a lookupUrl) and the
-  // 5 min interval (packages/auth/src/options.ts legacyUsers).
+  // 5 min interval (packages/auth/src/options/normalise.ts legacyUsers).
   t.match(withLookup.users, { source: 'upstream', lookupUrl: 'http://legacy/users' })
   t.equal(legacyRefreshWarning(withLookup.users), undefined)
   const without = parseConfig({ ...base, users: legacy })

@@ -6,7 +6,7 @@
 export interface LoginEvent {
   userId: string
   sessionId: string
-  /** Opaque id derived from the device cookie (cookies.ts), never the cookie's value. */
+  /** Opaque id derived from the device cookie (http/cookies.ts), never the cookie's value. */
   deviceId: string
   ip: string
   userAgent: string
@@ -54,7 +54,7 @@ export interface LogoutEvent {
 
 export interface NewDeviceEvent {
   userId: string
-  /** Opaque id derived from the device cookie (cookies.ts), never the cookie's value. */
+  /** Opaque id derived from the device cookie (http/cookies.ts), never the cookie's value. */
   deviceId: string
   sessionId: string
   ip: string

@@ -5,13 +5,13 @@ import { authgate } from './plugin.js'
 export default authgate
 export { authgate, fastifyAuth } from './plugin.js'
 export * from './errors.js'
-export { MissingPeerError, type OptionalPeer } from './optional-peer.js'
+export { MissingPeerError, type OptionalPeer } from './internal/optional-peer.js'
 export type {
   AuthgateOptions, NormalisedOptions, TokensInput, KeyRingInput, CookieInput, RateLimitInput, RateLimitRule, Duration, VerifiedUser, VerifyCredentials,
   RefreshUser, RefreshUserSession, AuthInput, UsersInput, NotificationsInput, AuditInput, AdminInput,
   RevocationInput, MailInput, MailTemplate, MailTemplateInput, MailContent
-} from './options.js'
-export { auditRetentionMs, normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options.js'
+} from './options/normalise.js'
+export { auditRetentionMs, normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options/normalise.js'
 // The configuration toolkit (schema, validator, durations, `${VAR}` and AUTHGATE_* sources): `@authgate/fastify/config`.
 // Its error stays here: registration throws it.
 export { ConfigValidationError } from './config/validate.js'
@@ -35,9 +35,9 @@ export {
 export { missingAdminMethods, isAdminStore, type AdminStore } from './admin/store-support.js'
 export { checkAdminChange, holdsAdminRole, type AdminRules, type AdminChange } from './admin/rules.js'
 export { encodeUserCursor, decodeUserCursor } from './admin/user-cursor.js'
-export { USER_QUERY_PATTERN } from './admin/schemas.js'
+export { USER_QUERY_PATTERN } from './http/routes/admin-schemas.js'
 export { foldEmailFragment, MAX_EMAIL_LENGTH } from './stores/email-identity.js'
-export { DEFAULT_ADMIN_ROLES } from './config/section-admin.js'
+export { DEFAULT_ADMIN_ROLES } from './options/section-admin.js'
 export { createEvents } from './events.js'
 export {
   AUDIT_MAPPINGS, AUDIT_TYPES, adminActionEntry, auditRecord, createAuditWriter, queryAudit, keyRotationEntry, DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE,
@@ -46,18 +46,20 @@ export {
 export type { AuditRecord, AuditListQuery, AuditDetail, AuditCapable } from './stores/audit-records.js'
 export type { MetricsRegistry } from './metrics/types.js'
 export { LOGIN_RESULTS, REFRESH_RESULTS } from './metrics/outcomes.js'
-export { createStore, isSessionStore, MemorySessionStore, MongoSessionStore, MAX_PREVIOUS_HASHES, addUser, findUserByEmail, normaliseEmail, type AddUserInput } from './stores/index.js'
+export { createStore, isSessionStore, MemorySessionStore, MongoSessionStore, MAX_PREVIOUS_HASHES } from './stores/index.js'
+export { addUser, findUserByEmail, normaliseEmail, type AddUserInput } from './users/add-user.js'
 export type {
   StoreOption, MongoStoreOptions, SessionStore, SessionRecord, NewSession, UserRecord, UserPage, NewUser, DeviceRecord, DeviceSeen, GraceEntry, RotateInput,
   OneTimePurpose, OneTimeTokenRecord
 } from './stores/index.js'
-export { MemoryKeyRingStore, MongoKeyRingStore, KEY_RING_COLLECTION, hasKeyRingStore, isKeyRingStore } from './stores/index.js'
-export type { KeyRingStore, KeyRingRecord, StoredRingKey, RingKeyState, SealedKey, KeyRingCapable } from './stores/index.js'
-export { hashPassword, verifyPassword, normalisePassword, MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, PASSWORD_HASH_OPTIONS } from './passwords.js'
+export { MongoKeyRingStore, KEY_RING_COLLECTION } from './stores/index.js'
+export { hashPassword, verifyPassword, normalisePassword, MIN_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, PASSWORD_HASH_OPTIONS } from './users/passwords.js'
 export type { SessionUser, IssuedSession } from './sessions/service.js'
 export * from './tokens/index.js'
-export { readBearerToken, createAuthenticator, createAuthPreHandler, createPolicyHook, sendAuthError } from './authenticate.js'
-export type { Authenticator, AuthenticatorOptions, AuthOutcome, AuthHeaders, PolicyUse } from './authenticate.js'
+export * from './keys/index.js'
+export { fastifyJwtOptions, FASTIFY_JWT_DECORATOR } from './http/fastify-jwt.js'
+export { readBearerToken, createAuthenticator, createAuthPreHandler, createPolicyHook, sendAuthError } from './http/authenticate.js'
+export type { Authenticator, AuthenticatorOptions, AuthOutcome, AuthHeaders, PolicyUse } from './http/authenticate.js'
 export {
   compileRoutePolicy, compileRouteConfig, readRouteConfig, checkRoles, normaliseDefaultAuth, isRouteAuthMode, ROUTE_POLICY_KEYS, ROUTE_RULE_KEYS,
   createRoutePolicyLookup
@@ -66,12 +68,13 @@ export type {
   RoutePolicy, RoutePolicyInput, RouteRules, DefaultRouteAuth, Admission, CompileOptions, RouteAuthConfig, RouteConfigPolicy, RoutePolicyLookup, CompiledRoute
 } from './route-policy/index.js'
 export { normaliseTrustedIssuers, EXTERNAL_ALGORITHMS, type TrustedIssuerInput, type TrustedIssuerClaimsInput, type ExternalAlgorithm } from './tokens/trusted-issuers/index.js'
-export { createRevocationList, type RevocationListOptions, type PollingRevocationList } from './revocation-list.js'
-export { detectRevocationTransport, type RevocationTransport } from './revocation-change-stream.js'
-export { subjectKey, issuedBefore, EXTERNAL_MAX_LIFETIME_S } from './revocation-subjects.js'
-export type { AuthgateClaims, AuthClaims, AuthgateDecorator, RouteAuthMode } from './types.js'
-export { OidcSchema, normaliseOidc, normaliseCheckedOidc, safeReturnTo, bindingCookieName, type OidcInput, type OidcProviderInput, type NormalisedOidc } from './oidc/index.js'
-export { unprefixedCookieName } from './cookie-prefix.js'
-export { authCookieNames } from './cookie-names.js'
+export { createRevocationList, type RevocationListOptions, type PollingRevocationList } from './revocation/list.js'
+export { detectRevocationTransport, type RevocationTransport } from './revocation/change-stream.js'
+export { subjectKey, issuedBefore, EXTERNAL_MAX_LIFETIME_S } from './tokens/subject-revocation.js'
+export type { AuthgateClaims, AuthClaims, AuthgateDecorator, RouteAuthMode } from './http/augmentation.js'
+export { bindingCookieName } from './http/oidc-binding-cookie.js'
+export { OidcSchema, normaliseOidc, normaliseCheckedOidc, safeReturnTo, type OidcInput, type OidcProviderInput, type NormalisedOidc } from './oidc/index.js'
+export { unprefixedCookieName } from './options/cookie-prefix.js'
+export { authCookieNames } from './http/cookie-names.js'
 export { MemoryOidcStore, MongoOidcStore, hasOidcStore, type OidcStore, type OidcCapable, type ExternalIdentity, type LoginStateRecord } from './stores/index.js'
-export { BEARER_SCHEME, openApiSecuritySchemes, openApiTags, errorBody as openApiErrorBody, BEARER_ERRORS as openApiBearerErrors } from './routes/docs.js'
+export { BEARER_SCHEME, openApiSecuritySchemes, openApiTags, errorBody as openApiErrorBody, BEARER_ERRORS as openApiBearerErrors } from './http/routes/docs.js'

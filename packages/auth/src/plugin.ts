@@ -4,36 +4,36 @@ import fastifyCookie from '@fastify/cookie'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyPluginAsync, onRequestHookHandler } from 'fastify'
 import fp from 'fastify-plugin'
-import { setTimeout as delay } from 'node:timers/promises'
-import { createAuthenticator, createPolicyHook } from './authenticate.js'
+import { settledWithin } from './internal/deadline.js'
+import { createAuthenticator, createPolicyHook } from './http/authenticate.js'
 import { installRoutePolicyHooks, createRoutePolicyLookup } from './route-policy/index.js'
-import { createCookieJar } from './cookies.js'
+import { createCookieJar } from './http/cookies.js'
 import { createEvents } from './events.js'
-import { AUDIT_IDLE, createPluginAudit } from './audit/setup.js'
-import { normaliseOptions, type AuthgateOptions } from './options.js'
-import { useConfiguredUserSource } from './users/configured.js'
-import { warmDummyHash } from './passwords.js'
-import { createRevocationList } from './revocation-list.js'
-import { changeStreamFeedFor } from './revocation-mongo-watch.js'
-import { EXTERNAL_MAX_LIFETIME_S } from './revocation-subjects.js'
-import { createRateLimitState } from './rate-limits.js'
-import { authRoutes, type RouteContext } from './routes/index.js'
-import { fastifySerializerCompiler } from './routes/compilers.js'
-import { documented, jwksAnswer, NO_SECURITY } from './routes/docs.js'
+import { AUDIT_IDLE, createPluginAudit } from './setup/audit.js'
+import { normaliseOptions, type AuthgateOptions } from './options/normalise.js'
+import { useConfiguredUserSource } from './setup/users.js'
+import { warmDummyHash } from './users/passwords.js'
+import { createRevocationList } from './revocation/list.js'
+import { changeStreamFeedFor } from './revocation/mongo-watch.js'
+import { EXTERNAL_MAX_LIFETIME_S } from './tokens/subject-revocation.js'
+import { createRateLimitState } from './limits/rate-limits.js'
+import { authRoutes, type RouteContext } from './http/routes/index.js'
+import { fastifySerializerCompiler } from './http/routes/compilers.js'
+import { documented, jwksAnswer, NO_SECURITY } from './http/routes/docs.js'
 import { createSessionService } from './sessions/service.js'
 import { createIpWatch, IP_WATCH_IDLE } from './notifications/ip-watch.js'
 import { DEFAULT_MAX_NETWORKS } from './stores/ip-memory.js'
 import { createUserRecheck } from './sessions/user-recheck.js'
 import { createStore, isSessionStore, loadStoreDriver } from './stores/index.js'
-import { fastifyJwtOptions } from './tokens/fastify-jwt.js'
-import { createPluginTokens } from './tokens/key-ring-setup.js'
+import { fastifyJwtOptions } from './http/fastify-jwt.js'
+import { createPluginTokens } from './setup/key-ring.js'
 import { createTrustedIssuers } from './tokens/trusted-issuers/index.js'
 import { createOidcService } from './oidc/index.js'
-import type { AuthgateDecorator } from './types.js'
+import type { AuthgateDecorator } from './http/augmentation.js'
 import { createAuthMetrics } from './metrics/auth-metrics.js'
-import { answeredCode } from './routes/error-handler.js'
-import { setUpRecovery } from './recovery/setup.js'
-import { adminStoreFor } from './admin/enable.js'
+import { answeredCode } from './http/routes/error-handler.js'
+import { setUpRecovery } from './setup/recovery.js'
+import { adminStoreFor } from './setup/admin.js'
 
 /** How long start-up waits for the revocation list's first poll (a healthy database answers in milliseconds). */
 const FIRST_REVOCATION_POLL_WAIT_MS = 1500
@@ -183,11 +183,11 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     // begun it; poll() joins it), but only briefly, so a database down at boot still lets the process start. A poll
     // still reading after that makes tokens with a session answer 503 until it ends (sessionsPending).
     await Promise.all([
-      Promise.race([revocations.poll(), delay(FIRST_REVOCATION_POLL_WAIT_MS, undefined, { ref: false })]),
+      settledWithin(revocations.poll(), FIRST_REVOCATION_POLL_WAIT_MS),
       // Likewise the key ring's first read: until then tokens answer 503 (an outage, never a logout).
-      ...(ring === undefined ? [] : [Promise.race([ring.refresh(), delay(FIRST_REVOCATION_POLL_WAIT_MS, undefined, { ref: false })])]),
+      ...(ring === undefined ? [] : [settledWithin(ring.refresh(), FIRST_REVOCATION_POLL_WAIT_MS)]),
       // Trusted issuers' first JWKS fetch, as briefly: an unreachable issuer answers 503 for its tokens only.
-      Promise.race([trusted.start(), delay(FIRST_REVOCATION_POLL_WAIT_MS, undefined, { ref: false })]),
+      settledWithin(trusted.start(), FIRST_REVOCATION_POLL_WAIT_MS),
       warmDummyHash()
     ])
   })
@@ -195,7 +195,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     if (ipWatch !== undefined) {
       ipWatch.stop()
       // Checks in flight write to the store: let them end before it closes, but a hung store must not hold the close.
-      await Promise.race([ipWatch.idle(), delay(IP_WATCH_CLOSE_WAIT_MS, undefined, { ref: false })])
+      await settledWithin(ipWatch.idle(), IP_WATCH_CLOSE_WAIT_MS)
     }
     // Queued rows go to the store before it closes, within a bound (a hung store gives up after ≤ 2 s).
     await audit.writer?.close()

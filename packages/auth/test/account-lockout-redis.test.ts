@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { Redis } from 'ioredis'
 import { AuthError } from '../src/errors.js'
-import { openSharedRedis, type SharedRedis } from '../src/rate-limit-redis.js'
-import { createRedisAccountLockout } from '../src/routes/account-lockout-redis.js'
-import { createAccountLockout, type AccountLockout, type LockoutRule } from '../src/routes/account-lockout.js'
+import { openSharedRedis, type SharedRedis } from '../src/limits/rate-limit-redis.js'
+import { createRedisAccountLockout } from '../src/limits/account-lockout-redis.js'
+import { createAccountLockout, type AccountLockout, type LockoutRule } from '../src/limits/account-lockout.js'
 import { testRedisUrl } from '@authgate/test-kit/redis'
 
 const quiet = { warn: () => {} }

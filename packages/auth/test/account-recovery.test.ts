@@ -321,7 +321,7 @@ t.test('a custom store without the recovery methods: refused at registration whe
 })
 
 t.test('MongoDB consume: a token deleted between the read and the delete (a concurrent void) is not used', async (t) => {
-  const { consumeOneTimeToken } = await import('../src/stores/mongo-one-time.js')
+  const { consumeOneTimeToken } = await import('../src/stores/mongo/one-time.js')
   const doc = { _id: 'h', purpose: 'passwordReset', userId: 'u', email: 'a@example.com', createdAt: new Date(), expiresAt: new Date(Date.now() + 60_000) }
   const voided = {
     findOne: async () => doc,

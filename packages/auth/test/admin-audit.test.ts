@@ -2,7 +2,7 @@
 // by admins only, filtered by user and type, paged without skip or repeat; nothing secret in any row.
 import t from 'tap'
 import type { FastifyInstance } from 'fastify'
-import { AUDIT_IDLE } from '../src/audit/setup.js'
+import { AUDIT_IDLE } from '../src/setup/audit.js'
 import { build, call, code, user } from './helpers/admin-app.js'
 import { PASSWORD } from './helpers/app.js'
 

@@ -10,7 +10,7 @@ import { MongoClient } from 'mongodb'
 import { useTestDatabase } from '@authgate/test-kit/database'
 import { MemorySessionStore } from '../src/stores/memory.js'
 import type { AuditRecord } from '../src/stores/audit-records.js'
-import { AUDIT_IDLE } from '../src/audit/setup.js'
+import { AUDIT_IDLE } from '../src/setup/audit.js'
 import { IP_WATCH_IDLE } from '../src/notifications/ip-watch.js'
 import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
@@ -212,7 +212,7 @@ t.test('a store without insertAudit/listAudit: said once at start-up, no trail, 
 })
 
 t.test('audit options: bad values are refused naming the key', async (t) => {
-  const { normaliseOptions } = await import('../src/options.js')
+  const { normaliseOptions } = await import('../src/options/normalise.js')
   const { testKey } = await import('./helpers/keys.js')
   const base = { tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' } }
   for (const [audit, pattern] of [
@@ -271,7 +271,7 @@ t.test('audit.retention lowered: older rows are hidden at once, though written t
 })
 
 t.test('MongoDB: expired rows are deleted after an insert (no TTL monitor needed), and rows in force stay', async (t) => {
-  const { MongoSessionStore } = await import('../src/stores/mongo.js')
+  const { MongoSessionStore } = await import('../src/stores/mongo/session-store.js')
   const collection = `audit_sweep_${randomUUID().slice(0, 8)}`
   const store = new MongoSessionStore({ url: process.env.MONGODB_URL ?? '', database, collections: { audit: collection } })
   t.teardown(() => store.close())
@@ -310,7 +310,7 @@ t.test('MongoDB: a conflicting index on the audit collection costs the trail its
   const names = (await client.db(database).collection(collection).indexes()).map((index) => index.name)
   t.notOk(names.includes('userId_at_id'), 'the audit indexes stopped at the refused one', { todo })
   // Said in the store's log, once per attempt (not on every write: retried at most once a minute).
-  const { MongoSessionStore } = await import('../src/stores/mongo.js')
+  const { MongoSessionStore } = await import('../src/stores/mongo/session-store.js')
   const said: string[] = []
   const store = new MongoSessionStore({ url: process.env.MONGODB_URL ?? '', database, collections: { audit: collection }, logger: { warn: (object) => { said.push(String(object.event)) } } })
   t.teardown(() => store.close())
@@ -379,7 +379,7 @@ t.test('the writer: close giving up counts the batch in flight as dropped; rows 
 })
 
 t.test('audit.queueSize: at most 100000', async (t) => {
-  const { normaliseOptions } = await import('../src/options.js')
+  const { normaliseOptions } = await import('../src/options/normalise.js')
   const { testKey } = await import('./helpers/keys.js')
   const base = { tokens: { keys: [testKey('EdDSA')], issuer: 'i', audience: 'a' } }
   t.equal(normaliseOptions({ ...base, audit: { queueSize: 100_000 } }).audit.queueSize, 100_000)

@@ -3,7 +3,7 @@
 import t from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { AccessClaims } from '../src/tokens/index.js'
-import type { AuthClaims } from '../src/types.js'
+import type { AuthClaims } from '../src/http/augmentation.js'
 
 function typedRoutes (app: FastifyInstance): unknown[] {
   app.get('/me', { config: { auth: 'required', roles: ['admin'] }, preHandler: app.authenticate }, async (request) => {

@@ -4,10 +4,10 @@
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { useTestDatabase } from '@authgate/test-kit/database'
-import { MongoSessionStore } from '../src/stores/mongo.js'
-import { KEY_RING_COLLECTION } from '../src/stores/mongo-keys.js'
-import type { KeyRingStore } from '../src/stores/signing-keys.js'
-import { createKeyRingTokens, listKeyRing, parseKeyEncryptionKey, retireKeys, rotateKeyRing } from '../src/tokens/index.js'
+import { MongoSessionStore } from '../src/stores/mongo/session-store.js'
+import { KEY_RING_COLLECTION } from '../src/stores/mongo/key-ring-store.js'
+import type { KeyRingStore } from '../src/keys/key-ring-store.js'
+import { createKeyRingTokens, listKeyRing, parseKeyEncryptionKey, retireKeys, rotateKeyRing } from '../src/keys/index.js'
 
 const { url, name: database, db } = await useTestDatabase(t, 'keyring')
 const KEK_TEXT = randomBytes(32).toString('hex')

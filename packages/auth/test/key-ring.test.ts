@@ -5,11 +5,9 @@ import { randomBytes } from 'node:crypto'
 import { inspect } from 'node:util'
 import Fastify from 'fastify'
 import authgate, { MemorySessionStore } from '../src/index.js'
-import {
-  createAccessTokenService, createKeyRingTokens, generateKey, keyRingJwksMaxAge, keyRingMinNextAgeMs, keyRingWindowMs, parseKeyEncryptionKey, planRetire,
-  planRotation, retireKeys, rotateKeyRing, type KeyRingTokens
-} from '../src/tokens/index.js'
-import { MemoryKeyRingStore, type KeyRingRecord, type KeyRingStore } from '../src/stores/signing-keys.js'
+import { createAccessTokenService } from '../src/tokens/index.js'
+import { createKeyRingTokens, generateKey, keyRingJwksMaxAge, keyRingMinNextAgeMs, keyRingWindowMs, parseKeyEncryptionKey, planRetire, planRotation, retireKeys, rotateKeyRing, type KeyRingTokens } from '../src/keys/index.js'
+import { MemoryKeyRingStore, type KeyRingRecord, type KeyRingStore } from '../src/keys/key-ring-store.js'
 import { buildAccessTokenService } from '../src/tokens/service.js'
 import type { VerifierCache } from '../src/tokens/verify.js'
 

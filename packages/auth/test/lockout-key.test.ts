@@ -2,7 +2,7 @@
 // account — case, accents, compatibility forms, invisible and format characters, a trailing dot — gives one key;
 // different accounts keep different keys; and the fold is linear in its input (it runs before authentication).
 import t from 'tap'
-import { lockoutEmailKey, lockoutUserKey } from '../src/routes/lockout-key.js'
+import { lockoutEmailKey, lockoutUserKey } from '../src/limits/lockout-key.js'
 
 const SPELLINGS: Array<(email: string) => string> = [
   (email) => email.toUpperCase(),

@@ -1,6 +1,6 @@
 // Client-caused warnings are logged at most once per kind per interval, with the count held back (log-throttle.ts).
 import t from 'tap'
-import { createThrottledWarning } from '../src/log-throttle.js'
+import { createThrottledWarning } from '../src/internal/log-throttle.js'
 
 function capture () {
   const lines: Array<{ fields: Record<string, unknown>, message: string }> = []

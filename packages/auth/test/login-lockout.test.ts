@@ -2,9 +2,9 @@
 // once a spelling has logged in, the user id too; a login resolving to a locked id is refused whatever its spelling;
 // an outage counts nothing.
 import t from 'tap'
-import { createAccountLockout } from '../src/routes/account-lockout.js'
-import { beginLoginAttempt } from '../src/routes/login-lockout.js'
-import { lockoutUserKey } from '../src/routes/lockout-key.js'
+import { createAccountLockout } from '../src/limits/account-lockout.js'
+import { beginLoginAttempt } from '../src/limits/login-lockout.js'
+import { lockoutUserKey } from '../src/limits/lockout-key.js'
 
 const rule = { max: 3, timeWindowMs: 900_000 }
 

@@ -3,7 +3,7 @@
 // so this is the only chance to tell), and two first sightings at once are not news.
 import t from 'tap'
 import type { Collection } from 'mongodb'
-import { recordNetwork, type NetworksDoc } from '../src/stores/mongo-networks.js'
+import { recordNetwork, type NetworksDoc } from '../src/stores/mongo/networks.js'
 
 t.test('a failing prune is reported and the verdict stands', async (t) => {
   const failures: unknown[] = []

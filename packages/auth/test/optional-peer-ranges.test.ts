@@ -2,7 +2,7 @@
 // peerDependencies (prom-client, optional too, is loaded its own way): the two cannot drift apart (issue #13 review).
 import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { OPTIONAL_PEERS } from '../src/optional-peer.js'
+import { OPTIONAL_PEERS } from '../src/internal/optional-peer.js'
 
 interface Manifest {
   peerDependencies: Record<string, string>

@@ -31,7 +31,7 @@ const authgate = plugin.default
 const tokens = { keys: [testKey('EdDSA')], issuer: 'authgate-test', audience: 'test' }
 
 t.test('the hook really hides the packages from the plugin', async (t) => {
-  const { loadMongoDriver } = await import('../src/stores/mongo-driver.js')
+  const { loadMongoDriver } = await import('../src/stores/mongo/driver.js')
   const error = await loadMongoDriver().catch((error: unknown) => error)
   t.type(error, plugin.MissingPeerError)
   t.match((error as Error).cause, { message: /^Cannot find package 'mongodb' imported from / }, 'Node\'s own resolution error is the cause')
@@ -87,7 +87,7 @@ t.test('mail.smtp without nodemailer: registration fails naming the package', as
 })
 
 t.test('a package that is installed but fails to load keeps its own error', async (t) => {
-  const { importOptionalPeer } = await import('../src/optional-peer.js')
+  const { importOptionalPeer } = await import('../src/internal/optional-peer.js')
   const broken = new Error('Cannot find package \'bson\' imported from /x/node_modules/mongodb/lib/index.js')
   Object.assign(broken, { code: 'ERR_MODULE_NOT_FOUND' })
   const error = await importOptionalPeer('mongodb', 'store.mongodb', async () => { throw broken }).catch((error: unknown) => error)

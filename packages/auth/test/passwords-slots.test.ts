@@ -2,7 +2,7 @@
 // loop), at most MAX_HASH_WAITING waiting, and beyond that a 429 at once rather than a growing queue.
 import t from 'tap'
 import { AuthError } from '../src/errors.js'
-import { HASH_CONCURRENCY, MAX_HASH_WAITING, hashQueue, verifyPassword } from '../src/passwords.js'
+import { HASH_CONCURRENCY, MAX_HASH_WAITING, hashQueue, verifyPassword } from '../src/users/passwords.js'
 
 t.test('at most HASH_CONCURRENCY hashes run at once; the rest wait their turn', async (t) => {
   const calls = Array.from({ length: HASH_CONCURRENCY + 4 }, () => verifyPassword('not-a-phc-string', 'password'))

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto'
 import Fastify from 'fastify'
 import t from 'tap'
 import authgate, { ConfigValidationError, type AuthgateOptions, normaliseOptions } from '../src/index.js'
-import { durationMs, parseDuration, pluginSchema } from '../src/config/index.js'
+import { durationMs, parseDuration, pluginSchema } from '../src/config.js'
 import { testKey } from './helpers/keys.js'
 import { buildApp, login, register } from './helpers/app.js'
 

@@ -3,7 +3,7 @@
 import t from 'tap'
 import Fastify from 'fastify'
 import authgate from '../src/index.js'
-import { generateKey } from '../src/tokens/index.js'
+import { generateKey } from '../src/keys/index.js'
 
 t.test('request.jwtVerify() accepts a login access token and refuses with AUTH_* codes', async (t) => {
   const app = Fastify()

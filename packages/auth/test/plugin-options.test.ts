@@ -3,9 +3,9 @@
 import Fastify from 'fastify'
 import t from 'tap'
 import authgate, { normaliseOptions, type RefreshReuseEvent, type NewDeviceEvent } from '../src/index.js'
-import { parseDuration } from '../src/config/index.js'
+import { parseDuration } from '../src/config.js'
 import { testKey } from './helpers/keys.js'
-import { opaqueDeviceId } from '../src/cookies.js'
+import { opaqueDeviceId } from '../src/http/cookies.js'
 import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, signIn, sleep } from './helpers/app.js'
 
 const keys = [testKey('EdDSA')]

@@ -9,12 +9,12 @@ import t, { type Test } from 'tap'
 import {
   createChangeStreamFeed, detectRevocationTransport, transportOf, type ChangeStreamFeedOptions, type RevocationFeed, type RevocationStream,
   type RevocationWatchSource
-} from '../src/revocation-change-stream.js'
-import { createRevocationList, REVOCATION_SAFETY_POLL_FACTOR, type PollingRevocationList } from '../src/revocation-list.js'
-import { changeStreamFeedFor, mongoWatchSource } from '../src/revocation-mongo-watch.js'
-import { normaliseOptions, type AuthgateOptions } from '../src/options.js'
+} from '../src/revocation/change-stream.js'
+import { createRevocationList, REVOCATION_SAFETY_POLL_FACTOR, type PollingRevocationList } from '../src/revocation/list.js'
+import { changeStreamFeedFor, mongoWatchSource } from '../src/revocation/mongo-watch.js'
+import { normaliseOptions, type AuthgateOptions } from '../src/options/normalise.js'
 import { MemorySessionStore } from '../src/stores/memory.js'
-import { MongoSessionStore } from '../src/stores/mongo.js'
+import { MongoSessionStore } from '../src/stores/mongo/session-store.js'
 import { testKey } from './helpers/keys.js'
 import type { RevocationSource } from '../src/tokens/index.js'
 import { freshDatabaseName, useTestDatabase } from '@authgate/test-kit/database'

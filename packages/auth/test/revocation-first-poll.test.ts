@@ -4,7 +4,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import t, { type Test } from 'tap'
 import authgate from '../src/index.js'
-import { createRevocationList } from '../src/revocation-list.js'
+import { createRevocationList } from '../src/revocation/list.js'
 import { MemorySessionStore } from '../src/stores/memory.js'
 import { bearer, signIn, sleep } from './helpers/app.js'
 import { testKey } from './helpers/keys.js'

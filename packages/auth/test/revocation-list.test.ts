@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createRevocationList, REVOCATION_PAGE_SIZE } from '../src/revocation-list.js'
+import { createRevocationList, REVOCATION_PAGE_SIZE } from '../src/revocation/list.js'
 import type { RevocationSource } from '../src/tokens/index.js'
 
 const RETENTION = 930_000

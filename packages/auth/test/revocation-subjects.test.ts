@@ -2,8 +2,8 @@
 // the same poll as session ids, issuer-qualified, cut off by iat, never applied to tokens that have a session, kept
 // for the subject retention (not the own-token one), and read back that far by a starting instance.
 import t from 'tap'
-import { REVOCATION_PAGE_SIZE, SUBJECT_ENTRIES_WARN_AT, createRevocationList } from '../src/revocation-list.js'
-import { issuedBefore, parseSubjectRevocationId, subjectKey, subjectRevocationId } from '../src/revocation-subjects.js'
+import { REVOCATION_PAGE_SIZE, SUBJECT_ENTRIES_WARN_AT, createRevocationList } from '../src/revocation/list.js'
+import { issuedBefore, parseSubjectRevocationId, subjectKey, subjectRevocationId } from '../src/tokens/subject-revocation.js'
 import { MemorySessionStore } from '../src/stores/memory.js'
 import type { RevocationSource } from '../src/tokens/index.js'
 

@@ -3,11 +3,11 @@
 // matching role, valid without, invalid, expired, keys unavailable), against the compiled policy; the outcomes come
 // from real verification (a real token service and authenticator), the expected answers from helpers/policy-table.ts.
 import t from 'tap'
-import { createAuthenticator } from '../src/authenticate.js'
+import { createAuthenticator } from '../src/http/authenticate.js'
 import { AuthError } from '../src/errors.js'
 import { compileRoutePolicy, compileRouteConfig, type RoutePolicy } from '../src/route-policy/index.js'
 import type { VerifyOutcome } from '../src/tokens/index.js'
-import { generateKey } from '../src/tokens/index.js'
+import { generateKey } from '../src/keys/index.js'
 import { goodClaims, incompleteService, nowSeconds, service, signedWith, testKey } from './helpers/keys.js'
 import { DEFAULTS, MODES, OUTCOMES, ROLES, expectedAnswer, routeConfig, rowName, type Answer, type OutcomeCase } from './helpers/policy-table.js'
 

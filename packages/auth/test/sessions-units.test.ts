@@ -4,12 +4,12 @@ import type { FastifyRequest } from 'fastify'
 import t from 'tap'
 import { clientInfo } from '../src/sessions/client-info.js'
 import { createEvents } from '../src/events.js'
-import { createAccountLockout } from '../src/routes/account-lockout.js'
+import { createAccountLockout } from '../src/limits/account-lockout.js'
 import { generateRefreshToken, hashRefreshToken, isRefreshTokenFormat } from '../src/sessions/refresh-token.js'
 import { classifyReuse } from '../src/sessions/reuse.js'
 import { openSuccessor, sealSuccessor } from '../src/sessions/successor.js'
 import type { SessionRecord } from '../src/stores/store.js'
-import { hashPassword, verifyPassword } from '../src/passwords.js'
+import { hashPassword, verifyPassword } from '../src/users/passwords.js'
 
 t.test('refresh tokens: 256 bits, base64url, hashed to SHA-256 hex', async (t) => {
   const tokens = new Set(Array.from({ length: 100 }, generateRefreshToken))
@@ -159,7 +159,7 @@ t.test('passwords: argon2id with the OWASP parameters', async (t) => {
 
 t.test('addUser validates, normalises and hashes', async (t) => {
   const { MemorySessionStore } = await import('../src/stores/memory.js')
-  const { addUser } = await import('../src/stores/users.js')
+  const { addUser } = await import('../src/users/add-user.js')
   const store = new MemorySessionStore()
   const user = await addUser(store, { email: ' Admin@Example.com ', password: 'long enough', roles: ['admin'] })
   t.match(user, { email: 'Admin@Example.com', emailNormalized: 'admin@example.com', roles: ['admin'], passwordHash: /^\$argon2id\$/ })

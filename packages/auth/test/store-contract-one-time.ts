@@ -2,7 +2,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import type { Test } from 'tap'
 import type { OneTimeTokenRecord, SessionStore } from '../src/stores/store.js'
-import { addUser } from '../src/stores/users.js'
+import { addUser } from '../src/users/add-user.js'
 
 type Factory = (t: Test) => Promise<SessionStore>
 const MINUTE = 60_000

@@ -5,7 +5,7 @@
 // - a gateway assertion for the same claims and audience is reused, not re-signed, and never shared across audiences;
 // - failures are never served from a cache (covered in tokens-claims.test.ts: "the failure was not cached").
 import t from 'tap'
-import { createAuthenticator } from '../src/authenticate.js'
+import { createAuthenticator } from '../src/http/authenticate.js'
 import { service } from './helpers/keys.js'
 
 t.test('EdDSA: a repeated token returns the memoised, frozen claims', async (t) => {

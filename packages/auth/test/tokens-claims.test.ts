@@ -1,7 +1,8 @@
 // docs/security.md A.14–A.16 and claim shapes, with validly signed tokens: time boundaries with the tolerance
 // (30 s here), iss/aud, identifiers and roles; key rotation; failures are not cached.
 import t from 'tap'
-import { createAccessTokenService, generateKey } from '../src/tokens/index.js'
+import { createAccessTokenService } from '../src/tokens/index.js'
+import { generateKey } from '../src/keys/index.js'
 import { buildAccessTokenService } from '../src/tokens/service.js'
 import { ACCESS_TTL, AUDIENCE, ISSUER, TOLERANCE, codeOf, freshSecond, goodClaims, nowSeconds, service, signedWith, testKey, tokenOptions } from './helpers/keys.js'
 

@@ -3,8 +3,10 @@
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import fastifyJwt from '@fastify/jwt'
-import { createAuthenticator } from '../src/authenticate.js'
-import { createAccessTokenService, fastifyJwtOptions, generateKey } from '../src/tokens/index.js'
+import { createAuthenticator } from '../src/http/authenticate.js'
+import { createAccessTokenService } from '../src/tokens/index.js'
+import { fastifyJwtOptions } from '../src/http/fastify-jwt.js'
+import { generateKey } from '../src/keys/index.js'
 import type { AccessAlgorithm, RevocationList } from '../src/tokens/index.js'
 import { b64, codeOf, goodClaims, nowSeconds, service, signedWith, testKey, tokenOptions } from './helpers/keys.js'
 

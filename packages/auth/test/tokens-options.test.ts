@@ -2,7 +2,8 @@
 // naming the option.
 import t, { type Test } from 'tap'
 import { generateKeyPairSync } from 'node:crypto'
-import { createAccessTokenService, generateKey } from '../src/tokens/index.js'
+import { createAccessTokenService } from '../src/tokens/index.js'
+import { generateKey } from '../src/keys/index.js'
 import type { KeyInput, TokenOptions } from '../src/tokens/index.js'
 import { isAuthError } from '../src/errors.js'
 import { testKey, tokenOptions } from './helpers/keys.js'

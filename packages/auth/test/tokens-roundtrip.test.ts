@@ -3,7 +3,8 @@ import { createPublicKey, verify as cryptoVerify, generateKeyPairSync } from 'no
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ACCESS_ALGORITHMS, createAccessTokenService, generateKey, keyIdFor, loadKeysDir, writeKeysDir } from '../src/tokens/index.js'
+import { ACCESS_ALGORITHMS, createAccessTokenService, keyIdFor } from '../src/tokens/index.js'
+import { generateKey, loadKeysDir, writeKeysDir } from '../src/keys/index.js'
 import { ACCESS_TTL, AUDIENCE, ISSUER, service, testKey, tokenOptions } from './helpers/keys.js'
 
 function decodePart (segment: string | undefined): Record<string, unknown> {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { fetchJson, maxAgeOf } from '../src/tokens/trusted-issuers/fetch-json.js'
 import { normaliseTrustedIssuers } from '../src/tokens/trusted-issuers/options.js'
 import { mapExternalClaims, readPath } from '../src/tokens/trusted-issuers/external-claims.js'
-import { normaliseOptions } from '../src/options.js'
+import { normaliseOptions } from '../src/options/normalise.js'
 
 async function serve (t: Test, handler: (response: ServerResponse) => void): Promise<string> {
   const server: Server = createServer((_request, response) => { handler(response) })

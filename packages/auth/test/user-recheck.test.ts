@@ -3,10 +3,10 @@
 // and the options that switch it on are checked at registration.
 import t from 'tap'
 import { AuthError } from '../src/errors.js'
-import { normaliseOptions, type AuthgateOptions, type RefreshUser } from '../src/options.js'
+import { normaliseOptions, type AuthgateOptions, type RefreshUser } from '../src/options/normalise.js'
 import { createUserRecheck } from '../src/sessions/user-recheck.js'
 import type { SessionRecord } from '../src/stores/store.js'
-import { generateKey } from '../src/tokens/index.js'
+import { generateKey } from '../src/keys/index.js'
 
 const LOGIN = new Date('2026-01-01T00:00:00Z')
 const session = { id: 's1', userId: 'u1', email: 'u1@example.com', roles: ['admin'], createdAt: LOGIN } as unknown as SessionRecord

@@ -37,7 +37,7 @@ t.test('a unique-index insert claim is atomic under 50 concurrent callers (exact
 
 // MongoDB serialises findOneAndUpdate per document. FerretDB v1.24.2 (SQLite) does not: measured here, up to 26 of 50
 // concurrent conditional updates of one document "won". So the session store never relies on it alone (it claims a
-// rotation with a unique-index insert first, see packages/auth/src/stores/mongo-rotation.ts), and on FerretDB this
+// rotation with a unique-index insert first, see packages/auth/src/stores/mongo/rotation.ts), and on FerretDB this
 // check runs as a TODO: reported, not failing, and visible if a future FerretDB fixes it. Strict on every other
 // server (mongo-java-server in CI's second run).
 const ferret = (process.env.AUTHGATE_TEST_DB_KIND ?? '').startsWith('FerretDB')

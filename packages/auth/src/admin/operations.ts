@@ -3,7 +3,7 @@
 // the `adminAction` record (events.ts) of what it did, so the HTTP API and the CLI (actor `cli`) report alike.
 import { AuthError } from '../errors.js'
 import type { AdminAction, AdminActionEvent, AdminChanges } from '../events.js'
-import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../passwords.js'
+import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../users/passwords.js'
 import { hasOidcStore } from '../stores/oidc.js'
 import type { SessionStore, UserRecord } from '../stores/store.js'
 import { isRoleList } from '../tokens/claims.js'

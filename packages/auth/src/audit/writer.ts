@@ -4,13 +4,16 @@
 // never holds or fails a login, and never grows memory without bound.
 import type { FastifyBaseLogger } from 'fastify'
 import type { AuthgateEvents, AuthgateEventName, AuthgateListener } from '../events.js'
-import { DEFAULT_AUDIT_QUEUE_SIZE, MAX_AUDIT_QUEUE_SIZE } from '../config/section-misc.js'
-import { createThrottledWarning } from '../log-throttle.js'
+import { settledWithin } from '../internal/deadline.js'
+import { createThrottledWarning } from '../internal/log-throttle.js'
 import type { AuditCapable, AuditRecord } from '../stores/audit-records.js'
 import { AUDIT_MAPPINGS, type AuditEntry, type AuditMappings } from './mapping.js'
 import { auditRecord } from './record.js'
 
-export const DEFAULT_AUDIT_QUEUE = DEFAULT_AUDIT_QUEUE_SIZE
+/** `audit.queueSize` when not given. */
+export const DEFAULT_AUDIT_QUEUE_SIZE = 5000
+/** ≈ 50 MB of rows at most: a larger queue only delays the drop counter an outage shows. */
+export const MAX_AUDIT_QUEUE_SIZE = 100_000
 /** Rows per insert: large enough to keep up with a login flood, small enough for one quick round trip. */
 export const AUDIT_BATCH = 100
 /** How long close() waits for queued rows to be written before giving up on them. */
@@ -89,7 +92,7 @@ class RowRing {
 
 export function createAuditWriter (options: AuditWriterOptions): AuditWriter {
   const { store, events, logger, retentionMs } = options
-  const capacity = Math.max(1, Math.min(options.queueSize ?? DEFAULT_AUDIT_QUEUE, MAX_AUDIT_QUEUE_SIZE))
+  const capacity = Math.max(1, Math.min(options.queueSize ?? DEFAULT_AUDIT_QUEUE_SIZE, MAX_AUDIT_QUEUE_SIZE))
   const warning = createThrottledWarning()
   const counts: AuditCounts = { dropped: 0, failed: 0, written: 0 }
   const queue = new RowRing(capacity)
@@ -179,11 +182,7 @@ export function createAuditWriter (options: AuditWriterOptions): AuditWriter {
       if (closed) return
       closed = true
       for (const [name, listener] of listeners) events.off(name, listener)
-      let timer: NodeJS.Timeout | undefined
-      const gaveUp = new Promise<boolean>((resolve) => { timer = setTimeout(() => { resolve(true) }, Math.min(waitMs, AUDIT_CLOSE_WAIT_MS)) })
-      const done = await Promise.race([idle().then(() => false), gaveUp])
-      clearTimeout(timer)
-      if (!done) return
+      if (await settledWithin(idle(), Math.min(waitMs, AUDIT_CLOSE_WAIT_MS))) return
       // The batch still in flight is given up on too: its insert may yet land, but nothing will count it as written,
       // and a store that never answers must not leave it out of every count.
       const lost = queue.clear() + (inFlight?.rows ?? 0)

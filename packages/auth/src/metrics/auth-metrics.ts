@@ -3,7 +3,7 @@
 // counters spread through the routes. prom-client is imported here only, when the option is given.
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import type { AuthgateEvents } from '../events.js'
-import type { PollingRevocationList } from '../revocation-list.js'
+import type { PollingRevocationList } from '../revocation/list.js'
 import { LOGIN_RESULTS, REFRESH_RESULTS, outcomeOf, type Outcome } from './outcomes.js'
 import type { MetricsRegistry } from './types.js'
 
@@ -18,7 +18,7 @@ export interface AuthMetricSources {
   keyGeneration?: () => number | undefined
   /** The audit writer's counts (audit/writer.ts); absent without an audit trail: no metric then. */
   auditCounts?: () => { dropped: number, failed: number }
-  /** The AUTH_* code a reply answered with (routes/error-handler.ts). */
+  /** The AUTH_* code a reply answered with (http/routes/error-handler.ts). */
   answeredCode: (reply: FastifyReply) => string | undefined
   /** Reset and verification deliveries dropped so far (the queue was full, or closing). */
   droppedDeliveries?: () => number

@@ -5,7 +5,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import type { AuthgateEvents } from '../events.js'
 import type { SessionStore } from '../stores/store.js'
-import { createThrottledWarning } from '../log-throttle.js'
+import { createThrottledWarning } from '../internal/log-throttle.js'
+import { settleWithin } from '../internal/deadline.js'
 import { networkOf, type IpPrefix } from './ip-network.js'
 import type { NetworkVerdict } from '../stores/ip-memory.js'
 
@@ -95,15 +96,9 @@ export function createIpWatch (options: IpWatchOptions): IpWatch {
   async function check (sighting: IpSighting): Promise<void> {
     const network = networkOf(sighting.ip, options.prefix)
     if (network === null || record === undefined) return
-    let timer: NodeJS.Timeout | undefined
-    const gaveUp = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => { reject(new GaveUp(`no answer within ${timeoutMs} ms`)) }, timeoutMs)
-      // A hung store must not keep the process alive at shutdown.
-      timer.unref()
-    })
     const call = callStore(() => record({ userId: sighting.userId, network, ip: sighting.ip, now: sighting.at, memoryMs: options.memoryMs, maxNetworks: options.maxNetworks }))
     try {
-      const verdict = await Promise.race([call, gaveUp])
+      const verdict = await settleWithin(call, timeoutMs, () => new GaveUp(`no answer within ${timeoutMs} ms`))
       remember(sighting)
       announce(sighting, network, verdict)
     } catch (error) {
@@ -111,8 +106,6 @@ export function createIpWatch (options: IpWatchOptions): IpWatch {
       // The write may land after the give-up: from then on the network is known, so its late verdict is the only
       // chance to tell. A late rejection must not surface as unhandled.
       if (error instanceof GaveUp) call.then((verdict) => { announce(sighting, network, verdict) }).catch(() => {})
-    } finally {
-      clearTimeout(timer)
     }
   }
 

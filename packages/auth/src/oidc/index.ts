@@ -2,6 +2,4 @@
 export { OidcSchema, OidcProviderSchema, OidcClaimsSchema, type OidcInput, type OidcProviderInput } from './schema.js'
 export { normaliseOidc, normaliseCheckedOidc, type NormalisedOidc, type NormalisedOidcProvider } from './options.js'
 export { createOidcService, type OidcService } from './service.js'
-export { oidcRoutes } from './routes.js'
 export { safeReturnTo } from './return-to.js'
-export { bindingCookieName } from './binding-cookie.js'

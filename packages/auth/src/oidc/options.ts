@@ -37,7 +37,7 @@ export function normaliseOidc (input: unknown): NormalisedOidc | undefined {
 
 /**
  * The rules the schema cannot say, for a section the schema has already checked (with its defaults filled): the
- * plugin's composed schema (config/schema.ts) validates `oidc` as one of its sections, then calls this.
+ * plugin's composed schema (options/schema.ts) validates `oidc` as one of its sections, then calls this.
  */
 export function normaliseCheckedOidc (copy: OidcInput): NormalisedOidc {
   const names = new Set<string>()

@@ -172,7 +172,7 @@ export function createProviderClient (config: NormalisedOidcProvider, logger: Is
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-deprecated -- plain http only to a loopback issuer (options.ts refuses any other): tests and local development, as oauth4webapi intends it.
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- plain http only to a loopback issuer (oidc/options.ts refuses any other): tests and local development, as oauth4webapi intends it.
 const INSECURE = oauth.allowInsecureRequests
 interface HttpOptions { signal: AbortSignal, [INSECURE]: boolean }
 

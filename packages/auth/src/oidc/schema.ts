@@ -1,5 +1,5 @@
 // The `oidc` option section as a JSON Schema (TypeBox): the one description of its keys, their defaults and their
-// documentation. options.ts validates with it; the composed configuration schema (plugin + gateway) imports it.
+// documentation. oidc/options.ts validates with it; the composed configuration schema (plugin + gateway) imports it.
 import { Type, type Static } from '@sinclair/typebox'
 import { DurationKey } from '../config/kinds.js'
 

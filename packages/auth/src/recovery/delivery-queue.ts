@@ -4,7 +4,7 @@
 // (DELIVERY_CONCURRENCY): one slow mail server round trip must not hold every other user's link, and more would
 // only open more SMTP connections than a mail server welcomes from one client.
 import type { FastifyBaseLogger } from 'fastify'
-import { createThrottledWarning } from '../log-throttle.js'
+import { createThrottledWarning } from '../internal/log-throttle.js'
 
 export const MAX_PENDING = 1000
 export const DELIVERY_CONCURRENCY = 3

@@ -1,4 +1,4 @@
-// Password reset, password change and email verification: the flows behind routes/recovery.ts.
+// Password reset, password change and email verification: the flows behind http/routes/recovery.ts.
 //
 // Links go out off the request path (delivery-queue.ts): `forgot` answers before the account is even looked up.
 // Tokens are single-use (consumed by one atomic store call) and purpose-bound; one error code for every way a token
@@ -6,15 +6,15 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { AuthError } from '../errors.js'
 import type { AuthgateEvents } from '../events.js'
-import type { NormalisedRecovery } from '../options-types.js'
-import { checkPasswordPolicy, hashPassword, verifyDummy, verifyPassword } from '../passwords.js'
+import type { NormalisedRecovery } from './types.js'
+import { checkPasswordPolicy, hashPassword, verifyDummy, verifyPassword } from '../users/passwords.js'
 import type { ClientInfo } from '../sessions/client-info.js'
 import type { SessionService } from '../sessions/service.js'
 import { RECOVERY_STORE_METHODS, type OneTimePurpose, type SessionStore } from '../stores/store.js'
 import { parseEmail } from '../stores/email-identity.js'
-import { findUserByEmail } from '../stores/users.js'
-import type { AccountLockout } from '../routes/account-lockout.js'
-import { lockoutEmailKey, lockoutUserKey } from '../routes/lockout-key.js'
+import { findUserByEmail } from '../users/add-user.js'
+import type { AccountLockout } from '../limits/account-lockout.js'
+import { lockoutEmailKey, lockoutUserKey } from '../limits/lockout-key.js'
 import { presentEmail } from '../stores/user-email.js'
 import { createDeliveryQueue } from './delivery-queue.js'
 import { generateOneTimeToken, hashOneTimeToken, isOneTimeTokenFormat, oneTimeLink } from './one-time-token.js'

@@ -1,7 +1,7 @@
 // The built-in sender of reset and verification links (`mail.smtp`), through nodemailer, an optional peer loaded
 // only when mail.smtp is configured: at registration, so a missing package stops the start, naming it.
-import { importOptionalPeer } from '../optional-peer.js'
-import type { MailContent } from '../options-types.js'
+import { importOptionalPeer } from '../internal/optional-peer.js'
+import type { MailContent } from './types.js'
 import { DELIVERY_CONCURRENCY } from './delivery-queue.js'
 
 export interface MailSender {

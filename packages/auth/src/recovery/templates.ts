@@ -1,6 +1,6 @@
 // The plain-text mails of reset and verification links: the built-in texts, and operator strings with {{link}},
 // {{email}}, {{minutes}} placeholders turned into the same function form code may give.
-import type { MailContent, MailTemplate, MailTemplateInput } from '../options-types.js'
+import type { MailContent, MailTemplate, MailTemplateInput } from './types.js'
 
 export type TemplateFunction = (input: MailTemplateInput) => MailContent
 

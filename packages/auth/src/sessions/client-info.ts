@@ -18,3 +18,13 @@ export function clientInfo (request: FastifyRequest): ClientInfo {
   const ip = (request.ip as string | undefined) ?? ''
   return { ip: ip.slice(0, 64), userAgent }
 }
+
+/** This browser's device, as the cookie layer identifies it. */
+export interface DeviceIdentity {
+  id: string
+  /**
+   * For a device cookie that was already there: its value, the id device records had before ids were opaque, so
+   * the store can find and rewrite them (stores/store.ts DeviceSeen). Never listed, logged or sent in events.
+   */
+  legacyId?: string
+}

@@ -7,7 +7,7 @@ import type { AuthgateEvents } from '../events.js'
 import type { SessionPage, SessionRecord, SessionStore } from '../stores/store.js'
 import type { AccessTokenService, RevocationList, SignedAccessToken, SignInput } from '../tokens/types.js'
 import type { ClientInfo } from './client-info.js'
-import type { DeviceIdentity } from '../cookies.js'
+import type { DeviceIdentity } from './client-info.js'
 import { comesAfter, newestFirst } from '../stores/session-order.js'
 import { presentEmail } from '../stores/user-email.js'
 import { generateRefreshToken, hashRefreshToken, isRefreshTokenFormat } from './refresh-token.js'
@@ -71,7 +71,7 @@ export interface SessionService {
   revokeAll: (userId: string, exceptId?: string) => Promise<string[]>
   /**
    * Revokes every token of the external user (`issuer`, `sub`) issued until now, on every instance within the
-   * revocation delay (revocation-subjects.ts). Rejects with AUTH_STORE_UNAVAILABLE when the store cannot write it.
+   * revocation delay (tokens/subject-revocation.ts). Rejects with AUTH_STORE_UNAVAILABLE when the store cannot write it.
    */
   revokeSubject: (issuer: string, sub: string) => Promise<void>
   /** False when the session is not one of the user's. */

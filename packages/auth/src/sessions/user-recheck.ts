@@ -3,7 +3,7 @@
 // to end. Asked at most once per `intervalMs` per session: the login itself counts as the first answer, and the
 // latest answer is remembered here (per process, bounded) until the interval has passed.
 import { AuthError } from '../errors.js'
-import type { RefreshUser } from '../options.js'
+import type { RefreshUser } from '../users/types.js'
 import type { SessionRecord } from '../stores/store.js'
 import type { SessionUser } from './service.js'
 import { askSource, readSourceUser } from './user-source.js'

@@ -3,7 +3,7 @@
 // source that does not answer, never a 500 and never a user with an identity that tokens would refuse.
 import { AuthError } from '../errors.js'
 import { isIdentifier, isRoleList } from '../tokens/claims.js'
-import type { VerifiedUser } from '../options.js'
+import type { VerifiedUser } from '../users/types.js'
 import type { SessionUser } from './service.js'
 import { presentEmail } from '../stores/user-email.js'
 

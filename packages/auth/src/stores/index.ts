@@ -1,8 +1,8 @@
 // Store selection: `{ mongodb: {...} }`, `{ memory: true }`, or any object implementing SessionStore.
 import { MemorySessionStore } from './memory.js'
-import { MongoSessionStore, type MongoStoreOptions } from './mongo.js'
+import { MongoSessionStore, type MongoStoreOptions } from './mongo/session-store.js'
 import type { SessionStore } from './store.js'
-import type { StoreLogger } from './mongo-history-cap.js'
+import type { StoreLogger } from './mongo/history-cap.js'
 
 export type StoreOption = { mongodb: MongoStoreOptions } | { memory: true } | SessionStore
 
@@ -43,11 +43,8 @@ export async function loadStoreDriver (store: SessionStore): Promise<void> {
 }
 
 export { MemorySessionStore } from './memory.js'
-export { MongoSessionStore, type MongoStoreOptions } from './mongo.js'
-export { MemoryKeyRingStore, hasKeyRingStore, isKeyRingStore } from './signing-keys.js'
-export type { KeyRingStore, KeyRingRecord, StoredRingKey, RingKeyState, SealedKey, KeyRingCapable } from './signing-keys.js'
-export { MongoKeyRingStore, KEY_RING_COLLECTION } from './mongo-keys.js'
+export { MongoSessionStore, type MongoStoreOptions } from './mongo/session-store.js'
+export { MongoKeyRingStore, KEY_RING_COLLECTION } from './mongo/key-ring-store.js'
 export * from './store.js'
-export { addUser, findUserByEmail, normaliseEmail, MAX_EMAIL_LENGTH, type AddUserInput } from './users.js'
 export { MemoryOidcStore, hasOidcStore, type OidcStore, type OidcCapable, type ExternalIdentity, type LoginStateRecord } from './oidc.js'
-export { MongoOidcStore } from './mongo-oidc.js'
+export { MongoOidcStore } from './mongo/oidc-store.js'

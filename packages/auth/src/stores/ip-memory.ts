@@ -1,6 +1,6 @@
 // The networks each user has signed in or refreshed from (new-IP notifications): bounded per user, so an attacker
 // rotating addresses cannot grow it without limit. applySighting is the rule; the memory store applies it as is, the
-// MongoDB store (mongo-networks.ts) the same rule document by document. One contract suite holds both to it.
+// MongoDB store (stores/mongo/networks.ts) the same rule document by document. One contract suite holds both to it.
 
 /** One network of a user's, with the last address seen in it. */
 export interface NetworkEntry {

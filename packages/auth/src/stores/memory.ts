@@ -7,9 +7,9 @@ import {
   MAX_PREVIOUS_HASHES, type DeviceRecord, type DeviceSeen, type GraceEntry, type NewSession, type NewUser, type RotateInput,
   type OneTimePurpose, type OneTimeTokenRecord, type SessionPage, type SessionRecord, type SessionStore, type UserPage, type UserRecord
 } from './store.js'
-import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from './signing-keys.js'
+import { MemoryKeyRingStore, type KeyRingCapable, type KeyRingStore } from '../keys/key-ring-store.js'
 import { comesAfter, newestFirst } from './session-order.js'
-import { SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../revocation-subjects.js'
+import { SUBJECT_TOMBSTONE_RETENTION_MS, subjectRevocationId } from '../tokens/subject-revocation.js'
 import { MemoryOidcStore, type OidcCapable, type OidcStore } from './oidc.js'
 import { MemoryAuditTrail } from './memory-audit.js'
 import type { AuditListQuery, AuditRecord } from './audit-records.js'
@@ -64,7 +64,7 @@ export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCap
   readonly #oneTimeTokens = new Map<string, OneTimeTokenRecord>()
   #oneTimePrunedAt = 0
   #oneTimeSizeAfterPrune = 0
-  /** Subject revocations (revocation-subjects.ts) as tombstones by id, oldest first; dropped once no token needs them. */
+  /** Subject revocations (tokens/subject-revocation.ts) as tombstones by id, oldest first; dropped once no token needs them. */
   readonly #subjectRevocations = new Map<string, Date>()
 
   async init (): Promise<void> {}

@@ -187,7 +187,7 @@ export interface SessionStore extends RevocationSource {
    */
   revokeUserSession (userId: string, id: string, now: Date): Promise<{ found: boolean, revoked: boolean }>
   /**
-   * Revokes every token of the external user (`issuer`, `sub`) issued at or before `now` (revocation-subjects.ts):
+   * Revokes every token of the external user (`issuer`, `sub`) issued at or before `now` (tokens/subject-revocation.ts):
    * tokens of trusted issuers have no session to revoke. Written where listRevokedSince reads, as a tombstone whose
    * id is subjectRevocationId(issuer, sub, now), so every instance learns it within the revocation delay. Optional:
    * a store without it cannot revoke external tokens across instances (logout-all then revokes them on this
@@ -220,7 +220,7 @@ export interface SessionStore extends RevocationSource {
   findNetworks? (userId: string): Promise<UserNetworks | null>
 
   /**
-   * Password reset and email verification (routes/recovery.ts). Optional so that stores written before them still
+   * Password reset and email verification (http/routes/recovery.ts). Optional so that stores written before them still
    * work: over a store lacking any of them the routes are left out (with a warning), and registration fails only when
    * `mail` or `auth.requireVerifiedEmail` asks for them (recovery/setup.ts).
    */

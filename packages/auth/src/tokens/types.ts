@@ -104,7 +104,7 @@ export interface RevocationList {
    */
   onRevoked? (listener: (sid: string) => void): () => void
   /**
-   * Revocation by subject (revocation-subjects.ts): true when `claims` belong to a token without an authgate session
+   * Revocation by subject (tokens/subject-revocation.ts): true when `claims` belong to a token without an authgate session
    * (sid '': a trusted external issuer's) whose issuer-qualified subject was revoked at or after its `iat`. Tokens
    * with a session are never judged here: their session is what logout-all revokes. Optional: a list without it
    * cannot revoke external tokens before their `exp`.
@@ -112,7 +112,7 @@ export interface RevocationList {
   isSubjectRevoked? (claims: Pick<AccessClaims, 'iss' | 'sub' | 'sid' | 'iat'>): boolean
   /** A local subject revocation (every token of `issuer`/`sub` issued at or before `revokedAt`), at once here. */
   addSubject? (issuer: string, sub: string, revokedAt?: Date): void
-  /** Like onRevoked, for subject revocations: the subject key (revocation-subjects.ts subjectKey) and time (ms). */
+  /** Like onRevoked, for subject revocations: the subject key (tokens/subject-revocation.ts subjectKey) and time (ms). */
   onSubjectRevoked? (listener: (key: string, revokedAtMs: number) => void): () => void
   /**
    * True while subject revocations older than the session window are still being read back (a starting instance,
@@ -143,7 +143,7 @@ export interface RevocationSource {
    */
   listRevokedSince (since: Date, limit?: number): Promise<Array<{ id: string, revokedAt: Date }>>
   /**
-   * Like listRevokedSince, the subject revocations only (ids `subject:…`, revocation-subjects.ts). Optional: it lets a
+   * Like listRevokedSince, the subject revocations only (ids `subject:…`, tokens/subject-revocation.ts). Optional: it lets a
    * starting instance read back the long subject window without paging through a day of session revocations; without
    * it, that backfill pages through listRevokedSince.
    */

@@ -9,7 +9,7 @@
 // is not taken for "gone": it would end every session of every user who refreshes. A user whose identity cannot cross HTTP headers (identity-values.ts) is refused with a 503 and a log line:
 // the legacy system's data needs fixing, and a login that succeeded would only fail at every proxied request.
 import { AuthError } from '../errors.js'
-import type { RefreshUser, VerifiedUser, VerifyCredentials } from '../options-types.js'
+import type { RefreshUser, VerifiedUser, VerifyCredentials } from './types.js'
 import type { LegacyUsersConfig } from './legacy-config.js'
 import { MAX_FORWARDED_ROLES, isForwardableId, isForwardableRole } from './identity-values.js'
 

@@ -2,7 +2,7 @@
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
 import authgate, { type AuthgateOptions } from '../../src/index.js'
-import { MongoSessionStore } from '../../src/stores/mongo.js'
+import { MongoSessionStore } from '../../src/stores/mongo/session-store.js'
 import type { StoreOption } from '../../src/stores/index.js'
 import { testKey } from './keys.js'
 

@@ -1,7 +1,8 @@
 // Test keys, generated at run time (never committed), and a raw JWS builder for forging tokens: it signs whatever
 // header and payload a test gives it, with whatever key and algorithm, bypassing every check authgate makes.
 import { createHmac, createPrivateKey, sign as cryptoSign, constants, type KeyObject } from 'node:crypto'
-import { createAccessTokenService, generateKey } from '../../src/tokens/index.js'
+import { createAccessTokenService } from '../../src/tokens/index.js'
+import { generateKey } from '../../src/keys/index.js'
 import { buildAccessTokenService } from '../../src/tokens/service.js'
 import type { AccessAlgorithm, AccessTokenService, KeyInput, TokenOptions } from '../../src/tokens/index.js'
 

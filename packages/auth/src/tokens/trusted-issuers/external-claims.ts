@@ -1,9 +1,9 @@
 // A verified external token's payload → the AccessClaims every front door uses (sub, roles, iss, aud, exp), through
 // the issuer's `claims` mapping, frozen. External tokens have no authgate session: `sid` is '' (gateway: no
-// x-session-id); they are revoked by subject instead (revocation-subjects.ts), which needs a trustworthy `iat`.
+// x-session-id); they are revoked by subject instead (tokens/subject-revocation.ts), which needs a trustworthy `iat`.
 // The payload's other top-level claims (`org_id`, `preferred_username`…) are kept beside them, bounded
 // (extra-claims.ts), for the gateway's `headers.claims`; they never override a mapped member.
-import { EXTERNAL_MAX_LIFETIME_S } from '../../revocation-subjects.js'
+import { EXTERNAL_MAX_LIFETIME_S } from '../subject-revocation.js'
 import { isIdentifier, isRoleList } from '../claims.js'
 import type { AccessClaims } from '../types.js'
 import { extraClaims } from './extra-claims.js'
