@@ -15,7 +15,8 @@ export const LAYERS = [
   ['oidc', 'recovery', 'admin'],
   ['options'],
   ['setup'],
-  ['http']
+  ['http'],
+  ['testing']
 ]
 // Everything else at the top of src/ (plugin.ts, the public entries, types.ts) is the top layer: wiring and the
 // published surface, which may import any layer.

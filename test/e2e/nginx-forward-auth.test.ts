@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLocalJWKSet, jwtVerify } from 'jose'
-import { generateKey } from '@authgate/fastify'
+import { generateKey } from '@authgate/fastify/tokens'
 import { buildApp, parseConfig } from '@authgate/gateway'
 import { startForwardAuthNginx } from './helpers/nginx.js'
 

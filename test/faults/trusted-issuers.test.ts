@@ -6,7 +6,7 @@ import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { startTarget, ISSUER, AUDIENCE, type AttackTarget } from '../security/lib/target.js'
 import { settled, startExternalIssuer, type ExternalIssuer } from '../security/lib/external-issuer.js'
-import { generateKey } from '@authgate/fastify'
+import { generateKey } from '@authgate/fastify/tokens'
 import { closedPort } from '@authgate/test-kit/ports'
 
 function gateway (t: Parameters<typeof startTarget>[0], trustedIssuers: Array<Record<string, unknown>>): Promise<AttackTarget> {

@@ -2,7 +2,9 @@
 // arguments (never process.env). Order matters: rewriteUrl canonicalises the request target before routing, the
 // auth plugin serves /auth/* and the JWKS, then one proxy registration per route, then health and fallbacks.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import authgate, { AuthError, createStore, sendAuthError, type SessionStore } from '@authgate/fastify'
+import authgate, { AuthError, type SessionStore } from '@authgate/fastify'
+import { createStore } from '@authgate/fastify/stores'
+import { sendAuthError } from '@authgate/fastify/proxy'
 import { AUTH_PREFIX, type GatewayConfig } from './config.js'
 import { gatewayErrorBody, sendGatewayError, type GatewayErrorCode } from './errors.js'
 import { deferContinue } from './expect-continue.js'

@@ -3,7 +3,8 @@
 // It runs before any byte is sent upstream, so a refused request never reaches the upstream, and a large body it
 // announced is never read: the refusal closes the connection instead (unread-body.ts).
 import type { onRequestHookHandler } from 'fastify'
-import { AuthError, sendAuthError, type AuthgateDecorator } from '@authgate/fastify'
+import { AuthError, type AuthgateDecorator } from '@authgate/fastify'
+import { sendAuthError } from '@authgate/fastify/proxy'
 import type { RouteConfig } from './config.js'
 import { sendGatewayError } from './errors.js'
 import type { GatewayMetrics } from './metrics.js'

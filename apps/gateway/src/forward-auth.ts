@@ -12,7 +12,8 @@
 // of the policy (one check per route, built here at start-up).
 import type { OutgoingHttpHeaders } from 'node:http'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify'
-import { AuthError, sendAuthError, type AuthgateDecorator } from '@authgate/fastify'
+import { AuthError, type AuthgateDecorator } from '@authgate/fastify'
+import { sendAuthError } from '@authgate/fastify/proxy'
 import type { GatewayConfig, RouteConfig } from './config.js'
 import { sendGatewayError } from './errors.js'
 import { setIdentityHeaders, type HeaderPolicy } from './headers.js'

@@ -8,7 +8,9 @@
 // made relative, and a repeated one is cut to its first (upstream-location.ts, B.33).
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
 import type { FastifyRequest } from 'fastify'
-import { authCookieNames, unprefixedCookieName, type AccessClaims, type AccessTokenService } from '@authgate/fastify'
+import { authCookieNames, unprefixedCookieName } from '@authgate/fastify/proxy'
+import { type AccessClaims } from '@authgate/fastify'
+import { type AccessTokenService } from '@authgate/fastify/tokens'
 import type { GatewayConfig, RouteConfig } from './config.js'
 import type { ClaimHeader } from './config/types.js'
 import { forwardableClaimValue } from './identity-values.js'

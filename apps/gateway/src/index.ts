@@ -7,4 +7,4 @@ export { normaliseTarget, underPrefix, BAD_PATH_ROUTE } from './paths.js'
 export { GATEWAY_ERRORS, type GatewayErrorCode, type GatewayErrorBody } from './errors.js'
 export { gatewaySchema } from './config/schema.js'
 // The legacy user source and the new-device webhook moved into @authgate/fastify (its `users` and `notifications`).
-export { mapLegacyUser, createLegacyVerifier, createLegacyLookup, createNewDeviceWebhook, type WebhookOptions } from '@authgate/fastify'
+export { mapLegacyUser, createLegacyVerifier, createLegacyLookup, createNewDeviceWebhook, type WebhookOptions } from '@authgate/fastify/proxy'

@@ -5,7 +5,7 @@
 // prefixes are listed, with their policy, in `x-authgate-routes`.
 import swagger from '@fastify/swagger'
 import type { FastifyInstance, RouteOptions } from 'fastify'
-import { openApiBearerErrors, openApiErrorBody, openApiSecuritySchemes, openApiTags } from '@authgate/fastify'
+import { openApiBearerErrors, openApiErrorBody, openApiSecuritySchemes, openApiTags } from '@authgate/fastify/proxy'
 import { buildOffline } from './cli/offline-build.js'
 import type { GatewayConfig } from './config.js'
 import { GATEWAY_ERRORS, type GatewayErrorCode } from './errors.js'

@@ -11,7 +11,7 @@
 // Every check here runs before authentication on attacker-chosen bytes: each is a plain scan, linear in the length
 // of the target (no regular expression that can backtrack; pre-auth-linear.test.ts measures it).
 import { foldPath, spellsPrefix } from './path-fold.js'
-import type { RoutePolicy } from '@authgate/fastify'
+import type { RoutePolicy } from '@authgate/fastify/proxy'
 import type { RouteConfig } from './config.js'
 import { routePolicyOf } from './route-access.js'
 

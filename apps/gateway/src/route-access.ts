@@ -4,7 +4,8 @@
 // own routes use); the gateway adds only that the identity must fit in headers. Synchronous, built once per route,
 // allocates nothing beyond what the verifier memoises.
 import type { FastifyBaseLogger } from 'fastify'
-import { AuthError, compileRoutePolicy, type AccessClaims, type AuthHeaders, type AuthgateDecorator, type RoutePolicy } from '@authgate/fastify'
+import { AuthError, type AccessClaims, type AuthgateDecorator } from '@authgate/fastify'
+import { compileRoutePolicy, type AuthHeaders, type RoutePolicy } from '@authgate/fastify/proxy'
 import type { RouteConfig } from './config.js'
 import { unforwardableReason } from './identity-values.js'
 import type { GatewayMetrics } from './metrics.js'

@@ -3,7 +3,8 @@
 // `config check` runs it to report: one function, so the two cannot disagree (a 6-byte HS256 secret was refused by
 // `start` and "ok" to `config check`). The checks are the plugin's own: its option normalisation (cookies, TTLs,
 // origins, rate limits, key ring settings) and its key material checks (sizes, types, key pairs, signing key).
-import { createAccessTokenService, normaliseOptions, type NormalisedOptions } from '@authgate/fastify'
+import { createAccessTokenService } from '@authgate/fastify/tokens'
+import { normaliseOptions, type NormalisedOptions } from '@authgate/fastify/config'
 import { pluginOptions } from './plugin-options.js'
 import { createHeaderPolicy } from './headers.js'
 import { ConfigError, type GatewayConfig } from './config.js'

@@ -5,7 +5,7 @@
 // tracked by session. The client is expected to reconnect with a fresh token.
 import type { Socket } from 'node:net'
 import WebSocket from 'ws'
-import type { RevocationList } from '@authgate/fastify'
+import type { RevocationList } from '@authgate/fastify/tokens'
 import type { RouteAuth } from './config.js'
 import { WebSocketRevocations } from './ws-revocation.js'
 

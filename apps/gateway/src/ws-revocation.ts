@@ -8,7 +8,7 @@
 // subject key instead, and a subject revocation (their user's logout-all, `authgate user revoke-sessions --issuer`)
 // closes exactly the sockets of that user at that issuer whose token was issued at or before it.
 import type WebSocket from 'ws'
-import { issuedBefore, subjectKey, type RevocationList } from '@authgate/fastify'
+import { issuedBefore, subjectKey, type RevocationList } from '@authgate/fastify/tokens'
 import { closeUnauthorised } from './ws-expiry.js'
 
 export const WS_SESSION_REVOKED_REASON = 'session revoked'

@@ -2,7 +2,7 @@
 // in /auth/verify answers, client copies of every configured name dropped, values that cannot be a header omitted.
 import t from 'tap'
 import { decodeJwt } from 'jose'
-import { generateKey } from '@authgate/fastify'
+import { generateKey } from '@authgate/fastify/tokens'
 import { parseConfig } from '../src/config.js'
 import { createHeaderPolicy, setIdentityHeaders } from '../src/headers.js'
 import { rawGet, rawRequest, startGateway, startUpstream } from './helpers.js'

@@ -4,7 +4,7 @@ import t from 'tap'
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createAccessTokenService, loadKeysDir } from '@authgate/fastify'
+import { createAccessTokenService, loadKeysDir } from '@authgate/fastify/tokens'
 import { runMain } from './cli-helpers.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'authgate-cli-'))

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createServer, type AddressInfo } from 'node:net'
-import { generateKey, writeKeysDir } from '@authgate/fastify'
+import { generateKey, writeKeysDir } from '@authgate/fastify/tokens'
 import { spawnCli, waitForLine, type CliRun } from './cli-helpers.js'
 import { freePort } from '@authgate/test-kit/ports'
 

@@ -3,7 +3,8 @@
 // attempt to set it. Its name is the plugin's to decide (bindingCookieName, which the plugin's own cookie uses; the
 // e2e test oidc-signin.test.ts checks the name a real sign-in sets): whatever it answers, the gateway strips.
 import t from 'tap'
-import { bindingCookieName, generateKey } from '@authgate/fastify'
+import { bindingCookieName } from '@authgate/fastify/proxy'
+import { generateKey } from '@authgate/fastify/tokens'
 import { parseConfig } from '../src/config.js'
 import { createHeaderPolicy, filterCookieHeader } from '../src/headers.js'
 

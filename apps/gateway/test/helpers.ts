@@ -4,7 +4,7 @@
 import { connect } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { generateKey, type KeyInput } from '@authgate/fastify'
+import { generateKey, type KeyInput } from '@authgate/fastify/tokens'
 import { buildApp, type BuildOptions } from '../src/app.js'
 import { parseConfig } from '../src/config.js'
 

@@ -4,7 +4,7 @@ import t from 'tap'
 import { AuthError } from '@authgate/fastify'
 import { isForwardableId, isForwardableRole, unforwardableReason } from '../src/identity-values.js'
 import { identityFlagError } from '../src/cli/user-identity.js'
-import { mapLegacyUser } from '@authgate/fastify'
+import { mapLegacyUser } from '@authgate/fastify/proxy'
 
 const BAD_IDS = ['', '用户', 'caf\u00e9', 'a,b', 'x\r\ny', 'x\ny', 'x\u0000y', 'x\u007fy', 'tab\tid', ' lead', 'trail ', 'x'.repeat(257), 'zero\u200bwidth', 'emoji\u{1f600}']
 const GOOD_IDS = ['7', 'legacy-7', 'user 42', 'a'.repeat(256), 'x@example.com', 'DOMAIN\\user', '{"weird":true}']

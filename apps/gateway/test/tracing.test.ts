@@ -6,10 +6,13 @@ import type { AddressInfo, Socket } from 'node:net'
 import t from 'tap'
 import { propagation } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
-import { MemorySessionStore, addUser } from '@authgate/fastify'
+import { MemorySessionStore } from '@authgate/fastify'
+import { addUser } from '@authgate/fastify/admin'
 import { ConfigError, parseConfig } from '../src/config.js'
 import { startGateway, startUpstream } from './helpers.js'
 import { startOtlpReceiver, type ReceivedSpan } from './otlp-receiver.js'
+import type { SessionStore } from '@authgate/fastify'
+import { SESSION_STORE } from '../../../packages/auth/src/http/augmentation.js'
 
 const SERVER = 2
 const CLIENT = 3
@@ -185,8 +188,8 @@ t.test('a store the gateway builds itself from the file ({ memory: true }): trac
   }
   t.teardown(() => { MemorySessionStore.prototype.close = close })
   const gateway = await startGateway(t, { routes: [], store: { memory: true }, tracing: { otlpEndpoint: receiver.url } })
-  t.ok(gateway.app.authgate.store instanceof MemorySessionStore, 'the plugin got the store the file names')
-  await addUser(gateway.app.authgate.store, { email: 'grace@example.com', password: 'PASSWORD-built-store-12' })
+  t.ok((gateway.app.authgate as unknown as Record<typeof SESSION_STORE, SessionStore>)[SESSION_STORE] instanceof MemorySessionStore, 'the plugin got the store the file names')
+  await addUser((gateway.app.authgate as unknown as Record<typeof SESSION_STORE, SessionStore>)[SESSION_STORE], { email: 'grace@example.com', password: 'PASSWORD-built-store-12' })
   const login = await fetch(`${gateway.origin}/auth/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

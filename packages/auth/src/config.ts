@@ -2,7 +2,7 @@
 // from the plugin's sections) and for tools: the schema and its builders, the validator that lists every problem
 // at once, the one duration parser, and the text sources a file adds (`${VAR}` references, AUTHGATE_* overrides).
 // The plugin itself validates its options with these at registration; an app that only registers it needs none.
-export { parseDuration, durationMs, formatMs, DURATION_EXPECTED } from './config/duration.js'
+export { parseDuration, durationMs, formatMs, DURATION_EXPECTED, type Duration } from './config/duration.js'
 export { pluginSchema, pluginSections, SECTION_NAMES, type SectionName } from './options/schema.js'
 export { createValidator, describeErrors, dottedPath, formatIssues, ConfigValidationError, type ConfigValidator } from './config/validate.js'
 export { DurationKey, OneOf, Strict, optionalDefaults, type Form, type DurationRange } from './config/kinds.js'
@@ -15,3 +15,11 @@ export { applyEnvOverrides, envKeys, envTable, isFileOnly, schemaAt, typeSubstit
 export { DEFAULT_PREFIX } from './options/section-auth.js'
 export { DEFAULT_REFRESH_TTL } from './options/section-tokens.js'
 export { HTTP_URL_PATTERN } from './options/section-misc.js'
+// The options: their types section by section, and the normalisation the plugin runs at registration.
+export type {
+  NormalisedOptions, TokensInput, KeyRingInput, CookieInput, RateLimitInput, RateLimitRule, AuthInput, UsersInput, NotificationsInput, AuditInput, AdminInput,
+  RevocationInput, MailInput, MailTemplate, MailTemplateInput, MailContent
+} from './options/types.js'
+export { auditRetentionMs, normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options/normalise.js'
+export { DEFAULT_ADMIN_ROLES } from './options/section-admin.js'
+export { OidcSchema, normaliseOidc, normaliseCheckedOidc, safeReturnTo, type OidcInput, type OidcProviderInput, type NormalisedOidc } from './oidc/index.js'

@@ -4,6 +4,7 @@
 // 401 means missing or invalid credentials; 403 means authenticated but not allowed. "Expired, try refresh"
 // (AUTH_TOKEN_EXPIRED) is kept apart from "invalid" so a client knows when a refresh can help.
 
+/** The error catalogue: every AUTH_* code the plugin answers with, its HTTP status and its message. */
 export const AUTH_ERRORS = {
   AUTH_TOKEN_MISSING: { statusCode: 401, message: 'An access token is required' },
   AUTH_TOKEN_INVALID: { statusCode: 401, message: 'The access token is invalid' },
@@ -45,6 +46,7 @@ export const AUTH_ERRORS = {
   AUTH_ADMIN_SELF_LOCKOUT: { statusCode: 409, message: 'An admin cannot disable, delete or demote themselves' }
 } as const satisfies Record<string, { statusCode: number, message: string }>
 
+/** An AUTH_* code of the catalogue. */
 export type AuthErrorCode = keyof typeof AUTH_ERRORS
 
 /** RFC 6750 §3 error values for the WWW-Authenticate header of each 401. */
@@ -59,6 +61,7 @@ const STATUS_TEXT: Record<number, string> = {
   429: 'Too Many Requests', 503: 'Service Unavailable'
 }
 
+/** The JSON body of every error answer: `{ statusCode, code, error, message }`. */
 export interface AuthErrorBody {
   statusCode: number
   code: AuthErrorCode
@@ -99,6 +102,7 @@ export class AuthError extends Error {
   }
 }
 
+/** True for an AuthError: an error whose `code` is in the catalogue, with its status and headers (`toJSON`, `headers`). */
 export function isAuthError (value: unknown): value is AuthError {
   return value instanceof AuthError
 }

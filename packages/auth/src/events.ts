@@ -3,6 +3,7 @@
 // Events carry ids, addresses and classifications, never tokens, hashes, passwords or cookies — except the two
 // delivery events (passwordReset, emailVerification), whose one-time link is what they exist to deliver.
 
+/** `login`: a session was issued (password login, OIDC sign-in, or `app.authgate.sessions.issue`). */
 export interface LoginEvent {
   userId: string
   sessionId: string
@@ -35,6 +36,7 @@ export interface LoginFailedEvent {
   at: Date
 }
 
+/** `logout`: sessions ended by their user (logout, logout-all, revoking one or the others). */
 export interface LogoutEvent {
   userId: string
   /** Ids of the sessions ended. */
@@ -52,6 +54,7 @@ export interface LogoutEvent {
   at: Date
 }
 
+/** `newDevice`: a login from a device unknown for that user (what "was this you?" mails are sent on). */
 export interface NewDeviceEvent {
   userId: string
   /** Opaque id derived from the device cookie (http/cookies.ts), never the cookie's value. */
@@ -89,6 +92,7 @@ export interface NewIpEvent {
  */
 export type ReuseClassification = 'race' | 'stale' | 'theft'
 
+/** `refreshReuse`: a retired refresh token presented again after the grace window, classified race, stale or theft. */
 export interface RefreshReuseEvent {
   userId: string
   sessionId: string
@@ -165,6 +169,7 @@ export interface AdminActionEvent {
   at: Date
 }
 
+/** Every event the plugin emits, by name, with its payload: the option hooks (`events`) and `app.authgate.events`. */
 export interface AuthgateEventMap {
   login: LoginEvent
   loginFailed: LoginFailedEvent
@@ -179,8 +184,11 @@ export interface AuthgateEventMap {
   adminAction: AdminActionEvent
 }
 
+/** The name of an event: a key of AuthgateEventMap. */
 export type AuthgateEventName = keyof AuthgateEventMap
+/** A listener of one event. A listener that throws or rejects is logged; it never fails the request. */
 export type AuthgateListener<K extends AuthgateEventName> = (event: AuthgateEventMap[K]) => void | Promise<void>
+/** The `events` option: a listener per event name, each optional. */
 export type AuthgateEventHooks = { [K in AuthgateEventName]?: AuthgateListener<K> }
 
 export interface EventLogger {

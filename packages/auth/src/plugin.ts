@@ -29,7 +29,8 @@ import { fastifyJwtOptions } from './http/fastify-jwt.js'
 import { createPluginTokens } from './setup/key-ring.js'
 import { createTrustedIssuers } from './tokens/trusted-issuers/index.js'
 import { createOidcService } from './oidc/index.js'
-import type { AuthgateDecorator } from './http/augmentation.js'
+import { SESSION_STORE, type AuthgateDecorator } from './http/augmentation.js'
+import { createSessionsApi } from './http/sessions-api.js'
 import { createAuthMetrics } from './metrics/auth-metrics.js'
 import { answeredCode } from './http/routes/error-handler.js'
 import { setUpRecovery } from './setup/recovery.js'
@@ -109,7 +110,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   installRoutePolicyHooks(app, options.defaultAuth)
   const policies = createRoutePolicyLookup(options.defaultAuth)
   // `app.authenticate` as a preHandler requires a token on a route that declares no policy.
-  app.decorate('authenticate', createPolicyHook(authenticator, policies, 'guard'))
+  const requireAuth = createPolicyHook(authenticator, policies, 'guard')
+  if (options.authenticateDecorator !== false) app.decorate(options.authenticateDecorator, requireAuth)
   const routePolicy = createPolicyHook(authenticator, policies, 'hook')
   const onRequest: onRequestHookHandler = function authgateOnRequest (request, reply, done) {
     // Unrouted requests keep their 404, whatever `defaultAuth` says: there is nothing behind it to protect.
@@ -121,15 +123,18 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   }
   app.addHook('onRequest', onRequest)
 
+  const cookies = createCookieJar(options.cookie)
   const decorator: AuthgateDecorator = {
     tokens,
     authenticate: (headers, rawHeaders) => authenticator.authenticate(headers, rawHeaders),
     revocations,
-    store,
+    sessions: createSessionsApi({ store, sessions, cookies, events, usersInStore: options.verifyCredentials === undefined }),
+    requireAuth,
     events,
     storeReady: async () => store.ping().then(() => true, () => false),
     queryAudit: audit.query
   }
+  Object.defineProperty(decorator, SESSION_STORE, { value: store })
   Object.defineProperty(decorator, IP_WATCH_IDLE, { value: ipWatch?.idle ?? (async () => {}) })
   Object.defineProperty(decorator, AUDIT_IDLE, { value: audit.writer?.idle ?? (async () => {}) })
   app.decorate('authgate', decorator)
@@ -150,7 +155,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   }
   const context: RouteContext = {
     options, store, tokens, sessions, events, recovery,
-    cookies: createCookieJar(options.cookie),
+    cookies,
     lockout: limits?.lockout,
     rateLimitStore: limits?.store,
     oidc: options.oidc === undefined ? undefined : createOidcService(options.oidc, store, app.log),

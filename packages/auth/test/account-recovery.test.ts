@@ -3,9 +3,9 @@
 import t, { type Test } from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { useTestDatabase } from '@authgate/test-kit/database'
-import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, type StoreKind } from './helpers/app.js'
+import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, type StoreKind, storeOf } from './helpers/app.js'
 import { RESET_MAIL, startSmtp, tokenOfMail, VERIFY_MAIL, type TestSmtp } from './helpers/smtp.js'
-import type { PasswordResetEvent } from '../src/index.js'
+import type { PasswordResetEvent } from '../src/events.js'
 
 const { name: database, db } = await useTestDatabase(t, 'recovery')
 const smtp = await startSmtp()
@@ -123,7 +123,7 @@ for (const kind of ['memory', 'mongo'] as StoreKind[]) {
     if (kind === 'mongo') {
       await db.collection('oneTimeTokens').updateOne({ _id: hashOneTimeToken(late) as never }, { $set: { expiresAt: past } })
     } else {
-      const store = app.authgate.store
+      const store = storeOf(app)
       const record = await store.consumeOneTimeToken!(hashOneTimeToken(late), 'passwordReset', new Date())
       await store.createOneTimeToken!({ ...record!, expiresAt: past })
     }
@@ -202,7 +202,7 @@ t.test('an account without a real email (OIDC placeholder) gets no reset link', 
   const seen: string[] = []
   const app = await recoveryApp(t, 'memory', { events: { passwordReset: (event: { email: string }) => { seen.push(event.email) } } }, null)
   const id = '5b1e2c1e-0000-4000-8000-000000000001'
-  await app.authgate.store.createUser({ id, email: '', emailNormalized: `oidc:google:${id}`, roles: [] })
+  await storeOf(app).createUser({ id, email: '', emailNormalized: `oidc:google:${id}`, roles: [] })
   t.equal((await forgot(app, `oidc:google:${id}`)).statusCode, 202)
   await register(app, 'real@example.com')
   await forgot(app, 'real@example.com')
@@ -276,7 +276,8 @@ t.test('configuration: a template without {{link}} is refused', async (t) => {
 
 t.test('a mail server that refuses: forgot still answers 202; the failure is logged without the token or the link', async (t) => {
   const { default: Fastify } = await import('fastify')
-  const { default: authgate, MemorySessionStore, addUser } = await import('../src/index.js')
+  const { default: authgate, MemorySessionStore } = await import('../src/index.js')
+  const { addUser } = await import('../src/admin.js')
   const { testKey } = await import('./helpers/keys.js')
   const lines: string[] = []
   const app = Fastify({ logger: { level: 'info', stream: { write: (line: string) => { lines.push(line) } } } })

@@ -18,7 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { createAuditWriter } from '../src/audit/writer.js'
 import { AUDIT_MAPPINGS, adminActionEntry } from '../src/audit/mapping.js'
 import { createEvents } from '../src/events.js'
-import { bearer, buildApp, cookieOf, login, PASSWORD, register, setCookieHeaders, type StoreKind } from './helpers/app.js'
+import { bearer, buildApp, cookieOf, login, PASSWORD, register, setCookieHeaders, type StoreKind, storeOf } from './helpers/app.js'
 
 const { name: database } = await useTestDatabase(t, 'audit')
 
@@ -32,7 +32,7 @@ async function settle (app: FastifyInstance): Promise<void> {
 
 async function allRows (app: FastifyInstance): Promise<AuditRecord[]> {
   await settle(app)
-  return (await app.authgate.store.listAudit?.({ limit: 10_000, now: new Date() })) ?? []
+  return (await storeOf(app).listAudit?.({ limit: 10_000, now: new Date() })) ?? []
 }
 
 const from = (ip: string, agent = 'agent-one/1.0'): Record<string, string> => ({ 'x-forwarded-for': ip, 'user-agent': agent })
@@ -260,7 +260,7 @@ t.test('a login whose client closes the socket before the answer still writes it
 
 t.test('audit.retention lowered: older rows are hidden at once, though written to be kept longer', async (t) => {
   const app = await buildApp(t, 'memory', { options: { rateLimit: false, audit: { retention: '1d' } } })
-  const store = app.authgate.store
+  const store = storeOf(app)
   const now = Date.now()
   const base = { type: 'login', userId: 'u-retention', actor: null, ip: '127.0.0.1', userAgent: 'ua', details: {} }
   await store.insertAudit?.([

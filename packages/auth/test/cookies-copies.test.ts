@@ -8,7 +8,7 @@ import { countCookies, tossedCopyLocations } from '../src/http/cookie-copies.js'
 import { opaqueDeviceId } from '../src/http/cookies.js'
 import { normaliseOptions } from '../src/options/normalise.js'
 import { testKey } from './helpers/keys.js'
-import { PASSWORD, setCookieHeaders } from './helpers/app.js'
+import { PASSWORD, setCookieHeaders, storeOf } from './helpers/app.js'
 
 t.test('countCookies reads names as the cookie parser does', async (t) => {
   t.equal(countCookies(undefined, 'rt'), 0)
@@ -101,7 +101,7 @@ t.test('GET /auth/sessions shows a session stored before opaque device ids with 
   t.teardown(() => app.close())
   const now = new Date()
   const legacyValue = 'LegacyDeviceCookie0000'
-  await app.authgate.store.createSession({
+  await storeOf(app).createSession({
     id: 'legacy-session', userId: 'u-legacy', familyId: 'legacy-session', tokenHash: 'f'.repeat(64), roles: [], email: null, device: legacyValue,
     ip: '127.0.0.1', userAgent: 'ua', createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + 60_000)
   })
@@ -122,11 +122,11 @@ t.test('after the upgrade to opaque device ids, a device recorded under its cook
   const userId: string = registered.json().user.id
   // What a login before the upgrade left behind: the device record keyed by the cookie's value.
   const cookieValue = 'DeviceCookieBeforeUpgr'
-  await app.authgate.store.recordDevice({ userId, deviceId: cookieValue, userAgent: 'ua', ip: '127.0.0.1', now: new Date() })
+  await storeOf(app).recordDevice({ userId, deviceId: cookieValue, userAgent: 'ua', ip: '127.0.0.1', now: new Date() })
   const login = await app.inject({ method: 'POST', url: '/auth/login', headers: { cookie: `authgate_did=${cookieValue}` }, payload: { email: 'upgrade@example.com', password: PASSWORD } })
   t.equal(login.statusCode, 200)
   t.same(newDevices, [], 'no newDevice event (nor webhook) for a known device')
-  t.same((await app.authgate.store.listDevices(userId)).map((device) => device.deviceId), [opaqueDeviceId(cookieValue)], 'rewritten to the opaque id')
+  t.same((await storeOf(app).listDevices(userId)).map((device) => device.deviceId), [opaqueDeviceId(cookieValue)], 'rewritten to the opaque id')
   await app.inject({ method: 'POST', url: '/auth/login', payload: { email: 'upgrade@example.com', password: PASSWORD } })
   t.equal(newDevices.length, 1, 'a browser without the cookie is still a new device')
 })

@@ -12,7 +12,7 @@ import type { NetworkSighting, NetworkVerdict } from '../src/stores/ip-memory.js
 import type { NewIpEvent } from '../src/events.js'
 import type { AuthgateOptions } from '../src/index.js'
 import { IP_WATCH_IDLE } from '../src/notifications/ip-watch.js'
-import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, sleep, type StoreKind } from './helpers/app.js'
+import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, sleep, type StoreKind, storeOf } from './helpers/app.js'
 
 const { name: database } = await useTestDatabase(t, 'newip')
 
@@ -261,5 +261,5 @@ t.test('ipMemory false: no address is collected or stored, and no newIp', async 
   await settle(app)
   await sleep(50)
   t.same(events, [])
-  t.equal(await app.authgate.store.findNetworks?.(userId), null, 'nothing stored for the user')
+  t.equal(await storeOf(app).findNetworks?.(userId), null, 'nothing stored for the user')
 })

@@ -2,7 +2,8 @@
 // path of every mistake; defaults are filled from the schema; `returnTo` never leaves the site.
 import Fastify from 'fastify'
 import t from 'tap'
-import authgate, { generateKey, MemorySessionStore, type SessionStore } from '../src/index.js'
+import { generateKey } from '../src/tokens.js'
+import authgate, { MemorySessionStore, type SessionStore } from '../src/index.js'
 import { normaliseOidc } from '../src/oidc/options.js'
 import { safeReturnTo } from '../src/oidc/return-to.js'
 

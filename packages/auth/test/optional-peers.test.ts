@@ -23,8 +23,11 @@ export async function resolve (specifier, context, next) {
 }`
 register(`data:text/javascript,${encodeURIComponent(hooks)}`, { parentURL: import.meta.url, data: { from: pathToFileURL(join(empty, 'app.js')).href } })
 
-// Imported after the hook: a static import of either package anywhere in the plugin would fail right here.
+// Imported after the hook: a static import of either package anywhere in the plugin (or its entries for tools)
+// would fail right here.
 const plugin = await import('../src/index.js')
+const admin = await import('../src/admin.js')
+const stores = await import('../src/stores.js')
 const { default: Fastify } = await import('fastify')
 const { testKey } = await import('./helpers/keys.js')
 const authgate = plugin.default
@@ -39,7 +42,7 @@ t.test('the hook really hides the packages from the plugin', async (t) => {
 
 t.test('importing the plugin loads neither; an in-memory app logs in and calls a protected route', async (t) => {
   const store = new plugin.MemorySessionStore()
-  await plugin.addUser(store, { email: 'ada@example.com', password: 'correct horse battery staple' })
+  await admin.addUser(store, { email: 'ada@example.com', password: 'correct horse battery staple' })
   const app = Fastify({ logger: false })
   t.teardown(() => app.close())
   await app.register(authgate, { store, tokens })
@@ -60,7 +63,7 @@ t.test('store.mongodb without mongodb: registration fails naming the package', a
 })
 
 t.test('a MongoDB store used directly (the CLI\'s way): init() rejects with the same error, not a 503', async (t) => {
-  const store = plugin.createStore({ mongodb: { url: 'mongodb://127.0.0.1:1', database: 'none' } })
+  const store = stores.createStore({ mongodb: { url: 'mongodb://127.0.0.1:1', database: 'none' } })
   t.teardown(() => store.close())
   const error = await store.init().then(() => undefined, (error: unknown) => error)
   t.type(error, plugin.MissingPeerError)

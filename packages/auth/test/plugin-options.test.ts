@@ -2,11 +2,12 @@
 // verifyCredentials, registration off, reuse in report mode).
 import Fastify from 'fastify'
 import t from 'tap'
-import authgate, { normaliseOptions, type RefreshReuseEvent, type NewDeviceEvent } from '../src/index.js'
+import { normaliseOptions } from '../src/config.js'
+import authgate, { type RefreshReuseEvent, type NewDeviceEvent } from '../src/index.js'
 import { parseDuration } from '../src/config.js'
 import { testKey } from './helpers/keys.js'
 import { opaqueDeviceId } from '../src/http/cookies.js'
-import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, signIn, sleep } from './helpers/app.js'
+import { bearer, buildApp, cookieOf, login, PASSWORD, refresh, register, signIn, sleep, storeOf } from './helpers/app.js'
 
 const keys = [testKey('EdDSA')]
 
@@ -165,7 +166,7 @@ t.test('roles are re-read from the user at refresh', async (t) => {
   const app = await buildApp(t, 'memory')
   const { rt, at, userId } = await signIn(app, 'promote@example.com')
   t.equal((await app.inject({ url: '/admin', headers: bearer(at) })).statusCode, 403)
-  t.equal(await app.authgate.store.setUserRoles(userId, ['user', 'admin']), true)
+  t.equal(await storeOf(app).setUserRoles(userId, ['user', 'admin']), true)
   const refreshed = await refresh(app, rt)
   t.same(refreshed.json().user.roles, ['user', 'admin'])
   t.equal((await app.inject({ url: '/admin', headers: bearer(refreshed.json().accessToken) })).statusCode, 200, 'the new role reaches the token')

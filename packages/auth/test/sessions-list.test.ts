@@ -4,7 +4,7 @@ import t from 'tap'
 import type { FastifyInstance } from 'fastify'
 import { MemorySessionStore } from '../src/stores/memory.js'
 import type { SessionRecord } from '../src/stores/store.js'
-import { bearer, buildApp, signIn } from './helpers/app.js'
+import { bearer, buildApp, signIn, storeOf } from './helpers/app.js'
 
 /** A store from before `page`: every call answers the whole list, and oldest first at that. */
 class StoreBeforePaging extends MemorySessionStore {
@@ -17,7 +17,7 @@ async function addSessions (app: FastifyInstance, userId: string, count: number)
   const now = Date.now()
   for (let index = 0; index < count; index++) {
     const id = `extra-${String(index).padStart(4, '0')}`
-    await app.authgate.store.createSession({
+    await storeOf(app).createSession({
       id, userId, familyId: id, tokenHash: id.padEnd(64, '0'), roles: [], email: null, device: null, ip: '127.0.0.1', userAgent: 'ua',
       createdAt: new Date(now - 60_000 - index * 1000), lastUsedAt: new Date(now), expiresAt: new Date(now + 86_400_000)
     })

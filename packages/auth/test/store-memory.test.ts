@@ -2,9 +2,28 @@ import t from 'tap'
 import { createHash, randomBytes } from 'node:crypto'
 import { MemorySessionStore } from '../src/stores/memory.js'
 import { MemoryOidcStore } from '../src/stores/oidc.js'
-import { storeContract } from './store-contract.js'
+import type { SessionStore } from '../src/stores/store.js'
+import { storeContract } from '../src/testing.js'
 
 storeContract(t, async () => new MemorySessionStore(), async (_t, limits) => new MemoryOidcStore(limits))
+
+/** The memory store as a store without OIDC support would be: every method but oidcStore(), bound to the store. */
+function withoutOidc (store: MemorySessionStore): SessionStore {
+  return new Proxy(store, {
+    get: (target, key) => {
+      if (key === 'oidcStore') return undefined
+      const value: unknown = Reflect.get(target, key, target)
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    },
+    has: (target, key) => key !== 'oidcStore' && Reflect.has(target, key)
+  })
+}
+
+// A store of your own need not hold OIDC identities: without an OIDC factory the contract leaves that part out (and
+// checks the store indeed has no oidcStore(), so a store that has one cannot skip it by omission).
+t.test('the contract without an OIDC factory, on a store without oidcStore()', async (t) => {
+  storeContract(t, async () => withoutOidc(new MemorySessionStore()))
+})
 
 // The memory store copies sessions field by field (structuredClone bounded the refresh rate, issue #18): whatever a
 // caller does to a session it was handed, and whatever it does to the input it rotated with, the store's own record

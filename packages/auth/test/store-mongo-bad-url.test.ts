@@ -4,7 +4,8 @@
 // recovery that never comes, and readiness would stay false for good. No server is needed: the url is parsed first.
 import t from 'tap'
 import Fastify from 'fastify'
-import authgate, { createStore, isAuthError } from '../src/index.js'
+import { createStore } from '../src/stores.js'
+import authgate, { isAuthError } from '../src/index.js'
 import { loadStoreDriver } from '../src/stores/index.js'
 import { testKey } from './helpers/keys.js'
 

@@ -12,7 +12,7 @@ import type { ClaimDoc, SessionDoc, TombstoneDoc } from '../src/stores/mongo/sch
 import { serverHonoursSlice } from '../src/stores/mongo/history-cap.js'
 import { MAX_PREVIOUS_HASHES, type RotateInput } from '../src/stores/store.js'
 import { useTestDatabase } from '@authgate/test-kit/database'
-import { storeContract } from './store-contract.js'
+import { storeContract } from '../src/testing.js'
 
 const { client, name } = await useTestDatabase(t, 'store')
 let count = 0

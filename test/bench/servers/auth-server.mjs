@@ -10,7 +10,9 @@
 // the refresh figure is the code's own ceiling and round trips per rotation are 0.
 import Fastify from 'fastify'
 import { MongoClient } from 'mongodb'
-import authgate, { addUser, createStore } from '@authgate/fastify'
+import authgate from '@authgate/fastify'
+import { addUser } from '@authgate/fastify/admin'
+import { createStore } from '@authgate/fastify/stores'
 
 /** @type {{ mongoUrl?: string, database?: string, memory?: boolean, algorithm: string, keysDir: string, issuer: string,
  *   audience: string, user?: { email: string, password: string } }} */

@@ -5,7 +5,9 @@
 import { join } from 'node:path'
 import { randomUUID } from 'node:crypto'
 import { MongoClient } from 'mongodb'
-import { addUser, createAccessTokenService, createStore, generateKey, writeKeysDir } from '@authgate/fastify'
+import { addUser } from '@authgate/fastify/admin'
+import { createStore } from '@authgate/fastify/stores'
+import { createAccessTokenService, generateKey, writeKeysDir } from '@authgate/fastify/tokens'
 import { revokedSessionId } from './revoked-ids.mjs'
 
 /** @type {{ dir: string, algorithms: string[], issuer: string, audience: string, ttlSeconds: number, revoked: number,

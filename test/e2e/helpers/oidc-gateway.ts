@@ -2,7 +2,8 @@
 // (a cookie jar per "browser") that walks the redirects over HTTP. Shared by the end-to-end and security tests.
 import type { AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { generateKey, type SessionStore } from '@authgate/fastify'
+import { generateKey } from '@authgate/fastify/tokens'
+import { type SessionStore } from '@authgate/fastify'
 import { buildApp, parseConfig } from '@authgate/gateway'
 import { startOidcProvider, type Teardown, type TestAccount, type TestProvider } from './oidc-provider.js'
 

@@ -3,7 +3,8 @@
 // a restart" verifies what the first one signed), and a tiny fetch-based client that reads Set-Cookie itself.
 import { createHash } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
-import authgate, { generateKey, type AuthgateOptions, type KeyInput, type MongoStoreOptions } from '@authgate/fastify'
+import { generateKey, type KeyInput } from '@authgate/fastify/tokens'
+import authgate, { type AuthgateOptions, type MongoStoreOptions } from '@authgate/fastify'
 
 export const PASSWORD = 'correct horse battery staple'
 export const ISSUER = 'authgate-faults'

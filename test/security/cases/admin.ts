@@ -1,7 +1,8 @@
 // The admin API (issue #15 item 3), appended to section D (cases/login.ts): object references of other users (IDOR)
 // without the role, a token whose admin claim the store no longer backs, escalation through PATCH, self-lockout,
 // and bad ids, cursors, queries and bodies (400/404, never 500), against a gateway of lib/target.ts.
-import { generateKey, MemorySessionStore } from '@authgate/fastify'
+import { generateKey } from '@authgate/fastify/tokens'
+import { MemorySessionStore } from '@authgate/fastify'
 import type { AttackCase, Outcome } from '../lib/case.js'
 import { settled, startExternalIssuer } from '../lib/external-issuer.js'
 import { AUDIENCE, ISSUER, PASSWORD, type AttackTarget } from '../lib/target.js'

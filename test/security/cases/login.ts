@@ -13,6 +13,8 @@ import { oidcCases } from './oidc.js'
 import { newIpCases } from './new-ip.js'
 import { accountRecoveryCases } from './account-recovery.js'
 import { adminCases } from './admin.js'
+import type { SessionStore } from '@authgate/fastify'
+import { SESSION_STORE } from '../../../packages/auth/src/http/augmentation.js'
 
 const BAD_REQUEST: Expectation = { status: 400, code: 'AUTH_BAD_REQUEST', upstream: 'n/a' }
 const WRONG: Expectation = { status: 401, code: 'AUTH_INVALID_CREDENTIALS', upstream: 'n/a' }
@@ -148,7 +150,7 @@ const groupCases: AttackCase[] = [
     expect: { status: 201, upstream: 'n/a' },
     attack: (target) => post(target, '/auth/register', { email: 'd50-hash@example.com', password: PASSWORD }),
     check: async (outcome, target) => {
-      const user = await target.app.authgate.store.findUserByEmail('d50-hash@example.com')
+      const user = await (target.app.authgate as unknown as Record<typeof SESSION_STORE, SessionStore>)[SESSION_STORE].findUserByEmail('d50-hash@example.com')
       const hash = user?.passwordHash ?? ''
       if (!hash.startsWith(HASH_PREFIX)) throw new Error(`stored hash does not start with ${HASH_PREFIX}`)
       if (hash.includes(PASSWORD) || outcome.body.includes(PASSWORD) || outcome.body.includes('$argon2')) throw new Error('password or hash leaked')

@@ -1,7 +1,8 @@
 // New-IP notifications (issue #15 item 2), appended to section D (cases/login.ts): the address is request.ip, which
 // reads X-Forwarded-For only from a trusted proxy, so a client cannot fake a flood of new networks (D.70); and behind
 // a trusted proxy, where every address is believed, one user's remembered networks stay bounded (D.71).
-import { DEFAULT_MAX_NETWORKS, MemorySessionStore, type NewIpEvent } from '@authgate/fastify'
+import { DEFAULT_MAX_NETWORKS } from '@authgate/fastify/stores'
+import { MemorySessionStore, type NewIpEvent } from '@authgate/fastify'
 import type { AttackCase, Outcome } from '../lib/case.js'
 import type { AttackTarget } from '../lib/target.js'
 

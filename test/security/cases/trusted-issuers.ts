@@ -2,7 +2,7 @@
 // issuers (lib/external-issuer.ts: own keys, a JWKS on loopback) sent to a gateway that trusts two of them, in front
 // of the catalogue's recording upstream. RFC 8725 applies per issuer: its keys, its algorithms, its audience only.
 import { createPublicKey, type JsonWebKey } from 'node:crypto'
-import { generateKey } from '@authgate/fastify'
+import { generateKey } from '@authgate/fastify/tokens'
 import type { AttackCase, Expectation, Outcome } from '../lib/case.js'
 import { AUDIENCE, ISSUER, type AttackTarget } from '../lib/target.js'
 import { routesTo } from '../lib/siblings.js'

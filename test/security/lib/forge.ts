@@ -3,7 +3,7 @@
 // base64url-encoded and signed with node:crypto. Nothing here goes through authgate's own signer, so every check
 // the gateway makes is one a forged token must get past on its own.
 import { constants, createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto'
-import type { KeyInput } from '@authgate/fastify'
+import type { KeyInput } from '@authgate/fastify/tokens'
 import { AUDIENCE, ISSUER } from './target.js'
 
 /** Signs `header.payload` (the JWS signing input) and returns the base64url signature segment. */

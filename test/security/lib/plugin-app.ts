@@ -2,7 +2,8 @@
 // cases that concern applications embedding the plugin rather than the gateway. Its answer to one anonymous
 // request is the outcome, or STARTUP_REFUSED with the start-up error as the body when the app never started.
 import Fastify from 'fastify'
-import authgate, { type AuthgateOptions, type KeyInput } from '@authgate/fastify'
+import authgate, { type AuthgateOptions } from '@authgate/fastify'
+import { type KeyInput } from '@authgate/fastify/tokens'
 import { STARTUP_REFUSED, type Outcome } from './case.js'
 import type { Teardown } from './target.js'
 

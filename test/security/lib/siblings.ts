@@ -1,7 +1,7 @@
 // Token attacks that need an issuer of another algorithm (HS256 for confusion and weak secrets, RS256/ES256 for
 // key confusion and malformed ECDSA signatures) run against a second gateway, one per algorithm per target, whose
 // routes lead to the SAME recording upstream: the runner's "nothing reached the upstream" assertion covers it too.
-import { generateKey, type AccessAlgorithm } from '@authgate/fastify'
+import { generateKey, type AccessAlgorithm } from '@authgate/fastify/tokens'
 import type { AttackTarget } from './target.js'
 
 const siblings = new WeakMap<AttackTarget, Map<AccessAlgorithm, Promise<AttackTarget>>>()

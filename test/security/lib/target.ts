@@ -4,7 +4,8 @@
 // WebSocket route. The store is the in-memory one unless `store` is given (cases that inspect the database).
 import { connect, type AddressInfo } from 'node:net'
 import type { FastifyInstance } from 'fastify'
-import { generateKey, type KeyInput, type SessionStore } from '@authgate/fastify'
+import { generateKey, type KeyInput } from '@authgate/fastify/tokens'
+import { type SessionStore } from '@authgate/fastify'
 import { buildApp, parseConfig } from '@authgate/gateway'
 import { startUpstream, type RecordingUpstream } from '@authgate/test-kit/upstream'
 import type { Outcome } from './case.js'

@@ -2,7 +2,9 @@
 // its own, with no plugin and no event bus: it writes its rows at once, no queue. Best effort: the change is made
 // whatever the trail says, and a row that cannot be written is a warning on stderr, never a failed command.
 import { userInfo } from 'node:os'
-import { auditRecord, auditRetentionMs, isAuthError, type AuditEntry, type AuditInput, type SessionStore } from '@authgate/fastify'
+import { auditRecord, type AuditEntry } from '@authgate/fastify/admin'
+import { auditRetentionMs, type AuditInput } from '@authgate/fastify/config'
+import { isAuthError, type SessionStore } from '@authgate/fastify'
 
 export async function writeAuditRows (store: SessionStore, audit: AuditInput | undefined, entries: AuditEntry[], what: string): Promise<void> {
   const retentionMs = auditRetentionMs(audit)

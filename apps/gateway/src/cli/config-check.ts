@@ -2,7 +2,8 @@
 // values, ${VAR}s, the plugin's option and key-material checks, the key directory), then lists the settings that work
 // but weaken the gateway. Exit 1 when the file cannot be used (or, with --strict, when anything was warned about).
 // `authgate config schema`: prints the file's JSON Schema (the one the checks validate against).
-import { createStore, MongoSessionStore } from '@authgate/fastify'
+import { createStore } from '@authgate/fastify/stores'
+import { MongoSessionStore } from '@authgate/fastify'
 import { parseConfig, readConfigFile, type GatewayConfig } from '../config.js'
 import { schemaText } from '../config/schema-file.js'
 import { checkStartable } from '../startup-checks.js'

@@ -1,6 +1,7 @@
 // The settings that work but weaken the gateway: one list, printed by `authgate config check` and `authgate doctor`
 // (and turned into exit 1 by their --strict). Each warning names the key and says what it costs.
-import { DEFAULT_ROLES, checkRoles } from '@authgate/fastify'
+import { DEFAULT_ROLES } from '@authgate/fastify/config'
+import { checkRoles } from '@authgate/fastify/proxy'
 import type { GatewayConfig } from '../config.js'
 import { schemaAt } from '@authgate/fastify/config'
 import { literalSecrets } from './literal-secrets.js'

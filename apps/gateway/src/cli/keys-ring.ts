@@ -1,9 +1,10 @@
 // `authgate keys rotate | retire | list --config FILE`: the operator's side of the signing-key ring kept in the
 // database (tokens.keyStore: database). Every gateway instance picks a change up within tokens.keyRefresh.
-import {
-  createKeyRingTokens, keyRotationEntry, parseKeyEncryptionKey, createStore, hasKeyRingStore, isAuthError, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing,
-  type KeyEncryptionKey, type KeyInfo, type KeyRingChange, type KeyRingStore, type SignInput
-} from '@authgate/fastify'
+import { createKeyRingTokens, parseKeyEncryptionKey, hasKeyRingStore, keyRingMinNextAgeMs, keyRingWindowMs, listKeyRing, retireKeys, rotateKeyRing, type KeyEncryptionKey, type KeyInfo, type KeyRingStore } from '@authgate/fastify/key-ring'
+import { keyRotationEntry, type KeyRingChange } from '@authgate/fastify/admin'
+import { createStore } from '@authgate/fastify/stores'
+import { isAuthError } from '@authgate/fastify'
+import { type SignInput } from '@authgate/fastify/tokens'
 import { loadConfig, type GatewayConfig } from '../config.js'
 import { flag, out, parseSubcommand, printHelp, requiredFlag, type GroupSpec } from './args.js'
 import { operatorName, writeAuditRows } from './audit-row.js'

@@ -1,9 +1,7 @@
 // `authgate keygen` and `authgate token`: key material and access tokens from the command line.
 import { randomUUID } from 'node:crypto'
 import { resolve } from 'node:path'
-import {
-  ACCESS_ALGORITHMS, createAccessTokenService, generateKey, loadKeysDir, writeKeysDir, type AccessAlgorithm, type KeyInput
-} from '@authgate/fastify'
+import { ACCESS_ALGORITHMS, createAccessTokenService, generateKey, loadKeysDir, writeKeysDir, type AccessAlgorithm, type KeyInput } from '@authgate/fastify/tokens'
 import { parseDuration } from '@authgate/fastify/config'
 import { loadConfig, type GatewayConfig } from '../config.js'
 import { identityFlagError } from './user-identity.js'

@@ -1,7 +1,8 @@
 // The app `authgate start` would serve, built without serving it: `config check` and `doctor` run the start path
 // itself (buildApp calls checkStartable first, then registers the plugin and every route), so no check on that path
 // can be missing from them. `authgate openapi` documents the same app.
-import { MemorySessionStore, normaliseOptions } from '@authgate/fastify'
+import { MemorySessionStore } from '@authgate/fastify'
+import { normaliseOptions } from '@authgate/fastify/config'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../app.js'
 import type { GatewayConfig } from '../config.js'

@@ -2,7 +2,7 @@
 // show in `ps` and the shell history), never printed.
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { ReadStream } from 'node:tty'
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '@authgate/fastify'
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '@authgate/fastify/admin'
 import { InputAborted } from './input-aborted.js'
 
 export { InputAborted }

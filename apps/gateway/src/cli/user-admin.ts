@@ -4,10 +4,9 @@
 // the API emits. The command line is the operator's: the API's escalation and self-lockout rules (which protect
 // admins from each other) do not apply here. Sessions are revoked in the shared store; running gateways refuse the
 // refresh at once and the access tokens within tokens.revocationDelay (their revocation poll).
-import {
-  CLI_ACTOR, adminActionEntry, createStore, deleteUser, findUserByEmail, identityUnlinker, isAdminStore, USER_QUERY_PATTERN, isAuthError, missingAdminMethods, publicUser, setUserPassword, updateUser,
-  encodeUserCursor, decodeUserCursor, foldEmailFragment, MAX_EMAIL_LENGTH, type AdminActionEvent, type AdminStore, type AdminTarget, type SessionStore
-} from '@authgate/fastify'
+import { CLI_ACTOR, adminActionEntry, deleteUser, findUserByEmail, identityUnlinker, isAdminStore, USER_QUERY_PATTERN, missingAdminMethods, publicUser, setUserPassword, updateUser, encodeUserCursor, decodeUserCursor, foldEmailFragment, MAX_EMAIL_LENGTH, type AdminActionEvent, type AdminStore, type AdminTarget } from '@authgate/fastify/admin'
+import { createStore } from '@authgate/fastify/stores'
+import { isAuthError, type SessionStore } from '@authgate/fastify'
 import { DEFAULT_REFRESH_TTL, parseDuration } from '@authgate/fastify/config'
 import { loadConfig } from '../config.js'
 import { UsageError, flag, list, out, type CommandSpec, type ParsedArgs } from './args.js'

@@ -2,7 +2,9 @@
 // an employee gone) from outside the running gateways. The sessions are revoked in the shared store, so each running
 // instance learns it at its next revocation poll: refresh answers 401 at once and access tokens within
 // tokens.revocationDelay, as for logout-all.
-import { adminActionEvent, createStore, isAuthError, normaliseEmail, type SessionStore, type StoreOption } from '@authgate/fastify'
+import { adminActionEvent, normaliseEmail } from '@authgate/fastify/admin'
+import { createStore } from '@authgate/fastify/stores'
+import { isAuthError, type SessionStore, type StoreOption } from '@authgate/fastify'
 import { loadConfig } from '../config.js'
 import { MISSING_CONFIG, UsageError, flag, out, type CommandSpec, type ParsedArgs } from './args.js'
 import { userStoreOption } from './user-store.js'

@@ -1,7 +1,9 @@
 // `authgate user add --email E [--roles a,b] --config FILE`: creates a user in the configured MongoDB store; the
 // password is read from the terminal (not echoed) or from a pipe, never from the command line (it would show in `ps`
 // and the shell history).
-import { addUser, createStore, isAuthError } from '@authgate/fastify'
+import { addUser } from '@authgate/fastify/admin'
+import { createStore } from '@authgate/fastify/stores'
+import { isAuthError } from '@authgate/fastify'
 import { userStoreOption } from './user-store.js'
 import { UsageError, flag, list, out, parseSubcommand, printHelp, requiredFlag, type CommandSpec, type GroupSpec } from './args.js'
 import { readNewPassword } from './password-input.js'

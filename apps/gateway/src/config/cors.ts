@@ -2,7 +2,7 @@
 // form browsers send (`scheme://host[:port]`, lower-case, default port dropped), so the per-request check is one
 // exact lookup: no suffix, pattern or wildcard matching, which is where CORS allowlists usually go wrong
 // (`https://app.example.com.evil` passing a suffix test, `null` passing a list that contains it).
-import { normaliseOrigin } from '@authgate/fastify'
+import { normaliseOrigin } from '@authgate/fastify/config'
 import { parseDuration } from '@authgate/fastify/config'
 import type { CorsInput } from './schema.js'
 import type { Report } from './types.js'

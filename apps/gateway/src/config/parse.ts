@@ -2,7 +2,8 @@
 // `${VAR}` expansion, AUTHGATE_* overrides, deprecated names, then the schema (the plugin's sections and the
 // gateway's own, every problem at once), then the gateway's rules that span keys.
 import { isAbsolute, resolve } from 'node:path'
-import { optionIssues, parseKeyEncryptionKey } from '@authgate/fastify'
+import { optionIssues } from '@authgate/fastify/config'
+import { parseKeyEncryptionKey } from '@authgate/fastify/key-ring'
 import { applyEnvOverrides, applyKeyRingAliases, copyPlain, createValidator, expandEnv, formatIssues, isPlainObject, parseDuration, typeSubstituted, type ConfigValidator, type Form } from '@authgate/fastify/config'
 import { AUTH_PREFIX, pluginOptions } from '../plugin-options.js'
 import { readHeaderLists } from './header-lists.js'

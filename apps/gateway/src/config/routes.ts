@@ -1,6 +1,6 @@
 // `routes:` of the gateway configuration, after the schema (which checks each path's form): dot segments, the rules
 // that span keys (reserved prefixes, duplicates) and milliseconds. `auth` and `roles` are checked by the plugin's route policy module (the rules it enforces).
-import { compileRoutePolicy, isForwardableRole, type RoutePolicyInput } from '@authgate/fastify'
+import { compileRoutePolicy, isForwardableRole, type RoutePolicyInput } from '@authgate/fastify/proxy'
 import { parseDuration } from '@authgate/fastify/config'
 import { hasDotSegment } from './dot-segments.js'
 import { PREFIX_EXPECTED, type RouteInput } from './schema.js'

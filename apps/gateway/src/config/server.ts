@@ -1,7 +1,7 @@
 // `server`: checked by the schema; here the values become what Node and Fastify take (milliseconds, a trustProxy
 // form, a worker count).
 import { availableParallelism } from 'node:os'
-import { normaliseOrigin } from '@authgate/fastify'
+import { normaliseOrigin } from '@authgate/fastify/config'
 import { parseDuration } from '@authgate/fastify/config'
 import { DEFAULT_MIN_BODY_GRACE, DEFAULT_REQUEST_TIMEOUT_MS, MAX_WORKERS, type ServerInput } from './schema.js'
 import type { GatewayConfig, Report } from './types.js'

@@ -1,6 +1,6 @@
 // The validated, frozen gateway configuration (docs/design.md#gateway). Built by parseConfig()/loadConfig(); buildApp()
 // reads nothing else (never process.env). Durations are milliseconds; paths are absolute.
-import type { AdminInput, AuditInput, AuthInput, CookieInput, MailInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify'
+import type { AdminInput, AuditInput, AuthInput, CookieInput, MailInput, NotificationsInput, OidcInput, RateLimitInput, TokensInput, UsersInput } from '@authgate/fastify/config'
 import type { CorsConfig } from './cors.js'
 import type { HeadersInput, LogInput, RouteInput, ServerInput } from './schema.js'
 

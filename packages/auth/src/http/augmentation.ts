@@ -3,6 +3,16 @@ import type { preHandlerHookHandler } from 'fastify'
 import type { AuthHeaders, AuthOutcome } from './authenticate.js'
 import type { AccessClaims, AccessTokenService, RevocationList } from '../tokens/types.js'
 import type { RouteAuthConfig, RouteAuthMode } from '../route-policy/index.js'
+import type { AuthgateSessions } from './sessions-api.js'
+
+export type { AuthgateSessions, IssuedLogin, SessionSummary } from './sessions-api.js'
+export type { RouteAuthConfig }
+
+/**
+ * Where the plugin keeps its session store on `app.authgate`, out of the public type: for the plugin's own tests and
+ * tools in this repository, not a public API.
+ */
+export const SESSION_STORE = Symbol('authgate.sessionStore')
 
 /**
  * Augment to type claims of your own (as @fastify/jwt's `FastifyJWT`):
@@ -12,6 +22,7 @@ import type { RouteAuthConfig, RouteAuthMode } from '../route-policy/index.js'
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- empty on purpose: a declaration-merging hook
 export interface AuthgateClaims {}
 
+/** The claims of `request.user`: authgate's AccessClaims and those an application declared on AuthgateClaims. */
 export type AuthClaims = AccessClaims & AuthgateClaims
 
 /**
@@ -24,9 +35,17 @@ export interface AuthgateDecorator {
   authenticate: (headers: AuthHeaders, rawHeaders?: readonly string[]) => AuthOutcome
   revocations: RevocationList
 
-  // ── Session half (stores/, sessions/, routes/, plugin.ts) ──────────────────────────────────────────────────
-  /** The session store (users, refresh sessions, devices). */
-  store: import('../stores/store.js').SessionStore
+  // ── Session half (stores/, sessions/, http/routes/, plugin.ts) ─────────────────────────────────────────────
+  /**
+   * Sign a user in from your own route (`issue`), list and revoke their sessions. The store itself is not handed
+   * out: it holds password hashes, and writes that bypass the session service would skip revocation.
+   */
+  sessions: AuthgateSessions
+  /**
+   * The preHandler also decorated as `app.authenticate` (or the name given by the `authenticateDecorator` option):
+   * requires a valid access token and the route's `config.roles`.
+   */
+  requireAuth: preHandlerHookHandler
   /** `on('newDevice' | 'refreshReuse' | 'login' | 'logout', listener)`: the same events as the option hooks. */
   events: import('../events.js').AuthgateEvents
   /** True when the session store answers a ping: for readiness probes (`/readyz`). Never rejects. */
@@ -47,7 +66,10 @@ declare module 'fastify' {
     user: AuthClaims | null
   }
   interface FastifyInstance {
-    /** preHandler that requires a valid access token (and the route's `config.roles`, if any). */
+    /**
+     * preHandler that requires a valid access token (and the route's `config.roles`, if any). Not decorated under this
+     * name when the `authenticateDecorator` option renames it (or is false); `app.authgate.requireAuth` is the same.
+     */
     authenticate: preHandlerHookHandler
     authgate: AuthgateDecorator
   }

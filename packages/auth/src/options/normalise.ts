@@ -265,6 +265,7 @@ function build (input: Checked, issues: Issues, readKeys: boolean): NormalisedOp
     // schema refused the section (they would trip over the same data again).
     oidc: input.oidc === undefined || oidcRefused ? undefined : issues.attempt(() => normaliseCheckedOidc(input.oidc as OidcInput)),
     defaultAuth: normaliseDefaultAuth(input.defaultAuth),
+    authenticateDecorator: input.authenticateDecorator ?? 'authenticate',
     legacyUsers: legacyUsers(input, issues),
     newDeviceWebhook: input.notifications?.newDeviceWebhook,
     newIp: {

@@ -2,7 +2,7 @@
 // composes its file schema from `pluginSections('json')` (apps/gateway/src/config/schema.ts): one description of
 // every option, one place for each default. A new section is one line in SECTIONS.
 import { Type, type TObject, type TSchema } from '@sinclair/typebox'
-import { CodeValue, Deprecated, DurationKey, OneOf, Strict, optionalDefaults, type Form } from '../config/kinds.js'
+import { CodeValue, Deprecated, DurationKey, OneOf, OrFalse, Strict, optionalDefaults, type Form } from '../config/kinds.js'
 import { adminSection } from './section-admin.js'
 import { authSection } from './section-auth.js'
 import { cookieSection } from './section-cookie.js'
@@ -80,6 +80,7 @@ export function pluginSchema (): TObject {
     }, { ...Strict, description: 'Event hooks.' })),
     metrics: Type.Optional(CodeValue('object', 'A prom-client Registry: the auth outcome metrics (logins, refreshes, reuse, revocations, key set, rate limits) are registered in it (code only; prom-client is then needed).')),
     defaultAuth: Type.Optional(OneOf(['none', 'required'] as const, 'Policy of routes that declare no `config.auth`: `none` (public, as before) or `required`.')),
+    authenticateDecorator: OrFalse(Type.String({ pattern: '^[A-Za-z_$][A-Za-z0-9_$]*$' }), 'Name of the app decorator holding the require-a-token preHandler (it collides with the `authenticate` that @fastify/jwt\'s README has apps write); false: not decorated (app.authgate.requireAuth always is).', 'must be an identifier (letters, digits, _ or $; not starting with a digit) or false', 'authenticate'),
     ...deprecatedTopLevel(sections.auth as TObject)
   }, { ...Strict, description: '@authgate/fastify options.' }))
 }

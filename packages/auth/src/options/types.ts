@@ -244,6 +244,12 @@ export interface AuthgateOptions {
    * or 'required' (deny by default: a route is public only when it says `auth: 'none'`).
    */
   defaultAuth?: DefaultRouteAuth
+  /**
+   * Name of the app decorator holding the preHandler that requires a token. Default `authenticate`; rename it when
+   * the app already has one (the @fastify/jwt README teaches writing `app.decorate('authenticate', ...)`), or false
+   * for none. `app.authgate.requireAuth` is the same preHandler under every setting.
+   */
+  authenticateDecorator?: string | false
   /** Deprecated alias, TODO(next-major) remove: use auth.prefix. */
   prefix?: string
   /** Deprecated alias, TODO(next-major) remove: use auth.jwksPath. */
@@ -303,6 +309,7 @@ export interface NormalisedOptions {
   /** `oidc`, checked; undefined: no OIDC routes. */
   oidc: NormalisedOidc | undefined
   defaultAuth: DefaultRouteAuth
+  authenticateDecorator: string | false
   /** `users.source: upstream`: the legacy login the plugin asks (users/legacy.ts); undefined otherwise. */
   legacyUsers: LegacyUsersConfig | undefined
   newDeviceWebhook: string | undefined

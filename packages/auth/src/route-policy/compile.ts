@@ -10,6 +10,7 @@ import { AuthError } from '../errors.js'
 import { isRoleName } from '../tokens/claims.js'
 import type { AccessClaims, VerifyOutcome } from '../tokens/types.js'
 
+/** A route's `config.auth`: 'required' (a valid token), 'optional' (a token is checked when present), 'none' (public). */
 export type RouteAuthMode = 'required' | 'optional' | 'none'
 /** What a route without its own `auth` gets (plugin option `defaultAuth`). */
 export type DefaultRouteAuth = 'none' | 'required'

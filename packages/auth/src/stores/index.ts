@@ -4,6 +4,7 @@ import { MongoSessionStore, type MongoStoreOptions } from './mongo/session-store
 import type { SessionStore } from './store.js'
 import type { StoreLogger } from './mongo/history-cap.js'
 
+/** The `store` option: `{ mongodb: { url | client, database } }`, `{ memory: true }`, or a SessionStore of your own. */
 export type StoreOption = { mongodb: MongoStoreOptions } | { memory: true } | SessionStore
 
 export function isSessionStore (value: unknown): value is SessionStore {

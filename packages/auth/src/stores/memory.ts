@@ -53,6 +53,10 @@ function isLive (session: SessionRecord, now: Date, idleSince?: Date): boolean {
 const ONE_TIME_PRUNE_MS = 60_000
 const ONE_TIME_PRUNE_MIN = 64
 
+/**
+ * The zero-setup store: users, sessions, devices and revocations in this process's memory, lost at restart and not
+ * shared between instances. Passes the same contract suite as the MongoDB store (`@authgate/fastify/testing`).
+ */
 export class MemorySessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #users = new Map<string, UserRecord>()
   readonly #emails = new Map<string, string>()

@@ -1,5 +1,5 @@
 // The storage contract of the session half: users, refresh sessions and devices. Two implementations (MongoDB and
-// in-memory) pass one contract suite (test/store-contract.ts). Every method is async and, for the MongoDB store,
+// in-memory) pass one contract suite (testing/store-contract.ts). Every method is async and, for the MongoDB store,
 // fails with AuthError AUTH_STORE_UNAVAILABLE (cause: the driver error) when the database cannot answer.
 //
 // Correctness never depends on TTL expiry: every query that could return an expired session filters on
@@ -8,6 +8,7 @@ import type { RevocationSource } from '../tokens/types.js'
 import type { NetworkSighting, NetworkVerdict, UserNetworks } from './ip-memory.js'
 import type { AuditListQuery, AuditRecord } from './audit-records.js'
 
+/** A user of the built-in users collection (never handed out by the plugin's routes: it holds the password hash). */
 export interface UserRecord {
   id: string
   /** As given at registration (trimmed, NFKC). */
@@ -25,6 +26,7 @@ export interface UserRecord {
   updatedAt: Date
 }
 
+/** What `createUser` takes: a UserRecord whose timestamps the store may fill. */
 export type NewUser = Omit<UserRecord, 'createdAt' | 'updatedAt'> & { createdAt?: Date }
 
 /**
@@ -61,6 +63,7 @@ export interface SessionRecord {
   revokedAt: Date | null
 }
 
+/** What `createSession` takes: a SessionRecord before any rotation or revocation. */
 export type NewSession = Omit<SessionRecord, 'previousHashes' | 'grace' | 'revokedAt'>
 
 export interface RotateInput {
@@ -74,6 +77,7 @@ export interface RotateInput {
   userAgent: string
 }
 
+/** A device a user signed in from (by its opaque id): what `newDevice` notifications are decided on. */
 export interface DeviceRecord {
   userId: string
   deviceId: string
@@ -131,6 +135,11 @@ export interface UserPage {
 /** How many retired hashes a session remembers for reuse detection; older ones just read as unknown. */
 export const MAX_PREVIOUS_HASHES = 100
 
+/**
+ * Where users, refresh sessions, devices and revocations live: MemorySessionStore, MongoSessionStore, or one of your
+ * own (the full record types are in `@authgate/fastify/stores`; prove it with `@authgate/fastify/testing`). Every
+ * method rejects with AuthError AUTH_STORE_UNAVAILABLE when the backing database cannot answer.
+ */
 export interface SessionStore extends RevocationSource {
   /** Creates indexes (idempotent). Safe to call again after a failure. */
   init (): Promise<void>

@@ -2,6 +2,7 @@
 // users collection (`verifyCredentials`, `refreshUser`).
 import type { FastifyRequest } from 'fastify'
 
+/** A user as `verifyCredentials` and `refreshUser` answer it: an id, and the email and roles tokens carry. */
 export interface VerifiedUser {
   id: string
   email?: string

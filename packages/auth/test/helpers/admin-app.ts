@@ -2,7 +2,8 @@
 // them, HEAD included, so an authorization matrix cannot forget one), its adminAction events, signed-in users.
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify'
 import type { Test } from 'tap'
-import authgate, { type AdminActionEvent, type AuthgateOptions } from '../../src/index.js'
+import { type AdminActionEvent } from '../../src/admin.js'
+import authgate, { type AuthgateOptions } from '../../src/index.js'
 import { MemorySessionStore } from '../../src/stores/memory.js'
 import type { SessionStore } from '../../src/stores/store.js'
 import { bearer, cookieOf, login, register } from './app.js'

@@ -4,6 +4,8 @@ import type { Test } from 'tap'
 import authgate, { type AuthgateOptions } from '../../src/index.js'
 import { MongoSessionStore } from '../../src/stores/mongo/session-store.js'
 import type { StoreOption } from '../../src/stores/index.js'
+import type { SessionStore } from '../../src/stores/store.js'
+import { SESSION_STORE } from '../../src/http/augmentation.js'
 import { testKey } from './keys.js'
 
 export type StoreKind = 'memory' | 'mongo'
@@ -98,4 +100,9 @@ export function bearer (token: string): Record<string, string> {
 
 export function sleep (ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** The store an app's plugin runs on: not on the public decorator (app.authgate.sessions is), reached by its symbol. */
+export function storeOf (app: FastifyInstance): SessionStore {
+  return (app.authgate as unknown as Record<typeof SESSION_STORE, SessionStore>)[SESSION_STORE]
 }

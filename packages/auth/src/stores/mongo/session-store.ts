@@ -34,6 +34,7 @@ import {
   type SessionPage, type SessionRecord, type SessionStore, type UserPage, type UserRecord
 } from '../store.js'
 
+/** `store: { mongodb: … }`: a url (the driver is loaded then: install `mongodb`) or a connected client, and a database. */
 export interface MongoStoreOptions {
   /** A connection string; the store creates, owns and closes its client. */
   url?: string
@@ -76,6 +77,10 @@ interface Handles {
 /** Time budget of background store work (revocation polling): long, since no request waits on it. */
 const BACKGROUND_TIME_MS = 30_000
 
+/**
+ * The production store: MongoDB (or a MongoDB-wire server such as FerretDB) through the official driver, an optional
+ * peer loaded when the store is first used. Creates its indexes itself; shared by every instance of the app.
+ */
 export class MongoSessionStore implements SessionStore, KeyRingCapable, OidcCapable {
   readonly #connection: MongoConnection
   readonly #maxTimeMS: number

@@ -2,14 +2,13 @@
 // subtests may share the collection (the MongoDB factory suffixes only some names): each subtest uses its own user
 // ids and type names.
 import { randomUUID } from 'node:crypto'
-import type { Test } from 'tap'
-import { AuthError } from '../src/errors.js'
-import { queryAudit } from '../src/audit/query.js'
-import { auditRecord } from '../src/audit/record.js'
-import type { AuditRecord } from '../src/stores/audit-records.js'
-import type { SessionStore } from '../src/stores/store.js'
+import type { ContractTest } from './contract-test.js'
+import type { StoreFactory } from './factories.js'
+import { AuthError } from '../errors.js'
+import { queryAudit } from '../audit/query.js'
+import { auditRecord } from '../audit/record.js'
+import type { AuditRecord } from '../stores/audit-records.js'
 
-type Factory = (t: Test) => Promise<SessionStore>
 const DAY = 86_400_000
 
 function row (overrides: Partial<AuditRecord>): AuditRecord {
@@ -20,7 +19,7 @@ function row (overrides: Partial<AuditRecord>): AuditRecord {
   }
 }
 
-export function auditContract (t: Test, factory: Factory): void {
+export function auditContract<T extends ContractTest> (t: T, factory: StoreFactory<T>): void {
   t.test('audit: rows by user and by type, newest first, never one past its expiry', async (t) => {
     const store = await factory(t)
     if (store.insertAudit === undefined || store.listAudit === undefined) return t.fail('the built-in stores keep an audit trail')

@@ -1,19 +1,17 @@
-// The one contract every SessionStore passes (run by store-memory.test.ts and store-mongo.test.ts).
+// The contract every SessionStore passes: the built-in ones (test/store-memory.test.ts, test/store-mongo.test.ts) and
+// any store of your own, through @authgate/fastify/testing. Each subtest builds its own store with the factory.
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import type { Test } from 'tap'
-import { stateNetwork } from '../src/oidc/state-bucket.js'
-import { AuthError } from '../src/errors.js'
-import { MAX_PREVIOUS_HASHES, type NewSession, type SessionStore } from '../src/stores/store.js'
-import { addUser, findUserByEmail, normaliseEmail } from '../src/users/add-user.js'
-import { networkContract } from './store-contract-networks.js'
-import { oneTimeContract } from './store-contract-one-time.js'
-import { auditContract } from './store-contract-audit.js'
+import { AuthError } from '../errors.js'
+import { hasOidcStore } from '../stores/oidc.js'
+import { MAX_PREVIOUS_HASHES, type NewSession } from '../stores/store.js'
+import { addUser, findUserByEmail, normaliseEmail } from '../users/add-user.js'
+import type { ContractTest } from './contract-test.js'
+import { present, type OidcStoreFactory, type StoreFactory } from './factories.js'
 import { adminContract } from './store-contract-admin.js'
-import { DEFAULT_STATES_PER_CLIENT, hasOidcStore, JOIN_CLAIM_MS, type LoginStateLimits, type OidcStore } from '../src/stores/oidc.js'
-
-export type StoreFactory = (t: Test) => Promise<SessionStore>
-/** A fresh OIDC store of the same kind with lowered caps on login states. */
-export type OidcStoreFactory = (t: Test, limits: LoginStateLimits) => Promise<OidcStore>
+import { auditContract } from './store-contract-audit.js'
+import { networkContract } from './store-contract-networks.js'
+import { oidcContract } from './store-contract-oidc.js'
+import { oneTimeContract } from './store-contract-one-time.js'
 
 const hash = (): string => createHash('sha256').update(randomBytes(32)).digest('hex')
 const DAY = 86_400_000
@@ -34,196 +32,31 @@ function rotateInput (currentHash: string, nextHash = hash(), now = new Date()) 
   }
 }
 
-export function storeContract (t: Test, factory: StoreFactory, limitedOidc: OidcStoreFactory): void {
+/**
+ * Registers the store contract's subtests on `t`. Without `limitedOidc` the OIDC part is left out, and one subtest
+ * checks that the store indeed has no `oidcStore()` (a store that does must be given its OIDC factory, so that part
+ * is not skipped by mistake).
+ */
+export function storeContract<T extends ContractTest> (t: T, factory: StoreFactory<T>, limitedOidc?: OidcStoreFactory<T>): void {
   networkContract(t, factory)
   oneTimeContract(t, factory)
   auditContract(t, factory)
   adminContract(t, factory)
-  t.test('oidc identities: linked once per (provider, subject), never by anything else', async (t) => {
-    const store = await factory(t)
-    t.ok(hasOidcStore(store), 'the built-in stores can hold OIDC identities')
-    if (!hasOidcStore(store)) return
-    const oidc = store.oidcStore()
-    const subject = `sub-${randomUUID()}`
-    const createdAt = new Date()
-    t.equal(await oidc.findIdentity('alpha', subject), null)
-    t.equal(await oidc.linkIdentity({ provider: 'alpha', subject, userId: 'u-1', createdAt }), true)
-    t.equal(await oidc.linkIdentity({ provider: 'alpha', subject, userId: 'u-2', createdAt }), false, 'a second link of the same identity is refused')
-    t.match(await oidc.findIdentity('alpha', subject), { provider: 'alpha', subject, userId: 'u-1' }, 'the first link stands')
-    t.equal(await oidc.findIdentity('beta', subject), null, 'the same sub at another provider is another identity')
-    t.equal(await oidc.linkIdentity({ provider: 'beta', subject, userId: 'u-3', createdAt }), true)
-    t.equal((await oidc.findIdentity('beta', subject))?.userId, 'u-3')
-    // `alpha` + `x:y` and `alpha:x` + `y` must not meet in one key.
-    t.equal(await oidc.findIdentity('alpha', `${subject}:x`), null)
-  })
-
-  t.test('oidc identities: unlinked one by one (only while still naming the user) or all of a user', async (t) => {
-    const store = await factory(t)
-    if (!hasOidcStore(store)) return t.fail('no oidcStore()')
-    const oidc = store.oidcStore()
-    const subject = `sub-${randomUUID()}`
-    const [user, other] = [`u-${randomUUID()}`, `u-${randomUUID()}`]
-    const createdAt = new Date()
-    for (const provider of ['alpha', 'beta', 'gamma']) t.equal(await oidc.linkIdentity({ provider, subject, userId: user, createdAt }), true)
-    t.equal(await oidc.linkIdentity({ provider: 'alpha', subject: `${subject}-2`, userId: other, createdAt }), true)
-    t.equal(await oidc.unlinkIdentity('alpha', subject, other), false, 'a link naming another user is kept')
-    t.equal((await oidc.findIdentity('alpha', subject))?.userId, user)
-    t.equal(await oidc.unlinkIdentity('alpha', subject, user), true)
-    t.equal(await oidc.findIdentity('alpha', subject), null, 'gone')
-    t.equal(await oidc.unlinkIdentity('alpha', subject, user), false, 'gone already')
-    t.equal(await oidc.linkIdentity({ provider: 'alpha', subject, userId: other, createdAt }), true, 'the identity can be linked anew')
-    t.equal(await oidc.unlinkUser(user), 2, 'the user\'s remaining links (beta, gamma)')
-    t.equal(await oidc.findIdentity('beta', subject), null)
-    t.equal(await oidc.findIdentity('gamma', subject), null)
-    t.equal((await oidc.findIdentity('alpha', `${subject}-2`))?.userId, other, 'another user\'s links stay')
-    t.equal(await oidc.unlinkUser(user), 0)
-  })
-
-  t.test('oidc join claims: exactly one subject of racing ones wins; its own again; another only once expired', async (t) => {
-    const store = await factory(t)
-    if (!hasOidcStore(store)) return t.fail('no oidcStore()')
-    const oidc = store.oidcStore()
-    const user = `u-${randomUUID()}`
-    const now = new Date()
-    const subjects = Array.from({ length: 8 }, (_, index) => `sub-${index}`)
-    const won = await Promise.all(subjects.map((subject) => oidc.claimJoin('alpha', user, subject, now)))
-    t.equal(won.filter(Boolean).length, 1, 'of 8 racing subjects exactly one wins')
-    const winner = subjects[won.indexOf(true)] as string
-    const loser = subjects.find((subject) => subject !== winner) as string
-    t.equal(await oidc.claimJoin('alpha', user, winner, now), true, 'the winner claims again (its parallel callbacks, its next sign-in)')
-    t.equal(await oidc.claimJoin('alpha', user, loser, new Date(now.getTime() + JOIN_CLAIM_MS - 1000)), false, 'another subject loses while the claim lives')
-    t.equal(await oidc.claimJoin('beta', user, loser, now), true, 'claims are per provider')
-    t.equal(await oidc.claimJoin('alpha', `${user}-2`, loser, now), true, 'and per account')
-    t.equal(await oidc.claimJoin('alpha', `${user}:x`, loser, now), true, 'a user id extending another after a ":" is another account')
-    const later = new Date(now.getTime() + JOIN_CLAIM_MS + 1000)
-    const retaken = await Promise.all(subjects.map((subject) => oidc.claimJoin('alpha', user, subject, later)))
-    t.equal(retaken.filter(Boolean).length, 1, 'an expired claim is taken over by exactly one of racing subjects')
-    const next = subjects[retaken.indexOf(true)] as string
-    t.equal(await oidc.claimJoin('alpha', user, next, later), true, 'which then holds it')
-    t.equal(await oidc.claimJoin('alpha', user, subjects.find((subject) => subject !== next) as string, later), false, 'against the others')
-  })
-
-  t.test('oidc identities: whether a provider has bound a user to a subject (other than one)', async (t) => {
-    const store = await factory(t)
-    if (!hasOidcStore(store)) return t.fail('no oidcStore()')
-    const oidc = store.oidcStore()
-    const subject = `sub-${randomUUID()}`
-    const [user, other] = [`u-${randomUUID()}`, `u-${randomUUID()}`]
-    const createdAt = new Date()
-    t.equal(await oidc.hasIdentity('alpha', user), false, 'no links yet')
-    t.equal(await oidc.linkIdentity({ provider: 'alpha', subject, userId: user, createdAt }), true)
-    t.equal(await oidc.linkIdentity({ provider: 'beta', subject: `${subject}-b`, userId: other, createdAt }), true)
-    t.equal(await oidc.hasIdentity('alpha', user), true, 'alpha has bound the user')
-    t.equal(await oidc.hasIdentity('alpha', user, `${subject}-new`), true, 'to a subject other than a new one')
-    t.equal(await oidc.hasIdentity('alpha', user, subject), false, 'to no subject but this one')
-    t.equal(await oidc.hasIdentity('beta', user), false, 'another provider has not')
-    t.equal(await oidc.hasIdentity('alpha', other), false, 'another user\'s links do not count')
-    t.equal(await oidc.hasIdentity('alph', user), false, 'the provider name matches exactly')
-    t.equal(await oidc.unlinkIdentity('alpha', subject, user), true)
-    t.equal(await oidc.hasIdentity('alpha', user), false, 'gone with its link')
-  })
-
-  t.test('oidc login states: taken exactly once, never after expiry', async (t) => {
-    const store = await factory(t)
-    if (!hasOidcStore(store)) return t.fail('no oidcStore()')
-    const oidc = store.oidcStore()
-    const now = new Date()
-    const state = (id: string, expiresAt: Date) => ({
-      id, provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client: '192.0.2.1', network: '192.0.2.0/24', expiresAt
+  if (limitedOidc === undefined) {
+    t.test('oidc: left out, for a store that cannot hold OIDC identities', async (t) => {
+      const store = await factory(t)
+      t.notOk(hasOidcStore(store), 'a store with oidcStore() is given an OidcStoreFactory too, so its OIDC part runs')
     })
-    const live = hash()
-    t.equal(await oidc.saveLoginState(state(live, new Date(now.getTime() + 60_000)), now), 'saved')
-    const [first, second] = await Promise.all([oidc.takeLoginState(live, now), oidc.takeLoginState(live, now)])
-    t.equal([first, second].filter((taken) => taken !== null).length, 1, 'two concurrent takes: exactly one gets it')
-    t.match(first ?? second, { id: live, provider: 'alpha', nonce: 'n', codeVerifier: 'v', returnTo: '/' })
-    t.equal(await oidc.takeLoginState(live, now), null, 'gone once taken')
-    const expired = hash()
-    await oidc.saveLoginState(state(expired, new Date(now.getTime() - 1)), now)
-    t.equal(await oidc.takeLoginState(expired, now), null, 'an expired state is never handed out')
-    t.equal(await oidc.takeLoginState(hash(), now), null, 'unknown')
-  })
-
-  t.test('oidc login states: a client at its cap of live states is refused, never anyone else\'s state evicted', async (t) => {
-    const store = await factory(t)
-    if (!hasOidcStore(store)) return t.fail('no oidcStore()')
-    const oidc = store.oidcStore()
-    const now = new Date()
-    const state = (client: string, expiresAt = new Date(now.getTime() + 60_000)) => ({
-      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, network: stateNetwork(client), expiresAt
-    })
-    const victim = state('198.51.100.7')
-    t.equal(await oidc.saveLoginState(victim, now), 'saved')
-    const attacker = `203.0.113.${randomBytes(1)[0] ?? 0}`
-    // Expired states of the client do not count.
-    for (let i = 0; i < 3; i++) await oidc.saveLoginState(state(attacker, new Date(now.getTime() - 1000)), now)
-    let saved = 0
-    for (let i = 0; i < DEFAULT_STATES_PER_CLIENT + 5; i++) if (await oidc.saveLoginState(state(attacker), now) === 'saved') saved++
-    t.equal(saved, DEFAULT_STATES_PER_CLIENT, 'the client\'s live states stop at its cap')
-    t.equal(await oidc.saveLoginState(state(attacker), now), 'client-full')
-    t.equal(await oidc.saveLoginState(state('198.51.100.8'), now), 'saved', 'another client still starts sign-ins')
-    t.match(await oidc.takeLoginState(victim.id, now), { id: victim.id }, 'the earlier live state of another client is intact')
-  })
-
-  t.test('oidc login states: parallel saves of one client never pass its cap together', async (t) => {
-    // 64 at once, with a cap of 8: any check-before-insert would let most of them through.
-    const perClient = 8
-    const oidc = await limitedOidc(t, { total: 10_000, perClient, perNetwork: 10_000 })
-    const now = new Date()
-    const client = `192.0.2.${randomBytes(1)[0] ?? 0}`
-    const state = () => ({
-      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, network: stateNetwork(client), expiresAt: new Date(now.getTime() + 60_000)
-    })
-    const results = await Promise.all(Array.from({ length: 64 }, async () => oidc.saveLoginState(state(), now)))
-    const parallel = results.filter((result) => result === 'saved').length
-    t.ok(parallel <= perClient, `${parallel} saved in parallel, at most the cap`)
-    t.ok(results.every((result) => result === 'saved' || result === 'client-full'), 'refused as client-full')
-    // Sequential saves fill exactly the rest: no refused save left its state behind, none slipped past the cap.
-    let after = 0
-    for (let i = 0; i < 64; i++) if (await oidc.saveLoginState(state(), now) === 'saved') after++
-    t.equal(parallel + after, perClient, 'the client holds exactly its cap of live states')
-  })
-
-  t.test('oidc login states: a network (IPv4 /24, IPv6 /48) at its cap is refused, whatever address of it asks', async (t) => {
-    const oidc = await limitedOidc(t, { total: 10_000, perClient: 2, perNetwork: 5 })
-    const now = new Date()
-    const state = (client: string) => ({
-      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, network: stateNetwork(client), expiresAt: new Date(now.getTime() + 60_000)
-    })
-    const save = async (client: string) => oidc.saveLoginState(state(client), now)
-    for (const client of ['192.0.2.1', '192.0.2.1', '192.0.2.2', '192.0.2.2', '192.0.2.3']) t.equal(await save(client), 'saved', client)
-    t.equal(await save('192.0.2.3'), 'network-full', 'the client is below its own cap, its /24 is not')
-    t.equal(await save('192.0.2.200'), 'network-full', 'a new address of the /24')
-    t.equal(await save('192.0.2.1'), 'client-full')
-    t.equal(await save('192.0.3.1'), 'saved', 'the next /24')
-    for (const client of ['2001:db8:5:1::1', '2001:db8:5:1::2', '2001:db8:5:2::1', '2001:db8:5:3::1', '2001:db8:5:4::1']) t.equal(await save(client), 'saved', client)
-    t.equal(await save('2001:db8:5:ffff::1'), 'network-full', 'another /64 of the same /48')
-    t.equal(await save('2001:db8:6::1'), 'saved', 'the next /48')
-  })
-
-  t.test('oidc login states: a full store refuses new states (any client) until live ones finish or expire', async (t) => {
-    const oidc = await limitedOidc(t, { total: 5, perClient: 100, perNetwork: 100 })
-    const now = new Date()
-    const later = new Date(now.getTime() + 60_000)
-    const state = (client: string, expiresAt = later) => ({
-      id: hash(), provider: 'alpha', bindingHash: hash(), nonce: 'n', codeVerifier: 'v', redirectUri: 'http://127.0.0.1/cb', returnTo: '/', client, network: stateNetwork(client), expiresAt
-    })
-    const first = state('198.51.100.1')
-    t.equal(await oidc.saveLoginState(first, now), 'saved')
-    for (let i = 0; i < 4; i++) t.equal(await oidc.saveLoginState(state(`203.0.113.${i}`), now), 'saved')
-    t.equal(await oidc.saveLoginState(state('203.0.113.99'), now), 'full', 'refused, not made room for by eviction')
-    t.equal(await oidc.saveLoginState(state('203.0.113.98'), now), 'full', 'and again (the verdict is kept, not recounted)')
-    t.match(await oidc.takeLoginState(first.id, now), { id: first.id }, 'the oldest live state survived')
-    const afterExpiry = new Date(later.getTime() + 1)
-    t.equal(await oidc.saveLoginState(state('203.0.113.97', new Date(afterExpiry.getTime() + 60_000)), afterExpiry), 'saved', 'expired states make room')
-  })
-
+  } else {
+    oidcContract(t, factory, limitedOidc)
+  }
   t.test('findByTokenHash: the live session holding the hash as current token only', async (t) => {
     const store = await factory(t)
     const session = await store.createSession(newSession())
     const now = new Date()
     t.equal((await store.findByTokenHash(session.tokenHash, now, new Date(now.getTime() - DAY)))?.id, session.id)
     t.equal(await store.findByTokenHash(hash(), now, new Date(now.getTime() - DAY)), null, 'unknown hash')
-    const rotated = (await store.rotateSession(rotateInput(session.tokenHash)))!
+    const rotated = present(await store.rotateSession(rotateInput(session.tokenHash)), 'rotated session')
     t.equal(await store.findByTokenHash(session.tokenHash, now, new Date(now.getTime() - DAY)), null, 'a retired hash is not current')
     t.equal(await store.findByTokenHash(rotated.tokenHash, now, new Date(Date.now() + 1000)), null, 'an idle session is not live')
   })
@@ -306,7 +139,7 @@ export function storeContract (t: Test, factory: StoreFactory, limitedOidc: Oidc
       t.ok(page.length <= 3, 'at most the limit')
       if (page.length === 0) break
       paged.push(...page.map((session) => session.id))
-      const last = page.at(-1)!
+      const last = present(page.at(-1), 'last session of the page')
       after = { createdAt: last.createdAt, id: last.id }
     }
     t.same(paged, all.map((session) => session.id), 'the pages, joined, are the whole list in its order')
@@ -319,7 +152,7 @@ export function storeContract (t: Test, factory: StoreFactory, limitedOidc: Oidc
     const results = await Promise.all(Array.from({ length: 50 }, async () => store.rotateSession(rotateInput(session.tokenHash))))
     const winners = results.filter((result) => result !== null)
     t.equal(winners.length, 1, 'exactly one rotation applied')
-    const winner = winners[0]!
+    const winner = present(winners[0], 'winning rotation')
     t.not(winner.tokenHash, session.tokenHash)
     t.same(winner.previousHashes, [session.tokenHash])
     t.equal(winner.grace?.hash, session.tokenHash)
@@ -371,7 +204,7 @@ export function storeContract (t: Test, factory: StoreFactory, limitedOidc: Oidc
 
     const list = await store.listRevokedSince(since)
     t.same(new Set(list.map((entry) => entry.id)), new Set([a.id, b.id, c.id, d.id]))
-    t.ok(list.every((entry, index) => index === 0 || entry.revokedAt >= list[index - 1]!.revokedAt), 'oldest first')
+    t.ok(list.every((entry, index) => index === 0 || entry.revokedAt >= present(list[index - 1], 'previous entry').revokedAt), 'oldest first')
     t.same(await store.listRevokedSince(new Date(Date.now() + 60_000)), [])
     t.equal((await store.findActiveSession(other.id, new Date(), new Date(0)))?.id, other.id, 'other users untouched')
   })
@@ -379,13 +212,13 @@ export function storeContract (t: Test, factory: StoreFactory, limitedOidc: Oidc
   t.test('grace entry: revocable by the retired hash, cleared on demand, family revocation', async (t) => {
     const store = await factory(t)
     const session = await store.createSession(newSession())
-    const rotated = (await store.rotateSession(rotateInput(session.tokenHash)))!
+    const rotated = present(await store.rotateSession(rotateInput(session.tokenHash)), 'rotated session')
     await store.clearGrace(session.id, 'not-the-hash')
     t.equal((await store.findByPreviousHash(session.tokenHash))?.grace?.hash, session.tokenHash, 'wrong hash clears nothing')
     await store.clearGrace(session.id, session.tokenHash)
     t.equal((await store.findByPreviousHash(session.tokenHash))?.grace, null)
 
-    const second = (await store.rotateSession(rotateInput(rotated.tokenHash)))!
+    const second = present(await store.rotateSession(rotateInput(rotated.tokenHash)), 'rotated session')
     t.equal(await store.revokeByTokenHash(rotated.tokenHash, new Date()), null, 'no grace window given: the retired hash matches nothing')
     t.equal(await store.revokeByTokenHash(rotated.tokenHash, new Date(), new Date(Date.now() + 1000)), null,
       'a grace entry older than the window does not revoke')
@@ -423,12 +256,12 @@ export function storeContract (t: Test, factory: StoreFactory, limitedOidc: Oidc
       retired.push(current)
       current = rotated.tokenHash
     }
-    const last = retired.at(-1)!
+    const last = present(retired.at(-1), 'retired hash')
     const stored = await store.findByPreviousHash(last)
     t.equal(stored?.previousHashes.length, MAX_PREVIOUS_HASHES, `the stored history holds ${MAX_PREVIOUS_HASHES} hashes`)
     t.same(stored?.previousHashes, retired.slice(-MAX_PREVIOUS_HASHES), 'the newest ones, oldest first')
-    t.equal(await store.findByPreviousHash(retired[0]!), null, 'the oldest retired hash is forgotten')
-    t.equal((await store.findByPreviousHash(retired[10]!))?.id, session.id, 'the oldest kept hash still finds the session')
+    t.equal(await store.findByPreviousHash(present(retired[0], 'retired hash')), null, 'the oldest retired hash is forgotten')
+    t.equal((await store.findByPreviousHash(present(retired[10], 'retired hash')))?.id, session.id, 'the oldest kept hash still finds the session')
     t.equal((await store.findByTokenHash(current, new Date(), new Date(0)))?.previousHashes.length, MAX_PREVIOUS_HASHES)
   })
 

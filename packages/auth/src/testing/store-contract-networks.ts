@@ -2,18 +2,17 @@
 // store. The decision itself is stores/ip-memory.ts; what each store must get right is loading and saving it: the
 // bound per user, expiry by the memory, and concurrent sightings of one user.
 import { randomUUID } from 'node:crypto'
-import type { Test } from 'tap'
-import type { SessionStore } from '../src/stores/store.js'
-import type { NetworkSighting } from '../src/stores/ip-memory.js'
+import type { ContractTest } from './contract-test.js'
+import type { StoreFactory } from './factories.js'
+import type { NetworkSighting } from '../stores/ip-memory.js'
 
-type Factory = (t: Test) => Promise<SessionStore>
 const DAY = 86_400_000
 
 function sighting (userId: string, network: string, ip: string, now: Date, overrides: Partial<NetworkSighting> = {}): NetworkSighting {
   return { userId, network, ip, now, memoryMs: 90 * DAY, maxNetworks: 50, ...overrides }
 }
 
-export function networkContract (t: Test, factory: Factory): void {
+export function networkContract<T extends ContractTest> (t: T, factory: StoreFactory<T>): void {
   t.test('networks: the first sighting of a user is not news; another network is; the same one is not', async (t) => {
     const store = await factory(t)
     if (store.recordNetwork === undefined || store.findNetworks === undefined) return t.fail('the built-in stores remember networks')

@@ -1,11 +1,11 @@
 // The admin methods of the store contract (listUsers, setUserDisabled, setUserPassword, deleteUser), run by
 // store-contract.ts against every store. Each test keeps to users of its own email tag: a store may be shared.
 import { randomUUID } from 'node:crypto'
-import type { Test } from 'tap'
-import { isAdminStore } from '../src/admin/store-support.js'
-import type { SessionStore, UserRecord } from '../src/stores/store.js'
+import type { ContractTest } from './contract-test.js'
+import type { StoreFactory } from './factories.js'
+import { isAdminStore } from '../admin/store-support.js'
+import type { SessionStore, UserRecord } from '../stores/store.js'
 
-type Factory = (t: Test) => Promise<SessionStore>
 
 async function makeUsers (store: SessionStore, tag: string, count: number, createdAt: (index: number) => Date): Promise<UserRecord[]> {
   const made: UserRecord[] = []
@@ -16,7 +16,7 @@ async function makeUsers (store: SessionStore, tag: string, count: number, creat
   return made
 }
 
-export function adminContract (t: Test, factory: Factory): void {
+export function adminContract<T extends ContractTest> (t: T, factory: StoreFactory<T>): void {
   t.test('admin: listUsers pages newest first by (createdAt, id), never skipping or repeating, ties included', async (t) => {
     const store = await factory(t)
     if (!isAdminStore(store)) return t.fail('the built-in stores have the admin methods')
