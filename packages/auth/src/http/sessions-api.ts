@@ -6,7 +6,8 @@ import { AuthError } from '../errors.js'
 import type { AuthgateEvents } from '../events.js'
 import type { SessionService } from '../sessions/service.js'
 import { clientInfo } from '../sessions/client-info.js'
-import { readSourceUser } from '../sessions/user-source.js'
+import type { SessionUser } from '../sessions/service.js'
+import { isIdentifier, isRoleList, MAX_ROLES } from '../tokens/claims.js'
 import type { SessionStore } from '../stores/store.js'
 import { presentEmail } from '../stores/user-email.js'
 import type { VerifiedUser } from '../users/types.js'
@@ -71,14 +72,10 @@ export interface SessionsApiOptions {
 export function createSessionsApi (options: SessionsApiOptions): AuthgateSessions {
   const { store, sessions, cookies } = options
 
-  async function sessionUser (user: VerifiedUser): Promise<{ id: string, email: string | null, roles: string[], emailVerified?: boolean }> {
-    if (!options.usersInStore) {
-      const checked = readSourceUser(user, 'sessions.issue')
-      if (checked === null) throw new AuthError('AUTH_INVALID_CREDENTIALS')
-      return checked
-    }
-    const id = (user as Partial<VerifiedUser> | null)?.id
-    const stored = typeof id === 'string' && id.length > 0 ? await store.findUserById(id) : null
+  async function sessionUser (user: VerifiedUser): Promise<SessionUser> {
+    const given = checkedInput(user)
+    if (!options.usersInStore) return given
+    const stored = await store.findUserById(given.id)
     if (stored === null) throw new AuthError('AUTH_INVALID_CREDENTIALS')
     if (stored.disabled === true) throw new AuthError('AUTH_USER_DISABLED')
     return { id: stored.id, email: presentEmail(stored.email), roles: [...stored.roles], ...(stored.emailVerified === undefined ? {} : { emailVerified: stored.emailVerified }) }
@@ -115,4 +112,18 @@ export function createSessionsApi (options: SessionsApiOptions): AuthgateSession
       return (await sessions.revokeOne(userId, sessionId)) ? [sessionId] : []
     }
   }
+}
+
+/**
+ * The user an application hands to `issue`, checked as tokens will need it. A malformed one is the calling code's
+ * bug, not the client's: a TypeError naming the field (answered 500 by Fastify), never a session with an identity a
+ * token or a forwarded header would refuse.
+ */
+function checkedInput (user: unknown): SessionUser {
+  if (typeof user !== 'object' || user === null) throw new TypeError('sessions.issue(user, request, reply): user must be an object { id, email?, roles? }')
+  const { id, email, roles = [] } = user as { id?: unknown, email?: unknown, roles?: unknown }
+  if (!isIdentifier(id)) throw new TypeError('sessions.issue: user.id must be a string of 1 to 1024 characters without control characters')
+  if (!isRoleList(roles)) throw new TypeError(`sessions.issue: user.roles must be an array of at most ${MAX_ROLES} role names (1 to 128 characters, no commas or control characters)`)
+  if (email !== undefined && email !== null && typeof email !== 'string') throw new TypeError('sessions.issue: user.email must be a string')
+  return { id, email: presentEmail(email), roles: [...roles] }
 }
