@@ -40,6 +40,23 @@ t.test('the rule reports an upward import, a type-only one and a dynamic one', a
   t.ok(messages.every((message) => message.ruleId === 'authgate/layers'))
 })
 
+t.test('the rule sees through templates, import-require, the package\'s own name and unlisted folders', async (t) => {
+  const linter = new Linter({ configType: 'flat' })
+  const config = [{ files: ['**/*.ts'], plugins: { authgate: layers }, languageOptions: { parser: tseslint.parser }, rules: { 'authgate/layers': 'error' as const } }]
+  const code = [
+    'const a = await import(`../plugin.js`)',
+    "import b = require('../http/cookies.js')",
+    "import { c } from '@authgate/fastify/admin'",
+    "import { d } from '@authgate/fastify'",
+    'const e = await import(`../${name}.js`)',
+    "import { f } from '../brand-new/thing.js'",
+    "import g = require('./claims.js')"
+  ].join('\n')
+  const messages = linter.verify(code, config, { filename: at('tokens/probe.ts') })
+  t.same(messages.map((message) => message.line), [1, 2, 3, 4, 5, 6], 'each but the last, which stays in its folder')
+  t.match(messages[5]?.message, /brand-new is in no layer/)
+})
+
 t.test('the lint configuration applies the rule to the plugin sources, and keeps others to its entries', async (t) => {
   const text = readFileSync(join(ROOT, 'eslint.config.js'), 'utf8')
   t.match(text, /files: \['packages\/auth\/src\/\*\*\/\*\.ts'\],\s*plugins: \{ authgate: layers \},\s*rules: \{ 'authgate\/layers': 'error' \}/)

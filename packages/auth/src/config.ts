@@ -17,7 +17,7 @@ export { DEFAULT_REFRESH_TTL } from './options/section-tokens.js'
 export { HTTP_URL_PATTERN } from './options/section-misc.js'
 // The options: their types section by section, and the normalisation the plugin runs at registration.
 export type {
-  NormalisedOptions, TokensInput, KeyRingInput, CookieInput, RateLimitInput, RateLimitRule, AuthInput, UsersInput, NotificationsInput, AuditInput, AdminInput,
+  NormalisedOptions, RefreshUserSession, TokensInput, KeyRingInput, CookieInput, RateLimitInput, RateLimitRule, AuthInput, UsersInput, NotificationsInput, AuditInput, AdminInput,
   RevocationInput, MailInput, MailTemplate, MailTemplateInput, MailContent
 } from './options/types.js'
 export { auditRetentionMs, normaliseOptions, normaliseOrigin, optionIssues, DEFAULT_ROLES } from './options/normalise.js'

@@ -195,6 +195,7 @@ export interface EventLogger {
   warn: (object: Record<string, unknown>, message: string) => void
 }
 
+/** `app.authgate.events`: add and remove listeners at run time (`on`, `off`); the plugin emits through it. */
 export interface AuthgateEvents {
   on: <K extends AuthgateEventName>(name: K, listener: AuthgateListener<K>) => void
   off: <K extends AuthgateEventName>(name: K, listener: AuthgateListener<K>) => void

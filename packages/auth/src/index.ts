@@ -12,17 +12,17 @@ import { authgate } from './plugin.js'
 export default authgate
 export { authgate } from './plugin.js'
 export type { AuthgateOptions } from './options/types.js'
-export type { VerifiedUser, VerifyCredentials, RefreshUser, RefreshUserSession } from './users/types.js'
-export type { AuthgateDecorator, AuthgateSessions, AuthgateClaims, AuthClaims, RouteAuthMode, RouteAuthConfig } from './http/augmentation.js'
+export type { VerifiedUser, VerifyCredentials, RefreshUser } from './users/types.js'
+export type { AuthgateDecorator, AuthgateSessions, IssuedLogin, SessionSummary, AuthgateClaims, AuthClaims, RouteAuthMode, RouteAuthConfig } from './http/augmentation.js'
 export type { AccessClaims } from './tokens/types.js'
 export { AUTH_ERRORS, AuthError, isAuthError, type AuthErrorCode, type AuthErrorBody } from './errors.js'
 export { ConfigValidationError } from './config/validate.js'
 export { MissingPeerError } from './internal/optional-peer.js'
 export type {
-  AuthgateEventMap, AuthgateEventName, AuthgateEventHooks, AuthgateListener,
+  AuthgateEvents, AuthgateEventMap, AuthgateEventName, AuthgateEventHooks, AuthgateListener,
   LoginEvent, LoginFailedEvent, LogoutEvent, NewDeviceEvent, NewIpEvent, RefreshReuseEvent
 } from './events.js'
 export { MemorySessionStore } from './stores/memory.js'
 export { MongoSessionStore, type MongoStoreOptions } from './stores/mongo/session-store.js'
 export type { StoreOption } from './stores/index.js'
-export type { SessionStore, SessionRecord, NewSession, UserRecord, NewUser, DeviceRecord } from './stores/store.js'
+export type { SessionStore, SessionRecord, UserRecord, DeviceRecord } from './stores/store.js'

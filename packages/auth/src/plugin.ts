@@ -128,7 +128,10 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
     tokens,
     authenticate: (headers, rawHeaders) => authenticator.authenticate(headers, rawHeaders),
     revocations,
-    sessions: createSessionsApi({ store, sessions, cookies, events, usersInStore: options.verifyCredentials === undefined }),
+    sessions: createSessionsApi({
+      store, sessions, cookies, events, logger: app.log, prefix: options.prefix, usersInStore: options.verifyCredentials === undefined,
+      requireVerifiedEmail: options.recovery.requireVerifiedEmail
+    }),
     requireAuth,
     events,
     storeReady: async () => store.ping().then(() => true, () => false),
@@ -140,7 +143,7 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   app.decorate('authgate', decorator)
 
   // @fastify/jwt with the current signing key, for applications that want `request.jwtVerify()`/`app.jwt.sign`;
-  // its verification runs authgate's authenticator first (tokens/fastify-jwt.ts). Skipped when the application
+  // its verification runs authgate's authenticator first (http/fastify-jwt.ts). Skipped when the application
   // registered @fastify/jwt itself, or with the key ring (no static keys).
   if (!app.hasDecorator('jwt') && options.tokens.keys.length > 0) {
     await app.register(fastifyJwt, fastifyJwtOptions(options.tokens, decorator.authenticate))

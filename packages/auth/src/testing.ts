@@ -6,6 +6,7 @@ import type { ContractErrorPattern, ContractMessage, ContractTest } from './test
 import type { KeyRingStoreFactory, OidcStoreFactory, StoreFactory } from './testing/factories.js'
 
 export type { ContractErrorPattern, ContractMessage, ContractTest, KeyRingStoreFactory, OidcStoreFactory, StoreFactory }
+export type { LoginStateLimits } from './stores/oidc.js'
 
 /**
  * Runs the session-store contract on `t`: sessions and rotation (a compare-and-swap under 50 concurrent callers),

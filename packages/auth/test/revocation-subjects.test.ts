@@ -1,4 +1,4 @@
-// Subject revocations (revocation-subjects.ts) in the revocation list: carried as tombstones of their own id form by
+// Subject revocations (tokens/subject-revocation.ts) in the revocation list: carried as tombstones of their own id form by
 // the same poll as session ids, issuer-qualified, cut off by iat, never applied to tokens that have a session, kept
 // for the subject retention (not the own-token one), and read back that far by a starting instance.
 import t from 'tap'

@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { useTestDatabase } from '@authgate/test-kit/database'
-import authgate, { type AuthgateOptions, type LoginEvent } from '../src/index.js'
+import authgate, { type AuthgateOptions, type LoginEvent, type LogoutEvent } from '../src/index.js'
 import { addUser } from '../src/admin.js'
 import { bearer, cookieOf, refresh, storeOf, storeOption, type StoreKind } from './helpers/app.js'
 import { testKey } from './helpers/keys.js'
@@ -12,30 +12,31 @@ const { name: database } = await useTestDatabase(t, 'sessions_api')
 const PASSWORD = 'correct horse battery staple'
 
 /** An app with a sign-in route of its own, which hands the body's user to sessions.issue. */
-async function appWithOwnSignIn (t: Test, kind: StoreKind, options: Partial<AuthgateOptions> = {}): Promise<{ app: FastifyInstance, logins: LoginEvent[] }> {
+async function appWithOwnSignIn (t: Test, kind: StoreKind, options: Partial<AuthgateOptions> = {}): Promise<{ app: FastifyInstance, logins: LoginEvent[], logouts: LogoutEvent[] }> {
   const logins: LoginEvent[] = []
+  const logouts: LogoutEvent[] = []
   const app = Fastify({ logger: false })
   await app.register(authgate, {
     store: storeOption(kind, database),
     tokens: { keys: [testKey('EdDSA')], issuer: 'authgate-test', audience: 'test' },
-    events: { login: (event) => { logins.push(event) } },
+    events: { login: (event) => { logins.push(event) }, logout: (event) => { logouts.push(event) } },
     ...options
   })
-  app.post<{ Body: { user: unknown } }>('/own-sign-in', { config: { auth: 'none' } }, async (request, reply) => {
+  app.post<{ Body: { user: unknown } }>('/auth/own-sign-in', { config: { auth: 'none' } }, async (request, reply) => {
     const answer = await app.authgate.sessions.issue(request.body.user as { id: string }, request, reply)
     return reply.send(answer)
   })
   app.get('/private', { config: { auth: 'required' } }, async (request) => ({ sub: request.user?.sub, roles: request.user?.roles }))
   t.teardown(() => app.close())
   await app.ready()
-  return { app, logins }
+  return { app, logins, logouts }
 }
 
-const signInOwn = async (app: FastifyInstance, user: unknown) => app.inject({ method: 'POST', url: '/own-sign-in', payload: { user } })
+const signInOwn = async (app: FastifyInstance, user: unknown) => app.inject({ method: 'POST', url: '/auth/own-sign-in', payload: { user } })
 
 for (const kind of ['memory', 'mongo'] as const) {
   t.test(`${kind}: a stored user signed in by the app's route gets a session like /login's`, async (t) => {
-    const { app, logins } = await appWithOwnSignIn(t, kind)
+    const { app, logins, logouts } = await appWithOwnSignIn(t, kind)
     const { id: userId } = await addUser(storeOf(app), { email: `own-${kind}@example.com`, password: PASSWORD, roles: ['user'] })
     // Roles the caller claims are not taken: with the built-in users, the store says who the user is.
     const response = await signInOwn(app, { id: userId, roles: ['admin'], email: 'someone-else@example.com' })
@@ -60,9 +61,11 @@ for (const kind of ['memory', 'mongo'] as const) {
     t.same(listed.map((session) => session.id), [body.sessionId])
     t.same(Object.keys(listed[0]!).sort(), ['createdAt', 'device', 'expiresAt', 'id', 'ip', 'lastUsedAt', 'userAgent'], 'no token hash is listed')
 
-    t.same(await app.authgate.sessions.revoke(userId, 'not-one-of-theirs'), [], 'a session of nobody: nothing revoked')
-    t.same(await app.authgate.sessions.revoke('someone-else', body.sessionId), [], 'another user\'s session: nothing revoked')
-    t.same(await app.authgate.sessions.revoke(userId, body.sessionId), [body.sessionId])
+    t.equal(await app.authgate.sessions.revoke(userId, 'not-one-of-theirs'), false, 'a session of nobody: nothing revoked')
+    t.equal(await app.authgate.sessions.revoke('someone-else', body.sessionId), false, 'another user\'s session: nothing revoked')
+    t.equal(logouts.length, 0, 'and no logout event for either')
+    t.equal(await app.authgate.sessions.revoke(userId, body.sessionId), true)
+    t.match(logouts, [{ userId, sessionIds: [body.sessionId], reason: 'revoke-session', ip: '' }], 'the logout event (no request given: no address)')
     const after = await app.inject({ url: '/private', headers: bearer(body.accessToken) })
     t.equal(after.statusCode, 401, 'its access token is refused at once on this instance')
     t.equal(after.json<{ code: string }>().code, 'AUTH_SESSION_REVOKED')
@@ -86,12 +89,72 @@ t.test('built-in users: an unknown id is 401, a disabled user 403, and neither g
 })
 
 t.test('users elsewhere (verifyCredentials): the given user is taken, its roles reach the token', async (t) => {
-  const { app } = await appWithOwnSignIn(t, 'memory', { verifyCredentials: async () => null })
+  const { app, logouts } = await appWithOwnSignIn(t, 'memory', { verifyCredentials: async () => null })
   const response = await signInOwn(app, { id: 'ext-42', email: 'ext@example.com', roles: ['admin', 'user'] })
   t.equal(response.statusCode, 200)
   const { accessToken } = response.json<{ accessToken: string }>()
   t.same((await app.inject({ url: '/private', headers: bearer(accessToken) })).json(), { sub: 'ext-42', roles: ['admin', 'user'] })
-  t.equal((await app.authgate.sessions.revoke('ext-42')).length, 1, 'revoke without a session id ends every session')
+  t.equal((await signInOwn(app, { id: 'ext-42' })).statusCode, 200, 'a second device')
+  const ended = await app.authgate.sessions.revokeAll('ext-42')
+  t.equal(ended.length, 2, 'revokeAll ends every session of the user')
+  t.match(logouts, [{ userId: 'ext-42', reason: 'logout-all', sessionIds: ended }])
+  t.equal((await app.inject({ url: '/private', headers: bearer(accessToken) })).statusCode, 401)
+  t.same(await app.authgate.sessions.revokeAll('ext-42'), [], 'nothing left: no ids')
+  t.equal(logouts.length, 1, 'and no second event')
+})
+
+t.test('requireVerifiedEmail holds for sessions.issue too', async (t) => {
+  const { app } = await appWithOwnSignIn(t, 'memory', { auth: { requireVerifiedEmail: true, publicOrigin: 'https://app.example' } })
+  const { id: userId, emailNormalized } = await addUser(storeOf(app), { email: 'unverified@example.com', password: PASSWORD })
+  const refused = await signInOwn(app, { id: userId })
+  t.equal(refused.statusCode, 403)
+  t.equal(refused.json<{ code: string }>().code, 'AUTH_EMAIL_UNVERIFIED')
+  t.equal(await storeOf(app).setEmailVerified?.(userId, emailNormalized, new Date()), true)
+  t.equal((await signInOwn(app, { id: userId })).statusCode, 200, 'once verified')
+})
+
+t.test('list shows a session of the old format by its derived id, never the device cookie itself', async (t) => {
+  const { app } = await appWithOwnSignIn(t, 'memory')
+  const { id: userId } = await addUser(storeOf(app), { email: 'old@example.com', password: PASSWORD })
+  const cookieValue = 'A'.repeat(22)
+  const now = new Date()
+  await storeOf(app).createSession({
+    id: 'old-session', userId, familyId: 'old-session', tokenHash: 'f'.repeat(64), roles: [], email: null, device: cookieValue,
+    ip: '127.0.0.1', userAgent: 'ua', createdAt: now, lastUsedAt: now, expiresAt: new Date(now.getTime() + 86_400_000)
+  })
+  const [listed] = await app.authgate.sessions.list(userId)
+  t.equal(listed?.id, 'old-session')
+  t.not(listed?.device, cookieValue, 'not the cookie value')
+  t.match(listed?.device, /^[A-Za-z0-9_-]+$/)
+})
+
+t.test('list and revoke take ids only: an object (a parsed body passed on) is a TypeError, never a store filter', async (t) => {
+  const { app, logouts } = await appWithOwnSignIn(t, 'memory')
+  const { id: userId } = await addUser(storeOf(app), { email: 'victim@example.com', password: PASSWORD })
+  const signedIn = await signInOwn(app, { id: userId })
+  const { sessionId } = signedIn.json<{ sessionId: string }>()
+  const operator = { $ne: null } as unknown as string
+  await t.rejects(app.authgate.sessions.list(operator), { name: 'TypeError', message: /userId must be/ })
+  await t.rejects(app.authgate.sessions.revoke(operator, sessionId), { name: 'TypeError', message: /userId must be/ })
+  await t.rejects(app.authgate.sessions.revoke(userId, operator), { name: 'TypeError', message: /sessionId must be/ })
+  await t.rejects(app.authgate.sessions.revoke(userId, undefined as unknown as string), { name: 'TypeError', message: /sessionId must be/ }, 'a missing session id is not "all"')
+  await t.rejects(app.authgate.sessions.revokeAll(''), { name: 'TypeError' })
+  await t.rejects(app.authgate.sessions.revokeAll('a\nb'), { name: 'TypeError' })
+  t.equal((await app.authgate.sessions.list(userId)).length, 1, 'the session is still there')
+  t.equal(logouts.length, 0)
+})
+
+t.test('issue outside the auth prefix: warned once (the device cookie is not sent there)', async (t) => {
+  const lines: string[] = []
+  const app = Fastify({ logger: { level: 'warn', stream: { write: (line: string) => { lines.push(line) } } } })
+  await app.register(authgate, { tokens: { keys: [testKey('EdDSA')], issuer: 'authgate-test', audience: 'test' } })
+  app.post('/elsewhere', { config: { auth: 'none' } }, async (request, reply) => reply.send(await app.authgate.sessions.issue({ id: userId }, request, reply)))
+  t.teardown(() => app.close())
+  await app.ready()
+  const { id: userId } = await addUser(storeOf(app), { email: 'elsewhere@example.com', password: PASSWORD })
+  t.equal((await app.inject({ method: 'POST', url: '/elsewhere' })).statusCode, 200)
+  t.equal((await app.inject({ method: 'POST', url: '/elsewhere' })).statusCode, 200)
+  t.equal(lines.filter((line) => line.includes('sessions_issue_outside_prefix')).length, 1)
 })
 
 t.test('a malformed user is the calling code\'s bug: a TypeError naming the field, and no session', async (t) => {

@@ -3,7 +3,8 @@
 // written to it (so "the plaintext refresh token is stored nowhere" can be asserted) and can age the sessions it
 // creates (expiry without waiting 30 days).
 import { createHash } from 'node:crypto'
-import { MemorySessionStore, type NewSession, type SessionStore } from '@authgate/fastify'
+import { MemorySessionStore, type SessionStore } from '@authgate/fastify'
+import type { NewSession } from '@authgate/fastify/stores'
 import type { Outcome } from './case.js'
 import { AUDIENCE, ISSUER, type AttackTarget } from './target.js'
 

@@ -1,4 +1,4 @@
-// What an admin can do to a user, shared by the admin API (admin/routes.ts) and the gateway CLI (`authgate user
+// What an admin can do to a user, shared by the admin API (http/routes/admin.ts) and the gateway CLI (`authgate user
 // disable|enable|delete|set-roles|set-password|revoke-sessions`): one implementation of each action, each returning
 // the `adminAction` record (events.ts) of what it did, so the HTTP API and the CLI (actor `cli`) report alike.
 import { AuthError } from '../errors.js'

@@ -9,8 +9,8 @@ export type { AuthgateSessions, IssuedLogin, SessionSummary } from './sessions-a
 export type { RouteAuthConfig }
 
 /**
- * Where the plugin keeps its session store on `app.authgate`, out of the public type: for the plugin's own tests and
- * tools in this repository, not a public API.
+ * Where the plugin keeps its session store on `app.authgate`, out of the public type (reachable, not hidden: a
+ * symbol keeps it out of the API, not out of reach). For the plugin's own tests, not a public API.
  */
 export const SESSION_STORE = Symbol('authgate.sessionStore')
 

@@ -231,7 +231,7 @@ export interface SessionStore extends RevocationSource {
   /**
    * Password reset and email verification (http/routes/recovery.ts). Optional so that stores written before them still
    * work: over a store lacking any of them the routes are left out (with a warning), and registration fails only when
-   * `mail` or `auth.requireVerifiedEmail` asks for them (recovery/setup.ts).
+   * `mail` or `auth.requireVerifiedEmail` asks for them (setup/recovery.ts).
    */
   /** (setUserPassword, above, is one of them too.) Marks the user's email verified when it is still `emailNormalized`. False when no such user has that email. */
   setEmailVerified? (id: string, emailNormalized: string, now: Date): Promise<boolean>

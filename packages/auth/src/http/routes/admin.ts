@@ -6,7 +6,7 @@ import type { FastifyInstance, FastifyRequest, preHandlerAsyncHookHandler } from
 import { AuthError } from '../../errors.js'
 import type { RouteContext } from './context.js'
 import { BEARER_ERRORS, BEARER_SECURITY, BODY_ERRORS, INTERNAL_ERROR, documented, errorResponses, noBody, withBearerScheme } from './docs.js'
-import { publicDevice } from './bearer.js'
+import { summariseSession } from '../session-summary.js'
 import { listSessionsQuery, type ListSessionsQuery } from './schemas.js'
 import { decodeCursor, encodeCursor, UNPAGED_SESSIONS_LIMIT } from '../../sessions/page-cursor.js'
 import { foldEmailFragment } from '../../stores/email-identity.js'
@@ -129,9 +129,9 @@ export function adminRoutes (app: FastifyInstance, context: RouteContext, store:
     const { sessions: listed, more } = await sessions.list(request.params.id, { limit: limit ?? UNPAGED_SESSIONS_LIMIT, ...(after === undefined ? {} : { after }) })
     const last = listed.at(-1)
     if (more && last !== undefined) reply.header('x-next-cursor', encodeCursor(last))
-    return reply.header('cache-control', 'no-store').send(listed.map((session) => ({
+    return reply.header('cache-control', 'no-store').send(listed.map(summariseSession).map((session) => ({
       id: session.id,
-      device: publicDevice(session.device),
+      device: session.device,
       ip: session.ip,
       userAgent: session.userAgent,
       createdAt: session.createdAt.toISOString(),

@@ -7,7 +7,7 @@ import { AuthError } from '../../errors.js'
 import type { AuthClaims } from '../augmentation.js'
 import type { RouteContext } from './context.js'
 import { presentEmail } from '../../stores/user-email.js'
-import { isDeviceCookieValue, opaqueDeviceId } from '../cookies.js'
+import { summariseSession } from '../session-summary.js'
 import { decodeCursor, encodeCursor, UNPAGED_SESSIONS_LIMIT } from '../../sessions/page-cursor.js'
 import { listSessionsQuery, revokeSessionsQuery, sessionIdParams, type ListSessionsQuery } from './schemas.js'
 import { BEARER_ERRORS, documented, BEARER_SECURITY, BODY_ERRORS, INTERNAL_ERROR, RATE_LIMITED, errorResponses, meAnswer, noBody, sessionList, withBearerScheme } from './docs.js'
@@ -15,13 +15,6 @@ import { BEARER_ERRORS, documented, BEARER_SECURITY, BODY_ERRORS, INTERNAL_ERROR
 // swaggerTransform: the document then declares the bearer scheme these routes require (docs.ts).
 const required = withBearerScheme({ auth: 'required' as const })
 
-/**
- * The device as listed: sessions store the opaque device id (http/cookies.ts). TODO(next-major): sessions created before
- * that stored the device cookie value itself (22 characters); it is shown derived, never as it is.
- */
-export function publicDevice (device: string | null): string | null {
-  return device !== null && isDeviceCookieValue(device) ? opaqueDeviceId(device) : device
-}
 
 function claimsOf (request: FastifyRequest): AuthClaims {
   // The onRequest hook answered 401 already when there is no valid token; this guards a misconfiguration.
@@ -101,9 +94,9 @@ export function bearerRoutes (app: FastifyInstance, context: RouteContext): void
       const query = limit === undefined ? `cursor=${next}` : `limit=${limit}&cursor=${next}`
       reply.header('x-next-cursor', next).header('link', `<${options.prefix}/sessions?${query}>; rel="next"`)
     }
-    return reply.header('cache-control', 'no-store').send(listed.map((session) => ({
+    return reply.header('cache-control', 'no-store').send(listed.map(summariseSession).map((session) => ({
       id: session.id,
-      device: publicDevice(session.device),
+      device: session.device,
       ip: session.ip,
       userAgent: session.userAgent,
       client: readableDevice(session.userAgent),

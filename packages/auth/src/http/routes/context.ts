@@ -27,7 +27,7 @@ export interface RouteContext {
   rateLimitStore: FastifyRateLimitStoreCtor | undefined
   /** The OIDC providers (`oidc` option); undefined: no OIDC routes. */
   oidc?: OidcService | undefined
-  /** The store, when the admin API is served (admin/enable.ts); undefined: no admin routes. */
+  /** The store, when the admin API is served (setup/admin.ts); undefined: no admin routes. */
   adminStore?: AdminStore | undefined
   /** The `metrics` option's outcome counters; undefined: no metrics. */
   metrics?: AuthMetrics | undefined
