@@ -15,6 +15,7 @@
 import { performance } from 'node:perf_hooks'
 import type { KeyRingRecord, KeyRingStore, StoredRingKey } from './key-ring-store.js'
 import { AuthError } from '../errors.js'
+import { createPoller } from '../internal/poller.js'
 import { parseDuration } from '../config/duration.js'
 import type { KeyEncryptionKey } from './key-ring-crypto.js'
 import { isVerifying, openRingKey } from './key-ring.js'
@@ -125,9 +126,6 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
   let opened = new Map<string, KeyInput>()
   let built = ''
   let kids: string[] = []
-  let timer: NodeJS.Timeout | undefined
-  let running = false
-  let inFlight: Promise<void> | undefined
   let failing = false
   /** When a read of the ring last succeeded (monotonic). */
   let lastReadAt = 0
@@ -187,18 +185,7 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
     }
   }
 
-  function refresh (): Promise<void> {
-    inFlight ??= pollOnce().finally(() => { inFlight = undefined })
-    return inFlight
-  }
-
-  function schedule (): void {
-    if (!running) return
-    if (timer !== undefined) clearTimeout(timer)
-    timer = setTimeout(() => { void refresh().finally(schedule) }, refreshMs)
-    // Never keeps the process alive on its own.
-    timer.unref()
-  }
+  const poller = createPoller({ work: pollOnce, delayMs: () => refreshMs })
 
   const tokens: AccessTokenService = {
     sign: (input) => {
@@ -212,17 +199,9 @@ export function createKeyRingTokens (options: KeyRingServiceOptions): KeyRingTok
 
   return {
     tokens,
-    refresh,
-    start () {
-      if (running) return
-      running = true
-      void refresh().finally(schedule)
-    },
-    stop () {
-      running = false
-      if (timer !== undefined) clearTimeout(timer)
-      timer = undefined
-    },
+    refresh: poller.run,
+    start: poller.start,
+    stop: poller.stop,
     get generation () { return ring?.generation },
     get kids () { return kids },
     jwksMaxAge: keyRingJwksMaxAge(refreshMs)

@@ -16,6 +16,7 @@
 // after the poll's own pages and through the source's subject-only query where it has one; until it is done,
 // `subjectsPending` makes tokens without a session answer 503 (http/authenticate.ts) rather than pass unchecked.
 import { parseDuration } from '../config/duration.js'
+import { createPoller } from '../internal/poller.js'
 import type { RevocationFeed, RevocationFeedSink, RevocationTransport } from './change-stream.js'
 import { issuedBefore, parseSubjectRevocationId, subjectKey } from '../tokens/subject-revocation.js'
 import type { AccessClaims, RevocationList, RevocationSource } from '../tokens/types.js'
@@ -114,9 +115,6 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
   // The first poll failed: the store is not answering, so the list serves as during any outage (sessionsPending).
   let firstPollFailed = false
   let startedAt: number | undefined
-  let timer: NodeJS.Timeout | undefined
-  let running = false
-  let inFlight: Promise<void> | undefined
   const { feed } = options
   const safetyIntervalMs = pollIntervalMs * REVOCATION_SAFETY_POLL_FACTOR
   // The feed's current run: when it first answered, when it last answered, and whether a poll begun after it
@@ -240,14 +238,14 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       // first): poll again right after it, rather than leave the feed untrusted for a whole interval.
       feedOpenedAt = time
       feedCovered = false
-      if (running) void (inFlight === undefined ? poll() : poll().then(poll)).finally(schedule)
+      if (poller.running) void (poller.busy ? poller.run().then(poller.run) : poller.run()).finally(poller.reschedule)
     },
     lost () {
       const wasOpen = feedOpenedAt !== undefined
       feedOpenedAt = feedAliveAt = undefined
       feedCovered = false
       // Revocations since its last answer may be missing: poll now, then at the full cadence.
-      if (wasOpen && running) void poll().finally(schedule)
+      if (wasOpen && poller.running) void poller.run().finally(poller.reschedule)
     }
   }
 
@@ -326,29 +324,14 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
     }
   }
 
-  function poll (): Promise<void> {
-    inFlight ??= pollOnce().finally(() => { inFlight = undefined })
-    return inFlight
-  }
-
-  function schedule (): void {
-    if (!running) return
-    // A quick stop()/start() can leave two poll chains racing here: only one timer may survive.
-    if (timer !== undefined) clearTimeout(timer)
-    // With a live feed, tick twice per interval to notice quickly when it stops answering; poll only when it is not
-    // live any more, or for the safety poll.
-    const live = feedLive()
-    timer = setTimeout(() => {
-      const due = !feedLive() || lastPollStartedAt === undefined || now() - lastPollStartedAt >= safetyIntervalMs
-      if (due) void poll().finally(schedule)
-      else {
-        prune()
-        schedule()
-      }
-    }, live ? pollIntervalMs / 2 : pollIntervalMs)
-    // Never keeps the process alive on its own.
-    timer.unref()
-  }
+  // With a live feed, tick twice per interval to notice quickly when it stops answering; poll only when it is not
+  // live any more, or for the safety poll.
+  const poller = createPoller({
+    work: pollOnce,
+    delayMs: () => feedLive() ? pollIntervalMs / 2 : pollIntervalMs,
+    due: () => !feedLive() || lastPollStartedAt === undefined || now() - lastPollStartedAt >= safetyIntervalMs,
+    idle: prune
+  })
 
   return {
     isRevoked: (sid) => entries.has(sid),
@@ -370,32 +353,29 @@ export function createRevocationList (options: RevocationListOptions): PollingRe
       remember(sid, Number.isFinite(time) ? time : now())
     },
     start () {
-      if (running) return
-      running = true
+      if (poller.running) return
       startedAt = now()
-      void poll().finally(schedule)
+      poller.start()
       feed?.start(sink, Math.max(5, Math.floor(pollIntervalMs / 4)))
     },
     stop () {
-      running = false
-      if (timer !== undefined) clearTimeout(timer)
-      timer = undefined
+      poller.stop()
       feed?.stop()
       feedOpenedAt = feedAliveAt = undefined
       feedCovered = false
     },
-    poll,
+    poll: poller.run,
     get size () { return entries.size + subjects.size },
     get lastSyncAt () { return lastSyncAt },
     get newestRevokedAt () { return newestApplied },
     get subjectsPending () {
       // Until the first poll has run (it starts the backfill) or while the backfill is unfinished.
-      return running && subjectRetentionMs > retentionMs && (lastSyncAt === undefined || backfill !== undefined)
+      return poller.running && subjectRetentionMs > retentionMs && (lastSyncAt === undefined || backfill !== undefined)
     },
-    get sessionsPending () { return running && lastSyncAt === undefined && !firstPollFailed },
+    get sessionsPending () { return poller.running && lastSyncAt === undefined && !firstPollFailed },
     get transport () { return feedLive() ? 'change-stream' : 'polling' },
     get stale () {
-      if (failClosedAfterMs === undefined || !running) return false
+      if (failClosedAfterMs === undefined || !poller.running) return false
       // A covered feed that answers is as good as a poll: it delivers every revocation committed before its answer.
       const synced = Math.max(lastSyncAt ?? startedAt ?? 0, feedCovered ? feedAliveAt ?? 0 : 0)
       return now() - synced > failClosedAfterMs

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks'
 import { fetchJson, type FetchLimits } from './fetch-json.js'
 import { buildKeySet, type ExternalKeySet } from './jwk-verifiers.js'
+import { createPoller } from '../../internal/poller.js'
 import { fetchUrl, type NormalisedTrustedIssuer } from './options.js'
 
 /** A Cache-Control max-age shorter than this is read as this: an issuer cannot make us poll it in a loop. */
@@ -57,9 +58,6 @@ export function createIssuerKeys (issuer: NormalisedTrustedIssuer, options: Issu
   let lastGoodAt = Number.NEGATIVE_INFINITY
   /** When a token's unknown kid last caused a fetch (monotonic); scheduled fetches do not count. */
   let lastUnknownKidFetchAt = Number.NEGATIVE_INFINITY
-  let inFlight: Promise<void> | undefined
-  let timer: NodeJS.Timeout | undefined
-  let running = false
   let failing = false
   let fetches = 0
   let nextDelayMs = issuer.refreshMs
@@ -95,42 +93,24 @@ export function createIssuerKeys (issuer: NormalisedTrustedIssuer, options: Issu
     }
   }
 
-  function refresh (): Promise<void> {
-    inFlight ??= fetchOnce().finally(() => { inFlight = undefined })
-    return inFlight
-  }
-
-  function schedule (): void {
-    if (!running) return
-    if (timer !== undefined) clearTimeout(timer)
-    timer = setTimeout(() => { void refresh().finally(schedule) }, nextDelayMs)
-    timer.unref()
-  }
+  const poller = createPoller({ work: fetchOnce, delayMs: () => nextDelayMs })
 
   return {
     get keys () {
       return monotonicNow() - lastGoodAt > STALE_INTERVALS * issuer.refreshMs ? undefined : keys
     },
     unknownKid () {
-      if (inFlight !== undefined) return 'refetching'
+      if (poller.busy) return 'refetching'
       // Measured from the last unknown-kid fetch, not the last scheduled one: a rotation right after a scheduled
       // fetch is still picked up at once.
       if (monotonicNow() - lastUnknownKidFetchAt < unknownKidGapMs) return 'unknown'
       lastUnknownKidFetchAt = monotonicNow()
-      void refresh()
+      void poller.run()
       return 'refetching'
     },
-    refresh,
-    start () {
-      if (running) return
-      running = true
-      void refresh().finally(schedule)
-    },
-    stop () {
-      running = false
-      if (timer !== undefined) clearTimeout(timer)
-      timer = undefined
-    },
+    refresh: poller.run,
+    start: poller.start,
+    stop: poller.stop,
     get fetches () { return fetches }
   }
 }
