@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `node test/bench/tools/refresh-memory.mjs [--seconds=5] [--rounds=3] [--sessions=16] [--cpu-prof=DIR]`: the
+// `node test/bench/tools/refresh-memory.mjs [--seconds=5] [--rounds=3] [--sessions=64] [--cpu-prof=DIR]`: the
 // `refresh-memory` scenario alone, for profiling the rotation path (issue #18 item 3). Starts only the auth
 // endpoints on the in-memory store (servers/auth-server.mjs), pinned as `pnpm bench` pins, logs the sessions in,
 // and drives the refresh loops in rounds, printing rotations/s and the server's CPU µs per rotation (from /proc).
@@ -21,7 +21,7 @@ const { values: args } = parseArgs({
   options: {
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
-    sessions: { type: 'string', default: '16' },
+    sessions: { type: 'string', default: '64' },
     'cpu-prof': { type: 'string' }
   }
 })
