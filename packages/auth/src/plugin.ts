@@ -216,7 +216,8 @@ const authgatePlugin: FastifyPluginAsync<AuthgateOptions> = async function authg
   })
 }
 
-/** `app.register(authgate, options)`. */
+/**
+ * The plugin: `app.register(authgate, options)` (also the entry's default export). Decorates `request.user`,
+ * `app.authenticate` and `app.authgate`, and serves the auth endpoints under `auth.prefix`.
+ */
 export const authgate = fp(authgatePlugin, { fastify: '5.x', name: '@authgate/fastify' })
-export const fastifyAuth = authgate
-export default authgate
