@@ -8,7 +8,7 @@ import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureFerretDB, spawnFerretDB } from './test-database.mjs'
-import { freePort } from '../ports.mjs'
+import { stablePort } from '../ports.mjs'
 
 const live = new Set()
 let exitHookInstalled = false
@@ -69,7 +69,8 @@ function kill (child) {
  */
 export async function startRestartableDatabase ({ log = console.error, started = true } = {}) {
   const bin = ensureFerretDB({ log })
-  const port = await freePort()
+  // Not freePort: while this server is stopped, its port must not be handed to anyone else (ports.mjs stablePort).
+  const port = await stablePort()
   const dir = mkdtempSync(join(tmpdir(), 'authgate-restartable-db-'))
   installExitHook()
   let child = null
