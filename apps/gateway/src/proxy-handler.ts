@@ -7,11 +7,10 @@
 // Fastify's rewriteUrl): origin-form, visible ASCII only, no backslash, no empty segment, no dot segment before or
 // after decoding, escapes decoded exactly once. The upstream path is then the route's rewrite prefix followed by
 // the rest of that canonical path, which can leave neither the upstream's origin nor its prefix.
+// The request then goes upstream through the route's forwarder (upstream-forward.ts), not reply-from.
 // Anything this handler does not recognise as that plain case goes to http-proxy's own handler, unchanged.
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod, RouteOptions } from 'fastify'
-
-/** reply.fromParameters, which @fastify/http-proxy decorates: the reply options it hands reply-from. */
-type FromParameters = (url: string, params?: unknown, prefix?: string) => { options: object }
+import type { Forward } from './upstream-forward.js'
 
 /** http-proxy's rewrite prefix for a scope (its generateRewritePrefix), computed once instead of per request. */
 function rewritePrefixOf (scopePrefix: string, rewritePrefix: string): string {
@@ -20,9 +19,10 @@ function rewritePrefixOf (scopePrefix: string, rewritePrefix: string): string {
 
 /**
  * An `onRoute` hook for the scope that registers @fastify/http-proxy: the routes it adds get the lean handler.
- * `rewritePrefix` is the non-empty one handed to http-proxy (proxy-routes.ts upstreamPrefix).
+ * `rewritePrefix` is the non-empty one handed to http-proxy (proxy-routes.ts upstreamPrefix); `forward` the route's
+ * forwarder.
  */
-export function leanProxyHandler (rewritePrefix: string): (route: RouteOptions & { prefix: string }) => void {
+export function leanProxyHandler (rewritePrefix: string, forward: Forward): (route: RouteOptions & { prefix: string }) => void {
   return (route) => {
     const original = route.handler as RouteHandlerMethod
     const scopePrefix = route.prefix
@@ -31,9 +31,6 @@ export function leanProxyHandler (rewritePrefix: string): (route: RouteOptions &
     // parameter. Tested directly (lean-hop.test.ts).
     if (scopePrefix.includes(':')) return
     const upstreamPrefix = rewritePrefixOf(scopePrefix, rewritePrefix)
-    // http-proxy's reply options (its rewriteHeaders wrapper: Location handling and header value sanitising), the
-    // same object for every request of the scope: taken from its own fromParameters on the first request.
-    let replyOptions: object | undefined
     route.handler = function leanHandler (this: unknown, request: FastifyRequest, reply: FastifyReply) {
       const url = request.url
       // An upgrade (WebSocket) is http-proxy's: it hands the socket to its WebSocket server.
@@ -41,11 +38,8 @@ export function leanProxyHandler (rewritePrefix: string): (route: RouteOptions &
       const query = url.indexOf('?')
       const path = query === -1 ? url : url.slice(0, query)
       if (!path.startsWith(scopePrefix)) return original.call(this as never, request, reply)
-      replyOptions ??= (reply as unknown as { fromParameters: FromParameters }).fromParameters('/', {}, scopePrefix).options
-      // The query goes on as the client sent it (reply-from reads it from request.url): http-proxy does the same.
-      // reply.from returns the reply, a thenable: not returned, so Fastify does not wait on it (≈ 3 µs per request);
-      // reply-from sends the answer itself.
-      reply.from(upstreamPrefix + path.slice(scopePrefix.length) || '/', replyOptions)
+      // The forwarder sends the answer itself; nothing is returned, so Fastify does not wait on a thenable.
+      if (!forward(request, reply, upstreamPrefix + path.slice(scopePrefix.length) || '/')) return original.call(this as never, request, reply)
     }
   }
 }

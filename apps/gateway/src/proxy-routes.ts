@@ -2,7 +2,7 @@
 // route's auth hook and metrics hook. Routing is Fastify's (find-my-way, case-sensitive), on the canonical path
 // that rewriteUrl produced: the longest matching prefix wins, on segment boundaries.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http'
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import httpProxy, { type FastifyHttpProxyOptions } from '@fastify/http-proxy'
 import type { Dispatcher } from 'undici'
 import type WebSocket from 'ws'
@@ -11,6 +11,7 @@ import type { RouteConfig } from './config.js'
 import { createAuthHook } from './auth-hook.js'
 import { leanProxyHandler } from './proxy-handler.js'
 import { BufferedBody, UpstreamExchange, type ExchangeCallback } from './upstream-exchange.js'
+import { createForwarder, type ForwardHooks, type UpstreamRequest, type UpstreamRequestOptions } from './upstream-forward.js'
 import { sendGatewayError } from './errors.js'
 import { writeAccessLine } from './access-log.js'
 import { budgetLeft, RouteGate } from './route-gate.js'
@@ -61,9 +62,9 @@ function upstreamPrefix (route: RouteConfig): string {
 /**
  * Carries the client's raw request (or an aborted AbortSignal when the client was already gone) from
  * rewriteRequestHeaders to the dispatcher, which keeps the request's upstream exchange on it and reads its time
- * budget. reply-from hands the dispatcher only a copy of the headers object (Object.assign, which copies enumerable
- * symbol keys): this key is the one thing that travels from the Fastify request to `dispatcher.request`, and the
- * wrapper below removes it before undici sees the headers.
+ * budget. The forwarder hands the dispatcher the rewritten headers object, reply-from only a copy of it
+ * (Object.assign, which copies enumerable symbol keys): either way this key is the one thing that travels from the
+ * Fastify request to `dispatcher.request`, and the wrapper below removes it before undici sees the headers.
  */
 const UPSTREAM_CLIENT = Symbol('authgate.upstreamClient')
 /** Where the raw request keeps its upstream exchange, for abortUpstreamIfUnfinished. */
@@ -91,18 +92,16 @@ function clientLeft (response: Pick<ServerResponse, 'destroyed' | 'writableFinis
   return response.destroyed && !response.writableFinished
 }
 
-type ExchangeOptions = Dispatcher.DispatchOptions & { headersTimeout?: number | null }
-
 /**
- * `dispatcher` as reply-from's `undici` option: each request goes out through undici's `dispatch` with an
+ * `dispatcher` as the forwarder's and reply-from's `undici` option: each request goes out through undici's `dispatch` with an
  * UpstreamExchange (upstream-exchange.ts) instead of `request()`, and is cancelled when the client leaves: without
  * that a client that disconnects leaves its upstream request running (and holding a pooled connection) until the
  * upstream answers or the route timeout fires. The wait for the upstream's headers gets what is left of the
  * request's budget (route-gate.ts), not a fresh route timeout (undici restarts it after sending a body: see
  * route-gate.ts).
  */
-function abortableDispatcher (dispatcher: Dispatcher): { request: Dispatcher['request'] } {
-  const request = (options: ExchangeOptions, callback: ExchangeCallback): void => {
+function abortableDispatcher (dispatcher: Dispatcher): UpstreamRequest {
+  return (options: UpstreamRequestOptions, callback: ExchangeCallback): void => {
     const exchange = new UpstreamExchange(options.method, callback, options.body)
     const headers = options.headers as Record<string | symbol, unknown> | undefined
     const client = headers?.[UPSTREAM_CLIENT] as ClientRequest | AbortSignal | undefined
@@ -113,7 +112,7 @@ function abortableDispatcher (dispatcher: Dispatcher): { request: Dispatcher['re
         exchange.cancel()
       } else {
         client[UPSTREAM_EXCHANGE] = exchange
-        // reply-from builds this object for this one call: set the timeout on it rather than copying it.
+        // The forwarder and reply-from build this object for this one call: set the timeout on it rather than copying it.
         const left = budgetLeft(client)
         if (left !== undefined) options.headersTimeout = left
       }
@@ -125,7 +124,6 @@ function abortableDispatcher (dispatcher: Dispatcher): { request: Dispatcher['re
       queueMicrotask(() => { callback(error as Error) })
     }
   }
-  return { request: request as unknown as Dispatcher['request'] }
 }
 
 /**
@@ -151,13 +149,13 @@ function isTimeout (error: unknown): boolean {
 
 export async function registerProxyRoute (app: FastifyInstance, route: RouteConfig, context: ProxyContext): Promise<void> {
   const { authgate, policy, metrics, dispatcher, accessLog, tracing } = context
-  const upstreamDispatcher = abortableDispatcher(dispatcher)
+  const sendUpstream = abortableDispatcher(dispatcher)
   const record = metrics.route(route.prefix)
   // Chosen here, not per request: with tracing off the hot path has no tracing check at all.
   // `response.stream` is a BufferedBody for a small answer of known length, else a Readable (upstream-exchange.ts).
   // The latency is arrival to the upstream's headers for both: a held answer's holding time is taken off.
-  const onUpstreamResponse: ReplyHooks['onResponse'] & object = (_request, reply, response) => {
-    const body = response.stream as unknown
+  const onUpstreamResponse: ForwardHooks['onResponse'] = (_request, reply, response) => {
+    const body = response.stream
     if (body instanceof BufferedBody) {
       record.upstreamLatency.observe((reply.elapsedTime - (performance.now() - body.headersAt)) / 1000)
       void reply.send(body.bytes)
@@ -193,14 +191,45 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
         return upstreamWebSocketHeaders(request, route, policy, authgate.tokens)
       }
     }
+    // The route's upstream hooks: reply-from's options for the requests http-proxy's own handler takes (upgrades, a
+    // parametric prefix), and the forwarder's for every other (upstream-forward.ts).
+    const hooks: ForwardHooks = {
+      timeout: route.timeoutMs,
+      rewriteRequestHeaders: tracedRewrite((request, headers) => {
+        const out = upstreamRequestHeaders(request, headers, route, policy, authgate.tokens) as Record<string | symbol, unknown>
+        // A client already gone before the preHandler listened: an aborted signal, so undici does not even connect.
+        const raw = request.raw
+        out[UPSTREAM_CLIENT] = raw.socket.destroyed ? AbortSignal.abort() : raw
+        return out as IncomingHttpHeaders
+      }, tracing, route.prefix),
+      rewriteHeaders: (headers) => downstreamResponseHeaders(headers, policy, locationMapping),
+      onResponse: tracing === undefined ? onUpstreamResponse : (request, reply, response) => {
+        tracing.end(request, response.statusCode)
+        onUpstreamResponse(request, reply, response)
+      },
+      onError: (reply, { error }) => {
+        tracing?.end(reply.request, undefined)
+        if (clientLeft(reply.raw)) {
+          // The client left: nobody reads this answer, and it is not an upstream failure (499 as nginx counts it).
+          reply.log.info({ route: route.prefix }, 'client closed the connection; upstream request aborted')
+          void reply.code(499).send()
+          return
+        }
+        reply.log.warn({ err: error, route: route.prefix }, isTimeout(error) ? 'upstream timed out' : 'upstream failed')
+        metrics.countUpstreamError(record, upstreamErrorKind(error))
+        sendGatewayError(reply, isTimeout(error) ? 'GATEWAY_TIMEOUT' : 'GATEWAY_BAD_GATEWAY')
+      }
+    }
     const rewritePrefix = upstreamPrefix(route)
+    const forward = createForwarder(locationMapping.upstream.origin, locationMapping.upstream.host, sendUpstream, hooks)
     // The routes http-proxy is about to add get a handler without its per-request URL re-validation (proxy-handler.ts).
-    scope.addHook('onRoute', leanProxyHandler(rewritePrefix === '' ? locationMapping.upstream.pathname : rewritePrefix))
+    scope.addHook('onRoute', leanProxyHandler(rewritePrefix === '' ? locationMapping.upstream.pathname : rewritePrefix, forward))
     const options: FastifyHttpProxyOptions & { websocket: boolean } = {
       upstream: route.upstream,
       prefix: route.prefix === '/' ? undefined : route.prefix,
       rewritePrefix,
-      undici: upstreamDispatcher,
+      // reply-from calls `request` with the options of undici's request(); the dispatcher takes them as they are.
+      undici: { request: sendUpstream as unknown as Dispatcher['request'] },
       disableRequestLogging: true,
       // Location is rewritten in downstreamResponseHeaders instead (also absolute URLs on the upstream origin).
       internalRewriteLocationHeader: false,
@@ -212,35 +241,8 @@ export async function registerProxyRoute (app: FastifyInstance, route: RouteConf
       // http-proxy's types omit its `rewriteRequestHeaders` hook for the upstream handshake (its default copies
       // only the cookie): ours sends the verified identity, the filtered cookies and the forwarding headers.
       wsClientOptions: { handshakeTimeout: route.timeoutMs, ...wsHeaders },
-      replyOptions: {
-        timeout: route.timeoutMs,
-        // reply-from retries an upstream 503 up to 10 times by default: the upstream's answers pass through as they are.
-        retryDelay: () => null,
-        rewriteRequestHeaders: tracedRewrite((request, headers) => {
-          const out = upstreamRequestHeaders(request, headers, route, policy, authgate.tokens) as Record<string | symbol, unknown>
-          // A client already gone before the preHandler listened: an aborted signal, so undici does not even connect.
-          const raw = request.raw
-          out[UPSTREAM_CLIENT] = raw.socket.destroyed ? AbortSignal.abort() : raw
-          return out as IncomingHttpHeaders
-        }, tracing, route.prefix) as ReplyHooks['rewriteRequestHeaders'],
-        rewriteHeaders: (headers) => downstreamResponseHeaders(headers, policy, locationMapping),
-        onResponse: tracing === undefined ? onUpstreamResponse : (request, reply, response) => {
-          tracing.end(request as FastifyRequest, response.statusCode)
-          onUpstreamResponse(request, reply, response)
-        },
-        onError: (reply, { error }) => {
-          tracing?.end(reply.request as FastifyRequest, undefined)
-          if (clientLeft(reply.raw)) {
-            // The client left: nobody reads this answer, and it is not an upstream failure (499 as nginx counts it).
-            reply.log.info({ route: route.prefix }, 'client closed the connection; upstream request aborted')
-            void reply.code(499).send()
-            return
-          }
-          reply.log.warn({ err: error, route: route.prefix }, isTimeout(error) ? 'upstream timed out' : 'upstream failed')
-          metrics.countUpstreamError(record, upstreamErrorKind(error))
-          sendGatewayError(reply as FastifyReply, isTimeout(error) ? 'GATEWAY_TIMEOUT' : 'GATEWAY_BAD_GATEWAY')
-        }
-      }
+      // reply-from retries an upstream 503 up to 10 times by default: the upstream's answers pass through as they are.
+      replyOptions: { ...hooks, retryDelay: () => null } as unknown as ReplyHooks
     }
     // The websocket option is a discriminated union in the types; the runtime takes a boolean.
     await scope.register(httpProxy, options as FastifyHttpProxyOptions & { websocket?: false })

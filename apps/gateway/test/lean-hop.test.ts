@@ -332,9 +332,9 @@ t.test('dot segments on a lean route are still refused', async (t) => {
 t.test('a parametric scope prefix keeps http-proxy\'s own handler', async (t) => {
   const original = (): void => {}
   const parametric = { prefix: '/users/:id', handler: original } as unknown as RouteOptions & { prefix: string }
-  leanProxyHandler('/up')(parametric)
+  leanProxyHandler('/up', () => true)(parametric)
   t.equal(parametric.handler, original, 'left to http-proxy, which substitutes the parameter per request')
   const plain = { prefix: '/users', handler: original } as unknown as RouteOptions & { prefix: string }
-  leanProxyHandler('/up')(plain)
+  leanProxyHandler('/up', () => true)(plain)
   t.not(plain.handler, original, 'a plain prefix gets the lean handler')
 })
