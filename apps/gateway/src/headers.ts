@@ -122,7 +122,7 @@ function setForwarding (out: OutgoingHttpHeaders, request: FastifyRequest, trust
 }
 
 /**
- * The headers sent upstream for `request` (`headers`: reply-from's copy, Connection-named headers already removed).
+ * The headers sent upstream for `request` (`headers`: a copy of the client's, Connection-named headers already removed).
  * Identity headers are set only from `request.user`, which only the route's auth hook sets from verified claims.
  */
 export function upstreamRequestHeaders (
@@ -222,7 +222,7 @@ export function downstreamResponseHeaders (headers: Record<string, string | stri
     const first = Array.isArray(value) ? value[0] : value
     headers[name] = first === undefined ? undefined : rewriteLocation(first, mapping)
   }
-  // reply-from copies every own key onto the reply: rebuild without the emptied ones rather than `delete` by name.
+  // Every own key is copied onto the reply: rebuild without the emptied ones rather than `delete` by name.
   const kept: Record<string, string | string[] | undefined> = {}
   for (const name in headers) {
     if (headers[name] !== undefined && !(policy.ownsCors && isUpstreamCorsPolicy(name))) kept[name] = headers[name]

@@ -49,16 +49,20 @@ const UPSTREAM_ERROR_CODES: Readonly<Record<string, UpstreamErrorKind>> = {
   EPIPE: 'reset',
   UND_ERR_SOCKET: 'reset',
   UND_ERR_CLOSED: 'reset',
-  // A body slower than the route timeout: reply-from maps only the headers timeout to a 504 (a small answer is held
-  // until complete, so its body timeout still gets an answer).
+  // No answer's head within the route timeout (or what the route gate left of it).
+  UND_ERR_HEADERS_TIMEOUT: 'timeout',
+  // A body slower than the route timeout (a small answer is held until complete, so its body timeout still gets an
+  // answer).
   UND_ERR_BODY_TIMEOUT: 'timeout'
 }
 
-/** The kind of an upstream failure as reply-from reports it (a 504 is a timeout; else the cause's code). */
+/**
+ * The kind of an upstream failure: the forwarder's (upstream-forward.ts) and reply-from's (upgrades, parametric
+ * prefixes) both wrap undici's error, whose code says what happened; reply-from's 504 is a timeout.
+ */
 export function upstreamErrorKind (error: unknown): UpstreamErrorKind {
   const failure = error as { statusCode?: unknown, code?: unknown, cause?: { code?: unknown } } | null
   if (failure?.statusCode === 504) return 'timeout'
-  // reply-from wraps the socket's error (FST_REPLY_FROM_*): the cause says what happened.
   for (const code of [failure?.cause?.code, failure?.code]) {
     const kind = typeof code === 'string' ? UPSTREAM_ERROR_CODES[code] : undefined
     if (kind !== undefined) return kind

@@ -142,7 +142,7 @@ function guardUpstreamClose (target: WebSocket): void {
   }
 }
 
-/** reply-from's 504, or undici's body timeout, which reply-from passes on as a 500 with it as the cause. */
+/** An upstream that did not answer (its head, or its body) within the route's time (metrics.ts upstreamErrorKind). */
 function isTimeout (error: unknown): boolean {
   return upstreamErrorKind(error) === 'timeout'
 }

@@ -44,6 +44,11 @@ function onIdle (socket: Socket): void {
 }
 
 interface BodyProgress {
+  /**
+   * The request's connection, kept here: a failed upstream exchange detaches a request from its socket
+   * (`request.socket` is then null, upstream-exchange.ts) so that destroying the body leaves the connection up.
+   */
+  readonly socket: Socket
   /** socket.bytesRead when the request arrived (its head, and what came before it on a keep-alive connection). */
   readonly startBytes: number
   lastCheck: number
@@ -82,9 +87,9 @@ export class BodyRateGuard {
 
   constructor (private readonly bytesPerSecond: number, private readonly graceMs: number, private readonly log: FastifyBaseLogger) {}
 
-  /** Starts measuring a request that announced a body. */
-  track (request: IncomingMessage): void {
-    this.bodies.set(request, { startBytes: request.socket.bytesRead, lastCheck: Date.now(), readingMs: 0 })
+  /** Starts measuring a request that announced a body, on its connection `socket`. */
+  track (request: IncomingMessage, socket: Socket): void {
+    this.bodies.set(request, { socket, startBytes: socket.bytesRead, lastCheck: Date.now(), readingMs: 0 })
     this.start()
   }
 
@@ -110,7 +115,7 @@ export class BodyRateGuard {
 
   private checkBodies (now: number): void {
     for (const [request, progress] of this.bodies) {
-      if (request.complete || request.socket.destroyed) {
+      if (request.complete || request.destroyed || progress.socket.destroyed) {
         this.bodies.delete(request)
         continue
       }
@@ -119,11 +124,11 @@ export class BodyRateGuard {
       // Reading: flowing with room in its buffer. Paused or not yet consumed is the gateway's (or upstream's) doing.
       if (request.readableFlowing !== true || request.readableLength >= request.readableHighWaterMark) continue
       progress.readingMs += elapsed
-      const received = request.socket.bytesRead - progress.startBytes
+      const received = progress.socket.bytesRead - progress.startBytes
       if (tooSlow(received, progress.readingMs, this.bytesPerSecond, this.graceMs)) {
         this.bodies.delete(request)
         this.log.info({ received, readingMs: progress.readingMs, url: request.url === undefined ? undefined : request.url.split('?')[0] }, 'request body slower than server.minBodyRate: 408, connection closed')
-        timeOutConnection(request.socket)
+        timeOutConnection(progress.socket)
       }
     }
   }
@@ -176,8 +181,10 @@ export function guardSlowClients (server: Server, limits: GatewayConfig['server'
   if (guard !== undefined) server.on('connection', guard.watch)
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
     if (announcedBodyLength(request.headers) === 0) return
-    response.on('finish', dropUnreadBody)
-    guard?.track(request)
+    // Taken now: a failed upstream exchange may detach the request from its socket before the answer finishes.
+    const socket = request.socket
+    response.on('finish', () => { dropUnreadBody(request, socket) })
+    guard?.track(request, socket)
   })
   return { close: () => { guard?.stop() } }
 }

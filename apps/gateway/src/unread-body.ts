@@ -1,7 +1,8 @@
 // A request the gateway answers without reading its body (401, 403, 503, a refused path...): Node would read and
 // discard the whole body afterwards to keep the connection alive, however large, for a client that may not even be
 // authenticated (issue #11, item 16). Beyond a small body the connection is closed instead.
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http'
+import type { Socket } from 'node:net'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /** Largest announced body still read and discarded after a refusal, so that small clients keep their connection. */
@@ -27,10 +28,10 @@ export function closeIfBodyUnread (request: FastifyRequest, reply: FastifyReply)
 
 /**
  * The same rule for every other answer (the plugin's 401 on `/auth/logout-all`, a 413, an upstream answering before
- * it read the whole upload): a 'finish' listener on the responses of requests that announce a body. Node has by then
+ * it read the whole upload), run when the answer to a request that announced a body has finished. Node has by then
  * decided to keep the connection and started discarding the rest of the body; a large rest closes it instead.
+ * `socket` is the request's connection as it arrived: a failed upstream exchange detaches the request from it.
  */
-export function dropUnreadBody (this: ServerResponse): void {
-  const request = this.req
-  if (!request.complete && announcesLargeBody(request.headers)) request.socket.destroy()
+export function dropUnreadBody (request: IncomingMessage, socket: Socket): void {
+  if (!request.complete && announcesLargeBody(request.headers)) socket.destroy()
 }

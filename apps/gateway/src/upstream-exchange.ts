@@ -1,7 +1,8 @@
 // One proxied request's exchange with its upstream, as an undici dispatch handler (issue #18, "a lean hop").
 // undici's `request()` API wraps every response in a body `Readable` (an AsyncResource besides) that Fastify then
 // pipes into the ServerResponse: a pipe, two end-of-stream watchers, listeners added and removed, nextTicks, for a
-// body that is usually one small chunk. This handler gives reply-from the same `{ statusCode, headers, body }`, but:
+// body that is usually one small chunk. This handler calls back with `{ statusCode, headers, body }` (the forwarder,
+// upstream-forward.ts, or reply-from for the requests http-proxy's handler keeps), but:
 // - a small answer of known length (content-length ≤ BUFFERED_BODY_LIMIT, with a content-type, not HEAD, 204 or
 //   304) is collected and handed over once complete (a BufferedBody: proxy-routes.ts sends its Buffer, which
 //   Fastify writes with its head in one go);
@@ -12,7 +13,7 @@
 // What changes for a buffered answer: an upstream that fails mid-body is now answered 502/504 (the head had not
 // gone out yet) instead of a truncated 200.
 // The exchange is an AsyncResource, as undici's own request handler: undici calls it back from the pooled socket's
-// async context (the request that opened the connection), so reply-from's callback, and the Fastify hooks it runs,
+// async context (the request that opened the connection), so the callback, and the Fastify hooks it runs,
 // are called in the scope of the request that dispatched it (AsyncLocalStorage values stay per request). Its cost,
 // measured on this machine at load 10: ≈ 0.1–0.3 µs per request in a micro-benchmark, not measurable end to end
 // (docs/profiling.md).
@@ -25,7 +26,7 @@ import { errors, util, type Dispatcher } from 'undici'
 export const BUFFERED_BODY_LIMIT = 16_384
 
 /**
- * A small answer, complete. reply-from hands the body back as `res.stream` and calls its `destroy()` when the client
+ * A small answer, complete. It is handed on as the answer's `stream`, whose `destroy()` is called when the client
  * aborted before the answer arrived: there is nothing left to release then (the exchange is over), hence a no-op.
  * `headersAt` (performance.now()) is when its head arrived: the upstream latency is time to headers for every answer.
  */
@@ -88,7 +89,7 @@ export class UpstreamExchange extends AsyncResource implements Dispatcher.Dispat
     super('authgate.UpstreamExchange')
   }
 
-  /** reply-from's callback, in the dispatching request's async scope (see the top of this file). */
+  /** The callback, in the dispatching request's async scope (see the top of this file). */
   private answer (callback: ExchangeCallback, error: Error | null, response?: UpstreamResponse): void {
     this.runInAsyncScope(callback, null, error, response)
   }

@@ -7,16 +7,19 @@
 //   through the route's rewrite (headers.ts: the header policy, forwarding, identity); `Transfer-Encoding` goes too
 //   (undici frames the body itself);
 // - the path: the canonical path (paths.ts) with the route's rewrite prefix, percent-encoded where a WHATWG URL would
-//   encode it (reply-from built a URL), and the query as the client sent it; the request body is the client's
-//   stream (http-proxy's content-type parser hands it over untouched);
+//   encode it (reply-from built a URL), and the query as the client sent it; a path with `..` inside a segment
+//   (`/a..b`, `/..x`: paths.ts refuses only segments of dots) is left to reply-from, which refuses it with a 400;
+//   the request body is the client's stream, as http-proxy's catch-all content-type parser hands it over;
 // - the answer: `Transfer-Encoding` dropped, the route's response rewrite (headers.ts), the headers copied onto the
 //   reply (http-proxy's sanitizeHeaders is not needed: undici's parser refuses a header value with a character Node
 //   would refuse to write, and that exchange fails as a 502; upstream-forward.test.ts),
 //   `Connection: close` when the client's body was not read to its end, the status code (an invalid one is a 502,
-//   checked first, so the 502 carries none of the upstream's headers);
-// - failures: a headers timeout is a 504, anything else a 502, each with the undici error as its cause
-//   (metrics.ts upstreamErrorKind reads it); nothing is answered when a reply was already sent.
-// A request this does not cover (a body Fastify parsed into something else than a stream) goes to reply-from.
+//   checked before the headers are copied, so the 502 carries none of the upstream's);
+// - failures: undici's error as the cause of an UpstreamFailure, which the route's onError maps (metrics.ts
+//   upstreamErrorKind: a timeout is a 504, anything else a 502); nothing is answered when a reply was already sent.
+// A request this does not cover goes to http-proxy's handler and reply-from: a body Fastify parsed into something
+// else than a stream (its own text/plain parser, which http-proxy's catch-all does not replace, reads it into a
+// string), and the paths above.
 // An undefined header value (headers.ts rebuilds without them) is skipped, as reply-from's copy set none either.
 import type { IncomingHttpHeaders } from 'node:http'
 import { Readable } from 'node:stream'
@@ -27,7 +30,6 @@ import type { ExchangeCallback, UpstreamResponse } from './upstream-exchange.js'
 /** The answer as the route's hooks receive it (reply-from's `res`: `stream` is the body). */
 export interface ForwardedAnswer {
   statusCode: number
-  headers: Record<string, string | string[]>
   stream: UpstreamResponse['body']
 }
 
@@ -49,14 +51,11 @@ export type UpstreamRequest = (options: UpstreamRequestOptions, callback: Exchan
 /** Forwards one request to `path` (the upstream path, no query); false when it is not a request this can take. */
 export type Forward = (request: FastifyRequest, reply: FastifyReply, path: string) => boolean
 
-/** A failed upstream exchange: 504 for a headers timeout, else 502; `cause` is undici's error. */
-export class UpstreamFailure extends Error {
-  readonly statusCode: number
+/** A failed upstream exchange; `cause` is undici's error, whose code says what happened (metrics.ts). */
+class UpstreamFailure extends Error {
   constructor (cause: Error) {
-    const timeout = (cause as { code?: unknown }).code === 'UND_ERR_HEADERS_TIMEOUT'
-    super(timeout ? 'upstream timed out' : 'upstream failed', { cause })
+    super('upstream failed', { cause })
     this.name = 'UpstreamFailure'
-    this.statusCode = timeout ? 504 : 502
   }
 }
 
@@ -95,6 +94,8 @@ export function createForwarder (origin: string, host: string, send: UpstreamReq
   return (request, reply, path) => {
     const body = request.body
     if (body !== undefined && body !== null && !(body instanceof Readable)) return false
+    // `..` inside a segment: reply-from's refusal (400), which paths.ts leaves to it.
+    if (path.includes('/..') || path.includes('../')) return false
     const raw = request.raw
     const headers: IncomingHttpHeaders = { ...raw.headers }
     const connection = headers.connection
@@ -116,30 +117,31 @@ export function createForwarder (origin: string, host: string, send: UpstreamReq
       headersTimeout: timeout,
       bodyTimeout: timeout
     }, (error, response) => {
-      if (error !== null || response === undefined) {
-        if (!reply.sent) onError(reply, { error: new UpstreamFailure(error ?? new Error('no answer')) })
+      // undici answers with one or the other.
+      if (response === undefined) {
+        if (!reply.sent) onError(reply, { error: new UpstreamFailure(error as Error) })
         return
       }
+      // An HTTP/1 connection cannot carry another request until this one's body is read: the upstream answered first.
+      // Also on the 502 below.
+      if (!raw.complete) reply.header('connection', 'close')
       try {
         reply.code(response.statusCode)
       } catch {
         // Before any of its headers is copied: the 502 does not go out with the upstream's Content-Length.
         response.body.destroy()
-        request.log.warn({ statusCode: response.statusCode }, 'upstream answered an invalid status code')
-        onError(reply, { error: new UpstreamFailure(new Error(`invalid status code ${response.statusCode}`)) })
+        if (!reply.sent) onError(reply, { error: new UpstreamFailure(new Error(`invalid status code ${response.statusCode}`)) })
         return
       }
       const answerHeaders = response.headers
       delete answerHeaders['transfer-encoding']
       copyOntoReply(rewriteHeaders(answerHeaders), reply)
-      // An HTTP/1 connection cannot carry another request until this one's body is read: the upstream answered first.
-      if (!raw.complete) reply.header('connection', 'close')
       // The client left before the answer came: nobody to send it to (the exchange was cancelled with it).
       if (reply.raw.destroyed) {
         response.body.destroy()
         return
       }
-      onResponse(request, reply, { statusCode: response.statusCode, headers: answerHeaders, stream: response.body })
+      onResponse(request, reply, { statusCode: response.statusCode, stream: response.body })
     })
     return true
   }

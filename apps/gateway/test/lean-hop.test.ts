@@ -189,7 +189,7 @@ t.test('hooks see the request\'s own async context for buffered and streamed ans
   t.equal(sockets.size, 1, 'all went over one upstream connection')
 })
 
-t.test('a buffered body handed to reply-from can be destroyed, as it does when the client aborted', async (t) => {
+t.test('a buffered body handed on can be destroyed, as the forwarder does when the client aborted', async (t) => {
   let response: UpstreamResponse | undefined
   const exchange: ExchangeCalls = new UpstreamExchange('GET', (_error, answer) => { response = answer }, null)
   exchange.onConnect(() => {})
@@ -337,4 +337,15 @@ t.test('a parametric scope prefix keeps http-proxy\'s own handler', async (t) =>
   const plain = { prefix: '/users', handler: original } as unknown as RouteOptions & { prefix: string }
   leanProxyHandler('/up', () => true)(plain)
   t.not(plain.handler, original, 'a plain prefix gets the lean handler')
+})
+
+t.test('a request the forwarder does not take goes to http-proxy\'s own handler', async (t) => {
+  const calls: string[] = []
+  const original = (): string => { calls.push('http-proxy'); return 'reply' }
+  const route = { prefix: '/users', handler: original } as unknown as RouteOptions & { prefix: string }
+  leanProxyHandler('/up', (_request, _reply, path) => { calls.push(`forward ${path}`); return false })(route)
+  const request = { url: '/users/7?x=1', headers: {} }
+  const result = (route.handler as unknown as (request: unknown, reply: unknown) => unknown)(request, {})
+  t.same(calls, ['forward /up/7', 'http-proxy'], 'offered to the forwarder first, with the upstream path')
+  t.equal(result, 'reply', 'http-proxy\'s answer is returned')
 })
