@@ -15,7 +15,7 @@
 // Load generator on core 0, servers on core 1, as `pnpm bench` pins them; loopback only.
 // --cpu-prof writes one .cpuprofile per measured process when the tool stops it, and prints for each the seconds to
 // skip (start-up and warm-up) and the --requests=N of the measured rounds, for tools/profile-summary.mjs.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -63,6 +63,32 @@ if ('error' in ts) throw new Error(ts.error)
 /** @type {Map<string, number>} when each server process was spawned (its profile starts then, give or take a few ms) */
 const spawnedAt = new Map()
 const profArgs = (name) => args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof'], name)}`] : []
+
+/**
+ * Busy time per request over the measured rounds of the main thread's profile (idle left out), and the share of it in
+ * process.nextTick's own code. The latter tells two states of a process apart: in some processes V8's feedback for the
+ * object literal in nextTick turns megamorphic, and each of the ≈ 9 ticks Node's HTTP code makes per request then costs
+ * ≈ 0.5–0.8 µs instead of ≈ 0.05 (docs/profiling.md, issue #18). Compare processes in the same state.
+ * @param {string} folder @param {number} skipSeconds @param {number} requests
+ */
+function profileFigures (folder, skipSeconds, requests) {
+  const file = readdirSync(folder).find((name) => name.endsWith('.001.cpuprofile'))
+  if (file === undefined || requests === 0) return undefined
+  const profile = JSON.parse(readFileSync(join(folder, file), 'utf8'))
+  const nodes = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
+  let elapsedMs = 0
+  let busyMs = 0
+  let nextTickMs = 0
+  profile.samples.forEach((id, index) => {
+    const deltaMs = (profile.timeDeltas[index] ?? 0) / 1000
+    elapsedMs += deltaMs
+    const frame = nodes.get(id)
+    if (elapsedMs < skipSeconds * 1000 || frame === undefined || frame.functionName === '(idle)') return
+    busyMs += deltaMs
+    if (frame.functionName === 'nextTick' && frame.url === 'node:internal/process/task_queues') nextTickMs += deltaMs
+  })
+  return { busyUs: (busyMs * 1000) / requests, nextTickUs: (nextTickMs * 1000) / requests }
+}
 
 /**
  * A gateway answering the verify request 200 with the token's identity, and 401 without the token.
@@ -159,15 +185,21 @@ try {
     const ratios = after.map((run, index) => run.cpuUs / (runs[index]?.cpuUs ?? Number.NaN))
     console.log(`gateway / ${other}, CPU per request: median ${median(ratios).toFixed(3)} [${ratios.map((ratio) => ratio.toFixed(2)).join(' ')}]`)
   }
+  log(`load average at end: ${loads()}`)
   if (args['cpu-prof']) {
+    // The profiles are written as the processes exit.
+    await stopAllChildren()
     for (const scenario of scenarios) {
       // Half a second before the rounds began: inside the idle second, whatever the profiler's few ms of delay.
-      const skip = ((roundsAt - (spawnedAt.get(scenario.name) ?? roundsAt)) / 1000 - 0.5).toFixed(1)
-      log(`${scenario.name} (pid ${scenario.pid}): profile in ${resolve(args['cpu-prof'], scenario.name)}; the measured rounds: ` +
-        `profile-summary.mjs FILE 40 ${skip} --requests=${measured.get(scenario.name) ?? 0} (all ${served.get(scenario.name) ?? 0} requests: skip 0)`)
+      const skip = (roundsAt - (spawnedAt.get(scenario.name) ?? roundsAt)) / 1000 - 0.5
+      const requests = measured.get(scenario.name) ?? 0
+      const folder = resolve(args['cpu-prof'], scenario.name)
+      const figures = profileFigures(folder, skip, requests)
+      log(`${scenario.name} (pid ${scenario.pid}): profile in ${folder}; the measured rounds: profile-summary.mjs FILE 40 ${skip.toFixed(1)} ` +
+        `--requests=${requests} (all ${served.get(scenario.name) ?? 0} requests: skip 0)` +
+        (figures === undefined ? '' : `; busy ${figures.busyUs.toFixed(1)} µs/request, of which process.nextTick itself ${figures.nextTickUs.toFixed(1)}`))
     }
   }
-  log(`load average at end: ${loads()}`)
 } finally {
   await stopAllChildren()
   rmSync(dir, { recursive: true, force: true })
