@@ -1,10 +1,12 @@
 // Child processes of a bench run: spawned pinned to a core, tracked, and all ended (by PID, never by name) when the
 // run ends, fails or is interrupted. Servers run as children so they can be pinned apart from the load generator
-// and so autocannon never shares an event loop with the server it measures.
+// and so autocannon never shares an event loop with the server it measures. Every way out resumes what
+// lib/isolation.mjs froze first: a stopped process does not act on SIGTERM until it is continued.
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { connect } from 'node:net'
 import { pinArgs } from './placement.mjs'
+import { thawAll } from './isolation.mjs'
 
 /** @type {Set<import('node:child_process').ChildProcess>} */
 const running = new Set()
@@ -99,19 +101,26 @@ export function waitForPort (handle, port, timeoutMs) {
 export function stopChild (child) {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve(undefined)
+    // A frozen child (and its frozen workers) would hold the SIGTERM until the 5 s SIGKILL, and write no profile.
+    thawAll()
     const killTimer = setTimeout(() => child.kill('SIGKILL'), 5000)
     child.once('exit', () => { clearTimeout(killTimer); resolve(undefined) })
     child.kill('SIGTERM')
   })
 }
 
-/** Stops every child still running (servers, nginx, gateway workers' primary). */
+/** Stops every child still running (servers, nginx, gateway workers' primary), after resuming anything frozen. */
 export async function stopAllChildren () {
+  thawAll()
   await Promise.all([...running].map(stopChild))
 }
 
-/** Last resort on a hard exit: synchronous SIGKILL of whatever is left, by PID. */
+/**
+ * Last resort on a hard exit: resumes whatever is frozen (the databases are not our children here and would stay
+ * stopped), then a synchronous SIGKILL of every child left, by PID.
+ */
 export function killAllChildrenNow () {
+  thawAll()
   for (const child of running) {
     try { child.kill('SIGKILL') } catch { /* already gone */ }
   }

@@ -1,6 +1,7 @@
 // Measurement schedule: probe and warm up every scenario, then measured rounds in which every scenario runs once,
 // in an order rotated each round, so slow drift of the machine (other load, thermal) falls on all scenarios alike
-// instead of on whichever ran last.
+// instead of on whichever ran last. Each probe, warm-up and measured run happens inside `plan.isolate(scenario)`
+// (run.mjs: every bench process the scenario does not need frozen), resumed afterwards whatever happens.
 import { aggregate } from './stats.mjs'
 import { startCpuMeter } from './cpu.mjs'
 
@@ -57,12 +58,39 @@ function cpuFields ({ total, system, parts }) {
 }
 
 /**
+ * @typedef {{ resume: () => void, describe?: string }} Isolation  what isolate() did (`describe`: for the log), and its undoing
+ */
+
+/**
+ * Runs `work` inside `isolate(scenario)`, after `settleMs` (processes resumed from an earlier freeze run their due
+ * timers then: keep-alive sockets closing, driver heartbeats, a revocation poll; none of that is the scenario's).
+ * Resumes afterwards whatever happens.
+ * @template T
+ * @param {{ isolate?: (scenario: any) => Isolation, settleMs?: number }} plan
+ * @param {any} scenario
+ * @param {(isolation: Isolation | undefined) => Promise<T>} work
+ * @returns {Promise<T>}
+ */
+export async function isolated ({ isolate, settleMs = 0 }, scenario, work) {
+  const isolation = isolate?.(scenario)
+  try {
+    if (isolation && settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs))
+    return await work(isolation)
+  } finally {
+    isolation?.resume()
+  }
+}
+
+/**
  * @param {Array<{ name: string, skipped?: string, cpu?: Record<string, number | undefined>, probe?: () => Promise<unknown>,
  *   run?: (seconds: number) => Promise<any> }>} scenarios  `cpu`: processes whose CPU time per request is measured
- * @param {{ warmupSeconds: number, runSeconds: number, rounds: number, log: (line: string) => void }} plan
+ * @param {{ warmupSeconds: number, runSeconds: number, rounds: number, log: (line: string) => void,
+ *   isolate?: (scenario: any) => Isolation, settleMs?: number, onRun?: (scenario: any, sample: any) => void }} plan
+ *   onRun: given every run's sample, warm-up included (requests answered per process, for --cpu-prof)
  * @returns {Promise<Record<string, Record<string, any>>>} per scenario: the aggregate, or `{ skipped }` / `{ failed }`
  */
-export async function measureAll (scenarios, { warmupSeconds, runSeconds, rounds, log }) {
+export async function measureAll (scenarios, plan) {
+  const { warmupSeconds, runSeconds, rounds, log } = plan
   /** @type {Record<string, Record<string, any>>} */
   const outcome = {}
   /** @type {Map<string, any[]>} */
@@ -75,14 +103,18 @@ export async function measureAll (scenarios, { warmupSeconds, runSeconds, rounds
       continue
     }
     try {
-      await scenario.probe()
-      const warmup = await scenario.run(warmupSeconds)
+      const { warmup, isolation } = await isolated(plan, scenario, async (isolation) => {
+        await scenario.probe?.()
+        const warmup = await /** @type {NonNullable<typeof scenario.run>} */ (scenario.run)(warmupSeconds)
+        plan.onRun?.(scenario, warmup)
+        return { warmup, isolation }
+      })
       // A warm-up that fails says the scenario is broken before any number is taken.
       const bad = warmupVerdict(scenario.name, warmup)
       if (bad) throw new Error(`warm-up: ${bad}`)
       active.push(scenario)
       samples.set(scenario.name, [])
-      log(`- ${scenario.name}: probe ok, warmed up ${warmupSeconds} s (${Math.round(warmup.rps)} req/s)`)
+      log(`- ${scenario.name}: probe ok, warmed up ${warmupSeconds} s (${Math.round(warmup.rps)} req/s)${isolation?.describe ? `; ${isolation.describe}` : ''}`)
     } catch (error) {
       outcome[scenario.name] = { failed: message(error) }
       log(`! ${scenario.name}: ${outcome[scenario.name]?.failed}`)
@@ -94,9 +126,13 @@ export async function measureAll (scenarios, { warmupSeconds, runSeconds, rounds
     for (const scenario of order) {
       if (outcome[scenario.name]?.failed) continue
       try {
-        const meter = scenario.cpu ? startCpuMeter(scenario.cpu) : undefined
-        const sample = await /** @type {NonNullable<typeof scenario.run>} */ (scenario.run)(runSeconds)
-        if (meter) Object.assign(sample, cpuFields(meter.stop(sample.requests)))
+        const sample = await isolated(plan, scenario, async () => {
+          const meter = scenario.cpu ? startCpuMeter(scenario.cpu) : undefined
+          const sample = await /** @type {NonNullable<typeof scenario.run>} */ (scenario.run)(runSeconds)
+          if (meter) Object.assign(sample, cpuFields(meter.stop(sample.requests)))
+          return sample
+        })
+        plan.onRun?.(scenario, sample)
         samples.get(scenario.name)?.push(sample)
         const cpu = sample.cpuUsPerRequest === undefined ? '' : `, ${Math.round(sample.cpuUsPerRequest)} µs CPU/req`
         log(`  round ${round + 1}/${rounds} ${scenario.name}: ${Math.round(sample.rps)} req/s, p99 ${Number(sample.p99).toFixed(1)} ms, ${sample.errors} errors${cpu}`)
