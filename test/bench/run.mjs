@@ -10,7 +10,7 @@
 // other load CPU per request rises too (docs/benchmarks.md), so the targets are judged on an idle machine.
 // Targeted measurements without the whole environment: tools/compare.mjs (see docs/profiling.md). Exit code 1 when a scenario
 // failed (probe not 2xx, errors above 1 %, any refresh error), so a broken benchmark cannot pass as a slow one.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir, cpus } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -57,7 +57,8 @@ const cleanUp = () => (cleaning ??= (async () => {
   // First: a frozen database or server would not act on its SIGTERM (stopAllChildren thaws too; the databases are
   // not children.mjs's).
   thawAll()
-  await stopAllChildren()
+  // Profiles are written as the servers exit: a minute, not 5 s, before SIGKILL (checkProfiles says what is missing).
+  await stopAllChildren(cpuProfDir ? 60_000 : 5000)
   // A database that is still starting when the run is interrupted is stopped once it is up.
   await Promise.all(databasesStarting)
   await Promise.all(databases.map((db) => db.stop()))
@@ -171,9 +172,23 @@ try {
   console.error(error)
 } finally {
   await cleanUp()
+  if (cpuProfDir) checkProfiles(cpuProfDir)
 }
 log(`done in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`)
 process.exit(exitCode)
+
+/** Says which profiled process left no main-thread profile (`CPU.*.PID.0.*.cpuprofile`) in DIR/<name>/. */
+function checkProfiles (profDir) {
+  let listed
+  try { listed = JSON.parse(readFileSync(join(profDir, 'requests.json'), 'utf8')).processes } catch { return }
+  for (const [name, { pid }] of Object.entries(listed)) {
+    let files = []
+    try { files = readdirSync(join(profDir, name)) } catch { /* none */ }
+    const main = files.filter((file) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(file))
+    if (!main.some((file) => file.includes(`.${pid}.0.`))) log(`! --cpu-prof: ${name} (pid ${pid}) wrote no profile in ${join(profDir, name)}`)
+    else if (name === 'gateway-workers') log(`--cpu-prof: gateway-workers wrote ${main.length} main-thread profiles (the primary and each worker it ran)`)
+  }
+}
 
 /**
  * DIR/requests.json: per profiled process (DIR/<name>/, written when it stopped), the requests it answered over its

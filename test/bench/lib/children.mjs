@@ -97,22 +97,25 @@ export function waitForPort (handle, port, timeoutMs) {
   })
 }
 
-/** SIGTERM, then SIGKILL after 5 s. Resolves when the process has exited. */
-export function stopChild (child) {
+/**
+ * SIGTERM, then SIGKILL after `graceMs` (5 s). Resolves when the process has exited. A server run with --cpu-prof
+ * writes its profile (megabytes of JSON) as it exits, a dozen of them at once on one core: give it longer.
+ */
+export function stopChild (child, graceMs = 5000) {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve(undefined)
     // A frozen child (and its frozen workers) would hold the SIGTERM until the 5 s SIGKILL, and write no profile.
     thawAll()
-    const killTimer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    const killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs)
     child.once('exit', () => { clearTimeout(killTimer); resolve(undefined) })
     child.kill('SIGTERM')
   })
 }
 
 /** Stops every child still running (servers, nginx, gateway workers' primary), after resuming anything frozen. */
-export async function stopAllChildren () {
+export async function stopAllChildren (graceMs = 5000) {
   thawAll()
-  await Promise.all([...running].map(stopChild))
+  await Promise.all([...running].map((child) => stopChild(child, graceMs)))
 }
 
 /**
