@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `pnpm bench [--quick] [--only=a,b] [--revoked=N] [--cpu-prof=DIR]`: starts every server on loopback as a child process, measures
+// `pnpm bench [--quick] [--only=a,b] [--revoked=N] [--cpu-prof=DIR] [--warmup=S --seconds=S --rounds=N]`: starts every server on loopback as a child process, measures
 // each scenario with autocannon (warm-up, then interleaved rounds; medians), writes test/bench/results.json and
 // prints a table. Full: 15 s warm-up, 3 × 10 s per scenario; --quick: 1 s warm-up, 1 × 2 s and 20 000 seeded
 // revocations (under 2 minutes). Each scenario is measured alone: every bench process it does not need is frozen
@@ -31,6 +31,11 @@ const { values: args } = parseArgs({
     // Default: 100 000 (full), 20 000 (--quick: seeding 100 000 alone took 40 s of the 2 minutes on a busy machine).
     revoked: { type: 'string' },
     'cpu-prof': { type: 'string' },
+    // Overrides of the mode's schedule, for targeted measurements (e.g. how long a warm-up must be: --warmup=1
+    // --rounds=8 --seconds=3 shows each scenario's CPU per request round by round from a cold start).
+    warmup: { type: 'string' },
+    seconds: { type: 'string' },
+    rounds: { type: 'string' },
     out: { type: 'string', default: fileURLToPath(new URL('./results.json', import.meta.url)) }
   }
 })
@@ -41,6 +46,11 @@ const plan = args.quick
   // 15 s: a fresh server's first 10–15 s of load cost 1.5–2.5× its steady CPU per request (JIT tiers, heap
   // sizing; docs/benchmarks.md "How it measures"). settleMs: a resumed process's due timers run before the meter starts.
   : { mode: 'full', warmupSeconds: 15, runSeconds: 10, rounds: 3, settleMs: 1000 }
+const bounded = (/** @type {string | undefined} */ value, min, max, fallback) => value === undefined ? fallback : Math.min(max, Math.max(min, Number(value) || fallback))
+plan.warmupSeconds = bounded(args.warmup, 1, 120, plan.warmupSeconds)
+plan.runSeconds = bounded(args.seconds, 1, 60, plan.runSeconds)
+plan.rounds = bounded(args.rounds, 1, 20, plan.rounds)
+if (args.warmup !== undefined || args.seconds !== undefined || args.rounds !== undefined) plan.mode += ' (schedule overridden)'
 const freezing = process.env.AUTHGATE_BENCH_NO_FREEZE !== '1'
 const cpuProfDir = args['cpu-prof'] === undefined ? undefined : resolve(args['cpu-prof'])
 const startedAt = Date.now()
@@ -114,10 +124,13 @@ try {
         log(`! placement before ${scenario.name}: ${check.mismatches.length} threads astray (${first.join('; ')}): pinned again`)
       }
     }
-    if (!freezing) return { resume: () => {} }
     const needed = neededNames(scenario.needs ?? [], env.dependsOn)
+    // What the scenario needs but does not meter (its upstream, its database): their CPU beside it is reported.
+    const metered = new Set(Object.values(scenario.cpu ?? {}))
+    const alongside = Object.fromEntries([...needed].filter((name) => env.processes[name] !== undefined && !metered.has(env.processes[name])).map((name) => [name, env.processes[name]]))
+    if (!freezing) return { resume: () => {}, alongside }
     const isolation = freezeOthers(env.processes, needed)
-    return { resume: isolation.resume, describe: `${isolation.names.length} processes frozen (${isolation.stopped.length} pids), running: ${isolation.running.join(', ')}` }
+    return { resume: isolation.resume, alongside, describe: `${isolation.names.length} processes frozen (${isolation.stopped.length} pids), running: ${isolation.running.join(', ')}` }
   }
   /** @type {Record<string, number>} requests answered per Node server, warm-up included (for --cpu-prof) */
   const answered = {}

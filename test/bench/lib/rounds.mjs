@@ -2,8 +2,9 @@
 // in an order rotated each round, so slow drift of the machine (other load, thermal) falls on all scenarios alike
 // instead of on whichever ran last. Each probe, warm-up and measured run happens inside `plan.isolate(scenario)`
 // (run.mjs: every bench process the scenario does not need frozen), resumed afterwards whatever happens.
+import { performance } from 'node:perf_hooks'
 import { aggregate } from './stats.mjs'
-import { startCpuMeter } from './cpu.mjs'
+import { startCpuMeter, startOtherLoadMeter } from './cpu.mjs'
 
 /** Above this share of failed requests, an HTTP scenario's number is not a throughput but a failure. */
 const MAX_ERROR_SHARE = 0.01
@@ -58,7 +59,18 @@ function cpuFields ({ total, system, parts }) {
 }
 
 /**
- * @typedef {{ resume: () => void, describe?: string }} Isolation  what isolate() did (`describe`: for the log), and its undoing
+ * CPU µs used by each process during `elapsedMs`, as % of one core: what the processes a scenario needs but does not
+ * meter (its upstream, its database) used beside it, on the same core.
+ * @param {Record<string, number>} usedUs
+ */
+function shareOfCore (usedUs, elapsedMs) {
+  return Object.fromEntries(Object.entries(usedUs).map(([label, us]) => [label, (us / (elapsedMs * 1000)) * 100]))
+}
+
+/**
+ * @typedef {{ resume: () => void, describe?: string, alongside?: Record<string, number> }} Isolation  what isolate() did
+ *   (`describe`: for the log), and its undoing; `alongside`: processes left running that the scenario does not meter
+ *   (its upstream, its database), whose CPU during each run is reported as `alongsideCpu` (% of a core)
  */
 
 /**
@@ -126,16 +138,22 @@ export async function measureAll (scenarios, plan) {
     for (const scenario of order) {
       if (outcome[scenario.name]?.failed) continue
       try {
-        const sample = await isolated(plan, scenario, async () => {
+        const sample = await isolated(plan, scenario, async (isolation) => {
           const meter = scenario.cpu ? startCpuMeter(scenario.cpu) : undefined
+          const alongside = isolation?.alongside && Object.keys(isolation.alongside).length ? startCpuMeter(isolation.alongside) : undefined
+          const others = startOtherLoadMeter()
+          const started = performance.now()
           const sample = await /** @type {NonNullable<typeof scenario.run>} */ (scenario.run)(runSeconds)
           if (meter) Object.assign(sample, cpuFields(meter.stop(sample.requests)))
+          if (alongside) sample.alongsideCpu = shareOfCore(alongside.stop(1).parts, performance.now() - started)
+          sample.otherLoad = others.stop()
           return sample
         })
         plan.onRun?.(scenario, sample)
         samples.get(scenario.name)?.push(sample)
         const cpu = sample.cpuUsPerRequest === undefined ? '' : `, ${Math.round(sample.cpuUsPerRequest)} µs CPU/req`
-        log(`  round ${round + 1}/${rounds} ${scenario.name}: ${Math.round(sample.rps)} req/s, p99 ${Number(sample.p99).toFixed(1)} ms, ${sample.errors} errors${cpu}`)
+        const other = Number.isFinite(sample.otherLoad) ? `; other work on the machine: ${Math.round(sample.otherLoad)} % of a core` : ''
+        log(`  round ${round + 1}/${rounds} ${scenario.name}: ${Math.round(sample.rps)} req/s, p99 ${Number(sample.p99).toFixed(1)} ms, ${sample.errors} errors${cpu}${other}`)
         const bad = verdict(scenario.name, sample)
         if (bad) { outcome[scenario.name] = { failed: bad }; log(`! ${scenario.name}: ${bad}`) }
       } catch (error) {
