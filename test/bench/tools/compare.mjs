@@ -26,7 +26,7 @@ import { SERVERS_DIR, SETUP_DIR, startNodeServer } from '../lib/servers.mjs'
 import { typescriptNode } from '@authgate/test-kit/node-args'
 import { AUDIENCE, ISSUER, TOKEN_TTL_SECONDS, writeGatewayConfig } from '../lib/gateway-config.mjs'
 import { median } from '../lib/stats.mjs'
-import { startCpuMeter } from '../lib/cpu.mjs'
+import { startCpuMeter, startOtherLoadMeter } from '../lib/cpu.mjs'
 import { ensureNginx, startNginx } from '../lib/nginx.mjs'
 
 const { values: args } = parseArgs({
@@ -135,6 +135,9 @@ try {
     const order = scenarios.slice(round % scenarios.length).concat(scenarios.slice(0, round % scenarios.length))
     /** @type {Record<string, { rps: number, p99: number, errors: number, requests: number, cpuUs: number, systemUs: number }>} */
     const sample = {}
+    // CPU the machine spent outside this tool and its servers during the round (% of a core): above a few % the
+    // round measured beside other work.
+    const others = startOtherLoadMeter()
     for (const scenario of order) {
       // The server's own CPU time per answered request (lib/cpu.mjs, as `pnpm bench` measures it).
       const meter = startCpuMeter({ server: scenario.pid })
@@ -150,7 +153,7 @@ try {
       results.get(scenario.name)?.push({ rps: entry.rps, p99: entry.p99, ratio: entry.rps / base, cpuUs: entry.cpuUs, systemUs: entry.systemUs })
       return `${scenario.name} ${Math.round(entry.rps)} (${(entry.rps / base).toFixed(2)}; ${Math.round(entry.cpuUs)} µs CPU/req)`
     })
-    log(`round ${round + 1}: ${line.join(', ')}`)
+    log(`round ${round + 1}: ${line.join(', ')}; other work on the machine ${Math.round(others.stop())} % of a core`)
   }
   console.log('\nscenario                   median req/s  ratio to proxy-plain (median; per round)   p99 ms   server CPU µs/req (median, of which kernel; per round)')
   for (const [name, runs] of results) {
