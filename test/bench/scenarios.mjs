@@ -16,11 +16,18 @@ const COOKIE = 'authgate_rt'
 // FerretDB's SQLite backend push rotations past the store's 3 s limit (503). These levels keep the store busy
 // without measuring a queue.
 const AUTH_CONNECTIONS = 16
-const REFRESH_SESSIONS = 16
+// Refresh against a database: FerretDB v1 (SQLite) serves rotations fastest one at a time, and more at once only
+// cost it CPU (tools/refresh-levels.mjs, idle machine, 10 s per level: 49 rotations/s at 1 session, 32 at 4, 18 at
+// 16 with p99 1.8 s, 13 at 32 with p99 4.2 s and 503s). 16 sessions put p99 within reach of the store's 3 s deadline,
+// and any other load on the core pushed a few rotations past it (503 in the full bench of 2026-12-03). 4 keep
+// p99 near 0.2 s on FerretDB and reach 85 % of mongo-java-server's rate at 16 (333 against 390 rotations/s).
+const REFRESH_SESSIONS = 4
 // Without a database nothing queues behind the store: 16 sessions measured the client's round-trip latency (≈ 1 300/s
 // with the server's core half idle), 64 reach the code's own ceiling (the server's core busy).
 const MEMORY_REFRESH_SESSIONS = 64
-const STORM_SESSIONS = 5
+// Storms: 5 sessions × 4 tabs (20 requests at once) had p99 4.4 s on FerretDB alone; 2 × 4 have 1.5 s (and 90 % of
+// mongo-java-server's rate at 5 × 4). The tabs of one session still race as before: that is what the storm tests.
+const STORM_SESSIONS = 2
 const STORM_TABS = 4
 
 // login-storm: Bearer requests at a fixed rate (well below saturation, so the p99 is latency, not a queue) while
