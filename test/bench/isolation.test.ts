@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { freezeOthers, frozenPids, neededNames, processTree, thawAll, withOthersFrozen } from './lib/isolation.mjs'
+import { createIsolator, freezeOrder, freezeOthers, frozenPids, neededNames, processTree, thawAll, withOthersFrozen } from './lib/isolation.mjs'
 
 const linux = process.platform === 'linux'
 
@@ -170,4 +170,53 @@ t.test('thawAll resumes everything still frozen (the exit paths)', { skip: !linu
   t.not(await notStopped(a.pid), 'T')
   t.not(await notStopped(b.pid), 'T')
   t.same(frozenPids(), [])
+})
+
+t.test('freezeOrder: every process before what it depends on', async (t) => {
+  const dependsOn = {
+    'nginx-forward-auth': ['upstream', 'gateway-eddsa'],
+    'gateway-eddsa': ['upstream'],
+    'gateway-revocation': ['upstream', 'database'],
+    'auth-endpoints': ['database'],
+    a: ['b'],
+    b: ['a']
+  }
+  t.same(freezeOrder(['upstream', 'gateway-eddsa', 'nginx-forward-auth', 'database', 'auth-endpoints'], dependsOn).map((stage) => stage.sort()),
+    [['auth-endpoints', 'nginx-forward-auth'], ['database', 'gateway-eddsa'], ['upstream']])
+  t.same(freezeOrder(['database'], dependsOn), [['database']], 'a dependency whose clients are not being frozen goes at once')
+  t.same(freezeOrder(['a', 'b'], dependsOn).map((stage) => stage.sort()), [['a', 'b']], 'a cycle ends up in one stage')
+  t.same(freezeOrder([], dependsOn), [])
+})
+
+t.test('the isolator moves from scenario to scenario, keeps frozen what neither needs, and releases all', { skip: !linux && 'needs /proc' }, async (t) => {
+  const upstream = idleChild(t)
+  const database = idleChild(t)
+  const gateway = idleChild(t)
+  const auth = idleChild(t)
+  const idle = idleChild(t)
+  const processes = { upstream: upstream.pid, database: database.pid, gateway: gateway.pid, auth: auth.pid, idle: idle.pid }
+  const dependsOn = { gateway: ['upstream'], auth: ['database'] }
+  const isolator = createIsolator(processes, dependsOn, { graceMs: 10 })
+  t.teardown(() => { isolator.release() })
+
+  const first = await isolator.isolate(['gateway'])
+  t.same(first.running.sort(), ['gateway', 'upstream'])
+  t.same(first.frozen.sort(), ['auth', 'database', 'idle'])
+  t.same(first.resumed, [])
+  for (const child of [database, auth, idle]) t.equal(await stopped(child.pid), 'T')
+  t.not(state(gateway.pid), 'T')
+  t.not(state(upstream.pid), 'T')
+
+  const second = await isolator.isolate(['auth'])
+  t.same(second.resumed.sort(), ['auth', 'database'], 'what the next scenario needs is resumed, its database with it')
+  t.same(second.frozen.sort(), ['gateway', 'idle', 'upstream'])
+  for (const child of [database, auth]) t.not(await notStopped(child.pid), 'T')
+  for (const child of [gateway, upstream, idle]) t.equal(await stopped(child.pid), 'T')
+  t.equal(frozenPids().length, 3, 'idle stayed frozen in between: frozen once, not resumed and frozen again')
+
+  isolator.release()
+  for (const child of [upstream, database, gateway, auth, idle]) t.not(await notStopped(child.pid), 'T')
+  t.same(frozenPids(), [])
+  isolator.release()
+  t.same(frozenPids(), [], 'release is idempotent')
 })

@@ -15,11 +15,11 @@ import { loadavg, tmpdir, cpus } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
-import { killAllChildrenNow, stopAllChildren } from './lib/children.mjs'
+import { childWarnings, killAllChildrenNow, stopAllChildren } from './lib/children.mjs'
 import { describePlacement, LOAD_CORE, pinningEnabled, pinSelf, pinThread, verifyPlacement } from './lib/placement.mjs'
 import { startEnvironment } from './lib/environment.mjs'
 import { measureAll } from './lib/rounds.mjs'
-import { freezeOthers, neededNames, thawAll } from './lib/isolation.mjs'
+import { createIsolator, neededNames, thawAll } from './lib/isolation.mjs'
 import { computeCpuRatios, computeRatios, formatDatabaseTable, formatTable, writeResults } from './lib/report.mjs'
 import { databaseComparison, primaryServer } from './lib/database-matrix.mjs'
 import { CONNECTIONS, CPU_RATIOS, LOAD_LEVELS, RATIOS, defineScenarios } from './scenarios.mjs'
@@ -109,8 +109,10 @@ try {
   const only = args.only?.split(',').map((name) => name.trim())
   const scenarios = defineScenarios(env, { quick: args.quick === true }).filter((scenario) => !only || only.includes(scenario.name))
   log(`measuring ${scenarios.length} scenarios${freezing ? ', each alone (the processes it does not need frozen)' : ' (AUTHGATE_BENCH_NO_FREEZE=1: nothing frozen)'}`)
+  // graceMs: between freezing the clients and their databases, so a poll already sent is answered (lib/isolation.mjs).
+  const isolator = createIsolator(env.processes, env.dependsOn, { graceMs: args.quick ? 200 : 1000 })
   /** The scenario's processes and their dependencies keep running; the rest is frozen. Placement read back first. */
-  const isolate = (scenario) => {
+  const isolate = async (scenario) => {
     if (pinningEnabled()) {
       const check = placement()
       placementChecks.checks++
@@ -129,8 +131,9 @@ try {
     const metered = new Set(Object.values(scenario.cpu ?? {}))
     const alongside = Object.fromEntries([...needed].filter((name) => env.processes[name] !== undefined && !metered.has(env.processes[name])).map((name) => [name, env.processes[name]]))
     if (!freezing) return { resume: () => {}, alongside }
-    const isolation = freezeOthers(env.processes, needed)
-    return { resume: isolation.resume, alongside, describe: `${isolation.names.length} processes frozen (${isolation.stopped.length} pids), running: ${isolation.running.join(', ')}` }
+    // Frozen until a scenario needs them again (or the measurement ends): see createIsolator for why not after each run.
+    const state = await isolator.isolate(scenario.needs ?? [])
+    return { resume: () => {}, alongside, describe: `${state.frozen.length} processes frozen (${state.stopped} pids), running: ${state.running.join(', ')}` }
   }
   /** @type {Record<string, number>} requests answered per Node server, warm-up included (for --cpu-prof) */
   const answered = {}
@@ -143,9 +146,21 @@ try {
       answered[name] = (answered[name] ?? 0) + (sample.requestsBy?.[name] ?? sample.requests)
     }
   }
-  const results = await measureAll(scenarios, { ...plan, log, isolate, onRun })
+  let results
+  try {
+    results = await measureAll(scenarios, { ...plan, log, isolate, onRun })
+  } finally {
+    // Everything runs again before anything is reported or stopped (a failure and SIGINT come through here too).
+    isolator.release()
+  }
   if (cpuProfDir) writeRequestCounts(cpuProfDir, env, answered)
   const ratios = { ...computeRatios(results, RATIOS), ...computeCpuRatios(results, CPU_RATIOS) }
+  // Servers that logged warnings or errors during the run (a driver that lost its database, a failed poll).
+  const serverWarnings = childWarnings().filter((entry) => entry.warnings > 0)
+  for (const entry of serverWarnings) {
+    log(`! ${entry.name} (pid ${entry.pid}) logged ${entry.warnings} warnings or errors: ${Object.entries(entry.messages).map(([text, n]) => `${n} × ${text}`).join(' | ')}`)
+  }
+  if (!serverWarnings.length) log('no server logged a warning or an error')
   const meta = {
     mode: plan.mode,
     date: new Date().toISOString(),
@@ -153,6 +168,7 @@ try {
     cpu: cpus()[0]?.model,
     placement: describePlacement(placed),
     placementChecks,
+    serverWarnings,
     isolation: freezing
       ? 'each scenario alone: every bench process it does not need (servers, nginx, databases) frozen with SIGSTOP while it warms up and runs'
       : 'none (AUTHGATE_BENCH_NO_FREEZE=1): idle servers, pollers and databases ran during every scenario',

@@ -10,6 +10,17 @@ import { thawAll } from './isolation.mjs'
 
 /** @type {Set<import('node:child_process').ChildProcess>} */
 const running = new Set()
+/** @type {Array<{ name: string, pid: number | undefined, warnings: number, messages: Record<string, number> }>} every child's warn/error log lines */
+const logs = []
+
+/**
+ * Per child started so far: how many log lines at pino's warn level or above (≥ 40) it wrote on stdout, counted
+ * by message. A server that complains during a run (a driver that lost its database after being frozen, a
+ * revocation poll that failed) says so at the end of the run instead of only in a failure report.
+ */
+export function childWarnings () {
+  return logs.map((entry) => ({ ...entry, messages: { ...entry.messages } }))
+}
 
 /**
  * Spawns `command args` on `core` (when taskset is usable). Its stderr is kept (last lines) for error reports.
@@ -38,9 +49,21 @@ export function startChild (name, command, args, options = {}) {
   const stdoutLines = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stdout) })
   /** @type {string[]} */
   const stdoutTail = []
+  const warnings = { name, pid: child.pid, warnings: 0, messages: /** @type {Record<string, number>} */ ({}) }
+  logs.push(warnings)
   stdoutLines.on('line', (line) => {
     stdoutTail.push(line)
     if (stdoutTail.length > 50) stdoutTail.shift()
+    if (!line.startsWith('{') || !line.includes('"level"')) return
+    try {
+      const entry = JSON.parse(line)
+      if (typeof entry.level === 'number' && entry.level >= 40) {
+        warnings.warnings++
+        // Digits out (durations, ids), so one kind of message is counted as one.
+        const text = `${entry.msg ?? ''}${entry.err?.message ? `: ${entry.err.message}` : ''}`.replace(/\d+/g, 'N').slice(0, 160)
+        if (text in warnings.messages || Object.keys(warnings.messages).length < 20) warnings.messages[text] = (warnings.messages[text] ?? 0) + 1
+      }
+    } catch { /* not JSON */ }
   })
   return { name, child, stderrTail, stdoutTail, stdoutLines, stop: () => stopChild(child) }
 }

@@ -118,6 +118,80 @@ export function thawAll () {
 }
 
 /**
+ * The order to freeze `names` in: stages, each frozen before the next, every process before what it depends on
+ * (a gateway before its database). A client frozen while its request is unanswered reads the answer when resumed;
+ * a database frozen before answering leaves the client's deadline timer to fire first on resume, which failed the
+ * revocation polls of idle servers ("no answer within 50 s") in a long run. Names in a dependency cycle, or
+ * depending only on names outside `names`, come in the first stage they can.
+ * @param {string[]} names
+ * @param {Record<string, string[] | undefined>} dependsOn
+ * @returns {string[][]}
+ */
+export function freezeOrder (names, dependsOn) {
+  const remaining = new Set(names)
+  const stages = []
+  while (remaining.size > 0) {
+    // Those no remaining process depends on.
+    const depended = new Set([...remaining].flatMap((name) => dependsOn[name] ?? []))
+    let stage = [...remaining].filter((name) => !depended.has(name))
+    if (stage.length === 0) stage = [...remaining]
+    for (const name of stage) remaining.delete(name)
+    stages.push(stage)
+  }
+  return stages
+}
+
+/**
+ * The bench's isolation over a whole measurement: isolate(needs) brings it to the state where exactly the processes
+ * outside `needs` (closed over `dependsOn`) are frozen, resuming what is now needed (dependencies first) and
+ * freezing what is not any more (in freezeOrder's stages, `graceMs` apart, so a database first answers what its
+ * clients asked just before they stopped). A process no scenario in a row needs stays frozen in between: resuming
+ * every process after each run and freezing it again woke some twenty of them at every boundary to run their due
+ * timers (heartbeats, revocation polls of 100 000 entries on FerretDB), work that spilled into the next scenario
+ * and was cut off mid-exchange. release() resumes everything (databases first); the bench calls it when the
+ * measurement ends, fails or is interrupted, and thawAll() covers a hard exit.
+ * @param {Record<string, number | undefined>} processes every bench process, by name
+ * @param {Record<string, string[] | undefined>} dependsOn
+ * @param {{ graceMs?: number }} [options]
+ */
+export function createIsolator (processes, dependsOn, { graceMs = 0 } = {}) {
+  /** @type {Map<string, ReturnType<typeof freezeOthers>>} each frozen name and its freeze */
+  const held = new Map()
+  const release = (/** @type {string[]} */ names) => {
+    for (const stage of freezeOrder(names, dependsOn).reverse()) {
+      for (const name of stage) { held.get(name)?.resume(); held.delete(name) }
+    }
+  }
+  return {
+    /**
+     * @param {Iterable<string>} needs the scenario's processes
+     * @returns {Promise<{ frozen: string[], stopped: number, running: string[], resumed: string[] }>}
+     *   frozen: every process frozen now; stopped: their pids (descendants included); resumed: those just resumed
+     */
+    async isolate (needs) {
+      const keep = neededNames(needs, dependsOn)
+      const resumed = [...held.keys()].filter((name) => keep.has(name))
+      release(resumed)
+      const kept = Object.fromEntries(Object.entries(processes).filter(([name]) => keep.has(name)))
+      const stages = freezeOrder(Object.keys(processes).filter((name) => !keep.has(name) && !held.has(name)), dependsOn)
+      for (const [index, stage] of stages.entries()) {
+        if (index > 0 && graceMs > 0) await new Promise((resolve) => setTimeout(resolve, graceMs))
+        for (const name of stage) held.set(name, freezeOthers({ ...kept, [name]: processes[name] }, keep))
+      }
+      const frozen = [...held.entries()].filter(([, isolation]) => isolation.stopped.length > 0).map(([name]) => name)
+      return {
+        frozen,
+        stopped: [...held.values()].reduce((sum, isolation) => sum + isolation.stopped.length, 0),
+        running: Object.keys(kept).filter((name) => typeof processes[name] === 'number'),
+        resumed
+      }
+    },
+    /** Resumes every process this isolator froze, databases first. Idempotent. */
+    release () { release([...held.keys()]) }
+  }
+}
+
+/**
  * Runs `work` with every process of `processes` outside `needed` frozen, and resumes them afterwards whatever
  * happens (a throw, a rejected promise).
  * @template T

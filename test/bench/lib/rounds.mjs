@@ -1,7 +1,7 @@
 // Measurement schedule: probe and warm up every scenario, then measured rounds in which every scenario runs once,
 // in an order rotated each round, so slow drift of the machine (other load, thermal) falls on all scenarios alike
-// instead of on whichever ran last. Each probe, warm-up and measured run happens inside `plan.isolate(scenario)`
-// (run.mjs: every bench process the scenario does not need frozen), resumed afterwards whatever happens.
+// instead of on whichever ran last. Each probe, warm-up and measured run happens after `plan.isolate(scenario)`
+// (run.mjs: every bench process the scenario does not need frozen), whose `resume` runs afterwards whatever happens.
 import { performance } from 'node:perf_hooks'
 import { aggregate } from './stats.mjs'
 import { startCpuMeter, startOtherLoadMeter } from './cpu.mjs'
@@ -78,13 +78,13 @@ function shareOfCore (usedUs, elapsedMs) {
  * timers then: keep-alive sockets closing, driver heartbeats, a revocation poll; none of that is the scenario's).
  * Resumes afterwards whatever happens.
  * @template T
- * @param {{ isolate?: (scenario: any) => Isolation, settleMs?: number }} plan
+ * @param {{ isolate?: (scenario: any) => Isolation | Promise<Isolation>, settleMs?: number }} plan
  * @param {any} scenario
  * @param {(isolation: Isolation | undefined) => Promise<T>} work
  * @returns {Promise<T>}
  */
 export async function isolated ({ isolate, settleMs = 0 }, scenario, work) {
-  const isolation = isolate?.(scenario)
+  const isolation = await isolate?.(scenario)
   try {
     if (isolation && settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs))
     return await work(isolation)
@@ -97,7 +97,7 @@ export async function isolated ({ isolate, settleMs = 0 }, scenario, work) {
  * @param {Array<{ name: string, skipped?: string, cpu?: Record<string, number | undefined>, probe?: () => Promise<unknown>,
  *   run?: (seconds: number) => Promise<any> }>} scenarios  `cpu`: processes whose CPU time per request is measured
  * @param {{ warmupSeconds: number, runSeconds: number, rounds: number, log: (line: string) => void,
- *   isolate?: (scenario: any) => Isolation, settleMs?: number, onRun?: (scenario: any, sample: any) => void }} plan
+ *   isolate?: (scenario: any) => Isolation | Promise<Isolation>, settleMs?: number, onRun?: (scenario: any, sample: any) => void }} plan
  *   onRun: given every run's sample, warm-up included (requests answered per process, for --cpu-prof)
  * @returns {Promise<Record<string, Record<string, any>>>} per scenario: the aggregate, or `{ skipped }` / `{ failed }`
  */
