@@ -18,7 +18,7 @@ import { SERVERS_DIR, SETUP_DIR, startNodeServer } from '../lib/servers.mjs'
 import { typescriptNode } from '@authgate/test-kit/node-args'
 import { AUDIENCE, ISSUER, TOKEN_TTL_SECONDS } from '../lib/gateway-config.mjs'
 import { loginSessions, runRefresh, runRefreshStorm } from '../lib/cookie-chain.mjs'
-import { startCpuMeter } from '../lib/cpu.mjs'
+import { startCpuMeter, startOtherLoadMeter } from '../lib/cpu.mjs'
 import { BENCH_USER, DATABASE } from '../lib/environment.mjs'
 import { startTestDatabase } from '../../kit/mongo/test-database.mjs'
 
@@ -85,12 +85,15 @@ try {
     const state = { cookies: /** @type {Array<string | null>} */ (await loginSessions({ ...common, user: BENCH_USER, count })) }
     if (warmup > 0) answered += (await drive(state, warmup)).requests
     const meter = startCpuMeter({ server: server.pid, database: started.pid })
+    const others = startOtherLoadMeter()
     const sample = await drive(state, seconds)
     const cpu = meter.stop(sample.requests)
+    const other = others.stop()
     answered += sample.requests
     const codes = Object.entries(sample.statusCodes).map(([code, n]) => `${code} × ${n}`).join(', ')
     log(`${label.padEnd(22)} ${String(Math.round(sample.rotationsPerSec)).padStart(4)} rotations/s, p50 ${sample.p50.toFixed(0).padStart(5)} ms, p99 ${sample.p99.toFixed(0).padStart(5)} ms; ` +
-      `CPU µs/request: server ${Math.round(cpu.parts.server ?? Number.NaN)}, database ${Math.round(cpu.parts.database ?? Number.NaN)}; ${codes}`)
+      `CPU µs/request: server ${Math.round(cpu.parts.server ?? Number.NaN)}, database ${Math.round(cpu.parts.database ?? Number.NaN)}; ${codes}; ` +
+      `other work on the machine ${Math.round(other)} % of a core`)
   }
   log(`each level: ${warmup} s warm-up, then ${seconds} s measured; sessions logged in afresh per level`)
   try {
