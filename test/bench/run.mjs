@@ -150,7 +150,8 @@ try {
   try {
     results = await measureAll(scenarios, { ...plan, log, isolate, onRun })
   } finally {
-    // Everything runs again before anything is reported or stopped (a failure and SIGINT come through here too).
+    // Everything runs again before anything is reported or stopped, also after a failure (SIGINT and a hard exit
+    // resume through thawAll in cleanUp and the 'exit' handler).
     isolator.release()
   }
   if (cpuProfDir) writeRequestCounts(cpuProfDir, env, answered)
@@ -170,7 +171,7 @@ try {
     placementChecks,
     serverWarnings,
     isolation: freezing
-      ? 'each scenario alone: every bench process it does not need (servers, nginx, databases) frozen with SIGSTOP while it warms up and runs'
+      ? 'each scenario alone: every bench process it does not need (servers, nginx, databases) frozen with SIGSTOP while it warms up and runs, resumed when a scenario needs it and when the measurement ends'
       : 'none (AUTHGATE_BENCH_NO_FREEZE=1): idle servers, pollers and databases ran during every scenario',
     load: LOAD_LEVELS,
     runs: `${plan.rounds} × ${plan.runSeconds} s after ${plan.warmupSeconds} s warm-up (each run after ${plan.settleMs} ms settling); medians`,
