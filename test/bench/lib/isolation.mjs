@@ -1,8 +1,9 @@
 // Each scenario measured alone: while it warms up and runs, every bench process it does not need is frozen
-// (SIGSTOP) and resumed (SIGCONT) afterwards. Idle servers are not idle: gateways poll their revocation list and key
-// ring, drivers send heartbeats, the JVM collects, and the revocation gateway's poll of 100 000 entries kept FerretDB
-// busy at 30–40 % of a core. All of that ran on the measured server's core (or the load generator's) and inflated
-// its CPU per request. A frozen process uses no CPU at all; its sockets stay open, its timers fire when resumed.
+// (SIGSTOP), and resumed (SIGCONT) when a scenario needs it again or the measurement ends (createIsolator). Idle
+// servers are not idle: gateways poll their revocation list and key ring, drivers send heartbeats, the JVM collects,
+// and answering the revocation gateway's polls of 100 000 entries took FerretDB 23–25 % of a core. All of that ran
+// on the measured server's core and inflated its CPU per request. A frozen process uses no CPU at all; its sockets
+// stay open, its timers fire when resumed.
 //
 // Bookkeeping: every pid this module stopped is remembered until it is resumed, and thawAll() resumes them all,
 // synchronously, so the exit paths (children.mjs, run.mjs: failure, SIGINT/SIGTERM, 'exit') never leave a stopped
