@@ -2,7 +2,7 @@
 // scenario measured as several processes (nginx-forward-auth's `authgate`). No servers; bounded loops only.
 import t from 'tap'
 import { spawn } from 'node:child_process'
-import { startCpuMeter, cpuTimes } from './lib/cpu.mjs'
+import { startCpuMeter, cpuTimes, machineBusySeconds, startOtherLoadMeter } from './lib/cpu.mjs'
 import { computeCpuRatios } from './lib/report.mjs'
 
 t.test('cpu:A/B ratios: whole scenarios, one process of a scenario, and null when a side has no figure', async (t) => {
@@ -76,4 +76,38 @@ t.test('a child\'s CPU counts in its parent\'s figure (/proc/PID/task/*/children
   const childUs = (childSeconds.user + childSeconds.system) * 1e6
   t.ok(childUs >= 250_000, `the child used ≥ 250 ms (${childUs} µs)`)
   t.ok(total >= childUs, `the parent's figure (${total} µs) includes the child's (${childUs} µs)`)
+})
+
+t.test('work outside the bench\'s process tree shows as other load', { skip: process.platform !== 'linux' && 'needs /proc' }, async (t) => {
+  t.ok(Number.isFinite(machineBusySeconds()) && machineBusySeconds() > 0)
+  const meter = startOtherLoadMeter()
+  const started = Date.now()
+  // A process outside this tree: a child starts a detached grandchild and exits, so the grandchild is reparented
+  // (to init) and is nobody's descendant here. It burns ≥ 300 ms of CPU (bounded by 20 s of wall time) and exits.
+  const launcher = spawn(process.execPath, ['-e', `
+    const { spawn } = require('node:child_process')
+    const burner = spawn(process.execPath, ['-e', 'const d = Date.now() + 20000; let s = 0; while (Date.now() < d && process.cpuUsage().user < 300000) s += Math.sqrt(s + 1)'], { detached: true, stdio: 'ignore' })
+    burner.unref()
+    process.stdout.write(burner.pid + '\\n')
+  `], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const burnerPid = await new Promise<number>((resolve, reject) => {
+    let text = ''
+    const timer = setTimeout(() => { reject(new Error('no burner pid within 10 s')) }, 10_000)
+    launcher.stdout.on('data', (chunk: Buffer) => { text += chunk.toString(); if (text.includes('\n')) { clearTimeout(timer); resolve(Number(text.trim())) } })
+  })
+  t.teardown(() => { try { process.kill(burnerPid, 'SIGKILL') } catch { /* done */ } })
+  // Wait (bounded) for the burner to finish.
+  const deadline = Date.now() + 25_000
+  for (;;) {
+    try { process.kill(burnerPid, 0) } catch { break }
+    if (Date.now() > deadline) break
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  const other = meter.stop()
+  const seconds = (Date.now() - started) / 1000
+  t.ok(Number.isFinite(other) && other >= 0)
+  // The burner's ≥ 300 ms (read in 10 ms ticks: allow 280) over however long the wait took, as % of a core, at
+  // least; more when the machine is busy with anything else.
+  const floor = (0.28 / seconds) * 100
+  t.ok(other >= floor, `the burner's CPU counts as other load: ${other.toFixed(1)} % of a core ≥ ${floor.toFixed(1)} % over ${seconds.toFixed(1)} s`)
 })

@@ -1,5 +1,8 @@
 // The scenarios (names are a contract: docs/design.md#benchmarks), each a probe that must pass before anything is
 // measured and a run of a given length. A scenario whose server could not start carries `skipped` instead.
+// `needs` names the processes it talks to (environment.mjs `env.processes`); with their dependencies (a proxy's
+// upstream, a store's database, the gateway nginx-forward-auth asks) they keep running while it is measured, and
+// every other bench process is frozen (lib/isolation.mjs).
 import { assertProbe, probe, runAutocannon } from './lib/load.mjs'
 import { loginSessions, runRefresh, runRefreshStorm } from './lib/cookie-chain.mjs'
 import { runLoginStorm } from './lib/login-storm.mjs'
@@ -13,11 +16,18 @@ const COOKIE = 'authgate_rt'
 // FerretDB's SQLite backend push rotations past the store's 3 s limit (503). These levels keep the store busy
 // without measuring a queue.
 const AUTH_CONNECTIONS = 16
-const REFRESH_SESSIONS = 16
+// Refresh against a database: FerretDB v1 (SQLite) serves rotations fastest one at a time, and more at once only
+// cost it CPU (tools/refresh-levels.mjs, idle machine, 10 s per level: 49 rotations/s at 1 session, 32 at 4, 18 at
+// 16 with p99 1.8 s, 13 at 32 with p99 4.2 s and 503s). 16 sessions put p99 within reach of the store's 3 s deadline,
+// and any other load on the core pushed a few rotations past it (503 in the full bench of 2026-12-03). 4 keep
+// p99 near 0.2 s on FerretDB and reach 85 % of mongo-java-server's rate at 16 (333 against 390 rotations/s).
+const REFRESH_SESSIONS = 4
 // Without a database nothing queues behind the store: 16 sessions measured the client's round-trip latency (≈ 1 300/s
 // with the server's core half idle), 64 reach the code's own ceiling (the server's core busy).
 const MEMORY_REFRESH_SESSIONS = 64
-const STORM_SESSIONS = 5
+// Storms: 5 sessions × 4 tabs (20 requests at once) had p99 4.4 s on FerretDB alone; 2 × 4 have 1.5 s (and 90 % of
+// mongo-java-server's rate at 5 × 4). The tabs of one session still race as before: that is what the storm tests.
+const STORM_SESSIONS = 2
 const STORM_TABS = 4
 
 // login-storm: Bearer requests at a fixed rate (well below saturation, so the p99 is latency, not a queue) while
@@ -241,6 +251,11 @@ function loginStormScenario (name, port, token, why, quick, cpu) {
   }
 }
 
+/** `scenario` with the processes it needs (see the top of this file); a skipped one is left as it is. */
+function needing (needs, scenario) {
+  return scenario.skipped === undefined ? { ...scenario, needs } : scenario
+}
+
 /**
  * @param {Record<string, any>} env from startEnvironment
  * @param {{ quick: boolean }} plan --quick waits less for the revocation list to fill (the 2-minute budget)
@@ -252,41 +267,46 @@ export function defineScenarios (env, { quick }) {
   const authWhy = why('auth-endpoints')
   const pid = (/** @type {string} */ piece) => ({ [piece]: env.pids?.[piece] })
   return [
-    httpScenario('upstream-direct', ports.upstream, target, why('upstream'), pid('upstream')),
-    httpScenario('proxy-plain', ports['proxy-plain'], target, why('proxy-plain'), pid('proxy-plain')),
-    httpScenario('node-http-proxy', ports['node-http-proxy'], target, why('node-http-proxy'), pid('node-http-proxy')),
-    httpScenario('fast-proxy-lite', ports['fast-proxy-lite'], target, why('fast-proxy-lite'), pid('fast-proxy-lite')),
-    httpScenario('nginx-proxy', ports.nginx, target, why('nginx'), pid('nginx')),
-    httpScenario('gateway-public', ports['gateway-eddsa'], { path: '/public/bench' }, why('gateway-eddsa'), pid('gateway-eddsa')),
-    authScenario('gateway-auth-eddsa', ports['gateway-eddsa'], tokens.EdDSA?.token, why('gateway-eddsa'), pid('gateway-eddsa')),
-    externalScenario('gateway-auth-external', ports['gateway-external'], env.external, why('gateway-external'), pid('gateway-external')),
+    needing(['upstream'], httpScenario('upstream-direct', ports.upstream, target, why('upstream'), pid('upstream'))),
+    needing(['proxy-plain'], httpScenario('proxy-plain', ports['proxy-plain'], target, why('proxy-plain'), pid('proxy-plain'))),
+    needing(['node-http-proxy'], httpScenario('node-http-proxy', ports['node-http-proxy'], target, why('node-http-proxy'), pid('node-http-proxy'))),
+    needing(['fast-proxy-lite'], httpScenario('fast-proxy-lite', ports['fast-proxy-lite'], target, why('fast-proxy-lite'), pid('fast-proxy-lite'))),
+    needing(['nginx'], httpScenario('nginx-proxy', ports.nginx, target, why('nginx'), pid('nginx'))),
+    needing(['gateway-eddsa'], httpScenario('gateway-public', ports['gateway-eddsa'], { path: '/public/bench' }, why('gateway-eddsa'), pid('gateway-eddsa'))),
+    needing(['gateway-eddsa'], authScenario('gateway-auth-eddsa', ports['gateway-eddsa'], tokens.EdDSA?.token, why('gateway-eddsa'), pid('gateway-eddsa'))),
+    // The issuer answers the run's JWKS-fetch count (and a key refresh, should the gateway need one).
+    needing(['gateway-external', 'external-issuer'], externalScenario('gateway-auth-external', ports['gateway-external'], env.external, why('gateway-external'), pid('gateway-external'))),
     // nginx proxies, the EdDSA gateway verifies (auth_request): both processes' CPU, apart and summed.
-    authScenario('nginx-forward-auth', ports['nginx-forward-auth'], tokens.EdDSA?.token, why('nginx-forward-auth'),
-      { nginx: env.pids?.['nginx-forward-auth'], authgate: env.pids?.['gateway-eddsa'] }),
-    authScenario('gateway-auth-hs256', ports['gateway-hs256'], tokens.HS256?.token, why('gateway-hs256'), pid('gateway-hs256')),
-    authScenario('gateway-auth-es256', ports['gateway-es256'], tokens.ES256?.token, why('gateway-es256'), pid('gateway-es256')),
-    authScenario('gateway-auth-rs256', ports['gateway-rs256'], tokens.RS256?.token, why('gateway-rs256'), pid('gateway-rs256')),
-    revocationScenario('gateway-auth-revocation', ports['gateway-revocation'], tokens.EdDSA?.token, tokens.EdDSA?.revokedTokens, why('gateway-revocation'),
-      () => env.revocationLog?.() ?? [], quick ? 20 : 90, pid('gateway-revocation')),
-    workersScenario(authScenario('gateway-auth-workers', ports['gateway-workers'], tokens.EdDSA?.token, why('gateway-workers'), pid('gateway-workers')), env.workers),
-    refreshScenario('refresh', ports['auth-endpoints'], authWhy, 'refresh', pid('auth-endpoints')),
+    needing(['nginx-forward-auth', 'gateway-eddsa'], authScenario('nginx-forward-auth', ports['nginx-forward-auth'], tokens.EdDSA?.token, why('nginx-forward-auth'),
+      { nginx: env.pids?.['nginx-forward-auth'], authgate: env.pids?.['gateway-eddsa'] })),
+    needing(['gateway-hs256'], authScenario('gateway-auth-hs256', ports['gateway-hs256'], tokens.HS256?.token, why('gateway-hs256'), pid('gateway-hs256'))),
+    needing(['gateway-es256'], authScenario('gateway-auth-es256', ports['gateway-es256'], tokens.ES256?.token, why('gateway-es256'), pid('gateway-es256'))),
+    needing(['gateway-rs256'], authScenario('gateway-auth-rs256', ports['gateway-rs256'], tokens.RS256?.token, why('gateway-rs256'), pid('gateway-rs256'))),
+    // The database keeps running: the list polls it every 5 s (a stalled poll would only log, as no fail-closed
+    // budget is configured, but the poll's cost on the shared core is part of what this scenario measures).
+    needing(['gateway-revocation', 'database'], revocationScenario('gateway-auth-revocation', ports['gateway-revocation'], tokens.EdDSA?.token, tokens.EdDSA?.revokedTokens, why('gateway-revocation'),
+      () => env.revocationLog?.() ?? [], quick ? 20 : 90, pid('gateway-revocation'))),
+    // The primary and its workers (the whole process tree).
+    needing(['gateway-workers'], workersScenario(authScenario('gateway-auth-workers', ports['gateway-workers'], tokens.EdDSA?.token, why('gateway-workers'), pid('gateway-workers')), env.workers)),
+    needing(['auth-endpoints', 'database'], refreshScenario('refresh', ports['auth-endpoints'], authWhy, 'refresh', pid('auth-endpoints'))),
     // The same rotation on the in-memory store: the code's own ceiling, no database round trip.
-    refreshScenario('refresh-memory', ports['auth-memory'], why('auth-memory'), 'refresh', pid('auth-memory'), MEMORY_REFRESH_SESSIONS),
-    refreshScenario('refresh-storm', ports['auth-endpoints'], authWhy, 'storm', pid('auth-endpoints')),
-    httpScenario('login', ports['auth-endpoints'], {
+    needing(['auth-memory'], refreshScenario('refresh-memory', ports['auth-memory'], why('auth-memory'), 'refresh', pid('auth-memory'), MEMORY_REFRESH_SESSIONS)),
+    needing(['auth-endpoints', 'database'], refreshScenario('refresh-storm', ports['auth-endpoints'], authWhy, 'storm', pid('auth-endpoints'))),
+    needing(['auth-endpoints', 'database'], httpScenario('login', ports['auth-endpoints'], {
       method: 'POST', path: `${PREFIX}/login`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_USER)
-    }, authWhy, pid('auth-endpoints'), AUTH_CONNECTIONS),
-    loginStormScenario('login-storm', ports['gateway-login'], tokens.EdDSA?.token, why('gateway-login'), quick, pid('gateway-login')),
+    }, authWhy, pid('auth-endpoints'), AUTH_CONNECTIONS)),
+    needing(['gateway-login', 'database'], loginStormScenario('login-storm', ports['gateway-login'], tokens.EdDSA?.token, why('gateway-login'), quick, pid('gateway-login'))),
     // The same three on every other test database server, for the side-by-side table (lib/database-matrix.mjs).
     ...(env.otherDatabases ?? []).flatMap(({ server, port, pid: serverPid, missing: down }) => {
       const otherWhy = down ?? authWhy
       const cpu = { [`auth-endpoints@${server}`]: serverPid }
+      const needs = [`auth-endpoints@${server}`, `database@${server}`]
       return [
-        refreshScenario(`refresh@${server}`, port, otherWhy, 'refresh', cpu),
-        refreshScenario(`refresh-storm@${server}`, port, otherWhy, 'storm', cpu),
-        httpScenario(`login@${server}`, port, {
+        needing(needs, refreshScenario(`refresh@${server}`, port, otherWhy, 'refresh', cpu)),
+        needing(needs, refreshScenario(`refresh-storm@${server}`, port, otherWhy, 'storm', cpu)),
+        needing(needs, httpScenario(`login@${server}`, port, {
           method: 'POST', path: `${PREFIX}/login`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(BENCH_USER)
-        }, otherWhy, cpu, AUTH_CONNECTIONS)
+        }, otherWhy, cpu, AUTH_CONNECTIONS))
       ]
     })
   ]

@@ -1,13 +1,26 @@
 // Child processes of a bench run: spawned pinned to a core, tracked, and all ended (by PID, never by name) when the
 // run ends, fails or is interrupted. Servers run as children so they can be pinned apart from the load generator
-// and so autocannon never shares an event loop with the server it measures.
+// and so autocannon never shares an event loop with the server it measures. Every way out resumes what
+// lib/isolation.mjs froze first: a stopped process does not act on SIGTERM until it is continued.
 import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { connect } from 'node:net'
 import { pinArgs } from './placement.mjs'
+import { thawAll } from './isolation.mjs'
 
 /** @type {Set<import('node:child_process').ChildProcess>} */
 const running = new Set()
+/** @type {Array<{ name: string, pid: number | undefined, warnings: number, messages: Record<string, number> }>} every child's warn/error log lines */
+const logs = []
+
+/**
+ * Per child started so far: how many log lines at pino's warn level or above (≥ 40) it wrote on stdout, counted
+ * by message. A server that complains during a run (a driver that lost its database after being frozen, a
+ * revocation poll that failed) says so at the end of the run instead of only in a failure report.
+ */
+export function childWarnings () {
+  return logs.map((entry) => ({ ...entry, messages: { ...entry.messages } }))
+}
 
 /**
  * Spawns `command args` on `core` (when taskset is usable). Its stderr is kept (last lines) for error reports.
@@ -36,9 +49,21 @@ export function startChild (name, command, args, options = {}) {
   const stdoutLines = createInterface({ input: /** @type {import('node:stream').Readable} */ (child.stdout) })
   /** @type {string[]} */
   const stdoutTail = []
+  const warnings = { name, pid: child.pid, warnings: 0, messages: /** @type {Record<string, number>} */ ({}) }
+  logs.push(warnings)
   stdoutLines.on('line', (line) => {
     stdoutTail.push(line)
     if (stdoutTail.length > 50) stdoutTail.shift()
+    if (!line.startsWith('{') || !line.includes('"level"')) return
+    try {
+      const entry = JSON.parse(line)
+      if (typeof entry.level === 'number' && entry.level >= 40) {
+        warnings.warnings++
+        // Digits out (durations, ids), so one kind of message is counted as one.
+        const text = `${entry.msg ?? ''}${entry.err?.message ? `: ${entry.err.message}` : ''}`.replace(/\d+/g, 'N').slice(0, 160)
+        if (text in warnings.messages || Object.keys(warnings.messages).length < 20) warnings.messages[text] = (warnings.messages[text] ?? 0) + 1
+      }
+    } catch { /* not JSON */ }
   })
   return { name, child, stderrTail, stdoutTail, stdoutLines, stop: () => stopChild(child) }
 }
@@ -95,23 +120,33 @@ export function waitForPort (handle, port, timeoutMs) {
   })
 }
 
-/** SIGTERM, then SIGKILL after 5 s. Resolves when the process has exited. */
-export function stopChild (child) {
+/**
+ * SIGTERM, then SIGKILL after `graceMs` (5 s). Resolves when the process has exited. A server run with --cpu-prof
+ * writes its profile (megabytes of JSON) as it exits, a dozen of them at once on one core: give it longer.
+ */
+export function stopChild (child, graceMs = 5000) {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve(undefined)
-    const killTimer = setTimeout(() => child.kill('SIGKILL'), 5000)
+    // A frozen child (and its frozen workers) would hold the SIGTERM until the 5 s SIGKILL, and write no profile.
+    thawAll()
+    const killTimer = setTimeout(() => child.kill('SIGKILL'), graceMs)
     child.once('exit', () => { clearTimeout(killTimer); resolve(undefined) })
     child.kill('SIGTERM')
   })
 }
 
-/** Stops every child still running (servers, nginx, gateway workers' primary). */
-export async function stopAllChildren () {
-  await Promise.all([...running].map(stopChild))
+/** Stops every child still running (servers, nginx, gateway workers' primary), after resuming anything frozen. */
+export async function stopAllChildren (graceMs = 5000) {
+  thawAll()
+  await Promise.all([...running].map((child) => stopChild(child, graceMs)))
 }
 
-/** Last resort on a hard exit: synchronous SIGKILL of whatever is left, by PID. */
+/**
+ * Last resort on a hard exit: resumes whatever is frozen (the databases are not our children here and would stay
+ * stopped), then a synchronous SIGKILL of every child left, by PID.
+ */
 export function killAllChildrenNow () {
+  thawAll()
   for (const child of running) {
     try { child.kill('SIGKILL') } catch { /* already gone */ }
   }

@@ -69,3 +69,37 @@ export function startCpuMeter (pids) {
     }
   }
 }
+
+/**
+ * Busy CPU seconds of the whole machine so far (every core: user, nice, system, irq, softirq), plus `steal`: time
+ * the hypervisor gave another virtual machine while this one wanted to run, which slows a measurement as surely as
+ * a process here would. From /proc/stat; NaN without it.
+ */
+export function machineBusySeconds () {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]?.trim().split(/\s+/).slice(1).map(Number) ?? []
+    const [user = Number.NaN, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields
+    return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND
+  } catch {
+    return Number.NaN
+  }
+}
+
+/**
+ * Measures the CPU the machine spent outside this process and its descendants (every server the bench started),
+ * steal included: `stop()` gives it in % of one core over the elapsed time. On a machine to itself this stays near 0; anything else
+ * (another engineer's tests, a build) ran beside the measurement, on the same cores, and its numbers are noise.
+ */
+export function startOtherLoadMeter () {
+  const mine = () => { const own = cpuTimes(process.pid); return own.user + own.system }
+  const machine0 = machineBusySeconds()
+  const mine0 = mine()
+  const started = process.hrtime.bigint()
+  return {
+    stop () {
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e9
+      const other = (machineBusySeconds() - machine0) - (mine() - mine0)
+      return elapsed > 0 ? Math.max(0, (other / elapsed) * 100) : Number.NaN
+    }
+  }
+}

@@ -16,9 +16,11 @@ export function primaryServer () {
  * Starts, for each other server, its database and an auth-endpoints server with the bench user in a fresh database.
  * A server that cannot start is reported (`missing`), not fatal. Its database goes to `onDatabase` (stopped by the
  * caller), its auth server is a child process (stopped with the others).
- * @returns {Promise<Array<{ server: string, kind?: string, port?: number, pid?: number, missing?: string }>>}
+ * `profArgs(name)`: Node arguments for the auth-endpoints server (--cpu-prof into its own folder, or none).
+ * @returns {Promise<Array<{ server: string, kind?: string, port?: number, pid?: number, databasePid?: number, missing?: string }>>}
+ *   pid: the auth-endpoints server's; databasePid: the database process's
  */
-export async function startOtherDatabases ({ ts, keysDir, user, database, log, onDatabase }) {
+export async function startOtherDatabases ({ ts, keysDir, user, database, log, onDatabase, profArgs = () => [] }) {
   const others = TEST_DATABASES.filter((server) => server !== primaryServer())
   return Promise.all(others.map(async (server) => {
     let db
@@ -27,13 +29,17 @@ export async function startOtherDatabases ({ ts, keysDir, user, database, log, o
       // Tracked by the caller from the start, so an interrupted set-up still stops it.
       onDatabase(starting)
       db = await starting
-      if (db.pid) pinPid(db.pid, SERVER_CORE)
+      if (db.pid) {
+        const astray = pinPid(db.pid, SERVER_CORE)
+        if (astray.length) log(`! database ${server}: ${astray.length} threads could not be pinned to core ${SERVER_CORE}`)
+      }
       const auth = await startNodeServer(`auth-endpoints@${server}`, join(SERVERS_DIR, 'auth-server.mjs'), {
         ts,
+        nodeArgs: profArgs(`auth-endpoints@${server}`),
         env: { BENCH_AUTH: JSON.stringify({ mongoUrl: db.url, database, algorithm: 'EdDSA', keysDir, issuer: ISSUER, audience: AUDIENCE, user }) }
       })
       log(`database ${server}: ${db.kind} at ${db.url}`)
-      return { server, kind: db.kind, port: auth.port, pid: auth.pid }
+      return { server, kind: db.kind, port: auth.port, pid: auth.pid, databasePid: db.pid }
     } catch (error) {
       const missing = String(error instanceof Error ? error.message : error).split('\n')[0] ?? 'failed'
       log(`! database ${server}: ${missing}`)

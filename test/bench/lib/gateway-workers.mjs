@@ -14,12 +14,13 @@ import { START_TIMEOUT_MS } from './servers.mjs'
 
 export const WORKERS = 2
 
-export async function startGatewayWorkers ({ dir, ts, upstreamUrl, keysDir }) {
+/** `nodeArgs` go to the primary; cluster workers inherit them (its execArgv), so --cpu-prof profiles each of them too. */
+export async function startGatewayWorkers ({ dir, ts, upstreamUrl, keysDir, nodeArgs = [] }) {
   const cli = join(REPO_ROOT, 'apps', 'gateway', 'src', 'cli.ts')
   if (!existsSync(cli)) throw new Error('no gateway CLI source (apps/gateway/src/cli.ts)')
   const port = await freePort()
   const config = writeGatewayConfig({ dir, name: 'workers', algorithm: 'EdDSA', keysDir, upstreamUrl, port, workers: WORKERS })
-  const handle = startChild('gateway-workers', process.execPath, [...ts.args, cli, 'start', '--config', config], {
+  const handle = startChild('gateway-workers', process.execPath, [...ts.args, ...nodeArgs, cli, 'start', '--config', config], {
     core: ALL_CORES, env: { ...process.env, ...ts.env }
   })
   try {

@@ -100,6 +100,8 @@ export async function runLoginStorm ({ port, token, user, prefix, path, rate, co
     idleP99,
     stormP99,
     p99Ratio: stormP99 / idleP99,
+    // The Bearer requests go on to the upstream, the logins do not (requests answered per process, --cpu-prof).
+    requestsBy: { upstream: idle.ok + idle.errors + during.ok + during.errors },
     statusCodes: codes
   }
 }

@@ -55,6 +55,8 @@ function note (entry) {
   if (entry.rotationsPerSec !== undefined) parts.push(`${num(entry.rotationsPerSec)} rotations/s, ${entry.falseReuse} false reuse, ${entry.forks} forks`)
   if (entry.p99Ratio !== undefined) parts.push(`req/s = logins/s; Bearer p99 idle ${num(entry.idleP99, 2)} ms, during the storm ${num(entry.stormP99, 2)} ms (× ${num(entry.p99Ratio, 2)})`)
   if (entry.cpuParts !== undefined) parts.push(`CPU µs/req ${Object.entries(entry.cpuParts).map(([label, us]) => `${label} ${num(us, 1)}`).join(' + ')}`)
+  if (entry.otherLoadMax !== undefined && entry.otherLoadMax >= 10) parts.push(`NOISE: other work on the machine up to ${num(entry.otherLoadMax)} % of a core during a run`)
+  if (entry.alongsideCpu !== undefined) parts.push(`beside it: ${Object.entries(entry.alongsideCpu).map(([label, share]) => `${label} ${num(share)} %`).join(', ')} of a core`)
   if (entry.jwksFetches !== undefined) parts.push(`${entry.jwksFetches} JWKS fetches while measured`)
   if (entry.roundTripsPerRotation !== undefined) parts.push(`${num(entry.roundTripsPerRotation, 1)} round trips/rotation`)
   if (entry.placement !== undefined) parts.push(entry.placement)

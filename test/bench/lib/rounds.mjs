@@ -1,8 +1,10 @@
 // Measurement schedule: probe and warm up every scenario, then measured rounds in which every scenario runs once,
 // in an order rotated each round, so slow drift of the machine (other load, thermal) falls on all scenarios alike
-// instead of on whichever ran last.
+// instead of on whichever ran last. Each probe, warm-up and measured run happens after `plan.isolate(scenario)`
+// (run.mjs: every bench process the scenario does not need frozen), whose `resume` runs afterwards whatever happens.
+import { performance } from 'node:perf_hooks'
 import { aggregate } from './stats.mjs'
-import { startCpuMeter } from './cpu.mjs'
+import { startCpuMeter, startOtherLoadMeter } from './cpu.mjs'
 
 /** Above this share of failed requests, an HTTP scenario's number is not a throughput but a failure. */
 const MAX_ERROR_SHARE = 0.01
@@ -57,12 +59,50 @@ function cpuFields ({ total, system, parts }) {
 }
 
 /**
+ * CPU µs used by each process during `elapsedMs`, as % of one core: what the processes a scenario needs but does not
+ * meter (its upstream, its database) used beside it, on the same core.
+ * @param {Record<string, number>} usedUs
+ */
+function shareOfCore (usedUs, elapsedMs) {
+  return Object.fromEntries(Object.entries(usedUs).map(([label, us]) => [label, (us / (elapsedMs * 1000)) * 100]))
+}
+
+/**
+ * @typedef {{ resume: () => void, describe?: string, alongside?: Record<string, number> }} Isolation  what isolate() did
+ *   (`describe`: for the log), and its undoing; `alongside`: processes left running that the scenario does not meter
+ *   (its upstream, its database), whose CPU during each run is reported as `alongsideCpu` (% of a core)
+ */
+
+/**
+ * Runs `work` inside `isolate(scenario)`, after `settleMs` (processes resumed from an earlier freeze run their due
+ * timers then: keep-alive sockets closing, driver heartbeats, a revocation poll; none of that is the scenario's).
+ * Resumes afterwards whatever happens.
+ * @template T
+ * @param {{ isolate?: (scenario: any) => Isolation | Promise<Isolation>, settleMs?: number }} plan
+ * @param {any} scenario
+ * @param {(isolation: Isolation | undefined) => Promise<T>} work
+ * @returns {Promise<T>}
+ */
+export async function isolated ({ isolate, settleMs = 0 }, scenario, work) {
+  const isolation = await isolate?.(scenario)
+  try {
+    if (isolation && settleMs > 0) await new Promise((resolve) => setTimeout(resolve, settleMs))
+    return await work(isolation)
+  } finally {
+    isolation?.resume()
+  }
+}
+
+/**
  * @param {Array<{ name: string, skipped?: string, cpu?: Record<string, number | undefined>, probe?: () => Promise<unknown>,
  *   run?: (seconds: number) => Promise<any> }>} scenarios  `cpu`: processes whose CPU time per request is measured
- * @param {{ warmupSeconds: number, runSeconds: number, rounds: number, log: (line: string) => void }} plan
+ * @param {{ warmupSeconds: number, runSeconds: number, rounds: number, log: (line: string) => void,
+ *   isolate?: (scenario: any) => Isolation | Promise<Isolation>, settleMs?: number, onRun?: (scenario: any, sample: any) => void }} plan
+ *   onRun: given every run's sample, warm-up included (requests answered per process, for --cpu-prof)
  * @returns {Promise<Record<string, Record<string, any>>>} per scenario: the aggregate, or `{ skipped }` / `{ failed }`
  */
-export async function measureAll (scenarios, { warmupSeconds, runSeconds, rounds, log }) {
+export async function measureAll (scenarios, plan) {
+  const { warmupSeconds, runSeconds, rounds, log } = plan
   /** @type {Record<string, Record<string, any>>} */
   const outcome = {}
   /** @type {Map<string, any[]>} */
@@ -75,14 +115,18 @@ export async function measureAll (scenarios, { warmupSeconds, runSeconds, rounds
       continue
     }
     try {
-      await scenario.probe()
-      const warmup = await scenario.run(warmupSeconds)
+      const { warmup, isolation } = await isolated(plan, scenario, async (isolation) => {
+        await scenario.probe?.()
+        const warmup = await /** @type {NonNullable<typeof scenario.run>} */ (scenario.run)(warmupSeconds)
+        plan.onRun?.(scenario, warmup)
+        return { warmup, isolation }
+      })
       // A warm-up that fails says the scenario is broken before any number is taken.
       const bad = warmupVerdict(scenario.name, warmup)
       if (bad) throw new Error(`warm-up: ${bad}`)
       active.push(scenario)
       samples.set(scenario.name, [])
-      log(`- ${scenario.name}: probe ok, warmed up ${warmupSeconds} s (${Math.round(warmup.rps)} req/s)`)
+      log(`- ${scenario.name}: probe ok, warmed up ${warmupSeconds} s (${Math.round(warmup.rps)} req/s)${isolation?.describe ? `; ${isolation.describe}` : ''}`)
     } catch (error) {
       outcome[scenario.name] = { failed: message(error) }
       log(`! ${scenario.name}: ${outcome[scenario.name]?.failed}`)
@@ -94,12 +138,22 @@ export async function measureAll (scenarios, { warmupSeconds, runSeconds, rounds
     for (const scenario of order) {
       if (outcome[scenario.name]?.failed) continue
       try {
-        const meter = scenario.cpu ? startCpuMeter(scenario.cpu) : undefined
-        const sample = await /** @type {NonNullable<typeof scenario.run>} */ (scenario.run)(runSeconds)
-        if (meter) Object.assign(sample, cpuFields(meter.stop(sample.requests)))
+        const sample = await isolated(plan, scenario, async (isolation) => {
+          const meter = scenario.cpu ? startCpuMeter(scenario.cpu) : undefined
+          const alongside = isolation?.alongside && Object.keys(isolation.alongside).length ? startCpuMeter(isolation.alongside) : undefined
+          const others = startOtherLoadMeter()
+          const started = performance.now()
+          const sample = await /** @type {NonNullable<typeof scenario.run>} */ (scenario.run)(runSeconds)
+          if (meter) Object.assign(sample, cpuFields(meter.stop(sample.requests)))
+          if (alongside) sample.alongsideCpu = shareOfCore(alongside.stop(1).parts, performance.now() - started)
+          sample.otherLoad = others.stop()
+          return sample
+        })
+        plan.onRun?.(scenario, sample)
         samples.get(scenario.name)?.push(sample)
         const cpu = sample.cpuUsPerRequest === undefined ? '' : `, ${Math.round(sample.cpuUsPerRequest)} µs CPU/req`
-        log(`  round ${round + 1}/${rounds} ${scenario.name}: ${Math.round(sample.rps)} req/s, p99 ${Number(sample.p99).toFixed(1)} ms, ${sample.errors} errors${cpu}`)
+        const other = Number.isFinite(sample.otherLoad) ? `; other work on the machine: ${Math.round(sample.otherLoad)} % of a core` : ''
+        log(`  round ${round + 1}/${rounds} ${scenario.name}: ${Math.round(sample.rps)} req/s, p99 ${Number(sample.p99).toFixed(1)} ms, ${sample.errors} errors${cpu}${other}`)
         const bad = verdict(scenario.name, sample)
         if (bad) { outcome[scenario.name] = { failed: bad }; log(`! ${scenario.name}: ${bad}`) }
       } catch (error) {

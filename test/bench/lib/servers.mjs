@@ -1,5 +1,6 @@
-// Starting one server child: spawned unpinned (so TypeScript start-ups spread over both cores), then, once it prints
-// its ready line, pinned to the server core. Node scripts only; nginx has its own module.
+// Starting one server child: spawned with the bench's own affinity (every core: the bench pins itself only once the
+// servers are up, so TypeScript start-ups spread over both cores), then, once it prints its ready line, pinned to the
+// server core. Node scripts only; nginx has its own module.
 import { fileURLToPath } from 'node:url'
 import { startChild, waitForReadyLine } from './children.mjs'
 import { pinPid, SERVER_CORE } from './placement.mjs'
@@ -31,6 +32,12 @@ export async function startNodeServer (name, script, options = {}) {
     await handle.stop()
     throw error
   }
-  if (options.pin !== false) pinPid(handle.child.pid, SERVER_CORE)
+  if (options.pin !== false) {
+    const astray = pinPid(handle.child.pid, SERVER_CORE)
+    if (astray.length) {
+      await handle.stop()
+      throw new Error(`${name}: ${astray.length} threads could not be pinned to core ${SERVER_CORE}`)
+    }
+  }
   return { name, port: ready.port, pid: handle.child.pid, ready, stdoutTail: handle.stdoutTail, stop: handle.stop }
 }

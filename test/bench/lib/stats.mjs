@@ -43,6 +43,13 @@ export function aggregate (runs) {
   for (const label of new Set(runs.flatMap((run) => Object.keys(run.cpuParts ?? {})))) {
     cpuParts[label] = round(median(runs.map((run) => run.cpuParts?.[label] ?? Number.NaN)), 1)
   }
+  /** @type {Record<string, number>} % of a core used beside the scenario by each process it needs but does not meter */
+  const alongsideCpu = {}
+  for (const label of new Set(runs.flatMap((run) => Object.keys(run.alongsideCpu ?? {})))) {
+    alongsideCpu[label] = round(median(runs.map((run) => run.alongsideCpu?.[label] ?? Number.NaN)), 1)
+  }
+  // The most other work seen during any run (% of a core): a run beside other work is noise, whichever it was.
+  if (runs.some((run) => Number.isFinite(run.otherLoad))) extra.otherLoadMax = round(Math.max(...runs.map((run) => run.otherLoad).filter(Number.isFinite)))
   for (const key of ['falseReuse', 'forks', 'jwksFetches']) {
     if (runs.some((run) => key in run)) extra[key] = runs.reduce((sum, run) => sum + (run[key] ?? 0), 0)
   }
@@ -51,7 +58,7 @@ export function aggregate (runs) {
   for (const run of runs) for (const [code, n] of Object.entries(run.statusCodes ?? {})) statusCodes[code] = (statusCodes[code] ?? 0) + n
   // Where the multi-worker gateway ran, as seen in the last run (a description, not a number).
   const placement = runs.at(-1)?.placement
-  return { ...result, ...extra, ...(Object.keys(cpuParts).length ? { cpuParts } : {}), statusCodes, ...(placement === undefined ? {} : { placement }) }
+  return { ...result, ...extra, ...(Object.keys(cpuParts).length ? { cpuParts } : {}), ...(Object.keys(alongsideCpu).length ? { alongsideCpu } : {}), statusCodes, ...(placement === undefined ? {} : { placement }) }
 }
 
 function round (value, digits = 0) {

@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-// `node test/bench/tools/compare.mjs [--rounds=5] [--seconds=4] [--before=DIR] [--cpu-prof=DIR] [--baselines] [--only=a,b]
-//   [--log-level=warn|info]`
+// `node test/bench/tools/compare.mjs [--rounds=5] [--seconds=4] [--warmup=15] [--before=DIR] [--cpu-prof=DIR] [--baselines]
+//   [--only=a,b] [--log-level=warn|info]`
 // A targeted measurement, not the suite: only the upstream, the plain @fastify/http-proxy and the EdDSA gateway
 // (this checkout's, and with --before the one of another checkout, e.g. a copy taken before a change) are started,
 // and `proxy-plain`, `gateway-public`, `gateway-auth-eddsa` (and their `before:` twins) are measured in interleaved
 // rounds, the order rotated each round. On a shared machine absolute req/s drift by tens of percent between
 // minutes; the ratio to proxy-plain within one round drifts much less, so each round's ratios are computed and
 // their medians reported, with each server's own CPU time per answered request (user + kernel, from /proc), which
-// compares servers only when each has its core to itself (under other load it rises too, unevenly). --baselines adds upstream-direct and nginx-proxy
-// (nginx's CPU includes its worker). --cpu-prof profiles proxy-plain and the gateways (one .cpuprofile per process, written when
-// they stop); summarise with tools/profile-summary.mjs. --log-level=info runs the gateways at the level operators run them,
+// compares servers only when each has its core to itself (under other load it rises too, unevenly). --baselines adds upstream-direct,
+// nginx-proxy (nginx's CPU includes its worker) and the peers fast-proxy-lite and node-http-proxy (the same server files as
+// `pnpm bench`), so `cpu:gateway-auth-eddsa/fast-proxy-lite`, the issue #18 target, is read round by round. Each scenario is
+// warmed up --warmup seconds (default 15: a fresh server's first 10–15 s of load cost 1.5–2.5× its steady CPU per
+// request, docs/benchmarks.md) before the rounds. --cpu-prof profiles the proxies and the gateways (one folder per process,
+// a .cpuprofile written when it stops); summarise with tools/profile-summary.mjs. --log-level=info runs the gateways at the level operators run them,
 // so the cost of one access line per request is in the figures (the default, warn, leaves logging out). Loopback only;
 // every run bounded by --seconds.
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -17,20 +20,20 @@ import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { killAllChildrenNow, stopAllChildren } from '../lib/children.mjs'
-import { describePlacement, pinSelf } from '../lib/placement.mjs'
+import { describePlacement, LOAD_CORE, pinningEnabled, pinSelf, SERVER_CORE, verifyPlacement } from '../lib/placement.mjs'
 import { assertProbe, probe, runAutocannon } from '../lib/load.mjs'
 import { SERVERS_DIR, SETUP_DIR, startNodeServer } from '../lib/servers.mjs'
 import { typescriptNode } from '@authgate/test-kit/node-args'
 import { AUDIENCE, ISSUER, TOKEN_TTL_SECONDS, writeGatewayConfig } from '../lib/gateway-config.mjs'
 import { median } from '../lib/stats.mjs'
-import { startCpuMeter } from '../lib/cpu.mjs'
+import { startCpuMeter, startOtherLoadMeter } from '../lib/cpu.mjs'
 import { ensureNginx, startNginx } from '../lib/nginx.mjs'
-import { SERVER_CORE } from '../lib/placement.mjs'
 
 const { values: args } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '4' },
+    warmup: { type: 'string', default: '15' },
     connections: { type: 'string', default: '50' },
     before: { type: 'string' },
     'cpu-prof': { type: 'string' },
@@ -41,6 +44,7 @@ const { values: args } = parseArgs({
 })
 const rounds = Math.min(20, Math.max(1, Number(args.rounds)))
 const seconds = Math.min(30, Math.max(1, Number(args.seconds)))
+const warmupSeconds = Math.min(60, Math.max(1, Number(args.warmup)))
 const connections = Number(args.connections)
 const logLevel = /** @type {string} */ (args['log-level'])
 if (!['warn', 'info'].includes(logLevel)) throw new Error(`--log-level: warn or info, not ${logLevel}`)
@@ -57,8 +61,6 @@ if ('error' in ts) throw new Error(ts.error)
 const profArgs = (name) => args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${resolve(args['cpu-prof'], name)}`] : []
 
 try {
-  pinSelf()
-  log(`placement: ${describePlacement()}`)
   log(`load average at start: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`)
   const upstream = await startNodeServer('upstream', join(SERVERS_DIR, 'upstream.mjs'))
   const upstreamUrl = `http://127.0.0.1:${upstream.port}`
@@ -73,20 +75,35 @@ try {
       ts: rootTs, nodeArgs: profArgs(name), env: { BENCH_GATEWAY_CONFIG: config }
     })
   }
-  const [proxy, gateway, before] = await Promise.all([
-    startNodeServer('proxy-plain', join(SERVERS_DIR, 'proxy-plain.mjs'), { nodeArgs: profArgs('proxy-plain'), env: { UPSTREAM_URL: upstreamUrl } }),
+  const plainProxy = (/** @type {string} */ name) => startNodeServer(name, join(SERVERS_DIR, `${name}.mjs`), { nodeArgs: profArgs(name), env: { UPSTREAM_URL: upstreamUrl } })
+  const [proxy, gateway, before, fastProxy, httpProxy] = await Promise.all([
+    plainProxy('proxy-plain'),
     gatewayAt(resolve(SERVERS_DIR, '..', '..', '..'), 'gateway'),
-    args.before ? gatewayAt(resolve(args.before), 'gateway-before') : undefined
+    args.before ? gatewayAt(resolve(args.before), 'gateway-before') : undefined,
+    args.baselines ? plainProxy('fast-proxy-lite') : undefined,
+    args.baselines ? plainProxy('node-http-proxy') : undefined
   ])
   const nginxBin = args.baselines ? ensureNginx(log) : undefined
   if (nginxBin !== undefined && !nginxBin.bin) throw new Error(`nginx: ${nginxBin.reason}`)
   const nginx = nginxBin?.bin ? await startNginx({ bin: nginxBin.bin, dir: join(dir, 'nginx'), upstreamPort: upstream.port, core: SERVER_CORE }) : undefined
+  // Only now: children inherit their spawner's affinity, so the servers started on both cores (each pinned once ready).
+  pinSelf()
+  const servers = { upstream, 'proxy-plain': proxy, gateway, 'gateway-before': before, 'fast-proxy-lite': fastProxy, 'node-http-proxy': httpProxy, nginx }
+  const placed = pinningEnabled()
+    ? verifyPlacement([
+      { name: 'load generator (this process)', pid: process.pid, cores: LOAD_CORE, tree: false },
+      ...Object.entries(servers).filter(([, server]) => server !== undefined).map(([name, server]) => ({ name, pid: server?.pid, cores: SERVER_CORE }))
+    ])
+    : undefined
+  log(`placement: ${describePlacement(placed)}`)
   const bearer = { path: '/api/bench', headers: { authorization: `Bearer ${token}` } }
   /** @type {Array<{ name: string, port: number, pid?: number, target: { path: string, headers?: Record<string, string> }, auth?: boolean }>} */
   let scenarios = [
     { name: 'proxy-plain', port: proxy.port, pid: proxy.pid, target: { path: '/api/bench' } },
     ...(args.baselines ? [{ name: 'upstream-direct', port: upstream.port, pid: upstream.pid, target: { path: '/api/bench' } }] : []),
     ...(nginx ? [{ name: 'nginx-proxy', port: nginx.port, pid: nginx.pid, target: { path: '/api/bench' } }] : []),
+    ...(fastProxy ? [{ name: 'fast-proxy-lite', port: fastProxy.port, pid: fastProxy.pid, target: { path: '/api/bench' } }] : []),
+    ...(httpProxy ? [{ name: 'node-http-proxy', port: httpProxy.port, pid: httpProxy.pid, target: { path: '/api/bench' } }] : []),
     { name: 'gateway-public', port: gateway.port, pid: gateway.pid, target: { path: '/public/bench' } },
     { name: 'gateway-auth-eddsa', port: gateway.port, pid: gateway.pid, target: bearer, auth: true },
     ...(before
@@ -108,7 +125,7 @@ try {
       if (anonymous.status !== 401) throw new Error(`${scenario.name}: anonymous request answered ${anonymous.status}, expected 401`)
     }
     await assertProbe(scenario.name, scenario.port, scenario.target)
-    const warmup = await runAutocannon(scenario.port, scenario.target, { seconds: 1, connections })
+    const warmup = await runAutocannon(scenario.port, scenario.target, { seconds: warmupSeconds, connections })
     served.set(scenario.pid, (served.get(scenario.pid) ?? 0) + warmup.requests)
   }
   log(`warmed up; ${rounds} rounds × ${seconds} s × ${scenarios.length} scenarios, autocannon -c ${connections}`)
@@ -118,6 +135,9 @@ try {
     const order = scenarios.slice(round % scenarios.length).concat(scenarios.slice(0, round % scenarios.length))
     /** @type {Record<string, { rps: number, p99: number, errors: number, requests: number, cpuUs: number, systemUs: number }>} */
     const sample = {}
+    // CPU the machine spent outside this tool and its servers during the round (% of a core): above a few % the
+    // round measured beside other work.
+    const others = startOtherLoadMeter()
     for (const scenario of order) {
       // The server's own CPU time per answered request (lib/cpu.mjs, as `pnpm bench` measures it).
       const meter = startCpuMeter({ server: scenario.pid })
@@ -133,7 +153,7 @@ try {
       results.get(scenario.name)?.push({ rps: entry.rps, p99: entry.p99, ratio: entry.rps / base, cpuUs: entry.cpuUs, systemUs: entry.systemUs })
       return `${scenario.name} ${Math.round(entry.rps)} (${(entry.rps / base).toFixed(2)}; ${Math.round(entry.cpuUs)} µs CPU/req)`
     })
-    log(`round ${round + 1}: ${line.join(', ')}`)
+    log(`round ${round + 1}: ${line.join(', ')}; other work on the machine ${Math.round(others.stop())} % of a core`)
   }
   console.log('\nscenario                   median req/s  ratio to proxy-plain (median; per round)   p99 ms   server CPU µs/req (median, of which kernel; per round)')
   for (const [name, runs] of results) {
@@ -142,8 +162,11 @@ try {
     console.log(`${name.padEnd(27)}${String(Math.round(median(runs.map((run) => run.rps)))).padStart(12)}  ${ratios.padEnd(42)}${String(median(runs.map((run) => run.p99))).padStart(7)}   ${cpu}`)
   }
   if (args['cpu-prof']) {
-    const names = [['proxy-plain', proxy.pid], ['gateway', gateway.pid], ['gateway-before', before?.pid]]
-    for (const [name, pid] of names) if (pid !== undefined) log(`${name} (pid ${pid}) answered ${served.get(pid) ?? 0} requests: profile in ${resolve(args['cpu-prof'], String(name))} (--requests=${served.get(pid) ?? 0})`)
+    for (const [name, server] of Object.entries(servers)) {
+      // nginx is not Node; the upstream is not profiled here.
+      if (server === undefined || name === 'nginx' || name === 'upstream') continue
+      log(`${name} (pid ${server.pid}) answered ${served.get(server.pid) ?? 0} requests: profile in ${resolve(args['cpu-prof'], name)} (--requests=${served.get(server.pid) ?? 0})`)
+    }
   }
   log(`load average at end: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`)
 } finally {

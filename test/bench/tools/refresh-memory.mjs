@@ -9,7 +9,7 @@ import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { killAllChildrenNow, stopAllChildren } from '../lib/children.mjs'
-import { describePlacement, pinSelf } from '../lib/placement.mjs'
+import { describePlacement, LOAD_CORE, pinningEnabled, pinSelf, SERVER_CORE, verifyPlacement } from '../lib/placement.mjs'
 import { SERVERS_DIR, SETUP_DIR, startNodeServer } from '../lib/servers.mjs'
 import { typescriptNode } from '@authgate/test-kit/node-args'
 import { AUDIENCE, ISSUER, TOKEN_TTL_SECONDS } from '../lib/gateway-config.mjs'
@@ -40,8 +40,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 const ts = typescriptNode()
 if ('error' in ts) throw new Error(ts.error)
 try {
-  pinSelf()
-  log(`placement: ${describePlacement()}`)
   log(`load average at start: ${loadavg().map((load) => load.toFixed(2)).join(' ')}`)
   const setup = await startNodeServer('setup', join(SETUP_DIR, 'prepare.mjs'), {
     ts, pin: false, env: { BENCH_SETUP: JSON.stringify({ dir, algorithms: ['EdDSA'], issuer: ISSUER, audience: AUDIENCE, ttlSeconds: TOKEN_TTL_SECONDS, revoked: 0 }) }
@@ -52,6 +50,11 @@ try {
     nodeArgs,
     env: { BENCH_AUTH: JSON.stringify({ memory: true, user: BENCH_USER, algorithm: 'EdDSA', keysDir: setup.ready.tokens.EdDSA.keysDir, issuer: ISSUER, audience: AUDIENCE }) }
   })
+  // Only now: the server inherited this process's affinity when spawned (both cores for its start-up), then was pinned.
+  pinSelf()
+  log(`placement: ${describePlacement(pinningEnabled()
+    ? verifyPlacement([{ name: 'load generator (this process)', pid: process.pid, cores: LOAD_CORE, tree: false }, { name: 'auth-memory', pid: server.pid, cores: SERVER_CORE }])
+    : undefined)}`)
   const state = { cookies: await loginSessions({ port: server.port, prefix: '/auth', cookieName: 'authgate_rt', user: BENCH_USER, count: sessions }) }
   const drive = () => runRefresh({ port: server.port, prefix: '/auth', cookieName: 'authgate_rt', state, seconds })
   let answered = (await drive()).requests
