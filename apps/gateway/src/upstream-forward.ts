@@ -71,8 +71,9 @@ function connectionOptions (value: string): string[] {
   return names
 }
 
-// What a WHATWG URL percent-encodes in a path (Node 20) among what paths.ts lets through unencoded.
-const URL_ENCODED_IN_PATH = /["<>`{}]/
+// What a WHATWG URL may percent-encode in a path, among what paths.ts lets through unencoded: `"<>`{}` on Node 20,
+// `^` and `|` as well in newer URL parsers. A path holding one is parsed, so it matches this Node's URL exactly.
+const URL_ENCODED_IN_PATH = /["<>`{}^|]/
 /** The path as reply-from's URL made it: only the rare path holding such a character is parsed. */
 function asUrlPath (path: string): string {
   return URL_ENCODED_IN_PATH.test(path) ? new URL(path, 'http://upstream.invalid').pathname : path
