@@ -3,7 +3,7 @@
 // test database of test/run.mjs: stopping that one would break every other test file.
 // The process is stopped by its PID (SIGCONT, SIGTERM, then SIGKILL) on `close()`, and on process exit as a last
 // resort, whatever happens to the test.
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -67,6 +67,23 @@ function kill (child) {
  * @param {{ log?: (line: string) => void, started?: boolean }} [options] `started: false` reserves the port and the
  *   data folder without starting the server (a database down at boot).
  */
+
+/** Blocks (at most 500 ms) until every thread of `pid` is in state T (stopped); without /proc, returns at once. */
+function waitUntilStopped (pid) {
+  const until = Date.now() + 500
+  const pause = new Int32Array(new SharedArrayBuffer(4))
+  while (Date.now() < until) {
+    let stopped
+    try {
+      stopped = readdirSync(`/proc/${pid}/task`).every((task) => /\) T /.test(readFileSync(`/proc/${pid}/task/${task}/stat`, 'utf8')))
+    } catch {
+      return
+    }
+    if (stopped) return
+    Atomics.wait(pause, 0, 0, 1)
+  }
+}
+
 export async function startRestartableDatabase ({ log = console.error, started = true } = {}) {
   const bin = ensureFerretDB({ log })
   // Not freePort: while this server is stopped, its port must not be handed to anyone else (ports.mjs stablePort).
@@ -102,6 +119,10 @@ export async function startRestartableDatabase ({ log = console.error, started =
     if (child === null) throw new Error('restartable database: not running')
     process.kill(child.pid, 'SIGSTOP')
     frozen = true
+    // The signal is queued, not yet obeyed: a test that freezes from a `commandStarted` listener then writes its
+    // command at once, and a server not yet stopped answered it (revoke-write-fails got a 204 11 ms after the
+    // freeze). Wait, bounded, until every thread of the server is stopped.
+    waitUntilStopped(child.pid)
   }
 
   function thaw () {
