@@ -31,6 +31,10 @@ import { loggerOptions } from './logging.js'
 import { accessLogController, accessLogOn, registerAbortedLine } from './access-log.js'
 import { createRequestIdGenerator, REQUEST_ID_HEADER } from './request-id.js'
 import { createPeerTrust } from './peer-trust.js'
+import { holdTickShape } from './tick-shape.js'
+
+// At import, before the process's start-up work (loading the config, keys, the plugin) frees what it protects.
+holdTickShape()
 
 export interface BuildOptions {
   /** Fastify logger option; default pino at config.log.level with redaction. `false` silences it (tests). */
