@@ -28,6 +28,7 @@ import { checkStartable } from './startup-checks.js'
 import { pluginOptions } from './plugin-options.js'
 import { startTracing, type GatewayTracing } from './tracing/index.js'
 import { loggerOptions } from './logging.js'
+import { deferredChildLogger } from './request-logger.js'
 import { accessLogController, accessLogOn, registerAbortedLine } from './access-log.js'
 import { createRequestIdGenerator, REQUEST_ID_HEADER } from './request-id.js'
 import { createPeerTrust } from './peer-trust.js'
@@ -105,6 +106,8 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   }
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config, options.logStream),
+    // Each request's pino child only once it writes a line (request-logger.ts); none at all without a logger.
+    ...(options.logger === false ? {} : { childLoggerFactory: deferredChildLogger }),
     // One access line per request (access-log.ts) replaces Fastify's two, or none with log.access: false.
     logController: accessLogController(config),
     genReqId: createRequestIdGenerator(createPeerTrust(config.server.trustProxy, { loopback: false })),

@@ -45,7 +45,7 @@ t.test('a held tick object keeps nextTick\'s literal feedback from going megamor
   const control = literalFeedback(dir, false)
   t.ok(control.length > 0, 'V8 prints the literal\'s feedback slots')
   if (!control.includes('MEGAMORPHIC')) {
-    t.skip(`this Node does not show the decay without the hold (feedback: ${control.join(', ')})`)
+    t.pass('nothing to compare', { skip: `this Node does not show the decay without the hold (feedback: ${control.join(', ')})` })
     return
   }
   const held = literalFeedback(dir, true)
