@@ -7,6 +7,7 @@
 // echoed by the upstream are dropped (B.34); Location and Content-Location naming the upstream in any spelling are
 // made relative, and a repeated one is cut to its first (upstream-location.ts, B.33).
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http'
+import type { Socket } from 'node:net'
 import type { FastifyRequest } from 'fastify'
 import { authCookieNames, unprefixedCookieName } from '@authgate/fastify/proxy'
 import { type AccessClaims } from '@authgate/fastify'
@@ -92,33 +93,55 @@ function quoted (value: string): string {
  * proxies vouch for, and the scheme and host they forwarded (as Fastify reads them). And X-Request-Id.
  */
 function setForwarding (out: OutgoingHttpHeaders, request: FastifyRequest, trustProxy: boolean): void {
-  const socket = request.raw.socket
-  const socketAddress = socket.remoteAddress ?? ''
-  let chain: string[]
-  let proto: string
-  let host: string | undefined
-  let port: number | undefined
-  if (trustProxy) {
-    // request.ips runs from the socket back through the trusted proxies to the first untrusted address (proxy-addr):
-    // entries a client wrote before that one were never vouched for by a trusted proxy and are not passed on.
-    const ips = request.ips
-    chain = ips === undefined || ips.length === 0 ? [socketAddress] : [...ips].reverse()
-    proto = request.protocol
-    host = request.host === '' ? undefined : request.host
-    port = request.port ?? (proto === 'https' ? 443 : 80)
-  } else {
-    chain = [socketAddress]
-    proto = 'encrypted' in socket ? 'https' : 'http'
-    port = socket.localPort
-  }
-  out['x-forwarded-for'] = chain.join(', ')
-  out['x-forwarded-proto'] = proto
-  if (host !== undefined) out['x-forwarded-host'] = host
-  if (port !== undefined) out['x-forwarded-port'] = String(port)
-  const first = `for=${forwardedNode(chain[0] ?? '')};proto=${proto}${host === undefined ? '' : `;host=${quoted(host)}`}`
-  out.forwarded = chain.length === 1 ? first : [first, ...chain.slice(1).map((address) => `for=${forwardedNode(address)}`)].join(', ')
+  const forwarding = trustProxy ? vouchedForwarding(request) : connectionForwarding(request.raw.socket)
+  out['x-forwarded-for'] = forwarding.for
+  out['x-forwarded-proto'] = forwarding.proto
+  if (forwarding.host !== undefined) out['x-forwarded-host'] = forwarding.host
+  if (forwarding.port !== undefined) out['x-forwarded-port'] = forwarding.port
+  out.forwarded = forwarding.forwarded
   // The upstream logs the same id as the gateway (the client's own copy was replaced unless a trusted proxy sent it).
   out[REQUEST_ID_HEADER] = request.id
+}
+
+/** The forwarding header values. */
+interface Forwarding {
+  for: string
+  proto: string
+  host: string | undefined
+  port: string | undefined
+  forwarded: string
+}
+
+function forwardingValues (chain: readonly string[], proto: string, host: string | undefined, port: number | undefined): Forwarding {
+  const first = `for=${forwardedNode(chain[0] ?? '')};proto=${proto}${host === undefined ? '' : `;host=${quoted(host)}`}`
+  return {
+    for: chain.join(', '),
+    proto,
+    host,
+    port: port === undefined ? undefined : String(port),
+    forwarded: chain.length === 1 ? first : [first, ...chain.slice(1).map((address) => `for=${forwardedNode(address)}`)].join(', ')
+  }
+}
+
+function vouchedForwarding (request: FastifyRequest): Forwarding {
+  // request.ips runs from the socket back through the trusted proxies to the first untrusted address (proxy-addr):
+  // entries a client wrote before that one were never vouched for by a trusted proxy and are not passed on.
+  const ips = request.ips
+  const chain = ips === undefined || ips.length === 0 ? [request.raw.socket.remoteAddress ?? ''] : [...ips].reverse()
+  const proto = request.protocol
+  return forwardingValues(chain, proto, request.host === '' ? undefined : request.host, request.port ?? (proto === 'https' ? 443 : 80))
+}
+
+/** Without a trusted proxy the values depend on the connection alone: built once per connection, not per request. */
+const byConnection = new WeakMap<Socket, Forwarding>()
+
+function connectionForwarding (socket: Socket): Forwarding {
+  let forwarding = byConnection.get(socket)
+  if (forwarding === undefined) {
+    forwarding = forwardingValues([socket.remoteAddress ?? ''], 'encrypted' in socket ? 'https' : 'http', undefined, socket.localPort)
+    byConnection.set(socket, forwarding)
+  }
+  return forwarding
 }
 
 /**
