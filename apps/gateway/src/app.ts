@@ -34,7 +34,8 @@ import { createRequestIdGenerator, REQUEST_ID_HEADER } from './request-id.js'
 import { createPeerTrust } from './peer-trust.js'
 import { holdTickShape } from './tick-shape.js'
 
-// At import, before the process's start-up work (loading the config, keys, the plugin) frees what it protects.
+// When this module is evaluated (after its imports, before any config, keys or plugin registration: where the decay
+// was measured), for every process that builds a gateway: the CLI, cluster workers, embedders of the library.
 holdTickShape()
 
 export interface BuildOptions {
@@ -106,8 +107,9 @@ export async function buildApp (config: GatewayConfig, options: BuildOptions = {
   }
   const app = Fastify({
     logger: options.logger ?? loggerOptions(config, options.logStream),
-    // Each request's pino child only once it writes a line (request-logger.ts); none at all without a logger.
-    ...(options.logger === false ? {} : { childLoggerFactory: deferredChildLogger }),
+    // Each request's pino child only once it writes a line (request-logger.ts), where most requests write none: with
+    // access lines every request writes one, and Fastify's own factory is the cheaper (none at all without a logger).
+    ...(options.logger === false || accessLogOn(config) ? {} : { childLoggerFactory: deferredChildLogger }),
     // One access line per request (access-log.ts) replaces Fastify's two, or none with log.access: false.
     logController: accessLogController(config),
     genReqId: createRequestIdGenerator(createPeerTrust(config.server.trustProxy, { loopback: false })),

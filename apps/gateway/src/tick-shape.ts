@@ -7,6 +7,7 @@
 // One tick object held for the life of the process keeps its hidden classes (and their transition chain) alive.
 import { executionAsyncResource } from 'node:async_hooks'
 
+let scheduled = false
 let held: object | undefined
 
 /**
@@ -14,7 +15,13 @@ let held: object | undefined
  * start-up (measured: before the gateway listened, while the plugin registered), and once megamorphic, always.
  */
 export function holdTickShape (): void {
-  if (held !== undefined) return
+  if (scheduled) return
+  scheduled = true
   // Inside a tick callback the current async resource is the tick object itself (public API, no hook enabled).
-  process.nextTick(() => { held ??= executionAsyncResource() })
+  process.nextTick(() => { held = executionAsyncResource() })
+}
+
+/** Whether this process holds its tick object (tests). */
+export function tickShapeHeld (): boolean {
+  return held !== undefined
 }

@@ -49,5 +49,12 @@ t.test('a held tick object keeps nextTick\'s literal feedback from going megamor
     return
   }
   const held = literalFeedback(dir, true)
-  t.same(held, control.map(() => 'MONOMORPHIC'), `every slot stays monomorphic (control run: ${control.join(', ')})`)
+  t.same(held.filter((state) => state === 'MEGAMORPHIC'), [], `no slot goes megamorphic (held: ${held.join(', ')}; control run: ${control.join(', ')})`)
+})
+
+t.test('building a gateway holds it: app.ts calls it when imported', async (t) => {
+  await import('../src/app.js')
+  await new Promise((resolve) => { process.nextTick(resolve) })
+  const { tickShapeHeld } = await import('../src/tick-shape.js')
+  t.ok(tickShapeHeld(), 'the tick object is held once app.ts is loaded')
 })
