@@ -1,8 +1,9 @@
 // Each request's logger, created only when the request writes a line (issue #18, docs/profiling.md). Fastify gives
 // every request a pino child bound to its `reqId`; making one (copying the logger, serialising the binding) cost
 // ≈ 2 µs per request, spent for nothing on every request that writes no line: all of them at `warn` and above when
-// nothing fails, or with `log.access: false` (app.ts installs it only then). The child is made on the first call at an enabled level, from the same
-// parent, bindings and options Fastify passes, so every line is the one Fastify's own child would have written.
+// nothing fails, or with `log.access: false` (app.ts installs it only then). The child is made on the first call at
+// an enabled level, from the parent, bindings and options Fastify passes, so every line is the one Fastify's own
+// child would have written.
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify'
 
 type ChildLoggerFactory = NonNullable<FastifyServerOptions['childLoggerFactory']>
